@@ -1,0 +1,93 @@
+"""The one place that turns an exception into an API error body: ``{code, message, details}``."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from billing_project.errors import DomainError
+
+logger = logging.getLogger("billing.api")
+
+# DRF exception class → (code, message); the first match wins.
+_DRF_CODES = [
+    (exceptions.ParseError, "parse_error", "Malformed request body."),
+    (exceptions.ValidationError, "validation_error", "Invalid input."),
+    (exceptions.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
+    (exceptions.AuthenticationFailed, "not_authenticated", "Invalid authentication credentials."),
+    (exceptions.PermissionDenied, "permission_denied", "You do not have permission to do this."),
+    (exceptions.NotFound, "not_found", "Not found."),
+    (exceptions.MethodNotAllowed, "method_not_allowed", "Method not allowed."),
+    (exceptions.NotAcceptable, "not_acceptable", "Cannot satisfy the request's Accept header."),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type", "Unsupported media type."),
+    (exceptions.Throttled, "throttled", "Too many requests."),
+]
+
+# PostgreSQL SQLSTATEs for a transaction that gave up waiting: lock_timeout, statement_timeout,
+# deadlock_detected, serialization_failure.
+_BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
+
+
+def error_response(code: str, message: str, http_status: int, details=None, headers=None) -> Response:
+    return Response({"code": code, "message": message, "details": details or {}}, status=http_status, headers=headers)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return error_response(exc.code, exc.message, exc.status_code, exc.details)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception(exc)
+    if isinstance(exc, DatabaseError):
+        return _database_error(exc)
+    logger.exception("unhandled error in %s", _view_name(context))
+    return error_response("server_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _api_exception(exc: exceptions.APIException) -> Response:
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    for cls, code, message in _DRF_CODES:
+        if isinstance(exc, cls):
+            break
+    else:
+        code, message = exc.default_code, str(exc.default_detail)
+    details = {}
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    elif isinstance(exc.detail, str) and exc.detail != exc.default_detail:
+        message = str(exc.detail)
+    return error_response(code, message, exc.status_code, details, headers)
+
+
+def _database_error(exc: DatabaseError) -> Response:
+    sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
+    if sqlstate in _BUSY_SQLSTATES:
+        logger.warning("request gave up waiting for the database: sqlstate=%s", sqlstate)
+        return error_response(
+            "busy", "The till is busy; try again.", status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+        )
+    if isinstance(exc, OperationalError):
+        logger.error("database unavailable: %s", exc.__class__.__name__)
+        return error_response(
+            "service_unavailable",
+            "The database is unavailable; try again shortly.",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    logger.exception("database error")
+    return error_response("server_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _view_name(context) -> str:
+    view = (context or {}).get("view")
+    return view.__class__.__name__ if view else "?"

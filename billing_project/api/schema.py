@@ -1,0 +1,66 @@
+"""OpenAPI schema additions: the one error body, and the errors every operation can return."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable error code, e.g. `insufficient_stock`.")
+    message = serializers.CharField(help_text="Human-readable explanation.")
+    details = serializers.DictField(
+        help_text="Per-field messages for `validation_error`; facts about the refusal for domain errors."
+    )
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_COMMON = {
+    "401": "`not_authenticated`: no or invalid credentials.",
+    "403": "`permission_denied`: the user's role does not allow this.",
+    "405": "`method_not_allowed`.",
+    "406": "`not_acceptable`: the Accept header asks for a format the API does not produce.",
+    "415": "`unsupported_media_type`.",
+    "429": "`throttled`.",
+    "500": "`server_error`: no internals are included.",
+    "503": "`service_unavailable` (database down) or `busy` (gave up waiting for a lock).",
+}
+_WITH_BODY = {
+    "400": "`validation_error` with per-field `details`, or `parse_error` for malformed JSON.",
+    "413": "`request_too_large`.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Postprocessing hook: document the error body on every operation."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object", "additionalProperties": {}},
+            },
+            "required": ["code", "message", "details"],
+        },
+    )
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            extra = dict(_COMMON)
+            if not operation.get("security") or {} in operation.get("security", []):
+                extra.pop("401")
+                extra.pop("403")
+            if "requestBody" in operation or operation.get("parameters"):
+                extra.update(_WITH_BODY)
+            if "{" in path:
+                extra["404"] = "`not_found`."
+            for status_code, description in extra.items():
+                responses.setdefault(
+                    status_code, {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+                )
+    return result

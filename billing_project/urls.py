@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+from billing_project.api.views import HealthView
+
+api_prefix = settings.API_V1_PREFIX.strip("/")
+docs_permission = [AllowAny] if settings.API_DOCS_PUBLIC else [IsAuthenticated]
+
+urlpatterns = [
+    re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
+    path("admin/", admin.site.urls),
+    path(f"{api_prefix}/", include("billing_project.api_router")),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=docs_permission), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=docs_permission),
+        name="swagger-ui",
+    ),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", permission_classes=docs_permission), name="redoc"),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+handler404 = "billing_project.views.not_found"
+handler500 = "billing_project.views.server_error"

@@ -1,0 +1,21 @@
+"""Django-level error pages. Under the API prefix they answer with the API's JSON error body."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views import defaults
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(settings.API_V1_PREFIX.rstrip("/") + "/") or request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "message": "Not found.", "details": {}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"code": "server_error", "message": "Internal server error.", "details": {}}, status=500)
+    return defaults.server_error(request)

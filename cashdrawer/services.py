@@ -1,0 +1,148 @@
+"""The cash drawer. Every change to a count goes through here and lands in the movement ledger."""
+
+import logging
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from functools import reduce
+from operator import or_
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Q, When
+
+from billing_project.errors import ValidationFailed
+from purchases.lock_objects import denomination_for_update
+
+from .change import make_change
+from .errors import ChangeUnavailable, DenominationExists, TenderMismatch
+from .models import MAX_COUNT, Denomination, DrawerMovement
+
+logger = logging.getLogger("billing.drawer")
+
+Kind = DrawerMovement.Kind
+
+
+def _check_count(count: int) -> None:
+    if not 0 <= count <= MAX_COUNT:
+        raise ValidationFailed(
+            "A count must be between 0 and 2147483647.", details={"available_count": ["Out of range."]}
+        )
+
+
+@transaction.atomic
+def denomination_create(*, value: Decimal, count: int = 0, user=None, reason: str = "") -> Denomination:
+    """Add a note or coin value to the drawer. A starting count is recorded as a manual movement."""
+    if value <= 0:
+        raise ValidationFailed("A denomination must be positive.", details={"value": ["Must be greater than 0."]})
+    _check_count(count)
+    try:
+        with transaction.atomic():
+            denomination = Denomination.objects.create(value=value, count=0)
+    except IntegrityError:
+        raise DenominationExists(details={"value": str(value)}) from None
+    if count:
+        _set(denomination, count, user=user, reason=reason or "denomination added")
+    return denomination
+
+
+@transaction.atomic
+def drawer_set_count(*, value: Decimal, count: int, user=None, reason: str = "") -> Denomination:
+    """Set one denomination's count, e.g. when a manager counts the float.
+
+    Locks that denomination's row. Raises ``Denomination.DoesNotExist`` for an unknown value."""
+    _check_count(count)
+    denomination = denomination_for_update(value).get()
+    if count != denomination.count:
+        _set(denomination, count, user=user, reason=reason or "count set")
+    return denomination
+
+
+def _set(denomination: Denomination, count: int, *, user, reason: str) -> None:
+    delta = count - denomination.count
+    Denomination.objects.filter(pk=denomination.pk).update(count=count)
+    DrawerMovement.objects.create(
+        denomination=denomination, kind=Kind.MANUAL_SET, delta=delta, count_after=count, user=user, reason=reason
+    )
+    logger.info("drawer %s set %s -> %s by %s: %s", denomination.value, denomination.count, count, user, reason)
+    denomination.count = count
+
+
+def drawer_check_tender(
+    *, denominations: Iterable[Denomination], tendered: Iterable[Mapping], paid_amount: Decimal
+) -> dict[Decimal, int]:
+    """Combine the tendered notes by value and check them against the drawer and the amount paid."""
+    known = {d.value for d in denominations}
+    pieces: dict[Decimal, int] = {}
+    for note in tendered:
+        value, count = Decimal(note["value"]), int(note["count"])
+        if value not in known:
+            raise TenderMismatch(f"{value} is not a denomination of this drawer.", details={"value": str(value)})
+        if count <= 0:
+            raise ValidationFailed("A tendered count must be positive.", details={"tendered": ["Count must be > 0."]})
+        pieces[value] = pieces.get(value, 0) + count
+    tendered_total = sum((v * c for v, c in pieces.items()), Decimal("0.00"))
+    if tendered_total != paid_amount:
+        raise TenderMismatch(
+            f"The tendered notes add up to {tendered_total:.2f}, not the {paid_amount:.2f} paid.",
+            details={"tendered_total": f"{tendered_total:.2f}", "paid_amount": f"{paid_amount:.2f}"},
+        )
+    return pieces
+
+
+def drawer_plan_change(
+    *, denominations: Iterable[Denomination], tendered: Mapping[Decimal, int], change_due: Decimal
+) -> dict[Decimal, int]:
+    """The fewest notes and coins that make ``change_due`` from what the drawer holds once the
+    tendered notes are in it. Pass rows locked with ``denominations_for_update``."""
+    available = {d.value: d.count + tendered.get(d.value, 0) for d in denominations}
+    change = make_change(change_due, available)
+    if change is None:
+        raise ChangeUnavailable(
+            f"The drawer cannot make exact change of {change_due:.2f}.", details={"change_due": f"{change_due:.2f}"}
+        )
+    return change
+
+
+def drawer_record_bill(
+    *,
+    denominations: Iterable[Denomination],
+    purchase,
+    tendered: Mapping[Decimal, int],
+    change: Mapping[Decimal, int],
+    user=None,
+) -> None:
+    """Apply a bill to the drawer in one UPDATE and one INSERT, whatever the number of notes.
+
+    The rows must be locked (``denominations_for_update``). The ``count + delta >= 0`` guard and
+    the CHECK constraint back the lock up: a count can never go negative."""
+    by_value = {d.value: d for d in denominations}
+    movements = []
+    delta_by_pk: dict[int, int] = {}
+    for kind, pieces, sign in ((Kind.TENDER_IN, tendered, 1), (Kind.CHANGE_OUT, change, -1)):
+        for value, count in pieces.items():
+            denomination = by_value[value]
+            delta_by_pk[denomination.pk] = delta_by_pk.get(denomination.pk, 0) + sign * count
+            denomination.count += sign * count
+            movements.append(
+                DrawerMovement(
+                    denomination=denomination,
+                    kind=kind,
+                    delta=sign * count,
+                    count_after=denomination.count,
+                    purchase=purchase,
+                    user=user,
+                    reason=f"bill #{purchase.pk}",
+                    created_at=purchase.created_at,
+                )
+            )
+    delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
+    if delta_by_pk:
+        guard = reduce(or_, (Q(pk=pk, count__gte=-delta) for pk, delta in delta_by_pk.items()))
+        updated = Denomination.objects.filter(guard).update(
+            count=Case(
+                *(When(pk=pk, then=F("count") + delta) for pk, delta in delta_by_pk.items()),
+                output_field=IntegerField(),
+            )
+        )
+        if updated != len(delta_by_pk):
+            raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+    DrawerMovement.objects.bulk_create(movements)

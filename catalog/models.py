@@ -1,0 +1,44 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from billing_project.money import CENT
+
+MAX_STOCK = 2_147_483_647
+MAX_PRICE = 10**10  # NUMERIC(12, 2)
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, null=True, blank=True, help_text="Unique when set.")
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(CENT)])
+    tax_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    stock = models.IntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_STOCK)])
+    is_active = models.BooleanField(default=True, help_text="Archived products cannot be sold.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
+            models.CheckConstraint(
+                condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="product_tax_percent_0_100"
+            ),
+            models.UniqueConstraint(
+                fields=["sku"], condition=Q(sku__isnull=False) & ~Q(sku=""), name="product_sku_unique_when_set"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.sku})" if self.sku else self.name

@@ -1,0 +1,24 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from billing_project.api.fields import MoneyField
+
+from .models import MAX_STOCK, Product
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
+    price = MoneyField(min_value=Decimal("0.01"))
+    tax_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), default=Decimal("0.00")
+    )
+    stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK, default=0)
+    is_active = serializers.BooleanField(default=True)
+
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "stock", "price", "tax_percent", "is_active", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness of the SKU is checked by the service, which also handles concurrent inserts.
+        validators = []

@@ -1,0 +1,94 @@
+import logging
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from billing_project.errors import ValidationFailed
+
+from .models import Product
+
+logger = logging.getLogger("billing.catalog")
+
+_EDITABLE = ("sku", "name", "price", "tax_percent", "stock", "is_active")
+
+
+def _normalize_sku(sku: str | None) -> str | None:
+    sku = (sku or "").strip()
+    return sku or None
+
+
+def _check_sku_free(sku: str | None, *, exclude_pk: int | None = None) -> None:
+    if sku and Product.objects.filter(sku=sku).exclude(pk=exclude_pk).exists():
+        raise ValidationFailed("That SKU is already used.", details={"sku": ["A product with this SKU already exists."]})
+
+
+def _save(product: Product) -> Product:
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError:
+        # A concurrent writer took the SKU between the check and the insert.
+        raise ValidationFailed(
+            "That SKU is already used.", details={"sku": ["A product with this SKU already exists."]}
+        ) from None
+    return product
+
+
+@transaction.atomic
+def product_create(
+    *,
+    name: str,
+    price: Decimal,
+    tax_percent: Decimal = Decimal("0"),
+    stock: int = 0,
+    sku: str | None = None,
+    is_active: bool = True,
+) -> Product:
+    sku = _normalize_sku(sku)
+    _check_sku_free(sku)
+    product = _save(
+        Product(sku=sku, name=name.strip(), price=price, tax_percent=tax_percent, stock=stock, is_active=is_active)
+    )
+    logger.info("product %s created: sku=%s price=%s stock=%s", product.pk, sku, price, stock)
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, **fields) -> Product:
+    """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected."""
+    unknown = set(fields) - set(_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if "sku" in fields:
+        fields["sku"] = _normalize_sku(fields["sku"])
+        _check_sku_free(fields["sku"], exclude_pk=product.pk)
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    # Re-read under a row lock so a concurrent bill's stock decrement is not overwritten.
+    locked = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    _save(locked)
+    logger.info("product %s updated: %s", locked.pk, ", ".join(sorted(fields)))
+    return locked
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> bool:
+    """Delete a product, or archive it when a bill references it, since history is never changed.
+
+    Returns True when the row was deleted, False when it was archived instead."""
+    if product.purchase_items.exists():
+        product_set_active(product=product, is_active=False)
+        return False
+    product.delete()
+    logger.info("product %s deleted", product.pk)
+    return True
+
+
+@transaction.atomic
+def product_set_active(*, product: Product, is_active: bool) -> Product:
+    Product.objects.filter(pk=product.pk).update(is_active=is_active)
+    product.refresh_from_db()
+    logger.info("product %s %s", product.pk, "unarchived" if is_active else "archived")
+    return product

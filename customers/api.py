@@ -1,0 +1,30 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+
+from purchases.selectors import purchase_list
+from purchases.serializers import PurchaseSerializer
+
+from .selectors import customer_list
+from .serializers import CustomerSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("email", str, description="Exact email, any case.")]),
+)
+@extend_schema(tags=["customers"])
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Customers are created by their first bill; they are identified by email."""
+
+    serializer_class = CustomerSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return customer_list(email=self.request.query_params.get("email"))
+
+    @extend_schema(responses=PurchaseSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
+    def purchases(self, request, pk=None):
+        customer = self.get_object()
+        page = self.paginate_queryset(purchase_list(customer_id=customer.pk))
+        return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

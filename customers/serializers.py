@@ -1,0 +1,15 @@
+from rest_framework import serializers
+
+from billing_project.api.fields import MoneyField
+
+from .models import Customer
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    purchase_count = serializers.IntegerField(read_only=True)
+    total_spent = MoneyField(max_digits=20, read_only=True, help_text="Sum of the amounts payable on every bill.")
+
+    class Meta:
+        model = Customer
+        fields = ["id", "email", "created_at", "purchase_count", "total_spent"]
+        read_only_fields = fields

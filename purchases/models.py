@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cashdrawer.models import DrawerMovement
+
+# Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
+AMOUNT_MAX_DIGITS = 18
+
+
+def _amount(**kwargs):
+    return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=2, **kwargs)
+
+
+class Purchase(models.Model):
+    """A bill. Written once by ``purchase_create`` and never changed."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="purchases")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    subtotal = _amount()
+    tax_total = _amount()
+    total = _amount()
+    rounding = _amount()
+    payable = _amount()
+    paid_amount = _amount()
+    change_due = _amount()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="purchase_customer_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="purchase_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(tax_total__gte=0), name="purchase_tax_total_gte_0"),
+            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_total")), name="purchase_total_sum"),
+            models.CheckConstraint(condition=Q(payable__gte=0), name="purchase_payable_gte_0"),
+            models.CheckConstraint(condition=Q(rounding=F("payable") - F("total")), name="purchase_rounding"),
+            models.CheckConstraint(condition=Q(paid_amount__gte=F("payable")), name="purchase_paid_gte_payable"),
+            models.CheckConstraint(
+                condition=Q(change_due=F("paid_amount") - F("payable")), name="purchase_change_due"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Bill #{self.pk}"
+
+    def _movements(self, kind):
+        # Reads the prefetched ledger rows when the selector prefetched them.
+        return [m for m in self.drawer_movements.all() if m.kind == kind]
+
+    @property
+    def tendered(self) -> list[dict]:
+        return _pieces(self._movements(DrawerMovement.Kind.TENDER_IN))
+
+    @property
+    def change(self) -> list[dict]:
+        return _pieces(self._movements(DrawerMovement.Kind.CHANGE_OUT))
+
+
+def _pieces(movements) -> list[dict]:
+    """Largest value first, as the cashier hands them over."""
+    rows = [{"value": m.denomination.value, "count": m.pieces} for m in movements]
+    return sorted(rows, key=lambda r: r["value"], reverse=True)
+
+
+class PurchaseItem(models.Model):
+    """A bill line: a snapshot of the product's name, price and tax at the time of sale."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="purchase_items")
+    product_name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    subtotal = _amount()
+    tax_amount = _amount()
+    total = _amount()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="purchaseitem_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="purchaseitem_unit_price_gt_0"),
+            models.CheckConstraint(
+                condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal=F("unit_price") * F("quantity")), name="purchaseitem_subtotal"
+            ),
+            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_amount")), name="purchaseitem_total"),
+            models.UniqueConstraint(fields=["purchase", "product"], name="purchaseitem_one_line_per_product"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"

@@ -1,0 +1,80 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from billing_project.api.fields import MoneyField
+from cashdrawer.models import MAX_COUNT
+
+from .models import AMOUNT_MAX_DIGITS, Purchase, PurchaseItem
+from .services import MAX_LINES
+
+MAX_QUANTITY = 1_000_000
+MAX_ID = 2**63 - 1
+
+
+class PurchaseLineInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class PiecesSerializer(serializers.Serializer):
+    value = MoneyField(min_value=Decimal("0.01"))
+    count = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
+
+
+class PurchaseCreateSerializer(serializers.Serializer):
+    customer_email = serializers.EmailField(max_length=254)
+    items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    paid_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0"))
+    tendered = PiecesSerializer(
+        many=True,
+        required=False,
+        max_length=100,
+        help_text="The notes and coins handed over. When given, they must add up to `paid_amount`.",
+    )
+
+
+class PurchaseItemSerializer(serializers.ModelSerializer):
+    product_id = serializers.IntegerField()
+    unit_price = MoneyField()
+    tax_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    tax_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+
+    class Meta:
+        model = PurchaseItem
+        fields = ["product_id", "product_name", "quantity", "unit_price", "tax_percent", "subtotal", "tax_amount", "total"]
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    customer_email = serializers.EmailField(source="customer.email")
+    items = PurchaseItemSerializer(many=True)
+    subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    tax_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    rounding = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    payable = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    paid_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    change_due = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    change = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
+    tendered = PiecesSerializer(many=True, help_text="The notes and coins handed over, largest first.")
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "customer_email",
+            "created_at",
+            "items",
+            "subtotal",
+            "tax_total",
+            "total",
+            "rounding",
+            "payable",
+            "paid_amount",
+            "change_due",
+            "change",
+            "tendered",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,186 @@
+"""Ringing up a bill."""
+
+import logging
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Q, When
+from django.utils import timezone
+
+from billing_project.errors import DomainError, ValidationFailed
+from billing_project.money import CENT, cash_round, line_tax, money
+from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
+from catalog.models import Product
+from customers.services import customer_get_or_create
+
+from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
+from .lock_objects import denominations_for_update, products_for_update
+from .models import AMOUNT_MAX_DIGITS, Purchase, PurchaseItem
+
+logger = logging.getLogger("billing.purchases")
+
+MAX_LINES = 200
+AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
+
+
+@transaction.atomic
+def purchase_create(
+    *,
+    customer_email: str,
+    items: Sequence[Mapping],
+    paid_amount: Decimal,
+    tendered: Sequence[Mapping] | None = None,
+    user=None,
+) -> Purchase:
+    """Ring up a bill in one transaction; on any refusal nothing at all is written.
+
+    ``items`` are ``{"product_id", "quantity"}``; lines for the same product are combined.
+    ``tendered`` are ``{"value", "count"}`` notes; when given they must add up to ``paid_amount``
+    and go into the drawer.
+
+    Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
+    products by primary key, then every drawer denomination by value.
+
+    Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``,
+    ``InsufficientPayment``, ``TenderMismatch`` or ``ChangeUnavailable``.
+    """
+    try:
+        purchase = _ring_up(
+            customer_email=customer_email, items=items, paid_amount=paid_amount, tendered=tendered, user=user
+        )
+    except DomainError as exc:
+        logger.warning("bill refused: %s %s %s", exc.code, exc.message, exc.details)
+        raise
+    return purchase
+
+
+def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
+    quantities = _combine_lines(items)
+    paid_amount = _check_amount(paid_amount)
+    _set_bill_timeouts()
+
+    customer = customer_get_or_create(email=customer_email)
+    products = {p.pk: p for p in products_for_update(sorted(quantities))}
+    for product_id, quantity in quantities.items():
+        product = products.get(product_id)
+        if product is None:
+            raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
+        if not product.is_active:
+            raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
+        if product.stock < quantity:
+            raise InsufficientStock(
+                f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
+                details={"product_id": product_id, "available": product.stock, "requested": quantity},
+            )
+
+    lines = [_line(products[pid], qty) for pid, qty in quantities.items()]
+    subtotal = sum((line.subtotal for line in lines), Decimal("0.00"))
+    tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
+    total = subtotal + tax_total
+    if total >= AMOUNT_LIMIT:
+        raise ValidationFailed("The bill is too large.", details={"items": ["The bill total is too large."]})
+    payable = cash_round(total)
+    if paid_amount < payable:
+        raise InsufficientPayment(
+            f"Paid {paid_amount:.2f}, but {payable:.2f} is payable.",
+            details={"paid_amount": f"{paid_amount:.2f}", "payable": f"{payable:.2f}"},
+        )
+    change_due = paid_amount - payable
+
+    denominations = list(denominations_for_update())
+    tender = drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
+    change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
+
+    purchase = Purchase.objects.create(
+        customer=customer,
+        created_by=user if user is not None and user.is_authenticated else None,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=total,
+        rounding=payable - total,
+        payable=payable,
+        paid_amount=paid_amount,
+        change_due=change_due,
+    )
+    for line in lines:
+        line.purchase = purchase
+    PurchaseItem.objects.bulk_create(lines)
+    _take_stock(quantities)
+    drawer_record_bill(
+        denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
+    )
+    logger.info(
+        "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
+        purchase.pk,
+        customer.pk,
+        len(lines),
+        payable,
+        paid_amount,
+        change_due,
+        user,
+    )
+    return purchase
+
+
+def _combine_lines(items: Sequence[Mapping]) -> dict[int, int]:
+    if not items:
+        raise ValidationFailed("A bill needs at least one line.", details={"items": ["This list may not be empty."]})
+    if len(items) > MAX_LINES:
+        raise ValidationFailed(f"A bill has at most {MAX_LINES} lines.", details={"items": ["Too many lines."]})
+    quantities: dict[int, int] = {}
+    for item in items:
+        product_id, quantity = int(item["product_id"]), int(item["quantity"])
+        if quantity <= 0:
+            raise ValidationFailed("Quantities must be positive.", details={"items": ["Quantity must be > 0."]})
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    return quantities
+
+
+def _check_amount(amount) -> Decimal:
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT) or amount >= AMOUNT_LIMIT:
+        raise ValidationFailed(
+            "The amount paid must be a non-negative amount with at most 2 decimal places.",
+            details={"paid_amount": ["Invalid amount."]},
+        )
+    return money(amount)
+
+
+def _line(product: Product, quantity: int) -> PurchaseItem:
+    subtotal = money(product.price * quantity)
+    tax_amount = line_tax(subtotal=subtotal, tax_percent=product.tax_percent)
+    return PurchaseItem(
+        product=product,
+        product_name=product.name,
+        quantity=quantity,
+        unit_price=product.price,
+        tax_percent=product.tax_percent,
+        subtotal=subtotal,
+        tax_amount=tax_amount,
+        total=subtotal + tax_amount,
+    )
+
+
+def _take_stock(quantities: Mapping[int, int]) -> None:
+    """One guarded UPDATE for every line: ``stock >= quantity`` is re-checked by the database."""
+    guard = reduce(or_, (Q(pk=pk, stock__gte=qty) for pk, qty in quantities.items()))
+    updated = Product.objects.filter(guard).update(
+        stock=Case(*(When(pk=pk, then=F("stock") - qty) for pk, qty in quantities.items()), output_field=IntegerField()),
+        updated_at=timezone.now(),
+    )
+    if updated != len(quantities):
+        raise InsufficientStock("Stock changed while the bill was being rung up.")
+
+
+def _set_bill_timeouts() -> None:
+    """A till blocked behind a stuck lock gives up (503 ``busy``) instead of waiting forever."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                [f"{settings.BILL_LOCK_TIMEOUT_MS}ms", f"{settings.BILL_STATEMENT_TIMEOUT_MS}ms"],
+            )
