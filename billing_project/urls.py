@@ -19,7 +19,9 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=docs_permission),
         name="swagger-ui",
     ),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", permission_classes=docs_permission), name="redoc"),
+    path(
+        "api/redoc/", SpectacularRedocView.as_view(url_name="schema", permission_classes=docs_permission), name="redoc"
+    ),
     path("api-auth/", include("rest_framework.urls")),
 ]
 

@@ -77,5 +77,3 @@ class DrawerMovement(models.Model):
     @property
     def pieces(self) -> int:
         return abs(self.delta)
-
-

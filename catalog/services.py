@@ -19,7 +19,9 @@ def _normalize_sku(sku: str | None) -> str | None:
 
 def _check_sku_free(sku: str | None, *, exclude_pk: int | None = None) -> None:
     if sku and Product.objects.filter(sku=sku).exclude(pk=exclude_pk).exists():
-        raise ValidationFailed("That SKU is already used.", details={"sku": ["A product with this SKU already exists."]})
+        raise ValidationFailed(
+            "That SKU is already used.", details={"sku": ["A product with this SKU already exists."]}
+        )
 
 
 def _save(product: Product) -> Product:

@@ -11,7 +11,9 @@ def customer_list(*, email: str | None = None) -> QuerySet[Customer]:
     qs = Customer.objects.annotate(
         purchase_count=Count("purchases"),
         total_spent=Coalesce(
-            Sum("purchases__payable"), Value(Decimal("0.00")), output_field=DecimalField(max_digits=20, decimal_places=2)
+            Sum("purchases__payable"),
+            Value(Decimal("0.00")),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
         ),
     ).order_by("email")
     if email:

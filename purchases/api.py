@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
@@ -31,7 +31,9 @@ from .services import purchase_create
     ),
 )
 @extend_schema(tags=["purchases"])
-class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class PurchaseViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Bills, newest first. Bills are never changed or deleted."""
 
     serializer_class = PurchaseSerializer

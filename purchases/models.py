@@ -39,9 +39,7 @@ class Purchase(models.Model):
             models.CheckConstraint(condition=Q(payable__gte=0), name="purchase_payable_gte_0"),
             models.CheckConstraint(condition=Q(rounding=F("payable") - F("total")), name="purchase_rounding"),
             models.CheckConstraint(condition=Q(paid_amount__gte=F("payable")), name="purchase_paid_gte_payable"),
-            models.CheckConstraint(
-                condition=Q(change_due=F("paid_amount") - F("payable")), name="purchase_change_due"
-            ),
+            models.CheckConstraint(condition=Q(change_due=F("paid_amount") - F("payable")), name="purchase_change_due"),
         ]
 
     def __str__(self):
@@ -87,9 +85,7 @@ class PurchaseItem(models.Model):
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
             ),
-            models.CheckConstraint(
-                condition=Q(subtotal=F("unit_price") * F("quantity")), name="purchaseitem_subtotal"
-            ),
+            models.CheckConstraint(condition=Q(subtotal=F("unit_price") * F("quantity")), name="purchaseitem_subtotal"),
             models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_amount")), name="purchaseitem_total"),
             models.UniqueConstraint(fields=["purchase", "product"], name="purchaseitem_one_line_per_product"),
         ]

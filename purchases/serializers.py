@@ -44,7 +44,16 @@ class PurchaseItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PurchaseItem
-        fields = ["product_id", "product_name", "quantity", "unit_price", "tax_percent", "subtotal", "tax_amount", "total"]
+        fields = [
+            "product_id",
+            "product_name",
+            "quantity",
+            "unit_price",
+            "tax_percent",
+            "subtotal",
+            "tax_amount",
+            "total",
+        ]
 
 
 class PurchaseSerializer(serializers.ModelSerializer):

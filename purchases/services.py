@@ -12,7 +12,7 @@ from django.db.models import Case, F, IntegerField, Q, When
 from django.utils import timezone
 
 from billing_project.errors import DomainError, ValidationFailed
-from billing_project.money import CENT, cash_round, line_tax, money
+from billing_project.money import CENT, money
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
 from catalog.models import Product
 from customers.services import customer_get_or_create
@@ -20,6 +20,7 @@ from customers.services import customer_get_or_create
 from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
 from .lock_objects import denominations_for_update, products_for_update
 from .models import AMOUNT_MAX_DIGITS, Purchase, PurchaseItem
+from .pricing import quote
 
 logger = logging.getLogger("billing.purchases")
 
@@ -77,13 +78,10 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
                 details={"product_id": product_id, "available": product.stock, "requested": quantity},
             )
 
-    lines = [_line(products[pid], qty) for pid, qty in quantities.items()]
-    subtotal = sum((line.subtotal for line in lines), Decimal("0.00"))
-    tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
-    total = subtotal + tax_total
-    if total >= AMOUNT_LIMIT:
+    bill = quote(products, quantities)
+    if bill.total >= AMOUNT_LIMIT:
         raise ValidationFailed("The bill is too large.", details={"items": ["The bill total is too large."]})
-    payable = cash_round(total)
+    payable = bill.payable
     if paid_amount < payable:
         raise InsufficientPayment(
             f"Paid {paid_amount:.2f}, but {payable:.2f} is payable.",
@@ -92,23 +90,25 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
     change_due = paid_amount - payable
 
     denominations = list(denominations_for_update())
-    tender = drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
+    tender = (
+        drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
+    )
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
 
     purchase = Purchase.objects.create(
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
-        subtotal=subtotal,
-        tax_total=tax_total,
-        total=total,
-        rounding=payable - total,
+        subtotal=bill.subtotal,
+        tax_total=bill.tax_total,
+        total=bill.total,
+        rounding=bill.rounding,
         payable=payable,
         paid_amount=paid_amount,
         change_due=change_due,
     )
-    for line in lines:
+    for line in bill.lines:
         line.purchase = purchase
-    PurchaseItem.objects.bulk_create(lines)
+    PurchaseItem.objects.bulk_create(bill.lines)
     _take_stock(quantities)
     drawer_record_bill(
         denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
@@ -117,7 +117,7 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
         customer.pk,
-        len(lines),
+        len(bill.lines),
         payable,
         paid_amount,
         change_due,
@@ -150,26 +150,13 @@ def _check_amount(amount) -> Decimal:
     return money(amount)
 
 
-def _line(product: Product, quantity: int) -> PurchaseItem:
-    subtotal = money(product.price * quantity)
-    tax_amount = line_tax(subtotal=subtotal, tax_percent=product.tax_percent)
-    return PurchaseItem(
-        product=product,
-        product_name=product.name,
-        quantity=quantity,
-        unit_price=product.price,
-        tax_percent=product.tax_percent,
-        subtotal=subtotal,
-        tax_amount=tax_amount,
-        total=subtotal + tax_amount,
-    )
-
-
 def _take_stock(quantities: Mapping[int, int]) -> None:
     """One guarded UPDATE for every line: ``stock >= quantity`` is re-checked by the database."""
     guard = reduce(or_, (Q(pk=pk, stock__gte=qty) for pk, qty in quantities.items()))
     updated = Product.objects.filter(guard).update(
-        stock=Case(*(When(pk=pk, then=F("stock") - qty) for pk, qty in quantities.items()), output_field=IntegerField()),
+        stock=Case(
+            *(When(pk=pk, then=F("stock") - qty) for pk, qty in quantities.items()), output_field=IntegerField()
+        ),
         updated_at=timezone.now(),
     )
     if updated != len(quantities):

@@ -56,11 +56,10 @@ def _api_exception(exc: exceptions.APIException) -> Response:
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
-    for cls, code, message in _DRF_CODES:
-        if isinstance(exc, cls):
-            break
-    else:
-        code, message = exc.default_code, str(exc.default_detail)
+    code, message = next(
+        ((code, message) for cls, code, message in _DRF_CODES if isinstance(exc, cls)),
+        (exc.default_code, str(exc.default_detail)),
+    )
     details = {}
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}

@@ -49,7 +49,7 @@ def add_error_responses(result, generator, request, public):
         },
     )
     for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
+        for operation in operations.values():
             responses = operation.setdefault("responses", {})
             extra = dict(_COMMON)
             if not operation.get("security") or {} in operation.get("security", []):

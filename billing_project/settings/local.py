@@ -6,4 +6,4 @@ os.environ.setdefault("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-product
 os.environ.setdefault("DEBUG", "True")
 os.environ.setdefault("API_DOCS_PUBLIC", "True")
 
-from .base import *  # noqa: E402,F403
+from .base import *  # noqa: F403

@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 from .base import env
 
-DATABASES = {"default": DATABASES["default"]}  # noqa: F405
+DATABASES = {"default": DATABASES["default"]}
 if "DATABASE_URL" not in env.ENVIRON:
     from django.core.exceptions import ImproperlyConfigured
 

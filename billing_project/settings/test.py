@@ -5,9 +5,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-key")
 os.environ.setdefault("DEBUG", "False")
 
-from .base import *  # noqa: E402,F403
+from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": "1000/min"}  # noqa: F405
-LOGGING["loggers"]["billing"]["level"] = "WARNING"  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": "1000/min"}
+LOGGING["loggers"]["billing"]["level"] = "WARNING"
