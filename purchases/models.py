@@ -1,12 +1,22 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from cashdrawer.models import DrawerMovement
 
 # Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
 AMOUNT_MAX_DIGITS = 18
+
+
+def _equals(field: str, expression) -> Q:
+    """``field == expression`` for 2-place amounts. Written as "within half a cent" because SQLite
+    evaluates CHECK arithmetic in floating point; with NUMERIC(…, 2) columns on PostgreSQL the
+    two forms are equivalent, as any difference is a multiple of 0.01."""
+    half_cent = Value(Decimal("0.005"))
+    return Q(**{f"{field}__gt": expression - half_cent, f"{field}__lt": expression + half_cent})
 
 
 def _amount(**kwargs):
@@ -35,11 +45,15 @@ class Purchase(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="purchase_subtotal_gte_0"),
             models.CheckConstraint(condition=Q(tax_total__gte=0), name="purchase_tax_total_gte_0"),
-            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_total")), name="purchase_total_sum"),
+            models.CheckConstraint(
+                condition=_equals("total", F("subtotal") + F("tax_total")), name="purchase_total_sum"
+            ),
             models.CheckConstraint(condition=Q(payable__gte=0), name="purchase_payable_gte_0"),
-            models.CheckConstraint(condition=Q(rounding=F("payable") - F("total")), name="purchase_rounding"),
+            models.CheckConstraint(condition=_equals("rounding", F("payable") - F("total")), name="purchase_rounding"),
             models.CheckConstraint(condition=Q(paid_amount__gte=F("payable")), name="purchase_paid_gte_payable"),
-            models.CheckConstraint(condition=Q(change_due=F("paid_amount") - F("payable")), name="purchase_change_due"),
+            models.CheckConstraint(
+                condition=_equals("change_due", F("paid_amount") - F("payable")), name="purchase_change_due"
+            ),
         ]
 
     def __str__(self):
@@ -85,8 +99,12 @@ class PurchaseItem(models.Model):
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
             ),
-            models.CheckConstraint(condition=Q(subtotal=F("unit_price") * F("quantity")), name="purchaseitem_subtotal"),
-            models.CheckConstraint(condition=Q(total=F("subtotal") + F("tax_amount")), name="purchaseitem_total"),
+            models.CheckConstraint(
+                condition=_equals("subtotal", F("unit_price") * F("quantity")), name="purchaseitem_subtotal"
+            ),
+            models.CheckConstraint(
+                condition=_equals("total", F("subtotal") + F("tax_amount")), name="purchaseitem_total"
+            ),
             models.UniqueConstraint(fields=["purchase", "product"], name="purchaseitem_one_line_per_product"),
         ]
 

@@ -103,16 +103,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     )
 elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"):
     if env.bool("DB_POOL", default=True):
-        from psycopg_pool import ConnectionPool
-
-        # Django's psycopg pool; `check` validates a connection before handing it out, so the app
-        # recovers by itself after the database restarts.
+        # Django's psycopg pool. With CONN_HEALTH_CHECKS the pool checks a connection before handing
+        # it out, so the app recovers by itself after the database restarts.
         _db["CONN_MAX_AGE"] = 0
+        _db["CONN_HEALTH_CHECKS"] = True
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
             "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
-            "check": ConnectionPool.check_connection,
         }
     else:
         _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
