@@ -29,6 +29,10 @@ class ObtainTokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth_token"
 
+    def get_authenticate_header(self, request):
+        # No authentication class runs here, but a wrong password is still a 401, not a 403.
+        return "Token"
+
     @extend_schema(
         tags=["auth"],
         request=TokenRequestSerializer,

@@ -1,0 +1,30 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from billing_project.errors import ValidationFailed
+from customers.models import Customer
+from customers.services import customer_get_or_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_normalised_and_reused():
+    first = customer_get_or_create(email=" Ann@Example.COM ")
+    second = customer_get_or_create(email="ann@example.com")
+
+    assert first.pk == second.pk
+    assert Customer.objects.get().email == "ann@example.com"
+
+
+@pytest.mark.parametrize("email", ["", "ann", "ann@", "@example.com", "a b@example.com"])
+def test_invalid_email_is_refused(email):
+    with pytest.raises(ValidationFailed):
+        customer_get_or_create(email=email)
+    assert Customer.objects.count() == 0
+
+
+def test_database_rejects_case_variants_of_the_same_email():
+    Customer.objects.create(email="ann@example.com")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.create(email="ANN@example.com")

@@ -1,0 +1,84 @@
+"""Query budgets: an N+1 anywhere in ringing up or listing bills fails here."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cashdrawer.tests.factories import drawer_with
+from catalog.tests.factories import ProductFactory
+from purchases.services import purchase_create
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+@pytest.fixture
+def drawer():
+    return drawer_with({"2000": 10, "500": 1000, "100": 1000, "50": 1000, "10": 1000, "5": 1000, "1": 1000})
+
+
+def _ring_up(products, customer="a@example.com"):
+    return purchase_create(
+        customer_email=customer,
+        items=[{"product_id": p.pk, "quantity": 2} for p in products],
+        paid_amount=D("4000"),
+        tendered=[{"value": D("2000"), "count": 2}],
+    )
+
+
+def _queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def test_a_bill_costs_the_same_queries_for_1_or_50_lines(drawer):
+    products = [ProductFactory(price=D("19.99"), tax_percent=D("12")) for _ in range(50)]
+    _ring_up(products[:1], customer="warm@example.com")  # the customer exists for both runs below
+
+    one_line = _queries(lambda: _ring_up(products[:1], customer="warm@example.com"))
+    fifty_lines = _queries(lambda: _ring_up(products, customer="warm@example.com"))
+
+    assert one_line == fifty_lines
+    assert fifty_lines <= 12
+
+
+def test_listing_100_bills_with_lines_is_a_constant_number_of_queries(drawer, admin_api):
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=10_000) for _ in range(5)]
+    _ring_up(products[:2])
+    few = _queries(lambda: admin_api.get("/api/v1/purchases?page_size=100"))
+    for i in range(99):
+        _ring_up(products[: 1 + i % 5], customer=f"c{i % 7}@example.com")
+
+    response = None
+
+    def fetch():
+        nonlocal response
+        response = admin_api.get("/api/v1/purchases?page_size=100")
+
+    many = _queries(fetch)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 100
+    assert many == few
+    assert many <= 6
+
+
+def test_customer_list_and_detail_are_constant(drawer, admin_api):
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=10_000)
+    _ring_up([product], customer="first@example.com")
+    few = _queries(lambda: admin_api.get("/api/v1/customers"))
+    for i in range(30):
+        _ring_up([product], customer=f"c{i}@example.com")
+
+    assert _queries(lambda: admin_api.get("/api/v1/customers")) == few
+
+
+def test_product_list_is_constant(admin_api):
+    ProductFactory()
+    few = _queries(lambda: admin_api.get("/api/v1/products"))
+    ProductFactory.create_batch(40)
+
+    assert _queries(lambda: admin_api.get("/api/v1/products")) == few
