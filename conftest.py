@@ -28,3 +28,59 @@ def admin_api(superuser):
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no row locks (select_for_update is a no-op)")
+
+
+# --- Roles (billing_project.roles) -------------------------------------------------------------
+
+
+@pytest.fixture
+def roles(db):
+    from billing_project.roles import roles_setup
+
+    return roles_setup()
+
+
+def _user_with_role(username: str, role: str):
+    from billing_project.roles import role_assign
+
+    user = UserFactory(username=username, is_staff=True)
+    role_assign(user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def manager_user(roles):
+    return _user_with_role("manager", "Manager")
+
+
+@pytest.fixture
+def cashier_user(roles):
+    return _user_with_role("cashier", "Cashier")
+
+
+@pytest.fixture
+def manager_api(manager_user):
+    client = APIClient()
+    client.force_authenticate(manager_user)
+    return client
+
+
+@pytest.fixture
+def cashier_api(cashier_user):
+    client = APIClient()
+    client.force_authenticate(cashier_user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    """Django test client logged in as a manager, for admin pages."""
+    client.force_login(manager_user)
+    return client
+
+
+@pytest.fixture
+def cashier_client(client, cashier_user):
+    """Django test client logged in as a cashier, for admin pages."""
+    client.force_login(cashier_user)
+    return client

@@ -1,3 +1,202 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
-# Register your models here.
+from billing_project.admin_site import DomainErrorsAsMessages
+
+from .models import MAX_COUNT, Denomination, DrawerMovement
+from .selectors import drawer_list, drawer_total, movement_list
+from .services import denomination_create, drawer_set_counts
+
+
+class DrawerCountForm(forms.Form):
+    """One count per denomination, plus why they changed. Each count field carries the count the
+    manager saw (a hidden initial), so only the counts they edited are set: a bill that changed
+    another count meanwhile is not overwritten."""
+
+    reason = forms.CharField(
+        max_length=255, required=False, help_text="Why the counts changed, e.g. “morning float” or “end-of-day count”."
+    )
+
+    def __init__(self, denominations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.denominations = denominations
+        for denomination in denominations:
+            self.fields[self.field_name(denomination)] = forms.IntegerField(
+                min_value=0,
+                max_value=MAX_COUNT,
+                initial=denomination.count,
+                show_hidden_initial=True,
+                label=f"{denomination.value}",
+                widget=forms.NumberInput(attrs={"class": "vIntegerField", "min": 0}),
+            )
+
+    @staticmethod
+    def field_name(denomination) -> str:
+        return f"count_{denomination.pk}"
+
+    def changed_counts(self) -> dict:
+        return {
+            d.value: self.cleaned_data[self.field_name(d)]
+            for d in self.denominations
+            if self.field_name(d) in self.changed_data and self.field_name(d) in self.cleaned_data
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.changed_counts() and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Say why the counts changed.")
+        return cleaned
+
+
+class DenominationAddForm(forms.ModelForm):
+    count = forms.IntegerField(min_value=0, max_value=MAX_COUNT, initial=0, help_text="How many the drawer holds now.")
+    reason = forms.CharField(max_length=255, required=False, initial="denomination added")
+
+    class Meta:
+        model = Denomination
+        fields = ("value", "count")
+
+
+@admin.register(Denomination)
+class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    """The drawer screen replaces the list: every denomination's count, value × count and the
+    drawer's total; a manager sets counts there. Every set goes through ``drawer_set_counts`` and
+    lands in the ledger with the user and a reason."""
+
+    form = DenominationAddForm
+    drawer_template = "admin/cashdrawer/denomination/drawer.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the ledger references every denomination
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = denomination_create(
+            value=data["value"],
+            count=data["count"],
+            user=request.user,
+            reason=(data.get("reason") or "").strip() or "denomination added in the admin",
+        )
+        obj.pk, obj.count = saved.pk, saved.count
+        obj._state.adding = False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Counts are set on the drawer screen, all together, with a reason.
+        return HttpResponseRedirect(reverse("admin:cashdrawer_denomination_changelist"))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"Denomination {obj.value} added with {obj.count} in the drawer.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:cashdrawer_denomination_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        return self._domain_errors_as_messages(self.drawer_view, request, extra_context)
+
+    def drawer_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        can_change = self.has_change_permission(request)
+        denominations = list(drawer_list())
+        form = DrawerCountForm(denominations, data=request.POST if request.method == "POST" else None)
+        if request.method == "POST":
+            if not can_change:
+                raise PermissionDenied
+            if form.is_valid():
+                counts = form.changed_counts()
+                if counts:
+                    result = drawer_set_counts(
+                        counts=counts, user=request.user, reason=form.cleaned_data["reason"].strip()
+                    )
+                    values = ", ".join(str(v) for v in result["changed"]) or "none"
+                    self.message_user(request, f"Counts set for {values}.", messages.SUCCESS)
+                else:
+                    self.message_user(request, "No count was changed.", messages.INFO)
+                return HttpResponseRedirect(request.get_full_path())
+        rows = [
+            {"denomination": d, "field": form[DrawerCountForm.field_name(d)], "total": d.total} for d in denominations
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Cash drawer",
+            "form": form,
+            "rows": rows,
+            "drawer_total": drawer_total(denominations),
+            "pieces": sum(d.count for d in denominations),
+            "can_change": can_change,
+            "has_add_permission": self.has_add_permission(request),
+            "can_view_ledger": request.user.has_perm("cashdrawer.view_drawermovement"),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.drawer_template, context)
+
+
+class BillFilter(admin.SimpleListFilter):
+    """Movements of one bill (type its number), of any bill, or not of a bill (manual sets)."""
+
+    title = "bill"
+    parameter_name = "bill"
+    template = "admin/cashdrawer/bill_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.other_params = [
+            (k, v) for k, values in request.GET.lists() if k not in (self.parameter_name, "p") for v in values
+        ]
+
+    def lookups(self, request, model_admin):
+        return [("any", "On a bill"), ("none", "Manual (no bill)")]
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip().lstrip("#")
+        if not value:
+            return queryset
+        if value == "any":
+            return queryset.filter(purchase__isnull=False)
+        if value == "none":
+            return queryset.filter(purchase__isnull=True)
+        if value.isdigit() and len(value) <= 18:
+            return queryset.filter(purchase_id=int(value))
+        return queryset.none()
+
+
+@admin.register(DrawerMovement)
+class DrawerMovementAdmin(admin.ModelAdmin):
+    """The drawer ledger: read-only, since history is never changed."""
+
+    list_display = ("created_at", "value", "kind", "delta", "count_after", "bill", "user", "reason")
+    list_filter = ("kind", ("created_at", DateFieldListFilter), BillFilter, "denomination")
+    date_hierarchy = "created_at"
+    search_fields = ("reason",)
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return movement_list()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="value", ordering="denomination__value")
+    def value(self, obj):
+        return obj.denomination.value
+
+    @admin.display(description="bill", ordering="purchase_id")
+    def bill(self, obj):
+        if obj.purchase_id is None:
+            return "—"
+        url = reverse("admin:purchases_purchase_change", args=[obj.purchase_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.purchase_id)

@@ -2,19 +2,32 @@ from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
+
+from billing_project.api.parsers import JSONParser
+from billing_project.api.permissions import RolePermissions
+from billing_project.api.schema import error_response
 
 from .models import Denomination
 from .serializers import DenominationCountSerializer, DenominationSerializer
 from .services import denomination_create, drawer_set_count
 
 VALUE_PARAMETER = OpenApiParameter(
-    "value", str, OpenApiParameter.PATH, description="The note or coin value: `500` and `500.00` both work."
+    "value",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$",
+    description="The note or coin value: `500` and `500.00` both work.",
 )
 
 
 @extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: DenominationSerializer,
+            409: error_response("`denomination_exists`: that value is already in the drawer."),
+        }
+    ),
     retrieve=extend_schema(parameters=[VALUE_PARAMETER]),
     update=extend_schema(
         parameters=[VALUE_PARAMETER],
@@ -31,7 +44,8 @@ class DenominationViewSet(
 
     queryset = Denomination.objects.order_by("-value")
     serializer_class = DenominationSerializer
-    permission_classes = [DjangoModelPermissions]
+    parser_classes = [JSONParser]
+    permission_classes = [RolePermissions]
     pagination_class = None
     lookup_field = "value"
     lookup_value_regex = r"[0-9]{1,10}(?:\.[0-9]{1,2})?"

@@ -146,3 +146,33 @@ def drawer_record_bill(
         if updated != len(delta_by_pk):
             raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
     DrawerMovement.objects.bulk_create(movements)
+
+
+@transaction.atomic
+def drawer_set_counts(
+    *, counts: Mapping[Decimal, int], user=None, reason: str = "", create_missing: bool = False
+) -> dict[str, list[Decimal]]:
+    """Set several denominations' counts at once (a counted float), all or nothing.
+
+    Each set is a manual movement with ``user`` and ``reason``, as with ``drawer_set_count``.
+    Unknown values are added with ``denomination_create`` when ``create_missing``, otherwise
+    ``Denomination.DoesNotExist`` is raised. Locks the existing rows one by one in ascending
+    value, the global drawer lock order (``purchases.lock_objects``).
+
+    Returns ``{"created": [...], "changed": [...], "unchanged": [...]}`` lists of values."""
+    result: dict[str, list[Decimal]] = {"created": [], "changed": [], "unchanged": []}
+    for value in sorted(counts):
+        _check_count(counts[value])
+    existing = set(Denomination.objects.filter(value__in=list(counts)).values_list("value", flat=True))
+    for value in sorted(counts):
+        count = counts[value]
+        if value not in existing:
+            if not create_missing:
+                raise Denomination.DoesNotExist(f"{value} is not a denomination of this drawer.")
+            denomination_create(value=value, count=count, user=user, reason=reason)
+            result["created"].append(value)
+            continue
+        before = denomination_for_update(value).get().count  # read under the lock drawer_set_count takes
+        drawer_set_count(value=value, count=count, user=user, reason=reason)
+        result["changed" if count != before else "unchanged"].append(value)
+    return result

@@ -1,1 +1,197 @@
-# Register your models here.
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from billing_project.admin_site import DomainErrorsAsMessages
+from billing_project.errors import DomainError
+
+from .importing import ImportRejected, parse_upload, product_import_rows
+from .models import Product
+from .services import product_create, product_delete, product_set_active, product_update
+
+_EDITABLE = ("sku", "name", "price", "tax_percent", "stock", "is_active")
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock level"
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        from purchases.reports import low_stock_threshold
+
+        threshold = low_stock_threshold()
+        return [("yes", f"Low (below {threshold})"), ("no", f"{threshold} or more")]
+
+    def queryset(self, request, queryset):
+        from purchases.reports import low_stock_threshold
+
+        if self.value() == "yes":
+            return queryset.filter(stock__lt=low_stock_threshold())
+        if self.value() == "no":
+            return queryset.filter(stock__gte=low_stock_threshold())
+        return queryset
+
+
+class ProductImportForm(forms.Form):
+    file = forms.FileField(help_text="A .csv file with the header sku,name,price,tax_percent,stock, or a .json list.")
+    set_stock = forms.BooleanField(
+        required=False, label="Set stock", help_text="Set stock to the file's values. Unticked, they are added."
+    )
+    partial = forms.BooleanField(
+        required=False, help_text="Load the good rows even if some are bad. Unticked, any bad row stops the import."
+    )
+    dry_run = forms.BooleanField(required=False, label="Dry run", help_text="Check the file and count; write nothing.")
+
+
+@admin.register(Product)
+class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    """Every write goes through ``catalog.services``: add, change (also from the list), archive,
+    delete (archives a product that is on a bill), and the file import."""
+
+    list_display = ("sku", "name", "price", "tax_percent", "stock", "is_active")
+    list_display_links = ("sku", "name")
+    list_editable = ("price", "stock")
+    list_filter = ("is_active", LowStockFilter)
+    search_fields = ("name", "sku")
+    ordering = ("name", "id")
+    list_per_page = 100
+    fields = ("sku", "name", "price", "tax_percent", "stock", "is_active", "created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at")
+    actions = ("archive", "unarchive")
+
+    # --- Writes through the services -------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in _EDITABLE if name in form.cleaned_data}
+        if change:
+            changed = {name: data[name] for name in form.changed_data if name in data}
+            saved = product_update(product=obj, **changed) if changed else obj
+        else:
+            saved = product_create(**data)
+        # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
+        for model_field in Product._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(saved, model_field.attname))
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def delete_model(self, request, obj):
+        if not product_delete(product=obj):
+            request._products_archived = [*getattr(request, "_products_archived", []), obj]
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            self.delete_model(request, product)
+
+    def log_deletions(self, request, queryset):
+        # Runs just before delete_model: a product on a bill will be archived, so log a change.
+        objs = list(queryset)
+        archived = {p.pk for p in objs if p.purchase_items.exists()}
+        for product in objs:
+            if product.pk in archived:
+                self.log_change(request, product, "Archived instead of deleted: it is on a bill.")
+        rest = [p for p in objs if p.pk not in archived]
+        if rest:
+            super().log_deletions(request, rest)
+
+    def get_deleted_objects(self, objs, request):
+        # A product on a bill is archived instead of deleted, so its bill lines do not block it.
+        to_delete, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        return to_delete, model_count, perms_needed, []
+
+    def response_delete(self, request, obj_display, obj_id):
+        archived = getattr(request, "_products_archived", [])
+        if not archived:
+            return super().response_delete(request, obj_display, obj_id)
+        self.message_user(
+            request,
+            f"“{obj_display}” is on a bill, so it was archived instead of deleted: past bills keep it.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk delete would report "deleted" for products that are archived instead: delete one
+        # product at a time from its page, where the outcome is reported.
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Archive selected products (no longer sold)", permissions=["change"])
+    def archive(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Unarchive selected products", permissions=["change"])
+    def unarchive(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    def _set_active(self, request, queryset, is_active: bool):
+        products = list(queryset.exclude(is_active=is_active).order_by("pk"))
+        for product in products:
+            product_set_active(product=product, is_active=is_active)
+        word = "unarchived" if is_active else "archived"
+        self.message_user(request, f"{len(products)} product(s) {word}.", messages.SUCCESS)
+
+    # --- Import from a file ----------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="catalog_product_import"), *super().get_urls()]
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"has_import_permission": self.has_import_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ProductImportForm(request.POST or None, request.FILES or None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import products from a file",
+            "form": form,
+            "result": None,
+            "errors": [],
+        }
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                parsed = parse_upload(data["file"])
+            except DomainError as exc:
+                form.add_error("file", exc.message)
+                return TemplateResponse(request, "admin/catalog/product/import.html", context)
+            context["errors"] = list(parsed.errors)
+            context["read"] = parsed.total
+            if parsed.errors and not data["partial"]:
+                context["refused"] = True
+                return TemplateResponse(request, "admin/catalog/product/import.html", context)
+            try:
+                result = product_import_rows(
+                    rows=parsed.rows,
+                    set_stock=data["set_stock"],
+                    partial=data["partial"],
+                    dry_run=data["dry_run"],
+                    unit=parsed.unit,
+                )
+            except ImportRejected as exc:
+                context["errors"] += exc.errors
+                context["refused"] = True
+                return TemplateResponse(request, "admin/catalog/product/import.html", context)
+            context["errors"] += result.errors
+            context["result"] = result
+            summary = (
+                f"{'Dry run: would create' if result.dry_run else 'Created'} {result.created}, "
+                f"{'update' if result.dry_run else 'updated'} {result.updated}, unchanged {result.unchanged}, "
+                f"skipped {len(context['errors'])} bad row(s)."
+            )
+            if not context["errors"] and not result.dry_run:
+                self.message_user(request, f"Import done. {summary}", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
+            context["summary"] = summary
+        return TemplateResponse(request, "admin/catalog/product/import.html", context)

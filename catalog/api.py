@@ -1,7 +1,9 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
-from rest_framework.permissions import DjangoModelPermissions
+
+from billing_project.api.parsers import JSONParser
+from billing_project.api.permissions import RolePermissions
 
 from .selectors import product_list
 from .serializers import ProductSerializer
@@ -18,7 +20,8 @@ class ProductViewSet(viewsets.ModelViewSet):
     """The product catalogue. Writes need the manager role (``catalog`` model permissions)."""
 
     serializer_class = ProductSerializer
-    permission_classes = [DjangoModelPermissions]
+    parser_classes = [JSONParser]
+    permission_classes = [RolePermissions]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_fields = ["is_active"]
     search_fields = ["name", "sku"]

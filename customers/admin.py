@@ -1,1 +1,69 @@
-# Register your models here.
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from purchases.admin import bills_table
+from purchases.reports import purchase_totals
+
+from .models import Customer
+from .selectors import customer_list
+
+LATEST_BILLS = 50
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    """Customers are created by their first bill and identified by email: read-only here."""
+
+    list_display = ("email", "purchase_count", "total_spent", "created_at")
+    search_fields = ("email",)
+    search_help_text = "The customer's email, or part of it."
+    ordering = ("email",)
+    list_per_page = 100
+    fields = ("email", "created_at", "lifetime_totals", "bills")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return customer_list()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="bills", ordering="purchase_count")
+    def purchase_count(self, obj):
+        return obj.purchase_count
+
+    @admin.display(description="total spent", ordering="total_spent")
+    def total_spent(self, obj):
+        return f"{obj.total_spent:.2f}"
+
+    @admin.display(description="lifetime totals")
+    def lifetime_totals(self, obj):
+        totals = purchase_totals(obj.purchases.all())
+        return format_html(
+            "{} bill(s); spent {} (subtotal {}, tax {})",
+            totals["count"],
+            f"{totals['payable']:.2f}",
+            f"{totals['subtotal']:.2f}",
+            f"{totals['tax_total']:.2f}",
+        )
+
+    @admin.display(description="bills")
+    def bills(self, obj):
+        latest = list(obj.purchases.order_by("-created_at", "-id")[:LATEST_BILLS])
+        if not latest:
+            return "No bills yet."
+        url = reverse("admin:purchases_purchase_changelist") + "?" + urlencode({"customer__id__exact": obj.pk})
+        return format_html(
+            '{}<p><a href="{}">All of {}’s bills in the bills list</a> (filter by date, export as CSV).</p>',
+            bills_table(latest),
+            url,
+            obj.email,
+        )

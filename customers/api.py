@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
+from billing_project.api.permissions import RolePermissions
 from purchases.selectors import purchase_list
 from purchases.serializers import PurchaseSerializer
 
@@ -17,6 +18,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     """Customers are created by their first bill; they are identified by email."""
 
     serializer_class = CustomerSerializer
+    permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):

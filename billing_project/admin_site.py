@@ -1,0 +1,142 @@
+"""The store's admin site: the index shows today's sales and low stock; user admin is role-aware.
+
+Installed as the default admin site through ``BillingAdminConfig`` (INSTALLED_APPS), so
+``admin.site`` and ``@admin.register`` everywhere use it.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.urls import reverse
+from django.utils.http import urlencode
+
+
+class BillingAdminSite(admin.AdminSite):
+    site_header = "Store back office"
+    site_title = "Store back office"
+    index_title = "Back office"
+    index_template = "admin/billing_index.html"
+
+    def index(self, request, extra_context=None):
+        return super().index(request, {**self.dashboard(request), **(extra_context or {})})
+
+    def dashboard(self, request) -> dict:
+        from purchases.reports import low_stock_products, low_stock_threshold, sales_for_day
+
+        user = request.user
+        context: dict = {}
+        if user.has_perm("purchases.view_purchase"):
+            sales = sales_for_day()
+            start = sales["day"].isoformat()
+            context["today_sales"] = sales
+            context["today_sales_url"] = (
+                reverse("admin:purchases_purchase_changelist") + "?" + urlencode({"created_at__date": start})
+            )
+        if user.has_perm("catalog.view_product"):
+            threshold = low_stock_threshold()
+            products = low_stock_products(threshold=threshold)
+            context["low_stock_threshold"] = threshold
+            context["low_stock"] = list(products[:20])
+            context["low_stock_count"] = products.count()
+            context["low_stock_url"] = (
+                reverse("admin:catalog_product_changelist")
+                + "?"
+                + urlencode({"low_stock": "yes", "is_active__exact": 1})
+            )
+        return context
+
+
+class BillingAdminConfig(AdminConfig):
+    default_site = "billing_project.admin_site.BillingAdminSite"
+
+    def ready(self):
+        super().ready()  # autodiscovers every app's admin module, django.contrib.auth's included
+        register_user_admin(admin.site)
+
+
+def register_user_admin(site: admin.AdminSite) -> None:
+    """Replace django.contrib.auth's User admin with one a manager can use safely: a manager
+    (``auth.change_user`` without being a superuser) can give users the Manager or Cashier role
+    and staff access, but cannot see or grant superuser status or individual permissions, and
+    cannot change or delete a superuser."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.admin import UserAdmin
+    from django.contrib.auth.models import Group
+
+    from billing_project.roles import ROLES
+
+    user_model = get_user_model()
+
+    class StoreUserAdmin(UserAdmin):
+        list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "roles")
+        list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+
+        @admin.display(description="roles")
+        def roles(self, obj):
+            if obj.is_superuser:
+                return "superuser"
+            return ", ".join(sorted(g.name for g in obj.groups.all())) or "—"
+
+        def get_queryset(self, request):
+            return super().get_queryset(request).prefetch_related("groups")
+
+        def get_fieldsets(self, request, obj=None):
+            fieldsets = super().get_fieldsets(request, obj)
+            if request.user.is_superuser:
+                return fieldsets
+            hidden = {"is_superuser", "user_permissions"}
+            return [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in fieldsets
+            ]
+
+        def formfield_for_manytomany(self, db_field, request, **kwargs):
+            if db_field.name == "groups" and not request.user.is_superuser:
+                kwargs["queryset"] = Group.objects.filter(name__in=ROLES)
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+        def save_related(self, request, form, formsets, change):
+            if request.user.is_superuser or "groups" not in form.cleaned_data:
+                return super().save_related(request, form, formsets, change)
+            # The form only offers the role groups: keep any other group the user is in.
+            other = list(form.instance.groups.exclude(name__in=ROLES)) if change else []
+            super().save_related(request, form, formsets, change)
+            form.instance.groups.add(*other)
+
+        def _guards_superuser(self, request, obj) -> bool:
+            return obj is not None and obj.is_superuser and not request.user.is_superuser
+
+        def has_change_permission(self, request, obj=None):
+            return not self._guards_superuser(request, obj) and super().has_change_permission(request, obj)
+
+        def has_delete_permission(self, request, obj=None):
+            return not self._guards_superuser(request, obj) and super().has_delete_permission(request, obj)
+
+    if site.is_registered(user_model):
+        site.unregister(user_model)
+    site.register(user_model, StoreUserAdmin)
+
+
+class DomainErrorsAsMessages:
+    """ModelAdmin mixin: a ``DomainError`` raised by a service while the admin saves (e.g. a SKU
+    taken by a concurrent writer after the form validated) rolls the request's transaction back
+    and comes back as an error message on the same page, instead of a server error."""
+
+    def _domain_errors_as_messages(self, view, request, *args, **kwargs):
+        from django.contrib import messages
+        from django.http import HttpResponseRedirect
+
+        from billing_project.errors import DomainError
+
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._domain_errors_as_messages(super().changeform_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._domain_errors_as_messages(super().changelist_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._domain_errors_as_messages(super().delete_view, request, *args, **kwargs)

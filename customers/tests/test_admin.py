@@ -1,0 +1,103 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog.tests.factories import ProductFactory
+from customers.models import Customer
+from customers.tests.factories import CustomerFactory
+from purchases.tests.factories import purchase_for
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:customers_customer_changelist")
+
+
+def change_url(customer):
+    return reverse("admin:customers_customer_change", args=[customer.pk])
+
+
+def bills_for(email, *prices):
+    return [
+        purchase_for(ProductFactory(price=Decimal(p), tax_percent=Decimal("18"), stock=5), email=email) for p in prices
+    ]
+
+
+@pytest.mark.parametrize("who", ["manager_client", "cashier_client"])
+def test_customer_pages_render(request, who):
+    client = request.getfixturevalue(who)
+    (bill,) = bills_for("asha@example.com", "100.00")
+
+    assert client.get(CHANGELIST).status_code == 200
+    assert client.get(change_url(bill.customer)).status_code == 200
+
+
+def test_list_shows_lifetime_totals(manager_client):
+    bills = bills_for("asha@example.com", "100.00", "50.00")
+    CustomerFactory(email="new@example.com")
+
+    response = manager_client.get(CHANGELIST)
+
+    rows = {c.email: (c.purchase_count, c.total_spent) for c in response.context["cl"].result_list}
+    assert rows == {
+        "asha@example.com": (2, sum(b.payable for b in bills)),
+        "new@example.com": (0, Decimal("0.00")),
+    }
+
+
+@pytest.mark.parametrize("term", ["asha", "ASHA@EXAMPLE.COM", "example.com"])
+def test_search_by_email(manager_client, term):
+    bills_for("asha@example.com", "10.00")
+    CustomerFactory(email="ravi@other.org")
+
+    response = manager_client.get(CHANGELIST, {"q": term})
+
+    assert [c.email for c in response.context["cl"].result_list] == ["asha@example.com"]
+
+
+def test_customer_page_lists_their_bills_and_totals(manager_client):
+    bills = bills_for("asha@example.com", "100.00", "50.00")
+    other = bills_for("ravi@example.com", "70.00")[0]
+
+    response = manager_client.get(change_url(bills[0].customer))
+
+    html = response.content.decode()
+    for bill in bills:
+        assert reverse("admin:purchases_purchase_change", args=[bill.pk]) in html
+    assert reverse("admin:purchases_purchase_change", args=[other.pk]) not in html
+    payable = sum(b.payable for b in bills)
+    tax = sum(b.tax_total for b in bills)
+    assert f"2 bill(s); spent {payable:.2f}" in html
+    assert f"tax {tax:.2f}" in html
+    assert f"?customer__id__exact={bills[0].customer_id}" in html
+
+
+def test_link_to_all_of_a_customers_bills_filters_the_bills_list(manager_client):
+    bills = bills_for("asha@example.com", "100.00", "50.00")
+    bills_for("ravi@example.com", "70.00")
+
+    response = manager_client.get(
+        reverse("admin:purchases_purchase_changelist"), {"customer__id__exact": bills[0].customer_id}
+    )
+
+    assert sorted(p.pk for p in response.context["cl"].result_list) == sorted(b.pk for b in bills)
+
+
+def test_customers_are_read_only_in_the_admin(manager_client):
+    customer = CustomerFactory(email="asha@example.com")
+
+    assert manager_client.get(reverse("admin:customers_customer_add")).status_code == 403
+    assert manager_client.post(change_url(customer), {"email": "x@example.com"}).status_code == 403
+    delete = reverse("admin:customers_customer_delete", args=[customer.pk])
+    assert manager_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Customer.objects.get(pk=customer.pk).email == "asha@example.com"
+
+
+def test_customer_list_query_budget(manager_client, django_assert_max_num_queries):
+    for i in range(15):
+        bills_for(f"c{i}@example.com", "10.00")
+
+    with django_assert_max_num_queries(10):
+        response = manager_client.get(CHANGELIST)
+
+    assert len(response.context["cl"].result_list) == 15

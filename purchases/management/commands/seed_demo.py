@@ -1,0 +1,97 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from billing_project.roles import CASHIER, MANAGER, role_assign, roles_setup
+from cashdrawer.models import Denomination
+from cashdrawer.selectors import drawer_total
+from cashdrawer.services import denomination_create
+from catalog.models import Product
+from catalog.services import product_create
+
+# sku, name, price (INR), tax %, stock
+PRODUCTS = [
+    ("RICE-5KG", "Basmati rice 5 kg", "549.00", "5", 40),
+    ("ATTA-10KG", "Whole wheat atta 10 kg", "465.00", "0", 30),
+    ("DAL-1KG", "Toor dal 1 kg", "168.00", "0", 50),
+    ("MILK-1L", "Toned milk 1 L", "56.00", "0", 60),
+    ("OIL-1L", "Sunflower oil 1 L", "155.00", "5", 45),
+    ("SUGAR-1KG", "Sugar 1 kg", "48.00", "5", 80),
+    ("TEA-500G", "Assam tea 500 g", "285.00", "5", 25),
+    ("BISC-200G", "Butter biscuits 200 g", "40.00", "18", 120),
+    ("SOAP-100G", "Bath soap 100 g", "45.50", "18", 90),
+    ("PASTE-150G", "Toothpaste 150 g", "99.00", "18", 70),
+    ("GHEE-1L", "Cow ghee 1 L", "650.00", "12", 20),
+    ("COLA-750ML", "Cola 750 ml", "40.00", "28", 3),
+]
+
+# value (INR) -> count
+FLOAT = {"2000": 2, "500": 10, "200": 10, "100": 20, "50": 20, "20": 30, "10": 30, "5": 20, "2": 30, "1": 30}
+
+USERS = [("manager", "manager-demo-pass", MANAGER), ("cashier", "cashier-demo-pass", CASHIER)]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: the roles, a demo catalogue, an INR drawer float and two demo users (manager, cashier) "
+        "whose passwords are printed. Safe to run again: what exists is left as it is. "
+        "Refuses to run with DEBUG off unless --force, since the demo passwords are public."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="Set the demo users' passwords even if they exist."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, force, reset_passwords, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates users with published passwords; with DEBUG off it needs --force.")
+        roles_setup()
+        self.stdout.write("Roles: Manager and Cashier groups are set up.")
+
+        existing = set(Product.objects.filter(sku__in=[p[0] for p in PRODUCTS]).values_list("sku", flat=True))
+        created = 0
+        for sku, name, price, tax, stock in PRODUCTS:
+            if sku not in existing:
+                product_create(sku=sku, name=name, price=Decimal(price), tax_percent=Decimal(tax), stock=stock)
+                created += 1
+        self.stdout.write(f"Products: {created} added, {len(PRODUCTS) - created} already there.")
+
+        values = set(Denomination.objects.values_list("value", flat=True))
+        added = 0
+        for value, count in FLOAT.items():
+            if Decimal(value) not in values:
+                denomination_create(value=Decimal(value), count=count, reason="demo float")
+                added += 1
+        self.stdout.write(
+            f"Drawer: {added} denomination(s) added, {len(FLOAT) - added} already there; "
+            f"total cash {drawer_total():.2f} {settings.CURRENCY}."
+        )
+
+        self.stdout.write("Users:")
+        users = get_user_model().objects
+        for username, password, role in USERS:
+            user = users.filter(username=username).first()
+            if user is None:
+                user = users.create_user(username=username, password=password, is_staff=True)
+                note = f"password: {password}"
+            elif reset_passwords:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                note = f"password reset to: {password}"
+            else:
+                note = "already existed, password unchanged (--reset-passwords sets it again)"
+            role_assign(user=user, role=role)
+            self.stdout.write(f"  {role.lower():8} username: {username:8} {note}")
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data ready. Log in to the back office at /admin/ (e.g. http://127.0.0.1:8000/admin/) "
+                "as manager or cashier; the API takes a token from POST /api/v1/auth/token."
+            )
+        )

@@ -1,0 +1,33 @@
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from billing_project.roles import ROLES, role_assign, roles_setup
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update the Manager and Cashier groups and their permissions (idempotent). "
+        "Optionally give existing users a role: --manager alice --cashier bob."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--manager", action="append", default=[], metavar="USERNAME", help="Make a user a manager.")
+        parser.add_argument("--cashier", action="append", default=[], metavar="USERNAME", help="Make a user a cashier.")
+
+    def handle(self, *args, manager, cashier, **options):
+        try:
+            result = roles_setup()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
+        for role, count in result.items():
+            self.stdout.write(f"Group {role}: {count} permissions.")
+        users = get_user_model().objects
+        assignments = [(name, ROLES[0]) for name in manager] + [(name, ROLES[1]) for name in cashier]
+        missing = [name for name, _ in assignments if not users.filter(username=name).exists()]
+        if missing:
+            raise CommandError(f"No such user: {', '.join(missing)}. The groups were set up; no role was assigned.")
+        for name, role in assignments:
+            role_assign(user=users.get(username=name), role=role)
+            self.stdout.write(f"{name} is now a {role.lower()} (staff, can log in to the admin).")
+        self.stdout.write(self.style.SUCCESS("Roles are set up."))

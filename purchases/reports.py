@@ -1,0 +1,121 @@
+"""Back-office reads: the day's sales, totals over a set of bills, low stock and the bills CSV."""
+
+import csv
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from billing_project.money import money
+from catalog.models import Product
+
+from .models import Purchase
+
+_ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+def _sum(field: str):
+    return Coalesce(Sum(field), _ZERO, output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The start of ``day`` and of the next day in the current time zone (TIME_ZONE)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return start, end
+
+
+def purchase_totals(queryset: QuerySet[Purchase]) -> dict:
+    """Number of bills and the sums of their amounts, in one query. Ordering and prefetches of
+    the given queryset are dropped."""
+    if queryset.query.annotations:
+        # Aggregating over annotations (e.g. a count of lines) would need a GROUP BY subquery.
+        queryset = Purchase.objects.filter(pk__in=queryset.order_by().values("pk"))
+    totals = queryset.order_by().aggregate(
+        count=Count("id"),
+        subtotal=_sum("subtotal"),
+        tax_total=_sum("tax_total"),
+        total=_sum("total"),
+        payable=_sum("payable"),
+    )
+    # SQLite sums decimals as floats: give every backend the same 2-place Decimals.
+    return {key: value if key == "count" else money(value) for key, value in totals.items()}
+
+
+def sales_for_day(*, day: date | None = None) -> dict:
+    """Bills rung up on ``day`` (default today, local time): count, revenue (sum payable), tax."""
+    day = day or timezone.localdate()
+    start, end = day_bounds(day)
+    totals = purchase_totals(Purchase.objects.filter(created_at__gte=start, created_at__lt=end))
+    return {"day": day, "count": totals["count"], "revenue": totals["payable"], "tax": totals["tax_total"]}
+
+
+def low_stock_threshold() -> int:
+    return settings.LOW_STOCK_THRESHOLD
+
+
+def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
+    """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first."""
+    threshold = low_stock_threshold() if threshold is None else threshold
+    return Product.objects.active().filter(stock__lt=threshold).order_by("stock", "name", "id")
+
+
+CSV_HEADER = [
+    "bill_id",
+    "created_at",
+    "customer_email",
+    "lines",
+    "quantity",
+    "subtotal",
+    "tax_total",
+    "total",
+    "rounding",
+    "payable",
+    "paid_amount",
+    "change_due",
+    "cashier",
+]
+
+
+def _text(value: str) -> str:
+    """Defuse spreadsheet formulas in free text (CSV injection): a leading =, +, -, @, tab or CR."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
+    """Write one CSV row per bill, oldest first, to ``stream``. Returns the number of bills.
+
+    Amounts are plain decimal strings with 2 places; times are ISO 8601 in the current time zone."""
+    writer = csv.writer(stream)
+    writer.writerow(CSV_HEADER)
+    rows = (
+        queryset.order_by("created_at", "id")
+        .select_related("customer", "created_by")
+        .annotate(line_count=Count("items"), quantity=Sum("items__quantity"))
+    )
+    count = 0
+    for bill in rows:
+        writer.writerow(
+            [
+                bill.pk,
+                timezone.localtime(bill.created_at).isoformat(timespec="seconds"),
+                _text(bill.customer.email),
+                bill.line_count,
+                bill.quantity or 0,
+                f"{bill.subtotal:.2f}",
+                f"{bill.tax_total:.2f}",
+                f"{bill.total:.2f}",
+                f"{bill.rounding:.2f}",
+                f"{bill.payable:.2f}",
+                f"{bill.paid_amount:.2f}",
+                f"{bill.change_due:.2f}",
+                _text(bill.created_by.get_username()) if bill.created_by else "",
+            ]
+        )
+        count += 1
+    return count

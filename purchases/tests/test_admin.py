@@ -1,0 +1,279 @@
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cashdrawer.tests.factories import drawer_with
+from catalog.tests.factories import ProductFactory
+from purchases.models import Purchase
+from purchases.services import purchase_create
+from purchases.tests.factories import purchase_for
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:purchases_purchase_changelist")
+INDEX = reverse("admin:index")
+
+
+def change_url(purchase):
+    return reverse("admin:purchases_purchase_change", args=[purchase.pk])
+
+
+def bill(email="buyer@example.com", *, quantity=1, price="100.00", tax="18", user=None, tendered=None, paid=None):
+    product = ProductFactory(price=Decimal(price), tax_percent=Decimal(tax), stock=100)
+    if paid is None:
+        return purchase_for(product, quantity=quantity, email=email)
+    return purchase_create(
+        customer_email=email,
+        items=[{"product_id": product.pk, "quantity": quantity}],
+        paid_amount=Decimal(paid),
+        tendered=tendered,
+        user=user,
+    )
+
+
+@pytest.mark.parametrize("who", ["manager_client", "cashier_client"])
+def test_bills_list_and_bill_page_render(request, who):
+    client = request.getfixturevalue(who)
+    purchase = bill()
+
+    listing = client.get(CHANGELIST)
+    page = client.get(change_url(purchase))
+
+    assert listing.status_code == 200
+    assert page.status_code == 200
+    assert [p.pk for p in listing.context["cl"].result_list] == [purchase.pk]
+
+
+def test_bill_page_shows_lines_and_the_change_given(manager_client, cashier_user):
+    drawer_with({"500": 2, "100": 5, "50": 2})
+    purchase = bill(
+        price="125.00", tax="0", quantity=2, paid="500", tendered=[{"value": "500", "count": 1}], user=cashier_user
+    )
+
+    response = manager_client.get(change_url(purchase))
+
+    html = response.content.decode()
+    assert response.context["inline_admin_formsets"]
+    inline_names = [f.opts.__class__.__name__ for f in response.context["inline_admin_formsets"]]
+    assert inline_names == ["PurchaseItemInline", "DrawerMovementInline"]
+    assert "Product " in html  # the line's product name
+    assert "2 × 100.00, 1 × 50.00" in html  # change given: 500 - 250
+    assert "1 × 500.00" in html  # tendered
+    assert "Change out" in html and "Tender in" in html
+
+
+def test_bills_cannot_be_added_changed_or_deleted_from_the_admin(manager_client, superuser, client):
+    purchase = bill()
+    client.force_login(superuser)
+
+    for user_client in (manager_client, client):
+        assert user_client.get(reverse("admin:purchases_purchase_add")).status_code == 403
+        assert user_client.post(change_url(purchase), {"paid_amount": "1"}).status_code == 403
+        delete = reverse("admin:purchases_purchase_delete", args=[purchase.pk])
+        assert user_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Purchase.objects.get(pk=purchase.pk).paid_amount == purchase.paid_amount
+
+
+def test_list_shows_totals_of_the_filtered_bills(manager_client):
+    first = bill("a@example.com", price="100.00", tax="18")  # 118.00
+    second = bill("b@example.com", price="50.00", tax="5")  # 52.50 -> payable 53.00 (cash rounding)
+
+    everything = manager_client.get(CHANGELIST).context["totals"]
+    only_b = manager_client.get(CHANGELIST, {"q": "b@example"}).context["totals"]
+
+    assert everything == {
+        "count": 2,
+        "subtotal": first.subtotal + second.subtotal,
+        "tax_total": first.tax_total + second.tax_total,
+        "total": first.total + second.total,
+        "payable": first.payable + second.payable,
+    }
+    assert only_b["count"] == 1
+    assert only_b["payable"] == second.payable
+
+
+@pytest.mark.parametrize("term", ["b@example", "B@EXAMPLE.COM", "#{b}", "{b}"])
+def test_search_by_customer_email_or_bill_number(manager_client, term):
+    a = bill("a@example.com")
+    b = bill("b@example.com")
+    assert a.pk != b.pk
+
+    response = manager_client.get(CHANGELIST, {"q": term.format(b=b.pk)})
+
+    assert [p.pk for p in response.context["cl"].result_list] == [b.pk]
+
+
+def test_filter_by_date(manager_client):
+    old, new = bill("old@example.com"), bill("new@example.com")
+    Purchase.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    today = timezone.localdate()
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+    drilled = manager_client.get(
+        CHANGELIST, {"created_at__year": today.year, "created_at__month": today.month, "created_at__day": today.day}
+    )
+    past_week = manager_client.get(
+        CHANGELIST,
+        {
+            "created_at__gte": str(midnight - timedelta(days=7)),
+            "created_at__lt": str(midnight + timedelta(days=1)),
+        },
+    )
+
+    assert [p.pk for p in drilled.context["cl"].result_list] == [new.pk]
+    assert [p.pk for p in past_week.context["cl"].result_list] == [new.pk]
+
+
+def export(client, purchases, **extra):
+    return client.post(
+        CHANGELIST, {"action": "export_csv", "_selected_action": [str(p.pk) for p in purchases], **extra}
+    )
+
+
+def test_csv_export_of_the_selected_bills(manager_client, cashier_user):
+    drawer_with({"500": 2, "100": 5, "50": 2})
+    first = bill(
+        "a@example.com",
+        price="125.00",
+        tax="0",
+        quantity=2,
+        paid="500",
+        tendered=[{"value": "500", "count": 1}],
+        user=cashier_user,
+    )
+    second = bill("=cmd@example.com", price="100.00", tax="18")
+    bill("not-selected@example.com")
+
+    response = export(manager_client, [second, first])
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="bills-')
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == [
+        "bill_id",
+        "created_at",
+        "customer_email",
+        "lines",
+        "quantity",
+        "subtotal",
+        "tax_total",
+        "total",
+        "rounding",
+        "payable",
+        "paid_amount",
+        "change_due",
+        "cashier",
+    ]
+    assert len(rows) == 3
+    assert rows[1][0] == str(first.pk)  # oldest first
+    assert rows[1][2:] == [
+        "a@example.com",
+        "1",
+        "2",
+        "250.00",
+        "0.00",
+        "250.00",
+        "0.00",
+        "250.00",
+        "500.00",
+        "250.00",
+        "cashier",
+    ]
+    assert rows[2][2] == "'=cmd@example.com"  # no spreadsheet formula
+    assert rows[2][5:10] == ["100.00", "18.00", "118.00", "0.00", "118.00"]
+    assert rows[2][12] == ""
+    assert timezone.localtime(first.created_at).isoformat(timespec="seconds") == rows[1][1]
+
+
+def test_export_all_bills_of_a_filtered_day(manager_client):
+    purchases = [bill(f"c{i}@example.com") for i in range(3)]
+    today = timezone.localdate()
+    query = f"?created_at__year={today.year}&created_at__month={today.month}&created_at__day={today.day}"
+
+    response = manager_client.post(
+        CHANGELIST + query,
+        {"action": "export_csv", "select_across": "1", "_selected_action": [str(purchases[0].pk)]},
+    )
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert [int(r[0]) for r in rows[1:]] == [p.pk for p in purchases]
+
+
+def test_cashier_cannot_export(cashier_client):
+    purchase = bill()
+
+    listing = cashier_client.get(CHANGELIST)
+    response = export(cashier_client, [purchase])
+
+    assert "export_csv" not in dict(listing.context["action_form"].fields["action"].choices)
+    assert not response.get("Content-Type", "").startswith("text/csv")
+
+
+# --- Admin index ------------------------------------------------------------------------------
+
+
+def test_index_shows_todays_sales_and_low_stock(manager_client, settings):
+    settings.LOW_STOCK_THRESHOLD = 5
+    today = [bill("a@example.com", price="100.00", tax="18"), bill("b@example.com", price="10.00", tax="5")]
+    yesterday = bill("old@example.com")
+    Purchase.objects.filter(pk=yesterday.pk).update(created_at=timezone.now() - timedelta(days=2))
+    ProductFactory(name="Almost gone", stock=2)
+    ProductFactory(name="Archived and empty", stock=0, is_active=False)
+
+    response = manager_client.get(INDEX)
+
+    sales = response.context["today_sales"]
+    assert (sales["count"], sales["revenue"], sales["tax"]) == (
+        2,
+        sum(p.payable for p in today),
+        sum(p.tax_total for p in today),
+    )
+    assert [p.name for p in response.context["low_stock"]] == ["Almost gone"]
+    html = response.content.decode()
+    assert "Almost gone" in html
+    assert f'<td id="today-revenue">{sales["revenue"]}</td>' in html
+
+
+def test_cashier_index_renders(cashier_client):
+    response = cashier_client.get(INDEX)
+
+    assert response.status_code == 200
+    assert "today_sales" in response.context
+
+
+# --- Query budgets: a page's queries do not grow with the number of rows ---------------------
+
+
+@pytest.mark.parametrize("count", [1, 15])
+def test_bills_list_and_index_query_budget(manager_client, django_assert_max_num_queries, count):
+    for i in range(count):
+        bill(f"c{i}@example.com")
+
+    with django_assert_max_num_queries(14):
+        listing = manager_client.get(CHANGELIST)
+    with django_assert_max_num_queries(14):
+        manager_client.get(INDEX)
+
+    assert len(listing.context["cl"].result_list) == count
+
+
+def test_bill_page_query_budget(manager_client, django_assert_max_num_queries):
+    drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5})
+    products = [ProductFactory(price=Decimal("12.50"), tax_percent=Decimal("0"), stock=10) for _ in range(8)]
+    purchase = purchase_create(
+        customer_email="big@example.com",
+        items=[{"product_id": p.pk, "quantity": 1} for p in products],
+        paid_amount=Decimal("500"),
+        tendered=[{"value": "500", "count": 1}],
+    )
+
+    with django_assert_max_num_queries(20):
+        response = manager_client.get(change_url(purchase))
+
+    assert response.status_code == 200

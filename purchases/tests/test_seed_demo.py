@@ -1,0 +1,87 @@
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from billing_project.roles import CASHIER, MANAGER
+from cashdrawer.models import Denomination, DrawerMovement
+from cashdrawer.selectors import drawer_audit
+from catalog.models import Product
+from purchases.management.commands.seed_demo import FLOAT, PRODUCTS
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", "--force", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    return (
+        sorted(Product.objects.values_list("sku", "name", "price", "tax_percent", "stock")),
+        sorted(Denomination.objects.values_list("value", "count")),
+        DrawerMovement.objects.count(),
+        sorted(get_user_model().objects.values_list("username", "is_staff")),
+    )
+
+
+def test_seed_demo_loads_catalogue_float_and_users():
+    out = seed()
+
+    assert Product.objects.count() == len(PRODUCTS) == 12
+    assert {p.tax_percent for p in Product.objects.all()} == {Decimal(t) for t in ("0", "5", "12", "18", "28")}
+    assert {str(d.value): d.count for d in Denomination.objects.all()} == {f"{v}.00": c for v, c in FLOAT.items()}
+    assert DrawerMovement.objects.filter(kind="manual_set", reason="demo float").count() == len(FLOAT)
+    assert drawer_audit().ok
+    users = get_user_model().objects
+    assert [g.name for g in users.get(username="manager").groups.all()] == [MANAGER]
+    assert [g.name for g in users.get(username="cashier").groups.all()] == [CASHIER]
+    assert "manager-demo-pass" in out and "cashier-demo-pass" in out
+    assert "/admin/" in out
+
+
+def test_demo_users_can_log_in_to_the_admin():
+    seed()
+    client = Client()
+
+    assert client.login(username="manager", password="manager-demo-pass")
+    assert client.get("/admin/catalog/product/").status_code == 200
+    assert client.login(username="cashier", password="cashier-demo-pass")
+    assert client.get("/admin/catalog/product/add/").status_code == 403
+
+
+def test_running_it_again_creates_no_duplicates_and_keeps_changes():
+    seed()
+    Product.objects.filter(sku="RICE-5KG").update(stock=7)  # a manager's change since
+    before = snapshot()
+
+    out = seed()
+
+    assert snapshot() == before
+    assert "already existed, password unchanged" in out
+
+
+def test_reset_passwords():
+    seed()
+    user = get_user_model().objects.get(username="manager")
+    user.set_password("changed-by-someone")
+    user.save()
+
+    seed("--reset-passwords")
+
+    assert Client().login(username="manager", password="manager-demo-pass")
+
+
+def test_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert not Product.objects.exists()
+    assert not get_user_model().objects.exists()
