@@ -40,7 +40,7 @@ LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "billing_project.admin_site.BillingAdminConfig",  # django.contrib.admin with the store's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "customers",
     "catalog",
     "purchases",
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "billing_project.middleware.RequestSizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,7 +113,7 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
-            "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=2.0),
         }
     else:
         _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -122,6 +125,54 @@ BILL_LOCK_TIMEOUT_MS = env.int("BILL_LOCK_TIMEOUT_MS", default=3000)
 BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=10000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks (transactional outbox) ---------------------------------------------------
+# The database backend writes a job row in the caller's transaction: a bill and its invoice job
+# commit or roll back together. `python manage.py db_worker` runs the jobs. Any other backend must
+# also store jobs in this database and support `run_after`, or the invoice guarantee is lost.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Email ------------------------------------------------------------------------------------
+# EMAIL_URL (smtp://user:pass@host:25, smtp+tls://…:587, smtp+ssl://…:465, consolemail://) wins;
+# otherwise the usual EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD /
+# EMAIL_USE_TLS / EMAIL_USE_SSL.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+if "EMAIL_URL" in env.ENVIRON:
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"] or EMAIL_HOST
+    EMAIL_PORT = _email["EMAIL_PORT"] or EMAIL_PORT
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive")
+EMAIL_CONFIGURED = any(name in env.ENVIRON for name in ("EMAIL_URL", "EMAIL_HOST", "EMAIL_BACKEND"))
+# Seconds per socket operation; keep it well under INVOICE_RETRY_BACKOFF_SECONDS (see below).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="billing@localhost")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# Invoice emails: attempts per (re-)send, and the exponential backoff between them. Each attempt
+# schedules the next one before it talks to the mail server, so the backoff is also how long an
+# attempt may take before a worker assumes it died and retries.
+INVOICE_MAX_ATTEMPTS = env.int("INVOICE_MAX_ATTEMPTS", default=5)
+INVOICE_RETRY_BACKOFF_SECONDS = env.int("INVOICE_RETRY_BACKOFF_SECONDS", default=60)
+INVOICE_RETRY_BACKOFF_MAX_SECONDS = env.int("INVOICE_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+if INVOICE_MAX_ATTEMPTS < 1 or INVOICE_RETRY_BACKOFF_SECONDS < 0 or INVOICE_RETRY_BACKOFF_MAX_SECONDS < 0:
+    raise ImproperlyConfigured("INVOICE_MAX_ATTEMPTS must be >= 1 and the INVOICE_RETRY_BACKOFF_* values >= 0")
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -186,7 +237,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "billing_project.api.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "purchases.models.InvoiceStatus"},
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 

@@ -1,0 +1,49 @@
+"""Admin pieces for invoice emails, wired into ``PurchaseAdmin`` in ``admin.py``:
+``list_display`` / ``readonly_fields`` get ``invoice_email_status`` and ``actions`` gets
+``resend_invoice``, which needs the ``purchases.resend_invoice`` permission (managers). Both only
+call ``purchases.invoices``."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from .invoices import InvoiceAlreadyPending, invoice_resend
+from .models import InvoiceStatus, Purchase
+
+RESEND_INVOICE = "purchases.resend_invoice"
+
+
+@admin.display(description="Invoice email", ordering="invoice_status")
+def invoice_email_status(purchase: Purchase) -> str:
+    """e.g. "Sent 24 Nov 2026 10:15", "Pending (attempt 2)", "Failed after 5 attempts: SMTP…"."""
+    status = purchase.invoice_status
+    if status == InvoiceStatus.SENT:
+        return f"Sent {timezone.localtime(purchase.invoice_sent_at):%d %b %Y %H:%M}"
+    if status == InvoiceStatus.FAILED:
+        return f"Failed after {purchase.invoice_attempts} attempt(s): {purchase.invoice_last_error}"
+    if status == InvoiceStatus.PENDING and purchase.invoice_attempts:
+        error = f"; last error: {purchase.invoice_last_error}" if purchase.invoice_last_error else ""
+        return f"Pending ({purchase.invoice_attempts} attempt(s) so far{error})"
+    return purchase.get_invoice_status_display()
+
+
+@admin.action(description="Re-send invoice email")
+def resend_invoice(modeladmin, request, queryset) -> None:
+    if not request.user.has_perm(RESEND_INVOICE):
+        modeladmin.message_user(request, "You may not re-send invoice emails.", messages.ERROR)
+        return
+    queued, pending = [], []
+    for purchase in queryset.order_by("pk"):
+        try:
+            invoice_resend(purchase=purchase)
+        except InvoiceAlreadyPending:
+            pending.append(f"#{purchase.pk}")
+        else:
+            queued.append(f"#{purchase.pk}")
+    if queued:
+        modeladmin.message_user(request, f"Invoice email queued for bill(s) {', '.join(queued)}.", messages.SUCCESS)
+    if pending:
+        modeladmin.message_user(
+            request,
+            f"Already queued, not sent again: {', '.join(pending)}. They are sent or retried automatically.",
+            messages.WARNING,
+        )

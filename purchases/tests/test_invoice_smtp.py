@@ -1,0 +1,215 @@
+"""End to end: bills rung up for real (committed), the real ``db_worker`` command, and a real SMTP
+server listening on 127.0.0.1 (``smtp_sink`` in conftest.py). No mock of the mail API."""
+
+from decimal import Decimal
+from threading import Barrier, Thread
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from cashdrawer.tests.factories import drawer_with
+from catalog.tests.factories import ProductFactory
+from purchases.errors import InsufficientStock
+from purchases.models import InvoiceStatus, Purchase
+from purchases.services import purchase_create
+from purchases.tests.helpers import db_state
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+D = Decimal
+URL = "/api/v1/purchases"
+
+
+@pytest.fixture
+def drawer():
+    return drawer_with({"500": 4, "200": 5, "100": 10, "50": 4, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10})
+
+
+@pytest.fixture
+def tea():
+    return ProductFactory(name="Assam Tea", price=D("120.00"), tax_percent=D("5"), stock=20)
+
+
+def ring_up(product, *, email="ann@example.com", quantity=1, **kwargs) -> Purchase:
+    # 120.00 + 6.00 tax = 126.00 payable per packet of tea
+    return purchase_create(
+        customer_email=email,
+        items=[{"product_id": product.pk, "quantity": quantity}],
+        paid_amount=D("200"),
+        tendered=[{"value": D("200"), "count": 1}],
+        **kwargs,
+    )
+
+
+def fresh(purchase) -> Purchase:
+    return Purchase.objects.get(pk=purchase.pk)
+
+
+def test_a_bill_rung_up_through_the_api_gets_exactly_one_email_over_smtp(
+    settings, admin_api, drawer, tea, smtp_sink, run_worker
+):
+    settings.DEFAULT_FROM_EMAIL = "Corner Grocer <billing@corner.example>"
+    body = {
+        "customer_email": "Ann@Example.com",
+        "items": [{"product_id": tea.pk, "quantity": 1}],
+        "paid_amount": "200",
+        "tendered": [{"value": "200", "count": 1}],
+    }
+    response = admin_api.post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["invoice_email_status"]["status"] == "pending"
+    assert smtp_sink.messages == []  # nothing is sent until a worker runs
+
+    run_worker()
+    run_worker()  # a second run finds nothing more to send
+
+    [message] = smtp_sink.messages
+    assert smtp_sink.envelopes == [("billing@corner.example", ["ann@example.com"])]
+    assert message["To"] == "ann@example.com"
+    assert message["Subject"] == f"Your invoice for bill #{response.json()['id']} from {settings.STORE_NAME}"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        for amount in ("120.00", "126.00", "200.00", "74.00"):
+            assert amount in part
+    assert "Change given: 1 x INR 50.00, 1 x INR 20.00, 2 x INR 2.00" in text
+    purchase = Purchase.objects.get(pk=response.json()["id"])
+    assert purchase.invoice_status == InvoiceStatus.SENT
+    assert purchase.invoice_sent_at is not None
+    status = admin_api.get(f"{URL}/{purchase.pk}").json()["invoice_email_status"]
+    assert (status["status"], status["attempts"], status["last_error"]) == ("sent", 1, "")
+
+
+def test_bills_committed_while_no_worker_runs_are_all_sent_by_the_next_worker(drawer, tea, smtp_sink, run_worker):
+    bills = [ring_up(tea, email=f"customer{n}@example.com") for n in range(3)]
+    # The process that rang them up dies here: nothing of it survives but the database.
+    connection.close()
+
+    assert DBTaskResult.objects.filter(status="READY").count() == 3
+    assert smtp_sink.messages == []
+
+    run_worker()
+
+    assert sorted(to for _, [to] in smtp_sink.envelopes) == [f"customer{n}@example.com" for n in range(3)]
+    assert {fresh(bill).invoice_status for bill in bills} == {InvoiceStatus.SENT}
+
+
+def test_a_refused_bill_sends_no_email(drawer, tea, smtp_sink, run_worker):
+    with pytest.raises(InsufficientStock):
+        ring_up(tea, quantity=21)
+
+    run_worker()
+
+    assert not DBTaskResult.objects.exists()
+    assert smtp_sink.data_commands == 0
+
+
+def test_a_declined_invoice_sends_no_email(drawer, tea, smtp_sink, run_worker):
+    purchase = ring_up(tea, send_invoice=False)
+
+    run_worker()
+
+    assert smtp_sink.data_commands == 0
+    assert fresh(purchase).invoice_status == InvoiceStatus.SKIPPED
+
+
+def test_a_mail_server_refusing_every_attempt_marks_the_invoice_failed(settings, drawer, tea, smtp_sink, run_worker):
+    settings.INVOICE_RETRY_BACKOFF_SECONDS = 0  # every retry is due at once
+    smtp_sink.reject_next = 100
+    purchase = ring_up(tea)
+    bill_state = db_state()
+
+    run_worker()
+
+    assert smtp_sink.data_commands == settings.INVOICE_MAX_ATTEMPTS == 3
+    assert smtp_sink.messages == []
+    purchase = fresh(purchase)
+    assert purchase.invoice_status == InvoiceStatus.FAILED
+    assert purchase.invoice_attempts == 3
+    assert purchase.invoice_sent_at is None
+    assert purchase.invoice_last_error.startswith("SMTPDataError: (451")
+    assert "temporarily unavailable" in purchase.invoice_last_error
+    assert db_state() == bill_state  # the bill, its stock and the drawer are untouched
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+def test_an_unreachable_mail_server_is_retried_then_marked_failed(settings, drawer, tea, smtp_down, run_worker):
+    settings.INVOICE_RETRY_BACKOFF_SECONDS = 0
+    purchase = ring_up(tea)
+    bill_state = db_state()
+
+    run_worker()
+
+    purchase = fresh(purchase)
+    assert purchase.invoice_status == InvoiceStatus.FAILED
+    assert purchase.invoice_attempts == 3
+    assert purchase.invoice_last_error.startswith("ConnectionRefusedError")
+    assert db_state() == bill_state
+
+
+def test_a_failed_attempt_is_retried_after_the_backoff_and_then_sent_once(settings, drawer, tea, smtp_sink, run_worker):
+    settings.INVOICE_RETRY_BACKOFF_SECONDS = 60
+    smtp_sink.reject_next = 1
+    purchase = ring_up(tea)
+
+    run_worker()
+
+    purchase = fresh(purchase)
+    assert (purchase.invoice_status, purchase.invoice_attempts) == (InvoiceStatus.PENDING, 1)
+    assert "SMTPDataError" in purchase.invoice_last_error
+    [retry] = DBTaskResult.objects.filter(status="READY")
+    assert 55 <= (retry.run_after - timezone.now()).total_seconds() <= 60
+    assert smtp_sink.messages == []
+
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # a minute later
+    run_worker()
+
+    assert len(smtp_sink.messages) == 1
+    assert smtp_sink.data_commands == 2
+    purchase = fresh(purchase)
+    assert (purchase.invoice_status, purchase.invoice_attempts, purchase.invoice_last_error) == (
+        InvoiceStatus.SENT,
+        2,
+        "",
+    )
+
+
+def test_several_workers_share_the_queue_and_send_each_invoice_once(postgres_only, drawer, tea, smtp_sink):
+    emails = [f"customer{n}@example.com" for n in range(12)]
+    for address in emails:
+        purchase_create(customer_email=address, items=[{"product_id": tea.pk, "quantity": 1}], paid_amount=D("126"))
+
+    start = Barrier(4)
+
+    def work(n: int) -> None:
+        # What `db_worker --batch` runs, minus the signal handlers, which only the main thread may set.
+        worker = Worker(
+            queue_names=["default"],
+            excluded_queue_names=[],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"test-worker-{n}",
+        )
+        try:
+            start.wait(timeout=10)
+            worker.run()
+        finally:
+            connection.close()
+
+    threads = [Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(to for _, [to] in smtp_sink.envelopes) == sorted(emails)
+    assert set(Purchase.objects.values_list("invoice_status", flat=True)) == {InvoiceStatus.SENT}
+    workers = {worker for job in DBTaskResult.objects.filter(status="SUCCESSFUL") for worker in job.worker_ids}
+    assert len(workers) > 1
