@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from billing_project.api.views import HealthView
+from purchases.views import home
 
 api_prefix = settings.API_V1_PREFIX.strip("/")
 docs_permission = [AllowAny] if settings.API_DOCS_PUBLIC else [IsAuthenticated]
@@ -23,6 +25,11 @@ urlpatterns = [
         "api/redoc/", SpectacularRedocView.as_view(url_name="schema", permission_classes=docs_permission), name="redoc"
     ),
     path("api-auth/", include("rest_framework.urls")),
+    # The cashier's pages (session login).
+    path("", home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("billing/", include("purchases.urls")),
 ]
 
 handler404 = "billing_project.views.not_found"

@@ -1,6 +1,10 @@
-from django.db.models import Prefetch, QuerySet
+from datetime import date, datetime, time, timedelta
 
-from cashdrawer.models import DrawerMovement
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from cashdrawer.models import Denomination, DrawerMovement
+from catalog.models import Product
 
 from .models import Purchase, PurchaseItem
 
@@ -21,3 +25,66 @@ def purchase_list(*, customer_email: str | None = None, customer_id: int | None 
 
 def purchase_get(*, purchase_id: int) -> Purchase:
     return purchase_list().get(pk=purchase_id)
+
+
+# --- Billing page ---------------------------------------------------------------------------------
+
+LOOKUP_LIMIT = 8
+MAX_PRODUCT_ID = 2**63 - 1
+
+
+def purchase_history(
+    *, customer_email: str | None = None, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[Purchase]:
+    """Bills newest first for the history page, optionally for one customer and between two days
+    (inclusive, in the current time zone). The bounds are datetimes, so the created_at index is used."""
+    qs = purchase_list(customer_email=customer_email).select_related("created_by")
+    if date_from:
+        qs = qs.filter(created_at__gte=_start_of(date_from))
+    if date_to:
+        qs = qs.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
+    return qs
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def product_search(*, term: str, limit: int = LOOKUP_LIMIT) -> list[Product]:
+    """Products that can be sold whose SKU or name contains ``term``: exact SKU matches first."""
+    term = term.strip()
+    if not term:
+        return []
+    qs = Product.objects.active().filter(Q(name__icontains=term) | Q(sku__icontains=term))
+    exact = Case(When(sku__iexact=term, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(qs.order_by(exact, "name", "id")[:limit])
+
+
+def product_for_term(*, term: str) -> tuple[Product | None, list[Product]]:
+    """What a cashier typed in a bill row: an exact SKU, then a product ID, then a unique name.
+
+    Returns ``(product, [])`` on a match, ``(None, candidates)`` when a name search is ambiguous and
+    ``(None, [])`` when nothing matches. An exact SKU or ID also finds an archived product, so that
+    ringing it up is refused with the service's own message."""
+    term = term.strip()
+    if not term:
+        return None, []
+    product = Product.objects.filter(sku__iexact=term).first()
+    if product is not None:
+        return product, []
+    if term.isdigit() and 0 < int(term) <= MAX_PRODUCT_ID:
+        product = Product.objects.filter(pk=int(term)).first()
+        if product is not None:
+            return product, []
+    named = list(Product.objects.active().filter(name__iexact=term)[:2])
+    if len(named) == 1:
+        return named[0], []
+    candidates = named or product_search(term=term)
+    if len(candidates) == 1:
+        return candidates[0], []
+    return None, candidates
+
+
+def tender_denominations() -> list[Denomination]:
+    """The drawer's notes and coins, highest first, with how many it holds now."""
+    return list(Denomination.objects.order_by("-value"))

@@ -1,0 +1,312 @@
+"""Forms of the billing page. They read what the cashier typed and turn it into the arguments of
+``purchase_create``; the service decides whether the bill can be rung up."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BoundField, formset_factory
+
+from billing_project.errors import DomainError
+from cashdrawer.models import MAX_COUNT, Denomination
+
+from .models import AMOUNT_MAX_DIGITS
+from .preview import RowInput, pieces_total
+from .selectors import MAX_PRODUCT_ID, product_for_term
+from .serializers import MAX_QUANTITY
+from .services import MAX_LINES
+
+LINES_PREFIX = "lines"
+DEFAULT_ROWS = 3
+
+# Where a refusal from purchase_create is shown: next to the product row it names, or next to
+# the payment.
+_ROW_CODES = {"product_not_found", "product_inactive", "insufficient_stock"}
+_PAYMENT_CODES = {"insufficient_payment", "tender_mismatch", "change_unavailable"}
+
+
+def value_label(value: Decimal) -> str:
+    """500.00 → "500", 0.50 → "0.50"."""
+    return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+def note_field_name(value: Decimal) -> str:
+    return "note_" + f"{value:.2f}".replace(".", "_")
+
+
+class QuietBoundField(BoundField):
+    """Renders without ``aria-invalid``: a re-display (row added, preview refreshed) does not
+    announce errors the cashier has not asked to check yet."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        attrs.pop("aria-invalid", None)
+        return attrs
+
+
+class BillForm(forms.Form):
+    customer_email = forms.EmailField(
+        label="Customer email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com", "autofocus": True}),
+    )
+    paid_amount = forms.DecimalField(
+        label="Amount paid",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=2,
+        help_text="Only needed when the notes are not counted above.",
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0.00"}),
+    )
+    send_invoice = forms.BooleanField(label="Email the invoice to the customer", required=False, initial=True)
+
+
+class LineForm(forms.Form):
+    product = forms.CharField(
+        label="Product",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"list": "product-options", "autocomplete": "off", "placeholder": "SKU, name or ID"}
+        ),
+    )
+    quantity = forms.IntegerField(
+        label="Quantity",
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        initial=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.match = None  # the Product the text resolved to
+        self.product_id: int | None = None  # what purchase_create gets; may name no product
+        self.problem = ""
+
+    def clean_product(self):
+        term = self.cleaned_data["product"].strip()
+        product, candidates = product_for_term(term=term)
+        if product is not None:
+            self.match, self.product_id = product, product.pk
+        elif term.isdigit() and 0 < int(term) <= MAX_PRODUCT_ID:
+            # An ID that names no product: purchase_create refuses it with product_not_found.
+            self.product_id = int(term)
+            self.problem = f"There is no product with ID {term}."
+        elif candidates:
+            names = ", ".join(f"{p.name} ({p.sku or p.pk})" for p in candidates[:5])
+            self.problem = f"“{term}” matches {len(candidates)} products: {names}. Enter the SKU or ID."
+            raise ValidationError(self.problem, code="ambiguous")
+        else:
+            self.problem = f"No product matches “{term}”."
+            raise ValidationError(self.problem, code="no_match")
+        return term
+
+    def row_input(self, index: int) -> RowInput:
+        """This row for the preview; forgiving, so a half-typed row previews what it can."""
+        self.errors  # noqa: B018  (runs the validation that resolves the product)
+        term = str(self["product"].value() or "").strip()
+        quantity = self.cleaned_data.get("quantity") if "quantity" not in self.errors else None
+        return RowInput(index=index, term=term, product=self.match, quantity=quantity, problem=self.problem)
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def items(self) -> list[dict]:
+        """The filled-in rows as ``purchase_create`` items; blank rows are skipped."""
+        return [
+            {"product_id": form.product_id, "quantity": form.cleaned_data["quantity"]}
+            for form in self.forms
+            if form.product_id is not None
+        ]
+
+
+LineFormSet = formset_factory(
+    LineForm,
+    formset=BaseLineFormSet,
+    extra=DEFAULT_ROWS,
+    max_num=MAX_LINES,
+    absolute_max=MAX_LINES,
+    validate_max=True,
+)
+
+
+class TenderForm(forms.Form):
+    """One count per drawer denomination, highest first."""
+
+    def __init__(self, *args, denominations: list[Denomination], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.denominations = denominations
+        for denomination in denominations:
+            self.fields[note_field_name(denomination.value)] = forms.IntegerField(
+                label=value_label(denomination.value),
+                required=False,
+                min_value=0,
+                max_value=MAX_COUNT,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "0", "class": "note-count"}),
+            )
+
+    def notes(self):
+        """``(denomination, bound field)`` pairs for the template."""
+        return [(d, self[note_field_name(d.value)]) for d in self.denominations]
+
+    def pieces(self) -> dict[Decimal, int]:
+        """The notes and coins counted, ``{value: count}``; fields with an error are left out."""
+        self.errors  # noqa: B018
+        pieces = {}
+        for denomination in self.denominations:
+            count = self.cleaned_data.get(note_field_name(denomination.value))
+            if count:
+                pieces[denomination.value] = count
+        return pieces
+
+
+class BillEntry:
+    """The whole billing page: customer and payment, product rows and the notes tendered.
+
+    ``quiet`` entries are re-displays (a row added or removed, the preview refreshed): they keep
+    what was typed but do not show validation errors yet."""
+
+    def __init__(self, data=None, *, denominations: list[Denomination], quiet: bool = False):
+        self.data = data
+        self.quiet = quiet
+        display = {"bound_field_class": QuietBoundField} if quiet else {}
+        self.bill = BillForm(data, **display)
+        self.lines = LineFormSet(data, prefix=LINES_PREFIX, form_kwargs=display)
+        self.tender = TenderForm(data, denominations=denominations, **display)
+        self.refusal: DomainError | None = None
+        self.refusal_target = ""
+        self.lines_errors: list[str] = []
+        self.payment_errors: list[str] = []
+
+    @property
+    def show_errors(self) -> bool:
+        return self.data is not None and not self.quiet
+
+    def is_valid(self) -> bool:
+        results = [self.bill.is_valid(), self.lines.is_valid(), self.tender.is_valid()]
+        return all(results)
+
+    def purchase_kwargs(self) -> dict:
+        """``purchase_create``'s arguments. Call after ``is_valid()``."""
+        pieces = self.tender.pieces()
+        paid_amount = self.bill.cleaned_data["paid_amount"]
+        if paid_amount is None:
+            # The notes are the payment; with neither, purchase_create refuses the bill as unpaid.
+            paid_amount = pieces_total(pieces)
+        return {
+            "customer_email": self.bill.cleaned_data["customer_email"],
+            "items": self.lines.items(),
+            "paid_amount": paid_amount,
+            "tendered": [{"value": value, "count": count} for value, count in pieces.items()] or None,
+            "send_invoice": self.bill.cleaned_data["send_invoice"],  # the "email the invoice" opt-out
+        }
+
+    def preview_arguments(self) -> dict:
+        """``bill_preview``'s arguments, from whatever part of the page is valid so far."""
+        if self.data is None:
+            rows = [RowInput(index=index) for index in range(self.lines.total_form_count())]
+            return {"rows": rows, "tendered": {}, "paid_amount": None, "denominations": self.tender.denominations}
+        self.bill.errors  # noqa: B018
+        paid_amount = self.bill.cleaned_data.get("paid_amount") if "paid_amount" not in self.bill.errors else None
+        forms_ = self.lines.forms if self.lines.management_form.is_valid() else []
+        return {
+            "rows": [form.row_input(index) for index, form in enumerate(forms_)],
+            "tendered": self.tender.pieces(),
+            "paid_amount": paid_amount,
+            "denominations": self.tender.denominations,
+        }
+
+    def customer_email(self) -> str:
+        """The email typed, when it is a valid address; else ''."""
+        if self.data is None:
+            return ""
+        self.bill.errors  # noqa: B018
+        return self.bill.cleaned_data.get("customer_email", "") if "customer_email" not in self.bill.errors else ""
+
+    def add_refusal(self, exc: DomainError) -> None:
+        """Show a refusal from ``purchase_create`` next to its cause."""
+        self.refusal = exc
+        product_id = exc.details.get("product_id")
+        rows = [form for form in self.lines.forms if product_id is not None and form.product_id == product_id]
+        if exc.code in _ROW_CODES and rows:
+            for form in rows:
+                form.add_error("product", exc.message)
+            self.refusal_target = rows[0]["product"].auto_id
+        elif exc.code in _PAYMENT_CODES or {"paid_amount", "tendered"} & exc.details.keys():
+            self.payment_errors.append(exc.message)
+            self.refusal_target = "payment"
+        elif "customer_email" in exc.details:
+            self.bill.add_error("customer_email", exc.message)
+            self.refusal_target = self.bill["customer_email"].auto_id
+        else:
+            # "items" (no lines, too many, too large) and anything without a more precise place.
+            self.lines_errors.append(exc.message)
+            self.refusal_target = "lines"
+
+    def focus_problem(self) -> None:
+        """Move the page's autofocus from the email to the first field that needs attention."""
+        fields = [self.bill[name] for name in ("customer_email",) if name in self.bill.errors]
+        fields += [form[name] for form in self.lines.forms for name in ("product", "quantity") if name in form.errors]
+        if self.lines_errors and self.lines.forms:
+            fields.append(self.lines.forms[0]["product"])
+        if self.payment_errors or self.tender.errors or "paid_amount" in self.bill.errors:
+            fields.append(next(iter(self.tender), None) or self.bill["paid_amount"])
+        target = next((field for field in fields if field is not None), None)
+        if target is not None:
+            self.bill.fields["customer_email"].widget.attrs.pop("autofocus", None)
+            target.field.widget.attrs["autofocus"] = True
+
+    def with_row_added(self) -> "BillEntry":
+        return self._edited(add=True)
+
+    def with_row_removed(self, index: int) -> "BillEntry":
+        return self._edited(remove=index)
+
+    def refreshed(self) -> "BillEntry":
+        return self._edited()
+
+    def _edited(self, *, add: bool = False, remove: int | None = None) -> "BillEntry":
+        data = self.data.copy()
+        keys = ("product", "quantity")
+        total = self.lines.total_form_count()
+        rows = [{key: data.get(f"{LINES_PREFIX}-{i}-{key}", "") for key in keys} for i in range(total)]
+        if remove is not None and 0 <= remove < len(rows):
+            rows.pop(remove)
+        if (add and len(rows) < MAX_LINES) or not rows:
+            rows.append({"product": "", "quantity": "1"})
+        for i in range(total):
+            for key in keys:
+                data.pop(f"{LINES_PREFIX}-{i}-{key}", None)
+        for i, row in enumerate(rows):
+            for key in keys:
+                data[f"{LINES_PREFIX}-{i}-{key}"] = row[key]
+        data[f"{LINES_PREFIX}-TOTAL_FORMS"] = str(len(rows))
+        data[f"{LINES_PREFIX}-INITIAL_FORMS"] = "0"
+        return BillEntry(data, denominations=self.tender.denominations, quiet=True)
+
+
+class HistoryFilterForm(forms.Form):
+    email = forms.CharField(
+        label="Customer email", required=False, max_length=254, widget=forms.TextInput(attrs={"type": "email"})
+    )
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """``purchase_history`` keyword arguments from the valid fields; invalid ones are ignored."""
+        if not self.is_bound:
+            return {}
+        self.errors  # noqa: B018
+        cleaned = self.cleaned_data
+        return {
+            "customer_email": (cleaned.get("email") or "").strip() or None,
+            "date_from": cleaned.get("date_from"),
+            "date_to": cleaned.get("date_to"),
+        }

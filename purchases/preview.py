@@ -1,0 +1,121 @@
+"""The billing page's live preview of a bill that has not been rung up yet.
+
+Read only: nothing is locked or written. The amounts come from ``pricing.quote()`` and the change
+from ``drawer_plan_change()``, the same functions ``purchase_create`` uses, so the preview and the
+bill cannot disagree on the arithmetic. The service stays the judge: a preview that looks fine can
+still be refused (stock or the drawer may change before the bill is generated).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cashdrawer.errors import ChangeUnavailable
+from cashdrawer.models import Denomination
+from cashdrawer.services import drawer_plan_change
+from catalog.models import Product
+
+from .models import PurchaseItem
+from .pricing import Quote, quote
+
+
+@dataclass(frozen=True)
+class RowInput:
+    """One product row as entered: the text typed, what it resolved to and the quantity."""
+
+    index: int
+    term: str = ""
+    product: Product | None = None
+    quantity: int | None = None
+    problem: str = ""  # why the text did not resolve to a product
+
+
+@dataclass(frozen=True)
+class RowPreview:
+    index: int
+    term: str
+    product: Product | None
+    quantity: int | None
+    line: PurchaseItem | None
+    problem: str
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.term
+
+
+@dataclass(frozen=True)
+class BillPreview:
+    rows: list[RowPreview]
+    quote: Quote | None
+    paid: Decimal | None = None
+    change_due: Decimal | None = None
+    change: list[dict] = field(default_factory=list)
+    payment_problem: str = ""
+
+
+def pieces_total(pieces: Mapping[Decimal, int]) -> Decimal:
+    """What a handful of notes and coins is worth: ``{value: count}`` → amount."""
+    return sum((value * count for value, count in pieces.items()), Decimal("0.00"))
+
+
+def bill_preview(
+    *,
+    rows: Sequence[RowInput],
+    tendered: Mapping[Decimal, int],
+    paid_amount: Decimal | None,
+    denominations: Iterable[Denomination],
+) -> BillPreview:
+    """Preview a bill: each row's product and line amounts, the bill's totals and, once a payment is
+    entered, the change the drawer would hand back.
+
+    ``tendered`` are the notes entered (``{value: count}``, counts > 0); ``paid_amount`` is the plain
+    amount field. As in ``purchase_create``, when notes are given they are the payment."""
+    previews = [_row(row) for row in rows]
+    sellable = [row for row in previews if row.line is not None]
+    products = {row.product.pk: row.product for row in sellable}
+    quantities: dict[int, int] = {}
+    for row in sellable:
+        quantities[row.product.pk] = quantities.get(row.product.pk, 0) + row.quantity
+    bill = quote(products, quantities) if quantities else None
+
+    notes_total = pieces_total(tendered) if tendered else None
+    if notes_total is not None and paid_amount is not None and notes_total != paid_amount:
+        return BillPreview(
+            rows=previews,
+            quote=bill,
+            paid=notes_total,
+            payment_problem=(
+                f"The notes add up to {notes_total:.2f}, not the {paid_amount:.2f} entered as the amount paid."
+            ),
+        )
+    paid = notes_total if notes_total is not None else paid_amount
+    if bill is None or paid is None:
+        return BillPreview(rows=previews, quote=bill, paid=paid)
+    if paid < bill.payable:
+        return BillPreview(
+            rows=previews,
+            quote=bill,
+            paid=paid,
+            payment_problem=f"Paid {paid:.2f}, but {bill.payable:.2f} is payable.",
+        )
+    change_due = paid - bill.payable
+    try:
+        plan = drawer_plan_change(denominations=denominations, tendered=tendered, change_due=change_due)
+    except ChangeUnavailable as exc:
+        return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, payment_problem=exc.message)
+    change = sorted(({"value": value, "count": count} for value, count in plan.items()), key=lambda p: -p["value"])
+    return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, change=change)
+
+
+def _row(row: RowInput) -> RowPreview:
+    product, quantity, problem, line = row.product, row.quantity, row.problem, None
+    if product is not None:
+        if not product.is_active:
+            problem = f"{product.name} is archived and cannot be sold."
+        elif quantity:
+            # A single-line quote gives this row's own amounts with the bill's arithmetic.
+            line = quote({product.pk: product}, {product.pk: quantity}).lines[0]
+            if quantity > product.stock:
+                problem = f"Only {product.stock} in stock."
+    return RowPreview(index=row.index, term=row.term, product=product, quantity=quantity, line=line, problem=problem)

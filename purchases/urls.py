@@ -1,0 +1,16 @@
+"""The cashier's pages, under /billing/."""
+
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.bill_new, name="new"),
+    re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/$", views.bill_detail, name="bill"),
+    path("history/", views.history, name="history"),
+    path("preview/", views.bill_preview_view, name="preview"),
+    path("products/", views.product_lookup, name="products"),
+    path("customer-bills/", views.customer_bills, name="customer-bills"),
+]

@@ -1,0 +1,183 @@
+"""The cashier's pages: ring up a bill, show and print it, find it again.
+
+Thin on purpose: forms read the input, ``purchase_create`` rings the bill up, selectors read, and
+``preview.bill_preview`` does the live preview with the service's own arithmetic."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing_project.errors import DomainError
+
+from .forms import BillEntry, HistoryFilterForm
+from .models import Purchase
+from .preview import bill_preview
+from .selectors import product_search, purchase_get, purchase_history, tender_denominations
+from .services import purchase_create
+
+RING_UP = "purchases.add_purchase"
+SEE_BILLS = "purchases.view_purchase"
+HISTORY_PAGE_SIZE = 25
+RECENT_BILLS = 5
+
+
+def role_required(permission: str):
+    """Log in first; then a user without the role's permission gets a 403 page, not a login loop."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(permission):
+                return render(request, "billing/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def home(request):
+    return redirect("billing:new" if request.user.is_authenticated else "login")
+
+
+@role_required(RING_UP)
+@require_http_methods(["GET", "POST"])
+def bill_new(request):
+    denominations = tender_denominations()
+    if request.method == "GET":
+        return _bill_page(request, BillEntry(denominations=denominations))
+
+    entry = BillEntry(request.POST, denominations=denominations)
+    action = request.POST.get("action", "generate")
+    if "remove_row" in request.POST:
+        return _bill_page(request, entry.with_row_removed(_index(request.POST["remove_row"])))
+    if action == "add_row":
+        return _bill_page(request, entry.with_row_added())
+    if action != "generate":  # "refresh": recompute the preview and the customer's previous bills
+        return _bill_page(request, entry.refreshed())
+
+    if not entry.is_valid():
+        entry.focus_problem()
+        return _bill_page(request, entry, status=400)
+    try:
+        purchase = purchase_create(**entry.purchase_kwargs(), user=request.user)
+    except DomainError as exc:
+        entry.add_refusal(exc)
+        entry.focus_problem()
+        return _bill_page(request, entry, status=exc.status_code)
+    messages.success(request, f"Bill #{purchase.pk} generated.")
+    return redirect("billing:bill", purchase_id=purchase.pk)
+
+
+@role_required(RING_UP)
+@require_POST
+def bill_preview_view(request):
+    """The live preview for the page's script: the same form post, answered with HTML fragments
+    rendered by the page's own templates, plus the amounts as strings."""
+    entry = BillEntry(request.POST, denominations=tender_denominations(), quiet=True)
+    preview = bill_preview(**entry.preview_arguments())
+    bill = preview.quote
+    return JsonResponse(
+        {
+            "rows": [
+                {"index": row.index, "html": render_to_string("billing/_row_info.html", {"row": row}, request)}
+                for row in preview.rows
+            ],
+            "summary_html": render_to_string("billing/_summary.html", {"preview": preview}, request),
+            "amounts": {
+                "subtotal": _str(bill and bill.subtotal),
+                "tax_total": _str(bill and bill.tax_total),
+                "total": _str(bill and bill.total),
+                "rounding": _str(bill and bill.rounding),
+                "payable": _str(bill and bill.payable),
+                "paid": _str(preview.paid),
+                "change_due": _str(preview.change_due),
+            },
+            "change": [{"value": str(piece["value"]), "count": piece["count"]} for piece in preview.change],
+            "payment_problem": preview.payment_problem,
+        }
+    )
+
+
+@role_required(RING_UP)
+@require_GET
+def product_lookup(request):
+    """Suggestions for a product row: sellable products whose SKU or name contains ``q``."""
+    products = product_search(term=request.GET.get("q", "")[:200])
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "value": product.sku or str(product.pk),
+                    "label": f"{product.name} · {product.price} · {product.stock} in stock",
+                    "id": product.pk,
+                    "sku": product.sku,
+                    "name": product.name,
+                    "price": str(product.price),
+                    "tax_percent": str(product.tax_percent),
+                    "stock": product.stock,
+                }
+                for product in products
+            ]
+        }
+    )
+
+
+@role_required(SEE_BILLS)
+@require_GET
+def customer_bills(request):
+    """The "previous bills" box next to the customer email, as an HTML fragment."""
+    email = request.GET.get("email", "").strip()[:254]
+    return render(request, "billing/_previous_bills.html", {"email": email, "recent": _recent_bills(email)})
+
+
+@role_required(SEE_BILLS)
+@require_GET
+def bill_detail(request, purchase_id: int):
+    try:
+        purchase = purchase_get(purchase_id=purchase_id)
+    except Purchase.DoesNotExist:
+        raise Http404("No such bill.") from None
+    return render(request, "billing/bill.html", {"purchase": purchase})
+
+
+@role_required(SEE_BILLS)
+@require_GET
+def history(request):
+    form = HistoryFilterForm(request.GET)
+    page = Paginator(purchase_history(**form.filters()), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "billing/history.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _bill_page(request, entry: BillEntry, *, status: int = 200):
+    preview = bill_preview(**entry.preview_arguments())
+    email = entry.customer_email()
+    context = {
+        "entry": entry,
+        "preview": preview,
+        "rows": list(zip(entry.lines.forms, preview.rows, strict=False)),
+        "email": email,
+        "recent": _recent_bills(email),
+    }
+    return render(request, "billing/new.html", context, status=status)
+
+
+def _recent_bills(email: str):
+    return list(purchase_history(customer_email=email)[:RECENT_BILLS]) if email else None
+
+
+def _index(value: str) -> int:
+    return int(value) if value.isdigit() else -1
+
+
+def _str(value) -> str | None:
+    return None if value is None else str(value)
