@@ -7,6 +7,7 @@ from typing import Any
 class DomainError(Exception):
     code = "domain_error"
     status_code = 400
+    retry_after: int | None = None  # seconds, sent as Retry-After
     default_message = "The request could not be completed."
 
     def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
@@ -27,3 +28,21 @@ class ValidationFailed(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class Busy(DomainError):
+    """The bill gave up waiting for a lock (a stuck till, a deadlock): nothing was written."""
+
+    code = "busy"
+    status_code = 503
+    retry_after = 1
+    default_message = "The till is busy; try again."
+
+
+# PostgreSQL SQLSTATEs of a transaction that gave up waiting: lock_not_available (lock_timeout),
+# query_canceled (statement_timeout), deadlock_detected, serialization_failure.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in BUSY_SQLSTATES

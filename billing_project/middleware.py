@@ -2,8 +2,18 @@ from django.conf import settings
 from django.http import JsonResponse
 
 
+def _error(status: int, code: str, message: str, details: dict, headers: dict | None = None) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "details": details}, status=status, headers=headers)
+
+
 class RequestSizeLimitMiddleware:
-    """Refuse an API body over DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it: 413, JSON."""
+    """Refuse, before anything reads them, API requests no view should see:
+
+    - a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 ``request_too_large`` (DRF reads the stream itself,
+      so Django's own limit never applies to JSON bodies);
+    - a NUL byte in a query parameter (400 ``validation_error``) or in the Authorization header (401
+      ``not_authenticated``). PostgreSQL cannot compare text with NUL in it, so these would otherwise
+      fail in the database, and answer differently on SQLite."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -11,18 +21,30 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request):
         if request.path.startswith(self.prefix) or request.path == settings.API_V1_PREFIX:
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            if limit is not None and length > limit:
-                return JsonResponse(
-                    {
-                        "code": "request_too_large",
-                        "message": f"The request body is larger than {limit} bytes.",
-                        "details": {"limit": limit},
-                    },
-                    status=413,
-                )
+            refusal = self._too_large(request) or self._nul_bytes(request)
+            if refusal is not None:
+                return refusal
         return self.get_response(request)
+
+    def _too_large(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return _error(413, "request_too_large", f"The request body is larger than {limit} bytes.", {"limit": limit})
+        return None
+
+    def _nul_bytes(self, request):
+        bad = sorted({key for key, values in request.GET.lists() if "\x00" in key or any("\x00" in v for v in values)})
+        if bad:
+            details = {
+                key.replace("\x00", "\N{REPLACEMENT CHARACTER}"): ["Null characters are not allowed."] for key in bad
+            }
+            return _error(400, "validation_error", "Invalid input.", details)
+        if "\x00" in request.META.get("HTTP_AUTHORIZATION", ""):
+            return _error(
+                401, "not_authenticated", "Invalid authentication credentials.", {}, {"WWW-Authenticate": "Token"}
+            )
+        return None

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField
+from billing_project.api.fields import MoneyField, PlainDecimalField
 
 from .models import MAX_STOCK, Product
 
@@ -10,7 +10,7 @@ from .models import MAX_STOCK, Product
 class ProductSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
     price = MoneyField(min_value=Decimal("0.01"))
-    tax_percent = serializers.DecimalField(
+    tax_percent = PlainDecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), default=Decimal("0.00")
     )
     stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK, default=0)

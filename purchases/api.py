@@ -1,10 +1,12 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
+from billing_project.api.parsers import JSONParser
+from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_response
 
+from .idempotency import idempotent_call
 from .selectors import purchase_get, purchase_list
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
@@ -21,12 +23,27 @@ from .services import purchase_create
             400: error_response(
                 "`validation_error`, `parse_error`, `product_not_found`, `insufficient_payment` or `tender_mismatch`."
             ),
-            409: error_response("`insufficient_stock`, `product_inactive` or `change_unavailable`."),
+            409: error_response(
+                "`insufficient_stock`, `product_inactive`, `change_unavailable`, `idempotency_conflict` or "
+                "`idempotency_in_progress`."
+            ),
         },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description=(
+                    "Up to 255 characters, scoped to the user. A retry with the same key and body replays the "
+                    "first response (header `Idempotent-Replayed: true`) instead of ringing up a second bill."
+                ),
+            )
+        ],
         description=(
             "Ring up a bill. Lines for the same product are combined. Payment below `payable` is refused; "
             "`tendered` notes, when given, must add up to `paid_amount` and go into the drawer, and the change "
-            "is made with the fewest notes the drawer can give. A refused bill writes nothing."
+            "is made with the fewest notes the drawer can give. A refused bill writes nothing. "
+            "`send_invoice: false` rings the bill up without emailing the invoice."
         ),
     ),
 )
@@ -37,7 +54,8 @@ class PurchaseViewSet(
     """Bills, newest first. Bills are never changed or deleted."""
 
     serializer_class = PurchaseSerializer
-    permission_classes = [DjangoModelPermissions]
+    parser_classes = [JSONParser]
+    permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
@@ -46,5 +64,14 @@ class PurchaseViewSet(
     def create(self, request, *args, **kwargs):
         serializer = PurchaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        purchase = purchase_create(**serializer.validated_data, user=request.user)
-        return Response(PurchaseSerializer(purchase_get(purchase_id=purchase.pk)).data, status=status.HTTP_201_CREATED)
+
+        def ring_up():
+            purchase = purchase_create(**serializer.validated_data, user=request.user)
+            return status.HTTP_201_CREATED, PurchaseSerializer(purchase_get(purchase_id=purchase.pk)).data
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            http_status, body = ring_up()
+            return Response(body, status=http_status)
+        http_status, body, replayed = idempotent_call(user=request.user, key=key, payload=request.data, call=ring_up)
+        return Response(body, status=http_status, headers={"Idempotent-Replayed": "true"} if replayed else None)

@@ -23,8 +23,16 @@ def _amount(**kwargs):
     return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=2, **kwargs)
 
 
+class InvoiceStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
 class Purchase(models.Model):
-    """A bill. Written once by ``purchase_create`` and never changed."""
+    """A bill. Written once by ``purchase_create`` and never changed, except for the ``invoice_*``
+    fields, which only ``purchases.invoices`` writes."""
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="purchases")
     created_by = models.ForeignKey(
@@ -39,8 +47,17 @@ class Purchase(models.Model):
     paid_amount = _amount()
     change_due = _amount()
 
+    # The invoice email's delivery. ``invoice_round`` goes up with every re-send, so a queued job
+    # of an earlier round finds it changed and does nothing.
+    invoice_status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
+    invoice_round = models.PositiveIntegerField(default=0)
+    invoice_attempts = models.PositiveIntegerField(default=0)
+    invoice_sent_at = models.DateTimeField(null=True, blank=True)
+    invoice_last_error = models.TextField(blank=True, default="")
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("resend_invoice", "Can re-send invoice emails")]
         indexes = [models.Index(fields=["customer", "-created_at"], name="purchase_customer_created")]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="purchase_subtotal_gte_0"),
@@ -53,6 +70,13 @@ class Purchase(models.Model):
             models.CheckConstraint(condition=Q(paid_amount__gte=F("payable")), name="purchase_paid_gte_payable"),
             models.CheckConstraint(
                 condition=_equals("change_due", F("paid_amount") - F("payable")), name="purchase_change_due"
+            ),
+            models.CheckConstraint(
+                condition=Q(invoice_status__in=InvoiceStatus.values), name="purchase_invoice_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(invoice_status=InvoiceStatus.SENT) | Q(invoice_sent_at__isnull=False),
+                name="purchase_invoice_sent_has_time",
             ),
         ]
 
@@ -110,3 +134,36 @@ class PurchaseItem(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` for ``POST /purchases`` and the response it got."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the canonical request body.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    locked_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_unique_per_user"),
+            models.CheckConstraint(
+                condition=Q(status__in=["in_progress", "completed"]), name="idempotencykey_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_progress") | Q(response_status__isnull=False, completed_at__isnull=False),
+                name="idempotencykey_completed_has_response",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.status})"

@@ -2,10 +2,10 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField
+from billing_project.api.fields import EmailAddressField, MoneyField, PlainDecimalField
 from cashdrawer.models import MAX_COUNT
 
-from .models import AMOUNT_MAX_DIGITS, Purchase, PurchaseItem
+from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
 from .services import MAX_LINES
 
 MAX_QUANTITY = 1_000_000
@@ -23,7 +23,7 @@ class PiecesSerializer(serializers.Serializer):
 
 
 class PurchaseCreateSerializer(serializers.Serializer):
-    customer_email = serializers.EmailField(max_length=254)
+    customer_email = EmailAddressField(max_length=254)
     items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     paid_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0"))
     tendered = PiecesSerializer(
@@ -32,12 +32,15 @@ class PurchaseCreateSerializer(serializers.Serializer):
         max_length=100,
         help_text="The notes and coins handed over. When given, they must add up to `paid_amount`.",
     )
+    send_invoice = serializers.BooleanField(
+        default=True, help_text="Email the invoice to the customer. False when the customer declines."
+    )
 
 
 class PurchaseItemSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField()
     unit_price = MoneyField()
-    tax_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    tax_percent = PlainDecimalField(max_digits=5, decimal_places=2)
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     tax_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
@@ -56,6 +59,26 @@ class PurchaseItemSerializer(serializers.ModelSerializer):
         ]
 
 
+class InvoiceEmailStatusSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        source="invoice_status",
+        choices=InvoiceStatus.choices,
+        help_text="`pending` (queued or being retried), `sent`, `failed` (gave up) or `skipped` (declined).",
+    )
+    sent_at = serializers.DateTimeField(
+        source="invoice_sent_at", allow_null=True, help_text="When the invoice was last sent."
+    )
+    attempts = serializers.IntegerField(source="invoice_attempts", help_text="Attempts in the latest (re-)send.")
+    last_error = serializers.CharField(
+        source="invoice_last_error", help_text="The last failed attempt's error; empty once sent."
+    )
+
+    class Meta:
+        model = Purchase
+        fields = ["status", "sent_at", "attempts", "last_error"]
+        read_only_fields = fields
+
+
 class PurchaseSerializer(serializers.ModelSerializer):
     customer_email = serializers.EmailField(source="customer.email")
     items = PurchaseItemSerializer(many=True)
@@ -68,6 +91,7 @@ class PurchaseSerializer(serializers.ModelSerializer):
     change_due = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     change = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
     tendered = PiecesSerializer(many=True, help_text="The notes and coins handed over, largest first.")
+    invoice_email_status = InvoiceEmailStatusSerializer(source="*", read_only=True)
 
     class Meta:
         model = Purchase
@@ -85,5 +109,6 @@ class PurchaseSerializer(serializers.ModelSerializer):
             "change_due",
             "change",
             "tendered",
+            "invoice_email_status",
         ]
         read_only_fields = fields

@@ -7,19 +7,20 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, IntegerField, Q, When
 from django.utils import timezone
 
-from billing_project.errors import DomainError, ValidationFailed
+from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, money
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
 from catalog.models import Product
 from customers.services import customer_get_or_create
 
 from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
+from .invoices import invoice_enqueue
 from .lock_objects import denominations_for_update, products_for_update
-from .models import AMOUNT_MAX_DIGITS, Purchase, PurchaseItem
+from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
 from .pricing import quote
 
 logger = logging.getLogger("billing.purchases")
@@ -36,6 +37,7 @@ def purchase_create(
     paid_amount: Decimal,
     tendered: Sequence[Mapping] | None = None,
     user=None,
+    send_invoice: bool = True,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
 
@@ -43,23 +45,37 @@ def purchase_create(
     ``tendered`` are ``{"value", "count"}`` notes; when given they must add up to ``paid_amount``
     and go into the drawer.
 
+    Unless ``send_invoice`` is false (the customer declined), the invoice email's job is queued
+    in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
+
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
     products by primary key, then every drawer denomination by value.
 
     Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``,
-    ``InsufficientPayment``, ``TenderMismatch`` or ``ChangeUnavailable``.
+    ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``, or ``Busy`` when it gave up
+    waiting for a lock (``BILL_LOCK_TIMEOUT_MS``) on PostgreSQL.
     """
     try:
         purchase = _ring_up(
-            customer_email=customer_email, items=items, paid_amount=paid_amount, tendered=tendered, user=user
+            customer_email=customer_email,
+            items=items,
+            paid_amount=paid_amount,
+            tendered=tendered,
+            user=user,
+            send_invoice=send_invoice,
         )
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        logger.warning("bill refused: busy (%s)", exc.__cause__.sqlstate)
+        raise Busy() from exc
     except DomainError as exc:
         logger.warning("bill refused: %s %s %s", exc.code, exc.message, exc.details)
         raise
     return purchase
 
 
-def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
+def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice) -> Purchase:
     quantities = _combine_lines(items)
     paid_amount = _check_amount(paid_amount)
     _set_bill_timeouts()
@@ -105,6 +121,7 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
         payable=payable,
         paid_amount=paid_amount,
         change_due=change_due,
+        invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
     )
     for line in bill.lines:
         line.purchase = purchase
@@ -113,6 +130,8 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user) -> Purchase:
     drawer_record_bill(
         denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
     )
+    if send_invoice:
+        invoice_enqueue(purchase=purchase)
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,

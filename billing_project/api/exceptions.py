@@ -3,12 +3,12 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DatabaseError, OperationalError
+from django.db import DatabaseError, DataError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from billing_project.errors import DomainError
+from billing_project.errors import Busy, DomainError, is_busy
 
 logger = logging.getLogger("billing.api")
 
@@ -26,10 +26,6 @@ _DRF_CODES = [
     (exceptions.Throttled, "throttled", "Too many requests."),
 ]
 
-# PostgreSQL SQLSTATEs for a transaction that gave up waiting: lock_timeout, statement_timeout,
-# deadlock_detected, serialization_failure.
-_BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
-
 
 def error_response(code: str, message: str, http_status: int, details=None, headers=None) -> Response:
     return Response({"code": code, "message": message, "details": details or {}}, status=http_status, headers=headers)
@@ -37,7 +33,8 @@ def error_response(code: str, message: str, http_status: int, details=None, head
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return error_response(exc.code, exc.message, exc.status_code, exc.details)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return error_response(exc.code, exc.message, exc.status_code, exc.details, headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -69,11 +66,15 @@ def _api_exception(exc: exceptions.APIException) -> Response:
 
 
 def _database_error(exc: DatabaseError) -> Response:
-    sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
-    if sqlstate in _BUSY_SQLSTATES:
-        logger.warning("request gave up waiting for the database: sqlstate=%s", sqlstate)
+    if is_busy(exc):
+        logger.warning("request gave up waiting for the database: %s", exc.__cause__.sqlstate)
+        return exception_handler(Busy(), None)
+    if isinstance(exc, DataError):
+        # A value the database cannot store that no validation caught: a count pushed past 32 bits,
+        # a NUL byte in a text filter. The input is at fault; the service's transaction rolled back.
+        logger.warning("database refused a value: %s", exc)
         return error_response(
-            "busy", "The till is busy; try again.", status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+            "validation_error", "A value is out of range or cannot be stored.", status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, OperationalError):
         logger.error("database unavailable: %s", exc.__class__.__name__)

@@ -18,6 +18,9 @@ class JSONParser(parsers.JSONParser):
             return json.load(decoded_stream, parse_float=Decimal, parse_constant=_reject_constant)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
+        except RecursionError:
+            # "[[[[…" nested deeper than the interpreter's stack: a malformed body, not a server error.
+            raise ParseError("JSON parse error - nested too deeply.") from None
 
 
 def _reject_constant(name):

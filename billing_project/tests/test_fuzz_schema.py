@@ -1,0 +1,343 @@
+"""Schemathesis fuzzes every operation in ``/api/schema/`` through the real WSGI stack (middleware, URL
+resolver, DRF, exception handler), authenticated as a superuser with a token. Every response must:
+
+- not be a 5xx;
+- have a documented status code, content type, headers and body, error bodies included;
+- not leak internals: SQL, tracebacks, driver or settings names.
+
+The run is deterministic (``derandomize``), so a failure in CI reproduces locally with the same command.
+"""
+
+import json
+import os
+
+import pytest
+import schemathesis
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.core import signals
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import OperationalError, close_old_connections
+from django.urls import resolve
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.throttling import ScopedRateThrottle
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from werkzeug.test import Client
+
+from cashdrawer.tests.factories import drawer_with
+from catalog.tests.factories import ProductFactory
+from customers.tests.factories import UserFactory
+from purchases.tests.factories import purchase_for
+
+SCHEMA_URL = "/api/schema/"
+OPENAPI_JSON = "application/vnd.oai.openapi+json"
+# Fuzzed examples per operation, a few thousand requests in all; POST /purchases gets five times as
+# many. Dig deeper locally with e.g. FUZZ_EXAMPLES=500.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+BILL_EXAMPLES = 5 * MAX_EXAMPLES
+
+
+def served_schema() -> dict:
+    """The document ``GET /api/schema/`` serves, rendered by the real view at collection time as an
+    unsaved superuser, so collecting needs no database. ``test_fuzzed_schema_is_the_served_one`` checks
+    the same document comes back over HTTP with a real token."""
+    request = APIRequestFactory().get(SCHEMA_URL, HTTP_ACCEPT=OPENAPI_JSON)
+    force_authenticate(request, user=get_user_model()(username="schema", is_superuser=True, is_staff=True))
+    response = resolve(SCHEMA_URL).func(request)
+    response.render()
+    return json.loads(response.content)
+
+
+RAW_SCHEMA = served_schema()
+schema = schemathesis.openapi.from_dict(
+    RAW_SCHEMA,
+    config=schemathesis.Config.from_dict(
+        {
+            "generation": {"mode": "all", "deterministic": True, "database": "none", "max-examples": MAX_EXAMPLES},
+            "phases": {"stateful": {"enabled": False}},
+            # Ringing up a bill is where the money is: fuzz it harder.
+            "operations": [
+                {
+                    "include-path": "/api/v1/purchases/",
+                    "include-method": "POST",
+                    "generation": {"max-examples": BILL_EXAMPLES},
+                }
+            ],
+        }
+    ),
+)
+schema.app = WSGIHandler()
+
+# Text that only appears in a body when internals leak.
+LEAK_MARKERS = (
+    "Traceback",
+    'File "',
+    "SELECT ",
+    "INSERT INTO",
+    "UPDATE ",
+    "DELETE FROM",
+    "psycopg",
+    "sqlite3",
+    "django.db",
+    "IntegrityError",
+    "DataError",
+    "OperationalError",
+    "ProgrammingError",
+    "SECRET_KEY",
+    "settings.",
+)
+
+
+# Everything sent so far in the current test: a product named "SELECT 1" is echoed back, also later.
+SENT: list[str] = []
+
+
+@schemathesis.check
+def no_internals_leak(ctx, response, case):
+    """No body mentions SQL, a traceback, the database driver or settings, unless a request did."""
+    SENT.append(json.dumps([case.body, case.query, case.path_parameters, case.headers], default=str))
+    sent = "\n".join(SENT)
+    text = response.text or ""
+    leaked = [marker for marker in LEAK_MARKERS if marker in text and marker not in sent]
+    if leaked:
+        raise AssertionError(f"the response leaks internals {leaked}: {text[:500]}")
+    return None
+
+
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    no_internals_leak,
+]
+
+
+@pytest.fixture
+def wsgi_requests_keep_the_test_transaction():
+    """Django's test client stops ``close_old_connections`` from closing the connection, and with it the
+    test's transaction, around each request. The WSGI transport does not, so do it here."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def store(db, wsgi_requests_keep_the_test_transaction):
+    """A superuser's token and a store worth fuzzing: cheap products with plenty of stock, an archived
+    one, a drawer that can make change, and a bill, so detail routes and bills can succeed."""
+    SENT.clear()
+    user = UserFactory(username="fuzzer", is_superuser=True, is_staff=True)
+    products = [ProductFactory(price=price, stock=10_000_000) for price in ("1.00", "2.50", "10.00")]
+    archived = ProductFactory(is_active=False)
+    drawer = drawer_with(
+        {"2000": 100, "500": 100, "200": 100, "100": 100, "50": 100, "20": 100, "10": 100, "5": 100, "2": 100, "1": 100}
+    )
+    bill = purchase_for(products[0], email="fuzz@example.com")
+    return {
+        "token": Token.objects.create(user=user).key,
+        "/api/v1/products/": [p.pk for p in [*products, archived]],
+        "/api/v1/purchases/": [bill.pk],
+        "/api/v1/customers/": [bill.customer_id],
+        "/api/v1/denominations/": [str(d.value) for d in drawer],
+    }
+
+
+# Payments for a fuzzed bill of at most 5 lines of 5 cheap units: exact notes, or change from the drawer.
+PAYMENTS = [
+    ("5000", None),
+    ("2000", [{"value": "2000", "count": 1}]),
+    ("700", [{"value": "500", "count": 1}, {"value": "200", "count": 1}]),
+    ("3", [{"value": "2", "count": 1}, {"value": "1", "count": 1}]),
+]
+
+
+def point_at_real_rows(case, data, store):
+    """Random ids almost never exist. Half the time, aim a path id or a bill line at a seeded row, so
+    the success paths (updates, bills, change-making) are fuzzed too."""
+    for name in ("id", "value"):
+        if name in (case.path_parameters or {}) and data.draw(st.booleans(), label=f"real {name}"):
+            prefix = case.path.split("{")[0]
+            case.path_parameters[name] = str(data.draw(st.sampled_from(store[prefix]), label=name))
+    body = case.body
+    if (
+        case.method == "POST"
+        and case.path == "/api/v1/purchases/"
+        and isinstance(body, dict)
+        and isinstance(body.get("items"), list)
+        and body["items"]
+        and all(isinstance(line, dict) for line in body["items"])
+        and data.draw(st.booleans(), label="real bill")
+    ):
+        for line in body["items"]:
+            line["product_id"] = data.draw(st.sampled_from(store["/api/v1/products/"]), label="product")
+            line["quantity"] = data.draw(st.integers(1, 5), label="quantity")
+        paid, tendered = data.draw(st.sampled_from(PAYMENTS), label="payment")
+        body["paid_amount"] = paid
+        body.pop("tendered", None)
+        if tendered:
+            body["tendered"] = tendered
+
+
+@schema.parametrize()
+@schema.given(data=st.data())
+@settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@pytest.mark.django_db
+def test_api_conforms_to_its_schema(case, data, store):
+    point_at_real_rows(case, data, store)
+    headers = {"Authorization": f"Token {store['token']}"}
+
+    response = case.call(headers=headers)
+
+    case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+def test_every_operation_is_fuzzed():
+    operations = {(method.upper(), path) for path, item in RAW_SCHEMA["paths"].items() for method in item}
+    fuzzed = {(result.ok().method.upper(), result.ok().path) for result in schema.get_all_operations()}
+
+    assert fuzzed == operations
+    assert len(operations) >= 18
+
+
+def test_fuzzed_schema_is_the_served_one(store):
+    client = Client(schema.app)
+
+    response = client.get(SCHEMA_URL, headers={"Authorization": f"Token {store['token']}", "Accept": OPENAPI_JSON})
+
+    assert response.status_code == 200
+    assert response.json == RAW_SCHEMA
+
+
+def _over_the_limit() -> str:
+    return json.dumps({"customer_email": "a@example.com", "note": "x" * django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+
+
+# Responses fuzzing may never provoke, checked against the schema all the same: (operation, request, status).
+RARE_RESPONSES = {
+    "nul in a query": (("GET", "/api/v1/denominations/"), {"query_string": "x=%00"}, 400),
+    "no such page": (("GET", "/api/v1/products/"), {"query_string": "page=0"}, 404),
+    "body too large": (
+        ("POST", "/api/v1/purchases/"),
+        {"data": _over_the_limit(), "content_type": "application/json"},
+        413,
+    ),
+    "body too large, anonymous": (
+        ("POST", "/api/v1/auth/token/"),
+        {"data": _over_the_limit(), "content_type": "application/json", "anonymous": True},
+        413,
+    ),
+    "form body": (("POST", "/api/v1/products/"), {"data": "name=Rice", "content_type": "text/plain"}, 415),
+    "xml wanted": (("GET", "/api/v1/products/"), {"headers": {"Accept": "application/xml"}}, 406),
+    "nul in the token": (("GET", "/api/v1/purchases/"), {"headers": {"Authorization": "Token \x00"}}, 401),
+    "no token": (("GET", "/api/v1/customers/"), {"anonymous": True}, 401),
+    "wrong password": (
+        ("POST", "/api/v1/auth/token/"),
+        {"json": {"username": "fuzzer", "password": "wrong"}, "anonymous": True},
+        401,
+    ),
+    "bills are never deleted": (("GET", "/api/v1/purchases/{id}/"), {"method": "DELETE"}, 405),
+    "archived product": (
+        ("POST", "/api/v1/purchases/"),
+        {"json": "product_inactive"},
+        409,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", RARE_RESPONSES)
+@pytest.mark.django_db
+def test_rare_responses_conform_to_the_schema(store, name):
+    (method, path), request, status = RARE_RESPONSES[name]
+    request = dict(request)
+    url = path.replace("{id}", str(store["/api/v1/purchases/"][0]))
+    headers = {} if request.pop("anonymous", False) else {"Authorization": f"Token {store['token']}"}
+    headers |= request.pop("headers", {})
+    if request.get("json") == "product_inactive":
+        archived = store["/api/v1/products/"][-1]
+        request["json"] = {
+            "customer_email": "a@example.com",
+            "items": [{"product_id": archived, "quantity": 1}],
+            "paid_amount": "1000",
+        }
+    case = schema[path][method].Case()
+
+    response = Client(schema.app).open(url, method=request.pop("method", method), headers=headers, **request)
+
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "error", "status", "code"),
+    [
+        ("crash", "catalog.api.product_list", RuntimeError("SELECT * FROM settings.SECRET_KEY"), 500, "server_error"),
+        (
+            "database down",
+            "catalog.api.product_list",
+            OperationalError("could not connect"),
+            503,
+            "service_unavailable",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_server_side_failures_conform_to_the_schema(store, monkeypatch, name, target, error, status, code):
+    def fail(**kwargs):
+        raise error
+
+    monkeypatch.setattr(target, fail)
+    case = schema["/api/v1/products/"]["GET"].Case()
+
+    response = Client(schema.app).get("/api/v1/products/", headers={"Authorization": f"Token {store['token']}"})
+
+    assert response.status_code == status
+    assert response.json["code"] == code
+    case.validate_response(response, checks=[c for c in CHECKS if c is not schemathesis.checks.not_a_server_error])
+
+
+@pytest.mark.django_db
+def test_throttled_token_requests_conform_to_the_schema(store, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth_token": "1/min"})
+    cache.clear()
+    client = Client(schema.app)
+    client.post("/api/v1/auth/token/", json={"username": "fuzzer", "password": "wrong"})
+
+    response = client.post("/api/v1/auth/token/", json={"username": "fuzzer", "password": "wrong"})
+
+    assert response.status_code == 429
+    assert response.json["code"] == "throttled"
+    schema["/api/v1/auth/token/"]["POST"].Case().validate_response(response, checks=CHECKS)
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_health_down_conforms_to_the_schema(store, monkeypatch):
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("billing_project.api.views.connection.cursor", down)
+
+    response = Client(schema.app).get("/healthz/")
+
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "down"}
+    case = schema["/healthz/"]["GET"].Case()
+    case.validate_response(response, checks=[c for c in CHECKS if c is not schemathesis.checks.not_a_server_error])

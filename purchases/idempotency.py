@@ -1,0 +1,115 @@
+"""Idempotent bill creation: the ``Idempotency-Key`` header, with the usual payment-API semantics.
+
+- The first request with a key stores its response (status and body) once it has one.
+- A retry with the same key and the same body gets that response replayed; no second bill.
+- The same key with a different body is refused: 409 ``idempotency_conflict``.
+- A duplicate that arrives while the first is still running is refused: 409
+  ``idempotency_in_progress``; the client retries and then gets the replay.
+- A request refused by validation, that found the till busy, or that failed unexpectedly stores
+  nothing: the key is released.
+
+The bill and its stored response are written in one transaction, so a crash can never leave a bill
+without its replay, nor a replay without its bill. A key left "in progress" by a process that died
+before committing is taken over after ``STALE_AFTER``.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing_project.errors import Busy, Conflict, DomainError, ValidationFailed
+
+from .models import IdempotencyKey
+
+MAX_KEY_LENGTH = 255
+STALE_AFTER = timedelta(seconds=60)  # well past the bill's statement_timeout
+KEEP_FOR = timedelta(hours=24)
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was already used with a different request body."
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+def request_fingerprint(payload) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent_call(*, user, key: str, payload, call: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
+    """Run ``call`` at most once per (user, key). Returns ``(status, body, replayed)``."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+            details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
+        )
+    fingerprint = request_fingerprint(payload)
+    record = _claim(user=user, key=key, fingerprint=fingerprint)
+    if record.status == IdempotencyKey.Status.COMPLETED:
+        return record.response_status, record.response_body, True
+    try:
+        with transaction.atomic():
+            status, body = call()
+            _complete(record, status, body)
+    except (ValidationFailed, Busy):
+        # Nothing was decided: the retry must be free to try again.
+        _release(record)
+        raise
+    except DomainError as exc:
+        # A refusal is an answer too: the retry gets the same refusal, as the first request did.
+        with transaction.atomic():
+            _complete(record, exc.status_code, exc.as_dict())
+        raise
+    except BaseException:
+        _release(record)
+        raise
+    return status, body, False
+
+
+def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
+    """Insert the key as in progress (committed at once, so a concurrent duplicate sees it), or
+    return the completed record to replay."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, locked_at=now)
+    except IntegrityError:
+        pass
+    record = IdempotencyKey.objects.get(user=user, key=key)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyConflict(details={"key": key})
+    if record.status == IdempotencyKey.Status.COMPLETED:
+        return record
+    taken_over = IdempotencyKey.objects.filter(
+        pk=record.pk, status=IdempotencyKey.Status.IN_PROGRESS, locked_at__lt=now - STALE_AFTER
+    ).update(locked_at=now)
+    if not taken_over:
+        raise IdempotencyInProgress(details={"key": key})
+    record.locked_at = now
+    return record
+
+
+def _complete(record: IdempotencyKey, status: int, body: dict) -> None:
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        status=IdempotencyKey.Status.COMPLETED, response_status=status, response_body=body, completed_at=timezone.now()
+    )
+
+
+def _release(record: IdempotencyKey) -> None:
+    IdempotencyKey.objects.filter(pk=record.pk, status=IdempotencyKey.Status.IN_PROGRESS).delete()
+
+
+def idempotency_keys_prune(*, older_than: timedelta = KEEP_FOR) -> int:
+    """Delete keys older than ``older_than`` (at least 24 hours are kept). Returns how many."""
+    older_than = max(older_than, KEEP_FOR)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
