@@ -1,0 +1,55 @@
+# Store billing — common tasks. `make run` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install run serve migrate demo test test-sqlite lint format check bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed  ## create .venv and install the requirements
+
+migrate: install  ## apply migrations (SQLite by default; DATABASE_URL picks another database)
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate  ## load the demo catalogue, drawer float and demo users (idempotent)
+	$(BIN)/python manage.py seed_demo
+
+run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the invoice worker beside it
+	@echo "Serving on http://$(HOST):$(PORT)/ with the invoice-email worker; Ctrl+C stops both."
+	{ $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT); }
+
+test: install  ## run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff, migration check and Django's system checks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+format: install  ## format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install  ## load benchmark on PostgreSQL (see bench/README.md)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:  ## remove the virtualenv, the SQLite database and caches
+	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache test-artifacts
