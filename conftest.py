@@ -84,3 +84,13 @@ def cashier_client(client, cashier_user):
     """Django test client logged in as a cashier, for admin pages."""
     client.force_login(cashier_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

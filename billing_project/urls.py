@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from billing_project.api.views import HealthView
+from billing_project.login_throttle import LoginForm
 from purchases.views import home
 
 api_prefix = settings.API_V1_PREFIX.strip("/")
@@ -27,7 +28,11 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     # The cashier's pages (session login).
     path("", home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("billing/", include("purchases.urls")),
 ]
