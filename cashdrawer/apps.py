@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class CashdrawerConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'cashdrawer'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "cashdrawer"
