@@ -21,6 +21,7 @@ class Denomination(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(value__gt=0), name="denomination_value_gt_0"),
             models.CheckConstraint(condition=Q(count__gte=0), name="denomination_count_gte_0"),
+            models.CheckConstraint(condition=Q(count__lte=MAX_COUNT), name="denomination_count_lte_max"),
         ]
 
     def __str__(self):

@@ -3,12 +3,10 @@
 import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, When
 
+from billing_project.db import guarded_add
 from billing_project.errors import ValidationFailed
 from purchases.lock_objects import denomination_for_update
 
@@ -79,6 +77,11 @@ def drawer_check_tender(
         if count <= 0:
             raise ValidationFailed("A tendered count must be positive.", details={"tendered": ["Count must be > 0."]})
         pieces[value] = pieces.get(value, 0) + count
+    counts = {d.value: d.count for d in denominations}
+    if any(counts[value] + count > MAX_COUNT for value, count in pieces.items()):
+        raise ValidationFailed(
+            "The drawer cannot hold that many notes of one value.", details={"tendered": ["Count too large."]}
+        )
     tendered_total = sum((v * c for v, c in pieces.items()), Decimal("0.00"))
     if tendered_total != paid_amount:
         raise TenderMismatch(
@@ -109,7 +112,7 @@ def drawer_record_bill(
     tendered: Mapping[Decimal, int],
     change: Mapping[Decimal, int],
     user=None,
-) -> None:
+) -> list[DrawerMovement]:
     """Apply a bill to the drawer in one UPDATE and one INSERT, whatever the number of notes.
 
     The rows must be locked (``denominations_for_update``). The ``count + delta >= 0`` guard and
@@ -135,17 +138,9 @@ def drawer_record_bill(
                 )
             )
     delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
-    if delta_by_pk:
-        guard = reduce(or_, (Q(pk=pk, count__gte=-delta) for pk, delta in delta_by_pk.items()))
-        updated = Denomination.objects.filter(guard).update(
-            count=Case(
-                *(When(pk=pk, then=F("count") + delta) for pk, delta in delta_by_pk.items()),
-                output_field=IntegerField(),
-            )
-        )
-        if updated != len(delta_by_pk):
-            raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    DrawerMovement.objects.bulk_create(movements)
+    if delta_by_pk and guarded_add(Denomination, "count", delta_by_pk) != len(delta_by_pk):
+        raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+    return DrawerMovement.objects.bulk_create(movements)
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from cashdrawer.models import MAX_COUNT, Denomination
 from cashdrawer.tests.factories import drawer_with
@@ -102,15 +101,9 @@ def test_huge_tendered_counts(admin_api, drawer, soap, value):
     assert everything() == before
 
 
-@pytest.mark.xfail(
-    connection.vendor != "postgresql",
-    reason="SQLite stores the overflowing count: drawer_record_bill needs a count <= MAX_COUNT check",
-    strict=True,
-)
 def test_tendered_notes_that_would_overflow_the_drawer_count(admin_api, soap):
-    """The drawer's counts are 32-bit: notes that would push one past 2**31 - 1 are refused, not a 500.
-    On PostgreSQL the exception handler turns the database's refusal into a 400; SQLite's integers are
-    64-bit, so only a check in ``drawer_record_bill`` (or a CHECK constraint) can refuse it there."""
+    """The drawer's counts are 32-bit: notes that would push one past 2**31 - 1 are refused by the
+    service (and by a CHECK constraint behind it), not a 500 and not a silent overflow."""
     drawer_with({"1": MAX_COUNT - 10})
     before = everything()
 
