@@ -3,6 +3,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 
 from billing_project.api.permissions import RolePermissions
+from purchases.api import bill_page
 from purchases.selectors import purchase_list
 from purchases.serializers import PurchaseSerializer
 
@@ -28,5 +29,5 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
     def purchases(self, request, pk=None):
         customer = self.get_object()
-        page = self.paginate_queryset(purchase_list(customer_id=customer.pk))
+        page = bill_page(self, purchase_list(customer_id=customer.pk))
         return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

@@ -7,7 +7,7 @@ from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_response
 
 from .idempotency import idempotent_call
-from .selectors import purchase_get, purchase_list
+from .selectors import purchase_list, purchase_rows
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
 
@@ -61,13 +61,16 @@ class PurchaseViewSet(
     def get_queryset(self):
         return purchase_list(customer_email=self.request.query_params.get("customer_email"))
 
+    def list(self, request, *args, **kwargs):
+        return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
+
     def create(self, request, *args, **kwargs):
         serializer = PurchaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
         def ring_up():
             purchase = purchase_create(**serializer.validated_data, user=request.user)
-            return status.HTTP_201_CREATED, PurchaseSerializer(purchase_get(purchase_id=purchase.pk)).data
+            return status.HTTP_201_CREATED, PurchaseSerializer(purchase).data
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -75,3 +78,8 @@ class PurchaseViewSet(
             return Response(body, status=http_status)
         http_status, body, replayed = idempotent_call(user=request.user, key=key, payload=request.data, call=ring_up)
         return Response(body, status=http_status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def bill_page(view, queryset) -> list[dict]:
+    """Paginate ``queryset``'s ids, then read just that page's bills as rows (``purchase_rows``)."""
+    return purchase_rows(ids=list(view.paginate_queryset(queryset.values_list("id", flat=True))))

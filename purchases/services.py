@@ -3,14 +3,12 @@
 import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Case, F, IntegerField, Q, When
 from django.utils import timezone
 
+from billing_project.db import guarded_add
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, money
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
@@ -105,12 +103,6 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice
         )
     change_due = paid_amount - payable
 
-    denominations = list(denominations_for_update())
-    tender = (
-        drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
-    )
-    change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
-
     purchase = Purchase.objects.create(
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
@@ -127,11 +119,23 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice
         line.purchase = purchase
     PurchaseItem.objects.bulk_create(bill.lines)
     _take_stock(quantities)
-    drawer_record_bill(
-        denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
-    )
     if send_invoice:
         invoice_enqueue(purchase=purchase)
+
+    # The drawer comes last: every bill locks all of its rows, so holding them only for the
+    # drawer's own statements and the commit lets tills overlap more. A refusal here still rolls
+    # back everything above.
+    denominations = list(denominations_for_update())
+    tender = (
+        drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
+    )
+    change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
+    movements = drawer_record_bill(
+        denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
+    )
+    # Hand the bill back with its lines and ledger rows in place, as purchase_list prefetches
+    # them, so answering with it costs no further queries.
+    _set_prefetched(purchase, items=bill.lines, drawer_movements=movements)
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
@@ -143,6 +147,15 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice
         user,
     )
     return purchase
+
+
+def _set_prefetched(instance, **related) -> None:
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in related.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache = list(objects)
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def _combine_lines(items: Sequence[Mapping]) -> dict[int, int]:
@@ -171,14 +184,8 @@ def _check_amount(amount) -> Decimal:
 
 def _take_stock(quantities: Mapping[int, int]) -> None:
     """One guarded UPDATE for every line: ``stock >= quantity`` is re-checked by the database."""
-    guard = reduce(or_, (Q(pk=pk, stock__gte=qty) for pk, qty in quantities.items()))
-    updated = Product.objects.filter(guard).update(
-        stock=Case(
-            *(When(pk=pk, then=F("stock") - qty) for pk, qty in quantities.items()), output_field=IntegerField()
-        ),
-        updated_at=timezone.now(),
-    )
-    if updated != len(quantities):
+    deltas = {pk: -qty for pk, qty in quantities.items()}
+    if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
         raise InsufficientStock("Stock changed while the bill was being rung up.")
 
 

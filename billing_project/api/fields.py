@@ -1,8 +1,10 @@
 import re
 import unicodedata
+from decimal import Decimal
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from billing_project.money import MONEY_DECIMAL_PLACES
 
@@ -20,6 +22,15 @@ class PlainDecimalField(serializers.DecimalField):
             self.fail("invalid")
         value = super().to_internal_value(data)
         return value.copy_abs() if value.is_zero() else value
+
+    def to_representation(self, value):
+        # Values come from NUMERIC(…, decimal_places) columns or from the money helpers, so they
+        # already have their places: format them directly rather than through DRF's per-value
+        # quantize, which is most of the cost of listing bills.
+        coerce = getattr(self, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+        if coerce and type(value) is Decimal and value.is_finite():
+            return f"{value:.{self.decimal_places}f}"
+        return super().to_representation(value)
 
 
 class MoneyField(PlainDecimalField):

@@ -86,6 +86,8 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
     ]
     assert body["tendered"] == [{"value": "2000.00", "count": 47}, {"value": "500.00", "count": 2}]
     assert Purchase.objects.get(pk=body["id"]).payable == Decimal("94482.00")
+    # The answer is built from the objects in hand; it must be exactly what the database holds.
+    assert admin_api.get(f"{URL}/{body['id']}").json() == body
 
 
 def test_get_list_and_detail(admin_api, drawer, soap):
