@@ -1,0 +1,286 @@
+"""After the load: is every unit of stock, every bill and every note accounted for?
+
+Each check compares what the clients were told (the 201 bodies) with what the API and the
+database say now. A request that errored (timeout, connection reset: no response) may or may not
+have made its bill; such a bill is accepted only if it matches an errored request exactly
+(customer, lines, amount paid).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from loadgen import Api, RunStats
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+def _db_bills(db) -> dict[int, dict]:
+    bills: dict[int, dict] = {}
+    rows = db.execute(
+        "SELECT p.id, lower(c.email), p.paid_amount, p.subtotal, p.tax_total, p.change_due"
+        " FROM purchases_purchase p JOIN customers_customer c ON c.id = p.customer_id"
+    ).fetchall()
+    for pid, email, paid, subtotal, tax_total, change_due in rows:
+        bills[pid] = {
+            "email": email,
+            "paid": _fmt(paid),
+            "subtotal": subtotal,
+            "tax_total": tax_total,
+            "change_due": change_due,
+            "items": {},
+            "item_subtotal": Decimal(0),
+            "item_tax": Decimal(0),
+            "tendered": {},
+            "change": {},
+        }
+    for pid, product_id, quantity, subtotal, tax in db.execute(
+        "SELECT purchase_id, product_id, quantity, subtotal, tax_amount FROM purchases_purchaseitem"
+    ):
+        bill = bills[pid]
+        bill["items"][product_id] = quantity
+        bill["item_subtotal"] += subtotal
+        bill["item_tax"] += tax
+    for pid, kind, delta, value in db.execute(
+        "SELECT m.purchase_id, m.kind, m.delta, d.value FROM cashdrawer_drawermovement m"
+        " JOIN cashdrawer_denomination d ON d.id = m.denomination_id WHERE m.purchase_id IS NOT NULL"
+    ):
+        side = "tendered" if kind == "tender_in" else "change"
+        pieces = bills[pid][side]
+        pieces[_fmt(value)] = pieces.get(_fmt(value), 0) + abs(delta)
+    return bills
+
+
+def _signature(bill: dict) -> tuple:
+    return (bill["email"], tuple(sorted(bill["items"].items())), bill["paid"])
+
+
+def _pieces_value(pieces: dict[str, int]) -> Decimal:
+    return sum((Decimal(v) * c for v, c in pieces.items()), Decimal(0))
+
+
+def run_audits(
+    *,
+    db,
+    api: Api,
+    runs: list[RunStats],
+    initial_stock: dict[int, int],
+    initial_drawer: dict[str, int],
+    seed_movement_id: int,
+    drawer_audit_cmd: list[str] | None,
+    env: dict,
+    cwd: Path,
+) -> list[Check]:
+    checks: list[Check] = []
+    acked = [r for run in runs for r in run.results if r.status == 201]
+    errored = [r for run in runs for r in run.results if r.status == 0]
+    acked_ids = Counter(r.bill_id for r in acked)
+    bills = _db_bills(db)
+
+    # --- bills ----------------------------------------------------------------------------
+    dup = [bid for bid, n in acked_ids.items() if n > 1]
+    missing = [bid for bid in acked_ids if bid not in bills]
+    checks.append(
+        Check(
+            "every acknowledged bill exists",
+            not missing and not dup,
+            f"{len(acked_ids)} acknowledged, {len(missing)} missing, {len(dup)} acknowledged twice",
+        )
+    )
+    unacked = [bid for bid in bills if bid not in acked_ids]
+    pending = Counter(r.signature for r in errored)
+    unexplained = []
+    for bid in unacked:
+        sig = _signature(bills[bid])
+        if pending[sig] > 0:
+            pending[sig] -= 1
+        else:
+            unexplained.append(bid)
+    checks.append(
+        Check(
+            "no unacknowledged bill unless its request errored",
+            not unexplained,
+            f"{len(unacked)} unacknowledged bills, {len(errored)} errored requests, {len(unexplained)} unexplained"
+            + (f" (e.g. #{unexplained[:5]})" if unexplained else ""),
+        )
+    )
+    mismatched = []
+    for r in acked:
+        bill = bills.get(r.bill_id)
+        if bill is None:
+            continue
+        seen = (bill["items"], bill["tendered"], bill["change"], _signature(bill))
+        if seen != (r.items, r.tendered, r.change, r.signature):
+            mismatched.append(r.bill_id)
+    checks.append(
+        Check(
+            "acknowledged bills match the database (lines, tendered, change)",
+            not mismatched,
+            f"{len(mismatched)} differ" + (f" (e.g. #{mismatched[:5]})" if mismatched else ""),
+        )
+    )
+
+    # --- no partial bill ------------------------------------------------------------------
+    no_items = [bid for bid, b in bills.items() if not b["items"]]
+    bad_sums = [
+        bid for bid, b in bills.items() if b["subtotal"] != b["item_subtotal"] or b["tax_total"] != b["item_tax"]
+    ]
+    bad_cash = [
+        bid
+        for bid, b in bills.items()
+        if not b["tendered"]
+        or _fmt(_pieces_value(b["tendered"])) != b["paid"]
+        or _pieces_value(b["change"]) != b["change_due"]
+    ]
+    checks.append(
+        Check(
+            "no partial bill (lines present, sums match, tendered = paid, change = change due)",
+            not (no_items or bad_sums or bad_cash),
+            f"{len(bills)} bills: {len(no_items)} without lines, {len(bad_sums)} with sums off,"
+            f" {len(bad_cash)} with drawer movements off",
+        )
+    )
+
+    # --- stock ----------------------------------------------------------------------------
+    db_stock = dict(db.execute("SELECT id, stock FROM catalog_product").fetchall())
+    negative = {pid: s for pid, s in db_stock.items() if s < 0}
+    api_stock = _api_stock(api)
+    checks.append(
+        Check(
+            "no negative stock",
+            not negative and all(s >= 0 for s in api_stock.values()),
+            f"{len(db_stock)} products, min stock {min(db_stock.values(), default=0)}",
+        )
+    )
+    sold_db: dict[int, int] = defaultdict(int)
+    for b in bills.values():
+        for pid, q in b["items"].items():
+            sold_db[pid] += q
+    sold_seen: dict[int, int] = defaultdict(int)
+    for r in acked:
+        for pid, q in r.items.items():
+            sold_seen[pid] += q
+    for bid in unacked:
+        for pid, q in bills[bid]["items"].items():
+            sold_seen[pid] += q
+    lost = {}
+    for pid, start in initial_stock.items():
+        decrease = start - db_stock[pid]
+        if decrease != sold_db[pid] or decrease != sold_seen[pid] or api_stock.get(pid) != db_stock[pid]:
+            lost[pid] = (decrease, sold_db[pid], sold_seen[pid], api_stock.get(pid), db_stock[pid])
+    checks.append(
+        Check(
+            "lost units = 0 (stock decrease = units on committed bills, per product)",
+            not lost,
+            f"{sum(sold_db.values())} units sold over {len(initial_stock)} products; {len(lost)} products off"
+            + (f": {dict(list(lost.items())[:3])}" if lost else ""),
+        )
+    )
+
+    # --- drawer ---------------------------------------------------------------------------
+    status, payload = api.request("GET", "/api/v1/denominations")
+    api_drawer = {_fmt(Decimal(d["value"])): d["available_count"] for d in payload} if status == 200 else {}
+    db_drawer = {_fmt(v): c for v, c in db.execute("SELECT value, count FROM cashdrawer_denomination")}
+    expected = dict(initial_drawer)
+    for r in acked:
+        for v, c in r.tendered.items():
+            expected[v] = expected.get(v, 0) + c
+        for v, c in r.change.items():
+            expected[v] = expected.get(v, 0) - c
+    for bid in unacked:
+        for v, c in bills[bid]["tendered"].items():
+            expected[v] = expected.get(v, 0) + c
+        for v, c in bills[bid]["change"].items():
+            expected[v] = expected.get(v, 0) - c
+    off = {
+        v: (expected.get(v), api_drawer.get(v), db_drawer.get(v))
+        for v in db_drawer
+        if not expected.get(v) == api_drawer.get(v) == db_drawer.get(v)
+    }
+    tendered_total = sum(c for r in acked for c in r.tendered.values())
+    change_total = sum(c for r in acked for c in r.change.values())
+    checks.append(
+        Check(
+            "drawer reconciles per denomination: start + tendered - change = now (responses vs API vs DB)",
+            not off and status == 200,
+            f"{len(db_drawer)} denominations, {tendered_total} pieces tendered, {change_total} given as change"
+            + (f"; off: {off}" if off else ""),
+        )
+    )
+    ledger = dict(
+        db.execute(
+            "SELECT d.value, coalesce(sum(m.delta), 0) FROM cashdrawer_denomination d"
+            " LEFT JOIN cashdrawer_drawermovement m ON m.denomination_id = d.id AND m.id > %s GROUP BY d.value",
+            [seed_movement_id],
+        ).fetchall()
+    )
+    ledger_off = {_fmt(v): s for v, s in ledger.items() if initial_drawer.get(_fmt(v), 0) + s != db_drawer[_fmt(v)]}
+    broken_chain = db.execute(
+        "SELECT count(*) FROM (SELECT count_after, delta, lag(count_after) OVER (PARTITION BY denomination_id"
+        " ORDER BY id) AS prev FROM cashdrawer_drawermovement) m WHERE prev IS NOT NULL AND count_after <> prev + delta"
+    ).fetchone()[0]
+    stale_last = db.execute(
+        "SELECT count(*) FROM cashdrawer_denomination d JOIN LATERAL (SELECT count_after FROM cashdrawer_drawermovement"
+        " m WHERE m.denomination_id = d.id ORDER BY m.id DESC LIMIT 1) last ON true WHERE last.count_after <> d.count"
+    ).fetchone()[0]
+    checks.append(
+        Check(
+            "drawer ledger: start + sum(movements) = count; each movement's count_after chains",
+            not ledger_off and broken_chain == 0 and stale_last == 0,
+            f"{len(ledger_off)} denominations off, {broken_chain} broken links, {stale_last} stale counts",
+        )
+    )
+
+    # --- the API serves the bills it acknowledged -----------------------------------------
+    kept = [r for r in acked if r.body is not None]
+    sample = random.Random(1).sample(kept, min(100, len(kept)))
+    differ = []
+    for r in sample:
+        st, body = api.request("GET", f"/api/v1/purchases/{r.bill_id}")
+        if st != 200 or body != r.body:
+            differ.append(r.bill_id)
+    checks.append(
+        Check(
+            "GET /purchases/<id> returns exactly the 201 body (sample)",
+            not differ,
+            f"{len(sample)} checked, {len(differ)} differ" + (f" (e.g. #{differ[:5]})" if differ else ""),
+        )
+    )
+
+    # --- drawer_audit ---------------------------------------------------------------------
+    if drawer_audit_cmd is None:
+        checks.append(Check("drawer_audit", True, "not available (command not in the project yet)"))
+    else:
+        proc = subprocess.run(drawer_audit_cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        checks.append(Check("drawer_audit passes", proc.returncode == 0, f"exit {proc.returncode}: {' | '.join(tail)}"))
+    return checks
+
+
+def _api_stock(api: Api) -> dict[int, int]:
+    stock: dict[int, int] = {}
+    page = 1
+    while page < 100:
+        status, body = api.request("GET", f"/api/v1/products?page_size=100&page={page}")
+        if status != 200:
+            break
+        for p in body["results"]:
+            stock[p["id"]] = p["stock"]
+        if not body.get("next"):
+            break
+        page += 1
+    return stock

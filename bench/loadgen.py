@@ -1,0 +1,245 @@
+"""The load generator: C client threads, each with its own keep-alive HTTP connection, ringing up
+bills with ``POST /api/v1/purchases`` for T seconds. Standard library only.
+
+The client does not repeat the bill arithmetic: it over-pays with notes (an upper bound of the
+payable amount, rounded up to whole hundreds, sometimes plus a note) and lets the server work out
+the payable amount and the change.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+
+NOTES = [Decimal(v) for v in ("2000", "500", "200", "100")]
+EXTRA_NOTES = [Decimal(0), Decimal(0), Decimal(100), Decimal(500), Decimal(2000)]
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    id: int
+    price: Decimal
+    tax_percent: Decimal
+
+
+@dataclass
+class Result:
+    status: int  # 0 when the request errored (timeout, connection reset, ...)
+    code: str  # error code from the body, or the exception class name, or "" for a 201
+    latency: float  # seconds
+    finished: float  # perf_counter at completion
+    signature: tuple  # (email, ((product_id, quantity), ...), paid_amount) of the request
+    bill_id: int | None = None
+    items: dict[int, int] | None = None  # product_id -> quantity, from the 201 body
+    tendered: dict[str, int] | None = None  # value -> count, from the 201 body
+    change: dict[str, int] | None = None
+    body: dict | None = None  # the whole 201 body, kept for a sample of bills (audit: GET returns the same)
+
+
+@dataclass
+class RunStats:
+    scenario: str
+    clients: int
+    duration: float
+    results: list[Result] = field(default_factory=list)
+    cpu: dict = field(default_factory=dict)
+
+    @property
+    def created(self) -> list[Result]:
+        return [r for r in self.results if r.status == 201]
+
+    def summary(self) -> dict:
+        by_status = Counter(r.status for r in self.results)
+        by_code = Counter(f"{r.status} {r.code}" for r in self.results if r.status != 201)
+        all_lat = sorted(r.latency for r in self.results if r.status)
+        ok_lat = sorted(r.latency for r in self.created)
+        return {
+            "scenario": self.scenario,
+            "clients": self.clients,
+            "duration_s": round(self.duration, 2),
+            "requests": len(self.results),
+            "bills": by_status.get(201, 0),
+            "bills_per_s": round(by_status.get(201, 0) / self.duration, 1) if self.duration else 0.0,
+            "requests_per_s": round(len(self.results) / self.duration, 1) if self.duration else 0.0,
+            "p50_ms": percentile_ms(all_lat, 50),
+            "p95_ms": percentile_ms(all_lat, 95),
+            "p99_ms": percentile_ms(all_lat, 99),
+            "max_ms": round(all_lat[-1] * 1000, 1) if all_lat else None,
+            "bill_p50_ms": percentile_ms(ok_lat, 50),
+            "bill_p99_ms": percentile_ms(ok_lat, 99),
+            "by_status": {str(k): v for k, v in sorted(by_status.items())},
+            "by_code": dict(sorted(by_code.items())),
+            "errors_5xx": sum(v for k, v in by_status.items() if k >= 500),
+            "request_errors": by_status.get(0, 0),
+            "cpu": self.cpu,
+        }
+
+
+def percentile_ms(sorted_values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile, in milliseconds."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-len(sorted_values) * pct // 100))
+    return round(sorted_values[int(rank) - 1] * 1000, 1)
+
+
+class Api:
+    """A tiny JSON client over one keep-alive connection (reopened when the server closes it)."""
+
+    def __init__(self, port: int, token: str | None = None, timeout: float = 30.0):
+        self.port = port
+        self.timeout = timeout
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def request(self, method: str, path: str, body=None) -> tuple[int, object]:
+        data = None if body is None else json.dumps(body).encode()
+        try:
+            self.conn.request(method, path, body=data, headers=self.headers)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except BaseException:
+            self.conn.close()
+            raise
+        if response.will_close:
+            self.conn.close()
+        payload = (
+            json.loads(raw) if raw and response.getheader("Content-Type", "").startswith("application/json") else raw
+        )
+        return response.status, payload
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class BillMaker:
+    """Random bills for one client: its own customers (some repeated) and its own RNG."""
+
+    def __init__(self, *, scenario: str, spread: list[ProductInfo], hot: list[ProductInfo], client: int, seed: int):
+        self.scenario = scenario
+        self.spread = spread
+        self.hot = hot
+        self.client = client
+        self.rng = random.Random(seed)
+
+    def make(self) -> dict:
+        rng = self.rng
+        if self.scenario == "hot":
+            picked = [(p, rng.randint(1, 2)) for p in rng.sample(self.hot, rng.randint(1, 2))]
+            picked += [(p, rng.randint(1, 3)) for p in rng.sample(self.spread, rng.randint(0, 3))]
+        else:
+            picked = [(p, rng.randint(1, 3)) for p in rng.sample(self.spread, rng.randint(1, 5))]
+        # An upper bound of what the server will ask: lines with their tax, plus a rupee of cash rounding.
+        bound = sum((p.price * q * (HUNDRED + p.tax_percent) / HUNDRED for p, q in picked), Decimal(1))
+        paid = (bound / HUNDRED).to_integral_value(rounding=ROUND_CEILING) * HUNDRED + rng.choice(EXTRA_NOTES)
+        tendered, rest = [], paid
+        for note in NOTES:
+            count = int(rest // note)
+            if count:
+                tendered.append({"value": str(note), "count": count})
+                rest -= note * count
+        return {
+            # 300 customers per client: the first bills create them, later ones find them.
+            "customer_email": f"bench-c{self.client}-{rng.randrange(300)}@example.com",
+            "items": [{"product_id": p.id, "quantity": q} for p, q in picked],
+            "paid_amount": f"{paid:.2f}",
+            "tendered": tendered,
+        }
+
+
+def signature(body: dict) -> tuple:
+    items = tuple(sorted((i["product_id"], i["quantity"]) for i in body["items"]))
+    return (body["customer_email"].lower(), items, body["paid_amount"])
+
+
+def pieces(rows) -> dict[str, int]:
+    return {f"{Decimal(r['value']):.2f}": int(r["count"]) for r in rows or ()}
+
+
+def run_load(
+    *,
+    port: int,
+    token: str,
+    scenario: str,
+    clients: int,
+    duration: float,
+    spread: list[ProductInfo],
+    hot: list[ProductInfo],
+    seed: int,
+    timeout: float = 30.0,
+    on_tick=None,
+) -> RunStats:
+    """Drive ``clients`` threads for ``duration`` seconds; returns every request's outcome.
+
+    ``on_tick(elapsed)`` is called about every 0.1 s from the calling thread while the load runs
+    (the worker-kill fault check uses it)."""
+    results: list[Result] = []
+    lock = threading.Lock()
+    start_barrier = threading.Barrier(clients + 1)
+    state = {"deadline": 0.0}
+
+    def client(index: int) -> None:
+        api = Api(port, token, timeout=timeout)
+        maker = BillMaker(scenario=scenario, spread=spread, hot=hot, client=index, seed=seed * 1000 + index)
+        mine: list[Result] = []
+        start_barrier.wait()
+        deadline = state["deadline"]
+        try:
+            while time.perf_counter() < deadline:
+                body = maker.make()
+                t0 = time.perf_counter()
+                try:
+                    status, payload = api.request("POST", "/api/v1/purchases", body)
+                except (OSError, http.client.HTTPException) as exc:
+                    t1 = time.perf_counter()
+                    mine.append(Result(0, type(exc).__name__, t1 - t0, t1, signature(body)))
+                    continue
+                t1 = time.perf_counter()
+                if status == 201:
+                    mine.append(
+                        Result(
+                            201,
+                            "",
+                            t1 - t0,
+                            t1,
+                            signature(body),
+                            bill_id=payload["id"],
+                            items={i["product_id"]: i["quantity"] for i in payload["items"]},
+                            tendered=pieces(payload["tendered"]),
+                            change=pieces(payload["change"]),
+                            body=payload if len(mine) % 10 == 0 else None,
+                        )
+                    )
+                else:
+                    code = payload.get("code", "") if isinstance(payload, dict) else "non_json"
+                    mine.append(Result(status, code, t1 - t0, t1, signature(body)))
+        finally:
+            api.close()
+            with lock:
+                results.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    t_start = time.perf_counter()
+    state["deadline"] = t_start + duration
+    start_barrier.wait()
+    while any(t.is_alive() for t in threads):
+        elapsed = time.perf_counter() - t_start
+        if on_tick is not None and elapsed < duration:
+            on_tick(elapsed)
+        if elapsed > duration + timeout + 5:
+            break  # every request has its own timeout; this is only a backstop
+        for t in threads:
+            t.join(0.1 / max(1, len(threads)))
+    t_end = max((r.finished for r in results), default=time.perf_counter())
+    return RunStats(scenario=scenario, clients=clients, duration=max(t_end - t_start, 1e-9), results=results)

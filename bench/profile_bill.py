@@ -1,0 +1,210 @@
+"""Where does a bill's time go? Profile ``POST /api/v1/purchases`` in-process, with the production
+settings on a fresh PostgreSQL database: queries per request (and their SQL), time in SQL vs
+Python, and the hottest functions (cProfile). Also the bill list's queries.
+
+    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
+
+Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import re
+import secrets
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bills", type=int, default=300)
+    p.add_argument("--pages", type=int, default=30, help="list pages timed")
+    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--sql", action="store_true", help="print one bill's SQL")
+    p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    args = p.parse_args()
+    parts = urlsplit(args.pg)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        p.error("only 127.0.0.1")
+    name = f"billing_profile_{os.getpid()}"
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "billing_project.settings.production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": url,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "False",
+            "DEBUG": "False",
+            "LOG_LEVEL": "WARNING",
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "DEFAULT_FROM_EMAIL": "bench@example.com",
+        }
+    )
+    admin = psycopg.connect(args.pg, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        return profile(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def profile(args) -> int:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from cashdrawer.services import denomination_create
+    from catalog.services import product_create
+
+    rng = random.Random(6)
+    products = [
+        product_create(
+            name=f"Item {n}",
+            sku=f"P-{n}",
+            price=Decimal(rng.randint(5, 1500)),
+            tax_percent=Decimal(rng.choice([0, 5, 12, 18])),
+            stock=10_000_000,
+        )
+        for n in range(50)
+    ]
+    for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
+        denomination_create(value=Decimal(value), count=1_000_000)
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
+    token = Token.objects.create(user=user)
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    def bill_body():
+        picked = rng.sample(products, rng.randint(1, 5))
+        lines = [(p, rng.randint(1, 3)) for p in picked]
+        bound = sum((p.price * q * (100 + p.tax_percent) / 100 for p, q in lines), Decimal(1))
+        paid = (int(bound) // 100 + 1) * 100
+        return {
+            "customer_email": f"c{rng.randrange(300)}@example.com",
+            "items": [{"product_id": p.pk, "quantity": q} for p, q in lines],
+            "paid_amount": f"{paid}.00",
+            "tendered": [{"value": "100", "count": paid // 100}],
+        }
+
+    def post():
+        r = client.post("/api/v1/purchases", bill_body(), content_type="application/json")
+        assert r.status_code == 201, (r.status_code, r.content[:300])
+        return r
+
+    for _ in range(20):
+        post()
+
+    with CaptureQueriesContext(connection) as ctx:
+        post()
+    print(f"POST /api/v1/purchases: {len(ctx.captured_queries)} queries")
+    if args.sql:
+        for q in ctx.captured_queries:
+            print(f"  {q['time']}s  {q['sql'][:300]}")
+
+    # Wall time split between SQL round trips and everything else.
+    sql_time = [0.0]
+
+    def timer(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_time[0] += time.perf_counter() - t0
+
+    # Three batches; the least CPU per bill is the least disturbed by whatever else the machine runs.
+    batch = max(1, args.bills // 3)
+    wall = cpu = float("inf")
+    for _ in range(3):
+        sql_time[0] = 0.0
+        t0, c0 = time.perf_counter(), time.process_time()
+        with connection.execute_wrapper(timer):
+            for _ in range(batch):
+                post()
+        if time.process_time() - c0 < cpu:
+            wall, cpu, sql = time.perf_counter() - t0, time.process_time() - c0, sql_time[0]
+    print(
+        f"POST: {wall / batch * 1000:.1f} ms per bill, of which {sql / batch * 1000:.1f} ms waiting on SQL;"
+        f" {cpu / batch * 1000:.1f} ms of Python CPU (best of 3 batches of {batch}; in-process, one client)"
+    )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.bills):
+        post()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    print(f"POST: {stats.total_calls / args.bills:,.0f} Python calls per bill (a CPU proxy immune to noise)")
+    # The project's own functions first (not the virtualenv's), then everything by own time.
+    stats.sort_stats("cumulative").print_stats(rf"^{re.escape(str(ROOT))}/(?!\.venv)", args.top)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(args.top)
+    stats.sort_stats("tottime").print_stats(args.top)
+    print(out.getvalue().replace(str(ROOT) + "/", ""))
+
+    page = "/api/v1/purchases?page_size=100"
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(page)
+    assert r.status_code == 200
+    print(f"GET {page}: {len(ctx.captured_queries)} queries")
+    if args.sql:
+        for q in ctx.captured_queries:
+            print(f"  {q['time']}s  {q['sql'][:300]}")
+    wall = cpu = float("inf")
+    for _ in range(3):
+        sql_time[0] = 0.0
+        t0, c0 = time.perf_counter(), time.process_time()
+        with connection.execute_wrapper(timer):
+            for _ in range(args.pages):
+                assert client.get(page).status_code == 200
+        if time.process_time() - c0 < cpu:
+            wall, cpu, sql = time.perf_counter() - t0, time.process_time() - c0, sql_time[0]
+    print(
+        f"GET: {wall / args.pages * 1000:.1f} ms per page of 100 bills, of which {sql / args.pages * 1000:.1f} ms"
+        f" waiting on SQL; {cpu / args.pages * 1000:.1f} ms of Python CPU (best of 3 batches of {args.pages})"
+    )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(args.pages):
+        client.get(page)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    print(f"GET: {stats.total_calls / args.pages:,.0f} Python function calls per page")
+    stats.sort_stats("cumulative").print_stats(rf"^{re.escape(str(ROOT))}/(?!\.venv)", args.top)
+    stats.strip_dirs().sort_stats("tottime").print_stats(args.top)
+    print(out.getvalue().replace(str(ROOT) + "/", ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,722 @@
+"""The load benchmark (``make bench``). See bench/README.md.
+
+One run: a fresh PostgreSQL database, the app under gunicorn, data seeded over the API, bills
+rung up from C concurrent clients for T seconds per scenario, audits over the API and the
+database, the bill list timed at 100,000 bills, and pgbench's raw limit for one bill's SQL.
+Everything is bounded in time, only 127.0.0.1 is targeted, and gunicorn and the databases are
+always cleaned up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import procfs
+import psycopg
+from audit import Check, run_audits
+from listbench import fill_bills, time_list, time_sql
+from loadgen import Api, ProductInfo, RunStats, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+LOCALHOST = {"127.0.0.1", "localhost"}
+DENOMINATIONS = ["2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"]
+DRAWER_FLOAT = 1_000_000
+SPREAD_PRODUCTS = 50
+SPREAD_STOCK = 10_000_000
+HOT_PRODUCTS = 3
+HOT_STOCK = 200
+TAX_RATES = ["0", "5", "12", "18"]
+
+# Targets from the issue, on the 2-core machine.
+TARGET_SPREAD_C = 8
+TARGET_SPREAD_BILLS_PER_S = 100
+TARGET_SPREAD_P99_MS = 250
+TARGET_PGBENCH_RATIO = 0.20
+TARGET_HOT_C = 32
+TARGET_HOT_P99_MS = 1000
+TARGET_LIST_BILLS = 100_000
+TARGET_LIST_P50_MS = 50
+
+
+class BenchTimeout(Exception):
+    pass
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=float, default=20.0, help="seconds per scenario x C (default 20)")
+    p.add_argument("--clients", default="1,8,32", help="comma-separated client counts (default 1,8,32)")
+    p.add_argument("--scenarios", default="spread,hot", help="spread, hot or both (default spread,hot)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
+    p.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1)")
+    p.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="admin URL of the PostgreSQL server, on 127.0.0.1 (env BENCH_PG_URL)",
+    )
+    p.add_argument("--list-bills", type=int, default=TARGET_LIST_BILLS, help="bills in the DB for the list timing")
+    p.add_argument("--list-requests", type=int, default=50, help="sequential GETs timed (default 50)")
+    p.add_argument("--pgbench-duration", type=float, default=10.0, help="seconds per pgbench run (default 10)")
+    p.add_argument(
+        "--fault-kill-worker",
+        action="store_true",
+        help="also run the fault check: SIGKILL a gunicorn worker mid-bill under load, then audit",
+    )
+    p.add_argument("--fault-duration", type=float, default=15.0, help="seconds of load in the fault check")
+    p.add_argument("--fault-kills", type=int, default=2, help="workers killed in the fault check (default 2)")
+    p.add_argument("--quick", action="store_true", help="a short smoke run: 3 s per run, small list, short pgbench")
+    p.add_argument("--keep", action="store_true", help="keep the databases (and print their names)")
+    p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, not only an audit")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
+    p.add_argument("--seed", type=int, default=6)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.duration = min(args.duration, 3.0)
+        args.list_bills = min(args.list_bills, 10_000)
+        args.list_requests = min(args.list_requests, 10)
+        args.pgbench_duration = min(args.pgbench_duration, 2.0)
+        args.fault_duration = min(args.fault_duration, 6.0)
+    args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    for s in args.scenarios:
+        if s not in ("spread", "hot"):
+            p.error(f"unknown scenario {s!r}")
+    if not args.clients or min(args.clients) < 1 or max(args.clients) > 64:
+        p.error("--clients must be between 1 and 64")
+    if urlsplit(args.pg).hostname not in LOCALHOST:
+        p.error("the benchmark only targets 127.0.0.1")
+    return args
+
+
+# --- plumbing ------------------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def db_url(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+# Printed by `manage.py shell`: for every NOT NULL column that the ORM fills from a model default
+# (and the database does not), that default as an SQL literal. The SQL that writes rows behind the
+# ORM's back (the pgbench script, the synthetic bills) gets them as column defaults, so it keeps
+# working when a model grows a field.
+MODEL_DEFAULTS_CODE = """
+import datetime, decimal, json
+from django.apps import apps
+from django.db.models import NOT_PROVIDED
+out = {}
+for model in apps.get_models():
+    cols = {}
+    for f in model._meta.local_concrete_fields:
+        if f.primary_key or f.null or getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            cols[f.column] = "now()"
+            continue
+        if not f.has_default():
+            continue
+        v = f.get_default()
+        if isinstance(v, bool):
+            cols[f.column] = "true" if v else "false"
+        elif isinstance(v, (int, decimal.Decimal)):
+            cols[f.column] = str(v)
+        elif isinstance(v, str):
+            cols[f.column] = "'" + v.replace("'", "''") + "'"
+        elif isinstance(v, datetime.datetime):
+            cols[f.column] = "now()"
+    if cols:
+        out[model._meta.db_table] = cols
+print("MODEL_DEFAULTS " + json.dumps(out))
+"""
+
+
+def model_defaults(env: dict) -> dict[str, dict[str, str]]:
+    out = manage(env, "shell", "-c", MODEL_DEFAULTS_CODE).stdout
+    line = next(line for line in out.splitlines() if line.startswith("MODEL_DEFAULTS "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def set_column_defaults(db: psycopg.Connection, defaults: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    """Give the database columns the ORM's model defaults, where they have none of their own;
+    returns the columns set, for ``drop_column_defaults``."""
+    done = []
+    for table, cols in defaults.items():
+        for column, literal in cols.items():
+            row = db.execute(
+                "SELECT column_default IS NOT NULL FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s",
+                [table, column],
+            ).fetchone()
+            if row is None or row[0]:
+                continue
+            db.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {literal}')
+            done.append((table, column))
+    return done
+
+
+def drop_column_defaults(db: psycopg.Connection, columns: list[tuple[str, str]]) -> None:
+    for table, column in columns:
+        db.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP DEFAULT')
+
+
+def drawer_audit_cmd() -> list[str] | None:
+    if list(ROOT.glob("*/management/commands/drawer_audit.py")):
+        return [sys.executable, "manage.py", "drawer_audit"]
+    return None
+
+
+class Gunicorn:
+    def __init__(self, env: dict, *, workers: int, worker_class: str, threads: int, logdir: Path):
+        self.port = free_port()
+        self.log_path = logdir / "gunicorn.log"
+        self.log_file = self.log_path.open("wb")
+        cmd = [
+            sys.executable, "-m", "gunicorn", "billing_project.wsgi",
+            "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+            "--worker-class", worker_class, "--threads", str(threads),
+            "--timeout", "30", "--graceful-timeout", "5",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                status, _ = Api(self.port, timeout=2).request("GET", "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def workers(self) -> list[int]:
+        return procfs.worker_pids(self.proc.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: the master and its workers
+                self.proc.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(5)
+        self.log_file.close()
+
+
+# --- phases --------------------------------------------------------------------------------------
+
+
+def seed(api: Api, rng: random.Random):
+    spread, initial_stock = [], {}
+    for n in range(SPREAD_PRODUCTS):
+        price = Decimal(rng.randint(5, 1500)) + rng.choice([Decimal(0), Decimal("0.50")])
+        status, body = api.request(
+            "POST",
+            "/api/v1/products",
+            {"name": f"Bench item {n:02d}", "sku": f"BENCH-{n:02d}", "price": f"{price:.2f}",
+             "tax_percent": rng.choice(TAX_RATES), "stock": SPREAD_STOCK},
+        )  # fmt: skip
+        if status != 201:
+            raise RuntimeError(f"seeding a product failed: {status} {body}")
+        spread.append(ProductInfo(body["id"], Decimal(body["price"]), Decimal(body["tax_percent"])))
+        initial_stock[body["id"]] = body["stock"]
+    drawer = {}
+    for value in DENOMINATIONS:
+        status, body = api.request("POST", "/api/v1/denominations", {"value": value, "available_count": DRAWER_FLOAT})
+        if status != 201:
+            raise RuntimeError(f"seeding the drawer failed: {status} {body}")
+        drawer[f"{Decimal(body['value']):.2f}"] = body["available_count"]
+    return spread, initial_stock, drawer
+
+
+def make_hot(api: Api, rng: random.Random, label: str, initial_stock: dict) -> list[ProductInfo]:
+    hot = []
+    for n in range(HOT_PRODUCTS):
+        price = Decimal(rng.randint(20, 400))
+        status, body = api.request(
+            "POST",
+            "/api/v1/products",
+            {"name": f"Hot {label} {n}", "price": f"{price:.2f}", "tax_percent": rng.choice(TAX_RATES),
+             "stock": HOT_STOCK},
+        )  # fmt: skip
+        if status != 201:
+            raise RuntimeError(f"creating a hot product failed: {status} {body}")
+        hot.append(ProductInfo(body["id"], Decimal(body["price"]), Decimal(body["tax_percent"])))
+        initial_stock[body["id"]] = body["stock"]
+    return hot
+
+
+def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None:
+    with psycopg.connect(url, autocommit=True) as db:
+        set_column_defaults(db, defaults)
+        for n, p in enumerate(spread, start=1):
+            db.execute(
+                "INSERT INTO catalog_product (id, sku, name, price, tax_percent, stock, is_active, created_at,"
+                " updated_at) VALUES (%s, %s, %s, %s, %s, %s, true, now(), now())",
+                [n, f"PGB-{n:02d}", f"pgbench item {n:02d}", p.price, p.tax_percent, 1_000_000_000],
+            )
+        for value in DENOMINATIONS:
+            db.execute("INSERT INTO cashdrawer_denomination (value, count) VALUES (%s, %s)", [value, 1_000_000_000])
+
+
+def run_pgbench(url: str, clients: int, duration: float) -> dict:
+    parts = urlsplit(url)
+    cmd = [
+        shutil.which("pgbench") or "pgbench", "-n", "-M", "simple",
+        "-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
+        "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, round(duration))),
+        "-f", str(BENCH / "pgbench_bill.sql"), parts.path.lstrip("/"),
+    ]  # fmt: skip
+    env = dict(os.environ)
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, env=env)
+    out = proc.stdout + proc.stderr
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    lat = re.search(r"latency average = ([\d.]+) ms", out)
+    if proc.returncode != 0 or not tps:
+        raise RuntimeError(f"pgbench failed ({proc.returncode}):\n{out[-2000:]}")
+    return {
+        "clients": clients,
+        "tps": round(float(tps.group(1)), 1),
+        "failed": int(failed.group(1)) if failed else 0,
+        "latency_avg_ms": float(lat.group(1)) if lat else None,
+    }
+
+
+def fault_kill_workers(*, gunicorn: Gunicorn, admin: psycopg.Connection, dbname: str, kills: int, duration: float):
+    """An ``on_tick`` for run_load: at evenly spaced moments, SIGKILL a worker that is mid-bill."""
+    schedule = [duration * (i + 1) / (kills + 1) for i in range(kills)]
+    events: list[dict] = []
+
+    def on_tick(elapsed: float) -> None:
+        if not schedule or elapsed < schedule[0]:
+            return
+        workers = gunicorn.workers()
+        if not workers:
+            return
+        found = procfs.worker_mid_bill(admin, dbname=dbname, workers=workers)
+        waited = elapsed - schedule[0]
+        if found is None and waited < 2.0:
+            return  # keep polling for up to 2 s for a worker with an open transaction
+        victim, backend = found if found else (random.choice(workers), None)
+        procfs.kill(victim)
+        schedule.pop(0)
+        events.append(
+            {"at_s": round(elapsed, 2), "pid": victim, "mid_transaction": found is not None, **(backend or {})}
+        )
+        where = (
+            f"in a transaction for {backend['xact_ms']} ms, {backend['state']}: {backend['query']}"
+            if backend
+            else "busy"
+        )
+        log(f"fault: SIGKILL worker {victim} at {elapsed:.1f} s ({where})")
+
+    return on_tick, events
+
+
+def backend_pids(admin: psycopg.Connection, dbname: str) -> set[int]:
+    rows = admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
+        " AND pid <> pg_backend_pid()",
+        [dbname],
+    ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def measured_load(*, gunicorn: Gunicorn, admin: psycopg.Connection, dbname: str, **kwargs) -> RunStats:
+    """run_load, plus where the CPU went: gunicorn's workers, the database's backends, this load
+    generator, and everything else on the machine (other users' work makes the figures noisy)."""
+    workers, backends = set(gunicorn.workers()), backend_pids(admin, dbname)
+    app0, db0, gen0 = procfs.cpu_seconds(workers), procfs.cpu_seconds(backends), time.process_time()
+    busy0, total0 = procfs.machine_cpu()
+    load0 = os.getloadavg()[0]
+    stats = run_load(**kwargs)
+    workers |= set(gunicorn.workers())
+    backends |= backend_pids(admin, dbname)
+    app = procfs.cpu_seconds(workers) - app0
+    db = procfs.cpu_seconds(backends) - db0
+    gen = time.process_time() - gen0
+    busy1, total1 = procfs.machine_cpu()
+    busy, total = busy1 - busy0, max(total1 - total0, 1e-9)
+    n = max(len(stats.results), 1)
+    stats.cpu = {
+        "app_ms_per_req": round(app / n * 1000, 2),
+        "db_ms_per_req": round(db / n * 1000, 2),
+        "gen_ms_per_req": round(gen / n * 1000, 2),
+        "machine_busy_pct": round(busy / total * 100, 1),
+        "others_pct": round(max(busy - app - db - gen, 0) / total * 100, 1),
+        "loadavg_start": round(load0, 2),
+        "loadavg_end": round(os.getloadavg()[0], 2),
+    }
+    return stats
+
+
+def deadlocks(admin: psycopg.Connection, dbname: str) -> int:
+    admin.execute("SELECT pg_stat_clear_snapshot()")
+    row = admin.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = %s", [dbname]).fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def print_runs(summaries: list[dict]) -> None:
+    head = f"{'scenario':<9}{'C':>4}{'bills':>8}{'bills/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    print("CPU ms per request: app = gunicorn workers, db = PostgreSQL backends, gen = this load generator;")
+    print("others = CPU share used by everything else on the machine during the run (noise).")
+    print(head + f"{'app':>7}{'db':>6}{'gen':>6}{'others':>8}  statuses / codes")
+    for s in summaries:
+        codes = ", ".join(f"{k}: {v}" for k, v in s["by_code"].items())
+        cpu = s.get("cpu", {})
+        print(
+            f"{s['scenario']:<9}{s['clients']:>4}{s['bills']:>8}{s['bills_per_s']:>9}{s['p50_ms'] or '-':>9}"
+            f"{s['p95_ms'] or '-':>9}{s['p99_ms'] or '-':>9}{s['max_ms'] or '-':>9}"
+            f"{cpu.get('app_ms_per_req', '-'):>7}{cpu.get('db_ms_per_req', '-'):>6}{cpu.get('gen_ms_per_req', '-'):>6}"
+            f"{str(cpu.get('others_pct', '-')) + '%':>8}  "
+            f"{s['by_status']}{' ' + codes if codes else ''}"
+        )
+
+
+def evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks) -> list[tuple[str, str, str]]:
+    def find(scenario, clients):
+        return next((s for s in summaries if s["scenario"] == scenario and s["clients"] == clients), None)
+
+    def verdict(ok):
+        return "PASS" if ok else "FAIL"
+
+    out = []
+    spread = find("spread", TARGET_SPREAD_C)
+    pg = next((r for r in pgbench if r["clients"] == TARGET_SPREAD_C), None)
+    if spread:
+        out.append(
+            (
+                f"spread C={TARGET_SPREAD_C}: >= {TARGET_SPREAD_BILLS_PER_S} bills/s",
+                verdict(spread["bills_per_s"] >= TARGET_SPREAD_BILLS_PER_S),
+                f"{spread['bills_per_s']} bills/s",
+            )
+        )
+        p99 = spread["p99_ms"] or 0
+        out.append(
+            (
+                f"spread C={TARGET_SPREAD_C}: p99 <= {TARGET_SPREAD_P99_MS} ms",
+                verdict(p99 <= TARGET_SPREAD_P99_MS),
+                f"p99 {p99} ms",
+            )
+        )
+        if pg:
+            ratio = spread["bills_per_s"] / pg["tps"] if pg["tps"] else 0
+            out.append(
+                (
+                    f"spread C={TARGET_SPREAD_C}: >= {TARGET_PGBENCH_RATIO:.0%} of pgbench",
+                    verdict(ratio >= TARGET_PGBENCH_RATIO),
+                    f"{ratio:.1%} of {pg['tps']} tps",
+                )
+            )
+        else:
+            out.append(
+                (f"spread C={TARGET_SPREAD_C}: >= {TARGET_PGBENCH_RATIO:.0%} of pgbench", "SKIP", "no pgbench run")
+            )
+    else:
+        out.append((f"spread C={TARGET_SPREAD_C}", "SKIP", "not run"))
+    hot = find("hot", TARGET_HOT_C)
+    if hot:
+        busy = hot["by_code"].get("503 busy", 0)
+        out.append((f"hot C={TARGET_HOT_C}: zero lost units (audits)", verdict(audits_ok), "see audits"))
+        out.append(
+            (
+                f"hot C={TARGET_HOT_C}: zero 5xx",
+                verdict(hot["errors_5xx"] == 0),
+                f"{hot['errors_5xx']} 5xx ({busy} busy), {hot['request_errors']} request errors",
+            )
+        )
+        out.append(
+            (
+                f"hot C={TARGET_HOT_C}: zero deadlocks",
+                verdict(total_deadlocks == 0 and busy == 0),
+                f"{total_deadlocks} deadlocks in pg_stat_database (whole run), {busy} x 503 busy",
+            )
+        )
+        worst = max(hot["p99_ms"] or 0, hot["bill_p99_ms"] or 0)
+        out.append(
+            (
+                f"hot C={TARGET_HOT_C}: p99 <= {TARGET_HOT_P99_MS} ms",
+                verdict(worst <= TARGET_HOT_P99_MS),
+                f"p99 {hot['p99_ms']} ms (all), {hot['bill_p99_ms']} ms (201 only)",
+            )
+        )
+    else:
+        out.append((f"hot C={TARGET_HOT_C}", "SKIP", "not run"))
+    if list_result and list_result["bills_in_db"] >= TARGET_LIST_BILLS:
+        p50 = list_result["page1"]["p50_ms"] or 0
+        out.append(
+            (
+                f"list page of 100 at {TARGET_LIST_BILLS:,} bills: p50 <= {TARGET_LIST_P50_MS} ms",
+                verdict(p50 <= TARGET_LIST_P50_MS),
+                f"p50 {p50} ms at {list_result['bills_in_db']:,} bills",
+            )
+        )
+    else:
+        out.append(("list page at 100,000 bills", "SKIP", "fewer bills than the target (--list-bills)"))
+    return out  # fmt: skip
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    runs_planned = len(args.clients) * len(args.scenarios)
+    budget = int(
+        240
+        + runs_planned * (args.duration + args.timeout + 15)
+        + len(args.clients) * (args.pgbench_duration + 30)
+        + 60 + args.list_bills / 500 + args.list_requests * 2
+        + (args.fault_duration + args.timeout + 60 if args.fault_kill_worker else 0)
+    )  # fmt: skip
+
+    def on_alarm(signum, frame):
+        raise BenchTimeout(f"the benchmark exceeded its {budget} s budget")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(budget)
+
+    rng = random.Random(args.seed)
+    name = f"billing_bench_{os.getpid()}"
+    pg_name = f"{name}_pgbench"
+    url, pg_url = db_url(args.pg, name), db_url(args.pg, pg_name)
+    logdir = Path(tempfile.mkdtemp(prefix="billing-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "billing_project.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",
+        "DEBUG": "False",
+        "LOG_LEVEL": "WARNING",
+        # Production settings insist on mail settings; the benchmark sends no mail.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "DEFAULT_FROM_EMAIL": "bench@example.com",
+    }
+    password = secrets.token_urlsafe(24)
+    results: dict = {"machine": {"cpus": os.cpu_count()}, "args": {k: str(v) for k, v in vars(args).items()}}
+    gunicorn = None
+    admin = psycopg.connect(args.pg, autocommit=True)
+    created: list[str] = []
+    exit_code = 1
+    try:
+        log(f"database {name} (+ {pg_name} for pgbench) on {urlsplit(args.pg).hostname}")
+        admin.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        manage(env, "migrate", "--noinput")
+        # pgbench gets an exact copy of the schema, constraints and indexes, in its own database.
+        admin.execute(f'CREATE DATABASE "{pg_name}" TEMPLATE "{name}"')
+        created.append(pg_name)
+        manage({**env, "DJANGO_SUPERUSER_PASSWORD": password},
+               "createsuperuser", "--noinput", "--username", "bench", "--email", "bench@example.com")  # fmt: skip
+
+        gunicorn = Gunicorn(env, workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                            logdir=logdir)  # fmt: skip
+        gunicorn.wait_ready()
+        log(f"gunicorn on 127.0.0.1:{gunicorn.port}, {args.workers} {args.worker_class} workers")
+        status, body = Api(gunicorn.port).request(
+            "POST", "/api/v1/auth/token", {"username": "bench", "password": password}
+        )
+        if status != 200:
+            raise RuntimeError(f"no token: {status} {body}")
+        token = body["token"]
+        api = Api(gunicorn.port, token, timeout=args.timeout)
+        spread, initial_stock, initial_drawer = seed(api, rng)
+        defaults = model_defaults(env)
+        seed_pgbench_db(pg_url, spread, defaults)
+        db = psycopg.connect(url, autocommit=True)
+        seed_movement_id = db.execute("SELECT coalesce(max(id), 0) FROM cashdrawer_drawermovement").fetchone()[0]
+        log(f"seeded {len(spread)} products and a drawer of {len(initial_drawer)} denominations")
+
+        runs: list[RunStats] = []
+        warm = run_load(port=gunicorn.port, token=token, scenario="spread", clients=2,
+                        duration=min(2.0, args.duration), spread=spread, hot=[], seed=rng.randrange(10**6),
+                        timeout=args.timeout)  # fmt: skip
+        runs.append(warm)
+        summaries = []
+        for scenario in args.scenarios:
+            for clients in args.clients:
+                hot = make_hot(api, rng, f"{scenario}-c{clients}", initial_stock) if scenario == "hot" else []
+                log(f"{scenario} C={clients} for {args.duration:.0f} s")
+                stats = measured_load(gunicorn=gunicorn, admin=admin, dbname=name,
+                                      port=gunicorn.port, token=token, scenario=scenario, clients=clients,
+                                 duration=args.duration, spread=spread, hot=hot, seed=rng.randrange(10**6),
+                                 timeout=args.timeout)  # fmt: skip
+                runs.append(stats)
+                summaries.append(stats.summary())
+                time.sleep(0.5)
+        results["runs"] = summaries
+
+        if args.fault_kill_worker:
+            hot = make_hot(api, rng, "fault", initial_stock)
+            log(f"fault check: hot C=8 for {args.fault_duration:.0f} s, SIGKILL {args.fault_kills} workers mid-bill")
+            on_tick, events = fault_kill_workers(gunicorn=gunicorn, admin=admin, dbname=name,
+                                                 kills=args.fault_kills, duration=args.fault_duration)  # fmt: skip
+            stats = run_load(  # no CPU accounting here: the killed workers take their counters with them
+                port=gunicorn.port, token=token, scenario="hot",
+                clients=8, duration=args.fault_duration, spread=spread, hot=hot, seed=rng.randrange(10**6),
+                timeout=args.timeout, on_tick=on_tick,
+            )  # fmt: skip
+            stats.scenario = "fault"
+            runs.append(stats)
+            deadline = time.monotonic() + 30
+            while len(gunicorn.workers()) < args.workers and time.monotonic() < deadline:
+                time.sleep(0.2)
+            results["fault"] = {"kills": events, "run": stats.summary(), "workers_after": len(gunicorn.workers())}
+            summaries.append(stats.summary())
+
+        print()
+        print_runs(summaries)
+        print()
+
+        log("audits")
+        checks: list[Check] = run_audits(
+            db=db, api=api, runs=runs, initial_stock=initial_stock, initial_drawer=initial_drawer,
+            seed_movement_id=seed_movement_id, drawer_audit_cmd=drawer_audit_cmd(), env=env, cwd=ROOT,
+        )  # fmt: skip
+        for c in checks:
+            print(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+        audits_ok = all(c.ok for c in checks)
+        results["audits"] = [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]
+
+        pgbench = []
+        for clients in args.clients:
+            log(f"pgbench C={clients} for {args.pgbench_duration:.0f} s")
+            pgbench.append(run_pgbench(pg_url, clients, args.pgbench_duration))
+        results["pgbench"] = pgbench
+        print()
+        print(f"{'C':>4}{'pgbench tps':>13}{'app bills/s (spread)':>22}{'ratio':>8}")
+        for r in pgbench:
+            app = next((s for s in summaries if s["scenario"] == "spread" and s["clients"] == r["clients"]), None)
+            ratio = f"{app['bills_per_s'] / r['tps']:.1%}" if app and r["tps"] else "-"
+            r["app_ratio"] = ratio
+            print(f"{r['clients']:>4}{r['tps']:>13}{app['bills_per_s'] if app else '-':>22}{ratio:>8}")
+        print()
+
+        # After the audits, so the synthetic bills cannot confuse them.
+        defaulted = set_column_defaults(db, defaults)
+        try:
+            inserted, secs = fill_bills(db, target=args.list_bills, product_ids=[p.id for p in spread])
+        finally:
+            drop_column_defaults(db, defaulted)
+        total_bills = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]
+        log(f"list: inserted {inserted:,} synthetic bills in {secs:.1f} s; {total_bills:,} bills in the database")
+        page1 = time_list(api, path="/api/v1/purchases?page_size=100", requests=args.list_requests)
+        middle = max(1, total_bills // 200)
+        deep = time_list(
+            api, path=f"/api/v1/purchases?page_size=100&page={middle}", requests=max(5, args.list_requests // 5)
+        )
+        count = time_sql(db, "SELECT count(*) FROM purchases_purchase")
+        results["list"] = list_result = {
+            "bills_in_db": total_bills,
+            "page1": page1,
+            "middle_page": deep,
+            "count_query": count,
+        }
+        for r in (page1, deep):
+            print(
+                f"  GET {r['path']}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, max {r['max_ms']} ms"
+                f" ({r['bills_on_page']} bills, {r['lines_on_page']} lines per page, {r['non_200']} non-200)"
+            )
+        print(f"  of which the paginator's {count['sql']}: p50 {count['p50_ms']} ms (timed directly)")
+
+        api.close()
+        db.close()
+        gunicorn.stop()  # its backends exit and flush their statistics
+        time.sleep(1.0)
+        total_deadlocks = deadlocks(admin, name)
+        results["deadlocks"] = total_deadlocks
+
+        targets = evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks)
+        results["targets"] = [{"target": t, "verdict": v, "measured": m} for t, v, m in targets]
+        print()
+        print("Targets")
+        for t, v, m in targets:
+            print(f"  {v:<5}{t}: {m}")
+        print()
+        print(f"Audits: {'all passed' if audits_ok else 'FAILED'}; deadlocks: {total_deadlocks}")
+        exit_code = 0 if audits_ok else 1
+        if args.strict and any(v == "FAIL" for _, v, _ in targets):
+            exit_code = 1
+    except BenchTimeout as exc:
+        log(str(exc))
+    except Exception:
+        if gunicorn is not None:
+            log(f"gunicorn log tail:\n{gunicorn.log_tail()}")
+        raise
+    finally:
+        signal.alarm(0)
+        if gunicorn is not None:
+            gunicorn.stop()
+        if args.keep:
+            log(f"kept databases: {', '.join(created)}")
+        else:
+            for dbname in reversed(created):
+                admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        admin.close()
+        shutil.rmtree(logdir, ignore_errors=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
