@@ -4,7 +4,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from billing_project.api.parsers import JSONParser
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_response
 
@@ -44,7 +43,6 @@ class DenominationViewSet(
 
     queryset = Denomination.objects.order_by("-value")
     serializer_class = DenominationSerializer
-    parser_classes = [JSONParser]
     permission_classes = [RolePermissions]
     pagination_class = None
     lookup_field = "value"

@@ -2,7 +2,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
 
-from billing_project.api.parsers import JSONParser
 from billing_project.api.permissions import RolePermissions
 
 from .selectors import product_list
@@ -20,7 +19,6 @@ class ProductViewSet(viewsets.ModelViewSet):
     """The product catalogue. Writes need the manager role (``catalog`` model permissions)."""
 
     serializer_class = ProductSerializer
-    parser_classes = [JSONParser]
     permission_classes = [RolePermissions]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_fields = ["is_active"]

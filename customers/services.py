@@ -1,20 +1,23 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from billing_project.errors import ValidationFailed
 
 from .models import Customer
+from .validators import validate_customer_email
 
 
 def customer_normalize_email(email: str) -> str:
-    """Customers are identified by email, case-insensitively: store it trimmed and lower-cased."""
-    normalized = (email or "").strip().lower()
+    """Customers are identified by email, case-insensitively: trimmed, lower-cased, and with an
+    internationalised domain in one spelling (``xn--bcher-kva.example`` is ``bücher.example``)."""
+    local, _, domain = (email or "").strip().lower().rpartition("@")
     try:
-        validate_email(normalized)
-    except ValidationError:
-        raise ValidationFailed(
-            "Enter a valid customer email.", details={"customer_email": ["Enter a valid email address."]}
-        ) from None
+        if "xn--" in domain:
+            domain = domain.encode("ascii").decode("idna")
+        normalized = f"{local}@{domain}"
+        validate_customer_email(normalized)
+    except (ValidationError, UnicodeError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else "Enter a valid email address."
+        raise ValidationFailed(message, details={"customer_email": [message]}) from None
     return normalized
 
 

@@ -2,7 +2,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from billing_project.api.parsers import JSONParser
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_response
 
@@ -31,7 +30,7 @@ from .services import purchase_create
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
                 OpenApiParameter.HEADER,
                 description=(
                     "Up to 255 characters, scoped to the user. A retry with the same key and body replays the "
@@ -54,7 +53,6 @@ class PurchaseViewSet(
     """Bills, newest first. Bills are never changed or deleted."""
 
     serializer_class = PurchaseSerializer
-    parser_classes = [JSONParser]
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
 

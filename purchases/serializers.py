@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from billing_project.api.fields import EmailAddressField, MoneyField, PlainDecimalField
+from billing_project.api.serializers import FastOutputMixin
 from cashdrawer.models import MAX_COUNT
 
 from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
@@ -17,7 +18,7 @@ class PurchaseLineInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class PiecesSerializer(serializers.Serializer):
+class PiecesSerializer(FastOutputMixin, serializers.Serializer):
     value = MoneyField(min_value=Decimal("0.01"))
     count = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
 
@@ -37,7 +38,7 @@ class PurchaseCreateSerializer(serializers.Serializer):
     )
 
 
-class PurchaseItemSerializer(serializers.ModelSerializer):
+class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
     product_id = serializers.IntegerField()
     unit_price = MoneyField()
     tax_percent = PlainDecimalField(max_digits=5, decimal_places=2)
@@ -59,7 +60,7 @@ class PurchaseItemSerializer(serializers.ModelSerializer):
         ]
 
 
-class InvoiceEmailStatusSerializer(serializers.ModelSerializer):
+class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(
         source="invoice_status",
         choices=InvoiceStatus.choices,
@@ -79,7 +80,7 @@ class InvoiceEmailStatusSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PurchaseSerializer(serializers.ModelSerializer):
+class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     customer_email = serializers.EmailField(source="customer.email")
     items = PurchaseItemSerializer(many=True)
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)

@@ -1,5 +1,4 @@
 import re
-import unicodedata
 from decimal import Decimal
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -7,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from billing_project.money import MONEY_DECIMAL_PLACES
+from customers.validators import validate_customer_email
 
 # Plain decimal notation only: no exponent ("1E+2"), no "NaN"/"Infinity", no bare "." forms.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -44,24 +44,11 @@ class MoneyField(PlainDecimalField):
 
 
 class EmailAddressField(serializers.EmailField):
-    """An email address that is one mailbox, visibly. On top of Django's validation: no invisible or
-    control characters (a zero-width space or a right-to-left override would make a look-alike of
-    another customer's address; IDNA would even drop a zero-width space from the domain), and at most
-    64 characters before the `@` (RFC 5321), so the invoice can be delivered."""
+    """A customer's email address: the rules of ``customers.validators.validate_customer_email``."""
 
-    default_error_messages = {
-        "invisible": "Enter an email address without invisible or control characters.",
-        "local_part": "Enter an email address with at most 64 characters before the @.",
-    }
-    _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if any(unicodedata.category(ch) in self._INVISIBLE for ch in value):
-            self.fail("invisible")
-        if len(value.rpartition("@")[0]) > 64:
-            self.fail("local_part")
-        return value
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_customer_email)
 
 
 class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):

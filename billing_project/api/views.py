@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .parsers import JSONParser
 from .schema import error_response
 
 
@@ -29,7 +28,6 @@ class ObtainTokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth_token"
-    parser_classes = [JSONParser]
 
     def get_authenticate_header(self, request):
         # No authentication class runs here, but a wrong password is still a 401, not a 403.

@@ -217,11 +217,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "billing_project.api.exceptions.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "billing_project.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: anything else is 415 `unsupported_media_type`. The browsable API's raw-data form
+    # still works.
+    "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
 }

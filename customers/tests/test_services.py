@@ -28,3 +28,18 @@ def test_database_rejects_case_variants_of_the_same_email():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Customer.objects.create(email="ANN@example.com")
+
+
+def test_an_internationalised_domain_has_one_spelling():
+    unicode = customer_get_or_create(email="ann@bücher.example")
+    punycode = customer_get_or_create(email="Ann@XN--BCHER-KVA.example")
+
+    assert unicode.pk == punycode.pk
+    assert Customer.objects.get().email == "ann@bücher.example"
+
+
+@pytest.mark.parametrize("email", ["ann\u200b@example.com", "ann@exa\u202emple.com", "a" * 65 + "@example.com"])
+def test_look_alike_and_undeliverable_emails_are_refused(email):
+    with pytest.raises(ValidationFailed):
+        customer_get_or_create(email=email)
+    assert Customer.objects.count() == 0

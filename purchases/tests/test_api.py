@@ -251,3 +251,36 @@ def test_anonymous_cannot_ring_up(api_client, drawer, soap):
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     assert Purchase.objects.count() == 0
+
+
+def test_the_list_shows_each_bill_exactly_as_its_detail(admin_api, drawer, rice, soap):
+    """The list reads plain rows (purchase_rows) and the detail model instances: same output."""
+    admin_api.post(URL, bill((rice, 1), (soap, 2), paid="4000", tendered=[("2000", 2)]), format="json")
+    admin_api.post(URL, bill((soap, 1), paid="41", email="b@example.com") | {"send_invoice": False}, format="json")
+
+    listed = admin_api.get(URL).json()["results"]
+
+    assert len(listed) == 2
+    assert all(row == admin_api.get(f"{URL}/{row['id']}").json() for row in listed)
+    assert listed[1]["change"] and listed[1]["tendered"]
+
+
+def test_drf_generic_output_equals_the_fast_output(drawer, soap):
+    from rest_framework import serializers
+
+    from purchases.selectors import purchase_get
+    from purchases.serializers import PurchaseSerializer
+    from purchases.services import purchase_create
+
+    purchase = purchase_create(
+        customer_email="a@example.com",
+        items=[{"product_id": soap.pk, "quantity": 2}],
+        paid_amount=Decimal("100"),
+        tendered=[{"value": "50", "count": 2}],
+    )
+    serializer = PurchaseSerializer(purchase_get(purchase_id=purchase.pk))
+
+    fast = serializer.data
+    generic = serializers.ModelSerializer.to_representation(serializer, serializer.instance)
+
+    assert fast == generic
