@@ -68,7 +68,7 @@ class PurchaseViewSet(
 
         def ring_up():
             purchase = purchase_create(**serializer.validated_data, user=request.user)
-            return status.HTTP_201_CREATED, PurchaseSerializer(purchase).data
+            return status.HTTP_201_CREATED, PurchaseSerializer.represent(purchase)
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
