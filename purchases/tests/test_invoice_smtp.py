@@ -16,6 +16,7 @@ from purchases.errors import InsufficientStock
 from purchases.models import InvoiceStatus, Purchase
 from purchases.services import purchase_create
 from purchases.tests.helpers import db_state
+from purchases.tests.test_views import form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -213,3 +214,39 @@ def test_several_workers_share_the_queue_and_send_each_invoice_once(postgres_onl
     assert set(Purchase.objects.values_list("invoice_status", flat=True)) == {InvoiceStatus.SENT}
     workers = {worker for job in DBTaskResult.objects.filter(status="SUCCESSFUL") for worker in job.worker_ids}
     assert len(workers) > 1
+
+
+def test_a_bill_rung_up_on_the_billing_page_gets_exactly_one_email_over_smtp(
+    cashier_client, drawer, tea, smtp_sink, run_worker
+):
+    tea.sku = "TEA-1"
+    tea.save()
+    response = cashier_client.post(
+        "/billing/", form_data(email="Bob@Example.com", rows=[("TEA-1", 1)], notes={"200": 1}, action="generate")
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    purchase = Purchase.objects.get()
+    assert smtp_sink.messages == []
+
+    run_worker()
+    run_worker()
+
+    [message] = smtp_sink.messages
+    assert message["To"] == "bob@example.com"
+    assert f"bill #{purchase.pk}" in message["Subject"]
+    assert fresh(purchase).invoice_status == InvoiceStatus.SENT
+
+
+def test_declining_the_invoice_on_the_billing_page_sends_nothing(cashier_client, drawer, tea, smtp_sink, run_worker):
+    tea.sku = "TEA-1"
+    tea.save()
+    response = cashier_client.post(
+        "/billing/",
+        form_data(rows=[("TEA-1", 1)], notes={"200": 1}, send_invoice=False, action="generate"),
+    )
+    assert response.status_code == 302
+
+    run_worker()
+
+    assert smtp_sink.messages == []
+    assert Purchase.objects.get().invoice_status == InvoiceStatus.SKIPPED
