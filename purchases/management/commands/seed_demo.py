@@ -91,7 +91,7 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo data ready. Log in to the back office at /admin/ (e.g. http://127.0.0.1:8000/admin/) "
-                "as manager or cashier; the API takes a token from POST /api/v1/auth/token."
+                "Demo data ready. Cashiers ring up bills at / (the billing page); managers run the back "
+                "office at /admin/; the API takes a token from POST /api/v1/auth/token (docs at /api/docs/)."
             )
         )
