@@ -45,6 +45,20 @@ class BillingAdminSite(admin.AdminSite):
         return context
 
 
+class ReadOnlyAdminMixin:
+    """Records that are history (bills, their lines, the drawer ledger) or derived (customers):
+    anyone with the view permission sees them; nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class BillingAdminConfig(AdminConfig):
     default_site = "billing_project.admin_site.BillingAdminSite"
 

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from billing_project.admin_site import DomainErrorsAsMessages
+from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
 
 from .models import MAX_COUNT, Denomination, DrawerMovement
 from .selectors import drawer_list, drawer_total, movement_list
@@ -169,7 +169,7 @@ class BillFilter(admin.SimpleListFilter):
 
 
 @admin.register(DrawerMovement)
-class DrawerMovementAdmin(admin.ModelAdmin):
+class DrawerMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The drawer ledger: read-only, since history is never changed."""
 
     list_display = ("created_at", "value", "kind", "delta", "count_after", "bill", "user", "reason")
@@ -180,15 +180,6 @@ class DrawerMovementAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return movement_list()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="value", ordering="denomination__value")
     def value(self, obj):

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from billing_project.admin_site import ReadOnlyAdminMixin
 from purchases.admin import bills_table
 from purchases.reports import purchase_totals
 
@@ -13,7 +14,7 @@ LATEST_BILLS = 50
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Customers are created by their first bill and identified by email: read-only here."""
 
     list_display = ("email", "purchase_count", "total_spent", "created_at")
@@ -26,15 +27,6 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return customer_list()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="bills", ordering="purchase_count")
     def purchase_count(self, obj):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from billing_project.admin_site import ReadOnlyAdminMixin
 from cashdrawer.models import DrawerMovement
 
 from .invoice_admin import invoice_email_status, resend_invoice
@@ -13,19 +14,10 @@ from .models import Purchase, PurchaseItem
 from .reports import purchase_totals, purchases_csv
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         # Part of the bill: whoever may see the bill sees its lines and its notes.
@@ -73,7 +65,7 @@ def _pieces(pieces: list[dict]) -> str:
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(admin.ModelAdmin):
+class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bills are read-only here: history is never changed. The list shows each bill's amounts and,
     above it, the totals of the filtered bills; selected bills can be exported as CSV."""
 
@@ -135,16 +127,6 @@ class PurchaseAdmin(admin.ModelAdmin):
         if term.isdigit() and len(term) <= 18:
             return queryset.filter(pk=int(term)), False
         return super().get_search_results(request, queryset, search_term)
-
-    # History is never changed: no add, change or delete, for anyone.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_export_permission(self, request):
         return request.user.has_perm("purchases.export_purchase")
