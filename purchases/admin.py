@@ -10,7 +10,7 @@ from billing_project.admin_site import ReadOnlyAdminMixin
 from cashdrawer.models import DrawerMovement
 
 from .invoice_admin import invoice_email_status, resend_invoice
-from .models import Purchase, PurchaseItem
+from .models import AMOUNT_FIELDS, Purchase, PurchaseItem
 from .reports import purchase_totals, purchases_csv
 
 
@@ -74,13 +74,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "customer_email",
         "line_count",
-        "subtotal",
-        "tax_total",
-        "total",
-        "rounding",
-        "payable",
-        "paid_amount",
-        "change_due",
+        *AMOUNT_FIELDS,
         "created_by",
         invoice_email_status,
     )
@@ -97,7 +91,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("bill", "created_at", "customer_link", "created_by")}),
         (
             "Amounts",
-            {"fields": ("subtotal", "tax_total", "total", "rounding", "payable", "paid_amount", "change_due")},
+            {"fields": AMOUNT_FIELDS},
         ),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
         ("Invoice email", {"fields": (invoice_email_status,)}),
@@ -107,13 +101,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "customer_link",
         "created_by",
-        "subtotal",
-        "tax_total",
-        "total",
-        "rounding",
-        "payable",
-        "paid_amount",
-        "change_due",
+        *AMOUNT_FIELDS,
         "tendered_notes",
         "change_given",
         invoice_email_status,

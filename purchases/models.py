@@ -30,6 +30,11 @@ class InvoiceStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+# A bill's amounts and a line's fields, in the order every view of a bill shows them.
+AMOUNT_FIELDS = ("subtotal", "tax_total", "total", "rounding", "payable", "paid_amount", "change_due")
+LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "tax_percent", "subtotal", "tax_amount", "total")
+
+
 class Purchase(models.Model):
     """A bill. Written once by ``purchase_create`` and never changed, except for the ``invoice_*``
     fields, which only ``purchases.invoices`` writes."""

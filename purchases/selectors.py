@@ -6,7 +6,7 @@ from django.utils import timezone
 from cashdrawer.models import Denomination, DrawerMovement
 from catalog.models import Product
 
-from .models import Purchase, PurchaseItem
+from .models import AMOUNT_FIELDS, LINE_FIELDS, Purchase, PurchaseItem
 
 
 def purchase_list(*, customer_email: str | None = None, customer_id: int | None = None) -> QuerySet[Purchase]:
@@ -95,27 +95,11 @@ def tender_denominations() -> list[Denomination]:
 _BILL_FIELDS = (
     "id",
     "created_at",
-    "subtotal",
-    "tax_total",
-    "total",
-    "rounding",
-    "payable",
-    "paid_amount",
-    "change_due",
+    *AMOUNT_FIELDS,
     "invoice_status",
     "invoice_sent_at",
     "invoice_attempts",
     "invoice_last_error",
-)
-_LINE_FIELDS = (
-    "product_id",
-    "product_name",
-    "quantity",
-    "unit_price",
-    "tax_percent",
-    "subtotal",
-    "tax_amount",
-    "total",
 )
 
 
@@ -128,7 +112,7 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         for row in Purchase.objects.filter(id__in=ids).values(*_BILL_FIELDS, customer_email=F("customer__email"))
     }
     lines: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for row in PurchaseItem.objects.filter(purchase_id__in=ids).order_by("id").values("purchase_id", *_LINE_FIELDS):
+    for row in PurchaseItem.objects.filter(purchase_id__in=ids).order_by("id").values("purchase_id", *LINE_FIELDS):
         lines[row.pop("purchase_id")].append(row)
     pieces: dict[int, dict[str, list[dict]]] = {pk: {"tender_in": [], "change_out": []} for pk in ids}
     for purchase_id, kind, delta, value in DrawerMovement.objects.filter(purchase_id__in=ids).values_list(

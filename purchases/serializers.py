@@ -6,7 +6,7 @@ from billing_project.api.fields import EmailAddressField, MoneyField, PlainDecim
 from billing_project.api.serializers import FastOutputMixin
 from cashdrawer.models import MAX_COUNT
 
-from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
+from .models import AMOUNT_FIELDS, AMOUNT_MAX_DIGITS, LINE_FIELDS, InvoiceStatus, Purchase, PurchaseItem
 from .services import MAX_LINES
 
 MAX_QUANTITY = 1_000_000
@@ -48,16 +48,7 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
 
     class Meta:
         model = PurchaseItem
-        fields = [
-            "product_id",
-            "product_name",
-            "quantity",
-            "unit_price",
-            "tax_percent",
-            "subtotal",
-            "tax_amount",
-            "total",
-        ]
+        fields = list(LINE_FIELDS)
 
 
 class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer):
@@ -101,13 +92,7 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "customer_email",
             "created_at",
             "items",
-            "subtotal",
-            "tax_total",
-            "total",
-            "rounding",
-            "payable",
-            "paid_amount",
-            "change_due",
+            *AMOUNT_FIELDS,
             "change",
             "tendered",
             "invoice_email_status",
