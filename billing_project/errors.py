@@ -4,6 +4,11 @@ turn them into a response. Each carries a stable ``code``, a human ``message`` a
 from typing import Any
 
 
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    """The API's one error body. Every error response, from a view or a middleware, is built here."""
+    return {"code": code, "message": message, "details": details or {}}
+
+
 class DomainError(Exception):
     code = "domain_error"
     status_code = 400
@@ -16,7 +21,7 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+        return error_body(self.code, self.message, self.details)
 
 
 class ValidationFailed(DomainError):

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.http import JsonResponse
 
+from billing_project.errors import error_body
+
 
 def _error(status: int, code: str, message: str, details: dict, headers: dict | None = None) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message, "details": details}, status=status, headers=headers)
+    return JsonResponse(error_body(code, message, details), status=status, headers=headers)
 
 
 class RequestSizeLimitMiddleware:

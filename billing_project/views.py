@@ -4,6 +4,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views import defaults
 
+from billing_project.errors import error_body
+
 
 def _is_api(request) -> bool:
     return request.path.startswith(settings.API_V1_PREFIX.rstrip("/") + "/") or request.path.startswith("/api/")
@@ -11,11 +13,11 @@ def _is_api(request) -> bool:
 
 def not_found(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "message": "Not found.", "details": {}}, status=404)
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse({"code": "server_error", "message": "Internal server error.", "details": {}}, status=500)
+        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
     return defaults.server_error(request)

@@ -8,7 +8,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from billing_project.errors import Busy, DomainError, is_busy
+from billing_project.errors import Busy, DomainError, error_body, is_busy
 
 logger = logging.getLogger("billing.api")
 
@@ -28,7 +28,7 @@ _DRF_CODES = [
 
 
 def error_response(code: str, message: str, http_status: int, details=None, headers=None) -> Response:
-    return Response({"code": code, "message": message, "details": details or {}}, status=http_status, headers=headers)
+    return Response(error_body(code, message, details), status=http_status, headers=headers)
 
 
 def exception_handler(exc, context):
