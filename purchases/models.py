@@ -102,9 +102,12 @@ class Purchase(models.Model):
 
 
 def _pieces(movements) -> list[dict]:
-    """Largest value first, as the cashier hands them over."""
-    rows = [{"value": m.denomination.value, "count": m.pieces} for m in movements]
-    return sorted(rows, key=lambda r: r["value"], reverse=True)
+    return largest_first([{"value": m.denomination.value, "count": m.pieces} for m in movements])
+
+
+def largest_first(pieces: list[dict]) -> list[dict]:
+    """``[{value, count}]`` largest value first, as the cashier hands them over."""
+    return sorted(pieces, key=lambda piece: piece["value"], reverse=True)
 
 
 class PurchaseItem(models.Model):

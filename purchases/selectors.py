@@ -6,7 +6,7 @@ from django.utils import timezone
 from cashdrawer.models import Denomination, DrawerMovement
 from catalog.models import Product
 
-from .models import AMOUNT_FIELDS, LINE_FIELDS, Purchase, PurchaseItem
+from .models import AMOUNT_FIELDS, LINE_FIELDS, Purchase, PurchaseItem, largest_first
 
 
 def purchase_list(*, customer_email: str | None = None, customer_id: int | None = None) -> QuerySet[Purchase]:
@@ -124,11 +124,7 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         row = bills[pk]
         row["customer"] = {"email": row.pop("customer_email")}
         row["items"] = lines[pk]
-        row["tendered"] = sorted(pieces[pk][DrawerMovement.Kind.TENDER_IN], key=_by_value, reverse=True)
-        row["change"] = sorted(pieces[pk][DrawerMovement.Kind.CHANGE_OUT], key=_by_value, reverse=True)
+        row["tendered"] = largest_first(pieces[pk][DrawerMovement.Kind.TENDER_IN])
+        row["change"] = largest_first(pieces[pk][DrawerMovement.Kind.CHANGE_OUT])
         rows.append(row)
     return rows
-
-
-def _by_value(piece: dict):
-    return piece["value"]
