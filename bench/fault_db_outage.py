@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 import psycopg
+from appenv import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = ("127.0.0.1", 5432)
@@ -133,14 +133,7 @@ def main(argv=None) -> int:
     direct_url = f"postgres://postgres@{PG[0]}:{PG[1]}/{name}"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "billing_project.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DATABASE_URL": direct_url,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "EMAIL_URL": "consolemail://",
-        "DEFAULT_FROM_EMAIL": "shop@example.com",
-        "LOG_LEVEL": "WARNING",
+        **production_env(direct_url),
         "DJANGO_SUPERUSER_PASSWORD": "fault-check-pass-1",
     }
     python = sys.executable

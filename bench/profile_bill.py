@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from appenv import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,19 +43,7 @@ def main() -> int:
         p.error("only 127.0.0.1")
     name = f"billing_profile_{os.getpid()}"
     url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "billing_project.settings.production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "DATABASE_URL": url,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "False",
-            "DEBUG": "False",
-            "LOG_LEVEL": "WARNING",
-            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "DEFAULT_FROM_EMAIL": "bench@example.com",
-        }
-    )
+    os.environ.update(production_env(url))
     admin = psycopg.connect(args.pg, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

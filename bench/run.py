@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import procfs
 import psycopg
+from appenv import production_env
 from audit import Check, run_audits
 from listbench import fill_bills, time_list, time_sql
 from loadgen import Api, ProductInfo, RunStats, run_load
@@ -538,19 +539,7 @@ def main(argv=None) -> int:
     pg_name = f"{name}_pgbench"
     url, pg_url = db_url(args.pg, name), db_url(args.pg, pg_name)
     logdir = Path(tempfile.mkdtemp(prefix="billing-bench-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "billing_project.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": url,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "DEBUG": "False",
-        "LOG_LEVEL": "WARNING",
-        # Production settings insist on mail settings; the benchmark sends no mail.
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "DEFAULT_FROM_EMAIL": "bench@example.com",
-    }
+    env = {**os.environ, **production_env(url)}
     password = secrets.token_urlsafe(24)
     results: dict = {"machine": {"cpus": os.cpu_count()}, "args": {k: str(v) for k, v in vars(args).items()}}
     gunicorn = None
