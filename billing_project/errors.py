@@ -1,17 +1,89 @@
-"""Domain errors. Services raise these; the API's exception handler, the admin and the billing page
-turn them into a response. Each carries a stable ``code``, a human ``message`` and ``details``."""
+"""Domain errors and the one registry of error codes.
 
+:class:`ErrorCode` lists every code the API and the pages can answer with, each with its HTTP status
+and what it means. Services raise :class:`DomainError` subclasses that name their code; the API's
+exception handler, the middleware, the OpenAPI schema (``billing_project.api.schema``), the billing
+page's error placement and the README's error table all read the codes from here, and a test fails
+when the README and this registry disagree. To add a code, see CONTRIBUTING.md.
+"""
+
+from enum import StrEnum
 from typing import Any
 
 
-def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+class ErrorCode(StrEnum):
+    """A stable, machine-readable error code, with its HTTP status and meaning.
+
+    Members are strings (``ErrorCode.BUSY == "busy"``), so they serialize as the bare code.
+    """
+
+    status: int
+    meaning: str
+
+    def __new__(cls, value: str, status: int, meaning: str) -> "ErrorCode":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status = status
+        member.meaning = meaning
+        return member
+
+    # --- Any request ---------------------------------------------------------------------------
+    VALIDATION_ERROR = (
+        "validation_error",
+        400,
+        "bad or missing fields, bad types, out-of-range numbers (`details` per field)",
+    )
+    PARSE_ERROR = "parse_error", 400, "malformed JSON"
+    NOT_AUTHENTICATED = "not_authenticated", 401, "no or bad credentials, or an expired or revoked token"
+    PERMISSION_DENIED = "permission_denied", 403, "the role does not allow it"
+    NOT_FOUND = "not_found", 404, "no such object or page"
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "bills and customers are never changed through the API"
+    NOT_ACCEPTABLE = "not_acceptable", 406, "the Accept header asks for a format the API does not produce"
+    REQUEST_TOO_LARGE = "request_too_large", 413, "body over `DATA_UPLOAD_MAX_MEMORY_SIZE`; `details.limit` in bytes"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415, "a body that is not JSON"
+    THROTTLED = "throttled", 429, "too many requests (token requests); `Retry-After` says how long to wait"
+    SERVER_ERROR = "server_error", 500, "an unexpected failure; no internals are included"
+    SERVICE_UNAVAILABLE = "service_unavailable", 503, "the database is down; `Retry-After` says when to retry"
+    BUSY = "busy", 503, "gave up waiting for a lock (a stuck till); nothing was written; retry"
+
+    # --- Bills ---------------------------------------------------------------------------------
+    PRODUCT_NOT_FOUND = "product_not_found", 400, "unknown product on a bill"
+    INSUFFICIENT_PAYMENT = "insufficient_payment", 400, "paid less than payable"
+    TENDER_MISMATCH = "tender_mismatch", 400, "notes don't add up to `paid_amount`, or an unknown denomination"
+    INSUFFICIENT_STOCK = (
+        "insufficient_stock",
+        409,
+        "not enough stock (`details`: `product_id`, `available`, `requested`)",
+    )
+    PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill"
+    CHANGE_UNAVAILABLE = "change_unavailable", 409, "the drawer cannot make exact change"
+
+    # --- Idempotency ---------------------------------------------------------------------------
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict", 409, "the `Idempotency-Key` was used with another body"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress", 409, "a request with the same key is still running; retry"
+
+    # --- The drawer ----------------------------------------------------------------------------
+    DENOMINATION_EXISTS = "denomination_exists", 409, "POST of a value the drawer already has (PUT sets its count)"
+
+    # --- Back office ---------------------------------------------------------------------------
+    INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"
+    IMPORT_FILE_INVALID = "import_file_invalid", 400, "a stock file that cannot be read (admin import, `seed_stock`)"
+    IMPORT_REJECTED = "import_rejected", 400, "a stock file with bad rows; nothing was written"
+
+    @classmethod
+    def with_status(cls, status: int) -> list["ErrorCode"]:
+        return [code for code in cls if code.status == status]
+
+
+def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The API's one error body. Every error response, from a view or a middleware, is built here."""
-    return {"code": code, "message": message, "details": details or {}}
+    return {"code": ErrorCode(code).value, "message": message, "details": details or {}}
 
 
 class DomainError(Exception):
-    code = "domain_error"
-    status_code = 400
+    """A refusal a service decided on. Subclasses name their ``code``; the status comes with it."""
+
+    code: ErrorCode = ErrorCode.VALIDATION_ERROR
     retry_after: int | None = None  # seconds, sent as Retry-After
     default_message = "The request could not be completed."
 
@@ -20,6 +92,10 @@ class DomainError(Exception):
         self.details = details or {}
         super().__init__(self.message)
 
+    @property
+    def status_code(self) -> int:
+        return self.code.status
+
     def as_dict(self) -> dict[str, Any]:
         return error_body(self.code, self.message, self.details)
 
@@ -27,19 +103,18 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     """Input that breaks a rule, found by a service rather than a serializer."""
 
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
     default_message = "Invalid input."
 
 
 class Conflict(DomainError):
-    status_code = 409
+    """A request that is well formed but conflicts with the state of things (409)."""
 
 
 class Busy(DomainError):
     """The bill gave up waiting for a lock (a stuck till, a deadlock): nothing was written."""
 
-    code = "busy"
-    status_code = 503
+    code = ErrorCode.BUSY
     retry_after = 1
     default_message = "The till is busy; try again."
 

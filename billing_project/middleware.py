@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.http import JsonResponse
 
-from billing_project.errors import error_body
+from billing_project.errors import ErrorCode, error_body
 
 
-def _error(status: int, code: str, message: str, details: dict, headers: dict | None = None) -> JsonResponse:
-    return JsonResponse(error_body(code, message, details), status=status, headers=headers)
+def _error(code: ErrorCode, message: str, details: dict, headers: dict | None = None) -> JsonResponse:
+    return JsonResponse(error_body(code, message, details), status=code.status, headers=headers)
 
 
 class RequestSizeLimitMiddleware:
@@ -35,7 +35,9 @@ class RequestSizeLimitMiddleware:
             length = 0
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
-            return _error(413, "request_too_large", f"The request body is larger than {limit} bytes.", {"limit": limit})
+            return _error(
+                ErrorCode.REQUEST_TOO_LARGE, f"The request body is larger than {limit} bytes.", {"limit": limit}
+            )
         return None
 
     def _nul_bytes(self, request):
@@ -44,9 +46,9 @@ class RequestSizeLimitMiddleware:
             details = {
                 key.replace("\x00", "\N{REPLACEMENT CHARACTER}"): ["Null characters are not allowed."] for key in bad
             }
-            return _error(400, "validation_error", "Invalid input.", details)
+            return _error(ErrorCode.VALIDATION_ERROR, "Invalid input.", details)
         if "\x00" in request.META.get("HTTP_AUTHORIZATION", ""):
             return _error(
-                401, "not_authenticated", "Invalid authentication credentials.", {}, {"WWW-Authenticate": "Token"}
+                ErrorCode.NOT_AUTHENTICATED, "Invalid authentication credentials.", {}, {"WWW-Authenticate": "Token"}
             )
         return None

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views import defaults
 
-from billing_project.errors import error_body
+from billing_project.errors import ErrorCode, error_body
 
 
 def _is_api(request) -> bool:
@@ -13,11 +13,13 @@ def _is_api(request) -> bool:
 
 def not_found(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body(ErrorCode.NOT_FOUND, "Not found."), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+        return JsonResponse(
+            error_body(ErrorCode.SERVER_ERROR, "Internal server error."), status=ErrorCode.SERVER_ERROR.status
+        )
     return defaults.server_error(request)

@@ -5,7 +5,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from billing_project.api.permissions import RolePermissions
-from billing_project.api.schema import error_response
+from billing_project.api.schema import error_responses
+from billing_project.errors import ErrorCode
 
 from .models import Denomination
 from .serializers import DenominationCountSerializer, DenominationSerializer
@@ -24,7 +25,7 @@ VALUE_PARAMETER = OpenApiParameter(
     create=extend_schema(
         responses={
             201: DenominationSerializer,
-            409: error_response("`denomination_exists`: that value is already in the drawer."),
+            **error_responses(ErrorCode.DENOMINATION_EXISTS),
         }
     ),
     retrieve=extend_schema(parameters=[VALUE_PARAMETER]),

@@ -1,16 +1,16 @@
-from billing_project.errors import Conflict, DomainError
+from billing_project.errors import Conflict, DomainError, ErrorCode
 
 
 class TenderMismatch(DomainError):
-    code = "tender_mismatch"
+    code = ErrorCode.TENDER_MISMATCH
     default_message = "The tendered notes do not add up to the amount paid, or use an unknown denomination."
 
 
 class ChangeUnavailable(Conflict):
-    code = "change_unavailable"
+    code = ErrorCode.CHANGE_UNAVAILABLE
     default_message = "The drawer cannot make exact change for this bill."
 
 
 class DenominationExists(Conflict):
-    code = "denomination_exists"
+    code = ErrorCode.DENOMINATION_EXISTS
     default_message = "That denomination is already in the drawer."

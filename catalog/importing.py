@@ -22,7 +22,7 @@ from typing import IO, Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from billing_project.errors import DomainError
+from billing_project.errors import DomainError, ErrorCode
 from billing_project.money import CENT
 
 from .models import MAX_PRICE, MAX_STOCK, Product
@@ -39,14 +39,14 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 class ImportFileError(DomainError):
     """The file as a whole cannot be read: unknown format, bad encoding, bad header, bad JSON."""
 
-    code = "import_file_invalid"
+    code = ErrorCode.IMPORT_FILE_INVALID
     default_message = "The file cannot be read."
 
 
 class ImportRejected(DomainError):
     """Rows were refused while writing (without ``partial``): nothing was written."""
 
-    code = "import_rejected"
+    code = ErrorCode.IMPORT_REJECTED
     default_message = "Some rows cannot be imported; nothing was written."
 
     def __init__(self, errors: list["RowError"]):

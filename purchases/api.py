@@ -3,7 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from billing_project.api.permissions import RolePermissions
-from billing_project.api.schema import error_response
+from billing_project.api.schema import error_responses
+from billing_project.errors import ErrorCode
 
 from .idempotency import idempotent_call
 from .selectors import purchase_list, purchase_rows
@@ -19,12 +20,17 @@ from .services import purchase_create
         request=PurchaseCreateSerializer,
         responses={
             201: PurchaseSerializer,
-            400: error_response(
-                "`validation_error`, `parse_error`, `product_not_found`, `insufficient_payment` or `tender_mismatch`."
-            ),
-            409: error_response(
-                "`insufficient_stock`, `product_inactive`, `change_unavailable`, `idempotency_conflict` or "
-                "`idempotency_in_progress`."
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.PARSE_ERROR,
+                ErrorCode.PRODUCT_NOT_FOUND,
+                ErrorCode.INSUFFICIENT_PAYMENT,
+                ErrorCode.TENDER_MISMATCH,
+                ErrorCode.INSUFFICIENT_STOCK,
+                ErrorCode.PRODUCT_INACTIVE,
+                ErrorCode.CHANGE_UNAVAILABLE,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
         parameters=[

@@ -1,21 +1,21 @@
-from billing_project.errors import Conflict, DomainError
+from billing_project.errors import Conflict, DomainError, ErrorCode
 
 
 class ProductNotFound(DomainError):
-    code = "product_not_found"
+    code = ErrorCode.PRODUCT_NOT_FOUND
     default_message = "A product on the bill does not exist."
 
 
 class ProductInactive(Conflict):
-    code = "product_inactive"
+    code = ErrorCode.PRODUCT_INACTIVE
     default_message = "A product on the bill is archived and cannot be sold."
 
 
 class InsufficientStock(Conflict):
-    code = "insufficient_stock"
+    code = ErrorCode.INSUFFICIENT_STOCK
     default_message = "Not enough stock for a product on the bill."
 
 
 class InsufficientPayment(DomainError):
-    code = "insufficient_payment"
+    code = ErrorCode.INSUFFICIENT_PAYMENT
     default_message = "The amount paid is less than the amount payable."

@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BoundField, formset_factory
 
-from billing_project.errors import DomainError
+from billing_project.errors import DomainError, ErrorCode
 from cashdrawer.models import MAX_COUNT, Denomination
 
 from .models import AMOUNT_MAX_DIGITS
@@ -21,8 +21,8 @@ DEFAULT_ROWS = 3
 
 # Where a refusal from purchase_create is shown: next to the product row it names, or next to
 # the payment.
-_ROW_CODES = {"product_not_found", "product_inactive", "insufficient_stock"}
-_PAYMENT_CODES = {"insufficient_payment", "tender_mismatch", "change_unavailable"}
+_ROW_CODES = {ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.PRODUCT_INACTIVE, ErrorCode.INSUFFICIENT_STOCK}
+_PAYMENT_CODES = {ErrorCode.INSUFFICIENT_PAYMENT, ErrorCode.TENDER_MISMATCH, ErrorCode.CHANGE_UNAVAILABLE}
 
 
 def value_label(value: Decimal) -> str:

@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_project.errors import Busy, Conflict, DomainError, ValidationFailed
+from billing_project.errors import Busy, Conflict, DomainError, ErrorCode, ValidationFailed
 
 from .models import IdempotencyKey
 
@@ -31,12 +31,12 @@ KEEP_FOR = timedelta(hours=24)
 
 
 class IdempotencyConflict(Conflict):
-    code = "idempotency_conflict"
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
     default_message = "This Idempotency-Key was already used with a different request body."
 
 
 class IdempotencyInProgress(Conflict):
-    code = "idempotency_in_progress"
+    code = ErrorCode.IDEMPOTENCY_IN_PROGRESS
     default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
 
 

@@ -24,7 +24,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing_project.errors import Conflict
+from billing_project.errors import Conflict, ErrorCode
 
 from .models import InvoiceStatus, Purchase
 from .selectors import purchase_get
@@ -35,7 +35,7 @@ MAX_ERROR_LENGTH = 2000
 
 
 class InvoiceAlreadyPending(Conflict):
-    code = "invoice_pending"
+    code = ErrorCode.INVOICE_PENDING
     default_message = "The invoice email is already queued; it is sent or retried automatically."
 
 

@@ -5,36 +5,39 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, DataError, OperationalError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 
-from billing_project.errors import Busy, DomainError, error_body, is_busy
+from billing_project.errors import Busy, DomainError, ErrorCode, error_body, is_busy
 
 logger = logging.getLogger("billing.api")
 
 # DRF exception class → (code, message); the first match wins.
-_DRF_CODES = [
-    (exceptions.ParseError, "parse_error", "Malformed request body."),
-    (exceptions.ValidationError, "validation_error", "Invalid input."),
-    (exceptions.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
-    (exceptions.AuthenticationFailed, "not_authenticated", "Invalid authentication credentials."),
-    (exceptions.PermissionDenied, "permission_denied", "You do not have permission to do this."),
-    (exceptions.NotFound, "not_found", "Not found."),
-    (exceptions.MethodNotAllowed, "method_not_allowed", "Method not allowed."),
-    (exceptions.NotAcceptable, "not_acceptable", "Cannot satisfy the request's Accept header."),
-    (exceptions.UnsupportedMediaType, "unsupported_media_type", "Unsupported media type."),
-    (exceptions.Throttled, "throttled", "Too many requests."),
+_DRF_CODES: list[tuple[type[exceptions.APIException], ErrorCode, str]] = [
+    (exceptions.ParseError, ErrorCode.PARSE_ERROR, "Malformed request body."),
+    (exceptions.ValidationError, ErrorCode.VALIDATION_ERROR, "Invalid input."),
+    (exceptions.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED, "Authentication credentials were not provided."),
+    (exceptions.AuthenticationFailed, ErrorCode.NOT_AUTHENTICATED, "Invalid authentication credentials."),
+    (exceptions.PermissionDenied, ErrorCode.PERMISSION_DENIED, "You do not have permission to do this."),
+    (exceptions.NotFound, ErrorCode.NOT_FOUND, "Not found."),
+    (exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed."),
+    (exceptions.NotAcceptable, ErrorCode.NOT_ACCEPTABLE, "Cannot satisfy the request's Accept header."),
+    (exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type."),
+    (exceptions.Throttled, ErrorCode.THROTTLED, "Too many requests."),
 ]
 
 
-def error_response(code: str, message: str, http_status: int, details=None, headers=None) -> Response:
-    return Response(error_body(code, message, details), status=http_status, headers=headers)
+def error_response(
+    code: ErrorCode, message: str, details=None, headers=None, http_status: int | None = None
+) -> Response:
+    """The error body with the registry's status for ``code`` (DRF's own status where it differs)."""
+    return Response(error_body(code, message, details), status=http_status or code.status, headers=headers)
 
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return error_response(exc.code, exc.message, exc.status_code, exc.details, headers)
+        return error_response(exc.code, exc.message, exc.details, headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -44,7 +47,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DatabaseError):
         return _database_error(exc)
     logger.exception("unhandled error in %s", _view_name(context))
-    return error_response("server_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return error_response(ErrorCode.SERVER_ERROR, "Internal server error.")
 
 
 def _api_exception(exc: exceptions.APIException) -> Response:
@@ -55,14 +58,14 @@ def _api_exception(exc: exceptions.APIException) -> Response:
         headers["Retry-After"] = str(int(exc.wait))
     code, message = next(
         ((code, message) for cls, code, message in _DRF_CODES if isinstance(exc, cls)),
-        (exc.default_code, str(exc.default_detail)),
+        (ErrorCode.SERVER_ERROR if exc.status_code >= 500 else ErrorCode.VALIDATION_ERROR, str(exc.default_detail)),
     )
     details = {}
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
     elif isinstance(exc.detail, str) and exc.detail != exc.default_detail:
         message = str(exc.detail)
-    return error_response(code, message, exc.status_code, details, headers)
+    return error_response(code, message, details, headers, http_status=exc.status_code)
 
 
 def _database_error(exc: DatabaseError) -> Response:
@@ -73,19 +76,16 @@ def _database_error(exc: DatabaseError) -> Response:
         # A value the database cannot store that no validation caught: a count pushed past 32 bits,
         # a NUL byte in a text filter. The input is at fault; the service's transaction rolled back.
         logger.warning("database refused a value: %s", exc)
-        return error_response(
-            "validation_error", "A value is out of range or cannot be stored.", status.HTTP_400_BAD_REQUEST
-        )
+        return error_response(ErrorCode.VALIDATION_ERROR, "A value is out of range or cannot be stored.")
     if isinstance(exc, OperationalError):
         logger.error("database unavailable: %s", exc.__class__.__name__)
         return error_response(
-            "service_unavailable",
+            ErrorCode.SERVICE_UNAVAILABLE,
             "The database is unavailable; try again shortly.",
-            status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
     logger.exception("database error")
-    return error_response("server_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return error_response(ErrorCode.SERVER_ERROR, "Internal server error.")
 
 
 def _view_name(context) -> str:

@@ -1,8 +1,15 @@
-"""OpenAPI schema additions: the one error body, and the errors every operation can return."""
+"""OpenAPI schema additions: the one error body, and the errors every operation can return.
+
+Every code and its status come from the registry, ``billing_project.errors.ErrorCode``.
+"""
+
+from collections import defaultdict
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from billing_project.errors import ErrorCode
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -13,27 +20,41 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-def error_response(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorSerializer, description=description)
+def describe(*codes: ErrorCode) -> str:
+    """``code``: meaning, for each code, from the registry."""
+    return "; ".join(f"`{code}`: {code.meaning}" for code in codes) + "."
+
+
+def error_responses(*codes: ErrorCode) -> dict[int, OpenApiResponse]:
+    """The documented error responses of an operation, one per status, each listing its codes."""
+    by_status: dict[int, list[ErrorCode]] = defaultdict(list)
+    for code in codes:
+        by_status[code.status].append(code)
+    return {
+        status: OpenApiResponse(response=ErrorSerializer, description=describe(*group))
+        for status, group in sorted(by_status.items())
+    }
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _COMMON = {
-    "401": "`not_authenticated`: no or invalid credentials.",
-    "403": "`permission_denied`: the user's role does not allow this.",
-    "405": "`method_not_allowed`.",
-    "406": "`not_acceptable`: the Accept header asks for a format the API does not produce.",
-    "415": "`unsupported_media_type`.",
-    "429": "`throttled`.",
-    "500": "`server_error`: no internals are included.",
-    "503": "`service_unavailable` (database down) or `busy` (gave up waiting for a lock).",
+    str(code.status): describe(code)
+    for code in (
+        ErrorCode.NOT_AUTHENTICATED,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.METHOD_NOT_ALLOWED,
+        ErrorCode.NOT_ACCEPTABLE,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode.THROTTLED,
+        ErrorCode.SERVER_ERROR,
+    )
 }
+_COMMON["503"] = describe(ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.BUSY)
 # Any API request can carry a body or a query string, so any can be refused with these (see
 # billing_project.middleware); the middleware does not cover paths outside the API prefix.
 _WITH_BODY = {
-    "400": "`validation_error` with per-field `details` (a NUL byte in a query parameter, too), "
-    "or `parse_error` for malformed JSON.",
-    "413": "`request_too_large`: the body is over the size limit; `details.limit` is the limit in bytes.",
+    "400": describe(ErrorCode.VALIDATION_ERROR, ErrorCode.PARSE_ERROR),
+    "413": describe(ErrorCode.REQUEST_TOO_LARGE),
 }
 # Headers the exception handler and the middleware always set on these errors.
 _ERROR_HEADERS = {
@@ -58,6 +79,8 @@ def add_error_responses(result, generator, request, public):
             "required": ["code", "message", "details"],
         },
     )
+    # Clients can switch on the code: the schema lists every code the registry has.
+    schemas["Error"]["properties"]["code"]["enum"] = [code.value for code in ErrorCode]
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -68,7 +91,7 @@ def add_error_responses(result, generator, request, public):
             if path.startswith(settings.API_V1_PREFIX) or "requestBody" in operation or operation.get("parameters"):
                 extra.update(_WITH_BODY)
             if "{" in path:
-                extra["404"] = "`not_found`."
+                extra["404"] = describe(ErrorCode.NOT_FOUND)
             elif any(p.get("in") == "query" and p.get("name") == "page" for p in operation.get("parameters", [])):
                 extra["404"] = "`not_found`: the page does not exist (`page` below 1 or past the last page)."
             for status_code, description in extra.items():

@@ -9,7 +9,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .schema import error_response
+from billing_project.errors import ErrorCode
+
+from .schema import error_responses
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -36,7 +38,7 @@ class ObtainTokenView(APIView):
     @extend_schema(
         tags=["auth"],
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 401: error_response("`not_authenticated`: wrong username or password.")},
+        responses={200: TokenSerializer, **error_responses(ErrorCode.NOT_AUTHENTICATED, ErrorCode.THROTTLED)},
         auth=[],
     )
     def post(self, request):
