@@ -1,12 +1,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.response import Response
 
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
+from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .idempotency import idempotent_call
 from .selectors import purchase_list, purchase_rows
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
@@ -33,17 +32,7 @@ from .services import purchase_create
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-                OpenApiParameter.HEADER,
-                description=(
-                    "Up to 255 characters, scoped to the user. A retry with the same key and body replays the "
-                    "first response (header `Idempotent-Replayed: true`) instead of ringing up a second bill."
-                ),
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         description=(
             "Ring up a bill. Lines for the same product are combined. Payment below `payable` is refused; "
             "`tendered` notes, when given, must add up to `paid_amount` and go into the drawer, and the change "
@@ -76,12 +65,7 @@ class PurchaseViewSet(
             purchase = purchase_create(**serializer.validated_data, user=request.user)
             return status.HTTP_201_CREATED, PurchaseSerializer.represent(purchase)
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            http_status, body = ring_up()
-            return Response(body, status=http_status)
-        http_status, body, replayed = idempotent_call(user=request.user, key=key, payload=request.data, call=ring_up)
-        return Response(body, status=http_status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+        return idempotent_response(request, ring_up)
 
 
 def bill_page(view, queryset) -> list[dict]:

@@ -1,8 +1,11 @@
-"""Idempotent bill creation: the ``Idempotency-Key`` header, with the usual payment-API semantics.
+"""Idempotent POSTs: the ``Idempotency-Key`` header, with the usual payment-API semantics.
+
+Every POST that moves money or stock (bills, and later refunds, cash movements and session closes)
+goes through :func:`idempotent_response`; the view passes the service call as a function.
 
 - The first request with a key stores its response (status and body) once it has one.
-- A retry with the same key and the same body gets that response replayed; no second bill.
-- The same key with a different body is refused: 409 ``idempotency_conflict``.
+- A retry with the same key, endpoint and body gets that response replayed; no second bill.
+- The same key with a different body, or on another endpoint, is refused: 409 ``idempotency_conflict``.
 - A duplicate that arrives while the first is still running is refused: 409
   ``idempotency_in_progress``; the client retries and then gets the replay.
 - A request refused by validation, that found the till busy, or that failed unexpectedly stores
@@ -20,10 +23,12 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from billing_project.errors import Busy, Conflict, DomainError, ErrorCode, ValidationFailed
-
-from .models import IdempotencyKey
+from billing_project.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
 STALE_AFTER = timedelta(seconds=60)  # well past the bill's statement_timeout
@@ -40,19 +45,50 @@ class IdempotencyInProgress(Conflict):
     default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
 
 
-def request_fingerprint(payload) -> str:
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
+    OpenApiParameter.HEADER,
+    description=(
+        f"Up to {MAX_KEY_LENGTH} characters, scoped to the user. A retry with the same key and body replays the "
+        "first response (header `Idempotent-Replayed: true`) instead of doing the work a second time."
+    ),
+)
+
+
+def request_fingerprint(payload, scope: str = "") -> str:
+    """SHA-256 of the endpoint (``scope``) and the canonical body."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
 
 
-def idempotent_call(*, user, key: str, payload, call: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
+def idempotent_response(request: Request, call: Callable[[], tuple[int, dict]]) -> Response:
+    """Answer a POST with ``call()``'s ``(status, body)``, at most once per ``Idempotency-Key``.
+
+    Without the header the call just runs. With it, see :func:`idempotent_call`; a replay carries
+    ``Idempotent-Replayed: true``. The key is scoped to the user and to the method and path.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        http_status, body = call()
+        return Response(body, status=http_status)
+    scope = f"{request.method} {request.path.rstrip('/')}"
+    http_status, body, replayed = idempotent_call(
+        user=request.user, key=key, payload=request.data, call=call, scope=scope
+    )
+    return Response(body, status=http_status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def idempotent_call(
+    *, user, key: str, payload, call: Callable[[], tuple[int, dict]], scope: str = ""
+) -> tuple[int, dict, bool]:
     """Run ``call`` at most once per (user, key). Returns ``(status, body, replayed)``."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
             details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
         )
-    fingerprint = request_fingerprint(payload)
+    fingerprint = request_fingerprint(payload, scope)
     record = _claim(user=user, key=key, fingerprint=fingerprint)
     if record.status == IdempotencyKey.Status.COMPLETED:
         return record.response_status, record.response_body, True

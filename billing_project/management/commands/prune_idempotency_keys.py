@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from purchases.idempotency import KEEP_FOR, idempotency_keys_prune
+from billing_project.idempotency import KEEP_FOR, idempotency_keys_prune
 
 
 class Command(BaseCommand):

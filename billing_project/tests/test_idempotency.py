@@ -3,17 +3,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing_project.idempotency import STALE_AFTER, IdempotencyConflict
+from billing_project.models import IdempotencyKey
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.idempotency import STALE_AFTER
-from purchases.models import IdempotencyKey, Purchase
+from purchases.models import Purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -144,9 +146,23 @@ def test_prune_keeps_a_day_of_keys(admin_api, soap, superuser):
 
 
 def _fingerprint(payload):
-    from purchases.idempotency import request_fingerprint
+    from billing_project.idempotency import request_fingerprint
 
-    return request_fingerprint(payload)
+    return request_fingerprint(payload, f"POST {settings.API_V1_PREFIX}/purchases")
+
+
+def test_the_same_key_and_body_on_another_endpoint_is_a_conflict(admin_api, soap):
+    """A key is scoped to its endpoint: reused elsewhere it is refused, never replayed."""
+    from billing_project.idempotency import idempotent_call
+
+    first = admin_api.post(URL, body(soap), format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert first.status_code == 201
+    user = IdempotencyKey.objects.get(key="shared").user
+    with pytest.raises(IdempotencyConflict):
+        idempotent_call(
+            user=user, key="shared", payload=body(soap), call=lambda: (200, {}), scope="POST /api/v1/elsewhere"
+        )
+    assert Purchase.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The shared core: mechanisms every app uses (idempotency, errors, money, database helpers)."""
+
+    name = "billing_project"
+    label = "core"
+    verbose_name = "Core"
