@@ -39,6 +39,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
+        # API tokens (one per till device): list them and revoke a lost till's.
+        "knox.view_authtoken",
+        "knox.delete_authtoken",
     ),
     # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
     # through the bills it rings up (purchase_create), never directly.

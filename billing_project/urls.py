@@ -2,11 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from billing_project.api.views import HealthView
-from billing_project.login_throttle import LoginForm
 from purchases.views import home
 
 api_prefix = settings.API_V1_PREFIX.strip("/")
@@ -19,7 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=docs_permission), name="schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=docs_permission),
+        SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=docs_permission),
         name="swagger-ui",
     ),
     path(
@@ -30,7 +29,7 @@ urlpatterns = [
     path("", home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

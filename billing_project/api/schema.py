@@ -33,11 +33,12 @@ _COMMON = {
 _WITH_BODY = {
     "400": "`validation_error` with per-field `details` (a NUL byte in a query parameter, too), "
     "or `parse_error` for malformed JSON.",
+    "411": "`length_required`: a body sent without Content-Length (chunked); send it with one.",
     "413": "`request_too_large`: the body is over the size limit; `details.limit` is the limit in bytes.",
 }
 # Headers the exception handler and the middleware always set on these errors.
 _ERROR_HEADERS = {
-    "401": ("WWW-Authenticate", "How to authenticate: `Token`.", {"type": "string"}, True),
+    "401": ("WWW-Authenticate", "How to authenticate: `Token` (`Bearer` works too).", {"type": "string"}, True),
     "429": ("Retry-After", "Seconds to wait before retrying.", {"type": "string", "pattern": "^[0-9]+$"}, False),
     "503": ("Retry-After", "Seconds to wait before retrying.", {"type": "string", "pattern": "^[0-9]+$"}, True),
 }
