@@ -25,4 +25,6 @@ def lockout_response(request, original_response=None, credentials=None):
         return JsonResponse(body, status=429, headers=headers)
     minutes = max(1, round(wait / 60))
     context = {"message": LOCKED_OUT_MESSAGE, "minutes": minutes}
-    return render(request, "registration/locked_out.html", context, status=429, headers=headers)
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = headers["Retry-After"]
+    return response
