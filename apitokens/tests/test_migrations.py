@@ -28,8 +28,13 @@ def test_legacy_tokens_are_hashed_and_keep_working(settings):
     user = UserFactory(username="integrator", is_superuser=True)
     legacy_key = "0123456789abcdef0123456789abcdef01234567"  # DRF's 40 hex characters
     with connection.cursor() as cursor:
-        cursor.execute('CREATE TABLE authtoken_token ("key" varchar(40) PRIMARY KEY, created timestamp, user_id integer)')
-        cursor.execute('INSERT INTO authtoken_token ("key", created, user_id) VALUES (%s, %s, %s)', [legacy_key, timezone.now(), user.pk])
+        cursor.execute(
+            'CREATE TABLE authtoken_token ("key" varchar(40) PRIMARY KEY, created timestamp, user_id integer)'
+        )
+        cursor.execute(
+            'INSERT INTO authtoken_token ("key", created, user_id) VALUES (%s, %s, %s)',
+            [legacy_key, timezone.now(), user.pk],
+        )
 
     migration.import_legacy_tokens(apps, _SchemaEditor())
 

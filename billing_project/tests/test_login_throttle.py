@@ -127,9 +127,7 @@ def test_one_users_failures_do_not_lock_out_another_user_at_the_same_address(lim
 def test_without_a_proxy_a_spoofed_forwarded_header_does_not_escape_the_token_throttle(token_rate, user):
     token_rate("3/min")
     client = APIClient()
-    statuses = [
-        _token(client, "guess", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(1, 5)
-    ]
+    statuses = [_token(client, "guess", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(1, 5)]
 
     assert statuses == [401, 401, 401, 429]
 
@@ -169,8 +167,12 @@ def test_behind_a_proxy_the_lockout_keys_on_the_forwarded_client(settings, limit
             HTTP_X_FORWARDED_FOR=f"1.1.1.{n}, 203.0.113.5",
         )
 
-    locked = proxy.post("/accounts/login/", {"username": "till", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.5")
-    other = proxy.post("/accounts/login/", {"username": "till", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    locked = proxy.post(
+        "/accounts/login/", {"username": "till", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.5"
+    )
+    other = proxy.post(
+        "/accounts/login/", {"username": "till", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.20"
+    )
 
     assert locked.status_code == 429
     assert other.status_code == 302
