@@ -54,3 +54,23 @@ def test_tokens_cannot_be_added_or_edited_in_the_admin(manager_client, cashier_u
 
 def test_a_cashier_cannot_see_the_tokens(cashier_client):
     assert cashier_client.get(CHANGELIST).status_code == 403
+
+
+def test_a_manager_unlocks_a_locked_out_till(manager_client, cashier_user, settings):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    settings.AXES_FAILURE_LIMIT = 2
+    till = Client(REMOTE_ADDR="10.0.0.9")
+    for _ in range(2):
+        till.post("/accounts/login/", {"username": "cashier", "password": "guess"})
+    attempt = AccessAttempt.objects.get(username="cashier")
+
+    response = manager_client.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert till.post("/accounts/login/", {"username": "cashier", "password": "pass-word-123"}).status_code == 302
