@@ -72,7 +72,7 @@ def profile(args) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from cashdrawer.services import denomination_create
     from catalog.services import product_create
@@ -91,8 +91,8 @@ def profile(args) -> int:
     for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
         denomination_create(value=Decimal(value), count=1_000_000)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
-    token = Token.objects.create(user=user)
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=user)
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
 
     def bill_body():
         picked = rng.sample(products, rng.randint(1, 5))

@@ -63,10 +63,7 @@ class BillingAdminConfig(AdminConfig):
     default_site = "billing_project.admin_site.BillingAdminSite"
 
     def ready(self):
-        from billing_project.login_throttle import AdminLoginForm
-
         super().ready()  # autodiscovers every app's admin module, django.contrib.auth's included
-        admin.site.login_form = AdminLoginForm  # forms need the app registry, so set here
         register_user_admin(admin.site)
 
 

@@ -34,14 +34,23 @@ class ErrorCode(StrEnum):
         "bad or missing fields, bad types, out-of-range numbers (`details` per field)",
     )
     PARSE_ERROR = "parse_error", 400, "malformed JSON"
-    NOT_AUTHENTICATED = "not_authenticated", 401, "no or bad credentials, or an expired or revoked token"
+    NOT_AUTHENTICATED = (
+        "not_authenticated",
+        401,
+        "no or bad credentials, an expired or revoked token, an unknown scheme",
+    )
     PERMISSION_DENIED = "permission_denied", 403, "the role does not allow it"
     NOT_FOUND = "not_found", 404, "no such object or page"
     METHOD_NOT_ALLOWED = "method_not_allowed", 405, "bills and customers are never changed through the API"
     NOT_ACCEPTABLE = "not_acceptable", 406, "the Accept header asks for a format the API does not produce"
+    LENGTH_REQUIRED = "length_required", 411, "a body without `Content-Length` (`Transfer-Encoding: chunked`)"
     REQUEST_TOO_LARGE = "request_too_large", 413, "body over `DATA_UPLOAD_MAX_MEMORY_SIZE`; `details.limit` in bytes"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415, "a body that is not JSON"
-    THROTTLED = "throttled", 429, "too many requests (token requests); `Retry-After` says how long to wait"
+    THROTTLED = (
+        "throttled",
+        429,
+        "too many token requests, or failed logins for a username from an address",
+    )
     SERVER_ERROR = "server_error", 500, "an unexpected failure; no internals are included"
     SERVICE_UNAVAILABLE = "service_unavailable", 503, "the database is down; `Retry-After` says when to retry"
     BUSY = "busy", 503, "gave up waiting for a lock (a stuck till); nothing was written; retry"

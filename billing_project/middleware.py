@@ -8,9 +8,28 @@ def _error(code: ErrorCode, message: str, details: dict, headers: dict | None = 
     return JsonResponse(error_body(code, message, details), status=code.status, headers=headers)
 
 
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer that does not set its own caching: pages and API
+    answers carry bills, customers' emails and the drawer, which no browser or proxy should keep.
+    Static files keep WhiteNoise's long-lived caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(self.static_prefix) and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
 class RequestSizeLimitMiddleware:
     """Refuse, before anything reads them, API requests no view should see:
 
+    - a chunked body (``Transfer-Encoding`` without ``Content-Length``): 411 ``length_required``.
+      WSGI reads ``Content-Length`` bytes of body, so such a body would be read as empty and
+      answered with a misleading "field is required";
     - a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 ``request_too_large`` (DRF reads the stream itself,
       so Django's own limit never applies to JSON bodies);
     - a NUL byte in a query parameter (400 ``validation_error``) or in the Authorization header (401
@@ -23,10 +42,19 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request):
         if request.path.startswith(self.prefix) or request.path == settings.API_V1_PREFIX:
-            refusal = self._too_large(request) or self._nul_bytes(request)
+            refusal = self._no_length(request) or self._too_large(request) or self._nul_bytes(request)
             if refusal is not None:
                 return refusal
         return self.get_response(request)
+
+    def _no_length(self, request):
+        if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
+            return _error(
+                ErrorCode.LENGTH_REQUIRED,
+                "Send the request body with a Content-Length header; chunked bodies are not accepted.",
+                {},
+            )
+        return None
 
     def _too_large(self, request):
         try:

@@ -39,6 +39,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
+        # API tokens (one per till device): list them and revoke a lost till's.
+        "knox.view_authtoken",
+        "knox.delete_authtoken",
+        # Locked-out logins: see them, and unlock a till early by deleting its attempt record.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     ),
     # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
     # through the bills it rings up (purchase_create), never directly.

@@ -54,11 +54,12 @@ _COMMON["503"] = describe(ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.BUSY)
 # billing_project.middleware); the middleware does not cover paths outside the API prefix.
 _WITH_BODY = {
     "400": describe(ErrorCode.VALIDATION_ERROR, ErrorCode.PARSE_ERROR),
+    "411": describe(ErrorCode.LENGTH_REQUIRED),
     "413": describe(ErrorCode.REQUEST_TOO_LARGE),
 }
 # Headers the exception handler and the middleware always set on these errors.
 _ERROR_HEADERS = {
-    "401": ("WWW-Authenticate", "How to authenticate: `Token`.", {"type": "string"}, True),
+    "401": ("WWW-Authenticate", "How to authenticate: `Token` (`Bearer` works too).", {"type": "string"}, True),
     "429": ("Retry-After", "Seconds to wait before retrying.", {"type": "string", "pattern": "^[0-9]+$"}, False),
     "503": ("Retry-After", "Seconds to wait before retrying.", {"type": "string", "pattern": "^[0-9]+$"}, True),
 }

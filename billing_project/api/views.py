@@ -2,16 +2,17 @@ from django.contrib.auth import authenticate
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from billing_project.errors import ErrorCode
+from billing_project.lockout import retry_after_seconds
+from billing_project.tokens import api_token_issue
 
 from .schema import error_responses
+from .throttling import ClientIPScopedRateThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -21,14 +22,18 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(help_text="When the token stops working; then request a new one.")
 
 
 class ObtainTokenView(APIView):
-    """Exchange a username and password for an API token: send it as `Authorization: Token <token>`."""
+    """Exchange a username and password for a new API token: send it as `Authorization: Token <token>`
+    (or `Bearer <token>`). Each call issues another token (one per till device); each expires after
+    `API_TOKEN_TTL_HOURS`, and a manager can revoke it in the admin. Too many failed attempts for one
+    username from one address lock that pair out for a while (429 `throttled`)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientIPScopedRateThrottle]
     throttle_scope = "auth_token"
 
     def get_authenticate_header(self, request):
@@ -44,11 +49,15 @@ class ObtainTokenView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # django-axes checks and records this attempt inside authenticate(); a locked-out pair is
+        # refused before the password is tried.
         user = authenticate(request=request, **serializer.validated_data)
+        if getattr(request, "axes_locked_out", False):
+            raise Throttled(wait=retry_after_seconds(request), detail="Too many failed logins from this address.")
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong username or password.")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        instance, token = api_token_issue(user=user)
+        return Response({"token": token, "expiry": instance.expiry})
 
 
 class HealthView(APIView):

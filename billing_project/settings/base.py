@@ -1,7 +1,9 @@
+from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,7 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # hashed, expiring API tokens, several per user (one per till)
+    "axes",  # failed-login tracking for every login path, in the database
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -62,6 +66,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "billing_project.middleware.NoStoreMiddleware",
     "billing_project.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout found during authentication into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_project.urls"
@@ -87,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "billing_project.context_processors.store",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -182,7 +192,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_THROTTLE_RATE = env("LOGIN_THROTTLE_RATE", default="10/min")
+# django-axes guards every login path that goes through authenticate(): the login page, the admin,
+# /api-auth/ and POST /api/v1/auth/token. Failures are rows in the database (every gunicorn worker
+# sees them), keyed on the username and the client address together: guessing one user's password
+# from one address locks out that pair only, so nobody can lock a known user out of every till.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the password is tried
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "billing_project.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "billing_project.lockout.lockout_response"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be at least 1")
+
+# How many proxies that append to X-Forwarded-For stand in front of the app (0: none, forwarded
+# headers are ignored). Every throttle takes the client address from billing_project.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# API tokens (django-rest-knox): only a hash is stored; each POST /api/v1/auth/token issues a new
+# token (one per till device), which expires after API_TOKEN_TTL_HOURS and is revoked in the admin.
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be at least 1")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -197,9 +241,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 
-# --- Cache (login throttling, API throttling) ---------------------------------------------------
+# --- Cache (DRF's token-request throttle) -----------------------------------------------------
 # The default is per process; with several gunicorn workers use a shared one, e.g.
-# CACHE_URL=dbcache://django_cache (after `manage.py createcachetable`).
+# CACHE_URL=dbcache://django_cache (after `manage.py createcachetable`). Failed logins do not
+# depend on it: django-axes keeps them in the database.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Limits -----------------------------------------------------------------------------------
@@ -208,8 +253,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so an anonymous request gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first, so an anonymous request gets 401 with a WWW-Authenticate header. Hashed,
+        # expiring knox tokens, sent as `Authorization: Token <token>` or `Bearer <token>`.
+        "billing_project.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -223,6 +269,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
+    # For DRF's stock throttles; ours (billing_project.api.throttling) read billing_project.client_ip.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -245,6 +293,39 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "purchases.models.InvoiceStatus"},
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
+# --- Response headers ---------------------------------------------------------------------------
+# Scripts only from this origin or with the request's nonce. Inline style attributes stay allowed:
+# the admin's templates and Redoc's generated styles use them, and styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "worker-src": [SELF, "blob:"],  # Redoc's search worker
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -1,6 +1,6 @@
 import pytest
 from django.db import DatabaseError
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from customers.tests.factories import UserFactory
 
@@ -33,7 +33,7 @@ def test_token_login_and_use(api_client):
 
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=user).key == token
+    assert AuthToken.objects.get(user=user).token_key == token[:15]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get("/api/v1/products").status_code == 200
 

@@ -22,7 +22,7 @@ from django.db import OperationalError, close_old_connections
 from django.urls import resolve
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.throttling import ScopedRateThrottle
 from schemathesis.specs.openapi.checks import (
@@ -147,7 +147,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     )
     bill = purchase_for(products[0], email="fuzz@example.com")
     return {
-        "token": Token.objects.create(user=user).key,
+        "token": AuthToken.objects.create(user=user)[1],
         "/api/v1/products/": [p.pk for p in [*products, archived]],
         "/api/v1/purchases/": [bill.pk],
         "/api/v1/customers/": [bill.customer_id],

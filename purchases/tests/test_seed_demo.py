@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from billing_project.roles import CASHIER, MANAGER
@@ -49,9 +50,9 @@ def test_demo_users_can_log_in_to_the_admin():
     seed()
     client = Client()
 
-    assert client.login(username="manager", password="manager-demo-pass")
+    assert client.login(request=HttpRequest(), username="manager", password="manager-demo-pass")
     assert client.get("/admin/catalog/product/").status_code == 200
-    assert client.login(username="cashier", password="cashier-demo-pass")
+    assert client.login(request=HttpRequest(), username="cashier", password="cashier-demo-pass")
     assert client.get("/admin/catalog/product/add/").status_code == 403
 
 
@@ -74,7 +75,7 @@ def test_reset_passwords():
 
     seed("--reset-passwords")
 
-    assert Client().login(username="manager", password="manager-demo-pass")
+    assert Client().login(request=HttpRequest(), username="manager", password="manager-demo-pass")
 
 
 def test_refuses_with_debug_off_unless_forced(settings):
