@@ -8,20 +8,31 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run serve migrate demo test test-sqlite lint format check bench clean
+.PHONY: help install lock run serve migrate demo test test-sqlite lint format check bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# requirements-dev.txt is a full lock (runtime + tools, every transitive package pinned with hashes),
+# so nothing is resolved at install time and a new release upstream cannot change what gets installed.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed  ## create .venv and install the requirements
+install: $(VENV)/.installed  ## create .venv and install the locked development requirements
+
+# Re-compile both locks from requirements.in and requirements-dev.in. Existing pins are kept unless
+# LOCK_ARGS says otherwise: `make lock LOCK_ARGS=--upgrade` or `LOCK_ARGS="--upgrade-package ruff"`.
+# It needs only pip-tools, not a working install, so it also repairs a lock left broken by a merge.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+lock: | $(BIN)/python  ## re-compile requirements.txt and requirements-dev.txt (hashed) from the .in files
+	test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet "pip-tools>=7.4,<8"
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 migrate: install  ## apply migrations (SQLite by default; DATABASE_URL picks another database)
 	$(BIN)/python manage.py migrate --noinput
