@@ -7,12 +7,18 @@ after ``createcachetable``) so every gunicorn worker sees the same counts.
 """
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    _Form = AuthenticationForm
+else:
+    _Form = object
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -28,7 +34,7 @@ def _keys(request, username: str) -> list[str]:
     return [f"login-failures:ip:{address}", f"login-failures:user:{digest}"]
 
 
-class ThrottledLoginMixin:
+class ThrottledLoginMixin(_Form):
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": "Too many failed logins. Wait a minute and try again.",
