@@ -56,7 +56,8 @@ def test_the_token_endpoint_is_throttled(settings, api_client):
     UserFactory(username="till")
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth_token": "2/min"}}
     api_settings.reload()
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # The stub types rates as numbers; they are strings such as "2/min".
+    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
     try:
         statuses = [
             api_client.post("/api/v1/auth/token", {"username": "till", "password": "guess"}, format="json").status_code
@@ -64,6 +65,6 @@ def test_the_token_endpoint_is_throttled(settings, api_client):
         ]
     finally:
         api_settings.reload()
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
 
     assert statuses == [401, 401, 429]
