@@ -26,7 +26,7 @@ install: $(VENV)/.installed  ## create .venv and install the locked development 
 
 # Re-compile both locks from requirements.in and requirements-dev.in. Existing pins are kept unless
 # LOCK_ARGS says otherwise: `make lock LOCK_ARGS=--upgrade` or `LOCK_ARGS="--upgrade-package ruff"`.
-# It needs only pip-tools, not a working install, so it also repairs a lock left broken by a merge.
+# It needs only pip-tools, not an up-to-date install, so it runs right after a merge of the .in files.
 PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
 	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
 lock: | $(BIN)/python  ## re-compile requirements.txt and requirements-dev.txt (hashed) from the .in files
@@ -49,9 +49,10 @@ run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the
 test: install  ## run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install  ## ruff, migration check and Django's system checks
+lint: install  ## ruff, mypy, migration check and Django's system checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
@@ -63,4 +64,4 @@ bench: install  ## load benchmark on PostgreSQL (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache .mypy_cache test-artifacts
