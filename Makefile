@@ -8,20 +8,31 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run serve migrate demo test test-sqlite lint format check bench clean
+.PHONY: help install lock run serve migrate demo test test-sqlite lint format check bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# requirements-dev.txt is a full lock (runtime + tools, every transitive package pinned with hashes),
+# so nothing is resolved at install time and a new release upstream cannot change what gets installed.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed  ## create .venv and install the requirements
+install: $(VENV)/.installed  ## create .venv and install the locked development requirements
+
+# Re-compile both locks from requirements.in and requirements-dev.in. Existing pins are kept unless
+# LOCK_ARGS says otherwise: `make lock LOCK_ARGS=--upgrade` or `LOCK_ARGS="--upgrade-package ruff"`.
+# It needs only pip-tools, not an up-to-date install, so it runs right after a merge of the .in files.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+lock: | $(BIN)/python  ## re-compile requirements.txt and requirements-dev.txt (hashed) from the .in files
+	test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet "pip-tools>=7.4,<8"
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 migrate: install  ## apply migrations (SQLite by default; DATABASE_URL picks another database)
 	$(BIN)/python manage.py migrate --noinput
@@ -38,9 +49,10 @@ run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the
 test: install  ## run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install  ## ruff, migration check and Django's system checks
+lint: install  ## ruff, mypy, migration check and Django's system checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
@@ -52,4 +64,4 @@ bench: install  ## load benchmark on PostgreSQL (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache .mypy_cache test-artifacts

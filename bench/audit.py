@@ -120,7 +120,7 @@ def run_audits(
     )
     mismatched = []
     for r in acked:
-        bill = bills.get(r.bill_id)
+        bill = bills.get(r.bill_id) if r.bill_id is not None else None
         if bill is None:
             continue
         seen = (bill["items"], bill["tendered"], bill["change"], _signature(bill))

@@ -188,8 +188,8 @@ def search_slow_inputs(seconds: float, seed: int) -> tuple[float, Case, int] | N
         tried += 1
     if worst is None:
         return None
-    values, counts, amount = worst
-    return worst_time, cents_case(f"search worst ({len(values)} values)", values, counts, amount), tried
+    values, counts, cents = worst
+    return worst_time, cents_case(f"search worst ({len(values)} values)", values, counts, cents), tried
 
 
 # --- report --------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def main(argv=None) -> int:
         }
 
         acknowledged: list[int] = []
-        phases = {"up": [], "down": [], "back": []}
+        phases: dict[str, list[tuple]] = {"up": [], "down": [], "back": []}
 
         def ring(phase):
             status, body, elapsed = request("POST", api + "/purchases", token, bill)
@@ -246,10 +246,10 @@ def main(argv=None) -> int:
 
         with psycopg.connect(direct_url) as conn:
             ids = {row[0] for row in conn.execute("SELECT id FROM purchases_purchase")}
-            orphans = conn.execute(
+            ((orphans,),) = conn.execute(
                 "SELECT count(*) FROM purchases_purchase p WHERE NOT EXISTS "
                 "(SELECT 1 FROM purchases_purchaseitem i WHERE i.purchase_id = p.id)"
-            ).fetchone()[0]
+            ).fetchall()
         unacknowledged = ids - set(acknowledged)
         print(
             f"bills acknowledged={len(acknowledged)} in database={len(ids)} "

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 NOTES = [Decimal(v) for v in ("2000", "500", "200", "100")]
 EXTRA_NOTES = [Decimal(0), Decimal(0), Decimal(100), Decimal(500), Decimal(2000)]
@@ -37,9 +38,9 @@ class Result:
     finished: float  # perf_counter at completion
     signature: tuple  # (email, ((product_id, quantity), ...), paid_amount) of the request
     bill_id: int | None = None
-    items: dict[int, int] | None = None  # product_id -> quantity, from the 201 body
-    tendered: dict[str, int] | None = None  # value -> count, from the 201 body
-    change: dict[str, int] | None = None
+    items: dict[int, int] = field(default_factory=dict)  # product_id -> quantity, from the 201 body
+    tendered: dict[str, int] = field(default_factory=dict)  # value -> count, from the 201 body
+    change: dict[str, int] = field(default_factory=dict)
     body: dict | None = None  # the whole 201 body, kept for a sample of bills (audit: GET returns the same)
 
 
@@ -101,7 +102,7 @@ class Api:
             self.headers["Authorization"] = f"Token {token}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
-    def request(self, method: str, path: str, body=None) -> tuple[int, object]:
+    def request(self, method: str, path: str, body=None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         try:
             self.conn.request(method, path, body=data, headers=self.headers)

@@ -315,7 +315,7 @@ def run_pgbench(url: str, clients: int, duration: float) -> dict:
     parts = urlsplit(url)
     cmd = [
         shutil.which("pgbench") or "pgbench", "-n", "-M", "simple",
-        "-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
+        "-h", parts.hostname or "localhost", "-p", str(parts.port or 5432), "-U", parts.username or "postgres",
         "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, round(duration))),
         "-f", str(BENCH / "pgbench_bill.sql"), parts.path.lstrip("/"),
     ]  # fmt: skip
@@ -572,7 +572,7 @@ def main(argv=None) -> int:
         defaults = model_defaults(env)
         seed_pgbench_db(pg_url, spread, defaults)
         db = psycopg.connect(url, autocommit=True)
-        seed_movement_id = db.execute("SELECT coalesce(max(id), 0) FROM cashdrawer_drawermovement").fetchone()[0]
+        ((seed_movement_id,),) = db.execute("SELECT coalesce(max(id), 0) FROM cashdrawer_drawermovement").fetchall()
         log(f"seeded {len(spread)} products and a drawer of {len(initial_drawer)} denominations")
 
         runs: list[RunStats] = []
@@ -646,7 +646,7 @@ def main(argv=None) -> int:
             inserted, secs = fill_bills(db, target=args.list_bills, product_ids=[p.id for p in spread])
         finally:
             drop_column_defaults(db, defaulted)
-        total_bills = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]
+        ((total_bills,),) = db.execute("SELECT count(*) FROM purchases_purchase").fetchall()
         log(f"list: inserted {inserted:,} synthetic bills in {secs:.1f} s; {total_bills:,} bills in the database")
         page1 = time_list(api, path="/api/v1/purchases?page_size=100", requests=args.list_requests)
         middle = max(1, total_bills // 200)

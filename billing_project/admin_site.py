@@ -4,10 +4,17 @@ Installed as the default admin site through ``BillingAdminConfig`` (INSTALLED_AP
 ``admin.site`` and ``@admin.register`` everywhere use it.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
 from django.utils.http import urlencode
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 
 class BillingAdminSite(admin.AdminSite):
@@ -40,7 +47,7 @@ class BillingAdminSite(admin.AdminSite):
             context["low_stock_url"] = (
                 reverse("admin:catalog_product_changelist")
                 + "?"
-                + urlencode({"low_stock": "yes", "is_active__exact": 1})
+                + urlencode({"low_stock": "yes", "is_active__exact": "1"})
             )
         return context
 
@@ -129,7 +136,7 @@ def register_user_admin(site: admin.AdminSite) -> None:
     site.register(user_model, StoreUserAdmin)
 
 
-class DomainErrorsAsMessages:
+class DomainErrorsAsMessages(_ModelAdmin):
     """ModelAdmin mixin: a ``DomainError`` raised by a service while the admin saves (e.g. a SKU
     taken by a concurrent writer after the form validated) rolls the request's transaction back
     and comes back as an error message on the same page, instead of a server error."""

@@ -1,6 +1,7 @@
 """Small database helpers shared by the services."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.db import connection
 
@@ -26,7 +27,7 @@ def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mappi
         f"UPDATE {table} AS t SET {assignments} FROM (VALUES {rows}) AS v "  # noqa: S608 - names from the model
         f"WHERE t.{pk} = v.column1 AND t.{column} + v.column2 >= 0"
     )
-    params = [*extra.values(), *(value for pair in deltas.items() for value in pair)]
+    params: list[Any] = [*extra.values(), *(value for pair in deltas.items() for value in pair)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -86,7 +86,7 @@ class ErrorCode(StrEnum):
 
 def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The API's one error body. Every error response, from a view or a middleware, is built here."""
-    return {"code": ErrorCode(code).value, "message": message, "details": details or {}}
+    return {"code": str(code), "message": message, "details": details or {}}
 
 
 class DomainError(Exception):

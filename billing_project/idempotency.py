@@ -91,6 +91,8 @@ def idempotent_call(
     fingerprint = request_fingerprint(payload, scope)
     record = _claim(user=user, key=key, fingerprint=fingerprint)
     if record.status == IdempotencyKey.Status.COMPLETED:
+        # A completed key always has its response (a CHECK constraint says so).
+        assert record.response_status is not None and record.response_body is not None
         return record.response_status, record.response_body, True
     try:
         with transaction.atomic():

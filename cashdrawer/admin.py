@@ -49,6 +49,7 @@ class DrawerCountForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         if self.changed_counts() and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "Say why the counts changed.")
         return cleaned

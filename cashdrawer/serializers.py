@@ -14,7 +14,7 @@ class DenominationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Denomination
         fields = ["value", "available_count"]
-        validators = []
+        validators: list = []
 
 
 class DenominationCountSerializer(serializers.Serializer):

@@ -3,16 +3,21 @@
 import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
 from billing_project.db import guarded_add
 from billing_project.errors import ValidationFailed
+from billing_project.types import Actor, Pieces, recorded_user
 from purchases.lock_objects import denomination_for_update
 
 from .change import make_change
 from .errors import ChangeUnavailable, DenominationExists, TenderMismatch
 from .models import MAX_COUNT, Denomination, DrawerMovement
+
+if TYPE_CHECKING:
+    from purchases.models import Purchase
 
 logger = logging.getLogger("billing.drawer")
 
@@ -27,7 +32,7 @@ def _check_count(count: int) -> None:
 
 
 @transaction.atomic
-def denomination_create(*, value: Decimal, count: int = 0, user=None, reason: str = "") -> Denomination:
+def denomination_create(*, value: Decimal, count: int = 0, user: Actor = None, reason: str = "") -> Denomination:
     """Add a note or coin value to the drawer. A starting count is recorded as a manual movement."""
     if value <= 0:
         raise ValidationFailed("A denomination must be positive.", details={"value": ["Must be greater than 0."]})
@@ -43,7 +48,7 @@ def denomination_create(*, value: Decimal, count: int = 0, user=None, reason: st
 
 
 @transaction.atomic
-def drawer_set_count(*, value: Decimal, count: int, user=None, reason: str = "") -> Denomination:
+def drawer_set_count(*, value: Decimal, count: int, user: Actor = None, reason: str = "") -> Denomination:
     """Set one denomination's count, e.g. when a manager counts the float.
 
     Locks that denomination's row. Raises ``Denomination.DoesNotExist`` for an unknown value."""
@@ -54,7 +59,8 @@ def drawer_set_count(*, value: Decimal, count: int, user=None, reason: str = "")
     return denomination
 
 
-def _set(denomination: Denomination, count: int, *, user, reason: str) -> None:
+def _set(denomination: Denomination, count: int, *, user: Actor, reason: str) -> None:
+    user = recorded_user(user)
     delta = count - denomination.count
     Denomination.objects.filter(pk=denomination.pk).update(count=count)
     DrawerMovement.objects.create(
@@ -65,7 +71,7 @@ def _set(denomination: Denomination, count: int, *, user, reason: str) -> None:
 
 
 def drawer_check_tender(
-    *, denominations: Iterable[Denomination], tendered: Iterable[Mapping], paid_amount: Decimal
+    *, denominations: Iterable[Denomination], tendered: Iterable[Pieces], paid_amount: Decimal
 ) -> dict[Decimal, int]:
     """Combine the tendered notes by value and check them against the drawer and the amount paid."""
     known = {d.value for d in denominations}
@@ -108,10 +114,10 @@ def drawer_plan_change(
 def drawer_record_bill(
     *,
     denominations: Iterable[Denomination],
-    purchase,
+    purchase: "Purchase",
     tendered: Mapping[Decimal, int],
     change: Mapping[Decimal, int],
-    user=None,
+    user: Actor = None,
 ) -> list[DrawerMovement]:
     """Apply a bill to the drawer in one UPDATE and one INSERT, whatever the number of notes.
 
@@ -132,7 +138,7 @@ def drawer_record_bill(
                     delta=sign * count,
                     count_after=denomination.count,
                     purchase=purchase,
-                    user=user,
+                    user=recorded_user(user),
                     reason=f"bill #{purchase.pk}",
                     created_at=purchase.created_at,
                 )
@@ -145,7 +151,7 @@ def drawer_record_bill(
 
 @transaction.atomic
 def drawer_set_counts(
-    *, counts: Mapping[Decimal, int], user=None, reason: str = "", create_missing: bool = False
+    *, counts: Mapping[Decimal, int], user: Actor = None, reason: str = "", create_missing: bool = False
 ) -> dict[str, list[Decimal]]:
     """Set several denominations' counts at once (a counted float), all or nothing.
 

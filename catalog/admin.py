@@ -94,7 +94,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
                 self.log_change(request, product, "Archived instead of deleted: it is on a bill.")
         rest = [p for p in objs if p.pk not in archived]
         if rest:
-            super().log_deletions(request, rest)
+            super().log_deletions(request, rest)  # type: ignore[arg-type]  # any list of objects works; the stub asks for a QuerySet
 
     def get_deleted_objects(self, objs, request):
         # A product on a bill is archived instead of deleted, so its bill lines do not block it.

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -30,8 +30,8 @@ from .models import MAX_PRICE, MAX_STOCK, Product
 logger = logging.getLogger("billing.catalog")
 
 FIELDS = ("sku", "name", "price", "tax_percent", "stock")
-SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
-NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+SKU_MAX_LENGTH = cast(int, Product._meta.get_field("sku").max_length)
+NAME_MAX_LENGTH = cast(int, Product._meta.get_field("name").max_length)
 DEFAULT_BATCH_SIZE = 2000
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
@@ -215,7 +215,10 @@ def _add(result: ParsedFile, record: Mapping[str, Any], line: int, seen: dict[st
         row = RowError(line, messages, result.unit)
     elif sku:
         seen[sku] = line
-    (result.errors if isinstance(row, RowError) else result.rows).append(row)
+    if isinstance(row, RowError):
+        result.errors.append(row)
+    else:
+        result.rows.append(row)
 
 
 def _sku_of(record: Mapping[str, Any]) -> str:
@@ -244,6 +247,7 @@ def validate_record(record: Mapping[str, Any], line: int, *, unit: str = "line")
         errors.append(f"stock: must be between 0 and {MAX_STOCK}")
     if errors:
         return RowError(line, tuple(errors), unit)
+    assert price is not None and tax_percent is not None and stock is not None  # no errors: all parsed
     return ProductRow(line=line, sku=sku, name=name, price=price, tax_percent=tax_percent, stock=stock)
 
 
@@ -286,7 +290,8 @@ def _decimal(value, name: str, errors: list[str]) -> Decimal | None:
     if not number.is_finite():
         errors.append(f"{name}: {value!r} is not a number")
         return None
-    if number.as_tuple().exponent < -2:
+    exponent = number.as_tuple().exponent  # an int: the number is finite
+    if isinstance(exponent, int) and exponent < -2:
         try:
             rounded = number.quantize(CENT)
         except InvalidOperation:  # more digits than the decimal context holds
@@ -445,8 +450,11 @@ def _existing_by_sku(skus: list[str], *, lock: bool) -> dict[str, _Current]:
         qs = Product.objects.filter(sku__in=skus[start : start + chunk]).order_by("pk")
         if lock:
             qs = qs.select_for_update(of=("self",))
-        for sku, *rest in qs.values_list("sku", "pk", "name", "price", "tax_percent", "stock"):
-            existing[sku] = tuple(rest)
+        for sku, pk, name, price, tax_percent, stock in qs.values_list(
+            "sku", "pk", "name", "price", "tax_percent", "stock"
+        ):
+            if sku is not None:  # always: sku__in never matches NULL
+                existing[sku] = (pk, name, price, tax_percent, stock)
     return existing
 
 

@@ -21,4 +21,4 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = ["id", "sku", "name", "stock", "price", "tax_percent", "is_active", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness of the SKU is checked by the service, which also handles concurrent inserts.
-        validators = []
+        validators: list = []

@@ -18,7 +18,8 @@ def _normalize_sku(sku: str | None) -> str | None:
 
 
 def _check_sku_free(sku: str | None, *, exclude_pk: int | None = None) -> None:
-    if sku and Product.objects.filter(sku=sku).exclude(pk=exclude_pk).exists():
+    others = Product.objects.exclude(pk=exclude_pk) if exclude_pk is not None else Product.objects.all()
+    if sku and others.filter(sku=sku).exists():
         raise ValidationFailed(
             "That SKU is already used.", details={"sku": ["A product with this SKU already exists."]}
         )

@@ -2,12 +2,14 @@
 ``purchase_create``; the service decides whether the bill can be rung up."""
 
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BoundField, formset_factory
 
 from billing_project.errors import DomainError, ErrorCode
+from billing_project.types import BillLine
 from cashdrawer.models import MAX_COUNT, Denomination
 
 from .models import AMOUNT_MAX_DIGITS
@@ -111,7 +113,7 @@ class LineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
-    def items(self) -> list[dict]:
+    def items(self) -> list[BillLine]:
         """The filled-in rows as ``purchase_create`` items; blank rows are skipped."""
         return [
             {"product_id": form.product_id, "quantity": form.cleaned_data["quantity"]}
@@ -120,13 +122,17 @@ class BaseLineFormSet(forms.BaseFormSet):
         ]
 
 
-LineFormSet = formset_factory(
-    LineForm,
-    formset=BaseLineFormSet,
-    extra=DEFAULT_ROWS,
-    max_num=MAX_LINES,
-    absolute_max=MAX_LINES,
-    validate_max=True,
+# The stub types the result as a plain BaseFormSet; it is a BaseLineFormSet.
+LineFormSet = cast(
+    type[BaseLineFormSet],
+    formset_factory(
+        LineForm,
+        formset=BaseLineFormSet,
+        extra=DEFAULT_ROWS,
+        max_num=MAX_LINES,
+        absolute_max=MAX_LINES,
+        validate_max=True,
+    ),
 )
 
 
@@ -169,7 +175,7 @@ class BillEntry:
     def __init__(self, data=None, *, denominations: list[Denomination], quiet: bool = False):
         self.data = data
         self.quiet = quiet
-        display = {"bound_field_class": QuietBoundField} if quiet else {}
+        display: dict[str, Any] = {"bound_field_class": QuietBoundField} if quiet else {}
         self.bill = BillForm(data, **display)
         self.lines = LineFormSet(data, prefix=LINES_PREFIX, form_kwargs=display)
         self.tender = TenderForm(data, denominations=denominations, **display)
@@ -294,6 +300,7 @@ class HistoryFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", "The end date is before the start date.")

@@ -73,9 +73,11 @@ def bill_preview(
     amount field. As in ``purchase_create``, when notes are given they are the payment."""
     previews = [_row(row) for row in rows]
     sellable = [row for row in previews if row.line is not None]
-    products = {row.product.pk: row.product for row in sellable}
+    products: dict[int, Product] = {}
     quantities: dict[int, int] = {}
     for row in sellable:
+        assert row.product is not None and row.quantity is not None  # a row with a line has both
+        products[row.product.pk] = row.product
         quantities[row.product.pk] = quantities.get(row.product.pk, 0) + row.quantity
     bill = quote(products, quantities) if quantities else None
 
@@ -104,7 +106,7 @@ def bill_preview(
         plan = drawer_plan_change(denominations=denominations, tendered=tendered, change_due=change_due)
     except ChangeUnavailable as exc:
         return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, payment_problem=exc.message)
-    change = sorted(({"value": value, "count": count} for value, count in plan.items()), key=lambda p: -p["value"])
+    change = [{"value": value, "count": count} for value, count in sorted(plan.items(), reverse=True)]
     return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, change=change)
 
 

@@ -25,9 +25,10 @@ class PiecesSerializer(FastOutputMixin, serializers.Serializer):
 
 class PurchaseCreateSerializer(serializers.Serializer):
     customer_email = EmailAddressField(max_length=254)
-    items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    # max_length goes to the ListSerializer that many=True builds; the stub does not know it.
+    items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
     paid_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0"))
-    tendered = PiecesSerializer(
+    tendered = PiecesSerializer(  # type: ignore[call-arg]  # max_length, as above
         many=True,
         required=False,
         max_length=100,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from billing_project.db import guarded_add
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, money
+from billing_project.types import Actor, BillLine, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
 from catalog.models import Product
 from customers.services import customer_get_or_create
@@ -31,10 +32,10 @@ AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 def purchase_create(
     *,
     customer_email: str,
-    items: Sequence[Mapping],
+    items: Sequence[BillLine],
     paid_amount: Decimal,
-    tendered: Sequence[Mapping] | None = None,
-    user=None,
+    tendered: Sequence[Pieces] | None = None,
+    user: Actor = None,
     send_invoice: bool = True,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
@@ -65,7 +66,7 @@ def purchase_create(
     except OperationalError as exc:
         if not is_busy(exc):
             raise
-        logger.warning("bill refused: busy (%s)", exc.__cause__.sqlstate)
+        logger.warning("bill refused: busy (%s)", getattr(exc.__cause__, "sqlstate", None))
         raise Busy() from exc
     except DomainError as exc:
         logger.warning("bill refused: %s %s %s", exc.code, exc.message, exc.details)
@@ -73,7 +74,15 @@ def purchase_create(
     return purchase
 
 
-def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice) -> Purchase:
+def _ring_up(
+    *,
+    customer_email: str,
+    items: Sequence[BillLine],
+    paid_amount: Decimal,
+    tendered: Sequence[Pieces] | None,
+    user: Actor,
+    send_invoice: bool,
+) -> Purchase:
     quantities = _combine_lines(items)
     paid_amount = _check_amount(paid_amount)
     _set_bill_timeouts()
@@ -158,7 +167,7 @@ def _set_prefetched(instance, **related) -> None:
         cache[name] = queryset
 
 
-def _combine_lines(items: Sequence[Mapping]) -> dict[int, int]:
+def _combine_lines(items: Sequence[BillLine]) -> dict[int, int]:
     if not items:
         raise ValidationFailed("A bill needs at least one line.", details={"items": ["This list may not be empty."]})
     if len(items) > MAX_LINES:

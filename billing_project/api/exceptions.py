@@ -1,6 +1,7 @@
 """The one place that turns an exception into an API error body: ``{code, message, details}``."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, DataError, OperationalError
@@ -52,15 +53,16 @@ def exception_handler(exc, context):
 
 def _api_exception(exc: exceptions.APIException) -> Response:
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    # Set by DRF on the exceptions it raises: the authenticator's header, the throttle's wait.
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
     code, message = next(
         ((code, message) for cls, code, message in _DRF_CODES if isinstance(exc, cls)),
         (ErrorCode.SERVER_ERROR if exc.status_code >= 500 else ErrorCode.VALIDATION_ERROR, str(exc.default_detail)),
     )
-    details = {}
+    details: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
     elif isinstance(exc.detail, str) and exc.detail != exc.default_detail:
@@ -70,7 +72,7 @@ def _api_exception(exc: exceptions.APIException) -> Response:
 
 def _database_error(exc: DatabaseError) -> Response:
     if is_busy(exc):
-        logger.warning("request gave up waiting for the database: %s", exc.__cause__.sqlstate)
+        logger.warning("request gave up waiting for the database: %s", getattr(exc.__cause__, "sqlstate", None))
         return exception_handler(Busy(), None)
     if isinstance(exc, DataError):
         # A value the database cannot store that no validation caught: a count pushed past 32 bits,

@@ -1,9 +1,17 @@
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-_SHARED: dict[type, object] = {}
+if TYPE_CHECKING:
+    from rest_framework.serializers import Serializer
+
+    _Serializer = Serializer[Any]
+else:
+    _Serializer = object
+
+_SHARED: dict[type, "FastOutputMixin"] = {}
 
 
-class FastOutputMixin:
+class FastOutputMixin(_Serializer):
     """Output through the serializer's declared fields, without DRF's per-field bookkeeping.
 
     Same fields, same sources, same ``to_representation`` per field, so the schema and the

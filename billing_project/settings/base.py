@@ -1,6 +1,7 @@
 from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -35,7 +36,8 @@ if _rounding_method not in _ROUNDING_METHODS:
         f"CASH_ROUNDING_METHOD must be one of {', '.join(_ROUNDING_METHODS)}, not {_rounding_method!r}"
     )
 CASH_ROUNDING_METHOD = _ROUNDING_METHODS[_rounding_method]
-if CASH_ROUNDING_INCREMENT <= 0 or CASH_ROUNDING_INCREMENT.as_tuple().exponent < -2:
+_exponent = CASH_ROUNDING_INCREMENT.as_tuple().exponent  # a letter for NaN or Infinity
+if CASH_ROUNDING_INCREMENT <= 0 or not isinstance(_exponent, int) or _exponent < -2:
     raise ImproperlyConfigured("CASH_ROUNDING_INCREMENT must be a positive amount with at most 2 decimal places")
 
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
@@ -312,7 +314,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",
@@ -329,7 +331,7 @@ PERMISSIONS_POLICY = {
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -1,6 +1,7 @@
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -173,7 +174,7 @@ def test_concurrent_duplicates_make_exactly_one_bill(postgres_only):
     user = UserFactory(username="till9", is_superuser=True)
     payload = body(product)
     barrier = threading.Barrier(8)
-    responses = [None] * 8
+    responses: list[Any] = [None] * 8
 
     def buy(i):
         client = APIClient()

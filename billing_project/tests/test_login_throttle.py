@@ -39,7 +39,7 @@ def token_rate():
 
     yield set_rate
     api_settings.reload()
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]  # the stub types rates as numbers
 
 
 # --- every login path locks out -----------------------------------------------------------------

@@ -150,13 +150,14 @@ def bill_with_change(email="buyer@example.com"):
         customer_email=email,
         items=[{"product_id": product.pk, "quantity": 1}],
         paid_amount=Decimal("500"),
-        tendered=[{"value": "500", "count": 1}],
+        tendered=[{"value": Decimal("500"), "count": 1}],
     )
 
 
 def test_ledger_renders_and_is_read_only(manager_client):
     purchase = bill_with_change()
     movement = DrawerMovement.objects.filter(purchase=purchase).first()
+    assert movement is not None
     change = reverse("admin:cashdrawer_drawermovement_change", args=[movement.pk])
 
     listing = manager_client.get(LEDGER)
@@ -198,7 +199,7 @@ def test_drawer_screen_and_ledger_query_budgets(manager_client, django_assert_ma
             customer_email=f"b{i}@example.com",
             items=[{"product_id": product.pk, "quantity": 1}],
             paid_amount=Decimal("500"),
-            tendered=[{"value": "500", "count": 1}],
+            tendered=[{"value": Decimal("500"), "count": 1}],
         )
 
     with django_assert_max_num_queries(10):

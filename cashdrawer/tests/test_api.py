@@ -82,6 +82,7 @@ def test_put_sets_the_count_as_a_manual_movement(admin_api, superuser, path):
     assert response.json() == {"value": "500.00", "available_count": 7}
     assert Denomination.objects.get().count == 7
     movement = DrawerMovement.objects.order_by("-id").first()
+    assert movement is not None
     assert (movement.kind, movement.delta, movement.count_after, movement.user) == ("manual_set", 4, 7, superuser)
 
 

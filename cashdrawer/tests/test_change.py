@@ -7,6 +7,7 @@ from collections import deque
 from decimal import Decimal
 from itertools import product
 from types import MappingProxyType
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -174,7 +175,7 @@ def medium_drawers(draw: st.DrawFn) -> tuple[list[int], list[int], int]:
 
 # The search builds its helper tables only once it has worked hard; force them right away so
 # the small examples exercise them too (exact and bounded-residue tables, or unbounded ones).
-TABLE_MODES = {
+TABLE_MODES: dict[str, dict[str, Any]] = {
     "lazy": {"_TABLE_STEPS_PER_CHECK": change._TABLE_STEPS_PER_CHECK},
     "eager-exact": {"_TABLE_STEPS_PER_CHECK": 1 << 40},
     "eager-mixed": {"_TABLE_STEPS_PER_CHECK": 1 << 40, "_MAX_EXACT_TABLE_STEPS": 300},

@@ -94,7 +94,7 @@ def ring_up_a_bill_with_change():
         customer_email="buyer@example.com",
         items=[{"product_id": product.pk, "quantity": 1}],
         paid_amount=Decimal("500"),
-        tendered=[{"value": "500", "count": 1}],
+        tendered=[{"value": Decimal("500"), "count": 1}],
     )
 
 

@@ -17,6 +17,7 @@ def test_set_count_records_the_delta_and_who_did_it(superuser):
 
     assert Denomination.objects.get().count == 2
     movement = DrawerMovement.objects.order_by("id").last()
+    assert movement is not None
     assert (movement.kind, movement.delta, movement.count_after) == ("manual_set", -3, 2)
     assert (movement.user, movement.reason) == (superuser, "counted at noon")
 

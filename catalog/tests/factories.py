@@ -2,10 +2,11 @@ from decimal import Decimal
 
 import factory
 
+from billing_project.tests.factories import ModelFactory
 from catalog.models import Product
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(ModelFactory[Product]):
     class Meta:
         model = Product
 

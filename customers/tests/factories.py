@@ -1,17 +1,19 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
+from billing_project.tests.factories import ModelFactory
 from customers.models import Customer
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(ModelFactory[Customer]):
     class Meta:
         model = Customer
 
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)

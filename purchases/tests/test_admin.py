@@ -270,7 +270,7 @@ def test_bill_page_query_budget(manager_client, django_assert_max_num_queries):
         customer_email="big@example.com",
         items=[{"product_id": p.pk, "quantity": 1} for p in products],
         paid_amount=Decimal("500"),
-        tendered=[{"value": "500", "count": 1}],
+        tendered=[{"value": Decimal("500"), "count": 1}],
     )
 
     with django_assert_max_num_queries(20):

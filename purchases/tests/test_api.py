@@ -276,7 +276,7 @@ def test_drf_generic_output_equals_the_fast_output(drawer, soap):
         customer_email="a@example.com",
         items=[{"product_id": soap.pk, "quantity": 2}],
         paid_amount=Decimal("100"),
-        tendered=[{"value": "50", "count": 2}],
+        tendered=[{"value": Decimal("50"), "count": 2}],
     )
     serializer = PurchaseSerializer(purchase_get(purchase_id=purchase.pk))
 

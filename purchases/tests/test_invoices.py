@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.db import connection, transaction
 from django.test import RequestFactory
@@ -141,7 +142,9 @@ def test_the_html_part_escapes_product_names(drawer):
 
     message = invoice_render(purchase_get(purchase_id=purchase.pk))
 
-    assert "&lt;b&gt;Tea&lt;/b&gt; &amp; Co" in message.alternatives[0][0]
+    html_part = message.alternatives[0][0]
+    assert isinstance(html_part, str)
+    assert "&lt;b&gt;Tea&lt;/b&gt; &amp; Co" in html_part
     assert "<b>Tea</b> & Co" in message.body
 
 
@@ -488,8 +491,8 @@ def test_the_api_shows_a_failed_invoice_s_last_error(admin_api, drawer, rice):
 def _admin_request(superuser):
     request = RequestFactory().post("/admin/purchases/purchase/")
     request.user = superuser
-    request.session = {}
-    request._messages = FallbackStorage(request)
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]  # as MessageMiddleware sets it
     return request
 
 

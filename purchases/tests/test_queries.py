@@ -60,6 +60,7 @@ def test_listing_100_bills_with_lines_is_a_constant_number_of_queries(drawer, ad
         response = admin_api.get("/api/v1/purchases?page_size=100")
 
     many = _queries(fetch)
+    assert response is not None
     assert response.status_code == 200
     assert len(response.json()["results"]) == 100
     assert many == few

@@ -154,7 +154,8 @@ def test_a_manager_can_ring_up_too(manager_client, drawer, rice):
     response = manager_client.post(NEW, form_data(rows=[("RICE-5", 1)], notes={"500": 1}, action="generate"))
 
     assert response.status_code == 302
-    assert Purchase.objects.get().created_by.username == "manager"
+    created_by = Purchase.objects.get().created_by
+    assert created_by is not None and created_by.username == "manager"
 
 
 def test_csrf_protection_stays_on(cashier_user, drawer, rice):
@@ -201,7 +202,7 @@ def test_a_two_line_bill_paid_with_notes(cashier, drawer, rice, soap):
     assert purchase.payable == Decimal("566.00")
     assert purchase.paid_amount == Decimal("600.00")
     assert purchase.change_due == Decimal("34.00")
-    assert purchase.created_by.username == "cashier"
+    assert purchase.created_by is not None and purchase.created_by.username == "cashier"
     assert purchase.customer.email == "ann@example.com"
     assert purchase.invoice_status == InvoiceStatus.PENDING
     rice.refresh_from_db()
@@ -267,7 +268,9 @@ def test_the_customer_can_decline_the_invoice_email(cashier, drawer, rice):
 def test_enter_without_javascript_adds_a_row(cashier, drawer, rice):
     """The form's first (hidden) submit button is "add row", so Enter never rings up a bill."""
     content = html(cashier.get(NEW))
-    first_submit = re.search(r'<button type="submit"[^>]*>', content[content.index('id="bill-form"') :]).group(0)
+    match = re.search(r'<button type="submit"[^>]*>', content[content.index('id="bill-form"') :])
+    assert match is not None
+    first_submit = match.group(0)
     assert 'value="add_row"' in first_submit
 
 
@@ -479,7 +482,9 @@ def test_refresh_previews_rows_totals_change_and_previous_bills(cashier, drawer,
     assert "19 in stock" not in rows[0] and "20 in stock" in rows[0]
     assert "525.00" in rows[0]
     assert "Sandal soap" in rows[1] and "9 in stock" in rows[1]
-    summary = re.search(r'<div id="summary".*?</aside>', html(response), flags=re.S).group(0)
+    match = re.search(r'<div id="summary".*?</aside>', html(response), flags=re.S)
+    assert match is not None
+    summary = match.group(0)
     assert re.search(r'data-amount="payable">566.00<', summary)
     assert re.search(r'data-amount="rounding">0.12<', summary)
     assert re.search(r'data-amount="change_due">34.00<', summary)
@@ -617,7 +622,9 @@ def test_the_bill_page(cashier, drawer, rice, soap, settings):
     assert '<dd id="payable">566.00</dd>' in content
     assert '<dd id="paid">600.00</dd>' in content
     assert '<dd id="change-due">34.00</dd>' in content
-    hand_back = re.search(r'<ul id="handback-list">.*?</ul>', content, flags=re.S).group(0)
+    match = re.search(r'<ul id="handback-list">.*?</ul>', content, flags=re.S)
+    assert match is not None
+    hand_back = match.group(0)
     assert re.findall(r'count">(\d+) ×</span> <span class="handback__value">([\d.]+)<', hand_back) == [
         ("1", "20"),
         ("1", "10"),
@@ -643,7 +650,9 @@ def test_an_unknown_bill_is_404(cashier):
 def test_the_print_stylesheet_has_a_narrow_receipt():
     from django.contrib.staticfiles import finders
 
-    css = open(finders.find("purchases/billing.css"), encoding="utf-8").read()  # noqa: SIM115
+    path = finders.find("purchases/billing.css")
+    assert isinstance(path, str)
+    css = open(path, encoding="utf-8").read()  # noqa: SIM115
 
     assert "@media print" in css
     assert "size: 80mm auto" in css
