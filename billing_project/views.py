@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views import defaults
 
 from billing_project.errors import error_body
@@ -21,3 +23,8 @@ def server_error(request):
     if _is_api(request):
         return JsonResponse(error_body("server_error", "Internal server error."), status=500)
     return defaults.server_error(request)
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on every page they have no icon link for."""
+    return redirect(static("purchases/favicon.svg"), permanent=True)
