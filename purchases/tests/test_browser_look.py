@@ -5,6 +5,9 @@ admin's bills list at 1280 × 800, and the screenshots under ``docs/``.
 ``UPDATE_SCREENSHOTS=1`` writes the screenshots to ``docs/screenshots/`` (commit them); otherwise
 they go to ``test-artifacts/``."""
 
+# The browser, page and store fixtures come from test_browser; pytest passes them by name.
+# ruff: noqa: F811
+
 import os
 import re
 from decimal import Decimal
@@ -17,7 +20,7 @@ from django.utils.dateformat import format as date_format
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_browser import (  # noqa: F401  (fixtures)
+from purchases.tests.test_browser import (  # noqa: F401
     ARTIFACTS,
     CHROMIUM,
     PASSWORD,
@@ -133,7 +136,7 @@ def test_a_manager_logs_in_to_the_admin_in_the_stores_colours(page, live_server,
     assert icon.ok and icon.headers["content-type"].startswith("image/svg+xml")
 
 
-def test_the_admin_bills_list_fits_1280_pixels(browser, live_server, store, manager_user, screenshots):  # noqa: F811
+def test_the_admin_bills_list_fits_1280_pixels(browser, live_server, store, manager_user, screenshots):
     rice = store["rice"]
     for n, email in enumerate(["ann@example.com", "a.very.long.customer.address@corner-store-example.com"] * 3):
         purchase_create(
