@@ -836,3 +836,23 @@ def test_a_refused_page_focuses_the_cause(cashier, drawer, rice, rows, notes, fo
 
     assert response.status_code in (400, 409)
     assert _autofocused(response) == [focused]
+
+
+def test_there_is_a_favicon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"].startswith("image/svg+xml")
+    assert b"<svg" in b"".join(icon.streaming_content if icon.streaming else [icon.content])
+
+
+def test_the_bill_page_links_to_the_customers_bills_as_a_link(cashier, drawer, rice):
+    cashier.post(NEW, form_data(rows=[("RICE-5", 1)], paid="263", action="generate"))
+
+    content = html(cashier.get(f"/billing/bills/{Purchase.objects.get().pk}/"))
+
+    link = re.search(r'<a [^>]*id="customer-bills"[^>]*>', content).group(0)
+    assert 'class="link"' in link and "button" not in link
+    assert "?email=ann%40example.com" in link
