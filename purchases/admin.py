@@ -100,14 +100,15 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
     inlines = (PurchaseItemInline, DrawerMovementInline)
+    # The page's title is already "Bill #42": no "Bill" row under it, and no "Invoice email"
+    # section holding a single "Invoice email" row.
     fieldsets = (
-        (None, {"fields": ("bill", "receipt", "created_at", "customer_link", "created_by")}),
+        (None, {"fields": ("receipt", "created_at", "customer_link", "created_by", invoice_email_status)}),
         (
             "Amounts",
             {"fields": AMOUNTS},
         ),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
-        ("Invoice email", {"fields": (invoice_email_status,)}),
     )
     readonly_fields = (
         "bill",
@@ -139,7 +140,8 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, obj):
-        return obj.customer.email
+        # A long address is cut short in the list (admin.css); the tooltip has it whole.
+        return format_html('<span title="{}">{}</span>', obj.customer.email, obj.customer.email)
 
     @admin.display(description="receipt")
     def receipt(self, obj):

@@ -190,5 +190,16 @@ def test_the_admin_bills_list_fits_1280_pixels(browser, live_server, store, mana
                 page.screenshot(path=str(screenshots / "admin-products.png"))
                 name = page.locator("#result_list tbody tr", has_text="Cow ghee").locator("th, td").nth(1)
                 assert name.bounding_box()["height"] < 50  # the name is not wrapped onto three lines
+
+        # A bill's page: a link to its receipt, and its lines without a label above each row.
+        bill = Purchase.objects.order_by("pk").first()
+        page.goto(f"{live_server.url}/admin/purchases/purchase/{bill.pk}/change/")
+        receipt = page.get_by_role("link", name=f"Receipt for bill #{bill.pk}")
+        expect(receipt).to_have_attribute("href", f"/billing/bills/{bill.pk}/")
+        lines = page.locator("#items-group tbody tr.has_original")
+        expect(lines).to_have_count(1)
+        expect(lines.first.locator("td.original p")).to_be_hidden()
+        expect(lines.first).to_contain_text("₹250.00")
+        page.screenshot(path=str(screenshots / "admin-bill.png"), full_page=True)
     finally:
         context.close()
