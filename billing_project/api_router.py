@@ -1,7 +1,9 @@
 """Every API route, on one router. Paths work with and without a trailing slash."""
 
-from django.urls import re_path
-from rest_framework.routers import DefaultRouter
+from django.urls import NoReverseMatch, re_path, reverse
+from rest_framework import routers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from billing_project.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet
@@ -9,8 +11,81 @@ from catalog.api import ProductViewSet
 from customers.api import CustomerViewSet
 from purchases.api import PurchaseViewSet
 
+# The API root's table of contents: (name, URL name or path under the root, methods, what it does).
+# A path with ``{…}`` is a template for one object.
+ENDPOINTS = [
+    (
+        "auth/token",
+        "auth-token",
+        "POST",
+        "{username, password} → {token, expiry}. Send it as `Authorization: Token <token>` or `Bearer <token>`.",
+    ),
+    ("products", "product-list", "GET, POST", "The catalogue: ?search= on name and SKU, ?is_active=. Managers add."),
+    (
+        "products/{id}",
+        "products/{id}",
+        "GET, PUT, PATCH, DELETE",
+        "One product. DELETE archives one that is on a bill.",
+    ),
+    (
+        "denominations",
+        "denomination-list",
+        "GET, POST",
+        "The drawer's notes and coins, highest first. POST adds a new value (409 if the drawer has it).",
+    ),
+    ("denominations/{value}", "denominations/{value}", "GET, PUT", "One value, e.g. /500; PUT sets its count."),
+    (
+        "purchases",
+        "purchase-list",
+        "GET, POST",
+        "Bills, newest first (?customer_email=). POST rings one up; send an Idempotency-Key.",
+    ),
+    ("purchases/{id}", "purchases/{id}", "GET", "One bill: lines, totals, change handed back, invoice email."),
+    ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=)."),
+    ("customers/{id}", "customers/{id}", "GET", "One customer."),
+    ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
+]
+# Outside the versioned prefix, listed so that the root names everything.
+OTHER_ENDPOINTS = [
+    ("schema", "schema", "GET", "The OpenAPI schema."),
+    ("docs", "swagger-ui", "GET", "Swagger UI."),
+    ("redoc", "redoc", "GET", "Redoc."),
+    ("healthz", "healthz", "GET", "200 with a database check, or 503 (no login needed)."),
+]
 
-class OptionalSlashRouter(DefaultRouter):
+
+class ApiRootView(routers.APIRootView):
+    """Every endpoint of the API with a line on what it does. Every error body is
+    `{"code", "message", "details"}`; money is a string with 2 places. Anyone may read this list."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, *args, **kwargs):
+        namespace = request.resolver_match.namespace
+        root = request.build_absolute_uri(_reverse("api-root", namespace))
+
+        def entry(target: str, methods: str, description: str, *, versioned: bool) -> dict:
+            if "{" in target:
+                url = root.rstrip("/") + "/" + target
+            else:
+                url = request.build_absolute_uri(_reverse(target, namespace if versioned else ""))
+            return {"url": url, "methods": methods, "description": description}
+
+        body = {name: entry(target, m, d, versioned=True) for name, target, m, d in ENDPOINTS}
+        body |= {name: entry(target, m, d, versioned=False) for name, target, m, d in OTHER_ENDPOINTS}
+        return Response(body)
+
+
+def _reverse(name: str, namespace: str) -> str:
+    try:
+        return reverse(f"{namespace}:{name}" if namespace else name)
+    except NoReverseMatch:
+        return reverse(name)
+
+
+class OptionalSlashRouter(routers.DefaultRouter):
+    APIRootView = ApiRootView
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.trailing_slash = "/?"

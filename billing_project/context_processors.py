@@ -1,11 +1,15 @@
 from django.conf import settings
 
+from billing_project.money import currency_sign
+
 
 def store(request):
     return {
         "STORE_NAME": settings.STORE_NAME,
         "STORE_ADDRESS": settings.STORE_ADDRESS,
         "CURRENCY": settings.CURRENCY,
+        "CURRENCY_SIGN": currency_sign(),
+        "TIME_ZONE": settings.TIME_ZONE,
         "PROJECT_NAME": settings.PROJECT_NAME,
         "VERSION": settings.VERSION,
     }

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views import defaults
 
 from billing_project.errors import ErrorCode, error_body
@@ -23,3 +25,8 @@ def server_error(request):
             error_body(ErrorCode.SERVER_ERROR, "Internal server error."), status=ErrorCode.SERVER_ERROR.status
         )
     return defaults.server_error(request)
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on every page they have no icon link for."""
+    return redirect(static("purchases/favicon.svg"), permanent=True)

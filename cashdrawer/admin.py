@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
+from billing_project.money import format_note
 
 from .models import MAX_COUNT, Denomination, DrawerMovement
 from .selectors import drawer_list, drawer_total, movement_list
@@ -184,11 +185,11 @@ class DrawerMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="value", ordering="denomination__value")
     def value(self, obj):
-        return obj.denomination.value
+        return format_note(obj.denomination.value)
 
     @admin.display(description="bill", ordering="purchase_id")
     def bill(self, obj):
         if obj.purchase_id is None:
-            return "—"
+            return self.admin_site.empty_value_display
         url = reverse("admin:purchases_purchase_change", args=[obj.purchase_id])
         return format_html('<a href="{}">#{}</a>', url, obj.purchase_id)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from billing_project.db import guarded_add
 from billing_project.errors import ValidationFailed
+from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
 from purchases.lock_objects import denomination_for_update
 
@@ -91,7 +92,7 @@ def drawer_check_tender(
     tendered_total = sum((v * c for v, c in pieces.items()), Decimal("0.00"))
     if tendered_total != paid_amount:
         raise TenderMismatch(
-            f"The tendered notes add up to {tendered_total:.2f}, not the {paid_amount:.2f} paid.",
+            f"The tendered notes add up to {format_money(tendered_total)}, not the {format_money(paid_amount)} paid.",
             details={"tendered_total": f"{tendered_total:.2f}", "paid_amount": f"{paid_amount:.2f}"},
         )
     return pieces
@@ -106,7 +107,8 @@ def drawer_plan_change(
     change = make_change(change_due, available)
     if change is None:
         raise ChangeUnavailable(
-            f"The drawer cannot make exact change of {change_due:.2f}.", details={"change_due": f"{change_due:.2f}"}
+            f"The drawer cannot make exact change of {format_money(change_due)}.",
+            details={"change_due": f"{change_due:.2f}"},
         )
     return change
 

@@ -51,7 +51,8 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     """Every write goes through ``catalog.services``: add, change (also from the list), archive,
     delete (archives a product that is on a bill), and the file import."""
 
-    list_display = ("sku", "name", "price", "tax_percent", "stock", "is_active")
+    # Fits 1280 pixels: the name gets the room; price and stock stay editable from the list.
+    list_display = ("name", "sku", "price", "tax", "stock", "is_active")
     list_display_links = ("sku", "name")
     list_editable = ("price", "stock")
     list_filter = ("is_active", LowStockFilter)
@@ -61,6 +62,10 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     fields = ("sku", "name", "price", "tax_percent", "stock", "is_active", "created_at", "updated_at")
     readonly_fields = ("created_at", "updated_at")
     actions = ("archive", "unarchive")
+
+    @admin.display(description="tax", ordering="tax_percent")
+    def tax(self, obj):
+        return f"{obj.tax_percent.normalize():f}%"
 
     # --- Writes through the services -------------------------------------------------------
 

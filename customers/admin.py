@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from billing_project.admin_site import ReadOnlyAdminMixin
+from billing_project.money import format_money
 from purchases.admin import bills_table
 from purchases.reports import purchase_totals
 
@@ -34,7 +35,7 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="total spent", ordering="total_spent")
     def total_spent(self, obj):
-        return f"{obj.total_spent:.2f}"
+        return format_money(obj.total_spent)
 
     @admin.display(description="lifetime totals")
     def lifetime_totals(self, obj):
@@ -42,9 +43,9 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             "{} bill(s); spent {} (subtotal {}, tax {})",
             totals["count"],
-            f"{totals['payable']:.2f}",
-            f"{totals['subtotal']:.2f}",
-            f"{totals['tax_total']:.2f}",
+            format_money(totals["payable"]),
+            format_money(totals["subtotal"]),
+            format_money(totals["tax_total"]),
         )
 
     @admin.display(description="bills")

@@ -1,12 +1,16 @@
+from typing import Any, ClassVar
+
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
 from django.db.models import Count
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 
-from billing_project.admin_site import ReadOnlyAdminMixin
+from billing_project.admin_site import ReadOnlyAdminMixin, money_column
+from billing_project.money import format_money, format_note
 from cashdrawer.models import DrawerMovement
 
 from .invoice_admin import invoice_email_status, resend_invoice
@@ -29,14 +33,19 @@ class PurchaseItemInline(_ReadOnlyInline):
     fields = readonly_fields = (
         "product_link",
         "quantity",
-        "unit_price",
-        "tax_percent",
-        "subtotal",
-        "tax_amount",
-        "total",
+        money_column("unit_price", "unit price"),
+        "tax_rate",
+        money_column("subtotal"),
+        money_column("tax_amount", "tax"),
+        money_column("total"),
     )
     verbose_name = "line"
     verbose_name_plural = "lines"
+    classes = ("no-row-labels",)  # the product is in the row; no "PurchaseItem object" label above it
+
+    @admin.display(description="tax rate")
+    def tax_rate(self, obj):
+        return f"{obj.tax_percent.normalize():f}%"
 
     @admin.display(description="product")
     def product_link(self, obj):
@@ -51,17 +60,22 @@ class DrawerMovementInline(_ReadOnlyInline):
     ordering = ("-kind", "-denomination__value")  # tendered in, then change out; largest first
     verbose_name = "note or coin"
     verbose_name_plural = "notes and coins: tendered in, change given out"
+    classes = ("no-row-labels",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("denomination")
 
     @admin.display(description="denomination")
     def value(self, obj):
-        return obj.denomination.value
+        return format_note(obj.denomination.value)
 
 
 def _pieces(pieces: list[dict]) -> str:
-    return ", ".join(f"{p['count']} × {p['value']}" for p in pieces) or "—"
+    return ", ".join(f"{p['count']} × {format_note(p['value'])}" for p in pieces) or "—"
+
+
+# Every amount of a bill, written as the till writes it.
+AMOUNTS = tuple(money_column(field, str(Purchase._meta.get_field(field).verbose_name)) for field in AMOUNT_FIELDS)  # type: ignore[union-attr]
 
 
 @admin.register(Purchase)
@@ -69,14 +83,15 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bills are read-only here: history is never changed. The list shows each bill's amounts and,
     above it, the totals of the filtered bills; selected bills can be exported as CSV."""
 
+    # What a manager scans a day's bills for, in 1280 pixels; the bill's page has every amount.
     list_display = (
         "bill",
         "created_at",
         "customer_email",
         "line_count",
-        *AMOUNT_FIELDS,
-        "created_by",
-        invoice_email_status,
+        money_column("payable"),
+        "cashier",
+        "invoice",
     )
     list_display_links = ("bill",)
     list_select_related = ("customer", "created_by")
@@ -87,22 +102,21 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
     inlines = (PurchaseItemInline, DrawerMovementInline)
-    fieldsets = (
-        (None, {"fields": ("bill", "created_at", "customer_link", "created_by")}),
-        (
-            "Amounts",
-            {"fields": AMOUNT_FIELDS},
-        ),
+    # The page's title is already "Bill #42": no "Bill" row under it, and no "Invoice email"
+    # section holding a single "Invoice email" row.
+    # The admin shows callables listed in readonly_fields; the stubs allow only field names.
+    fieldsets: ClassVar[Any] = (
+        (None, {"fields": ("receipt", "created_at", "customer_link", "created_by", invoice_email_status)}),
+        ("Amounts", {"fields": AMOUNTS}),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
-        # The admin shows a callable listed in readonly_fields; the stub allows only field names.
-        ("Invoice email", {"fields": (invoice_email_status,)}),  # type: ignore[typeddict-item]
     )
-    readonly_fields = (  # type: ignore[assignment]  # callables are allowed here too
+    readonly_fields: ClassVar[Any] = (
         "bill",
+        "receipt",
         "created_at",
         "customer_link",
         "created_by",
-        *AMOUNT_FIELDS,
+        *AMOUNTS,
         "tendered_notes",
         "change_given",
         invoice_email_status,
@@ -126,7 +140,23 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, obj):
-        return obj.customer.email
+        # A long address is cut short in the list (admin.css); the tooltip has it whole.
+        return format_html('<span title="{}">{}</span>', obj.customer.email, obj.customer.email)
+
+    @admin.display(description="receipt")
+    def receipt(self, obj):
+        # The cashier's printable bill. (A PDF invoice, once there is one, belongs next to it.)
+        url = reverse("billing:bill", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">Receipt for bill #{}</a>', url, obj.pk)
+
+    @admin.display(description="cashier", ordering="created_by__username")
+    def cashier(self, obj):
+        return obj.created_by.get_username() if obj.created_by_id else self.admin_site.empty_value_display
+
+    @admin.display(description="invoice", ordering="invoice_status")
+    def invoice(self, obj):
+        # The status in a word; the bill's page says when it was sent or why it failed.
+        return obj.get_invoice_status_display()
 
     @admin.display(description="customer")
     def customer_link(self, obj):
@@ -172,9 +202,9 @@ def bills_table(purchases) -> str:
             (
                 reverse("admin:purchases_purchase_change", args=[p.pk]),
                 p.pk,
-                timezone.localtime(p.created_at).strftime("%Y-%m-%d %H:%M"),
-                f"{p.tax_total:.2f}",
-                f"{p.payable:.2f}",
+                date_format(timezone.localtime(p.created_at), "j M Y, H:i"),
+                format_money(p.tax_total),
+                format_money(p.payable),
             )
             for p in purchases
         ),

@@ -10,6 +10,16 @@ from .selectors import purchase_list, purchase_rows
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
 
+# The browsable API's POST form for a bill: an example body with the input fields only. (Product 1
+# is the demo's rice: 2 × 549.00 + 5% tax = 1,152.90, payable 1,153.00, paid with 1,200.00 in notes.)
+EXAMPLE_BILL = {
+    "customer_email": "ann@example.com",
+    "items": [{"product_id": 1, "quantity": 2}],
+    "paid_amount": "1200.00",
+    "tendered": [{"value": "500", "count": 2}, {"value": "200", "count": 1}],
+    "send_invoice": True,
+}
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -50,6 +60,12 @@ class PurchaseViewSet(
     serializer_class = PurchaseSerializer
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_serializer(self, *args, **kwargs):
+        if self.action == "create" and not args and not kwargs:
+            # Only the browsable API asks for a bare serializer on create, to fill its POST form.
+            return PurchaseCreateSerializer(EXAMPLE_BILL, context=self.get_serializer_context())
+        return super().get_serializer(*args, **kwargs)
 
     def get_queryset(self):
         return purchase_list(customer_email=self.request.query_params.get("customer_email"))

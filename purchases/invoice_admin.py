@@ -5,6 +5,7 @@ call ``purchases.invoices``."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from .invoices import InvoiceAlreadyPending, invoice_resend
 from .models import InvoiceStatus, Purchase
@@ -14,10 +15,10 @@ RESEND_INVOICE = "purchases.resend_invoice"
 
 @admin.display(description="Invoice email", ordering="invoice_status")
 def invoice_email_status(purchase: Purchase) -> str:
-    """e.g. "Sent 24 Nov 2026 10:15", "Pending (attempt 2)", "Failed after 5 attempts: SMTP…"."""
+    """e.g. "Sent 24 Nov 2026, 10:15", "Pending (attempt 2)", "Failed after 5 attempts: SMTP…"."""
     status = purchase.invoice_status
     if status == InvoiceStatus.SENT:
-        return f"Sent {timezone.localtime(purchase.invoice_sent_at):%d %b %Y %H:%M}"
+        return f"Sent {date_format(timezone.localtime(purchase.invoice_sent_at), 'j M Y, H:i')}"
     if status == InvoiceStatus.FAILED:
         return f"Failed after {purchase.invoice_attempts} attempt(s): {purchase.invoice_last_error}"
     if status == InvoiceStatus.PENDING and purchase.invoice_attempts:

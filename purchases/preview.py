@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from billing_project.money import format_money
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.models import Denomination
 from cashdrawer.services import drawer_plan_change
@@ -52,6 +53,8 @@ class BillPreview:
     change_due: Decimal | None = None
     change: list[dict] = field(default_factory=list)
     payment_problem: str = ""
+    # Set when the bill is already known to be refused for stock: no change is offered then.
+    stock_problem: str = ""
 
 
 def pieces_total(pieces: Mapping[Decimal, int]) -> Decimal:
@@ -80,6 +83,17 @@ def bill_preview(
         products[row.product.pk] = row.product
         quantities[row.product.pk] = quantities.get(row.product.pk, 0) + row.quantity
     bill = quote(products, quantities) if quantities else None
+    short = [products[pk] for pk, quantity in quantities.items() if quantity > products[pk].stock]
+    if short:
+        # purchase_create would refuse this bill with insufficient_stock: offering a hand-back list
+        # for it would only invite the cashier to count change out.
+        names = ", ".join(f"{p.name} (only {p.stock} in stock)" for p in short)
+        return BillPreview(
+            rows=previews,
+            quote=bill,
+            paid=_paid(tendered, paid_amount),
+            stock_problem=f"Not enough stock for {names}: this bill would be refused. Lower the quantity first.",
+        )
 
     notes_total = pieces_total(tendered) if tendered else None
     if notes_total is not None and paid_amount is not None and notes_total != paid_amount:
@@ -88,7 +102,8 @@ def bill_preview(
             quote=bill,
             paid=notes_total,
             payment_problem=(
-                f"The notes add up to {notes_total:.2f}, not the {paid_amount:.2f} entered as the amount paid."
+                f"The notes add up to {format_money(notes_total)}, not the {format_money(paid_amount)} entered as "
+                "the amount paid."
             ),
         )
     paid = notes_total if notes_total is not None else paid_amount
@@ -99,7 +114,7 @@ def bill_preview(
             rows=previews,
             quote=bill,
             paid=paid,
-            payment_problem=f"Paid {paid:.2f}, but {bill.payable:.2f} is payable.",
+            payment_problem=f"Paid {format_money(paid)}, but {format_money(bill.payable)} is payable.",
         )
     change_due = paid - bill.payable
     try:
@@ -108,6 +123,10 @@ def bill_preview(
         return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, payment_problem=exc.message)
     change = [{"value": value, "count": count} for value, count in sorted(plan.items(), reverse=True)]
     return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, change=change)
+
+
+def _paid(tendered: Mapping[Decimal, int], paid_amount: Decimal | None) -> Decimal | None:
+    return pieces_total(tendered) if tendered else paid_amount
 
 
 def _row(row: RowInput) -> RowPreview:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing_project.db import guarded_add
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
-from billing_project.money import CENT, money
+from billing_project.money import CENT, format_money, money
 from billing_project.types import Actor, BillLine, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
 from catalog.models import Product
@@ -107,7 +107,7 @@ def _ring_up(
     payable = bill.payable
     if paid_amount < payable:
         raise InsufficientPayment(
-            f"Paid {paid_amount:.2f}, but {payable:.2f} is payable.",
+            f"Paid {format_money(paid_amount)}, but {format_money(payable)} is payable.",
             details={"paid_amount": f"{paid_amount:.2f}", "payable": f"{payable:.2f}"},
         )
     change_due = paid_amount - payable

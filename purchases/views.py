@@ -22,6 +22,7 @@ from .selectors import product_search, purchase_get, purchase_history, tender_de
 from .services import purchase_create
 
 RING_UP = "purchases.add_purchase"
+RUN_BACK_OFFICE = "catalog.change_product"  # managers (and superusers); cashiers only ring up
 SEE_BILLS = "purchases.view_purchase"
 HISTORY_PAGE_SIZE = 25
 RECENT_BILLS = 5
@@ -44,7 +45,13 @@ def role_required(permission: str):
 
 
 def home(request):
-    return redirect("billing:new" if request.user.is_authenticated else "login")
+    """Where ``/`` and a plain login land: a manager on the admin, anyone else on the billing page."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if user.is_staff and user.has_perm(RUN_BACK_OFFICE):
+        return redirect("admin:index")
+    return redirect("billing:new")
 
 
 @role_required(RING_UP)

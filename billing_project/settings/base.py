@@ -100,6 +100,8 @@ TEMPLATES = [
                 "billing_project.context_processors.store",
                 "csp.context_processors.nonce",
             ],
+            # {% load money %}: amounts written the one way (billing_project.money.format_money).
+            "libraries": {"money": "billing_project.templatetags.money"},
         },
     },
 ]
@@ -238,6 +240,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Dates as the till writes them, in the admin too: "30 Nov 2026, 12:37" (billing_project/formats).
+FORMAT_MODULE_PATH = ["billing_project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
 os.environ.setdefault("DEBUG", "True")
 os.environ.setdefault("API_DOCS_PUBLIC", "True")
+# The demo store sells in rupees (CURRENCY=INR), so its clock is India's: bills, receipts and the
+# admin show Indian time. Set TIME_ZONE (and CURRENCY) in .env for another store.
+os.environ.setdefault("TIME_ZONE", "Asia/Kolkata")
 
 from .base import *  # noqa: F403
 

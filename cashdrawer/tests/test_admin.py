@@ -44,7 +44,8 @@ def test_drawer_screen_shows_counts_values_and_total(manager_client):
     ]
     assert response.context["drawer_total"] == Decimal("1302.00")
     html = response.content.decode()
-    assert "1302.00" in html
+    assert "<strong>₹1,302.00</strong>" in html
+    assert "₹0.50" in html and "₹1,000.00" in html
     assert 'name="count_' in html
 
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from billing_project.money import format_money
 from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
@@ -67,8 +68,8 @@ def test_customer_page_lists_their_bills_and_totals(manager_client):
     assert reverse("admin:purchases_purchase_change", args=[other.pk]) not in html
     payable = sum(b.payable for b in bills)
     tax = sum(b.tax_total for b in bills)
-    assert f"2 bill(s); spent {payable:.2f}" in html
-    assert f"tax {tax:.2f}" in html
+    assert f"2 bill(s); spent {format_money(payable)}" in html
+    assert f"tax {format_money(tax)}" in html
     assert f"?customer__id__exact={bills[0].customer_id}" in html
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from billing_project.money import format_money
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
@@ -62,8 +63,11 @@ def test_bill_page_shows_lines_and_the_change_given(manager_client, cashier_user
     inline_names = [f.opts.__class__.__name__ for f in response.context["inline_admin_formsets"]]
     assert inline_names == ["PurchaseItemInline", "DrawerMovementInline"]
     assert "Product " in html  # the line's product name
-    assert "2 × 100.00, 1 × 50.00" in html  # change given: 500 - 250
-    assert "1 × 500.00" in html  # tendered
+    assert "2 × ₹100, 1 × ₹50" in html  # change given: 500 - 250
+    assert "1 × ₹500" in html  # tendered
+    assert 'class="module no-row-labels"' in html  # no "PurchaseItem object" label over each line
+    assert f'href="/billing/bills/{purchase.pk}/"' in html  # the printable receipt
+    assert "₹250.00" in html  # payable, written as the till writes it
     assert "Change out" in html and "Tender in" in html
 
 
@@ -237,7 +241,7 @@ def test_index_shows_todays_sales_and_low_stock(manager_client, settings):
     assert [p.name for p in response.context["low_stock"]] == ["Almost gone"]
     html = response.content.decode()
     assert "Almost gone" in html
-    assert f'<td id="today-revenue">{sales["revenue"]}</td>' in html
+    assert f'<td id="today-revenue">{format_money(sales["revenue"])}</td>' in html
 
 
 def test_cashier_index_renders(cashier_client):

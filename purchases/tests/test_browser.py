@@ -129,17 +129,17 @@ def test_a_two_line_bill_paid_with_notes_shows_the_change_to_hand_back(page, liv
     page.keyboard.type("Sandal")
     rows = page.locator("#line-rows tr[data-line]")
     expect(rows.nth(0).locator("[data-line-info]")).to_contain_text("Basmati rice 5 kg")
-    expect(rows.nth(0).locator("[data-line-info]")).to_contain_text("250.00 each · tax 5% · 20 in stock")
-    expect(rows.nth(0).locator("[data-line-info]")).to_contain_text("525.00")
+    expect(rows.nth(0).locator("[data-line-info]")).to_contain_text("₹250.00 each · tax 5% · 20 in stock")
+    expect(rows.nth(0).locator("[data-line-info]")).to_contain_text("₹525.00")
     expect(rows.nth(1).locator("[data-line-info]")).to_contain_text("Sandal soap")
 
     page.get_by_label("500", exact=True).fill("1")
     page.get_by_label("100", exact=True).fill("1")
     summary = page.locator("#summary")
-    expect(summary.locator('[data-amount="payable"]')).to_have_text("566.00")
-    expect(summary.locator('[data-amount="paid"]')).to_have_text("600.00")
-    expect(summary.locator('[data-amount="change_due"]')).to_have_text("34.00")
-    expect(summary.locator(".handback li")).to_have_text(["1 × 20", "1 × 10", "2 × 2"])
+    expect(summary.locator('[data-amount="payable"]')).to_have_text("₹566.00")
+    expect(summary.locator('[data-amount="paid"]')).to_have_text("₹600.00")
+    expect(summary.locator('[data-amount="change_due"]')).to_have_text("₹34.00")
+    expect(summary.locator(".handback li")).to_have_text(["1 × ₹20", "1 × ₹10", "2 × ₹2"])
     page.screenshot(path=str(BILLING_SCREENSHOT), full_page=True)
 
     page.get_by_role("button", name="Generate bill").click()
@@ -147,8 +147,8 @@ def test_a_two_line_bill_paid_with_notes_shows_the_change_to_hand_back(page, liv
     expect(page).to_have_url(re.compile(r"/billing/bills/\d+/$"))
     purchase = Purchase.objects.get()
     expect(page.get_by_role("heading", name=f"Bill #{purchase.pk}")).to_be_visible()
-    expect(page.locator("#handback-list li")).to_have_text(["1 × 20", "1 × 10", "2 × 2"])
-    expect(page.locator("#change-due")).to_have_text("34.00")
+    expect(page.locator("#handback-list li")).to_have_text(["1 × ₹20", "1 × ₹10", "2 × ₹2"])
+    expect(page.locator("#change-due")).to_have_text("₹34.00")
     expect(page.locator(".receipt__lines tbody tr")).to_have_count(2)
     expect(page.get_by_role("button", name="Print receipt")).to_be_visible()
     expect(page.get_by_role("link", name="New bill", exact=True).first).to_be_visible()
@@ -260,7 +260,7 @@ def test_the_bill_is_found_in_the_history(page, live_server, store):
 
     expect(page).to_have_url(f"{live_server.url}/billing/bills/{ann.pk}/")
     expect(page.get_by_role("heading", name=f"Bill #{ann.pk}")).to_be_visible()
-    expect(page.locator("#change-due")).to_have_text("37.00")
+    expect(page.locator("#change-due")).to_have_text("₹37.00")
 
 
 def test_the_core_flow_works_without_javascript(page_without_js, live_server, store):
@@ -281,5 +281,5 @@ def test_the_core_flow_works_without_javascript(page_without_js, live_server, st
     page.get_by_role("button", name="Generate bill").click()
 
     expect(page).to_have_url(re.compile(r"/billing/bills/\d+/$"))
-    expect(page.locator("#handback-list li")).to_have_text(["1 × 20", "1 × 10", "2 × 2"])
+    expect(page.locator("#handback-list li")).to_have_text(["1 × ₹20", "1 × ₹10", "2 × ₹2"])
     assert Purchase.objects.get().change_due == Decimal("34.00")

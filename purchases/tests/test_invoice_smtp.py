@@ -77,7 +77,7 @@ def test_a_bill_rung_up_through_the_api_gets_exactly_one_email_over_smtp(
     for part in (text, html):
         for amount in ("120.00", "126.00", "200.00", "74.00"):
             assert amount in part
-    assert "Change given: 1 x INR 50.00, 1 x INR 20.00, 2 x INR 2.00" in text
+    assert "Change given: 1 × ₹50, 1 × ₹20, 2 × ₹2" in text
     purchase = Purchase.objects.get(pk=response.json()["id"])
     assert purchase.invoice_status == InvoiceStatus.SENT
     assert purchase.invoice_sent_at is not None

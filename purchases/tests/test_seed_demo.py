@@ -86,3 +86,37 @@ def test_refuses_with_debug_off_unless_forced(settings):
 
     assert not Product.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "line"),
+    [
+        ("Asia/Kolkata", "Times show in Asia/Kolkata."),
+        ("UTC", "an Indian store wants TIME_ZONE=Asia/Kolkata"),
+    ],
+)
+def test_seed_demo_says_which_time_zone_the_demo_shows(settings, time_zone, line):
+    settings.TIME_ZONE = time_zone
+    settings.CURRENCY = "INR"
+
+    out = seed()
+
+    assert line in out
+    assert "total cash ₹" in out
+
+
+def test_the_local_settings_put_the_demo_store_in_india():
+    """`make run` uses the local settings: an INR store on Indian time unless TIME_ZONE says otherwise."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings; print(settings.CURRENCY, settings.TIME_ZONE)"
+    env = {k: v for k, v in os.environ.items() if k not in ("TIME_ZONE", "CURRENCY", "DATABASE_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "billing_project.settings.local"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    assert result.stdout.split() == ["INR", "Asia/Kolkata"]
+
+    env["TIME_ZONE"] = "Europe/London"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    assert result.stdout.split() == ["INR", "Europe/London"]

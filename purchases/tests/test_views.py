@@ -104,6 +104,31 @@ def test_root_sends_a_logged_in_user_to_the_billing_page(cashier):
     assert response["Location"] == NEW
 
 
+def test_root_sends_a_manager_to_the_admin(manager_client):
+    response = manager_client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize(("username", "landing"), [("cashier", NEW), ("manager", "/admin/")])
+def test_logging_in_lands_a_cashier_on_the_billing_page_and_a_manager_on_the_admin(
+    client, cashier_user, manager_user, username, landing
+):
+    response = client.post("/accounts/login/", {"username": username, "password": "pass-word-123"}, follow=True)
+
+    assert response.redirect_chain[-1] == (landing, 302)
+    assert response.status_code == 200
+
+
+def test_a_login_with_next_still_goes_there(client, manager_user):
+    response = client.post(
+        "/accounts/login/?next=/billing/history/", {"username": "manager", "password": "pass-word-123", "next": HISTORY}
+    )
+
+    assert response["Location"] == HISTORY
+
+
 @pytest.mark.parametrize("url", [NEW, HISTORY, "/billing/bills/1/", "/billing/products/?q=a"])
 def test_pages_need_a_login(client, url):
     response = client.get(url)
@@ -354,7 +379,7 @@ def test_insufficient_payment_is_shown_at_the_payment(cashier, drawer, rice):
     assert response.status_code == 400
     assert db_state() == before
     payment = section_html(response, "payment")
-    assert "Paid 500.00, but 525.00 is payable." in payment
+    assert "Paid ₹500.00, but ₹525.00 is payable." in payment
     assert input_value(payment, "note_500_00") == "1"
     assert input_value(rows_html(response)[0], "lines-0-product") == "RICE-5"
 
@@ -363,7 +388,7 @@ def test_no_payment_at_all_is_insufficient_payment(cashier, drawer, rice):
     response = cashier.post(NEW, form_data(rows=[("RICE-5", 1)], action="generate"))
 
     assert response.status_code == 400
-    assert "Paid 0.00, but 263.00 is payable." in section_html(response, "payment")
+    assert "Paid ₹0.00, but ₹263.00 is payable." in section_html(response, "payment")
 
 
 def test_change_unavailable_is_shown_at_the_payment(cashier, rice):
@@ -375,7 +400,7 @@ def test_change_unavailable_is_shown_at_the_payment(cashier, rice):
     assert response.status_code == 409
     assert db_state() == before
     payment = section_html(response, "payment")
-    assert "The drawer cannot make exact change of 237.00." in payment
+    assert "The drawer cannot make exact change of ₹237.00." in payment
     assert input_value(payment, "note_500_00") == "1"
     assert 'href="#payment"' in html(response)
 
@@ -388,7 +413,7 @@ def test_notes_that_do_not_add_up_to_the_amount_are_a_tender_mismatch(cashier, d
     assert response.status_code == 400
     assert db_state() == before
     payment = section_html(response, "payment")
-    assert "The tendered notes add up to 300.00, not the 500.00 paid." in payment
+    assert "The tendered notes add up to ₹300.00, not the ₹500.00 paid." in payment
     assert input_value(payment, "note_100_00") == "3"
     assert input_value(payment, "paid_amount") == "500"
 
@@ -485,10 +510,10 @@ def test_refresh_previews_rows_totals_change_and_previous_bills(cashier, drawer,
     match = re.search(r'<div id="summary".*?</aside>', html(response), flags=re.S)
     assert match is not None
     summary = match.group(0)
-    assert re.search(r'data-amount="payable">566.00<', summary)
-    assert re.search(r'data-amount="rounding">0.12<', summary)
-    assert re.search(r'data-amount="change_due">34.00<', summary)
-    assert re.findall(r'handback__count">(\d+) ×</span> <span class="handback__value">([\d.]+)<', summary) == [
+    assert re.search(r'data-amount="payable">₹566.00<', summary)
+    assert re.search(r'data-amount="rounding">₹0.12<', summary)
+    assert re.search(r'data-amount="change_due">₹34.00<', summary)
+    assert re.findall(r'handback__count">(\d+) ×</span> <span class="handback__value">₹([\d.]+)<', summary) == [
         ("1", "20"),
         ("1", "10"),
         ("2", "2"),
@@ -543,8 +568,8 @@ def test_the_preview_uses_the_pricing_quote(cashier, drawer, rice, soap):
 @pytest.mark.parametrize(
     ("rows", "notes", "paid", "problem"),
     [
-        ([("RICE-5", 1)], {"100": 2}, "", "Paid 200.00, but 263.00 is payable."),
-        ([("RICE-5", 1)], {"100": 2}, "300", "The notes add up to 200.00, not the 300.00 entered"),
+        ([("RICE-5", 1)], {"100": 2}, "", "Paid ₹200.00, but ₹263.00 is payable."),
+        ([("RICE-5", 1)], {"100": 2}, "300", "The notes add up to ₹200.00, not the ₹300.00 entered"),
     ],
 )
 def test_the_preview_reports_payment_problems(cashier, drawer, rice, rows, notes, paid, problem):
@@ -553,12 +578,39 @@ def test_the_preview_reports_payment_problems(cashier, drawer, rice, rows, notes
     assert problem in body["payment_problem"]
 
 
+def test_the_preview_offers_no_hand_back_for_a_bill_that_would_be_refused_for_stock(cashier, drawer, rice):
+    # 21 of the 20 in stock, over two rows: each row alone would fit.
+    body = cashier.post(PREVIEW, form_data(rows=[("RICE-5", 11), ("RICE-5", 10)], notes={"500": 2} | {"100": 5})).json()
+
+    assert body["change"] == []
+    assert "handback" not in body["summary_html"]
+    assert "Not enough stock for Basmati rice 5 kg (only 20 in stock)" in body["summary_html"]
+    assert body["amounts"]["payable"] is not None  # the totals are still shown
+
+
+def test_the_same_bill_within_stock_offers_the_hand_back(cashier, drawer, rice):
+    body = cashier.post(PREVIEW, form_data(rows=[("RICE-5", 1)], notes={"500": 1})).json()
+
+    assert body["change"] != []
+    assert "Hand back" in body["summary_html"]
+
+
+def test_refusal_messages_write_amounts_like_the_page(cashier, drawer):
+    ProductFactory(sku="TV", name="Television", price=Decimal("1203.00"), tax_percent=5, stock=5)
+
+    response = cashier.post(NEW, form_data(rows=[("TV", 1)], paid="300", action="generate"))
+
+    payment = section_html(response, "payment")
+    assert "Paid ₹300.00, but ₹1,263.00 is payable." in payment
+    assert 'data-amount="payable">₹1,263.00<' in html(response)
+
+
 def test_the_preview_reports_change_the_drawer_cannot_make(cashier, rice):
     drawer_with({"500": 0})
 
     body = cashier.post(PREVIEW, form_data(rows=[("RICE-5", 1)], notes={"500": 1})).json()
 
-    assert body["payment_problem"] == "The drawer cannot make exact change of 237.00."
+    assert body["payment_problem"] == "The drawer cannot make exact change of ₹237.00."
     assert body["amounts"]["change_due"] == "237.00"
 
 
@@ -619,18 +671,18 @@ def test_the_bill_page(cashier, drawer, rice, soap, settings):
     assert f"Bill #{purchase.pk}" in content
     assert "Corner Store" in content and "12 Market Road, Pune" in content
     assert "Basmati rice 5 kg" in content and "Sandal soap" in content
-    assert '<dd id="payable">566.00</dd>' in content
-    assert '<dd id="paid">600.00</dd>' in content
-    assert '<dd id="change-due">34.00</dd>' in content
+    assert '<dd id="payable">₹566.00</dd>' in content
+    assert '<dd id="paid">₹600.00</dd>' in content
+    assert '<dd id="change-due">₹34.00</dd>' in content
     match = re.search(r'<ul id="handback-list">.*?</ul>', content, flags=re.S)
     assert match is not None
     hand_back = match.group(0)
-    assert re.findall(r'count">(\d+) ×</span> <span class="handback__value">([\d.]+)<', hand_back) == [
+    assert re.findall(r'count">(\d+) ×</span> <span class="handback__value">₹([\d.]+)<', hand_back) == [
         ("1", "20"),
         ("1", "10"),
         ("2", "2"),
     ]
-    assert "1 × 500, 1 × 100" in content  # received
+    assert "1 × ₹500, 1 × ₹100" in content  # received
     assert 'href="/billing/"' in content and "New bill" in content
     assert "billing.css" in content  # carries the @media print receipt layout
 
@@ -793,3 +845,25 @@ def test_a_refused_page_focuses_the_cause(cashier, drawer, rice, rows, notes, fo
 
     assert response.status_code in (400, 409)
     assert _autofocused(response) == [focused]
+
+
+def test_there_is_a_favicon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"].startswith("image/svg+xml")
+    assert b"<svg" in b"".join(icon.streaming_content if icon.streaming else [icon.content])
+
+
+def test_the_bill_page_links_to_the_customers_bills_as_a_link(cashier, drawer, rice):
+    cashier.post(NEW, form_data(rows=[("RICE-5", 1)], paid="263", action="generate"))
+
+    content = html(cashier.get(f"/billing/bills/{Purchase.objects.get().pk}/"))
+
+    match = re.search(r'<a [^>]*id="customer-bills"[^>]*>', content)
+    assert match is not None
+    link = match.group(0)
+    assert 'class="link"' in link and "button" not in link
+    assert "?email=ann%40example.com" in link

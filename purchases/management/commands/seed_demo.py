@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from billing_project.money import format_money
 from billing_project.roles import CASHIER, MANAGER, role_assign, roles_setup
 from cashdrawer.models import Denomination
 from cashdrawer.selectors import drawer_total
@@ -70,8 +71,17 @@ class Command(BaseCommand):
                 added += 1
         self.stdout.write(
             f"Drawer: {added} denomination(s) added, {len(FLOAT) - added} already there; "
-            f"total cash {drawer_total():.2f} {settings.CURRENCY}."
+            f"total cash {format_money(drawer_total())}."
         )
+        if settings.CURRENCY == "INR" and settings.TIME_ZONE != "Asia/Kolkata":
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Times show in {settings.TIME_ZONE}; an Indian store wants TIME_ZONE=Asia/Kolkata "
+                    "(the local settings use it unless TIME_ZONE is set)."
+                )
+            )
+        else:
+            self.stdout.write(f"Times show in {settings.TIME_ZONE}.")
 
         self.stdout.write("Users:")
         users = get_user_model().objects

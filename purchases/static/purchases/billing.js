@@ -99,6 +99,15 @@
     removeRow(button.closest("tr[data-line]"));
   });
 
+  // Ctrl+Enter (⌘+Enter on a Mac) generates the bill from anywhere on the page, as the button says.
+  const generateButton = document.getElementById("generate");
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.isComposing) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (!submitting) form.requestSubmit(generateButton);
+  }, true);
+
   form.addEventListener("keydown", (event) => {
     const target = event.target;
     if (event.key !== "Enter" || event.isComposing || target.tagName !== "INPUT") return;
