@@ -24,7 +24,10 @@ VALUE_PARAMETER = OpenApiParameter(
     create=extend_schema(
         responses={
             201: DenominationSerializer,
-            409: error_response("`denomination_exists`: that value is already in the drawer."),
+            409: error_response(
+                "`denomination_exists`: that value is already in the drawer; `too_many_denominations`: the "
+                "drawer already holds the most values it may (24)."
+            ),
         }
     ),
     retrieve=extend_schema(parameters=[VALUE_PARAMETER]),

@@ -1,9 +1,19 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-MAX_COUNT = 2_147_483_647
+# Caps that keep a drawer like a real one, so working out change stays cheap (cashdrawer.change):
+# real currencies have about 15 note and coin values, the largest note in circulation anywhere is
+# worth less than 1,000,000 units, and no till holds 100,000 pieces of one value. The value and
+# count caps are CHECK constraints; the number of values is checked by denomination_create under
+# a lock, as no row constraint can count rows.
+MAX_COUNT = 100_000
+MAX_VALUE = Decimal("1000000.00")
+MAX_DENOMINATIONS = 24
 
 
 class Denomination(models.Model):
@@ -13,13 +23,19 @@ class Denomination(models.Model):
     go through ``cashdrawer.services`` so the ledger stays in step.
     """
 
-    value = models.DecimalField(max_digits=12, decimal_places=2, unique=True)
-    count = models.IntegerField(default=0)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        unique=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_VALUE)],
+    )
+    count = models.IntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_COUNT)])
 
     class Meta:
         ordering = ["-value"]
         constraints = [
             models.CheckConstraint(condition=Q(value__gt=0), name="denomination_value_gt_0"),
+            models.CheckConstraint(condition=Q(value__lte=MAX_VALUE), name="denomination_value_lte_max"),
             models.CheckConstraint(condition=Q(count__gte=0), name="denomination_count_gte_0"),
             models.CheckConstraint(condition=Q(count__lte=MAX_COUNT), name="denomination_count_lte_max"),
         ]

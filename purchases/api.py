@@ -23,8 +23,8 @@ from .services import purchase_create
                 "`validation_error`, `parse_error`, `product_not_found`, `insufficient_payment` or `tender_mismatch`."
             ),
             409: error_response(
-                "`insufficient_stock`, `product_inactive`, `change_unavailable`, `idempotency_conflict` or "
-                "`idempotency_in_progress`."
+                "`insufficient_stock`, `product_inactive`, `change_unavailable`, `change_too_complex`, "
+                "`idempotency_conflict` or `idempotency_in_progress`."
             ),
         },
         parameters=[

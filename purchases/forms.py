@@ -22,7 +22,7 @@ DEFAULT_ROWS = 3
 # Where a refusal from purchase_create is shown: next to the product row it names, or next to
 # the payment.
 _ROW_CODES = {"product_not_found", "product_inactive", "insufficient_stock"}
-_PAYMENT_CODES = {"insufficient_payment", "tender_mismatch", "change_unavailable"}
+_PAYMENT_CODES = {"insufficient_payment", "tender_mismatch", "change_unavailable", "change_too_complex"}
 
 
 def value_label(value: Decimal) -> str:
