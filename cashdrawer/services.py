@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from billing_project.db import guarded_add
+from billing_project.db import atomic_write, guarded_add
 from billing_project.errors import ValidationFailed
 from purchases.lock_objects import denomination_for_update, denominations_for_update
 
@@ -50,7 +50,7 @@ def _lock_drawer_with_room() -> None:
         )
 
 
-@transaction.atomic
+@atomic_write()
 def denomination_create(*, value: Decimal, count: int = 0, user=None, reason: str = "") -> Denomination:
     """Add a note or coin value to the drawer. A starting count is recorded as a manual movement.
 
@@ -72,7 +72,7 @@ def denomination_create(*, value: Decimal, count: int = 0, user=None, reason: st
     return denomination
 
 
-@transaction.atomic
+@atomic_write()
 def drawer_set_count(*, value: Decimal, count: int, user=None, reason: str = "") -> Denomination:
     """Set one denomination's count, e.g. when a manager counts the float.
 
@@ -135,9 +135,7 @@ def drawer_plan_change(
         change = make_change(change_due, available)
     except SearchBudgetExceeded:
         logger.warning("change of %s refused: the search ran out of its budget (%d values)", change_due, len(available))
-        raise ChangeTooComplex(
-            details={"change_due": f"{change_due:.2f}", "denominations": len(available)}
-        ) from None
+        raise ChangeTooComplex(details={"change_due": f"{change_due:.2f}", "denominations": len(available)}) from None
     if change is None:
         raise ChangeUnavailable(
             f"The drawer cannot make exact change of {change_due:.2f}.", details={"change_due": f"{change_due:.2f}"}
@@ -183,7 +181,7 @@ def drawer_record_bill(
     return DrawerMovement.objects.bulk_create(movements)
 
 
-@transaction.atomic
+@atomic_write()
 def drawer_set_counts(
     *, counts: Mapping[Decimal, int], user=None, reason: str = "", create_missing: bool = False
 ) -> dict[str, list[Decimal]]:

@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing_project.db import atomic_write
 from billing_project.errors import Busy, Conflict, DomainError, ValidationFailed
 
 from .models import IdempotencyKey
@@ -80,7 +81,7 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
     return the completed record to replay."""
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with atomic_write():
             return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, locked_at=now)
     except IntegrityError:
         pass
