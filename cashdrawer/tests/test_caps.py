@@ -192,3 +192,36 @@ def test_a_bill_on_a_forced_157_value_drawer_is_answered_or_refused_within_a_bou
         if response.status_code == 409:
             assert response.json()["code"] in ("change_too_complex", "change_unavailable")
             assert db_state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_managers_adding_the_last_values_at_once_stay_within_the_cap(postgres_only):
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    for cents in range(1, MAX_DENOMINATIONS):  # one short of the cap
+        denomination_create(value=D(cents), count=1)
+    barrier = threading.Barrier(4)
+    results = [None] * 4
+
+    def add(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = denomination_create(value=D(1000 + i), count=2)
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sum(isinstance(r, Denomination) for r in results) == 1
+    assert sum(isinstance(r, TooManyDenominations) for r in results) == 3
+    assert Denomination.objects.count() == MAX_DENOMINATIONS
