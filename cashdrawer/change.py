@@ -16,7 +16,7 @@ __all__ = ["DEFAULT_STEP_BUDGET", "SearchBudgetExceeded", "make_change"]
 # helper table. A step costs well under a microsecond, so the budget bounds a call to a few tens
 # of milliseconds (bench/change_bench.py measures it) and its memory to a few megabytes. Real
 # currencies take a few hundred steps; only contrived drawers come near it.
-DEFAULT_STEP_BUDGET = 40_000
+DEFAULT_STEP_BUDGET = 10_000
 
 
 class SearchBudgetExceeded(Exception):
@@ -371,9 +371,9 @@ class _Search:
         """
         below = self.exact[s + 1]
         assert below is not None
-        self.spend(len(below))
         unit = self.suffix_gcd[s]
         modulus = self.values[s] // unit
+        self.spend(len(below) + modulus)  # the table has one entry per residue: charge it first
         table = [-1] * modulus
         for rest, (pieces, _) in below.items():
             rest //= unit
