@@ -61,16 +61,26 @@ def test_a_smaller_budget_stops_sooner(budget):
         make_change(D(HARD_AMOUNT) / 100, hard_drawer(), budget=budget)
 
 
-def test_real_currency_drawers_are_far_from_the_budget():
-    inr = [D(v) for v in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1", "0.50", "0.25")]
-    rng = random.Random(7)
-    for _ in range(300):
-        available = {v: rng.choice([0, rng.randint(0, 20), rng.randint(0, MAX_COUNT)]) for v in inr}
+CURRENCIES = {
+    "INR": ["2000", "500", "200", "100", "50", "20", "10", "5", "2", "1", "0.50", "0.25"],
+    "USD": ["100", "50", "20", "10", "5", "2", "1", "0.50", "0.25", "0.10", "0.05", "0.01"],
+    "EUR": ["500", "200", "100", "50", "20", "10", "5", "2", "1", "0.50", "0.20", "0.10", "0.05", "0.02", "0.01"],
+    "JPY": ["10000", "5000", "2000", "1000", "500", "100", "50", "10", "5", "1"],
+}
+
+
+@pytest.mark.parametrize("currency", CURRENCIES)
+def test_real_currency_drawers_are_far_from_the_budget(currency):
+    denominations = [D(v) for v in CURRENCIES[currency]]
+    rng = random.Random(currency)
+    for _ in range(200):
+        available = {v: rng.choice([0, rng.randint(0, 20), rng.randint(0, 500), MAX_COUNT]) for v in denominations}
         amount = D(rng.randint(0, 40_000_000)) / 100
         # a fifth of the budget is plenty: real currencies never come near it
         result = make_change(amount, available, budget=DEFAULT_STEP_BUDGET // 5)
         if result is not None:
             assert sum(v * k for v, k in result.items()) == amount
+            assert all(k <= available[v] for v, k in result.items())
 
 
 def test_the_service_turns_a_spent_budget_into_change_too_complex():
