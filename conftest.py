@@ -24,6 +24,27 @@ def admin_api(superuser):
     return client
 
 
+# --- The drawer (cashdrawer) ---------------------------------------------------------------------
+
+# The drawer most bill tests ring up against: INR notes and coins, a few of each.
+STANDARD_DRAWER = {"500": 4, "200": 5, "100": 10, "50": 4, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10}
+
+
+@pytest.fixture
+def drawer_counts() -> dict:
+    """``{value: count}`` for the ``drawer`` fixture. A module that needs other counts overrides
+    this fixture, not ``drawer``."""
+    return STANDARD_DRAWER
+
+
+@pytest.fixture
+def drawer(drawer_counts):
+    """The drawer, created through the service so its ledger matches (needs a django_db test)."""
+    from cashdrawer.tests.factories import drawer_with
+
+    return drawer_with(drawer_counts)
+
+
 @pytest.fixture
 def postgres_only():
     if connection.vendor != "postgresql":

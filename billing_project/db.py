@@ -1,9 +1,55 @@
 """Small database helpers shared by the services."""
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+
+from billing_project.errors import Busy, is_busy
+
+logger = logging.getLogger("billing.db")
+
+
+def set_transaction_timeouts(*, lock_timeout_ms: int | None = None, statement_timeout_ms: int | None = None) -> None:
+    """Bound the current transaction on PostgreSQL: ``lock_timeout``, ``statement_timeout`` and
+    ``idle_in_transaction_session_timeout``, from ``DB_*_MS`` unless given.
+
+    ``set_config(..., true)`` is ``SET LOCAL``: it ends with the transaction, so nothing is left on
+    the connection for the next user of a pooled (or PgBouncer transaction-mode) connection. Call
+    it inside the transaction; elsewhere (SQLite) it does nothing.
+    """
+    if connection.vendor != "postgresql":
+        return
+    lock_ms = settings.DB_LOCK_TIMEOUT_MS if lock_timeout_ms is None else lock_timeout_ms
+    statement_ms = settings.DB_STATEMENT_TIMEOUT_MS if statement_timeout_ms is None else statement_timeout_ms
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true), "
+            "set_config('idle_in_transaction_session_timeout', %s, true)",
+            [f"{lock_ms}ms", f"{statement_ms}ms", f"{settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}ms"],
+        )
+
+
+@contextmanager
+def atomic_write(*, lock_timeout_ms: int | None = None, statement_timeout_ms: int | None = None) -> Iterator[None]:
+    """``transaction.atomic`` for a write service, with ``set_transaction_timeouts`` at its start.
+
+    A decorator (``@atomic_write()``) or a ``with`` block. A statement that gives up waiting (lock or
+    statement timeout, deadlock) rolls the block back and raises ``Busy`` (503 ``busy``, Retry-After),
+    as a bill does, instead of hanging or answering 500.
+    """
+    try:
+        with transaction.atomic():
+            set_transaction_timeouts(lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms)
+            yield
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        logger.warning("write refused: busy (%s)", getattr(exc.__cause__, "sqlstate", "?"))
+        raise Busy("Another change holds what this one needs; nothing was written. Try again.") from exc
 
 
 def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mapping[str, object] | None = None) -> int:

@@ -53,7 +53,7 @@ class ErrorCode(StrEnum):
     )
     SERVER_ERROR = "server_error", 500, "an unexpected failure; no internals are included"
     SERVICE_UNAVAILABLE = "service_unavailable", 503, "the database is down; `Retry-After` says when to retry"
-    BUSY = "busy", 503, "gave up waiting for a lock (a stuck till); nothing was written; retry"
+    BUSY = "busy", 503, "a write gave up waiting for a lock or hit its statement timeout; nothing was written; retry"
 
     # --- Bills ---------------------------------------------------------------------------------
     PRODUCT_NOT_FOUND = "product_not_found", 400, "unknown product on a bill"
@@ -66,6 +66,7 @@ class ErrorCode(StrEnum):
     )
     PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill"
     CHANGE_UNAVAILABLE = "change_unavailable", 409, "the drawer cannot make exact change"
+    CHANGE_TOO_COMPLEX = "change_too_complex", 409, "working out the change ran past its step budget (see Drawer caps)"
 
     # --- Idempotency ---------------------------------------------------------------------------
     IDEMPOTENCY_CONFLICT = "idempotency_conflict", 409, "the `Idempotency-Key` was used with another body"
@@ -73,6 +74,7 @@ class ErrorCode(StrEnum):
 
     # --- The drawer ----------------------------------------------------------------------------
     DENOMINATION_EXISTS = "denomination_exists", 409, "POST of a value the drawer already has (PUT sets its count)"
+    TOO_MANY_DENOMINATIONS = "too_many_denominations", 409, "POST of a 25th value (see Drawer caps)"
 
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"

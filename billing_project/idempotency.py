@@ -27,6 +27,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing_project.db import atomic_write
 from billing_project.errors import Busy, Conflict, DomainError, ErrorCode, ValidationFailed
 from billing_project.models import IdempotencyKey
 
@@ -118,7 +119,7 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
     return the completed record to replay."""
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with atomic_write():
             return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, locked_at=now)
     except IntegrityError:
         pass

@@ -8,8 +8,9 @@ change. ``manage.py setup_roles`` and ``manage.py seed_demo`` call it.
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
 from django.db.models import Q
+
+from billing_project.db import atomic_write
 
 MANAGER = "Manager"
 CASHIER = "Cashier"
@@ -81,7 +82,7 @@ def _permissions(names: tuple[str, ...]) -> list[Permission]:
     return found
 
 
-@transaction.atomic
+@atomic_write()
 def roles_setup() -> dict[str, int]:
     """Create or update the Manager and Cashier groups. Returns {group name: number of permissions}."""
     _ensure_custom_permissions()

@@ -25,7 +25,7 @@ VALUE_PARAMETER = OpenApiParameter(
     create=extend_schema(
         responses={
             201: DenominationSerializer,
-            **error_responses(ErrorCode.DENOMINATION_EXISTS),
+            **error_responses(ErrorCode.DENOMINATION_EXISTS, ErrorCode.TOO_MANY_DENOMINATIONS),
         }
     ),
     retrieve=extend_schema(parameters=[VALUE_PARAMETER]),

@@ -10,10 +10,22 @@ from collections.abc import Mapping
 from decimal import Decimal
 from math import gcd
 
-__all__ = ["make_change"]
+__all__ = ["DEFAULT_STEP_BUDGET", "SearchBudgetExceeded", "make_change"]
+
+# The most work one call may do, in steps: a search node or loop turn, or one step of building a
+# helper table. A step costs well under a microsecond, so the budget bounds a call to a few tens
+# of milliseconds (bench/change_bench.py measures it) and its memory to a few megabytes. Real
+# currencies take a few hundred steps; only contrived drawers come near it.
+DEFAULT_STEP_BUDGET = 10_000
 
 
-def make_change(amount: Decimal, available: Mapping[Decimal, int]) -> dict[Decimal, int] | None:
+class SearchBudgetExceeded(Exception):
+    """make_change gave up: finding the fewest-pieces change would take more than its budget."""
+
+
+def make_change(
+    amount: Decimal, available: Mapping[Decimal, int], *, budget: int | None = DEFAULT_STEP_BUDGET
+) -> dict[Decimal, int] | None:
     """Return the exact change for ``amount`` with the fewest pieces, or None if none exists.
 
     ``amount`` is a non-negative Decimal in whole cents (paise); ``available`` maps each denomination
@@ -62,6 +74,10 @@ def make_change(amount: Decimal, available: Mapping[Decimal, int]) -> dict[Decim
     closed form and the exact tables give the lexicographically largest optimal completion, which
     is x*'s. Without any solution, nothing is ever recorded and the result is None.
 
+    Budget: the search counts its steps (nodes, loop turns, table entries built) and raises
+    SearchBudgetExceeded once it has spent more than ``budget`` of them, so a contrived drawer
+    costs a bounded time and memory instead of minutes and gigabytes. ``None`` means no limit.
+
     An int amount or denomination is taken as whole units. Raises ValueError for a negative or
     fractional-cent amount, a non-positive or fractional-cent denomination, or a negative count;
     TypeError for amounts or denominations that are not Decimal or int, and counts that are not int.
@@ -95,7 +111,7 @@ def make_change(amount: Decimal, available: Mapping[Decimal, int]) -> dict[Decim
     values = [cents // divisor for cents, _, _ in usable]
     counts = [count for _, count, _ in usable]
 
-    solution = _solve(values, counts, target // divisor)
+    solution = _solve(values, counts, target // divisor, budget)
     if solution is None:
         return None
     return {key: k for (_, _, key), k in zip(usable, solution, strict=True) if k}
@@ -132,14 +148,14 @@ _MAX_RESIDUE_TABLE_STEPS = 1 << 19
 _NEVER = 1 << 62
 
 
-def _solve(values: list[int], counts: list[int], amount: int) -> list[int] | None:
+def _solve(values: list[int], counts: list[int], amount: int, budget: int | None) -> list[int] | None:
     """Counts, aligned with ``values`` (strictly descending, gcd 1), of the change make_change wants."""
     if sum(v * c for v, c in zip(values, counts, strict=True)) < amount:
         return None
     if len(values) == 1:
         k, left = divmod(amount, values[0])
         return [k] if not left and k <= counts[0] else None
-    return _Search(values, counts).run(amount)
+    return _Search(values, counts, _NEVER if budget is None else budget).run(amount)
 
 
 class _Search:
@@ -149,8 +165,9 @@ class _Search:
     counts still allowed after the exchange rule has tightened them for the current prefix.
     """
 
-    def __init__(self, values: list[int], counts: list[int]) -> None:
+    def __init__(self, values: list[int], counts: list[int], budget: int) -> None:
         n = self.n = len(values)
+        self.left = budget  # steps this run may still spend; see spend()
         self.values = values
         self.counts = counts
 
@@ -214,6 +231,12 @@ class _Search:
             elif modulus * (n - t - 1) <= _MAX_RESIDUE_TABLE_STEPS:
                 self.residue_due[t] = modulus * (n - t - 1) // _TABLE_STEPS_PER_CHECK
 
+    def spend(self, steps: int) -> None:
+        """Charge ``steps`` to the budget; raise SearchBudgetExceeded once it is overspent."""
+        self.left -= steps
+        if self.left < 0:
+            raise SearchBudgetExceeded("the change search ran out of its budget of steps")
+
     def run(self, amount: int) -> list[int] | None:
         self.search(0, amount, 0, self.counts.copy())
         return self.best
@@ -266,7 +289,11 @@ class _Search:
         rules = self.exchanges[n - 3]
         r = 0
         chosen = self.chosen
+        turns, limit = 0, self.left
         while k >= 0:
+            turns += 1
+            if turns > limit:
+                self.spend(turns)
             while r < len(rules) and rules[r][0] >= k:
                 _, j, cap = rules[r]
                 if j == n - 2:
@@ -294,6 +321,7 @@ class _Search:
                     self.best_pieces = pieces + k + x + y
                     self.best = chosen.copy()
             k -= step
+        self.spend(turns)
 
     def record_exact(self, t: int, rem: int, total: int) -> None:
         """Record the best solution: chosen[:t], then the exact table's completion for rem."""
@@ -318,6 +346,7 @@ class _Search:
                 continue
             below = self.exact[u + 1]
             assert below is not None
+            self.spend((self.counts[u] + 1) * len(below))
             v = self.values[u]
             table: dict[int, tuple[int, int]] = {}
             for k in range(self.counts[u], -1, -1):
@@ -344,6 +373,7 @@ class _Search:
         assert below is not None
         unit = self.suffix_gcd[s]
         modulus = self.values[s] // unit
+        self.spend(len(below) + modulus)  # the table has one entry per residue: charge it first
         table = [-1] * modulus
         for rest, (pieces, _) in below.items():
             rest //= unit
@@ -356,6 +386,7 @@ class _Search:
     def search(self, i: int, rem: int, pieces: int, caps: list[int]) -> None:
         """Try each useful count of level i for rem, largest first, and go on to level i + 1."""
         n = self.n
+        self.spend(1)
         if rem == 0:
             if pieces < self.best_pieces:
                 for j in range(i, n):
@@ -380,6 +411,7 @@ class _Search:
             if self.exact_cost[t + 1] < _NEVER:
                 self.build_exact(t + 1)  # which also builds the bounded residue[t]
             else:
+                self.spend(2 * (self.values[t] // self.suffix_gcd[t]) * (n - t - 1))
                 self.residue[t] = _residue_table(self.values, t, self.suffix_gcd[t])
                 self.residue_due[t] = _NEVER
         exact = self.exact[t]
@@ -402,6 +434,8 @@ class _Search:
         checks = 0
         while k >= 0:
             checks += 1
+            if checks > self.left:  # children spend from self.left too
+                self.spend(checks)
             while r < rule_count and rules[r][0] >= k:
                 _, j, cap = rules[r]
                 if cap < child_caps[j]:
@@ -431,6 +465,7 @@ class _Search:
                 self.search(t, rest, pieces + k, child_caps)
             k -= step
         self.spent[t] += checks
+        self.spend(checks)
 
 
 def _residue_table(values: list[int], t: int, unit: int) -> list[int]:

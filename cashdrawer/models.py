@@ -1,9 +1,14 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-MAX_COUNT = 2_147_483_647
+from .limits import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE
+
+__all__ = ["MAX_COUNT", "MAX_DENOMINATIONS", "MAX_VALUE", "Denomination", "DrawerMovement"]
 
 
 class Denomination(models.Model):
@@ -13,13 +18,19 @@ class Denomination(models.Model):
     go through ``cashdrawer.services`` so the ledger stays in step.
     """
 
-    value = models.DecimalField(max_digits=12, decimal_places=2, unique=True)
-    count = models.IntegerField(default=0)
+    value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        unique=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_VALUE)],
+    )
+    count = models.IntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_COUNT)])
 
     class Meta:
         ordering = ["-value"]
         constraints = [
             models.CheckConstraint(condition=Q(value__gt=0), name="denomination_value_gt_0"),
+            models.CheckConstraint(condition=Q(value__lte=MAX_VALUE), name="denomination_value_lte_max"),
             models.CheckConstraint(condition=Q(count__gte=0), name="denomination_count_gte_0"),
             models.CheckConstraint(condition=Q(count__lte=MAX_COUNT), name="denomination_count_lte_max"),
         ]

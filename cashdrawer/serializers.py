@@ -4,11 +4,11 @@ from rest_framework import serializers
 
 from billing_project.api.fields import MoneyField
 
-from .models import MAX_COUNT, Denomination
+from .models import MAX_COUNT, MAX_VALUE, Denomination
 
 
 class DenominationSerializer(serializers.ModelSerializer):
-    value = MoneyField(min_value=Decimal("0.01"))
+    value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     available_count = serializers.IntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
 
     class Meta:

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
-from billing_project.db import guarded_add
+from billing_project.db import atomic_write, guarded_add
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
-from purchases.lock_objects import denomination_for_update
+from purchases.lock_objects import denomination_for_update, denominations_for_update
 
-from .change import make_change
-from .errors import ChangeUnavailable, DenominationExists, TenderMismatch
-from .models import MAX_COUNT, Denomination, DrawerMovement
+from .change import SearchBudgetExceeded, make_change
+from .errors import ChangeTooComplex, ChangeUnavailable, DenominationExists, TenderMismatch, TooManyDenominations
+from .models import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE, Denomination, DrawerMovement
 
 if TYPE_CHECKING:
     from purchases.models import Purchase
@@ -28,16 +28,46 @@ Kind = DrawerMovement.Kind
 def _check_count(count: int) -> None:
     if not 0 <= count <= MAX_COUNT:
         raise ValidationFailed(
-            "A count must be between 0 and 2147483647.", details={"available_count": ["Out of range."]}
+            f"A count must be between 0 and {MAX_COUNT}.", details={"available_count": ["Out of range."]}
         )
 
 
-@transaction.atomic
-def denomination_create(*, value: Decimal, count: int = 0, user: Actor = None, reason: str = "") -> Denomination:
-    """Add a note or coin value to the drawer. A starting count is recorded as a manual movement."""
+def _check_value(value: Decimal) -> None:
     if value <= 0:
         raise ValidationFailed("A denomination must be positive.", details={"value": ["Must be greater than 0."]})
+    if value > MAX_VALUE:
+        raise ValidationFailed(
+            f"A denomination is worth at most {MAX_VALUE}.", details={"value": [f"Must be at most {MAX_VALUE}."]}
+        )
+
+
+def _lock_drawer_with_room() -> None:
+    """Lock the drawer's rows and refuse a new value once it holds ``MAX_DENOMINATIONS``.
+
+    Two managers adding values at once both lock every row (in value order, as a bill does), so
+    the second waits for the first to commit; the count is a fresh statement after the lock, so
+    it sees the first one's row. (A drawer with no rows yet has nothing to lock, and room.)"""
+    list(denominations_for_update().values_list("pk", flat=True))
+    held = Denomination.objects.count()
+    if held >= MAX_DENOMINATIONS:
+        raise TooManyDenominations(
+            f"The drawer already holds {held} denomination values, the most it may ({MAX_DENOMINATIONS}).",
+            details={"held": held, "max": MAX_DENOMINATIONS},
+        )
+
+
+@atomic_write()
+def denomination_create(*, value: Decimal, count: int = 0, user: Actor = None, reason: str = "") -> Denomination:
+    """Add a note or coin value to the drawer. A starting count is recorded as a manual movement.
+
+    Locks every drawer row (value order), then counts them: raises ``TooManyDenominations`` at
+    ``MAX_DENOMINATIONS``, ``ValidationFailed`` for a value or count over its cap, and
+    ``DenominationExists`` for a value already there."""
+    _check_value(value)
     _check_count(count)
+    if Denomination.objects.filter(value=value).exists():
+        raise DenominationExists(details={"value": str(value)})
+    _lock_drawer_with_room()
     try:
         with transaction.atomic():
             denomination = Denomination.objects.create(value=value, count=0)
@@ -48,7 +78,7 @@ def denomination_create(*, value: Decimal, count: int = 0, user: Actor = None, r
     return denomination
 
 
-@transaction.atomic
+@atomic_write()
 def drawer_set_count(*, value: Decimal, count: int, user: Actor = None, reason: str = "") -> Denomination:
     """Set one denomination's count, e.g. when a manager counts the float.
 
@@ -102,9 +132,17 @@ def drawer_plan_change(
     *, denominations: Iterable[Denomination], tendered: Mapping[Decimal, int], change_due: Decimal
 ) -> dict[Decimal, int]:
     """The fewest notes and coins that make ``change_due`` from what the drawer holds once the
-    tendered notes are in it. Pass rows locked with ``denominations_for_update``."""
+    tendered notes are in it. Pass rows locked with ``denominations_for_update``.
+
+    Raises ``ChangeUnavailable`` when no exact change exists, and its subclass ``ChangeTooComplex``
+    when the search gives up within its step budget (a contrived drawer; a few tens of
+    milliseconds at most, so the drawer rows are never held for long)."""
     available = {d.value: d.count + tendered.get(d.value, 0) for d in denominations}
-    change = make_change(change_due, available)
+    try:
+        change = make_change(change_due, available)
+    except SearchBudgetExceeded:
+        logger.warning("change of %s refused: the search ran out of its budget (%d values)", change_due, len(available))
+        raise ChangeTooComplex(details={"change_due": f"{change_due:.2f}", "denominations": len(available)}) from None
     if change is None:
         raise ChangeUnavailable(
             f"The drawer cannot make exact change of {format_money(change_due)}.",
@@ -151,7 +189,7 @@ def drawer_record_bill(
     return DrawerMovement.objects.bulk_create(movements)
 
 
-@transaction.atomic
+@atomic_write()
 def drawer_set_counts(
     *, counts: Mapping[Decimal, int], user: Actor = None, reason: str = "", create_missing: bool = False
 ) -> dict[str, list[Decimal]]:

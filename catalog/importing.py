@@ -22,6 +22,7 @@ from typing import IO, Any, cast
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from billing_project.db import atomic_write
 from billing_project.errors import DomainError, ErrorCode
 from billing_project.money import CENT
 
@@ -357,7 +358,7 @@ def product_import_rows(
     counts but writes nothing.
     """
     result = ImportResult(dry_run=dry_run)
-    with transaction.atomic():
+    with atomic_write():
         existing = _existing_by_sku([row.sku for row in rows], lock=not dry_run)
         writer = None if dry_run else _writer()
         for batch in _batches(rows, batch_size):

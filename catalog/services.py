@@ -3,8 +3,10 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from billing_project.db import atomic_write
 from billing_project.errors import ValidationFailed
 
+from .lock_objects import product_for_update
 from .models import Product
 
 logger = logging.getLogger("billing.catalog")
@@ -37,7 +39,7 @@ def _save(product: Product) -> Product:
     return product
 
 
-@transaction.atomic
+@atomic_write()
 def product_create(
     *,
     name: str,
@@ -56,7 +58,7 @@ def product_create(
     return product
 
 
-@transaction.atomic
+@atomic_write()
 def product_update(*, product: Product, **fields) -> Product:
     """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected."""
     unknown = set(fields) - set(_EDITABLE)
@@ -68,7 +70,7 @@ def product_update(*, product: Product, **fields) -> Product:
     if "name" in fields:
         fields["name"] = fields["name"].strip()
     # Re-read under a row lock so a concurrent bill's stock decrement is not overwritten.
-    locked = Product.objects.select_for_update(of=("self",)).get(pk=product.pk)
+    locked = product_for_update(product.pk).get()
     for name, value in fields.items():
         setattr(locked, name, value)
     _save(locked)
@@ -76,20 +78,32 @@ def product_update(*, product: Product, **fields) -> Product:
     return locked
 
 
-@transaction.atomic
+@atomic_write()
 def product_delete(*, product: Product) -> bool:
     """Delete a product, or archive it when a bill references it, since history is never changed.
 
-    Returns True when the row was deleted, False when it was archived instead."""
-    if product.purchase_items.exists():
-        product_set_active(product=product, is_active=False)
+    Locks the product's row first, as a bill does (``catalog.lock_objects``): a bill selling it
+    either committed before (its line is then seen, and the product is archived) or waits and then
+    finds the product gone (``product_not_found``). Without the lock, the bill's line committed
+    between the check and the DELETE, and the DELETE failed on its foreign key at COMMIT.
+
+    Returns True when the row was deleted (or already was, by a concurrent delete), False when it
+    was archived instead. Raises ``Busy`` when the lock is not had in time."""
+    pk = product.pk
+    locked = product_for_update(pk).first()
+    if locked is None:
+        logger.info("product %s already deleted", pk)
+        return True
+    if locked.purchase_items.exists():  # a fresh statement after the lock: sees committed bills
+        product_set_active(product=locked, is_active=False)
+        product.is_active = False
         return False
-    product.delete()
-    logger.info("product %s deleted", product.pk)
+    locked.delete()
+    logger.info("product %s deleted", pk)
     return True
 
 
-@transaction.atomic
+@atomic_write()
 def product_set_active(*, product: Product, is_active: bool) -> Product:
     Product.objects.filter(pk=product.pk).update(is_active=is_active)
     product.refresh_from_db()

@@ -38,6 +38,7 @@ EXAMPLE_BILL = {
                 ErrorCode.INSUFFICIENT_STOCK,
                 ErrorCode.PRODUCT_INACTIVE,
                 ErrorCode.CHANGE_UNAVAILABLE,
+                ErrorCode.CHANGE_TOO_COMPLEX,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),

@@ -24,7 +24,12 @@ DEFAULT_ROWS = 3
 # Where a refusal from purchase_create is shown: next to the product row it names, or next to
 # the payment.
 _ROW_CODES = {ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.PRODUCT_INACTIVE, ErrorCode.INSUFFICIENT_STOCK}
-_PAYMENT_CODES = {ErrorCode.INSUFFICIENT_PAYMENT, ErrorCode.TENDER_MISMATCH, ErrorCode.CHANGE_UNAVAILABLE}
+_PAYMENT_CODES = {
+    ErrorCode.INSUFFICIENT_PAYMENT,
+    ErrorCode.TENDER_MISMATCH,
+    ErrorCode.CHANGE_UNAVAILABLE,
+    ErrorCode.CHANGE_TOO_COMPLEX,
+}
 
 
 def value_label(value: Decimal) -> str:

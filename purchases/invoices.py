@@ -19,11 +19,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing_project.db import atomic_write
 from billing_project.errors import Conflict, ErrorCode
 
 from .models import InvoiceStatus, Purchase
@@ -77,7 +77,7 @@ def invoice_enqueue(*, purchase: Purchase) -> None:
     _enqueue_attempt(purchase_id=purchase.pk, invoice_round=purchase.invoice_round, attempt=1)
 
 
-@transaction.atomic
+@atomic_write()
 def invoice_resend(*, purchase: Purchase) -> Purchase:
     """Send a sent, failed or skipped invoice again: a new round of ``INVOICE_MAX_ATTEMPTS``
     attempts. Jobs left over from an earlier round find the round changed and do nothing.
@@ -128,7 +128,7 @@ def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> st
             logger.error("bill #%s invoice failed: attempt %s never finished", purchase_id, attempt - 1)
         return "failed" if gave_up else "nothing to do"
 
-    with transaction.atomic():
+    with atomic_write():
         claimed = current.filter(invoice_attempts=attempt - 1).update(invoice_attempts=attempt)
         if claimed:
             _enqueue_attempt(

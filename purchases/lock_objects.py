@@ -2,17 +2,14 @@
 
 Order: customer (insert, unique index) → products by primary key → drawer denominations by value.
 Every transaction that locks more than one of these takes them in this order, so two tills can
-wait for each other but never deadlock.
+wait for each other but never deadlock. Products are locked by the catalogue's own
+``catalog.lock_objects``, re-exported here so the whole order reads in one place.
 """
 
-from collections.abc import Iterable
-
 from cashdrawer.models import Denomination
-from catalog.models import Product
+from catalog.lock_objects import products_for_update
 
-
-def products_for_update(ids: Iterable[int]):
-    return Product.objects.select_for_update(of=("self",)).filter(pk__in=list(ids)).order_by("pk")
+__all__ = ["denomination_for_update", "denominations_for_update", "products_for_update"]
 
 
 def denominations_for_update():

@@ -5,20 +5,21 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from billing_project.db import guarded_add
+from billing_project.db import guarded_add, set_transaction_timeouts
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
 from billing_project.types import Actor, BillLine, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
+from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from customers.services import customer_get_or_create
 
 from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
 from .invoices import invoice_enqueue
-from .lock_objects import denominations_for_update, products_for_update
+from .lock_objects import denominations_for_update
 from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
 from .pricing import quote
 
@@ -85,7 +86,9 @@ def _ring_up(
 ) -> Purchase:
     quantities = _combine_lines(items)
     paid_amount = _check_amount(paid_amount)
-    _set_bill_timeouts()
+    set_transaction_timeouts(
+        lock_timeout_ms=settings.BILL_LOCK_TIMEOUT_MS, statement_timeout_ms=settings.BILL_STATEMENT_TIMEOUT_MS
+    )
 
     customer = customer_get_or_create(email=customer_email)
     products = {p.pk: p for p in products_for_update(sorted(quantities))}
@@ -196,13 +199,3 @@ def _take_stock(quantities: Mapping[int, int]) -> None:
     deltas = {pk: -qty for pk, qty in quantities.items()}
     if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
         raise InsufficientStock("Stock changed while the bill was being rung up.")
-
-
-def _set_bill_timeouts() -> None:
-    """A till blocked behind a stuck lock gives up (503 ``busy``) instead of waiting forever."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-                [f"{settings.BILL_LOCK_TIMEOUT_MS}ms", f"{settings.BILL_STATEMENT_TIMEOUT_MS}ms"],
-            )

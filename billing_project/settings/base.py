@@ -135,9 +135,30 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
         _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 
-# Bill transactions on PostgreSQL: a till blocked behind a stuck lock gives up instead of hanging.
-BILL_LOCK_TIMEOUT_MS = env.int("BILL_LOCK_TIMEOUT_MS", default=3000)
-BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=10000)
+# Every write transaction on PostgreSQL (billing_project.db.atomic_write, SET LOCAL): one blocked
+# behind a stuck lock gives up (503 `busy`) instead of hanging, and no statement runs for ever.
+# Bills have their own BILL_* values, defaulting to these.
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=3000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=10000)
+# A transaction left idle (a stuck worker holding row locks) is ended by the server. Set per write
+# transaction and, as a session default, on every connection (OPTIONS "options"; see README for
+# PgBouncer in transaction mode, which does not pass it on: DB_IDLE_TIMEOUT_AT_CONNECT=False).
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=30000)
+if min(DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS) <= 0:
+    raise ImproperlyConfigured(
+        "DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS and DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be > 0"
+    )
+if _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis") and env.bool(
+    "DB_IDLE_TIMEOUT_AT_CONNECT", default=True
+):
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    ).strip()
+
+# Bill transactions: a till blocked behind a stuck lock gives up instead of hanging.
+BILL_LOCK_TIMEOUT_MS = env.int("BILL_LOCK_TIMEOUT_MS", default=DB_LOCK_TIMEOUT_MS)
+BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STATEMENT_TIMEOUT_MS)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -32,8 +32,8 @@ def everything() -> dict:
 
 
 @pytest.fixture
-def drawer():
-    return drawer_with({"2000": 5, "500": 10, "200": 10, "100": 10, "50": 10, "10": 10, "5": 10, "2": 10, "1": 10})
+def drawer_counts():
+    return {"2000": 5, "500": 10, "200": 10, "100": 10, "50": 10, "10": 10, "5": 10, "2": 10, "1": 10}
 
 
 @pytest.fixture

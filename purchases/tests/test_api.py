@@ -2,7 +2,6 @@ from decimal import Decimal
 
 import pytest
 
-from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
 from purchases.tests.helpers import db_state
@@ -13,10 +12,8 @@ URL = "/api/v1/purchases"
 
 
 @pytest.fixture
-def drawer():
-    return drawer_with(
-        {"2000": 2, "500": 5, "200": 5, "100": 10, "50": 10, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10}
-    )
+def drawer_counts():
+    return {"2000": 2, "500": 5, "200": 5, "100": 10, "50": 10, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10}
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.errors import InsufficientStock
 from purchases.models import InvoiceStatus, Purchase
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 D = Decimal
 URL = "/api/v1/purchases"
-
-
-@pytest.fixture
-def drawer():
-    return drawer_with({"500": 4, "200": 5, "100": 10, "50": 4, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10})
 
 
 @pytest.fixture

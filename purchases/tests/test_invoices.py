@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from purchases.errors import InsufficientStock
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 URL = "/api/v1/purchases"
 TASK_PATH = "purchases.tasks.send_invoice_email"
-
-
-@pytest.fixture
-def drawer():
-    return drawer_with({"500": 4, "200": 5, "100": 10, "50": 4, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10})
 
 
 @pytest.fixture

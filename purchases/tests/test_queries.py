@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.services import purchase_create
 
@@ -16,8 +15,8 @@ D = Decimal
 
 
 @pytest.fixture
-def drawer():
-    return drawer_with({"2000": 10, "500": 1000, "100": 1000, "50": 1000, "10": 1000, "5": 1000, "1": 1000})
+def drawer_counts():
+    return {"2000": 10, "500": 1000, "100": 1000, "50": 1000, "10": 1000, "5": 1000, "1": 1000}
 
 
 def _ring_up(products, customer="a@example.com"):

@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.fixture
-def drawer():
-    return drawer_with({"500": 4, "200": 5, "100": 10, "50": 4, "20": 10, "10": 10, "5": 10, "2": 10, "1": 10})
-
-
 def test_bill_amounts_follow_the_money_rules(drawer):
     rice = ProductFactory(name="Rice", price=D("45.50"), tax_percent=D("5"), stock=10)
     oil = ProductFactory(name="Oil", price=D("199.99"), tax_percent=D("18"), stock=3)

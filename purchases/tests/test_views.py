@@ -26,8 +26,8 @@ PREVIEW = "/billing/preview/"
 
 
 @pytest.fixture
-def drawer():
-    return drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5})
+def drawer_counts():
+    return {"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5}
 
 
 @pytest.fixture

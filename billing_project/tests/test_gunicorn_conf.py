@@ -1,0 +1,55 @@
+"""The committed gunicorn.conf.py: gunicorn accepts it, and it puts a ceiling on every worker."""
+
+import resource
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from gunicorn.config import Config
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def load(**env) -> dict:
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, env):
+        return runpy.run_path(str(CONF))
+
+
+def test_gunicorn_takes_every_setting_in_the_file():
+    namespace = load()
+    config = Config()
+    for name, value in namespace.items():
+        if name in config.settings:
+            config.set(name, value)  # gunicorn validates each one
+    assert config.worker_class_str == "sync"
+    assert config.timeout == 30
+    assert config.max_requests > 0
+    assert config.wsgi_app == "billing_project.wsgi:application"
+
+
+def test_the_sync_timeout_leaves_room_for_the_database_timeouts_to_answer_first():
+    timeout_ms = load()["timeout"] * 1000
+    assert timeout_ms > settings.BILL_STATEMENT_TIMEOUT_MS
+    assert timeout_ms > settings.DB_STATEMENT_TIMEOUT_MS
+
+
+def test_the_environment_picks_gthread_and_the_limits():
+    namespace = load(GUNICORN_WORKER_CLASS="gthread", GUNICORN_THREADS="4", GUNICORN_TIMEOUT="20")
+    assert (namespace["worker_class"], namespace["threads"], namespace["timeout"]) == ("gthread", 4, 20)
+
+
+def test_post_fork_caps_the_worker_address_space():
+    # In a child process, as gunicorn calls it in each new worker.
+    code = (
+        "import resource, runpy, os; os.environ['GUNICORN_WORKER_MEMORY_MB'] = '1500';"
+        f"ns = runpy.run_path({str(CONF)!r}); ns['post_fork'](None, None);"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    assert int(out.stdout) == 1500 * 1024 * 1024
+    assert resource.getrlimit(resource.RLIMIT_AS)[0] != 1500 * 1024 * 1024  # this process untouched

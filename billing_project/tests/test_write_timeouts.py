@@ -1,0 +1,168 @@
+"""Every write transaction is bounded on PostgreSQL: no write waits for ever behind a stuck lock.
+
+The incident: a bill held every drawer row for minutes, and each PUT /denominations/{value}
+queued behind it for 7-8 minutes, as only bills had a lock_timeout.
+"""
+
+import threading
+import time
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection, transaction
+
+from billing_project.db import atomic_write
+from billing_project.errors import Busy
+from cashdrawer.models import Denomination, DrawerMovement
+from cashdrawer.services import denomination_create, drawer_set_count
+from catalog.models import Product
+from catalog.services import product_update
+from catalog.tests.factories import ProductFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+D = Decimal
+
+
+def show(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
+
+
+@contextmanager
+def row_held(queryset):
+    """Another connection locks the queryset's rows FOR UPDATE and sits on them, as a stuck bill did."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(queryset.select_for_update())
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not holder.is_alive()
+
+
+@pytest.fixture
+def short_timeouts(settings):
+    settings.DB_LOCK_TIMEOUT_MS = 300
+    settings.DB_STATEMENT_TIMEOUT_MS = 1500
+    settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 4000
+
+
+def test_a_write_transaction_sets_its_timeouts_locally(postgres_only, short_timeouts):
+    outside = (show("lock_timeout"), show("statement_timeout"))
+    with atomic_write():
+        assert show("lock_timeout") == "300ms"
+        assert show("statement_timeout") == "1500ms"
+        assert show("idle_in_transaction_session_timeout") == "4s"
+    # SET LOCAL: nothing stays on the (pooled) connection
+    assert (show("lock_timeout"), show("statement_timeout")) == outside
+
+
+def test_every_connection_has_an_idle_in_transaction_timeout(postgres_only, settings):
+    assert show("idle_in_transaction_session_timeout") != "0"
+    expected = settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS
+    assert show("idle_in_transaction_session_timeout") in (f"{expected}ms", f"{expected // 1000}s")
+
+
+def test_a_runaway_statement_is_cut_off_and_answers_busy(postgres_only, short_timeouts):
+    started = time.monotonic()
+    with pytest.raises(Busy), atomic_write(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(30)")
+    assert time.monotonic() - started < 5
+
+
+def test_setting_a_count_behind_a_stuck_drawer_lock_gives_503_busy(postgres_only, short_timeouts, manager_api):
+    denomination_create(value=D("85"), count=3)
+    movements = DrawerMovement.objects.count()
+
+    with row_held(Denomination.objects.all()):
+        started = time.monotonic()
+        response = manager_api.put("/api/v1/denominations/85", {"available_count": 7}, format="json")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 503, response.json()
+    assert response.json()["code"] == "busy"
+    assert response.headers["Retry-After"] == "1"
+    assert elapsed < 5
+    assert Denomination.objects.get().count == 3
+    assert DrawerMovement.objects.count() == movements
+
+
+def test_adding_a_denomination_behind_a_stuck_drawer_lock_gives_503_busy(postgres_only, short_timeouts, manager_api):
+    denomination_create(value=D("85"), count=3)
+
+    with row_held(Denomination.objects.all()):
+        response = manager_api.post("/api/v1/denominations", {"value": "20", "available_count": 4}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (503, "busy")
+    assert list(Denomination.objects.values_list("value", flat=True)) == [D("85")]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda product: product_update(product=product, stock=9),
+        lambda product: drawer_set_count(value=D("85"), count=1),
+    ],
+    ids=["product_update", "drawer_set_count"],
+)
+def test_service_writes_give_up_with_busy(postgres_only, short_timeouts, write):
+    product = ProductFactory(stock=5)
+    denomination_create(value=D("85"), count=3)
+
+    with row_held(Product.objects.all()), row_held(Denomination.objects.all()):
+        started = time.monotonic()
+        with pytest.raises(Busy):
+            write(product)
+        assert time.monotonic() - started < 5
+
+    assert Product.objects.get().stock == 5
+    assert Denomination.objects.get().count == 3
+
+
+def test_product_delete_behind_a_stuck_lock_gives_503_busy(postgres_only, short_timeouts, manager_api):
+    product = ProductFactory(stock=5)
+
+    with row_held(Product.objects.filter(pk=product.pk)):
+        response = manager_api.delete(f"/api/v1/products/{product.pk}")
+
+    assert (response.status_code, response.json()["code"]) == (503, "busy")
+    assert Product.objects.filter(pk=product.pk, is_active=True).exists()
+
+
+def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, admin_api):
+    settings.BILL_LOCK_TIMEOUT_MS = 250
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
+    seen = {}
+    from purchases import services
+
+    real = services.customer_get_or_create
+
+    def spy(**kwargs):
+        seen["lock_timeout"] = show("lock_timeout")
+        return real(**kwargs)
+
+    services.customer_get_or_create = spy
+    try:
+        services.purchase_create(
+            customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], paid_amount=D("10")
+        )
+    finally:
+        services.customer_get_or_create = real
+    assert seen == {"lock_timeout": "250ms"}

@@ -1,0 +1,63 @@
+"""Migration cashdrawer.0004 (the caps) on an upgraded shop's data."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("cashdrawer", "0003_denomination_count_max")]
+AFTER = [("cashdrawer", "0004_denomination_caps")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def before_caps():
+    """The database as it was before the caps; put back to the latest state afterwards."""
+    apps = migrate(BEFORE)
+    yield apps
+    apps.get_model("cashdrawer", "Denomination").objects.all().delete()
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_real_data_within_the_caps_migrates(before_caps):
+    Denomination = before_caps.get_model("cashdrawer", "Denomination")
+    Denomination.objects.bulk_create(
+        [Denomination(value=Decimal(v), count=c) for v, c in [("2000", 40), ("500", 100_000), ("0.50", 3000)]]
+    )
+
+    apps = migrate(AFTER)
+
+    after = apps.get_model("cashdrawer", "Denomination")
+    assert sorted(after.objects.values_list("value", "count")) == [
+        (Decimal("0.50"), 3000),
+        (Decimal("500.00"), 100_000),
+        (Decimal("2000.00"), 40),
+    ]
+
+
+def test_rows_over_the_caps_stop_the_migration_and_change_nothing(before_caps):
+    Denomination = before_caps.get_model("cashdrawer", "Denomination")
+    Denomination.objects.bulk_create(
+        [
+            Denomination(value=Decimal("6.70"), count=562_140_541),
+            Denomination(value=Decimal("1417809170.27"), count=1),
+            Denomination(value=Decimal("100"), count=5),
+        ]
+    )
+
+    with pytest.raises(RuntimeError, match=r"2 drawer row\(s\) are over the caps.*6\.70 x 562140541"):
+        migrate(AFTER)
+
+    assert Denomination.objects.get(value=Decimal("6.70")).count == 562_140_541
+    Denomination.objects.filter(value=Decimal("1417809170.27")).delete()
+    Denomination.objects.filter(value=Decimal("6.70")).update(count=40)
+    migrate(AFTER)  # once fixed, it goes through

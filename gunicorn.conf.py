@@ -1,0 +1,57 @@
+"""gunicorn settings for the web app. gunicorn reads ./gunicorn.conf.py by itself when started
+from the project directory; command-line flags override what is set here.
+
+    gunicorn billing_project.wsgi            # from the project directory
+
+What bounds one request (see README, "A ceiling on every request"):
+- sync workers (the default): ``timeout`` — the arbiter kills a worker that has not checked in for
+  that long, i.e. one stuck in a single request, and starts a new one;
+- gthread workers: the worker's main thread keeps checking in while a request runs, so ``timeout``
+  does not stop a busy request. There the work itself is bounded: every database statement by
+  PostgreSQL's ``statement_timeout`` and every lock wait by ``lock_timeout`` (DB_*_MS and BILL_*_MS,
+  set on every write transaction), a transaction left idle by ``idle_in_transaction_session_timeout``,
+  the change search by its step budget (a few tens of milliseconds), request bodies by
+  DATA_UPLOAD_MAX_MEMORY_SIZE, lists by pagination;
+- any worker class: ``GUNICORN_WORKER_MEMORY_MB`` caps each worker's address space, so a runaway
+  request fails with MemoryError (500) instead of growing a worker to many gigabytes, and
+  ``max_requests`` recycles workers.
+"""
+
+import os
+import resource
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+wsgi_app = "billing_project.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = _int("WEB_CONCURRENCY", 4)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _int("GUNICORN_THREADS", 1)  # > 1 means gthread
+
+# Seconds a sync worker may stay silent (one request) before the arbiter kills and replaces it.
+# Above BILL_STATEMENT_TIMEOUT_MS, so a bill's own timeouts answer 503 `busy` first.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+
+# Recycle each worker after about this many requests, staggered so they do not all restart at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+
+# The request line and headers: gunicorn's limits, stated here so they are visible.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Per-worker address-space cap in MiB (0: none). Virtual memory: leave room for the interpreter,
+# the thread stacks and the allocator's arenas (a worker serving bills uses about 100 MiB resident).
+worker_memory_mb = _int("GUNICORN_WORKER_MEMORY_MB", 2048)
+
+
+def post_fork(server, worker):
+    if worker_memory_mb > 0:
+        limit = worker_memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
