@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,7 @@ from django.utils.html import format_html
 from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
 
 from .models import MAX_COUNT, Denomination, DrawerMovement
-from .selectors import drawer_list, drawer_total, movement_list
+from .selectors import default_till_drawer, drawer_list, drawer_total, movement_list
 from .services import denomination_create, drawer_set_counts
 
 
@@ -60,7 +61,21 @@ class DenominationAddForm(forms.ModelForm):
 
     class Meta:
         model = Denomination
-        fields = ("value", "count")
+        fields = ("till", "value", "count")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["till"].required = False
+        self.fields["till"].help_text = f"Leave empty for the default till ({settings.DEFAULT_TILL})."
+
+    def clean(self):
+        cleaned = super().clean()
+        till, value = cleaned.get("till"), cleaned.get("value")
+        if value is not None:
+            drawer = Denomination.objects.filter(till=till) if till else default_till_drawer()
+            if drawer.filter(value=value).exists():
+                self.add_error("value", "That denomination is already in this till's drawer.")
+        return cleaned
 
 
 @admin.register(Denomination)
@@ -80,6 +95,7 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         saved = denomination_create(
             value=data["value"],
             count=data["count"],
+            till=data.get("till"),
             user=request.user,
             reason=(data.get("reason") or "").strip() or "denomination added in the admin",
         )
