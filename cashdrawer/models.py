@@ -164,6 +164,12 @@ class CashMovement(models.Model):
     def __str__(self):
         return f"Cash {self.direction} {self.amount} ({self.reason})"
 
+    @property
+    def pieces(self) -> list[dict]:
+        """``[{value, count}]``, highest value first (reads the prefetched ledger rows)."""
+        rows = [{"value": m.denomination.value, "count": abs(m.delta)} for m in self.drawer_movements.all()]
+        return sorted(rows, key=lambda row: row["value"], reverse=True)
+
 
 class DrawerMovement(models.Model):
     """The drawer's ledger: every change to a count, with what caused it. Rows are never changed."""

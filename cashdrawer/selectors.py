@@ -161,3 +161,14 @@ def closed_sessions_audit() -> list[str]:
         if session.variance_total != counted - Decimal(now_cash["expected"]):
             problems.append(f"{label}: variance_total is not counted minus expected")
     return problems
+
+
+def cash_movement_get(*, movement_id: int):
+    """One cash in/out with its pieces."""
+    from django.db.models import Prefetch
+
+    from .models import CashMovement
+
+    return CashMovement.objects.prefetch_related(
+        Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination"))
+    ).get(pk=movement_id)

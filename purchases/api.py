@@ -1,11 +1,10 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.response import Response
 
+from billing_project.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_response
 
-from .idempotency import idempotent_call
 from .selectors import purchase_list, purchase_rows
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
@@ -23,26 +22,19 @@ from .services import purchase_create
                 "`validation_error`, `parse_error`, `product_not_found`, `insufficient_payment` or `tender_mismatch`."
             ),
             409: error_response(
-                "`insufficient_stock`, `product_inactive`, `change_unavailable`, `idempotency_conflict` or "
+                "`insufficient_stock`, `product_inactive`, `change_unavailable`, `till_inactive`, "
+                "`session_closed` (the till requires an open session and has none), `idempotency_conflict` or "
                 "`idempotency_in_progress`."
             ),
         },
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-                OpenApiParameter.HEADER,
-                description=(
-                    "Up to 255 characters, scoped to the user. A retry with the same key and body replays the "
-                    "first response (header `Idempotent-Replayed: true`) instead of ringing up a second bill."
-                ),
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         description=(
             "Ring up a bill. Lines for the same product are combined. Payment below `payable` is refused; "
             "`tendered` notes, when given, must add up to `paid_amount` and go into the drawer, and the change "
             "is made with the fewest notes the drawer can give. A refused bill writes nothing. "
-            "`send_invoice: false` rings the bill up without emailing the invoice."
+            "`send_invoice: false` rings the bill up without emailing the invoice. `till` (an id, default the "
+            "`DEFAULT_TILL`) is the till whose drawer takes the cash; the bill is recorded in its open session, "
+            "opened automatically at the current counts when there is none."
         ),
     ),
 )
@@ -70,12 +62,8 @@ class PurchaseViewSet(
             purchase = purchase_create(**serializer.validated_data, user=request.user)
             return status.HTTP_201_CREATED, PurchaseSerializer.represent(purchase)
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            http_status, body = ring_up()
-            return Response(body, status=http_status)
-        http_status, body, replayed = idempotent_call(user=request.user, key=key, payload=request.data, call=ring_up)
-        return Response(body, status=http_status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+        # Not scoped to the path, so keys stored before tills existed still replay.
+        return idempotent_response(request, ring_up, scoped=False)
 
 
 def bill_page(view, queryset) -> list[dict]:

@@ -96,6 +96,8 @@ def tender_denominations(*, till_id: int | None = None) -> list[Denomination]:
 _BILL_FIELDS = (
     "id",
     "created_at",
+    "till_id",
+    "session_id",
     *AMOUNT_FIELDS,
     "invoice_status",
     "invoice_sent_at",
