@@ -44,7 +44,7 @@ def drawer_total(denominations=None) -> Decimal:
 
 def movement_list() -> QuerySet[DrawerMovement]:
     """The ledger, newest first, with what each row points at."""
-    return DrawerMovement.objects.select_related("till", "denomination", "purchase", "user").order_by(
+    return DrawerMovement.objects.select_related("till", "session__till", "denomination", "purchase", "user").order_by(
         "-created_at", "-id"
     )
 
@@ -72,6 +72,14 @@ class Audit:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def tills(self) -> int:
+        return len({row.denomination.till_id for row in self.rows})
+
+    @property
+    def closed_sessions(self) -> int:
+        return TillSession.objects.filter(status=TillSession.Status.CLOSED).count()
 
 
 def drawer_audit() -> Audit:
