@@ -32,11 +32,12 @@ def _fmt(value: Decimal) -> str:
 def _db_bills(db) -> dict[int, dict]:
     bills: dict[int, dict] = {}
     rows = db.execute(
-        "SELECT p.id, lower(c.email), p.paid_amount, p.subtotal, p.tax_total, p.change_due"
+        "SELECT p.id, lower(c.email), p.paid_amount, p.subtotal, p.tax_total, p.change_due, p.till_id"
         " FROM purchases_purchase p JOIN customers_customer c ON c.id = p.customer_id"
     ).fetchall()
-    for pid, email, paid, subtotal, tax_total, change_due in rows:
+    for pid, email, paid, subtotal, tax_total, change_due, till_id in rows:
         bills[pid] = {
+            "till": till_id,
             "email": email,
             "paid": _fmt(paid),
             "subtotal": subtotal,
@@ -79,7 +80,7 @@ def run_audits(
     api: Api,
     runs: list[RunStats],
     initial_stock: dict[int, int],
-    initial_drawer: dict[str, int],
+    initial_drawer: dict[tuple[int, str], int],
     seed_movement_id: int,
     drawer_audit_cmd: list[str] | None,
     env: dict,
@@ -191,44 +192,55 @@ def run_audits(
         )
     )
 
-    # --- drawer ---------------------------------------------------------------------------
-    status, payload = api.request("GET", "/api/v1/denominations")
-    api_drawer = {_fmt(Decimal(d["value"])): d["available_count"] for d in payload} if status == 200 else {}
-    db_drawer = {_fmt(v): c for v, c in db.execute("SELECT value, count FROM cashdrawer_denomination")}
+    # --- drawers, one per till -------------------------------------------------------------
+    # Keys are (till id, value): each till's drawer reconciles on its own.
+    status, payload = api.request("GET", "/api/v1/tills?page_size=100")
+    till_ids = [t["id"] for t in payload["results"]] if status == 200 else []
+    api_drawer: dict[tuple[int, str], int] = {}
+    for till_id in till_ids:
+        st, rows = api.request("GET", f"/api/v1/tills/{till_id}/denominations")
+        status = status if st == 200 else st
+        for d in rows if st == 200 else []:
+            api_drawer[(till_id, _fmt(Decimal(d["value"])))] = d["available_count"]
+    db_drawer = {(t, _fmt(v)): c for t, v, c in db.execute("SELECT till_id, value, count FROM cashdrawer_denomination")}
     expected = dict(initial_drawer)
+
+    def apply(till_id, tendered, change):
+        for v, c in tendered.items():
+            expected[(till_id, v)] = expected.get((till_id, v), 0) + c
+        for v, c in change.items():
+            expected[(till_id, v)] = expected.get((till_id, v), 0) - c
+
     for r in acked:
-        for v, c in r.tendered.items():
-            expected[v] = expected.get(v, 0) + c
-        for v, c in r.change.items():
-            expected[v] = expected.get(v, 0) - c
+        apply(r.till, r.tendered, r.change)
     for bid in unacked:
-        for v, c in bills[bid]["tendered"].items():
-            expected[v] = expected.get(v, 0) + c
-        for v, c in bills[bid]["change"].items():
-            expected[v] = expected.get(v, 0) - c
+        apply(bills[bid]["till"], bills[bid]["tendered"], bills[bid]["change"])
     off = {
-        v: (expected.get(v), api_drawer.get(v), db_drawer.get(v))
-        for v in db_drawer
-        if not expected.get(v) == api_drawer.get(v) == db_drawer.get(v)
+        k: (expected.get(k), api_drawer.get(k), db_drawer.get(k))
+        for k in db_drawer
+        if not expected.get(k) == api_drawer.get(k) == db_drawer.get(k)
     }
     tendered_total = sum(c for r in acked for c in r.tendered.values())
     change_total = sum(c for r in acked for c in r.change.values())
+    tills_used = len({r.till for r in acked})
     checks.append(
         Check(
-            "drawer reconciles per denomination: start + tendered - change = now (responses vs API vs DB)",
+            "every till's drawer reconciles per denomination: start + tendered - change = now (responses vs API vs DB)",
             not off and status == 200,
-            f"{len(db_drawer)} denominations, {tendered_total} pieces tendered, {change_total} given as change"
-            + (f"; off: {off}" if off else ""),
+            f"{len(till_ids)} tills ({tills_used} with bills), {len(db_drawer)} denominations, {tendered_total} pieces"
+            f" tendered, {change_total} given as change" + (f"; off: {dict(list(off.items())[:5])}" if off else ""),
         )
     )
-    ledger = dict(
-        db.execute(
-            "SELECT d.value, coalesce(sum(m.delta), 0) FROM cashdrawer_denomination d"
-            " LEFT JOIN cashdrawer_drawermovement m ON m.denomination_id = d.id AND m.id > %s GROUP BY d.value",
+    ledger = {
+        (t, _fmt(v)): total
+        for t, v, total in db.execute(
+            "SELECT d.till_id, d.value, coalesce(sum(m.delta), 0) FROM cashdrawer_denomination d"
+            " LEFT JOIN cashdrawer_drawermovement m ON m.denomination_id = d.id AND m.id > %s"
+            " GROUP BY d.till_id, d.value",
             [seed_movement_id],
         ).fetchall()
-    )
-    ledger_off = {_fmt(v): s for v, s in ledger.items() if initial_drawer.get(_fmt(v), 0) + s != db_drawer[_fmt(v)]}
+    }
+    ledger_off = {k: s for k, s in ledger.items() if initial_drawer.get(k, 0) + s != db_drawer[k]}
     broken_chain = db.execute(
         "SELECT count(*) FROM (SELECT count_after, delta, lag(count_after) OVER (PARTITION BY denomination_id"
         " ORDER BY id) AS prev FROM cashdrawer_drawermovement) m WHERE prev IS NOT NULL AND count_after <> prev + delta"
@@ -237,11 +249,25 @@ def run_audits(
         "SELECT count(*) FROM cashdrawer_denomination d JOIN LATERAL (SELECT count_after FROM cashdrawer_drawermovement"
         " m WHERE m.denomination_id = d.id ORDER BY m.id DESC LIMIT 1) last ON true WHERE last.count_after <> d.count"
     ).fetchone()[0]
+    wrong_till = db.execute(
+        "SELECT count(*) FROM cashdrawer_drawermovement m"
+        " JOIN cashdrawer_denomination d ON d.id = m.denomination_id"
+        " LEFT JOIN purchases_purchase p ON p.id = m.purchase_id"
+        " LEFT JOIN cashdrawer_tillsession s ON s.id = m.session_id"
+        " WHERE m.till_id <> d.till_id OR p.till_id <> m.till_id OR s.till_id <> m.till_id"
+        " OR p.session_id <> m.session_id"
+    ).fetchone()[0]
+    open_sessions = db.execute(
+        "SELECT count(*) FROM (SELECT till_id FROM cashdrawer_tillsession WHERE status = 'open'"
+        " GROUP BY till_id HAVING count(*) > 1) t"
+    ).fetchone()[0]
     checks.append(
         Check(
-            "drawer ledger: start + sum(movements) = count; each movement's count_after chains",
-            not ledger_off and broken_chain == 0 and stale_last == 0,
-            f"{len(ledger_off)} denominations off, {broken_chain} broken links, {stale_last} stale counts",
+            "drawer ledger per till: start + sum(movements) = count; count_after chains; bill, session and"
+            " movement agree on the till",
+            not ledger_off and broken_chain == 0 and stale_last == 0 and wrong_till == 0 and open_sessions == 0,
+            f"{len(ledger_off)} denominations off, {broken_chain} broken links, {stale_last} stale counts,"
+            f" {wrong_till} movements at the wrong till or session, {open_sessions} tills with two open sessions",
         )
     )
 

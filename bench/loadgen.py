@@ -41,6 +41,7 @@ class Result:
     items: dict[int, int] = field(default_factory=dict)  # product_id -> quantity, from the 201 body
     tendered: dict[str, int] = field(default_factory=dict)  # value -> count, from the 201 body
     change: dict[str, int] = field(default_factory=dict)
+    till: int | None = None  # the till that took the cash, from the 201 body
     body: dict | None = None  # the whole 201 body, kept for a sample of bills (audit: GET returns the same)
 
 
@@ -125,8 +126,19 @@ class Api:
 class BillMaker:
     """Random bills for one client: its own customers (some repeated) and its own RNG."""
 
-    def __init__(self, *, scenario: str, spread: list[ProductInfo], hot: list[ProductInfo], client: int, seed: int):
+    def __init__(
+        self,
+        *,
+        scenario: str,
+        spread: list[ProductInfo],
+        hot: list[ProductInfo],
+        client: int,
+        seed: int,
+        tills: list[int] | None = None,
+    ):
         self.scenario = scenario
+        self.tills = tills or []
+        self.made = 0
         self.spread = spread
         self.hot = hot
         self.client = client
@@ -148,13 +160,17 @@ class BillMaker:
             if count:
                 tendered.append({"value": str(note), "count": count})
                 rest -= note * count
-        return {
+        body: dict[str, object] = {
             # 300 customers per client: the first bills create them, later ones find them.
             "customer_email": f"bench-c{self.client}-{rng.randrange(300)}@example.com",
             "items": [{"product_id": p.id, "quantity": q} for p, q in picked],
             "paid_amount": f"{paid:.2f}",
             "tendered": tendered,
         }
+        if self.tills:  # every bill names a till, in turn (each client starts at its own)
+            body["till"] = self.tills[(self.client + self.made) % len(self.tills)]
+        self.made += 1
+        return body
 
 
 def signature(body: dict) -> tuple:
@@ -178,8 +194,11 @@ def run_load(
     seed: int,
     timeout: float = 30.0,
     on_tick=None,
+    tills: list[int] | None = None,
 ) -> RunStats:
     """Drive ``clients`` threads for ``duration`` seconds; returns every request's outcome.
+
+    With ``tills``, every bill names one of them, in turn.
 
     ``on_tick(elapsed)`` is called about every 0.1 s from the calling thread while the load runs
     (the worker-kill fault check uses it)."""
@@ -190,7 +209,9 @@ def run_load(
 
     def client(index: int) -> None:
         api = Api(port, token, timeout=timeout)
-        maker = BillMaker(scenario=scenario, spread=spread, hot=hot, client=index, seed=seed * 1000 + index)
+        maker = BillMaker(
+            scenario=scenario, spread=spread, hot=hot, client=index, seed=seed * 1000 + index, tills=tills
+        )
         mine: list[Result] = []
         start_barrier.wait()
         deadline = state["deadline"]
@@ -217,6 +238,7 @@ def run_load(
                             items={i["product_id"]: i["quantity"] for i in payload["items"]},
                             tendered=pieces(payload["tendered"]),
                             change=pieces(payload["change"]),
+                            till=payload.get("till"),
                             body=payload if len(mine) % 10 == 0 else None,
                         )
                     )

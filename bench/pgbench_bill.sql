@@ -2,11 +2,13 @@
 -- bills, measured in the same run as the app (bench/run.py). It mirrors the statements that
 -- purchases.services.purchase_create sends, in the same lock order, on a copy of the app's schema
 -- with the same constraints and indexes: timeouts, customer get-or-create, products FOR UPDATE
--- by id, the bill, 3 lines, one guarded stock UPDATE, then (last, as the app does) every drawer
--- denomination FOR UPDATE by value, one guarded drawer UPDATE, the drawer movements. The arithmetic is done in SQL, so this
+-- by id, the bill, 3 lines, one guarded stock UPDATE, then (last, as the app does) the till row
+-- FOR UPDATE, its open session, every denomination of the till FOR UPDATE by value, one guarded
+-- drawer UPDATE, the drawer movements, and the bill's till and session. The arithmetic is done in SQL, so this
 -- is an upper bound for what any app on this schema can do.
 --
--- Expects products with ids 1..50 and the INR denominations (run.py seeds them).
+-- Expects products with ids 1..50, till 1 with an open session 1 and the INR denominations at
+-- till 1 (run.py seeds them).
 \set c random(1, 9600)
 \set p1 random(1, 16)
 \set p2 random(17, 33)
@@ -34,17 +36,20 @@ SELECT :bill, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, roun
 FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid;
 UPDATE catalog_product SET stock = stock - CASE id WHEN :p1 THEN :q1 WHEN :p2 THEN :q2 ELSE :q3 END, updated_at = now()
 WHERE (id = :p1 AND stock >= :q1) OR (id = :p2 AND stock >= :q2) OR (id = :p3 AND stock >= :q3);
-SELECT id, value, count FROM cashdrawer_denomination ORDER BY value FOR UPDATE OF cashdrawer_denomination;
+SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id = 1 FOR UPDATE OF cashdrawer_till;
+SELECT id AS sid FROM cashdrawer_tillsession WHERE till_id = 1 AND status = 'open' LIMIT 1 \gset
+SELECT id, value, count FROM cashdrawer_denomination WHERE till_id = 1 ORDER BY value FOR UPDATE OF cashdrawer_denomination;
 WITH d (value, delta) AS (
     VALUES (500.00, (:paid / 500)::int), (100.00, -floor(:change / 100)::int), (1.00, -(:change - floor(:change / 100) * 100)::int)
 )
 UPDATE cashdrawer_denomination AS den SET count = den.count + d.delta
-FROM d WHERE den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0;
+FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0;
 WITH d (value, kind, delta) AS (
     VALUES (500.00, 'tender_in', (:paid / 500)::int), (100.00, 'change_out', -floor(:change / 100)::int),
            (1.00, 'change_out', -(:change - floor(:change / 100) * 100)::int)
 )
-INSERT INTO cashdrawer_drawermovement (denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
-SELECT den.id, d.kind, d.delta, den.count, :bill, NULL, 'bill #' || :bill, now()
-FROM d JOIN cashdrawer_denomination den ON den.value = d.value WHERE d.delta <> 0;
+INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
+SELECT 1, :sid, den.id, d.kind, d.delta, den.count, :bill, NULL, 'bill #' || :bill, now()
+FROM d JOIN cashdrawer_denomination den ON den.till_id = 1 AND den.value = d.value WHERE d.delta <> 0;
+UPDATE purchases_purchase SET till_id = 1, session_id = :sid WHERE id = :bill;
 COMMIT;

@@ -54,6 +54,9 @@ TARGET_HOT_C = 32
 TARGET_HOT_P99_MS = 1000
 TARGET_LIST_BILLS = 100_000
 TARGET_LIST_P50_MS = 50
+# Tills: the same load at C = 32 on one till, then spread over 8 tills (every bill names one in turn).
+TILLS = 8
+TILLS_C = 32
 
 
 class BenchTimeout(Exception):
@@ -64,7 +67,11 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=float, default=20.0, help="seconds per scenario x C (default 20)")
     p.add_argument("--clients", default="1,8,32", help="comma-separated client counts (default 1,8,32)")
-    p.add_argument("--scenarios", default="spread,hot", help="spread, hot or both (default spread,hot)")
+    p.add_argument(
+        "--scenarios",
+        default="spread,hot,tills",
+        help="spread, hot, tills (1 till vs 8 tills at C=32), comma-separated (default all three)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
     p.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1)")
@@ -99,7 +106,7 @@ def parse_args(argv=None):
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in args.scenarios:
-        if s not in ("spread", "hot"):
+        if s not in ("spread", "hot", "tills"):
             p.error(f"unknown scenario {s!r}")
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 64:
         p.error("--clients must be between 1 and 64")
@@ -272,13 +279,38 @@ def seed(api: Api, rng: random.Random):
             raise RuntimeError(f"seeding a product failed: {status} {body}")
         spread.append(ProductInfo(body["id"], Decimal(body["price"]), Decimal(body["tax_percent"])))
         initial_stock[body["id"]] = body["stock"]
-    drawer = {}
+    drawer = {}  # (till id, value) -> count
     for value in DENOMINATIONS:
         status, body = api.request("POST", "/api/v1/denominations", {"value": value, "available_count": DRAWER_FLOAT})
         if status != 201:
             raise RuntimeError(f"seeding the drawer failed: {status} {body}")
-        drawer[f"{Decimal(body['value']):.2f}"] = body["available_count"]
+        drawer[(main_till_id(api), f"{Decimal(body['value']):.2f}")] = body["available_count"]
     return spread, initial_stock, drawer
+
+
+def main_till_id(api: Api) -> int:
+    status, body = api.request("GET", "/api/v1/tills?page_size=100")
+    if status != 200:
+        raise RuntimeError(f"listing the tills failed: {status} {body}")
+    return next(t["id"] for t in body["results"] if t["code"] == "MAIN")
+
+
+def seed_tills(api: Api, initial_drawer: dict) -> list[int]:
+    """Tills T1..T8, each with its own drawer of the same float; adds them to ``initial_drawer``."""
+    ids = []
+    for n in range(1, TILLS + 1):
+        status, body = api.request("POST", "/api/v1/tills", {"code": f"T{n}", "name": f"Bench till {n}"})
+        if status != 201:
+            raise RuntimeError(f"creating a till failed: {status} {body}")
+        ids.append(body["id"])
+        for value in DENOMINATIONS:
+            st, den = api.request(
+                "POST", f"/api/v1/tills/{body['id']}/denominations", {"value": value, "available_count": DRAWER_FLOAT}
+            )
+            if st != 201:
+                raise RuntimeError(f"seeding till T{n}'s drawer failed: {st} {den}")
+            initial_drawer[(body["id"], f"{Decimal(den['value']):.2f}")] = den["available_count"]
+    return ids
 
 
 def make_hot(api: Api, rng: random.Random, label: str, initial_stock: dict) -> list[ProductInfo]:
@@ -307,8 +339,16 @@ def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None
                 " updated_at) VALUES (%s, %s, %s, %s, %s, %s, true, now(), now())",
                 [n, f"PGB-{n:02d}", f"pgbench item {n:02d}", p.price, p.tax_percent, 1_000_000_000],
             )
+        db.execute("DELETE FROM cashdrawer_till")  # the migration's MAIN; this copy has nothing else yet
+        db.execute("INSERT INTO cashdrawer_till (id, code, name) VALUES (1, 'PGB', 'pgbench till')")
+        db.execute(
+            "INSERT INTO cashdrawer_tillsession (id, till_id, status, opened_at, opening_counted, opening_variance,"
+            " auto_opened, note) VALUES (1, 1, 'open', now(), '[]', 0, true, '')"
+        )
         for value in DENOMINATIONS:
-            db.execute("INSERT INTO cashdrawer_denomination (value, count) VALUES (%s, %s)", [value, 1_000_000_000])
+            db.execute(
+                "INSERT INTO cashdrawer_denomination (till_id, value, count) VALUES (1, %s, %s)", [value, 1_000_000_000]
+            )
 
 
 def run_pgbench(url: str, clients: int, duration: float) -> dict:
@@ -519,7 +559,8 @@ def evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    runs_planned = len(args.clients) * len(args.scenarios)
+    runs_planned = len(args.clients) * len([s for s in args.scenarios if s != "tills"])
+    runs_planned += 2 if "tills" in args.scenarios else 0
     budget = int(
         240
         + runs_planned * (args.duration + args.timeout + 15)
@@ -569,6 +610,7 @@ def main(argv=None) -> int:
         token = body["token"]
         api = Api(gunicorn.port, token, timeout=args.timeout)
         spread, initial_stock, initial_drawer = seed(api, rng)
+        till_ids = seed_tills(api, initial_drawer) if "tills" in args.scenarios else []
         defaults = model_defaults(env)
         seed_pgbench_db(pg_url, spread, defaults)
         db = psycopg.connect(url, autocommit=True)
@@ -582,6 +624,18 @@ def main(argv=None) -> int:
         runs.append(warm)
         summaries = []
         for scenario in args.scenarios:
+            if scenario == "tills":
+                for label, tills in (("1 till", till_ids[:1]), (f"{TILLS} tills", till_ids)):
+                    log(f"{label} C={TILLS_C} for {args.duration:.0f} s, every bill naming a till in turn")
+                    stats = measured_load(gunicorn=gunicorn, admin=admin, dbname=name,
+                                          port=gunicorn.port, token=token, scenario="spread", clients=TILLS_C,
+                                          duration=args.duration, spread=spread, hot=[], seed=rng.randrange(10**6),
+                                          timeout=args.timeout, tills=tills)  # fmt: skip
+                    stats.scenario = "till1" if len(tills) == 1 else f"tills{TILLS}"
+                    runs.append(stats)
+                    summaries.append(stats.summary())
+                    time.sleep(0.5)
+                continue
             for clients in args.clients:
                 hot = make_hot(api, rng, f"{scenario}-c{clients}", initial_stock) if scenario == "hot" else []
                 log(f"{scenario} C={clients} for {args.duration:.0f} s")

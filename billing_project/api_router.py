@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from billing_project.api.views import ObtainTokenView
-from cashdrawer.api import DenominationViewSet
+from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
 from customers.api import CustomerViewSet
 from purchases.api import PurchaseViewSet
@@ -44,6 +44,25 @@ ENDPOINTS = [
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
     ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
+    ("tills", "till-list", "GET, POST", "Tills with their open session. Managers add."),
+    ("tills/{id}", "tills/{id}", "GET, PATCH", "One till: code, name, active, whether it needs an open session."),
+    (
+        "tills/{id}/denominations",
+        "tills/{id}/denominations",
+        "GET, POST",
+        "One till's drawer; PUT …/{value} sets a count.",
+    ),
+    ("tills/{id}/sessions", "tills/{id}/sessions", "POST", "Open a session with the counted float."),
+    ("sessions", "session-list", "GET", "Till sessions (shifts), newest first (?till=, ?status=)."),
+    ("sessions/{id}", "sessions/{id}", "GET", "One session: opening, expected, counted, variance."),
+    ("sessions/{id}/cash-movements", "sessions/{id}/cash-movements", "POST", "Cash in or out, with a reason."),
+    ("sessions/{id}/close", "sessions/{id}/close", "POST", "Close with a blind count; the variance is posted."),
+    (
+        "sessions/{id}/report",
+        "sessions/{id}/report",
+        "GET",
+        "The X report while open, the frozen Z report once closed.",
+    ),
 ]
 # Outside the versioned prefix, listed so that the root names everything.
 OTHER_ENDPOINTS = [
@@ -96,6 +115,8 @@ router.register("products", ProductViewSet, basename="product")
 router.register("denominations", DenominationViewSet, basename="denomination")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("tills", TillViewSet, basename="till")
+router.register("sessions", TillSessionViewSet, basename="session")
 
 urlpatterns = [
     re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="auth-token"),

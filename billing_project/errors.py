@@ -76,6 +76,22 @@ class ErrorCode(StrEnum):
     DENOMINATION_EXISTS = "denomination_exists", 409, "POST of a value the drawer already has (PUT sets its count)"
     TOO_MANY_DENOMINATIONS = "too_many_denominations", 409, "POST of a 25th value (see Drawer caps)"
 
+    # --- Tills and sessions --------------------------------------------------------------------
+    TILL_EXISTS = "till_exists", 409, "a till code that is taken"
+    SESSION_OPEN = "session_open", 409, "opening a till that already has an open session"
+    TILL_INACTIVE = "till_inactive", 409, "a bill or an open at an inactive till"
+    SESSION_CLOSED = (
+        "session_closed",
+        409,
+        "cash in/out or close on a closed session; a bill at a till that needs one",
+    )
+    INSUFFICIENT_CASH = "insufficient_cash", 409, "taking out more pieces of a value than the drawer holds"
+    VARIANCE_NEEDS_MANAGER = (
+        "variance_needs_manager",
+        409,
+        "a close over/short past `CASH_VARIANCE_LIMIT` without approval",
+    )
+
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"
     IMPORT_FILE_INVALID = "import_file_invalid", 400, "a stock file that cannot be read (admin import, `seed_stock`)"

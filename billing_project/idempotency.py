@@ -58,22 +58,24 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 def request_fingerprint(payload, scope: str = "") -> str:
-    """SHA-256 of the endpoint (``scope``) and the canonical body."""
+    """SHA-256 of the endpoint (``scope``, when given) and the canonical body."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256((f"{scope}\n{canonical}" if scope else canonical).encode()).hexdigest()
 
 
-def idempotent_response(request: Request, call: Callable[[], tuple[int, dict]]) -> Response:
+def idempotent_response(request: Request, call: Callable[[], tuple[int, dict]], *, scoped: bool = True) -> Response:
     """Answer a POST with ``call()``'s ``(status, body)``, at most once per ``Idempotency-Key``.
 
     Without the header the call just runs. With it, see :func:`idempotent_call`; a replay carries
-    ``Idempotent-Replayed: true``. The key is scoped to the user and to the method and path.
+    ``Idempotent-Replayed: true``. The key is scoped to the user and, when ``scoped``, to the method
+    and path, so one key sent to two endpoints is a conflict rather than a replay of the other's
+    answer. (``POST /purchases`` is not path-scoped, so keys stored before the scoping still replay.)
     """
     key = request.headers.get("Idempotency-Key")
     if key is None:
         http_status, body = call()
         return Response(body, status=http_status)
-    scope = f"{request.method} {request.path.rstrip('/')}"
+    scope = f"{request.method} {request.path.rstrip('/')}" if scoped else ""
     http_status, body, replayed = idempotent_call(
         user=request.user, key=key, payload=request.data, call=call, scope=scope
     )

@@ -30,6 +30,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cashdrawer.change_denomination",
         "cashdrawer.view_denomination",
         "cashdrawer.view_drawermovement",
+        "cashdrawer.add_till",
+        "cashdrawer.change_till",
+        "cashdrawer.view_till",
+        "cashdrawer.add_tillsession",
+        "cashdrawer.change_tillsession",
+        "cashdrawer.view_tillsession",
+        "cashdrawer.approve_variance",
+        "cashdrawer.add_cashmovement",
+        "cashdrawer.view_cashmovement",
         "customers.view_customer",
         "purchases.add_purchase",
         "purchases.view_purchase",
@@ -48,10 +57,16 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "axes.delete_accessattempt",
     ),
     # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
-    # through the bills it rings up (purchase_create), never directly.
+    # through the bills it rings up (purchase_create) and by opening and closing its till's session
+    # with a count, never directly. Cash in/out needs cashdrawer.add_cashmovement, granted per user;
+    # a close over CASH_VARIANCE_LIMIT needs a manager (approve_variance).
     CASHIER: (
         "catalog.view_product",
         "cashdrawer.view_denomination",
+        "cashdrawer.view_till",
+        "cashdrawer.add_tillsession",
+        "cashdrawer.change_tillsession",
+        "cashdrawer.view_tillsession",
         "customers.view_customer",
         "purchases.add_purchase",
         "purchases.view_purchase",

@@ -41,6 +41,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("billing/till/", include("cashdrawer.urls")),
     path("billing/", include("purchases.urls")),
 ]
 

@@ -1,18 +1,19 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
 from billing_project.money import format_note
 
-from .models import MAX_COUNT, Denomination, DrawerMovement
-from .selectors import drawer_list, drawer_total, movement_list
-from .services import denomination_create, drawer_set_counts
+from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Till, TillSession
+from .selectors import default_till_drawer, drawer_list, drawer_total, movement_list, till_list
+from .services import denomination_create, drawer_set_counts, till_create, till_update
 
 
 class DrawerCountForm(forms.Form):
@@ -62,7 +63,21 @@ class DenominationAddForm(forms.ModelForm):
 
     class Meta:
         model = Denomination
-        fields = ("value", "count")
+        fields = ("till", "value", "count")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["till"].required = False
+        self.fields["till"].help_text = f"Leave empty for the default till ({settings.DEFAULT_TILL})."
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        till, value = cleaned.get("till"), cleaned.get("value")
+        if value is not None:
+            drawer = Denomination.objects.filter(till=till) if till else default_till_drawer()
+            if drawer.filter(value=value).exists():
+                self.add_error("value", "That denomination is already in this till's drawer.")
+        return cleaned
 
 
 @admin.register(Denomination)
@@ -82,6 +97,7 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         saved = denomination_create(
             value=data["value"],
             count=data["count"],
+            till=data.get("till"),
             user=request.user,
             reason=(data.get("reason") or "").strip() or "denomination added in the admin",
         )
@@ -105,7 +121,12 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         can_change = self.has_change_permission(request)
-        denominations = list(drawer_list())
+        tills = list(Till.objects.order_by("code"))
+        till_param = request.GET.get("till", "")
+        till = next((t for t in tills if str(t.pk) == till_param), None) or next(
+            (t for t in tills if t.code == settings.DEFAULT_TILL), None
+        )
+        denominations = list(drawer_list(till_id=till.pk)) if till else []
         form = DrawerCountForm(denominations, data=request.POST if request.method == "POST" else None)
         if request.method == "POST":
             if not can_change:
@@ -114,7 +135,7 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
                 counts = form.changed_counts()
                 if counts:
                     result = drawer_set_counts(
-                        counts=counts, user=request.user, reason=form.cleaned_data["reason"].strip()
+                        counts=counts, user=request.user, reason=form.cleaned_data["reason"].strip(), till=till
                     )
                     values = ", ".join(str(v) for v in result["changed"]) or "none"
                     self.message_user(request, f"Counts set for {values}.", messages.SUCCESS)
@@ -127,7 +148,9 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Cash drawer",
+            "title": f"Cash drawer of till {till.code}" if till and len(tills) > 1 else "Cash drawer",
+            "till": till,
+            "tills": tills,
             "form": form,
             "rows": rows,
             "drawer_total": drawer_total(denominations),
@@ -170,12 +193,32 @@ class BillFilter(admin.SimpleListFilter):
         return queryset.none()
 
 
+class SessionFilter(admin.SimpleListFilter):
+    """Movements of one till session (``?session=<id>``), linked from the session's page."""
+
+    title = "session"
+    parameter_name = "session"
+
+    def lookups(self, request, model_admin):
+        return [("none", "Outside any session")]
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip().lstrip("#")
+        if not value:
+            return queryset
+        if value == "none":
+            return queryset.filter(session__isnull=True)
+        if value.isdigit() and len(value) <= 18:
+            return queryset.filter(session_id=int(value))
+        return queryset.none()
+
+
 @admin.register(DrawerMovement)
 class DrawerMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The drawer ledger: read-only, since history is never changed."""
 
-    list_display = ("created_at", "value", "kind", "delta", "count_after", "bill", "user", "reason")
-    list_filter = ("kind", ("created_at", DateFieldListFilter), BillFilter, "denomination")
+    list_display = ("created_at", "till", "value", "kind", "delta", "count_after", "bill", "session", "user", "reason")
+    list_filter = ("till", "kind", ("created_at", DateFieldListFilter), BillFilter, SessionFilter, "denomination")
     date_hierarchy = "created_at"
     search_fields = ("reason",)
     list_per_page = 100
@@ -193,3 +236,155 @@ class DrawerMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return self.admin_site.empty_value_display
         url = reverse("admin:purchases_purchase_change", args=[obj.purchase_id])
         return format_html('<a href="{}">#{}</a>', url, obj.purchase_id)
+
+
+# --- Tills and sessions ---------------------------------------------------------------------------
+
+
+class TillForm(forms.ModelForm):
+    class Meta:
+        model = Till
+        fields = ("code", "name", "is_active", "requires_open_session")
+
+    def validate_unique(self):
+        pass  # a taken code is the service's TillExists, shown as a message
+
+
+@admin.register(Till)
+class TillAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    """Tills. Each till's drawer is on the drawer screen (``?till=``); its sessions and ledger are linked."""
+
+    form = TillForm
+    list_display = ("code", "name", "is_active", "requires_open_session", "current_session", "drawer")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+
+    def get_queryset(self, request):
+        return till_list()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the ledger references every till
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in TillForm.Meta.fields}
+        saved = till_update(till_id=obj.pk, **data) if change else till_create(**data)
+        obj.pk = saved.pk
+
+    @admin.display(description="open session")
+    def current_session(self, obj):
+        if obj.current_session is None:
+            return "—"
+        url = reverse("admin:cashdrawer_tillsession_change", args=[obj.current_session])
+        return format_html('<a href="{}">#{}</a>', url, obj.current_session)
+
+    @admin.display(description="drawer")
+    def drawer(self, obj):
+        url = reverse("admin:cashdrawer_denomination_changelist")
+        return format_html('<a href="{}?till={}">Drawer</a>', url, obj.pk)
+
+
+def _pieces_text(pieces) -> str:
+    if not pieces:
+        return "—"
+    return ", ".join(f"{p['count']} × {p['value']}" for p in pieces)
+
+
+@admin.register(TillSession)
+class TillSessionAdmin(admin.ModelAdmin):
+    """Till sessions. Sessions are opened and closed at the till (or through the API); an open
+    session's note can be edited here, a closed one is read-only. The Z report is shown as frozen."""
+
+    list_display = ("id", "till", "status", "opened_at", "opened_by", "auto_opened", "closed_at", "variance_total")
+    list_filter = ("status", "till", "auto_opened", ("opened_at", DateFieldListFilter))
+    date_hierarchy = "opened_at"
+    readonly_fields = (
+        "till",
+        "status",
+        "opened_at",
+        "opened_by",
+        "auto_opened",
+        "opening",
+        "opening_variance",
+        "closed_at",
+        "closed_by",
+        "closing",
+        "expected_counts",
+        "variance_counts",
+        "variance_total",
+        "z_report",
+        "ledger",
+    )
+    fields = (*readonly_fields, "note")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("till", "opened_by", "closed_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_open:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description="opening count")
+    def opening(self, obj):
+        return _pieces_text(obj.opening_counted)
+
+    @admin.display(description="closing count")
+    def closing(self, obj):
+        return _pieces_text(obj.closing_counted)
+
+    @admin.display(description="expected at close")
+    def expected_counts(self, obj):
+        return _pieces_text(obj.expected)
+
+    @admin.display(description="variance by value")
+    def variance_counts(self, obj):
+        return _pieces_text(obj.variance)
+
+    @admin.display(description="report (Z once closed, X while open)")
+    def z_report(self, obj):
+        from .services import session_report
+
+        report = session_report(session_id=obj.pk) if obj.pk else None
+        if not report:
+            return "—"
+        cash = report["cash"]
+        rows = [
+            ("Bills", report["bills"]),
+            ("Gross sales", report["gross_sales"]),
+            ("Tax", report["tax_total"]),
+            *((f"Tax at {r['tax_percent']}% on {r['taxable']}", r["tax"]) for r in report["tax_by_rate"]),
+            ("Rounding", report["rounding_total"]),
+            *((f"Paid by {p['method']}", p["amount"]) for p in report["payments"]),
+            ("Opening float", cash["opening"]),
+            ("+ Cash sales (tendered)", cash["sales"]),
+            ("− Change given", cash["change_given"]),
+            ("+ Cash in", cash["cash_in"]),
+            ("− Cash out", cash["cash_out"]),
+            ("− Refunds", cash["refunds"]),
+            ("= Expected", cash["expected"]),
+            ("of which taken without notes", cash["uncounted_cash"]),
+            ("Counted", cash["counted"] or "—"),
+            ("Over (+) / short (−)", cash["variance"] or "—"),
+        ]
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        return format_html('<table class="z-report">{}</table>', body)
+
+    @admin.display(description="ledger")
+    def ledger(self, obj):
+        url = reverse("admin:cashdrawer_drawermovement_changelist")
+        return format_html('<a href="{}?session={}">Movements of this session</a>', url, obj.pk)
+
+
+@admin.register(CashMovement)
+class CashMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Cash paid in and out of the tills between bills: read-only, like the ledger."""
+
+    list_display = ("created_at", "till", "session", "direction", "amount", "reason", "user")
+    list_filter = ("till", "direction", ("created_at", DateFieldListFilter))
+    search_fields = ("reason",)

@@ -1,16 +1,44 @@
 from decimal import Decimal
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
+from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .models import Denomination
-from .serializers import DenominationCountSerializer, DenominationSerializer
-from .services import denomination_create, drawer_set_count
+from .models import Denomination, Till, TillSession
+from .selectors import cash_movement_get, default_till_drawer, drawer_list, session_list, till_list
+from .serializers import (
+    CashMovementCreateSerializer,
+    CashMovementSerializer,
+    DenominationCountSerializer,
+    DenominationSerializer,
+    SessionCountSerializer,
+    SessionReportSerializer,
+    SessionSerializer,
+    TillSerializer,
+)
+from .services import (
+    cash_movement_create,
+    denomination_create,
+    drawer_set_count,
+    session_close,
+    session_open,
+    session_report,
+    till_create,
+    till_update,
+)
+
+
+class SessionFilterSerializer(serializers.Serializer):
+    till = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    status = serializers.ChoiceField(choices=TillSession.Status.choices, required=False)
+
 
 VALUE_PARAMETER = OpenApiParameter(
     "value",
@@ -42,12 +70,14 @@ class DenominationViewSet(
 ):
     """The cash drawer: one row per note or coin value, highest first. Not paginated."""
 
-    queryset = Denomination.objects.order_by("-value")
     serializer_class = DenominationSerializer
     permission_classes = [RolePermissions]
     pagination_class = None
     lookup_field = "value"
     lookup_value_regex = r"[0-9]{1,10}(?:\.[0-9]{1,2})?"
+
+    def get_queryset(self):
+        return default_till_drawer().order_by("-value")
 
     def get_object(self):
         # Compare as a Decimal, so `/500` finds the 500.00 row.
@@ -71,3 +101,244 @@ class DenominationViewSet(
             reason=serializer.validated_data["reason"] or "set through the API",
         )
         return Response(DenominationSerializer(denomination).data, status=status.HTTP_200_OK)
+
+
+# --- Tills and sessions ---------------------------------------------------------------------------
+
+
+class ActionPermissions(RolePermissions):
+    """``RolePermissions``, except where the view names the permissions of an action and method in
+    ``action_permissions``: ``{(action, method): ("app.codename", ...)}``."""
+
+    def has_permission(self, request, view):
+        perms = getattr(view, "action_permissions", {}).get((view.action, request.method))
+        if perms is None:
+            return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
+
+
+SESSION_COUNT_DOC = (
+    "`counted` is the whole drawer, `[{value, count}]`; a known value left out counts as 0, an unknown one is a "
+    "`validation_error`."
+)
+VALUE_PATH = r"(?P<value>[0-9]{1,10}(?:\.[0-9]{1,2})?)"
+
+
+def _refresh_till(till_id: int) -> Till:
+    return till_list().get(pk=till_id)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=TillSerializer,
+        responses={201: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS)},
+        description="Add a till with an empty drawer. Managers only.",
+    ),
+    partial_update=extend_schema(
+        request=TillSerializer,
+        responses={200: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS)},
+    ),
+)
+@extend_schema(tags=["tills"])
+class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tills by code, each with its open session (`current_session`)."""
+
+    serializer_class = TillSerializer
+    permission_classes = [ActionPermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+    action_permissions = {
+        ("drawer", "GET"): ("cashdrawer.view_denomination",),
+        ("drawer", "POST"): ("cashdrawer.add_denomination",),
+        ("drawer_set", "PUT"): ("cashdrawer.change_denomination",),
+        ("sessions", "POST"): ("cashdrawer.add_tillsession",),
+    }
+
+    def get_queryset(self):
+        return till_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = TillSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        till = till_create(**serializer.validated_data)
+        return Response(TillSerializer(_refresh_till(till.pk)).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        till = self.get_object()
+        serializer = TillSerializer(till, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        till_update(till_id=till.pk, **serializer.validated_data)
+        return Response(TillSerializer(_refresh_till(till.pk)).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=DenominationSerializer(many=True),
+        description="The till's drawer, highest value first. Not paginated.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=DenominationSerializer,
+        responses={
+            201: DenominationSerializer,
+            **error_responses(ErrorCode.DENOMINATION_EXISTS, ErrorCode.TOO_MANY_DENOMINATIONS),
+        },
+        description="Add a value to the till's drawer (managers); a starting count is a `manual_set` movement.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="denominations", pagination_class=None)
+    def drawer(self, request, pk=None):
+        till = self.get_object()
+        if request.method == "GET":
+            return Response(DenominationSerializer(drawer_list(till_id=till.pk), many=True).data)
+        serializer = DenominationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        denomination = denomination_create(
+            value=data["value"], count=data.get("count", 0), user=request.user, reason="denomination added", till=till
+        )
+        return Response(DenominationSerializer(denomination).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[VALUE_PARAMETER],
+        request=DenominationCountSerializer,
+        responses=DenominationSerializer,
+        description="Set the count (managers). Recorded in the ledger as a `manual_set` movement.",
+    )
+    @action(detail=True, methods=["put"], url_path=f"denominations/{VALUE_PATH}")
+    def drawer_set(self, request, pk=None, value=None):
+        till = self.get_object()
+        denomination = get_object_or_404(Denomination, till=till, value=Decimal(value))
+        serializer = DenominationCountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        denomination = drawer_set_count(
+            value=denomination.value,
+            count=serializer.validated_data["available_count"],
+            user=request.user,
+            reason=serializer.validated_data["reason"] or "set through the API",
+            till=till,
+        )
+        return Response(DenominationSerializer(denomination).data)
+
+    @extend_schema(
+        request=SessionCountSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: SessionSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.SESSION_OPEN,
+                ErrorCode.TILL_INACTIVE,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            ),
+        },
+        description="Open a session with the counted float. Differences from the ledger are posted as "
+        "`open_count` movements and summed in `opening_variance`. " + SESSION_COUNT_DOC,
+    )
+    @action(detail=True, methods=["post"], url_path="sessions")
+    def sessions(self, request, pk=None):
+        till = self.get_object()
+        serializer = SessionCountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def open_session():
+            session = session_open(till_id=till.pk, user=request.user, **serializer.validated_data)
+            return status.HTTP_201_CREATED, SessionSerializer(session).data
+
+        return idempotent_response(request, open_session)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("till", int, description="Only this till's sessions (id)."),
+            OpenApiParameter("status", str, enum=["open", "closed"], description="Only open or closed sessions."),
+        ]
+    ),
+)
+@extend_schema(tags=["sessions"])
+class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Till sessions (shifts), newest first."""
+
+    serializer_class = SessionSerializer
+    permission_classes = [ActionPermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+    action_permissions = {
+        ("cash_movements", "POST"): ("cashdrawer.add_cashmovement",),
+        ("close", "POST"): ("cashdrawer.change_tillsession",),
+        ("report", "GET"): ("cashdrawer.view_tillsession",),
+    }
+
+    def get_queryset(self):
+        if self.action != "list":
+            return session_list()
+        serializer = SessionFilterSerializer(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return session_list(
+            till_id=serializer.validated_data.get("till"), status=serializer.validated_data.get("status")
+        )
+
+    @extend_schema(
+        request=CashMovementCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: CashMovementSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.INSUFFICIENT_CASH,
+                ErrorCode.SESSION_CLOSED,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            ),
+        },
+        description="Pay cash into or out of the till: a float top-up, a payout, a safe drop. Managers, and "
+        "cashiers given `cashdrawer.add_cashmovement`.",
+    )
+    @action(detail=True, methods=["post"], url_path="cash-movements")
+    def cash_movements(self, request, pk=None):
+        session = self.get_object()
+        serializer = CashMovementCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def move():
+            movement = cash_movement_create(session_id=session.pk, user=request.user, **serializer.validated_data)
+            return status.HTTP_201_CREATED, CashMovementSerializer(cash_movement_get(movement_id=movement.pk)).data
+
+        return idempotent_response(request, move)
+
+    @extend_schema(
+        request=SessionCountSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            200: SessionSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.SESSION_CLOSED,
+                ErrorCode.VARIANCE_NEEDS_MANAGER,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            ),
+        },
+        description="Close with a blind count. expected = the ledger's counts now; variance = counted − expected "
+        "per value, and counted value − expected cash in `variance_total`. The counts become the counted ones "
+        "through `close_count` movements, and the Z report is frozen. " + SESSION_COUNT_DOC,
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        session = self.get_object()
+        serializer = SessionCountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def close_session():
+            closed = session_close(session_id=session.pk, user=request.user, **serializer.validated_data)
+            return status.HTTP_200_OK, SessionSerializer(closed).data
+
+        return idempotent_response(request, close_session)
+
+    @extend_schema(
+        responses=SessionReportSerializer,
+        description="The X report while the session is open (live), the Z report frozen at its close.",
+    )
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        session = self.get_object()
+        return Response(session_report(session_id=session.pk))

@@ -27,3 +27,33 @@ class ChangeTooComplex(ChangeUnavailable):
 class TooManyDenominations(Conflict):
     code = ErrorCode.TOO_MANY_DENOMINATIONS
     default_message = "The drawer already holds the most denomination values it may."
+
+
+class TillExists(Conflict):
+    code = ErrorCode.TILL_EXISTS
+    default_message = "A till with that code already exists."
+
+
+class SessionOpen(Conflict):
+    code = ErrorCode.SESSION_OPEN
+    default_message = "This till already has an open session."
+
+
+class TillInactive(Conflict):
+    code = ErrorCode.TILL_INACTIVE
+    default_message = "This till is inactive."
+
+
+class InsufficientCash(Conflict):
+    code = ErrorCode.INSUFFICIENT_CASH
+    default_message = "The drawer does not hold that many pieces."
+
+
+class SessionClosed(Conflict):
+    code = ErrorCode.SESSION_CLOSED
+    default_message = "The session is closed."
+
+
+class VarianceNeedsManager(Conflict):
+    code = ErrorCode.VARIANCE_NEEDS_MANAGER
+    default_message = "The count is over or short by more than the limit: recount, or a manager closes the till."

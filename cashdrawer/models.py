@@ -3,12 +3,48 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .limits import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE
 
-__all__ = ["MAX_COUNT", "MAX_DENOMINATIONS", "MAX_VALUE", "Denomination", "DrawerMovement"]
+__all__ = [
+    "MAX_COUNT",
+    "MAX_DENOMINATIONS",
+    "MAX_VALUE",
+    "CashMovement",
+    "Denomination",
+    "DrawerMovement",
+    "Till",
+    "TillSession",
+]
+MONEY_DIGITS = 18
+
+
+def _money(**kwargs):
+    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, **kwargs)
+
+
+class Till(models.Model):
+    """A till: one cash drawer and the shifts (sessions) worked at it."""
+
+    code = models.CharField(max_length=16, unique=True, help_text="Short unique code, such as T1.")
+    name = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True, help_text="An inactive till takes no bills and opens no session.")
+    requires_open_session = models.BooleanField(
+        default=False,
+        help_text="Refuse bills while no session is open, instead of opening one automatically.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="till_code_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}".strip()
 
 
 class Denomination(models.Model):
@@ -18,17 +54,18 @@ class Denomination(models.Model):
     go through ``cashdrawer.services`` so the ledger stays in step.
     """
 
+    till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="denominations")
     value = models.DecimalField(
         max_digits=12,
         decimal_places=2,
-        unique=True,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_VALUE)],
     )
     count = models.IntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_COUNT)])
 
     class Meta:
-        ordering = ["-value"]
+        ordering = ["till", "-value"]
         constraints = [
+            models.UniqueConstraint(fields=["till", "value"], name="denomination_unique_per_till"),
             models.CheckConstraint(condition=Q(value__gt=0), name="denomination_value_gt_0"),
             models.CheckConstraint(condition=Q(value__lte=MAX_VALUE), name="denomination_value_lte_max"),
             models.CheckConstraint(condition=Q(count__gte=0), name="denomination_count_gte_0"),
@@ -43,6 +80,116 @@ class Denomination(models.Model):
         return self.value * self.count
 
 
+class TillSession(models.Model):
+    """A shift at a till: opened with a counted float, closed with a blind count.
+
+    While open, the closing fields are all null; a close fills every one of them and freezes the Z
+    report in ``report``. At most one session per till is open (partial unique constraint)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="sessions")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opening_counted = models.JSONField(default=list, help_text="[{value, count}] counted at the open.")
+    opening_variance = _money(default=0, help_text="Counted minus expected at the open, in money.")
+    auto_opened = models.BooleanField(default=False, help_text="Opened by a bill, at the counts of the moment.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closing_counted = models.JSONField(null=True, blank=True, help_text="[{value, count}] counted at the close.")
+    expected = models.JSONField(null=True, blank=True, help_text="[{value, count}] the ledger held at the close.")
+    variance = models.JSONField(null=True, blank=True, help_text="[{value, count}] counted minus expected, non-zero.")
+    variance_total = _money(null=True, blank=True, help_text="Counted value minus expected value (over > 0).")
+    report = models.JSONField(null=True, blank=True, help_text="The Z report, frozen at the close.")
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        permissions = [("approve_variance", "Can close a till session whose variance exceeds the limit")]
+        constraints = [
+            models.UniqueConstraint(fields=["till"], condition=Q(status="open"), name="tillsession_one_open_per_till"),
+            models.CheckConstraint(condition=Q(status__in=["open", "closed"]), name="tillsession_status_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status="open",
+                        closed_at__isnull=True,
+                        closed_by__isnull=True,
+                        closing_counted__isnull=True,
+                        expected__isnull=True,
+                        variance__isnull=True,
+                        variance_total__isnull=True,
+                        report__isnull=True,
+                    )
+                    | Q(
+                        status="closed",
+                        closed_at__isnull=False,
+                        closing_counted__isnull=False,
+                        expected__isnull=False,
+                        variance__isnull=False,
+                        variance_total__isnull=False,
+                        report__isnull=False,
+                    )
+                ),
+                name="tillsession_closed_fields_match_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
+                name="tillsession_closed_after_opened",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Session #{self.pk} at {self.till.code} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class CashMovement(models.Model):
+    """Cash paid into or out of a till between bills (a float top-up, a payout, a safe drop).
+    Its pieces are the ``cash_in`` / ``cash_out`` rows of the drawer ledger pointing at it."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "In"
+        OUT = "out", "Out"
+
+    till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="cash_movements")
+    session = models.ForeignKey(TillSession, on_delete=models.PROTECT, related_name="cash_movements")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    amount = _money()
+    reason = models.CharField(max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(direction__in=["in", "out"]), name="cashmovement_direction_valid"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="cashmovement_amount_gt_0"),
+            models.CheckConstraint(condition=~Q(reason=""), name="cashmovement_reason_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"Cash {self.direction} {self.amount} ({self.reason})"
+
+    @property
+    def pieces(self) -> list[dict]:
+        """``[{value, count}]``, highest value first (reads the prefetched ledger rows)."""
+        rows = [{"value": m.denomination.value, "count": abs(m.delta)} for m in self.drawer_movements.all()]
+        return sorted(rows, key=lambda row: row["value"], reverse=True)
+
+
 class DrawerMovement(models.Model):
     """The drawer's ledger: every change to a count, with what caused it. Rows are never changed."""
 
@@ -50,7 +197,18 @@ class DrawerMovement(models.Model):
         TENDER_IN = "tender_in", "Tender in"
         CHANGE_OUT = "change_out", "Change out"
         MANUAL_SET = "manual_set", "Manual set"
+        OPEN_COUNT = "open_count", "Open count"
+        CLOSE_COUNT = "close_count", "Close count"
+        CASH_IN = "cash_in", "Cash in"
+        CASH_OUT = "cash_out", "Cash out"
 
+    till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="movements")
+    session = models.ForeignKey(
+        TillSession, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
+    )
+    cash_movement = models.ForeignKey(
+        CashMovement, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
+    )
     denomination = models.ForeignKey(Denomination, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     delta = models.IntegerField()
@@ -71,11 +229,23 @@ class DrawerMovement(models.Model):
             models.CheckConstraint(condition=Q(count_after__gte=0), name="movement_count_after_gte_0"),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="tender_in", delta__gt=0, purchase__isnull=False)
-                    | Q(kind="change_out", delta__lt=0, purchase__isnull=False)
-                    | Q(kind="manual_set", purchase__isnull=True)
+                    Q(kind="tender_in", delta__gt=0, purchase__isnull=False, cash_movement__isnull=True)
+                    | Q(kind="change_out", delta__lt=0, purchase__isnull=False, cash_movement__isnull=True)
+                    | Q(kind="manual_set", purchase__isnull=True, cash_movement__isnull=True)
+                    | Q(
+                        kind__in=["open_count", "close_count"],
+                        purchase__isnull=True,
+                        cash_movement__isnull=True,
+                        session__isnull=False,
+                    )
+                    | Q(kind="cash_in", delta__gt=0, purchase__isnull=True, cash_movement__isnull=False)
+                    | Q(kind="cash_out", delta__lt=0, purchase__isnull=True, cash_movement__isnull=False)
                 ),
                 name="movement_kind_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(cash_movement__isnull=True) | Q(session__isnull=False),
+                name="movement_cash_has_session",
             ),
         ]
 

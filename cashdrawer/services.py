@@ -1,21 +1,45 @@
-"""The cash drawer. Every change to a count goes through here and lands in the movement ledger."""
+"""The cash drawers of the tills, and their sessions. Every change to a count goes through here and
+lands in the movement ledger; the locks are taken through ``lock_objects``, in its global order."""
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing_project.db import atomic_write, guarded_add
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
-from purchases.lock_objects import denomination_for_update, denominations_for_update
 
 from .change import SearchBudgetExceeded, make_change
-from .errors import ChangeTooComplex, ChangeUnavailable, DenominationExists, TenderMismatch, TooManyDenominations
-from .models import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE, Denomination, DrawerMovement
+from .errors import (
+    ChangeTooComplex,
+    ChangeUnavailable,
+    DenominationExists,
+    InsufficientCash,
+    SessionClosed,
+    SessionOpen,
+    TenderMismatch,
+    TillExists,
+    TillInactive,
+    TooManyDenominations,
+    VarianceNeedsManager,
+)
+from .lock_objects import denomination_for_update, denominations_for_update, till_for_update
+from .models import (
+    MAX_COUNT,
+    MAX_DENOMINATIONS,
+    MAX_VALUE,
+    CashMovement,
+    Denomination,
+    DrawerMovement,
+    Till,
+    TillSession,
+)
 
 if TYPE_CHECKING:
     from purchases.models import Purchase
@@ -23,6 +47,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("billing.drawer")
 
 Kind = DrawerMovement.Kind
+ZERO = Decimal("0.00")
 
 
 def _check_count(count: int) -> None:
@@ -30,6 +55,84 @@ def _check_count(count: int) -> None:
         raise ValidationFailed(
             f"A count must be between 0 and {MAX_COUNT}.", details={"available_count": ["Out of range."]}
         )
+
+
+# --- Tills --------------------------------------------------------------------------------------
+
+
+def till_default() -> Till:
+    """The till named by ``DEFAULT_TILL``, created when missing (the migrations create ``MAIN``)."""
+    till = Till.objects.filter(code=settings.DEFAULT_TILL).first()
+    if till is not None:
+        return till
+    try:
+        with transaction.atomic():
+            return Till.objects.create(code=settings.DEFAULT_TILL, name="Main till")
+    except IntegrityError:
+        return Till.objects.get(code=settings.DEFAULT_TILL)
+
+
+def _till_id(till: "Till | int | None") -> int:
+    if till is None:
+        return till_default().pk
+    return till.pk if isinstance(till, Till) else int(till)
+
+
+def _lock_till(till_id: int) -> Till:
+    """Lock the till row (the till's mutex, step 3 of the lock order). ``Till.DoesNotExist`` if unknown."""
+    return till_for_update(till_id=till_id).get()
+
+
+def _open_session_id(till_id: int) -> int | None:
+    return (
+        TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN).values_list("pk", flat=True).first()
+    )
+
+
+@atomic_write()
+def till_create(*, code: str, name: str = "", is_active: bool = True, requires_open_session: bool = False) -> Till:
+    """Add a till, with an empty drawer. Raises ``TillExists`` for a code already taken."""
+    code = (code or "").strip()
+    if not code:
+        raise ValidationFailed("A till needs a code.", details={"code": ["This field may not be blank."]})
+    try:
+        with transaction.atomic():
+            return Till.objects.create(
+                code=code, name=name, is_active=is_active, requires_open_session=requires_open_session
+            )
+    except IntegrityError:
+        raise TillExists(f"A till with code {code} already exists.", details={"code": code}) from None
+
+
+_TILL_FIELDS = ("code", "name", "is_active", "requires_open_session")
+
+
+@atomic_write()
+def till_update(*, till_id: int, **changes) -> Till:
+    """Change a till's ``code``, ``name``, ``is_active`` or ``requires_open_session``.
+
+    Locks the till row. Raises ``Till.DoesNotExist``, ``TillExists`` for a code already taken."""
+    unknown = set(changes) - set(_TILL_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    till = _lock_till(till_id)
+    if "code" in changes:
+        changes["code"] = (changes["code"] or "").strip()
+        if not changes["code"]:
+            raise ValidationFailed("A till needs a code.", details={"code": ["This field may not be blank."]})
+    for field, value in changes.items():
+        setattr(till, field, value)
+    try:
+        with transaction.atomic():
+            till.save(update_fields=list(changes) or None)
+    except IntegrityError:
+        raise TillExists(
+            f"A till with code {changes['code']} already exists.", details={"code": changes["code"]}
+        ) from None
+    return till
+
+
+# --- One till's drawer ------------------------------------------------------------------------------
 
 
 def _check_value(value: Decimal) -> None:
@@ -41,14 +144,10 @@ def _check_value(value: Decimal) -> None:
         )
 
 
-def _lock_drawer_with_room() -> None:
-    """Lock the drawer's rows and refuse a new value once it holds ``MAX_DENOMINATIONS``.
-
-    Two managers adding values at once both lock every row (in value order, as a bill does), so
-    the second waits for the first to commit; the count is a fresh statement after the lock, so
-    it sees the first one's row. (A drawer with no rows yet has nothing to lock, and room.)"""
-    list(denominations_for_update().values_list("pk", flat=True))
-    held = Denomination.objects.count()
+def _check_room(till_id: int) -> None:
+    """Refuse a new value once the till's drawer holds ``MAX_DENOMINATIONS``. Hold the till's lock:
+    two managers adding values at once queue on it, and the count is a fresh statement after it."""
+    held = Denomination.objects.filter(till_id=till_id).count()
     if held >= MAX_DENOMINATIONS:
         raise TooManyDenominations(
             f"The drawer already holds {held} denomination values, the most it may ({MAX_DENOMINATIONS}).",
@@ -57,20 +156,23 @@ def _lock_drawer_with_room() -> None:
 
 
 @atomic_write()
-def denomination_create(*, value: Decimal, count: int = 0, user: Actor = None, reason: str = "") -> Denomination:
-    """Add a note or coin value to the drawer. A starting count is recorded as a manual movement.
-
-    Locks every drawer row (value order), then counts them: raises ``TooManyDenominations`` at
-    ``MAX_DENOMINATIONS``, ``ValidationFailed`` for a value or count over its cap, and
-    ``DenominationExists`` for a value already there."""
+def denomination_create(
+    *, value: Decimal, count: int = 0, user: Actor = None, reason: str = "", till: "Till | int | None" = None
+) -> Denomination:
+    """Add a note or coin value to a till's drawer (default: ``DEFAULT_TILL``). A starting count is
+    recorded as a manual movement. Locks the till row, then counts the drawer's values: raises
+    ``TooManyDenominations`` at ``MAX_DENOMINATIONS``, ``ValidationFailed`` for a value or count over
+    its cap, and ``DenominationExists`` for a value already there."""
     _check_value(value)
     _check_count(count)
-    if Denomination.objects.filter(value=value).exists():
+    till_id = _till_id(till)
+    _lock_till(till_id)
+    if Denomination.objects.filter(till_id=till_id, value=value).exists():
         raise DenominationExists(details={"value": str(value)})
-    _lock_drawer_with_room()
+    _check_room(till_id)
     try:
         with transaction.atomic():
-            denomination = Denomination.objects.create(value=value, count=0)
+            denomination = Denomination.objects.create(till_id=till_id, value=value, count=0)
     except IntegrityError:
         raise DenominationExists(details={"value": str(value)}) from None
     if count:
@@ -79,23 +181,36 @@ def denomination_create(*, value: Decimal, count: int = 0, user: Actor = None, r
 
 
 @atomic_write()
-def drawer_set_count(*, value: Decimal, count: int, user: Actor = None, reason: str = "") -> Denomination:
+def drawer_set_count(
+    *, value: Decimal, count: int, user: Actor = None, reason: str = "", till: "Till | int | None" = None
+) -> Denomination:
     """Set one denomination's count, e.g. when a manager counts the float.
 
-    Locks that denomination's row. Raises ``Denomination.DoesNotExist`` for an unknown value."""
+    Locks the till row, then that denomination's row. Raises ``Denomination.DoesNotExist`` for an
+    unknown value."""
     _check_count(count)
-    denomination = denomination_for_update(value).get()
+    till_id = _till_id(till)
+    _lock_till(till_id)
+    denomination = denomination_for_update(till_id=till_id, value=value).get()
     if count != denomination.count:
         _set(denomination, count, user=user, reason=reason or "count set")
     return denomination
 
 
 def _set(denomination: Denomination, count: int, *, user: Actor, reason: str) -> None:
+    """A manual set, recorded in the till's open session when there is one. Hold the till's lock."""
     user = recorded_user(user)
     delta = count - denomination.count
     Denomination.objects.filter(pk=denomination.pk).update(count=count)
     DrawerMovement.objects.create(
-        denomination=denomination, kind=Kind.MANUAL_SET, delta=delta, count_after=count, user=user, reason=reason
+        till_id=denomination.till_id,
+        session_id=_open_session_id(denomination.till_id),
+        denomination=denomination,
+        kind=Kind.MANUAL_SET,
+        delta=delta,
+        count_after=count,
+        user=user,
+        reason=reason,
     )
     logger.info("drawer %s set %s -> %s by %s: %s", denomination.value, denomination.count, count, user, reason)
     denomination.count = count
@@ -132,11 +247,7 @@ def drawer_plan_change(
     *, denominations: Iterable[Denomination], tendered: Mapping[Decimal, int], change_due: Decimal
 ) -> dict[Decimal, int]:
     """The fewest notes and coins that make ``change_due`` from what the drawer holds once the
-    tendered notes are in it. Pass rows locked with ``denominations_for_update``.
-
-    Raises ``ChangeUnavailable`` when no exact change exists, and its subclass ``ChangeTooComplex``
-    when the search gives up within its step budget (a contrived drawer; a few tens of
-    milliseconds at most, so the drawer rows are never held for long)."""
+    tendered notes are in it. Pass rows locked with ``denominations_for_update``."""
     available = {d.value: d.count + tendered.get(d.value, 0) for d in denominations}
     try:
         change = make_change(change_due, available)
@@ -158,6 +269,7 @@ def drawer_record_bill(
     tendered: Mapping[Decimal, int],
     change: Mapping[Decimal, int],
     user: Actor = None,
+    session_id: int | None = None,
 ) -> list[DrawerMovement]:
     """Apply a bill to the drawer in one UPDATE and one INSERT, whatever the number of notes.
 
@@ -173,6 +285,8 @@ def drawer_record_bill(
             denomination.count += sign * count
             movements.append(
                 DrawerMovement(
+                    till_id=denomination.till_id,
+                    session_id=session_id,
                     denomination=denomination,
                     kind=kind,
                     delta=sign * count,
@@ -191,29 +305,348 @@ def drawer_record_bill(
 
 @atomic_write()
 def drawer_set_counts(
-    *, counts: Mapping[Decimal, int], user: Actor = None, reason: str = "", create_missing: bool = False
+    *,
+    counts: Mapping[Decimal, int],
+    user: Actor = None,
+    reason: str = "",
+    create_missing: bool = False,
+    till: "Till | int | None" = None,
 ) -> dict[str, list[Decimal]]:
     """Set several denominations' counts at once (a counted float), all or nothing.
 
     Each set is a manual movement with ``user`` and ``reason``, as with ``drawer_set_count``.
     Unknown values are added with ``denomination_create`` when ``create_missing``, otherwise
-    ``Denomination.DoesNotExist`` is raised. Locks the existing rows one by one in ascending
-    value, the global drawer lock order (``purchases.lock_objects``).
+    ``Denomination.DoesNotExist`` is raised. Locks the till row, then the existing rows one by one
+    in ascending value, the global drawer lock order (``lock_objects``).
 
     Returns ``{"created": [...], "changed": [...], "unchanged": [...]}`` lists of values."""
     result: dict[str, list[Decimal]] = {"created": [], "changed": [], "unchanged": []}
     for value in sorted(counts):
         _check_count(counts[value])
-    existing = set(Denomination.objects.filter(value__in=list(counts)).values_list("value", flat=True))
+    till_id = _till_id(till)
+    _lock_till(till_id)
+    existing = set(Denomination.objects.filter(till_id=till_id, value__in=list(counts)).values_list("value", flat=True))
     for value in sorted(counts):
         count = counts[value]
         if value not in existing:
             if not create_missing:
                 raise Denomination.DoesNotExist(f"{value} is not a denomination of this drawer.")
-            denomination_create(value=value, count=count, user=user, reason=reason)
+            denomination_create(value=value, count=count, user=user, reason=reason, till=till_id)
             result["created"].append(value)
             continue
-        before = denomination_for_update(value).get().count  # read under the lock drawer_set_count takes
-        drawer_set_count(value=value, count=count, user=user, reason=reason)
+        # read under the lock drawer_set_count takes
+        before = denomination_for_update(till_id=till_id, value=value).get().count
+        drawer_set_count(value=value, count=count, user=user, reason=reason, till=till_id)
         result["changed" if count != before else "unchanged"].append(value)
     return result
+
+
+# --- Sessions -------------------------------------------------------------------------------------
+
+
+def _money_str(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _pieces_list(counts: Mapping[Decimal, int], *, skip_zero: bool = False) -> list[dict]:
+    """``{value: count}`` as the API's ``[{value, count}]``, highest value first (JSON-safe)."""
+    return [
+        {"value": _money_str(value), "count": count}
+        for value, count in sorted(counts.items(), reverse=True)
+        if count or not skip_zero
+    ]
+
+
+def _value_of(counts: Mapping[Decimal, int]) -> Decimal:
+    return sum((value * count for value, count in counts.items()), ZERO)
+
+
+def _counted(denominations: Sequence[Denomination], counted: Iterable[Mapping], *, field: str) -> dict[Decimal, int]:
+    """A full count of the drawer: every known value, those left out at zero. An unknown or repeated
+    value, or a count out of range, is a ``validation_error``."""
+    known = {d.value for d in denominations}
+    result = dict.fromkeys(known, 0)
+    seen: set[Decimal] = set()
+    for piece in counted:
+        value, count = Decimal(piece["value"]), int(piece["count"])
+        if value not in known:
+            raise ValidationFailed(
+                f"{value:.2f} is not a denomination of this till.", details={field: [f"Unknown value {value:.2f}."]}
+            )
+        if value in seen:
+            raise ValidationFailed(
+                f"{value:.2f} is counted twice.", details={field: [f"Value {value:.2f} is listed more than once."]}
+            )
+        if not 0 <= count <= MAX_COUNT:
+            raise ValidationFailed(f"A count must be between 0 and {MAX_COUNT}.", details={field: ["Out of range."]})
+        seen.add(value)
+        result[value] = count
+    return result
+
+
+def _bring_counts_to(
+    *,
+    denominations: Sequence[Denomination],
+    target: Mapping[Decimal, int],
+    kind: str,
+    session_id: int,
+    user: Actor,
+    reason: str,
+) -> None:
+    """Set the locked ``denominations`` to ``target`` with one movement of ``kind`` per changed value."""
+    movements, deltas = [], {}
+    now = timezone.now()
+    for d in denominations:
+        delta = target[d.value] - d.count
+        if not delta:
+            continue
+        deltas[d.pk] = delta
+        d.count += delta
+        movements.append(
+            DrawerMovement(
+                till_id=d.till_id,
+                session_id=session_id,
+                denomination=d,
+                kind=kind,
+                delta=delta,
+                count_after=d.count,
+                user=recorded_user(user),
+                reason=reason,
+                created_at=now,
+            )
+        )
+    if deltas and guarded_add(Denomination, "count", deltas) != len(deltas):
+        raise ChangeUnavailable("The drawer changed while it was being counted.")  # cannot happen under the lock
+    DrawerMovement.objects.bulk_create(movements)
+
+
+@atomic_write()
+def session_open(*, till_id: int, counted: Sequence[Mapping], note: str = "", user: Actor = None) -> TillSession:
+    """Open a session at a till with the counted float.
+
+    The counts become the drawer's counts: every difference from the ledger is an ``open_count``
+    movement, and ``opening_variance`` is counted minus expected in money. A value left out counts
+    as zero. Locks the till row, then its denominations by value.
+
+    Raises ``Till.DoesNotExist``, ``TillInactive``, ``SessionOpen``, ``ValidationFailed``."""
+    till = _lock_till(till_id)
+    if not till.is_active:
+        raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
+    current = _open_session_id(till.pk)
+    if current is not None:
+        raise SessionOpen(f"Till {till.code} already has session #{current} open.", details={"session": current})
+    denominations = list(denominations_for_update(till_id=till.pk))
+    counts = _counted(denominations, counted, field="counted")
+    expected = {d.value: d.count for d in denominations}
+    user = recorded_user(user)
+    session = TillSession.objects.create(
+        till=till,
+        opened_by=user,
+        opening_counted=_pieces_list(counts),
+        opening_variance=_value_of(counts) - _value_of(expected),
+        note=note or "",
+    )
+    _bring_counts_to(
+        denominations=denominations,
+        target=counts,
+        kind=Kind.OPEN_COUNT,
+        session_id=session.pk,
+        user=user,
+        reason=f"session #{session.pk} opened",
+    )
+    logger.info("till %s session #%s opened by %s, variance %s", till.code, session.pk, user, session.opening_variance)
+    return session
+
+
+def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till, int, list[Denomination]]:
+    """For ``purchase_create``, inside its transaction: lock the bill's till (default
+    ``DEFAULT_TILL``) and its denominations, and find its open session, opening one automatically at
+    the current counts when there is none.
+
+    Run after the bill's products are locked (steps 3 and 4 of the lock order). The session is read
+    after the till lock, so a bill that waited for a close sees the session closed.
+
+    Returns ``(till, session_id, denominations)``. Raises ``ValidationFailed`` for an unknown till,
+    ``TillInactive``, or ``SessionClosed`` when the till requires an open session and has none."""
+    if till_id is None:
+        till = till_for_update(code=settings.DEFAULT_TILL).first()
+        if till is None:
+            till = _lock_till(till_default().pk)
+    else:
+        till = till_for_update(till_id=till_id).first()
+        if till is None:
+            raise ValidationFailed(f"Till {till_id} does not exist.", details={"till": [f"Unknown till {till_id}."]})
+    if not till.is_active:
+        raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
+    session_id = _open_session_id(till.pk)
+    denominations = list(denominations_for_update(till_id=till.pk))
+    if session_id is None:
+        if till.requires_open_session:
+            raise SessionClosed(
+                f"Till {till.code} has no open session; open it with a counted float first.",
+                details={"till": till.pk},
+            )
+        session_id = TillSession.objects.create(
+            till=till,
+            opened_by=recorded_user(user),
+            opening_counted=_pieces_list({d.value: d.count for d in denominations}),
+            auto_opened=True,
+            note="opened by a bill",
+        ).pk
+        logger.info("till %s session #%s opened automatically", till.code, session_id)
+    return till, session_id, denominations
+
+
+def _session_for_update(session_id: int) -> tuple[TillSession, Till]:
+    """Lock the session's till, then read the session under that lock. ``TillSession.DoesNotExist``."""
+    till_id = TillSession.objects.values_list("till_id", flat=True).get(pk=session_id)
+    till = _lock_till(till_id)
+    session = TillSession.objects.select_related("till").get(pk=session_id)
+    return session, till
+
+
+@atomic_write()
+def cash_movement_create(
+    *, session_id: int, direction: str, pieces: Sequence[Mapping], reason: str, user: Actor = None
+) -> CashMovement:
+    """Pay cash into (``in``) or out of (``out``) a till during its open session: a float top-up,
+    a payout, a safe drop. Pieces of the same value are combined.
+
+    Locks the till row, then its denominations by value. Raises ``TillSession.DoesNotExist``,
+    ``SessionClosed``, ``InsufficientCash`` (taking out more pieces than the drawer holds), or
+    ``ValidationFailed``; on any refusal nothing changes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why the cash moves.", details={"reason": ["This field may not be blank."]})
+    if direction not in CashMovement.Direction.values:
+        raise ValidationFailed("Direction is in or out.", details={"direction": ["Must be in or out."]})
+    session, till = _session_for_update(session_id)
+    if not session.is_open:
+        raise SessionClosed(f"Session #{session.pk} is closed.", details={"session": session.pk})
+    denominations = list(denominations_for_update(till_id=till.pk))
+    by_value = {d.value: d for d in denominations}
+    combined: dict[Decimal, int] = {}
+    for piece in pieces:
+        value, count = Decimal(piece["value"]), int(piece["count"])
+        if value not in by_value:
+            raise ValidationFailed(
+                f"{value:.2f} is not a denomination of this till.", details={"pieces": [f"Unknown value {value:.2f}."]}
+            )
+        if count <= 0:
+            raise ValidationFailed("A count must be positive.", details={"pieces": ["Count must be > 0."]})
+        combined[value] = combined.get(value, 0) + count
+    if not combined:
+        raise ValidationFailed("Give at least one piece.", details={"pieces": ["This list may not be empty."]})
+    sign = 1 if direction == CashMovement.Direction.IN else -1
+    for value, count in combined.items():
+        available = by_value[value].count
+        if sign < 0 and count > available:
+            raise InsufficientCash(
+                f"The drawer holds {available} × {value:.2f}; {count} requested.",
+                details={"value": _money_str(value), "available": available, "requested": count},
+            )
+        if sign > 0 and available + count > MAX_COUNT:
+            raise ValidationFailed("The drawer cannot hold that many.", details={"pieces": ["Count too large."]})
+    user = recorded_user(user)
+    movement = CashMovement.objects.create(
+        till=till, session=session, direction=direction, amount=_value_of(combined), reason=reason, user=user
+    )
+    kind = Kind.CASH_IN if sign > 0 else Kind.CASH_OUT
+    deltas = {by_value[value].pk: sign * count for value, count in combined.items()}
+    if guarded_add(Denomination, "count", deltas) != len(deltas):
+        raise InsufficientCash("The drawer changed while the cash was being moved.")
+    rows = []
+    for value, count in sorted(combined.items(), reverse=True):
+        d = by_value[value]
+        d.count += sign * count
+        rows.append(
+            DrawerMovement(
+                till=till,
+                session=session,
+                cash_movement=movement,
+                denomination=d,
+                kind=kind,
+                delta=sign * count,
+                count_after=d.count,
+                user=user,
+                reason=reason,
+                created_at=movement.created_at,
+            )
+        )
+    DrawerMovement.objects.bulk_create(rows)
+    logger.info("till %s cash %s %s (%s) by %s", till.code, direction, movement.amount, reason, user)
+    return movement
+
+
+def can_approve_variance(user) -> bool:
+    return user is not None and user.has_perm("cashdrawer.approve_variance")
+
+
+@atomic_write()
+def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = "", user: Actor = None) -> TillSession:
+    """Close a session with a blind count of the drawer, post the variance and freeze the Z report.
+
+    expected = the till's counts in the ledger now; variance = counted − expected per value, and
+    in money counted value − expected cash (which includes cash taken without its notes). The
+    counts become the counted ones through ``close_count`` movements. A value left out counts as
+    zero. A variance over ``CASH_VARIANCE_LIMIT`` needs ``cashdrawer.approve_variance``.
+
+    Locks the till row, then its denominations by value: every bill committed before the close is
+    in the expected counts, and no bill is recorded in the session afterwards.
+
+    Raises ``TillSession.DoesNotExist``, ``SessionClosed``, ``VarianceNeedsManager``,
+    ``ValidationFailed``; on any refusal nothing changes."""
+    from .reports import session_figures
+
+    session, till = _session_for_update(session_id)
+    if not session.is_open:
+        raise SessionClosed(f"Session #{session.pk} is already closed.", details={"session": session.pk})
+    denominations = list(denominations_for_update(till_id=till.pk))
+    counts = _counted(denominations, counted, field="counted")
+    expected = {d.value: d.count for d in denominations}
+    figures = session_figures(session)
+    expected_cash = Decimal(figures["cash"]["expected"])
+    counted_cash = _value_of(counts)
+    variance_total = counted_cash - expected_cash
+    if abs(variance_total) > settings.CASH_VARIANCE_LIMIT and not can_approve_variance(user):
+        raise VarianceNeedsManager(
+            f"The drawer is {'over' if variance_total > 0 else 'short'} by {abs(variance_total):.2f}, more than "
+            f"the {settings.CASH_VARIANCE_LIMIT:.2f} allowed: recount, or a manager closes the till.",
+            details={"limit": _money_str(settings.CASH_VARIANCE_LIMIT)},
+        )
+    user = recorded_user(user)
+    now = timezone.now()
+    _bring_counts_to(
+        denominations=denominations,
+        target=counts,
+        kind=Kind.CLOSE_COUNT,
+        session_id=session.pk,
+        user=user,
+        reason=f"session #{session.pk} closed",
+    )
+    variance = {value: counts[value] - expected[value] for value in counts}
+    session.status = TillSession.Status.CLOSED
+    session.closed_at = max(now, session.opened_at)
+    session.closed_by = user
+    session.closing_counted = _pieces_list(counts)
+    session.expected = _pieces_list(expected)
+    session.variance = _pieces_list(variance, skip_zero=True)
+    session.variance_total = variance_total
+    if note:
+        session.note = f"{session.note}\n{note}".strip() if session.note else note
+    figures.update(status=TillSession.Status.CLOSED, closed_at=session.closed_at.isoformat())
+    figures["cash"].update(counted=_money_str(counted_cash), variance=_money_str(variance_total))
+    session.report = figures
+    session.save()
+    logger.info("till %s session #%s closed by %s, variance %s", till.code, session.pk, user, variance_total)
+    return session
+
+
+def session_report(*, session_id: int) -> dict:
+    """The X report of an open session (live, read-only) or the Z report frozen at its close."""
+    from .reports import session_figures
+
+    session = TillSession.objects.select_related("till").get(pk=session_id)
+    if session.report is not None:
+        return session.report
+    return session_figures(session)

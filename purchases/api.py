@@ -39,6 +39,8 @@ EXAMPLE_BILL = {
                 ErrorCode.PRODUCT_INACTIVE,
                 ErrorCode.CHANGE_UNAVAILABLE,
                 ErrorCode.CHANGE_TOO_COMPLEX,
+                ErrorCode.TILL_INACTIVE,
+                ErrorCode.SESSION_CLOSED,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
@@ -48,7 +50,9 @@ EXAMPLE_BILL = {
             "Ring up a bill. Lines for the same product are combined. Payment below `payable` is refused; "
             "`tendered` notes, when given, must add up to `paid_amount` and go into the drawer, and the change "
             "is made with the fewest notes the drawer can give. A refused bill writes nothing. "
-            "`send_invoice: false` rings the bill up without emailing the invoice."
+            "`send_invoice: false` rings the bill up without emailing the invoice. `till` (an id, default the "
+            "`DEFAULT_TILL`) is the till whose drawer takes the cash; the bill is recorded in its open session, "
+            "opened automatically at the current counts when there is none."
         ),
     ),
 )
@@ -82,7 +86,8 @@ class PurchaseViewSet(
             purchase = purchase_create(**serializer.validated_data, user=request.user)
             return status.HTTP_201_CREATED, PurchaseSerializer.represent(purchase)
 
-        return idempotent_response(request, ring_up)
+        # Not scoped to the path, so keys stored before tills existed still replay.
+        return idempotent_response(request, ring_up, scoped=False)
 
 
 def bill_page(view, queryset) -> list[dict]:

@@ -1,20 +1,14 @@
-"""Every row lock the system takes, in one place, so the global order is visible at a glance.
+"""Every row lock a bill takes, in one place, so the global order is visible at a glance.
 
-Order: customer (insert, unique index) → products by primary key → drawer denominations by value.
-Every transaction that locks more than one of these takes them in this order, so two tills can
-wait for each other but never deadlock. Products are locked by the catalogue's own
-``catalog.lock_objects``, re-exported here so the whole order reads in one place.
+Order: customer (insert, unique index) → products by primary key → the bill's till row → that
+till's drawer denominations by value. Products are locked by the catalogue's own
+``catalog.lock_objects``, the till and drawer by ``cashdrawer.lock_objects`` (whose docstring has
+the whole order); both are re-exported here so a bill's whole order reads in one place. Every
+transaction that locks more than one of these takes them in this order, so two tills can wait for
+each other but never deadlock.
 """
 
-from cashdrawer.models import Denomination
+from cashdrawer.lock_objects import denomination_for_update, denominations_for_update, till_for_update
 from catalog.lock_objects import products_for_update
 
-__all__ = ["denomination_for_update", "denominations_for_update", "products_for_update"]
-
-
-def denominations_for_update():
-    return Denomination.objects.select_for_update(of=("self",)).order_by("value")
-
-
-def denomination_for_update(value):
-    return Denomination.objects.select_for_update(of=("self",)).filter(value=value)
+__all__ = ["denomination_for_update", "denominations_for_update", "products_for_update", "till_for_update"]

@@ -44,6 +44,12 @@ class Purchase(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The till whose drawer took the cash, and its session. Null only for a bill written outside
+    # purchase_create (bills from before tills were given MAIN by the migration).
+    till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    session = models.ForeignKey(
+        "cashdrawer.TillSession", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
+    )
     subtotal = _amount()
     tax_total = _amount()
     total = _amount()
@@ -66,6 +72,9 @@ class Purchase(models.Model):
         indexes = [models.Index(fields=["customer", "-created_at"], name="purchase_customer_created")]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="purchase_subtotal_gte_0"),
+            models.CheckConstraint(
+                condition=Q(session__isnull=True) | Q(till__isnull=False), name="purchase_session_has_till"
+            ),
             models.CheckConstraint(condition=Q(tax_total__gte=0), name="purchase_tax_total_gte_0"),
             models.CheckConstraint(
                 condition=_equals("total", F("subtotal") + F("tax_total")), name="purchase_total_sum"

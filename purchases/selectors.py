@@ -4,6 +4,7 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from cashdrawer.models import Denomination, DrawerMovement
+from cashdrawer.selectors import drawer_list
 from catalog.models import Product
 
 from .models import AMOUNT_FIELDS, LINE_FIELDS, Purchase, PurchaseItem, largest_first
@@ -85,9 +86,9 @@ def product_for_term(*, term: str) -> tuple[Product | None, list[Product]]:
     return None, candidates
 
 
-def tender_denominations() -> list[Denomination]:
-    """The drawer's notes and coins, highest first, with how many it holds now."""
-    return list(Denomination.objects.order_by("-value"))
+def tender_denominations(*, till_id: int | None = None) -> list[Denomination]:
+    """A till's notes and coins (default: ``DEFAULT_TILL``), highest first, with how many it holds now."""
+    return list(drawer_list(till_id=till_id))
 
 
 # --- The API's bill lists -----------------------------------------------------------------------
@@ -95,6 +96,8 @@ def tender_denominations() -> list[Denomination]:
 _BILL_FIELDS = (
     "id",
     "created_at",
+    "till_id",
+    "session_id",
     *AMOUNT_FIELDS,
     "invoice_status",
     "invoice_sent_at",

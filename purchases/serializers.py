@@ -37,6 +37,12 @@ class PurchaseCreateSerializer(serializers.Serializer):
     send_invoice = serializers.BooleanField(
         default=True, help_text="Email the invoice to the customer. False when the customer declines."
     )
+    till = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The till (id) whose drawer takes the cash. Default: the `DEFAULT_TILL`.",
+    )
 
 
 class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
@@ -85,6 +91,8 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     change = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
     tendered = PiecesSerializer(many=True, help_text="The notes and coins handed over, largest first.")
     invoice_email_status = InvoiceEmailStatusSerializer(source="*", read_only=True)
+    till = serializers.IntegerField(source="till_id", allow_null=True, help_text="The till's id.")
+    session = serializers.IntegerField(source="session_id", allow_null=True, help_text="The till session's id.")
 
     class Meta:
         model = Purchase
@@ -92,6 +100,8 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "id",
             "customer_email",
             "created_at",
+            "till",
+            "session",
             "items",
             *AMOUNT_FIELDS,
             "change",

@@ -12,14 +12,13 @@ from billing_project.db import guarded_add, set_transaction_timeouts
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
 from billing_project.types import Actor, BillLine, Pieces
-from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill
+from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from customers.services import customer_get_or_create
 
 from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
 from .invoices import invoice_enqueue
-from .lock_objects import denominations_for_update
 from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
 from .pricing import quote
 
@@ -38,21 +37,25 @@ def purchase_create(
     tendered: Sequence[Pieces] | None = None,
     user: Actor = None,
     send_invoice: bool = True,
+    till: int | None = None,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
 
     ``items`` are ``{"product_id", "quantity"}``; lines for the same product are combined.
     ``tendered`` are ``{"value", "count"}`` notes; when given they must add up to ``paid_amount``
-    and go into the drawer.
+    and go into the drawer of ``till`` (an id; default ``DEFAULT_TILL``), whose drawer also gives
+    the change. The bill is recorded in the till's open session; with none, one is opened
+    automatically at the current counts, unless the till ``requires_open_session``.
 
     Unless ``send_invoice`` is false (the customer declined), the invoice email's job is queued
     in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
 
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
-    products by primary key, then every drawer denomination by value.
+    products by primary key, the till row, then every denomination of that till by value.
 
-    Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``,
-    ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``, or ``Busy`` when it gave up
+    Raises ``ValidationFailed`` (an unknown till too), ``ProductNotFound``, ``ProductInactive``,
+    ``InsufficientStock``, ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``,
+    ``TillInactive``, ``SessionClosed`` (a till that requires an open session has none), or ``Busy`` when it gave up
     waiting for a lock (``BILL_LOCK_TIMEOUT_MS``) on PostgreSQL.
     """
     try:
@@ -63,6 +66,7 @@ def purchase_create(
             tendered=tendered,
             user=user,
             send_invoice=send_invoice,
+            till=till,
         )
     except OperationalError as exc:
         if not is_busy(exc):
@@ -83,6 +87,7 @@ def _ring_up(
     tendered: Sequence[Pieces] | None,
     user: Actor,
     send_invoice: bool,
+    till: int | None,
 ) -> Purchase:
     quantities = _combine_lines(items)
     paid_amount = _check_amount(paid_amount)
@@ -134,17 +139,24 @@ def _ring_up(
     if send_invoice:
         invoice_enqueue(purchase=purchase)
 
-    # The drawer comes last: every bill locks all of its rows, so holding them only for the
-    # drawer's own statements and the commit lets tills overlap more. A refusal here still rolls
-    # back everything above.
-    denominations = list(denominations_for_update())
+    # The till comes last: every bill at a till locks its till row and all of its drawer rows, so
+    # holding them only for the drawer's own statements and the commit lets bills at one till
+    # overlap more. A refusal here still rolls back everything above.
+    till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
     tender = (
         drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
     )
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
     movements = drawer_record_bill(
-        denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
+        denominations=denominations,
+        purchase=purchase,
+        tendered=tender,
+        change=change,
+        user=purchase.created_by,
+        session_id=session_id,
     )
+    Purchase.objects.filter(pk=purchase.pk).update(till=till_row, session_id=session_id)
+    purchase.till, purchase.session_id = till_row, session_id
     # Hand the bill back with its lines and ledger rows in place, as purchase_list prefetches
     # them, so answering with it costs no further queries.
     _set_prefetched(purchase, items=bill.lines, drawer_movements=movements)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_project.errors import DomainError
+from cashdrawer.browser import current_till, till_status
 
 from .forms import BillEntry, HistoryFilterForm
 from .models import Purchase
@@ -57,7 +58,8 @@ def home(request):
 @role_required(RING_UP)
 @require_http_methods(["GET", "POST"])
 def bill_new(request):
-    denominations = tender_denominations()
+    till = current_till(request)  # the till this browser picked: its drawer takes the cash
+    denominations = tender_denominations(till_id=till.pk)
     if request.method == "GET":
         return _bill_page(request, BillEntry(denominations=denominations))
 
@@ -74,7 +76,7 @@ def bill_new(request):
         entry.focus_problem()
         return _bill_page(request, entry, status=400)
     try:
-        purchase = purchase_create(**entry.purchase_kwargs(), user=request.user)
+        purchase = purchase_create(**entry.purchase_kwargs(), user=request.user, till=till.pk)
     except DomainError as exc:
         entry.add_refusal(exc)
         entry.focus_problem()
@@ -88,7 +90,7 @@ def bill_new(request):
 def bill_preview_view(request):
     """The live preview for the page's script: the same form post, answered with HTML fragments
     rendered by the page's own templates, plus the amounts as strings."""
-    entry = BillEntry(request.POST, denominations=tender_denominations(), quiet=True)
+    entry = BillEntry(request.POST, denominations=tender_denominations(till_id=current_till(request).pk), quiet=True)
     preview = bill_preview(**entry.preview_arguments())
     bill = preview.quote
     return JsonResponse(
@@ -174,6 +176,7 @@ def _bill_page(request, entry: BillEntry, *, status: int = 200):
         "rows": list(zip(entry.lines.forms, preview.rows, strict=False)),
         "email": email,
         "recent": _recent_bills(email),
+        **till_status(current_till(request)),
     }
     return render(request, "billing/new.html", context, status=status)
 

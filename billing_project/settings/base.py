@@ -160,6 +160,11 @@ if _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.bac
 BILL_LOCK_TIMEOUT_MS = env.int("BILL_LOCK_TIMEOUT_MS", default=DB_LOCK_TIMEOUT_MS)
 BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STATEMENT_TIMEOUT_MS)
 
+# Tills: the till a bill or a /denominations request uses when it names none, and the largest
+# over/short (absolute, in money) a till may close with without the approve_variance permission.
+DEFAULT_TILL = env("DEFAULT_TILL", default="MAIN")
+CASH_VARIANCE_LIMIT = Decimal(env("CASH_VARIANCE_LIMIT", default="0.00"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks (transactional outbox) ---------------------------------------------------

@@ -36,6 +36,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.test import Client
 
+from cashdrawer.models import Denomination
+from cashdrawer.services import session_close
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
@@ -149,13 +151,21 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         {"2000": 100, "500": 100, "200": 100, "100": 100, "50": 100, "20": 100, "10": 100, "5": 100, "2": 100, "1": 100}
     )
     bill = purchase_for(products[0], email="fuzz@example.com")
+    assert bill.session_id is not None
+    closed = session_close(session_id=bill.session_id, counted=drawer_counts(drawer), user=user)
     return {
         "token": AuthToken.objects.create(user=user)[1],
         "/api/v1/products/": [p.pk for p in [*products, archived]],
         "/api/v1/purchases/": [bill.pk],
         "/api/v1/customers/": [bill.customer_id],
         "/api/v1/denominations/": [str(d.value) for d in drawer],
+        "/api/v1/tills/": [bill.till_id],
+        "/api/v1/sessions/": [closed.pk],
     }
+
+
+def drawer_counts(drawer) -> list[dict]:
+    return [{"value": d.value, "count": Denomination.objects.get(pk=d.pk).count} for d in drawer]
 
 
 # Payments for a fuzzed bill of at most 5 lines of 5 cheap units: exact notes, or change from the drawer.

@@ -15,7 +15,7 @@ from billing_project.errors import ValidationFailed
 from cashdrawer.change import DEFAULT_STEP_BUDGET, SearchBudgetExceeded, make_change
 from cashdrawer.errors import ChangeTooComplex, TooManyDenominations
 from cashdrawer.models import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE, Denomination, DrawerMovement
-from cashdrawer.services import denomination_create, drawer_plan_change
+from cashdrawer.services import denomination_create, drawer_plan_change, till_default
 from catalog.tests.factories import ProductFactory
 from purchases.tests.helpers import db_state
 
@@ -92,7 +92,8 @@ def test_the_service_turns_a_spent_budget_into_change_too_complex():
 
 
 def test_a_bill_on_a_hard_drawer_is_refused_and_writes_nothing(admin_api):
-    Denomination.objects.bulk_create(Denomination(value=v, count=c) for v, c in hard_drawer().items())
+    main = till_default()
+    Denomination.objects.bulk_create(Denomination(till=main, value=v, count=c) for v, c in hard_drawer().items())
     product = ProductFactory(price=D("1.00"), tax_percent=D("0"), stock=5)
     before = db_state()
 
@@ -180,7 +181,8 @@ def test_a_count_can_not_be_set_over_the_cap(manager_api):
 def test_a_bill_on_a_forced_157_value_drawer_is_answered_or_refused_within_a_bound(admin_api):
     rows = [(v, c) for v, c in fuzzed_drawer() if v <= MAX_VALUE]  # the CHECKs keep the rest out
     rows = [(v, min(c, MAX_COUNT)) for v, c in rows]
-    Denomination.objects.bulk_create(Denomination(value=v, count=c) for v, c in rows)
+    main = till_default()
+    Denomination.objects.bulk_create(Denomination(till=main, value=v, count=c) for v, c in rows)
     assert Denomination.objects.count() > MAX_DENOMINATIONS
     product = ProductFactory(price=D("1.00"), tax_percent=D("0"), stock=50)
     for paid in ("9876543.21", "123456.78", "1000.01"):

@@ -1,4 +1,5 @@
-"""Migration cashdrawer.0004 (the caps) on an upgraded shop's data."""
+"""The drawer's migrations on an upgraded shop's data: the caps (0004), and till MAIN taking over the one
+drawer there was and its whole ledger (0005–0007)."""
 
 from decimal import Decimal
 
@@ -61,3 +62,29 @@ def test_rows_over_the_caps_stop_the_migration_and_change_nothing(before_caps):
     Denomination.objects.filter(value=Decimal("1417809170.27")).delete()
     Denomination.objects.filter(value=Decimal("6.70")).update(count=40)
     migrate(AFTER)  # once fixed, it goes through
+
+
+BEFORE_MAIN = [("cashdrawer", "0005_tills"), ("purchases", "0005_tills")]
+
+
+def test_main_takes_over_the_drawer_counts_and_the_whole_ledger():
+    old = migrate(BEFORE_MAIN)
+    Denomination = old.get_model("cashdrawer", "Denomination")
+    DrawerMovement = old.get_model("cashdrawer", "DrawerMovement")
+    for value, count in (("500", 3), ("100", 7)):
+        d = Denomination.objects.create(value=Decimal(value), count=count)
+        DrawerMovement.objects.create(denomination=d, kind="manual_set", delta=count, count_after=count, reason="old")
+
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    new = migrate(leaves)
+
+    Till = new.get_model("cashdrawer", "Till")
+    main = Till.objects.get(code="MAIN")
+    Denomination = new.get_model("cashdrawer", "Denomination")
+    DrawerMovement = new.get_model("cashdrawer", "DrawerMovement")
+    assert dict(Denomination.objects.filter(till=main).values_list("value", "count")) == {
+        Decimal("500.00"): 3,
+        Decimal("100.00"): 7,
+    }
+    assert DrawerMovement.objects.filter(till=main).count() == DrawerMovement.objects.count() == 2
+    assert not Denomination.objects.exclude(till=main).exists()

@@ -1,0 +1,92 @@
+"""A till session's X report (live) and Z report (frozen at the close).
+
+Expected cash comes from one ledger: the session's opening count plus every movement since. The
+identity ``expected = opening + sales − change_given + cash_in − cash_out − refunds`` holds, where
+``sales`` is the cash tendered for the session's bills. Cash taken without its notes (a bill paid
+with ``paid_amount`` alone) is in ``sales`` but not in the counts by value; the report shows it as
+``uncounted_cash``, and the close's count absorbs it.
+"""
+
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Count, Sum
+
+from .models import CashMovement, DrawerMovement, TillSession
+
+ZERO = Decimal("0.00")
+
+
+def _m(amount) -> str:
+    return f"{(amount or ZERO):.2f}"
+
+
+def _value_of(pieces: list[dict]) -> Decimal:
+    return sum((Decimal(p["value"]) * p["count"] for p in pieces), ZERO)
+
+
+def session_figures(session: TillSession) -> dict:
+    """The session's report, computed now from its bills and the drawer ledger (JSON-safe)."""
+    Purchase = apps.get_model("purchases", "Purchase")
+    PurchaseItem = apps.get_model("purchases", "PurchaseItem")
+    bills = Purchase.objects.filter(session_id=session.pk).aggregate(
+        bills=Count("id"),
+        gross_sales=Sum("total"),
+        tax_total=Sum("tax_total"),
+        rounding_total=Sum("rounding"),
+        payable=Sum("payable"),
+        sales=Sum("paid_amount"),
+        change_given=Sum("change_due"),
+    )
+    tax_by_rate = [
+        {"tax_percent": f"{row['tax_percent']:.2f}", "taxable": _m(row["taxable"]), "tax": _m(row["tax"])}
+        for row in PurchaseItem.objects.filter(purchase__session_id=session.pk)
+        .values("tax_percent")
+        .annotate(taxable=Sum("subtotal"), tax=Sum("tax_amount"))
+        .order_by("tax_percent")
+    ]
+    cash_in = cash_out = tendered = ZERO
+    for direction, amount in CashMovement.objects.filter(session_id=session.pk).values_list("direction", "amount"):
+        if direction == CashMovement.Direction.IN:
+            cash_in += amount
+        else:
+            cash_out += amount
+    for kind, delta, value in DrawerMovement.objects.filter(
+        session_id=session.pk, kind__in=[DrawerMovement.Kind.TENDER_IN, DrawerMovement.Kind.MANUAL_SET]
+    ).values_list("kind", "delta", "denomination__value"):
+        if kind == DrawerMovement.Kind.TENDER_IN:
+            tendered += value * delta
+        elif delta > 0:  # a manager's count set during the session moves cash in or out too
+            cash_in += value * delta
+        else:
+            cash_out += value * -delta
+    opening = _value_of(session.opening_counted)
+    sales = bills["sales"] or ZERO
+    change_given = bills["change_given"] or ZERO
+    refunds = ZERO
+    expected = opening + sales - change_given + cash_in - cash_out - refunds
+    return {
+        "session": session.pk,
+        "till": session.till_id,
+        "status": session.status,
+        "opened_at": session.opened_at.isoformat(),
+        "closed_at": session.closed_at.isoformat() if session.closed_at else None,
+        "bills": bills["bills"],
+        "gross_sales": _m(bills["gross_sales"]),
+        "tax_total": _m(bills["tax_total"]),
+        "tax_by_rate": tax_by_rate,
+        "rounding_total": _m(bills["rounding_total"]),
+        "payments": [{"method": "cash", "amount": _m(bills["payable"])}],
+        "cash": {
+            "opening": _m(opening),
+            "sales": _m(sales),
+            "change_given": _m(change_given),
+            "cash_in": _m(cash_in),
+            "cash_out": _m(cash_out),
+            "refunds": _m(refunds),
+            "expected": _m(expected),
+            "uncounted_cash": _m(sales - tendered),
+            "counted": None,
+            "variance": None,
+        },
+    }

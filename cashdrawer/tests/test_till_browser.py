@@ -1,0 +1,55 @@
+"""The till pages in real headless Chromium (Debian's chromium, driven by Playwright)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from cashdrawer.models import TillSession
+from cashdrawer.services import denomination_create, till_create
+from purchases.tests.test_browser import CHROMIUM, browser, expect, log_in, page  # noqa: F401 - fixtures
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def till(cashier_user):
+    t = till_create(code="T5", name="Garden")
+    denomination_create(value=Decimal("100"), count=0, till=t)
+    denomination_create(value=Decimal("0.50"), count=0, till=t)
+    return t
+
+
+def test_pick_open_with_a_live_total_then_close_blind_and_print_the_z_report(page, live_server, till):  # noqa: F811
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/billing/till/")
+    page.get_by_label(re.compile("T5")).check()
+    page.get_by_role("button", name="Use this till").click()
+    expect(page.locator("#till-code")).to_have_text("T5")
+    expect(page.locator("#till-session")).to_contain_text("no open session")
+
+    page.get_by_role("link", name="Open till").click()
+    page.get_by_label("100.00").fill("3")
+    page.get_by_label("0.50").fill("3")
+    expect(page.locator("#live-total")).to_have_text("301.50")
+    page.get_by_role("button", name="Open till").click()
+    session = TillSession.objects.get(till=till)
+    expect(page.locator("#till-session")).to_have_text(f"#{session.pk}")
+
+    page.get_by_role("link", name="Close till").click()
+    expect(page.locator("body")).not_to_contain_text("301.50")  # blind: nothing expected is shown
+    page.get_by_label("100.00").fill("3")
+    page.get_by_label("0.50").fill("3")
+    page.get_by_role("button", name="Close till").click()
+
+    expect(page.locator("#over-short")).to_contain_text("Drawer balances")
+    expect(page.locator("#report-expected")).to_have_text("301.50")
+    expect(page.locator("#report-variance")).to_have_text("0.00")
+    page.emulate_media(media="print")
+    width = page.locator("#z-report").evaluate("el => el.getBoundingClientRect().width")
+    assert width <= 80 / 25.4 * 96  # fits an 80 mm receipt
+    assert TillSession.objects.get(pk=session.pk).status == "closed"

@@ -1,0 +1,171 @@
+"""The cashier's till pages: pick a till (remembered in this browser), open it with a counted float,
+cash in and out, close it with a blind count, and the printable X/Z report.
+
+Thin: the forms read the counts, the services do the work, the report comes from ``session_report``."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from billing_project.errors import DomainError
+from purchases.views import role_required
+
+from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status
+from .models import MAX_COUNT, Till, TillSession
+from .selectors import drawer_list
+from .services import cash_movement_create, session_close, session_open, session_report
+
+OPEN = "cashdrawer.add_tillsession"
+CLOSE = "cashdrawer.change_tillsession"
+CASH = "cashdrawer.add_cashmovement"
+SEE = "cashdrawer.view_tillsession"
+
+
+@role_required(SEE)
+@require_http_methods(["GET", "POST"])
+def till_pick(request):
+    tills = list(Till.objects.filter(is_active=True).order_by("code"))
+    if request.method == "POST":
+        chosen = next((t for t in tills if str(t.pk) == request.POST.get("till")), None)
+        if chosen is None:
+            return render(request, "tills/pick.html", {"tills": tills, "error": "Pick one of the tills."}, status=400)
+        response = redirect(request.POST.get("next") or "billing:new")
+        response.set_cookie(TILL_COOKIE, str(chosen.pk), max_age=TILL_COOKIE_AGE, samesite="Lax", httponly=True)
+        messages.success(request, f"This browser now rings up at till {chosen.code}.")
+        return response
+    return render(request, "tills/pick.html", {"tills": tills, "current": current_till(request)})
+
+
+def _counts_from(request, denominations, *, prefix: str, min_count: int = 0) -> tuple[list[dict], list[str]]:
+    pieces, errors = [], []
+    for d in denominations:
+        raw = (request.POST.get(f"{prefix}{d.value}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or not min_count <= int(raw) <= MAX_COUNT:
+            errors.append(f"{d.value}: enter a whole number from {min_count}.")
+            continue
+        if int(raw):
+            pieces.append({"value": d.value, "count": int(raw)})
+    return pieces, errors
+
+
+def _rows(request, till) -> list[tuple]:
+    """Each denomination with the count posted for it, so a refused form keeps what was typed."""
+    posted = request.POST if request.method == "POST" else {}
+    return [(d, posted.get(f"count_{d.value}", "")) for d in drawer_list(till_id=till.pk)]
+
+
+def _count_page(request, *, mode: str, till, session, status: int = 200, error: str = ""):
+    context = {"mode": mode, "till": till, "session": session, "rows": _rows(request, till), "error": error}
+    return render(request, "tills/count.html", context, status=status)
+
+
+@role_required(OPEN)
+@require_http_methods(["GET", "POST"])
+def till_open(request):
+    """Count the float into the drawer, with a live total."""
+    till = current_till(request)
+    current = till_status(till)["session"]
+    if current is not None:
+        messages.info(request, f"Till {till.code} is already open (session #{current.pk}).")
+        return redirect("billing:new")
+    if request.method == "GET":
+        return _count_page(request, mode="open", till=till, session=None)
+    counted, errors = _counts_from(request, list(drawer_list(till_id=till.pk)), prefix="count_")
+    if errors:
+        return _count_page(request, mode="open", till=till, session=None, status=400, error=" ".join(errors))
+    try:
+        session = session_open(
+            till_id=till.pk, counted=counted, note=request.POST.get("note", "")[:500], user=request.user
+        )
+    except DomainError as exc:
+        return _count_page(request, mode="open", till=till, session=None, status=exc.status_code, error=exc.message)
+    messages.success(
+        request,
+        f"Till {till.code} opened (session #{session.pk}), float {session.opening_variance:+} against the ledger.",
+    )
+    return redirect("billing:new")
+
+
+def _open_session_or_404(till) -> TillSession:
+    session = till_status(till)["session"]
+    if session is None:
+        raise Http404("This till has no open session.")
+    return session
+
+
+@role_required(CLOSE)
+@require_http_methods(["GET", "POST"])
+def till_close(request):
+    """A blind count: what is expected is never shown before the count is in."""
+    till = current_till(request)
+    session = till_status(till)["session"]
+    if session is None:
+        messages.info(request, f"Till {till.code} has no open session.")
+        return redirect("billing:new")
+    if request.method == "GET":
+        return _count_page(request, mode="close", till=till, session=session)
+    counted, errors = _counts_from(request, list(drawer_list(till_id=till.pk)), prefix="count_")
+    if errors:
+        return _count_page(request, mode="close", till=till, session=session, status=400, error=" ".join(errors))
+    try:
+        closed = session_close(
+            session_id=session.pk, counted=counted, note=request.POST.get("note", "")[:500], user=request.user
+        )
+    except DomainError as exc:
+        return _count_page(request, mode="close", till=till, session=session, status=exc.status_code, error=exc.message)
+    return redirect(reverse("tills:report", args=[closed.pk]))
+
+
+@role_required(CASH)
+@require_http_methods(["GET", "POST"])
+def till_cash(request):
+    """Cash in or out of the open session: pieces and a reason."""
+    till = current_till(request)
+    session = till_status(till)["session"]
+    if session is None:
+        messages.info(request, f"Till {till.code} has no open session: open it first.")
+        return redirect("billing:new")
+    denominations = list(drawer_list(till_id=till.pk))
+    context = {"till": till, "session": session, "rows": _rows(request, till), "posted": request.POST, "error": ""}
+    if request.method == "GET":
+        return render(request, "tills/cash.html", context)
+    pieces, errors = _counts_from(request, denominations, prefix="count_")
+    if errors:
+        context["error"] = " ".join(errors)
+        return render(request, "tills/cash.html", context, status=400)
+    try:
+        movement = cash_movement_create(
+            session_id=session.pk,
+            direction=request.POST.get("direction", ""),
+            pieces=pieces,
+            reason=request.POST.get("reason", "")[:255],
+            user=request.user,
+        )
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render(request, "tills/cash.html", context, status=exc.status_code)
+    messages.success(request, f"Cash {movement.direction} {movement.amount} recorded: {movement.reason}.")
+    return redirect("billing:new")
+
+
+@role_required(SEE)
+@require_http_methods(["GET"])
+def session_report_page(request, session_id: int):
+    """The over/short and the printable report (Z once closed, X while open), receipt width in print."""
+    session = TillSession.objects.select_related("till", "opened_by", "closed_by").filter(pk=session_id).first()
+    if session is None:
+        raise Http404("No such session.")
+    report = session_report(session_id=session.pk)
+    variance = None
+    if report["cash"]["variance"] is not None:
+        try:
+            variance = Decimal(report["cash"]["variance"])
+        except InvalidOperation:  # pragma: no cover - always a plain decimal string
+            variance = None
+    return render(request, "tills/report.html", {"session": session, "report": report, "variance": variance})
