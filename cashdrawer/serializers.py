@@ -2,14 +2,14 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField
+from billing_project.api.fields import MoneyField, PlainTextField, StrictIntegerField
 
 from .models import MAX_COUNT, Denomination
 
 
 class DenominationSerializer(serializers.ModelSerializer):
     value = MoneyField(min_value=Decimal("0.01"))
-    available_count = serializers.IntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
+    available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
 
     class Meta:
         model = Denomination
@@ -18,5 +18,5 @@ class DenominationSerializer(serializers.ModelSerializer):
 
 
 class DenominationCountSerializer(serializers.Serializer):
-    available_count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    available_count = StrictIntegerField(min_value=0, max_value=MAX_COUNT)
+    reason = PlainTextField(max_length=255, required=False, allow_blank=True, default="")

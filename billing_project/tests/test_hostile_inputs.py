@@ -199,14 +199,33 @@ def test_bad_page_numbers_are_not_found(admin_api, resource, page):
     assert_refused(response, 404, "not_found")
 
 
-@pytest.mark.parametrize("page_size", ["0", "-1", str(2**64), "abc"])
-def test_bad_page_sizes_fall_back_to_the_default(admin_api, page_size):
+@pytest.mark.parametrize("page_size", ["0", "-1", "abc", "", " 5", "+5", "5.0", "５", "1e2"])
+@pytest.mark.parametrize("resource", ["products", "purchases", "customers"])
+def test_garbage_page_sizes_are_validation_errors(admin_api, resource, page_size):
     ProductFactory()
 
-    response = admin_api.get(f"{API}/products?page_size={page_size}")
+    response = admin_api.get(f"{API}/{resource}", {"page_size": page_size})
+
+    assert "page_size" in assert_refused(response, 400, "validation_error")["details"]
+
+
+@pytest.mark.parametrize(("page_size", "shown"), [("1", 1), ("2", 2), ("100", 3), (str(2**64), 3)])
+def test_page_sizes_are_taken_and_capped(admin_api, settings, page_size, shown):
+    ProductFactory.create_batch(3)
+
+    response = admin_api.get(f"{API}/products", {"page_size": page_size})
 
     assert response.status_code == 200
-    assert response.json()["count"] == 1
+    assert len(response.json()["results"]) == shown
+
+
+@pytest.mark.parametrize("page", ["", "last", "５", " 1", "+1"])
+def test_pages_that_are_not_plain_numbers_are_not_found(admin_api, page):
+    ProductFactory()
+
+    response = admin_api.get(f"{API}/products", {"page": page})
+
+    assert_refused(response, 404, "not_found")
 
 
 # --- Money --------------------------------------------------------------------------------------
