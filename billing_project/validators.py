@@ -35,20 +35,16 @@ def _refused_ranges(allowed: frozenset[str]) -> list[tuple[int, int]]:
 
 
 def _negated_class(ranges: list[tuple[int, int]]) -> str:
-    """A character class of everything outside ``ranges``. Surrogates cannot be written in a JSON
-    schema (nor sent in valid UTF-8), so they are left to the validator."""
+    """A character class of everything outside ``ranges``, as ``\\uXXXX`` escapes that Python, ECMA 262
+    and the schema validators all read. Only the BMP: surrogates cannot be sent in valid UTF-8, and the
+    few format characters above it (musical and shorthand format controls, tags) cannot be written in
+    a pattern every dialect reads; the validators still refuse them."""
     parts = []
     for low, high in ranges:
-        if low >= 0xD800 and high <= 0xDFFF:
+        if low > 0xFFFF or (low >= 0xD800 and high <= 0xDFFF):
             continue
-        parts.append(_class_char(low) if low == high else f"{_class_char(low)}-{_class_char(high)}")
+        parts.append(f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{min(high, 0xFFFF):04x}")
     return "[^" + "".join(parts) + "]"
-
-
-def _class_char(code: int) -> str:
-    # \uXXXX reads the same in Python, ECMA 262 and the schema validators; characters outside the
-    # BMP are written literally (ECMA without the u flag would split them into surrogates).
-    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
 
 
 @functools.cache

@@ -9,8 +9,8 @@ What a shop takes: an ordinary mailbox someone can type from a receipt and recei
 - The domain is a real internet domain name: at least two labels (``root@localhost`` is refused),
   labels of letters, digits and inner hyphens, a top-level label that starts with a letter (so no
   ``1.2.3.4``), and no IP literals (``a@[127.0.0.1]``). Internationalised domains (IDN, e.g.
-  ``bücher.example``) are taken, in Latin, Greek and Cyrillic letters, as long as the name has a
-  valid IDNA (punycode) form.
+  ``bücher.example``) are taken, in Latin, Greek and Cyrillic letters, up to 16 characters a label
+  (so that the label's IDNA form, which mail is delivered to, fits DNS's 63).
 - At most 254 characters in all, and no invisible or control characters.
 """
 
@@ -26,13 +26,21 @@ _ATEXT = "-A-Za-z0-9!#$%&'*+/=?^_`{|}~"  # the hyphen first: a literal, not a ra
 # Letters of internationalised domain labels: Latin-1 and Latin Extended-A, Greek, Cyrillic. Every one
 # of them has an IDNA 2003 form (Python's "idna" codec), so a label's only other limit is its length.
 _IDN_LETTERS = (
-    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"  # À-Ö Ø-ö ø-ſ
+    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u012f\u0131-\u017f"  # À-Ö Ø-ö ø-ſ but İ (lower-cased, it is two characters)
     "\u0391-\u03a1\u03a3-\u03a9\u03b1-\u03c9"  # Α-Ρ Σ-Ω α-ω
     "\u0410-\u044f"  # А-я
 )
-_LABEL_CHAR = f"[A-Za-z0-9{_IDN_LETTERS}]"
-_LABEL = f"{_LABEL_CHAR}(?:[A-Za-z0-9{_IDN_LETTERS}-]{{0,61}}{_LABEL_CHAR})?"
-_TOP_LABEL = f"[A-Za-z{_IDN_LETTERS}](?:[A-Za-z0-9{_IDN_LETTERS}-]{{0,61}}{_LABEL_CHAR})"
+_ASCII_CHAR = "[A-Za-z0-9]"
+_ASCII_LABEL = f"{_ASCII_CHAR}(?:[-A-Za-z0-9]{{0,61}}{_ASCII_CHAR})?"
+_ASCII_TOP_LABEL = f"[A-Za-z](?:[-A-Za-z0-9]{{0,61}}{_ASCII_CHAR})"
+# A label with other letters is at most MAX_IDN_LABEL_LENGTH characters, so that its IDNA form
+# ("xn--" and punycode) always fits the 63 characters DNS allows.
+MAX_IDN_LABEL_LENGTH = 16
+_IDN_CHAR = f"[A-Za-z0-9{_IDN_LETTERS}]"
+_IDN_LABEL = f"{_IDN_CHAR}(?:[-A-Za-z0-9{_IDN_LETTERS}]{{0,{MAX_IDN_LABEL_LENGTH - 2}}}{_IDN_CHAR})?"
+_IDN_TOP_LABEL = f"[A-Za-z{_IDN_LETTERS}](?:[-A-Za-z0-9{_IDN_LETTERS}]{{0,{MAX_IDN_LABEL_LENGTH - 2}}}{_IDN_CHAR})"
+_LABEL = f"(?:{_ASCII_LABEL}|{_IDN_LABEL})"
+_TOP_LABEL = f"(?:{_ASCII_TOP_LABEL}|{_IDN_TOP_LABEL})"
 # Python's re and ECMA 262 read it alike; no flags. The negative lookahead only refuses ".." in the
 # local part; the local part's length is checked separately (MAX_LOCAL_PART_LENGTH).
 CUSTOMER_EMAIL_PATTERN = (
