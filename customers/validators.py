@@ -50,7 +50,7 @@ CUSTOMER_EMAIL_PATTERN = (
 
 _EMAIL = re.compile(CUSTOMER_EMAIL_PATTERN[1:-1])
 
-INVALID_EMAIL = "Enter a valid email address, like name@example.com."
+INVALID_EMAIL = "Enter a valid email address."
 
 _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 

@@ -1,6 +1,7 @@
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
@@ -88,7 +89,16 @@ class PlainTextField(serializers.CharField):
             for v in self.validators
             if not isinstance(v, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator)
         ]
-        self.validators.insert(0, validate_code_text if code else validate_plain_text)
+
+    def to_internal_value(self, data):
+        # Before trimming: str.strip() also removes some refused characters ("\x1f", U+2028), and a
+        # value made only of them must be refused, not read as blank.
+        if isinstance(data, str):
+            try:
+                (validate_code_text if self.code else validate_plain_text)(data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from None
+        return super().to_internal_value(data)
 
 
 class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):

@@ -817,3 +817,11 @@ def test_values_the_schema_refuses_are_refused(admin_api, soap, field, value):
 
     assert field in assert_refused(response, 400, "validation_error")["details"]
     assert everything() == before
+
+
+@pytest.mark.parametrize("value", ["\x1f", "\u2028", " \x1c "])
+def test_text_of_refused_characters_that_strip_would_remove_is_refused_not_blank(admin_api, value):
+    response = admin_api.post(f"{API}/products", {"name": "Rice", "price": "1.00", "sku": value}, format="json")
+
+    assert "sku" in assert_refused(response, 400, "validation_error")["details"]
+    assert Product.objects.count() == 0
