@@ -90,7 +90,7 @@ class PlainTextField(serializers.CharField):
             if not isinstance(v, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator)
         ]
 
-    def to_internal_value(self, data):
+    def run_validation(self, data=serializers.empty):
         # Before trimming: str.strip() also removes some refused characters ("\x1f", U+2028), and a
         # value made only of them must be refused, not read as blank.
         if isinstance(data, str):
@@ -98,7 +98,7 @@ class PlainTextField(serializers.CharField):
                 (validate_code_text if self.code else validate_plain_text)(data)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError(exc.messages) from None
-        return super().to_internal_value(data)
+        return super().run_validation(data)
 
 
 class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
