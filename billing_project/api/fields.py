@@ -233,8 +233,13 @@ class PlainTextFieldSchema(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
         if direction == "request":
             pattern = code_pattern() if field.code else text_pattern()
-            if not field.allow_blank:
-                char = pattern[1:-2]  # "[^...]"
+            char = pattern[1:-2]  # "[^...]"
+            if field.allow_blank:
+                # drf-spectacular documents a blank-allowed patterned field as oneOf [pattern, ""]:
+                # the pattern takes the non-empty values, so that exactly one alternative matches.
+                pattern = f"^{char}+$"
+            else:
                 pattern = f"^{char}*{char[:-1]}\\s]{char}*$"
-            schema["pattern"] = pattern
+            inner = schema["oneOf"][0] if "oneOf" in schema else schema
+            inner["pattern"] = pattern
         return schema
