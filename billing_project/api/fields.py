@@ -234,12 +234,10 @@ class PlainTextFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "request":
             pattern = code_pattern() if field.code else text_pattern()
             char = pattern[1:-2]  # "[^...]"
-            if field.allow_blank:
-                # drf-spectacular documents a blank-allowed patterned field as oneOf [pattern, ""]:
-                # the pattern takes the non-empty values, so that exactly one alternative matches.
-                pattern = f"^{char}+$"
-            else:
-                pattern = f"^{char}*{char[:-1]}\\s]{char}*$"
+            # drf-spectacular documents a blank-allowed patterned field as oneOf [pattern, ""]: the
+            # pattern takes the non-empty values, so that exactly one alternative matches. A field
+            # that may not be blank needs a character that trimming leaves.
+            pattern = f"^{char}+$" if field.allow_blank else f"^{char}*{char[:-1]}\\s]{char}*$"
             inner = schema["oneOf"][0] if "oneOf" in schema else schema
             inner["pattern"] = pattern
         return schema
