@@ -77,6 +77,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_DENOMINATIONS = "too_many_denominations", 409, "POST of a 25th value (see Drawer caps)"
 
     # --- Tills and sessions --------------------------------------------------------------------
+    TILL_NOT_FOUND = "till_not_found", 400, "a bill names a till that does not exist"
     TILL_EXISTS = "till_exists", 409, "a till code that is taken"
     SESSION_OPEN = "session_open", 409, "opening a till that already has an open session"
     TILL_INACTIVE = "till_inactive", 409, "a bill or an open at an inactive till"

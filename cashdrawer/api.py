@@ -250,7 +250,11 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("till", int, description="Only this till's sessions (id)."),
+            OpenApiParameter(
+                "till",
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                description="Only this till's sessions (id).",
+            ),
             OpenApiParameter("status", str, enum=["open", "closed"], description="Only open or closed sessions."),
         ]
     ),
@@ -271,7 +275,8 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         if self.action != "list":
             return session_list()
-        serializer = SessionFilterSerializer(data=self.request.query_params)
+        # A plain dict: a QueryDict would let an empty `?status=` through as if it were absent.
+        serializer = SessionFilterSerializer(data=self.request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         return session_list(
             till_id=serializer.validated_data.get("till"), status=serializer.validated_data.get("status")

@@ -57,3 +57,8 @@ class SessionClosed(Conflict):
 class VarianceNeedsManager(Conflict):
     code = ErrorCode.VARIANCE_NEEDS_MANAGER
     default_message = "The count is over or short by more than the limit: recount, or a manager closes the till."
+
+
+class TillNotFound(DomainError):
+    code = ErrorCode.TILL_NOT_FOUND
+    default_message = "That till does not exist."

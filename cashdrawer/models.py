@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing_project.validators import validate_code_text, validate_plain_text
+
 from .limits import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE
 
 __all__ = [
@@ -28,8 +30,10 @@ def _money(**kwargs):
 class Till(models.Model):
     """A till: one cash drawer and the shifts (sessions) worked at it."""
 
-    code = models.CharField(max_length=16, unique=True, help_text="Short unique code, such as T1.")
-    name = models.CharField(max_length=100, blank=True)
+    code = models.CharField(
+        max_length=16, unique=True, validators=[validate_code_text], help_text="Short unique code, such as T1."
+    )
+    name = models.CharField(max_length=100, blank=True, validators=[validate_plain_text])
     is_active = models.BooleanField(default=True, help_text="An inactive till takes no bills and opens no session.")
     requires_open_session = models.BooleanField(
         default=False,

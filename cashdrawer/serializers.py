@@ -3,14 +3,14 @@ from typing import ClassVar
 
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField
+from billing_project.api.fields import MoneyField, PlainTextField, StrictIntegerField
 
 from .models import MAX_COUNT, MAX_VALUE, MONEY_DIGITS, CashMovement, Denomination, Till, TillSession
 
 
 class DenominationSerializer(serializers.ModelSerializer):
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
-    available_count = serializers.IntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
+    available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
 
     class Meta:
         model = Denomination
@@ -19,8 +19,8 @@ class DenominationSerializer(serializers.ModelSerializer):
 
 
 class DenominationCountSerializer(serializers.Serializer):
-    available_count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    available_count = StrictIntegerField(min_value=0, max_value=MAX_COUNT)
+    reason = PlainTextField(max_length=255, required=False, allow_blank=True, default="")
 
 
 # --- Tills and sessions ---------------------------------------------------------------------------
@@ -31,6 +31,9 @@ class TillSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="The open session's id, or null."
     )
 
+    code = PlainTextField(code=True, max_length=16, help_text="Short unique code, such as T1.")
+    name = PlainTextField(max_length=100, required=False, allow_blank=True, default="")
+
     class Meta:
         model = Till
         fields = ["id", "code", "name", "is_active", "requires_open_session", "current_session"]
@@ -39,25 +42,25 @@ class TillSerializer(serializers.ModelSerializer):
 
 
 class CountSerializer(serializers.Serializer):
-    value = MoneyField(min_value=Decimal("0.01"))
-    count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
+    value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
+    count = StrictIntegerField(min_value=0, max_value=MAX_COUNT)
 
 
 class SignedCountSerializer(serializers.Serializer):
-    value = MoneyField(min_value=Decimal("0.01"))
+    value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     count = serializers.IntegerField(help_text="Counted minus expected: negative when short.")
 
 
 class PieceSerializer(serializers.Serializer):
-    value = MoneyField(min_value=Decimal("0.01"))
-    count = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
+    value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
+    count = StrictIntegerField(min_value=1, max_value=MAX_COUNT)
 
 
 class SessionCountSerializer(serializers.Serializer):
     counted = CountSerializer(  # type: ignore[call-arg]  # DRF takes max_length with many=True
         many=True, allow_empty=True, max_length=100, help_text="What is in the drawer. A value left out counts as 0."
     )
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = PlainTextField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -98,7 +101,7 @@ class SessionSerializer(serializers.ModelSerializer):
 class CashMovementCreateSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=CashMovement.Direction.choices)
     pieces = PieceSerializer(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]  # as above
-    reason = serializers.CharField(max_length=255, allow_blank=False, help_text="Required: why the cash moves.")
+    reason = PlainTextField(max_length=255, allow_blank=False, help_text="Required: why the cash moves.")
 
 
 class CashMovementSerializer(serializers.ModelSerializer):

@@ -26,6 +26,7 @@ from .errors import (
     TenderMismatch,
     TillExists,
     TillInactive,
+    TillNotFound,
     TooManyDenominations,
     VarianceNeedsManager,
 )
@@ -475,7 +476,7 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
     else:
         till = till_for_update(till_id=till_id).first()
         if till is None:
-            raise ValidationFailed(f"Till {till_id} does not exist.", details={"till": [f"Unknown till {till_id}."]})
+            raise TillNotFound(f"Till {till_id} does not exist.", details={"till": till_id})
     if not till.is_active:
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
     session_id = _open_session_id(till.pk)

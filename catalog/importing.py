@@ -19,12 +19,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, cast
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing_project.db import atomic_write
 from billing_project.errors import DomainError, ErrorCode
 from billing_project.money import CENT
+from billing_project.validators import validate_code_text, validate_plain_text
 
 from .models import MAX_PRICE, MAX_STOCK, Product
 
@@ -235,8 +237,8 @@ _MONEY_LIMIT = Decimal(MAX_PRICE)
 def validate_record(record: Mapping[str, Any], line: int, *, unit: str = "line") -> ProductRow | RowError:
     """Check one record's fields; a record is a mapping of field name to text (CSV) or JSON value."""
     errors: list[str] = []
-    sku = _text(record.get("sku"), "sku", SKU_MAX_LENGTH, errors)
-    name = _text(record.get("name"), "name", NAME_MAX_LENGTH, errors)
+    sku = _text(record.get("sku"), "sku", SKU_MAX_LENGTH, errors, validate_code_text)
+    name = _text(record.get("name"), "name", NAME_MAX_LENGTH, errors, validate_plain_text)
     price = _decimal(record.get("price"), "price", errors)
     if price is not None and not _ZERO < price < _MONEY_LIMIT:
         errors.append(f"price: must be greater than 0 and less than {MAX_PRICE}")
@@ -255,7 +257,7 @@ def validate_record(record: Mapping[str, Any], line: int, *, unit: str = "line")
 # Values are text from CSV, or str / int / Decimal (never float) / bool / None from JSON.
 
 
-def _text(value, name: str, max_length: int, errors: list[str]) -> str:
+def _text(value, name: str, max_length: int, errors: list[str], validate: Callable[[str], None]) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     elif not isinstance(value, str):
@@ -266,6 +268,11 @@ def _text(value, name: str, max_length: int, errors: list[str]) -> str:
         errors.append(f"{name}: is required")
     elif len(value) > max_length:
         errors.append(f"{name}: is longer than {max_length} characters")
+    else:
+        try:
+            validate(value)  # the API's and the admin's rule: no control or invisible characters
+        except ValidationError as exc:
+            errors.append(f"{name}: {exc.messages[0]}")
     return value
 
 
@@ -274,6 +281,9 @@ def _decimal(value, name: str, errors: list[str]) -> Decimal | None:
         text = value.strip()
         if not text:
             errors.append(f"{name}: is required")
+            return None
+        if not text.isascii():  # Decimal() would read "５" (full-width) as 5
+            errors.append(f"{name}: {value!r} is not a number")
             return None
         try:
             number = Decimal(text)

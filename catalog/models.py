@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from billing_project.money import CENT
+from billing_project.validators import validate_code_text, validate_plain_text
 
 MAX_STOCK = 2_147_483_647
 MAX_PRICE = 10**10  # NUMERIC(12, 2)
@@ -14,8 +15,10 @@ class ProductQuerySet(models.QuerySet):
 
 
 class Product(models.Model):
-    sku = models.CharField(max_length=64, null=True, blank=True, help_text="Unique when set.")
-    name = models.CharField(max_length=200)
+    sku = models.CharField(
+        max_length=64, null=True, blank=True, help_text="Unique when set.", validators=[validate_code_text]
+    )
+    name = models.CharField(max_length=200, validators=[validate_plain_text])
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(CENT)])
     tax_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]

@@ -2,18 +2,19 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField, PlainDecimalField
+from billing_project.api.fields import MoneyField, PlainDecimalField, PlainTextField, StrictIntegerField
 
 from .models import MAX_STOCK, Product
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    sku = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
+    sku = PlainTextField(code=True, max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
+    name = PlainTextField(max_length=200)
     price = MoneyField(min_value=Decimal("0.01"))
     tax_percent = PlainDecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), default=Decimal("0.00")
     )
-    stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK, default=0)
+    stock = StrictIntegerField(min_value=0, max_value=MAX_STOCK, default=0)
     is_active = serializers.BooleanField(default=True)
 
     class Meta:

@@ -6,6 +6,8 @@ from .models import Customer
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    # Not ``format: email``: addresses may have an internationalised domain (customers.validators).
+    email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
     purchase_count = serializers.IntegerField(read_only=True)
     total_spent = MoneyField(max_digits=20, read_only=True, help_text="Sum of the amounts payable on every bill.")
 

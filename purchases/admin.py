@@ -13,7 +13,7 @@ from billing_project.admin_site import ReadOnlyAdminMixin, money_column
 from billing_project.money import format_money, format_note
 from cashdrawer.models import DrawerMovement
 
-from .invoice_admin import invoice_email_status, resend_invoice
+from .invoice_admin import RESEND_INVOICE, invoice_email_status, resend_invoice
 from .models import AMOUNT_FIELDS, Purchase, PurchaseItem
 from .reports import purchase_totals, purchases_csv
 
@@ -133,6 +133,9 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm("purchases.export_purchase")
+
+    def has_resend_invoice_permission(self, request):
+        return request.user.has_perm(RESEND_INVOICE)
 
     @admin.display(description="bill", ordering="id")
     def bill(self, obj):

@@ -39,6 +39,7 @@ EXAMPLE_BILL = {
                 ErrorCode.PRODUCT_INACTIVE,
                 ErrorCode.CHANGE_UNAVAILABLE,
                 ErrorCode.CHANGE_TOO_COMPLEX,
+                ErrorCode.TILL_NOT_FOUND,
                 ErrorCode.TILL_INACTIVE,
                 ErrorCode.SESSION_CLOSED,
                 ErrorCode.IDEMPOTENCY_CONFLICT,

@@ -1,6 +1,7 @@
 """Forms of the billing page. They read what the cashier typed and turn it into the arguments of
 ``purchase_create``; the service decides whether the bill can be rung up."""
 
+import re
 from decimal import Decimal
 from typing import Any, cast
 
@@ -10,7 +11,9 @@ from django.forms import BoundField, formset_factory
 
 from billing_project.errors import DomainError, ErrorCode
 from billing_project.types import BillLine
+from billing_project.validators import ASCII_INTEGER
 from cashdrawer.models import MAX_COUNT, Denomination
+from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
 
 from .models import AMOUNT_MAX_DIGITS
 from .preview import RowInput, pieces_total
@@ -41,6 +44,27 @@ def note_field_name(value: Decimal) -> str:
     return "note_" + f"{value:.2f}".replace(".", "_")
 
 
+_ASCII_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]*)?|-?\.[0-9]+")
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """Digits 0-9 only: ``int()`` would also read "５" (full-width) or "٥" as a quantity."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not ASCII_INTEGER.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiDecimalField(forms.DecimalField):
+    """Digits 0-9 only: ``Decimal()`` would also read "５"."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not _ASCII_DECIMAL.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class QuietBoundField(BoundField):
     """Renders without ``aria-invalid``: a re-display (row added, preview refreshed) does not
     announce errors the cashier has not asked to check yet."""
@@ -52,12 +76,15 @@ class QuietBoundField(BoundField):
 
 
 class BillForm(forms.Form):
-    customer_email = forms.EmailField(
+    # The one rule for customer emails (customers.validators), with its one message; EmailField would
+    # add Django's own check and repeat the message.
+    customer_email = forms.CharField(
         label="Customer email",
-        max_length=254,
+        max_length=MAX_EMAIL_LENGTH,
+        validators=[validate_customer_email],
         widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com", "autofocus": True}),
     )
-    paid_amount = forms.DecimalField(
+    paid_amount = AsciiDecimalField(
         label="Amount paid",
         required=False,
         min_value=Decimal("0"),
@@ -77,7 +104,7 @@ class LineForm(forms.Form):
             attrs={"list": "product-options", "autocomplete": "off", "placeholder": "SKU, name or ID"}
         ),
     )
-    quantity = forms.IntegerField(
+    quantity = AsciiIntegerField(
         label="Quantity",
         min_value=1,
         max_value=MAX_QUANTITY,
@@ -148,7 +175,7 @@ class TenderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.denominations = denominations
         for denomination in denominations:
-            self.fields[note_field_name(denomination.value)] = forms.IntegerField(
+            self.fields[note_field_name(denomination.value)] = AsciiIntegerField(
                 label=value_label(denomination.value),
                 required=False,
                 min_value=0,

@@ -27,7 +27,8 @@ def invoice_email_status(purchase: Purchase) -> str:
     return purchase.get_invoice_status_display()
 
 
-@admin.action(description="Re-send invoice email")
+# Offered only to users with the permission: the ModelAdmin answers has_resend_invoice_permission.
+@admin.action(description="Re-send invoice email", permissions=["resend_invoice"])
 def resend_invoice(modeladmin, request, queryset) -> None:
     if not request.user.has_perm(RESEND_INVOICE):
         modeladmin.message_user(request, "You may not re-send invoice emails.", messages.ERROR)

@@ -1,9 +1,17 @@
 """Schemathesis fuzzes every operation in ``/api/schema/`` through the real WSGI stack (middleware, URL
-resolver, DRF, exception handler), authenticated as a superuser with a token. Every response must:
+resolver, DRF, exception handler), authenticated as a superuser with a token, with valid data and with
+data that breaks the schema (``mode: all``), and runs every check it has. So every response must:
 
 - not be a 5xx;
 - have a documented status code, content type, headers and body, error bodies included;
+- accept what the schema says is valid (``positive_data_acceptance``) and refuse what it says is not
+  (``negative_data_rejection``): the schema says exactly what the API takes;
+- refuse a request without credentials (``ignored_auth``), answer a method the path lacks with 405
+  (``unsupported_method``), and so on;
 - not leak internals: SQL, tracebacks, driver or settings names.
+
+A bill can be schema-valid and still refused by the store (not enough paid, an unknown product): for
+``POST /purchases`` a 400 is expected too, and ``refused_only_by_the_store`` checks it is such a refusal.
 
 The run is deterministic (``derandomize``), so a failure in CI reproduces locally with the same command.
 """
@@ -75,6 +83,9 @@ schema = schemathesis.openapi.from_dict(
                     "include-path": "/api/v1/purchases/",
                     "include-method": "POST",
                     "generation": {"max-examples": BILL_EXAMPLES},
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
+                    },
                 }
             ],
         }
@@ -116,6 +127,27 @@ def no_internals_leak(ctx, response, case):
     if leaked:
         raise AssertionError(f"the response leaks internals {leaked}: {text[:500]}")
     return None
+
+
+# What the store refuses in a schema-valid bill: the codes, and the service's own validation messages.
+STORE_REFUSALS = {"product_not_found", "insufficient_payment", "tender_mismatch", "till_not_found"}
+STORE_VALIDATION_MESSAGES = {"The bill is too large.", "The drawer cannot hold that many notes of one value."}
+
+
+@schemathesis.check
+def refused_only_by_the_store(ctx, response, case):
+    """A schema-valid bill answered 400 was refused by the store's rules, never by input validation:
+    anything the serializer refuses, the schema must refuse too."""
+    if (case.method, case.path) != ("POST", "/api/v1/purchases/") or response.status_code != 400:
+        return None
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return None
+    body = response.json()
+    if body["code"] in STORE_REFUSALS:
+        return None
+    if body["code"] == "validation_error" and body["message"] in STORE_VALIDATION_MESSAGES:
+        return None
+    raise AssertionError(f"a schema-valid request was refused: {response.text[:500]}")
 
 
 CHECKS = [
@@ -179,7 +211,10 @@ PAYMENTS = [
 
 def point_at_real_rows(case, data, store):
     """Random ids almost never exist. Half the time, aim a path id or a bill line at a seeded row, so
-    the success paths (updates, bills, change-making) are fuzzed too."""
+    the success paths (updates, bills, change-making) are fuzzed too. Only for schema-valid cases: a
+    case that breaks the schema must reach the API as generated."""
+    if case.meta is not None and not case.meta.generation.mode.is_positive:
+        return
     for name in ("id", "value"):
         if name in (case.path_parameters or {}) and data.draw(st.booleans(), label=f"real {name}"):
             prefix = case.path.split("{")[0]
@@ -219,7 +254,8 @@ def test_api_conforms_to_its_schema(case, data, store):
 
     response = case.call(headers=headers)
 
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    # Every check schemathesis has (the default set is all of them), plus ours.
+    case.validate_response(response, additional_checks=[no_internals_leak, refused_only_by_the_store], headers=headers)
 
 
 def test_every_operation_is_fuzzed():

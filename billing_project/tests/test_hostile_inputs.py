@@ -199,14 +199,33 @@ def test_bad_page_numbers_are_not_found(admin_api, resource, page):
     assert_refused(response, 404, "not_found")
 
 
-@pytest.mark.parametrize("page_size", ["0", "-1", str(2**64), "abc"])
-def test_bad_page_sizes_fall_back_to_the_default(admin_api, page_size):
+@pytest.mark.parametrize("page_size", ["0", "-1", "abc", "", " 5", "+5", "5.0", "５", "1e2"])
+@pytest.mark.parametrize("resource", ["products", "purchases", "customers"])
+def test_garbage_page_sizes_are_validation_errors(admin_api, resource, page_size):
     ProductFactory()
 
-    response = admin_api.get(f"{API}/products?page_size={page_size}")
+    response = admin_api.get(f"{API}/{resource}", {"page_size": page_size})
+
+    assert "page_size" in assert_refused(response, 400, "validation_error")["details"]
+
+
+@pytest.mark.parametrize(("page_size", "shown"), [("1", 1), ("2", 2), ("100", 3), (str(2**64), 3)])
+def test_page_sizes_are_taken_and_capped(admin_api, settings, page_size, shown):
+    ProductFactory.create_batch(3)
+
+    response = admin_api.get(f"{API}/products", {"page_size": page_size})
 
     assert response.status_code == 200
-    assert response.json()["count"] == 1
+    assert len(response.json()["results"]) == shown
+
+
+@pytest.mark.parametrize("page", ["", "last", "５", " 1", "+1"])
+def test_pages_that_are_not_plain_numbers_are_not_found(admin_api, page):
+    ProductFactory()
+
+    response = admin_api.get(f"{API}/products", {"page": page})
+
+    assert_refused(response, 404, "not_found")
 
 
 # --- Money --------------------------------------------------------------------------------------
@@ -670,3 +689,139 @@ def test_an_unacceptable_accept_header_is_406(admin_api, accept):
         assert response.status_code == 200
     else:
         assert_refused(response, 406, "not_acceptable")
+
+
+# --- One rule on every path: digits, invisible characters, emails ---------------------------------
+
+FULL_WIDTH_FIVE = "\uff15"  # "５": int() reads it as 5
+NOT_ASCII_NUMBERS = [FULL_WIDTH_FIVE, "\u0665", " 5", "+5", "5_0"]
+
+
+@pytest.mark.parametrize("quantity", NOT_ASCII_NUMBERS)
+def test_quantities_in_other_digits_are_refused(admin_api, drawer, soap, quantity):
+    before = everything()
+
+    response = admin_api.post(
+        f"{API}/purchases", bill(soap, items=[{"product_id": soap.pk, "quantity": quantity}]), format="json"
+    )
+
+    assert "quantity" in assert_refused(response, 400, "validation_error")["details"]["items"]["0"]
+    assert everything() == before
+
+
+def test_a_quantity_as_an_ascii_string_is_still_taken(admin_api, drawer, soap):
+    response = admin_api.post(
+        f"{API}/purchases", bill(soap, items=[{"product_id": soap.pk, "quantity": "1"}]), format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "body"),
+    [
+        ("products", "stock", {"name": "Rice", "price": "1.00", "stock": FULL_WIDTH_FIVE}),
+        ("denominations", "available_count", {"value": "7", "available_count": FULL_WIDTH_FIVE}),
+    ],
+)
+def test_counts_in_full_width_digits_are_refused(admin_api, drawer, url, field, body):
+    before = everything()
+
+    response = admin_api.post(f"{API}/{url}", body, format="json")
+
+    assert field in assert_refused(response, 400, "validation_error")["details"]
+    assert everything() == before
+
+
+INVISIBLE = ["\u202e", "\u202a", "\u2066", "\u200b", "\u200e", "\ufeff", "\x07", "\u2028", "\U000e0041"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+@pytest.mark.parametrize("field", ["name", "sku"])
+def test_bidi_and_invisible_characters_in_product_text_are_refused(admin_api, soap, field, char):
+    before = everything()
+
+    created = admin_api.post(
+        f"{API}/products", {"name": "Rice", "price": "1.00"} | {field: f"Ri{char}ce"}, format="json"
+    )
+    patched = admin_api.patch(f"{API}/products/{soap.pk}", {field: f"So{char}ap"}, format="json")
+
+    details = assert_refused(created, 400, "validation_error")["details"]
+    assert len(details[field]) == 1  # one message, not one per rule
+    assert field in assert_refused(patched, 400, "validation_error")["details"]
+    assert everything() == before
+
+
+def test_a_zero_width_joiner_is_part_of_a_name_not_of_a_sku(admin_api):
+    name = "\u0915\u094d\u200d\u0937"  # Devanagari: the joiner shapes the conjunct
+
+    named = admin_api.post(f"{API}/products", {"name": name, "price": "1.00"}, format="json")
+    coded = admin_api.post(f"{API}/products", {"name": "Rice", "sku": "A\u200dB", "price": "1.00"}, format="json")
+
+    assert named.status_code == 201
+    assert Product.objects.get().name == name
+    assert "sku" in assert_refused(coded, 400, "validation_error")["details"]
+
+
+def test_bidi_characters_in_a_drawer_reason_are_refused(admin_api, drawer):
+    before = everything()
+
+    response = admin_api.put(
+        f"{API}/denominations/500", {"available_count": 3, "reason": "recount \u202eevil"}, format="json"
+    )
+
+    assert "reason" in assert_refused(response, 400, "validation_error")["details"]
+    assert everything() == before
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "root@localhost",
+        "a@[127.0.0.1]",
+        "a@[IPv6:::1]",
+        "a@127.0.0.1",
+        "a@1.2.3.45",
+        '"ann smith"@example.com',
+        "a..b@example.com",
+        "ann@example.c",
+        "ann@bücher",
+        " ann@example.com",
+    ],
+)
+def test_emails_a_shop_cannot_deliver_to_are_refused_with_one_message(admin_api, drawer, soap, email):
+    before = everything()
+
+    response = admin_api.post(f"{API}/purchases", bill(soap, customer_email=email), format="json")
+
+    messages = assert_refused(response, 400, "validation_error")["details"]["customer_email"]
+    assert len(messages) == 1, messages
+    assert everything() == before
+
+
+@pytest.mark.parametrize("email", ["o'neil+till@shop.co.in", "ann@пример.рф", "ANN@XN--BCHER-KVA.EXAMPLE"])
+def test_ordinary_and_internationalised_emails_are_taken(admin_api, drawer, soap, email):
+    response = admin_api.post(f"{API}/purchases", bill(soap, customer_email=email), format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["customer_email"] == Customer.objects.get().email
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("price", "0"), ("price", "0.00"), ("tax_percent", "999.99"), ("tax_percent", "100.01")]
+)
+def test_values_the_schema_refuses_are_refused(admin_api, soap, field, value):
+    before = everything()
+
+    response = admin_api.patch(f"{API}/products/{soap.pk}", {field: value}, format="json")
+
+    assert field in assert_refused(response, 400, "validation_error")["details"]
+    assert everything() == before
+
+
+@pytest.mark.parametrize("value", ["\x1f", "\u2028", " \x1c "])
+def test_text_of_refused_characters_that_strip_would_remove_is_refused_not_blank(admin_api, value):
+    response = admin_api.post(f"{API}/products", {"name": "Rice", "price": "1.00", "sku": value}, format="json")
+
+    assert "sku" in assert_refused(response, 400, "validation_error")["details"]
+    assert Product.objects.count() == 0

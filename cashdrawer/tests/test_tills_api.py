@@ -12,6 +12,7 @@ from cashdrawer.services import denomination_create, session_open, till_create
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
+from purchases.models import Purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -508,11 +509,20 @@ def test_an_inactive_till_refuses_bills(admin_api, till, product):
     assert response.json()["code"] == "till_inactive"
 
 
-def test_an_unknown_till_is_a_validation_error(admin_api, product):
+def test_an_unknown_till_is_till_not_found_and_writes_nothing(admin_api, product):
     response = bill(admin_api, product, till=Till(pk=999_999), paid="90")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "validation_error"
+    assert response.json()["code"] == "till_not_found"
+    assert response.json()["details"] == {"till": 999_999}
+    assert not Purchase.objects.exists()
+
+
+def test_an_empty_or_unknown_session_status_filter_is_refused(admin_api):
+    for query in ("status=", "status=paused", "till="):
+        response = admin_api.get(f"{API}/sessions?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["code"] == "validation_error"
 
 
 def test_a_bill_after_a_close_opens_a_new_session(admin_api, till, open_session, product):

@@ -67,7 +67,7 @@ def test_bad_rows_are_reported_with_their_line_numbers_and_nothing_is_written(tm
 
     assert "6 bad row(s); nothing was written" in message
     assert err.splitlines() == [
-        "line 3: stock: 'x' is not a whole number",
+        "line 3: name: Remove the invisible or control character (U+000A).; stock: 'x' is not a whole number",
         "line 6: price: must be greater than 0 and less than 10000000000",
         "line 7: sku 'A1' is also on line 2",
         "line 8: price: '1.234' has more than 2 decimal places; tax_percent: must be between 0 and 100; "

@@ -215,7 +215,8 @@ def test_cashier_cannot_export(cashier_client):
     listing = cashier_client.get(CHANGELIST)
     response = export(cashier_client, [purchase])
 
-    assert "export_csv" not in dict(listing.context["action_form"].fields["action"].choices)
+    action_form = listing.context["action_form"]  # None when no action is offered at all
+    assert action_form is None or "export_csv" not in dict(action_form.fields["action"].choices)
     assert not response.get("Content-Type", "").startswith("text/csv")
 
 

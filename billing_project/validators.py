@@ -1,0 +1,94 @@
+"""Input rules shared by every way in: the API, the billing page, the admin and the file import.
+
+One place says which characters free text may hold and what a whole number looks like, so a name
+refused by the API is refused by the admin and by ``seed_stock`` too, and the API schema publishes
+the same rule as a pattern (``text_pattern()``).
+"""
+
+import functools
+import re
+import sys
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+# Control characters, format characters (bidi overrides and isolates, zero-width spaces, the
+# byte-order mark, invisible tag characters) and line/paragraph separators: none belongs in a name,
+# a SKU or a reason a person types and reads. A right-to-left override makes "Soap" display as
+# another product's name; a zero-width space makes two SKUs that look the same.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Zero-width (non-)joiners are format characters, but Indic scripts (and emoji sequences) need them
+# to write words correctly, so product names may hold them. SKUs and other codes may not.
+JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def _refused_ranges(allowed: frozenset[str]) -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in allowed:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return ranges
+
+
+def _negated_class(ranges: list[tuple[int, int]]) -> str:
+    """A character class of everything outside ``ranges``, as ``\\uXXXX`` escapes that Python, ECMA 262
+    and the schema validators all read. Only the BMP: surrogates cannot be sent in valid UTF-8, and the
+    few format characters above it (musical and shorthand format controls, tags) cannot be written in
+    a pattern every dialect reads; the validators still refuse them."""
+    parts = []
+    for low, high in ranges:
+        if low > 0xFFFF or (low >= 0xD800 and high <= 0xDFFF):
+            continue
+        parts.append(f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{min(high, 0xFFFF):04x}")
+    return "[^" + "".join(parts) + "]"
+
+
+@functools.cache
+def text_pattern() -> str:
+    """The JSON schema pattern of ``validate_plain_text``: no refused character."""
+    return f"^{_negated_class(_refused_ranges(JOINERS))}*$"
+
+
+@functools.cache
+def code_pattern() -> str:
+    """The JSON schema pattern of ``validate_code_text``."""
+    return f"^{_negated_class(_refused_ranges(frozenset()))}*$"
+
+
+def _invisible(value: str, allowed: frozenset[str]) -> str | None:
+    for ch in value:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in allowed:
+            return ch
+    return None
+
+
+def validate_plain_text(value: str) -> None:
+    """Names, reasons and other free text: no control, bidi or other invisible formatting characters
+    (zero-width joiners are allowed: Indic scripts need them)."""
+    ch = _invisible(value, JOINERS)
+    if ch is not None:
+        raise ValidationError(
+            "Remove the invisible or control character (%(char)s).", code="invisible", params={"char": _name(ch)}
+        )
+
+
+def validate_code_text(value: str) -> None:
+    """SKUs and other codes: like ``validate_plain_text``, and no zero-width joiners either."""
+    ch = _invisible(value, frozenset())
+    if ch is not None:
+        raise ValidationError(
+            "Remove the invisible or control character (%(char)s).", code="invisible", params={"char": _name(ch)}
+        )
+
+
+def _name(ch: str) -> str:
+    return f"U+{ord(ch):04X}" + (f" {unicodedata.name(ch)}" if unicodedata.name(ch, "") else "")
+
+
+# Whole numbers are written with ASCII digits: int() also reads "５" (full-width) or "٥" (Arabic-Indic),
+# which a till must not take as a quantity.
+ASCII_INTEGER = re.compile(r"-?[0-9]+")
