@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from billing_project.api.views import HealthView
 from billing_project.login_throttle import LoginForm
+from billing_project.views import metrics_view
 from purchases.views import home
 
 api_prefix = settings.API_V1_PREFIX.strip("/")
@@ -14,6 +15,7 @@ docs_permission = [AllowAny] if settings.API_DOCS_PUBLIC else [IsAuthenticated]
 
 urlpatterns = [
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
+    re_path(r"^metrics/?$", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path(f"{api_prefix}/", include("billing_project.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=docs_permission), name="schema"),

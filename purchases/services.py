@@ -1,6 +1,7 @@
 """Ringing up a bill."""
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from billing_project import metrics
 from billing_project.db import guarded_add
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, money
@@ -52,9 +54,17 @@ def purchase_create(
     Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``,
     ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``, or ``Busy`` when it gave up
     waiting for a lock (``BILL_LOCK_TIMEOUT_MS``) on PostgreSQL.
+
+    Metrics and logs: a committed bill is counted by till with its latency (after the commit); a
+    refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.
     """
+    started = time.perf_counter()
+    # Bills do not name their till yet: they are counted under METRICS_DEFAULT_TILL.
+    till, session = metrics.default_till(), None
     try:
         purchase = _ring_up(
+            till=till,
+            session=session,
             customer_email=customer_email,
             items=items,
             paid_amount=paid_amount,
@@ -65,15 +75,28 @@ def purchase_create(
     except OperationalError as exc:
         if not is_busy(exc):
             raise
-        logger.warning("bill refused: busy (%s)", exc.__cause__.sqlstate)
+        metrics.count_refusal(Busy.code)
+        logger.warning(
+            "bill refused: busy (%s)",
+            exc.__cause__.sqlstate,
+            extra={"till": till, "session": session, "bill": None, "code": str(Busy.code)},
+        )
         raise Busy() from exc
     except DomainError as exc:
-        logger.warning("bill refused: %s %s %s", exc.code, exc.message, exc.details)
+        metrics.count_refusal(exc.code)
+        logger.warning(
+            "bill refused: %s %s %s",
+            exc.code,
+            exc.message,
+            exc.details,
+            extra={"till": till, "session": session, "bill": None, "code": str(exc.code)},
+        )
         raise
+    transaction.on_commit(lambda: metrics.observe_bill(till, time.perf_counter() - started))
     return purchase
 
 
-def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice) -> Purchase:
+def _ring_up(*, till, session, customer_email, items, paid_amount, tendered, user, send_invoice) -> Purchase:
     quantities = _combine_lines(items)
     paid_amount = _check_amount(paid_amount)
     _set_bill_timeouts()
@@ -129,7 +152,9 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice
     tender = (
         drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
     )
+    planning = time.perf_counter()
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
+    metrics.observe_change_making(time.perf_counter() - planning)
     movements = drawer_record_bill(
         denominations=denominations, purchase=purchase, tendered=tender, change=change, user=purchase.created_by
     )
@@ -145,6 +170,7 @@ def _ring_up(*, customer_email, items, paid_amount, tendered, user, send_invoice
         paid_amount,
         change_due,
         user,
+        extra={"till": till, "session": session, "bill": purchase.pk},
     )
     return purchase
 

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "billing_project.middleware.RequestIdMiddleware",
+    "billing_project.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "billing_project.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -246,13 +248,27 @@ SPECTACULAR_SETTINGS = {
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
+# --- Metrics ----------------------------------------------------------------------------------
+# Prometheus metrics at /metrics (billing_project/metrics.py). They are not public: a scrape must send
+# `Authorization: Bearer <METRICS_TOKEN>`; with no token configured /metrics answers 404.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The till label of bills that do not name a till.
+METRICS_DEFAULT_TILL = env("METRICS_DEFAULT_TILL", default="MAIN")
+if not METRICS_ENABLED:
+    MIDDLEWARE.remove("billing_project.middleware.MetricsMiddleware")
+
 # --- Logging ----------------------------------------------------------------------------------
+# Every line carries the request id (`-` outside a request). Production settings write JSON lines.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "billing_project.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
