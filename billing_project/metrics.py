@@ -95,6 +95,12 @@ def observe_bill(till: str, seconds: float) -> None:
         BILL_SECONDS.observe(seconds)
 
 
+def observe_bill_since(till: str, started: float) -> None:
+    """``observe_bill`` for a bill whose service call began at ``perf_counter()`` = ``started``;
+    registered with ``transaction.on_commit``, so only committed bills count."""
+    observe_bill(till, time.perf_counter() - started)
+
+
 def count_refusal(code: str) -> None:
     if enabled():
         REFUSALS.labels(str(code)).inc()

@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -92,7 +93,7 @@ def purchase_create(
             extra={"till": till, "session": session, "bill": None, "code": str(exc.code)},
         )
         raise
-    transaction.on_commit(lambda: metrics.observe_bill(till, time.perf_counter() - started))
+    transaction.on_commit(partial(metrics.observe_bill_since, till, started))
     return purchase
 
 
