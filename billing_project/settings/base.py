@@ -122,6 +122,10 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
         _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    # Behind PgBouncer in transaction mode: a server-side cursor (QuerySet.iterator()) outlives its
+    # transaction's server connection, so turn them off. Prepared statements are already off
+    # (Django's psycopg cursors bind client-side) and timeouts are per transaction (SET LOCAL).
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 
 # Bill transactions on PostgreSQL: a till blocked behind a stuck lock gives up instead of hanging.
 BILL_LOCK_TIMEOUT_MS = env.int("BILL_LOCK_TIMEOUT_MS", default=3000)
