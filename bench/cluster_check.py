@@ -210,6 +210,9 @@ def haproxy_config(tmp: Path, *, port: int, nodes: list[int]) -> Path:
 defaults
     mode http
     timeout connect 2s
+    # A health check waits behind the bills in a busy node's accept queue (sync workers): give it
+    # time, or a loaded node is taken out for being busy.
+    timeout check 3s
     timeout client 40s
     timeout server 40s
     # Retries only when the connection could not be made: nothing was sent, so even a POST is safe.
@@ -225,7 +228,7 @@ backend app
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    default-server inter 500ms fall 2 rise 2
+    default-server inter 1s fall 2 rise 2
 {servers}
 """
     )
@@ -452,7 +455,7 @@ def main(argv=None) -> int:
         sock = tmp / "haproxy.sock"
         wait_for(lambda: sock.exists() and all(s["status"] == "UP" for s in haproxy_servers(sock).values()), 20,
                  "HAProxy to see both nodes UP")  # fmt: skip
-        log(f"HAProxy on 127.0.0.1:{hp_port}, health checks on /healthz every 500 ms")
+        log(f"HAProxy on 127.0.0.1:{hp_port}, health checks on /healthz every second")
 
         for i in range(2):
             procs[f"worker{i + 1}"] = Proc(
@@ -686,7 +689,9 @@ def _session_leak_probe(pooled_url: str, probes: int = 60) -> dict:
     """Many short transactions through PgBouncer, on whatever server connection each gets: after the
     app's bills (which SET LOCAL their timeouts), every one must still see the server defaults."""
     seen, backends = set(), set()
-    clients = [psycopg.connect(pooled_url, autocommit=True) for _ in range(6)]
+    # prepare_threshold=None, as the app's own connections: a server-side prepared statement lives on
+    # one server connection, and the next transaction may get another ("_pg3_0 already exists").
+    clients = [psycopg.connect(pooled_url, autocommit=True, prepare_threshold=None) for _ in range(6)]
     try:
         for n in range(probes):
             row = (
