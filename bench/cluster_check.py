@@ -518,6 +518,9 @@ def main(argv=None) -> int:
         log("events (s into the load): " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
                                                      for k, v in events.items()))  # fmt: skip
 
+        api.close()  # idle through the load, HAProxy has closed it; audit on a fresh connection
+        api = Api(hp_port, token)
+
         # --- PgBouncer: lock_timeout per transaction, and nothing leaks ---------------------------
         busy = _stuck_lock_probe(db, hp_port, token, spread)
         leaks = _session_leak_probe(pooled_url)
