@@ -532,11 +532,20 @@ def main(argv=None) -> int:
 
         # --- invoices: wait for the queue to drain -----------------------------------------------
         bills_total = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]
+        # The housekeeping a deployment runs from cron: jobs left RUNNING by a dead worker go back
+        # in the queue (manage.py requeue_stale_tasks; every few minutes in production, here every
+        # 5 s with a 15 s limit, 5 x this run's EMAIL_TIMEOUT).
+        requeued = 0
         drain_deadline = time.monotonic() + 90
+        next_requeue = 0.0
         while time.monotonic() < drain_deadline:
             left = db.execute("SELECT count(*) FROM purchases_purchase WHERE invoice_status = 'pending'").fetchone()[0]
             if left == 0:
                 break
+            if time.monotonic() >= next_requeue:
+                out = manage(base_env, "requeue_stale_tasks", "--seconds", "15").stdout
+                requeued += int(out.split()[1])
+                next_requeue = time.monotonic() + 5
             time.sleep(1)
         statuses = dict(db.execute("SELECT invoice_status, count(*) FROM purchases_purchase GROUP BY 1").fetchall())
         with sink.lock:
@@ -601,10 +610,11 @@ def main(argv=None) -> int:
             f"statement_timeout {sorted(leaks['seen'])}",
         ))  # fmt: skip
         checks.append(Check(
-            "every invoice sent exactly once to the SMTP sink, with worker1 killed",
+            "every invoice sent exactly once to the SMTP sink, with worker1 killed (and requeue_stale_tasks)",
             not twice and not never and not stray and statuses.get("sent", 0) == bills_total,
             f"{bills_total} bills, {sum(sent_ids.values())} messages; statuses {statuses}; never sent {len(never)}, "
-            f"sent twice {len(twice)}, unknown {len(stray)}; jobs left RUNNING by the killed worker: {stuck_jobs}; "
+            f"sent twice {len(twice)}, unknown {len(stray)}; jobs requeued from the killed worker: {requeued}, "
+            f"still RUNNING: {stuck_jobs}; "
             f"worker2 alive: {procs['worker2'].alive()}",
         ))  # fmt: skip
         node2 = scraped.get("node2", {})
@@ -688,27 +698,27 @@ def _stuck_lock_probe(db, port: int, token: str, spread) -> dict:
             "bills_after": bills_after}  # fmt: skip
 
 
-def _session_leak_probe(pooled_url: str, probes: int = 60) -> dict:
-    """Many short transactions through PgBouncer, on whatever server connection each gets: after the
-    app's bills (which SET LOCAL their timeouts), every one must still see the server defaults."""
+def _session_leak_probe(pooled_url: str, rounds: int = 8) -> dict:
+    """Transactions through PgBouncer on the server connections the bills ran on: after the app's
+    bills (which SET LOCAL their timeouts), every one must still see the server defaults."""
     seen, backends = set(), set()
     # prepare_threshold=None, as the app's own connections: a server-side prepared statement lives on
     # one server connection, and the next transaction may get another ("_pg3_0 already exists").
-    clients = [psycopg.connect(pooled_url, autocommit=True, prepare_threshold=None) for _ in range(6)]
+    # Transactions held open side by side each get a server connection of their own.
+    clients = [psycopg.connect(pooled_url, prepare_threshold=None) for _ in range(8)]
+    query = "SELECT pg_backend_pid(), current_setting('lock_timeout'), current_setting('statement_timeout')"
     try:
-        for n in range(probes):
-            row = (
-                clients[n % len(clients)]
-                .execute(
-                    "SELECT pg_backend_pid(), current_setting('lock_timeout'), current_setting('statement_timeout')"
-                )
-                .fetchone()
-            )
-            backends.add(row[0])
-            seen.add((row[1], row[2]))
+        for _ in range(rounds):
+            for c in clients:
+                pid, lock_timeout, statement_timeout = c.execute(query).fetchone()
+                backends.add(pid)
+                seen.add((lock_timeout, statement_timeout))
+            for c in clients:
+                c.commit()
     finally:
         for c in clients:
             c.close()
+    probes = rounds * len(clients)
     return {"probes": probes, "backends": len(backends), "seen": seen, "leaked": seen != {("0", "0")}}
 
 
