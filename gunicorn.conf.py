@@ -16,17 +16,32 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Each worker writes its metrics to files in PROMETHEUS_MULTIPROC_DIR; /metrics sums them. The
 # variable must be set before the app imports prometheus_client, so it is set here, in the master,
 # and the workers inherit it. Every node needs a directory of its own; by default each master makes
-# a fresh one. The directory is emptied when the master starts (counters restart from zero, as
-# Prometheus expects after a restart), and a dead worker's live gauges are dropped when it exits.
+# a fresh one. Give the invoice workers (db_worker) on the same machine the same directory, and the
+# node's /metrics includes their counts (invoice emails). When the master starts it removes the
+# files of processes that are gone (their counters restart from zero, as Prometheus expects after a
+# restart) and keeps those of live ones (a db_worker); a dead worker's live gauges are dropped when
+# it exits.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="billing-metrics-")
 _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def on_starting(server):
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):
-        if name.endswith(".db"):  # only prometheus_client's own files
+        # prometheus_client's files only: <type>[_<mode>]_<pid>.db
+        pid = name.removesuffix(".db").rpartition("_")[2]
+        if name.endswith(".db") and pid.isdigit() and not _alive(int(pid)):
             os.remove(os.path.join(_metrics_dir, name))
 
 

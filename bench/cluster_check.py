@@ -462,7 +462,8 @@ def main(argv=None) -> int:
                 f"worker{i + 1}",
                 [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay",
                  "--worker-id", f"worker{i + 1}"],
-                env=base_env, logdir=tmp,
+                # Each worker shares a node's metrics directory: that node's /metrics counts its emails.
+                env={**base_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-node{i + 1}")}, logdir=tmp,
             )  # fmt: skip
         log(f"2 invoice workers (db_worker) through PgBouncer; SMTP sink on 127.0.0.1:{smtp_port}")
 
@@ -638,9 +639,9 @@ def main(argv=None) -> int:
         ))  # fmt: skip
         node2 = scraped.get("node2", {})
         checks.append(Check(
-            "/metrics on each node (bearer token) counts bills and shows the pool and queue",
+            "/metrics on each node (bearer token) counts bills and invoice emails, shows the pool and queue",
             node2.get("billing_bills_total", 0) > 0 and "billing_db_pool_connections" in node2
-            and "billing_invoice_queue_depth" in node2,
+            and "billing_invoice_queue_depth" in node2 and sum(m.get("emails_sent", 0) for m in scraped.values()) > 0,
             "; ".join(_scrape_line(n, m) for n, m in scraped.items()),
         ))  # fmt: skip
 
@@ -744,7 +745,8 @@ def _session_leak_probe(pooled_url: str, rounds: int = 8) -> dict:
 def _scrape_line(node: str, m: dict) -> str:
     return (
         f"{node}: bills {m.get('billing_bills_total', 0):.0f}, refusals {m.get('billing_refusals_total', 0):.0f},"
-        f" pool in use {m.get('pool_in_use', 0):.0f}/{m.get('pool_size', 0):.0f}, queue due {m.get('queue_due', 0):.0f}"
+        f" pool in use {m.get('pool_in_use', 0):.0f}/{m.get('pool_size', 0):.0f},"
+        f" queue due {m.get('queue_due', 0):.0f}, invoice emails sent {m.get('emails_sent', 0):.0f}"
     )
 
 
@@ -768,6 +770,8 @@ def _scrape(port: int, token: str) -> dict:
         for s in family.samples:
             if s.name in ("billing_bills_total", "billing_refusals_total"):
                 out[s.name] += s.value
+            elif s.name == "billing_invoice_emails_total":
+                out[f"emails_{s.labels['outcome']}"] += s.value
             elif s.name == "billing_db_pool_connections":
                 out[f"pool_{s.labels['state']}"] += s.value
             elif s.name == "billing_invoice_queue_depth":
