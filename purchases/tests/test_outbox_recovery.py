@@ -38,6 +38,7 @@ def claimed_by_a_dead_worker(minutes_ago: int) -> DBTaskResult:
     return job
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes and reopens its connection
 def test_a_job_left_running_by_a_dead_worker_is_requeued_and_sent_once(bill, smtp_sink, run_worker):
     job = claimed_by_a_dead_worker(minutes_ago=11)
     run_worker()
