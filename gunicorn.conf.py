@@ -4,6 +4,7 @@ Sections are independent; command-line flags still override anything here.
 """
 
 import os
+import shutil
 import tempfile
 
 # --- Node settings from the environment ----------------------------------------------------------
@@ -21,7 +22,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # files of processes that are gone (their counters restart from zero, as Prometheus expects after a
 # restart) and keeps those of live ones (a db_worker); a dead worker's live gauges are dropped when
 # it exits.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="billing-metrics-")
 _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
@@ -49,3 +51,8 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:  # a directory this master made for itself
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
