@@ -19,6 +19,8 @@ What bounds one request (see README, "A ceiling on every request"):
 
 import os
 import resource
+import shutil
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -55,3 +57,48 @@ def post_fork(server, worker):
     if worker_memory_mb > 0:
         limit = worker_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+# --- Prometheus metrics in multiprocess mode ------------------------------------------------------
+# Each worker writes its metrics to files in PROMETHEUS_MULTIPROC_DIR; /metrics sums them. The
+# variable must be set before the app imports prometheus_client, so it is set here, in the master,
+# and the workers inherit it. Every node needs a directory of its own; by default each master makes
+# a fresh one. Give the invoice workers (db_worker) on the same machine the same directory, and the
+# node's /metrics includes their counts (invoice emails). When the master starts it removes the
+# files of processes that are gone (their counters restart from zero, as Prometheus expects after a
+# restart) and keeps those of live ones (a db_worker); a dead worker's live gauges are dropped when
+# it exits.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="billing-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def on_starting(server):
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for name in os.listdir(_metrics_dir):
+        # prometheus_client's files only: <type>[_<mode>]_<pid>.db
+        pid = name.removesuffix(".db").rpartition("_")[2]
+        if name.endswith(".db") and pid.isdigit() and not _alive(int(pid)):
+            os.remove(os.path.join(_metrics_dir, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:  # a directory this master made for itself
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -96,6 +96,11 @@ def parse_args(argv=None):
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, not only an audit")
     p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
     p.add_argument("--seed", type=int, default=6)
+    p.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="run the app with METRICS_ENABLED=False (the baseline for the metrics' cost)",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.duration = min(args.duration, 3.0)
@@ -581,6 +586,8 @@ def main(argv=None) -> int:
     url, pg_url = db_url(args.pg, name), db_url(args.pg, pg_name)
     logdir = Path(tempfile.mkdtemp(prefix="billing-bench-"))
     env = {**os.environ, **production_env(url)}
+    if args.no_metrics:
+        env["METRICS_ENABLED"] = "False"
     password = secrets.token_urlsafe(24)
     results: dict = {"machine": {"cpus": os.cpu_count()}, "args": {k: str(v) for k, v in vars(args).items()}}
     gunicorn = None

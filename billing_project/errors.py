@@ -103,9 +103,16 @@ class ErrorCode(StrEnum):
         return [code for code in cls if code.status == status]
 
 
-def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The API's one error body. Every error response, from a view or a middleware, is built here."""
-    return {"code": str(code), "message": message, "details": details or {}}
+def error_body(
+    code: ErrorCode, message: str, details: dict[str, Any] | None = None, *, request_id: str | None = None
+) -> dict[str, Any]:
+    """The API's one error body. Every error response, from a view or a middleware, is built here.
+
+    A 500 also carries the request's id (``request_id``), so a cashier can quote it."""
+    body = {"code": str(code), "message": message, "details": details or {}}
+    if request_id is not None:
+        body["request_id"] = request_id
+    return body
 
 
 class DomainError(Exception):

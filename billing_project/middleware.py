@@ -1,6 +1,9 @@
+import time
+
 from django.conf import settings
 from django.http import JsonResponse
 
+from billing_project import metrics, request_id
 from billing_project.errors import ErrorCode, error_body
 
 
@@ -80,3 +83,44 @@ class RequestSizeLimitMiddleware:
                 ErrorCode.NOT_AUTHENTICATED, "Invalid authentication credentials.", {}, {"WWW-Authenticate": "Token"}
             )
         return None
+
+
+class RequestIdMiddleware:
+    """First in the chain: every request gets an id (a sane incoming ``X-Request-ID``, or a new one),
+    every log line written while it runs carries it, and the response returns it in the header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rid = request_id.sanitize(request.headers.get(request_id.HEADER))
+        request.request_id = rid
+        token = request_id.bind(rid)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.unbind(token)
+        response[request_id.HEADER] = rid
+        return response
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class MetricsMiddleware:
+    """Counts every request by method, route and status, and times it (``billing_http_*``).
+
+    The route is the URL pattern's name, not the path, so ``/purchases/42`` and ``/purchases/43``
+    are one series. Added only when ``METRICS_ENABLED``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = (match.view_name or match.route) if match is not None else "unmatched"
+        method = request.method if request.method in _METHODS else "other"
+        metrics.observe_request(method, view, response.status_code, time.perf_counter() - started)
+        return response

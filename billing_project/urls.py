@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from billing_project.api.views import HealthView
-from billing_project.views import favicon
+from billing_project.views import favicon, metrics_view
 from purchases.views import home
 
 api_prefix = settings.API_V1_PREFIX.strip("/")
@@ -16,6 +16,7 @@ docs_permission = [AllowAny] if settings.API_DOCS_PUBLIC else [IsAuthenticated]
 urlpatterns = [
     re_path(r"^healthz/?$", HealthView.as_view(), name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    re_path(r"^metrics/?$", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path(f"{api_prefix}/", include("billing_project.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=docs_permission), name="schema"),

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing_project import metrics
 from billing_project.db import atomic_write
 from billing_project.errors import Conflict, ErrorCode
 
@@ -125,6 +126,7 @@ def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> st
             invoice_last_error=f"Attempt {attempt - 1} never finished: the worker stopped while sending.",
         )
         if gave_up:
+            metrics.count_invoice_email("failed")
             logger.error("bill #%s invoice failed: attempt %s never finished", purchase_id, attempt - 1)
         return "failed" if gave_up else "nothing to do"
 
@@ -149,11 +151,13 @@ def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> st
         if final:
             fields["invoice_status"] = InvoiceStatus.FAILED
         current.filter(invoice_attempts=attempt).update(**fields)
+        metrics.count_invoice_email("failed" if final else "retry")
         log = logger.error if final else logger.warning
         log("bill #%s invoice attempt %s/%s failed: %s", purchase_id, attempt, max_attempts, error)
         return "failed" if final else "will retry"
 
     current.update(invoice_status=InvoiceStatus.SENT, invoice_sent_at=timezone.now(), invoice_last_error="")
+    metrics.count_invoice_email("sent")
     logger.info("bill #%s invoice sent (attempt %s)", purchase_id, attempt)
     return "sent"
 

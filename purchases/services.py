@@ -1,13 +1,16 @@
 """Ringing up a bill."""
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from billing_project import metrics
 from billing_project.db import guarded_add, set_transaction_timeouts
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
@@ -53,11 +56,17 @@ def purchase_create(
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
     products by primary key, the till row, then every denomination of that till by value.
 
-    Raises ``ValidationFailed`` (an unknown till too), ``ProductNotFound``, ``ProductInactive``,
+    Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``,
     ``InsufficientStock``, ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``,
-    ``TillInactive``, ``SessionClosed`` (a till that requires an open session has none), or ``Busy`` when it gave up
-    waiting for a lock (``BILL_LOCK_TIMEOUT_MS``) on PostgreSQL.
+    ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``, ``SessionClosed`` (a till that requires an
+    open session has none), or ``Busy`` when it gave up waiting for a lock (``BILL_LOCK_TIMEOUT_MS``).
+
+    Metrics and logs: a committed bill is counted by till with its latency (after the commit); a
+    refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.
     """
+    started = time.perf_counter()
+    # Refusals are logged with the till the request named (an id; None for the default till).
+    log = {"till": till, "session": None, "bill": None}
     try:
         purchase = _ring_up(
             customer_email=customer_email,
@@ -71,11 +80,25 @@ def purchase_create(
     except OperationalError as exc:
         if not is_busy(exc):
             raise
-        logger.warning("bill refused: busy (%s)", getattr(exc.__cause__, "sqlstate", None))
+        metrics.count_refusal(Busy.code)
+        logger.warning(
+            "bill refused: busy (%s)",
+            getattr(exc.__cause__, "sqlstate", None),
+            extra={**log, "code": str(Busy.code)},
+        )
         raise Busy() from exc
     except DomainError as exc:
-        logger.warning("bill refused: %s %s %s", exc.code, exc.message, exc.details)
+        metrics.count_refusal(exc.code)
+        logger.warning(
+            "bill refused: %s %s %s",
+            exc.code,
+            exc.message,
+            exc.details,
+            extra={**log, "code": str(exc.code)},
+        )
         raise
+    assert purchase.till is not None
+    transaction.on_commit(partial(metrics.observe_bill_since, purchase.till.code, started))
     return purchase
 
 
@@ -146,7 +169,9 @@ def _ring_up(
     tender = (
         drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
     )
+    planning = time.perf_counter()
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
+    metrics.observe_change_making(time.perf_counter() - planning)
     movements = drawer_record_bill(
         denominations=denominations,
         purchase=purchase,
@@ -169,6 +194,7 @@ def _ring_up(
         paid_amount,
         change_due,
         user,
+        extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return purchase
 

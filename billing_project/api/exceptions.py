@@ -9,6 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from billing_project import request_id
 from billing_project.errors import Busy, DomainError, ErrorCode, error_body, is_busy
 
 logger = logging.getLogger("billing.api")
@@ -31,8 +32,11 @@ _DRF_CODES: list[tuple[type[exceptions.APIException], ErrorCode, str]] = [
 def error_response(
     code: ErrorCode, message: str, details=None, headers=None, http_status: int | None = None
 ) -> Response:
-    """The error body with the registry's status for ``code`` (DRF's own status where it differs)."""
-    return Response(error_body(code, message, details), status=http_status or code.status, headers=headers)
+    """The error body with the registry's status for ``code`` (DRF's own status where it differs).
+    A 500 also carries the request id, so a cashier can quote it."""
+    status = http_status or code.status
+    rid = request_id.get() if status == 500 else None
+    return Response(error_body(code, message, details, request_id=rid), status=status, headers=headers)
 
 
 def exception_handler(exc, context):

@@ -80,6 +80,10 @@ def add_error_responses(result, generator, request, public):
             "required": ["code", "message", "details"],
         },
     )
+    schemas["Error"]["properties"].setdefault(
+        "request_id",
+        {"type": "string", "description": "On a 500 only: the request's id (`X-Request-ID`), to quote to support."},
+    )
     # Clients can switch on the code: the schema lists every code the registry has.
     schemas["Error"]["properties"]["code"]["enum"] = [code.value for code in ErrorCode]
     for path, operations in result.get("paths", {}).items():

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "billing_project.middleware.RequestIdMiddleware",
+    "billing_project.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -134,6 +136,10 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
         _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    # Behind PgBouncer in transaction mode: a server-side cursor (QuerySet.iterator()) outlives its
+    # transaction's server connection, so turn them off. Prepared statements are already off
+    # (Django's psycopg cursors bind client-side) and timeouts are per transaction (SET LOCAL).
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 
 # Every write transaction on PostgreSQL (billing_project.db.atomic_write, SET LOCAL): one blocked
 # behind a stuck lock gives up (503 `busy`) instead of hanging, and no statement runs for ever.
@@ -359,13 +365,25 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 
+# --- Metrics ----------------------------------------------------------------------------------
+# Prometheus metrics at /metrics (billing_project/metrics.py). They are not public: a scrape must send
+# `Authorization: Bearer <METRICS_TOKEN>`; with no token configured /metrics answers 404.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+if not METRICS_ENABLED:
+    MIDDLEWARE.remove("billing_project.middleware.MetricsMiddleware")
+
 # --- Logging ----------------------------------------------------------------------------------
+# Every line carries the request id (`-` outside a request). Production settings write JSON lines.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "billing_project.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -35,3 +35,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# One JSON object per log line, with the request id and any `extra=` fields (till, session, bill).
+LOGGING["formatters"]["json"] = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+}
+LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# Prometheus scrapes each node directly over the internal network (see README): no HTTPS redirect
+# for /metrics, nor for the load balancer's health checks.
+SECURE_REDIRECT_EXEMPT = [r"^metrics/?$", r"^healthz/?$"]

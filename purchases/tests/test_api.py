@@ -239,7 +239,12 @@ def test_unexpected_errors_are_500_without_internals(admin_api, drawer, soap, mo
     response = admin_api.post(URL, bill((soap, 1), paid="41"), format="json")
 
     assert response.status_code == 500
-    assert response.json() == {"code": "server_error", "message": "Internal server error.", "details": {}}
+    assert response.json() == {
+        "code": "server_error",
+        "message": "Internal server error.",
+        "details": {},
+        "request_id": response["X-Request-ID"],
+    }
 
 
 def test_anonymous_cannot_ring_up(api_client, drawer, soap):

@@ -1,0 +1,787 @@
+"""The scale-out rehearsal (``make cluster-check``): the chain deployment of the README, on this
+machine, on 127.0.0.1 only, with faults.
+
+    tills (8 client threads) -> HAProxy (/healthz checks) -> 2 gunicorn nodes -> PgBouncer
+    (transaction mode) -> PostgreSQL;  2 db_workers -> PgBouncer;  invoices -> a local SMTP sink
+
+Under load it SIGKILLs one app node, restarts it and checks it rejoins, SIGKILLs one invoice
+worker, then audits stock, the drawer, every bill and every invoice, and prints PASS or FAIL.
+Every till retries a request that got no answer (or a 502/503 from the proxy) with the same
+``Idempotency-Key``, as a real till does. It also shows the app is safe behind PgBouncer in
+transaction mode: ``lock_timeout`` still applies per transaction, and no session setting leaks
+from one transaction to the next server connection.
+
+Bounded in time (an alarm), and everything it starts is stopped in a ``finally``. HAProxy and
+PgBouncer come from Debian's packages; they are installed with apt-get when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from email import policy
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+from appenv import production_env
+from audit import Check, run_audits
+from loadgen import Api, BillMaker, Result, RunStats, pieces, signature
+from run import LOCALHOST, db_url, drawer_audit_cmd, free_port, manage, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+PGBOUNCER = "/usr/sbin/pgbouncer"
+RETRYABLE_STATUS = {502, 503, 504}
+BILL_RETRY_SECONDS = 90  # longer than an orphaned Idempotency-Key's takeover (STALE_AFTER, 60 s)
+INVOICE_BACKOFF_SECONDS = 5
+
+
+class CheckTimeout(Exception):
+    pass
+
+
+def log(msg: str) -> None:
+    print(f"[cluster {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="admin URL of the PostgreSQL server, on 127.0.0.1 (env BENCH_PG_URL)",
+    )
+    p.add_argument("--tills", type=int, default=8, help="concurrent tills (default 8)")
+    p.add_argument("--duration", type=float, default=40.0, help="seconds of load (default 40)")
+    p.add_argument("--workers-per-node", type=int, default=2, help="gunicorn workers per app node (default 2)")
+    p.add_argument("--budget", type=int, default=600, help="hard time limit in seconds (default 600)")
+    p.add_argument("--seed", type=int, default=15)
+    p.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every log")
+    args = p.parse_args(argv)
+    if urlsplit(args.pg).hostname not in LOCALHOST:
+        p.error("the check only targets 127.0.0.1")
+    if not 1 <= args.tills <= 32:
+        p.error("--tills must be between 1 and 32")
+    return args
+
+
+# --- packages --------------------------------------------------------------------------------------
+
+
+def ensure_packages() -> None:
+    missing = [pkg for pkg, path in (("haproxy", shutil.which("haproxy")), ("pgbouncer", PGBOUNCER)) if not path or
+               not Path(path).exists()]  # fmt: skip
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError(f"missing Debian packages {missing}: run `sudo apt-get install {' '.join(missing)}`")
+    log(f"installing {', '.join(missing)} with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], check=True, env=env, timeout=300, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", *missing], check=True, env=env, timeout=600, capture_output=True)
+    # Debian starts the packaged services; this check runs its own copies on ports of its own.
+    for service in missing:
+        subprocess.run(["service", service, "stop"], capture_output=True, timeout=60)
+
+
+# --- processes -------------------------------------------------------------------------------------
+
+
+class Proc:
+    """A process in its own session, so that it and its children stop together."""
+
+    def __init__(self, name: str, cmd: list[str], *, env: dict, logdir: Path, cwd: Path = ROOT, user: str = ""):
+        self.name = name
+        self.log_path = logdir / f"{name}.log"
+        self.log_file = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            user=user or None,
+        )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean shutdown."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
+        self.log_file.close()
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def healthy(port: int) -> bool:
+    try:
+        status, _ = Api(port, timeout=2).request("GET", "/healthz")
+        return status == 200
+    except OSError:
+        return False
+
+
+# --- PgBouncer and HAProxy -------------------------------------------------------------------------
+
+
+def pgbouncer_config(tmp: Path, *, port: int, dbname: str, pg: str) -> Path:
+    parts = urlsplit(pg)
+    (tmp / "userlist.txt").write_text(f'"{parts.username or "postgres"}" ""\n')
+    ini = tmp / "pgbouncer.ini"
+    ini.write_text(
+        f"""[databases]
+{dbname} = host={parts.hostname} port={parts.port or 5432} dbname={dbname}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {tmp / "userlist.txt"}
+admin_users = {parts.username or "postgres"}
+; Transaction mode: a server connection serves one transaction, then another client's. The app
+; keeps no session state: timeouts are SET LOCAL (set_config(..., true)), there are no prepared
+; statements (psycopg's client-side binding cursors) and no server-side cursors.
+pool_mode = transaction
+max_client_conn = 400
+default_pool_size = 20
+reserve_pool_size = 5
+server_check_query = select 1
+ignore_startup_parameters = extra_float_digits
+"""
+    )
+    for path in (tmp, tmp / "userlist.txt", ini):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return ini
+
+
+def haproxy_config(tmp: Path, *, port: int, nodes: list[int]) -> Path:
+    servers = "\n".join(f"    server node{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(nodes))
+    cfg = tmp / "haproxy.cfg"
+    cfg.write_text(
+        f"""global
+    maxconn 1000
+    stats socket {tmp / "haproxy.sock"} mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    # A health check waits behind the bills in a busy node's accept queue (sync workers): give it
+    # time, or a loaded node is taken out for being busy.
+    timeout check 3s
+    timeout client 40s
+    timeout server 40s
+    # Retries only when the connection could not be made: nothing was sent, so even a POST is safe.
+    retries 2
+    option redispatch
+
+frontend tills
+    bind 127.0.0.1:{port}
+    default_backend app
+
+backend app
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
+    http-check expect status 200
+    default-server inter 1s fall 2 rise 2
+{servers}
+"""
+    )
+    return cfg
+
+
+def haproxy_servers(sock: Path) -> dict[str, dict]:
+    """``show stat`` on the admin socket: {server: {status, stot, ...}}."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(3)
+        s.connect(str(sock))
+        s.sendall(b"show stat\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    lines = data.decode().splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    out = {}
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row.get("pxname") == "app" and row.get("svname") not in ("FRONTEND", "BACKEND"):
+            out[row["svname"]] = row
+    return out
+
+
+# --- the SMTP sink ---------------------------------------------------------------------------------
+
+
+class SmtpSink:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.message_ids: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        with self.lock:
+            self.message_ids.append(str(message["Message-ID"]))
+        return "250 2.0.0 OK: queued"
+
+
+def invoice_bill_id(message_id: str) -> int | None:
+    # <invoice-<bill>.<round>@domain>
+    head = message_id.strip("<>").split("@")[0]
+    if not head.startswith("invoice-"):
+        return None
+    return int(head.removeprefix("invoice-").split(".")[0])
+
+
+# --- the tills -------------------------------------------------------------------------------------
+
+
+def post(conn: http.client.HTTPConnection, path: str, body: dict, headers: dict):
+    conn.request("POST", path, body=json.dumps(body).encode(), headers=headers)
+    response = conn.getresponse()
+    raw = response.read()
+    if response.will_close:
+        conn.close()
+    payload = json.loads(raw) if response.getheader("Content-Type", "").startswith("application/json") else {}
+    return response.status, payload, response
+
+
+def run_tills(*, port, token, tills, duration, spread, seed, on_tick) -> tuple[RunStats, dict]:
+    """Each till rings up bills for ``duration`` seconds. A request without a definite answer is
+    retried with the same key and body until it gets one (up to BILL_RETRY_SECONDS)."""
+    results: list[Result] = []
+    stats: Counter[str] = Counter()
+    lock = threading.Lock()
+    deadline = time.perf_counter() + duration
+
+    def till(index: int) -> None:
+        maker = BillMaker(scenario="spread", spread=spread, hot=[], client=index, seed=seed * 100 + index)
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Token {token}"}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=35)
+        mine: list = []
+        seq = 0
+        local: Counter[str] = Counter()
+        while time.perf_counter() < deadline:
+            seq += 1
+            body = maker.make()
+            key = f"till-{index + 1}-{seq:06d}"
+            t0 = time.perf_counter()
+            give_up = t0 + BILL_RETRY_SECONDS
+            outcome = None
+            attempts = 0
+            while outcome is None:
+                attempts += 1
+                try:
+                    status, payload, response = post(
+                        conn, "/api/v1/purchases", body, {**headers, "Idempotency-Key": key}
+                    )
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    local[f"retry after {type(exc).__name__}"] += 1
+                else:
+                    code = payload.get("code", "") if isinstance(payload, dict) else ""
+                    if status == 201:
+                        local["replayed"] += response.getheader("Idempotent-Replayed") == "true"
+                        t1 = time.perf_counter()
+                        outcome = Result(
+                            201, "", t1 - t0, t1, signature(body), bill_id=payload["id"],
+                            items={i["product_id"]: i["quantity"] for i in payload["items"]},
+                            tendered=pieces(payload["tendered"]), change=pieces(payload["change"]),
+                            body=payload if seq % 10 == 0 else None,
+                        )  # fmt: skip
+                        break
+                    if status in RETRYABLE_STATUS or code == "idempotency_in_progress":
+                        local[f"retry after {status} {code}".strip()] += 1
+                    else:
+                        t1 = time.perf_counter()
+                        outcome = Result(status, code, t1 - t0, t1, signature(body))
+                        break
+                if time.perf_counter() > give_up:
+                    t1 = time.perf_counter()
+                    outcome = Result(0, "gave_up", t1 - t0, t1, signature(body))
+                    break
+                time.sleep(0.2)
+            local["requests"] += attempts
+            if attempts > 1:
+                local["bills retried"] += 1
+            mine.append(outcome)
+        conn.close()
+        with lock:
+            results.extend(mine)
+            stats.update(local)
+
+    threads = [threading.Thread(target=till, args=(i,), daemon=True) for i in range(tills)]
+    t_start = time.perf_counter()
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        on_tick(time.perf_counter() - t_start)
+        for t in threads:
+            t.join(0.05)
+        if time.perf_counter() - t_start > duration + BILL_RETRY_SECONDS + 40:
+            break
+    elapsed = time.perf_counter() - t_start
+    return RunStats(scenario="cluster", clients=tills, duration=elapsed, results=results), dict(stats)
+
+
+# --- the check -------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+
+    def on_alarm(signum, frame):
+        raise CheckTimeout(f"the cluster check exceeded its {args.budget} s budget")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(args.budget)
+    rng = random.Random(args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="billing-cluster-"))
+    name = f"billing_cluster_{os.getpid()}"
+    procs: dict[str, Proc] = {}
+    smtp = None
+    admin = None
+    created = False
+    checks: list[Check] = []
+    exit_code = 1
+    try:
+        ensure_packages()
+        admin = psycopg.connect(args.pg, autocommit=True)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        created = True
+        direct_url = db_url(args.pg, name)
+        pb_port, hp_port, smtp_port = free_port(), free_port(), free_port()
+        node_ports = [free_port(), free_port()]
+        pg_parts = urlsplit(args.pg)
+        pooled_url = f"postgres://{pg_parts.username or 'postgres'}@127.0.0.1:{pb_port}/{name}"
+        password, metrics_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+
+        from aiosmtpd.controller import Controller
+
+        sink = SmtpSink()
+        smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+        smtp.start()
+
+        base_env = {
+            **os.environ,
+            **production_env(pooled_url),
+            "LOG_LEVEL": "INFO",
+            "METRICS_TOKEN": metrics_token,
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "DEFAULT_FROM_EMAIL": "Chain <billing@example.com>",
+            "INVOICE_RETRY_BACKOFF_SECONDS": str(INVOICE_BACKOFF_SECONDS),
+            "INVOICE_RETRY_BACKOFF_MAX_SECONDS": str(INVOICE_BACKOFF_SECONDS * 4),
+            "EMAIL_TIMEOUT": "3",
+            "BILL_LOCK_TIMEOUT_MS": "1000",
+            "DISABLE_SERVER_SIDE_CURSORS": "True",
+            "DB_POOL_MAX_SIZE": "4",
+            "CACHE_URL": "dbcache://django_cache",
+        }
+        direct_env = {**base_env, "DATABASE_URL": direct_url}
+        log(f"database {name}; migrating directly (DDL does not go through the transaction pooler)")
+        manage(direct_env, "migrate", "--noinput")
+        manage(direct_env, "createcachetable")
+        manage({**direct_env, "DJANGO_SUPERUSER_PASSWORD": password},
+               "createsuperuser", "--noinput", "--username", "chain", "--email", "chain@example.com")  # fmt: skip
+
+        ini = pgbouncer_config(tmp, port=pb_port, dbname=name, pg=args.pg)
+        procs["pgbouncer"] = Proc("pgbouncer", [PGBOUNCER, str(ini)], env=dict(os.environ), logdir=tmp,
+                                  user="postgres" if os.geteuid() == 0 else "")  # fmt: skip
+        wait_for(lambda: _connects(pooled_url), 15, "PgBouncer")
+        log(f"PgBouncer (transaction mode) on 127.0.0.1:{pb_port}")
+
+        def start_node(i: int) -> Proc:
+            env = {
+                **base_env,
+                "GUNICORN_BIND": f"127.0.0.1:{node_ports[i]}",
+                "WEB_CONCURRENCY": str(args.workers_per_node),
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-node{i + 1}"),
+            }
+            cmd = [sys.executable, "-m", "gunicorn", "billing_project.wsgi", "--timeout", "30",
+                   "--graceful-timeout", "5"]  # fmt: skip
+            return Proc(f"node{i + 1}", cmd, env=env, logdir=tmp)
+
+        for i in range(2):
+            procs[f"node{i + 1}"] = start_node(i)
+        for i, p in enumerate(node_ports):
+            wait_for(lambda p=p: healthy(p), 30, f"node{i + 1} /healthz")
+        log(f"app nodes on 127.0.0.1:{node_ports[0]} and :{node_ports[1]}, {args.workers_per_node} workers each")
+
+        cfg = haproxy_config(tmp, port=hp_port, nodes=node_ports)
+        procs["haproxy"] = Proc("haproxy", ["haproxy", "-db", "-f", str(cfg)], env=dict(os.environ), logdir=tmp)
+        sock = tmp / "haproxy.sock"
+        wait_for(lambda: sock.exists() and all(s["status"] == "UP" for s in haproxy_servers(sock).values()), 20,
+                 "HAProxy to see both nodes UP")  # fmt: skip
+        log(f"HAProxy on 127.0.0.1:{hp_port}, health checks on /healthz every second")
+
+        for i in range(2):
+            procs[f"worker{i + 1}"] = Proc(
+                f"worker{i + 1}",
+                [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay",
+                 "--worker-id", f"worker{i + 1}"],
+                # Each worker shares a node's metrics directory: that node's /metrics counts its emails.
+                env={**base_env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-node{i + 1}")}, logdir=tmp,
+            )  # fmt: skip
+        log(f"2 invoice workers (db_worker) through PgBouncer; SMTP sink on 127.0.0.1:{smtp_port}")
+
+        status, body = Api(hp_port).request("POST", "/api/v1/auth/token", {"username": "chain", "password": password})
+        if status != 200:
+            raise RuntimeError(f"no token: {status} {body}")
+        token = body["token"]
+        api = Api(hp_port, token)
+        spread, initial_stock, initial_drawer = seed(api, rng)
+        db = psycopg.connect(direct_url, autocommit=True)
+        seed_movement_id = db.execute("SELECT coalesce(max(id), 0) FROM cashdrawer_drawermovement").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+        log(f"seeded {len(spread)} products and a drawer of {len(initial_drawer)} denominations through HAProxy")
+
+        # --- the load, with the faults on a timetable -------------------------------------------
+        d = args.duration
+        events: dict[str, float] = {}
+        pending = [(0.25 * d, "kill node1"), (0.5 * d, "restart node1"), (0.7 * d, "kill worker1")]
+
+        def on_tick(elapsed: float) -> None:
+            if "node1 down" not in events and "kill node1" in events:
+                servers = haproxy_servers(sock)
+                if servers["node1"]["status"].startswith("DOWN"):
+                    events["node1 down"] = elapsed
+            if "restart node1" in events and "node1 up" not in events:
+                servers = haproxy_servers(sock)
+                if servers["node1"]["status"] == "UP":
+                    events["node1 up"] = elapsed
+                    events["node1 stot at up"] = int(servers["node1"]["stot"])
+            if not pending or elapsed < pending[0][0]:
+                return
+            _, what = pending.pop(0)
+            events[what] = elapsed
+            if what == "kill node1":
+                procs["node1"].kill()
+                log(f"SIGKILL node1 (gunicorn master and workers) at {elapsed:.1f} s")
+            elif what == "restart node1":
+                procs["node1"] = start_node(0)
+                log(f"restarted node1 at {elapsed:.1f} s")
+            elif what == "kill worker1":
+                procs["worker1"].kill()
+                log(f"SIGKILL invoice worker1 at {elapsed:.1f} s")
+
+        log(f"{args.tills} tills ring up bills through HAProxy for {d:.0f} s")
+        run, till_stats = run_tills(port=hp_port, token=token, tills=args.tills, duration=d, spread=spread,
+                                    seed=args.seed, on_tick=on_tick)  # fmt: skip
+        servers = haproxy_servers(sock)
+        summary = run.summary()
+        log(
+            f"load done in {run.duration:.1f} s: {summary['bills']} bills, {summary['bills_per_s']} bills/s, "
+            f"p50 {summary['bill_p50_ms']} ms, p99 {summary['bill_p99_ms']} ms; statuses {summary['by_status']}"
+        )
+        log(f"tills: {dict(sorted(till_stats.items()))}")
+        log("events (s into the load): " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
+                                                     for k, v in events.items()))  # fmt: skip
+
+        api.close()  # idle through the load, HAProxy has closed it; audit on a fresh connection
+        api = Api(hp_port, token)
+
+        # --- PgBouncer: lock_timeout per transaction, and nothing leaks ---------------------------
+        busy = _stuck_lock_probe(db, hp_port, token, spread)
+        leaks = _session_leak_probe(pooled_url)
+        pool_mode = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(pb_port), "-U", pg_parts.username or "postgres", "-Atc",
+             "SHOW CONFIG", "pgbouncer"], capture_output=True, text=True, timeout=20,
+        ).stdout  # fmt: skip
+        mode = next((line.split("|")[1] for line in pool_mode.splitlines() if line.startswith("pool_mode|")), "?")
+
+        # --- invoices: wait for the queue to drain -----------------------------------------------
+        bills_total = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+        # The housekeeping a deployment runs from cron: jobs left RUNNING by a dead worker go back
+        # in the queue (manage.py requeue_stale_tasks; every few minutes in production, here every
+        # 5 s with a 15 s limit, 5 x this run's EMAIL_TIMEOUT).
+        requeued = 0
+        drain_deadline = time.monotonic() + 90
+        next_requeue = 0.0
+        while time.monotonic() < drain_deadline:
+            left = db.execute("SELECT count(*) FROM purchases_purchase WHERE invoice_status = 'pending'").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+            if left == 0:
+                break
+            if time.monotonic() >= next_requeue:
+                out = manage(base_env, "requeue_stale_tasks", "--seconds", "15").stdout
+                requeued += int(out.split()[1])
+                next_requeue = time.monotonic() + 5
+            time.sleep(1)
+        # Then until no job is left RUNNING: a requeued job whose invoice went out must do nothing.
+        sweep_deadline = time.monotonic() + 40
+        while time.monotonic() < sweep_deadline:
+            left = db.execute(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
+                " OR (status = 'READY' AND run_after <= now())"
+            ).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+            if left == 0:
+                break
+            requeued += int(manage(base_env, "requeue_stale_tasks", "--seconds", "15").stdout.split()[1])
+            time.sleep(3)
+        time.sleep(1)
+        statuses: dict[str, int] = dict(
+            db.execute("SELECT invoice_status, count(*) FROM purchases_purchase GROUP BY 1").fetchall()
+        )
+        with sink.lock:
+            received = list(sink.message_ids)
+        # One invoice = one Message-ID per bill and round (<invoice-<bill>.<round>@…>). A worker killed
+        # after the mail server accepted a message but before it could record it leaves the next
+        # attempt to send it again with the same Message-ID; the receiver can recognise that resend.
+        ids_per_bill: dict[int | None, set[str]] = {}
+        for m in received:
+            ids_per_bill.setdefault(invoice_bill_id(m), set()).add(m)
+        resent = len(received) - len(set(received))
+        bill_ids = {row[0] for row in db.execute("SELECT id FROM purchases_purchase")}
+        twice = {b: ids for b, ids in ids_per_bill.items() if len(ids) > 1}
+        never = bill_ids - set(ids_per_bill)
+        stray = set(ids_per_bill) - bill_ids
+        stuck_jobs = db.execute(
+            "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
+        ).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+
+        # --- metrics from each node ---------------------------------------------------------------
+        scraped = {}
+        for i, p in enumerate(node_ports):
+            scraped[f"node{i + 1}"] = _scrape(p, metrics_token)
+
+        # --- the verdicts ---------------------------------------------------------------------------
+        acked = [r for r in run.results if r.status == 201]
+        per_till = Counter(r.signature[0].split("-")[1] for r in acked)
+        checks.append(Check("every till got bills through", len(per_till) == args.tills,
+                            f"acknowledged bills per till: {dict(sorted(per_till.items()))}"))  # fmt: skip
+        gave_up = sum(1 for r in run.results if r.status == 0)
+        unexpected = {f"{r.status} {r.code}": 1 for r in run.results if r.status not in (0, 201)}
+        checks.append(Check(
+            "every bill got a definite answer (retried with its Idempotency-Key through the failover)",
+            gave_up == 0 and not unexpected,
+            f"{len(run.results)} bills, {gave_up} without an answer, other answers {unexpected or 'none'}; "
+            f"{till_stats.get('bills retried', 0)} retried, {till_stats.get('replayed', 0)} answered by a replay",
+        ))  # fmt: skip
+        checks.append(Check(
+            "HAProxy took node1 out after SIGKILL",
+            "node1 down" in events,
+            f"killed at {events.get('kill node1', 0):.1f} s, DOWN at {events.get('node1 down', float('nan')):.1f} s",
+        ))  # fmt: skip
+        stot_now = int(servers["node1"]["stot"])
+        rejoined = "node1 up" in events and stot_now > events.get("node1 stot at up", stot_now)
+        checks.append(Check(
+            "node1 restarted, rejoined and served bills again",
+            rejoined and servers["node1"]["status"] == "UP",
+            f"restarted at {events.get('restart node1', 0):.1f} s, UP at {events.get('node1 up', float('nan')):.1f} s; "
+            f"requests to node1 after rejoining: {stot_now - events.get('node1 stot at up', stot_now)}; "
+            f"node2 total {servers['node2']['stot']}",
+        ))  # fmt: skip
+        checks.extend(run_audits(
+            db=db, api=api, runs=[run], initial_stock=initial_stock, initial_drawer=initial_drawer,
+            seed_movement_id=seed_movement_id, drawer_audit_cmd=drawer_audit_cmd(), env=direct_env, cwd=ROOT,
+        ))  # fmt: skip
+        checks.append(Check(
+            "PgBouncer runs in transaction mode", mode == "transaction", f"pool_mode = {mode}",
+        ))  # fmt: skip
+        checks.append(Check(
+            "lock_timeout applies per transaction through PgBouncer (a held drawer lock -> 503 busy)",
+            busy["status"] == 503 and busy["code"] == "busy" and busy["seconds"] < 5,
+            f"{busy['status']} {busy['code']} after {busy['seconds']:.2f} s (BILL_LOCK_TIMEOUT_MS=1000); "
+            f"bills before/after: {busy['bills_before']}/{busy['bills_after']}",
+        ))  # fmt: skip
+        checks.append(Check(
+            "no session state leaks through PgBouncer (fresh transactions see the server defaults)",
+            not leaks["leaked"],
+            f"{leaks['probes']} transactions on {leaks['backends']} server connections: lock_timeout / "
+            f"statement_timeout {sorted(leaks['seen'])}",
+        ))  # fmt: skip
+        checks.append(Check(
+            "every invoice reached the SMTP sink exactly once per Message-ID, with worker1 killed",
+            not twice and not never and not stray and statuses.get("sent", 0) == bills_total and not stuck_jobs,
+            f"{bills_total} bills, {len(set(received))} distinct invoices in {len(received)} SMTP transactions "
+            f"({resent} resent with the same Message-ID); statuses {statuses}; never sent {len(never)}, two different "
+            f"invoices {len(twice)}, unknown {len(stray)}; jobs requeued by requeue_stale_tasks: {requeued}, left "
+            f"RUNNING: {stuck_jobs}; worker2 alive: {procs['worker2'].alive()}",
+        ))  # fmt: skip
+        node2 = scraped.get("node2", {})
+        checks.append(Check(
+            "/metrics on each node (bearer token) counts bills and invoice emails, shows the pool and queue",
+            node2.get("billing_bills_total", 0) > 0 and "billing_db_pool_connections" in node2
+            and "billing_invoice_queue_depth" in node2 and sum(m.get("emails_sent", 0) for m in scraped.values()) > 0,
+            "; ".join(_scrape_line(n, m) for n, m in scraped.items()),
+        ))  # fmt: skip
+
+        print()
+        print(f"Cluster check: 2 gunicorn nodes x {args.workers_per_node} workers behind HAProxy, PgBouncer "
+              f"(transaction mode), 2 db_workers, {args.tills} tills, {d:.0f} s of load")  # fmt: skip
+        print(f"  bills: {summary['bills']} acknowledged, {summary['bills_per_s']} bills/s; latency p50 "
+              f"{summary['bill_p50_ms']} ms, p95 {summary['p95_ms']} ms, p99 {summary['bill_p99_ms']} ms, "
+              f"max {summary['max_ms']} ms (including the failover retries)")  # fmt: skip
+        for c in checks:
+            print(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+        ok = all(c.ok for c in checks)
+        print()
+        print("PASS" if ok else "FAIL")
+        exit_code = 0 if ok else 1
+        db.close()
+        api.close()
+    except CheckTimeout as exc:
+        log(str(exc))
+        print("FAIL")
+    except Exception:
+        for proc in procs.values():
+            log(f"{proc.name} log tail:\n{proc.tail()}")
+        raise
+    finally:
+        signal.alarm(0)
+        for key in reversed(list(procs)):
+            procs[key].stop()
+        if smtp is not None:
+            smtp.stop()
+        if admin is not None:
+            if created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.close()
+        if args.keep_logs:
+            log(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return exit_code
+
+
+def _connects(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _stuck_lock_probe(db, port: int, token: str, spread) -> dict:
+    """Hold every drawer row locked directly on PostgreSQL (a stuck till), ring up a bill through
+    HAProxy and PgBouncer: it must give up after BILL_LOCK_TIMEOUT_MS with 503 ``busy``."""
+    bills_before = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]
+    holder = psycopg.connect(db.info.dsn)
+    try:
+        holder.execute("SELECT id FROM cashdrawer_denomination ORDER BY value FOR UPDATE").fetchall()
+        product = spread[0]
+        body = {
+            "customer_email": "stuck-probe@example.com",
+            "items": [{"product_id": product.id, "quantity": 1}],
+            "paid_amount": "2000",
+            "tendered": [{"value": "2000", "count": 1}],
+        }
+        t0 = time.perf_counter()
+        status, payload = Api(port, token, timeout=20).request("POST", "/api/v1/purchases", body)
+        seconds = time.perf_counter() - t0
+    finally:
+        holder.rollback()
+        holder.close()
+    bills_after = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]
+    code = payload.get("code", "") if isinstance(payload, dict) else ""
+    return {"status": status, "code": code, "seconds": seconds, "bills_before": bills_before,
+            "bills_after": bills_after}  # fmt: skip
+
+
+def _session_leak_probe(pooled_url: str, rounds: int = 8) -> dict:
+    """Transactions through PgBouncer on the server connections the bills ran on: after the app's
+    bills (which SET LOCAL their timeouts), every one must still see the server defaults."""
+    seen, backends = set(), set()
+    # prepare_threshold=None, as the app's own connections: a server-side prepared statement lives on
+    # one server connection, and the next transaction may get another ("_pg3_0 already exists").
+    # Transactions held open side by side each get a server connection of their own.
+    clients = [psycopg.connect(pooled_url, prepare_threshold=None) for _ in range(8)]
+    query = "SELECT pg_backend_pid(), current_setting('lock_timeout'), current_setting('statement_timeout')"
+    try:
+        for _ in range(rounds):
+            for c in clients:
+                pid, lock_timeout, statement_timeout = c.execute(query).fetchone()  # type: ignore[misc]
+                backends.add(pid)
+                seen.add((lock_timeout, statement_timeout))
+            for c in clients:
+                c.commit()
+    finally:
+        for c in clients:
+            c.close()
+    probes = rounds * len(clients)
+    return {"probes": probes, "backends": len(backends), "seen": seen, "leaked": seen != {("0", "0")}}
+
+
+def _scrape_line(node: str, m: dict) -> str:
+    return (
+        f"{node}: bills {m.get('billing_bills_total', 0):.0f}, refusals {m.get('billing_refusals_total', 0):.0f},"
+        f" pool in use {m.get('pool_in_use', 0):.0f}/{m.get('pool_size', 0):.0f},"
+        f" queue due {m.get('queue_due', 0):.0f}, invoice emails sent {m.get('emails_sent', 0):.0f}"
+    )
+
+
+def _scrape(port: int, token: str) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        text = response.read().decode()
+    except OSError:
+        return {}
+    finally:
+        conn.close()
+    if response.status != 200:
+        return {}
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        out[family.name] += 0  # the family exists
+        for s in family.samples:
+            if s.name in ("billing_bills_total", "billing_refusals_total"):
+                out[s.name] += int(s.value)
+            elif s.name == "billing_invoice_emails_total":
+                out[f"emails_{s.labels['outcome']}"] += int(s.value)
+            elif s.name == "billing_db_pool_connections":
+                out[f"pool_{s.labels['state']}"] += int(s.value)
+            elif s.name == "billing_invoice_queue_depth":
+                out[f"queue_{s.labels['state']}"] += int(s.value)
+    return dict(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
