@@ -4,12 +4,14 @@ lands in the movement ledger; the locks are taken through ``lock_objects``, in i
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing_project import metrics
 from billing_project.db import atomic_write, guarded_add
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
@@ -611,8 +613,9 @@ def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = ""
     variance_total = counted_cash - expected_cash
     if abs(variance_total) > settings.CASH_VARIANCE_LIMIT and not can_approve_variance(user):
         raise VarianceNeedsManager(
-            f"The drawer is {'over' if variance_total > 0 else 'short'} by {abs(variance_total):.2f}, more than "
-            f"the {settings.CASH_VARIANCE_LIMIT:.2f} allowed: recount, or a manager closes the till.",
+            f"The drawer is {'over' if variance_total > 0 else 'short'} by {format_money(abs(variance_total))}, "
+            f"more than the {format_money(settings.CASH_VARIANCE_LIMIT)} allowed: recount, or a manager closes "
+            "the till.",
             details={"limit": _money_str(settings.CASH_VARIANCE_LIMIT)},
         )
     user = recorded_user(user)
@@ -640,6 +643,7 @@ def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = ""
     session.report = figures
     session.save()
     logger.info("till %s session #%s closed by %s, variance %s", till.code, session.pk, user, variance_total)
+    transaction.on_commit(partial(metrics.observe_variance, till.code, variance_total))
     return session
 
 

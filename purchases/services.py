@@ -65,8 +65,8 @@ def purchase_create(
     refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.
     """
     started = time.perf_counter()
-    # Refusals are logged with the till the request named (an id; None for the default till).
-    log = {"till": till, "session": None, "bill": None}
+    # A refusal is logged with the till as the request named it: the default till's code, or an id.
+    log = {"till": settings.DEFAULT_TILL if till is None else str(till), "session": None, "bill": None}
     try:
         purchase = _ring_up(
             customer_email=customer_email,

@@ -264,7 +264,8 @@ def test_bill_and_refusal_log_lines_carry_till_and_bill(admin_api, drawer, soap,
 
     bill_line = next(r for r in caplog.records if "rung up" in r.getMessage())
     refusal = next(r for r in caplog.records if "refused" in r.getMessage())
-    assert (bill_line.till, bill_line.session, bill_line.bill) == ("MAIN", None, Purchase.objects.get().pk)
+    bill = Purchase.objects.get()
+    assert (bill_line.till, bill_line.session, bill_line.bill) == ("MAIN", bill.session_id, bill.pk)
     assert (refusal.till, refusal.bill, refusal.code) == ("MAIN", None, "insufficient_stock")
 
 
@@ -303,3 +304,35 @@ def test_production_logs_are_one_json_object_per_line_with_the_request_id(tmp_pa
     assert {"time", "message"} <= set(not_found)
     refusal = next(line for line in lines if line["logger"] == "billing.purchases")
     assert (refusal["till"], refusal["session"], refusal["bill"], refusal["request_id"]) == ("T3", 7, None, "-")
+
+
+def test_bills_are_counted_by_their_till_and_a_close_records_its_variance(
+    client, admin_api, superuser, metrics_token, soap, django_capture_on_commit_callbacks
+):
+    from cashdrawer.services import denomination_create, session_close, session_open, till_create
+
+    till = till_create(code="T9")
+    denomination_create(value=Decimal("100"), count=5, till=till)
+    session = session_open(till_id=till.pk, counted=[{"value": Decimal("100"), "count": 5}])
+    before = scrape(client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        body = {
+            "customer_email": "ann@example.com",
+            "items": [{"product_id": soap.pk, "quantity": 1}],
+            "paid_amount": "41",  # cash taken without its notes
+            "till": till.pk,
+        }
+        assert admin_api.post(BILLS, body, format="json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        # 5 notes and 41.00 of uncounted cash are expected; 4 notes are counted: 141.00 short.
+        session_close(session_id=session.pk, counted=[{"value": Decimal("100"), "count": 4}], user=superuser)
+
+    after = scrape(client)
+    assert value(after, "billing_bills_total", till="T9") - value(before, "billing_bills_total", till="T9") == 1
+    assert value(after, "billing_cash_variance", till="T9") == -141
+    assert (
+        value(after, "billing_sessions_closed_total", till="T9")
+        - value(before, "billing_sessions_closed_total", till="T9")
+        == 1
+    )
