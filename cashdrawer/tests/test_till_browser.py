@@ -7,7 +7,7 @@ import pytest
 
 from cashdrawer.models import TillSession
 from cashdrawer.services import denomination_create, till_create
-from purchases.tests.test_browser import CHROMIUM, browser, expect, log_in, page  # noqa: F401 - fixtures
+from purchases.tests.test_browser import CHROMIUM, expect, log_in, page  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.browser,

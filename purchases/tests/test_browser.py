@@ -3,7 +3,6 @@
 Never downloads a browser: the tests use /usr/bin/chromium and are skipped when it is missing
 (``apt-get install chromium``). Screenshots go to ``test-artifacts/`` at the project root."""
 
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -30,27 +29,6 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an asyncio loop in this thread, and Django refuses ORM calls from
-    # a thread with a running loop; the tests' own ORM calls are plain synchronous code.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _new_page(browser, **options):

@@ -25,7 +25,6 @@ from purchases.tests.test_browser import (  # noqa: F401
     CHROMIUM,
     PASSWORD,
     artifacts,
-    browser,
     expect,
     log_in,
     page,
