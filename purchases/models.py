@@ -33,6 +33,20 @@ class InvoiceStatus(models.TextChoices):
 # A bill's amounts and a line's fields, in the order every view of a bill shows them.
 AMOUNT_FIELDS = ("subtotal", "tax_total", "total", "rounding", "payable", "paid_amount", "change_due")
 LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "tax_percent", "subtotal", "tax_amount", "total")
+# A line as the API shows it: the discount's figures before the taxable value they lead to.
+LINE_OUTPUT_FIELDS = (
+    "product_id",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "tax_percent",
+    "gross",
+    "discount_percent",
+    "discount_amount",
+    "subtotal",
+    "tax_amount",
+    "total",
+)
 # Added with discounts; listed after the fields above so that a bill without discounts reads as before.
 DISCOUNT_FIELDS = ("discount_percent", "discount_total", "discount_reason")
 LINE_DISCOUNT_FIELDS = ("gross", "discount_percent", "discount_amount")
@@ -255,4 +269,8 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.method_id} {self.amount}"
+        return f"{self.method} {self.amount}"
+
+    @property
+    def method_code(self) -> str:
+        return self.method.code

@@ -9,6 +9,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing_project import metrics
@@ -47,6 +48,7 @@ logger = logging.getLogger("billing.purchases")
 
 MAX_LINES = 200
 MAX_PAYMENTS = 10
+_CASH = "\x00cash"  # the shorthand's payment method: whichever method is the cash one
 AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 
 
@@ -292,18 +294,24 @@ def _check_payments(
         amount = _check_amount(paid_amount, field="paid_amount")
         if amount == 0 and not tendered:
             return []
-        payments = [{"method": _cash_method().code, "amount": amount, "tendered": list(tendered or [])}]
+        payments = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
     elif len(payments) > MAX_PAYMENTS:
         raise ValidationFailed(f"A bill has at most {MAX_PAYMENTS} payments.", details={"payments": ["Too many."]})
     codes = {str(p["method"]) for p in payments}
-    methods = {m.code: m for m in PaymentMethod.objects.filter(code__in=codes, is_active=True)}
+    # One query for the methods named and the cash method (the shorthand's).
+    methods: dict[str, PaymentMethod] = {}
+    for method in PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True)):
+        if method.is_active:
+            methods[method.code] = method
+        if method.is_cash:
+            methods[_CASH] = method
     tenders = []
     for index, payment in enumerate(payments):
         method = methods.get(str(payment["method"]))
         if method is None:
+            code = "cash" if payment["method"] == _CASH else str(payment["method"])
             raise UnknownPaymentMethod(
-                f"{payment['method']!r} is not a payment method this store takes.",
-                details={"method": str(payment["method"]), "index": index},
+                f"{code!r} is not a payment method this store takes.", details={"method": code, "index": index}
             )
         amount = _check_amount(payment["amount"], field="payments")
         if amount <= 0 and not (method.is_cash and paid_amount is not None):
@@ -327,13 +335,6 @@ def _check_payments(
     if sum(t.method.is_cash for t in tenders) > 1:
         raise ValidationFailed("A bill has at most one cash payment.", details={"payments": ["More than one cash."]})
     return tenders
-
-
-def _cash_method() -> PaymentMethod:
-    method = PaymentMethod.objects.filter(is_cash=True).first()
-    if method is None:  # the migration creates it and a payment protects it: only a broken setup
-        raise UnknownPaymentMethod("This store has no cash payment method.", details={"method": "cash"})
-    return method
 
 
 def _check_discounts(
