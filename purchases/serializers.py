@@ -123,15 +123,6 @@ class PurchaseCreateSerializer(serializers.Serializer):
                 exc.detail.setdefault("paid_amount", [serializers.ErrorDetail(PAID_REQUIRED, code="required")])
             raise
 
-    def validate(self, attrs):
-        if "payments" in attrs and ("paid_amount" in attrs or "tendered" in attrs):
-            raise serializers.ValidationError(
-                {"payments": ["Give either `payments` or `paid_amount` (with `tendered`), not both."]}
-            )
-        if "payments" not in attrs and "paid_amount" not in attrs:
-            raise serializers.ValidationError({"paid_amount": [PAID_REQUIRED]})
-        return attrs
-
 
 class PaymentMethodSerializer(serializers.ModelSerializer):
     class Meta:

@@ -324,7 +324,7 @@ def _check_payments(
             )
         if not method.is_cash and notes:
             raise ValidationFailed(
-                f"Notes are tendered only on the cash payment, not on {method.name}.",
+                "Notes are tendered only on the cash payment.",
                 details={"payments": ["tendered is only for the cash payment."]},
             )
         if len(reference) > PAYMENT_REFERENCE_MAX_LENGTH:

@@ -333,6 +333,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "billing_project.api.schema.add_error_responses",
+        "purchases.schema.document_payment_forms",
     ],
     "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "purchases.models.InvoiceStatus"},
 }
