@@ -96,6 +96,7 @@ def test_list_shows_totals_of_the_filtered_bills(manager_client):
         "tax_total": first.tax_total + second.tax_total,
         "total": first.total + second.total,
         "payable": first.payable + second.payable,
+        "discount_total": first.discount_total + second.discount_total,
     }
     assert only_b["count"] == 1
     assert only_b["payable"] == second.payable
