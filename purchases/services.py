@@ -48,7 +48,7 @@ logger = logging.getLogger("billing.purchases")
 
 MAX_LINES = 200
 MAX_PAYMENTS = 10
-_CASH = "\x00cash"  # the shorthand's payment method: whichever method is the cash one
+_CASH = "<the cash method>"  # the shorthand's payment method: whichever method is the cash one
 AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 
 
@@ -285,6 +285,7 @@ def _check_payments(
             "Give either `payments` or `paid_amount` (with `tendered`), not both.",
             details={"payments": ["Not allowed together with paid_amount or tendered."]},
         )
+    shorthand = payments is None
     if payments is None:
         if paid_amount is None:
             raise ValidationFailed(
@@ -297,13 +298,13 @@ def _check_payments(
         payments = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
     elif len(payments) > MAX_PAYMENTS:
         raise ValidationFailed(f"A bill has at most {MAX_PAYMENTS} payments.", details={"payments": ["Too many."]})
-    codes = {str(p["method"]) for p in payments}
+    codes = {str(p["method"]) for p in payments} - {_CASH}
     # One query for the methods named and the cash method (the shorthand's).
     methods: dict[str, PaymentMethod] = {}
     for method in PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True)):
         if method.is_active:
             methods[method.code] = method
-        if method.is_cash:
+        if method.is_cash and shorthand:
             methods[_CASH] = method
     tenders = []
     for index, payment in enumerate(payments):
