@@ -47,6 +47,37 @@ def test_a_bill_costs_the_same_queries_for_1_or_50_lines(drawer):
     assert fifty_lines <= 17
 
 
+def _split(products, payments: int, customer="warm@example.com"):
+    """A bill with discounts on every line, paid by card and UPI in ``payments`` parts and the rest in
+    notes."""
+    return purchase_create(
+        customer_email=customer,
+        items=[{"product_id": p.pk, "quantity": 2, "discount_percent": D("5")} for p in products],
+        discount_percent=D("2.5"),
+        discount_reason="promotion",
+        user=None,
+        payments=[
+            *(
+                {"method": "card" if i % 2 else "upi", "amount": D("0.01"), "reference": f"R{i}"}
+                for i in range(payments)
+            ),
+            {"method": "cash", "amount": D("4000"), "tendered": [{"value": D("2000"), "count": 2}]},
+        ],
+    )
+
+
+def test_a_split_bill_with_discounts_costs_the_same_for_1_or_50_lines_and_1_or_9_payments(drawer):
+    products = [ProductFactory(price=D("19.99"), tax_percent=D("12")) for _ in range(50)]
+    _split(products[:1], 1)
+
+    small = _queries(lambda: _split(products[:1], 1))
+    large = _queries(lambda: _split(products, 9))
+    cash_only = _queries(lambda: _ring_up(products[:1], customer="warm@example.com"))
+
+    assert small == large == cash_only
+    assert large <= 17
+
+
 def test_listing_100_bills_with_lines_is_a_constant_number_of_queries(drawer, admin_api):
     products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=10_000) for _ in range(5)]
     _ring_up(products[:2])
