@@ -137,12 +137,12 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
     for row in PurchaseItem.objects.filter(purchase_id__in=ids).order_by("id").values("purchase_id", *line_fields):
         lines[row.pop("purchase_id")].append(row)
     payments: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for row in (
+    for purchase_id, code, amount, reference in (
         Payment.objects.filter(purchase_id__in=ids)
         .order_by("id")
-        .values("purchase_id", "amount", "reference", method_code=F("method__code"))
+        .values_list("purchase_id", "method__code", "amount", "reference")
     ):
-        payments[row.pop("purchase_id")].append(row)
+        payments[purchase_id].append({"method_code": code, "amount": amount, "reference": reference})
     pieces: dict[int, dict[str, list[dict]]] = {pk: {"tender_in": [], "change_out": []} for pk in ids}
     for purchase_id, kind, delta, value in DrawerMovement.objects.filter(purchase_id__in=ids).values_list(
         "purchase_id", "kind", "delta", "denomination__value"

@@ -308,12 +308,13 @@ def _check_payments(
             methods[_CASH] = method
     tenders = []
     for index, payment in enumerate(payments):
-        method = methods.get(str(payment["method"]))
-        if method is None:
+        found = methods.get(str(payment["method"]))
+        if found is None:
             code = "cash" if payment["method"] == _CASH else str(payment["method"])
             raise UnknownPaymentMethod(
                 f"{code!r} is not a payment method this store takes.", details={"method": code, "index": index}
             )
+        method = found
         amount = _check_amount(payment["amount"], field="payments")
         if amount <= 0 and not (method.is_cash and paid_amount is not None):
             raise ValidationFailed("A payment's amount must be above 0.", details={"payments": ["Amount must be > 0."]})

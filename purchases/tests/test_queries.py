@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing_project.types import PaymentInput
 from catalog.tests.factories import ProductFactory
 from purchases.services import purchase_create
 
@@ -50,19 +51,17 @@ def test_a_bill_costs_the_same_queries_for_1_or_50_lines(drawer):
 def _split(products, payments: int, customer="warm@example.com"):
     """A bill with discounts on every line, paid by card and UPI in ``payments`` parts and the rest in
     notes."""
+    parts: list[PaymentInput] = [
+        {"method": "card" if i % 2 else "upi", "amount": D("0.01"), "reference": f"R{i}"} for i in range(payments)
+    ]
+    parts.append({"method": "cash", "amount": D("4000"), "tendered": [{"value": D("2000"), "count": 2}]})
     return purchase_create(
         customer_email=customer,
         items=[{"product_id": p.pk, "quantity": 2, "discount_percent": D("5")} for p in products],
         discount_percent=D("2.5"),
         discount_reason="promotion",
         user=None,
-        payments=[
-            *(
-                {"method": "card" if i % 2 else "upi", "amount": D("0.01"), "reference": f"R{i}"}
-                for i in range(payments)
-            ),
-            {"method": "cash", "amount": D("4000"), "tendered": [{"value": D("2000"), "count": 2}]},
-        ],
+        payments=parts,
     )
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from billing_project.errors import DomainError
+from billing_project.types import BillLine, PaymentInput
 from cashdrawer.models import Denomination, TillSession
 from cashdrawer.reports import session_figures
 from cashdrawer.selectors import drawer_audit
@@ -25,7 +26,8 @@ def test_split_and_cash_bills_at_one_till_leave_the_drawer_reconciled(postgres_o
     product = ProductFactory(price=D("90.40"), tax_percent=D("0"), stock=100)  # total 90.40
 
     def ring_up(i):
-        items = [{"product_id": product.pk, "quantity": 1}]
+        items: list[BillLine] = [{"product_id": product.pk, "quantity": 1}]
+        payments: list[PaymentInput]
         if i % 3 == 0:  # cash only: payable 90.00, change 10 from a 100 note
             return purchase_create(
                 customer_email=f"c{i}@example.com",
