@@ -9,7 +9,7 @@ from billing_project.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
 from customers.api import CustomerViewSet
-from purchases.api import PurchaseViewSet
+from purchases.api import PaymentMethodViewSet, PurchaseViewSet
 
 # The API root's table of contents: (name, URL name or path under the root, methods, what it does).
 # A path with ``{…}`` is a template for one object.
@@ -41,6 +41,7 @@ ENDPOINTS = [
         "Bills, newest first (?customer_email=). POST rings one up; send an Idempotency-Key.",
     ),
     ("purchases/{id}", "purchases/{id}", "GET", "One bill: lines, totals, change handed back, invoice email."),
+    ("payment-methods", "payment-method-list", "GET", "The active payment methods (cash, card, UPI…)."),
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
     ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
@@ -114,6 +115,7 @@ router = OptionalSlashRouter()
 router.register("products", ProductViewSet, basename="product")
 router.register("denominations", DenominationViewSet, basename="denomination")
 router.register("purchases", PurchaseViewSet, basename="purchase")
+router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tills", TillViewSet, basename="till")
 router.register("sessions", TillSessionViewSet, basename="session")

@@ -67,6 +67,17 @@ class ErrorCode(StrEnum):
     PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill"
     CHANGE_UNAVAILABLE = "change_unavailable", 409, "the drawer cannot make exact change"
     CHANGE_TOO_COMPLEX = "change_too_complex", 409, "working out the change ran past its step budget (see Drawer caps)"
+    UNKNOWN_PAYMENT_METHOD = "unknown_payment_method", 400, "a payment's `method` is not an active payment method"
+    OVERPAYMENT = (
+        "overpayment",
+        400,
+        "the non-cash payments add up to more than the bill's total (no change from a card)",
+    )
+    DISCOUNT_NEEDS_MANAGER = (
+        "discount_needs_manager",
+        403,
+        "a discount above `CASHIER_MAX_DISCOUNT_PERCENT` without the `give_large_discount` permission",
+    )
 
     # --- Idempotency ---------------------------------------------------------------------------
     IDEMPOTENCY_CONFLICT = "idempotency_conflict", 409, "the `Idempotency-Key` was used with another body"

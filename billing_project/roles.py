@@ -45,6 +45,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.view_purchaseitem",
         "purchases.export_purchase",
         "purchases.resend_invoice",
+        "purchases.give_large_discount",
+        "purchases.view_paymentmethod",
+        "purchases.add_paymentmethod",
+        "purchases.change_paymentmethod",
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
@@ -71,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.add_purchase",
         "purchases.view_purchase",
         "purchases.view_purchaseitem",
+        "purchases.view_paymentmethod",
     ),
 }
 

@@ -1,17 +1,19 @@
 """Types shared by the services and their callers (the API, the billing page, the admin, the commands)."""
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 
 class BillLine(TypedDict):
-    """One line of a bill as a caller asks for it; lines for the same product are combined."""
+    """One line of a bill as a caller asks for it; lines for the same product are combined.
+    ``discount_percent`` (0 to 100, 2 places) is the line's own discount, before the bill's."""
 
     product_id: int
     quantity: int
+    discount_percent: NotRequired[Decimal]
 
 
 class Pieces(TypedDict):
@@ -19,6 +21,16 @@ class Pieces(TypedDict):
 
     value: Decimal
     count: int
+
+
+class PaymentInput(TypedDict):
+    """One payment of a bill as a caller gives it: a method's code and an amount; the notes
+    (``tendered``) only on the cash payment, a ``reference`` (card slip, UPI id) only on another."""
+
+    method: str
+    amount: Decimal
+    tendered: NotRequired[list[Pieces]]
+    reference: NotRequired[str]
 
 
 # Who is acting: a request's user (possibly anonymous), or None for the system (a management

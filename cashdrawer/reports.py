@@ -2,7 +2,8 @@
 
 Expected cash comes from one ledger: the session's opening count plus every movement since. The
 identity ``expected = opening + sales − change_given + cash_in − cash_out − refunds`` holds, where
-``sales`` is the cash tendered for the session's bills. Cash taken without its notes (a bill paid
+``sales`` is the cash paid for the session's bills (card, UPI and other payments never reach the
+drawer: they are listed under ``payments`` only). Cash taken without its notes (a bill paid
 with ``paid_amount`` alone) is in ``sales`` but not in the counts by value; the report shows it as
 ``uncounted_cash``, and the close's count absorbs it.
 """
@@ -29,15 +30,25 @@ def session_figures(session: TillSession) -> dict:
     """The session's report, computed now from its bills and the drawer ledger (JSON-safe)."""
     Purchase = apps.get_model("purchases", "Purchase")
     PurchaseItem = apps.get_model("purchases", "PurchaseItem")
+    Payment = apps.get_model("purchases", "Payment")
     bills = Purchase.objects.filter(session_id=session.pk).aggregate(
         bills=Count("id"),
         gross_sales=Sum("total"),
         tax_total=Sum("tax_total"),
         rounding_total=Sum("rounding"),
+        discount_total=Sum("discount_total"),
         payable=Sum("payable"),
-        sales=Sum("paid_amount"),
+        sales=Sum("cash_paid"),
         change_given=Sum("change_due"),
     )
+    # Per method what was taken: cash net of the change handed back, so the list adds up to the
+    # bills' payable.
+    by_method = {
+        row["method__code"]: (row["method__is_cash"], row["amount"] or ZERO)
+        for row in Payment.objects.filter(purchase__session_id=session.pk)
+        .values("method__code", "method__is_cash")
+        .annotate(amount=Sum("amount"))
+    }
     tax_by_rate = [
         {"tax_percent": f"{row['tax_percent']:.2f}", "taxable": _m(row["taxable"]), "tax": _m(row["tax"])}
         for row in PurchaseItem.objects.filter(purchase__session_id=session.pk)
@@ -65,6 +76,12 @@ def session_figures(session: TillSession) -> dict:
     change_given = bills["change_given"] or ZERO
     refunds = ZERO
     expected = opening + sales - change_given + cash_in - cash_out - refunds
+    payments = [
+        {"method": code, "amount": _m(amount - change_given if is_cash else amount)}
+        for code, (is_cash, amount) in sorted(by_method.items(), key=lambda item: (not item[1][0], item[0]))
+    ]
+    if not any(is_cash for is_cash, _ in by_method.values()):
+        payments.insert(0, {"method": "cash", "amount": _m(sales - change_given)})
     return {
         "session": session.pk,
         "till": session.till_id,
@@ -76,7 +93,8 @@ def session_figures(session: TillSession) -> dict:
         "tax_total": _m(bills["tax_total"]),
         "tax_by_rate": tax_by_rate,
         "rounding_total": _m(bills["rounding_total"]),
-        "payments": [{"method": "cash", "amount": _m(bills["payable"])}],
+        "discount_total": _m(bills["discount_total"]),
+        "payments": payments,
         "cash": {
             "opening": _m(opening),
             "sales": _m(sales),

@@ -18,7 +18,7 @@ LATEST_BILLS = 50
 class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Customers are created by their first bill and identified by email: read-only here."""
 
-    list_display = ("email", "purchase_count", "total_spent", "created_at")
+    list_display = ("email", "purchase_count", "total_spent", "discount_total", "created_at")
     search_fields = ("email",)
     search_help_text = "The customer's email, or part of it."
     ordering = ("email",)
@@ -37,15 +37,20 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def total_spent(self, obj):
         return format_money(obj.total_spent)
 
+    @admin.display(description="discounts", ordering="discount_total")
+    def discount_total(self, obj):
+        return format_money(obj.discount_total)
+
     @admin.display(description="lifetime totals")
     def lifetime_totals(self, obj):
         totals = purchase_totals(obj.purchases.all())
         return format_html(
-            "{} bill(s); spent {} (subtotal {}, tax {})",
+            "{} bill(s); spent {} (subtotal {}, tax {}); discounts {}",
             totals["count"],
             format_money(totals["payable"]),
             format_money(totals["subtotal"]),
             format_money(totals["tax_total"]),
+            format_money(totals["discount_total"]),
         )
 
     @admin.display(description="bills")

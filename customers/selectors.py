@@ -7,11 +7,17 @@ from .models import Customer
 
 
 def customer_list(*, email: str | None = None) -> QuerySet[Customer]:
-    """Customers with their number of bills and lifetime spend (sum of amounts payable)."""
+    """Customers with their number of bills, lifetime spend (sum of amounts payable) and the
+    discounts they were given (sum of the bills' discount totals)."""
     qs = Customer.objects.annotate(
         purchase_count=Count("purchases"),
         total_spent=Coalesce(
             Sum("purchases__payable"),
+            Value(Decimal("0.00")),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        ),
+        discount_total=Coalesce(
+            Sum("purchases__discount_total"),
             Value(Decimal("0.00")),
             output_field=DecimalField(max_digits=20, decimal_places=2),
         ),

@@ -10,8 +10,9 @@ class CustomerSerializer(serializers.ModelSerializer):
     email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
     purchase_count = serializers.IntegerField(read_only=True)
     total_spent = MoneyField(max_digits=20, read_only=True, help_text="Sum of the amounts payable on every bill.")
+    discount_total = MoneyField(max_digits=20, read_only=True, help_text="Sum of the discounts on every bill.")
 
     class Meta:
         model = Customer
-        fields = ["id", "email", "created_at", "purchase_count", "total_spent"]
+        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "discount_total"]
         read_only_fields = fields

@@ -14,7 +14,7 @@ from billing_project.money import format_money, format_note
 from cashdrawer.models import DrawerMovement
 
 from .invoice_admin import RESEND_INVOICE, invoice_email_status, resend_invoice
-from .models import AMOUNT_FIELDS, Purchase, PurchaseItem
+from .models import AMOUNT_FIELDS, Payment, PaymentMethod, Purchase, PurchaseItem
 from .reports import purchase_totals, purchases_csv
 
 
@@ -70,6 +70,37 @@ class DrawerMovementInline(_ReadOnlyInline):
         return format_note(obj.denomination.value)
 
 
+class PaymentInline(_ReadOnlyInline):
+    model = Payment
+    fields = readonly_fields = ("method", money_column("amount"), "reference")
+    verbose_name = "payment"
+    verbose_name_plural = "payments"
+    classes = ("no-row-labels",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("method")
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(admin.ModelAdmin):
+    """Payment methods: managers add more (a voucher) and switch them off. The cash method is
+    created by the migration; there is exactly one, and no second can be added."""
+
+    list_display = ("code", "name", "is_cash", "is_active")
+    list_editable = ("is_active",)
+    fields = ("code", "name", "is_active")
+    ordering = ("-is_cash", "code")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        # A method that paid a bill is protected; the cash method is never deleted.
+        if obj is not None and obj.is_cash:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 def _pieces(pieces: list[dict]) -> str:
     return ", ".join(f"{p['count']} × {format_note(p['value'])}" for p in pieces) or "—"
 
@@ -101,7 +132,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = "A customer's email (or part of it), or a bill number."
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
-    inlines = (PurchaseItemInline, DrawerMovementInline)
+    inlines = (PurchaseItemInline, PaymentInline, DrawerMovementInline)
     # The page's title is already "Bill #42": no "Bill" row under it, and no "Invoice email"
     # section holding a single "Invoice email" row.
     # The admin shows callables listed in readonly_fields; the stubs allow only field names.

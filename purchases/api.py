@@ -6,8 +6,8 @@ from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .selectors import purchase_list, purchase_rows
-from .serializers import PurchaseCreateSerializer, PurchaseSerializer
+from .selectors import payment_method_list, purchase_list, purchase_rows
+from .serializers import PaymentMethodSerializer, PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
 
 # The browsable API's POST form for a bill: an example body with the input fields only. (Product 1
@@ -33,6 +33,9 @@ EXAMPLE_BILL = {
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.PARSE_ERROR,
                 ErrorCode.PRODUCT_NOT_FOUND,
+                ErrorCode.UNKNOWN_PAYMENT_METHOD,
+                ErrorCode.OVERPAYMENT,
+                ErrorCode.DISCOUNT_NEEDS_MANAGER,
                 ErrorCode.INSUFFICIENT_PAYMENT,
                 ErrorCode.TENDER_MISMATCH,
                 ErrorCode.INSUFFICIENT_STOCK,
@@ -53,7 +56,11 @@ EXAMPLE_BILL = {
             "is made with the fewest notes the drawer can give. A refused bill writes nothing. "
             "`send_invoice: false` rings the bill up without emailing the invoice. `till` (an id, default the "
             "`DEFAULT_TILL`) is the till whose drawer takes the cash; the bill is recorded in its open session, "
-            "opened automatically at the current counts when there is none."
+            "opened automatically at the current counts when there is none. "
+            "`payments` splits the bill between methods (at most one cash payment, which alone is rounded "
+            "and gives change; card, UPI… together never more than the total); `paid_amount` + `tendered` "
+            "is the shorthand for one cash payment. `discount_percent` on a line and on the bill, with a "
+            "`discount_reason`; above `CASHIER_MAX_DISCOUNT_PERCENT` it needs a manager."
         ),
     ),
 )
@@ -94,3 +101,15 @@ class PurchaseViewSet(
 def bill_page(view, queryset) -> list[dict]:
     """Paginate ``queryset``'s ids, then read just that page's bills as rows (``purchase_rows``)."""
     return purchase_rows(ids=list(view.paginate_queryset(queryset.values_list("id", flat=True))))
+
+
+@extend_schema(tags=["purchases"])
+class PaymentMethodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The payment methods a bill can be paid with: the active ones, cash first. Not paginated."""
+
+    serializer_class = PaymentMethodSerializer
+    permission_classes = [RolePermissions]
+    pagination_class = None
+
+    def get_queryset(self):
+        return payment_method_list()

@@ -19,3 +19,18 @@ class InsufficientStock(Conflict):
 class InsufficientPayment(DomainError):
     code = ErrorCode.INSUFFICIENT_PAYMENT
     default_message = "The amount paid is less than the amount payable."
+
+
+class UnknownPaymentMethod(DomainError):
+    code = ErrorCode.UNKNOWN_PAYMENT_METHOD
+    default_message = "A payment's method is not an active payment method."
+
+
+class Overpayment(DomainError):
+    code = ErrorCode.OVERPAYMENT
+    default_message = "The card and other non-cash payments add up to more than the bill's total."
+
+
+class DiscountNeedsManager(DomainError):
+    code = ErrorCode.DISCOUNT_NEEDS_MANAGER
+    default_message = "A discount this large needs a manager."

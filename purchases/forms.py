@@ -15,7 +15,7 @@ from billing_project.validators import ASCII_INTEGER
 from cashdrawer.models import MAX_COUNT, Denomination
 from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
 
-from .models import AMOUNT_MAX_DIGITS
+from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
 from .preview import RowInput, pieces_total
 from .selectors import MAX_PRODUCT_ID, product_for_term
 from .serializers import MAX_QUANTITY
@@ -29,6 +29,8 @@ DEFAULT_ROWS = 3
 _ROW_CODES = {ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.PRODUCT_INACTIVE, ErrorCode.INSUFFICIENT_STOCK}
 _PAYMENT_CODES = {
     ErrorCode.INSUFFICIENT_PAYMENT,
+    ErrorCode.OVERPAYMENT,
+    ErrorCode.UNKNOWN_PAYMENT_METHOD,
     ErrorCode.TENDER_MISMATCH,
     ErrorCode.CHANGE_UNAVAILABLE,
     ErrorCode.CHANGE_TOO_COMPLEX,
@@ -65,6 +67,43 @@ class AsciiDecimalField(forms.DecimalField):
         return super().to_python(value)
 
 
+def _percent_field(label: str, **kwargs) -> "AsciiDecimalField":
+    return AsciiDecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0"}),
+        **kwargs,
+    )
+
+
+def _amount_field(label: str) -> "AsciiDecimalField":
+    return AsciiDecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0.00"}),
+    )
+
+
+def _reference_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=PAYMENT_REFERENCE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+# The non-cash methods the billing page offers, each with an amount and a reference field.
+SPLIT_METHODS = (("card", "Card"), ("upi", "UPI"))
+
+
 class QuietBoundField(BoundField):
     """Renders without ``aria-invalid``: a re-display (row added, preview refreshed) does not
     announce errors the cashier has not asked to check yet."""
@@ -90,8 +129,19 @@ class BillForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=AMOUNT_MAX_DIGITS,
         decimal_places=2,
-        help_text="Only needed when the notes are not counted above.",
+        help_text="In cash; only needed when the notes are not counted above.",
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "placeholder": "0.00"}),
+    )
+    card_amount = _amount_field("Card amount")
+    card_reference = _reference_field("Card slip no.")
+    upi_amount = _amount_field("UPI amount")
+    upi_reference = _reference_field("UPI transaction id")
+    discount_percent = _percent_field("Bill discount %", help_text="Applied to every line, with each line's own.")
+    discount_reason = forms.CharField(
+        label="Discount reason",
+        required=False,
+        max_length=DISCOUNT_REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "damaged box, loyal customer…"}),
     )
     send_invoice = forms.BooleanField(label="Email the invoice to the customer", required=False, initial=True)
 
@@ -111,6 +161,7 @@ class LineForm(forms.Form):
         initial=1,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    discount_percent = _percent_field("Discount %")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,17 +192,29 @@ class LineForm(forms.Form):
         self.errors  # noqa: B018  (runs the validation that resolves the product)
         term = str(self["product"].value() or "").strip()
         quantity = self.cleaned_data.get("quantity") if "quantity" not in self.errors else None
-        return RowInput(index=index, term=term, product=self.match, quantity=quantity, problem=self.problem)
+        discount = self.cleaned_data.get("discount_percent") if "discount_percent" not in self.errors else None
+        return RowInput(
+            index=index,
+            term=term,
+            product=self.match,
+            quantity=quantity,
+            problem=self.problem,
+            discount=discount or Decimal("0"),
+        )
 
 
 class BaseLineFormSet(forms.BaseFormSet):
     def items(self) -> list[BillLine]:
         """The filled-in rows as ``purchase_create`` items; blank rows are skipped."""
-        return [
-            {"product_id": form.product_id, "quantity": form.cleaned_data["quantity"]}
-            for form in self.forms
-            if form.product_id is not None
-        ]
+        items: list[BillLine] = []
+        for form in self.forms:
+            if form.product_id is None:
+                continue
+            item: BillLine = {"product_id": form.product_id, "quantity": form.cleaned_data["quantity"]}
+            if form.cleaned_data.get("discount_percent"):
+                item["discount_percent"] = form.cleaned_data["discount_percent"]
+            items.append(item)
+        return items
 
 
 # The stub types the result as a plain BaseFormSet; it is a BaseLineFormSet.
@@ -215,6 +278,7 @@ class BillEntry:
         self.refusal_target = ""
         self.lines_errors: list[str] = []
         self.payment_errors: list[str] = []
+        self.discount_errors: list[str] = []
 
     @property
     def show_errors(self) -> bool:
@@ -225,19 +289,42 @@ class BillEntry:
         return all(results)
 
     def purchase_kwargs(self) -> dict:
-        """``purchase_create``'s arguments. Call after ``is_valid()``."""
+        """``purchase_create``'s arguments. Call after ``is_valid()``. Without card or UPI amounts the
+        bill is paid in cash with the ``paid_amount`` shorthand, exactly as before split tender."""
+        data = self.bill.cleaned_data
         pieces = self.tender.pieces()
-        paid_amount = self.bill.cleaned_data["paid_amount"]
+        paid_amount = data["paid_amount"]
         if paid_amount is None:
             # The notes are the payment; with neither, purchase_create refuses the bill as unpaid.
             paid_amount = pieces_total(pieces)
-        return {
-            "customer_email": self.bill.cleaned_data["customer_email"],
+        tendered = [{"value": value, "count": count} for value, count in pieces.items()] or None
+        kwargs: dict[str, Any] = {
+            "customer_email": data["customer_email"],
             "items": self.lines.items(),
-            "paid_amount": paid_amount,
-            "tendered": [{"value": value, "count": count} for value, count in pieces.items()] or None,
-            "send_invoice": self.bill.cleaned_data["send_invoice"],  # the "email the invoice" opt-out
+            "send_invoice": data["send_invoice"],  # the "email the invoice" opt-out
         }
+        non_cash = self.non_cash_payments()
+        if non_cash:
+            cash = [{"method": "cash", "amount": paid_amount, "tendered": tendered or []}] if paid_amount else []
+            kwargs["payments"] = non_cash + cash
+        else:
+            kwargs |= {"paid_amount": paid_amount, "tendered": tendered}
+        if data.get("discount_percent"):
+            kwargs["discount_percent"] = data["discount_percent"]
+        if data.get("discount_reason"):
+            kwargs["discount_reason"] = data["discount_reason"]
+        return kwargs
+
+    def non_cash_payments(self) -> list[dict]:
+        """The card and UPI payments entered (valid fields only), with their references."""
+        self.bill.errors  # noqa: B018
+        data = self.bill.cleaned_data
+        payments = []
+        for code, _name in SPLIT_METHODS:
+            amount = data.get(f"{code}_amount") if f"{code}_amount" not in self.bill.errors else None
+            if amount:
+                payments.append({"method": code, "amount": amount, "reference": data.get(f"{code}_reference") or ""})
+        return payments
 
     def preview_arguments(self) -> dict:
         """``bill_preview``'s arguments, from whatever part of the page is valid so far."""
@@ -246,12 +333,17 @@ class BillEntry:
             return {"rows": rows, "tendered": {}, "paid_amount": None, "denominations": self.tender.denominations}
         self.bill.errors  # noqa: B018
         paid_amount = self.bill.cleaned_data.get("paid_amount") if "paid_amount" not in self.bill.errors else None
+        bill_discount = (
+            self.bill.cleaned_data.get("discount_percent") if "discount_percent" not in self.bill.errors else None
+        )
         forms_ = self.lines.forms if self.lines.management_form.is_valid() else []
         return {
             "rows": [form.row_input(index) for index, form in enumerate(forms_)],
             "tendered": self.tender.pieces(),
             "paid_amount": paid_amount,
             "denominations": self.tender.denominations,
+            "non_cash": [p["amount"] for p in self.non_cash_payments()],
+            "bill_discount": bill_discount or Decimal("0"),
         }
 
     def customer_email(self) -> str:
@@ -270,7 +362,12 @@ class BillEntry:
             for form in rows:
                 form.add_error("product", exc.message)
             self.refusal_target = rows[0]["product"].auto_id
-        elif exc.code in _PAYMENT_CODES or {"paid_amount", "tendered"} & exc.details.keys():
+        elif (
+            exc.code == ErrorCode.DISCOUNT_NEEDS_MANAGER or {"discount_reason", "discount_percent"} & exc.details.keys()
+        ):
+            self.discount_errors.append(exc.message)
+            self.refusal_target = "discounts"
+        elif exc.code in _PAYMENT_CODES or {"paid_amount", "tendered", "payments"} & exc.details.keys():
             self.payment_errors.append(exc.message)
             self.refusal_target = "payment"
         elif "customer_email" in exc.details:
@@ -305,13 +402,13 @@ class BillEntry:
 
     def _edited(self, *, add: bool = False, remove: int | None = None) -> "BillEntry":
         data = self.data.copy()
-        keys = ("product", "quantity")
+        keys = ("product", "quantity", "discount_percent")
         total = self.lines.total_form_count()
         rows = [{key: data.get(f"{LINES_PREFIX}-{i}-{key}", "") for key in keys} for i in range(total)]
         if remove is not None and 0 <= remove < len(rows):
             rows.pop(remove)
         if (add and len(rows) < MAX_LINES) or not rows:
-            rows.append({"product": "", "quantity": "1"})
+            rows.append({"product": "", "quantity": "1", "discount_percent": ""})
         for i in range(total):
             for key in keys:
                 data.pop(f"{LINES_PREFIX}-{i}-{key}", None)

@@ -33,6 +33,51 @@ class InvoiceStatus(models.TextChoices):
 # A bill's amounts and a line's fields, in the order every view of a bill shows them.
 AMOUNT_FIELDS = ("subtotal", "tax_total", "total", "rounding", "payable", "paid_amount", "change_due")
 LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "tax_percent", "subtotal", "tax_amount", "total")
+# A line as the API shows it: the discount's figures before the taxable value they lead to.
+LINE_OUTPUT_FIELDS = (
+    "product_id",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "tax_percent",
+    "gross",
+    "discount_percent",
+    "discount_amount",
+    "subtotal",
+    "tax_amount",
+    "total",
+)
+# Added with discounts; listed after the fields above so that a bill without discounts reads as before.
+DISCOUNT_FIELDS = ("discount_percent", "discount_total", "discount_reason")
+LINE_DISCOUNT_FIELDS = ("gross", "discount_percent", "discount_amount")
+
+# A discount percent as entered (line or bill): 0 to 100 with at most 2 places. A line's effective
+# rate, 1 − (1 − line%)(1 − bill%), is kept exactly: it has at most 6 places.
+DISCOUNT_MAX_DIGITS, DISCOUNT_PLACES = 5, 2
+EFFECTIVE_MAX_DIGITS, EFFECTIVE_PLACES = 9, 6
+DISCOUNT_REASON_MAX_LENGTH = 200
+PAYMENT_REFERENCE_MAX_LENGTH = 100
+
+
+class PaymentMethod(models.Model):
+    """How a bill can be paid: cash, card, UPI, or one a manager adds (a voucher). Exactly one
+    method is the cash method: the migration creates it, a partial unique index allows no second
+    one, and the admin cannot delete it (a payment protects its method)."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=60)
+    is_cash = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_cash", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_cash"], condition=Q(is_cash=True), name="paymentmethod_one_cash"),
+            models.CheckConstraint(condition=~Q(code=""), name="paymentmethod_code_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class Purchase(models.Model):
@@ -57,6 +102,16 @@ class Purchase(models.Model):
     payable = _amount()
     paid_amount = _amount()
     change_due = _amount()
+    # The part of paid_amount paid in cash (the rest is card, UPI…): rounding applies only to it and
+    # change comes only from it. Not in the API; the payments list shows it.
+    cash_paid = _amount(default=Decimal("0.00"))
+    # The bill discount as entered (every line's effective rate includes it), the sum of the lines'
+    # discounts, and why (required whenever any line has a discount).
+    discount_percent = models.DecimalField(
+        max_digits=DISCOUNT_MAX_DIGITS, decimal_places=DISCOUNT_PLACES, default=Decimal("0.00")
+    )
+    discount_total = _amount(default=Decimal("0.00"))
+    discount_reason = models.CharField(max_length=DISCOUNT_REASON_MAX_LENGTH, blank=True, default="")
 
     # The invoice email's delivery. ``invoice_round`` goes up with every re-send, so a queued job
     # of an earlier round finds it changed and does nothing.
@@ -68,7 +123,10 @@ class Purchase(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("resend_invoice", "Can re-send invoice emails")]
+        permissions = [
+            ("resend_invoice", "Can re-send invoice emails"),
+            ("give_large_discount", "Can give a discount above CASHIER_MAX_DISCOUNT_PERCENT"),
+        ]
         indexes = [models.Index(fields=["customer", "-created_at"], name="purchase_customer_created")]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="purchase_subtotal_gte_0"),
@@ -84,6 +142,24 @@ class Purchase(models.Model):
             models.CheckConstraint(condition=Q(paid_amount__gte=F("payable")), name="purchase_paid_gte_payable"),
             models.CheckConstraint(
                 condition=_equals("change_due", F("paid_amount") - F("payable")), name="purchase_change_due"
+            ),
+            models.CheckConstraint(
+                condition=Q(cash_paid__gte=0, cash_paid__lte=F("paid_amount")), name="purchase_cash_paid_0_paid"
+            ),
+            # Change is handed back in cash, so never more than the cash paid.
+            models.CheckConstraint(condition=Q(change_due__lte=F("cash_paid")), name="purchase_change_lte_cash"),
+            # Cash rounding touches only the cash part: a bill paid without cash is not rounded. (A
+            # bill whose total rounds to nothing payable, paid with the cash shorthand, has no cash.)
+            models.CheckConstraint(
+                condition=Q(cash_paid__gt=0) | Q(rounding=0) | Q(payable=0), name="purchase_rounding_only_cash"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="purchase_discount_percent_0_100"
+            ),
+            models.CheckConstraint(condition=Q(discount_total__gte=0), name="purchase_discount_total_gte_0"),
+            models.CheckConstraint(
+                condition=(Q(discount_total=0) & Q(discount_percent=0)) | ~Q(discount_reason=""),
+                name="purchase_discount_has_reason",
             ),
             models.CheckConstraint(
                 condition=Q(invoice_status__in=InvoiceStatus.values), name="purchase_invoice_status_valid"
@@ -128,6 +204,13 @@ class PurchaseItem(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     tax_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    # gross = unit_price × quantity; discount_amount = gross × discount_percent (the line's effective
+    # rate) rounded half-up; subtotal = gross − discount_amount is the taxable value.
+    gross = _amount()
+    discount_percent = models.DecimalField(
+        max_digits=EFFECTIVE_MAX_DIGITS, decimal_places=EFFECTIVE_PLACES, default=Decimal("0")
+    )
+    discount_amount = _amount(default=Decimal("0.00"))
     subtotal = _amount()
     tax_amount = _amount()
     total = _amount()
@@ -141,8 +224,21 @@ class PurchaseItem(models.Model):
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
             ),
             models.CheckConstraint(
-                condition=_equals("subtotal", F("unit_price") * F("quantity")), name="purchaseitem_subtotal"
+                condition=_equals("gross", F("unit_price") * F("quantity")), name="purchaseitem_gross"
             ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="purchaseitem_discount_percent_0_100",
+            ),
+            # A discount never makes a line negative.
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0, discount_amount__lte=F("gross")),
+                name="purchaseitem_discount_amount_0_gross",
+            ),
+            models.CheckConstraint(
+                condition=_equals("subtotal", F("gross") - F("discount_amount")), name="purchaseitem_subtotal"
+            ),
+            models.CheckConstraint(condition=Q(tax_amount__gte=0), name="purchaseitem_tax_amount_gte_0"),
             models.CheckConstraint(
                 condition=_equals("total", F("subtotal") + F("tax_amount")), name="purchaseitem_total"
             ),
@@ -151,3 +247,30 @@ class PurchaseItem(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.product_name}"
+
+
+class Payment(models.Model):
+    """One way a bill was paid: an amount by a method. A bill has at most one cash payment (its notes
+    are the drawer's tender movements); a non-cash payment may carry a reference (a card slip, a UPI
+    transaction id). ``is_cash`` copies the method's flag, so the database can check both rules."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="payments")
+    method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="+")
+    is_cash = models.BooleanField()
+    amount = _amount()
+    reference = models.CharField(max_length=PAYMENT_REFERENCE_MAX_LENGTH, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_gt_0"),
+            models.CheckConstraint(condition=Q(is_cash=False) | Q(reference=""), name="payment_reference_not_cash"),
+            models.UniqueConstraint(fields=["purchase"], condition=Q(is_cash=True), name="payment_one_cash_per_bill"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.amount}"
+
+    @property
+    def method_code(self) -> str:
+        return self.method.code

@@ -7,7 +7,7 @@ still be refused (stock or the drawer may change before the bill is generated).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from billing_project.money import format_money
@@ -17,7 +17,7 @@ from cashdrawer.services import drawer_plan_change
 from catalog.models import Product
 
 from .models import PurchaseItem
-from .pricing import Quote, quote
+from .pricing import Quote, Settlement, quote, settle
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class RowInput:
     product: Product | None = None
     quantity: int | None = None
     problem: str = ""  # why the text did not resolve to a product
+    discount: Decimal = Decimal("0")  # the line's own discount percent
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class RowPreview:
     quantity: int | None
     line: PurchaseItem | None
     problem: str
+    discount: Decimal = Decimal("0")
 
     @property
     def is_empty(self) -> bool:
@@ -55,6 +57,25 @@ class BillPreview:
     payment_problem: str = ""
     # Set when the bill is already known to be refused for stock: no change is offered then.
     stock_problem: str = ""
+    # With card or UPI amounts: what they cover and what is left to pay in cash (rounded).
+    settlement: Settlement | None = None
+    non_cash: Decimal = Decimal("0.00")
+
+    @property
+    def payable(self) -> Decimal | None:
+        if self.settlement is not None:
+            return self.settlement.payable
+        return self.quote.payable if self.quote is not None else None
+
+    @property
+    def rounding(self) -> Decimal | None:
+        if self.settlement is not None:
+            return self.settlement.rounding
+        return self.quote.rounding if self.quote is not None else None
+
+    @property
+    def cash_due(self) -> Decimal | None:
+        return self.settlement.cash_due if self.settlement is not None else None
 
 
 def pieces_total(pieces: Mapping[Decimal, int]) -> Decimal:
@@ -68,21 +89,27 @@ def bill_preview(
     tendered: Mapping[Decimal, int],
     paid_amount: Decimal | None,
     denominations: Iterable[Denomination],
+    non_cash: Sequence[Decimal] = (),
+    bill_discount: Decimal = Decimal("0"),
 ) -> BillPreview:
     """Preview a bill: each row's product and line amounts, the bill's totals and, once a payment is
     entered, the change the drawer would hand back.
 
     ``tendered`` are the notes entered (``{value: count}``, counts > 0); ``paid_amount`` is the plain
-    amount field. As in ``purchase_create``, when notes are given they are the payment."""
+    amount field (the cash paid). As in ``purchase_create``, when notes are given they are the cash
+    payment. ``non_cash`` are card and UPI amounts: only the rest, paid in cash, is rounded
+    (``pricing.settle``). Discounts are the rows' own and ``bill_discount``."""
     previews = [_row(row) for row in rows]
     sellable = [row for row in previews if row.line is not None]
     products: dict[int, Product] = {}
     quantities: dict[int, int] = {}
+    discounts: dict[int, Decimal] = {}
     for row in sellable:
         assert row.product is not None and row.quantity is not None  # a row with a line has both
         products[row.product.pk] = row.product
         quantities[row.product.pk] = quantities.get(row.product.pk, 0) + row.quantity
-    bill = quote(products, quantities) if quantities else None
+        discounts[row.product.pk] = row.discount
+    bill = quote(products, quantities, line_discounts=discounts, bill_discount=bill_discount) if quantities else None
     short = [products[pk] for pk, quantity in quantities.items() if quantity > products[pk].stock]
     if short:
         # purchase_create would refuse this bill with insufficient_stock: offering a hand-back list
@@ -106,23 +133,37 @@ def bill_preview(
                 "the amount paid."
             ),
         )
-    paid = notes_total if notes_total is not None else paid_amount
-    if bill is None or paid is None:
-        return BillPreview(rows=previews, quote=bill, paid=paid)
-    if paid < bill.payable:
+    cash = notes_total if notes_total is not None else paid_amount
+    non_cash_total = sum(non_cash, Decimal("0.00"))
+    if bill is None or (cash is None and not non_cash):
+        return BillPreview(rows=previews, quote=bill, paid=cash)
+    if non_cash_total > bill.total:
         return BillPreview(
             rows=previews,
             quote=bill,
-            paid=paid,
-            payment_problem=f"Paid {format_money(paid)}, but {format_money(bill.payable)} is payable.",
+            paid=non_cash_total + (cash or 0),
+            non_cash=non_cash_total,
+            payment_problem=(
+                f"Card and UPI add up to {format_money(non_cash_total)}, more than the {format_money(bill.total)} due; "
+                "no change is given from a card."
+            ),
         )
-    change_due = paid - bill.payable
+    # No cash entered yet: show what is left to pay in cash, rounded.
+    paying_cash = cash is not None or non_cash_total < bill.total
+    settlement = settle(total=bill.total, non_cash=non_cash, cash=(cash or Decimal(0)) if paying_cash else None)
+    paid = settlement.paid
+    base = BillPreview(rows=previews, quote=bill, paid=paid, settlement=settlement, non_cash=non_cash_total)
+    if paid < settlement.payable:
+        return replace(
+            base, payment_problem=f"Paid {format_money(paid)}, but {format_money(settlement.payable)} is payable."
+        )
+    change_due = settlement.change_due
     try:
         plan = drawer_plan_change(denominations=denominations, tendered=tendered, change_due=change_due)
     except ChangeUnavailable as exc:
-        return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, payment_problem=exc.message)
+        return replace(base, change_due=change_due, payment_problem=exc.message)
     change = [{"value": value, "count": count} for value, count in sorted(plan.items(), reverse=True)]
-    return BillPreview(rows=previews, quote=bill, paid=paid, change_due=change_due, change=change)
+    return replace(base, change_due=change_due, change=change)
 
 
 def _paid(tendered: Mapping[Decimal, int], paid_amount: Decimal | None) -> Decimal | None:
@@ -136,7 +177,17 @@ def _row(row: RowInput) -> RowPreview:
             problem = f"{product.name} is archived and cannot be sold."
         elif quantity:
             # A single-line quote gives this row's own amounts with the bill's arithmetic.
-            line = quote({product.pk: product}, {product.pk: quantity}).lines[0]
+            line = quote(
+                {product.pk: product}, {product.pk: quantity}, line_discounts={product.pk: row.discount}
+            ).lines[0]
             if quantity > product.stock:
                 problem = f"Only {product.stock} in stock."
-    return RowPreview(index=row.index, term=row.term, product=product, quantity=quantity, line=line, problem=problem)
+    return RowPreview(
+        index=row.index,
+        term=row.term,
+        product=product,
+        quantity=quantity,
+        line=line,
+        problem=problem,
+        discount=row.discount,
+    )

@@ -1,13 +1,15 @@
 """A bill's arithmetic, in one place: used to ring up a bill and to preview one."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing_project.money import cash_round, line_tax, money
+from billing_project.money import HUNDRED, cash_round, line_tax, money
 from catalog.models import Product
 
 from .models import PurchaseItem
+
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -17,24 +19,93 @@ class Quote:
     tax_total: Decimal
     total: Decimal
     payable: Decimal
+    discount_percent: Decimal = ZERO
+    discount_total: Decimal = ZERO
 
     @property
     def rounding(self) -> Decimal:
         return self.payable - self.total
 
 
-def quote(products: Mapping[int, Product], quantities: Mapping[int, int]) -> Quote:
-    """Line subtotal = price × quantity; line tax = subtotal × tax% / 100, half-up to 0.01; the
-    bill's amounts are sums of the lines; payable is the total rounded to the cash increment."""
-    lines = [_line(products[pid], qty) for pid, qty in quantities.items()]
-    subtotal = sum((line.subtotal for line in lines), Decimal("0.00"))
-    tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
+@dataclass(frozen=True)
+class Settlement:
+    """What a bill's payments come to. With a cash payment, payable = non-cash + the rest rounded
+    to the cash increment; without one, payable = total (nothing is rounded)."""
+
+    payable: Decimal
+    rounding: Decimal
+    paid: Decimal
+    cash_due: Decimal  # what the cash payment has to cover (payable − non-cash)
+    change_due: Decimal  # paid − payable, when enough was paid
+
+
+def effective_discount(line_percent: Decimal, bill_percent: Decimal) -> Decimal:
+    """A line's effective discount rate in percent, exactly: 1 − (1 − line%)(1 − bill%).
+
+    10% and 10% give 19%; the result has at most 6 decimal places, never rounded."""
+    return line_percent + bill_percent - line_percent * bill_percent / HUNDRED
+
+
+def quote(
+    products: Mapping[int, Product],
+    quantities: Mapping[int, int],
+    *,
+    line_discounts: Mapping[int, Decimal] | None = None,
+    bill_discount: Decimal = ZERO,
+) -> Quote:
+    """Per line: gross = price × quantity; discount = gross × effective rate, half-up to 0.01;
+    subtotal = gross − discount (the taxable value); tax = subtotal × tax% / 100, half-up to 0.01;
+    total = subtotal + tax. The bill's amounts are sums of the lines. ``payable`` is the total
+    rounded to the cash increment, as for a bill paid all in cash (``settle`` gives the payable for
+    other payments)."""
+    line_discounts = line_discounts or {}
+    lines = [
+        _line(products[pid], qty, effective_discount(line_discounts.get(pid, ZERO), bill_discount))
+        for pid, qty in quantities.items()
+    ]
+    subtotal = sum((line.subtotal for line in lines), ZERO)
+    tax_total = sum((line.tax_amount for line in lines), ZERO)
+    discount_total = sum((line.discount_amount for line in lines), ZERO)
     total = subtotal + tax_total
-    return Quote(lines=lines, subtotal=subtotal, tax_total=tax_total, total=total, payable=cash_round(total))
+    return Quote(
+        lines=lines,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=total,
+        payable=cash_round(total),
+        discount_percent=bill_discount,
+        discount_total=discount_total,
+    )
 
 
-def _line(product: Product, quantity: int) -> PurchaseItem:
-    subtotal = money(product.price * quantity)
+def settle(*, total: Decimal, non_cash: Sequence[Decimal], cash: Decimal | None) -> Settlement:
+    """The payable, rounding and change for ``total`` paid with the ``non_cash`` amounts and
+    ``cash`` (``None``: no cash payment). Rounding touches only the cash part; change is cash.
+
+    Example (increment 1.00, HALF_UP): total 100.40 paid by card 50.00 + cash: the cash part 50.40
+    rounds to 50.00, so payable = 100.00 and rounding = −0.40. By card alone, payable = 100.40.
+
+    The caller checks that the non-cash amounts do not exceed ``total`` (no change from a card) and
+    that ``paid >= payable``; ``change_due`` is only meaningful then."""
+    non_cash_total = sum(non_cash, ZERO)
+    if cash is None:
+        payable, paid = total, non_cash_total
+    else:
+        payable = non_cash_total + cash_round(max(total - non_cash_total, ZERO))
+        paid = non_cash_total + cash
+    return Settlement(
+        payable=payable,
+        rounding=payable - total,
+        paid=paid,
+        cash_due=payable - non_cash_total,
+        change_due=paid - payable,
+    )
+
+
+def _line(product: Product, quantity: int, discount_percent: Decimal) -> PurchaseItem:
+    gross = money(product.price * quantity)
+    discount_amount = money(gross * discount_percent / HUNDRED)
+    subtotal = gross - discount_amount
     tax_amount = line_tax(subtotal=subtotal, tax_percent=product.tax_percent)
     return PurchaseItem(
         product=product,
@@ -42,6 +113,9 @@ def _line(product: Product, quantity: int) -> PurchaseItem:
         quantity=quantity,
         unit_price=product.price,
         tax_percent=product.tax_percent,
+        gross=gross,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
         subtotal=subtotal,
         tax_amount=tax_amount,
         total=subtotal + tax_amount,

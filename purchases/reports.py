@@ -40,6 +40,7 @@ def purchase_totals(queryset: QuerySet[Purchase]) -> dict:
         tax_total=_sum("tax_total"),
         total=_sum("total"),
         payable=_sum("payable"),
+        discount_total=_sum("discount_total"),
     )
     # SQLite sums decimals as floats: give every backend the same 2-place Decimals.
     return {key: value if key == "count" else money(value) for key, value in totals.items()}

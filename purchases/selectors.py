@@ -7,7 +7,17 @@ from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_list
 from catalog.models import Product
 
-from .models import AMOUNT_FIELDS, LINE_FIELDS, Purchase, PurchaseItem, largest_first
+from .models import (
+    AMOUNT_FIELDS,
+    DISCOUNT_FIELDS,
+    LINE_DISCOUNT_FIELDS,
+    LINE_FIELDS,
+    Payment,
+    PaymentMethod,
+    Purchase,
+    PurchaseItem,
+    largest_first,
+)
 
 
 def purchase_list(*, customer_email: str | None = None, customer_id: int | None = None) -> QuerySet[Purchase]:
@@ -15,6 +25,7 @@ def purchase_list(*, customer_email: str | None = None, customer_id: int | None 
     queries however many bills and lines are listed."""
     qs = Purchase.objects.select_related("customer").prefetch_related(
         Prefetch("items", queryset=PurchaseItem.objects.order_by("id")),
+        Prefetch("payments", queryset=Payment.objects.select_related("method").order_by("id")),
         Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination")),
     )
     if customer_email:
@@ -86,6 +97,11 @@ def product_for_term(*, term: str) -> tuple[Product | None, list[Product]]:
     return None, candidates
 
 
+def payment_method_list() -> QuerySet[PaymentMethod]:
+    """The payment methods a bill can be paid with now: the active ones, cash first."""
+    return PaymentMethod.objects.filter(is_active=True).order_by("-is_cash", "code")
+
+
 def tender_denominations(*, till_id: int | None = None) -> list[Denomination]:
     """A till's notes and coins (default: ``DEFAULT_TILL``), highest first, with how many it holds now."""
     return list(drawer_list(till_id=till_id))
@@ -99,6 +115,7 @@ _BILL_FIELDS = (
     "till_id",
     "session_id",
     *AMOUNT_FIELDS,
+    *DISCOUNT_FIELDS,
     "invoice_status",
     "invoice_sent_at",
     "invoice_attempts",
@@ -110,13 +127,22 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
     """The bills ``ids``, in that order, as plain rows shaped like ``Purchase`` (``customer.email``,
     ``items``, ``tendered``, ``change``), for ``PurchaseSerializer``. Three queries and no model
     instances: a page of 100 bills costs a third of what model instances with prefetches do."""
+    # (Four with the payments.)
     bills = {
         row["id"]: row
         for row in Purchase.objects.filter(id__in=ids).values(*_BILL_FIELDS, customer_email=F("customer__email"))
     }
     lines: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for row in PurchaseItem.objects.filter(purchase_id__in=ids).order_by("id").values("purchase_id", *LINE_FIELDS):
+    line_fields = (*LINE_FIELDS, *LINE_DISCOUNT_FIELDS)
+    for row in PurchaseItem.objects.filter(purchase_id__in=ids).order_by("id").values("purchase_id", *line_fields):
         lines[row.pop("purchase_id")].append(row)
+    payments: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for purchase_id, code, amount, reference in (
+        Payment.objects.filter(purchase_id__in=ids)
+        .order_by("id")
+        .values_list("purchase_id", "method__code", "amount", "reference")
+    ):
+        payments[purchase_id].append({"method_code": code, "amount": amount, "reference": reference})
     pieces: dict[int, dict[str, list[dict]]] = {pk: {"tender_in": [], "change_out": []} for pk in ids}
     for purchase_id, kind, delta, value in DrawerMovement.objects.filter(purchase_id__in=ids).values_list(
         "purchase_id", "kind", "delta", "denomination__value"
@@ -127,6 +153,7 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         row = bills[pk]
         row["customer"] = {"email": row.pop("customer_email")}
         row["items"] = lines[pk]
+        row["payments"] = payments[pk]
         row["tendered"] = largest_first(pieces[pk][DrawerMovement.Kind.TENDER_IN])
         row["change"] = largest_first(pieces[pk][DrawerMovement.Kind.CHANGE_OUT])
         rows.append(row)

@@ -2,20 +2,54 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import EmailAddressField, MoneyField, PlainDecimalField, StrictIntegerField
+from billing_project.api.fields import (
+    EmailAddressField,
+    MoneyField,
+    PlainDecimalField,
+    PlainTextField,
+    StrictIntegerField,
+)
 from billing_project.api.serializers import FastOutputMixin
 from cashdrawer.models import MAX_COUNT
 
-from .models import AMOUNT_FIELDS, AMOUNT_MAX_DIGITS, LINE_FIELDS, InvoiceStatus, Purchase, PurchaseItem
-from .services import MAX_LINES
+from .models import (
+    AMOUNT_FIELDS,
+    AMOUNT_MAX_DIGITS,
+    DISCOUNT_MAX_DIGITS,
+    DISCOUNT_PLACES,
+    DISCOUNT_REASON_MAX_LENGTH,
+    EFFECTIVE_MAX_DIGITS,
+    EFFECTIVE_PLACES,
+    LINE_OUTPUT_FIELDS,
+    PAYMENT_REFERENCE_MAX_LENGTH,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Purchase,
+    PurchaseItem,
+)
+from .services import MAX_LINES, MAX_PAYMENTS
 
 MAX_QUANTITY = 1_000_000
+PAID_REQUIRED = "This field is required."  # paid_amount, unless payments are given
 MAX_ID = 2**63 - 1
+
+
+def _discount_field(**kwargs) -> PlainDecimalField:
+    return PlainDecimalField(
+        max_digits=DISCOUNT_MAX_DIGITS,
+        decimal_places=DISCOUNT_PLACES,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+        **kwargs,
+    )
 
 
 class PurchaseLineInputSerializer(serializers.Serializer):
     product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+    discount_percent = _discount_field(help_text="The line's own discount, 0 to 100 percent (needs a reason).")
 
 
 class PiecesSerializer(FastOutputMixin, serializers.Serializer):
@@ -23,16 +57,51 @@ class PiecesSerializer(FastOutputMixin, serializers.Serializer):
     count = StrictIntegerField(min_value=1, max_value=MAX_COUNT)
 
 
+class PaymentInputSerializer(serializers.Serializer):
+    method = PlainTextField(code=True, max_length=20, help_text="A payment method's code: `cash`, `card`, `upi`…")
+    amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0.01"))
+    tendered = PiecesSerializer(  # type: ignore[call-arg]  # max_length goes to the ListSerializer
+        many=True,
+        required=False,
+        max_length=100,
+        help_text="Only on the cash payment: the notes and coins handed over; they must add up to `amount`.",
+    )
+    reference = PlainTextField(
+        max_length=PAYMENT_REFERENCE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Only on a non-cash payment: the card slip or UPI transaction id.",
+    )
+
+
 class PurchaseCreateSerializer(serializers.Serializer):
     customer_email = EmailAddressField()
     # max_length goes to the ListSerializer that many=True builds; the stub does not know it.
     items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
-    paid_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0"))
+    paid_amount = MoneyField(
+        max_digits=AMOUNT_MAX_DIGITS,
+        min_value=Decimal("0"),
+        required=False,
+        help_text="Shorthand for one cash payment (with `tendered`). Give this or `payments`, not both.",
+    )
     tendered = PiecesSerializer(  # type: ignore[call-arg]  # max_length, as above
         many=True,
         required=False,
         max_length=100,
-        help_text="The notes and coins handed over. When given, they must add up to `paid_amount`.",
+        help_text="With `paid_amount`: the notes and coins handed over; they must add up to `paid_amount`.",
+    )
+    payments = PaymentInputSerializer(  # type: ignore[call-arg]  # max_length, as above
+        many=True,
+        required=False,
+        max_length=MAX_PAYMENTS,
+        help_text="Split tender: at most one cash payment; card, UPI… together at most the bill's total.",
+    )
+    discount_percent = _discount_field(help_text="The bill discount, applied to every line with the line's own.")
+    discount_reason = PlainTextField(
+        max_length=DISCOUNT_REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Why a discount is given; required whenever a line or the bill has one.",
     )
     send_invoice = serializers.BooleanField(
         default=True, help_text="Email the invoice to the customer. False when the customer declines."
@@ -44,18 +113,53 @@ class PurchaseCreateSerializer(serializers.Serializer):
         help_text="The till (id) whose drawer takes the cash. Default: the `DEFAULT_TILL`.",
     )
 
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Name the missing payment beside the other fields' errors, as a required field would be.
+            missing = isinstance(data, dict) and "payments" not in data and "paid_amount" not in data
+            if missing and isinstance(exc.detail, dict):
+                exc.detail.setdefault("paid_amount", [serializers.ErrorDetail(PAID_REQUIRED, code="required")])
+            raise
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentMethod
+        fields = ["code", "name", "is_cash"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(FastOutputMixin, serializers.ModelSerializer):
+    method = serializers.CharField(source="method_code", help_text="The payment method's code.")
+    amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    reference = serializers.CharField(help_text="A card slip or UPI transaction id; empty for cash.")
+
+    class Meta:
+        model = Payment
+        fields = ["method", "amount", "reference"]
+        read_only_fields = fields
+
 
 class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
     product_id = serializers.IntegerField()
     unit_price = MoneyField()
     tax_percent = PlainDecimalField(max_digits=5, decimal_places=2)
-    subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    gross = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="unit_price × quantity.")
+    discount_percent = PlainDecimalField(
+        max_digits=EFFECTIVE_MAX_DIGITS,
+        decimal_places=EFFECTIVE_PLACES,
+        help_text="The line's effective discount, exactly: 1 − (1 − line%)(1 − bill%).",
+    )
+    discount_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="gross × discount_percent, half-up.")
+    subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="gross − discount_amount: the taxable value.")
     tax_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
 
     class Meta:
         model = PurchaseItem
-        fields = list(LINE_FIELDS)
+        fields = list(LINE_OUTPUT_FIELDS)
 
 
 class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer):
@@ -88,6 +192,12 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     payable = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     paid_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     change_due = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    discount_percent = PlainDecimalField(
+        max_digits=DISCOUNT_MAX_DIGITS, decimal_places=DISCOUNT_PLACES, help_text="The bill discount as given."
+    )
+    discount_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The sum of the lines' discounts.")
+    discount_reason = serializers.CharField()
+    payments = PaymentSerializer(many=True, help_text="How the bill was paid; `paid_amount` is their sum.")
     change = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
     tendered = PiecesSerializer(many=True, help_text="The notes and coins handed over, largest first.")
     invoice_email_status = InvoiceEmailStatusSerializer(source="*", read_only=True)
@@ -104,6 +214,10 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "session",
             "items",
             *AMOUNT_FIELDS,
+            "discount_percent",
+            "discount_total",
+            "discount_reason",
+            "payments",
             "change",
             "tendered",
             "invoice_email_status",

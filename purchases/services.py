@@ -3,31 +3,52 @@
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing_project import metrics
 from billing_project.db import guarded_add, set_transaction_timeouts
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
-from billing_project.types import Actor, BillLine, Pieces
+from billing_project.types import Actor, BillLine, PaymentInput, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from customers.services import customer_get_or_create
 
-from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
+from .errors import (
+    DiscountNeedsManager,
+    InsufficientPayment,
+    InsufficientStock,
+    Overpayment,
+    ProductInactive,
+    ProductNotFound,
+    UnknownPaymentMethod,
+)
 from .invoices import invoice_enqueue
-from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
-from .pricing import quote
+from .models import (
+    AMOUNT_MAX_DIGITS,
+    DISCOUNT_REASON_MAX_LENGTH,
+    PAYMENT_REFERENCE_MAX_LENGTH,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Purchase,
+    PurchaseItem,
+)
+from .pricing import ZERO, effective_discount, quote, settle
 
 logger = logging.getLogger("billing.purchases")
 
 MAX_LINES = 200
+MAX_PAYMENTS = 10
+_CASH = "<the cash method>"  # the shorthand's payment method: whichever method is the cash one
 AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 
 
@@ -36,19 +57,29 @@ def purchase_create(
     *,
     customer_email: str,
     items: Sequence[BillLine],
-    paid_amount: Decimal,
+    paid_amount: Decimal | None = None,
     tendered: Sequence[Pieces] | None = None,
+    payments: Sequence[PaymentInput] | None = None,
+    discount_percent: Decimal = ZERO,
+    discount_reason: str = "",
     user: Actor = None,
     send_invoice: bool = True,
     till: int | None = None,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
 
-    ``items`` are ``{"product_id", "quantity"}``; lines for the same product are combined.
-    ``tendered`` are ``{"value", "count"}`` notes; when given they must add up to ``paid_amount``
-    and go into the drawer of ``till`` (an id; default ``DEFAULT_TILL``), whose drawer also gives
-    the change. The bill is recorded in the till's open session; with none, one is opened
-    automatically at the current counts, unless the till ``requires_open_session``.
+    ``items`` are ``{"product_id", "quantity", "discount_percent"?}``; lines for the same product
+    are combined. ``payments`` are ``{"method", "amount", "tendered"?, "reference"?}`` (split tender:
+    at most one cash payment; the non-cash ones never more than the total). ``paid_amount`` with
+    ``tendered`` is the shorthand for one cash payment; give one form or the other. The cash
+    payment's notes (``{"value", "count"}``), when given, must add up to its amount and go into the
+    drawer of ``till`` (an id; default ``DEFAULT_TILL``), whose drawer also gives the change, never
+    more than the cash paid. Cash rounding applies to the cash part only (``pricing.settle``).
+    ``discount_percent`` is the bill discount, applied to every line with the line's own; any
+    discount needs a ``discount_reason``, and an effective rate above ``CASHIER_MAX_DISCOUNT_PERCENT``
+    needs the ``purchases.give_large_discount`` permission. The bill is recorded in the till's open
+    session; with none, one is opened automatically at the current counts, unless the till
+    ``requires_open_session``.
 
     Unless ``send_invoice`` is false (the customer declined), the invoice email's job is queued
     in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
@@ -56,10 +87,10 @@ def purchase_create(
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
     products by primary key, the till row, then every denomination of that till by value.
 
-    Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``,
-    ``InsufficientStock``, ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``,
-    ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``, ``SessionClosed`` (a till that requires an
-    open session has none), or ``Busy`` when it gave up waiting for a lock (``BILL_LOCK_TIMEOUT_MS``).
+    Raises ``ValidationFailed``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``, ``ProductNotFound``,
+    ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``, ``TenderMismatch``,
+    ``ChangeUnavailable``, ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``, ``SessionClosed`` (a till
+    that requires an open session has none), or ``Busy`` when it gave up waiting for a lock (``BILL_LOCK_TIMEOUT_MS``).
 
     Metrics and logs: a committed bill is counted by till with its latency (after the commit); a
     refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.
@@ -73,6 +104,9 @@ def purchase_create(
             items=items,
             paid_amount=paid_amount,
             tendered=tendered,
+            payments=payments,
+            discount_percent=discount_percent,
+            discount_reason=discount_reason,
             user=user,
             send_invoice=send_invoice,
             till=till,
@@ -102,18 +136,34 @@ def purchase_create(
     return purchase
 
 
+@dataclass(frozen=True)
+class _Tender:
+    """A payment checked against its method: ``tendered`` only on cash, ``reference`` only on non-cash."""
+
+    method: PaymentMethod
+    amount: Decimal
+    tendered: Sequence[Pieces]
+    reference: str
+
+
 def _ring_up(
     *,
     customer_email: str,
     items: Sequence[BillLine],
-    paid_amount: Decimal,
+    paid_amount: Decimal | None,
     tendered: Sequence[Pieces] | None,
+    payments: Sequence[PaymentInput] | None,
+    discount_percent: Decimal,
+    discount_reason: str,
     user: Actor,
     send_invoice: bool,
     till: int | None,
 ) -> Purchase:
-    quantities = _combine_lines(items)
-    paid_amount = _check_amount(paid_amount)
+    quantities, line_discounts = _combine_lines(items)
+    # The shorthand is today's one cash payment: rounded as cash even when nothing was paid.
+    shorthand = payments is None
+    tenders = _check_payments(paid_amount=paid_amount, tendered=tendered, payments=payments)
+    bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
     set_transaction_timeouts(
         lock_timeout_ms=settings.BILL_LOCK_TIMEOUT_MS, statement_timeout_ms=settings.BILL_STATEMENT_TIMEOUT_MS
     )
@@ -132,16 +182,27 @@ def _ring_up(
                 details={"product_id": product_id, "available": product.stock, "requested": quantity},
             )
 
-    bill = quote(products, quantities)
+    bill = quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount)
     if bill.total >= AMOUNT_LIMIT:
         raise ValidationFailed("The bill is too large.", details={"items": ["The bill total is too large."]})
-    payable = bill.payable
-    if paid_amount < payable:
-        raise InsufficientPayment(
-            f"Paid {format_money(paid_amount)}, but {format_money(payable)} is payable.",
-            details={"paid_amount": f"{paid_amount:.2f}", "payable": f"{payable:.2f}"},
+    cash = next((t for t in tenders if t.method.is_cash), None)
+    non_cash = [t.amount for t in tenders if not t.method.is_cash]
+    non_cash_total = sum(non_cash, ZERO)
+    if non_cash_total > bill.total:
+        raise Overpayment(
+            f"The card and other non-cash payments add up to {format_money(non_cash_total)}, more than the "
+            f"{format_money(bill.total)} due; no change is given from a card.",
+            details={"non_cash_total": f"{non_cash_total:.2f}", "total": f"{bill.total:.2f}"},
         )
-    change_due = paid_amount - payable
+    cash_amount = cash.amount if cash is not None else (paid_amount if shorthand else None)
+    settlement = settle(total=bill.total, non_cash=non_cash, cash=cash_amount)
+    payable, paid = settlement.payable, settlement.paid
+    if paid < payable:
+        raise InsufficientPayment(
+            f"Paid {format_money(paid)}, but {format_money(payable)} is payable.",
+            details={"paid_amount": f"{paid:.2f}", "payable": f"{payable:.2f}"},
+        )
+    change_due = settlement.change_due
 
     purchase = Purchase.objects.create(
         customer=customer,
@@ -149,15 +210,28 @@ def _ring_up(
         subtotal=bill.subtotal,
         tax_total=bill.tax_total,
         total=bill.total,
-        rounding=bill.rounding,
+        rounding=settlement.rounding,
         payable=payable,
-        paid_amount=paid_amount,
+        paid_amount=paid,
         change_due=change_due,
+        cash_paid=cash.amount if cash is not None else ZERO,
+        discount_percent=bill.discount_percent,
+        discount_total=bill.discount_total,
+        discount_reason=discount_reason,
         invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
     )
     for line in bill.lines:
         line.purchase = purchase
     PurchaseItem.objects.bulk_create(bill.lines)
+    payment_rows = Payment.objects.bulk_create(
+        [
+            Payment(
+                purchase=purchase, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference
+            )
+            for t in tenders
+            if t.amount > 0  # the shorthand's "paid 0" is no payment
+        ]
+    )
     _take_stock(quantities)
     if send_invoice:
         invoice_enqueue(purchase=purchase)
@@ -167,7 +241,9 @@ def _ring_up(
     # overlap more. A refusal here still rolls back everything above.
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
     tender = (
-        drawer_check_tender(denominations=denominations, tendered=tendered, paid_amount=paid_amount) if tendered else {}
+        drawer_check_tender(denominations=denominations, tendered=cash.tendered, paid_amount=cash.amount)
+        if cash is not None and cash.tendered
+        else {}
     )
     planning = time.perf_counter()
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
@@ -182,21 +258,125 @@ def _ring_up(
     )
     Purchase.objects.filter(pk=purchase.pk).update(till=till_row, session_id=session_id)
     purchase.till, purchase.session_id = till_row, session_id
-    # Hand the bill back with its lines and ledger rows in place, as purchase_list prefetches
-    # them, so answering with it costs no further queries.
-    _set_prefetched(purchase, items=bill.lines, drawer_movements=movements)
+    # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
+    # prefetches them, so answering with it costs no further queries.
+    _set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements)
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
         customer.pk,
         len(bill.lines),
         payable,
-        paid_amount,
+        paid,
         change_due,
         user,
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return purchase
+
+
+def _check_payments(
+    *, paid_amount: Decimal | None, tendered: Sequence[Pieces] | None, payments: Sequence[PaymentInput] | None
+) -> list[_Tender]:
+    """The bill's payments, each with its method (one query). The shorthand ``paid_amount`` (+
+    ``tendered``) is one cash payment, or none when nothing was paid."""
+    if payments is not None and (paid_amount is not None or tendered):
+        raise ValidationFailed(
+            "Give either `payments` or `paid_amount` (with `tendered`), not both.",
+            details={"payments": ["Not allowed together with paid_amount or tendered."]},
+        )
+    shorthand = payments is None
+    if payments is None:
+        if paid_amount is None:
+            raise ValidationFailed(
+                "How the bill is paid is missing: give `payments` or `paid_amount`.",
+                details={"paid_amount": ["This field is required."]},
+            )
+        amount = _check_amount(paid_amount, field="paid_amount")
+        if amount == 0 and not tendered:
+            return []
+        payments = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
+    elif len(payments) > MAX_PAYMENTS:
+        raise ValidationFailed(f"A bill has at most {MAX_PAYMENTS} payments.", details={"payments": ["Too many."]})
+    codes = {str(p["method"]) for p in payments} - {_CASH}
+    # One query for the methods named and the cash method (the shorthand's).
+    methods: dict[str, PaymentMethod] = {}
+    for method in PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True)):
+        if method.is_active:
+            methods[method.code] = method
+        if method.is_cash and shorthand:
+            methods[_CASH] = method
+    tenders = []
+    for index, payment in enumerate(payments):
+        found = methods.get(str(payment["method"]))
+        if found is None:
+            code = "cash" if payment["method"] == _CASH else str(payment["method"])
+            raise UnknownPaymentMethod(
+                f"{code!r} is not a payment method this store takes.", details={"method": code, "index": index}
+            )
+        method = found
+        amount = _check_amount(payment["amount"], field="payments")
+        if amount <= 0 and not (method.is_cash and paid_amount is not None):
+            raise ValidationFailed("A payment's amount must be above 0.", details={"payments": ["Amount must be > 0."]})
+        reference = (payment.get("reference") or "").strip()
+        notes = list(payment.get("tendered") or [])
+        if method.is_cash and reference:
+            raise ValidationFailed(
+                "The cash payment takes no reference.", details={"payments": ["reference is only for card, UPI…"]}
+            )
+        if not method.is_cash and notes:
+            raise ValidationFailed(
+                "Notes are tendered only on the cash payment.",
+                details={"payments": ["tendered is only for the cash payment."]},
+            )
+        if len(reference) > PAYMENT_REFERENCE_MAX_LENGTH:
+            raise ValidationFailed(
+                "A reference has at most 100 characters.", details={"payments": ["reference is too long."]}
+            )
+        tenders.append(_Tender(method=method, amount=amount, tendered=notes, reference=reference))
+    if sum(t.method.is_cash for t in tenders) > 1:
+        raise ValidationFailed("A bill has at most one cash payment.", details={"payments": ["More than one cash."]})
+    return tenders
+
+
+def _check_discounts(
+    line_discounts: Mapping[int, Decimal], bill_discount: Decimal, reason: str, *, user: Actor
+) -> tuple[Decimal, str]:
+    """The bill discount, checked, and the reason. Refuses a discount without a reason
+    (``ValidationFailed``) and one above ``CASHIER_MAX_DISCOUNT_PERCENT`` on any line by a user
+    without ``purchases.give_large_discount`` (``DiscountNeedsManager``)."""
+    bill_discount = _check_percent(bill_discount, field="discount_percent")
+    reason = (reason or "").strip()
+    if len(reason) > DISCOUNT_REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            "A discount reason has at most 200 characters.", details={"discount_reason": ["Too long."]}
+        )
+    largest_line = max(line_discounts.values(), default=ZERO)
+    if not (bill_discount or largest_line):
+        return bill_discount, reason
+    if not reason:
+        raise ValidationFailed(
+            "A discount needs a reason.", details={"discount_reason": ["Required when a discount is given."]}
+        )
+    # The effective rate grows with both discounts, so the largest line discount gives the largest.
+    largest = effective_discount(largest_line, bill_discount)
+    limit = settings.CASHIER_MAX_DISCOUNT_PERCENT
+    if largest > limit and user is not None and not user.has_perm("purchases.give_large_discount"):
+        raise DiscountNeedsManager(
+            f"A discount of {largest.normalize():f}% is above the {limit.normalize():f}% a cashier may give; "
+            "a manager has to ring this bill up.",
+            details={"discount_percent": f"{largest.normalize():f}", "limit": f"{limit.normalize():f}"},
+        )
+    return bill_discount, reason
+
+
+def _check_percent(value, *, field: str) -> Decimal:
+    value = Decimal(value if value is not None else 0)
+    if not value.is_finite() or not ZERO <= value <= 100 or value != value.quantize(CENT):
+        raise ValidationFailed(
+            "A discount is 0 to 100 percent with at most 2 decimal places.", details={field: ["Invalid percent."]}
+        )
+    return value.quantize(CENT)
 
 
 def _set_prefetched(instance, **related) -> None:
@@ -208,26 +388,35 @@ def _set_prefetched(instance, **related) -> None:
         cache[name] = queryset
 
 
-def _combine_lines(items: Sequence[BillLine]) -> dict[int, int]:
+def _combine_lines(items: Sequence[BillLine]) -> tuple[dict[int, int], dict[int, Decimal]]:
+    """Quantities and line discounts by product. Lines for one product are combined; they must then
+    carry the same discount."""
     if not items:
         raise ValidationFailed("A bill needs at least one line.", details={"items": ["This list may not be empty."]})
     if len(items) > MAX_LINES:
         raise ValidationFailed(f"A bill has at most {MAX_LINES} lines.", details={"items": ["Too many lines."]})
     quantities: dict[int, int] = {}
+    discounts: dict[int, Decimal] = {}
     for item in items:
         product_id, quantity = int(item["product_id"]), int(item["quantity"])
         if quantity <= 0:
             raise ValidationFailed("Quantities must be positive.", details={"items": ["Quantity must be > 0."]})
+        discount = _check_percent(item.get("discount_percent"), field="items")
+        if discounts.setdefault(product_id, discount) != discount:
+            raise ValidationFailed(
+                "Two lines of one product have different discounts; give the product one line.",
+                details={"items": ["Different discounts for one product."]},
+            )
         quantities[product_id] = quantities.get(product_id, 0) + quantity
-    return quantities
+    return quantities, {pid: d for pid, d in discounts.items() if d}
 
 
-def _check_amount(amount) -> Decimal:
+def _check_amount(amount, *, field: str = "paid_amount") -> Decimal:
     amount = Decimal(amount)
     if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT) or amount >= AMOUNT_LIMIT:
         raise ValidationFailed(
             "The amount paid must be a non-negative amount with at most 2 decimal places.",
-            details={"paid_amount": ["Invalid amount."]},
+            details={field: ["Invalid amount."]},
         )
     return money(amount)
 

@@ -5,6 +5,7 @@ Thin on purpose: forms read the input, ``purchase_create`` rings the bill up, se
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -104,8 +105,10 @@ def bill_preview_view(request):
                 "subtotal": _str(bill and bill.subtotal),
                 "tax_total": _str(bill and bill.tax_total),
                 "total": _str(bill and bill.total),
-                "rounding": _str(bill and bill.rounding),
-                "payable": _str(bill and bill.payable),
+                "rounding": _str(preview.rounding),
+                "payable": _str(preview.payable),
+                "discount_total": _str(bill and bill.discount_total),
+                "cash_due": _str(preview.cash_due),
                 "paid": _str(preview.paid),
                 "change_due": _str(preview.change_due),
             },
@@ -176,6 +179,9 @@ def _bill_page(request, entry: BillEntry, *, status: int = 200):
         "rows": list(zip(entry.lines.forms, preview.rows, strict=False)),
         "email": email,
         "recent": _recent_bills(email),
+        "split_fields": [entry.bill[name] for name in ("card_amount", "card_reference", "upi_amount", "upi_reference")],
+        "discount_fields": [entry.bill[name] for name in ("discount_percent", "discount_reason")],
+        "max_discount": f"{settings.CASHIER_MAX_DISCOUNT_PERCENT.normalize():f}",
         **till_status(current_till(request)),
     }
     return render(request, "billing/new.html", context, status=status)

@@ -171,6 +171,12 @@ BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STAT
 DEFAULT_TILL = env("DEFAULT_TILL", default="MAIN")
 CASH_VARIANCE_LIMIT = Decimal(env("CASH_VARIANCE_LIMIT", default="0.00"))
 
+# Discounts: the largest effective rate (percent, on any line) a user without the
+# give_large_discount permission may give; above it the bill needs a manager.
+CASHIER_MAX_DISCOUNT_PERCENT = Decimal(env("CASHIER_MAX_DISCOUNT_PERCENT", default="10"))
+if not Decimal(0) <= CASHIER_MAX_DISCOUNT_PERCENT <= 100:
+    raise ImproperlyConfigured("CASHIER_MAX_DISCOUNT_PERCENT must be between 0 and 100")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks (transactional outbox) ---------------------------------------------------
@@ -327,6 +333,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "billing_project.api.schema.add_error_responses",
+        "purchases.schema.document_payment_forms",
     ],
     "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "purchases.models.InvoiceStatus"},
 }

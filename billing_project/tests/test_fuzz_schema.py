@@ -130,8 +130,26 @@ def no_internals_leak(ctx, response, case):
 
 
 # What the store refuses in a schema-valid bill: the codes, and the service's own validation messages.
-STORE_REFUSALS = {"product_not_found", "insufficient_payment", "tender_mismatch", "till_not_found"}
-STORE_VALIDATION_MESSAGES = {"The bill is too large.", "The drawer cannot hold that many notes of one value."}
+STORE_REFUSALS = {
+    "product_not_found",
+    "insufficient_payment",
+    "tender_mismatch",
+    "till_not_found",
+    "unknown_payment_method",
+    "overpayment",
+}
+STORE_VALIDATION_MESSAGES = {
+    "The bill is too large.",
+    "The drawer cannot hold that many notes of one value.",
+    # Split tender and discounts: rules that need the payment methods or span fields.
+    "A bill has at most one cash payment.",
+    "Give either `payments` or `paid_amount` (with `tendered`), not both.",
+    "How the bill is paid is missing: give `payments` or `paid_amount`.",
+    "The cash payment takes no reference.",
+    "Notes are tendered only on the cash payment.",
+    "A discount needs a reason.",
+    "Two lines of one product have different discounts; give the product one line.",
+}
 
 
 @schemathesis.check

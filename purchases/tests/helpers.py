@@ -3,7 +3,7 @@
 from cashdrawer.models import Denomination, DrawerMovement
 from catalog.models import Product
 from customers.models import Customer
-from purchases.models import Purchase, PurchaseItem
+from purchases.models import Payment, Purchase, PurchaseItem
 
 
 def db_state() -> dict:
@@ -15,6 +15,7 @@ def db_state() -> dict:
         "customers": sorted(Customer.objects.values_list("email", flat=True)),
         "purchases": Purchase.objects.count(),
         "items": PurchaseItem.objects.count(),
+        "payments": Payment.objects.count(),
     }
 
 

@@ -61,7 +61,7 @@ def test_bill_page_shows_lines_and_the_change_given(manager_client, cashier_user
     html = response.content.decode()
     assert response.context["inline_admin_formsets"]
     inline_names = [f.opts.__class__.__name__ for f in response.context["inline_admin_formsets"]]
-    assert inline_names == ["PurchaseItemInline", "DrawerMovementInline"]
+    assert inline_names == ["PurchaseItemInline", "PaymentInline", "DrawerMovementInline"]
     assert "Product " in html  # the line's product name
     assert "2 × ₹100, 1 × ₹50" in html  # change given: 500 - 250
     assert "1 × ₹500" in html  # tendered
@@ -96,6 +96,7 @@ def test_list_shows_totals_of_the_filtered_bills(manager_client):
         "tax_total": first.tax_total + second.tax_total,
         "total": first.total + second.total,
         "payable": first.payable + second.payable,
+        "discount_total": first.discount_total + second.discount_total,
     }
     assert only_b["count"] == 1
     assert only_b["payable"] == second.payable

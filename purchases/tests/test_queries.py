@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing_project.types import PaymentInput
 from catalog.tests.factories import ProductFactory
 from purchases.services import purchase_create
 
@@ -42,8 +43,38 @@ def test_a_bill_costs_the_same_queries_for_1_or_50_lines(drawer):
     fifty_lines = _queries(lambda: _ring_up(products, customer="warm@example.com"))
 
     assert one_line == fifty_lines
-    # 12 before tills; + 3: the till row lock, its open session, and the bill's till and session.
-    assert fifty_lines <= 15
+    # 12 before tills; + 3: the till row lock, its open session, and the bill's till and session;
+    # + 2: the payment methods and the payments' insert.
+    assert fifty_lines <= 17
+
+
+def _split(products, payments: int, customer="warm@example.com"):
+    """A bill with discounts on every line, paid by card and UPI in ``payments`` parts and the rest in
+    notes."""
+    parts: list[PaymentInput] = [
+        {"method": "card" if i % 2 else "upi", "amount": D("0.01"), "reference": f"R{i}"} for i in range(payments)
+    ]
+    parts.append({"method": "cash", "amount": D("4000"), "tendered": [{"value": D("2000"), "count": 2}]})
+    return purchase_create(
+        customer_email=customer,
+        items=[{"product_id": p.pk, "quantity": 2, "discount_percent": D("5")} for p in products],
+        discount_percent=D("2.5"),
+        discount_reason="promotion",
+        user=None,
+        payments=parts,
+    )
+
+
+def test_a_split_bill_with_discounts_costs_the_same_for_1_or_50_lines_and_1_or_9_payments(drawer):
+    products = [ProductFactory(price=D("19.99"), tax_percent=D("12")) for _ in range(50)]
+    _split(products[:1], 1)
+
+    small = _queries(lambda: _split(products[:1], 1))
+    large = _queries(lambda: _split(products, 9))
+    cash_only = _queries(lambda: _ring_up(products[:1], customer="warm@example.com"))
+
+    assert small == large == cash_only
+    assert large <= 17
 
 
 def test_listing_100_bills_with_lines_is_a_constant_number_of_queries(drawer, admin_api):

@@ -547,6 +547,8 @@ def test_the_preview_matches_the_bill_the_service_rings_up(cashier, drawer, rice
         "payable": str(purchase.payable),
         "paid": str(purchase.paid_amount),
         "change_due": str(purchase.change_due),
+        "discount_total": str(purchase.discount_total),
+        "cash_due": str(purchase.payable),  # all in cash
     }
     assert preview["change"] == [{"value": str(p["value"]), "count": p["count"]} for p in purchase.change]
     assert preview["payment_problem"] == ""

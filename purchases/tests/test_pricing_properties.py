@@ -1,0 +1,107 @@
+"""Property tests (hypothesis) of a bill's arithmetic: discounts, payments, rounding and change."""
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+
+from django.test import override_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from billing_project.money import CENT, cash_round
+from catalog.models import Product
+from purchases.pricing import effective_discount, quote, settle
+
+ZERO = Decimal("0.00")
+
+prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+taxes = st.sampled_from([Decimal(t) for t in ("0", "5", "12", "18", "28", "12.50", "0.25")])
+percents = st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=2)
+increments = st.sampled_from([Decimal("0.01"), Decimal("0.05"), Decimal("0.50"), Decimal("1.00"), Decimal("5.00")])
+methods = st.sampled_from([ROUND_HALF_UP, ROUND_DOWN, ROUND_UP])
+
+
+@st.composite
+def bills(draw):
+    n = draw(st.integers(min_value=1, max_value=6))
+    products = {
+        pk: Product(pk=pk, name=f"P{pk}", price=draw(prices), tax_percent=draw(taxes)) for pk in range(1, n + 1)
+    }
+    quantities = {pk: draw(st.integers(min_value=1, max_value=500)) for pk in products}
+    line_discounts = {pk: draw(percents) for pk in products if draw(st.booleans())}
+    bill_discount = draw(st.one_of(st.just(ZERO), percents))
+    return quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount), line_discounts
+
+
+@settings(max_examples=300, deadline=None)
+@given(bills())
+def test_line_and_bill_identities_hold(drawn):
+    bill, _ = drawn
+    for line in bill.lines:
+        assert line.gross == line.unit_price * line.quantity
+        assert line.subtotal == line.gross - line.discount_amount
+        assert line.total == line.subtotal + line.tax_amount
+        assert line.discount_amount == (line.gross * line.discount_percent / 100).quantize(CENT, ROUND_HALF_UP)
+        for amount in (line.gross, line.discount_amount, line.subtotal, line.tax_amount, line.total):
+            assert amount == amount.quantize(CENT)
+    assert bill.subtotal == sum(line.subtotal for line in bill.lines)
+    assert bill.tax_total == sum(line.tax_amount for line in bill.lines)
+    assert bill.discount_total == sum(line.discount_amount for line in bill.lines)
+    assert bill.total == bill.subtotal + bill.tax_total
+    assert bill.subtotal + bill.discount_total == sum(line.gross for line in bill.lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bills())
+def test_a_discount_never_makes_a_line_negative(drawn):
+    bill, _ = drawn
+    for line in bill.lines:
+        assert 0 <= line.discount_percent <= 100
+        assert ZERO <= line.discount_amount <= line.gross
+        assert line.subtotal >= 0 and line.tax_amount >= 0 and line.total >= 0
+
+
+@given(percents, percents)
+def test_the_effective_rate_is_exact_and_between_the_two_and_100(line, whole_bill):
+    rate = effective_discount(line, whole_bill)
+    assert (1 - rate / 100) == (1 - line / 100) * (1 - whole_bill / 100)
+    assert max(line, whole_bill) <= rate <= 100
+    assert rate == rate.quantize(Decimal("0.000001"))
+
+
+@st.composite
+def payments(draw, total):
+    """Non-cash amounts up to the total, and maybe a cash payment."""
+    non_cash = []
+    room = total
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        if room <= 0:
+            break
+        amount = draw(st.decimals(min_value=Decimal("0.01"), max_value=room, places=2))
+        non_cash.append(amount)
+        room -= amount
+    cash = draw(st.one_of(st.none(), st.decimals(min_value=Decimal("0.01"), max_value=total + 1000, places=2)))
+    return non_cash, cash
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data(), st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999999.99"), places=2), increments, methods)
+def test_rounding_touches_only_cash_and_change_never_exceeds_cash(data, total, increment, method):
+    non_cash, cash = data.draw(payments(total))
+    with override_settings(CASH_ROUNDING_INCREMENT=increment, CASH_ROUNDING_METHOD=method):
+        s = settle(total=total, non_cash=non_cash, cash=cash)
+        non_cash_total = sum(non_cash, ZERO)
+
+        # The identities.
+        assert s.rounding == s.payable - total
+        assert s.paid == non_cash_total + (cash or ZERO)
+        assert s.change_due == s.paid - s.payable
+        assert s.cash_due == s.payable - non_cash_total
+        if cash is None:
+            # No cash: nothing is rounded.
+            assert (s.payable, s.rounding) == (total, ZERO)
+        else:
+            # Only the cash part is rounded: the non-cash part is paid to the cent.
+            assert s.cash_due == cash_round(total - non_cash_total)
+            assert abs(s.rounding) < increment
+        if s.paid >= s.payable:
+            # Change is in cash and never more than the cash paid.
+            assert ZERO <= s.change_due <= (cash or ZERO)
