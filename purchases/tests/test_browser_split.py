@@ -9,7 +9,6 @@ import pytest
 from purchases.models import Purchase
 from purchases.tests.test_browser import (  # noqa: F401  (fixtures)
     CHROMIUM,
-    browser,
     expect,
     log_in,
     page,
