@@ -68,6 +68,19 @@ class ErrorCode(StrEnum):
     CHANGE_UNAVAILABLE = "change_unavailable", 409, "the drawer cannot make exact change"
     CHANGE_TOO_COMPLEX = "change_too_complex", 409, "working out the change ran past its step budget (see Drawer caps)"
 
+    # --- Refunds -------------------------------------------------------------------------------
+    NOT_ON_BILL = "not_on_bill", 400, "a refund names a product that is not on the bill"
+    REFUND_EXCEEDS_SOLD = (
+        "refund_exceeds_sold",
+        409,
+        "more than sold − already refunded (`details`: `product_id`, `sold`, `refunded`, `requested`)",
+    )
+    REFUND_PAYMENT_MISMATCH = (
+        "refund_payment_mismatch",
+        400,
+        "refund `payments` that don't add up to its amount, or give a method more than it can take back",
+    )
+
     # --- Idempotency ---------------------------------------------------------------------------
     IDEMPOTENCY_CONFLICT = "idempotency_conflict", 409, "the `Idempotency-Key` was used with another body"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress", 409, "a request with the same key is still running; retry"

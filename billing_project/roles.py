@@ -45,6 +45,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.view_purchaseitem",
         "purchases.export_purchase",
         "purchases.resend_invoice",
+        "purchases.add_refund",
+        "purchases.view_refund",
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
@@ -71,6 +73,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.add_purchase",
         "purchases.view_purchase",
         "purchases.view_purchaseitem",
+        # Sees refunds; makes them only when a manager grants purchases.add_refund to the user.
+        "purchases.view_refund",
     ),
 }
 

@@ -19,3 +19,18 @@ class InsufficientStock(Conflict):
 class InsufficientPayment(DomainError):
     code = ErrorCode.INSUFFICIENT_PAYMENT
     default_message = "The amount paid is less than the amount payable."
+
+
+class NotOnBill(DomainError):
+    code = ErrorCode.NOT_ON_BILL
+    default_message = "A product to refund is not on the bill."
+
+
+class RefundExceedsSold(Conflict):
+    code = ErrorCode.REFUND_EXCEEDS_SOLD
+    default_message = "More would be refunded than was sold."
+
+
+class RefundPaymentMismatch(DomainError):
+    code = ErrorCode.REFUND_PAYMENT_MISMATCH
+    default_message = "The refund's payments do not match its amount."

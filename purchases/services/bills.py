@@ -20,10 +20,10 @@ from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from customers.services import customer_get_or_create
 
-from .errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
-from .invoices import invoice_enqueue
-from .models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
-from .pricing import quote
+from ..errors import InsufficientPayment, InsufficientStock, ProductInactive, ProductNotFound
+from ..invoices import invoice_enqueue
+from ..models import AMOUNT_MAX_DIGITS, InvoiceStatus, Purchase, PurchaseItem
+from ..pricing import quote
 
 logger = logging.getLogger("billing.purchases")
 
@@ -184,7 +184,7 @@ def _ring_up(
     purchase.till, purchase.session_id = till_row, session_id
     # Hand the bill back with its lines and ledger rows in place, as purchase_list prefetches
     # them, so answering with it costs no further queries.
-    _set_prefetched(purchase, items=bill.lines, drawer_movements=movements)
+    _set_prefetched(purchase, items=bill.lines, drawer_movements=movements, refunds=[])
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
@@ -237,3 +237,11 @@ def _take_stock(quantities: Mapping[int, int]) -> None:
     deltas = {pk: -qty for pk, qty in quantities.items()}
     if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
         raise InsufficientStock("Stock changed while the bill was being rung up.")
+
+
+def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
+    """How a bill was paid: ``[(method_code, is_cash, amount)]``, the amounts adding up to ``payable``.
+
+    Refunds pay money back through these. Every bill is paid in cash today; once a bill can carry
+    several payments, this reads them."""
+    return [("cash", True, purchase.payable)]
