@@ -4,9 +4,9 @@ Order: customer (insert, unique index) → the bill row (refunds) → products b
 till row → that till's drawer denominations by value. A bill never locks a bill row (it inserts
 one); a refund locks its bill first, so refunds of one bill run one after the other. Products are
 locked by the catalogue's own ``catalog.lock_objects``, the till and drawer by
-``cashdrawer.lock_objects`` (whose docstring has the whole order); both are re-exported here so a bill's whole order reads in one place. Every
-transaction that locks more than one of these takes them in this order, so two tills can wait for
-each other but never deadlock.
+``cashdrawer.lock_objects`` (whose docstring has the whole order); both are re-exported here so
+the whole order reads in one place. Every transaction that locks more than one of these takes them
+in this order, so two tills can wait for each other but never deadlock.
 """
 
 from cashdrawer.lock_objects import denomination_for_update, denominations_for_update, till_for_update
