@@ -9,9 +9,14 @@ class CustomerSerializer(serializers.ModelSerializer):
     # Not ``format: email``: addresses may have an internationalised domain (customers.validators).
     email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
     purchase_count = serializers.IntegerField(read_only=True)
-    total_spent = MoneyField(max_digits=20, read_only=True, help_text="Sum of the amounts payable on every bill.")
+    total_spent = MoneyField(
+        max_digits=20,
+        read_only=True,
+        help_text="Sum of the amounts payable on every bill, net of what refunds paid back.",
+    )
+    total_refunded = MoneyField(max_digits=20, read_only=True, help_text="What the customer's refunds paid back.")
 
     class Meta:
         model = Customer
-        fields = ["id", "email", "created_at", "purchase_count", "total_spent"]
+        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "total_refunded"]
         read_only_fields = fields
