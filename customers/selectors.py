@@ -6,7 +6,6 @@ from django.db.models.functions import Coalesce
 
 from .models import Customer
 
-
 _AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 
 

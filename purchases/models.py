@@ -19,6 +19,11 @@ def _equals(field: str, expression) -> Q:
     return Q(**{f"{field}__gt": expression - half_cent, f"{field}__lt": expression + half_cent})
 
 
+def _at_most(field: str, expression) -> Q:
+    """``field <= expression`` for 2-place amounts, within half a cent (see ``_equals``)."""
+    return Q(**{f"{field}__lt": expression + Value(Decimal("0.005"))})
+
+
 def _amount(**kwargs):
     return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=2, **kwargs)
 
@@ -163,11 +168,11 @@ class PurchaseItem(models.Model):
                 name="purchaseitem_refunded_quantity_lte_sold",
             ),
             models.CheckConstraint(
-                condition=Q(refunded_subtotal__gte=0, refunded_subtotal__lte=F("subtotal")),
+                condition=Q(refunded_subtotal__gte=0) & _at_most("refunded_subtotal", F("subtotal")),
                 name="purchaseitem_refunded_subtotal_lte_subtotal",
             ),
             models.CheckConstraint(
-                condition=Q(refunded_tax_amount__gte=0, refunded_tax_amount__lte=F("tax_amount")),
+                condition=Q(refunded_tax_amount__gte=0) & _at_most("refunded_tax_amount", F("tax_amount")),
                 name="purchaseitem_refunded_tax_lte_tax",
             ),
             models.CheckConstraint(
