@@ -3,9 +3,9 @@
 Expected cash comes from one ledger: the session's opening count plus every movement since. The
 identity ``expected = opening + sales − change_given + cash_in − cash_out − refunds`` holds, where
 ``sales`` is the cash tendered for the session's bills and ``refunds`` the cash paid out by the
-refunds made in the session (``refund_out`` pieces; the refunded bill may be another session's). Cash taken without its notes (a bill paid
-with ``paid_amount`` alone) is in ``sales`` but not in the counts by value; the report shows it as
-``uncounted_cash``, and the close's count absorbs it.
+refunds made in the session (``refund_out`` pieces; the refunded bill may be another session's).
+Cash taken without its notes (a bill paid with ``paid_amount`` alone) is in ``sales`` but not in
+the counts by value; the report shows it as ``uncounted_cash``, and the close's count absorbs it.
 """
 
 from decimal import Decimal
