@@ -69,8 +69,9 @@ def parse_args(argv=None):
     p.add_argument("--clients", default="1,8,32", help="comma-separated client counts (default 1,8,32)")
     p.add_argument(
         "--scenarios",
-        default="spread,hot,tills",
-        help="spread, hot, tills (1 till vs 8 tills at C=32), comma-separated (default all three)",
+        default="spread,hot,tills,mixed",
+        help="spread, hot, tills (1 till vs 8 tills at C=32), mixed (bills with 1 refund per 10 bills),"
+        " comma-separated (default all four)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
@@ -111,7 +112,7 @@ def parse_args(argv=None):
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in args.scenarios:
-        if s not in ("spread", "hot", "tills"):
+        if s not in ("spread", "hot", "tills", "mixed"):
             p.error(f"unknown scenario {s!r}")
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 64:
         p.error("--clients must be between 1 and 64")
@@ -473,6 +474,7 @@ def print_runs(summaries: list[dict]) -> None:
             f"{cpu.get('app_ms_per_req', '-'):>7}{cpu.get('db_ms_per_req', '-'):>6}{cpu.get('gen_ms_per_req', '-'):>6}"
             f"{str(cpu.get('others_pct', '-')) + '%':>8}  "
             f"{s['by_status']}{' ' + codes if codes else ''}"
+            f"{' refunds: ' + str(s['refunds']) if s.get('refunds') else ''}"
         )
 
 
