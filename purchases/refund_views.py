@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing_project.errors import DomainError
+from billing_project.types import BillLine
 from cashdrawer.browser import current_till
 
 from .models import Purchase, PurchaseItem, Refund
@@ -44,10 +45,10 @@ class RefundForm(forms.Form):
             raise forms.ValidationError("Choose at least one item to take back.")
         return cleaned
 
-    def items(self) -> list[dict]:
+    def items(self) -> list[BillLine]:
         data = getattr(self, "cleaned_data", {})
         return [
-            {"product_id": item.product_id, "quantity": data[f"qty_{item.pk}"]}
+            BillLine(product_id=item.product_id, quantity=data[f"qty_{item.pk}"])
             for item in self.lines
             if data.get(f"qty_{item.pk}")
         ]

@@ -125,12 +125,12 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
     ):
         pieces[purchase_id][kind].append({"value": value, "count": abs(delta)})
     refunds: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for row in (
+    for purchase_id, refund_id, created_at, amount in (
         Refund.objects.filter(purchase_id__in=ids)
         .order_by("created_at", "id")
-        .values("purchase_id", "id", "created_at", "amount")
+        .values_list("purchase_id", "id", "created_at", "amount")
     ):
-        refunds[row.pop("purchase_id")].append(row)
+        refunds[purchase_id].append({"id": refund_id, "created_at": created_at, "amount": amount})
     rows = []
     for pk in ids:
         row = bills[pk]
