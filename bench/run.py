@@ -353,7 +353,7 @@ def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None
         )
         for value in DENOMINATIONS:
             db.execute(
-                "INSERT INTO cashdrawer_denomination (till_id, value, count) VALUES (1, %s, %s)", [value, 1_000_000_000]
+                "INSERT INTO cashdrawer_denomination (till_id, value, count) VALUES (1, %s, %s)", [value, DRAWER_FLOAT]
             )
 
 
