@@ -66,6 +66,35 @@ def _db_bills(db) -> dict[int, dict]:
     return bills
 
 
+def _db_refunds(db) -> dict[int, dict]:
+    refunds: dict[int, dict] = {}
+    for rid, purchase_id, till_id, restock in db.execute(
+        "SELECT id, purchase_id, till_id, restock FROM purchases_refund"
+    ).fetchall():
+        refunds[rid] = {
+            "purchase": purchase_id,
+            "till": till_id,
+            "restock": restock,
+            "items": {},
+            "cash_out": {},
+            "cash_amount": Decimal(0),
+        }
+    for rid, product_id, quantity in db.execute(
+        "SELECT l.refund_id, i.product_id, l.quantity FROM purchases_refundline l"
+        " JOIN purchases_purchaseitem i ON i.id = l.item_id"
+    ):
+        refunds[rid]["items"][product_id] = quantity
+    for rid, delta, value in db.execute(
+        "SELECT m.refund_id, m.delta, d.value FROM cashdrawer_drawermovement m"
+        " JOIN cashdrawer_denomination d ON d.id = m.denomination_id WHERE m.refund_id IS NOT NULL"
+    ):
+        pieces = refunds[rid]["cash_out"]
+        pieces[_fmt(value)] = pieces.get(_fmt(value), 0) + abs(delta)
+    for rid, amount in db.execute("SELECT refund_id, amount FROM purchases_refundpayment WHERE is_cash"):
+        refunds[rid]["cash_amount"] += amount
+    return refunds
+
+
 def _signature(bill: dict) -> tuple:
     return (bill["email"], tuple(sorted(bill["items"].items())), bill["paid"])
 
@@ -87,8 +116,10 @@ def run_audits(
     cwd: Path,
 ) -> list[Check]:
     checks: list[Check] = []
-    acked = [r for run in runs for r in run.results if r.status == 201]
-    errored = [r for run in runs for r in run.results if r.status == 0]
+    acked = [r for run in runs for r in run.results if r.status == 201 and r.kind == "bill"]
+    errored = [r for run in runs for r in run.results if r.status == 0 and r.kind == "bill"]
+    acked_refunds = [r for run in runs for r in run.results if r.status == 201 and r.kind == "refund"]
+    refunds = _db_refunds(db)
     acked_ids = Counter(r.bill_id for r in acked)
     bills = _db_bills(db)
 
@@ -178,17 +209,22 @@ def run_audits(
     for bid in unacked:
         for pid, q in bills[bid]["items"].items():
             sold_seen[pid] += q
+    restocked: dict[int, int] = defaultdict(int)  # every committed refund, acknowledged or not
+    for refund in refunds.values():
+        for pid, q in refund["items"].items():
+            restocked[pid] += q if refund["restock"] else 0
     lost = {}
     for pid, start in initial_stock.items():
         decrease = start - db_stock[pid]
-        if decrease != sold_db[pid] or decrease != sold_seen[pid] or api_stock.get(pid) != db_stock[pid]:
+        net_db, net_seen = sold_db[pid] - restocked[pid], sold_seen[pid] - restocked[pid]
+        if decrease != net_db or decrease != net_seen or api_stock.get(pid) != db_stock[pid]:
             lost[pid] = (decrease, sold_db[pid], sold_seen[pid], api_stock.get(pid), db_stock[pid])
     checks.append(
         Check(
-            "lost units = 0 (stock decrease = units on committed bills, per product)",
+            "lost units = 0 (stock decrease = units on committed bills − units restocked by refunds, per product)",
             not lost,
-            f"{sum(sold_db.values())} units sold over {len(initial_stock)} products; {len(lost)} products off"
-            + (f": {dict(list(lost.items())[:3])}" if lost else ""),
+            f"{sum(sold_db.values())} units sold, {sum(restocked.values())} restocked, over {len(initial_stock)}"
+            f" products; {len(lost)} products off" + (f": {dict(list(lost.items())[:3])}" if lost else ""),
         )
     )
 
@@ -215,6 +251,8 @@ def run_audits(
         apply(r.till, r.tendered, r.change)
     for bid in unacked:
         apply(bills[bid]["till"], bills[bid]["tendered"], bills[bid]["change"])
+    for refund in refunds.values():
+        apply(refund["till"], {}, refund["cash_out"])
     off = {
         k: (expected.get(k), api_drawer.get(k), db_drawer.get(k))
         for k in db_drawer
@@ -225,7 +263,8 @@ def run_audits(
     tills_used = len({r.till for r in acked})
     checks.append(
         Check(
-            "every till's drawer reconciles per denomination: start + tendered - change = now (responses vs API vs DB)",
+            "every till's drawer reconciles per denomination: start + tendered - change - refunds = now"
+            " (responses vs API vs DB)",
             not off and status == 200,
             f"{len(till_ids)} tills ({tills_used} with bills), {len(db_drawer)} denominations, {tendered_total} pieces"
             f" tendered, {change_total} given as change" + (f"; off: {dict(list(off.items())[:5])}" if off else ""),
@@ -271,13 +310,41 @@ def run_audits(
         )
     )
 
+    # --- refunds ----------------------------------------------------------------------------
+    missing_refunds = [r.refund_id for r in acked_refunds if r.refund_id not in refunds]
+    refund_off = [
+        r.refund_id
+        for r in acked_refunds
+        if r.refund_id in refunds
+        and (refunds[r.refund_id]["items"], refunds[r.refund_id]["cash_out"], refunds[r.refund_id]["purchase"])
+        != (r.items, r.cash_out, r.bill_id)
+    ]
+    over_refunded = db.execute(
+        "SELECT count(*) FROM purchases_purchaseitem i LEFT JOIN (SELECT item_id, sum(quantity) q, sum(subtotal) s,"
+        " sum(tax_amount) t FROM purchases_refundline GROUP BY item_id) r ON r.item_id = i.id"
+        " WHERE coalesce(r.q, 0) <> i.refunded_quantity OR i.refunded_quantity > i.quantity"
+        " OR coalesce(r.s, 0) <> i.refunded_subtotal OR coalesce(r.t, 0) <> i.refunded_tax_amount"
+        " OR i.refunded_subtotal > i.subtotal OR i.refunded_tax_amount > i.tax_amount"
+    ).fetchone()[0]
+    cash_off = [rid for rid, refund in refunds.items() if _pieces_value(refund["cash_out"]) != refund["cash_amount"]]
+    checks.append(
+        Check(
+            "refunds: every acknowledged refund exists as answered; refunded <= sold per line and the running"
+            " sums match the refund lines; cash handed back = cash paid",
+            not missing_refunds and not refund_off and over_refunded == 0 and not cash_off,
+            f"{len(refunds)} refunds ({len(acked_refunds)} acknowledged): {len(missing_refunds)} missing,"
+            f" {len(refund_off)} differ, {over_refunded} lines off, {len(cash_off)} with cash off",
+        )
+    )
+
     # --- the API serves the bills it acknowledged -----------------------------------------
     kept = [r for r in acked if r.body is not None]
     sample = random.Random(1).sample(kept, min(100, len(kept)))
     differ = []
     for r in sample:
         st, body = api.request("GET", f"/api/v1/purchases/{r.bill_id}")
-        # The invoice's status moves on when a worker sends it; the bill itself must not change.
+        # The invoice's status moves on when a worker sends it, and refunds add to the bill's refund
+        # fields; the bill itself must not change.
         if st != 200 or _without_invoice(body) != _without_invoice(r.body):
             differ.append(r.bill_id)
     checks.append(
@@ -301,7 +368,12 @@ def run_audits(
 def _without_invoice(body) -> object:
     if not isinstance(body, dict):
         return body
-    return {k: v for k, v in body.items() if not k.startswith("invoice_")}
+    out = {k: v for k, v in body.items() if not k.startswith("invoice_") and k not in ("refunds", "refunded_total")}
+    if isinstance(out.get("items"), list):
+        out["items"] = [
+            {k: v for k, v in i.items() if k != "refunded_quantity"} if isinstance(i, dict) else i for i in out["items"]
+        ]
+    return out
 
 
 def _api_stock(api: Api) -> dict[int, int]:

@@ -43,6 +43,9 @@ class Result:
     change: dict[str, int] = field(default_factory=dict)
     till: int | None = None  # the till that took the cash, from the 201 body
     body: dict | None = None  # the whole 201 body, kept for a sample of bills (audit: GET returns the same)
+    kind: str = "bill"  # "bill", or "refund" (the mixed scenario)
+    refund_id: int | None = None
+    cash_out: dict[str, int] = field(default_factory=dict)  # a refund's pieces handed back, from its 201 body
 
 
 @dataclass
@@ -55,11 +58,17 @@ class RunStats:
 
     @property
     def created(self) -> list[Result]:
-        return [r for r in self.results if r.status == 201]
+        return [r for r in self.results if r.status == 201 and r.kind == "bill"]
+
+    @property
+    def refunds(self) -> list[Result]:
+        return [r for r in self.results if r.status == 201 and r.kind == "refund"]
 
     def summary(self) -> dict:
-        by_status = Counter(r.status for r in self.results)
-        by_code = Counter(f"{r.status} {r.code}" for r in self.results if r.status != 201)
+        by_status = Counter(r.status for r in self.results if r.kind == "bill")
+        by_code = Counter(
+            f"{'refund ' if r.kind == 'refund' else ''}{r.status} {r.code}" for r in self.results if r.status != 201
+        )
         all_lat = sorted(r.latency for r in self.results if r.status)
         ok_lat = sorted(r.latency for r in self.created)
         return {
@@ -68,6 +77,7 @@ class RunStats:
             "duration_s": round(self.duration, 2),
             "requests": len(self.results),
             "bills": by_status.get(201, 0),
+            "refunds": len(self.refunds),
             "bills_per_s": round(by_status.get(201, 0) / self.duration, 1) if self.duration else 0.0,
             "requests_per_s": round(len(self.results) / self.duration, 1) if self.duration else 0.0,
             "p50_ms": percentile_ms(all_lat, 50),
@@ -182,6 +192,41 @@ def pieces(rows) -> dict[str, int]:
     return {f"{Decimal(r['value']):.2f}": int(r["count"]) for r in rows or ()}
 
 
+REFUND_EVERY = 10  # the mixed scenario: one refund per this many bills
+
+
+def take_back(api: Api, bill: dict, till: int | None) -> Result:
+    """Refund one unit of the bill's first line (restocked), cash out of the same till."""
+    line = bill["items"][0]
+    body: dict[str, object] = {"items": [{"product_id": line["product_id"], "quantity": 1}], "reason": "bench return"}
+    if till is not None:
+        body["till"] = till
+    sig = ("refund", bill["id"], line["product_id"])
+    t0 = time.perf_counter()
+    try:
+        status, payload = api.request("POST", f"/api/v1/purchases/{bill['id']}/refunds", body)
+    except (OSError, http.client.HTTPException) as exc:
+        t1 = time.perf_counter()
+        return Result(0, type(exc).__name__, t1 - t0, t1, sig, kind="refund", bill_id=bill["id"])
+    t1 = time.perf_counter()
+    if status != 201:
+        code = payload.get("code", "") if isinstance(payload, dict) else "non_json"
+        return Result(status, code, t1 - t0, t1, sig, kind="refund", bill_id=bill["id"])
+    return Result(
+        201,
+        "",
+        t1 - t0,
+        t1,
+        sig,
+        kind="refund",
+        bill_id=bill["id"],
+        refund_id=payload["id"],
+        items={i["product_id"]: i["quantity"] for i in payload["items"]},
+        cash_out=pieces(payload["cash_out"]),
+        till=payload["till"],
+    )
+
+
 def run_load(
     *,
     port: int,
@@ -242,6 +287,8 @@ def run_load(
                             body=payload if len(mine) % 10 == 0 else None,
                         )
                     )
+                    if scenario == "mixed" and maker.made % REFUND_EVERY == 0:
+                        mine.append(take_back(api, payload, body.get("till")))
                 else:
                     code = payload.get("code", "") if isinstance(payload, dict) else "non_json"
                     mine.append(Result(status, code, t1 - t0, t1, signature(body)))

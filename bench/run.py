@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 LOCALHOST = {"127.0.0.1", "localhost"}
 DENOMINATIONS = ["2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"]
-DRAWER_FLOAT = 1_000_000
+DRAWER_FLOAT = 50_000  # under the drawer cap (MAX_COUNT, 100,000), with room for the notes bills bring in
 SPREAD_PRODUCTS = 50
 SPREAD_STOCK = 10_000_000
 HOT_PRODUCTS = 3
@@ -69,8 +69,9 @@ def parse_args(argv=None):
     p.add_argument("--clients", default="1,8,32", help="comma-separated client counts (default 1,8,32)")
     p.add_argument(
         "--scenarios",
-        default="spread,hot,tills",
-        help="spread, hot, tills (1 till vs 8 tills at C=32), comma-separated (default all three)",
+        default="spread,hot,tills,mixed",
+        help="spread, hot, tills (1 till vs 8 tills at C=32), mixed (bills with 1 refund per 10 bills),"
+        " comma-separated (default all four)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
@@ -111,7 +112,7 @@ def parse_args(argv=None):
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in args.scenarios:
-        if s not in ("spread", "hot", "tills"):
+        if s not in ("spread", "hot", "tills", "mixed"):
             p.error(f"unknown scenario {s!r}")
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 64:
         p.error("--clients must be between 1 and 64")
@@ -352,7 +353,7 @@ def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None
         )
         for value in DENOMINATIONS:
             db.execute(
-                "INSERT INTO cashdrawer_denomination (till_id, value, count) VALUES (1, %s, %s)", [value, 1_000_000_000]
+                "INSERT INTO cashdrawer_denomination (till_id, value, count) VALUES (1, %s, %s)", [value, DRAWER_FLOAT]
             )
 
 
@@ -473,6 +474,7 @@ def print_runs(summaries: list[dict]) -> None:
             f"{cpu.get('app_ms_per_req', '-'):>7}{cpu.get('db_ms_per_req', '-'):>6}{cpu.get('gen_ms_per_req', '-'):>6}"
             f"{str(cpu.get('others_pct', '-')) + '%':>8}  "
             f"{s['by_status']}{' ' + codes if codes else ''}"
+            f"{' refunds: ' + str(s['refunds']) if s.get('refunds') else ''}"
         )
 
 

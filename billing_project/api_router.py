@@ -9,7 +9,7 @@ from billing_project.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
 from customers.api import CustomerViewSet
-from purchases.api import PaymentMethodViewSet, PurchaseViewSet
+from purchases.api import PaymentMethodViewSet, PurchaseViewSet, RefundViewSet
 
 # The API root's table of contents: (name, URL name or path under the root, methods, what it does).
 # A path with ``{…}`` is a template for one object.
@@ -40,7 +40,15 @@ ENDPOINTS = [
         "GET, POST",
         "Bills, newest first (?customer_email=). POST rings one up; send an Idempotency-Key.",
     ),
-    ("purchases/{id}", "purchases/{id}", "GET", "One bill: lines, totals, change handed back, invoice email."),
+    ("purchases/{id}", "purchases/{id}", "GET", "One bill: lines, totals, change handed back, invoice email, refunds."),
+    (
+        "purchases/{id}/refunds",
+        "purchases/{id}/refunds",
+        "POST",
+        "Take back lines of a bill; money back through its payments, cash out of the till. Idempotency-Key.",
+    ),
+    ("refunds", "refund-list", "GET", "Refunds, newest first (?purchase=, ?session=, ?till=)."),
+    ("refunds/{id}", "refunds/{id}", "GET", "One refund: lines, amounts, payments, cash handed back."),
     ("payment-methods", "payment-method-list", "GET", "The active payment methods (cash, card, UPI…)."),
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
@@ -116,6 +124,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("denominations", DenominationViewSet, basename="denomination")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
+router.register("refunds", RefundViewSet, basename="refund")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tills", TillViewSet, basename="till")
 router.register("sessions", TillSessionViewSet, basename="session")

@@ -79,6 +79,19 @@ class ErrorCode(StrEnum):
         "a discount above `CASHIER_MAX_DISCOUNT_PERCENT` without the `give_large_discount` permission",
     )
 
+    # --- Refunds -------------------------------------------------------------------------------
+    NOT_ON_BILL = "not_on_bill", 400, "a refund names a product that is not on the bill"
+    REFUND_EXCEEDS_SOLD = (
+        "refund_exceeds_sold",
+        409,
+        "more than sold − already refunded (`details`: `product_id`, `sold`, `refunded`, `requested`)",
+    )
+    REFUND_PAYMENT_MISMATCH = (
+        "refund_payment_mismatch",
+        400,
+        "refund `payments` that don't add up to its amount, or give a method more than it can take back",
+    )
+
     # --- Idempotency ---------------------------------------------------------------------------
     IDEMPOTENCY_CONFLICT = "idempotency_conflict", 409, "the `Idempotency-Key` was used with another body"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress", 409, "a request with the same key is still running; retry"

@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.view_paymentmethod",
         "purchases.add_paymentmethod",
         "purchases.change_paymentmethod",
+        "purchases.add_refund",
+        "purchases.view_refund",
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
@@ -76,6 +78,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.view_purchase",
         "purchases.view_purchaseitem",
         "purchases.view_paymentmethod",
+        # Sees refunds; makes them only when a manager grants purchases.add_refund to the user.
+        "purchases.view_refund",
     ),
 }
 

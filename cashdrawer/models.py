@@ -205,6 +205,7 @@ class DrawerMovement(models.Model):
         CLOSE_COUNT = "close_count", "Close count"
         CASH_IN = "cash_in", "Cash in"
         CASH_OUT = "cash_out", "Cash out"
+        REFUND_OUT = "refund_out", "Refund out"
 
     till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="movements")
     session = models.ForeignKey(
@@ -220,6 +221,10 @@ class DrawerMovement(models.Model):
     purchase = models.ForeignKey(
         "purchases.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
     )
+    # The refund that paid these pieces out (kind refund_out). Its bill may be another till's.
+    refund = models.ForeignKey(
+        "purchases.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -233,17 +238,50 @@ class DrawerMovement(models.Model):
             models.CheckConstraint(condition=Q(count_after__gte=0), name="movement_count_after_gte_0"),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="tender_in", delta__gt=0, purchase__isnull=False, cash_movement__isnull=True)
-                    | Q(kind="change_out", delta__lt=0, purchase__isnull=False, cash_movement__isnull=True)
-                    | Q(kind="manual_set", purchase__isnull=True, cash_movement__isnull=True)
+                    Q(
+                        kind="tender_in",
+                        delta__gt=0,
+                        purchase__isnull=False,
+                        cash_movement__isnull=True,
+                        refund__isnull=True,
+                    )
+                    | Q(
+                        kind="change_out",
+                        delta__lt=0,
+                        purchase__isnull=False,
+                        cash_movement__isnull=True,
+                        refund__isnull=True,
+                    )
+                    | Q(kind="manual_set", purchase__isnull=True, cash_movement__isnull=True, refund__isnull=True)
                     | Q(
                         kind__in=["open_count", "close_count"],
                         purchase__isnull=True,
                         cash_movement__isnull=True,
+                        refund__isnull=True,
                         session__isnull=False,
                     )
-                    | Q(kind="cash_in", delta__gt=0, purchase__isnull=True, cash_movement__isnull=False)
-                    | Q(kind="cash_out", delta__lt=0, purchase__isnull=True, cash_movement__isnull=False)
+                    | Q(
+                        kind="cash_in",
+                        delta__gt=0,
+                        purchase__isnull=True,
+                        cash_movement__isnull=False,
+                        refund__isnull=True,
+                    )
+                    | Q(
+                        kind="cash_out",
+                        delta__lt=0,
+                        purchase__isnull=True,
+                        cash_movement__isnull=False,
+                        refund__isnull=True,
+                    )
+                    | Q(
+                        kind="refund_out",
+                        delta__lt=0,
+                        purchase__isnull=True,
+                        cash_movement__isnull=True,
+                        refund__isnull=False,
+                        session__isnull=False,
+                    )
                 ),
                 name="movement_kind_consistent",
             ),

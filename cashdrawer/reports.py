@@ -3,9 +3,10 @@
 Expected cash comes from one ledger: the session's opening count plus every movement since. The
 identity ``expected = opening + sales − change_given + cash_in − cash_out − refunds`` holds, where
 ``sales`` is the cash paid for the session's bills (card, UPI and other payments never reach the
-drawer: they are listed under ``payments`` only). Cash taken without its notes (a bill paid
-with ``paid_amount`` alone) is in ``sales`` but not in the counts by value; the report shows it as
-``uncounted_cash``, and the close's count absorbs it.
+drawer: they are listed under ``payments`` only) and ``refunds`` the cash paid out by the refunds
+made in the session (``refund_out`` pieces; the refunded bill may be another session's). Cash
+taken without its notes (a bill paid with ``paid_amount`` alone) is in ``sales`` but not in the
+counts by value; the report shows it as ``uncounted_cash``, and the close's count absorbs it.
 """
 
 from decimal import Decimal
@@ -31,6 +32,7 @@ def session_figures(session: TillSession) -> dict:
     Purchase = apps.get_model("purchases", "Purchase")
     PurchaseItem = apps.get_model("purchases", "PurchaseItem")
     Payment = apps.get_model("purchases", "Payment")
+    Refund = apps.get_model("purchases", "Refund")
     bills = Purchase.objects.filter(session_id=session.pk).aggregate(
         bills=Count("id"),
         gross_sales=Sum("total"),
@@ -56,17 +58,21 @@ def session_figures(session: TillSession) -> dict:
         .annotate(taxable=Sum("subtotal"), tax=Sum("tax_amount"))
         .order_by("tax_percent")
     ]
-    cash_in = cash_out = tendered = ZERO
+    refunds = Refund.objects.filter(session_id=session.pk).aggregate(count=Count("id"), total=Sum("amount"))
+    cash_in = cash_out = tendered = refunded_cash = ZERO
     for direction, amount in CashMovement.objects.filter(session_id=session.pk).values_list("direction", "amount"):
         if direction == CashMovement.Direction.IN:
             cash_in += amount
         else:
             cash_out += amount
     for kind, delta, value in DrawerMovement.objects.filter(
-        session_id=session.pk, kind__in=[DrawerMovement.Kind.TENDER_IN, DrawerMovement.Kind.MANUAL_SET]
+        session_id=session.pk,
+        kind__in=[DrawerMovement.Kind.TENDER_IN, DrawerMovement.Kind.MANUAL_SET, DrawerMovement.Kind.REFUND_OUT],
     ).values_list("kind", "delta", "denomination__value"):
         if kind == DrawerMovement.Kind.TENDER_IN:
             tendered += value * delta
+        elif kind == DrawerMovement.Kind.REFUND_OUT:
+            refunded_cash += value * -delta
         elif delta > 0:  # a manager's count set during the session moves cash in or out too
             cash_in += value * delta
         else:
@@ -74,8 +80,7 @@ def session_figures(session: TillSession) -> dict:
     opening = _value_of(session.opening_counted)
     sales = bills["sales"] or ZERO
     change_given = bills["change_given"] or ZERO
-    refunds = ZERO
-    expected = opening + sales - change_given + cash_in - cash_out - refunds
+    expected = opening + sales - change_given + cash_in - cash_out - refunded_cash
     payments = [
         {"method": code, "amount": _m(amount - change_given if is_cash else amount)}
         for code, (is_cash, amount) in sorted(by_method.items(), key=lambda item: (not item[1][0], item[0]))
@@ -95,13 +100,14 @@ def session_figures(session: TillSession) -> dict:
         "rounding_total": _m(bills["rounding_total"]),
         "discount_total": _m(bills["discount_total"]),
         "payments": payments,
+        "refunds": {"count": refunds["count"], "total": _m(refunds["total"])},
         "cash": {
             "opening": _m(opening),
             "sales": _m(sales),
             "change_given": _m(change_given),
             "cash_in": _m(cash_in),
             "cash_out": _m(cash_out),
-            "refunds": _m(refunds),
+            "refunds": _m(refunded_cash),
             "expected": _m(expected),
             "uncounted_cash": _m(sales - tendered),
             "counted": None,

@@ -127,13 +127,18 @@ class _PaymentSerializer(serializers.Serializer):
     amount = serializers.CharField()
 
 
+class _ReportRefundsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Refunds paid out in the session.")
+    total = serializers.CharField(help_text="What they paid back, by every method.")
+
+
 class _ReportCashSerializer(serializers.Serializer):
     opening = serializers.CharField()
     sales = serializers.CharField(help_text="Cash tendered for the session's bills.")
     change_given = serializers.CharField()
     cash_in = serializers.CharField()
     cash_out = serializers.CharField()
-    refunds = serializers.CharField()
+    refunds = serializers.CharField(help_text="Cash handed back by the session's refunds.")
     expected = serializers.CharField(help_text="opening + sales − change_given + cash_in − cash_out − refunds")
     uncounted_cash = serializers.CharField(help_text="Cash taken without its notes: in `sales`, not in the counts.")
     counted = serializers.CharField(allow_null=True, help_text="Null in the X report.")
@@ -154,4 +159,5 @@ class SessionReportSerializer(serializers.Serializer):
     tax_by_rate = _TaxRateSerializer(many=True)
     rounding_total = serializers.CharField()
     payments = _PaymentSerializer(many=True)
+    refunds = _ReportRefundsSerializer()
     cash = _ReportCashSerializer()

@@ -45,7 +45,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from purchases.models import Purchase
+    from purchases.models import Purchase, Refund
 
 logger = logging.getLogger("billing.drawer")
 
@@ -303,6 +303,44 @@ def drawer_record_bill(
     delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
     if delta_by_pk and guarded_add(Denomination, "count", delta_by_pk) != len(delta_by_pk):
         raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+    return DrawerMovement.objects.bulk_create(movements)
+
+
+def drawer_record_refund(
+    *,
+    denominations: Iterable[Denomination],
+    refund: "Refund",
+    pieces: Mapping[Decimal, int],
+    user: Actor = None,
+    session_id: int,
+) -> list[DrawerMovement]:
+    """Pay a refund's cash out of the drawer: one ``refund_out`` movement per value, in one UPDATE
+    and one INSERT. Plan ``pieces`` with ``drawer_plan_change`` on rows locked with
+    ``denominations_for_update``; the ``count + delta >= 0`` guard backs the lock up."""
+    by_value = {d.value: d for d in denominations}
+    movements, deltas = [], {}
+    for value, count in sorted(pieces.items(), reverse=True):
+        if not count:
+            continue
+        denomination = by_value[value]
+        deltas[denomination.pk] = -count
+        denomination.count -= count
+        movements.append(
+            DrawerMovement(
+                till_id=denomination.till_id,
+                session_id=session_id,
+                denomination=denomination,
+                kind=Kind.REFUND_OUT,
+                delta=-count,
+                count_after=denomination.count,
+                refund=refund,
+                user=recorded_user(user),
+                reason=f"refund #{refund.pk} of bill #{refund.purchase_id}",
+                created_at=refund.created_at,
+            )
+        )
+    if deltas and guarded_add(Denomination, "count", deltas) != len(deltas):
+        raise ChangeUnavailable("The drawer changed while the refund was being paid out.")
     return DrawerMovement.objects.bulk_create(movements)
 
 

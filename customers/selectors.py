@@ -1,26 +1,34 @@
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.apps import apps
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from .models import Customer
 
+_AMOUNT = DecimalField(max_digits=20, decimal_places=2)
+
 
 def customer_list(*, email: str | None = None) -> QuerySet[Customer]:
-    """Customers with their number of bills, lifetime spend (sum of amounts payable) and the
-    discounts they were given (sum of the bills' discount totals)."""
+    """Customers with their number of bills, what their refunds paid back (``total_refunded``),
+    their lifetime spend net of it (``total_spent`` = sum of amounts payable − total_refunded) and
+    the discounts they were given (``discount_total``, the sum of the bills' discount totals).
+    The refunds are summed in a subquery, so they do not multiply the bill rows."""
+    Refund = apps.get_model("purchases", "Refund")
+    refunded = (
+        Refund.objects.filter(purchase__customer_id=OuterRef("pk"))
+        .order_by()
+        .values("purchase__customer_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    zero = Value(Decimal("0.00"))
     qs = Customer.objects.annotate(
         purchase_count=Count("purchases"),
-        total_spent=Coalesce(
-            Sum("purchases__payable"),
-            Value(Decimal("0.00")),
-            output_field=DecimalField(max_digits=20, decimal_places=2),
-        ),
-        discount_total=Coalesce(
-            Sum("purchases__discount_total"),
-            Value(Decimal("0.00")),
-            output_field=DecimalField(max_digits=20, decimal_places=2),
-        ),
+        total_refunded=Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
+        total_spent=Coalesce(Sum("purchases__payable"), zero, output_field=_AMOUNT)
+        - Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
+        discount_total=Coalesce(Sum("purchases__discount_total"), zero, output_field=_AMOUNT),
     ).order_by("email")
     if email:
         qs = qs.filter(email__iexact=email.strip())

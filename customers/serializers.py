@@ -9,10 +9,15 @@ class CustomerSerializer(serializers.ModelSerializer):
     # Not ``format: email``: addresses may have an internationalised domain (customers.validators).
     email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
     purchase_count = serializers.IntegerField(read_only=True)
-    total_spent = MoneyField(max_digits=20, read_only=True, help_text="Sum of the amounts payable on every bill.")
+    total_spent = MoneyField(
+        max_digits=20,
+        read_only=True,
+        help_text="Sum of the amounts payable on every bill, net of what refunds paid back.",
+    )
+    total_refunded = MoneyField(max_digits=20, read_only=True, help_text="What the customer's refunds paid back.")
     discount_total = MoneyField(max_digits=20, read_only=True, help_text="Sum of the discounts on every bill.")
 
     class Meta:
         model = Customer
-        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "discount_total"]
+        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "total_refunded", "discount_total"]
         read_only_fields = fields

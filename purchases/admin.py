@@ -14,7 +14,7 @@ from billing_project.money import format_money, format_note
 from cashdrawer.models import DrawerMovement
 
 from .invoice_admin import RESEND_INVOICE, invoice_email_status, resend_invoice
-from .models import AMOUNT_FIELDS, Payment, PaymentMethod, Purchase, PurchaseItem
+from .models import AMOUNT_FIELDS, Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from .reports import purchase_totals, purchases_csv
 
 
@@ -248,3 +248,77 @@ def bills_table(purchases) -> str:
         "<tbody>{}</tbody></table>",
         rows,
     )
+
+
+# --- Refunds ----------------------------------------------------------------------------------------
+
+
+class _RefundPartInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("purchases.view_refund")
+
+
+class RefundLineInline(_RefundPartInline):
+    model = RefundLine
+    fields = readonly_fields = (
+        "product",
+        "quantity",
+        money_column("subtotal"),
+        money_column("tax_amount", "tax"),
+        money_column("total"),
+    )
+    verbose_name = "line"
+    verbose_name_plural = "lines"
+
+    @admin.display(description="product")
+    def product(self, obj):
+        return obj.item.product_name
+
+
+class RefundPaymentInline(_RefundPartInline):
+    model = RefundPayment
+    fields = readonly_fields = ("method", money_column("amount"), "reference")
+    verbose_name = "payment"
+    verbose_name_plural = "paid back"
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Refunds, read-only: they are made on the bill page or through the API, never here."""
+
+    list_display = ("id", "created_at", "bill_link", "till", "reason", "restock", money_column("amount", "paid back"))
+    list_filter = (("created_at", DateFieldListFilter), "restock", "till")
+    list_select_related = ("purchase", "till")
+    search_fields = ("=purchase__id", "reason")
+    inlines = (RefundLineInline, RefundPaymentInline)
+    fields = readonly_fields = (
+        "bill_link",
+        "till",
+        "session",
+        "created_at",
+        "created_by",
+        "reason",
+        "restock",
+        money_column("subtotal"),
+        money_column("tax_total", "tax"),
+        money_column("total"),
+        money_column("rounding"),
+        money_column("amount", "paid back"),
+        "cash_handed_back",
+    )
+
+    @admin.display(description="bill", ordering="purchase")
+    def bill_link(self, obj):
+        url = reverse("admin:purchases_purchase_change", args=[obj.purchase_id])
+        return format_html('<a href="{}">Bill #{}</a>', url, obj.purchase_id)
+
+    @admin.display(description="cash handed back")
+    def cash_handed_back(self, obj):
+        pieces = obj.cash_out
+        if not pieces:
+            return "—"
+        return ", ".join(f"{p['count']} × {format_note(p['value'])}" for p in pieces)

@@ -1,14 +1,22 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 
-from billing_project.api.permissions import RolePermissions
+from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .selectors import payment_method_list, purchase_list, purchase_rows
-from .serializers import PaymentMethodSerializer, PurchaseCreateSerializer, PurchaseSerializer
-from .services import purchase_create
+from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
+from .serializers import (
+    PaymentMethodSerializer,
+    PurchaseCreateSerializer,
+    PurchaseSerializer,
+    RefundCreateSerializer,
+    RefundFilterSerializer,
+    RefundSerializer,
+)
+from .services import purchase_create, refund_create
 
 # The browsable API's POST form for a bill: an example body with the input fields only. (Product 1
 # is the demo's rice: 2 × 549.00 + 5% tax = 1,152.90, payable 1,153.00, paid with 1,200.00 in notes.)
@@ -71,8 +79,9 @@ class PurchaseViewSet(
     """Bills, newest first. Bills are never changed or deleted."""
 
     serializer_class = PurchaseSerializer
-    permission_classes = [RolePermissions]
+    permission_classes = [ActionPermissions]
     lookup_value_regex = r"[0-9]{1,18}"
+    action_permissions = {("refunds", "POST"): ("purchases.add_refund",)}
 
     def get_serializer(self, *args, **kwargs):
         if self.action == "create" and not args and not kwargs:
@@ -96,6 +105,79 @@ class PurchaseViewSet(
 
         # Not scoped to the path, so keys stored before tills existed still replay.
         return idempotent_response(request, ring_up, scoped=False)
+
+    @extend_schema(
+        request=RefundCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: RefundSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.PARSE_ERROR,
+                ErrorCode.NOT_ON_BILL,
+                ErrorCode.REFUND_EXCEEDS_SOLD,
+                ErrorCode.REFUND_PAYMENT_MISMATCH,
+                ErrorCode.CHANGE_UNAVAILABLE,
+                ErrorCode.CHANGE_TOO_COMPLEX,
+                ErrorCode.TILL_NOT_FOUND,
+                ErrorCode.TILL_INACTIVE,
+                ErrorCode.SESSION_CLOSED,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            ),
+        },
+        description=(
+            "Take back lines of this bill. Each line pays back its share of the line's own amounts (the last "
+            "refund of a line takes exactly what is left); more than sold − already refunded is 409 "
+            "`refund_exceeds_sold`. The money goes back through the bill's payments, non-cash first, the rest in "
+            "cash out of `till`'s drawer (default `DEFAULT_TILL`) in its open session, in the fewest pieces it can "
+            "give. `restock: false` writes the goods off. Needs `purchases.add_refund`. A refusal writes nothing."
+        ),
+        tags=["refunds"],
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def refunds(self, request, pk=None):
+        purchase = self.get_object()
+        serializer = RefundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def refund():
+            created = refund_create(purchase_id=purchase.pk, **serializer.validated_data, user=request.user)
+            return status.HTTP_201_CREATED, RefundSerializer.represent(created)
+
+        return idempotent_response(request, refund)
+
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("purchase", ID_SCHEMA, description="Only this bill's refunds."),
+            OpenApiParameter("session", ID_SCHEMA, description="Only refunds paid out in this session."),
+            OpenApiParameter("till", ID_SCHEMA, description="Only refunds paid out at this till."),
+        ]
+    )
+)
+@extend_schema(tags=["refunds"])
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Refunds, newest first. Refunds are made on their bill (`POST /purchases/{id}/refunds`) and never changed."""
+
+    serializer_class = RefundSerializer
+    permission_classes = [RolePermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        if self.action != "list":
+            return refund_list()
+        serializer = RefundFilterSerializer(data=self.request.query_params.dict())
+        serializer.is_valid(raise_exception=True)
+        return refund_list(
+            purchase_id=serializer.validated_data.get("purchase"),
+            session_id=serializer.validated_data.get("session"),
+            till_id=serializer.validated_data.get("till"),
+        )
 
 
 def bill_page(view, queryset) -> list[dict]:

@@ -34,3 +34,18 @@ class Overpayment(DomainError):
 class DiscountNeedsManager(DomainError):
     code = ErrorCode.DISCOUNT_NEEDS_MANAGER
     default_message = "A discount this large needs a manager."
+
+
+class NotOnBill(DomainError):
+    code = ErrorCode.NOT_ON_BILL
+    default_message = "A product to refund is not on the bill."
+
+
+class RefundExceedsSold(Conflict):
+    code = ErrorCode.REFUND_EXCEEDS_SOLD
+    default_message = "More would be refunded than was sold."
+
+
+class RefundPaymentMismatch(DomainError):
+    code = ErrorCode.REFUND_PAYMENT_MISMATCH
+    default_message = "The refund's payments do not match its amount."

@@ -19,6 +19,11 @@ def _equals(field: str, expression) -> Q:
     return Q(**{f"{field}__gt": expression - half_cent, f"{field}__lt": expression + half_cent})
 
 
+def _at_most(field: str, expression) -> Q:
+    """``field <= expression`` for 2-place amounts, within half a cent (see ``_equals``)."""
+    return Q(**{f"{field}__lt": expression + Value(Decimal("0.005"))})
+
+
 def _amount(**kwargs):
     return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=2, **kwargs)
 
@@ -32,7 +37,17 @@ class InvoiceStatus(models.TextChoices):
 
 # A bill's amounts and a line's fields, in the order every view of a bill shows them.
 AMOUNT_FIELDS = ("subtotal", "tax_total", "total", "rounding", "payable", "paid_amount", "change_due")
-LINE_FIELDS = ("product_id", "product_name", "quantity", "unit_price", "tax_percent", "subtotal", "tax_amount", "total")
+LINE_FIELDS = (
+    "product_id",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "tax_percent",
+    "subtotal",
+    "tax_amount",
+    "total",
+    "refunded_quantity",
+)
 # A line as the API shows it: the discount's figures before the taxable value they lead to.
 LINE_OUTPUT_FIELDS = (
     "product_id",
@@ -46,6 +61,7 @@ LINE_OUTPUT_FIELDS = (
     "subtotal",
     "tax_amount",
     "total",
+    "refunded_quantity",
 )
 # Added with discounts; listed after the fields above so that a bill without discounts reads as before.
 DISCOUNT_FIELDS = ("discount_percent", "discount_total", "discount_reason")
@@ -185,6 +201,11 @@ class Purchase(models.Model):
     def change(self) -> list[dict]:
         return _pieces(self._movements(DrawerMovement.Kind.CHANGE_OUT))
 
+    @property
+    def refunded_total(self) -> Decimal:
+        """Money paid back by this bill's refunds (reads the prefetched refunds)."""
+        return sum((refund.amount for refund in self.refunds.all()), Decimal("0.00"))
+
 
 def _pieces(movements) -> list[dict]:
     return largest_first([{"value": m.denomination.value, "count": m.pieces} for m in movements])
@@ -196,7 +217,8 @@ def largest_first(pieces: list[dict]) -> list[dict]:
 
 
 class PurchaseItem(models.Model):
-    """A bill line: a snapshot of the product's name, price and tax at the time of sale."""
+    """A bill line: a snapshot of the product's name, price and tax at the time of sale. Only the
+    ``refunded_*`` running sums ever change, and only through ``refund_create``."""
 
     purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="purchase_items")
@@ -214,11 +236,33 @@ class PurchaseItem(models.Model):
     subtotal = _amount()
     tax_amount = _amount()
     total = _amount()
+    # Running sums of this line's refunds (``refund_create``, under the bill's lock). They never
+    # pass the line's own figures, and a fully refunded line has given back exactly its amounts.
+    refunded_quantity = models.PositiveIntegerField(default=0)
+    refunded_subtotal = _amount(default=Decimal("0.00"))
+    refunded_tax_amount = _amount(default=Decimal("0.00"))
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="purchaseitem_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__gte=0, refunded_quantity__lte=F("quantity")),
+                name="purchaseitem_refunded_quantity_lte_sold",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_subtotal__gte=0) & _at_most("refunded_subtotal", F("subtotal")),
+                name="purchaseitem_refunded_subtotal_lte_subtotal",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_tax_amount__gte=0) & _at_most("refunded_tax_amount", F("tax_amount")),
+                name="purchaseitem_refunded_tax_lte_tax",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lt=F("quantity"))
+                | (_equals("refunded_subtotal", F("subtotal")) & _equals("refunded_tax_amount", F("tax_amount"))),
+                name="purchaseitem_full_refund_exact",
+            ),
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="purchaseitem_unit_price_gt_0"),
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
@@ -274,3 +318,103 @@ class Payment(models.Model):
     @property
     def method_code(self) -> str:
         return self.method.code
+
+
+class Refund(models.Model):
+    """Things taken back from a bill, and the money paid back for them. Written once by
+    ``refund_create`` and never changed. The bill's own figures are never changed by a refund.
+
+    ``till`` and ``session`` are where the cash was paid out from, which may be another till or a
+    later session than the bill's. ``total = subtotal + tax_total`` is what the lines are worth;
+    ``amount = total + rounding`` is what was paid back, split by method in ``payments`` (the cash
+    part rounded to the cash increment, as on a bill)."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey("cashdrawer.TillSession", on_delete=models.PROTECT, related_name="refunds")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.CharField(max_length=255)
+    restock = models.BooleanField(default=True, help_text="False: the goods are written off (damaged, say).")
+    subtotal = _amount()
+    tax_total = _amount()
+    total = _amount()
+    rounding = _amount()
+    amount = _amount()
+    # The refund receipt email (``refund_receipts``): set once it is sent, so a job runs at most once.
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="refund_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(tax_total__gte=0), name="refund_tax_total_gte_0"),
+            models.CheckConstraint(condition=_equals("total", F("subtotal") + F("tax_total")), name="refund_total_sum"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_gte_0"),
+            models.CheckConstraint(condition=_equals("rounding", F("amount") - F("total")), name="refund_rounding"),
+            models.CheckConstraint(condition=~Q(reason=""), name="refund_reason_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"Refund #{self.pk} of bill #{self.purchase_id}"
+
+    @property
+    def cash_out(self) -> list[dict]:
+        """The notes and coins handed back, largest first (reads the prefetched ledger rows)."""
+        return largest_first(
+            [{"value": m.denomination.value, "count": abs(m.delta)} for m in self.drawer_movements.all()]
+        )
+
+
+class RefundLine(models.Model):
+    """One bill line's part of a refund: how many, and its share of the line's stored amounts."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(PurchaseItem, on_delete=models.PROTECT, related_name="refund_lines")
+    quantity = models.PositiveIntegerField()
+    subtotal = _amount()
+    tax_amount = _amount()
+    total = _amount()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="refundline_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="refundline_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(tax_amount__gte=0), name="refundline_tax_amount_gte_0"),
+            models.CheckConstraint(
+                condition=_equals("total", F("subtotal") + F("tax_amount")), name="refundline_total"
+            ),
+            models.UniqueConstraint(fields=["refund", "item"], name="refundline_one_per_item"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.item.product_name}"
+
+    @property
+    def discount_percent(self) -> Decimal:
+        """The bill line's discount (none before bills carry discounts)."""
+        return getattr(self.item, "discount_percent", None) or Decimal("0.00")
+
+
+class RefundPayment(models.Model):
+    """Money paid back by one method (``cash``, or a method the bill was paid with)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="payments")
+    method = models.CharField(max_length=32)
+    is_cash = models.BooleanField()
+    amount = _amount()
+    reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refundpayment_amount_gt_0"),
+            models.CheckConstraint(condition=~Q(method=""), name="refundpayment_method_not_empty"),
+            models.UniqueConstraint(fields=["refund", "method"], name="refundpayment_one_per_method"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.amount}"

@@ -1,4 +1,5 @@
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -16,6 +17,9 @@ from .models import (
     PaymentMethod,
     Purchase,
     PurchaseItem,
+    Refund,
+    RefundLine,
+    RefundPayment,
     largest_first,
 )
 
@@ -27,6 +31,7 @@ def purchase_list(*, customer_email: str | None = None, customer_id: int | None 
         Prefetch("items", queryset=PurchaseItem.objects.order_by("id")),
         Prefetch("payments", queryset=Payment.objects.select_related("method").order_by("id")),
         Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination")),
+        Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id")),
     )
     if customer_email:
         qs = qs.filter(customer__email__iexact=customer_email.strip())
@@ -148,6 +153,13 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         "purchase_id", "kind", "delta", "denomination__value"
     ):
         pieces[purchase_id][kind].append({"value": value, "count": abs(delta)})
+    refunds: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for purchase_id, refund_id, created_at, amount in (
+        Refund.objects.filter(purchase_id__in=ids)
+        .order_by("created_at", "id")
+        .values_list("purchase_id", "id", "created_at", "amount")
+    ):
+        refunds[purchase_id].append({"id": refund_id, "created_at": created_at, "amount": amount})
     rows = []
     for pk in ids:
         row = bills[pk]
@@ -156,5 +168,33 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         row["payments"] = payments[pk]
         row["tendered"] = largest_first(pieces[pk][DrawerMovement.Kind.TENDER_IN])
         row["change"] = largest_first(pieces[pk][DrawerMovement.Kind.CHANGE_OUT])
+        row["refunds"] = refunds[pk]
+        row["refunded_total"] = sum((r["amount"] for r in refunds[pk]), Decimal("0.00"))
         rows.append(row)
     return rows
+
+
+# --- Refunds ----------------------------------------------------------------------------------------
+
+
+def refund_list(
+    *, purchase_id: int | None = None, session_id: int | None = None, till_id: int | None = None
+) -> QuerySet[Refund]:
+    """Refunds newest first, with their lines, payments and cash pieces prefetched (a constant
+    number of queries), optionally of one bill, paid out in one session or at one till."""
+    qs = Refund.objects.select_related("purchase__customer", "till").prefetch_related(
+        Prefetch("lines", queryset=RefundLine.objects.select_related("item").order_by("id")),
+        Prefetch("payments", queryset=RefundPayment.objects.order_by("id")),
+        Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination")),
+    )
+    if purchase_id is not None:
+        qs = qs.filter(purchase_id=purchase_id)
+    if session_id is not None:
+        qs = qs.filter(session_id=session_id)
+    if till_id is not None:
+        qs = qs.filter(till_id=till_id)
+    return qs.order_by("-created_at", "-id")
+
+
+def refund_get(*, refund_id: int) -> Refund:
+    return refund_list().get(pk=refund_id)

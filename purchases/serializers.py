@@ -27,6 +27,9 @@ from .models import (
     PaymentMethod,
     Purchase,
     PurchaseItem,
+    Refund,
+    RefundLine,
+    RefundPayment,
 )
 from .services import MAX_LINES, MAX_PAYMENTS
 
@@ -156,10 +159,17 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="gross − discount_amount: the taxable value.")
     tax_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    refunded_quantity = serializers.IntegerField(help_text="How many of this line have been refunded so far.")
 
     class Meta:
         model = PurchaseItem
         fields = list(LINE_OUTPUT_FIELDS)
+
+
+class PurchaseRefundSummarySerializer(FastOutputMixin, serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back.")
 
 
 class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer):
@@ -203,6 +213,8 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     invoice_email_status = InvoiceEmailStatusSerializer(source="*", read_only=True)
     till = serializers.IntegerField(source="till_id", allow_null=True, help_text="The till's id.")
     session = serializers.IntegerField(source="session_id", allow_null=True, help_text="The till session's id.")
+    refunds = PurchaseRefundSummarySerializer(many=True, help_text="The bill's refunds, oldest first.")
+    refunded_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back by the bill's refunds.")
 
     class Meta:
         model = Purchase
@@ -221,5 +233,118 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "change",
             "tendered",
             "invoice_email_status",
+            "refunds",
+            "refunded_total",
+        ]
+        read_only_fields = fields
+
+
+# --- Refunds ----------------------------------------------------------------------------------------
+
+METHOD_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+class RefundPaymentInputSerializer(serializers.Serializer):
+    method = serializers.RegexField(
+        METHOD_PATTERN, max_length=32, help_text="`cash`, or a method the bill was paid with."
+    )
+    amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0.01"))
+    reference = PlainTextField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    reason = PlainTextField(max_length=255, allow_blank=False, help_text="Required: why the goods come back.")
+    restock = serializers.BooleanField(
+        default=True, help_text="Put the goods back in stock; false writes them off (damaged goods)."
+    )
+    till = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="The till (id) whose drawer pays the cash out. Default: the `DEFAULT_TILL`.",
+    )
+    payments = RefundPaymentInputSerializer(  # type: ignore[call-arg]  # max_length, as above
+        many=True,
+        required=False,
+        allow_empty=False,
+        max_length=10,
+        help_text="How the money goes back, instead of the default (the bill's methods, non-cash first, rest in "
+        "cash). They must add up to the refund's amount, the cash part rounded as on a bill.",
+    )
+
+
+class RefundFilterSerializer(serializers.Serializer):
+    purchase = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    session = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    till = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
+class RefundLineSerializer(FastOutputMixin, serializers.ModelSerializer):
+    product_id = serializers.IntegerField(source="item.product_id")
+    product_name = serializers.CharField(source="item.product_name")
+    unit_price = MoneyField(source="item.unit_price")
+    tax_percent = PlainDecimalField(source="item.tax_percent", max_digits=5, decimal_places=2)
+    discount_percent = PlainDecimalField(max_digits=5, decimal_places=2, help_text="The bill line's discount.")
+    subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    tax_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+
+    class Meta:
+        model = RefundLine
+        fields = [
+            "product_id",
+            "product_name",
+            "quantity",
+            "unit_price",
+            "tax_percent",
+            "discount_percent",
+            "subtotal",
+            "tax_amount",
+            "total",
+        ]
+
+
+class RefundPaymentSerializer(FastOutputMixin, serializers.ModelSerializer):
+    amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+
+    class Meta:
+        model = RefundPayment
+        fields = ["method", "amount", "reference"]
+
+
+class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
+    purchase = serializers.IntegerField(source="purchase_id", help_text="The bill's id.")
+    till = serializers.IntegerField(source="till_id", help_text="The till that paid the cash out.")
+    session = serializers.IntegerField(source="session_id", help_text="Its session the cash left in.")
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    items = RefundLineSerializer(source="lines", many=True)
+    subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    tax_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    rounding = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
+    amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back: total + rounding.")
+    payments = RefundPaymentSerializer(many=True)
+    cash_out = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "purchase",
+            "till",
+            "session",
+            "created_at",
+            "created_by",
+            "reason",
+            "restock",
+            "items",
+            "subtotal",
+            "tax_total",
+            "total",
+            "rounding",
+            "amount",
+            "payments",
+            "cash_out",
         ]
         read_only_fields = fields

@@ -2,13 +2,15 @@
 
 from django.urls import path, re_path
 
-from . import views
+from . import refund_views, views
 
 app_name = "billing"
 
 urlpatterns = [
     path("", views.bill_new, name="new"),
     re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/$", views.bill_detail, name="bill"),
+    re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/return/$", refund_views.refund_new, name="refund-new"),
+    re_path(r"^refunds/(?P<refund_id>[0-9]{1,18})/$", refund_views.refund_detail, name="refund"),
     path("history/", views.history, name="history"),
     path("preview/", views.bill_preview_view, name="preview"),
     path("products/", views.product_lookup, name="products"),

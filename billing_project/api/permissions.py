@@ -15,3 +15,14 @@ class RolePermissions(DjangoModelPermissions):
         "OPTIONS": _VIEW,
         "HEAD": _VIEW,
     }
+
+
+class ActionPermissions(RolePermissions):
+    """``RolePermissions``, except where the view names the permissions of an action and method in
+    ``action_permissions``: ``{(action, method): ("app.codename", ...)}``."""
+
+    def has_permission(self, request, view):
+        perms = getattr(view, "action_permissions", {}).get((view.action, request.method))
+        if perms is None:
+            return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))

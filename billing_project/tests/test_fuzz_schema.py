@@ -47,8 +47,10 @@ from werkzeug.test import Client
 from cashdrawer.models import Denomination
 from cashdrawer.services import session_close
 from cashdrawer.tests.factories import drawer_with
+from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
+from purchases.services import refund_create
 from purchases.tests.factories import purchase_for
 
 SCHEMA_URL = "/api/schema/"
@@ -200,9 +202,10 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     drawer = drawer_with(
         {"2000": 100, "500": 100, "200": 100, "100": 100, "50": 100, "20": 100, "10": 100, "5": 100, "2": 100, "1": 100}
     )
-    bill = purchase_for(products[0], email="fuzz@example.com")
+    bill = purchase_for(Product.objects.get(pk=products[0].pk), quantity=5, email="fuzz@example.com")
     assert bill.session_id is not None
     closed = session_close(session_id=bill.session_id, counted=drawer_counts(drawer), user=user)
+    refund = refund_create(purchase_id=bill.pk, items=[{"product_id": products[0].pk, "quantity": 1}], reason="fuzz")
     return {
         "token": AuthToken.objects.create(user=user)[1],
         "/api/v1/products/": [p.pk for p in [*products, archived]],
@@ -211,6 +214,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/denominations/": [str(d.value) for d in drawer],
         "/api/v1/tills/": [bill.till_id],
         "/api/v1/sessions/": [closed.pk],
+        "/api/v1/refunds/": [refund.pk],
     }
 
 

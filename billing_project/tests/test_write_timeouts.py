@@ -150,7 +150,7 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
     settings.BILL_LOCK_TIMEOUT_MS = 250
     product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
     seen = {}
-    from purchases import services
+    from purchases.services import bills as services
 
     real = services.customer_get_or_create
 

@@ -34,6 +34,7 @@ def test_list_filter_and_stats(admin_api, ann_with_two_bills):
         "created_at": ann["results"][0]["created_at"],
         "purchase_count": 2,
         "total_spent": "299.00",
+        "total_refunded": "0.00",
         "discount_total": "0.00",
     }
 

@@ -58,6 +58,7 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
             "subtotal": "80000.00",
             "tax_amount": "14400.00",
             "total": "94400.00",
+            "refunded_quantity": 0,
         },
         {
             "product_id": soap.pk,
@@ -71,8 +72,10 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
             "subtotal": "73.00",
             "tax_amount": "8.76",
             "total": "81.76",
+            "refunded_quantity": 0,
         },
     ]
+    assert (body["refunds"], body["refunded_total"]) == ([], "0.00")
     assert (body["subtotal"], body["tax_total"], body["total"]) == ("80073.00", "14408.76", "94481.76")
     assert (body["rounding"], body["payable"], body["paid_amount"], body["change_due"]) == (
         "0.24",

@@ -95,7 +95,8 @@ def test_listing_100_bills_with_lines_is_a_constant_number_of_queries(drawer, ad
     assert response.status_code == 200
     assert len(response.json()["results"]) == 100
     assert many == few
-    assert many <= 6
+    # count, ids, bills, lines, movements, payments, refunds: constant however many bills and lines.
+    assert many <= 7
 
 
 def test_customer_list_and_detail_are_constant(drawer, admin_api):

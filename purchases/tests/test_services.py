@@ -220,7 +220,7 @@ def test_a_failure_after_writes_rolls_everything_back(drawer, monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("purchases.services.drawer_record_bill", explode)
+    monkeypatch.setattr("purchases.services.bills.drawer_record_bill", explode)
     with pytest.raises(RuntimeError):
         purchase_create(
             customer_email="x@example.com", items=[{"product_id": product.pk, "quantity": 1}], paid_amount=D("20")

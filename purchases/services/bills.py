@@ -22,7 +22,7 @@ from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from customers.services import customer_get_or_create
 
-from .errors import (
+from ..errors import (
     DiscountNeedsManager,
     InsufficientPayment,
     InsufficientStock,
@@ -31,8 +31,8 @@ from .errors import (
     ProductNotFound,
     UnknownPaymentMethod,
 )
-from .invoices import invoice_enqueue
-from .models import (
+from ..invoices import invoice_enqueue
+from ..models import (
     AMOUNT_MAX_DIGITS,
     DISCOUNT_REASON_MAX_LENGTH,
     PAYMENT_REFERENCE_MAX_LENGTH,
@@ -42,7 +42,7 @@ from .models import (
     Purchase,
     PurchaseItem,
 )
-from .pricing import ZERO, effective_discount, quote, settle
+from ..pricing import ZERO, effective_discount, quote, settle
 
 logger = logging.getLogger("billing.purchases")
 
@@ -260,7 +260,7 @@ def _ring_up(
     purchase.till, purchase.session_id = till_row, session_id
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
-    _set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements)
+    _set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements, refunds=[])
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
@@ -426,3 +426,16 @@ def _take_stock(quantities: Mapping[int, int]) -> None:
     deltas = {pk: -qty for pk, qty in quantities.items()}
     if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
         raise InsufficientStock("Stock changed while the bill was being rung up.")
+
+
+def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
+    """How a bill was paid: ``[(method_code, is_cash, amount)]``, the amounts adding up to ``payable``.
+
+    Refunds pay money back through these. The cash payment is stored as tendered, so the change
+    handed back is taken off it here; non-cash payments never exceed what was due."""
+    rows = []
+    for payment in purchase.payments.select_related("method").order_by("id"):
+        amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
+        if amount > 0:
+            rows.append((payment.method.code, payment.is_cash, amount))
+    return rows

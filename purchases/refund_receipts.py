@@ -1,0 +1,72 @@
+"""Refund receipt emails, through the same transactional outbox as invoices.
+
+``refund_receipt_enqueue`` runs inside ``refund_create``'s transaction, so the job exists exactly
+when the refund does. A customer who declined the bill's invoice gets no receipt either (the same
+opt-out). Each attempt claims the send with a guarded UPDATE of ``receipt_sent_at`` after it
+succeeds; a failed attempt queues the next one after the invoice backoff, up to
+``INVOICE_MAX_ATTEMPTS``.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .invoices import invoice_retry_delay
+from .models import Refund
+from .selectors import refund_get
+
+logger = logging.getLogger("billing.invoices")
+
+
+def refund_receipt_render(refund: Refund) -> EmailMultiAlternatives:
+    """The refund receipt, plain text with an HTML alternative. ``refund`` comes from ``refund_get``."""
+    context = {
+        "store_name": settings.STORE_NAME,
+        "store_address": settings.STORE_ADDRESS,
+        "refund": refund,
+        "purchase": refund.purchase,
+        "lines": list(refund.lines.all()),
+        "payments": list(refund.payments.all()),
+        "cash_out": refund.cash_out,
+    }
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    message = EmailMultiAlternatives(
+        subject=f"Your refund receipt for bill #{refund.purchase_id} from {settings.STORE_NAME}",
+        body=render_to_string("emails/refund.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[refund.purchase.customer.email],
+        headers={"Message-ID": f"<refund-{refund.pk}@{domain}>"},
+    )
+    message.attach_alternative(render_to_string("emails/refund.html", context), "text/html")
+    return message
+
+
+def refund_receipt_enqueue(*, refund: Refund, attempt: int = 1, delay: timedelta | None = None) -> None:
+    """Queue an attempt at the refund's receipt. Call it inside the refund's transaction."""
+    from .tasks import send_refund_receipt_email
+
+    task = send_refund_receipt_email.using(run_after=timezone.now() + delay) if delay else send_refund_receipt_email
+    task.enqueue(refund_id=refund.pk, attempt=attempt)
+
+
+def refund_receipt_deliver(*, refund_id: int, attempt: int) -> str:
+    """One attempt, run by the worker. A receipt already sent is never sent again by a job."""
+    refund = refund_get(refund_id=refund_id)
+    if refund.receipt_sent_at is not None:
+        return "nothing to do"
+    try:
+        refund_receipt_render(refund).send()
+    except Exception as exc:
+        if attempt >= settings.INVOICE_MAX_ATTEMPTS:
+            logger.error("refund #%s receipt failed after %s attempts: %s", refund_id, attempt, exc)
+            return "failed"
+        refund_receipt_enqueue(refund=refund, attempt=attempt + 1, delay=invoice_retry_delay(attempt))
+        logger.warning("refund #%s receipt attempt %s failed: %s", refund_id, attempt, exc)
+        return "will retry"
+    Refund.objects.filter(pk=refund_id, receipt_sent_at__isnull=True).update(receipt_sent_at=timezone.now())
+    logger.info("refund #%s receipt sent (attempt %s)", refund_id, attempt)
+    return "sent"

@@ -1,0 +1,98 @@
+"""The cashier's "Return items" page: take lines of a bill back, and the refund receipt.
+
+Thin, as the bill pages are: ``RefundForm`` reads the input, ``refund_create`` does the rest, and a
+refusal is shown on the form with the service's own message."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from billing_project.errors import DomainError
+from billing_project.types import BillLine
+from cashdrawer.browser import current_till
+
+from .models import Purchase, PurchaseItem, Refund
+from .selectors import purchase_get, refund_get
+from .services import refund_create
+from .views import SEE_BILLS, role_required
+
+MAKE_REFUNDS = "purchases.add_refund"
+
+
+class RefundForm(forms.Form):
+    """One quantity per bill line, capped at what is left of it, a reason and restock."""
+
+    reason = forms.CharField(max_length=255, help_text="Why the goods come back.")
+    restock = forms.BooleanField(required=False, initial=True, label="Put the goods back in stock")
+
+    def __init__(self, *args, lines: list[PurchaseItem], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for item in lines:
+            left = item.quantity - item.refunded_quantity
+            self.fields[f"qty_{item.pk}"] = forms.IntegerField(
+                min_value=0, max_value=left, initial=0, required=False, label=item.product_name, disabled=not left
+            )
+
+    def rows(self):
+        return [(item, self[f"qty_{item.pk}"], item.quantity - item.refunded_quantity) for item in self.lines]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.items():
+            raise forms.ValidationError("Choose at least one item to take back.")
+        return cleaned
+
+    def items(self) -> list[BillLine]:
+        data = getattr(self, "cleaned_data", {})
+        return [
+            BillLine(product_id=item.product_id, quantity=data[f"qty_{item.pk}"])
+            for item in self.lines
+            if data.get(f"qty_{item.pk}")
+        ]
+
+
+@role_required(MAKE_REFUNDS)
+@require_http_methods(["GET", "POST"])
+def refund_new(request, purchase_id: int):
+    try:
+        purchase = purchase_get(purchase_id=purchase_id)
+    except Purchase.DoesNotExist:
+        raise Http404("No such bill.") from None
+    lines = list(purchase.items.all())
+    if request.method == "GET":
+        form = RefundForm(lines=lines, initial={"restock": True})
+        return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form})
+
+    form = RefundForm(request.POST, lines=lines)
+    status = 400
+    if form.is_valid():
+        till = current_till(request)  # the cash comes out of this browser's till
+        try:
+            refund = refund_create(
+                purchase_id=purchase.pk,
+                items=form.items(),
+                reason=form.cleaned_data["reason"],
+                restock=form.cleaned_data["restock"],
+                till=till.pk,
+                user=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status_code
+        else:
+            messages.success(request, f"Refund #{refund.pk} made.")
+            return redirect("billing:refund", refund_id=refund.pk)
+    return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form}, status=status)
+
+
+@role_required(SEE_BILLS)
+@require_GET
+def refund_detail(request, refund_id: int):
+    try:
+        refund = refund_get(refund_id=refund_id)
+    except Refund.DoesNotExist:
+        raise Http404("No such refund.") from None
+    return render(request, "billing/refund.html", {"refund": refund, "purchase": refund.purchase})
