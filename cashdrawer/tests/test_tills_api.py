@@ -72,6 +72,10 @@ def test_list_tills_is_paginated_with_the_current_session(admin_api, till):
         "name": "Front",
         "is_active": True,
         "requires_open_session": False,
+        "invoice_series": None,
+        "credit_series": None,
+        "invoice_series_code": str(till.pk),
+        "credit_series_code": f"C{till.pk}",
         "current_session": session.pk,
     }
 
