@@ -23,10 +23,10 @@ from .errors import (
     ChangeUnavailable,
     DenominationExists,
     InsufficientCash,
+    SeriesTaken,
     SessionClosed,
     SessionOpen,
     TenderMismatch,
-    SeriesTaken,
     TillExists,
     TillInactive,
     TillNotFound,
@@ -36,10 +36,10 @@ from .errors import (
 from .lock_objects import denomination_for_update, denominations_for_update, series_lock, till_for_update
 from .models import (
     DEFAULT_FORM_PATTERN,
-    SERIES_PATTERN,
     MAX_COUNT,
     MAX_DENOMINATIONS,
     MAX_VALUE,
+    SERIES_PATTERN,
     CashMovement,
     Denomination,
     DrawerMovement,

@@ -14,7 +14,7 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-HSN_PATTERN = r"^[0-9]{4}([0-9]{2}){0,2}$"
+HSN_PATTERN = r"^([0-9]{4}([0-9]{2}){0,2})?$"  # blank, or 4, 6 or 8 digits
 
 
 class Product(models.Model):
@@ -49,9 +49,7 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="product_tax_percent_0_100"
             ),
-            models.CheckConstraint(
-                condition=Q(hsn_code="") | Q(hsn_code__regex=HSN_PATTERN), name="product_hsn_code_form"
-            ),
+            models.CheckConstraint(condition=Q(hsn_code__regex=HSN_PATTERN), name="product_hsn_code_form"),
             models.UniqueConstraint(
                 fields=["sku"], condition=Q(sku__isnull=False) & ~Q(sku=""), name="product_sku_unique_when_set"
             ),

@@ -19,6 +19,8 @@ class ProductSerializer(serializers.ModelSerializer):
     hsn_code = serializers.RegexField(
         HSN_PATTERN,
         required=False,
+        allow_blank=True,
+        max_length=8,
         default="",
         help_text="HSN or SAC code, 4, 6 or 8 digits; printed on tax invoices.",
     )

@@ -86,6 +86,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # What a manager scans a day's bills for, in 1280 pixels; the bill's page has every amount.
     list_display = (
         "bill",
+        "number",
         "created_at",
         "customer_email",
         "line_count",
@@ -97,8 +98,8 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("customer", "created_by")
     list_filter = (("created_at", DateFieldListFilter),)
     date_hierarchy = "created_at"
-    search_fields = ("customer__email",)
-    search_help_text = "A customer's email (or part of it), or a bill number."
+    search_fields = ("customer__email", "number")
+    search_help_text = "A customer's email or invoice number (or part of either), or a bill's #id."
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
     inlines = (PurchaseItemInline, DrawerMovementInline)
@@ -106,13 +107,28 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # section holding a single "Invoice email" row.
     # The admin shows callables listed in readonly_fields; the stubs allow only field names.
     fieldsets: ClassVar[Any] = (
-        (None, {"fields": ("receipt", "created_at", "customer_link", "created_by", invoice_email_status)}),
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "receipt",
+                    "invoice_pdf",
+                    "created_at",
+                    "customer_link",
+                    "created_by",
+                    invoice_email_status,
+                )
+            },
+        ),
         ("Amounts", {"fields": AMOUNTS}),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
     )
     readonly_fields: ClassVar[Any] = (
         "bill",
+        "number",
         "receipt",
+        "invoice_pdf",
         "created_at",
         "customer_link",
         "created_by",
@@ -148,9 +164,16 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="receipt")
     def receipt(self, obj):
-        # The cashier's printable bill. (A PDF invoice, once there is one, belongs next to it.)
+        # The cashier's printable bill; the PDF tax invoice is the next row.
         url = reverse("billing:bill", args=[obj.pk])
         return format_html('<a href="{}" target="_blank" rel="noopener">Receipt for bill #{}</a>', url, obj.pk)
+
+    @admin.display(description="tax invoice")
+    def invoice_pdf(self, obj):
+        url = reverse("billing:invoice-pdf", args=[obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Tax invoice {} (PDF)</a>', url, obj.number or ""
+        )
 
     @admin.display(description="cashier", ordering="created_by__username")
     def cashier(self, obj):

@@ -1,11 +1,15 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
+from .documents import invoice_pdf_filename, invoice_pdf_print
 from .selectors import purchase_list, purchase_rows
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
@@ -23,7 +27,26 @@ EXAMPLE_BILL = {
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("customer_email", str, description="Only this customer's bills (any case).")]
+        parameters=[
+            OpenApiParameter("customer_email", str, description="Only this customer's bills (any case)."),
+            OpenApiParameter(
+                "number",
+                {"type": "string", "maxLength": 16, "pattern": r"^[A-Za-z0-9/-]*$"},
+                description="Only the bill with this tax invoice number, such as M/2627/000123.",
+            ),
+        ]
+    ),
+    invoice_pdf=extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The tax invoice; a reprint is marked DUPLICATE."
+            ),
+            **error_responses(ErrorCode.NOT_FOUND),
+        },
+        description=(
+            "The bill's tax invoice as a PDF, rendered now. The first print of a bill whose invoice was not yet "
+            "issued (emailed) is the original; every later one is marked DUPLICATE."
+        ),
     ),
     create=extend_schema(
         request=PurchaseCreateSerializer,
@@ -74,7 +97,17 @@ class PurchaseViewSet(
         return super().get_serializer(*args, **kwargs)
 
     def get_queryset(self):
-        return purchase_list(customer_email=self.request.query_params.get("customer_email"))
+        params = self.request.query_params
+        return purchase_list(customer_email=params.get("customer_email"), number=params.get("number"))
+
+    @action(detail=True, methods=["get"], url_path=r"invoice\.pdf", url_name="invoice-pdf")
+    def invoice_pdf(self, request, *args, **kwargs):
+        purchase = self.get_object()
+        pdf, duplicate = invoice_pdf_print(purchase)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice_pdf_filename(purchase)}"'
+        response["X-Duplicate"] = "1" if duplicate else "0"
+        return response
 
     def list(self, request, *args, **kwargs):
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)

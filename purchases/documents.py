@@ -128,9 +128,7 @@ def invoice_document(purchase: Purchase, *, duplicate: bool = False) -> TaxDocum
     """A bill as a tax invoice. ``purchase`` should come from ``purchase_get`` (lines prefetched);
     the HSN codes are read from the lines' products in one query."""
     items = list(purchase.items.all())
-    hsn = dict(
-        purchase.items.model.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "product__hsn_code")
-    )
+    hsn = dict(purchase.items.model.objects.filter(pk__in=[i.pk for i in items]).values_list("pk", "product__hsn_code"))
     return TaxDocument(
         kind=INVOICE,
         number=purchase.number or f"#{purchase.pk}",

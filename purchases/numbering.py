@@ -47,8 +47,9 @@ def number_take(*, series: str, when: datetime | date) -> str:
     Raises ``SeriesExhausted`` after number 999999."""
     year = financial_year(when)
     table = connection.ops.quote_name(DocumentCounter._meta.db_table)
+    # Only the table's quoted name is interpolated; the values are parameters.
     sql = (
-        f"INSERT INTO {table} (series, financial_year, last_number) VALUES (%s, %s, 1) "
+        f"INSERT INTO {table} (series, financial_year, last_number) VALUES (%s, %s, 1) "  # noqa: S608
         f"ON CONFLICT (series, financial_year) DO UPDATE SET last_number = {table}.last_number + 1 "
         "RETURNING last_number"
     )

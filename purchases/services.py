@@ -64,7 +64,8 @@ def purchase_create(
     Raises ``ValidationFailed``, ``ProductNotFound``, ``ProductInactive``,
     ``InsufficientStock``, ``InsufficientPayment``, ``TenderMismatch``, ``ChangeUnavailable``,
     ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``, ``SessionClosed`` (a till that requires an
-    open session has none), ``SeriesExhausted``, or ``Busy`` when it gave up waiting for a lock (``BILL_LOCK_TIMEOUT_MS``).
+    open session has none), ``SeriesExhausted``, or ``Busy`` when it gave up waiting for a lock
+    (``BILL_LOCK_TIMEOUT_MS``).
 
     Metrics and logs: a committed bill is counted by till with its latency (after the commit); a
     refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.

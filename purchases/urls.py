@@ -9,6 +9,7 @@ app_name = "billing"
 urlpatterns = [
     path("", views.bill_new, name="new"),
     re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/$", views.bill_detail, name="bill"),
+    re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/invoice\.pdf$", views.bill_invoice_pdf, name="invoice-pdf"),
     path("history/", views.history, name="history"),
     path("preview/", views.bill_preview_view, name="preview"),
     path("products/", views.product_lookup, name="products"),

@@ -241,7 +241,7 @@ def test_a_two_line_bill_paid_with_notes(cashier, drawer, rice, soap):
     assert drawer_counts[Decimal("2")] == 3
 
     bill = cashier.get(response["Location"])
-    assert f"Bill #{purchase.pk} generated." in html(bill)
+    assert f"Bill {purchase.number} generated." in html(bill)
 
 
 def test_a_bill_paid_with_a_plain_amount(cashier, drawer, rice):
