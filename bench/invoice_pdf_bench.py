@@ -28,9 +28,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext, get_runner, setup_test_environment
-    from django.conf import settings
 
     setup_test_environment()
     runner = get_runner(settings)(verbosity=0)
@@ -42,14 +42,14 @@ def main() -> None:
         from purchases.selectors import purchase_get
         from purchases.services import purchase_create
 
-        drawer_with({value: 100 for value in INR})
+        drawer_with(dict.fromkeys(INR, 100))
         products = [
             Product.objects.create(
                 name=f"Product {i}", price=Decimal("99.50") + i, tax_percent=Decimal((5, 12, 18)[i % 3]), stock=10**6
             )
             for i in range(args.lines)
         ]
-        items = [{"product_id": p.pk, "quantity": 2} for p in products]
+        items: list = [{"product_id": p.pk, "quantity": 2} for p in products]
         with CaptureQueriesContext(connection) as queries:
             bill = purchase_create(customer_email="bench@example.com", items=items, paid_amount=Decimal("100000"))
         numbering = [q for q in queries.captured_queries if "ON CONFLICT" in q["sql"]]

@@ -181,7 +181,7 @@ def document_html(document: TaxDocument) -> str:
 def document_pdf(document: TaxDocument) -> bytes:
     """The document as PDF bytes."""
     # Imported here: WeasyPrint loads Pango at import, which only the worker and reprints need.
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]
 
     return HTML(string=document_html(document), base_url=str(settings.BASE_DIR)).write_pdf()
 

@@ -38,7 +38,7 @@ def bill(db, settings):
     settings.STORE_LEGAL_NAME = "Corner Grocer Pvt Ltd"
     settings.STORE_TAX_ID = "27ABCDE1234F1Z5"
     settings.STORE_ADDRESS = "12 Market Road, Pune"
-    drawer_with({value: 10 for value in INR})
+    drawer_with(dict.fromkeys(INR, 10))
     rice = ProductFactory(name="Basmati rice 5 kg", price=D("549.00"), tax_percent=D("5"), hsn_code="1006", stock=10)
     soap = ProductFactory(name="Neem soap", price=D("33.33"), tax_percent=D("18"), hsn_code="3401", stock=10)
     oil = ProductFactory(name="Mustard oil 1 l", price=D("181.10"), tax_percent=D("5"), stock=10)
