@@ -33,6 +33,9 @@ def _money(**kwargs):
 # the defaults of two tills never collide, and no custom series ever takes a default.
 SERIES_PATTERN = r"^[A-Z0-9-]{1,4}$"
 DEFAULT_FORM_PATTERN = r"^C?[0-9]+$"
+# Both rules in one pattern, for the API schema (with a length of 1 to 4): C alone, or a first
+# character that is a letter other than C or a hyphen, or a letter or hyphen after a leading digit/C.
+CUSTOM_SERIES_PATTERN = r"^(?:C|[A-BD-Z-][A-Z0-9-]*|[0-9C][0-9]*[A-Z-][A-Z0-9-]*)$"
 
 
 def _custom_series(field: str) -> Q:

@@ -5,7 +5,16 @@ from rest_framework import serializers
 
 from billing_project.api.fields import MoneyField, PlainTextField, StrictIntegerField
 
-from .models import MAX_COUNT, MAX_VALUE, MONEY_DIGITS, CashMovement, Denomination, Till, TillSession
+from .models import (
+    CUSTOM_SERIES_PATTERN,
+    MAX_COUNT,
+    MAX_VALUE,
+    MONEY_DIGITS,
+    CashMovement,
+    Denomination,
+    Till,
+    TillSession,
+)
 
 
 class DenominationSerializer(serializers.ModelSerializer):
@@ -34,7 +43,7 @@ class TillSerializer(serializers.ModelSerializer):
     code = PlainTextField(code=True, max_length=16, help_text="Short unique code, such as T1.")
     name = PlainTextField(max_length=100, required=False, allow_blank=True, default="")
     invoice_series = serializers.RegexField(
-        r"^[A-Z0-9-]{1,4}$",
+        CUSTOM_SERIES_PATTERN,
         max_length=4,
         required=False,
         allow_null=True,
@@ -42,7 +51,7 @@ class TillSerializer(serializers.ModelSerializer):
         "alone nor C and digits (the defaults). Null: the default, the till's id.",
     )
     credit_series = serializers.RegexField(
-        r"^[A-Z0-9-]{1,4}$",
+        CUSTOM_SERIES_PATTERN,
         max_length=4,
         required=False,
         allow_null=True,

@@ -14,7 +14,8 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-HSN_PATTERN = r"^([0-9]{4}([0-9]{2}){0,2})?$"  # blank, or 4, 6 or 8 digits
+HSN_DIGITS = r"^[0-9]{4}([0-9]{2}){0,2}$"  # 4, 6 or 8 digits
+HSN_PATTERN = r"^([0-9]{4}([0-9]{2}){0,2})?$"  # or blank
 
 
 class Product(models.Model):
@@ -33,6 +34,7 @@ class Product(models.Model):
         max_length=8,
         blank=True,
         default="",
+        db_default="",  # the stock import inserts with its own SQL
         validators=[RegexValidator(HSN_PATTERN, "4, 6 or 8 digits.")],
         help_text="Goods and services classification (HSN or SAC): 4, 6 or 8 digits. Printed on tax invoices.",
     )

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from billing_project.api.fields import MoneyField, PlainDecimalField, PlainTextField, StrictIntegerField
 
-from .models import HSN_PATTERN, MAX_STOCK, Product
+from .models import HSN_DIGITS, MAX_STOCK, Product
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -17,7 +17,8 @@ class ProductSerializer(serializers.ModelSerializer):
     stock = StrictIntegerField(min_value=0, max_value=MAX_STOCK, default=0)
     is_active = serializers.BooleanField(default=True)
     hsn_code = serializers.RegexField(
-        HSN_PATTERN,
+        # The non-blank values; drf-spectacular documents blank as its own alternative.
+        HSN_DIGITS,
         required=False,
         allow_blank=True,
         max_length=8,

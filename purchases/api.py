@@ -1,3 +1,5 @@
+import re
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -6,16 +8,19 @@ from rest_framework.decorators import action
 
 from billing_project.api.permissions import RolePermissions
 from billing_project.api.schema import error_responses
-from billing_project.errors import ErrorCode
+from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 from .documents import invoice_pdf_filename, invoice_pdf_print
+from .models import NUMBER_MAX_LENGTH
 from .selectors import purchase_list, purchase_rows
 from .serializers import PurchaseCreateSerializer, PurchaseSerializer
 from .services import purchase_create
 
 # The browsable API's POST form for a bill: an example body with the input fields only. (Product 1
 # is the demo's rice: 2 × 549.00 + 5% tax = 1,152.90, payable 1,153.00, paid with 1,200.00 in notes.)
+NUMBER_QUERY_PATTERN = r"^[A-Za-z0-9/-]*$"
+
 EXAMPLE_BILL = {
     "customer_email": "ann@example.com",
     "items": [{"product_id": 1, "quantity": 2}],
@@ -31,7 +36,7 @@ EXAMPLE_BILL = {
             OpenApiParameter("customer_email", str, description="Only this customer's bills (any case)."),
             OpenApiParameter(
                 "number",
-                {"type": "string", "maxLength": 16, "pattern": r"^[A-Za-z0-9/-]*$"},
+                {"type": "string", "maxLength": NUMBER_MAX_LENGTH, "pattern": NUMBER_QUERY_PATTERN},
                 description="Only the bill with this tax invoice number, such as M/2627/000123.",
             ),
         ]
@@ -98,7 +103,13 @@ class PurchaseViewSet(
 
     def get_queryset(self):
         params = self.request.query_params
-        return purchase_list(customer_email=params.get("customer_email"), number=params.get("number"))
+        number = params.get("number")
+        if number and (len(number) > NUMBER_MAX_LENGTH or not re.fullmatch(NUMBER_QUERY_PATTERN, number)):
+            raise ValidationFailed(
+                "An invoice number has up to 16 letters, digits, hyphens and slashes.",
+                details={"number": ["Invalid invoice number."]},
+            )
+        return purchase_list(customer_email=params.get("customer_email"), number=number)
 
     @action(detail=True, methods=["get"], url_path=r"invoice\.pdf", url_name="invoice-pdf")
     def invoice_pdf(self, request, *args, **kwargs):
