@@ -244,10 +244,10 @@ class DrawerMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class TillForm(forms.ModelForm):
     class Meta:
         model = Till
-        fields = ("code", "name", "is_active", "requires_open_session")
+        fields = ("code", "name", "is_active", "requires_open_session", "invoice_series", "credit_series")
 
     def validate_unique(self):
-        pass  # a taken code is the service's TillExists, shown as a message
+        pass  # a taken code or series is the service's TillExists / SeriesTaken, shown as a message
 
 
 @admin.register(Till)
@@ -255,7 +255,16 @@ class TillAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     """Tills. Each till's drawer is on the drawer screen (``?till=``); its sessions and ledger are linked."""
 
     form = TillForm
-    list_display = ("code", "name", "is_active", "requires_open_session", "current_session", "drawer")
+    list_display = (
+        "code",
+        "name",
+        "is_active",
+        "requires_open_session",
+        "invoice_series_code",
+        "credit_series_code",
+        "current_session",
+        "drawer",
+    )
     list_filter = ("is_active",)
     search_fields = ("code", "name")
 

@@ -34,6 +34,11 @@ class TillExists(Conflict):
     default_message = "A till with that code already exists."
 
 
+class SeriesTaken(Conflict):
+    code = ErrorCode.SERIES_TAKEN
+    default_message = "That invoice or credit series is already in use."
+
+
 class SessionOpen(Conflict):
     code = ErrorCode.SESSION_OPEN
     default_message = "This till already has an open session."

@@ -17,9 +17,30 @@ rows are only written under their till's lock, so they need no lock of their own
 locks two tills, so bills at different tills never wait on each other's drawer rows; they still
 meet on a product they both sell (step 3). A refund locks its bill's row first (step 2), so two
 refunds of one bill never both pass the cap; a bill and a refund meet on products and the till.
+
+Two locks stand outside this order because nothing else is held with them, or only before them:
+
+- ``series_lock``: a transaction-level advisory lock taken by ``till_create`` / ``till_update``
+  before anything else, so two managers cannot both give a new series to two tills at once (a
+  series is unique across both series columns of every till, which no single constraint says).
+- the bill's number counter row (``purchases.numbering``), taken after step 4 by a bill, locks
+  one (series, financial year) row; series belong to one till each, so it adds no wait.
 """
 
+from django.db import connection
+
 from .models import Denomination, Till
+
+# Any fixed number: the advisory lock's key, one for the whole set of invoice and credit series.
+SERIES_LOCK_KEY = 0x5E81E5
+
+
+def series_lock() -> None:
+    """Hold the series lock until the end of the transaction. PostgreSQL only: SQLite runs one
+    writer at a time already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SERIES_LOCK_KEY])
 
 
 def till_for_update(*, till_id: int | None = None, code: str | None = None):

@@ -27,6 +27,23 @@ def _money(**kwargs):
     return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, **kwargs)
 
 
+# Invoice and credit-note series (issue 13). A custom series is 1–4 upper-case letters, digits or
+# hyphens (the slash separates the parts of a number) and may not have the form of a default: digits
+# alone (a till's id, its default invoice series) or C and digits (its default credit series). So
+# the defaults of two tills never collide, and no custom series ever takes a default.
+SERIES_PATTERN = r"^[A-Z0-9-]{1,4}$"
+DEFAULT_FORM_PATTERN = r"^C?[0-9]+$"
+# Both rules in one pattern, for the API schema (with a length of 1 to 4): C alone, or a first
+# character that is a letter other than C or a hyphen, or a letter or hyphen after a leading digit/C.
+CUSTOM_SERIES_PATTERN = r"^(?:C|[A-BD-Z-][A-Z0-9-]*|[0-9C][0-9]*[A-Z-][A-Z0-9-]*)$"
+
+
+def _custom_series(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | (
+        Q(**{f"{field}__regex": SERIES_PATTERN}) & ~Q(**{f"{field}__regex": DEFAULT_FORM_PATTERN})
+    )
+
+
 class Till(models.Model):
     """A till: one cash drawer and the shifts (sessions) worked at it."""
 
@@ -40,15 +57,50 @@ class Till(models.Model):
         help_text="Refuse bills while no session is open, instead of opening one automatically.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Null means the default: the till's id for invoices, C and the id for credit notes. Set only
+    # through ``till_create`` / ``till_update``, which check uniqueness across both columns of every
+    # till under ``series_lock``; the unique constraints backstop each column on its own.
+    invoice_series = models.CharField(
+        max_length=4,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="1–4 letters, digits or hyphens for this till's invoice numbers. Blank: the till's id.",
+    )
+    credit_series = models.CharField(
+        max_length=4,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="1–4 letters, digits or hyphens for this till's credit notes. Blank: C and the till's id.",
+    )
 
     class Meta:
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="till_code_not_empty"),
+            models.CheckConstraint(condition=_custom_series("invoice_series"), name="till_invoice_series_form"),
+            models.CheckConstraint(condition=_custom_series("credit_series"), name="till_credit_series_form"),
+            models.CheckConstraint(
+                condition=Q(invoice_series__isnull=True)
+                | Q(credit_series__isnull=True)
+                | ~Q(invoice_series=F("credit_series")),
+                name="till_series_differ",
+            ),
         ]
 
     def __str__(self):
         return f"{self.code} {self.name}".strip()
+
+    @property
+    def invoice_series_code(self) -> str:
+        """The series this till's bills are numbered in."""
+        return self.invoice_series or str(self.pk)
+
+    @property
+    def credit_series_code(self) -> str:
+        """The series this till's credit notes are numbered in."""
+        return self.credit_series or f"C{self.pk}"
 
 
 class Denomination(models.Model):

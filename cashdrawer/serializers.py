@@ -5,7 +5,16 @@ from rest_framework import serializers
 
 from billing_project.api.fields import MoneyField, PlainTextField, StrictIntegerField
 
-from .models import MAX_COUNT, MAX_VALUE, MONEY_DIGITS, CashMovement, Denomination, Till, TillSession
+from .models import (
+    CUSTOM_SERIES_PATTERN,
+    MAX_COUNT,
+    MAX_VALUE,
+    MONEY_DIGITS,
+    CashMovement,
+    Denomination,
+    Till,
+    TillSession,
+)
 
 
 class DenominationSerializer(serializers.ModelSerializer):
@@ -33,11 +42,39 @@ class TillSerializer(serializers.ModelSerializer):
 
     code = PlainTextField(code=True, max_length=16, help_text="Short unique code, such as T1.")
     name = PlainTextField(max_length=100, required=False, allow_blank=True, default="")
+    invoice_series = serializers.RegexField(
+        CUSTOM_SERIES_PATTERN,
+        max_length=4,
+        required=False,
+        allow_null=True,
+        help_text="The invoice series (1–4 of A–Z, 0–9, -), unique across every series of every till; not digits "
+        "alone nor C and digits (the defaults). Null: the default, the till's id.",
+    )
+    credit_series = serializers.RegexField(
+        CUSTOM_SERIES_PATTERN,
+        max_length=4,
+        required=False,
+        allow_null=True,
+        help_text="The credit-note series, under the same rules. Null: the default, C and the till's id.",
+    )
+    invoice_series_code = serializers.CharField(read_only=True, help_text="The series bills are numbered in.")
+    credit_series_code = serializers.CharField(read_only=True, help_text="The series credit notes are numbered in.")
 
     class Meta:
         model = Till
-        fields = ["id", "code", "name", "is_active", "requires_open_session", "current_session"]
-        read_only_fields = ["id", "current_session"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "is_active",
+            "requires_open_session",
+            "invoice_series",
+            "credit_series",
+            "invoice_series_code",
+            "credit_series_code",
+            "current_session",
+        ]
+        read_only_fields = ["id", "current_session", "invoice_series_code", "credit_series_code"]
         extra_kwargs: ClassVar[dict] = {"code": {"validators": []}}  # a duplicate is 409 till_exists, from the service
 
 

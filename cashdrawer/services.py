@@ -2,6 +2,7 @@
 lands in the movement ledger; the locks are taken through ``lock_objects``, in its global order."""
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing_project import metrics
@@ -23,6 +25,7 @@ from .errors import (
     ChangeUnavailable,
     DenominationExists,
     InsufficientCash,
+    SeriesTaken,
     SessionClosed,
     SessionOpen,
     TenderMismatch,
@@ -32,11 +35,13 @@ from .errors import (
     TooManyDenominations,
     VarianceNeedsManager,
 )
-from .lock_objects import denomination_for_update, denominations_for_update, till_for_update
+from .lock_objects import denomination_for_update, denominations_for_update, series_lock, till_for_update
 from .models import (
+    DEFAULT_FORM_PATTERN,
     MAX_COUNT,
     MAX_DENOMINATIONS,
     MAX_VALUE,
+    SERIES_PATTERN,
     CashMovement,
     Denomination,
     DrawerMovement,
@@ -92,33 +97,94 @@ def _open_session_id(till_id: int) -> int | None:
     )
 
 
+SERIES_FIELDS = ("invoice_series", "credit_series")
+
+
+def _clean_series(changes: dict, *, till_pk: int | None) -> None:
+    """Normalise and check the ``invoice_series`` / ``credit_series`` in ``changes`` (in place).
+    Run under ``series_lock``: a series is unique across both columns of every till.
+    Raises ``ValidationFailed`` for a malformed one or one with the form of a default, and
+    ``SeriesTaken`` for one another till (or this till's other series) uses."""
+    errors = {}
+    for field in SERIES_FIELDS:
+        if field not in changes:
+            continue
+        value = (changes[field] or "").strip().upper() or None
+        changes[field] = value
+        if value is None:
+            continue
+        if not re.fullmatch(SERIES_PATTERN, value):
+            errors[field] = ["1 to 4 letters, digits or hyphens."]
+        elif re.fullmatch(DEFAULT_FORM_PATTERN, value):
+            errors[field] = ["Digits alone, or C and digits, are the default series of a till; choose another."]
+    if errors:
+        raise ValidationFailed("That series cannot be used.", details=errors)
+    wanted = {field: changes[field] for field in SERIES_FIELDS if changes.get(field)}
+    if len(set(wanted.values())) < len(wanted):
+        raise SeriesTaken("A till's invoice and credit series must differ.", details=wanted)
+    for field, value in wanted.items():
+        others = Till.objects.filter(Q(invoice_series=value) | Q(credit_series=value))
+        if till_pk is not None:
+            # The till's own pair was checked above; it may keep the values it has.
+            others = others.exclude(pk=till_pk)
+        if others.exists():
+            raise SeriesTaken(f"The series {value} is already in use.", details={field: value})
+
+
 @atomic_write()
-def till_create(*, code: str, name: str = "", is_active: bool = True, requires_open_session: bool = False) -> Till:
-    """Add a till, with an empty drawer. Raises ``TillExists`` for a code already taken."""
+def till_create(
+    *,
+    code: str,
+    name: str = "",
+    is_active: bool = True,
+    requires_open_session: bool = False,
+    invoice_series: str | None = None,
+    credit_series: str | None = None,
+) -> Till:
+    """Add a till, with an empty drawer. Blank series mean the defaults (the id, C and the id).
+
+    Takes ``series_lock`` when a series is given. Raises ``TillExists`` for a code already taken,
+    ``ValidationFailed`` or ``SeriesTaken`` for a series that cannot be used."""
     code = (code or "").strip()
     if not code:
         raise ValidationFailed("A till needs a code.", details={"code": ["This field may not be blank."]})
+    series = {"invoice_series": invoice_series, "credit_series": credit_series}
+    if invoice_series or credit_series:
+        series_lock()
+        _clean_series(series, till_pk=None)
+    else:
+        series = {"invoice_series": None, "credit_series": None}
     try:
         with transaction.atomic():
             return Till.objects.create(
-                code=code, name=name, is_active=is_active, requires_open_session=requires_open_session
+                code=code, name=name, is_active=is_active, requires_open_session=requires_open_session, **series
             )
     except IntegrityError:
         raise TillExists(f"A till with code {code} already exists.", details={"code": code}) from None
 
 
-_TILL_FIELDS = ("code", "name", "is_active", "requires_open_session")
+_TILL_FIELDS = ("code", "name", "is_active", "requires_open_session", *SERIES_FIELDS)
 
 
 @atomic_write()
 def till_update(*, till_id: int, **changes) -> Till:
-    """Change a till's ``code``, ``name``, ``is_active`` or ``requires_open_session``.
+    """Change a till's ``code``, ``name``, ``is_active``, ``requires_open_session``,
+    ``invoice_series`` or ``credit_series`` (blank: back to the default). A new series applies to
+    the next bill; numbers already given keep theirs.
 
-    Locks the till row. Raises ``Till.DoesNotExist``, ``TillExists`` for a code already taken."""
+    Takes ``series_lock`` first when a series changes, then locks the till row. Raises
+    ``Till.DoesNotExist``, ``TillExists`` for a code already taken, ``ValidationFailed`` or
+    ``SeriesTaken`` for a series that cannot be used."""
     unknown = set(changes) - set(_TILL_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
+    if any(field in changes for field in SERIES_FIELDS):
+        series_lock()
     till = _lock_till(till_id)
+    if any(field in changes for field in SERIES_FIELDS):
+        for field in SERIES_FIELDS:
+            changes.setdefault(field, getattr(till, field))
+        _clean_series(changes, till_pk=till.pk)
     if "code" in changes:
         changes["code"] = (changes["code"] or "").strip()
         if not changes["code"]:
@@ -129,6 +195,8 @@ def till_update(*, till_id: int, **changes) -> Till:
         with transaction.atomic():
             till.save(update_fields=list(changes) or None)
     except IntegrityError:
+        if "code" not in changes:
+            raise SeriesTaken("That series is already in use.", details={}) from None
         raise TillExists(
             f"A till with code {changes['code']} already exists.", details={"code": changes["code"]}
         ) from None

@@ -12,7 +12,7 @@ from .importing import ImportRejected, parse_upload, product_import_rows
 from .models import Product
 from .services import product_create, product_delete, product_set_active, product_update
 
-_EDITABLE = ("sku", "name", "price", "tax_percent", "stock", "is_active")
+_EDITABLE = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active")
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -59,7 +59,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     search_fields = ("name", "sku")
     ordering = ("name", "id")
     list_per_page = 100
-    fields = ("sku", "name", "price", "tax_percent", "stock", "is_active", "created_at", "updated_at")
+    fields = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active", "created_at", "updated_at")
     readonly_fields = ("created_at", "updated_at")
     actions = ("archive", "unarchive")
 

@@ -1,4 +1,4 @@
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -14,6 +14,10 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+HSN_DIGITS = r"^[0-9]{4}([0-9]{2}){0,2}$"  # 4, 6 or 8 digits
+HSN_PATTERN = r"^([0-9]{4}([0-9]{2}){0,2})?$"  # or blank
+
+
 class Product(models.Model):
     sku = models.CharField(
         max_length=64, null=True, blank=True, help_text="Unique when set.", validators=[validate_code_text]
@@ -25,6 +29,15 @@ class Product(models.Model):
     )
     stock = models.IntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_STOCK)])
     is_active = models.BooleanField(default=True, help_text="Archived products cannot be sold.")
+    hsn_code = models.CharField(
+        "HSN/SAC code",
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",  # the stock import inserts with its own SQL
+        validators=[RegexValidator(HSN_PATTERN, "4, 6 or 8 digits.")],
+        help_text="Goods and services classification (HSN or SAC): 4, 6 or 8 digits. Printed on tax invoices.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,6 +51,7 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="product_tax_percent_0_100"
             ),
+            models.CheckConstraint(condition=Q(hsn_code__regex=HSN_PATTERN), name="product_hsn_code_form"),
             models.UniqueConstraint(
                 fields=["sku"], condition=Q(sku__isnull=False) & ~Q(sku=""), name="product_sku_unique_when_set"
             ),

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from billing_project.api.fields import MoneyField, PlainDecimalField, PlainTextField, StrictIntegerField
 
-from .models import MAX_STOCK, Product
+from .models import HSN_DIGITS, MAX_STOCK, Product
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -16,10 +16,30 @@ class ProductSerializer(serializers.ModelSerializer):
     )
     stock = StrictIntegerField(min_value=0, max_value=MAX_STOCK, default=0)
     is_active = serializers.BooleanField(default=True)
+    hsn_code = serializers.RegexField(
+        # The non-blank values; drf-spectacular documents blank as its own alternative.
+        HSN_DIGITS,
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        default="",
+        help_text="HSN or SAC code, 4, 6 or 8 digits; printed on tax invoices.",
+    )
 
     class Meta:
         model = Product
-        fields = ["id", "sku", "name", "stock", "price", "tax_percent", "is_active", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "stock",
+            "price",
+            "tax_percent",
+            "hsn_code",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness of the SKU is checked by the service, which also handles concurrent inserts.
         validators: list = []

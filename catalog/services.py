@@ -11,7 +11,7 @@ from .models import Product
 
 logger = logging.getLogger("billing.catalog")
 
-_EDITABLE = ("sku", "name", "price", "tax_percent", "stock", "is_active")
+_EDITABLE = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active")
 
 
 def _normalize_sku(sku: str | None) -> str | None:
@@ -48,11 +48,20 @@ def product_create(
     stock: int = 0,
     sku: str | None = None,
     is_active: bool = True,
+    hsn_code: str = "",
 ) -> Product:
     sku = _normalize_sku(sku)
     _check_sku_free(sku)
     product = _save(
-        Product(sku=sku, name=name.strip(), price=price, tax_percent=tax_percent, stock=stock, is_active=is_active)
+        Product(
+            sku=sku,
+            name=name.strip(),
+            price=price,
+            tax_percent=tax_percent,
+            stock=stock,
+            is_active=is_active,
+            hsn_code=hsn_code,
+        )
     )
     logger.info("product %s created: sku=%s price=%s stock=%s", product.pk, sku, price, stock)
     return product

@@ -3,6 +3,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 
 from billing_project.api.permissions import RolePermissions
+from billing_project.api.schema import TEXT_QUERY
 from purchases.api import bill_page
 from purchases.selectors import purchase_list
 from purchases.serializers import PurchaseSerializer
@@ -12,7 +13,7 @@ from .serializers import CustomerSerializer
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[OpenApiParameter("email", str, description="Exact email, any case.")]),
+    list=extend_schema(parameters=[OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case.")]),
 )
 @extend_schema(tags=["customers"])
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):

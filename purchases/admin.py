@@ -128,8 +128,8 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("customer", "created_by")
     list_filter = (("created_at", DateFieldListFilter),)
     date_hierarchy = "created_at"
-    search_fields = ("customer__email",)
-    search_help_text = "A customer's email (or part of it), or a bill number."
+    search_fields = ("customer__email", "number")
+    search_help_text = "A customer's email or invoice number (or part of either), or a bill's #id."
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
     inlines = (PurchaseItemInline, PaymentInline, DrawerMovementInline)
@@ -137,13 +137,28 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # section holding a single "Invoice email" row.
     # The admin shows callables listed in readonly_fields; the stubs allow only field names.
     fieldsets: ClassVar[Any] = (
-        (None, {"fields": ("receipt", "created_at", "customer_link", "created_by", invoice_email_status)}),
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "receipt",
+                    "invoice_pdf",
+                    "created_at",
+                    "customer_link",
+                    "created_by",
+                    invoice_email_status,
+                )
+            },
+        ),
         ("Amounts", {"fields": AMOUNTS}),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
     )
     readonly_fields: ClassVar[Any] = (
         "bill",
+        "number",
         "receipt",
+        "invoice_pdf",
         "created_at",
         "customer_link",
         "created_by",
@@ -170,7 +185,8 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="bill", ordering="id")
     def bill(self, obj):
-        return f"#{obj.pk}"
+        # The invoice number and the id in one column: the list fits 1280 pixels.
+        return f"{obj.number} · #{obj.pk}" if obj.number else f"#{obj.pk}"
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, obj):
@@ -179,9 +195,16 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="receipt")
     def receipt(self, obj):
-        # The cashier's printable bill. (A PDF invoice, once there is one, belongs next to it.)
+        # The cashier's printable bill; the PDF tax invoice is the next row.
         url = reverse("billing:bill", args=[obj.pk])
         return format_html('<a href="{}" target="_blank" rel="noopener">Receipt for bill #{}</a>', url, obj.pk)
+
+    @admin.display(description="tax invoice")
+    def invoice_pdf(self, obj):
+        url = reverse("billing:invoice-pdf", args=[obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Tax invoice {} (PDF)</a>', url, obj.number or ""
+        )
 
     @admin.display(description="cashier", ordering="created_by__username")
     def cashier(self, obj):
@@ -290,12 +313,14 @@ class RefundPaymentInline(_RefundPartInline):
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Refunds, read-only: they are made on the bill page or through the API, never here."""
 
-    list_display = ("id", "created_at", "bill_link", "till", "reason", "restock", money_column("amount", "paid back"))
+    list_display = ("id", "number", "created_at", "bill_link", "till", "reason", money_column("amount", "paid back"))
     list_filter = (("created_at", DateFieldListFilter), "restock", "till")
     list_select_related = ("purchase", "till")
-    search_fields = ("=purchase__id", "reason")
+    search_fields = ("=purchase__id", "=number", "=purchase__number", "reason")
     inlines = (RefundLineInline, RefundPaymentInline)
     fields = readonly_fields = (
+        "number",
+        "credit_note",
         "bill_link",
         "till",
         "session",
@@ -315,6 +340,11 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def bill_link(self, obj):
         url = reverse("admin:purchases_purchase_change", args=[obj.purchase_id])
         return format_html('<a href="{}">Bill #{}</a>', url, obj.purchase_id)
+
+    @admin.display(description="credit note")
+    def credit_note(self, obj):
+        url = reverse("billing:credit-note-pdf", args=[obj.pk])
+        return format_html('<a href="{}">Credit note {} (PDF)</a>', url, obj.number or f"#{obj.pk}")
 
     @admin.display(description="cash handed back")
     def cash_handed_back(self, obj):

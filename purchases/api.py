@@ -1,12 +1,18 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+import re
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 
 from billing_project.api.permissions import ActionPermissions, RolePermissions
-from billing_project.api.schema import error_responses
-from billing_project.errors import ErrorCode
+from billing_project.api.schema import TEXT_QUERY, error_responses
+from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
+from .documents import credit_note_pdf_filename, credit_note_pdf_print, invoice_pdf_filename, invoice_pdf_print
+from .models import NUMBER_MAX_LENGTH
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
     PaymentMethodSerializer,
@@ -20,6 +26,8 @@ from .services import purchase_create, refund_create
 
 # The browsable API's POST form for a bill: an example body with the input fields only. (Product 1
 # is the demo's rice: 2 × 549.00 + 5% tax = 1,152.90, payable 1,153.00, paid with 1,200.00 in notes.)
+NUMBER_QUERY_PATTERN = r"^[A-Za-z0-9/-]*$"
+
 EXAMPLE_BILL = {
     "customer_email": "ann@example.com",
     "items": [{"product_id": 1, "quantity": 2}],
@@ -31,7 +39,26 @@ EXAMPLE_BILL = {
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("customer_email", str, description="Only this customer's bills (any case).")]
+        parameters=[
+            OpenApiParameter("customer_email", TEXT_QUERY, description="Only this customer's bills (any case)."),
+            OpenApiParameter(
+                "number",
+                {"type": "string", "maxLength": NUMBER_MAX_LENGTH, "pattern": NUMBER_QUERY_PATTERN},
+                description="Only the bill with this tax invoice number, such as M/2627/000123.",
+            ),
+        ]
+    ),
+    invoice_pdf=extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The tax invoice; a reprint is marked DUPLICATE."
+            ),
+            **error_responses(ErrorCode.NOT_FOUND),
+        },
+        description=(
+            "The bill's tax invoice as a PDF, rendered now. The first print of a bill whose invoice was not yet "
+            "issued (emailed) is the original; every later one is marked DUPLICATE."
+        ),
     ),
     create=extend_schema(
         request=PurchaseCreateSerializer,
@@ -90,7 +117,23 @@ class PurchaseViewSet(
         return super().get_serializer(*args, **kwargs)
 
     def get_queryset(self):
-        return purchase_list(customer_email=self.request.query_params.get("customer_email"))
+        params = self.request.query_params
+        number = params.get("number")
+        if number and (len(number) > NUMBER_MAX_LENGTH or not re.fullmatch(NUMBER_QUERY_PATTERN, number)):
+            raise ValidationFailed(
+                "An invoice number has up to 16 letters, digits, hyphens and slashes.",
+                details={"number": ["Invalid invoice number."]},
+            )
+        return purchase_list(customer_email=params.get("customer_email"), number=number)
+
+    @action(detail=True, methods=["get"], url_path=r"invoice\.pdf", url_name="invoice-pdf")
+    def invoice_pdf(self, request, *args, **kwargs):
+        purchase = self.get_object()
+        pdf, duplicate = invoice_pdf_print(purchase)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice_pdf_filename(purchase)}"'
+        response["X-Duplicate"] = "1" if duplicate else "0"
+        return response
 
     def list(self, request, *args, **kwargs):
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
@@ -161,6 +204,20 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
     )
 )
 @extend_schema(tags=["refunds"])
+@extend_schema_view(
+    credit_note_pdf=extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The credit note; a reprint is marked DUPLICATE."
+            ),
+            **error_responses(ErrorCode.NOT_FOUND),
+        },
+        description=(
+            "The refund's credit note as a PDF, naming the invoice it credits, rendered now. The emailed copy (or "
+            "the first print when none was emailed) is the original; every later print is marked DUPLICATE."
+        ),
+    ),
+)
 class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Refunds, newest first. Refunds are made on their bill (`POST /purchases/{id}/refunds`) and never changed."""
 
@@ -178,6 +235,15 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             session_id=serializer.validated_data.get("session"),
             till_id=serializer.validated_data.get("till"),
         )
+
+    @action(detail=True, methods=["get"], url_path=r"credit-note\.pdf", url_name="credit-note-pdf")
+    def credit_note_pdf(self, request, *args, **kwargs):
+        refund = self.get_object()
+        pdf, duplicate = credit_note_pdf_print(refund)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{credit_note_pdf_filename(refund)}"'
+        response["X-Duplicate"] = "1" if duplicate else "0"
+        return response
 
 
 def bill_page(view, queryset) -> list[dict]:

@@ -27,6 +27,7 @@ from billing_project import metrics
 from billing_project.db import atomic_write
 from billing_project.errors import Conflict, ErrorCode
 
+from .documents import invoice_pdf_filename, invoice_pdf_original
 from .models import InvoiceStatus, Purchase
 from .selectors import purchase_get
 
@@ -54,7 +55,7 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
     }
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
     message = EmailMultiAlternatives(
-        subject=f"Your invoice for bill #{purchase.pk} from {settings.STORE_NAME}",
+        subject=f"Your invoice {purchase.number or '#' + str(purchase.pk)} from {settings.STORE_NAME}",
         body=render_to_string("emails/invoice.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[purchase.customer.email],
@@ -63,6 +64,8 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
         headers={"Message-ID": f"<invoice-{purchase.pk}.{purchase.invoice_round}@{domain}>"},
     )
     message.attach_alternative(render_to_string("emails/invoice.html", context), "text/html")
+    # The tax invoice itself, rendered here in the worker: the original, never marked DUPLICATE.
+    message.attach(invoice_pdf_filename(purchase), invoice_pdf_original(purchase), "application/pdf")
     return message
 
 

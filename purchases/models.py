@@ -35,6 +35,35 @@ class InvoiceStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+# <series>/<financial year>/<sequence>: GST's 16 characters at most (issue 13).
+NUMBER_MAX_LENGTH = 16
+NUMBER_PATTERN = r"^[A-Z0-9-]{1,4}/[0-9]{4}/[0-9]{6}$"
+SEQUENCE_MAX = 999_999
+
+
+class DocumentCounter(models.Model):
+    """The last number given in one series in one financial year: invoices (a till's
+    ``invoice_series``) and credit notes (its ``credit_series``) alike. Only
+    ``purchases.numbering`` writes it, with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
+    inside the caller's transaction, so a number rolled back with its bill is never given."""
+
+    series = models.CharField(max_length=4)
+    financial_year = models.CharField(max_length=4, help_text="Two-digit start and end years: 2627 is 2026-27.")
+    last_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "financial_year"], name="documentcounter_one_per_series_year"),
+            models.CheckConstraint(
+                condition=Q(last_number__gte=1, last_number__lte=SEQUENCE_MAX), name="documentcounter_number_range"
+            ),
+            models.CheckConstraint(condition=Q(financial_year__regex=r"^[0-9]{4}$"), name="documentcounter_year_form"),
+        ]
+
+    def __str__(self):
+        return f"{self.series}/{self.financial_year}: {self.last_number}"
+
+
 # A bill's amounts and a line's fields, in the order every view of a bill shows them.
 AMOUNT_FIELDS = ("subtotal", "tax_total", "total", "rounding", "payable", "paid_amount", "change_due")
 LINE_FIELDS = (
@@ -108,6 +137,12 @@ class Purchase(models.Model):
     # The till whose drawer took the cash, and its session. Null only for a bill written outside
     # purchase_create (bills from before tills were given MAIN by the migration).
     till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The tax invoice number, e.g. M/2627/000123: given by ``purchases.numbering`` in the bill's own
+    # transaction, in the same UPDATE that records the till, so every bill with a till has one.
+    number = models.CharField(max_length=NUMBER_MAX_LENGTH, null=True, blank=True, unique=True)
+    # When the original tax invoice PDF was made (by the worker, or by the first print); every
+    # later print is marked DUPLICATE.
+    invoice_issued_at = models.DateTimeField(null=True, blank=True)
     session = models.ForeignKey(
         "cashdrawer.TillSession", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
     )
@@ -149,6 +184,12 @@ class Purchase(models.Model):
             models.CheckConstraint(
                 condition=Q(session__isnull=True) | Q(till__isnull=False), name="purchase_session_has_till"
             ),
+            models.CheckConstraint(
+                condition=Q(till__isnull=True) | Q(number__isnull=False), name="purchase_with_till_has_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__regex=NUMBER_PATTERN), name="purchase_number_form"
+            ),
             models.CheckConstraint(condition=Q(tax_total__gte=0), name="purchase_tax_total_gte_0"),
             models.CheckConstraint(
                 condition=_equals("total", F("subtotal") + F("tax_total")), name="purchase_total_sum"
@@ -187,7 +228,7 @@ class Purchase(models.Model):
         ]
 
     def __str__(self):
-        return f"Bill #{self.pk}"
+        return f"Bill {self.number}" if self.number else f"Bill #{self.pk}"
 
     def _movements(self, kind):
         # Reads the prefetched ledger rows when the selector prefetched them.
@@ -343,6 +384,11 @@ class Refund(models.Model):
     total = _amount()
     rounding = _amount()
     amount = _amount()
+    # The credit note's number in the refunding till's credit series (``numbering``), such as
+    # CM/2627/000007: taken in the refund's own transaction, so a refused refund takes none.
+    number = models.CharField(max_length=NUMBER_MAX_LENGTH, null=True, blank=True, unique=True)
+    # When the original credit note was issued (emailed or first printed); later prints are copies.
+    credit_note_issued_at = models.DateTimeField(null=True, blank=True)
     # The refund receipt email (``refund_receipts``): set once it is sent, so a job runs at most once.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -355,6 +401,9 @@ class Refund(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_gte_0"),
             models.CheckConstraint(condition=_equals("rounding", F("amount") - F("total")), name="refund_rounding"),
             models.CheckConstraint(condition=~Q(reason=""), name="refund_reason_not_empty"),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__regex=NUMBER_PATTERN), name="refund_number_form"
+            ),
         ]
 
     def __str__(self):

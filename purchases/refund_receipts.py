@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .documents import credit_note_pdf_filename, credit_note_pdf_original
 from .invoices import invoice_retry_delay
 from .models import Refund
 from .selectors import refund_get
@@ -35,13 +36,17 @@ def refund_receipt_render(refund: Refund) -> EmailMultiAlternatives:
     }
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
     message = EmailMultiAlternatives(
-        subject=f"Your refund receipt for bill #{refund.purchase_id} from {settings.STORE_NAME}",
+        subject=(
+            f"Your refund receipt {refund.number or f'#{refund.pk}'} for bill "
+            f"{refund.purchase.number or f'#{refund.purchase_id}'} from {settings.STORE_NAME}"
+        ),
         body=render_to_string("emails/refund.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[refund.purchase.customer.email],
         headers={"Message-ID": f"<refund-{refund.pk}@{domain}>"},
     )
     message.attach_alternative(render_to_string("emails/refund.html", context), "text/html")
+    message.attach(credit_note_pdf_filename(refund), credit_note_pdf_original(refund), "application/pdf")
     return message
 
 

@@ -24,7 +24,9 @@ from .models import (
 )
 
 
-def purchase_list(*, customer_email: str | None = None, customer_id: int | None = None) -> QuerySet[Purchase]:
+def purchase_list(
+    *, customer_email: str | None = None, customer_id: int | None = None, number: str | None = None
+) -> QuerySet[Purchase]:
     """Bills newest first, with lines and drawer movements prefetched: a constant number of
     queries however many bills and lines are listed."""
     qs = Purchase.objects.select_related("customer").prefetch_related(
@@ -37,6 +39,8 @@ def purchase_list(*, customer_email: str | None = None, customer_id: int | None 
         qs = qs.filter(customer__email__iexact=customer_email.strip())
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
+    if number:
+        qs = qs.filter(number=number.strip().upper())
     return qs.order_by("-created_at", "-id")
 
 
@@ -116,6 +120,7 @@ def tender_denominations(*, till_id: int | None = None) -> list[Denomination]:
 
 _BILL_FIELDS = (
     "id",
+    "number",
     "created_at",
     "till_id",
     "session_id",

@@ -211,6 +211,9 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     change = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
     tendered = PiecesSerializer(many=True, help_text="The notes and coins handed over, largest first.")
     invoice_email_status = InvoiceEmailStatusSerializer(source="*", read_only=True)
+    number = serializers.CharField(
+        allow_null=True, help_text="The tax invoice number, such as M/2627/000123 (null only for bills without a till)."
+    )
     till = serializers.IntegerField(source="till_id", allow_null=True, help_text="The till's id.")
     session = serializers.IntegerField(source="session_id", allow_null=True, help_text="The till session's id.")
     refunds = PurchaseRefundSummarySerializer(many=True, help_text="The bill's refunds, oldest first.")
@@ -220,6 +223,7 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
         model = Purchase
         fields = [
             "id",
+            "number",
             "customer_email",
             "created_at",
             "till",
@@ -331,6 +335,7 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
         model = Refund
         fields = [
             "id",
+            "number",
             "purchase",
             "till",
             "session",

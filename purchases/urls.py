@@ -11,6 +11,12 @@ urlpatterns = [
     re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/$", views.bill_detail, name="bill"),
     re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/return/$", refund_views.refund_new, name="refund-new"),
     re_path(r"^refunds/(?P<refund_id>[0-9]{1,18})/$", refund_views.refund_detail, name="refund"),
+    re_path(
+        r"^refunds/(?P<refund_id>[0-9]{1,18})/credit-note\.pdf$",
+        refund_views.refund_credit_note_pdf,
+        name="credit-note-pdf",
+    ),
+    re_path(r"^bills/(?P<purchase_id>[0-9]{1,18})/invoice\.pdf$", views.bill_invoice_pdf, name="invoice-pdf"),
     path("history/", views.history, name="history"),
     path("preview/", views.bill_preview_view, name="preview"),
     path("products/", views.product_lookup, name="products"),

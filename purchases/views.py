@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing_project.errors import DomainError
 from cashdrawer.browser import current_till, till_status
 
+from .documents import invoice_pdf_filename, invoice_pdf_print
 from .forms import BillEntry, HistoryFilterForm
 from .models import Purchase
 from .preview import bill_preview
@@ -28,6 +29,9 @@ RUN_BACK_OFFICE = "catalog.change_product"  # managers (and superusers); cashier
 SEE_BILLS = "purchases.view_purchase"
 HISTORY_PAGE_SIZE = 25
 RECENT_BILLS = 5
+
+
+FRESH_BILL = "fresh_bill"
 
 
 def role_required(permission: str):
@@ -82,7 +86,9 @@ def bill_new(request):
         entry.add_refusal(exc)
         entry.focus_problem()
         return _bill_page(request, entry, status=exc.status_code)
-    messages.success(request, f"Bill #{purchase.pk} generated.")
+    messages.success(request, f"Bill {purchase.number} generated.")
+    # The receipt shown right after ringing up is the original; any later view of it is a reprint.
+    request.session[FRESH_BILL] = purchase.pk
     return redirect("billing:bill", purchase_id=purchase.pk)
 
 
@@ -157,7 +163,23 @@ def bill_detail(request, purchase_id: int):
         purchase = purchase_get(purchase_id=purchase_id)
     except Purchase.DoesNotExist:
         raise Http404("No such bill.") from None
-    return render(request, "billing/bill.html", {"purchase": purchase})
+    duplicate = request.session.pop(FRESH_BILL, None) != purchase.pk
+    return render(request, "billing/bill.html", {"purchase": purchase, "duplicate": duplicate})
+
+
+@role_required(SEE_BILLS)
+@require_GET
+def bill_invoice_pdf(request, purchase_id: int):
+    """The bill's tax invoice PDF, rendered now (``documents.invoice_pdf_print``): a reprint is
+    marked DUPLICATE."""
+    try:
+        purchase = purchase_get(purchase_id=purchase_id)
+    except Purchase.DoesNotExist:
+        raise Http404("No such bill.") from None
+    pdf, _duplicate = invoice_pdf_print(purchase)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice_pdf_filename(purchase)}"'
+    return response
 
 
 @role_required(SEE_BILLS)

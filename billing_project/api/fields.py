@@ -98,6 +98,9 @@ class PlainTextField(serializers.CharField):
                 (validate_code_text if self.code else validate_plain_text)(data)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError(exc.messages) from None
+            # The schema's maxLength counts the value as sent, surrounding whitespace included.
+            if self.max_length is not None and len(data) > self.max_length:
+                self.fail("max_length", max_length=self.max_length)
         return super().run_validation(data)
 
 

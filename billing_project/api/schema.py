@@ -36,6 +36,9 @@ def error_responses(*codes: ErrorCode) -> dict[int, OpenApiResponse]:
     }
 
 
+# A free-text query parameter: anything but a NUL byte, which the middleware refuses (400).
+TEXT_QUERY = {"type": "string", "pattern": "^[^\\u0000]*$"}
+
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _COMMON = {
     str(code.status): describe(code)

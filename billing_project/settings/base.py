@@ -25,6 +25,22 @@ API_V1_PREFIX = env("API_V1_PREFIX", default="/api/v1")
 
 STORE_NAME = env("STORE_NAME", default=PROJECT_NAME)
 STORE_ADDRESS = env("STORE_ADDRESS", default="")
+# On every tax invoice and credit note (issue 13): the legal name (default STORE_NAME) and the tax
+# registration, such as a GSTIN.
+STORE_LEGAL_NAME = env("STORE_LEGAL_NAME", default="") or STORE_NAME
+STORE_TAX_ID = env("STORE_TAX_ID", default="")
+
+# --- Invoice numbers and tax invoices -----------------------------------------------------------
+# Numbers are <series>/<financial year>/<6 digits>, e.g. M/2627/000123; the financial year starts
+# on the 1st of this month (4: April, as in India).
+FINANCIAL_YEAR_START_MONTH = env.int("FINANCIAL_YEAR_START_MONTH", default=4)
+if not 1 <= FINANCIAL_YEAR_START_MONTH <= 12:
+    raise ImproperlyConfigured("FINANCIAL_YEAR_START_MONTH must be a month, 1 to 12.")
+# "none": one tax column per rate; "cgst_sgst": each rate's tax shown as two halves (India's
+# intra-state supplies), rounded so that they add up exactly to the tax.
+TAX_SPLIT = env("TAX_SPLIT", default="none")
+if TAX_SPLIT not in ("none", "cgst_sgst"):
+    raise ImproperlyConfigured(f"TAX_SPLIT must be none or cgst_sgst, not {TAX_SPLIT!r}")
 
 # --- Money ------------------------------------------------------------------------------------
 CURRENCY = env("CURRENCY", default="INR")

@@ -72,6 +72,10 @@ def test_list_tills_is_paginated_with_the_current_session(admin_api, till):
         "name": "Front",
         "is_active": True,
         "requires_open_session": False,
+        "invoice_series": None,
+        "credit_series": None,
+        "invoice_series_code": str(till.pk),
+        "credit_series_code": f"C{till.pk}",
         "current_session": session.pk,
     }
 
@@ -552,3 +556,17 @@ def test_a_user_without_a_role_cannot_read_tills(api_client, till):
 
     assert api_client.get(f"{API}/tills").status_code == 403
     assert api_client.get(f"{API}/sessions").status_code == 403
+
+
+def test_a_manager_sets_a_tills_series_and_a_taken_one_is_409(admin_api, till):
+    response = admin_api.patch(
+        f"{API}/tills/{till.pk}", {"invoice_series": "T1", "credit_series": "CT1"}, format="json"
+    )
+    taken = admin_api.patch(f"{API}/tills/{till.pk}", {"invoice_series": "M"}, format="json")
+    default_form = admin_api.patch(f"{API}/tills/{till.pk}", {"invoice_series": "C9"}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["invoice_series_code"], response.json()["credit_series_code"]) == ("T1", "CT1")
+    assert taken.status_code == 409 and taken.json()["code"] == "series_taken"
+    assert default_form.status_code == 400
+    assert Till.objects.get(pk=till.pk).invoice_series == "T1"

@@ -23,7 +23,18 @@ def test_create_product_with_and_without_trailing_slash(admin_api, path):
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "sku", "name", "stock", "price", "tax_percent", "is_active", "created_at", "updated_at"}
+    assert set(body) == {
+        "id",
+        "sku",
+        "name",
+        "stock",
+        "price",
+        "tax_percent",
+        "hsn_code",
+        "is_active",
+        "created_at",
+        "updated_at",
+    }
     assert body["price"] == "349.50"
     assert body["tax_percent"] == "5.00"
     product = Product.objects.get(pk=body["id"])
@@ -159,3 +170,12 @@ def test_anonymous_gets_401(api_client):
         "message": "Authentication credentials were not provided.",
         "details": {},
     }
+
+
+@pytest.mark.parametrize(
+    ("hsn", "status"), [("1006", 201), ("100630", 201), ("10063010", 201), ("100", 400), ("1006A", 400)]
+)
+def test_create_product_with_an_hsn_code(admin_api, hsn, status):
+    response = admin_api.post("/api/v1/products", {"name": "Rice", "price": "10.00", "hsn_code": hsn}, format="json")
+    assert response.status_code == status
+    assert list(Product.objects.values_list("hsn_code", flat=True)) == ([hsn] if status == 201 else [])

@@ -42,6 +42,7 @@ from ..models import (
     Purchase,
     PurchaseItem,
 )
+from ..numbering import invoice_number_take
 from ..pricing import ZERO, effective_discount, quote, settle
 
 logger = logging.getLogger("billing.purchases")
@@ -84,13 +85,18 @@ def purchase_create(
     Unless ``send_invoice`` is false (the customer declined), the invoice email's job is queued
     in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
 
+    The bill gets its tax invoice ``number`` in the till's invoice series
+    (``numbering.invoice_number_take``), inside this transaction: a refused bill takes none.
+
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
-    products by primary key, the till row, then every denomination of that till by value.
+    products by primary key, the till row, every denomination of that till by value, then the
+    counter row of the till's series and financial year.
 
     Raises ``ValidationFailed``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``, ``ProductNotFound``,
     ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``, ``TenderMismatch``,
     ``ChangeUnavailable``, ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``, ``SessionClosed`` (a till
-    that requires an open session has none), or ``Busy`` when it gave up waiting for a lock (``BILL_LOCK_TIMEOUT_MS``).
+    that requires an open session has none), ``SeriesExhausted``, or ``Busy`` when it gave up waiting for a
+    lock (``BILL_LOCK_TIMEOUT_MS``).
 
     Metrics and logs: a committed bill is counted by till with its latency (after the commit); a
     refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.
@@ -256,8 +262,11 @@ def _ring_up(
         user=purchase.created_by,
         session_id=session_id,
     )
-    Purchase.objects.filter(pk=purchase.pk).update(till=till_row, session_id=session_id)
-    purchase.till, purchase.session_id = till_row, session_id
+    # The number last: the counter row is locked until the commit, so taking it after every check
+    # that can refuse the bill keeps it held for the shortest time. One statement.
+    number = invoice_number_take(till=till_row, when=purchase.created_at)
+    Purchase.objects.filter(pk=purchase.pk).update(till=till_row, session_id=session_id, number=number)
+    purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
     _set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements, refunds=[])

@@ -22,6 +22,7 @@ from catalog.models import Product
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import products_for_update, purchase_for_update
 from ..models import InvoiceStatus, PurchaseItem, Refund, RefundLine, RefundPayment
+from ..numbering import credit_note_number_take
 from .bills import MAX_LINES, _set_prefetched, purchase_payments
 
 logger = logging.getLogger("billing.refunds")
@@ -256,7 +257,11 @@ def _refund(
     cash = allocation.get(CASH, ZERO)
     pieces = drawer_plan_change(denominations=denominations, tendered={}, change_due=cash) if cash else {}
 
+    # The credit note's number last of the locks: its counter row is held until the commit.
+    now = timezone.now()
     refund = Refund.objects.create(
+        number=credit_note_number_take(till=till_row, when=now),
+        created_at=now,
         purchase=purchase,
         till=till_row,
         session_id=session_id,

@@ -283,3 +283,15 @@ def test_bill_page_query_budget(manager_client, django_assert_max_num_queries):
         response = manager_client.get(change_url(purchase))
 
     assert response.status_code == 200
+
+
+def test_admin_searches_bills_by_invoice_number_and_links_the_pdf(manager_client):
+    first, second = bill("ann@example.com"), bill("bob@example.com")
+
+    found = manager_client.get(CHANGELIST, {"q": second.number})
+    page = manager_client.get(change_url(second)).content.decode()
+
+    assert list(found.context["cl"].result_list) == [Purchase.objects.get(pk=second.pk)]
+    assert str(first.number) not in found.content.decode()
+    assert str(second.number) in page
+    assert reverse("billing:invoice-pdf", args=[second.pk]) in page

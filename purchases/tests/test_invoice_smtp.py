@@ -15,6 +15,7 @@ from purchases.errors import InsufficientStock
 from purchases.models import InvoiceStatus, Purchase
 from purchases.services import purchase_create
 from purchases.tests.helpers import db_state
+from purchases.tests.pdf import pdf_text_of
 from purchases.tests.test_views import form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,8 +65,17 @@ def test_a_bill_rung_up_through_the_api_gets_exactly_one_email_over_smtp(
     [message] = smtp_sink.messages
     assert smtp_sink.envelopes == [("billing@corner.example", ["ann@example.com"])]
     assert message["To"] == "ann@example.com"
-    assert message["Subject"] == f"Your invoice for bill #{response.json()['id']} from {settings.STORE_NAME}"
-    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == f"Your invoice {response.json()['number']} from {settings.STORE_NAME}"
+    # The text and HTML bodies, and the tax invoice of this very bill attached as a PDF.
+    assert message.get_content_type() == "multipart/mixed"
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    pdf = attachment.get_content()
+    assert pdf.startswith(b"%PDF-")
+    pdf_text = pdf_text_of(pdf)
+    assert response.json()["number"] in pdf_text
+    assert "DUPLICATE" not in pdf_text
+    assert attachment.get_filename() == f"invoice-{response.json()['number'].replace('/', '-')}.pdf"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     for part in (text, html):
@@ -227,7 +237,7 @@ def test_a_bill_rung_up_on_the_billing_page_gets_exactly_one_email_over_smtp(
 
     [message] = smtp_sink.messages
     assert message["To"] == "bob@example.com"
-    assert f"bill #{purchase.pk}" in message["Subject"]
+    assert fresh(purchase).number in message["Subject"]
     assert fresh(purchase).invoice_status == InvoiceStatus.SENT
 
 

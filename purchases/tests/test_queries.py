@@ -44,8 +44,9 @@ def test_a_bill_costs_the_same_queries_for_1_or_50_lines(drawer):
 
     assert one_line == fifty_lines
     # 12 before tills; + 3: the till row lock, its open session, and the bill's till and session;
-    # + 2: the payment methods and the payments' insert.
-    assert fifty_lines <= 17
+    # + 2: the payment methods and the payments' insert; + 1: the invoice number (one INSERT … ON CONFLICT
+    # … RETURNING; set in the same UPDATE as the till).
+    assert fifty_lines <= 18
 
 
 def _split(products, payments: int, customer="warm@example.com"):
@@ -74,7 +75,7 @@ def test_a_split_bill_with_discounts_costs_the_same_for_1_or_50_lines_and_1_or_9
     cash_only = _queries(lambda: _ring_up(products[:1], customer="warm@example.com"))
 
     assert small == large == cash_only
-    assert large <= 17
+    assert large <= 18
 
 
 def test_listing_100_bills_with_lines_is_a_constant_number_of_queries(drawer, admin_api):

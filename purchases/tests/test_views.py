@@ -241,7 +241,7 @@ def test_a_two_line_bill_paid_with_notes(cashier, drawer, rice, soap):
     assert drawer_counts[Decimal("2")] == 3
 
     bill = cashier.get(response["Location"])
-    assert f"Bill #{purchase.pk} generated." in html(bill)
+    assert f"Bill {purchase.number} generated." in html(bill)
 
 
 def test_a_bill_paid_with_a_plain_amount(cashier, drawer, rice):
@@ -869,3 +869,29 @@ def test_the_bill_page_links_to_the_customers_bills_as_a_link(cashier, drawer, r
     link = match.group(0)
     assert 'class="link"' in link and "button" not in link
     assert "?email=ann%40example.com" in link
+
+
+def test_the_receipt_after_ringing_up_is_the_original_and_a_reprint_is_marked_duplicate(cashier, drawer, rice):
+    response = cashier.post(NEW, form_data(rows=[("RICE-5", 1)], paid="300", action="generate"))
+    purchase = Purchase.objects.get()
+
+    first = html(cashier.get(response["Location"]))
+    again = html(cashier.get(response["Location"]))
+
+    assert str(purchase.number) in first and 'id="invoice-number"' in first
+    assert 'id="duplicate-mark"' not in first
+    assert 'id="duplicate-mark"' in again
+    assert f'href="/billing/bills/{purchase.pk}/invoice.pdf"' in again
+
+
+def test_the_page_serves_the_invoice_pdf_and_history_links_it(cashier, drawer, rice):
+    cashier.post(NEW, form_data(rows=[("RICE-5", 1)], paid="300", action="generate"))
+    purchase = Purchase.objects.get()
+
+    pdf = cashier.get(f"/billing/bills/{purchase.pk}/invoice.pdf")
+    history = html(cashier.get("/billing/history/"))
+
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert str(purchase.number) in history
+    assert f'href="/billing/bills/{purchase.pk}/invoice.pdf"' in history

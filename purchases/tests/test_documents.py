@@ -1,0 +1,149 @@
+"""Tax invoice and credit note PDFs (issue 13): their text through pypdf, page 1 as a PNG."""
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cashdrawer.tests.factories import INR, drawer_with
+from catalog.tests.factories import ProductFactory
+from purchases.documents import (
+    CREDIT_NOTE,
+    DocumentLine,
+    TaxDocument,
+    document_pdf,
+    invoice_document,
+    split_tax,
+)
+from purchases.models import Purchase
+from purchases.selectors import purchase_get
+from purchases.services import purchase_create
+from purchases.tests.pdf import pdf_text_of, save_first_page_png
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+API = "/api/v1"
+
+
+def amounts_in(text: str) -> set[str]:
+    return set(re.findall(r"[0-9][0-9,]*\.[0-9]{2}", text))
+
+
+@pytest.fixture
+def bill(db, settings):
+    settings.TAX_SPLIT = "cgst_sgst"
+    settings.STORE_LEGAL_NAME = "Corner Grocer Pvt Ltd"
+    settings.STORE_TAX_ID = "27ABCDE1234F1Z5"
+    settings.STORE_ADDRESS = "12 Market Road, Pune"
+    drawer_with(dict.fromkeys(INR, 10))
+    rice = ProductFactory(name="Basmati rice 5 kg", price=D("549.00"), tax_percent=D("5"), hsn_code="1006", stock=10)
+    soap = ProductFactory(name="Neem soap", price=D("33.33"), tax_percent=D("18"), hsn_code="3401", stock=10)
+    oil = ProductFactory(name="Mustard oil 1 l", price=D("181.10"), tax_percent=D("5"), stock=10)
+    purchase = purchase_create(
+        customer_email="ann@example.com",
+        items=[
+            {"product_id": rice.pk, "quantity": 2},
+            {"product_id": soap.pk, "quantity": 3},
+            {"product_id": oil.pk, "quantity": 1},
+        ],
+        paid_amount=D("2000"),
+        send_invoice=False,
+    )
+    return purchase_get(purchase_id=purchase.pk)
+
+
+@pytest.mark.parametrize(
+    ("tax", "halves"),
+    [(D("54.90"), (D("27.45"), D("27.45"))), (D("0.05"), (D("0.03"), D("0.02"))), (D("0"), (D("0"), D("0")))],
+)
+def test_split_tax_halves_add_up_exactly(tax, halves):
+    assert split_tax(tax) == halves
+    assert sum(split_tax(tax)) == tax
+
+
+def test_invoice_pdf_holds_number_lines_tax_summary_and_halves(bill, settings):
+    document = invoice_document(bill)
+    pdf = document_pdf(document)
+    text = pdf_text_of(pdf)
+    png = save_first_page_png(pdf, "invoice-page-1")
+
+    assert pdf.startswith(b"%PDF-")
+    assert bill.number in text
+    assert "Tax Invoice" in text and "DUPLICATE" not in text
+    assert "27ABCDE1234F1Z5" in text and "Corner Grocer Pvt Ltd" in text and "ann@example.com" in text
+    for item in bill.items.all():
+        assert item.product_name in text
+    assert "1006" in text and "3401" in text
+    figures = amounts_in(text)
+    # The tax summary: per rate, its taxable value and tax; together they are the bill's.
+    summary = document.tax_summary()
+    assert [s.tax_percent for s in summary] == [D("5"), D("18")]
+    assert sum(s.taxable_value for s in summary) == bill.subtotal
+    assert sum(s.tax for s in summary) == bill.tax_total
+    for rate in summary:
+        assert rate.cgst + rate.sgst == rate.tax
+        for figure in (rate.taxable_value, rate.tax, rate.cgst, rate.sgst):
+            assert f"{figure:,.2f}" in figures
+    for figure in (bill.subtotal, bill.tax_total, bill.total, bill.payable):
+        assert f"{figure:,.2f}" in figures
+    # The soap line's tax, 3 × 33.33 × 18% = 18.00 → 9.00 + 9.00; rice 54.90 → 27.45 + 27.45.
+    assert "27.45" in figures and "9.00" in figures
+    assert "CGST" in text and "SGST" in text
+    assert "₹" in text
+    assert "Rupees" in text and "Only" in text
+    if png is not None:
+        assert png.stat().st_size > 10_000
+
+
+def test_without_split_there_are_no_halves(bill, settings):
+    settings.TAX_SPLIT = "none"
+    text = pdf_text_of(document_pdf(invoice_document(bill)))
+    assert "CGST" not in text and bill.number in text
+
+
+def test_credit_note_from_a_constructed_document_names_the_original_invoice():
+    note = TaxDocument(
+        kind=CREDIT_NOTE,
+        number="CM/2627/000007",
+        issued_at=datetime(2026, 11, 30, 12, tzinfo=timezone.get_current_timezone()),
+        customer_email="ann@example.com",
+        lines=[DocumentLine("Neem soap", "3401", 1, D("33.33"), D("33.33"), D("18"), D("6.00"), D("39.33"))],
+        rounding=D("-0.33"),
+        payments=[("Cash", D("39.00"))],
+        original_number="M/2627/000123",
+    )
+    pdf = document_pdf(note)
+    text = pdf_text_of(pdf)
+    save_first_page_png(pdf, "credit-note-page-1")
+
+    assert "Credit Note" in text
+    assert "CM/2627/000007" in text and "M/2627/000123" in text
+    assert "Neem soap" in text and "39.00" in text and "Amount credited" in text
+
+
+def test_api_invoice_pdf_first_print_is_the_original_then_duplicates(bill, admin_api):
+    first = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
+    second = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
+
+    assert first.status_code == 200 and first["Content-Type"] == "application/pdf"
+    assert "DUPLICATE" not in pdf_text_of(first.content)
+    assert "DUPLICATE" in pdf_text_of(second.content)
+    assert bill.number in pdf_text_of(second.content)
+    assert Purchase.objects.get(pk=bill.pk).invoice_issued_at is not None
+
+
+def test_api_invoice_pdf_of_an_unknown_bill_is_404(admin_api, db):
+    response = admin_api.get(f"{API}/purchases/999999/invoice.pdf")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_api_finds_a_bill_by_number(bill, admin_api):
+    response = admin_api.get(f"{API}/purchases", {"number": bill.number.lower()})
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [bill.pk]
+    assert response.json()["results"][0]["number"] == bill.number
+    assert admin_api.get(f"{API}/purchases", {"number": "M/2627/999999"}).json()["results"] == []
