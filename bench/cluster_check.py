@@ -1,18 +1,17 @@
 """The scale-out rehearsal (``make cluster-check``): the chain deployment of the README, on this
 machine, on 127.0.0.1 only, with faults.
 
-    tills (8 client threads) -> HAProxy (/healthz checks) -> 2 gunicorn nodes -> PgBouncer
-    (transaction mode) -> PostgreSQL;  2 db_workers -> PgBouncer;  invoices -> a local SMTP sink
+    8 till clients -> HAProxy (/healthz checks) -> 2 gunicorn nodes -> PgBouncer (transaction mode)
+    -> PostgreSQL;  2 db_workers -> PgBouncer;  invoices and refund receipts -> a local SMTP sink
 
-Under load it SIGKILLs one app node, restarts it and checks it rejoins, SIGKILLs one invoice
-worker, then audits stock, the drawer, every bill and every invoice, and prints PASS or FAIL.
-Every till retries a request that got no answer (or a 502/503 from the proxy) with the same
-``Idempotency-Key``, as a real till does. It also shows the app is safe behind PgBouncer in
-transaction mode: ``lock_timeout`` still applies per transaction, and no session setting leaks
-from one transaction to the next server connection.
-
-Bounded in time (an alarm), and everything it starts is stopped in a ``finally``. HAProxy and
-PgBouncer come from Debian's packages; they are installed with apt-get when missing.
+It creates 8 tills, each with its own drawer; every bill names a till in turn, and one bill in 10
+is refunded (one unit, cash out of the same till). Under load it SIGKILLs one app node, restarts
+it and checks it rejoins, SIGKILLs one invoice worker, then audits stock, each till's drawer and
+ledger, every bill and refund, every invoice and refund receipt (counted apart by Message-ID), and
+prints PASS or FAIL. Every bill and refund carries an ``Idempotency-Key`` and is retried with it
+when it got no answer (or a 502/503 from the proxy), as a real till does. It also shows the app is
+safe behind PgBouncer in transaction mode: ``lock_timeout`` still applies per transaction, and no
+session setting leaks from one transaction to the next server connection.
 """
 
 from __future__ import annotations
@@ -41,14 +40,19 @@ from urllib.parse import urlsplit
 import psycopg
 from appenv import production_env
 from audit import Check, run_audits
-from loadgen import Api, BillMaker, Result, RunStats, pieces, signature
-from run import LOCALHOST, db_url, drawer_audit_cmd, free_port, manage, seed
+from loadgen import REFUND_EVERY, Api, BillMaker, Result, RunStats, pieces, refund_request, refund_result, signature
+from run import LOCALHOST, db_url, drawer_audit_cmd, free_port, manage, seed, seed_tills
 
 ROOT = Path(__file__).resolve().parent.parent
 PGBOUNCER = "/usr/sbin/pgbouncer"
 RETRYABLE_STATUS = {502, 503, 504}
 BILL_RETRY_SECONDS = 90  # longer than an orphaned Idempotency-Key's takeover (STALE_AFTER, 60 s)
 INVOICE_BACKOFF_SECONDS = 5
+DRAIN_SECONDS = 300  # for the queue to empty after the load (one worker left)
+UNFINISHED_JOBS = (
+    "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
+    " OR (status = 'READY' AND (run_after <= now() OR run_after >= '9999-01-01'))"
+)
 
 
 class CheckTimeout(Exception):
@@ -69,7 +73,7 @@ def parse_args(argv=None):
     p.add_argument("--tills", type=int, default=8, help="concurrent tills (default 8)")
     p.add_argument("--duration", type=float, default=40.0, help="seconds of load (default 40)")
     p.add_argument("--workers-per-node", type=int, default=2, help="gunicorn workers per app node (default 2)")
-    p.add_argument("--budget", type=int, default=600, help="hard time limit in seconds (default 600)")
+    p.add_argument("--budget", type=int, default=900, help="hard time limit in seconds (default 900)")
     p.add_argument("--seed", type=int, default=15)
     p.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every log")
     args = p.parse_args(argv)
@@ -269,12 +273,15 @@ class SmtpSink:
         return "250 2.0.0 OK: queued"
 
 
-def invoice_bill_id(message_id: str) -> int | None:
-    # <invoice-<bill>.<round>@domain>
+def message_kind(message_id: str) -> tuple[str, int | None]:
+    """("invoice", bill id) for <invoice-<bill>.<round>@domain>, ("refund", refund id) for a refund
+    receipt's <refund-<refund>@domain>, ("other", None) for anything else."""
     head = message_id.strip("<>").split("@")[0]
-    if not head.startswith("invoice-"):
-        return None
-    return int(head.removeprefix("invoice-").split(".")[0])
+    if head.startswith("invoice-"):
+        return "invoice", int(head.removeprefix("invoice-").split(".")[0])
+    if head.startswith("refund-") and head.removeprefix("refund-").isdigit():
+        return "refund", int(head.removeprefix("refund-"))
+    return "other", None
 
 
 # --- the tills -------------------------------------------------------------------------------------
@@ -290,71 +297,83 @@ def post(conn: http.client.HTTPConnection, path: str, body: dict, headers: dict)
     return response.status, payload, response
 
 
-def run_tills(*, port, token, tills, duration, spread, seed, on_tick) -> tuple[RunStats, dict]:
-    """Each till rings up bills for ``duration`` seconds. A request without a definite answer is
-    retried with the same key and body until it gets one (up to BILL_RETRY_SECONDS)."""
+def post_answered(conn: http.client.HTTPConnection, path: str, body: dict, key: str, headers: dict,
+                  stats: Counter[str]) -> tuple[int, str, dict, int, bool]:  # fmt: skip
+    """POST until a definite answer: a request that got no answer, a 502/503/504 from the proxy or
+    ``409 idempotency_in_progress`` is sent again with the same key and body, up to
+    BILL_RETRY_SECONDS. Returns (status, code, payload, attempts, replayed); status 0 = gave up."""
+    give_up = time.perf_counter() + BILL_RETRY_SECONDS
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            status, payload, response = post(conn, path, body, {**headers, "Idempotency-Key": key})
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()  # the next request opens a new connection
+            stats[f"retry after {type(exc).__name__}"] += 1
+        else:
+            code = payload.get("code", "") if isinstance(payload, dict) else ""
+            if status not in RETRYABLE_STATUS and code != "idempotency_in_progress":
+                return status, code, payload, attempts, response.getheader("Idempotent-Replayed") == "true"
+            stats[f"retry after {status} {code}".strip()] += 1
+        if time.perf_counter() > give_up:
+            return 0, "gave_up", {}, attempts, False
+        time.sleep(0.2)
+
+
+def run_tills(*, port, token, clients, till_ids, duration, spread, seed, on_tick) -> tuple[RunStats, dict]:
+    """``clients`` threads ring up bills for ``duration`` seconds, every bill naming one of
+    ``till_ids`` in turn (loadgen's BillMaker), and refund one unit of every REFUND_EVERY-th bill at
+    the same till. Bills and refunds each carry an ``Idempotency-Key`` and are retried until they
+    get a definite answer (``post_answered``)."""
     results: list[Result] = []
     stats: Counter[str] = Counter()
     lock = threading.Lock()
     deadline = time.perf_counter() + duration
 
-    def till(index: int) -> None:
-        maker = BillMaker(scenario="spread", spread=spread, hot=[], client=index, seed=seed * 100 + index)
+    def client(index: int) -> None:
+        maker = BillMaker(scenario="spread", spread=spread, hot=[], client=index, seed=seed * 100 + index,
+                          tills=till_ids)  # fmt: skip
         headers = {"Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Token {token}"}
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=35)
-        mine: list = []
-        seq = 0
+        mine: list[Result] = []
         local: Counter[str] = Counter()
         while time.perf_counter() < deadline:
-            seq += 1
             body = maker.make()
-            key = f"till-{index + 1}-{seq:06d}"
+            key = f"c{index + 1}-bill-{maker.made:06d}"
             t0 = time.perf_counter()
-            give_up = t0 + BILL_RETRY_SECONDS
-            outcome = None
-            attempts = 0
-            while outcome is None:
-                attempts += 1
-                try:
-                    status, payload, response = post(
-                        conn, "/api/v1/purchases", body, {**headers, "Idempotency-Key": key}
-                    )
-                except (OSError, http.client.HTTPException) as exc:
-                    conn.close()
-                    local[f"retry after {type(exc).__name__}"] += 1
-                else:
-                    code = payload.get("code", "") if isinstance(payload, dict) else ""
-                    if status == 201:
-                        local["replayed"] += response.getheader("Idempotent-Replayed") == "true"
-                        t1 = time.perf_counter()
-                        outcome = Result(
-                            201, "", t1 - t0, t1, signature(body), bill_id=payload["id"],
-                            items={i["product_id"]: i["quantity"] for i in payload["items"]},
-                            tendered=pieces(payload["tendered"]), change=pieces(payload["change"]),
-                            body=payload if seq % 10 == 0 else None,
-                        )  # fmt: skip
-                        break
-                    if status in RETRYABLE_STATUS or code == "idempotency_in_progress":
-                        local[f"retry after {status} {code}".strip()] += 1
-                    else:
-                        t1 = time.perf_counter()
-                        outcome = Result(status, code, t1 - t0, t1, signature(body))
-                        break
-                if time.perf_counter() > give_up:
-                    t1 = time.perf_counter()
-                    outcome = Result(0, "gave_up", t1 - t0, t1, signature(body))
-                    break
-                time.sleep(0.2)
+            status, code, payload, attempts, replayed = post_answered(conn, "/api/v1/purchases", body, key,
+                                                                      headers, local)  # fmt: skip
+            t1 = time.perf_counter()
             local["requests"] += attempts
-            if attempts > 1:
-                local["bills retried"] += 1
-            mine.append(outcome)
+            local["bills retried"] += attempts > 1
+            local["bills replayed"] += replayed
+            if status != 201:
+                mine.append(Result(status, code, t1 - t0, t1, signature(body), till=body.get("till")))
+                continue
+            mine.append(Result(
+                201, "", t1 - t0, t1, signature(body), bill_id=payload["id"],
+                items={i["product_id"]: i["quantity"] for i in payload["items"]},
+                tendered=pieces(payload["tendered"]), change=pieces(payload["change"]), till=payload["till"],
+                body=payload if maker.made % 5 == 0 else None,
+            ))  # fmt: skip
+            if maker.made % REFUND_EVERY:
+                continue
+            path, refund_body, sig = refund_request(payload, payload["till"])
+            t0 = time.perf_counter()
+            status, code, answer, attempts, replayed = post_answered(conn, path, refund_body, f"{key}-refund",
+                                                                     headers, local)  # fmt: skip
+            t1 = time.perf_counter()
+            local["requests"] += attempts
+            local["refunds retried"] += attempts > 1
+            local["refunds replayed"] += replayed
+            mine.append(refund_result(status, answer, t1 - t0, t1, sig, payload["id"]))
         conn.close()
         with lock:
             results.extend(mine)
             stats.update(local)
 
-    threads = [threading.Thread(target=till, args=(i,), daemon=True) for i in range(tills)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     t_start = time.perf_counter()
     for t in threads:
         t.start()
@@ -362,10 +381,10 @@ def run_tills(*, port, token, tills, duration, spread, seed, on_tick) -> tuple[R
         on_tick(time.perf_counter() - t_start)
         for t in threads:
             t.join(0.05)
-        if time.perf_counter() - t_start > duration + BILL_RETRY_SECONDS + 40:
+        if time.perf_counter() - t_start > duration + 2 * BILL_RETRY_SECONDS + 40:
             break
     elapsed = time.perf_counter() - t_start
-    return RunStats(scenario="cluster", clients=tills, duration=elapsed, results=results), dict(stats)
+    return RunStats(scenario="cluster", clients=clients, duration=elapsed, results=results), dict(stats)
 
 
 # --- the check -------------------------------------------------------------------------------------
@@ -419,6 +438,9 @@ def main(argv=None) -> int:
             "EMAIL_TIMEOUT": "3",
             "BILL_LOCK_TIMEOUT_MS": "1000",
             "DISABLE_SERVER_SIDE_CURSORS": "True",
+            # PgBouncer refuses the startup parameter "options" that would set the idle-in-transaction
+            # timeout as a session default; it is still set per transaction.
+            "DB_IDLE_TIMEOUT_AT_CONNECT": "False",
             "DB_POOL_MAX_SIZE": "4",
             "CACHE_URL": "dbcache://django_cache",
         }
@@ -475,9 +497,13 @@ def main(argv=None) -> int:
         token = body["token"]
         api = Api(hp_port, token)
         spread, initial_stock, initial_drawer = seed(api, rng)
+        till_ids = seed_tills(api, initial_drawer, args.tills)
         db = psycopg.connect(direct_url, autocommit=True)
         seed_movement_id = db.execute("SELECT coalesce(max(id), 0) FROM cashdrawer_drawermovement").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
-        log(f"seeded {len(spread)} products and a drawer of {len(initial_drawer)} denominations through HAProxy")
+        log(
+            f"seeded {len(spread)} products and {len(till_ids)} tills T1..T{len(till_ids)} (+ MAIN), each with a drawer"
+            f" of {len(initial_drawer) // (len(till_ids) + 1)} denominations, through HAProxy"
+        )
 
         # --- the load, with the faults on a timetable -------------------------------------------
         d = args.duration
@@ -508,16 +534,20 @@ def main(argv=None) -> int:
                 procs["worker1"].kill()
                 log(f"SIGKILL invoice worker1 at {elapsed:.1f} s")
 
-        log(f"{args.tills} tills ring up bills through HAProxy for {d:.0f} s")
-        run, till_stats = run_tills(port=hp_port, token=token, tills=args.tills, duration=d, spread=spread,
-                                    seed=args.seed, on_tick=on_tick)  # fmt: skip
+        log(
+            f"{args.tills} clients ring up bills over {len(till_ids)} tills through HAProxy for {d:.0f} s, every bill"
+            f" naming a till in turn, 1 refund per {REFUND_EVERY} bills"
+        )
+        run, till_stats = run_tills(port=hp_port, token=token, clients=args.tills, till_ids=till_ids, duration=d,
+                                    spread=spread, seed=args.seed, on_tick=on_tick)  # fmt: skip
         servers = haproxy_servers(sock)
         summary = run.summary()
         log(
             f"load done in {run.duration:.1f} s: {summary['bills']} bills, {summary['bills_per_s']} bills/s, "
-            f"p50 {summary['bill_p50_ms']} ms, p99 {summary['bill_p99_ms']} ms; statuses {summary['by_status']}"
+            f"p50 {summary['bill_p50_ms']} ms, p99 {summary['bill_p99_ms']} ms; statuses {summary['by_status']};"
+            f" {summary['refunds']} refunds"
         )
-        log(f"tills: {dict(sorted(till_stats.items()))}")
+        log(f"clients: {dict(sorted(till_stats.items()))}")
         log("events (s into the load): " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
                                                      for k, v in events.items()))  # fmt: skip
 
@@ -525,38 +555,48 @@ def main(argv=None) -> int:
         api = Api(hp_port, token)
 
         # --- PgBouncer: lock_timeout per transaction, and nothing leaks ---------------------------
-        busy = _stuck_lock_probe(db, hp_port, token, spread)
-        leaks = _session_leak_probe(pooled_url)
+        busy = _stuck_lock_probe(db, hp_port, token, spread, till_ids[0])
+        leaks = _session_leak_probe(pooled_url, db)
         pool_mode = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-p", str(pb_port), "-U", pg_parts.username or "postgres", "-Atc",
              "SHOW CONFIG", "pgbouncer"], capture_output=True, text=True, timeout=20,
         ).stdout  # fmt: skip
         mode = next((line.split("|")[1] for line in pool_mode.splitlines() if line.startswith("pool_mode|")), "?")
 
-        # --- invoices: wait for the queue to drain -----------------------------------------------
+        # --- invoices and refund receipts: wait for the queue to drain ---------------------------
+        # One worker is left, and each invoice renders a PDF: the backlog takes minutes to send.
         bills_total = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
         # The housekeeping a deployment runs from cron: jobs left RUNNING by a dead worker go back
         # in the queue (manage.py requeue_stale_tasks; every few minutes in production, here every
         # 5 s with a 15 s limit, 5 x this run's EMAIL_TIMEOUT).
         requeued = 0
-        drain_deadline = time.monotonic() + 90
+        drain_started = time.monotonic()
+        drain_deadline = drain_started + DRAIN_SECONDS
+        next_progress = drain_started + 30
         next_requeue = 0.0
         while time.monotonic() < drain_deadline:
-            left = db.execute("SELECT count(*) FROM purchases_purchase WHERE invoice_status = 'pending'").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+            left = db.execute(
+                "SELECT (SELECT count(*) FROM purchases_purchase WHERE invoice_status = 'pending')"
+                " + (SELECT count(*) FROM purchases_refund r JOIN purchases_purchase p ON p.id = r.purchase_id"
+                " WHERE r.receipt_sent_at IS NULL AND p.invoice_status <> 'skipped')"
+            ).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
             if left == 0:
+                log(f"queue drained {time.monotonic() - drain_started:.0f} s after the load")
                 break
+            if time.monotonic() >= next_progress:
+                log(f"{left} invoices and refund receipts still to send")
+                next_progress = time.monotonic() + 30
             if time.monotonic() >= next_requeue:
                 out = manage(base_env, "requeue_stale_tasks", "--seconds", "15").stdout
                 requeued += int(out.split()[1])
                 next_requeue = time.monotonic() + 5
             time.sleep(1)
-        # Then until no job is left RUNNING: a requeued job whose invoice went out must do nothing.
+        # Then until no job is left RUNNING or due: a requeued job whose invoice went out must do
+        # nothing. A job due at once has run_after = 9999-01-01 (django-tasks-db's "no time set"), and
+        # a requeued job keeps its run_after.
         sweep_deadline = time.monotonic() + 40
         while time.monotonic() < sweep_deadline:
-            left = db.execute(
-                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
-                " OR (status = 'READY' AND run_after <= now())"
-            ).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+            left = db.execute(UNFINISHED_JOBS).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
             if left == 0:
                 break
             requeued += int(manage(base_env, "requeue_stale_tasks", "--seconds", "15").stdout.split()[1])
@@ -567,20 +607,34 @@ def main(argv=None) -> int:
         )
         with sink.lock:
             received = list(sink.message_ids)
-        # One invoice = one Message-ID per bill and round (<invoice-<bill>.<round>@…>). A worker killed
-        # after the mail server accepted a message but before it could record it leaves the next
-        # attempt to send it again with the same Message-ID; the receiver can recognise that resend.
-        ids_per_bill: dict[int | None, set[str]] = {}
+        # One invoice = one Message-ID per bill and round (<invoice-<bill>.<round>@…>), one refund
+        # receipt = one per refund (<refund-<refund>@…>). A worker killed after the mail server
+        # accepted a message but before it could record it leaves the next attempt to send it again
+        # with the same Message-ID; the receiver can recognise that resend.
+        ids_by_kind: dict[str, dict[int | None, set[str]]] = {"invoice": {}, "refund": {}, "other": {}}
+        sent_by_kind: Counter[str] = Counter()
         for m in received:
-            ids_per_bill.setdefault(invoice_bill_id(m), set()).add(m)
-        resent = len(received) - len(set(received))
+            kind, ref = message_kind(m)
+            ids_by_kind[kind].setdefault(ref, set()).add(m)
+            sent_by_kind[kind] += 1
+        distinct = {kind: sum(len(ids) for ids in refs.values()) for kind, refs in ids_by_kind.items()}
         bill_ids = {row[0] for row in db.execute("SELECT id FROM purchases_purchase")}
-        twice = {b: ids for b, ids in ids_per_bill.items() if len(ids) > 1}
-        never = bill_ids - set(ids_per_bill)
-        stray = set(ids_per_bill) - bill_ids
-        stuck_jobs = db.execute(
-            "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
-        ).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
+        invoices = ids_by_kind["invoice"]
+        twice = {b: ids for b, ids in invoices.items() if len(ids) > 1}
+        never = bill_ids - set(invoices)
+        stray = set(invoices) - bill_ids
+        refund_rows = db.execute(
+            "SELECT r.id, r.receipt_sent_at IS NOT NULL, p.invoice_status <> 'skipped' FROM purchases_refund r"
+            " JOIN purchases_purchase p ON p.id = r.purchase_id"
+        ).fetchall()
+        refund_ids = {rid for rid, _, _ in refund_rows}
+        receipt_due = {rid for rid, _, due in refund_rows if due}
+        receipt_marked = {rid for rid, sent, _ in refund_rows if sent}
+        receipts = ids_by_kind["refund"]
+        receipt_never = receipt_due - set(receipts)
+        receipt_stray = set(receipts) - receipt_due
+        receipt_unmarked = receipt_due - receipt_marked
+        stuck_jobs = db.execute(UNFINISHED_JOBS).fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
 
         # --- metrics from each node ---------------------------------------------------------------
         scraped = {}
@@ -588,17 +642,39 @@ def main(argv=None) -> int:
             scraped[f"node{i + 1}"] = _scrape(p, metrics_token)
 
         # --- the verdicts ---------------------------------------------------------------------------
-        acked = [r for r in run.results if r.status == 201]
-        per_till = Counter(r.signature[0].split("-")[1] for r in acked)
-        checks.append(Check("every till got bills through", len(per_till) == args.tills,
-                            f"acknowledged bills per till: {dict(sorted(per_till.items()))}"))  # fmt: skip
-        gave_up = sum(1 for r in run.results if r.status == 0)
-        unexpected = {f"{r.status} {r.code}": 1 for r in run.results if r.status not in (0, 201)}
+        code_of: dict[int | None, str] = {tid: f"T{n}" for n, tid in enumerate(till_ids, start=1)}
+        bills_per_till = Counter(code_of.get(r.till, str(r.till)) for r in run.created)
+        refunds_per_till = Counter(code_of.get(r.till, str(r.till)) for r in run.refunds)
         checks.append(Check(
-            "every bill got a definite answer (retried with its Idempotency-Key through the failover)",
-            gave_up == 0 and not unexpected,
-            f"{len(run.results)} bills, {gave_up} without an answer, other answers {unexpected or 'none'}; "
-            f"{till_stats.get('bills retried', 0)} retried, {till_stats.get('replayed', 0)} answered by a replay",
+            f"every till got bills and refunds through ({len(till_ids)} tills, every bill naming one in turn)",
+            set(bills_per_till) == set(refunds_per_till) == set(code_of.values()),
+            f"acknowledged bills per till {dict(sorted(bills_per_till.items()))}; refunds per till "
+            f"{dict(sorted(refunds_per_till.items()))}",
+        ))  # fmt: skip
+        answers: dict[str, Counter[str]] = {"bill": Counter(), "refund": Counter()}
+        for r in run.results:
+            answers[r.kind]["201" if r.status == 201 else "gave up" if r.status == 0 else f"{r.status} {r.code}"] += 1
+        unanswered = {kind: {k: v for k, v in c.items() if k != "201"} for kind, c in answers.items()}
+        checks.append(Check(
+            "every bill and refund got a definite answer (retried with its Idempotency-Key through the failover)",
+            not unanswered["bill"] and not unanswered["refund"],
+            f"{sum(answers['bill'].values())} bills, other answers {unanswered['bill'] or 'none'}; "
+            f"{till_stats.get('bills retried', 0)} retried, {till_stats.get('bills replayed', 0)} answered by a "
+            f"replay; {sum(answers['refund'].values())} refunds, other answers {unanswered['refund'] or 'none'}; "
+            f"{till_stats.get('refunds retried', 0)} retried, {till_stats.get('refunds replayed', 0)} answered by a "
+            "replay",
+        ))  # fmt: skip
+        refunds_per_bill = Counter(row[0] for row in db.execute("SELECT purchase_id FROM purchases_refund"))
+        acked_refund_ids = Counter(r.refund_id for r in run.refunds)
+        refunded_twice = [b for b, n in refunds_per_bill.items() if n > 1]
+        acked_twice = [rid for rid, n in acked_refund_ids.items() if n > 1]
+        asked = {r.bill_id for r in run.results if r.kind == "refund"}
+        checks.append(Check(
+            "no duplicate refund: one refund per refunded bill, as many as were asked for",
+            not refunded_twice and not acked_twice and set(refunds_per_bill) <= asked
+            and len(refund_ids) == len(acked_refund_ids),
+            f"{len(asked)} refunds asked for, {len(acked_refund_ids)} acknowledged, {len(refund_ids)} in the database; "
+            f"{len(refunded_twice)} bills refunded twice, {len(acked_twice)} refunds acknowledged twice",
         ))  # fmt: skip
         checks.append(Check(
             "HAProxy took node1 out after SIGKILL",
@@ -631,30 +707,44 @@ def main(argv=None) -> int:
             "no session state leaks through PgBouncer (fresh transactions see the server defaults)",
             not leaks["leaked"],
             f"{leaks['probes']} transactions on {leaks['backends']} server connections: lock_timeout / "
-            f"statement_timeout {sorted(leaks['seen'])}",
+            f"statement_timeout / idle_in_transaction_session_timeout {sorted(leaks['seen'])}, server defaults "
+            f"{leaks['defaults']}",
         ))  # fmt: skip
         checks.append(Check(
             "every invoice reached the SMTP sink exactly once per Message-ID, with worker1 killed",
             not twice and not never and not stray and statuses.get("sent", 0) == bills_total and not stuck_jobs,
-            f"{bills_total} bills, {len(set(received))} distinct invoices in {len(received)} SMTP transactions "
-            f"({resent} resent with the same Message-ID); statuses {statuses}; never sent {len(never)}, two different "
-            f"invoices {len(twice)}, unknown {len(stray)}; jobs requeued by requeue_stale_tasks: {requeued}, left "
-            f"RUNNING: {stuck_jobs}; worker2 alive: {procs['worker2'].alive()}",
+            f"{bills_total} bills, {distinct['invoice']} distinct invoices in {sent_by_kind['invoice']} SMTP "
+            f"transactions ({sent_by_kind['invoice'] - distinct['invoice']} resent with the same Message-ID); statuses "
+            f"{statuses}; never sent {len(never)}, two different invoices {len(twice)}, unknown {len(stray)}; jobs "
+            f"requeued by requeue_stale_tasks: {requeued}, left RUNNING or due: {stuck_jobs}; worker2 alive: "
+            f"{procs['worker2'].alive()}",
+        ))  # fmt: skip
+        checks.append(Check(
+            "every refund receipt reached the SMTP sink exactly once per Message-ID (counted apart from invoices)",
+            bool(refund_ids) and not receipt_never and not receipt_stray and not receipt_unmarked
+            and not ids_by_kind["other"],
+            f"{len(refund_ids)} refunds ({len(receipt_due)} with a receipt due), {distinct['refund']} distinct "
+            f"receipts in {sent_by_kind['refund']} SMTP transactions ({sent_by_kind['refund'] - distinct['refund']} "
+            f"resent with the same Message-ID); never sent {len(receipt_never)}, unknown {len(receipt_stray)}, sent "
+            f"but not marked {len(receipt_unmarked)}; other messages {sent_by_kind['other']}",
         ))  # fmt: skip
         node2 = scraped.get("node2", {})
         checks.append(Check(
-            "/metrics on each node (bearer token) counts bills and invoice emails, shows the pool and queue",
-            node2.get("billing_bills_total", 0) > 0 and "billing_db_pool_connections" in node2
+            "/metrics on each node (bearer token) counts bills, refunds and invoice emails, shows the pool and queue",
+            node2.get("billing_bills_total", 0) > 0 and node2.get("billing_refunds_total", 0) > 0
+            and "billing_db_pool_connections" in node2
             and "billing_invoice_queue_depth" in node2 and sum(m.get("emails_sent", 0) for m in scraped.values()) > 0,
             "; ".join(_scrape_line(n, m) for n, m in scraped.items()),
         ))  # fmt: skip
 
         print()
         print(f"Cluster check: 2 gunicorn nodes x {args.workers_per_node} workers behind HAProxy, PgBouncer "
-              f"(transaction mode), 2 db_workers, {args.tills} tills, {d:.0f} s of load")  # fmt: skip
+              f"(transaction mode), 2 db_workers, {args.tills} clients over {len(till_ids)} tills, {d:.0f} s of"
+              " load")  # fmt: skip
         print(f"  bills: {summary['bills']} acknowledged, {summary['bills_per_s']} bills/s; latency p50 "
               f"{summary['bill_p50_ms']} ms, p95 {summary['p95_ms']} ms, p99 {summary['bill_p99_ms']} ms, "
-              f"max {summary['max_ms']} ms (including the failover retries)")  # fmt: skip
+              f"max {summary['max_ms']} ms (including the failover retries); refunds: {summary['refunds']}"
+              " acknowledged")  # fmt: skip
         for c in checks:
             print(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
         ok = all(c.ok for c in checks)
@@ -696,9 +786,10 @@ def _connects(url: str) -> bool:
         return False
 
 
-def _stuck_lock_probe(db, port: int, token: str, spread) -> dict:
-    """Hold every drawer row locked directly on PostgreSQL (a stuck till), ring up a bill through
-    HAProxy and PgBouncer: it must give up after BILL_LOCK_TIMEOUT_MS with 503 ``busy``."""
+def _stuck_lock_probe(db, port: int, token: str, spread, till: int) -> dict:
+    """Hold every drawer row locked directly on PostgreSQL (a stuck till), ring up a bill at
+    ``till`` through HAProxy and PgBouncer: it must give up after BILL_LOCK_TIMEOUT_MS with 503
+    ``busy``."""
     bills_before = db.execute("SELECT count(*) FROM purchases_purchase").fetchone()[0]
     holder = psycopg.connect(db.info.dsn)
     try:
@@ -709,6 +800,7 @@ def _stuck_lock_probe(db, port: int, token: str, spread) -> dict:
             "items": [{"product_id": product.id, "quantity": 1}],
             "paid_amount": "2000",
             "tendered": [{"value": "2000", "count": 1}],
+            "till": till,
         }
         t0 = time.perf_counter()
         status, payload = Api(port, token, timeout=20).request("POST", "/api/v1/purchases", body)
@@ -722,33 +814,45 @@ def _stuck_lock_probe(db, port: int, token: str, spread) -> dict:
             "bills_after": bills_after}  # fmt: skip
 
 
-def _session_leak_probe(pooled_url: str, rounds: int = 8) -> dict:
+def _session_leak_probe(pooled_url: str, direct, rounds: int = 8) -> dict:
     """Transactions through PgBouncer on the server connections the bills ran on: after the app's
-    bills (which SET LOCAL their timeouts), every one must still see the server defaults."""
+    bills (which SET LOCAL their timeouts), every one must still see the server defaults (read on
+    ``direct``, a connection straight to PostgreSQL that set nothing)."""
+    query = (
+        "SELECT pg_backend_pid(), current_setting('lock_timeout'), current_setting('statement_timeout'),"
+        " current_setting('idle_in_transaction_session_timeout')"
+    )
+    defaults = tuple(direct.execute(query).fetchone()[1:])
     seen, backends = set(), set()
     # prepare_threshold=None, as the app's own connections: a server-side prepared statement lives on
     # one server connection, and the next transaction may get another ("_pg3_0 already exists").
     # Transactions held open side by side each get a server connection of their own.
     clients = [psycopg.connect(pooled_url, prepare_threshold=None) for _ in range(8)]
-    query = "SELECT pg_backend_pid(), current_setting('lock_timeout'), current_setting('statement_timeout')"
     try:
         for _ in range(rounds):
             for c in clients:
-                pid, lock_timeout, statement_timeout = c.execute(query).fetchone()  # type: ignore[misc]
+                pid, *settings = c.execute(query).fetchone()  # type: ignore[misc]
                 backends.add(pid)
-                seen.add((lock_timeout, statement_timeout))
+                seen.add(tuple(settings))
             for c in clients:
                 c.commit()
     finally:
         for c in clients:
             c.close()
     probes = rounds * len(clients)
-    return {"probes": probes, "backends": len(backends), "seen": seen, "leaked": seen != {("0", "0")}}
+    return {
+        "probes": probes,
+        "backends": len(backends),
+        "seen": seen,
+        "defaults": defaults,
+        "leaked": seen != {defaults},
+    }
 
 
 def _scrape_line(node: str, m: dict) -> str:
     return (
-        f"{node}: bills {m.get('billing_bills_total', 0):.0f}, refusals {m.get('billing_refusals_total', 0):.0f},"
+        f"{node}: bills {m.get('billing_bills_total', 0):.0f}, refunds {m.get('billing_refunds_total', 0):.0f},"
+        f" refusals {m.get('billing_refusals_total', 0):.0f},"
         f" pool in use {m.get('pool_in_use', 0):.0f}/{m.get('pool_size', 0):.0f},"
         f" queue due {m.get('queue_due', 0):.0f}, invoice emails sent {m.get('emails_sent', 0):.0f}"
     )
@@ -772,7 +876,7 @@ def _scrape(port: int, token: str) -> dict:
     for family in text_string_to_metric_families(text):
         out[family.name] += 0  # the family exists
         for s in family.samples:
-            if s.name in ("billing_bills_total", "billing_refusals_total"):
+            if s.name in ("billing_bills_total", "billing_refusals_total", "billing_refunds_total"):
                 out[s.name] += int(s.value)
             elif s.name == "billing_invoice_emails_total":
                 out[f"emails_{s.labels['outcome']}"] += int(s.value)

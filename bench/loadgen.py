@@ -195,36 +195,47 @@ def pieces(rows) -> dict[str, int]:
 REFUND_EVERY = 10  # the mixed scenario: one refund per this many bills
 
 
-def take_back(api: Api, bill: dict, till: int | None) -> Result:
-    """Refund one unit of the bill's first line (restocked), cash out of the same till."""
+def refund_request(bill: dict, till: int | None) -> tuple[str, dict, tuple]:
+    """The refund the load makes of a bill: one unit of its first line (restocked), cash out of
+    ``till``. Returns (path, body, signature)."""
     line = bill["items"][0]
     body: dict[str, object] = {"items": [{"product_id": line["product_id"], "quantity": 1}], "reason": "bench return"}
     if till is not None:
         body["till"] = till
-    sig = ("refund", bill["id"], line["product_id"])
-    t0 = time.perf_counter()
-    try:
-        status, payload = api.request("POST", f"/api/v1/purchases/{bill['id']}/refunds", body)
-    except (OSError, http.client.HTTPException) as exc:
-        t1 = time.perf_counter()
-        return Result(0, type(exc).__name__, t1 - t0, t1, sig, kind="refund", bill_id=bill["id"])
-    t1 = time.perf_counter()
+    return f"/api/v1/purchases/{bill['id']}/refunds", body, ("refund", bill["id"], line["product_id"])
+
+
+def refund_result(status: int, payload, latency: float, finished: float, sig: tuple, bill_id: int) -> Result:
+    """A refund's outcome, from its answer (``status`` 0 when the request errored)."""
     if status != 201:
         code = payload.get("code", "") if isinstance(payload, dict) else "non_json"
-        return Result(status, code, t1 - t0, t1, sig, kind="refund", bill_id=bill["id"])
+        return Result(status, code, latency, finished, sig, kind="refund", bill_id=bill_id)
     return Result(
         201,
         "",
-        t1 - t0,
-        t1,
+        latency,
+        finished,
         sig,
         kind="refund",
-        bill_id=bill["id"],
+        bill_id=bill_id,
         refund_id=payload["id"],
         items={i["product_id"]: i["quantity"] for i in payload["items"]},
         cash_out=pieces(payload["cash_out"]),
         till=payload["till"],
     )
+
+
+def take_back(api: Api, bill: dict, till: int | None) -> Result:
+    """Refund one unit of the bill's first line (restocked), cash out of the same till."""
+    path, body, sig = refund_request(bill, till)
+    t0 = time.perf_counter()
+    try:
+        status, payload = api.request("POST", path, body)
+    except (OSError, http.client.HTTPException) as exc:
+        t1 = time.perf_counter()
+        return Result(0, type(exc).__name__, t1 - t0, t1, sig, kind="refund", bill_id=bill["id"])
+    t1 = time.perf_counter()
+    return refund_result(status, payload, t1 - t0, t1, sig, bill["id"])
 
 
 def run_load(

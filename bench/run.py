@@ -301,10 +301,10 @@ def main_till_id(api: Api) -> int:
     return next(t["id"] for t in body["results"] if t["code"] == "MAIN")
 
 
-def seed_tills(api: Api, initial_drawer: dict) -> list[int]:
-    """Tills T1..T8, each with its own drawer of the same float; adds them to ``initial_drawer``."""
+def seed_tills(api: Api, initial_drawer: dict, count: int = TILLS) -> list[int]:
+    """Tills T1..Tn (8 by default), each with its own drawer of the same float; adds them to ``initial_drawer``."""
     ids = []
-    for n in range(1, TILLS + 1):
+    for n in range(1, count + 1):
         status, body = api.request("POST", "/api/v1/tills", {"code": f"T{n}", "name": f"Bench till {n}"})
         if status != 201:
             raise RuntimeError(f"creating a till failed: {status} {body}")
