@@ -56,10 +56,10 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
         )
         db.execute(
             "INSERT INTO purchases_purchase (id, customer_id, created_by_id, created_at, subtotal, tax_total, total,"
-            " rounding, payable, paid_amount, change_due)"
+            " rounding, payable, paid_amount, cash_paid, change_due)"
             " SELECT b.id, c.id, NULL, now() - interval '365 days' + b.n * interval '1 second', l.sub, l.tax,"
             "        l.sub + l.tax, round(l.sub + l.tax) - (l.sub + l.tax), round(l.sub + l.tax),"
-            "        round(l.sub + l.tax), 0"
+            "        round(l.sub + l.tax), round(l.sub + l.tax), 0"
             " FROM bench_bills b"
             " JOIN (SELECT purchase_id, sum(subtotal) AS sub, sum(tax) AS tax FROM bench_lines GROUP BY purchase_id) l"
             "   ON l.purchase_id = b.id"
@@ -68,9 +68,16 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
         )
         db.execute(
             "INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price,"
-            " tax_percent, subtotal, tax_amount, total)"
-            " SELECT purchase_id, product_id, name, quantity, price, tax_percent, subtotal, tax, subtotal + tax"
+            " tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)"
+            " SELECT purchase_id, product_id, name, quantity, price, tax_percent, subtotal, 0, 0, subtotal, tax,"
+            "        subtotal + tax"
             " FROM bench_lines"
+        )
+        # Each bill paid in cash, exactly.
+        db.execute(
+            "INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)"
+            " SELECT p.id, m.id, true, p.payable, '' FROM purchases_purchase p JOIN bench_bills b ON b.id = p.id"
+            " CROSS JOIN purchases_paymentmethod m WHERE m.is_cash AND p.payable > 0"
         )
     # As autovacuum would have left a table that has been filling for a year: statistics and the
     # visibility map that lets count(*) use an index-only scan.

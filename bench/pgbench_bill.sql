@@ -4,8 +4,9 @@
 -- with the same constraints and indexes: timeouts, customer get-or-create, products FOR UPDATE
 -- by id, the bill, 3 lines, one guarded stock UPDATE, then (last, as the app does) the till row
 -- FOR UPDATE, its open session, every denomination of the till FOR UPDATE by value, one guarded
--- drawer UPDATE, the drawer movements, and the bill's till and session. The arithmetic is done in SQL, so this
--- is an upper bound for what any app on this schema can do.
+-- drawer UPDATE, the drawer movements, the cash payment, the invoice number (one counter upsert)
+-- and the bill's till, session and number. The arithmetic is done in SQL, so this is an upper bound
+-- for what any app on this schema can do.
 --
 -- Expects products with ids 1..50, till 1 with an open session 1 and the INR denominations at
 -- till 1 (run.py seeds them).
@@ -27,11 +28,14 @@ WITH l AS (
 ), b AS (
     SELECT sum(sub) AS sub, sum(tax) AS tax, round(sum(sub) + sum(tax)) AS payable FROM l
 )
-INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, change_due)
-SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable FROM b
+INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, cash_paid, change_due)
+SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
+       ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable FROM b
 RETURNING id AS bill, paid_amount AS paid, change_due AS change \gset
-INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price, tax_percent, subtotal, tax_amount, total)
-SELECT :bill, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
+INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
+SELECT :bill, m.id, true, :paid, '' FROM purchases_paymentmethod m WHERE m.is_cash;
+INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
+SELECT :bill, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
        p.price * q.qty + round(p.price * q.qty * p.tax_percent / 100, 2)
 FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid;
 UPDATE catalog_product SET stock = stock - CASE id WHEN :p1 THEN :q1 WHEN :p2 THEN :q2 ELSE :q3 END, updated_at = now()
@@ -51,5 +55,14 @@ WITH d (value, kind, delta) AS (
 INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
 SELECT 1, :sid, den.id, d.kind, d.delta, den.count, :bill, NULL, 'bill #' || :bill, now()
 FROM d JOIN cashdrawer_denomination den ON den.till_id = 1 AND den.value = d.value WHERE d.delta <> 0;
-UPDATE purchases_purchase SET till_id = 1, session_id = :sid WHERE id = :bill;
+WITH counter AS (
+    INSERT INTO purchases_documentcounter (series, financial_year, last_number)
+    SELECT coalesce(t.invoice_series, t.id::text),
+           CASE WHEN extract(month FROM now()) >= 4 THEN to_char(now(), 'YY') || to_char(now() + interval '1 year', 'YY')
+                ELSE to_char(now() - interval '1 year', 'YY') || to_char(now(), 'YY') END, 1
+    FROM cashdrawer_till t WHERE t.id = 1
+    ON CONFLICT (series, financial_year) DO UPDATE SET last_number = purchases_documentcounter.last_number + 1
+    RETURNING series || '/' || financial_year || '/' || lpad(last_number::text, 6, '0') AS number
+)
+UPDATE purchases_purchase SET till_id = 1, session_id = :sid, number = (SELECT number FROM counter) WHERE id = :bill;
 COMMIT;
