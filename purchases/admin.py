@@ -19,13 +19,15 @@ from .reports import purchase_totals, purchases_csv
 
 
 class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """A read-only part of a bill or a refund: whoever may see the whole sees its parts."""
+
     extra = 0
     can_delete = False
     show_change_link = False
+    view_permission = "purchases.view_purchase"
 
     def has_view_permission(self, request, obj=None):
-        # Part of the bill: whoever may see the bill sees its lines and its notes.
-        return request.user.has_perm("purchases.view_purchase")
+        return request.user.has_perm(self.view_permission)
 
 
 class PurchaseItemInline(_ReadOnlyInline):
@@ -276,13 +278,8 @@ def bills_table(purchases) -> str:
 # --- Refunds ----------------------------------------------------------------------------------------
 
 
-class _RefundPartInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("purchases.view_refund")
+class _RefundPartInline(_ReadOnlyInline):
+    view_permission = "purchases.view_refund"
 
 
 class RefundLineInline(_RefundPartInline):

@@ -1,6 +1,5 @@
 import re
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -11,7 +10,13 @@ from billing_project.api.schema import TEXT_QUERY, error_responses
 from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .documents import credit_note_pdf_filename, credit_note_pdf_print, invoice_pdf_filename, invoice_pdf_print
+from .documents import (
+    credit_note_pdf_filename,
+    credit_note_pdf_print,
+    invoice_pdf_filename,
+    invoice_pdf_print,
+    pdf_response,
+)
 from .models import NUMBER_MAX_LENGTH
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
@@ -130,10 +135,7 @@ class PurchaseViewSet(
     def invoice_pdf(self, request, *args, **kwargs):
         purchase = self.get_object()
         pdf, duplicate = invoice_pdf_print(purchase)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{invoice_pdf_filename(purchase)}"'
-        response["X-Duplicate"] = "1" if duplicate else "0"
-        return response
+        return pdf_response(pdf, invoice_pdf_filename(purchase), duplicate=duplicate)
 
     def list(self, request, *args, **kwargs):
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
@@ -240,10 +242,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def credit_note_pdf(self, request, *args, **kwargs):
         refund = self.get_object()
         pdf, duplicate = credit_note_pdf_print(refund)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{credit_note_pdf_filename(refund)}"'
-        response["X-Duplicate"] = "1" if duplicate else "0"
-        return response
+        return pdf_response(pdf, credit_note_pdf_filename(refund), duplicate=duplicate)
 
 
 def bill_page(view, queryset) -> list[dict]:

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Q
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -276,3 +277,11 @@ def credit_note_pdf_print(refund: Refund) -> tuple[bytes, bool]:
     )
     duplicate = not claimed
     return document_pdf(credit_note_document(refund, duplicate=duplicate)), duplicate
+
+
+def pdf_response(pdf: bytes, filename: str, *, duplicate: bool) -> HttpResponse:
+    """A PDF shown inline, named ``filename``; ``X-Duplicate: 1`` marks a reprint."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["X-Duplicate"] = "1" if duplicate else "0"
+    return response

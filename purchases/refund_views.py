@@ -5,7 +5,7 @@ refusal is shown on the form with the service's own message."""
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,7 +13,7 @@ from billing_project.errors import DomainError
 from billing_project.types import BillLine
 from cashdrawer.browser import current_till
 
-from .documents import credit_note_pdf_filename, credit_note_pdf_print
+from .documents import credit_note_pdf_filename, credit_note_pdf_print, pdf_response
 from .models import Purchase, PurchaseItem, Refund
 from .selectors import purchase_get, refund_get
 from .services import refund_create
@@ -97,10 +97,8 @@ def refund_credit_note_pdf(request, refund_id: int):
         refund = refund_get(refund_id=refund_id)
     except Refund.DoesNotExist:
         raise Http404("No such refund.") from None
-    pdf, _duplicate = credit_note_pdf_print(refund)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{credit_note_pdf_filename(refund)}"'
-    return response
+    pdf, duplicate = credit_note_pdf_print(refund)
+    return pdf_response(pdf, credit_note_pdf_filename(refund), duplicate=duplicate)
 
 
 @role_required(SEE_BILLS)

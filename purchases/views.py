@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing_project.errors import DomainError
 from cashdrawer.browser import current_till, till_status
 
-from .documents import invoice_pdf_filename, invoice_pdf_print
+from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_response
 from .forms import BillEntry, HistoryFilterForm
 from .models import Purchase
 from .preview import bill_preview
@@ -176,10 +176,8 @@ def bill_invoice_pdf(request, purchase_id: int):
         purchase = purchase_get(purchase_id=purchase_id)
     except Purchase.DoesNotExist:
         raise Http404("No such bill.") from None
-    pdf, _duplicate = invoice_pdf_print(purchase)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice_pdf_filename(purchase)}"'
-    return response
+    pdf, duplicate = invoice_pdf_print(purchase)
+    return pdf_response(pdf, invoice_pdf_filename(purchase), duplicate=duplicate)
 
 
 @role_required(SEE_BILLS)
