@@ -58,12 +58,22 @@ def refund_line_share(*, item: PurchaseItem, quantity: int) -> LineShare:
     return LineShare(item=item, quantity=quantity, subtotal=subtotal, tax_amount=tax_amount)
 
 
+def _cash_within(cash: Decimal, remaining: Decimal | None, non_cash: Decimal, final: bool) -> Decimal:
+    """The cash part, kept within what the bill's payable still allows (see ``refund_allocate``)."""
+    if remaining is None:
+        return cash
+    room = max(remaining - non_cash, ZERO)
+    return room if final else min(cash, room)
+
+
 def refund_allocate(
     *,
     total: Decimal,
     bill_payments: Sequence[tuple[str, bool, Decimal]],
     already_refunded: Mapping[str, Decimal],
     requested: Sequence[Mapping] | None = None,
+    remaining: Decimal | None = None,
+    final: bool = False,
 ) -> tuple[dict[str, Decimal], Decimal]:
     """Split ``total`` over the methods money goes back through; returns ``({method: amount}, rounding)``.
 
@@ -72,7 +82,13 @@ def refund_allocate(
     come first, in the bill's order, and the rest goes in cash, rounded to the cash increment
     (``rounding`` = cash paid − cash owed). ``requested`` (``[{method, amount}]``) replaces the
     default: each non-cash method within its cap, the cash part exactly the rounded rest, so the
-    payments add up to the refund's amount; otherwise ``RefundPaymentMismatch``."""
+    payments add up to the refund's amount; otherwise ``RefundPaymentMismatch``.
+
+    ``remaining`` is what the bill's earlier refunds left of its payable. Rounding each refund's cash
+    part on its own could hand back more than the customer paid over several refunds, so the cash is
+    never more than ``remaining`` less this refund's non-cash part; and the ``final`` refund (the one
+    that takes back the bill's last units) pays exactly that rest, so a bill refunded in full, in any
+    number of refunds, gives back exactly its payable."""
     caps: dict[str, Decimal] = {}
     for method, is_cash, amount in bill_payments:
         if not is_cash:
@@ -87,7 +103,7 @@ def refund_allocate(
             if take > 0:
                 allocation[method] = take
                 rest -= take
-        cash = cash_round(rest)
+        cash = _cash_within(cash_round(rest), remaining, sum(allocation.values(), ZERO), final)
         if cash > 0:
             allocation[CASH] = cash
         return allocation, cash - rest
@@ -109,7 +125,7 @@ def refund_allocate(
         given[method] = amount
     non_cash = sum((a for m, a in given.items() if m != CASH), ZERO)
     owed_cash = total - non_cash
-    cash = cash_round(owed_cash) if owed_cash > 0 else ZERO
+    cash = _cash_within(cash_round(owed_cash), remaining, non_cash, final) if owed_cash > 0 else ZERO
     expected = non_cash + cash
     if owed_cash < 0 or given.get(CASH, ZERO) != cash:
         raise RefundPaymentMismatch(
@@ -243,8 +259,15 @@ def _refund(
         .annotate(amount=Sum("amount"))
         .values_list("method", "amount")
     )
+    taken_back = {share.item.pk: share.quantity for share in shares}
+    final = all(item.refunded_quantity + taken_back.get(item.pk, 0) == item.quantity for item in lines.values())
     allocation, rounding = refund_allocate(
-        total=total, bill_payments=purchase_payments(purchase), already_refunded=already, requested=payments
+        total=total,
+        bill_payments=purchase_payments(purchase),
+        already_refunded=already,
+        requested=payments,
+        remaining=purchase.payable - sum(already.values(), ZERO),
+        final=final,
     )
     references = {str(p["method"]): str(p.get("reference") or "") for p in payments or ()}
 

@@ -1,7 +1,7 @@
 """refund_create against the database: the shares, the cap, the money, the drawer, the stock."""
 
 import random
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.management import call_command
@@ -346,3 +346,30 @@ def test_random_partial_refunds_never_exceed_a_line_and_sum_to_it_exactly(seed):
     with pytest.raises(RefundExceedsSold):
         refund_create(purchase_id=bill.pk, items=[{"product_id": products[0].pk, "quantity": 1}], reason="again")
     call_command("drawer_audit")
+
+
+@pytest.mark.parametrize(
+    ("price", "amounts"),
+    [
+        # 3 × 33.50 = 100.50 → payable 101.00; each third rounds up to 34.00, but the bill only
+        # took 101.00: the last refund gives back exactly the rest, 33.00.
+        (D("33.50"), [D("34.00"), D("34.00"), D("33.00")]),
+        # 3 × 33.20 = 99.60 → payable 100.00; each third rounds down to 33.00, and the last one
+        # gives back the rest, 34.00, so the customer gets back all they paid.
+        (D("33.20"), [D("33.00"), D("33.00"), D("34.00")]),
+    ],
+)
+def test_refunds_one_unit_at_a_time_give_back_exactly_the_payable(drawer, price, amounts):
+    product = ProductFactory(name="Jar", price=price, tax_percent=D("0"), stock=10)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": product.pk, "quantity": 3}],
+        paid_amount=(price * 3).quantize(D("1"), rounding=ROUND_HALF_UP),
+    )
+    given = [
+        refund_create(purchase_id=bill.pk, items=[{"product_id": product.pk, "quantity": 1}], reason="broken").amount
+        for _ in range(3)
+    ]
+
+    assert given == amounts
+    assert sum(given) == bill.payable
