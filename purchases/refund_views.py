@@ -3,6 +3,8 @@
 Thin, as the bill pages are: ``RefundForm`` reads the input, ``refund_create`` does the rest, and a
 refusal is shown on the form with the service's own message."""
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing_project.errors import DomainError
+from billing_project.idempotency import idempotent_call
 from billing_project.types import BillLine
 from cashdrawer.browser import current_till
 
@@ -26,6 +29,9 @@ class RefundForm(forms.Form):
     """One quantity per bill line, capped at what is left of it, a reason and restock."""
 
     reason = forms.CharField(max_length=255, help_text="Why the goods come back.")
+    # One key per rendering of the form: a second submit of the same page (a double click, a
+    # reload that re-posts) replays the first refund instead of making another.
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     restock = forms.BooleanField(required=False, initial=True, label="Put the goods back in stock")
 
     def __init__(self, *args, lines: list[PurchaseItem], **kwargs):
@@ -55,6 +61,16 @@ class RefundForm(forms.Form):
         ]
 
 
+def _once(request, key: str, body: dict, call) -> tuple[int, dict]:
+    """``call()`` at most once per rendering of the form (``billing_project.idempotency``)."""
+    if not key:
+        return call()
+    status, answer, _replayed = idempotent_call(
+        user=request.user, key=f"page:{key}", payload=body, call=call, scope="page refund"
+    )
+    return status, answer
+
+
 @role_required(MAKE_REFUNDS)
 @require_http_methods(["GET", "POST"])
 def refund_new(request, purchase_id: int):
@@ -64,28 +80,44 @@ def refund_new(request, purchase_id: int):
         raise Http404("No such bill.") from None
     lines = list(purchase.items.all())
     if request.method == "GET":
-        form = RefundForm(lines=lines, initial={"restock": True})
+        form = RefundForm(lines=lines, initial={"restock": True, "submission": uuid.uuid4().hex})
         return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form})
 
     form = RefundForm(request.POST, lines=lines)
     status = 400
     if form.is_valid():
         till = current_till(request)  # the cash comes out of this browser's till
-        try:
+        request_body = {
+            "purchase": purchase.pk,
+            "items": form.items(),
+            "reason": form.cleaned_data["reason"],
+            "restock": form.cleaned_data["restock"],
+            "till": till.pk,
+        }
+
+        def make_refund() -> tuple[int, dict]:
             refund = refund_create(
                 purchase_id=purchase.pk,
-                items=form.items(),
-                reason=form.cleaned_data["reason"],
-                restock=form.cleaned_data["restock"],
+                items=request_body["items"],
+                reason=request_body["reason"],
+                restock=request_body["restock"],
                 till=till.pk,
                 user=request.user,
             )
+            return 201, {"refund": refund.pk}
+
+        try:
+            status, answer = _once(request, form.cleaned_data["submission"], request_body, make_refund)
         except DomainError as exc:
-            form.add_error(None, exc.message)
-            status = exc.status_code
-        else:
-            messages.success(request, f"Refund #{refund.pk} made.")
-            return redirect("billing:refund", refund_id=refund.pk)
+            status, answer = exc.status_code, exc.as_dict()
+        if status == 201:
+            messages.success(request, f"Refund #{answer['refund']} made.")
+            return redirect("billing:refund", refund_id=answer["refund"])
+        form.add_error(None, answer["message"])
+        # A fresh key for the corrected form: the refused one stays refused.
+        data = request.POST.copy()
+        data["submission"] = uuid.uuid4().hex
+        form.data = data
     return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form}, status=status)
 
 

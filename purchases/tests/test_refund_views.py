@@ -1,5 +1,6 @@
 """The "Return items" page as a plain form post (Django's test client)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -74,3 +75,25 @@ def test_a_cashier_without_add_refund_gets_403_until_granted(cashier_client, cas
     assert "return/" not in cashier_client.get(f"/billing/bills/{bill.pk}/").content.decode()
     cashier_user.user_permissions.add(Permission.objects.get(codename="add_refund"))
     assert cashier_client.get(f"/billing/bills/{bill.pk}/return/").status_code == 200
+
+
+def test_a_second_submit_of_the_same_return_page_makes_no_second_refund(client, manager_user, drawer):
+    """A double click, or a reload that posts the form again: the page's key replays the refund."""
+    product = ProductFactory(name="Jar", price=Decimal("10.00"), tax_percent=Decimal("0"), stock=10)
+    bill = purchase_create(
+        customer_email="ann@example.com", items=[{"product_id": product.pk, "quantity": 3}], paid_amount=Decimal("30")
+    )
+    client.force_login(manager_user)
+    page = client.get(f"/billing/bills/{bill.pk}/return/")
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page.content.decode())
+    assert key is not None
+    item = bill.items.get()
+    form = {"submission": key.group(1), f"qty_{item.pk}": "1", "reason": "cracked", "restock": "on"}
+
+    first = client.post(f"/billing/bills/{bill.pk}/return/", form)
+    second = client.post(f"/billing/bills/{bill.pk}/return/", form)
+
+    refund = Refund.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/billing/refunds/{refund.pk}/"
+    assert Refund.objects.count() == 1 and bill.items.get().refunded_quantity == 1
