@@ -18,6 +18,7 @@ before committing is taken over after ``STALE_AFTER``.
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -154,3 +155,21 @@ def idempotency_keys_prune(*, older_than: timedelta = KEEP_FOR) -> int:
     older_than = max(older_than, KEEP_FOR)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
     return deleted
+
+
+def page_submission_key() -> str:
+    """A fresh key for one rendering of a page's form that moves money or stock (a hidden field)."""
+    return uuid.uuid4().hex
+
+
+def page_once(request, *, key: str, scope: str, body: dict, call: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    """``call()`` at most once per rendering of a page's form: a second submit of the same page (a
+    double click, a reload that posts again) gets the first answer back instead of doing it twice.
+    Without a key the call just runs. A refusal (``DomainError``) is raised the first time and
+    returned as its error body on a replay."""
+    if not key:
+        return call()
+    status, answer, _replayed = idempotent_call(
+        user=request.user, key=f"page:{key}", payload=body, call=call, scope=f"page {scope}"
+    )
+    return status, answer

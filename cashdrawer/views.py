@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from billing_project.errors import DomainError
+from billing_project.idempotency import page_once, page_submission_key
+from billing_project.money import format_money
 from purchases.views import role_required
 
 from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status
@@ -132,25 +134,50 @@ def till_cash(request):
         messages.info(request, f"Till {till.code} has no open session: open it first.")
         return redirect("billing:new")
     denominations = list(drawer_list(till_id=till.pk))
-    context = {"till": till, "session": session, "rows": _rows(request, till), "posted": request.POST, "error": ""}
+    context = {
+        "till": till,
+        "session": session,
+        "rows": _rows(request, till),
+        "posted": request.POST,
+        "error": "",
+        # One key per rendering: a second submit of the same page records the movement once.
+        "submission": page_submission_key(),
+    }
     if request.method == "GET":
         return render(request, "tills/cash.html", context)
     pieces, errors = _counts_from(request, denominations, prefix="count_")
     if errors:
         context["error"] = " ".join(errors)
         return render(request, "tills/cash.html", context, status=400)
-    try:
+    body = {
+        "session": session.pk,
+        "direction": request.POST.get("direction", ""),
+        "pieces": pieces,
+        "reason": request.POST.get("reason", "")[:255],
+    }
+
+    def record() -> tuple[int, dict]:
         movement = cash_movement_create(
             session_id=session.pk,
-            direction=request.POST.get("direction", ""),
+            direction=body["direction"],
             pieces=pieces,
-            reason=request.POST.get("reason", "")[:255],
+            reason=body["reason"],
             user=request.user,
         )
+        return 201, {
+            "message": f"Cash {movement.direction} {format_money(movement.amount)} recorded: {movement.reason}."
+        }
+
+    try:
+        status, answer = page_once(
+            request, key=request.POST.get("submission", "")[:64], scope="cash movement", body=body, call=record
+        )
     except DomainError as exc:
-        context["error"] = exc.message
-        return render(request, "tills/cash.html", context, status=exc.status_code)
-    messages.success(request, f"Cash {movement.direction} {movement.amount} recorded: {movement.reason}.")
+        status, answer = exc.status_code, exc.as_dict()
+    if status != 201:
+        context["error"] = answer["message"]
+        return render(request, "tills/cash.html", context, status=status)
+    messages.success(request, answer["message"])
     return redirect("billing:new")
 
 

@@ -3,8 +3,6 @@
 Thin, as the bill pages are: ``RefundForm`` reads the input, ``refund_create`` does the rest, and a
 refusal is shown on the form with the service's own message."""
 
-import uuid
-
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -12,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing_project.errors import DomainError
-from billing_project.idempotency import idempotent_call
+from billing_project.idempotency import page_once, page_submission_key
 from billing_project.types import BillLine
 from cashdrawer.browser import current_till
 
@@ -61,16 +59,6 @@ class RefundForm(forms.Form):
         ]
 
 
-def _once(request, key: str, body: dict, call) -> tuple[int, dict]:
-    """``call()`` at most once per rendering of the form (``billing_project.idempotency``)."""
-    if not key:
-        return call()
-    status, answer, _replayed = idempotent_call(
-        user=request.user, key=f"page:{key}", payload=body, call=call, scope="page refund"
-    )
-    return status, answer
-
-
 @role_required(MAKE_REFUNDS)
 @require_http_methods(["GET", "POST"])
 def refund_new(request, purchase_id: int):
@@ -80,7 +68,7 @@ def refund_new(request, purchase_id: int):
         raise Http404("No such bill.") from None
     lines = list(purchase.items.all())
     if request.method == "GET":
-        form = RefundForm(lines=lines, initial={"restock": True, "submission": uuid.uuid4().hex})
+        form = RefundForm(lines=lines, initial={"restock": True, "submission": page_submission_key()})
         return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form})
 
     form = RefundForm(request.POST, lines=lines)
@@ -107,7 +95,9 @@ def refund_new(request, purchase_id: int):
             return 201, {"refund": refund.pk}
 
         try:
-            status, answer = _once(request, form.cleaned_data["submission"], request_body, make_refund)
+            status, answer = page_once(
+                request, key=form.cleaned_data["submission"], scope="refund", body=request_body, call=make_refund
+            )
         except DomainError as exc:
             status, answer = exc.status_code, exc.as_dict()
         if status == 201:
@@ -116,7 +106,7 @@ def refund_new(request, purchase_id: int):
         form.add_error(None, answer["message"])
         # A fresh key for the corrected form: the refused one stays refused.
         data = request.POST.copy()
-        data["submission"] = uuid.uuid4().hex
+        data["submission"] = page_submission_key()
         form.data = data
     return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form}, status=status)
 

@@ -1,5 +1,6 @@
 """The cashier's till pages with Django's test client: pick, open, cash in/out, blind close, report."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -115,3 +116,20 @@ def test_cash_out_without_a_reason_is_refused(at_till, till, cashier_user):
 
     assert response.status_code == 400
     assert not CashMovement.objects.exists()
+
+
+def test_a_second_submit_of_the_same_cash_page_records_the_movement_once(at_till, till, cashier_user):
+    """A double click, or a reload that posts again: the page's key replays the first answer."""
+    session_open(till_id=till.pk, counted=[{"value": "100", "count": 4}])
+    cashier_user.user_permissions.add(Permission.objects.get(codename="add_cashmovement"))
+    page = at_till.get(reverse("tills:cash")).content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page)
+    assert key is not None
+    form = {"submission": key.group(1), "direction": "out", "count_100.00": "1", "reason": "safe drop"}
+
+    first = at_till.post(reverse("tills:cash"), form)
+    second = at_till.post(reverse("tills:cash"), form)
+
+    assert first.status_code == second.status_code == 302
+    assert CashMovement.objects.count() == 1
+    assert Denomination.objects.get(till=till, value=D("100")).count == 3
