@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing_project.api.permissions import RolePermissions
+from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
@@ -104,17 +104,6 @@ class DenominationViewSet(
 
 
 # --- Tills and sessions ---------------------------------------------------------------------------
-
-
-class ActionPermissions(RolePermissions):
-    """``RolePermissions``, except where the view names the permissions of an action and method in
-    ``action_permissions``: ``{(action, method): ("app.codename", ...)}``."""
-
-    def has_permission(self, request, view):
-        perms = getattr(view, "action_permissions", {}).get((view.action, request.method))
-        if perms is None:
-            return super().has_permission(request, view)
-        return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
 
 
 SESSION_COUNT_DOC = (

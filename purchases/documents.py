@@ -135,12 +135,9 @@ def _hsn_codes(item_ids: list[int]) -> dict[int, str]:
 def _payments(purchase: Purchase) -> list[tuple[str, Decimal]]:
     """How the bill was paid, by method name: cash net of the change handed back, so they add up to
     the amount payable."""
-    rows = []
-    for payment in purchase.payments.select_related("method").order_by("id"):
-        amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
-        if amount > 0:
-            rows.append((payment.method.name, amount))
-    return rows
+    from .services.bills import purchase_payments_net  # here: the bill service imports this module
+
+    return [(payment.method.name, amount) for payment, amount in purchase_payments_net(purchase)]
 
 
 def invoice_document(purchase: Purchase, *, duplicate: bool = False) -> TaxDocument:

@@ -442,9 +442,15 @@ def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
 
     Refunds pay money back through these. The cash payment is stored as tendered, so the change
     handed back is taken off it here; non-cash payments never exceed what was due."""
+    return [(payment.method.code, payment.is_cash, amount) for payment, amount in purchase_payments_net(purchase)]
+
+
+def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
+    """Each payment with what it really paid toward ``payable``: the cash payment less the change
+    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF."""
     rows = []
     for payment in purchase.payments.select_related("method").order_by("id"):
         amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
         if amount > 0:
-            rows.append((payment.method.code, payment.is_cash, amount))
+            rows.append((payment, amount))
     return rows
