@@ -89,7 +89,7 @@ def profile(args) -> int:
         for n in range(50)
     ]
     for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
-        denomination_create(value=Decimal(value), count=1_000_000)
+        denomination_create(value=Decimal(value), count=50_000)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
     _, token = AuthToken.objects.create(user=user)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
