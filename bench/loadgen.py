@@ -13,6 +13,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -20,6 +21,7 @@ from typing import Any
 
 NOTES = [Decimal(v) for v in ("2000", "500", "200", "100")]
 EXTRA_NOTES = [Decimal(0), Decimal(0), Decimal(100), Decimal(500), Decimal(2000)]
+DISCOUNT_EVERY = 4  # every 4th bill has a 5 % bill discount (with its reason), as a loyalty offer would
 HUNDRED = Decimal(100)
 
 
@@ -113,10 +115,10 @@ class Api:
             self.headers["Authorization"] = f"Token {token}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
-    def request(self, method: str, path: str, body=None) -> tuple[int, Any]:
+    def request(self, method: str, path: str, body=None, headers: dict | None = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         try:
-            self.conn.request(method, path, body=data, headers=self.headers)
+            self.conn.request(method, path, body=data, headers={**self.headers, **headers} if headers else self.headers)
             response = self.conn.getresponse()
             raw = response.read()
         except BaseException:
@@ -177,6 +179,9 @@ class BillMaker:
             "paid_amount": f"{paid:.2f}",
             "tendered": tendered,
         }
+        if self.made % DISCOUNT_EVERY == DISCOUNT_EVERY - 1:  # the bound above still holds: it only lowers the bill
+            body["discount_percent"] = "5"
+            body["discount_reason"] = "Loyalty offer"
         if self.tills:  # every bill names a till, in turn (each client starts at its own)
             body["till"] = self.tills[(self.client + self.made) % len(self.tills)]
         self.made += 1
@@ -251,10 +256,12 @@ def run_load(
     timeout: float = 30.0,
     on_tick=None,
     tills: list[int] | None = None,
+    idempotency_keys: bool = False,
 ) -> RunStats:
     """Drive ``clients`` threads for ``duration`` seconds; returns every request's outcome.
 
-    With ``tills``, every bill names one of them, in turn.
+    With ``tills``, every bill names one of them, in turn. With ``idempotency_keys``, every bill
+    carries an ``Idempotency-Key`` of its own, as a till that retries safely would send.
 
     ``on_tick(elapsed)`` is called about every 0.1 s from the calling thread while the load runs
     (the worker-kill fault check uses it)."""
@@ -276,7 +283,8 @@ def run_load(
                 body = maker.make()
                 t0 = time.perf_counter()
                 try:
-                    status, payload = api.request("POST", "/api/v1/purchases", body)
+                    headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotency_keys else None
+                    status, payload = api.request("POST", "/api/v1/purchases", body, headers)
                 except (OSError, http.client.HTTPException) as exc:
                     t1 = time.perf_counter()
                     mine.append(Result(0, type(exc).__name__, t1 - t0, t1, signature(body)))
