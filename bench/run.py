@@ -561,13 +561,18 @@ def evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks
         )
     else:
         out.append((f"hot C={TARGET_HOT_C}", "SKIP", "not run"))
-    one, eight = find("till1", TILLS_C), find(f"tills{TILLS}", TILLS_C)
+
+    def mean_rate(scenario):
+        runs = [s for s in summaries if s["scenario"] == scenario and s["clients"] == TILLS_C]
+        return round(sum(s["bills_per_s"] for s in runs) / len(runs), 1) if runs else None
+
+    one, eight = mean_rate("till1"), mean_rate(f"tills{TILLS}")
     if one and eight:
         out.append(
             (
                 f"{TILLS} tills at C={TILLS_C}: at least one till's throughput",
-                verdict(eight["bills_per_s"] >= one["bills_per_s"]),
-                f"{eight['bills_per_s']} against {one['bills_per_s']} bills/s",
+                verdict(eight >= one),
+                f"{eight} against {one} bills/s (each the mean of its two runs, run A-B-B-A)",
             )
         )
     if list_result and list_result["bills_in_db"] >= TARGET_LIST_BILLS:
@@ -590,7 +595,7 @@ def evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks
 def main(argv=None) -> int:
     args = parse_args(argv)
     runs_planned = len(args.clients) * len([s for s in args.scenarios if s != "tills"])
-    runs_planned += 2 if "tills" in args.scenarios else 0
+    runs_planned += 4 if "tills" in args.scenarios else 0
     budget = int(
         240
         + runs_planned * (args.duration + args.timeout + 15)
@@ -657,7 +662,10 @@ def main(argv=None) -> int:
         summaries = []
         for scenario in args.scenarios:
             if scenario == "tills":
-                for label, tills in (("1 till", till_ids[:1]), (f"{TILLS} tills", till_ids)):
+                # A-B-B-A: the database grows and autovacuum wakes up as the run goes on, so a later
+                # run is a little slower; in this order both arrangements get the same share of that.
+                one, eight = ("1 till", till_ids[:1]), (f"{TILLS} tills", till_ids)
+                for label, tills in (one, eight, eight, one):
                     log(f"{label} C={TILLS_C} for {args.duration:.0f} s, every bill naming a till in turn")
                     stats = measured_load(gunicorn=gunicorn, admin=admin, dbname=name,
                                           port=gunicorn.port, token=token, scenario="spread", clients=TILLS_C,
