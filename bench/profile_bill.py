@@ -2,7 +2,7 @@
 settings on a fresh PostgreSQL database: queries per request (and their SQL), time in SQL vs
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
-    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
+    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -36,6 +36,7 @@ def main() -> int:
     p.add_argument("--pages", type=int, default=30, help="list pages timed")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--sql", action="store_true", help="print one bill's SQL")
+    p.add_argument("--save", metavar="FILE", help="also write the bills' raw profile to FILE (pstats), to dig into")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
     parts = urlsplit(args.pg)
@@ -151,6 +152,8 @@ def profile(args) -> int:
     for _ in range(args.bills):
         post()
     profiler.disable()
+    if args.save:
+        profiler.dump_stats(args.save)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     # total_calls is set by pstats.Stats at load; typeshed does not declare it.
