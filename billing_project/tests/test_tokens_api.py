@@ -142,3 +142,36 @@ def test_the_browsable_api_keeps_session_auth(user):
 
     assert response.status_code == 200
     assert b"Products" in response.content or b"products" in response.content
+
+
+def _authenticate(token):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from billing_project.api.authentication import TokenAuthentication
+
+    request = Request(APIRequestFactory().get("/api/v1/products", HTTP_AUTHORIZATION=f"Token {token}"))
+    return TokenAuthentication().authenticate(request)
+
+
+def test_a_token_costs_one_query_however_many_tokens_the_user_has(user, django_assert_num_queries):
+    for _ in range(3):
+        api_token_issue(user=user)
+    instance, token = api_token_issue(user=user)
+
+    with django_assert_num_queries(1):
+        authenticated, auth = _authenticate(token)
+
+    assert authenticated == user
+    assert auth.pk == instance.pk
+
+
+def test_issuing_a_token_prunes_the_users_expired_ones(user):
+    old, _ = api_token_issue(user=user)
+    other_user = UserFactory(username="other")
+    others, _ = api_token_issue(user=other_user)
+    AuthToken.objects.filter(pk__in=[old.pk, others.pk]).update(expiry=timezone.now() - timedelta(seconds=1))
+
+    new, _ = api_token_issue(user=user)
+
+    assert set(AuthToken.objects.values_list("pk", flat=True)) == {new.pk, others.pk}
