@@ -8,11 +8,25 @@ browsable API).
 A request costs one query: the token, found by its digest (the primary key), with its user. knox's
 own check also reads all the user's other tokens, to delete the expired ones, on every request;
 here only the token used is checked (and deleted once expired), and a user's other expired tokens
-are pruned when the user is issued a new one (``billing_project.tokens.api_token_issue``)."""
+are pruned when the user is issued a new one (``billing_project.tokens.api_token_issue``).
+
+A token found in the database is then remembered by this process for ``API_TOKEN_CACHE_SECONDS``
+(default 60; 0 turns it off): its digest, expiry and user row. While remembered, a request costs no
+query; the expiry is still checked on every request, and the user's permissions are still read from
+the database (a fresh user object per request). Deleting a token (revoking it in the admin,
+``api_token_revoke``, pruning) or saving or deleting its user forgets it in this process at once;
+the other workers keep accepting it until their entry is that old. So a revoked token, or a
+deactivated user, stops working everywhere within ``API_TOKEN_CACHE_SECONDS``; changes made with
+``QuerySet.update()`` (no signals) also wait for that."""
 
 import binascii
+import functools
+import time
 from hmac import compare_digest
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -24,6 +38,83 @@ from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
 
 SCHEMES = (b"token", b"bearer")
+
+# digest -> (remembered until, on the monotonic clock; the database; the user's pk; the token's
+# field values; the user's)
+_remembered: dict[str, tuple[float, str | None, object, tuple, tuple]] = {}
+MAX_REMEMBERED = 10_000  # tokens in use at once on one node are far fewer; a flood just starts over
+_clock = time.monotonic
+
+
+def _cache_seconds() -> float:
+    # A token renewed on use (knox's AUTO_REFRESH) must reach the database each time.
+    return 0 if knox_settings.AUTO_REFRESH else settings.API_TOKEN_CACHE_SECONDS
+
+
+@functools.cache
+def _attnames(model) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def _values(instance) -> tuple:
+    return tuple(getattr(instance, name) for name in _attnames(type(instance)))
+
+
+def _remember(auth_token) -> None:
+    seconds = _cache_seconds()
+    if seconds <= 0:
+        return
+    if len(_remembered) >= MAX_REMEMBERED:
+        _remembered.clear()
+    user = auth_token.user
+    _remembered[auth_token.digest] = (
+        _clock() + seconds,
+        auth_token._state.db,
+        user.pk,
+        _values(auth_token),
+        _values(user),
+    )
+
+
+def _recall(digest: str):
+    """The remembered token (a fresh instance, with a fresh user), or None."""
+    entry = _remembered.get(digest)
+    if entry is None:
+        return None
+    until, db, _user_pk, token_values, user_values = entry
+    if _clock() >= until or _cache_seconds() <= 0:
+        _remembered.pop(digest, None)
+        return None
+    token_model = get_token_model()
+    user_model = get_user_model()
+    auth_token = token_model.from_db(db, _attnames(token_model), token_values)
+    token_model.user.field.set_cached_value(auth_token, user_model.from_db(db, _attnames(user_model), user_values))
+    return auth_token
+
+
+def api_token_cache_clear() -> None:
+    """Forget every remembered token in this process."""
+    _remembered.clear()
+
+
+def _forget_token(sender, instance, **kwargs) -> None:
+    _remembered.pop(instance.digest, None)
+
+
+def _forget_user(sender, instance, **kwargs) -> None:
+    for digest, entry in list(_remembered.items()):
+        if entry[2] == instance.pk:
+            _remembered.pop(digest, None)
+
+
+def connect_signals() -> None:
+    """Called from the core app's ready(): forget a token when it or its user changes here."""
+    token_model = get_token_model()
+    post_save.connect(_forget_token, sender=token_model, dispatch_uid="api_token_cache_token_saved")
+    post_delete.connect(_forget_token, sender=token_model, dispatch_uid="api_token_cache_token_deleted")
+    user_model = get_user_model()
+    post_save.connect(_forget_user, sender=user_model, dispatch_uid="api_token_cache_user_saved")
+    post_delete.connect(_forget_user, sender=user_model, dispatch_uid="api_token_cache_user_deleted")
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -51,12 +142,16 @@ class TokenAuthentication(KnoxTokenAuthentication):
             digest = hash_token(token)
         except (TypeError, binascii.Error):
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        auth_token = get_token_model().objects.select_related("user").filter(digest=digest).first()
-        if auth_token is None or not compare_digest(digest, auth_token.digest):
-            raise exceptions.AuthenticationFailed("Invalid token.")
+        auth_token = _recall(digest)
+        if auth_token is None:
+            auth_token = get_token_model().objects.select_related("user").filter(digest=digest).first()
+            if auth_token is None or not compare_digest(digest, auth_token.digest):
+                raise exceptions.AuthenticationFailed("Invalid token.")
+            if auth_token.user.is_active:
+                _remember(auth_token)
         if auth_token.expiry is not None and auth_token.expiry < timezone.now():
             username = auth_token.user.get_username()
-            auth_token.delete()
+            get_token_model().objects.filter(digest=auth_token.digest).delete()
             token_expired.send(sender=self.__class__, username=username, source="auth_token")
             raise exceptions.AuthenticationFailed("Invalid token.")
         if knox_settings.AUTO_REFRESH and auth_token.expiry:

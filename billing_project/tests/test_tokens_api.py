@@ -175,3 +175,76 @@ def test_issuing_a_token_prunes_the_users_expired_ones(user):
     new, _ = api_token_issue(user=user)
 
     assert set(AuthToken.objects.values_list("pk", flat=True)) == {new.pk, others.pk}
+
+
+def test_a_checked_token_is_remembered_and_costs_no_query(user, django_assert_num_queries):
+    instance, token = api_token_issue(user=user)
+    _authenticate(token)
+
+    with django_assert_num_queries(0):
+        authenticated, auth = _authenticate(token)
+
+    assert authenticated == user
+    assert auth.pk == instance.pk
+    assert authenticated is not _authenticate(token)[0]  # a fresh user object per request
+
+
+def test_without_the_cache_every_request_reads_the_token(user, settings, django_assert_num_queries):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    _, token = api_token_issue(user=user)
+    _authenticate(token)
+
+    with django_assert_num_queries(1):
+        _authenticate(token)
+
+
+def test_a_remembered_token_revoked_in_this_process_gets_401_at_once(user):
+    instance, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+
+    api_token_revoke(tokens=[instance])
+
+    assert _get(token).status_code == 401
+
+
+def test_a_remembered_users_deactivation_in_this_process_takes_effect_at_once(user):
+    _, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+
+    user.is_active = False
+    user.save()
+
+    assert _get(token).status_code == 401
+
+
+def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(user, settings, monkeypatch):
+    from billing_project.api import authentication
+
+    now = [1000.0]
+    monkeypatch.setattr(authentication, "_clock", lambda: now[0])
+    instance, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+    # Another worker revokes it: this process gets no signal.
+    AuthToken.objects.filter(pk=instance.pk)._raw_delete(AuthToken.objects.db)
+
+    now[0] += settings.API_TOKEN_CACHE_SECONDS - 1
+    assert _get(token).status_code == 200
+    now[0] += 1
+    response = _get(token)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_remembered_token_that_expires_gets_401_and_is_deleted(user, monkeypatch):
+    from billing_project.api import authentication
+
+    instance, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+    later = instance.expiry + timedelta(seconds=1)
+    monkeypatch.setattr(authentication.timezone, "now", lambda: later)
+
+    response = _get(token)
+
+    assert response.status_code == 401
+    assert not AuthToken.objects.filter(pk=instance.pk).exists()
