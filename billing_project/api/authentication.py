@@ -20,7 +20,6 @@ deactivated user, stops working everywhere within ``API_TOKEN_CACHE_SECONDS``; c
 ``QuerySet.update()`` (no signals) also wait for that."""
 
 import binascii
-import functools
 import time
 from hmac import compare_digest
 
@@ -51,9 +50,14 @@ def _cache_seconds() -> float:
     return 0 if knox_settings.AUTO_REFRESH else settings.API_TOKEN_CACHE_SECONDS
 
 
-@functools.cache
-def _attnames(model) -> tuple[str, ...]:
-    return tuple(field.attname for field in model._meta.concrete_fields)
+_ATTNAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _attnames(model: type) -> tuple[str, ...]:
+    names = _ATTNAMES.get(model)
+    if names is None:
+        names = _ATTNAMES[model] = tuple(field.attname for field in model._meta.concrete_fields)  # type: ignore[attr-defined]
+    return names
 
 
 def _values(instance) -> tuple:
