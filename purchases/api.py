@@ -17,7 +17,7 @@ from .documents import (
     invoice_pdf_print,
     pdf_response,
 )
-from .models import NUMBER_MAX_LENGTH
+from .models import NUMBER_MAX_LENGTH, Purchase
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
     PaymentMethodSerializer,
@@ -111,6 +111,7 @@ class PurchaseViewSet(
     """Bills, newest first. Bills are never changed or deleted."""
 
     serializer_class = PurchaseSerializer
+    queryset = Purchase.objects.none()  # names the model for the permissions; get_queryset() builds the real one
     permission_classes = [ActionPermissions]
     lookup_value_regex = r"[0-9]{1,18}"
     action_permissions = {("refunds", "POST"): ("purchases.add_refund",)}
