@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 
 from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import TEXT_QUERY, error_responses
+from billing_project.api.serializers import validate_input
 from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
@@ -142,11 +143,10 @@ class PurchaseViewSet(
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
 
     def create(self, request, *args, **kwargs):
-        serializer = PurchaseCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validate_input(PurchaseCreateSerializer, request.data)
 
         def ring_up():
-            purchase = purchase_create(**serializer.validated_data, user=request.user)
+            purchase = purchase_create(**data, user=request.user)
             return status.HTTP_201_CREATED, PurchaseSerializer.represent(purchase)
 
         # Not scoped to the path, so keys stored before tills existed still replay.

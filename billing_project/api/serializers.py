@@ -1,6 +1,10 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import ReturnDict
+
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
 
@@ -42,3 +46,27 @@ class FastOutputMixin(_Serializer):
         if serializer is None:
             serializer = _SHARED[cls] = cls()
         return serializer.to_representation(instance)
+
+
+_SHARED_INPUT: dict[type, Any] = {}
+
+
+def validate_input(serializer_class: type["Serializer[Any]"], data) -> dict:
+    """``serializer_class(data=data)`` made valid (else ``ValidationError``, the same body as
+    ``is_valid(raise_exception=True)``), returning its ``validated_data``, from one shared instance
+    of the serializer, as ``FastOutputMixin.represent`` does for output: a new serializer would
+    deep-copy every declared field, nested ones included, on each request. Safe because
+    ``run_validation`` keeps nothing on the serializer (``is_valid`` is what stores the data and the
+    errors); don't use it for serializers whose validation reads ``self.initial_data``,
+    ``self.instance`` or the context."""
+    serializer = _SHARED_INPUT.get(serializer_class)
+    if serializer is None:
+        serializer = _SHARED_INPUT[serializer_class] = serializer_class()
+    try:
+        return serializer.run_validation(data)
+    except ValidationError as exc:
+        detail: Any = exc.detail
+        if isinstance(detail, list) and len(detail) == 1 and getattr(detail[0], "code", None) == "null":
+            # As Serializer.errors words a null body.
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]}
+        raise ValidationError(ReturnDict(detail, serializer=serializer)) from None
