@@ -2,7 +2,7 @@
 settings on a fresh PostgreSQL database: queries per request (and their SQL), time in SQL vs
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
-    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25] [--save bills.prof]
+    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25] [--idempotency] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -36,6 +36,7 @@ def main() -> int:
     p.add_argument("--pages", type=int, default=30, help="list pages timed")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--sql", action="store_true", help="print one bill's SQL")
+    p.add_argument("--idempotency", action="store_true", help="send each bill with an Idempotency-Key, as tills do")
     p.add_argument("--save", metavar="FILE", help="also write the bills' raw profile to FILE (pstats), to dig into")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
@@ -108,7 +109,8 @@ def profile(args) -> int:
         }
 
     def post():
-        r = client.post("/api/v1/purchases", bill_body(), content_type="application/json")
+        headers = {"Idempotency-Key": secrets.token_hex(16)} if args.idempotency else {}
+        r = client.post("/api/v1/purchases", bill_body(), content_type="application/json", headers=headers)
         assert r.status_code == 201, (r.status_code, r.content[:300])
         return r
 
