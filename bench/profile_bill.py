@@ -2,7 +2,7 @@
 settings on a fresh PostgreSQL database: queries per request (and their SQL), time in SQL vs
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
-    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25] [--idempotency] [--save bills.prof]
+    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25] [--cashier] [--idempotency] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -36,6 +36,7 @@ def main() -> int:
     p.add_argument("--pages", type=int, default=30, help="list pages timed")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--sql", action="store_true", help="print one bill's SQL")
+    p.add_argument("--cashier", action="store_true", help="ring up as a user with the Cashier role, not a superuser")
     p.add_argument("--idempotency", action="store_true", help="send each bill with an Idempotency-Key, as tills do")
     p.add_argument("--save", metavar="FILE", help="also write the bills' raw profile to FILE (pstats), to dig into")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
@@ -93,6 +94,12 @@ def profile(args) -> int:
     for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
         denomination_create(value=Decimal(value), count=50_000)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
+    if args.cashier:
+        from billing_project.roles import CASHIER, role_assign, roles_setup
+
+        roles_setup()
+        user = get_user_model().objects.create_user("till", "till@example.com", secrets.token_urlsafe(20))
+        role_assign(user=user, role=CASHIER)
     _, token = AuthToken.objects.create(user=user)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
 
