@@ -2,7 +2,8 @@
 settings on a fresh PostgreSQL database: queries per request (and their SQL), time in SQL vs
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
-    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25] [--cashier] [--idempotency] [--save bills.prof]
+    .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
+        [--cashier] [--idempotency] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
