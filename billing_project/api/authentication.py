@@ -11,13 +11,16 @@ here only the token used is checked (and deleted once expired), and a user's oth
 are pruned when the user is issued a new one (``billing_project.tokens.api_token_issue``).
 
 A token found in the database is then remembered by this process for ``API_TOKEN_CACHE_SECONDS``
-(default 60; 0 turns it off): its digest, expiry and user row. While remembered, a request costs no
-query; the expiry is still checked on every request, and the user's permissions are still read from
-the database (a fresh user object per request). Deleting a token (revoking it in the admin,
-``api_token_revoke``, pruning) or saving or deleting its user forgets it in this process at once;
-the other workers keep accepting it until their entry is that old. So a revoked token, or a
-deactivated user, stops working everywhere within ``API_TOKEN_CACHE_SECONDS``; changes made with
-``QuerySet.update()`` (no signals) also wait for that."""
+(default 60; 0 turns it off): its digest, expiry, user row and, for a user who is not a superuser,
+the user's permissions (read once, when the token is remembered: a till's role check costs two
+queries otherwise). While remembered, a request costs no query; the expiry is still checked on every
+request, and each request gets fresh objects. Deleting a token (revoking it in the admin,
+``api_token_revoke``, pruning) or saving or deleting its user forgets it in this process at once,
+and so does any change of groups or permissions (a role given or taken, a group's permissions
+changed) made through the ORM here; the other workers keep their entry until it is that old. So a
+revoked token, a deactivated user or a role taken away takes effect everywhere within
+``API_TOKEN_CACHE_SECONDS``; changes made with ``QuerySet.update()`` (no signals) also wait for
+that."""
 
 import binascii
 import time
@@ -25,7 +28,8 @@ from hmac import compare_digest
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_delete, post_save
+from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -39,8 +43,8 @@ from rest_framework.authentication import get_authorization_header
 SCHEMES = (b"token", b"bearer")
 
 # digest -> (remembered until, on the monotonic clock; the database; the user's pk; the token's
-# field values; the user's)
-_remembered: dict[str, tuple[float, str | None, object, tuple, tuple]] = {}
+# field values; the user's; the user's permissions, None for a superuser)
+_remembered: dict[str, tuple[float, str | None, object, tuple, tuple, frozenset[str] | None]] = {}
 MAX_REMEMBERED = 10_000  # tokens in use at once on one node are far fewer; a flood just starts over
 _clock = time.monotonic
 
@@ -71,12 +75,16 @@ def _remember(auth_token) -> None:
     if len(_remembered) >= MAX_REMEMBERED:
         _remembered.clear()
     user = auth_token.user
+    # ModelBackend keeps a user's permissions on the user object (_perm_cache); read them now, on
+    # this request's object too, so they are known from this moment on.
+    perms = None if user.is_superuser else frozenset(user.get_all_permissions())
     _remembered[auth_token.digest] = (
         _clock() + seconds,
         auth_token._state.db,
         user.pk,
         _values(auth_token),
         _values(user),
+        perms,
     )
 
 
@@ -85,14 +93,17 @@ def _recall(digest: str):
     entry = _remembered.get(digest)
     if entry is None:
         return None
-    until, db, _user_pk, token_values, user_values = entry
+    until, db, _user_pk, token_values, user_values, perms = entry
     if _clock() >= until or _cache_seconds() <= 0:
         _remembered.pop(digest, None)
         return None
     token_model = get_token_model()
     user_model = get_user_model()
     auth_token = token_model.from_db(db, _attnames(token_model), token_values)
-    token_model.user.field.set_cached_value(auth_token, user_model.from_db(db, _attnames(user_model), user_values))
+    user = user_model.from_db(db, _attnames(user_model), user_values)
+    if perms is not None:
+        user._perm_cache = set(perms)  # type: ignore[attr-defined]  # ModelBackend's own per-object cache
+    token_model.user.field.set_cached_value(auth_token, user)
     return auth_token
 
 
@@ -111,14 +122,25 @@ def _forget_user(sender, instance, **kwargs) -> None:
             _remembered.pop(digest, None)
 
 
+def _forget_all(sender, **kwargs) -> None:
+    # Groups and permissions change rarely (a role given or taken): start over.
+    _remembered.clear()
+
+
 def connect_signals() -> None:
-    """Called from the core app's ready(): forget a token when it or its user changes here."""
+    """Called from the core app's ready(): forget a token when it, its user, or any group or
+    permission changes here."""
     token_model = get_token_model()
     post_save.connect(_forget_token, sender=token_model, dispatch_uid="api_token_cache_token_saved")
     post_delete.connect(_forget_token, sender=token_model, dispatch_uid="api_token_cache_token_deleted")
     user_model = get_user_model()
     post_save.connect(_forget_user, sender=user_model, dispatch_uid="api_token_cache_user_saved")
     post_delete.connect(_forget_user, sender=user_model, dispatch_uid="api_token_cache_user_deleted")
+    for model in (Group, Permission):
+        post_save.connect(_forget_all, sender=model, dispatch_uid=f"api_token_cache_{model.__name__}_saved")
+        post_delete.connect(_forget_all, sender=model, dispatch_uid=f"api_token_cache_{model.__name__}_deleted")
+    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(_forget_all, sender=through, dispatch_uid=f"api_token_cache_{through.__name__}_changed")
 
 
 class TokenAuthentication(KnoxTokenAuthentication):

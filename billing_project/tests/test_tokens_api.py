@@ -248,3 +248,50 @@ def test_a_remembered_token_that_expires_gets_401_and_is_deleted(user, monkeypat
 
     assert response.status_code == 401
     assert not AuthToken.objects.filter(pk=instance.pk).exists()
+
+
+def _get_as(token, path="/api/v1/products"):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client.get(path)
+
+
+def test_a_remembered_tills_role_check_costs_no_query(cashier_user, django_assert_num_queries):
+    _, token = api_token_issue(user=cashier_user)
+    _authenticate(token)
+
+    with django_assert_num_queries(0):
+        authenticated, _ = _authenticate(token)
+        assert authenticated.has_perms(["purchases.add_purchase", "catalog.view_product"])
+        assert not authenticated.has_perm("purchases.export_purchase")  # a manager's
+
+
+def test_a_role_taken_away_in_this_process_takes_effect_at_once(cashier_user):
+    from billing_project.roles import CASHIER, role_assign
+
+    _, token = api_token_issue(user=cashier_user)
+    assert _get_as(token).status_code == 200
+
+    cashier_user.groups.clear()
+    assert _get_as(token).status_code == 403
+    role_assign(user=cashier_user, role=CASHIER)
+    assert _get_as(token).status_code == 200
+
+
+def test_a_role_taken_away_elsewhere_takes_effect_within_the_cache_time(cashier_user, settings, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    from billing_project.api import authentication
+
+    now = [1000.0]
+    monkeypatch.setattr(authentication, "_clock", lambda: now[0])
+    _, token = api_token_issue(user=cashier_user)
+    assert _get_as(token).status_code == 200
+    # Another worker takes the role away: this process gets no signal.
+    memberships = get_user_model().groups.through.objects.filter(user_id=cashier_user.pk)
+    memberships._raw_delete(memberships.db)
+
+    now[0] += settings.API_TOKEN_CACHE_SECONDS - 1
+    assert _get_as(token).status_code == 200
+    now[0] += 1
+    assert _get_as(token).status_code == 403
