@@ -3,7 +3,7 @@ settings on a fresh PostgreSQL database: queries per request (and their SQL), ti
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
     .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
-        [--cashier] [--idempotency] [--save bills.prof]
+        [--cashier] [--idempotency] [--request-only] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -39,6 +39,11 @@ def main() -> int:
     p.add_argument("--sql", action="store_true", help="print one bill's SQL")
     p.add_argument("--cashier", action="store_true", help="ring up as a user with the Cashier role, not a superuser")
     p.add_argument("--idempotency", action="store_true", help="send each bill with an Idempotency-Key, as tills do")
+    p.add_argument(
+        "--request-only",
+        action="store_true",
+        help="profile the request layer only: the service call (purchase_create) is left out of the profile",
+    )
     p.add_argument("--save", metavar="FILE", help="also write the bills' raw profile to FILE (pstats), to dig into")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
@@ -158,10 +163,26 @@ def profile(args) -> int:
         f" {cpu / batch * 1000:.1f} ms of Python CPU (best of 3 batches of {batch}; in-process, one client)"
     )
     profiler = cProfile.Profile()
+    if args.request_only:
+        import purchases.api
+
+        service = purchases.api.purchase_create
+
+        def unprofiled_service(**kwargs):
+            profiler.disable()
+            try:
+                return service(**kwargs)
+            finally:
+                profiler.enable()
+
+        purchases.api.purchase_create = unprofiled_service
     profiler.enable()
     for _ in range(args.bills):
         post()
     profiler.disable()
+    if args.request_only:
+        purchases.api.purchase_create = service
+        print("(--request-only: the figures below leave out purchase_create)")
     if args.save:
         profiler.dump_stats(args.save)
     out = io.StringIO()
