@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "billing_project.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "billing_project.middleware.CSPMiddleware",  # django-csp's, with the policy built once
     "billing_project.middleware.NoStoreMiddleware",
     "billing_project.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
