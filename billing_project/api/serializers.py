@@ -2,6 +2,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict
 
@@ -46,6 +47,32 @@ class FastOutputMixin(_Serializer):
         if serializer is None:
             serializer = _SHARED[cls] = cls()
         return serializer.to_representation(instance)
+
+
+class FastInputMixin(_Serializer):
+    """Validation through the serializer's fields, without re-listing them for every object.
+
+    DRF finds the writable fields, and the read-only ones with a default, by walking its field
+    mapping on every ``run_validation`` of every (nested) serializer; a serializer's fields never
+    change once built, so both lists are made once per instance. Put it on an input serializer and
+    on the serializers nested in it (their children validate every item of a list)."""
+
+    @property
+    def _writable_fields(self):
+        fields = self.__dict__.get("_writable_fields_list")
+        if fields is None:
+            fields = self._writable_fields_list = [f for f in self.fields.values() if not f.read_only]
+        return fields
+
+    def _read_only_defaults(self):
+        has_any = self.__dict__.get("_has_read_only_defaults")
+        if has_any is None:
+            # DRF's own test for the fields it would look at.
+            has_any = self._has_read_only_defaults = any(
+                f.read_only and f.default != empty and f.source != "*" and "." not in (f.source or "")
+                for f in self.fields.values()
+            )
+        return super()._read_only_defaults() if has_any else {}
 
 
 _SHARED_INPUT: dict[type, Any] = {}

@@ -1,11 +1,18 @@
 """validate_input: one shared serializer per class gives exactly what a new serializer's
-is_valid(raise_exception=True) gives, for good input and every kind of bad input."""
+is_valid(raise_exception=True) gives, for good input and every kind of bad input; FastInputMixin
+sees the same fields as DRF."""
 
 import pytest
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from billing_project.api.serializers import validate_input
-from purchases.serializers import PurchaseCreateSerializer
+from purchases.serializers import (
+    PaymentInputSerializer,
+    PiecesSerializer,
+    PurchaseCreateSerializer,
+    PurchaseLineInputSerializer,
+)
 
 GOOD = {
     "customer_email": "Ann@Example.com",
@@ -49,3 +56,28 @@ def test_bad_input_gives_the_same_errors(data):
         assert got.value.detail == expected.value.detail
         assert got.value.get_codes() == expected.value.get_codes()
     assert validate_input(PurchaseCreateSerializer, GOOD) == _is_valid(GOOD)
+
+
+@pytest.mark.parametrize(
+    "serializer_class",
+    [PurchaseCreateSerializer, PurchaseLineInputSerializer, PaymentInputSerializer, PiecesSerializer],
+)
+def test_the_fast_input_serializers_see_the_fields_drf_would(serializer_class):
+    serializer = serializer_class()
+
+    for _ in range(2):
+        assert serializer._writable_fields == list(serializers.Serializer._writable_fields.fget(serializer))
+        assert serializer._read_only_defaults() == serializers.Serializer._read_only_defaults(serializer)
+
+
+def test_read_only_defaults_still_come_through():
+    from billing_project.api.serializers import FastInputMixin
+
+    class WithDefault(FastInputMixin, serializers.Serializer):
+        name = serializers.CharField()
+        kind = serializers.CharField(read_only=True, default="bill")
+
+    serializer = WithDefault()
+    for _ in range(2):
+        assert serializer._read_only_defaults() == {"kind": "bill"}
+        assert [f.field_name for f in serializer._writable_fields] == ["name"]
