@@ -107,11 +107,6 @@ def _recall(digest: str):
     return auth_token
 
 
-def api_token_cache_clear() -> None:
-    """Forget every remembered token in this process."""
-    _remembered.clear()
-
-
 def _forget_token(sender, instance, **kwargs) -> None:
     _remembered.pop(instance.digest, None)
 
