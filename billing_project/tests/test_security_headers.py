@@ -104,6 +104,7 @@ def test_a_response_that_used_the_nonce_gets_it_in_its_header(rf):
 
     middleware = CSPMiddleware(page)
     first, second = middleware(rf.get("/billing/")), middleware(rf.get("/billing/"))
+    assert isinstance(first, HttpResponse) and isinstance(second, HttpResponse)
 
     nonce = first.content.decode().split('nonce="')[1].split('"')[0]
     assert f"'nonce-{nonce}'" in first["Content-Security-Policy"]
