@@ -3,7 +3,7 @@ settings on a fresh PostgreSQL database: queries per request (and their SQL), ti
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
     .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
-        [--cashier] [--idempotency] [--request-only] [--save bills.prof]
+        [--cashier] [--idempotency] [--close-connections] [--request-only] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -38,6 +38,12 @@ def main() -> int:
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--sql", action="store_true", help="print one bill's SQL")
     p.add_argument("--cashier", action="store_true", help="ring up as a user with the Cashier role, not a superuser")
+    p.add_argument(
+        "--close-connections",
+        action="store_true",
+        help="after each request, hand the database connection back as the WSGI handler does (the test client "
+        "keeps it): the pool's checkout, health check and return are then in the figures",
+    )
     p.add_argument("--idempotency", action="store_true", help="send each bill with an Idempotency-Key, as tills do")
     p.add_argument(
         "--request-only",
@@ -121,10 +127,14 @@ def profile(args) -> int:
             "tendered": [{"value": "100", "count": paid // 100}],
         }
 
+    from django.db import close_old_connections
+
     def post():
         headers = {"Idempotency-Key": secrets.token_hex(16)} if args.idempotency else {}
         r = client.post("/api/v1/purchases", bill_body(), content_type="application/json", headers=headers)
         assert r.status_code == 201, (r.status_code, r.content[:300])
+        if args.close_connections:
+            close_old_connections()  # what request_finished does under gunicorn
         return r
 
     for _ in range(20):
