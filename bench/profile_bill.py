@@ -3,6 +3,7 @@ settings on a fresh PostgreSQL database: queries per request (and their SQL), ti
 Python, and the hottest functions (cProfile). Also the bill list's queries.
 
     .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
+        [--cashier] [--idempotency] [--close-connections] [--request-only] [--save bills.prof]
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -36,6 +37,20 @@ def main() -> int:
     p.add_argument("--pages", type=int, default=30, help="list pages timed")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--sql", action="store_true", help="print one bill's SQL")
+    p.add_argument("--cashier", action="store_true", help="ring up as a user with the Cashier role, not a superuser")
+    p.add_argument(
+        "--close-connections",
+        action="store_true",
+        help="after each request, hand the database connection back as the WSGI handler does (the test client "
+        "keeps it): the pool's checkout, health check and return are then in the figures",
+    )
+    p.add_argument("--idempotency", action="store_true", help="send each bill with an Idempotency-Key, as tills do")
+    p.add_argument(
+        "--request-only",
+        action="store_true",
+        help="profile the request layer only: the service call (purchase_create) is left out of the profile",
+    )
+    p.add_argument("--save", metavar="FILE", help="also write the bills' raw profile to FILE (pstats), to dig into")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
     parts = urlsplit(args.pg)
@@ -91,6 +106,12 @@ def profile(args) -> int:
     for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
         denomination_create(value=Decimal(value), count=50_000)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
+    if args.cashier:
+        from billing_project.roles import CASHIER, role_assign, roles_setup
+
+        roles_setup()
+        user = get_user_model().objects.create_user("till", "till@example.com", secrets.token_urlsafe(20))
+        role_assign(user=user, role=CASHIER)
     _, token = AuthToken.objects.create(user=user)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
 
@@ -106,9 +127,14 @@ def profile(args) -> int:
             "tendered": [{"value": "100", "count": paid // 100}],
         }
 
+    from django.db import close_old_connections
+
     def post():
-        r = client.post("/api/v1/purchases", bill_body(), content_type="application/json")
+        headers = {"Idempotency-Key": secrets.token_hex(16)} if args.idempotency else {}
+        r = client.post("/api/v1/purchases", bill_body(), content_type="application/json", headers=headers)
         assert r.status_code == 201, (r.status_code, r.content[:300])
+        if args.close_connections:
+            close_old_connections()  # what request_finished does under gunicorn
         return r
 
     for _ in range(20):
@@ -147,10 +173,28 @@ def profile(args) -> int:
         f" {cpu / batch * 1000:.1f} ms of Python CPU (best of 3 batches of {batch}; in-process, one client)"
     )
     profiler = cProfile.Profile()
+    if args.request_only:
+        import purchases.api
+
+        service = purchases.api.purchase_create
+
+        def unprofiled_service(**kwargs):
+            profiler.disable()
+            try:
+                return service(**kwargs)
+            finally:
+                profiler.enable()
+
+        purchases.api.purchase_create = unprofiled_service
     profiler.enable()
     for _ in range(args.bills):
         post()
     profiler.disable()
+    if args.request_only:
+        purchases.api.purchase_create = service
+        print("(--request-only: the figures below leave out purchase_create)")
+    if args.save:
+        profiler.dump_stats(args.save)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     # total_calls is set by pstats.Stats at load; typeshed does not declare it.

@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
     name = "billing_project"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from billing_project.api.authentication import connect_signals
+
+        connect_signals()

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
@@ -121,8 +121,11 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
     """Insert the key as in progress (committed at once, so a concurrent duplicate sees it), or
     return the completed record to replay."""
     now = timezone.now()
+    outermost = not connection.in_atomic_block
     try:
         with atomic_write():
+            if outermost:
+                _claim_need_not_be_durable()
             return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, locked_at=now)
     except IntegrityError:
         pass
@@ -138,6 +141,20 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
         raise IdempotencyInProgress(details={"key": key})
     record.locked_at = now
     return record
+
+
+def _claim_need_not_be_durable() -> None:
+    """The claim's commit does not wait for its WAL flush (``synchronous_commit`` off, for this
+    transaction only): one disk flush less per keyed request. Safe because a claim lost in a
+    database crash is harmless (the retry claims the key again, and no work was committed), and
+    the work's own transaction, which marks the key completed, commits durably, and with it every
+    WAL record written before it, the claim included. Other sessions see the claim as soon as it
+    commits, as before, so a concurrent duplicate still gets 409 ``idempotency_in_progress``.
+    Only when the claim is a transaction of its own: inside a caller's transaction, SET LOCAL would
+    last until that transaction's commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _complete(record: IdempotencyKey, status: int, body: dict) -> None:

@@ -1,6 +1,11 @@
 import time
 
+import csp.constants
+import csp.middleware
+import csp.utils
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import JsonResponse
 
 from billing_project import metrics, request_id
@@ -124,3 +129,66 @@ class MetricsMiddleware:
         method = request.method if request.method in _METHODS else "other"
         metrics.observe_request(method, view, response.status_code, time.perf_counter() - started)
         return response
+
+
+_CSP_OVERRIDES = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the policy built once instead of on every response.
+
+    Without a nonce (no template used ``request.csp_nonce``: every API answer) and without a view's
+    own ``@csp_update``/``@csp_replace``, the header is a function of the settings alone, so it is
+    built once and reused (rebuilt when a CSP setting changes). Anything else, the pages with their
+    nonces included, goes through django-csp unchanged. The exemptions, the excluded prefixes and
+    the "nonce read after the header was written" error behave as in django-csp."""
+
+    def process_response(self, request, response):
+        if (
+            settings.DEBUG
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in _CSP_OVERRIDES)
+        ):
+            return super().process_response(request, response)
+        for report_only, header, setting, exempt in (
+            (False, csp.constants.HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt"),
+            (True, csp.constants.HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", "_csp_exempt_ro"),
+        ):
+            policy, prefixes = _csp_policy(report_only, setting)
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not request.path_info.startswith(prefixes)
+            ):
+                response[header] = policy
+        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+_csp_policies: dict[bool, tuple[str, tuple[str, ...]]] = {}
+
+
+def _csp_policy(report_only: bool, setting: str) -> tuple[str, tuple[str, ...]]:
+    """The header built from the settings alone, and the setting's excluded prefixes."""
+    built = _csp_policies.get(report_only)
+    if built is None:
+        config = getattr(settings, setting, None) or {}
+        built = _csp_policies[report_only] = (
+            csp.utils.build_policy(report_only=report_only),
+            tuple(config.get("EXCLUDE_URL_PREFIXES", None) or ()),
+        )
+    return built
+
+
+@receiver(setting_changed)
+def _csp_settings_changed(*, setting, **kwargs):
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _csp_policies.clear()

@@ -10,7 +10,9 @@ from knox.models import AuthToken
 
 def api_token_issue(*, user: AbstractBaseUser) -> tuple[AuthToken, str]:
     """A new token for ``user``, expiring after ``API_TOKEN_TTL_HOURS``; the user's other tokens
-    (other tills) stay valid. Returns the stored row and the token itself."""
+    (other tills) stay valid, and those already expired are deleted (authentication does not look
+    at them: it checks only the token it is given). Returns the stored row and the token itself."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     return AuthToken.objects.create(user=user)
 
 

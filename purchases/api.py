@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 
 from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import TEXT_QUERY, error_responses
+from billing_project.api.serializers import validate_input
 from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
@@ -17,7 +18,7 @@ from .documents import (
     invoice_pdf_print,
     pdf_response,
 )
-from .models import NUMBER_MAX_LENGTH
+from .models import NUMBER_MAX_LENGTH, Purchase
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
     PaymentMethodSerializer,
@@ -111,6 +112,7 @@ class PurchaseViewSet(
     """Bills, newest first. Bills are never changed or deleted."""
 
     serializer_class = PurchaseSerializer
+    queryset = Purchase.objects.none()  # names the model for the permissions; get_queryset() builds the real one
     permission_classes = [ActionPermissions]
     lookup_value_regex = r"[0-9]{1,18}"
     action_permissions = {("refunds", "POST"): ("purchases.add_refund",)}
@@ -141,11 +143,10 @@ class PurchaseViewSet(
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
 
     def create(self, request, *args, **kwargs):
-        serializer = PurchaseCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validate_input(PurchaseCreateSerializer, request.data)
 
         def ring_up():
-            purchase = purchase_create(**serializer.validated_data, user=request.user)
+            purchase = purchase_create(**data, user=request.user)
             return status.HTTP_201_CREATED, PurchaseSerializer.represent(purchase)
 
         # Not scoped to the path, so keys stored before tills existed still replay.

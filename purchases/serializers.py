@@ -9,7 +9,7 @@ from billing_project.api.fields import (
     PlainTextField,
     StrictIntegerField,
 )
-from billing_project.api.serializers import FastOutputMixin
+from billing_project.api.serializers import FastInputMixin, FastOutputMixin
 from cashdrawer.models import MAX_COUNT
 
 from .models import (
@@ -49,18 +49,18 @@ def _discount_field(**kwargs) -> PlainDecimalField:
     )
 
 
-class PurchaseLineInputSerializer(serializers.Serializer):
+class PurchaseLineInputSerializer(FastInputMixin, serializers.Serializer):
     product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
     discount_percent = _discount_field(help_text="The line's own discount, 0 to 100 percent (needs a reason).")
 
 
-class PiecesSerializer(FastOutputMixin, serializers.Serializer):
+class PiecesSerializer(FastInputMixin, FastOutputMixin, serializers.Serializer):
     value = MoneyField(min_value=Decimal("0.01"))
     count = StrictIntegerField(min_value=1, max_value=MAX_COUNT)
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class PaymentInputSerializer(FastInputMixin, serializers.Serializer):
     method = PlainTextField(code=True, max_length=20, help_text="A payment method's code: `cash`, `card`, `upi`…")
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0.01"))
     tendered = PiecesSerializer(  # type: ignore[call-arg]  # max_length goes to the ListSerializer
@@ -77,7 +77,7 @@ class PaymentInputSerializer(serializers.Serializer):
     )
 
 
-class PurchaseCreateSerializer(serializers.Serializer):
+class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
     customer_email = EmailAddressField()
     # max_length goes to the ListSerializer that many=True builds; the stub does not know it.
     items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]

@@ -16,6 +16,15 @@ class RolePermissions(DjangoModelPermissions):
         "HEAD": _VIEW,
     }
 
+    def _queryset(self, view):
+        # Only its model is needed. A view whose get_queryset() does real work (filters, prefetches)
+        # names the model with a class-level ``queryset`` instead, so that work is not repeated on
+        # every request just to find out which permissions to check.
+        queryset = getattr(type(view), "queryset", None)
+        if queryset is not None:
+            return queryset
+        return super()._queryset(view)
+
 
 class ActionPermissions(RolePermissions):
     """``RolePermissions``, except where the view names the permissions of an action and method in

@@ -1,6 +1,11 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import ReturnDict
+
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
 
@@ -42,3 +47,53 @@ class FastOutputMixin(_Serializer):
         if serializer is None:
             serializer = _SHARED[cls] = cls()
         return serializer.to_representation(instance)
+
+
+class FastInputMixin(_Serializer):
+    """Validation through the serializer's fields, without re-listing them for every object.
+
+    DRF finds the writable fields, and the read-only ones with a default, by walking its field
+    mapping on every ``run_validation`` of every (nested) serializer; a serializer's fields never
+    change once built, so both lists are made once per instance. Put it on an input serializer and
+    on the serializers nested in it (their children validate every item of a list)."""
+
+    @property
+    def _writable_fields(self):
+        fields = self.__dict__.get("_writable_fields_list")
+        if fields is None:
+            fields = self._writable_fields_list = [f for f in self.fields.values() if not f.read_only]
+        return fields
+
+    def _read_only_defaults(self):
+        has_any = self.__dict__.get("_has_read_only_defaults")
+        if has_any is None:
+            # DRF's own test for the fields it would look at.
+            has_any = self._has_read_only_defaults = any(
+                f.read_only and f.default != empty and f.source != "*" and "." not in (f.source or "")
+                for f in self.fields.values()
+            )
+        return super()._read_only_defaults() if has_any else {}
+
+
+_SHARED_INPUT: dict[type, Any] = {}
+
+
+def validate_input(serializer_class: type["Serializer[Any]"], data) -> dict:
+    """``serializer_class(data=data)`` made valid (else ``ValidationError``, the same body as
+    ``is_valid(raise_exception=True)``), returning its ``validated_data``, from one shared instance
+    of the serializer, as ``FastOutputMixin.represent`` does for output: a new serializer would
+    deep-copy every declared field, nested ones included, on each request. Safe because
+    ``run_validation`` keeps nothing on the serializer (``is_valid`` is what stores the data and the
+    errors); don't use it for serializers whose validation reads ``self.initial_data``,
+    ``self.instance`` or the context."""
+    serializer = _SHARED_INPUT.get(serializer_class)
+    if serializer is None:
+        serializer = _SHARED_INPUT[serializer_class] = serializer_class()
+    try:
+        return serializer.run_validation(data)
+    except ValidationError as exc:
+        detail: Any = exc.detail
+        if isinstance(detail, list) and len(detail) == 1 and getattr(detail[0], "code", None) == "null":
+            # As Serializer.errors words a null body.
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]}
+        raise ValidationError(ReturnDict(detail, serializer=serializer)) from None

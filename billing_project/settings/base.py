@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "billing_project.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "billing_project.middleware.CSPMiddleware",  # django-csp's, with the policy built once
     "billing_project.middleware.NoStoreMiddleware",
     "billing_project.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -280,6 +280,13 @@ if TRUSTED_PROXY_COUNT < 0:
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
 if API_TOKEN_TTL_HOURS < 1:
     raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be at least 1")
+# Each process remembers a token it has checked, with its user's permissions, for this many seconds
+# (0: never), so a request costs no query for them. Revoking a token, deactivating its user or
+# changing their role takes effect at once in the process that did it and within this time in every
+# other worker (billing_project/api/authentication.py).
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60)
+if API_TOKEN_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("API_TOKEN_CACHE_SECONDS must be 0 or more")
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
     "AUTO_REFRESH": False,

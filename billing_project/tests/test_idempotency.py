@@ -198,3 +198,39 @@ def test_concurrent_duplicates_make_exactly_one_bill(postgres_only):
     assert len(created) == 1
     assert Purchase.objects.count() == 1
     assert Product.objects.get(pk=product.pk).stock == 99
+
+
+def _claim_statements(client, product, key):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert post(client, body(product), key).status_code == 201
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_only_the_claim_skips_the_wal_flush_and_the_bill_commits_durably(postgres_only):
+    drawer_with({"10": 20, "1": 20})
+    product = ProductFactory(price=D("36.50"), tax_percent=D("12"), stock=10)
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="till7", is_superuser=True))
+
+    sql = _claim_statements(client, product, "till-7-0001")
+
+    off = [i for i, s in enumerate(sql) if "synchronous_commit" in s]
+    claim = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "purchases_idempotencykey"'))
+    commits = [i for i, s in enumerate(sql) if s == "COMMIT"]
+    bill = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "purchases_purchase"'))
+    # SET LOCAL in the claim's own transaction; the bill's, which marks the key completed, is another.
+    assert len(off) == 1 and sql[off[0]] == "SET LOCAL synchronous_commit TO OFF"
+    assert off[0] < claim < commits[0] < bill
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.postgres
+def test_a_claim_inside_a_callers_transaction_keeps_it_durable(admin_api, soap, postgres_only):
+    # The test's own transaction stands for a caller's: SET LOCAL would last until its commit.
+    assert not any("synchronous_commit" in s for s in _claim_statements(admin_api, soap, "till-1-0042"))

@@ -83,3 +83,52 @@ def test_a_body_with_a_content_length_is_read_as_before(cashier_api):
 
     assert response.status_code == 400
     assert "items" in response.json()["details"]
+
+
+def test_an_api_answer_gets_django_csps_own_header(admin_api):
+    from csp.utils import build_policy
+
+    response = admin_api.get("/api/v1/products")
+
+    assert response["Content-Security-Policy"] == build_policy()
+    assert "nonce-" not in response["Content-Security-Policy"]
+
+
+def test_a_response_that_used_the_nonce_gets_it_in_its_header(rf):
+    from django.http import HttpResponse
+
+    from billing_project.middleware import CSPMiddleware
+
+    def page(request):
+        return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
+
+    middleware = CSPMiddleware(page)
+    first, second = middleware(rf.get("/billing/")), middleware(rf.get("/billing/"))
+    assert isinstance(first, HttpResponse) and isinstance(second, HttpResponse)
+
+    nonce = first.content.decode().split('nonce="')[1].split('"')[0]
+    assert f"'nonce-{nonce}'" in first["Content-Security-Policy"]
+    assert first["Content-Security-Policy"] != second["Content-Security-Policy"]
+
+
+def test_the_nonce_cannot_be_read_after_the_header_is_written(rf):
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+
+    from billing_project.middleware import CSPMiddleware
+
+    request = rf.get("/api/v1/products")
+    CSPMiddleware(lambda request: HttpResponse("{}"))(request)
+
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
+
+
+def test_the_built_once_header_follows_a_settings_change(admin_api, settings):
+    assert "img-src 'self' data:" in admin_api.get("/api/v1/products")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+
+    assert admin_api.get("/api/v1/products")["Content-Security-Policy"] == "default-src 'none'"
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    response = admin_api.get("/api/v1/products")
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'self'"

@@ -28,6 +28,9 @@ def test_a_manager_lists_every_token_without_its_secret(manager_client, cashier_
 def test_a_manager_revokes_a_lost_tills_token(manager_client, cashier_user):
     lost, lost_token = api_token_issue(user=cashier_user)
     kept, kept_token = api_token_issue(user=cashier_user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {lost_token}")
+    assert api.get("/api/v1/products").status_code == 200  # now remembered by this process
 
     response = manager_client.post(
         CHANGELIST, {"action": "revoke_selected", "_selected_action": [lost.pk]}, follow=True
@@ -36,7 +39,6 @@ def test_a_manager_revokes_a_lost_tills_token(manager_client, cashier_user):
     assert response.status_code == 200
     assert "Revoked 1 token." in response.content.decode()
     assert list(AuthToken.objects.values_list("pk", flat=True)) == [kept.pk]
-    api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {lost_token}")
     assert api.get("/api/v1/products").status_code == 401
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {kept_token}")

@@ -142,3 +142,156 @@ def test_the_browsable_api_keeps_session_auth(user):
 
     assert response.status_code == 200
     assert b"Products" in response.content or b"products" in response.content
+
+
+def _authenticate(token):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from billing_project.api.authentication import TokenAuthentication
+
+    request = Request(APIRequestFactory().get("/api/v1/products", HTTP_AUTHORIZATION=f"Token {token}"))
+    return TokenAuthentication().authenticate(request)
+
+
+def test_a_token_costs_one_query_however_many_tokens_the_user_has(user, django_assert_num_queries):
+    for _ in range(3):
+        api_token_issue(user=user)
+    instance, token = api_token_issue(user=user)
+
+    with django_assert_num_queries(1):
+        authenticated, auth = _authenticate(token)
+
+    assert authenticated == user
+    assert auth.pk == instance.pk
+
+
+def test_issuing_a_token_prunes_the_users_expired_ones(user):
+    old, _ = api_token_issue(user=user)
+    other_user = UserFactory(username="other")
+    others, _ = api_token_issue(user=other_user)
+    AuthToken.objects.filter(pk__in=[old.pk, others.pk]).update(expiry=timezone.now() - timedelta(seconds=1))
+
+    new, _ = api_token_issue(user=user)
+
+    assert set(AuthToken.objects.values_list("pk", flat=True)) == {new.pk, others.pk}
+
+
+def test_a_checked_token_is_remembered_and_costs_no_query(user, django_assert_num_queries):
+    instance, token = api_token_issue(user=user)
+    _authenticate(token)
+
+    with django_assert_num_queries(0):
+        authenticated, auth = _authenticate(token)
+
+    assert authenticated == user
+    assert auth.pk == instance.pk
+    assert authenticated is not _authenticate(token)[0]  # a fresh user object per request
+
+
+def test_without_the_cache_every_request_reads_the_token(user, settings, django_assert_num_queries):
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    _, token = api_token_issue(user=user)
+    _authenticate(token)
+
+    with django_assert_num_queries(1):
+        _authenticate(token)
+
+
+def test_a_remembered_token_revoked_in_this_process_gets_401_at_once(user):
+    instance, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+
+    api_token_revoke(tokens=[instance])
+
+    assert _get(token).status_code == 401
+
+
+def test_a_remembered_users_deactivation_in_this_process_takes_effect_at_once(user):
+    _, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+
+    user.is_active = False
+    user.save()
+
+    assert _get(token).status_code == 401
+
+
+def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(user, settings, monkeypatch):
+    from billing_project.api import authentication
+
+    now = [1000.0]
+    monkeypatch.setattr(authentication, "_clock", lambda: now[0])
+    instance, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+    # Another worker revokes it: this process gets no signal.
+    AuthToken.objects.filter(pk=instance.pk)._raw_delete(AuthToken.objects.db)
+
+    now[0] += settings.API_TOKEN_CACHE_SECONDS - 1
+    assert _get(token).status_code == 200
+    now[0] += 1
+    response = _get(token)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_remembered_token_that_expires_gets_401_and_is_deleted(user, monkeypatch):
+    from billing_project.api import authentication
+
+    instance, token = api_token_issue(user=user)
+    assert _get(token).status_code == 200
+    later = instance.expiry + timedelta(seconds=1)
+    monkeypatch.setattr(authentication.timezone, "now", lambda: later)
+
+    response = _get(token)
+
+    assert response.status_code == 401
+    assert not AuthToken.objects.filter(pk=instance.pk).exists()
+
+
+def _get_as(token, path="/api/v1/products"):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client.get(path)
+
+
+def test_a_remembered_tills_role_check_costs_no_query(cashier_user, django_assert_num_queries):
+    _, token = api_token_issue(user=cashier_user)
+    _authenticate(token)
+
+    with django_assert_num_queries(0):
+        authenticated, _ = _authenticate(token)
+        assert authenticated.has_perms(["purchases.add_purchase", "catalog.view_product"])
+        assert not authenticated.has_perm("purchases.export_purchase")  # a manager's
+
+
+def test_a_role_taken_away_in_this_process_takes_effect_at_once(cashier_user):
+    from billing_project.roles import CASHIER, role_assign
+
+    _, token = api_token_issue(user=cashier_user)
+    assert _get_as(token).status_code == 200
+
+    cashier_user.groups.clear()
+    assert _get_as(token).status_code == 403
+    role_assign(user=cashier_user, role=CASHIER)
+    assert _get_as(token).status_code == 200
+
+
+def test_a_role_taken_away_elsewhere_takes_effect_within_the_cache_time(cashier_user, settings, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    from billing_project.api import authentication
+
+    now = [1000.0]
+    monkeypatch.setattr(authentication, "_clock", lambda: now[0])
+    _, token = api_token_issue(user=cashier_user)
+    assert _get_as(token).status_code == 200
+    # Another worker takes the role away: this process gets no signal.
+    memberships = get_user_model().groups.through.objects.filter(user_id=cashier_user.pk)
+    memberships._raw_delete(memberships.db)
+
+    now[0] += settings.API_TOKEN_CACHE_SECONDS - 1
+    assert _get_as(token).status_code == 200
+    now[0] += 1
+    assert _get_as(token).status_code == 403
