@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from billing_project import metrics
@@ -91,10 +91,12 @@ def _lock_till(till_id: int) -> Till:
     return till_for_update(till_id=till_id).get()
 
 
+def _open_sessions(till_id: int):
+    return TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN)
+
+
 def _open_session_id(till_id: int) -> int | None:
-    return (
-        TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN).values_list("pk", flat=True).first()
-    )
+    return _open_sessions(till_id).values_list("pk", flat=True).first()
 
 
 SERIES_FIELDS = ("invoice_series", "credit_series")
@@ -587,8 +589,16 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
             raise TillNotFound(f"Till {till_id} does not exist.", details={"till": till_id})
     if not till.is_active:
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
-    session_id = _open_session_id(till.pk)
-    denominations = list(denominations_for_update(till_id=till.pk))
+    # The open session rides on the drawer's locking SELECT (one round trip fewer). That statement
+    # starts after the till lock is held, so its snapshot sees any open or close committed before
+    # (sessions are only written under the till lock), exactly as a separate query would.
+    denominations = list(
+        denominations_for_update(till_id=till.pk).annotate(
+            open_session_id=Subquery(_open_sessions(till.pk).values("pk")[:1])
+        )
+    )
+    # A till without denominations has no row to carry it; ask on its own then.
+    session_id = denominations[0].open_session_id if denominations else _open_session_id(till.pk)
     if session_id is None:
         if till.requires_open_session:
             raise SessionClosed(
