@@ -42,7 +42,7 @@ from ..models import (
     Purchase,
     PurchaseItem,
 )
-from ..numbering import invoice_number_take
+from ..numbering import invoice_number_assign
 from ..pricing import ZERO, effective_discount, quote, settle
 
 logger = logging.getLogger("billing.purchases")
@@ -86,7 +86,7 @@ def purchase_create(
     in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
 
     The bill gets its tax invoice ``number`` in the till's invoice series
-    (``numbering.invoice_number_take``), inside this transaction: a refused bill takes none.
+    (``numbering.invoice_number_assign``), inside this transaction: a refused bill takes none.
 
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
     products by primary key, the till row, every denomination of that till by value, then the
@@ -263,9 +263,11 @@ def _ring_up(
         session_id=session_id,
     )
     # The number last: the counter row is locked until the commit, so taking it after every check
-    # that can refuse the bill keeps it held for the shortest time. One statement.
-    number = invoice_number_take(till=till_row, when=purchase.created_at)
-    Purchase.objects.filter(pk=purchase.pk).update(till=till_row, session_id=session_id, number=number)
+    # that can refuse the bill keeps it held for the shortest time. One statement, which also
+    # records the till, the session and the number on the bill.
+    number = invoice_number_assign(
+        purchase_id=purchase.pk, till=till_row, session_id=session_id, when=purchase.created_at
+    )
     purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
