@@ -23,14 +23,25 @@ def set_transaction_timeouts(*, lock_timeout_ms: int | None = None, statement_ti
     """
     if connection.vendor != "postgresql":
         return
+    sql, params = transaction_timeouts_sql(lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def transaction_timeouts_sql(
+    *, lock_timeout_ms: int | None = None, statement_timeout_ms: int | None = None
+) -> tuple[str, list[str]]:
+    """The ``SELECT set_config(…)`` that ``set_transaction_timeouts`` runs, with its parameters, for
+    a service that sends it inside its first statement (as a one-row subquery in ``FROM``) to save
+    a round trip. The timeouts then hold from the next statement on, so that first statement must
+    take no lock. PostgreSQL only."""
     lock_ms = settings.DB_LOCK_TIMEOUT_MS if lock_timeout_ms is None else lock_timeout_ms
     statement_ms = settings.DB_STATEMENT_TIMEOUT_MS if statement_timeout_ms is None else statement_timeout_ms
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true), "
-            "set_config('idle_in_transaction_session_timeout', %s, true)",
-            [f"{lock_ms}ms", f"{statement_ms}ms", f"{settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}ms"],
-        )
+    return (
+        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true), "
+        "set_config('idle_in_transaction_session_timeout', %s, true)",
+        [f"{lock_ms}ms", f"{statement_ms}ms", f"{settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}ms"],
+    )
 
 
 @contextmanager
