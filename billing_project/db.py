@@ -1,16 +1,20 @@
 """Small database helpers shared by the services."""
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.models import Model
 
 from billing_project.errors import Busy, is_busy
 
 logger = logging.getLogger("billing.db")
+
+M = TypeVar("M", bound=Model)
 
 
 def set_transaction_timeouts(*, lock_timeout_ms: int | None = None, statement_timeout_ms: int | None = None) -> None:
@@ -88,3 +92,47 @@ def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mappi
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_rows(objs: Sequence[M]) -> list[M]:
+    """``bulk_create`` for the bill's path: every concrete field of the new instances (all of one
+    model) in ONE ``INSERT … VALUES … RETURNING`` of the primary keys, set on the instances as
+    ``bulk_create`` sets them. The values are prepared by each field, as the ORM prepares them.
+
+    The ORM builds the same statement through its insert compiler on every call, at more CPU than
+    the statement takes to run; here its text is built once per model and row count. No signals are
+    sent, as with ``bulk_create``. PostgreSQL only; elsewhere it is ``bulk_create``."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs)
+    fields = _insert_fields(model)
+    params: list[Any] = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, len(objs)), params)
+        rows = cursor.fetchall()
+    db = connection.alias
+    for obj, (pk,) in zip(objs, rows, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = db
+    return list(objs)
+
+
+@cache
+def _insert_fields(model: type[Model]) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key and not f.generated)
+
+
+@cache
+def _insert_sql(model: type[Model], rows: int) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(model._meta.pk.column))}"
+    )

@@ -14,7 +14,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import atomic_write, guarded_add
+from billing_project.db import atomic_write, guarded_add, insert_rows
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
@@ -373,7 +373,7 @@ def drawer_record_bill(
     delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
     if delta_by_pk and guarded_add(Denomination, "count", delta_by_pk) != len(delta_by_pk):
         raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    return DrawerMovement.objects.bulk_create(movements)
+    return insert_rows(movements)
 
 
 def drawer_record_refund(

@@ -56,7 +56,7 @@ def _get_or_insert_sql() -> str:
     table = quote(Customer._meta.db_table)
     # Built once from the model's names; the values are parameters. The conflict target is the
     # expression of the unique index ``customer_email_unique_ci``.
-    columns = ", ".join(quote(Customer._meta.get_field(name).column) for name in _FIELDS)
+    columns = ", ".join(quote(name) for name in _FIELDS)  # the fields' own column names
     return (
         f"WITH found AS (SELECT {columns} FROM {table} WHERE email = %s), "  # noqa: S608
         f"created AS (INSERT INTO {table} (email, created_at) SELECT %s, %s WHERE NOT EXISTS (SELECT FROM found) "

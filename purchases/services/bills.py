@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import guarded_add, set_transaction_timeouts, transaction_timeouts_sql
+from billing_project.db import guarded_add, insert_rows, set_transaction_timeouts, transaction_timeouts_sql
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
 from billing_project.types import Actor, BillLine, PaymentInput, Pieces
@@ -40,7 +40,6 @@ from ..models import (
     Payment,
     PaymentMethod,
     Purchase,
-    PurchaseItem,
 )
 from ..numbering import invoice_number_assign
 from ..pricing import ZERO, effective_discount, quote, settle
@@ -209,7 +208,7 @@ def _ring_up(
         )
     change_due = settlement.change_due
 
-    purchase = Purchase.objects.create(
+    purchase = Purchase(
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
         subtotal=bill.subtotal,
@@ -225,10 +224,11 @@ def _ring_up(
         discount_reason=discount_reason,
         invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
     )
+    insert_rows([purchase])
     for line in bill.lines:
         line.purchase = purchase
-    PurchaseItem.objects.bulk_create(bill.lines)
-    payment_rows = Payment.objects.bulk_create(
+    insert_rows(bill.lines)
+    payment_rows = insert_rows(
         [
             Payment(
                 purchase=purchase, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference
@@ -385,7 +385,7 @@ def _methods_sql() -> str:
     # the values are parameters. The order is the model's (``-is_cash``, ``code``).
     quote = connection.ops.quote_name
     timeouts, _ = transaction_timeouts_sql()
-    columns = ", ".join(f"m.{quote(PaymentMethod._meta.get_field(name).column)}" for name in _METHOD_FIELDS)
+    columns = ", ".join(f"m.{quote(name)}" for name in _METHOD_FIELDS)  # the fields' own column names
     return (
         f"SELECT {columns} FROM ({timeouts}) AS timeouts "  # noqa: S608
         f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "

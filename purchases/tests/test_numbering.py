@@ -118,6 +118,7 @@ def test_a_bill_number_has_six_digits_and_is_recorded_with_its_till_and_session(
     bill = purchase_for(soap)
     stored = Purchase.objects.get(pk=bill.pk)
     assert stored.number == bill.number == f"M/{year}/{last + 1:06d}"
+    assert bill.till is not None
     assert stored.till_id == bill.till.pk
     assert stored.session_id == bill.session_id is not None
 
