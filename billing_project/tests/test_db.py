@@ -1,11 +1,21 @@
 """The shared database helpers."""
 
-import pytest
+from decimal import Decimal
 
-from billing_project.db import insert_rows
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.db.models.expressions import RawSQL
+
+from billing_project.db import compiled_rows, insert_rows
+from catalog.lock_objects import products_for_update
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 
 pytestmark = pytest.mark.django_db
+
+D = Decimal
 
 
 def test_insert_rows_writes_every_row_and_sets_the_keys_in_order():
@@ -28,3 +38,39 @@ def test_insert_rows_writes_every_row_and_sets_the_keys_in_order():
 def test_insert_rows_of_nothing_writes_nothing():
     assert insert_rows([]) == []
     assert not Customer.objects.exists()
+
+
+def _products(ids):
+    return products_for_update(ids)
+
+
+def _priced(name: str, cents: int):
+    return Product.objects.filter(name=name, price__gte=cents).annotate(doubled=F("stock") * 2).order_by("pk")
+
+
+def test_compiled_rows_run_each_call_with_its_own_values_as_the_orm_would():
+    products = [ProductFactory(stock=i + 1) for i in range(4)]
+    for ids in ([products[0].pk], [products[1].pk, products[3].pk], [products[2].pk, 0], [products[0].pk]):
+        rows = compiled_rows(_products, ids)
+        expected = list(products_for_update(ids))
+        assert [(p.pk, p.name, p.price, p.stock, p.is_active, p.updated_at) for p in rows] == [
+            (p.pk, p.name, p.price, p.stock, p.is_active, p.updated_at) for p in expected
+        ]
+        assert all(p._state.adding is False for p in rows)
+
+
+def test_compiled_rows_carry_annotations_and_string_arguments():
+    soap = ProductFactory(name="Soap", price=D("10"), stock=3)
+    ProductFactory(name="Tea", price=D("10"), stock=4)
+
+    (row,) = compiled_rows(_priced, "Soap", 5)
+
+    assert (row.pk, row.doubled) == (soap.pk, 6)
+    assert compiled_rows(_priced, "Soap", 11) == []
+
+
+def test_compiled_rows_refuse_a_value_the_orm_folds_into_the_sql():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's querysets here need converters and are built by the ORM on every call")
+    with pytest.raises(ValueError, match="as a parameter"):
+        compiled_rows(lambda n: Product.objects.annotate(n=RawSQL(str(n), [])), 3)  # noqa: S611 - the point of the test

@@ -13,7 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import guarded_add, insert_rows, set_transaction_timeouts, transaction_timeouts_sql
+from billing_project.db import (
+    compiled_rows,
+    guarded_add,
+    insert_rows,
+    set_transaction_timeouts,
+    transaction_timeouts_sql,
+)
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
 from billing_project.types import Actor, BillLine, PaymentInput, Pieces
@@ -173,7 +179,8 @@ def _ring_up(
         set_transaction_timeouts(**_bill_timeouts())
 
     customer = customer_get_or_create(email=customer_email)
-    products = {p.pk: p for p in products_for_update(sorted(quantities))}
+    # The lock is catalog's queryset, compiled once per shape (``compiled_rows``).
+    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
     for product_id, quantity in quantities.items():
         product = products.get(product_id)
         if product is None:
