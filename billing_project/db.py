@@ -153,7 +153,9 @@ def compiled_rows(build: Callable[..., QuerySet[M]], *args: int | str | Sequence
     plan = _plan(build, shape, connection.alias)
     if plan is None:
         return list(build(*args))
-    sql, slots, model, init_list, fields_range, annotations = plan
+    sql, slots, model, init_list, fields_range, annotations, locks = plan
+    if locks and connection.get_autocommit():  # as the ORM refuses it: the lock would end at once
+        raise transaction.TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     values: list[Any] = [v for a in args for v in (a if isinstance(a, list | tuple) else [a])]
     params: list[Any] = [values[slot] if isinstance(slot, int) else slot[0] for slot in slots]
     with connection.cursor() as cursor:
@@ -201,4 +203,5 @@ def _plan(build: Callable[..., QuerySet], shape: tuple[int | type, ...], alias: 
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     init_list = [column[0].target.attname for column in select[start:end]]
     annotations = tuple(compiler.annotation_col_map.items())
-    return sql, slots, queryset.model, init_list, (start, end), annotations
+    locks = queryset.query.select_for_update
+    return sql, slots, queryset.model, init_list, (start, end), annotations, locks

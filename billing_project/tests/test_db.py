@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.expressions import RawSQL
+from django.db.transaction import TransactionManagementError
 
 from billing_project.db import compiled_rows, insert_rows
 from catalog.lock_objects import products_for_update
@@ -74,3 +75,15 @@ def test_compiled_rows_refuse_a_value_the_orm_folds_into_the_sql():
         pytest.skip("SQLite's querysets here need converters and are built by the ORM on every call")
     with pytest.raises(ValueError, match="as a parameter"):
         compiled_rows(lambda n: Product.objects.annotate(n=RawSQL(str(n), [])), 3)  # noqa: S611 - the point of the test
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compiled_rows_refuse_a_lock_outside_a_transaction_as_the_orm_does(postgres_only):
+    product = ProductFactory()
+    with pytest.raises(TransactionManagementError):
+        list(products_for_update([product.pk]))
+    with transaction.atomic():
+        assert [p.pk for p in compiled_rows(_products, [product.pk])] == [product.pk]  # compiled now
+
+    with pytest.raises(TransactionManagementError):
+        compiled_rows(_products, [product.pk])
