@@ -28,7 +28,11 @@ created AS (
     INSERT INTO customers_customer (email, created_at) SELECT 'pgbench-' || :c || '@example.com', now()
     WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT (lower(email)) DO NOTHING RETURNING id, email, created_at
 )
-SELECT id AS cid FROM found UNION ALL SELECT id FROM created \gset
+SELECT coalesce((SELECT id FROM found UNION ALL SELECT id FROM created LIMIT 1), 0) AS cid \gset
+-- Lost the race for a new email (the insert waited, then did nothing): read the winner's row, as the app does.
+\if :cid = 0
+SELECT id AS cid FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com' \gset
+\endif
 SELECT id, name, price, tax_percent, stock, is_active FROM catalog_product WHERE id IN (:p1, :p2, :p3) ORDER BY id FOR UPDATE OF catalog_product;
 WITH l AS (
     SELECT p.price * q.qty AS sub, round(p.price * q.qty * p.tax_percent / 100, 2) AS tax
