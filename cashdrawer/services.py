@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import atomic_write, guarded_add
+from billing_project.db import atomic_write, compiled_rows, guarded_add, insert_rows
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
@@ -91,10 +91,12 @@ def _lock_till(till_id: int) -> Till:
     return till_for_update(till_id=till_id).get()
 
 
+def _open_sessions(till_id: int):
+    return TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN)
+
+
 def _open_session_id(till_id: int) -> int | None:
-    return (
-        TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN).values_list("pk", flat=True).first()
-    )
+    return _open_sessions(till_id).values_list("pk", flat=True).first()
 
 
 SERIES_FIELDS = ("invoice_series", "credit_series")
@@ -371,7 +373,7 @@ def drawer_record_bill(
     delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
     if delta_by_pk and guarded_add(Denomination, "count", delta_by_pk) != len(delta_by_pk):
         raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    return DrawerMovement.objects.bulk_create(movements)
+    return insert_rows(movements)
 
 
 def drawer_record_refund(
@@ -577,18 +579,24 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
 
     Returns ``(till, session_id, denominations)``. Raises ``ValidationFailed`` for an unknown till,
     ``TillInactive``, or ``SessionClosed`` when the till requires an open session and has none."""
+    # The locks are the lock_objects querysets, compiled once (``compiled_rows``): a bill pays for
+    # running them, not for building them. Code and id are unique, so each finds one till or none.
     if till_id is None:
-        till = till_for_update(code=settings.DEFAULT_TILL).first()
+        till = next(iter(compiled_rows(_till_by_code, settings.DEFAULT_TILL)), None)
         if till is None:
             till = _lock_till(till_default().pk)
     else:
-        till = till_for_update(till_id=till_id).first()
+        till = next(iter(compiled_rows(_till_by_id, till_id)), None)
         if till is None:
             raise TillNotFound(f"Till {till_id} does not exist.", details={"till": till_id})
     if not till.is_active:
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
-    session_id = _open_session_id(till.pk)
-    denominations = list(denominations_for_update(till_id=till.pk))
+    # The open session rides on the drawer's locking SELECT (one round trip fewer). That statement
+    # starts after the till lock is held, so its snapshot sees any open or close committed before
+    # (sessions are only written under the till lock), exactly as a separate query would.
+    denominations = compiled_rows(_drawer_with_open_session, till.pk)
+    # A till without denominations has no row to carry it; ask on its own then.
+    session_id = denominations[0].open_session_id if denominations else _open_session_id(till.pk)
     if session_id is None:
         if till.requires_open_session:
             raise SessionClosed(
@@ -604,6 +612,21 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
         ).pk
         logger.info("till %s session #%s opened automatically", till.code, session_id)
     return till, session_id, denominations
+
+
+def _till_by_code(code: str):
+    return till_for_update(code=code)
+
+
+def _till_by_id(till_id: int):
+    return till_for_update(till_id=till_id)
+
+
+def _drawer_with_open_session(till_id: int):
+    """The till's denominations, locked by value (step 5), each carrying the till's open session."""
+    return denominations_for_update(till_id=till_id).annotate(
+        open_session_id=Subquery(_open_sessions(till_id).values("pk")[:1])
+    )
 
 
 def _session_for_update(session_id: int) -> tuple[TillSession, Till]:

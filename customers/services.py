@@ -1,4 +1,8 @@
+from functools import cache
+
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
 
 from billing_project.errors import ValidationFailed
 
@@ -22,9 +26,40 @@ def customer_normalize_email(email: str) -> str:
 
 
 def customer_get_or_create(*, email: str) -> Customer:
-    """Race-safe: ``get_or_create`` inserts inside a savepoint and, when a concurrent transaction
-    inserted the same email first (unique-constraint violation), reads that row instead. On
-    PostgreSQL the losing INSERT waits for the winner to commit or roll back, so exactly one
-    customer is created for two simultaneous first bills."""
-    customer, _ = Customer.objects.get_or_create(email=customer_normalize_email(email))
-    return customer
+    """The customer with ``email`` (normalised by ``customer_normalize_email``), created when new.
+
+    Race-safe. On PostgreSQL it is one statement: the lookup, and an ``INSERT … ON CONFLICT DO
+    NOTHING`` that runs only when the lookup found nothing (so a known customer costs no insert and
+    no id). When a concurrent transaction inserts the same email first, the INSERT waits for it to
+    commit or roll back (the unique index is step 1 of the lock order) and then inserts nothing; the
+    statement's snapshot predates that commit, so the row is read again by a second query. Exactly
+    one customer is created for two simultaneous first bills. Elsewhere (SQLite) it is
+    ``get_or_create``, whose INSERT runs in a savepoint."""
+    email = customer_normalize_email(email)
+    if connection.vendor != "postgresql":
+        customer, _ = Customer.objects.get_or_create(email=email)
+        return customer
+    with connection.cursor() as cursor:
+        cursor.execute(_get_or_insert_sql(), [email, email, timezone.now()])
+        row = cursor.fetchone()
+    if row is None:  # lost the race for a new email: the winner's row is committed now
+        return Customer.objects.get(email=email)
+    return Customer.from_db(connection.alias, _FIELDS, row)
+
+
+_FIELDS = ["id", "email", "created_at"]
+
+
+@cache
+def _get_or_insert_sql() -> str:
+    quote = connection.ops.quote_name
+    table = quote(Customer._meta.db_table)
+    # Built once from the model's names; the values are parameters. The conflict target is the
+    # expression of the unique index ``customer_email_unique_ci``.
+    columns = ", ".join(quote(name) for name in _FIELDS)  # the fields' own column names
+    return (
+        f"WITH found AS (SELECT {columns} FROM {table} WHERE email = %s), "  # noqa: S608
+        f"created AS (INSERT INTO {table} (email, created_at) SELECT %s, %s WHERE NOT EXISTS (SELECT FROM found) "
+        f"ON CONFLICT (lower(email)) DO NOTHING RETURNING {columns}) "
+        f"SELECT {columns} FROM found UNION ALL SELECT {columns} FROM created"
+    )

@@ -41,6 +41,10 @@ NUMBER_PATTERN = r"^[A-Z0-9-]{1,4}/[0-9]{4}/[0-9]{6}$"
 SEQUENCE_MAX = 999_999
 
 
+# The counter's range CHECK: its violation is how a series says it has given its last number.
+COUNTER_RANGE_CONSTRAINT = "documentcounter_number_range"
+
+
 class DocumentCounter(models.Model):
     """The last number given in one series in one financial year: invoices (a till's
     ``invoice_series``) and credit notes (its ``credit_series``) alike. Only
@@ -55,7 +59,7 @@ class DocumentCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["series", "financial_year"], name="documentcounter_one_per_series_year"),
             models.CheckConstraint(
-                condition=Q(last_number__gte=1, last_number__lte=SEQUENCE_MAX), name="documentcounter_number_range"
+                condition=Q(last_number__gte=1, last_number__lte=SEQUENCE_MAX), name=COUNTER_RANGE_CONSTRAINT
             ),
             models.CheckConstraint(condition=Q(financial_year__regex=r"^[0-9]{4}$"), name="documentcounter_year_form"),
         ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from billing_project.errors import Conflict, ErrorCode
 
-from .models import SEQUENCE_MAX, DocumentCounter
+from .models import COUNTER_RANGE_CONSTRAINT, SEQUENCE_MAX, DocumentCounter, Purchase
 
 
 class SeriesExhausted(Conflict):
@@ -41,26 +41,60 @@ def format_number(series: str, year: str, sequence: int) -> str:
     return f"{series}/{year}/{sequence:06d}"
 
 
+def _counter_upsert() -> str:
+    table = connection.ops.quote_name(DocumentCounter._meta.db_table)
+    # Only the table's quoted name is interpolated; the values are parameters.
+    return (
+        f"INSERT INTO {table} (series, financial_year, last_number) VALUES (%s, %s, 1) "  # noqa: S608
+        f"ON CONFLICT (series, financial_year) DO UPDATE SET last_number = {table}.last_number + 1 "
+        "RETURNING last_number"
+    )
+
+
 def number_take(*, series: str, when: datetime | date) -> str:
     """The next number in ``series`` for the financial year of ``when``. Must run inside the
     transaction that records the document. Locks the (series, year) counter row until it ends.
     Raises ``SeriesExhausted`` after number 999999."""
     year = financial_year(when)
-    table = connection.ops.quote_name(DocumentCounter._meta.db_table)
-    # Only the table's quoted name is interpolated; the values are parameters.
-    sql = (
-        f"INSERT INTO {table} (series, financial_year, last_number) VALUES (%s, %s, 1) "  # noqa: S608
-        f"ON CONFLICT (series, financial_year) DO UPDATE SET last_number = {table}.last_number + 1 "
-        "RETURNING last_number"
-    )
     try:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [series, year])
+            cursor.execute(_counter_upsert(), [series, year])
             (sequence,) = cursor.fetchone()
     except IntegrityError:
         # The range CHECK refused number 1,000,000; the caller's transaction rolls back.
         raise SeriesExhausted(details={"series": series, "financial_year": year, "last": SEQUENCE_MAX}) from None
     return format_number(series, year, sequence)
+
+
+def invoice_number_assign(*, purchase_id: int, till, session_id: int, when: datetime | date) -> str:
+    """Take a bill's tax invoice number in ``till``'s invoice series (as ``invoice_number_take``)
+    and record it on the bill with its till and session. Call it with the till row locked.
+
+    On PostgreSQL this is ONE statement: the counter's upsert is a CTE of the bill's UPDATE, so
+    taking the number costs no round trip of its own; the counter row is locked exactly as by
+    ``number_take``. ``lpad(…, 6, '0')`` is ``format_number``'s ``:06d`` for every number the
+    range CHECK allows. Elsewhere (SQLite) it is ``number_take`` and an UPDATE. Raises
+    ``SeriesExhausted`` after number 999999."""
+    if connection.vendor != "postgresql":
+        number = invoice_number_take(till=till, when=when)
+        Purchase.objects.filter(pk=purchase_id).update(till=till, session_id=session_id, number=number)
+        return number
+    series, year = till.invoice_series_code, financial_year(when)
+    bills = connection.ops.quote_name(Purchase._meta.db_table)
+    sql = (
+        f"WITH counter AS ({_counter_upsert()}) "  # noqa: S608 - only quoted table names are interpolated
+        f"UPDATE {bills} SET till_id = %s, session_id = %s, number = %s || lpad(counter.last_number::text, 6, '0') "
+        f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number"
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [series, year, till.pk, session_id, f"{series}/{year}/", purchase_id])
+            (number,) = cursor.fetchone()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != COUNTER_RANGE_CONSTRAINT:
+            raise
+        raise SeriesExhausted(details={"series": series, "financial_year": year, "last": SEQUENCE_MAX}) from None
+    return number
 
 
 def invoice_number_take(*, till, when: datetime | date) -> str:

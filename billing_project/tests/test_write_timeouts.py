@@ -13,7 +13,7 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 
 from billing_project.db import atomic_write
-from billing_project.errors import Busy
+from billing_project.errors import Busy, DomainError
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.services import denomination_create, drawer_set_count
 from catalog.models import Product
@@ -146,8 +146,17 @@ def test_product_delete_behind_a_stuck_lock_gives_503_busy(postgres_only, short_
     assert Product.objects.filter(pk=product.pk, is_active=True).exists()
 
 
-def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, admin_api):
+PAID_IN_CASH = {"paid_amount": D("10")}
+PAID_BY_CARD = {"payments": [{"method": "card", "amount": D("10"), "reference": "R1"}]}
+NOTHING_PAID = {"paid_amount": D("0")}  # refused (insufficient payment), after the products' locks
+
+
+@pytest.mark.parametrize("paid", [PAID_IN_CASH, PAID_BY_CARD, NOTHING_PAID], ids=["cash", "card", "nothing"])
+def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, admin_api, paid):
+    """Set before the bill's first lock, whether or not the bill looked up a payment method (the
+    lookup carries them when it runs)."""
     settings.BILL_LOCK_TIMEOUT_MS = 250
+    settings.BILL_STATEMENT_TIMEOUT_MS = 1200
     product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
     seen = {}
     from purchases.services import bills as services
@@ -156,13 +165,17 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
 
     def spy(**kwargs):
         seen["lock_timeout"] = show("lock_timeout")
+        seen["statement_timeout"] = show("statement_timeout")
+        seen["idle"] = show("idle_in_transaction_session_timeout")
         return real(**kwargs)
 
     services.customer_get_or_create = spy
     try:
         services.purchase_create(
-            customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], paid_amount=D("10")
+            customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], **paid
         )
+    except DomainError:
+        assert paid is NOTHING_PAID
     finally:
         services.customer_get_or_create = real
-    assert seen == {"lock_timeout": "250ms"}
+    assert seen == {"lock_timeout": "250ms", "statement_timeout": "1200ms", "idle": "4s"}

@@ -16,10 +16,10 @@ from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
 from billing_project.errors import DomainError
-from cashdrawer import services as drawer_services
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase, PurchaseItem
+from purchases.services import bills as bill_services
 from purchases.services import purchase_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -58,7 +58,7 @@ def test_a_delete_waiting_behind_a_bill_archives_the_product(postgres_only, mana
     """The bill is paused after writing its line, holding the product lock; the delete comes then."""
     product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
     line_written, go_on = threading.Event(), threading.Event()
-    real = drawer_services.denominations_for_update
+    real = bill_services.till_lock_for_bill
 
     def pause_then_lock_drawer(**kwargs):
         line_written.set()
@@ -66,7 +66,7 @@ def test_a_delete_waiting_behind_a_bill_archives_the_product(postgres_only, mana
         return real(**kwargs)
 
     results: dict[str, Any] = {}
-    with mock.patch.object(drawer_services, "denominations_for_update", pause_then_lock_drawer):
+    with mock.patch.object(bill_services, "till_lock_for_bill", pause_then_lock_drawer):
         bill = _in_thread(lambda: _bill(product), results, "bill")
         assert line_written.wait(timeout=10)
         with caplog.at_level(logging.INFO, logger="billing.catalog"):

@@ -43,3 +43,23 @@ def test_look_alike_and_undeliverable_emails_are_refused(email):
     with pytest.raises(ValidationFailed):
         customer_get_or_create(email=email)
     assert Customer.objects.count() == 0
+
+
+def test_a_known_customer_is_found_without_taking_a_new_id():
+    ann = customer_get_or_create(email="ann@example.com")
+    for _ in range(3):
+        assert customer_get_or_create(email="ANN@example.com").pk == ann.pk
+
+    bob = customer_get_or_create(email="bob@example.com")
+
+    assert bob.pk == ann.pk + 1
+    assert Customer.objects.get(pk=bob.pk).email == "bob@example.com"
+    assert list(Customer.objects.values_list("email", flat=True)) == ["ann@example.com", "bob@example.com"]
+
+
+def test_a_new_customer_is_returned_as_stored():
+    ann = customer_get_or_create(email="ann@example.com")
+
+    stored = Customer.objects.get()
+    assert (ann.pk, ann.email, ann.created_at) == (stored.pk, stored.email, stored.created_at)
+    assert ann._state.adding is False

@@ -5,15 +5,21 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import guarded_add, set_transaction_timeouts
+from billing_project.db import (
+    compiled_rows,
+    guarded_add,
+    insert_rows,
+    set_transaction_timeouts,
+    transaction_timeouts_sql,
+)
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
 from billing_project.types import Actor, BillLine, PaymentInput, Pieces
@@ -40,9 +46,8 @@ from ..models import (
     Payment,
     PaymentMethod,
     Purchase,
-    PurchaseItem,
 )
-from ..numbering import invoice_number_take
+from ..numbering import invoice_number_assign
 from ..pricing import ZERO, effective_discount, quote, settle
 
 logger = logging.getLogger("billing.purchases")
@@ -86,7 +91,7 @@ def purchase_create(
     in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
 
     The bill gets its tax invoice ``number`` in the till's invoice series
-    (``numbering.invoice_number_take``), inside this transaction: a refused bill takes none.
+    (``numbering.invoice_number_assign``), inside this transaction: a refused bill takes none.
 
     Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
     products by primary key, the till row, every denomination of that till by value, then the
@@ -168,14 +173,14 @@ def _ring_up(
     quantities, line_discounts = _combine_lines(items)
     # The shorthand is today's one cash payment: rounded as cash even when nothing was paid.
     shorthand = payments is None
-    tenders = _check_payments(paid_amount=paid_amount, tendered=tendered, payments=payments)
+    tenders, timeouts_set = _check_payments(paid_amount=paid_amount, tendered=tendered, payments=payments)
     bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
-    set_transaction_timeouts(
-        lock_timeout_ms=settings.BILL_LOCK_TIMEOUT_MS, statement_timeout_ms=settings.BILL_STATEMENT_TIMEOUT_MS
-    )
+    if not timeouts_set:  # no payment method was looked up (nothing paid), or not PostgreSQL
+        set_transaction_timeouts(**_bill_timeouts())
 
     customer = customer_get_or_create(email=customer_email)
-    products = {p.pk: p for p in products_for_update(sorted(quantities))}
+    # The lock is catalog's queryset, compiled once per shape (``compiled_rows``).
+    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
     for product_id, quantity in quantities.items():
         product = products.get(product_id)
         if product is None:
@@ -210,7 +215,7 @@ def _ring_up(
         )
     change_due = settlement.change_due
 
-    purchase = Purchase.objects.create(
+    purchase = Purchase(
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
         subtotal=bill.subtotal,
@@ -226,10 +231,11 @@ def _ring_up(
         discount_reason=discount_reason,
         invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
     )
+    insert_rows([purchase])
     for line in bill.lines:
         line.purchase = purchase
-    PurchaseItem.objects.bulk_create(bill.lines)
-    payment_rows = Payment.objects.bulk_create(
+    insert_rows(bill.lines)
+    payment_rows = insert_rows(
         [
             Payment(
                 purchase=purchase, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference
@@ -263,9 +269,11 @@ def _ring_up(
         session_id=session_id,
     )
     # The number last: the counter row is locked until the commit, so taking it after every check
-    # that can refuse the bill keeps it held for the shortest time. One statement.
-    number = invoice_number_take(till=till_row, when=purchase.created_at)
-    Purchase.objects.filter(pk=purchase.pk).update(till=till_row, session_id=session_id, number=number)
+    # that can refuse the bill keeps it held for the shortest time. One statement, which also
+    # records the till, the session and the number on the bill.
+    number = invoice_number_assign(
+        purchase_id=purchase.pk, till=till_row, session_id=session_id, when=purchase.created_at
+    )
     purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
@@ -286,9 +294,10 @@ def _ring_up(
 
 def _check_payments(
     *, paid_amount: Decimal | None, tendered: Sequence[Pieces] | None, payments: Sequence[PaymentInput] | None
-) -> list[_Tender]:
-    """The bill's payments, each with its method (one query). The shorthand ``paid_amount`` (+
-    ``tendered``) is one cash payment, or none when nothing was paid."""
+) -> tuple[list[_Tender], bool]:
+    """The bill's payments, each with its method (one query, which on PostgreSQL also sets the
+    bill's timeouts: see ``_payment_methods``), and whether the timeouts are set. The shorthand
+    ``paid_amount`` (+ ``tendered``) is one cash payment, or none when nothing was paid."""
     if payments is not None and (paid_amount is not None or tendered):
         raise ValidationFailed(
             "Give either `payments` or `paid_amount` (with `tendered`), not both.",
@@ -303,14 +312,15 @@ def _check_payments(
             )
         amount = _check_amount(paid_amount, field="paid_amount")
         if amount == 0 and not tendered:
-            return []
+            return [], False
         payments = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
     elif len(payments) > MAX_PAYMENTS:
         raise ValidationFailed(f"A bill has at most {MAX_PAYMENTS} payments.", details={"payments": ["Too many."]})
     codes = {str(p["method"]) for p in payments} - {_CASH}
     # One query for the methods named and the cash method (the shorthand's).
     methods: dict[str, PaymentMethod] = {}
-    for method in PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True)):
+    found_methods, timeouts_set = _payment_methods(codes)
+    for method in found_methods:
         if method.is_active:
             methods[method.code] = method
         if method.is_cash and shorthand:
@@ -345,7 +355,49 @@ def _check_payments(
         tenders.append(_Tender(method=method, amount=amount, tendered=notes, reference=reference))
     if sum(t.method.is_cash for t in tenders) > 1:
         raise ValidationFailed("A bill has at most one cash payment.", details={"payments": ["More than one cash."]})
-    return tenders
+    return tenders, timeouts_set
+
+
+def _bill_timeouts() -> dict[str, int]:
+    return {
+        "lock_timeout_ms": settings.BILL_LOCK_TIMEOUT_MS,
+        "statement_timeout_ms": settings.BILL_STATEMENT_TIMEOUT_MS,
+    }
+
+
+_METHOD_FIELDS = ["id", "code", "name", "is_cash", "is_active"]
+
+
+def _payment_methods(codes: set[str]) -> tuple[list[PaymentMethod], bool]:
+    """The methods named in ``codes`` and the cash method, in the model's order, and whether the
+    bill's timeouts were set. Methods are configuration, read fresh by every bill (a manager's edit
+    holds from the next bill on), without a lock, as the ORM query did.
+
+    On PostgreSQL the bill's ``set_transaction_timeouts`` rides on this, the bill's first
+    statement, which takes no lock: one round trip fewer. The one-row timeouts subquery is the
+    preserved side of the join, so it runs even when no method matches."""
+    if connection.vendor != "postgresql":
+        return list(PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True))), False
+    _, params = transaction_timeouts_sql(**_bill_timeouts())
+    with connection.cursor() as cursor:
+        cursor.execute(_methods_sql(), [*params, sorted(codes)])
+        rows = cursor.fetchall()
+    alias = connection.alias
+    return [PaymentMethod.from_db(alias, _METHOD_FIELDS, row) for row in rows if row[0] is not None], True
+
+
+@cache
+def _methods_sql() -> str:
+    # Built once from the model's names (the timeouts' SQL text does not depend on their values);
+    # the values are parameters. The order is the model's (``-is_cash``, ``code``).
+    quote = connection.ops.quote_name
+    timeouts, _ = transaction_timeouts_sql()
+    columns = ", ".join(f"m.{quote(name)}" for name in _METHOD_FIELDS)  # the fields' own column names
+    return (
+        f"SELECT {columns} FROM ({timeouts}) AS timeouts "  # noqa: S608
+        f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
+        "ORDER BY m.is_cash DESC, m.code"
+    )
 
 
 def _check_discounts(

@@ -97,6 +97,32 @@ def test_the_sequence_stops_at_999999():
     assert DocumentCounter.objects.get(series="Z").last_number == 999_999
 
 
+def test_a_bill_in_a_full_series_is_refused_and_writes_nothing(soap):
+    year = financial_year(timezone.now())
+    DocumentCounter.objects.create(series="M", financial_year=year, last_number=999_999)
+    stock = soap.stock
+    with pytest.raises(SeriesExhausted) as refused:
+        purchase_for(soap)
+    assert refused.value.details == {"series": "M", "financial_year": year, "last": 999_999}
+    assert not Purchase.objects.exists()
+    assert DocumentCounter.objects.get(series="M", financial_year=year).last_number == 999_999
+    soap.refresh_from_db()
+    assert soap.stock == stock
+
+
+@pytest.mark.parametrize("last", [0, 9, 99_998])
+def test_a_bill_number_has_six_digits_and_is_recorded_with_its_till_and_session(soap, last):
+    year = financial_year(timezone.now())
+    if last:
+        DocumentCounter.objects.create(series="M", financial_year=year, last_number=last)
+    bill = purchase_for(soap)
+    stored = Purchase.objects.get(pk=bill.pk)
+    assert stored.number == bill.number == f"M/{year}/{last + 1:06d}"
+    assert bill.till is not None
+    assert stored.till_id == bill.till.pk
+    assert stored.session_id == bill.session_id is not None
+
+
 def test_bill_numbers_are_unique_in_the_database(soap):
     bill = purchase_for(soap)
     other = purchase_for(soap)

@@ -1,0 +1,89 @@
+"""The shared database helpers."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.expressions import RawSQL
+from django.db.transaction import TransactionManagementError
+
+from billing_project.db import compiled_rows, insert_rows
+from catalog.lock_objects import products_for_update
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def test_insert_rows_writes_every_row_and_sets_the_keys_in_order():
+    rows = [Customer(email=f"c{i}@example.com") for i in range(3)]
+
+    returned = insert_rows(rows)
+
+    assert returned == rows
+    assert [c.email for c in Customer.objects.order_by("pk")] == ["c0@example.com", "c1@example.com", "c2@example.com"]
+    for row in rows:
+        stored = Customer.objects.get(pk=row.pk)
+        assert (stored.email, stored.created_at) == (
+            row.email,
+            row.created_at,
+        )  # auto_now_add filled in, as the ORM does
+        assert row.created_at is not None
+        assert row._state.adding is False
+
+
+def test_insert_rows_of_nothing_writes_nothing():
+    assert insert_rows([]) == []
+    assert not Customer.objects.exists()
+
+
+def _products(ids):
+    return products_for_update(ids)
+
+
+def _priced(name: str, cents: int):
+    return Product.objects.filter(name=name, price__gte=cents).annotate(doubled=F("stock") * 2).order_by("pk")
+
+
+def test_compiled_rows_run_each_call_with_its_own_values_as_the_orm_would():
+    products = [ProductFactory(stock=i + 1) for i in range(4)]
+    for ids in ([products[0].pk], [products[1].pk, products[3].pk], [products[2].pk, 0], [products[0].pk]):
+        rows = compiled_rows(_products, ids)
+        expected = list(products_for_update(ids))
+        assert [(p.pk, p.name, p.price, p.stock, p.is_active, p.updated_at) for p in rows] == [
+            (p.pk, p.name, p.price, p.stock, p.is_active, p.updated_at) for p in expected
+        ]
+        assert all(p._state.adding is False for p in rows)
+
+
+def test_compiled_rows_carry_annotations_and_string_arguments():
+    soap = ProductFactory(name="Soap", price=D("10"), stock=3)
+    ProductFactory(name="Tea", price=D("10"), stock=4)
+
+    (row,) = compiled_rows(_priced, "Soap", 5)
+
+    assert (row.pk, row.doubled) == (soap.pk, 6)
+    assert compiled_rows(_priced, "Soap", 11) == []
+
+
+def test_compiled_rows_refuse_a_value_the_orm_folds_into_the_sql():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's querysets here need converters and are built by the ORM on every call")
+    with pytest.raises(ValueError, match="as a parameter"):
+        compiled_rows(lambda n: Product.objects.annotate(n=RawSQL(str(n), [])), 3)  # noqa: S611 - the point of the test
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compiled_rows_refuse_a_lock_outside_a_transaction_as_the_orm_does(postgres_only):
+    product = ProductFactory()
+    with pytest.raises(TransactionManagementError):
+        list(products_for_update([product.pk]))
+    with transaction.atomic():
+        assert [p.pk for p in compiled_rows(_products, [product.pk])] == [product.pk]  # compiled now
+
+    with pytest.raises(TransactionManagementError):
+        compiled_rows(_products, [product.pk])
