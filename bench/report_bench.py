@@ -65,7 +65,11 @@ def main() -> int:
     try:
         log(f"database {name}: migrating")
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, check=True, capture_output=True, timeout=600
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=600,
         )
         import django
 
@@ -123,13 +127,18 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
     t0 = time.perf_counter()
     log(f"inserting {bills:,} bills and {refunds:,} refunds")
     with db.transaction():
-        db.execute("CREATE TEMP TABLE bench_products ON COMMIT DROP AS SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS rn FROM catalog_product")
         db.execute(
-            "CREATE TEMP TABLE bench_refs ON COMMIT DROP AS SELECT * FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS t (till, session, rn)",
+            "CREATE TEMP TABLE bench_products ON COMMIT DROP AS"
+            " SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS rn FROM catalog_product"
+        )
+        db.execute(
+            "CREATE TEMP TABLE bench_refs ON COMMIT DROP AS"
+            " SELECT * FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS t (till, session, rn)",
             [objects["tills"], objects["sessions"]],
         )
         db.execute(
-            "CREATE TEMP TABLE bench_cashiers ON COMMIT DROP AS SELECT * FROM unnest(%s::bigint[]) WITH ORDINALITY AS t (id, rn)",
+            "CREATE TEMP TABLE bench_cashiers ON COMMIT DROP AS"
+            " SELECT * FROM unnest(%s::bigint[]) WITH ORDINALITY AS t (id, rn)",
             [objects["cashiers"]],
         )
         db.execute(
@@ -173,14 +182,16 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
             "     CASE b.mode WHEN 1 THEN 0 WHEN 2 THEN round((l.sub + l.tax) - trunc((l.sub + l.tax) / 2, 2))"
             "       ELSE round(l.sub + l.tax) END AS cash,"
             "     CASE WHEN b.mode = 0 AND b.n % 7 = 0 THEN 10 ELSE 0 END AS change"
-            "   FROM bench_bills b JOIN (SELECT purchase_id, sum(sub) AS sub, sum(tax) AS tax, sum(discount) AS discount"
+            "   FROM bench_bills b JOIN (SELECT purchase_id, sum(sub) AS sub, sum(tax) AS tax,"
+            "     sum(discount) AS discount"
             "     FROM bench_lines GROUP BY purchase_id) l ON l.purchase_id = b.id) AS a"
         )
         db.execute(
             "INSERT INTO purchases_purchase (id, customer_id, created_by_id, created_at, till_id, number, subtotal,"
             " tax_total, total, rounding, payable, paid_amount, change_due, cash_paid, discount_percent,"
             " discount_total, discount_reason, invoice_status, invoice_round, invoice_attempts, invoice_last_error)"
-            " SELECT a.id, c.id, u.id, a.at, r.till, 'Z' || r.rn || '/2627/' || lpad(((a.n - 1) / %s + 1)::text, 6, '0'),"
+            " SELECT a.id, c.id, u.id, a.at, r.till,"
+            "   'Z' || r.rn || '/2627/' || lpad(((a.n - 1) / %s + 1)::text, 6, '0'),"
             "   a.sub, a.tax, a.total, a.rounding, a.payable, a.payable + a.change, a.change, a.cash_paid, a.disc,"
             "   a.discount, CASE WHEN a.disc > 0 THEN 'regular customer' ELSE '' END, 'skipped', 0, 0, ''"
             " FROM bench_amounts a JOIN bench_customers c ON c.rn = a.n %% %s"
@@ -188,15 +199,17 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
             [TILLS, CUSTOMERS, TILLS, CASHIERS],
         )
         db.execute(
-            "INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price,"
-            " tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,"
+            "INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity,"
+            " unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,"
             " refunded_quantity, refunded_subtotal, refunded_tax_amount)"
-            " SELECT purchase_id, product_id, name, quantity, price, rate, gross, disc_pct, discount, sub, tax,"
-            "        sub + tax, 0, 0, 0 FROM bench_lines"
+            " SELECT l.purchase_id, b.at, l.product_id, l.name, l.quantity, l.price, l.rate, l.gross, l.disc_pct,"
+            "        l.discount, l.sub, l.tax, l.sub + l.tax, 0, 0, 0"
+            " FROM bench_lines l JOIN bench_bills b ON b.id = l.purchase_id"
         )
         db.execute(
             "INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)"
-            " SELECT a.id, m.id, false, a.card, '' FROM bench_amounts a JOIN purchases_paymentmethod m ON m.code = 'card'"
+            " SELECT a.id, m.id, false, a.card, '' FROM bench_amounts a"
+            " JOIN purchases_paymentmethod m ON m.code = 'card'"
             " WHERE a.card > 0"
             " UNION ALL SELECT a.id, m.id, true, a.cash_paid, '' FROM bench_amounts a"
             " JOIN purchases_paymentmethod m ON m.is_cash WHERE a.cash_paid > 0"
@@ -204,14 +217,16 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
         # Refunds: one unit of the first line of every (bills / refunds)-th bill, up to 10 days later
         # (never after now), at any till; paid back to the card for card bills, else in cash.
         step = max(1, bills // refunds)
+        db.execute("ANALYZE purchases_purchaseitem")
         db.execute(
             "CREATE TEMP TABLE bench_refunds ON COMMIT DROP AS"
             " SELECT nextval(pg_get_serial_sequence('purchases_refund', 'id')) AS id, a.id AS purchase_id, a.n, a.mode,"
             "   i.id AS item_id, least(a.at + make_interval(days => (a.n / %s) %% 11, hours => 2), now()) AS at,"
             "   CASE WHEN i.quantity = 1 THEN i.subtotal ELSE round(i.subtotal / i.quantity, 2) END AS sub,"
             "   CASE WHEN i.quantity = 1 THEN i.tax_amount ELSE round(i.tax_amount / i.quantity, 2) END AS tax"
-            " FROM bench_amounts a JOIN LATERAL (SELECT * FROM purchases_purchaseitem WHERE purchase_id = a.id"
-            "   ORDER BY id LIMIT 1) i ON true WHERE a.n %% %s = 0 LIMIT %s",
+            " FROM (SELECT * FROM bench_amounts WHERE n %% %s = 0 ORDER BY n LIMIT %s) a"
+            " JOIN bench_lines l ON l.purchase_id = a.id AND l.k = 0"
+            " JOIN purchases_purchaseitem i ON i.purchase_id = l.purchase_id AND i.product_id = l.product_id",
             [step, step, refunds],
         )
         db.execute(
@@ -299,8 +314,9 @@ def time_reports(args) -> list[dict]:
 
 def print_table(results: list[dict], args) -> None:
     print()
-    print(f"sales_report() at {args.bills:,} bills / {args.refunds:,} refunds over {DAYS} days (PostgreSQL, in-process)")
-    print(f"{'group_by':<15}{'days':>5}{'runs':>6}{'rows':>6}{'bills':>10}{'p50 ms':>10}{'p95 ms':>10}{'py CPU ms':>11}{'target':>10}  verdict")
+    print(f"sales_report() at {args.bills:,} bills / {args.refunds:,} refunds over {DAYS} days (PostgreSQL)")
+    widths = {"days": 5, "runs": 6, "rows": 6, "bills": 10, "p50 ms": 10, "p95 ms": 10, "py CPU ms": 11, "target": 10}
+    print(f"{'group_by':<15}" + "".join(f"{name:>{width}}" for name, width in widths.items()) + "  verdict")
     for r in results:
         target = f"<= {r['target']:.0f}" if r["target"] else ""
         print(
