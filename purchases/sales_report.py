@@ -268,13 +268,15 @@ def _by_till(scope: _Scope) -> list[dict]:
     return sorted(out, key=lambda row: (row["till_id"] is None, row["till"], row["till_id"] or 0))
 
 
-def _line_rows(scope: _Scope, line_key: str, refund_line_key: str) -> dict[Any, dict]:
+def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_per_bill: bool) -> dict[Any, dict]:
     """Rows by a key of the bill line (``product_id``, ``tax_percent``) and of the refunded line."""
     rows: dict[Any, dict] = defaultdict(lambda: {**_zero_row(), "quantity": 0, "refunded_quantity": 0, "taxable": ZERO})
     sold = (
         scope.lines.values(k=F(line_key))
         .annotate(
-            bills=Count("purchase_id", distinct=True),
+            # A bill has one line per product (a unique constraint): COUNT(*) counts its bills without
+            # the sort a DISTINCT needs. A bill has many lines at one tax rate.
+            bills=Count("*") if one_line_per_bill else Count("purchase_id", distinct=True),
             gross=Sum("gross"),
             discounts=Sum("discount_amount"),
             net_sales=Sum("total"),
@@ -306,7 +308,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str) -> dict[Any, 
 
 
 def _by_product(scope: _Scope) -> list[dict]:
-    rows = _line_rows(scope, "product_id", "item__product_id")
+    rows = _line_rows(scope, "product_id", "item__product_id", one_line_per_bill=True)
     names = dict(Product.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
     out = []
     for product_id, row in rows.items():
@@ -324,7 +326,7 @@ def _by_product(scope: _Scope) -> list[dict]:
 
 
 def _by_tax_rate(scope: _Scope) -> list[dict]:
-    rows = _line_rows(scope, "tax_percent", "item__tax_percent")
+    rows = _line_rows(scope, "tax_percent", "item__tax_percent", one_line_per_bill=False)
     merged: dict[Decimal, dict] = {}
     for rate, row in rows.items():
         # SQLite may hand back a rate as a float-ish Decimal: key on the 2-place rate.
