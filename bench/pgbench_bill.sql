@@ -44,8 +44,8 @@ INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal
 SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
        ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable FROM b
 RETURNING id AS bill, paid_amount AS paid, change_due AS change \gset
-INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
-SELECT :bill, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
+INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
+SELECT :bill, now(), p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
        p.price * q.qty + round(p.price * q.qty * p.tax_percent / 100, 2)
 FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid;
 INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)

@@ -234,6 +234,7 @@ def _ring_up(
     insert_rows([purchase])
     for line in bill.lines:
         line.purchase = purchase
+        line.created_at = purchase.created_at
     insert_rows(bill.lines)
     payment_rows = insert_rows(
         [
