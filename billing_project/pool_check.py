@@ -15,10 +15,21 @@ from psycopg import pq
 from psycopg_pool import ConnectionPool
 
 
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read (or has ended), without waiting."""
+    if hasattr(select, "poll"):  # any descriptor number; select() stops at FD_SETSIZE (1024)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
+
+
 def check_connection(conn) -> None:
     pgconn = conn.pgconn
-    if pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE:
-        readable, _, _ = select.select([pgconn.socket], [], [], 0)
-        if not readable:
-            return
+    if (
+        pgconn.status == pq.ConnStatus.OK
+        and pgconn.transaction_status == pq.TransactionStatus.IDLE
+        and not _readable(pgconn.socket)
+    ):
+        return
     ConnectionPool.check_connection(conn)

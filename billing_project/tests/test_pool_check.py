@@ -1,6 +1,8 @@
 """The connection pool's check: no round trip for a healthy connection, the full check for one the
 server has ended (PostgreSQL only)."""
 
+import os
+import socket
 import time
 
 import psycopg
@@ -8,6 +10,7 @@ import pytest
 from django.db import connection
 from psycopg_pool import ConnectionPool
 
+from billing_project import pool_check
 from billing_project.pool_check import check_connection
 
 pytestmark = [
@@ -50,3 +53,16 @@ def test_a_connection_in_a_transaction_gets_the_full_check(monkeypatch):
         check_connection(conn)
         conn.execute("ROLLBACK")
     assert len(checked) == 1
+
+
+def test_a_descriptor_above_select_s_limit_is_checked_too():
+    a, b = socket.socketpair()
+    high = os.dup2(a.fileno(), 1500)
+    try:
+        assert pool_check._readable(high) is False
+        b.send(b"x")
+        assert pool_check._readable(high) is True
+    finally:
+        os.close(high)
+        a.close()
+        b.close()
