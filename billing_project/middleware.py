@@ -4,9 +4,12 @@ import csp.constants
 import csp.middleware
 import csp.utils
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from billing_project import metrics, request_id
 from billing_project.errors import ErrorCode, error_body
@@ -192,3 +195,20 @@ def _csp_policy(report_only: bool, setting: str) -> tuple[str, tuple[str, ...]]:
 def _csp_settings_changed(*, setting, **kwargs):
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         _csp_policies.clear()
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's messages, with the storage made when a request first uses it (a page that shows or
+    adds a message) instead of on every request: API answers never do, and building the storage
+    (a cookie store and a session store) and saving it back cost every API request a few dozen
+    calls. A request that never touched its messages leaves the cookie and the session as Django's
+    middleware would: an unused storage saves nothing."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if type(messages) is SimpleLazyObject and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

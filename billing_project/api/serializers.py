@@ -14,6 +14,17 @@ else:
     _Serializer = object
 
 _SHARED: dict[type, "FastOutputMixin"] = {}
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
+def _is_mapping(cls: type) -> bool:
+    """``isinstance(value, Mapping)`` as ``_is_mapping(value.__class__)``, remembered per class: the
+    ABC check costs a few calls for every field of every object put out, and the classes seen are a
+    handful (models, dicts)."""
+    known = _MAPPING_TYPES.get(cls)
+    if known is None:
+        known = _MAPPING_TYPES[cls] = issubclass(cls, Mapping)
+    return known
 
 
 class FastOutputMixin(_Serializer):
@@ -34,7 +45,7 @@ class FastOutputMixin(_Serializer):
         for name, source_attrs, field in plan:
             value = instance
             for attr in source_attrs:
-                value = value[attr] if isinstance(value, Mapping) else getattr(value, attr)
+                value = value[attr] if _is_mapping(value.__class__) else getattr(value, attr)
             out[name] = None if value is None else field.to_representation(value)
         return out
 

@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "billing_project.middleware.MessageMiddleware",  # Django's, with the storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout found during authentication into the 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -140,7 +140,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"):
     if env.bool("DB_POOL", default=True):
         # Django's psycopg pool. With CONN_HEALTH_CHECKS the pool checks a connection before handing
-        # it out, so the app recovers by itself after the database restarts.
+        # it out, so the app recovers by itself after the database restarts. The backend
+        # (billing_project.postgresql) makes that check billing_project.pool_check's: it asks the
+        # kernel whether the server ended the connection, and sends a query only then, instead of a
+        # round trip on every request.
+        if _db["ENGINE"] == "django.db.backends.postgresql":
+            _db["ENGINE"] = "billing_project.postgresql"
         _db["CONN_MAX_AGE"] = 0
         _db["CONN_HEALTH_CHECKS"] = True
         _db.setdefault("OPTIONS", {})["pool"] = {
@@ -183,9 +188,11 @@ if min(DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEO
     raise ImproperlyConfigured(
         "DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS and DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be > 0"
     )
-if _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis") and env.bool(
-    "DB_IDLE_TIMEOUT_AT_CONNECT", default=True
-):
+if _db["ENGINE"] in (
+    "billing_project.postgresql",
+    "django.db.backends.postgresql",
+    "django.contrib.gis.db.backends.postgis",
+) and env.bool("DB_IDLE_TIMEOUT_AT_CONNECT", default=True):
     _options = _db.setdefault("OPTIONS", {})
     _options["options"] = (
         f"{_options.get('options', '')} -c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
