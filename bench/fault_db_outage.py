@@ -180,7 +180,7 @@ def main(argv=None) -> int:
         token = token_body["token"]
         api = base + "/api/v1"
         product = request("POST", api + "/products", token, {"name": "Tea", "price": "40", "stock": 100000})[1]
-        request("POST", api + "/denominations", token, {"value": "10", "available_count": 100000})
+        request("POST", api + "/denominations", token, {"value": "10", "available_count": 1000})
         bill = {
             "customer_email": "f@example.com",
             "items": [{"product_id": product["id"], "quantity": 1}],
