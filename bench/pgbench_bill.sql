@@ -5,8 +5,8 @@
 -- customer get-or-create (one statement), products FOR UPDATE by id, the bill, 3 lines, the cash
 -- payment, one guarded stock UPDATE, the invoice email's job (the outbox row), then (last, as the
 -- app does) the till row FOR UPDATE, every denomination of the till FOR UPDATE by value carrying
--- the open session, one guarded drawer UPDATE, the drawer movements, and the invoice number (the
--- counter upsert) with the bill's till, session and number in one statement. The arithmetic is
+-- the open session, the guarded drawer UPDATE with the drawer movements (one statement), and the
+-- invoice number (the counter upsert) with the bill's till, session and number in one statement. The arithmetic is
 -- done in SQL, so this is an upper bound for what any app on this schema can do.
 --
 -- Expects products with ids 1..50, till 1 with an open session 1 and the INR denominations at
@@ -63,18 +63,20 @@ SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id 
 WITH d AS (SELECT id, value, count FROM cashdrawer_denomination WHERE till_id = 1 ORDER BY value FOR UPDATE)
 SELECT count(*) AS ndenominations, (SELECT s.id FROM cashdrawer_tillsession s WHERE s.till_id = 1 AND s.status = 'open'
     ORDER BY s.opened_at DESC, s.id DESC LIMIT 1) AS sid FROM d \gset
-WITH d (value, delta) AS (
-    VALUES (500.00, (:paid / 500)::int), (100.00, -floor(:change / 100)::int), (1.00, -(:change - floor(:change / 100) * 100)::int)
-)
-UPDATE cashdrawer_denomination AS den SET count = den.count + d.delta
-FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0;
+-- The drawer's guarded UPDATE and its movements in one statement: the ledger rows are written only
+-- when every count was updated.
 WITH d (value, kind, delta) AS (
     VALUES (500.00, 'tender_in', (:paid / 500)::int), (100.00, 'change_out', -floor(:change / 100)::int),
            (1.00, 'change_out', -(:change - floor(:change / 100) * 100)::int)
+), guarded AS (
+    UPDATE cashdrawer_denomination AS den SET count = den.count + d.delta
+    FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0
+    RETURNING den.id, den.value, den.count
 )
 INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
-SELECT 1, :sid, den.id, d.kind, d.delta, den.count, :bill, NULL, 'bill #' || :bill, now()
-FROM d JOIN cashdrawer_denomination den ON den.till_id = 1 AND den.value = d.value WHERE d.delta <> 0;
+SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now()
+FROM d JOIN guarded g ON g.value = d.value
+WHERE (SELECT count(*) FROM guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0);
 WITH counter AS (
     INSERT INTO purchases_documentcounter (series, financial_year, last_number)
     SELECT coalesce(t.invoice_series, t.id::text),

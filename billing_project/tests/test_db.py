@@ -8,7 +8,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.db.transaction import TransactionManagementError
 
-from billing_project.db import compiled_rows, insert_rows
+from billing_project.db import compiled_rows, guarded_add_then_insert, insert_rows
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -39,6 +39,41 @@ def test_insert_rows_writes_every_row_and_sets_the_keys_in_order():
 def test_insert_rows_of_nothing_writes_nothing():
     assert insert_rows([]) == []
     assert not Customer.objects.exists()
+
+
+def test_guarded_add_then_insert_inserts_when_every_row_was_updated():
+    a, b = ProductFactory(stock=5), ProductFactory(stock=2)
+    rows = [Customer(email="x@example.com"), Customer(email="y@example.com")]
+
+    assert guarded_add_then_insert(Product, "stock", {a.pk: -5, b.pk: 3}, rows) == rows
+
+    assert [p.stock for p in Product.objects.order_by("pk")] == [0, 5]
+    assert [(c.pk, c.email) for c in Customer.objects.order_by("pk")] == [(r.pk, r.email) for r in rows]
+    assert all(r.pk is not None and r._state.adding is False and r.created_at is not None for r in rows)
+
+
+def test_guarded_add_then_insert_inserts_nothing_when_a_guard_refused_a_row():
+    a, b = ProductFactory(stock=5), ProductFactory(stock=2)
+
+    with transaction.atomic():
+        assert (
+            guarded_add_then_insert(Product, "stock", {a.pk: -1, b.pk: -3}, [Customer(email="x@example.com")]) is None
+        )
+        assert not Customer.objects.exists()  # the row that passed its guard is the caller's to roll back
+        transaction.set_rollback(True)
+
+    assert [p.stock for p in Product.objects.order_by("pk")] == [5, 2]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement form is PostgreSQL's")
+def test_guarded_add_then_insert_keeps_the_columns_limits():
+    from django.db import DataError
+
+    product = ProductFactory(stock=5)
+    too_long = Customer(email="x" * 300 + "@example.com")  # longer than the column: refused, not cut short
+
+    with pytest.raises(DataError), transaction.atomic():
+        guarded_add_then_insert(Product, "stock", {product.pk: -1}, [too_long])
 
 
 def _products(ids):
