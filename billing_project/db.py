@@ -226,6 +226,63 @@ def _insert_sql(model: type[Model], rows: int) -> str:
     )
 
 
+def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) -> None:
+    """``insert_rows([parent])`` and then ``insert_rows(objs)`` for each ``(foreign_key, objs)`` of
+    ``children``, whose ``foreign_key`` field points at ``parent``, in ONE statement on PostgreSQL:
+    the parent's INSERT is a data-modifying CTE, and each child row takes the parent's new primary
+    key from it. Each model's children travel as one JSON parameter (``_json_rows``), so the text
+    of the statement and its number of parameters do not grow with the rows. Sets the primary
+    keys and the foreign keys on the instances as ``insert_rows`` does. Elsewhere (SQLite) it is
+    one ``insert_rows`` per model."""
+    if connection.vendor != "postgresql":
+        insert_rows([parent])
+        for name, objs in children:
+            for obj in objs:
+                setattr(obj, name, parent)
+            insert_rows(objs)
+        return
+    parent_model = type(parent)
+    shape = (parent_model, tuple((type(objs[0]) if objs else None, name) for name, objs in children))
+    params: list[Any] = [f.get_db_prep_save(f.pre_save(parent, True), connection) for f in _insert_fields(parent_model)]
+    for name, objs in children:
+        if objs:
+            params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
+    with connection.cursor() as cursor:
+        cursor.execute(_family_sql(shape), params)
+        rows = cursor.fetchall()
+    # Ordered by (which INSERT, primary key): each INSERT's rows in the order they were given.
+    _set_inserted([parent], [row[1:] for row in rows if row[0] == 0])
+    for index, (name, objs) in enumerate(children, start=1):
+        for obj in objs:
+            setattr(obj, name, parent)
+        _set_inserted(objs, [row[1:] for row in rows if row[0] == index])
+
+
+@cache
+def _family_sql(shape: tuple[type[Model], tuple[tuple[type[Model] | None, str], ...]]) -> str:
+    # Only quoted names from the models are interpolated; the values are parameters.
+    quote = connection.ops.quote_name
+    parent_model, children = shape
+    parent_pk = quote(str(parent_model._meta.pk.column))
+    parts = [f"parent AS ({_insert_sql(parent_model, 1)})"]
+    union = [f"SELECT 0, {parent_pk} FROM parent"]  # noqa: S608
+    for index, (model, name) in enumerate(children, start=1):
+        if model is None:  # none of these children: no INSERT
+            continue
+        fields = _insert_fields(model)
+        values = [f for f in fields if f.name != name]
+        new_key = f"(SELECT {parent_pk} FROM parent)"  # noqa: S608
+        select = ", ".join(new_key if f.name == name else f"u.c{values.index(f)}" for f in fields)
+        pk = quote(str(model._meta.pk.column))
+        parts.append(
+            f"c{index} AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(str(f.column)) for f in fields)}) SELECT {select} FROM {_from_json_rows(values)} "
+            f"RETURNING {pk})"
+        )
+        union.append(f"SELECT {index}, {pk} FROM c{index}")  # noqa: S608
+    return f"WITH {', '.join(parts)} {' UNION ALL '.join(union)} ORDER BY 1, 2"
+
+
 def compiled_rows(build: Callable[..., QuerySet[M]], *args: int | str | Sequence[int]) -> list[M]:
     """``list(build(*args))`` for a queryset of fixed shape on the hot path (a lock from a
     ``lock_objects`` module), without the ORM building and compiling it again on every call.

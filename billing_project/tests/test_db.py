@@ -8,7 +8,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.db.transaction import TransactionManagementError
 
-from billing_project.db import compiled_rows, guarded_add_then_insert, insert_rows
+from billing_project.db import compiled_rows, guarded_add_then_insert, insert_rows, insert_with_children
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -74,6 +74,43 @@ def test_guarded_add_then_insert_keeps_the_columns_limits():
 
     with pytest.raises(DataError), transaction.atomic():
         guarded_add_then_insert(Product, "stock", {product.pk: -1}, [too_long])
+
+
+def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):
+    from purchases.models import Payment, PaymentMethod, Purchase, PurchaseItem
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0")) for _ in range(2)]
+    customer = insert_rows([Customer(email="c@example.com")])[0]
+    bill = Purchase(customer=customer, subtotal=D("30"), tax_total=D("0"), total=D("30"), rounding=D("0"))
+    bill.payable = bill.paid_amount = bill.cash_paid = D("30")
+    bill.change_due = D("0")
+    lines = [
+        PurchaseItem(
+            product=products[i - 1],
+            product_name=f"line {i}",
+            quantity=i,
+            unit_price=D("10"),
+            tax_percent=D("0"),
+            gross=D(10 * i),
+            subtotal=D(10 * i),
+            tax_amount=D("0"),
+            total=D(10 * i),
+        )
+        for i in (1, 2)
+    ]
+    cash = PaymentMethod.objects.get(is_cash=True)
+
+    insert_with_children(
+        bill, ("purchase", lines), ("purchase", []), ("purchase", [Payment(method=cash, is_cash=True, amount=D("30"))])
+    )
+
+    assert bill.pk is not None and bill._state.adding is False and bill.created_at is not None
+    stored = list(
+        PurchaseItem.objects.filter(purchase=bill).order_by("pk").values_list("pk", "product_name", "quantity")
+    )
+    assert stored == [(line.pk, line.product_name, line.quantity) for line in lines]
+    assert all(line.purchase_id == bill.pk for line in lines)
+    assert list(Payment.objects.filter(purchase=bill).values_list("amount", flat=True)) == [D("30")]
 
 
 def _products(ids):
