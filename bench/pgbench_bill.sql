@@ -2,12 +2,13 @@
 -- bills, measured in the same run as the app (bench/run.py). It mirrors the statements that
 -- purchases.services.purchase_create sends, in the same lock order, on a copy of the app's schema
 -- with the same constraints and indexes: the payment methods with the timeouts (one SELECT), the
--- customer get-or-create (one statement), products FOR UPDATE by id, the bill, 3 lines, the cash
--- payment, one guarded stock UPDATE, the invoice email's job (the outbox row), then (last, as the
--- app does) the till row FOR UPDATE, every denomination of the till FOR UPDATE by value carrying
--- the open session, one guarded drawer UPDATE, the drawer movements, and the invoice number (the
--- counter upsert) with the bill's till, session and number in one statement. The arithmetic is
--- done in SQL, so this is an upper bound for what any app on this schema can do.
+-- customer get-or-create (one statement), products FOR UPDATE by id, the bill with its 3 lines
+-- and its cash payment (one statement), one guarded stock UPDATE, the invoice email's job (the
+-- outbox row), then (last, as the app does) the till row FOR UPDATE, every denomination of the
+-- till FOR UPDATE by value carrying the open session, the guarded drawer UPDATE with the drawer
+-- movements (one statement), and the invoice number (the counter upsert) with the bill's till,
+-- session and number in one statement. The arithmetic is done in SQL, so this is an upper bound
+-- for what any app on this schema can do.
 --
 -- Expects products with ids 1..50, till 1 with an open session 1 and the INR denominations at
 -- till 1 (run.py seeds them).
@@ -34,22 +35,27 @@ SELECT coalesce((SELECT id FROM found UNION ALL SELECT id FROM created LIMIT 1),
 SELECT id AS cid FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com' \gset
 \endif
 SELECT id, name, price, tax_percent, stock, is_active FROM catalog_product WHERE id IN (:p1, :p2, :p3) ORDER BY id FOR UPDATE OF catalog_product;
+-- The bill, its lines and its payment in one statement (the bill's INSERT is a CTE the others read).
 WITH l AS (
     SELECT p.price * q.qty AS sub, round(p.price * q.qty * p.tax_percent / 100, 2) AS tax
     FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
 ), b AS (
     SELECT sum(sub) AS sub, sum(tax) AS tax, round(sum(sub) + sum(tax)) AS payable FROM l
+), bill AS (
+    INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, cash_paid, change_due)
+    SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
+           ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable FROM b
+    RETURNING id, created_at, paid_amount, change_due
+), lines AS (
+    INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
+    SELECT bill.id, bill.created_at, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
+           p.price * q.qty + round(p.price * q.qty * p.tax_percent / 100, 2)
+    FROM bill, catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
+), payment AS (
+    INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
+    SELECT bill.id, m.id, true, bill.paid_amount, '' FROM bill, purchases_paymentmethod m WHERE m.is_cash
 )
-INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, cash_paid, change_due)
-SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
-       ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable FROM b
-RETURNING id AS bill, paid_amount AS paid, change_due AS change \gset
-INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
-SELECT :bill, now(), p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
-       p.price * q.qty + round(p.price * q.qty * p.tax_percent / 100, 2)
-FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid;
-INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
-SELECT :bill, m.id, true, :paid, '' FROM purchases_paymentmethod m WHERE m.is_cash;
+SELECT id AS bill, paid_amount AS paid, change_due AS change FROM bill \gset
 UPDATE catalog_product SET stock = stock - CASE id WHEN :p1 THEN :q1 WHEN :p2 THEN :q2 ELSE :q3 END, updated_at = now()
 WHERE (id = :p1 AND stock >= :q1) OR (id = :p2 AND stock >= :q2) OR (id = :p3 AND stock >= :q3);
 INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, args_kwargs, priority, task_path, worker_ids,
@@ -63,18 +69,20 @@ SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id 
 WITH d AS (SELECT id, value, count FROM cashdrawer_denomination WHERE till_id = 1 ORDER BY value FOR UPDATE)
 SELECT count(*) AS ndenominations, (SELECT s.id FROM cashdrawer_tillsession s WHERE s.till_id = 1 AND s.status = 'open'
     ORDER BY s.opened_at DESC, s.id DESC LIMIT 1) AS sid FROM d \gset
-WITH d (value, delta) AS (
-    VALUES (500.00, (:paid / 500)::int), (100.00, -floor(:change / 100)::int), (1.00, -(:change - floor(:change / 100) * 100)::int)
-)
-UPDATE cashdrawer_denomination AS den SET count = den.count + d.delta
-FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0;
+-- The drawer's guarded UPDATE and its movements in one statement: the ledger rows are written only
+-- when every count was updated.
 WITH d (value, kind, delta) AS (
     VALUES (500.00, 'tender_in', (:paid / 500)::int), (100.00, 'change_out', -floor(:change / 100)::int),
            (1.00, 'change_out', -(:change - floor(:change / 100) * 100)::int)
+), guarded AS (
+    UPDATE cashdrawer_denomination AS den SET count = den.count + d.delta
+    FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0
+    RETURNING den.id, den.value, den.count
 )
 INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
-SELECT 1, :sid, den.id, d.kind, d.delta, den.count, :bill, NULL, 'bill #' || :bill, now()
-FROM d JOIN cashdrawer_denomination den ON den.till_id = 1 AND den.value = d.value WHERE d.delta <> 0;
+SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now()
+FROM d JOIN guarded g ON g.value = d.value
+WHERE (SELECT count(*) FROM guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0);
 WITH counter AS (
     INSERT INTO purchases_documentcounter (series, financial_year, last_number)
     SELECT coalesce(t.invoice_series, t.id::text),

@@ -1,6 +1,8 @@
 """Small database helpers shared by the services."""
 
+import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -76,22 +78,103 @@ def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mappi
     ``Case(When(…))`` form of the same UPDATE costs more CPU to build than the statement takes to
     run, and this is on every bill's path. Only placeholders carry values; names come from the model.
     """
-    quote = connection.ops.quote_name
-    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
-    pk = quote(model._meta.pk.column)
     extra = dict(also_set or {})
-    assignments = ", ".join(
-        [f"{column} = t.{column} + v.column2"] + [f"{quote(model._meta.get_field(n).column)} = %s" for n in extra]
-    )
-    rows = ", ".join(["(%s, %s)"] * len(deltas))
-    sql = (
-        f"UPDATE {table} AS t SET {assignments} FROM (VALUES {rows}) AS v "  # noqa: S608 - names from the model
-        f"WHERE t.{pk} = v.column1 AND t.{column} + v.column2 >= 0"
-    )
+    sql = _guarded_add_sql(model, field, len(deltas), tuple(extra))
     params: list[Any] = [*extra.values(), *(value for pair in deltas.items() for value in pair)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+@cache
+def _guarded_add_sql(model: Any, field: str, rows: int, also_set: tuple[str, ...], returning: bool = False) -> str:
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    pk = quote(model._meta.pk.column)
+    assignments = ", ".join(
+        [f"{column} = t.{column} + v.column2"] + [f"{quote(model._meta.get_field(n).column)} = %s" for n in also_set]
+    )
+    values = ", ".join(["(%s, %s)"] * rows)
+    return (
+        f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608 - names from the model
+        f"WHERE t.{pk} = v.column1 AND t.{column} + v.column2 >= 0" + (f" RETURNING t.{pk}" if returning else "")
+    )
+
+
+def guarded_add_then_insert(model, field: str, deltas: Mapping[int, int], objs: Sequence[M]) -> list[M] | None:
+    """``guarded_add(model, field, deltas)`` and then ``insert_rows(objs)``, the INSERT only when
+    the guarded UPDATE updated every row of ``deltas``. Returns the inserted ``objs``, or ``None``
+    when a guard refused a row: then nothing is inserted, and the caller refuses the whole
+    operation (its transaction rolls back the rows that were updated), as with ``guarded_add``.
+
+    On PostgreSQL this is ONE statement: the UPDATE is a data-modifying CTE and the INSERT's rows
+    are selected only when the CTE returned ``len(deltas)`` rows. Both see the same snapshot, so
+    the inserted rows are computed by the caller (from rows it holds locked), not read back. The
+    rows travel as one JSON parameter (``_json_rows``), so the statement's text and its number
+    of parameters do not grow with the rows. ``deltas`` and ``objs`` must not be empty. Elsewhere
+    (SQLite) it is the two statements."""
+    if connection.vendor != "postgresql":
+        if guarded_add(model, field, deltas) != len(deltas):
+            return None
+        return insert_rows(objs)
+    insert_model = type(objs[0])
+    params: list[Any] = [
+        json.dumps(list(deltas.items())),
+        _json_rows(objs, _insert_fields(insert_model)),
+        len(deltas),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_guarded_insert_sql(model, field, insert_model), params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    return _set_inserted(objs, rows)
+
+
+@cache
+def _guarded_insert_sql(model: Any, field: str, insert_model: Any) -> str:
+    # Only quoted names from the models are interpolated; the values are parameters.
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    pk = quote(model._meta.pk.column)
+    pk_type, delta_type = _bare_type(model._meta.pk), _bare_type(model._meta.get_field(field))
+    guarded = (
+        f"UPDATE {table} AS t SET {column} = t.{column} + v.delta "  # noqa: S608
+        f"FROM (SELECT (e->>0)::{pk_type} AS pk, (e->>1)::{delta_type} AS delta "
+        "FROM json_array_elements(%s::json) AS e) AS v "
+        f"WHERE t.{pk} = v.pk AND t.{column} + v.delta >= 0 RETURNING t.{pk}"
+    )
+    fields = _insert_fields(insert_model)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    new_pk = quote(str(insert_model._meta.pk.column))
+    return (
+        f"WITH guarded AS ({guarded}), "  # noqa: S608
+        f"inserted AS (INSERT INTO {quote(insert_model._meta.db_table)} ({columns}) "
+        f"SELECT u.* FROM {_from_json_rows(fields)} WHERE (SELECT count(*) FROM guarded) = %s RETURNING {new_pk}) "
+        f"SELECT {new_pk} FROM inserted ORDER BY 1"
+    )
+
+
+def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:
+    """The values of ``objs`` for ``fields``, prepared by each field as the ORM prepares them, as
+    ONE JSON parameter: a list of rows, each a list of values (decimals and times as their text,
+    which PostgreSQL reads back exactly). One parameter, however many rows and columns."""
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    return json.dumps(rows, default=str)
+
+
+def _from_json_rows(fields: Sequence) -> str:
+    """``(SELECT (e->>0)::type AS c0, … FROM json_array_elements(%s::json) …) AS u``: the rows of
+    ``_json_rows``, in their order, each value cast to its column's type without its length or
+    precision (the column's own assignment cast still checks them on INSERT, as for ``INSERT …
+    VALUES``; an explicit cast to ``varchar(n)`` would cut a long value short instead)."""
+    columns = ", ".join(f"(e.value->>{i})::{_bare_type(f)} AS c{i}" for i, f in enumerate(fields))
+    rows = "json_array_elements(%s::json) WITH ORDINALITY AS e (value, n)"
+    return f"(SELECT {columns} FROM {rows} ORDER BY e.n) AS u"  # noqa: S608 - names from the models
+
+
+def _bare_type(field) -> str:
+    return re.sub(r"\(.*?\)", "", field.db_type(connection)).strip()
 
 
 def insert_rows(objs: Sequence[M]) -> list[M]:
@@ -114,6 +197,11 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(model, len(objs)), params)
         rows = cursor.fetchall()
+    return _set_inserted(objs, rows)
+
+
+def _set_inserted(objs: Sequence[M], rows: Sequence[Sequence[Any]]) -> list[M]:
+    """Primary keys from ``RETURNING``, in the rows' order, set on the new instances as ``bulk_create`` does."""
     db = connection.alias
     for obj, (pk,) in zip(objs, rows, strict=True):
         obj.pk = pk
@@ -136,6 +224,63 @@ def _insert_sql(model: type[Model], rows: int) -> str:
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
         f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(model._meta.pk.column))}"
     )
+
+
+def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) -> None:
+    """``insert_rows([parent])`` and then ``insert_rows(objs)`` for each ``(foreign_key, objs)`` of
+    ``children``, whose ``foreign_key`` field points at ``parent``, in ONE statement on PostgreSQL:
+    the parent's INSERT is a data-modifying CTE, and each child row takes the parent's new primary
+    key from it. Each model's children travel as one JSON parameter (``_json_rows``), so the text
+    of the statement and its number of parameters do not grow with the rows. Sets the primary
+    keys and the foreign keys on the instances as ``insert_rows`` does. Elsewhere (SQLite) it is
+    one ``insert_rows`` per model."""
+    if connection.vendor != "postgresql":
+        insert_rows([parent])
+        for name, objs in children:
+            for obj in objs:
+                setattr(obj, name, parent)
+            insert_rows(objs)
+        return
+    parent_model = type(parent)
+    shape = (parent_model, tuple((type(objs[0]) if objs else None, name) for name, objs in children))
+    params: list[Any] = [f.get_db_prep_save(f.pre_save(parent, True), connection) for f in _insert_fields(parent_model)]
+    for name, objs in children:
+        if objs:
+            params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
+    with connection.cursor() as cursor:
+        cursor.execute(_family_sql(shape), params)
+        rows = cursor.fetchall()
+    # Ordered by (which INSERT, primary key): each INSERT's rows in the order they were given.
+    _set_inserted([parent], [row[1:] for row in rows if row[0] == 0])
+    for index, (name, objs) in enumerate(children, start=1):
+        for obj in objs:
+            setattr(obj, name, parent)
+        _set_inserted(objs, [row[1:] for row in rows if row[0] == index])
+
+
+@cache
+def _family_sql(shape: tuple[type[Model], tuple[tuple[type[Model] | None, str], ...]]) -> str:
+    # Only quoted names from the models are interpolated; the values are parameters.
+    quote = connection.ops.quote_name
+    parent_model, children = shape
+    parent_pk = quote(str(parent_model._meta.pk.column))
+    parts = [f"parent AS ({_insert_sql(parent_model, 1)})"]
+    union = [f"SELECT 0, {parent_pk} FROM parent"]  # noqa: S608
+    for index, (model, name) in enumerate(children, start=1):
+        if model is None:  # none of these children: no INSERT
+            continue
+        fields = _insert_fields(model)
+        values = [f for f in fields if f.name != name]
+        new_key = f"(SELECT {parent_pk} FROM parent)"  # noqa: S608
+        select = ", ".join(new_key if f.name == name else f"u.c{values.index(f)}" for f in fields)
+        pk = quote(str(model._meta.pk.column))
+        parts.append(
+            f"c{index} AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(str(f.column)) for f in fields)}) SELECT {select} FROM {_from_json_rows(values)} "
+            f"RETURNING {pk})"
+        )
+        union.append(f"SELECT {index}, {pk} FROM c{index}")  # noqa: S608
+    return f"WITH {', '.join(parts)} {' UNION ALL '.join(union)} ORDER BY 1, 2"
 
 
 def compiled_rows(build: Callable[..., QuerySet[M]], *args: int | str | Sequence[int]) -> list[M]:

@@ -14,7 +14,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import atomic_write, compiled_rows, guarded_add, insert_rows
+from billing_project.db import atomic_write, compiled_rows, guarded_add, guarded_add_then_insert, insert_rows
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
@@ -344,7 +344,9 @@ def drawer_record_bill(
     user: Actor = None,
     session_id: int | None = None,
 ) -> list[DrawerMovement]:
-    """Apply a bill to the drawer in one UPDATE and one INSERT, whatever the number of notes.
+    """Apply a bill to the drawer, whatever the number of notes: one guarded UPDATE of the counts
+    and the INSERT of the movements, in ONE statement on PostgreSQL (``guarded_add_then_insert``:
+    the ledger rows are written only when every count was updated).
 
     The rows must be locked (``denominations_for_update``). The ``count + delta >= 0`` guard and
     the CHECK constraint back the lock up: a count can never go negative."""
@@ -371,9 +373,12 @@ def drawer_record_bill(
                 )
             )
     delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
-    if delta_by_pk and guarded_add(Denomination, "count", delta_by_pk) != len(delta_by_pk):
+    if not delta_by_pk:  # nothing to count (no notes, or change given back in the notes tendered)
+        return insert_rows(movements)
+    recorded = guarded_add_then_insert(Denomination, "count", delta_by_pk, movements)
+    if recorded is None:
         raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    return insert_rows(movements)
+    return recorded
 
 
 def drawer_record_refund(

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.db.transaction import TransactionManagementError
 
-from billing_project.db import compiled_rows, insert_rows
+from billing_project.db import compiled_rows, guarded_add_then_insert, insert_rows, insert_with_children
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -39,6 +39,78 @@ def test_insert_rows_writes_every_row_and_sets_the_keys_in_order():
 def test_insert_rows_of_nothing_writes_nothing():
     assert insert_rows([]) == []
     assert not Customer.objects.exists()
+
+
+def test_guarded_add_then_insert_inserts_when_every_row_was_updated():
+    a, b = ProductFactory(stock=5), ProductFactory(stock=2)
+    rows = [Customer(email="x@example.com"), Customer(email="y@example.com")]
+
+    assert guarded_add_then_insert(Product, "stock", {a.pk: -5, b.pk: 3}, rows) == rows
+
+    assert [p.stock for p in Product.objects.order_by("pk")] == [0, 5]
+    assert [(c.pk, c.email) for c in Customer.objects.order_by("pk")] == [(r.pk, r.email) for r in rows]
+    assert all(r.pk is not None and r._state.adding is False and r.created_at is not None for r in rows)
+
+
+def test_guarded_add_then_insert_inserts_nothing_when_a_guard_refused_a_row():
+    a, b = ProductFactory(stock=5), ProductFactory(stock=2)
+
+    with transaction.atomic():
+        assert (
+            guarded_add_then_insert(Product, "stock", {a.pk: -1, b.pk: -3}, [Customer(email="x@example.com")]) is None
+        )
+        assert not Customer.objects.exists()  # the row that passed its guard is the caller's to roll back
+        transaction.set_rollback(True)
+
+    assert [p.stock for p in Product.objects.order_by("pk")] == [5, 2]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement form is PostgreSQL's")
+def test_guarded_add_then_insert_keeps_the_columns_limits():
+    from django.db import DataError
+
+    product = ProductFactory(stock=5)
+    too_long = Customer(email="x" * 300 + "@example.com")  # longer than the column: refused, not cut short
+
+    with pytest.raises(DataError), transaction.atomic():
+        guarded_add_then_insert(Product, "stock", {product.pk: -1}, [too_long])
+
+
+def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):
+    from purchases.models import Payment, PaymentMethod, Purchase, PurchaseItem
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0")) for _ in range(2)]
+    customer = insert_rows([Customer(email="c@example.com")])[0]
+    bill = Purchase(customer=customer, subtotal=D("30"), tax_total=D("0"), total=D("30"), rounding=D("0"))
+    bill.payable = bill.paid_amount = bill.cash_paid = D("30")
+    bill.change_due = D("0")
+    lines = [
+        PurchaseItem(
+            product=products[i - 1],
+            product_name=f"line {i}",
+            quantity=i,
+            unit_price=D("10"),
+            tax_percent=D("0"),
+            gross=D(10 * i),
+            subtotal=D(10 * i),
+            tax_amount=D("0"),
+            total=D(10 * i),
+        )
+        for i in (1, 2)
+    ]
+    cash = PaymentMethod.objects.get(is_cash=True)
+
+    insert_with_children(
+        bill, ("purchase", lines), ("purchase", []), ("purchase", [Payment(method=cash, is_cash=True, amount=D("30"))])
+    )
+
+    assert bill.pk is not None and bill._state.adding is False and bill.created_at is not None
+    stored = list(
+        PurchaseItem.objects.filter(purchase=bill).order_by("pk").values_list("pk", "product_name", "quantity")
+    )
+    assert stored == [(line.pk, line.product_name, line.quantity) for line in lines]
+    assert all(line.purchase_id == bill.pk for line in lines)
+    assert list(Payment.objects.filter(purchase=bill).values_list("amount", flat=True)) == [D("30")]
 
 
 def _products(ids):

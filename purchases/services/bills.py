@@ -16,7 +16,7 @@ from billing_project import metrics
 from billing_project.db import (
     compiled_rows,
     guarded_add,
-    insert_rows,
+    insert_with_children,
     set_transaction_timeouts,
     transaction_timeouts_sql,
 )
@@ -231,20 +231,15 @@ def _ring_up(
         discount_reason=discount_reason,
         invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
     )
-    insert_rows([purchase])
-    for line in bill.lines:
-        line.purchase = purchase
+    for line in bill.lines:  # the reports read a line's copy of its bill's time
         line.created_at = purchase.created_at
-    insert_rows(bill.lines)
-    payment_rows = insert_rows(
-        [
-            Payment(
-                purchase=purchase, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference
-            )
-            for t in tenders
-            if t.amount > 0  # the shorthand's "paid 0" is no payment
-        ]
-    )
+    payment_rows = [
+        Payment(method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference)
+        for t in tenders
+        if t.amount > 0  # the shorthand's "paid 0" is no payment
+    ]
+    # The bill, its lines and its payments: one statement on PostgreSQL.
+    insert_with_children(purchase, ("purchase", bill.lines), ("purchase", payment_rows))
     _take_stock(quantities)
     if send_invoice:
         invoice_enqueue(purchase=purchase)
