@@ -12,6 +12,8 @@ from cashdrawer.selectors import drawer_total
 from cashdrawer.services import denomination_create
 from catalog.models import Product
 from catalog.services import product_create
+from purchases.demo_sales import demo_sales
+from purchases.models import Purchase
 
 # sku, name, price (INR), tax %, stock
 PRODUCTS = [
@@ -45,11 +47,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
         parser.add_argument(
+            "--sales",
+            action="store_true",
+            help="Also ring up a month of demo bills and refunds (for the sales dashboard) if there is no bill yet.",
+        )
+        parser.add_argument(
             "--reset-passwords", action="store_true", help="Set the demo users' passwords even if they exist."
         )
 
     @transaction.atomic
-    def handle(self, *args, force, reset_passwords, **options):
+    def handle(self, *args, force, reset_passwords, sales=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with published passwords; with DEBUG off it needs --force.")
         roles_setup()
@@ -85,6 +92,7 @@ class Command(BaseCommand):
 
         self.stdout.write("Users:")
         users = get_user_model().objects
+        cashier = None
         for username, password, role in USERS:
             user = users.filter(username=username).first()
             if user is None:
@@ -98,6 +106,18 @@ class Command(BaseCommand):
                 note = "already existed, password unchanged (--reset-passwords sets it again)"
             role_assign(user=user, role=role)
             self.stdout.write(f"  {role.lower():8} username: {username:8} {note}")
+            if role == CASHIER:
+                cashier = user
+
+        if sales:
+            if Purchase.objects.exists():
+                self.stdout.write("Sales: the store has bills already; no demo sales added.")
+            else:
+                made = demo_sales(user=cashier)
+                self.stdout.write(
+                    f"Sales: {made['bills']} demo bills and {made['refunds']} refunds over the last 30 days "
+                    "(see Sales in the back office)."
+                )
 
         self.stdout.write(
             self.style.SUCCESS(
