@@ -9,7 +9,7 @@ from billing_project.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
 from customers.api import CustomerViewSet
-from purchases.api import PaymentMethodViewSet, PurchaseViewSet, RefundViewSet
+from purchases.api import PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 
 # The API root's table of contents: (name, URL name or path under the root, methods, what it does).
 # A path with ``{…}`` is a template for one object.
@@ -49,6 +49,12 @@ ENDPOINTS = [
     ),
     ("refunds", "refund-list", "GET", "Refunds, newest first (?purchase=, ?session=, ?till=)."),
     ("refunds/{id}", "refunds/{id}", "GET", "One refund: lines, amounts, payments, cash handed back."),
+    (
+        "reports/sales",
+        "report-sales",
+        "GET",
+        "Sales by day, hour, product, cashier, till, payment method or tax rate, net of refunds (?format=csv).",
+    ),
     ("payment-methods", "payment-method-list", "GET", "The active payment methods (cash, card, UPI…)."),
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
@@ -125,6 +131,7 @@ router.register("denominations", DenominationViewSet, basename="denomination")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("refunds", RefundViewSet, basename="refund")
+router.register("reports", ReportViewSet, basename="report")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tills", TillViewSet, basename="till")
 router.register("sessions", TillSessionViewSet, basename="session")

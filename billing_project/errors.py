@@ -101,7 +101,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_DENOMINATIONS = "too_many_denominations", 409, "POST of a 25th value (see Drawer caps)"
 
     # --- Tills and sessions --------------------------------------------------------------------
-    TILL_NOT_FOUND = "till_not_found", 400, "a bill names a till that does not exist"
+    TILL_NOT_FOUND = "till_not_found", 400, "a bill, refund or sales report names a till that does not exist"
     TILL_EXISTS = "till_exists", 409, "a till code that is taken"
     SERIES_EXHAUSTED = "series_exhausted", 409, "a bill in a series that has given number 999999 this financial year"
     SERIES_TAKEN = "series_taken", 409, "an invoice or credit series another till (or the till's other series) uses"
@@ -123,6 +123,16 @@ class ErrorCode(StrEnum):
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"
     IMPORT_FILE_INVALID = "import_file_invalid", 400, "a stock file that cannot be read (admin import, `seed_stock`)"
     IMPORT_REJECTED = "import_rejected", 400, "a stock file with bad rows; nothing was written"
+    REPORT_RANGE_INVALID = (
+        "report_range_invalid",
+        400,
+        "a sales report whose `date_from` is after `date_to`, or that spans more than 366 days",
+    )
+    REPORT_GROUPING_INVALID = (
+        "report_grouping_invalid",
+        400,
+        "a sales report `group_by` that is not one of day, hour, product, cashier, till, payment_method, tax_rate",
+    )
 
     @classmethod
     def with_status(cls, status: int) -> list["ErrorCode"]:

@@ -46,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.export_purchase",
         "purchases.resend_invoice",
         "purchases.give_large_discount",
+        "purchases.view_sales_report",
         "purchases.view_paymentmethod",
         "purchases.add_paymentmethod",
         "purchases.change_paymentmethod",

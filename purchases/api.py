@@ -4,6 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import TEXT_QUERY, error_responses
@@ -18,6 +21,7 @@ from .documents import (
     pdf_response,
 )
 from .models import NUMBER_MAX_LENGTH
+from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
     PaymentMethodSerializer,
@@ -26,6 +30,8 @@ from .serializers import (
     RefundCreateSerializer,
     RefundFilterSerializer,
     RefundSerializer,
+    SalesReportQuerySerializer,
+    SalesReportSerializer,
 )
 from .services import purchase_create, refund_create
 
@@ -260,3 +266,88 @@ class PaymentMethodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return payment_method_list()
+
+
+class CanViewSalesReport(BasePermission):
+    """``purchases.view_sales_report`` (the Manager role has it); 401 when not logged in."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("purchases.view_sales_report"))
+
+
+class CSVRenderer(BaseRenderer):
+    """Selects ``?format=csv``; the view writes the CSV itself (``sales_report_csv_response``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - never reached
+        raise NotImplementedError("the sales report view returns its CSV as an HttpResponse")
+
+
+SALES_REPORT_DESCRIPTION = (
+    "Sales over a range of the store's local days (`TIME_ZONE`), grouped one way, net of discounts and refunds. "
+    "A bill counts on the local day it was rung up; a refund counts on the local day it was made, not the bill's "
+    "(refunds count in the period when they happened), at the till and for the cashier that made it, for the "
+    "product and tax rate of the line taken back and for the methods it was paid back by. "
+    "`gross` = the lines' price × quantity; `discounts` = the lines' discounts; `net_sales` = the bills' totals "
+    "(subtotal + tax, before cash rounding); `refunds` = the refunds' totals (before rounding); "
+    "`net_after_refunds` = `net_sales` − `refunds`; `tax` = the bills' tax − the refunds' tax. "
+    "By `day` every day of the range has a row (zeros included), by `hour` every hour 0–23 of the local day; by "
+    "`product` best first (`net_after_refunds`), with `quantity` and `refunded_quantity`; by `tax_rate` with "
+    "`taxable` and `tax` net of refunds (the filing figures); by `payment_method` `net_sales` is what each method "
+    "kept (cash: paid − change − rounding) and gross, discounts and tax are shared in proportion. `bills` by day, "
+    "hour, cashier and till add up to the total; by product, tax rate and method a row counts the bills that have "
+    "one, so they do not. `?format=csv` returns the same rows as CSV. Needs `purchases.view_sales_report`."
+)
+
+
+@extend_schema(tags=["reports"])
+@extend_schema_view(
+    sales=extend_schema(
+        operation_id="reports_sales",
+        parameters=[
+            SalesReportQuerySerializer,
+            OpenApiParameter(
+                "group_by", {"type": "string", "enum": list(GROUPINGS), "default": "day"}, description="How rows group."
+            ),
+            OpenApiParameter(
+                "format", {"type": "string", "enum": ["json", "csv"]}, description="`csv` for a CSV download."
+            ),
+        ],
+        responses={
+            200: SalesReportSerializer,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The rows as CSV, with a header."),
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.REPORT_RANGE_INVALID,
+                ErrorCode.REPORT_GROUPING_INVALID,
+                ErrorCode.TILL_NOT_FOUND,
+            ),
+        },
+        description=SALES_REPORT_DESCRIPTION + f" At most {MAX_DAYS} days; default the last 30.",
+    )
+)
+class ReportViewSet(viewsets.ViewSet):
+    """Back-office reports: `GET /reports/sales?date_from=&date_to=&group_by=&till=&format=csv`."""
+
+    permission_classes = [CanViewSalesReport]
+    renderer_classes = [*viewsets.ViewSet.renderer_classes, CSVRenderer]
+
+    @action(detail=False, methods=["get"])
+    def sales(self, request):
+        params = SalesReportQuerySerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        report = sales_report(**params.validated_data)
+        if request.accepted_renderer.format == "csv":
+            return sales_report_csv_response(report)
+        return Response(SalesReportSerializer(report).data)
+
+    def handle_exception(self, exc):
+        # Errors are JSON bodies, also when the CSV was asked for.
+        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

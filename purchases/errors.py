@@ -49,3 +49,13 @@ class RefundExceedsSold(Conflict):
 class RefundPaymentMismatch(DomainError):
     code = ErrorCode.REFUND_PAYMENT_MISMATCH
     default_message = "The refund's payments do not match its amount."
+
+
+class ReportRangeInvalid(DomainError):
+    code = ErrorCode.REPORT_RANGE_INVALID
+    default_message = "The report's dates are not a valid range."
+
+
+class ReportGroupingInvalid(DomainError):
+    code = ErrorCode.REPORT_GROUPING_INVALID
+    default_message = "The report cannot be grouped that way."

@@ -177,6 +177,7 @@ class Purchase(models.Model):
         permissions = [
             ("resend_invoice", "Can re-send invoice emails"),
             ("give_large_discount", "Can give a discount above CASHIER_MAX_DISCOUNT_PERCENT"),
+            ("view_sales_report", "Can view the sales reports"),
         ]
         indexes = [models.Index(fields=["customer", "-created_at"], name="purchase_customer_created")]
         constraints = [

@@ -353,3 +353,63 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
             "cash_out",
         ]
         read_only_fields = fields
+
+
+class SalesReportQuerySerializer(serializers.Serializer):
+    """The sales report's query parameters; ``group_by`` and the range are checked by the service."""
+
+    date_from = serializers.DateField(
+        required=False, input_formats=["iso-8601"], help_text="First local day (default: 29 days before date_to)."
+    )
+    date_to = serializers.DateField(
+        required=False, input_formats=["iso-8601"], help_text="Last local day, inclusive (default: today)."
+    )
+    group_by = PlainTextField(required=False, default="day", max_length=20)
+    till = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
+def _report_amount(**kwargs):
+    # Signed: net_after_refunds and tax are negative on a day with more refunds than sales.
+    return serializers.DecimalField(max_digits=20, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+class SalesReportFiguresSerializer(serializers.Serializer):
+    bills = serializers.IntegerField(help_text="Bills (by product, tax rate and method: bills with one).")
+    gross = _report_amount(help_text="The lines' price × quantity, before discounts.")
+    discounts = _report_amount()
+    net_sales = _report_amount(help_text="The bills' totals (subtotal + tax, before cash rounding).")
+    refunds = _report_amount(help_text="The refunds' totals, counted when the refund was made.")
+    net_after_refunds = _report_amount()
+    tax = _report_amount(help_text="The bills' tax less the refunds' tax.")
+
+
+class SalesReportRowSerializer(SalesReportFiguresSerializer):
+    """One row: the figures, after the grouping's key (only the key's fields are present)."""
+
+    day = serializers.DateField(required=False)
+    hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
+    product_id = serializers.IntegerField(required=False)
+    product_name = serializers.CharField(required=False, help_text="The product's current name.")
+    quantity = serializers.IntegerField(required=False)
+    refunded_quantity = serializers.IntegerField(required=False)
+    cashier_id = serializers.IntegerField(required=False, allow_null=True)
+    cashier = serializers.CharField(required=False, allow_blank=True)
+    till_id = serializers.IntegerField(required=False, allow_null=True)
+    till = serializers.CharField(required=False, allow_blank=True)
+    payment_method = serializers.CharField(required=False)
+    payment_method_name = serializers.CharField(required=False)
+    tax_rate = serializers.DecimalField(required=False, max_digits=5, decimal_places=2, coerce_to_string=True)
+    taxable = _report_amount(required=False, help_text="The lines' taxable value less the refunded lines'.")
+
+    def to_representation(self, instance):
+        present = set(instance)
+        return {key: value for key, value in super().to_representation(instance).items() if key in present}
+
+
+class SalesReportSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    group_by = serializers.CharField()
+    till = serializers.IntegerField(allow_null=True)
+    rows = SalesReportRowSerializer(many=True)
+    totals = SalesReportRowSerializer()

@@ -157,6 +157,19 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
     # (Django's psycopg cursors bind client-side) and timeouts are per transaction (SET LOCAL).
     _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 
+# The optional read replica: only the sales report reads from it (billing_project.db_router);
+# bills, refunds, sessions and everything else use the primary. Same pool and timeouts as default.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        **{
+            key: _db[key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS") if key in _db
+        },
+        "OPTIONS": dict(_db.get("OPTIONS", {})),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["billing_project.db_router.ReplicaRouter"]
+
 # Every write transaction on PostgreSQL (billing_project.db.atomic_write, SET LOCAL): one blocked
 # behind a stuck lock gives up (503 `busy`) instead of hanging, and no statement runs for ever.
 # Bills have their own BILL_* values, defaulting to these.

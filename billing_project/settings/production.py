@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 from .base import env
 
-DATABASES = {"default": DATABASES["default"]}
+DATABASES = {alias: DATABASES[alias] for alias in ("default", "replica") if alias in DATABASES}
 if "DATABASE_URL" not in env.ENVIRON:
     from django.core.exceptions import ImproperlyConfigured
 

@@ -1,0 +1,484 @@
+"""The sales report (issue 14): bills and refunds over a range of local days, grouped one way.
+
+Definitions (the README's "Sales reports" section says the same):
+
+- A bill belongs to the local day (``TIME_ZONE``) of its ``created_at``; a refund to the local day of
+  its own ``created_at``: refunds count in the period they happened, not when the bill was rung up.
+- ``gross`` is the lines' gross (price × quantity) and ``discounts`` the lines' discounts, of the
+  bills in the range; ``net_sales`` is the bills' ``total`` (subtotal + tax, before cash rounding);
+  ``refunds`` is the refunds' ``total`` (what the lines taken back were worth, before rounding);
+  ``net_after_refunds = net_sales − refunds``; ``tax`` is the bills' tax less the refunds' tax.
+  So ``gross − discounts`` is the taxable value sold, and every figure after it is net of
+  discounts; ``net_after_refunds`` and ``tax`` are net of refunds too.
+- A refund counts at the till and for the cashier that processed it (as the X/Z reports and the
+  drawer do), for the product and tax rate of the line it took back, and for the methods it was paid
+  back by.
+- ``payment_method``: ``net_sales`` per method is what the method kept (cash: cash paid − change −
+  rounding), so the methods add up to the bills' total; ``refunds`` likewise (cash: the cash paid
+  back − the refund's rounding). A bill's gross, discounts and tax are shared between its methods in
+  proportion, the last payment taking the remainder, so they add up exactly. A bill or refund with
+  no payment (nothing payable after rounding) counts under cash.
+- ``bills``: by day, hour, cashier and till each bill is counted once, so the rows add up to the
+  total; by product, tax rate and payment method a row counts the bills with such a line or payment,
+  so those rows do not add up to the total (a bill with two products counts under both).
+
+Reads go through ``reporting_reads()``, so they use the read replica when one is configured.
+"""
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
+from django.db.models.functions import ExtractHour, TruncDate
+from django.http import HttpResponse
+from django.utils import timezone
+
+from billing_project.db_router import reporting_reads
+from billing_project.money import money
+from cashdrawer.errors import TillNotFound
+from cashdrawer.models import Till
+from catalog.models import Product
+
+from .errors import ReportGroupingInvalid, ReportRangeInvalid
+from .models import Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
+from .reports import _text
+
+GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+# The figures of every row and of the totals, in this order.
+FIELDS = ("bills", "gross", "discounts", "net_sales", "refunds", "net_after_refunds", "tax")
+MONEY_FIELDS = FIELDS[1:]
+# Each grouping's key columns, before the figures, and its extra columns, after them.
+KEY_COLUMNS = {
+    "day": ("day",),
+    "hour": ("hour",),
+    "product": ("product_id", "product_name"),
+    "cashier": ("cashier_id", "cashier"),
+    "till": ("till_id", "till"),
+    "payment_method": ("payment_method", "payment_method_name"),
+    "tax_rate": ("tax_rate",),
+}
+EXTRA_COLUMNS = {"product": ("quantity", "refunded_quantity"), "tax_rate": ("taxable",)}
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def report_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """The range a report covers: the given dates, by default the last 30 days up to today (local)."""
+    if date_to is None:
+        date_to = timezone.localdate() if date_from is None else min(timezone.localdate(), _last_day(date_from))
+    if date_from is None:
+        date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
+    return date_from, date_to
+
+
+def _last_day(date_from: date) -> date:
+    return date_from + timedelta(days=DEFAULT_DAYS - 1)
+
+
+def _validate(date_from: date, date_to: date, group_by: str, till: int | None) -> None:
+    if group_by not in GROUPINGS:
+        raise ReportGroupingInvalid(
+            f"group_by must be one of {', '.join(GROUPINGS)}.", details={"group_by": list(GROUPINGS)}
+        )
+    if date_from > date_to:
+        raise ReportRangeInvalid(
+            "date_from is after date_to.", details={"date_from": str(date_from), "date_to": str(date_to)}
+        )
+    days = (date_to - date_from).days + 1
+    if days > MAX_DAYS:
+        raise ReportRangeInvalid(
+            f"A report covers at most {MAX_DAYS} days.", details={"days": days, "max_days": MAX_DAYS}
+        )
+    if till is not None and not Till.objects.filter(pk=till).exists():
+        raise TillNotFound(details={"till": till})
+
+
+def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(date_from, time.min), tz)
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min), tz)
+    return start, end
+
+
+def _zero_row() -> dict[str, Any]:
+    return {"bills": 0, **dict.fromkeys(MONEY_FIELDS, ZERO)}
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    """2-place Decimals (SQLite sums decimals as floats) and ``net_after_refunds``."""
+    for field in MONEY_FIELDS:
+        row[field] = money(row[field] or ZERO)
+    row["net_after_refunds"] = row["net_sales"] - row["refunds"]
+    return row
+
+
+def sales_report(
+    *, date_from: date | None = None, date_to: date | None = None, group_by: str = "day", till: int | None = None
+) -> dict:
+    """The sales of ``date_from``..``date_to`` (inclusive local days; default the last 30 days),
+    grouped by ``group_by`` (one of ``GROUPINGS``), optionally of one till (bills rung up and refunds
+    paid out there). Returns ``{date_from, date_to, group_by, till, rows, totals}``; every row and the
+    totals hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key.
+
+    Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days),
+    ``ReportGroupingInvalid`` or ``TillNotFound``.
+    """
+    date_from, date_to = report_period(date_from, date_to)
+    with reporting_reads():
+        _validate(date_from, date_to, group_by, till)
+        start, end = _bounds(date_from, date_to)
+        bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
+        refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)
+        if till is not None:
+            bills, refunds = bills.filter(till_id=till), refunds.filter(till_id=till)
+        rows = _GROUPERS[group_by](bills, refunds, date_from, date_to)
+        totals = _totals(bills, refunds)
+    for field in EXTRA_COLUMNS.get(group_by, ()):
+        totals[field] = sum((row[field] for row in rows), 0 if field.endswith("quantity") else ZERO)
+    return {
+        "date_from": date_from,
+        "date_to": date_to,
+        "group_by": group_by,
+        "till": till,
+        "rows": rows,
+        "totals": totals,
+    }
+
+
+def _totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
+    sold = bills.aggregate(
+        bills=Count("id"),
+        subtotal=Sum("subtotal"),
+        discounts=Sum("discount_total"),
+        net_sales=Sum("total"),
+        tax=Sum("tax_total"),
+    )
+    back = refunds.aggregate(refunds=Sum("total"), tax=Sum("tax_total"))
+    row = _zero_row()
+    _add_bills(row, sold)
+    _add_refunds(row, back)
+    return _finish(row)
+
+
+def _add_bills(row: dict, sold: dict) -> None:
+    """Add a bill-level aggregate (``subtotal``, ``discounts``, ``net_sales``, ``tax``) to ``row``;
+    a bill's gross is its subtotal plus its discounts (the lines' gross)."""
+    subtotal, discounts = sold["subtotal"] or ZERO, sold["discounts"] or ZERO
+    row["bills"] += sold["bills"]
+    row["gross"] += subtotal + discounts
+    row["discounts"] += discounts
+    row["net_sales"] += sold["net_sales"] or ZERO
+    row["tax"] += sold["tax"] or ZERO
+
+
+def _add_refunds(row: dict, back: dict) -> None:
+    row["refunds"] += back["refunds"] or ZERO
+    row["tax"] -= back["tax"] or ZERO
+
+
+def _by_bill_key(bills: QuerySet, refunds: QuerySet, bill_key, refund_key) -> dict[Any, dict]:
+    """Rows by a key of the bill (for bills) and of the refund (for refunds), such as the local day."""
+    rows: dict[Any, dict] = defaultdict(_zero_row)
+    sold = (
+        bills.annotate(k=bill_key)
+        .values("k")
+        .annotate(
+            bills=Count("id"),
+            subtotal=Sum("subtotal"),
+            discounts=Sum("discount_total"),
+            net_sales=Sum("total"),
+            tax=Sum("tax_total"),
+        )
+        .order_by()
+    )
+    for aggregate in sold:
+        _add_bills(rows[aggregate["k"]], aggregate)
+    back = refunds.annotate(k=refund_key).values("k").annotate(refunds=Sum("total"), tax=Sum("tax_total")).order_by()
+    for aggregate in back:
+        _add_refunds(rows[aggregate["k"]], aggregate)
+    return rows
+
+
+def _local_day(field: str = "created_at") -> TruncDate:
+    return TruncDate(field, tzinfo=timezone.get_default_timezone())
+
+
+def _local_hour(field: str = "created_at") -> ExtractHour:
+    return ExtractHour(field, tzinfo=timezone.get_default_timezone())
+
+
+def _by_day(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    rows = _by_bill_key(bills, refunds, _local_day(), _local_day())
+    days = (date_to - date_from).days + 1
+    out = []
+    for offset in range(days):
+        day = date_from + timedelta(days=offset)
+        out.append({"day": day, **_finish(rows.get(day) or _zero_row())})
+    return out
+
+
+def _by_hour(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    rows = _by_bill_key(bills, refunds, _local_hour(), _local_hour())
+    return [{"hour": hour, **_finish(rows.get(hour) or _zero_row())} for hour in range(24)]
+
+
+def _by_cashier(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    rows = _by_bill_key(bills, refunds, F("created_by_id"), F("created_by_id"))
+    User = get_user_model()
+    users = User._default_manager.filter(pk__in=[k for k in rows if k is not None])
+    names = dict(users.values_list("pk", User.USERNAME_FIELD))
+    out = [
+        {"cashier_id": k, "cashier": names.get(k, "") if k is not None else "", **_finish(r)} for k, r in rows.items()
+    ]
+    return sorted(out, key=lambda row: (row["cashier_id"] is None, row["cashier"], row["cashier_id"] or 0))
+
+
+def _by_till(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    rows = _by_bill_key(bills, refunds, F("till_id"), F("till_id"))
+    codes = dict(Till.objects.filter(pk__in=[k for k in rows if k is not None]).values_list("pk", "code"))
+    out = [{"till_id": k, "till": codes.get(k, "") if k is not None else "", **_finish(r)} for k, r in rows.items()]
+    return sorted(out, key=lambda row: (row["till_id"] is None, row["till"], row["till_id"] or 0))
+
+
+def _line_rows(bills, refunds, line_key: str, refund_line_key: str) -> dict[Any, dict]:
+    """Rows by a key of the bill line (``product_id``, ``tax_percent``) and of the refunded line."""
+    rows: dict[Any, dict] = defaultdict(lambda: {**_zero_row(), "quantity": 0, "refunded_quantity": 0, "taxable": ZERO})
+    sold = (
+        PurchaseItem.objects.filter(purchase__in=bills)
+        .values(k=F(line_key))
+        .annotate(
+            bills=Count("purchase_id", distinct=True),
+            gross=Sum("gross"),
+            discounts=Sum("discount_amount"),
+            net_sales=Sum("total"),
+            tax=Sum("tax_amount"),
+            taxable=Sum("subtotal"),
+            quantity=Sum("quantity"),
+        )
+        .order_by()
+    )
+    for aggregate in sold:
+        row = rows[aggregate["k"]]
+        row["bills"] += aggregate["bills"]
+        for field in ("gross", "discounts", "net_sales", "tax", "taxable"):
+            row[field] += aggregate[field] or ZERO
+        row["quantity"] += aggregate["quantity"] or 0
+    back = (
+        RefundLine.objects.filter(refund__in=refunds)
+        .values(k=F(refund_line_key))
+        .annotate(refunds=Sum("total"), tax=Sum("tax_amount"), taxable=Sum("subtotal"), quantity=Sum("quantity"))
+        .order_by()
+    )
+    for taken_back in back:
+        row = rows[taken_back["k"]]
+        row["refunds"] += taken_back["refunds"] or ZERO
+        row["tax"] -= taken_back["tax"] or ZERO
+        row["taxable"] -= taken_back["taxable"] or ZERO
+        row["refunded_quantity"] += taken_back["quantity"] or 0
+    return rows
+
+
+def _by_product(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    rows = _line_rows(bills, refunds, "product_id", "item__product_id")
+    names = dict(Product.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    out = []
+    for product_id, row in rows.items():
+        row = _finish(row)
+        out.append(
+            {
+                "product_id": product_id,
+                "product_name": names.get(product_id, ""),
+                **{field: row[field] for field in FIELDS},
+                "quantity": row["quantity"],
+                "refunded_quantity": row["refunded_quantity"],
+            }
+        )
+    return sorted(out, key=lambda row: (-row["net_after_refunds"], row["product_id"]))
+
+
+def _by_tax_rate(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    rows = _line_rows(bills, refunds, "tax_percent", "item__tax_percent")
+    merged: dict[Decimal, dict] = {}
+    for rate, row in rows.items():
+        # SQLite may hand back a rate as a float-ish Decimal: key on the 2-place rate.
+        key = money(rate)
+        if key in merged:
+            for field in (*FIELDS, "taxable"):
+                merged[key][field] += row[field]
+        else:
+            merged[key] = row
+    out = []
+    for rate in sorted(merged):
+        row = _finish(merged[rate])
+        out.append({"tax_rate": rate, **{field: row[field] for field in FIELDS}, "taxable": money(row["taxable"])})
+    return out
+
+
+def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    if not whole:
+        return ZERO
+    return (amount * part / whole).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _apportion(amounts: dict[str, Decimal], parts: list[Decimal], whole: Decimal) -> list[dict[str, Decimal]]:
+    """Split each of ``amounts`` over ``parts`` in proportion to part/whole; the last part takes
+    the remainder, so the pieces add up to the amount exactly."""
+    pieces: list[dict[str, Decimal]] = []
+    given = dict.fromkeys(amounts, ZERO)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        piece = {}
+        for name, amount in amounts.items():
+            piece[name] = amount - given[name] if last else _share(amount, part, whole)
+            given[name] += piece[name]
+        pieces.append(piece)
+    return pieces
+
+
+def _by_payment_method(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+    methods = {
+        pk: (code, name, is_cash)
+        for pk, code, name, is_cash in PaymentMethod.objects.values_list("pk", "code", "name", "is_cash")
+    }
+    cash_code = next((code for code, _, is_cash in methods.values() if is_cash), "cash")
+    names = {code: name for code, name, _ in methods.values()}
+    rows: dict[str, dict] = defaultdict(_zero_row)
+    bill_ids: dict[str, set] = defaultdict(set)
+
+    payments = (
+        Payment.objects.filter(purchase__in=bills)
+        .order_by("purchase_id", "id")
+        .values_list(
+            "purchase_id",
+            "method_id",
+            "is_cash",
+            "amount",
+            "purchase__change_due",
+            "purchase__rounding",
+            "purchase__subtotal",
+            "purchase__discount_total",
+            "purchase__tax_total",
+            "purchase__total",
+        )
+    )
+    for purchase_id, group in groupby(payments.iterator(chunk_size=5000), key=itemgetter(0)):
+        lines = list(group)
+        _, _, _, _, change, rounding, subtotal, discounts, tax, total = lines[0]
+        kept = [amount - change - rounding if is_cash else amount for _, _, is_cash, amount, *_ in lines]
+        pieces = _apportion({"gross": subtotal + discounts, "discounts": discounts, "tax": tax}, kept, total)
+        for line, part, piece in zip(lines, kept, pieces, strict=True):
+            code = methods[line[1]][0]
+            row = rows[code]
+            bill_ids[code].add(purchase_id)
+            row["net_sales"] += part
+            row["gross"] += piece["gross"]
+            row["discounts"] += piece["discounts"]
+            row["tax"] += piece["tax"]
+    unpaid = bills.filter(~Exists(Payment.objects.filter(purchase_id=OuterRef("pk")))).values_list(
+        "pk", "subtotal", "discount_total", "tax_total", "total"
+    )
+    for purchase_id, subtotal, discounts, tax, total in unpaid:
+        row = rows[cash_code]
+        bill_ids[cash_code].add(purchase_id)
+        row["net_sales"] += total
+        row["gross"] += subtotal + discounts
+        row["discounts"] += discounts
+        row["tax"] += tax
+
+    paid_back = (
+        RefundPayment.objects.filter(refund__in=refunds)
+        .order_by("refund_id", "id")
+        .values_list(
+            "refund_id", "method", "is_cash", "amount", "refund__rounding", "refund__tax_total", "refund__total"
+        )
+    )
+    for _, refund_group in groupby(paid_back.iterator(chunk_size=5000), key=itemgetter(0)):
+        paid = list(refund_group)
+        _, _, _, _, back_rounding, back_tax, back_total = paid[0]
+        back_kept = [amount - back_rounding if is_cash else amount for _, _, is_cash, amount, *_ in paid]
+        back_pieces = _apportion({"tax": back_tax}, back_kept, back_total)
+        for (_, method_code, *_), part, piece in zip(paid, back_kept, back_pieces, strict=True):
+            row = rows[method_code]
+            row["refunds"] += part
+            row["tax"] -= piece["tax"]
+    unrefunded = refunds.filter(~Exists(RefundPayment.objects.filter(refund_id=OuterRef("pk")))).values_list(
+        "total", "tax_total"
+    )
+    for total, tax in unrefunded:
+        rows[cash_code]["refunds"] += total
+        rows[cash_code]["tax"] -= tax
+
+    for code, ids in bill_ids.items():
+        rows[code]["bills"] = len(ids)
+    order = {code: (not is_cash, code) for code, _, is_cash in methods.values()}
+    out = [
+        {"payment_method": code, "payment_method_name": names.get(code, code), **_finish(row)}
+        for code, row in rows.items()
+    ]
+    return sorted(out, key=lambda row: order.get(row["payment_method"], (True, row["payment_method"])))
+
+
+_GROUPERS = {
+    "day": _by_day,
+    "hour": _by_hour,
+    "product": _by_product,
+    "cashier": _by_cashier,
+    "till": _by_till,
+    "payment_method": _by_payment_method,
+    "tax_rate": _by_tax_rate,
+}
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def sales_report_columns(group_by: str) -> tuple[str, ...]:
+    return (*KEY_COLUMNS[group_by], *FIELDS, *EXTRA_COLUMNS.get(group_by, ()))
+
+
+def _cell(value) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return _text(value)  # names typed by people: defuse spreadsheet formulas
+    return value
+
+
+def sales_report_csv_rows(report: dict) -> Iterator[list]:
+    """The header, then one list of cells per row; text is safe against formula injection."""
+    columns = sales_report_columns(report["group_by"])
+    yield list(columns)
+    for row in report["rows"]:
+        yield [_cell(row[column]) for column in columns]
+
+
+def sales_report_filename(report: dict) -> str:
+    till = f"-till{report['till']}" if report.get("till") is not None else ""
+    return f"sales-{report['group_by']}-{report['date_from']:%Y%m%d}-{report['date_to']:%Y%m%d}{till}.csv"
+
+
+def sales_report_csv_response(report: dict) -> HttpResponse:
+    """The report as a CSV download named after its range and grouping."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{sales_report_filename(report)}"'
+    write_csv(sales_report_csv_rows(report), response)
+    return response
+
+
+def write_csv(rows: Iterable[list], stream) -> None:
+    writer = csv.writer(stream)
+    writer.writerows(rows)
