@@ -58,7 +58,7 @@ def _csv_url(query: dict[str, str], group_by: str) -> str:
     """The report API's CSV of the same rows (``GET /api/v1/reports/sales?format=csv``): one CSV
     writer, with its spreadsheet-formula defusing, for the API and this page. The browser's admin
     session authenticates it, and it needs the same permission."""
-    return reverse("api-root") + "reports/sales?" + urlencode({**query, "group_by": group_by, "format": "csv"})
+    return reverse("report-sales") + "?" + urlencode({**query, "group_by": group_by, "format": "csv"})
 
 
 def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
