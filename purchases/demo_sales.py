@@ -10,9 +10,11 @@ calls it.
 
 import random
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
+from billing_project.types import BillLine
 from catalog.models import Product
 
 from .errors import InsufficientStock
@@ -23,6 +25,7 @@ from .services import purchase_create, refund_create
 # Hours the shop is busy, with a weight each: a late-morning and an evening peak.
 HOURS = {9: 2, 10: 4, 11: 7, 12: 6, 13: 4, 14: 3, 15: 3, 16: 4, 17: 6, 18: 8, 19: 7, 20: 4, 21: 2}
 METHODS = (("cash", 5), ("upi", 4), ("card", 2))
+DISCOUNT = Decimal("5")
 CUSTOMERS = [f"{name}@example.com" for name in ("asha", "ravi", "meena", "arjun", "kavya", "imran", "neha", "vikram")]
 
 
@@ -62,7 +65,12 @@ def demo_sales(
             made["bills"] += 1
             if bill.payments.filter(is_cash=False).exists() and rng.random() < refund_share:
                 item = bill.items.order_by("id").first()
-                later = min(when + timedelta(hours=rng.randint(1, 30)), now)
+                # Brought back during opening hours, the same day or one of the next two.
+                back_on = day + timedelta(days=rng.randint(0, 2))
+                later = timezone.make_aware(datetime.combine(back_on, time(rng.choice(list(HOURS)), rng.randrange(60))))
+                later = max(later, when + timedelta(minutes=30))
+                if later >= now:  # not yet: halfway between the sale and now instead
+                    later = when + (now - when) / 2
                 if item is not None:
                     refund = refund_create(
                         purchase_id=bill.pk,
@@ -82,15 +90,24 @@ def _bill(rng: random.Random, products: list[Product], weights: list[int], *, us
     quantities = {pk: min(q, fresh[pk].stock) for pk, q in quantities.items() if pk in fresh}
     if not quantities:
         return None
-    priced = quote(fresh, quantities)
+    # Now and then a loyalty discount on the whole bill, within what a cashier may give.
+    discount = DISCOUNT if rng.random() < 0.15 else Decimal("0")
+    priced = quote(fresh, quantities, bill_discount=discount)
+    reason = "demo: loyalty card" if discount else ""
     method = rng.choices([m for m, _ in METHODS], weights=[w for _, w in METHODS])[0]
-    items = [{"product_id": pk, "quantity": q} for pk, q in quantities.items()]
+    items: list[BillLine] = [{"product_id": pk, "quantity": q} for pk, q in quantities.items()]
     email = rng.choice(CUSTOMERS)
     try:
         if method == "cash":
             # Paid exactly: no change to make, so the demo never depends on the drawer's notes.
             return purchase_create(
-                customer_email=email, items=items, paid_amount=priced.payable, send_invoice=False, user=user
+                customer_email=email,
+                items=items,
+                paid_amount=priced.payable,
+                send_invoice=False,
+                user=user,
+                discount_percent=discount,
+                discount_reason=reason,
             )
         return purchase_create(
             customer_email=email,
@@ -98,6 +115,8 @@ def _bill(rng: random.Random, products: list[Product], weights: list[int], *, us
             payments=[{"method": method, "amount": priced.total, "reference": f"DEMO-{rng.randrange(10**6):06d}"}],
             send_invoice=False,
             user=user,
+            discount_percent=discount,
+            discount_reason=reason,
         )
     except InsufficientStock:
         return None

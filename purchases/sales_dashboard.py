@@ -28,19 +28,20 @@ TEMPLATE = "admin/sales_report.html"
 TOP_PRODUCTS = 10
 
 
+class TillChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Till) -> str:
+        return f"{obj.code} · {obj.name}" if obj.name else obj.code
+
+
 class SalesReportForm(forms.Form):
     """The date range and the till. Left empty, the dates are the report's default (the last 30
     days); the service checks the range."""
 
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    till = forms.ModelChoiceField(
+    till = TillChoiceField(
         queryset=Till.objects.order_by("code"), required=False, empty_label="All tills", label="Till"
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["till"].label_from_instance = lambda till: f"{till.code} · {till.name}" if till.name else till.code
 
 
 def _chart(kind: str, labels: list[str], datasets: list[tuple[str, list[Decimal]]], **options: Any) -> dict:
@@ -98,7 +99,8 @@ def _form_errors(form: forms.Form) -> str:
     parts = []
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
-        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        text = " ".join(str(error) for error in errors)
+        parts.append(f"{label}: {text}" if label else text)
     return "; ".join(parts)
 
 
@@ -128,7 +130,7 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
             "csv_url": _csv_url(query, "day"),
             "chart": _chart(
                 "line",
-                [row["day"].isoformat() for row in by_day["rows"]],
+                [f"{row['day'].day} {row['day']:%b}" for row in by_day["rows"]],
                 [
                     ("Net sales", [row["net_sales"] for row in by_day["rows"]]),
                     ("Refunds", [row["refunds"] for row in by_day["rows"]]),

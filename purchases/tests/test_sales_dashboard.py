@@ -41,13 +41,19 @@ def sales(drawer):
     return {"rice": rice, "soap": soap, "bills": [first, second], "refund": refund}
 
 
+def _search(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.DOTALL)
+    assert match, pattern
+    return match.group(1) if match.groups() else match.group(0)
+
+
 def _table(html: str, table_id: str, part: str = "table") -> str:
     """The HTML inside ``<table id=…>``, or inside its ``part`` (``tbody``, ``tfoot``)."""
     match = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.DOTALL)
     assert match, f"no table #{table_id}"
     inner = match.group(1)
     if part != "table":
-        inner = re.search(rf"<{part}>(.*?)</{part}>", inner, re.DOTALL).group(1)
+        inner = _search(rf"<{part}>(.*?)</{part}>", inner)
     return unescape(inner)
 
 
@@ -99,7 +105,7 @@ def test_the_tables_hold_the_bills_and_refunds_figures(manager_client, sales):
 
     html = manager_client.get(URL).content.decode()
 
-    totals = unescape(re.search(r'<dl class="sales-totals".*?</dl>', html, re.DOTALL).group(0))
+    totals = unescape(_search(r'<dl class="sales-totals".*?</dl>', html))
     assert '<dd id="total-bills">2</dd>' in totals
     assert format_money(net_sales) in totals
     assert format_money(refunds) in totals
@@ -107,7 +113,7 @@ def test_the_tables_hold_the_bills_and_refunds_figures(manager_client, sales):
 
     today = timezone.localdate()
     day = _table(html, "table-day")
-    today_row = re.search(rf"<tr><th scope=\"row\">{today:%a} {today.day} {today:%b}</th>(.*?)</tr>", day).group(1)
+    today_row = _search(rf"<tr><th scope=\"row\">{today:%a} {today.day} {today:%b}</th>(.*?)</tr>", day)
     assert today_row == (
         f"<td>2</td><td>{format_money(net_sales)}</td><td>{format_money(refunds)}</td>"
         f"<td>{format_money(net_sales - refunds)}</td>"
