@@ -211,3 +211,21 @@ def test_the_till_filter_shows_only_that_tills_sales(manager_client, sales):
     assert response.status_code == 200
     assert response.context["blocks"]["totals"]["bills"] == 0
     assert response.context["form"].initial["till"] == other
+
+
+def test_the_page_reads_a_fixed_number_of_queries_however_many_bills(
+    manager_client, sales, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(30) as captured:  # the session, the user, 5 reports, the tills
+        manager_client.get(URL)
+    few = len(captured)
+    rice = sales["rice"]
+    for n in range(3):
+        purchase_create(
+            customer_email=f"c{n}@example.com",
+            items=[{"product_id": rice.pk, "quantity": 1}],
+            paid_amount=Decimal("48"),
+        )
+
+    with django_assert_max_num_queries(few) as captured:
+        manager_client.get(URL)

@@ -105,7 +105,9 @@ def test_the_dashboard_draws_its_charts_from_real_bills_and_refunds(
     expect(page.get_by_role("heading", name="Sales", exact=True)).to_be_visible()
     for canvas in CHARTS:
         expect(page.locator(f"#{canvas}")).to_be_visible()
-    page.wait_for_function("ids => ids.every((id) => Chart.getChart(document.getElementById(id)))", arg=list(CHARTS))
+    page.wait_for_function(
+        "ids => window.Chart && ids.every((id) => Chart.getChart(document.getElementById(id)))", arg=list(CHARTS)
+    )
 
     day = _chart_data(page, "chart-day")
     assert day["type"] == "line"
@@ -159,6 +161,6 @@ def test_the_readme_screenshot_of_a_month_of_demo_sales(manager_page, live_serve
     page, errors = manager_page
 
     page.goto(f"{live_server.url}/admin/sales/")
-    page.wait_for_function("() => Chart.getChart(document.getElementById('chart-payment-method'))")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-payment-method'))")
     assert errors == []
     page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
