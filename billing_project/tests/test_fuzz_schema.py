@@ -88,7 +88,13 @@ schema = schemathesis.openapi.from_dict(
                     "checks": {
                         "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
                     },
-                }
+                },
+                # A schema-valid range can still be too long or backwards, or name a till that is gone.
+                {
+                    "include-path": "/api/v1/reports/sales/",
+                    "include-method": "GET",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}},
+                },
             ],
         }
     ),
@@ -155,13 +161,22 @@ STORE_VALIDATION_MESSAGES = {
 }
 
 
+# What the sales report refuses in schema-valid parameters: rules across them, and a till that is gone.
+REPORT_REFUSALS = {"report_range_invalid", "till_not_found"}
+
+
 @schemathesis.check
 def refused_only_by_the_store(ctx, response, case):
     """A schema-valid bill answered 400 was refused by the store's rules, never by input validation:
-    anything the serializer refuses, the schema must refuse too."""
-    if (case.method, case.path) != ("POST", "/api/v1/purchases/") or response.status_code != 400:
+    anything the serializer refuses, the schema must refuse too. Likewise for the sales report."""
+    if response.status_code != 400 or case.meta is None or not case.meta.generation.mode.is_positive:
         return None
-    if case.meta is None or not case.meta.generation.mode.is_positive:
+    if (case.method, case.path) == ("GET", "/api/v1/reports/sales/"):
+        code = response.json()["code"]
+        if code not in REPORT_REFUSALS:
+            raise AssertionError(f"a schema-valid report request was refused with {code}: {response.text_lossy()}")
+        return None
+    if (case.method, case.path) != ("POST", "/api/v1/purchases/"):
         return None
     body = response.json()
     if body["code"] in STORE_REFUSALS:
@@ -232,6 +247,9 @@ PAYMENTS = [
 ]
 
 
+REPORT_RANGES = [("2026-01-01", "2026-01-31"), ("2025-12-01", "2026-11-30"), ("2026-11-30", "2026-11-30")]
+
+
 def point_at_real_rows(case, data, store):
     """Random ids almost never exist. Half the time, aim a path id or a bill line at a seeded row, so
     the success paths (updates, bills, change-making) are fuzzed too. Only for schema-valid cases: a
@@ -242,6 +260,12 @@ def point_at_real_rows(case, data, store):
         if name in (case.path_parameters or {}) and data.draw(st.booleans(), label=f"real {name}"):
             prefix = case.path.split("{")[0]
             case.path_parameters[name] = str(data.draw(st.sampled_from(store[prefix]), label=name))
+    query = case.query
+    if case.path == "/api/v1/reports/sales/" and isinstance(query, dict) and data.draw(st.booleans(), label="range"):
+        # Random dates are years apart: half the time ask for a range the report gives.
+        query["date_from"], query["date_to"] = data.draw(st.sampled_from(REPORT_RANGES), label="dates")
+        if "till" in query:
+            query["till"] = data.draw(st.sampled_from(store["/api/v1/tills/"]), label="till")
     body = case.body
     if (
         case.method == "POST"
