@@ -1,3 +1,6 @@
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -113,7 +116,9 @@ class Command(BaseCommand):
             if Purchase.objects.exists():
                 self.stdout.write("Sales: the store has bills already; no demo sales added.")
             else:
-                made = demo_sales(user=cashier)
+                # One summary line instead of a log line per demo bill, refund and session.
+                with _quiet("billing.purchases", "billing.refunds", "billing.drawer"):
+                    made = demo_sales(user=cashier)
                 self.stdout.write(
                     f"Sales: {made['bills']} demo bills and {made['refunds']} refunds over the last 30 days "
                     "(see Sales in the back office)."
@@ -125,3 +130,16 @@ class Command(BaseCommand):
                 "office at /admin/; the API takes a token from POST /api/v1/auth/token (docs at /api/docs/)."
             )
         )
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
