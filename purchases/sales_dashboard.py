@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from billing_project.errors import DomainError
+from billing_project.errors import DomainError, ErrorCode
 from cashdrawer.models import Till
 
 from .sales_report import MAX_DAYS, sales_report
@@ -84,7 +84,7 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
         try:
             blocks = _blocks(params)
         except DomainError as exc:
-            messages.error(request, f"The report was not run: {exc.message}")
+            messages.error(request, f"The report was not run: {_refusal(exc)}")
         else:
             # The form shows the range the report really covered (a missing date filled in).
             context["blocks"] = blocks
@@ -93,6 +93,16 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
             )
     request.current_app = site.name
     return TemplateResponse(request, TEMPLATE, context)
+
+
+def _refusal(exc: DomainError) -> str:
+    """The service's refusal in the form's words (From, To); its own message otherwise."""
+    if exc.code == ErrorCode.REPORT_RANGE_INVALID:
+        if "max_days" in exc.details:
+            days, most = exc.details["days"], exc.details["max_days"]
+            return f"the period is {days} days long, and a report covers at most {most} days."
+        return "“From” is after “To”."
+    return exc.message
 
 
 def _form_errors(form: forms.Form) -> str:

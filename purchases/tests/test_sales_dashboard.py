@@ -178,8 +178,8 @@ def test_the_csv_links_keep_the_chosen_range_and_till(manager_client, sales):
 @pytest.mark.parametrize(
     ("date_from", "date_to", "message"),
     [
-        ("2026-03-10", "2026-03-01", "after"),
-        ("2025-01-01", "2026-01-02", "366 days"),
+        ("2026-03-10", "2026-03-01", "“From” is after “To”"),
+        ("2025-01-01", "2026-01-02", "the period is 367 days long, and a report covers at most 366 days"),
         ("2026-02-30", "2026-03-01", "valid date"),
     ],
 )

@@ -138,7 +138,7 @@ def test_the_dashboard_draws_its_charts_from_real_bills_and_refunds(
     page.screenshot(path=str(artifacts_dir / "sales-dashboard.png"), full_page=True)
 
 
-def test_a_bad_range_shows_an_error_message_and_no_chart(manager_page, live_server):
+def test_a_bad_range_shows_an_error_message_and_no_chart(manager_page, live_server, artifacts_dir):
     page, errors = manager_page
     page.goto(f"{live_server.url}/admin/sales/")
     page.get_by_label("From:", exact=True).fill("2026-03-10")
@@ -147,7 +147,9 @@ def test_a_bad_range_shows_an_error_message_and_no_chart(manager_page, live_serv
 
     expect(page.locator(".messagelist .error")).to_contain_text("The report was not run")
     expect(page.locator("canvas")).to_have_count(0)
+    expect(page.get_by_label("From:", exact=True)).to_have_value("2026-03-10")  # kept, to correct
     assert errors == []
+    page.screenshot(path=str(artifacts_dir / "sales-dashboard-bad-range.png"), full_page=True)
 
 
 @pytest.mark.skipif(not os.environ.get("UPDATE_SCREENSHOTS"), reason="UPDATE_SCREENSHOTS=1 writes docs/ screenshots")
