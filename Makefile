@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install lock run serve migrate demo test test-sqlite lint format check bench cluster-check clean
+.PHONY: help install lock run serve migrate demo test test-sqlite lint format check bench bench-reports cluster-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -62,6 +62,9 @@ format: install  ## format the code
 
 bench: install  ## load benchmark on PostgreSQL (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-reports: install  ## sales report at 1M bills on PostgreSQL (bench/report_bench.py; REPORT_BENCH_ARGS=--keep)
+	$(BIN)/python bench/report_bench.py $(REPORT_BENCH_ARGS)
 
 cluster-check: install  ## scale-out rehearsal: HAProxy, 2 app nodes, PgBouncer, 2 workers, faults, audits (PostgreSQL; installs haproxy/pgbouncer)
 	$(BIN)/python bench/cluster_check.py $(CLUSTER_ARGS)

@@ -67,11 +67,11 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
             [SYNTHETIC_CUSTOMERS],
         )
         db.execute(
-            "INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price,"
-            " tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)"
-            " SELECT purchase_id, product_id, name, quantity, price, tax_percent, subtotal, 0, 0, subtotal, tax,"
-            "        subtotal + tax"
-            " FROM bench_lines"
+            "INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity,"
+            " unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)"
+            " SELECT l.purchase_id, p.created_at, l.product_id, l.name, l.quantity, l.price, l.tax_percent,"
+            "        l.subtotal, 0, 0, l.subtotal, l.tax, l.subtotal + l.tax"
+            " FROM bench_lines l JOIN purchases_purchase p ON p.id = l.purchase_id"
         )
         # Each bill paid in cash, exactly.
         db.execute(

@@ -34,8 +34,8 @@ SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, c
 RETURNING id AS bill, paid_amount AS paid, change_due AS change \gset
 INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
 SELECT :bill, m.id, true, :paid, '' FROM purchases_paymentmethod m WHERE m.is_cash;
-INSERT INTO purchases_purchaseitem (purchase_id, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
-SELECT :bill, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
+INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
+SELECT :bill, now(), p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
        p.price * q.qty + round(p.price * q.qty * p.tax_percent / 100, 2)
 FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid;
 UPDATE catalog_product SET stock = stock - CASE id WHEN :p1 THEN :q1 WHEN :p2 THEN :q2 ELSE :q3 END, updated_at = now()

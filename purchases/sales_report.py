@@ -28,6 +28,7 @@ Reads go through ``reporting_reads()``, so they use the read replica when one is
 import csv
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
@@ -139,9 +140,13 @@ def sales_report(
         start, end = _bounds(date_from, date_to)
         bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
         refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)
+        # A line carries its bill's created_at: the lines of a range are read without the bills.
+        lines = PurchaseItem.objects.filter(created_at__gte=start, created_at__lt=end)
         if till is not None:
             bills, refunds = bills.filter(till_id=till), refunds.filter(till_id=till)
-        rows = _GROUPERS[group_by](bills, refunds, date_from, date_to)
+            lines = lines.filter(purchase__till_id=till)
+        scope = _Scope(bills=bills, refunds=refunds, lines=lines, date_from=date_from, date_to=date_to)
+        rows = _GROUPERS[group_by](scope)
         totals = _totals(bills, refunds)
     for field in EXTRA_COLUMNS.get(group_by, ()):
         totals[field] = sum((row[field] for row in rows), 0 if field.endswith("quantity") else ZERO)
@@ -155,9 +160,21 @@ def sales_report(
     }
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What a report covers: its bills, refunds and bill lines, and its days."""
+
+    bills: QuerySet[Purchase]
+    refunds: QuerySet[Refund]
+    lines: QuerySet[PurchaseItem]
+    date_from: date
+    date_to: date
+
+
 def _totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
+    # COUNT(*), not COUNT(id): the covering index has every column these sums read, not the id.
     sold = bills.aggregate(
-        bills=Count("id"),
+        bills=Count("*"),
         subtotal=Sum("subtotal"),
         discounts=Sum("discount_total"),
         net_sales=Sum("total"),
@@ -193,7 +210,7 @@ def _by_bill_key(bills: QuerySet, refunds: QuerySet, bill_key, refund_key) -> di
         bills.annotate(k=bill_key)
         .values("k")
         .annotate(
-            bills=Count("id"),
+            bills=Count("*"),
             subtotal=Sum("subtotal"),
             discounts=Sum("discount_total"),
             net_sales=Sum("total"),
@@ -217,23 +234,23 @@ def _local_hour(field: str = "created_at") -> ExtractHour:
     return ExtractHour(field, tzinfo=timezone.get_default_timezone())
 
 
-def _by_day(bills, refunds, date_from: date, date_to: date) -> list[dict]:
-    rows = _by_bill_key(bills, refunds, _local_day(), _local_day())
-    days = (date_to - date_from).days + 1
+def _by_day(scope: _Scope) -> list[dict]:
+    rows = _by_bill_key(scope.bills, scope.refunds, _local_day(), _local_day())
+    days = (scope.date_to - scope.date_from).days + 1
     out = []
     for offset in range(days):
-        day = date_from + timedelta(days=offset)
+        day = scope.date_from + timedelta(days=offset)
         out.append({"day": day, **_finish(rows.get(day) or _zero_row())})
     return out
 
 
-def _by_hour(bills, refunds, date_from: date, date_to: date) -> list[dict]:
-    rows = _by_bill_key(bills, refunds, _local_hour(), _local_hour())
+def _by_hour(scope: _Scope) -> list[dict]:
+    rows = _by_bill_key(scope.bills, scope.refunds, _local_hour(), _local_hour())
     return [{"hour": hour, **_finish(rows.get(hour) or _zero_row())} for hour in range(24)]
 
 
-def _by_cashier(bills, refunds, date_from: date, date_to: date) -> list[dict]:
-    rows = _by_bill_key(bills, refunds, F("created_by_id"), F("created_by_id"))
+def _by_cashier(scope: _Scope) -> list[dict]:
+    rows = _by_bill_key(scope.bills, scope.refunds, F("created_by_id"), F("created_by_id"))
     User = get_user_model()
     users = User._default_manager.filter(pk__in=[k for k in rows if k is not None])
     names = dict(users.values_list("pk", User.USERNAME_FIELD))
@@ -243,19 +260,18 @@ def _by_cashier(bills, refunds, date_from: date, date_to: date) -> list[dict]:
     return sorted(out, key=lambda row: (row["cashier_id"] is None, row["cashier"], row["cashier_id"] or 0))
 
 
-def _by_till(bills, refunds, date_from: date, date_to: date) -> list[dict]:
-    rows = _by_bill_key(bills, refunds, F("till_id"), F("till_id"))
+def _by_till(scope: _Scope) -> list[dict]:
+    rows = _by_bill_key(scope.bills, scope.refunds, F("till_id"), F("till_id"))
     codes = dict(Till.objects.filter(pk__in=[k for k in rows if k is not None]).values_list("pk", "code"))
     out = [{"till_id": k, "till": codes.get(k, "") if k is not None else "", **_finish(r)} for k, r in rows.items()]
     return sorted(out, key=lambda row: (row["till_id"] is None, row["till"], row["till_id"] or 0))
 
 
-def _line_rows(bills, refunds, line_key: str, refund_line_key: str) -> dict[Any, dict]:
+def _line_rows(scope: _Scope, line_key: str, refund_line_key: str) -> dict[Any, dict]:
     """Rows by a key of the bill line (``product_id``, ``tax_percent``) and of the refunded line."""
     rows: dict[Any, dict] = defaultdict(lambda: {**_zero_row(), "quantity": 0, "refunded_quantity": 0, "taxable": ZERO})
     sold = (
-        PurchaseItem.objects.filter(purchase__in=bills)
-        .values(k=F(line_key))
+        scope.lines.values(k=F(line_key))
         .annotate(
             bills=Count("purchase_id", distinct=True),
             gross=Sum("gross"),
@@ -274,7 +290,7 @@ def _line_rows(bills, refunds, line_key: str, refund_line_key: str) -> dict[Any,
             row[field] += aggregate[field] or ZERO
         row["quantity"] += aggregate["quantity"] or 0
     back = (
-        RefundLine.objects.filter(refund__in=refunds)
+        RefundLine.objects.filter(refund__in=scope.refunds)
         .values(k=F(refund_line_key))
         .annotate(refunds=Sum("total"), tax=Sum("tax_amount"), taxable=Sum("subtotal"), quantity=Sum("quantity"))
         .order_by()
@@ -288,8 +304,8 @@ def _line_rows(bills, refunds, line_key: str, refund_line_key: str) -> dict[Any,
     return rows
 
 
-def _by_product(bills, refunds, date_from: date, date_to: date) -> list[dict]:
-    rows = _line_rows(bills, refunds, "product_id", "item__product_id")
+def _by_product(scope: _Scope) -> list[dict]:
+    rows = _line_rows(scope, "product_id", "item__product_id")
     names = dict(Product.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
     out = []
     for product_id, row in rows.items():
@@ -306,8 +322,8 @@ def _by_product(bills, refunds, date_from: date, date_to: date) -> list[dict]:
     return sorted(out, key=lambda row: (-row["net_after_refunds"], row["product_id"]))
 
 
-def _by_tax_rate(bills, refunds, date_from: date, date_to: date) -> list[dict]:
-    rows = _line_rows(bills, refunds, "tax_percent", "item__tax_percent")
+def _by_tax_rate(scope: _Scope) -> list[dict]:
+    rows = _line_rows(scope, "tax_percent", "item__tax_percent")
     merged: dict[Decimal, dict] = {}
     for rate, row in rows.items():
         # SQLite may hand back a rate as a float-ish Decimal: key on the 2-place rate.
@@ -345,7 +361,8 @@ def _apportion(amounts: dict[str, Decimal], parts: list[Decimal], whole: Decimal
     return pieces
 
 
-def _by_payment_method(bills, refunds, date_from: date, date_to: date) -> list[dict]:
+def _by_payment_method(scope: _Scope) -> list[dict]:
+    bills, refunds = scope.bills, scope.refunds
     methods = {
         pk: (code, name, is_cash)
         for pk, code, name, is_cash in PaymentMethod.objects.values_list("pk", "code", "name", "is_cash")

@@ -228,6 +228,7 @@ def _ring_up(
     )
     for line in bill.lines:
         line.purchase = purchase
+        line.created_at = purchase.created_at
     PurchaseItem.objects.bulk_create(bill.lines)
     payment_rows = Payment.objects.bulk_create(
         [

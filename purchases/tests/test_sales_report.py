@@ -10,7 +10,7 @@ from django.utils import timezone
 from cashdrawer.errors import TillNotFound
 from catalog.tests.factories import ProductFactory
 from purchases.errors import ReportGroupingInvalid, ReportRangeInvalid
-from purchases.models import Purchase, Refund
+from purchases.models import Purchase, PurchaseItem, Refund
 from purchases.pricing import quote
 from purchases.sales_report import FIELDS, GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_rows
 from purchases.services import purchase_create, refund_create
@@ -40,8 +40,14 @@ def ring_up(*lines, at: datetime | None = None, discount=ZERO, **kwargs) -> Purc
         **kwargs,
     )
     if at is not None:
-        Purchase.objects.filter(pk=bill.pk).update(created_at=at)
+        move_bill(bill, at)
     return bill
+
+
+def move_bill(bill: Purchase, at: datetime) -> None:
+    """Back-date a bill; its lines carry its time, as purchase_create writes them."""
+    Purchase.objects.filter(pk=bill.pk).update(created_at=at)
+    PurchaseItem.objects.filter(purchase=bill).update(created_at=at)
 
 
 def take_back(bill, *lines, at: datetime | None = None) -> Refund:
@@ -143,3 +149,8 @@ def test_csv_is_formula_safe(drawer):
     assert rows[0][:3] == ["product_id", "product_name", "bills"]
     assert rows[1][1] == "'=HYPERLINK(1)"
     assert rows[1][2] == 1
+
+
+def test_a_line_carries_its_bills_time(drawer, rice, oil):
+    bill = ring_up((rice, 1), (oil, 1))
+    assert set(PurchaseItem.objects.filter(purchase=bill).values_list("created_at", flat=True)) == {bill.created_at}

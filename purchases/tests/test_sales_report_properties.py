@@ -131,6 +131,7 @@ def _ring_up(shop, plan) -> Purchase:
         hour=hour, minute=minute, tzinfo=KOLKATA
     )
     Purchase.objects.filter(pk=bill.pk).update(created_at=when, created_by=cashiers[plan["cashier"]])
+    PurchaseItem.objects.filter(purchase=bill).update(created_at=when)  # as purchase_create copies it
     for later, (hour, minute), share, refund_till in plan["refunds"]:
         items: list[BillLine] = []
         for item in PurchaseItem.objects.filter(purchase=bill):
