@@ -3,7 +3,8 @@ services (``purchase_create``, ``refund_create``), then placed on past days.
 
 The services stamp every bill and refund with the current time, as they must; a demo of a month
 of trading needs them spread over that month, so after each is made this module moves its
-``created_at`` (and nothing else) to a time of day on one of the past days. It is for demo
+``created_at`` (a bill's lines keep a copy of it) and nothing else to a time of day on one of the
+past days. It is for demo
 databases (``seed_demo --sales``) and the README's screenshot only; nothing in the application
 calls it.
 """
@@ -18,7 +19,7 @@ from billing_project.types import BillLine
 from catalog.models import Product
 
 from .errors import InsufficientStock
-from .models import Purchase, Refund
+from .models import Purchase, PurchaseItem, Refund
 from .pricing import quote
 from .services import purchase_create, refund_create
 
@@ -61,7 +62,7 @@ def demo_sales(
             bill = _bill(rng, products, weights, user=user)
             if bill is None:
                 continue
-            _move(Purchase, bill.pk, when)
+            _move_bill(bill.pk, when)
             made["bills"] += 1
             if bill.payments.filter(is_cash=False).exists() and rng.random() < refund_share:
                 item = bill.items.order_by("id").first()
@@ -69,8 +70,8 @@ def demo_sales(
                 back_on = day + timedelta(days=rng.randint(0, 2))
                 later = timezone.make_aware(datetime.combine(back_on, time(rng.choice(list(HOURS)), rng.randrange(60))))
                 later = max(later, when + timedelta(minutes=30))
-                if later >= now:  # not yet: halfway between the sale and now instead
-                    later = when + (now - when) / 2
+                if later >= now:  # not yet: soon after the sale instead
+                    later = min(when + timedelta(minutes=30), now)
                 if item is not None:
                     refund = refund_create(
                         purchase_id=bill.pk,
@@ -78,7 +79,7 @@ def demo_sales(
                         reason="demo: returned",
                         user=user,
                     )
-                    _move(Refund, refund.pk, later)
+                    Refund.objects.filter(pk=refund.pk).update(created_at=later)
                     made["refunds"] += 1
     return made
 
@@ -122,5 +123,7 @@ def _bill(rng: random.Random, products: list[Product], weights: list[int], *, us
         return None
 
 
-def _move(model: type[Purchase] | type[Refund], pk: int, when: datetime) -> None:
-    model.objects.filter(pk=pk).update(created_at=when)
+def _move_bill(pk: int, when: datetime) -> None:
+    """The bill's time, and its copy on each line (which the sales report reads by product)."""
+    Purchase.objects.filter(pk=pk).update(created_at=when)
+    PurchaseItem.objects.filter(purchase_id=pk).update(created_at=when)

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
-from purchases.models import Purchase, Refund
+from purchases.models import Purchase, PurchaseItem, Refund
 from purchases.sales_report import sales_report
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,12 @@ def test_seed_demo_sales_fills_the_last_30_days_once():
     assert not Refund.objects.filter(created_at__gt=now).exists()
     for refund in Refund.objects.select_related("purchase"):
         assert refund.created_at > refund.purchase.created_at
+    assert not PurchaseItem.objects.exclude(created_at=F("purchase__created_at")).exists()
+    past = min(days)
+    by_day = sales_report(date_from=past, date_to=past)
+    by_product = sales_report(date_from=past, date_to=past, group_by="product")
+    assert by_day["totals"]["bills"] > 0
+    assert sum(row["net_sales"] for row in by_product["rows"]) == by_day["totals"]["net_sales"]
     report = sales_report()
     assert report["totals"]["bills"] == bills
     assert report["totals"]["discounts"] > 0 and report["totals"]["refunds"] > 0
