@@ -267,6 +267,7 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
         "SELECT (SELECT count(*) FROM purchases_purchase), (SELECT count(*) FROM purchases_purchaseitem),"
         " (SELECT count(*) FROM purchases_payment), (SELECT count(*) FROM purchases_refund)"
     ).fetchone()
+    assert counts is not None
     log(f"bills {counts[0]:,}, lines {counts[1]:,}, payments {counts[2]:,}, refunds {counts[3]:,}")
 
 

@@ -36,7 +36,8 @@ from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
+from django.db import connections
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Sum, When
 from django.db.models.functions import ExtractHour, TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
@@ -267,13 +268,15 @@ def _by_till(scope: _Scope) -> list[dict]:
     return sorted(out, key=lambda row: (row["till_id"] is None, row["till"], row["till_id"] or 0))
 
 
-def _line_rows(scope: _Scope, line_key: str, refund_line_key: str) -> dict[Any, dict]:
+def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_per_bill: bool) -> dict[Any, dict]:
     """Rows by a key of the bill line (``product_id``, ``tax_percent``) and of the refunded line."""
     rows: dict[Any, dict] = defaultdict(lambda: {**_zero_row(), "quantity": 0, "refunded_quantity": 0, "taxable": ZERO})
     sold = (
         scope.lines.values(k=F(line_key))
         .annotate(
-            bills=Count("purchase_id", distinct=True),
+            # A bill has one line per product (a unique constraint): COUNT(*) counts its bills without
+            # the sort a DISTINCT needs. A bill has many lines at one tax rate.
+            bills=Count("*") if one_line_per_bill else Count("purchase_id", distinct=True),
             gross=Sum("gross"),
             discounts=Sum("discount_amount"),
             net_sales=Sum("total"),
@@ -305,7 +308,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str) -> dict[Any, 
 
 
 def _by_product(scope: _Scope) -> list[dict]:
-    rows = _line_rows(scope, "product_id", "item__product_id")
+    rows = _line_rows(scope, "product_id", "item__product_id", one_line_per_bill=True)
     names = dict(Product.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
     out = []
     for product_id, row in rows.items():
@@ -323,7 +326,7 @@ def _by_product(scope: _Scope) -> list[dict]:
 
 
 def _by_tax_rate(scope: _Scope) -> list[dict]:
-    rows = _line_rows(scope, "tax_percent", "item__tax_percent")
+    rows = _line_rows(scope, "tax_percent", "item__tax_percent", one_line_per_bill=False)
     merged: dict[Decimal, dict] = {}
     for rate, row in rows.items():
         # SQLite may hand back a rate as a float-ish Decimal: key on the 2-place rate.
@@ -361,6 +364,56 @@ def _apportion(amounts: dict[str, Decimal], parts: list[Decimal], whole: Decimal
     return pieces
 
 
+# A bill's gross, discounts and tax shared between its payments in proportion to what each kept,
+# half-up to the cent, the last payment (highest id) taking the remainder: one pass of window
+# functions over the range's payments, grouped by method. Runs on PostgreSQL and SQLite alike.
+_SHARES_SQL = """
+WITH pay AS ({payments}),
+shares AS (
+    SELECT purchase_id, method_id, kept, b_gross, b_disc, b_tax,
+        CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_gross * kept / b_total, 2) END AS g,
+        CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_disc * kept / b_total, 2) END AS d,
+        CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_tax * kept / b_total, 2) END AS t,
+        ROW_NUMBER() OVER (PARTITION BY purchase_id ORDER BY id DESC) AS last_first
+    FROM pay
+),
+pieces AS (
+    SELECT purchase_id, method_id, kept,
+        CASE WHEN last_first = 1 THEN b_gross - SUM(g) OVER (PARTITION BY purchase_id) + g ELSE g END AS g,
+        CASE WHEN last_first = 1 THEN b_disc - SUM(d) OVER (PARTITION BY purchase_id) + d ELSE d END AS d,
+        CASE WHEN last_first = 1 THEN b_tax - SUM(t) OVER (PARTITION BY purchase_id) + t ELSE t END AS t
+    FROM shares
+)
+SELECT method_id, COUNT(DISTINCT purchase_id), SUM(kept), SUM(g), SUM(d), SUM(t) FROM pieces GROUP BY method_id
+"""
+
+
+def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, Decimal, Decimal, Decimal]]:
+    """Per method: the bills paid with it, what it kept, and its shares of gross, discounts and tax."""
+    payments = (
+        Payment.objects.filter(purchase__in=bills)
+        .annotate(
+            kept=Case(
+                When(is_cash=True, then=F("amount") - F("purchase__change_due") - F("purchase__rounding")),
+                default=F("amount"),
+            ),
+            b_gross=F("purchase__subtotal") + F("purchase__discount_total"),
+            b_disc=F("purchase__discount_total"),
+            b_tax=F("purchase__tax_total"),
+            b_total=F("purchase__total"),
+        )
+        .values("purchase_id", "id", "method_id", "kept", "b_gross", "b_disc", "b_tax", "b_total")
+        .order_by()
+    )
+    sql, params = payments.query.sql_with_params()
+    with connections[payments.db].cursor() as cursor:
+        cursor.execute(_SHARES_SQL.format(payments=sql), params)
+        return [
+            (method_id, count, *(money(value or ZERO) for value in sums))
+            for method_id, count, *sums in cursor.fetchall()
+        ]
+
+
 def _by_payment_method(scope: _Scope) -> list[dict]:
     bills, refunds = scope.bills, scope.refunds
     methods = {
@@ -370,43 +423,20 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
     cash_code = next((code for code, _, is_cash in methods.values() if is_cash), "cash")
     names = {code: name for code, name, _ in methods.values()}
     rows: dict[str, dict] = defaultdict(_zero_row)
-    bill_ids: dict[str, set] = defaultdict(set)
 
-    payments = (
-        Payment.objects.filter(purchase__in=bills)
-        .order_by("purchase_id", "id")
-        .values_list(
-            "purchase_id",
-            "method_id",
-            "is_cash",
-            "amount",
-            "purchase__change_due",
-            "purchase__rounding",
-            "purchase__subtotal",
-            "purchase__discount_total",
-            "purchase__tax_total",
-            "purchase__total",
-        )
-    )
-    for purchase_id, group in groupby(payments.iterator(chunk_size=5000), key=itemgetter(0)):
-        lines = list(group)
-        _, _, _, _, change, rounding, subtotal, discounts, tax, total = lines[0]
-        kept = [amount - change - rounding if is_cash else amount for _, _, is_cash, amount, *_ in lines]
-        pieces = _apportion({"gross": subtotal + discounts, "discounts": discounts, "tax": tax}, kept, total)
-        for line, part, piece in zip(lines, kept, pieces, strict=True):
-            code = methods[line[1]][0]
-            row = rows[code]
-            bill_ids[code].add(purchase_id)
-            row["net_sales"] += part
-            row["gross"] += piece["gross"]
-            row["discounts"] += piece["discounts"]
-            row["tax"] += piece["tax"]
+    for method_id, count, kept, gross, discounts, tax in _payment_shares(bills):
+        row = rows[methods[method_id][0]]
+        row["bills"] += count
+        row["net_sales"] += kept
+        row["gross"] += gross
+        row["discounts"] += discounts
+        row["tax"] += tax
     unpaid = bills.filter(~Exists(Payment.objects.filter(purchase_id=OuterRef("pk")))).values_list(
         "pk", "subtotal", "discount_total", "tax_total", "total"
     )
-    for purchase_id, subtotal, discounts, tax, total in unpaid:
+    for _, subtotal, discounts, tax, total in unpaid:
         row = rows[cash_code]
-        bill_ids[cash_code].add(purchase_id)
+        row["bills"] += 1
         row["net_sales"] += total
         row["gross"] += subtotal + discounts
         row["discounts"] += discounts
@@ -435,8 +465,6 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
         rows[cash_code]["refunds"] += total
         rows[cash_code]["tax"] -= tax
 
-    for code, ids in bill_ids.items():
-        rows[code]["bills"] = len(ids)
     order = {code: (not is_cash, code) for code, _, is_cash in methods.values()}
     out = [
         {"payment_method": code, "payment_method_name": names.get(code, code), **_finish(row)}
