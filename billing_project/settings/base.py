@@ -194,6 +194,9 @@ if _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.bac
 # Bill transactions: a till blocked behind a stuck lock gives up instead of hanging.
 BILL_LOCK_TIMEOUT_MS = env.int("BILL_LOCK_TIMEOUT_MS", default=DB_LOCK_TIMEOUT_MS)
 BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STATEMENT_TIMEOUT_MS)
+# A sales report's statements (read-only; a year by payment method takes seconds at a million bills):
+# under gunicorn's timeout, so a runaway report answers 503 instead of holding a worker.
+REPORT_STATEMENT_TIMEOUT_MS = env.int("REPORT_STATEMENT_TIMEOUT_MS", default=20000)
 
 # Tills: the till a bill or a /denominations request uses when it names none, and the largest
 # over/short (absolute, in money) a till may close with without the approve_variance permission.

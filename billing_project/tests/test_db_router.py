@@ -67,6 +67,8 @@ def replica_connection(settings) -> Iterator[BaseDatabaseWrapper]:
         yield replica
     finally:
         replica.close()
+        if hasattr(replica, "close_pool"):  # PostgreSQL with DB_POOL: the pool holds sessions open
+            replica.close_pool()
         del connections["replica"]
 
 
