@@ -13,12 +13,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from billing_project.errors import DomainError, ErrorCode
+from billing_project.errors import DomainError, ErrorCode, is_busy
 from cashdrawer.models import Till
 
 from .sales_report import MAX_DAYS, sales_report
@@ -85,6 +86,12 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
             blocks = _blocks(params)
         except DomainError as exc:
             messages.error(request, f"The report was not run: {_refusal(exc)}")
+        except DatabaseError as exc:
+            if not is_busy(exc):  # a report past REPORT_STATEMENT_TIMEOUT_MS; anything else is a 500
+                raise
+            messages.error(
+                request, "The report was not run: it took longer than a report may. Try a shorter period or one till."
+            )
         else:
             # The form shows the range the report really covered (a missing date filled in).
             context["blocks"] = blocks

@@ -216,7 +216,8 @@ def test_the_till_filter_shows_only_that_tills_sales(manager_client, sales):
 def test_the_page_reads_a_fixed_number_of_queries_however_many_bills(
     manager_client, sales, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(30) as captured:  # the session, the user, 5 reports, the tills
+    # The session, the user, five reports (each in its own read transaction), the tills.
+    with django_assert_max_num_queries(45) as captured:
         manager_client.get(URL)
     few = len(captured)
     rice = sales["rice"]
@@ -229,3 +230,21 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_bills(
 
     with django_assert_max_num_queries(few) as captured:
         manager_client.get(URL)
+
+
+def test_a_report_past_its_statement_timeout_is_an_error_message(manager_client, monkeypatch):
+    from django.db import OperationalError
+
+    class QueryCanceled(Exception):
+        sqlstate = "57014"  # PostgreSQL's statement_timeout
+
+    def too_slow(**kwargs):
+        raise OperationalError("canceling statement due to statement timeout") from QueryCanceled()
+
+    monkeypatch.setattr("purchases.sales_dashboard.sales_report", too_slow)
+
+    response = manager_client.get(URL)
+
+    assert response.status_code == 200
+    errors = [str(m) for m in get_messages(response.wsgi_request)]
+    assert errors == ["The report was not run: it took longer than a report may. Try a shorter period or one till."]
