@@ -37,8 +37,8 @@ lock: | $(BIN)/python  ## re-compile requirements.txt and requirements-dev.txt (
 migrate: install  ## apply migrations (SQLite by default; DATABASE_URL picks another database)
 	$(BIN)/python manage.py migrate --noinput
 
-demo: migrate  ## load the demo catalogue, drawer float and demo users (idempotent)
-	$(BIN)/python manage.py seed_demo
+demo: migrate  ## load the demo catalogue, drawer float, demo users and a month of demo sales (idempotent)
+	$(BIN)/python manage.py seed_demo --sales
 
 run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the invoice worker beside it
 	@echo "Serving on http://$(HOST):$(PORT)/ with the invoice-email worker; Ctrl+C stops both."

@@ -1,4 +1,5 @@
-"""The store's admin site: the index shows today's sales and low stock; user admin is role-aware.
+"""The store's admin site: the index shows today's sales and low stock and leads to the sales
+dashboard (``/admin/sales/``); user admin is role-aware.
 
 Installed as the default admin site through ``BillingAdminConfig`` (INSTALLED_APPS), so
 ``admin.site`` and ``@admin.register`` everywhere use it.
@@ -35,6 +36,17 @@ class BillingAdminSite(admin.AdminSite):
         context["site_header"] = context["site_title"] = f"{settings.STORE_NAME} back office"
         return context
 
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("sales/", self.admin_view(self.sales_view), name="sales_report"), *super().get_urls()]
+
+    def sales_view(self, request):
+        """The sales dashboard (``purchases.sales_dashboard``); needs ``purchases.view_sales_report``."""
+        from purchases.sales_dashboard import sales_dashboard
+
+        return sales_dashboard(request, site=self)
+
     def index(self, request, extra_context=None):
         return super().index(request, {**self.dashboard(request), **(extra_context or {})})
 
@@ -43,6 +55,8 @@ class BillingAdminSite(admin.AdminSite):
 
         user = request.user
         context: dict = {}
+        if user.has_perm("purchases.view_sales_report"):
+            context["sales_report_url"] = reverse("admin:sales_report")
         if user.has_perm("purchases.view_purchase"):
             sales = sales_for_day()
             start = sales["day"].isoformat()

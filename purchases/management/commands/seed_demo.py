@@ -1,3 +1,6 @@
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,6 +15,8 @@ from cashdrawer.selectors import drawer_total
 from cashdrawer.services import denomination_create
 from catalog.models import Product
 from catalog.services import product_create
+from purchases.demo_sales import demo_sales
+from purchases.models import Purchase
 
 # sku, name, price (INR), tax %, stock
 PRODUCTS = [
@@ -45,11 +50,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
         parser.add_argument(
+            "--sales",
+            action="store_true",
+            help="Also ring up a month of demo bills and refunds (for the sales dashboard) if there is no bill yet.",
+        )
+        parser.add_argument(
             "--reset-passwords", action="store_true", help="Set the demo users' passwords even if they exist."
         )
 
     @transaction.atomic
-    def handle(self, *args, force, reset_passwords, **options):
+    def handle(self, *args, force, reset_passwords, sales=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with published passwords; with DEBUG off it needs --force.")
         roles_setup()
@@ -85,6 +95,7 @@ class Command(BaseCommand):
 
         self.stdout.write("Users:")
         users = get_user_model().objects
+        cashier = None
         for username, password, role in USERS:
             user = users.filter(username=username).first()
             if user is None:
@@ -98,6 +109,20 @@ class Command(BaseCommand):
                 note = "already existed, password unchanged (--reset-passwords sets it again)"
             role_assign(user=user, role=role)
             self.stdout.write(f"  {role.lower():8} username: {username:8} {note}")
+            if role == CASHIER:
+                cashier = user
+
+        if sales:
+            if Purchase.objects.exists():
+                self.stdout.write("Sales: the store has bills already; no demo sales added.")
+            else:
+                # One summary line instead of a log line per demo bill, refund and session.
+                with _quiet("billing.purchases", "billing.refunds", "billing.drawer"):
+                    made = demo_sales(user=cashier)
+                self.stdout.write(
+                    f"Sales: {made['bills']} demo bills and {made['refunds']} refunds over the last 30 days "
+                    "(see Sales in the back office)."
+                )
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -105,3 +130,16 @@ class Command(BaseCommand):
                 "office at /admin/; the API takes a token from POST /api/v1/auth/token (docs at /api/docs/)."
             )
         )
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
