@@ -219,7 +219,9 @@ def _set_inserted(objs: Sequence[M], rows: Sequence[Sequence[Any]]) -> list[M]:
 
 @cache
 def _insert_fields(model: type[Model]) -> tuple:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key and not f.generated)
+    # An auto-incremented key is the database's to give (RETURNING reads it back); a key the model
+    # makes itself, such as a task's UUID, is inserted like any other value.
+    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning) and not f.generated)
 
 
 @cache

@@ -224,7 +224,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # also store jobs in this database and support `run_after`, or the invoice guarantee is lost.
 TASKS = {
     "default": {
-        "BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "BACKEND": env("TASKS_BACKEND", default="billing_project.tasks_backend.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }

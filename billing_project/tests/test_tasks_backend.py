@@ -1,0 +1,58 @@
+"""The task backend writes exactly the row django-tasks-db writes, through the bill's insert path."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks.signals import task_enqueued
+from django_tasks_db import DatabaseBackend as LibraryBackend
+from django_tasks_db.models import DBTaskResult
+
+from billing_project.tasks_backend import DatabaseBackend
+from purchases.tasks import send_invoice_email
+
+pytestmark = pytest.mark.django_db
+
+KWARGS = {"purchase_id": 7, "invoice_round": 2, "attempt": 3}
+
+
+def _stored(result_id) -> dict[str, Any]:
+    row = dict(DBTaskResult.objects.values().get(id=result_id))
+    del row["id"], row["enqueued_at"]
+    return row
+
+
+@pytest.mark.parametrize("delay", [None, timedelta(minutes=5)])
+def test_the_row_is_the_one_the_library_writes(delay):
+    task = send_invoice_email.using(run_after=timezone.now() + delay) if delay else send_invoice_email
+    backends: list[Any] = [
+        DatabaseBackend("default", {"QUEUES": ["default"]}),
+        LibraryBackend("default", {"QUEUES": ["default"]}),
+    ]
+    ours, theirs = (backend.enqueue(task, (), KWARGS) for backend in backends)
+
+    assert ours.id != theirs.id
+    assert _stored(ours.id) == _stored(theirs.id)
+    stored = DBTaskResult.objects.get(id=ours.id)
+    assert stored.enqueued_at is not None
+    assert stored.task_result.kwargs == KWARGS
+    assert stored.task_result.task.module_path == send_invoice_email.module_path
+
+
+def test_the_project_enqueues_through_it_and_the_signal_still_fires():
+    seen = []
+
+    def receiver(sender, task_result, **kwargs):
+        seen.append(task_result.id)
+
+    task_enqueued.connect(receiver)
+    try:
+        result = send_invoice_email.enqueue(**KWARGS)
+    finally:
+        task_enqueued.disconnect(receiver)
+
+    assert isinstance(task_backends["default"], DatabaseBackend)
+    assert seen == [result.id]
+    assert DBTaskResult.objects.filter(id=result.id).exists()
