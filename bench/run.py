@@ -117,6 +117,12 @@ def parse_args(argv=None):
         action="store_true",
         help="run the app with METRICS_ENABLED=False (the baseline for the metrics' cost)",
     )
+    p.add_argument(
+        "--without-report-indexes",
+        action="store_true",
+        help="the bills' indexes as before the sales reports (a plain created_at index, none on the lines'"
+        " created_at): the baseline of what the report indexes cost a bill",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.duration = min(args.duration, 3.0)
@@ -643,6 +649,11 @@ def main(argv=None) -> int:
         admin.execute(f'CREATE DATABASE "{name}"')
         created.append(name)
         manage(env, "migrate", "--noinput")
+        if args.without_report_indexes:
+            with psycopg.connect(url, autocommit=True) as db:
+                db.execute("DROP INDEX purchase_created_cover")
+                db.execute("DROP INDEX purchaseitem_created_at")
+                db.execute("CREATE INDEX purchase_created_plain ON purchases_purchase (created_at)")
         # pgbench gets an exact copy of the schema, constraints and indexes, in its own database.
         admin.execute(f'CREATE DATABASE "{pg_name}" TEMPLATE "{name}"')
         created.append(pg_name)
