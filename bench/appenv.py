@@ -1,6 +1,17 @@
 """The environment the benchmark and the fault checks run the app in."""
 
+import os
 import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def production_env(database_url: str) -> dict[str, str]:
@@ -18,3 +29,31 @@ def production_env(database_url: str) -> dict[str, str]:
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "DEFAULT_FROM_EMAIL": "bench@example.com",
     }
+
+
+@contextmanager
+def migrated_database(admin_url: str, name: str, *, keep: bool = False) -> Iterator[str]:
+    """A new database ``name`` on the server of ``admin_url``, migrated, with this process's
+    environment set to run the app on it in-process (``production_env``). Yields its URL; afterwards
+    closes Django's connections to it and drops it, unless ``keep``."""
+    parts = urlsplit(admin_url)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    os.environ.update(production_env(url))
+    admin = psycopg.connect(admin_url, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        yield url
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not keep:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

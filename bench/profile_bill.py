@@ -18,15 +18,13 @@ import pstats
 import random
 import re
 import secrets
-import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
-from appenv import production_env
+from appenv import migrated_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,26 +54,8 @@ def main() -> int:
     parts = urlsplit(args.pg)
     if parts.hostname not in ("127.0.0.1", "localhost"):
         p.error("only 127.0.0.1")
-    name = f"billing_profile_{os.getpid()}"
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    os.environ.update(production_env(url))
-    admin = psycopg.connect(args.pg, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    with migrated_database(args.pg, f"billing_profile_{os.getpid()}"):
         return profile(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def profile(args) -> int:

@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
-from appenv import production_env
+from appenv import migrated_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,19 +57,8 @@ def main() -> int:
     if parts.hostname not in ("127.0.0.1", "localhost"):
         p.error("only 127.0.0.1")
     name = f"billing_bench_{os.getpid()}"
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    os.environ.update(production_env(url))
-    admin = psycopg.connect(args.pg, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        log(f"database {name}: migrating")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    log(f"database {name}: migrating")
+    with migrated_database(args.pg, name, keep=args.keep) as url:
         import django
 
         django.setup()
@@ -78,16 +66,9 @@ def main() -> int:
             fill(db, bills=args.bills, refunds=args.refunds)
         results = time_reports(args)
         print_table(results, args)
-        return 0 if all(r["verdict"] != "MISS" for r in results) else 1
-    finally:
-        from django.db import connections
-
-        connections.close_all()
         if args.keep:
-            log(f"kept {url}")
-        else:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+            log(f"keeping {url}")
+        return 0 if all(r["verdict"] != "MISS" for r in results) else 1
 
 
 def seed_objects() -> dict:
