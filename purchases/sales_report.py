@@ -187,16 +187,26 @@ def _bound_report(alias: str) -> None:
         )
 
 
+def _bill_sums() -> dict[str, Any]:
+    """What ``_add_bills`` reads, summed over bills. COUNT(*), not COUNT(id): the covering index has
+    every column these sums read, not the id."""
+    return {
+        "bills": Count("*"),
+        "subtotal": Sum("subtotal"),
+        "discounts": Sum("discount_total"),
+        "net_sales": Sum("total"),
+        "tax": Sum("tax_total"),
+    }
+
+
+def _refund_sums() -> dict[str, Any]:
+    """What ``_add_refunds`` reads, summed over refunds."""
+    return {"refunds": Sum("total"), "tax": Sum("tax_total")}
+
+
 def _totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
-    # COUNT(*), not COUNT(id): the covering index has every column these sums read, not the id.
-    sold = bills.aggregate(
-        bills=Count("*"),
-        subtotal=Sum("subtotal"),
-        discounts=Sum("discount_total"),
-        net_sales=Sum("total"),
-        tax=Sum("tax_total"),
-    )
-    back = refunds.aggregate(refunds=Sum("total"), tax=Sum("tax_total"))
+    sold = bills.aggregate(**_bill_sums())
+    back = refunds.aggregate(**_refund_sums())
     row = _zero_row()
     _add_bills(row, sold)
     _add_refunds(row, back)
@@ -222,21 +232,10 @@ def _add_refunds(row: dict, back: dict) -> None:
 def _by_bill_key(bills: QuerySet, refunds: QuerySet, bill_key, refund_key) -> dict[Any, dict]:
     """Rows by a key of the bill (for bills) and of the refund (for refunds), such as the local day."""
     rows: dict[Any, dict] = defaultdict(_zero_row)
-    sold = (
-        bills.annotate(k=bill_key)
-        .values("k")
-        .annotate(
-            bills=Count("*"),
-            subtotal=Sum("subtotal"),
-            discounts=Sum("discount_total"),
-            net_sales=Sum("total"),
-            tax=Sum("tax_total"),
-        )
-        .order_by()
-    )
+    sold = bills.annotate(k=bill_key).values("k").annotate(**_bill_sums()).order_by()
     for aggregate in sold:
         _add_bills(rows[aggregate["k"]], aggregate)
-    back = refunds.annotate(k=refund_key).values("k").annotate(refunds=Sum("total"), tax=Sum("tax_total")).order_by()
+    back = refunds.annotate(k=refund_key).values("k").annotate(**_refund_sums()).order_by()
     for aggregate in back:
         _add_refunds(rows[aggregate["k"]], aggregate)
     return rows
