@@ -2,13 +2,13 @@
 -- bills, measured in the same run as the app (bench/run.py). It mirrors the statements that
 -- purchases.services.purchase_create sends, in the same lock order, on a copy of the app's schema
 -- with the same constraints and indexes: the payment methods with the timeouts (one SELECT), the
--- customer get-or-create (one statement), products FOR UPDATE by id, the bill with its 3 lines
--- and its cash payment (one statement), one guarded stock UPDATE, the invoice email's job (the
--- outbox row), then (last, as the app does) the till row FOR UPDATE, every denomination of the
+-- customer get-or-create (one statement), the products locked by id and their stock taken (one
+-- guarded UPDATE whose CTE takes the locks), the bill with its 3 lines and its cash payment (one
+-- statement), then (last, as the app does) the till row FOR UPDATE, every denomination of the
 -- till FOR UPDATE by value carrying the open session, the guarded drawer UPDATE with the drawer
 -- movements (one statement), and the invoice number (the counter upsert) with the bill's till,
--- session and number in one statement. The arithmetic is done in SQL, so this is an upper bound
--- for what any app on this schema can do.
+-- session and number and the invoice email's job (the outbox row) in one statement. The
+-- arithmetic is done in SQL, so this is an upper bound for what any app on this schema can do.
 --
 -- Expects products with ids 1..50, till 1 with an open session 1 and the INR denominations at
 -- till 1 (run.py seeds them).
@@ -34,7 +34,13 @@ SELECT coalesce((SELECT id FROM found UNION ALL SELECT id FROM created LIMIT 1),
 \if :cid = 0
 SELECT id AS cid FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com' \gset
 \endif
-SELECT id, name, price, tax_percent, stock, is_active FROM catalog_product WHERE id IN (:p1, :p2, :p3) ORDER BY id FOR UPDATE OF catalog_product;
+-- The products locked in id order (the CTE runs to the end first: the UPDATE waits on its count)
+-- and the stock taken where the product is active and has enough.
+WITH locked AS (SELECT id FROM catalog_product WHERE id IN (:p1, :p2, :p3) ORDER BY id FOR UPDATE)
+UPDATE catalog_product AS t SET stock = t.stock - v.qty, updated_at = now()
+FROM (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS v (pid, qty)
+WHERE t.id = v.pid AND t.is_active AND t.stock - v.qty >= 0 AND (SELECT count(*) FROM locked) = 3
+RETURNING t.id, t.name, t.price, t.tax_percent, t.stock, t.is_active;
 -- The bill, its lines and its payment in one statement (the bill's INSERT is a CTE the others read).
 WITH l AS (
     SELECT p.price * q.qty AS sub, round(p.price * q.qty * p.tax_percent / 100, 2) AS tax
@@ -56,13 +62,6 @@ WITH l AS (
     SELECT bill.id, m.id, true, bill.paid_amount, '' FROM bill, purchases_paymentmethod m WHERE m.is_cash
 )
 SELECT id AS bill, paid_amount AS paid, change_due AS change FROM bill \gset
-UPDATE catalog_product SET stock = stock - CASE id WHEN :p1 THEN :q1 WHEN :p2 THEN :q2 ELSE :q3 END, updated_at = now()
-WHERE (id = :p1 AND stock >= :q1) OR (id = :p2 AND stock >= :q2) OR (id = :p3 AND stock >= :q3);
-INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, args_kwargs, priority, task_path, worker_ids,
-    queue_name, backend_name, run_after, exception_class_path, traceback)
-VALUES (gen_random_uuid(), 'READY', now(), jsonb_build_object('args', '[]'::jsonb, 'kwargs',
-    jsonb_build_object('attempt', 1, 'invoice_round', 0, 'purchase_id', :bill)), 0, 'purchases.tasks.send_invoice_email',
-    '[]', 'default', 'default', '9999-01-01 00:00:00+00', '', '');
 SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id = 1 FOR UPDATE OF cashdrawer_till;
 -- The app reads every locked row with the session beside it; pgbench's \gset takes one row, so the
 -- locking SELECT is a CTE here (the same rows locked in the same order, in one statement).
@@ -83,7 +82,13 @@ INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kin
 SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now()
 FROM d JOIN guarded g ON g.value = d.value
 WHERE (SELECT count(*) FROM guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0);
-WITH counter AS (
+WITH job AS (
+    INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, args_kwargs, priority, task_path, worker_ids,
+        queue_name, backend_name, run_after, exception_class_path, traceback)
+    VALUES (gen_random_uuid(), 'READY', now(), jsonb_build_object('args', '[]'::jsonb, 'kwargs',
+        jsonb_build_object('attempt', 1, 'invoice_round', 0, 'purchase_id', :bill)), 0, 'purchases.tasks.send_invoice_email',
+        '[]', 'default', 'default', '9999-01-01 00:00:00+00', '', '')
+), counter AS (
     INSERT INTO purchases_documentcounter (series, financial_year, last_number)
     SELECT coalesce(t.invoice_series, t.id::text),
            CASE WHEN extract(month FROM now()) >= 4 THEN to_char(now(), 'YY') || to_char(now() + interval '1 year', 'YY')

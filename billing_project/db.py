@@ -207,6 +207,20 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
     return _set_inserted(objs, rows)
 
 
+def insert_values(obj: Model) -> list[Any]:
+    """The values ``insert_rows`` would insert for ``obj``, prepared now (``auto_now_add`` fields
+    take their time now, on the instance too): for ``insert_sql``."""
+    db = _wrapper()
+    return [field.get_db_prep_save(field.pre_save(obj, True), db) for field in _insert_fields(type(obj))]
+
+
+def insert_sql(model: type[Model], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """``(INSERT INTO … VALUES … RETURNING pk, params)`` for ``rows`` of ``insert_values``, the text
+    built once per model and row count, for a caller that sends it as a CTE of another statement
+    (``WITH new_rows AS (INSERT …) …``) to save it a round trip. PostgreSQL only."""
+    return _insert_sql(model, len(rows)), [value for row in rows for value in row]
+
+
 def _set_inserted(objs: Sequence[M], rows: Sequence[Sequence[Any]]) -> list[M]:
     """Primary keys from ``RETURNING``, in the rows' order, set on the new instances as ``bulk_create`` does."""
     db = connection.alias

@@ -8,20 +8,45 @@ built once per process, between the ``pre_save`` and ``post_save`` signals ``sav
 (the library sets a task's ``run_after`` in a ``pre_save`` receiver). Everything else (validation,
 the ``task_enqueued`` signal, the result returned, the worker) is the library's own.
 ``test_tasks_backend.py`` checks the row is exactly the one the library writes.
+
+Inside ``deferred_task_rows()`` the rows are not inserted at once: the caller writes them with a
+statement it sends anyway (a bill's last one), which saves the job its own round trip. The
+transactional outbox holds as before: the rows are written in the caller's transaction, before
+it commits, and any row the caller did not take is inserted when the block ends.
 """
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import router
+from django.db import connection, router
 from django.db.models.signals import post_save, pre_save
+from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend as LibraryDatabaseBackend
 from django_tasks_db.backend import normalize_json
 
-from billing_project.db import insert_rows
+from billing_project.db import insert_rows, insert_sql, insert_values
+
+_deferred = threading.local()
 
 
 class DatabaseBackend(LibraryDatabaseBackend):
-    def _task_to_db_task(self, task, args, kwargs):
+    def enqueue(self, task, args, kwargs):
+        # The library's enqueue, with the row written now or, in deferred_task_rows(), later.
+        self.validate_task(task)
+        row, using = self._unsaved_row(task, args, kwargs)
+        pending: DeferredRows | None = getattr(_deferred, "rows", None)
+        if pending is None or connection.vendor != "postgresql":
+            insert_rows([row])
+            return _saved(type(self), row, using)
+        # The values are prepared now, as the INSERT would prepare them (the enqueue time
+        # included), so the result returned shows the row exactly as it will be stored.
+        pending.add(type(self), row, using, insert_values(row))
+        return row.task_result
+
+    def _unsaved_row(self, task, args, kwargs):
+        """The row the library's ``_task_to_db_task`` would create, with ``pre_save`` sent, and its database."""
         from django_tasks_db.models import DBTaskResult
 
         row: Any = DBTaskResult(
@@ -35,6 +60,55 @@ class DatabaseBackend(LibraryDatabaseBackend):
         )
         using = router.db_for_write(DBTaskResult, instance=row)
         pre_save.send(sender=DBTaskResult, instance=row, raw=False, using=using, update_fields=None)
-        insert_rows([row])
-        post_save.send(sender=DBTaskResult, instance=row, created=True, update_fields=None, raw=False, using=using)
-        return row
+        return row, using
+
+
+def _saved(backend: type, row, using: str):
+    """What follows the INSERT in the library: the instance marked saved, ``post_save``, then
+    ``task_enqueued``. Returns the task's result."""
+    row._state.adding, row._state.db = False, using
+    post_save.send(sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=using)
+    result = row.task_result
+    task_enqueued.send(backend, task_result=result)
+    return result
+
+
+class DeferredRows:
+    """The task rows enqueued in a ``deferred_task_rows()`` block, waiting to be written."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[type, Any, str, list[Any]]] = []
+        self._taken: list[tuple[type, Any, str, list[Any]]] = []
+
+    def add(self, backend: type, row, using: str, values: list[Any]) -> None:
+        self._waiting.append((backend, row, using, values))
+
+    def take(self) -> tuple[str, list[Any]] | None:
+        """``(INSERT …, params)`` for the rows waiting, to send as a CTE of a statement of the
+        caller's own, in this transaction; the rows then count as written. ``None`` when none wait."""
+        if not self._waiting:
+            return None
+        jobs, self._waiting = self._waiting, []
+        self._taken.extend(jobs)
+        return insert_sql(type(jobs[0][1]), [values for *_, values in jobs])
+
+
+@contextmanager
+def deferred_task_rows() -> Iterator[DeferredRows]:
+    """Enqueue tasks inside without writing their rows at once: ``take()`` hands them to a statement
+    the caller sends anyway, and the rows not taken are inserted when the block ends. The signals
+    (``post_save``, ``task_enqueued``) follow once every row is written. If the block raises,
+    nothing more is written or sent: its transaction is rolling back. Use it inside a transaction.
+    With another task backend configured, tasks are enqueued as usual and nothing waits."""
+    outer = getattr(_deferred, "rows", None)
+    rows = _deferred.rows = DeferredRows()
+    try:
+        yield rows
+    finally:
+        _deferred.rows = outer
+    left = rows.take()
+    if left is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*left)
+    for backend, row, using, _ in rows._taken:
+        _saved(backend, row, using)

@@ -66,29 +66,36 @@ def number_take(*, series: str, when: datetime | date) -> str:
     return format_number(series, year, sequence)
 
 
-def invoice_number_assign(*, purchase_id: int, till, session_id: int, when: datetime | date) -> str:
+def invoice_number_assign(
+    *, purchase_id: int, till, session_id: int, when: datetime | date, also: tuple[str, list] | None = None
+) -> str:
     """Take a bill's tax invoice number in ``till``'s invoice series (as ``invoice_number_take``)
     and record it on the bill with its till and session. Call it with the till row locked.
 
     On PostgreSQL this is ONE statement: the counter's upsert is a CTE of the bill's UPDATE, so
     taking the number costs no round trip of its own; the counter row is locked exactly as by
     ``number_take``. ``lpad(…, 6, '0')`` is ``format_number``'s ``:06d`` for every number the
-    range CHECK allows. Elsewhere (SQLite) it is ``number_take`` and an UPDATE. Raises
+    range CHECK allows. ``also``, an ``INSERT`` statement with its parameters
+    (``billing_project.db.insert_sql``), rides along as one more CTE: the bill's invoice email job.
+    Elsewhere (SQLite) it is ``number_take`` and an UPDATE, and ``also`` is not allowed. Raises
     ``SeriesExhausted`` after number 999999."""
     if connection.vendor != "postgresql":
+        assert also is None, "the INSERT rides on the statement only on PostgreSQL"
         number = invoice_number_take(till=till, when=when)
         Purchase.objects.filter(pk=purchase_id).update(till=till, session_id=session_id, number=number)
         return number
     series, year = till.invoice_series_code, financial_year(when)
     bills = connection.ops.quote_name(Purchase._meta.db_table)
+    also_sql, also_params = also if also is not None else ("", [])
     sql = (
-        f"WITH counter AS ({_counter_upsert()}) "  # noqa: S608 - only quoted table names are interpolated
+        f"WITH {f'also AS ({also_sql}), ' if also_sql else ''}counter AS ({_counter_upsert()}) "  # noqa: S608 - only quoted table names are interpolated
         f"UPDATE {bills} SET till_id = %s, session_id = %s, number = %s || lpad(counter.last_number::text, 6, '0') "
         f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number"
     )
+    params = [*also_params, series, year, till.pk, session_id, f"{series}/{year}/", purchase_id]
     try:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [series, year, till.pk, session_id, f"{series}/{year}/", purchase_id])
+            cursor.execute(sql, params)
             (number,) = cursor.fetchone()
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != COUNTER_RANGE_CONSTRAINT:

@@ -56,3 +56,72 @@ def test_the_project_enqueues_through_it_and_the_signal_still_fires():
     assert isinstance(task_backends["default"], DatabaseBackend)
     assert seen == [result.id]
     assert DBTaskResult.objects.filter(id=result.id).exists()
+
+
+def test_a_deferred_row_is_written_by_the_statement_that_takes_it_and_is_the_same_row():
+    from django.db import connection, transaction
+
+    from billing_project.tasks_backend import deferred_task_rows
+
+    if connection.vendor != "postgresql":
+        pytest.skip("rows are deferred on PostgreSQL only")
+    seen = []
+
+    def receiver(sender, task_result, **kwargs):
+        seen.append(task_result.id)
+
+    task_enqueued.connect(receiver)
+    try:
+        with transaction.atomic(), deferred_task_rows() as jobs:
+            result = send_invoice_email.enqueue(**KWARGS)
+            assert not DBTaskResult.objects.filter(id=result.id).exists()
+            assert seen == []  # not before the row is written
+            taken = jobs.take()
+            assert taken is not None
+            sql, params = taken
+            with connection.cursor() as cursor:
+                cursor.execute(f"WITH job AS ({sql}) SELECT 1", params)
+            assert DBTaskResult.objects.filter(id=result.id).exists()
+    finally:
+        task_enqueued.disconnect(receiver)
+
+    assert seen == [result.id]
+    library: Any = LibraryBackend("default", {"QUEUES": ["default"]})
+    theirs = library.enqueue(send_invoice_email, (), KWARGS)
+    assert _stored(result.id) == _stored(theirs.id)
+    assert DBTaskResult.objects.get(id=result.id).enqueued_at == result.enqueued_at
+
+
+def test_a_deferred_row_not_taken_is_written_when_the_block_ends():
+    from django.db import transaction
+
+    from billing_project.tasks_backend import deferred_task_rows
+
+    with transaction.atomic(), deferred_task_rows():
+        result = send_invoice_email.enqueue(**KWARGS)
+
+    assert DBTaskResult.objects.filter(id=result.id).exists()
+
+
+def test_a_failed_block_writes_nothing_and_sends_no_signal():
+    from django.db import connection, transaction
+
+    from billing_project.tasks_backend import deferred_task_rows
+
+    if connection.vendor != "postgresql":
+        pytest.skip("rows are deferred on PostgreSQL only")
+    seen = []
+
+    def receiver(sender, task_result, **kwargs):
+        seen.append(task_result.id)
+
+    task_enqueued.connect(receiver)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic(), deferred_task_rows():
+            send_invoice_email.enqueue(**KWARGS)
+            raise RuntimeError("refused")
+    finally:
+        task_enqueued.disconnect(receiver)
+
+    assert seen == []
+    assert not DBTaskResult.objects.exists()

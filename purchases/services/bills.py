@@ -1,11 +1,13 @@
 """Ringing up a bill."""
 
+import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, partial
+from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -22,6 +24,7 @@ from billing_project.db import (
 )
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
 from billing_project.money import CENT, format_money, money
+from billing_project.tasks_backend import deferred_task_rows
 from billing_project.types import Actor, BillLine, PaymentInput, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
 from catalog.lock_objects import products_for_update
@@ -179,19 +182,7 @@ def _ring_up(
         set_transaction_timeouts(**_bill_timeouts())
 
     customer = customer_get_or_create(email=customer_email)
-    # The lock is catalog's queryset, compiled once per shape (``compiled_rows``).
-    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
-    for product_id, quantity in quantities.items():
-        product = products.get(product_id)
-        if product is None:
-            raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
-        if not product.is_active:
-            raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
-        if product.stock < quantity:
-            raise InsufficientStock(
-                f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
-                details={"product_id": product_id, "available": product.stock, "requested": quantity},
-            )
+    products = _take_stock(quantities)
 
     bill = quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount)
     if bill.total >= AMOUNT_LIMIT:
@@ -240,9 +231,6 @@ def _ring_up(
     ]
     # The bill, its lines and its payments: one statement on PostgreSQL.
     insert_with_children(purchase, ("purchase", bill.lines), ("purchase", payment_rows))
-    _take_stock(quantities)
-    if send_invoice:
-        invoice_enqueue(purchase=purchase)
 
     # The till comes last: every bill at a till locks its till row and all of its drawer rows, so
     # holding them only for the drawer's own statements and the commit lets bills at one till
@@ -266,10 +254,13 @@ def _ring_up(
     )
     # The number last: the counter row is locked until the commit, so taking it after every check
     # that can refuse the bill keeps it held for the shortest time. One statement, which also
-    # records the till, the session and the number on the bill.
-    number = invoice_number_assign(
-        purchase_id=purchase.pk, till=till_row, session_id=session_id, when=purchase.created_at
-    )
+    # records the till, the session and the number on the bill, and writes the invoice email's job.
+    with deferred_task_rows() as jobs:
+        if send_invoice:
+            invoice_enqueue(purchase=purchase)
+        number = invoice_number_assign(
+            purchase_id=purchase.pk, till=till_row, session_id=session_id, when=purchase.created_at, also=jobs.take()
+        )
     purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
@@ -478,11 +469,67 @@ def _check_amount(amount, *, field: str = "paid_amount") -> Decimal:
     return money(amount)
 
 
-def _take_stock(quantities: Mapping[int, int]) -> None:
-    """One guarded UPDATE for every line: ``stock >= quantity`` is re-checked by the database."""
+def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
+    """Lock the bill's products (step 3 of the lock order, by primary key) and take the bill's
+    quantities off their stock. Returns the products by id, their stock as it now is. Refuses, in
+    the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
+    (``ProductInactive``) and a line with more than the stock (``InsufficientStock``).
+
+    On PostgreSQL this is ONE statement (``_stock_sql``): a CTE locks the rows in primary-key order,
+    to the end before any row is updated, and the UPDATE takes the stock only where the product is
+    active and keeps ``stock >= 0`` (the guard; the CHECK constraint backs it up), returning the
+    rows. When it updates fewer rows than the bill has products, the locked rows are read again to
+    say why, and the refusal rolls the bill back. Elsewhere (SQLite) it is the locking SELECT (catalog's
+    queryset, compiled once: ``compiled_rows``), the checks, then one guarded UPDATE."""
+    if connection.vendor == "postgresql":
+        params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
+        with connection.cursor() as cursor:
+            cursor.execute(_stock_sql(), params)
+            rows = cursor.fetchall()
+        if len(rows) == len(quantities):
+            alias = connection.alias
+            return {row[0]: Product.from_db(alias, _PRODUCT_ATTNAMES, row) for row in rows}
+    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
+    for product_id, quantity in quantities.items():
+        product = products.get(product_id)
+        if product is None:
+            raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
+        if not product.is_active:
+            raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
+        if product.stock < quantity:
+            raise InsufficientStock(
+                f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
+                details={"product_id": product_id, "available": product.stock, "requested": quantity},
+            )
+    if connection.vendor == "postgresql":  # every check passes now, yet the guard refused a row
+        raise InsufficientStock("Stock changed while the bill was being rung up.")
     deltas = {pk: -qty for pk, qty in quantities.items()}
     if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
         raise InsufficientStock("Stock changed while the bill was being rung up.")
+    for product_id, quantity in quantities.items():
+        products[product_id].stock -= quantity
+    return products
+
+
+_PRODUCT_ATTNAMES = [f.attname for f in Product._meta.concrete_fields]
+
+
+@cache
+def _stock_sql() -> str:
+    # Only quoted names from the model are interpolated; the values are parameters. The UPDATE
+    # waits for the CTE's count, so every row is locked (in order) before the first is updated.
+    quote, fields = connection.ops.quote_name, Product._meta.concrete_fields
+    column = {f.name: quote(str(f.column)) for f in fields}
+    table, pk = quote(Product._meta.db_table), column["id"]
+    stock, updated_at, active = column["stock"], column["updated_at"], column["is_active"]
+    columns = ", ".join(f"t.{column[f.name]}" for f in fields)
+    rows = "(SELECT (e->>0)::bigint AS id, (e->>1)::integer AS quantity FROM json_array_elements(%s::json) AS e) AS v"
+    return (
+        f"WITH locked AS (SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk} FOR UPDATE) "  # noqa: S608
+        f"UPDATE {table} AS t SET {stock} = t.{stock} - v.quantity, {updated_at} = %s FROM {rows} "
+        f"WHERE t.{pk} = v.id AND t.{active} AND t.{stock} - v.quantity >= 0 "
+        f"AND (SELECT count(*) FROM locked) = %s RETURNING {columns}"
+    )
 
 
 def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:

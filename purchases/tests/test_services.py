@@ -243,11 +243,20 @@ def test_the_bill_locks_products_in_primary_key_order_before_updating(drawer, dj
 
     sql = [q["sql"] for q in ctx.captured_queries]
     select_products = next(i for i, s in enumerate(sql) if 'FROM "catalog_product"' in s and "SELECT" in s)
-    update_products = next(i for i, s in enumerate(sql) if s.startswith('UPDATE "catalog_product"'))
+    update_products = next(i for i, s in enumerate(sql) if 'UPDATE "catalog_product"' in s)
     select_drawer = next(i for i, s in enumerate(sql) if 'FROM "cashdrawer_denomination"' in s)
-    assert select_products < update_products
+    assert select_products <= update_products
     assert select_products < select_drawer
-    assert 'ORDER BY "catalog_product"."id" ASC' in sql[select_products]
     assert 'ORDER BY "cashdrawer_denomination"."value" ASC' in sql[select_drawer]
+    if connection.vendor == "postgresql":
+        # One statement: its CTE locks the rows in key order, and the UPDATE waits for all of them.
+        statement = sql[update_products]
+        assert select_products == update_products
+        assert statement.startswith('WITH locked AS (SELECT "id" FROM "catalog_product"')
+        assert 'ORDER BY "id" FOR UPDATE) UPDATE "catalog_product"' in statement
+        assert "(SELECT count(*) FROM locked) = 3" in statement
+    else:
+        assert select_products < update_products
+        assert 'ORDER BY "catalog_product"."id" ASC' in sql[select_products]
     if connection.vendor == "postgresql":
         assert "FOR UPDATE" in sql[select_products] and "FOR UPDATE" in sql[select_drawer]
