@@ -27,10 +27,11 @@ def set_transaction_timeouts(*, lock_timeout_ms: int | None = None, statement_ti
     the connection for the next user of a pooled (or PgBouncer transaction-mode) connection. Call
     it inside the transaction; elsewhere (SQLite) it does nothing.
     """
-    if connection.vendor != "postgresql":
+    conn = default_connection()
+    if conn.vendor != "postgresql":
         return
     sql, params = transaction_timeouts_sql(lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms)
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -78,10 +79,11 @@ def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mappi
     ``Case(When(…))`` form of the same UPDATE costs more CPU to build than the statement takes to
     run, and this is on every bill's path. Only placeholders carry values; names come from the model.
     """
+    conn = default_connection()
     extra = dict(also_set or {})
     sql = _guarded_add_sql(model, field, len(deltas), tuple(extra))
     params: list[Any] = [*extra.values(), *(value for pair in deltas.items() for value in pair)]
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -113,7 +115,8 @@ def guarded_add_then_insert(model, field: str, deltas: Mapping[int, int], objs: 
     rows travel as one JSON parameter (``_json_rows``), so the statement's text and its number
     of parameters do not grow with the rows. ``deltas`` and ``objs`` must not be empty. Elsewhere
     (SQLite) it is the two statements."""
-    if connection.vendor != "postgresql":
+    conn = default_connection()
+    if conn.vendor != "postgresql":
         if guarded_add(model, field, deltas) != len(deltas):
             return None
         return insert_rows(objs)
@@ -123,7 +126,7 @@ def guarded_add_then_insert(model, field: str, deltas: Mapping[int, int], objs: 
         _json_rows(objs, _insert_fields(insert_model)),
         len(deltas),
     ]
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(_guarded_insert_sql(model, field, insert_model), params)
         rows = cursor.fetchall()
     if not rows:
@@ -159,15 +162,16 @@ def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:
     """The values of ``objs`` for ``fields``, prepared by each field as the ORM prepares them, as
     ONE JSON parameter: a list of rows, each a list of values (decimals and times as their text,
     which PostgreSQL reads back exactly). One parameter, however many rows and columns."""
-    db = _wrapper()
+    db = default_connection()
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs]
     return json.dumps(rows, default=str)
 
 
-def _wrapper():
+def default_connection():
     """The default database's connection wrapper itself. ``django.db.connection`` is a proxy that
     looks the wrapper up (a thread-local read) on every attribute access, and a field preparing a
-    value reads several of them: resolved once, a bill's inserts skip about a hundred lookups."""
+    value reads several of them: resolved once per call, a bill's statements skip over a hundred
+    lookups. The helpers here and the bill's own statements use it."""
     return connections[DEFAULT_DB_ALIAS]
 
 
@@ -193,15 +197,15 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
     The ORM builds the same statement through its insert compiler on every call, at more CPU than
     the statement takes to run; here its text is built once per model and row count. No signals are
     sent, as with ``bulk_create``. PostgreSQL only; elsewhere it is ``bulk_create``."""
+    conn = default_connection()
     if not objs:
         return []
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    if conn.vendor != "postgresql":
         return model._default_manager.bulk_create(objs)
     fields = _insert_fields(model)
-    db = _wrapper()
-    params: list[Any] = [field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objs for field in fields]
-    with connection.cursor() as cursor:
+    params: list[Any] = [field.get_db_prep_save(field.pre_save(obj, True), conn) for obj in objs for field in fields]
+    with conn.cursor() as cursor:
         cursor.execute(_insert_sql(model, len(objs)), params)
         rows = cursor.fetchall()
     return _set_inserted(objs, rows)
@@ -210,7 +214,7 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
 def insert_values(obj: Model) -> list[Any]:
     """The values ``insert_rows`` would insert for ``obj``, prepared now (``auto_now_add`` fields
     take their time now, on the instance too): for ``insert_sql``."""
-    db = _wrapper()
+    db = default_connection()
     return [field.get_db_prep_save(field.pre_save(obj, True), db) for field in _insert_fields(type(obj))]
 
 
@@ -223,7 +227,7 @@ def insert_sql(model: type[Model], rows: Sequence[Sequence[Any]]) -> tuple[str, 
 
 def _set_inserted(objs: Sequence[M], rows: Sequence[Sequence[Any]]) -> list[M]:
     """Primary keys from ``RETURNING``, in the rows' order, set on the new instances as ``bulk_create`` does."""
-    db = connection.alias
+    db = DEFAULT_DB_ALIAS  # the helpers' connection: default_connection()
     for obj, (pk,) in zip(objs, rows, strict=True):
         obj.pk = pk
         obj._state.adding = False
@@ -257,7 +261,8 @@ def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) 
     of the statement and its number of parameters do not grow with the rows. Sets the primary
     keys and the foreign keys on the instances as ``insert_rows`` does. Elsewhere (SQLite) it is
     one ``insert_rows`` per model."""
-    if connection.vendor != "postgresql":
+    conn = default_connection()
+    if conn.vendor != "postgresql":
         insert_rows([parent])
         for name, objs in children:
             for obj in objs:
@@ -266,12 +271,11 @@ def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) 
         return
     parent_model = type(parent)
     shape = (parent_model, tuple((type(objs[0]) if objs else None, name) for name, objs in children))
-    db = _wrapper()
-    params: list[Any] = [f.get_db_prep_save(f.pre_save(parent, True), db) for f in _insert_fields(parent_model)]
+    params: list[Any] = [f.get_db_prep_save(f.pre_save(parent, True), conn) for f in _insert_fields(parent_model)]
     for name, objs in children:
         if objs:
             params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(_family_sql(shape), params)
         rows = cursor.fetchall()
     # Ordered by (which INSERT, primary key): each INSERT's rows in the order they were given.
@@ -318,19 +322,20 @@ def compiled_rows(build: Callable[..., QuerySet[M]], *args: int | str | Sequence
     folds a value into its text is refused when compiled). Rows become instances as the ORM makes
     them (``from_db``; annotations as attributes). A queryset whose columns need converting (on
     SQLite) is built by the ORM on every call."""
+    conn = default_connection()
     shape = tuple(len(a) if isinstance(a, list | tuple) else type(a) for a in args)
-    plan = _plan(build, shape, connection.alias)
+    plan = _plan(build, shape, conn.alias)
     if plan is None:
         return list(build(*args))
     sql, slots, model, init_list, fields_range, annotations, locks = plan
-    if locks and connection.get_autocommit():  # as the ORM refuses it: the lock would end at once
+    if locks and conn.get_autocommit():  # as the ORM refuses it: the lock would end at once
         raise transaction.TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     values: list[Any] = [v for a in args for v in (a if isinstance(a, list | tuple) else [a])]
     params: list[Any] = [values[slot] if isinstance(slot, int) else slot[0] for slot in slots]
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    db, (start, end) = connection.alias, fields_range
+    db, (start, end) = conn.alias, fields_range
     objs = []
     for row in rows:
         obj = model.from_db(db, init_list, row[start:end])

@@ -42,8 +42,10 @@ class DatabaseBackend(LibraryDatabaseBackend):
             return _saved(type(self), row, using)
         # The values are prepared now, as the INSERT would prepare them (the enqueue time
         # included), so the result returned shows the row exactly as it will be stored.
-        pending.add(type(self), row, using, insert_values(row))
-        return row.task_result
+        values = insert_values(row)
+        result = row.task_result
+        pending.add(type(self), row, using, values, result)
+        return result
 
     def _unsaved_row(self, task, args, kwargs):
         """The row the library's ``_task_to_db_task`` would create, with ``pre_save`` sent, and its database."""
@@ -63,12 +65,13 @@ class DatabaseBackend(LibraryDatabaseBackend):
         return row, using
 
 
-def _saved(backend: type, row, using: str):
+def _saved(backend: type, row, using: str, result=None):
     """What follows the INSERT in the library: the instance marked saved, ``post_save``, then
-    ``task_enqueued``. Returns the task's result."""
+    ``task_enqueued`` with the task's result (built from the row unless given), which it returns."""
     row._state.adding, row._state.db = False, using
     post_save.send(sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=using)
-    result = row.task_result
+    if result is None:
+        result = row.task_result
     task_enqueued.send(backend, task_result=result)
     return result
 
@@ -77,11 +80,11 @@ class DeferredRows:
     """The task rows enqueued in a ``deferred_task_rows()`` block, waiting to be written."""
 
     def __init__(self) -> None:
-        self._waiting: list[tuple[type, Any, str, list[Any]]] = []
-        self._taken: list[tuple[type, Any, str, list[Any]]] = []
+        self._waiting: list[tuple[type, Any, str, list[Any], Any]] = []
+        self._taken: list[tuple[type, Any, str, list[Any], Any]] = []
 
-    def add(self, backend: type, row, using: str, values: list[Any]) -> None:
-        self._waiting.append((backend, row, using, values))
+    def add(self, backend: type, row, using: str, values: list[Any], result) -> None:
+        self._waiting.append((backend, row, using, values, result))
 
     def take(self) -> tuple[str, list[Any]] | None:
         """``(INSERT …, params)`` for the rows waiting, to send as a CTE of a statement of the
@@ -90,7 +93,7 @@ class DeferredRows:
             return None
         jobs, self._waiting = self._waiting, []
         self._taken.extend(jobs)
-        return insert_sql(type(jobs[0][1]), [values for *_, values in jobs])
+        return insert_sql(type(jobs[0][1]), [values for _, _, _, values, _ in jobs])
 
 
 @contextmanager
@@ -110,5 +113,5 @@ def deferred_task_rows() -> Iterator[DeferredRows]:
     if left is not None:
         with connection.cursor() as cursor:
             cursor.execute(*left)
-    for backend, row, using, _ in rows._taken:
-        _saved(backend, row, using)
+    for backend, row, using, _, result in rows._taken:
+        _saved(backend, row, using, result)

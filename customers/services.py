@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from billing_project.db import default_connection
 from billing_project.errors import ValidationFailed
 
 from .models import Customer
@@ -35,16 +36,17 @@ def customer_get_or_create(*, email: str) -> Customer:
     statement's snapshot predates that commit, so the row is read again by a second query. Exactly
     one customer is created for two simultaneous first bills. Elsewhere (SQLite) it is
     ``get_or_create``, whose INSERT runs in a savepoint."""
+    conn = default_connection()
     email = customer_normalize_email(email)
-    if connection.vendor != "postgresql":
+    if conn.vendor != "postgresql":
         customer, _ = Customer.objects.get_or_create(email=email)
         return customer
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(_get_or_insert_sql(), [email, email, timezone.now()])
         row = cursor.fetchone()
     if row is None:  # lost the race for a new email: the winner's row is committed now
         return Customer.objects.get(email=email)
-    return Customer.from_db(connection.alias, _FIELDS, row)
+    return Customer.from_db(conn.alias, _FIELDS, row)
 
 
 _FIELDS = ["id", "email", "created_at"]

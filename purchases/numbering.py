@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
+from billing_project.db import default_connection
 from billing_project.errors import Conflict, ErrorCode
 
 from .models import COUNTER_RANGE_CONSTRAINT, SEQUENCE_MAX, DocumentCounter, Purchase
@@ -79,7 +80,8 @@ def invoice_number_assign(
     (``billing_project.db.insert_sql``), rides along as one more CTE: the bill's invoice email job.
     Elsewhere (SQLite) it is ``number_take`` and an UPDATE, and ``also`` is not allowed. Raises
     ``SeriesExhausted`` after number 999999."""
-    if connection.vendor != "postgresql":
+    conn = default_connection()
+    if conn.vendor != "postgresql":
         assert also is None, "the INSERT rides on the statement only on PostgreSQL"
         number = invoice_number_take(till=till, when=when)
         Purchase.objects.filter(pk=purchase_id).update(till=till, session_id=session_id, number=number)
@@ -94,7 +96,7 @@ def invoice_number_assign(
     )
     params = [*also_params, series, year, till.pk, session_id, f"{series}/{year}/", purchase_id]
     try:
-        with connection.cursor() as cursor:
+        with conn.cursor() as cursor:
             cursor.execute(sql, params)
             (number,) = cursor.fetchone()
     except IntegrityError as exc:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from billing_project import metrics
 from billing_project.db import (
     compiled_rows,
+    default_connection,
     guarded_add,
     insert_with_children,
     set_transaction_timeouts,
@@ -363,13 +364,14 @@ def _payment_methods(codes: set[str]) -> tuple[list[PaymentMethod], bool]:
     On PostgreSQL the bill's ``set_transaction_timeouts`` rides on this, the bill's first
     statement, which takes no lock: one round trip fewer. The one-row timeouts subquery is the
     preserved side of the join, so it runs even when no method matches."""
-    if connection.vendor != "postgresql":
+    conn = default_connection()
+    if conn.vendor != "postgresql":
         return list(PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True))), False
     _, params = transaction_timeouts_sql(**_bill_timeouts())
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(_methods_sql(), [*params, sorted(codes)])
         rows = cursor.fetchall()
-    alias = connection.alias
+    alias = conn.alias
     return [PaymentMethod.from_db(alias, _METHOD_FIELDS, row) for row in rows if row[0] is not None], True
 
 
@@ -481,13 +483,14 @@ def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
     rows. When it updates fewer rows than the bill has products, the locked rows are read again to
     say why, and the refusal rolls the bill back. Elsewhere (SQLite) it is the locking SELECT (catalog's
     queryset, compiled once: ``compiled_rows``), the checks, then one guarded UPDATE."""
-    if connection.vendor == "postgresql":
+    conn = default_connection()
+    if conn.vendor == "postgresql":
         params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
-        with connection.cursor() as cursor:
+        with conn.cursor() as cursor:
             cursor.execute(_stock_sql(), params)
             rows = cursor.fetchall()
         if len(rows) == len(quantities):
-            alias = connection.alias
+            alias = conn.alias
             return {row[0]: Product.from_db(alias, _PRODUCT_ATTNAMES, row) for row in rows}
     products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
     for product_id, quantity in quantities.items():
@@ -501,7 +504,7 @@ def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
                 f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
                 details={"product_id": product_id, "available": product.stock, "requested": quantity},
             )
-    if connection.vendor == "postgresql":  # every check passes now, yet the guard refused a row
+    if conn.vendor == "postgresql":  # every check passes now, yet the guard refused a row
         raise InsufficientStock("Stock changed while the bill was being rung up.")
     deltas = {pk: -qty for pk, qty in quantities.items()}
     if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
