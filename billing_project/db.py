@@ -211,6 +211,37 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
     return _set_inserted(objs, rows)
 
 
+def new_row(model: type[M], **values: Any) -> M:
+    """``model(**values)`` for a row about to be inserted, at a third of the CPU: the fields in
+    order, positionally, as ``from_db`` builds an instance (missing fields take their defaults),
+    and each related instance given by name remembered on the new one as the foreign key's
+    descriptor would (its key in the ``…_id`` attribute, the instance in the field's cache).
+    Model.__init__'s keyword path costs 8-17 µs per instance, and a bill builds a dozen.
+    ``test_db.py`` checks it builds exactly what the constructor builds."""
+    args: list[Any] = []
+    related = []
+    for name, attname, field, many_to_one in _construct_plan(model):
+        if many_to_one and name in values:
+            other = values.pop(name)
+            args.append(None if other is None else getattr(other, field.target_field.attname))
+            related.append((field, other))
+        elif attname in values:
+            args.append(values.pop(attname))
+        else:
+            args.append(field.get_default())
+    if values:
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(values)}")
+    obj = model(*args)
+    for field, other in related:
+        field.set_cached_value(obj, other)
+    return obj
+
+
+@cache
+def _construct_plan(model: type[Model]) -> tuple:
+    return tuple((f.name, f.attname, f, bool(f.many_to_one)) for f in model._meta.concrete_fields)
+
+
 def insert_values(obj: Model) -> list[Any]:
     """The values ``insert_rows`` would insert for ``obj``, prepared now (``auto_now_add`` fields
     take their time now, on the instance too): for ``insert_sql``."""

@@ -14,7 +14,14 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from billing_project import metrics
-from billing_project.db import atomic_write, compiled_rows, guarded_add, guarded_add_then_insert, insert_rows
+from billing_project.db import (
+    atomic_write,
+    compiled_rows,
+    guarded_add,
+    guarded_add_then_insert,
+    insert_rows,
+    new_row,
+)
 from billing_project.errors import ValidationFailed
 from billing_project.money import format_money
 from billing_project.types import Actor, Pieces, recorded_user
@@ -359,7 +366,8 @@ def drawer_record_bill(
             delta_by_pk[denomination.pk] = delta_by_pk.get(denomination.pk, 0) + sign * count
             denomination.count += sign * count
             movements.append(
-                DrawerMovement(
+                new_row(
+                    DrawerMovement,
                     till_id=denomination.till_id,
                     session_id=session_id,
                     denomination=denomination,

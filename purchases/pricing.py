@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from billing_project.db import new_row
 from billing_project.money import HUNDRED, cash_round, line_tax, money
 from catalog.models import Product
 
@@ -107,7 +108,8 @@ def _line(product: Product, quantity: int, discount_percent: Decimal) -> Purchas
     discount_amount = money(gross * discount_percent / HUNDRED)
     subtotal = gross - discount_amount
     tax_amount = line_tax(subtotal=subtotal, tax_percent=product.tax_percent)
-    return PurchaseItem(
+    return new_row(
+        PurchaseItem,
         product=product,
         product_name=product.name,
         quantity=quantity,

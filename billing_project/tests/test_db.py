@@ -159,3 +159,45 @@ def test_compiled_rows_refuse_a_lock_outside_a_transaction_as_the_orm_does(postg
 
     with pytest.raises(TransactionManagementError):
         compiled_rows(_products, [product.pk])
+
+
+def _fields(obj) -> dict:
+    return {k: v for k, v in obj.__dict__.items() if k != "_state"}
+
+
+@pytest.mark.parametrize("with_purchase", [False, True])
+def test_new_row_builds_what_the_constructor_builds(drawer, with_purchase):
+    from django.utils import timezone
+
+    from billing_project.db import new_row
+    from cashdrawer.models import DrawerMovement
+    from purchases.models import Purchase, PurchaseItem
+    from purchases.tests.factories import purchase_for
+
+    denomination = drawer[0]
+    purchase = purchase_for(ProductFactory(price=D("10"), tax_percent=D("0"))) if with_purchase else None
+    values = {
+        "till_id": denomination.till_id,
+        "session_id": None,
+        "denomination": denomination,
+        "kind": DrawerMovement.Kind.TENDER_IN,
+        "delta": 2,
+        "count_after": 7,
+        "purchase": purchase,
+        "user": None,
+        "reason": "bill #1",
+        "created_at": timezone.now(),
+    }
+    ours, theirs = new_row(DrawerMovement, **values), DrawerMovement(**values)
+
+    assert _fields(ours) == _fields(theirs)
+    assert ours._state.adding and ours._state.db is None
+    assert ours._state.fields_cache == theirs._state.fields_cache
+    assert ours.denomination is denomination and ours.purchase is purchase
+    # Defaults for what is not given, as the constructor fills them in.
+    now = timezone.now()
+    assert _fields(new_row(Purchase, created_at=now)) == _fields(Purchase(created_at=now))
+    line = new_row(PurchaseItem, quantity=2, product_name="Tea")
+    assert (line.quantity, line.product_name, line.purchase_id) == (2, "Tea", None)
+    with pytest.raises(TypeError, match="no field"):
+        new_row(PurchaseItem, colour="red")

@@ -20,6 +20,7 @@ from billing_project.db import (
     default_connection,
     guarded_add,
     insert_with_children,
+    new_row,
     set_transaction_timeouts,
     transaction_timeouts_sql,
 )
@@ -207,7 +208,8 @@ def _ring_up(
         )
     change_due = settlement.change_due
 
-    purchase = Purchase(
+    purchase = new_row(
+        Purchase,
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
         subtotal=bill.subtotal,
@@ -226,7 +228,7 @@ def _ring_up(
     for line in bill.lines:  # the reports read a line's copy of its bill's time
         line.created_at = purchase.created_at
     payment_rows = [
-        Payment(method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference)
+        new_row(Payment, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference)
         for t in tenders
         if t.amount > 0  # the shorthand's "paid 0" is no payment
     ]
