@@ -201,3 +201,79 @@ def test_new_row_builds_what_the_constructor_builds(drawer, with_purchase):
     assert (line.quantity, line.product_name, line.purchase_id) == (2, "Tea", None)
     with pytest.raises(TypeError, match="no field"):
         new_row(PurchaseItem, colour="red")
+
+
+def _prepared_by_the_fields(objs, fields) -> str:
+    import json
+
+    conn = connection
+    return json.dumps([[f.get_db_prep_save(f.pre_save(o, True), conn) for f in fields] for o in objs], default=str)
+
+
+def test_json_rows_write_what_the_fields_prepare(drawer):
+    """The values _json_rows takes as they are render exactly as the fields' own preparation."""
+    import datetime as dt
+    import warnings
+
+    from billing_project.db import _insert_fields, _json_rows
+    from cashdrawer.models import DrawerMovement
+    from purchases.models import PurchaseItem
+
+    aware = dt.datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+    naive = dt.datetime(2026, 3, 31, 23, 59, 59)
+    product = ProductFactory(price=D("10"), tax_percent=D("5"))
+    lines = [
+        PurchaseItem(
+            product=product,
+            product_name=name,
+            quantity=q,
+            unit_price=price,
+            tax_percent=D("5"),
+            gross=price,
+            discount_percent=pct,
+            discount_amount=D("0.00"),
+            subtotal=price,
+            tax_amount=D("-0.00"),
+            total=price,
+            created_at=when,
+        )
+        for name, q, price, pct, when in [
+            ("Tea", 3, D("12.50"), D("0"), aware),
+            ("Ünïcode “quoted” \\ \n", True, D("1E+2"), D("12.3456"), naive),
+            ("", -7, D("0.10"), D("100.00"), aware),
+        ]
+    ]
+    movements = [
+        DrawerMovement(
+            till_id=drawer[0].till_id,
+            session_id=None,
+            denomination=drawer[0],
+            kind=kind,
+            delta=delta,
+            count_after=5,
+            purchase=None,
+            user=None,
+            reason="bill #1",
+            created_at=aware,
+        )
+        for kind, delta in [(DrawerMovement.Kind.TENDER_IN, 2), ("change_out", -2)]
+    ]
+    for objs in (lines, movements):
+        fields = [f for f in _insert_fields(type(objs[0])) if not getattr(f, "auto_now_add", False)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the naive datetime, on both sides
+            assert _json_rows(objs, fields) == _prepared_by_the_fields(objs, fields)
+
+
+def test_json_rows_refuse_what_the_fields_refuse():
+    from django.core.exceptions import ValidationError
+
+    from billing_project.db import _insert_fields, _json_rows
+    from purchases.models import PurchaseItem
+
+    line = PurchaseItem(product_name="Tea", quantity=1, unit_price=D("NaN"))
+    fields = [f for f in _insert_fields(PurchaseItem) if f.name == "unit_price"]
+    with pytest.raises(ValidationError):
+        _prepared_by_the_fields([line], fields)
+    with pytest.raises(ValidationError):
+        _json_rows([line], fields)
