@@ -171,21 +171,31 @@ def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:
     value, and every value of any other field class, goes through ``get_db_prep_save``."""
     db = default_connection()
     plan = [(field, _as_is(field)) for field in fields]
-    rows = []
-    for obj in objs:
-        row = []
-        for field, as_is in plan:
-            value = field.pre_save(obj, True)
-            kind = type(value)
-            if kind in as_is and (
-                (kind is not Decimal and kind is not datetime)
-                or (value.is_finite() if kind is Decimal else value.utcoffset() is not None)
-            ):
-                row.append(value)
-            else:
-                row.append(field.get_db_prep_save(value, db))
-        rows.append(row)
+    rows = [_prepared(obj, plan, db) for obj in objs]
     return json.dumps(rows, default=str)
+
+
+def _prepared(obj: Model, plan: Sequence[tuple[Any, tuple[type, ...]]], db) -> list[Any]:
+    """``[field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]``, taking a
+    value as it is where that would hand it back unchanged (``_AS_IS``; ``plan`` pairs each field
+    with ``_as_is(field)``). What it returns renders the same, as a parameter or in JSON."""
+    row = []
+    for field, as_is in plan:
+        value = field.pre_save(obj, True)
+        kind = type(value)
+        if kind in as_is and (
+            (kind is not Decimal and kind is not datetime)
+            or (value.is_finite() if kind is Decimal else value.utcoffset() is not None)
+        ):
+            row.append(value)
+        else:
+            row.append(field.get_db_prep_save(value, db))
+    return row
+
+
+@cache
+def _plan_for(model: type[Model]) -> tuple[tuple[Any, tuple[type, ...]], ...]:
+    return tuple((field, _as_is(field)) for field in _insert_fields(model))
 
 
 # Field classes (exactly these, not subclasses) and the value types that their get_db_prep_save
@@ -256,8 +266,8 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
     model = type(objs[0])
     if conn.vendor != "postgresql":
         return model._default_manager.bulk_create(objs)
-    fields = _insert_fields(model)
-    params: list[Any] = [field.get_db_prep_save(field.pre_save(obj, True), conn) for obj in objs for field in fields]
+    plan = _plan_for(model)
+    params: list[Any] = [value for obj in objs for value in _prepared(obj, plan, conn)]
     with conn.cursor() as cursor:
         cursor.execute(_insert_sql(model, len(objs)), params)
         rows = cursor.fetchall()
@@ -298,8 +308,7 @@ def _construct_plan(model: type[Model]) -> tuple:
 def insert_values(obj: Model) -> list[Any]:
     """The values ``insert_rows`` would insert for ``obj``, prepared now (``auto_now_add`` fields
     take their time now, on the instance too): for ``insert_sql``."""
-    db = default_connection()
-    return [field.get_db_prep_save(field.pre_save(obj, True), db) for field in _insert_fields(type(obj))]
+    return _prepared(obj, _plan_for(type(obj)), default_connection())
 
 
 def insert_sql(model: type[Model], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
@@ -355,7 +364,7 @@ def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) 
         return
     parent_model = type(parent)
     shape = (parent_model, tuple((type(objs[0]) if objs else None, name) for name, objs in children))
-    params: list[Any] = [f.get_db_prep_save(f.pre_save(parent, True), conn) for f in _insert_fields(parent_model)]
+    params: list[Any] = _prepared(parent, _plan_for(parent_model), conn)
     for name, objs in children:
         if objs:
             params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
