@@ -178,7 +178,10 @@ def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:
 def _prepared(obj: Model, plan: Sequence[tuple[Any, tuple[type, ...]]], db) -> list[Any]:
     """``[field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]``, taking a
     value as it is where that would hand it back unchanged (``_AS_IS``; ``plan`` pairs each field
-    with ``_as_is(field)``). What it returns renders the same, as a parameter or in JSON."""
+    with ``_as_is(field)``). What it returns renders the same, as a parameter or in JSON. Only
+    PostgreSQL's preparation is known here: elsewhere every value goes through the field."""
+    if db.vendor != "postgresql":
+        return [field.get_db_prep_save(field.pre_save(obj, True), db) for field, _ in plan]
     row = []
     for field, as_is in plan:
         value = field.pre_save(obj, True)

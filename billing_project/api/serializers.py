@@ -40,13 +40,22 @@ class FastOutputMixin(_Serializer):
     def to_representation(self, instance):
         plan = self.__dict__.get("_output_plan")
         if plan is None:
-            plan = self._output_plan = [(f.field_name, f.source_attrs, f) for f in self._readable_fields]
+            plan = self._output_plan = [
+                (f.field_name, f.source_attrs[0] if len(f.source_attrs) == 1 else f.source_attrs, f.to_representation)
+                for f in self._readable_fields
+            ]
+        mapping = _MAPPING_TYPES.get(instance.__class__)
+        if mapping is None:
+            mapping = _is_mapping(instance.__class__)
         out = {}
-        for name, source_attrs, field in plan:
-            value = instance
-            for attr in source_attrs:
-                value = value[attr] if _is_mapping(value.__class__) else getattr(value, attr)
-            out[name] = None if value is None else field.to_representation(value)
+        for name, source, represent in plan:
+            if type(source) is str:  # one attribute or key, as most sources are
+                value = instance[source] if mapping else getattr(instance, source)
+            else:  # a dotted source, or "*" (no attribute: the instance itself)
+                value = instance
+                for attr in source:
+                    value = value[attr] if _is_mapping(value.__class__) else getattr(value, attr)
+            out[name] = None if value is None else represent(value)
         return out
 
     @classmethod

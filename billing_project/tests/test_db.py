@@ -211,7 +211,8 @@ def _prepared_by_the_fields(objs, fields) -> str:
 
 
 def test_json_rows_write_what_the_fields_prepare(drawer):
-    """The values _json_rows takes as they are render exactly as the fields' own preparation."""
+    """The values _json_rows takes as they are render exactly as the fields' own preparation
+    (PostgreSQL's; elsewhere every value goes through the field, and this holds trivially)."""
     import datetime as dt
     import warnings
 
