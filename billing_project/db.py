@@ -3,8 +3,9 @@
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -33,7 +34,7 @@ def set_transaction_timeouts(*, lock_timeout_ms: int | None = None, statement_ti
     if conn.vendor != "postgresql":
         return
     sql, params = transaction_timeouts_sql(lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms)
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -81,11 +82,10 @@ def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mappi
     ``Case(When(…))`` form of the same UPDATE costs more CPU to build than the statement takes to
     run, and this is on every bill's path. Only placeholders carry values; names come from the model.
     """
-    conn = default_connection()
     extra = dict(also_set or {})
     sql = _guarded_add_sql(model, field, len(deltas), tuple(extra))
     params: list[Any] = [*extra.values(), *(value for pair in deltas.items() for value in pair)]
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -128,7 +128,7 @@ def guarded_add_then_insert(model, field: str, deltas: Mapping[int, int], objs: 
         _json_rows(objs, _insert_fields(insert_model)),
         len(deltas),
     ]
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_guarded_insert_sql(model, field, insert_model), params)
         rows = cursor.fetchall()
     if not rows:
@@ -233,6 +233,61 @@ def _as_is(field) -> tuple[type, ...]:
     return _AS_IS.get(type(field), ())
 
 
+class _SharedCursor:
+    """The cursor of a ``shared_cursor()`` block, made on first use and made again if the
+    connection changed under it or began or stopped logging queries (``CaptureQueriesContext``)."""
+
+    __slots__ = ("cursor", "logged", "raw")
+
+    def __init__(self) -> None:
+        self.cursor: Any = None
+        self.raw: Any = None
+        self.logged = False
+
+    def get(self):
+        conn = default_connection()
+        if self.cursor is None or self.raw is not conn.connection or self.logged != conn.queries_logged:
+            self.close()
+            self.cursor = conn.cursor()
+            self.raw, self.logged = conn.connection, conn.queries_logged
+        return self.cursor
+
+    def close(self) -> None:
+        if self.cursor is not None:
+            self.cursor.close()
+            self.cursor = None
+
+
+_scope = threading.local()
+
+
+@contextmanager
+def shared_cursor() -> Iterator[None]:
+    """Inside, ``statement_cursor()`` hands every statement on the default connection the same
+    cursor, closed when the block ends. A bill sends ten statements in one transaction, and making
+    and closing a cursor costs more CPU than executing a small statement on one. Nested blocks
+    share the outer one's cursor."""
+    if getattr(_scope, "shared", None) is not None:
+        yield
+        return
+    shared = _scope.shared = _SharedCursor()
+    try:
+        yield
+    finally:
+        _scope.shared = None
+        shared.close()
+
+
+def statement_cursor():
+    """``with statement_cursor() as cursor:``: a cursor on the default connection for a statement.
+    Inside ``shared_cursor()`` it is the block's cursor (left open for the next statement);
+    elsewhere a new one, closed after the statement, as ``connection.cursor()`` gives."""
+    shared = getattr(_scope, "shared", None)
+    if shared is None:
+        return default_connection().cursor()
+    return nullcontext(shared.get())
+
+
 def default_connection():
     """The default database's connection wrapper itself. ``django.db.connection`` is a proxy that
     looks the wrapper up (a thread-local read) on every attribute access, and a field preparing a
@@ -271,7 +326,7 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
         return model._default_manager.bulk_create(objs)
     plan = _plan_for(model)
     params: list[Any] = [value for obj in objs for value in _prepared(obj, plan, conn)]
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_insert_sql(model, len(objs)), params)
         rows = cursor.fetchall()
     return _set_inserted(objs, rows)
@@ -371,7 +426,7 @@ def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) 
     for name, objs in children:
         if objs:
             params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_family_sql(shape), params)
         rows = cursor.fetchall()
     # Ordered by (which INSERT, primary key): each INSERT's rows in the order they were given.
@@ -428,7 +483,7 @@ def compiled_rows(build: Callable[..., QuerySet[M]], *args: int | str | Sequence
         raise transaction.TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     values: list[Any] = [v for a in args for v in (a if isinstance(a, list | tuple) else [a])]
     params: list[Any] = [values[slot] if isinstance(slot, int) else slot[0] for slot in slots]
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     db, (start, end) = conn.alias, fields_range

@@ -26,7 +26,7 @@ from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend as LibraryDatabaseBackend
 from django_tasks_db.backend import normalize_json
 
-from billing_project.db import insert_rows, insert_sql, insert_values
+from billing_project.db import insert_rows, insert_sql, insert_values, statement_cursor
 
 _deferred = threading.local()
 
@@ -111,7 +111,7 @@ def deferred_task_rows() -> Iterator[DeferredRows]:
         _deferred.rows = outer
     left = rows.take()
     if left is not None:
-        with connection.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(*left)
     for backend, row, using, _, result in rows._taken:
         _saved(backend, row, using, result)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from billing_project.db import default_connection
+from billing_project.db import default_connection, statement_cursor
 from billing_project.errors import ValidationFailed
 
 from .models import Customer
@@ -41,7 +41,7 @@ def customer_get_or_create(*, email: str) -> Customer:
     if conn.vendor != "postgresql":
         customer, _ = Customer.objects.get_or_create(email=email)
         return customer
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_get_or_insert_sql(), [email, email, timezone.now()])
         row = cursor.fetchone()
     if row is None:  # lost the race for a new email: the winner's row is committed now

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from billing_project.db import default_connection
+from billing_project.db import default_connection, statement_cursor
 from billing_project.errors import Conflict, ErrorCode
 
 from .models import COUNTER_RANGE_CONSTRAINT, SEQUENCE_MAX, DocumentCounter, Purchase
@@ -96,7 +96,7 @@ def invoice_number_assign(
     )
     params = [*also_params, series, year, till.pk, session_id, f"{series}/{year}/", purchase_id]
     try:
-        with conn.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(sql, params)
             (number,) = cursor.fetchone()
     except IntegrityError as exc:

@@ -278,3 +278,29 @@ def test_json_rows_refuse_what_the_fields_refuse():
         _prepared_by_the_fields([line], fields)
     with pytest.raises(ValidationError):
         _json_rows([line], fields)
+
+
+def test_shared_cursor_serves_one_cursor_per_block_and_still_logs_queries():
+    from django.test.utils import CaptureQueriesContext
+
+    from billing_project.db import shared_cursor, statement_cursor
+
+    def cursor_used():
+        with statement_cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchall() == [(1,)]
+            return cursor
+
+    assert cursor_used() is not cursor_used()  # outside a block: a new cursor each time, closed after
+    with shared_cursor():
+        first, second = cursor_used(), cursor_used()
+        with shared_cursor():  # nested: the outer block's
+            assert cursor_used() is first
+        with CaptureQueriesContext(connection) as ctx:  # starts logging: a logging cursor from now on
+            logged = cursor_used()
+            cursor_used()
+        assert [q["sql"] for q in ctx.captured_queries] == ["SELECT 1", "SELECT 1"]
+    assert first is second
+    assert logged is not first
+    with pytest.raises(Exception):  # noqa: B017 - closed with the block (each driver says it its own way)
+        logged.execute("SELECT 1")

@@ -22,6 +22,8 @@ from billing_project.db import (
     insert_with_children,
     new_row,
     set_transaction_timeouts,
+    shared_cursor,
+    statement_cursor,
     transaction_timeouts_sql,
 )
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
@@ -115,18 +117,21 @@ def purchase_create(
     # A refusal is logged with the till as the request named it: the default till's code, or an id.
     log = {"till": settings.DEFAULT_TILL if till is None else str(till), "session": None, "bill": None}
     try:
-        purchase = _ring_up(
-            customer_email=customer_email,
-            items=items,
-            paid_amount=paid_amount,
-            tendered=tendered,
-            payments=payments,
-            discount_percent=discount_percent,
-            discount_reason=discount_reason,
-            user=user,
-            send_invoice=send_invoice,
-            till=till,
-        )
+        # The bill's statements share one cursor (``shared_cursor``): a cursor costs more to make
+        # and close than a small statement costs to send.
+        with shared_cursor():
+            purchase = _ring_up(
+                customer_email=customer_email,
+                items=items,
+                paid_amount=paid_amount,
+                tendered=tendered,
+                payments=payments,
+                discount_percent=discount_percent,
+                discount_reason=discount_reason,
+                user=user,
+                send_invoice=send_invoice,
+                till=till,
+            )
     except OperationalError as exc:
         if not is_busy(exc):
             raise
@@ -370,7 +375,7 @@ def _payment_methods(codes: set[str]) -> tuple[list[PaymentMethod], bool]:
     if conn.vendor != "postgresql":
         return list(PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True))), False
     _, params = transaction_timeouts_sql(**_bill_timeouts())
-    with conn.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_methods_sql(), [*params, sorted(codes)])
         rows = cursor.fetchall()
     alias = conn.alias
@@ -488,7 +493,7 @@ def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
     conn = default_connection()
     if conn.vendor == "postgresql":
         params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
-        with conn.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(_stock_sql(), params)
             rows = cursor.fetchall()
         if len(rows) == len(quantities):
