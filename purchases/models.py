@@ -247,7 +247,7 @@ class Purchase(models.Model):
 
     def _movements(self, kind):
         # Reads the prefetched ledger rows when the selector prefetched them.
-        return [m for m in self.drawer_movements.all() if m.kind == kind]
+        return [m for m in prefetched_or_all(self, "drawer_movements") if m.kind == kind]
 
     @property
     def tendered(self) -> list[dict]:
@@ -260,7 +260,17 @@ class Purchase(models.Model):
     @property
     def refunded_total(self) -> Decimal:
         """Money paid back by this bill's refunds (reads the prefetched refunds)."""
-        return sum((refund.amount for refund in self.refunds.all()), Decimal("0.00"))
+        return sum((refund.amount for refund in prefetched_or_all(self, "refunds")), Decimal("0.00"))
+
+
+def prefetched_or_all(instance, name: str):
+    """``getattr(instance, name).all()`` for a reverse relation: the prefetched rows, when they are
+    there, are what the related manager would return; taken from the prefetch cache itself, no
+    manager is made (each costs a few dozen calls, and answering a bill reads six)."""
+    prefetched = instance.__dict__.get("_prefetched_objects_cache")
+    if prefetched is not None and name in prefetched:
+        return prefetched[name]
+    return getattr(instance, name).all()
 
 
 def _pieces(movements) -> list[dict]:

@@ -47,10 +47,16 @@ class FastOutputMixin(_Serializer):
         mapping = _MAPPING_TYPES.get(instance.__class__)
         if mapping is None:
             mapping = _is_mapping(instance.__class__)
+        # A relation's prefetched rows are what its related manager's .all() would give (and what a
+        # list field would read from it): taken from the prefetch cache, no manager is made.
+        prefetched = None if mapping else instance.__dict__.get("_prefetched_objects_cache")
         out = {}
         for name, source, represent in plan:
             if type(source) is str:  # one attribute or key, as most sources are
-                value = instance[source] if mapping else getattr(instance, source)
+                if prefetched and source in prefetched:
+                    value = prefetched[source]
+                else:
+                    value = instance[source] if mapping else getattr(instance, source)
             else:  # a dotted source, or "*" (no attribute: the instance itself)
                 value = instance
                 for attr in source:
