@@ -58,7 +58,9 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 def validate_customer_email(value: str) -> None:
     """One mailbox, visibly, and deliverable: see the module docstring. Raises one ``ValidationError``
     with one message."""
-    if any(unicodedata.category(ch) in _INVISIBLE for ch in value):
+    # Printable ASCII (the usual address) holds no such character: the per-character look-up is
+    # only needed for the rest.
+    if not (value.isascii() and value.isprintable()) and any(unicodedata.category(ch) in _INVISIBLE for ch in value):
         # A zero-width space or a right-to-left override makes a look-alike of another customer's address.
         raise ValidationError("Enter an email address without invisible or control characters.", code="invisible")
     if len(value) > MAX_EMAIL_LENGTH:
