@@ -63,3 +63,16 @@ def test_a_new_customer_is_returned_as_stored():
     stored = Customer.objects.get()
     assert (ann.pk, ann.email, ann.created_at) == (stored.pk, stored.email, stored.created_at)
     assert ann._state.adding is False
+
+
+@pytest.mark.parametrize(
+    "email", ["ann\t@example.com", "ann\x7f@example.com", "ann@exam\x00ple.com", "ann\u200b@example.com"]
+)
+def test_control_and_invisible_characters_are_named_as_such(email):
+    from django.core.exceptions import ValidationError
+
+    from customers.validators import validate_customer_email
+
+    with pytest.raises(ValidationError) as refused:
+        validate_customer_email(email)
+    assert refused.value.code == "invisible"
