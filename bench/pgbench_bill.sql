@@ -5,9 +5,9 @@
 -- customer get-or-create (one statement), the products locked by id and their stock taken (one
 -- guarded UPDATE whose CTE takes the locks), the bill with its 3 lines and its cash payment (one
 -- statement), then (last, as the app does) the till row FOR UPDATE, every denomination of the
--- till FOR UPDATE by value carrying the open session, the guarded drawer UPDATE with the drawer
--- movements (one statement), and the invoice number (the counter upsert) with the bill's till,
--- session and number and the invoice email's job (the outbox row) in one statement. The
+-- till FOR UPDATE by value carrying the open session, and one statement for the rest: the guarded
+-- drawer UPDATE with the drawer movements and the invoice email's job (the outbox row) as CTEs of
+-- the invoice number's (the counter upsert) UPDATE of the bill's till, session and number. The
 -- arithmetic is done in SQL, so this is an upper bound for what any app on this schema can do.
 --
 -- Expects products with ids 1..50, till 1 with an open session 1 and the INR denominations at
@@ -68,21 +68,23 @@ SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id 
 WITH d AS (SELECT id, value, count FROM cashdrawer_denomination WHERE till_id = 1 ORDER BY value FOR UPDATE)
 SELECT count(*) AS ndenominations, (SELECT s.id FROM cashdrawer_tillsession s WHERE s.till_id = 1 AND s.status = 'open'
     ORDER BY s.opened_at DESC, s.id DESC LIMIT 1) AS sid FROM d \gset
--- The drawer's guarded UPDATE and its movements in one statement: the ledger rows are written only
--- when every count was updated.
+-- The bill's last statement: the drawer's guarded UPDATE, its movements (written only when every
+-- count was updated) and the invoice email's job, as CTEs of the invoice number's (the counter
+-- upsert) UPDATE of the bill's till, session and number.
 WITH d (value, kind, delta) AS (
     VALUES (500.00, 'tender_in', (:paid / 500)::int), (100.00, 'change_out', -floor(:change / 100)::int),
            (1.00, 'change_out', -(:change - floor(:change / 100) * 100)::int)
-), guarded AS (
+), drawer_guarded AS (
     UPDATE cashdrawer_denomination AS den SET count = den.count + d.delta
     FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0
     RETURNING den.id, den.value, den.count
-)
-INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
-SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now()
-FROM d JOIN guarded g ON g.value = d.value
-WHERE (SELECT count(*) FROM guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0);
-WITH job AS (
+), drawer_inserted AS (
+    INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
+    SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now()
+    FROM d JOIN drawer_guarded g ON g.value = d.value
+    WHERE (SELECT count(*) FROM drawer_guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0)
+    RETURNING id
+), task_rows AS (
     INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, args_kwargs, priority, task_path, worker_ids,
         queue_name, backend_name, run_after, exception_class_path, traceback)
     VALUES (gen_random_uuid(), 'READY', now(), jsonb_build_object('args', '[]'::jsonb, 'kwargs',
@@ -97,5 +99,6 @@ WITH job AS (
     ON CONFLICT (series, financial_year) DO UPDATE SET last_number = purchases_documentcounter.last_number + 1
     RETURNING series || '/' || financial_year || '/' || lpad(last_number::text, 6, '0') AS number
 )
-UPDATE purchases_purchase SET till_id = 1, session_id = :sid, number = (SELECT number FROM counter) WHERE id = :bill;
+UPDATE purchases_purchase SET till_id = 1, session_id = :sid, number = (SELECT number FROM counter) WHERE id = :bill
+RETURNING number, (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM drawer_inserted);
 COMMIT;

@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, models, transaction
@@ -116,34 +116,96 @@ def guarded_add_then_insert(model, field: str, deltas: Mapping[int, int], objs: 
     the inserted rows are computed by the caller (from rows it holds locked), not read back. The
     rows travel as one JSON parameter (``_json_rows``), so the statement's text and its number
     of parameters do not grow with the rows. ``deltas`` and ``objs`` must not be empty. Elsewhere
-    (SQLite) it is the two statements."""
-    conn = default_connection()
-    if conn.vendor != "postgresql":
-        if guarded_add(model, field, deltas) != len(deltas):
-            return None
-        return insert_rows(objs)
-    insert_model = type(objs[0])
-    params: list[Any] = [
-        json.dumps(list(deltas.items())),
-        _json_rows(objs, _insert_fields(insert_model)),
-        len(deltas),
-    ]
+    (SQLite) it is the two statements. ``Writes`` gives the same writes as CTEs of a statement of
+    the caller's own."""
+    writes = Writes()
+    ids = writes.guarded_add_then_insert("g", model, field, deltas, objs)
+    if writes.run_now():
+        return ids.inserted()
     with statement_cursor() as cursor:
-        cursor.execute(_guarded_insert_sql(model, field, insert_model), params)
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    return _set_inserted(objs, rows)
+        cursor.execute(f"WITH {writes.sql} SELECT {ids.sql}", writes.params)
+        (value,) = cursor.fetchone()
+    return ids.inserted(value)
+
+
+class Writes:
+    """Writes to send as data-modifying CTEs of ONE statement the caller sends anyway (on
+    PostgreSQL), saving each its round trip: ``sql`` is their ``name AS (…)`` list for the
+    statement's ``WITH``, ``params`` their parameters, in order, before the statement's own.
+    Each write hands back an ``InsertedIds``: an SQL expression for the statement's ``RETURNING``
+    (or ``SELECT``) list, and what to do with its value. CTEs run in one snapshot and to completion
+    whether or not the statement reads them; their order is not defined, so take any locks they
+    need before (a write here only updates rows the caller holds locked, or inserts new ones).
+
+    Elsewhere (SQLite) ``run_now()`` is true: each write has already run, on its own, when added,
+    and ``InsertedIds.inserted()`` takes no value."""
+
+    def __init__(self) -> None:
+        self._ctes: list[str] = []
+        self.params: list[Any] = []
+        self._now = default_connection().vendor != "postgresql"
+
+    def run_now(self) -> bool:
+        return self._now
+
+    @property
+    def sql(self) -> str:
+        return ", ".join(self._ctes)
+
+    def add(self, name: str, sql: str, params: Sequence[Any]) -> None:
+        """A write of the caller's own: ``name AS (sql)``. PostgreSQL only."""
+        assert not self._now, "writes are sent as CTEs only on PostgreSQL"
+        self._ctes.append(f"{name} AS ({sql})")
+        self.params.extend(params)
+
+    def guarded_add_then_insert(
+        self, name: str, model, field: str, deltas: Mapping[int, int], objs: Sequence[M]
+    ) -> "InsertedIds[M]":
+        """``guarded_add_then_insert`` as two CTEs, ``{name}_guarded`` and ``{name}_inserted``; the
+        rows are inserted only when every row of ``deltas`` was updated (else ``inserted()`` is
+        ``None``). ``deltas`` may be empty: then it is ``insert_rows``. ``objs`` must not be."""
+        if self._now:
+            if deltas and guarded_add(model, field, deltas) != len(deltas):
+                return InsertedIds(objs, "", refused=True)
+            return InsertedIds(insert_rows(objs), "")
+        insert_model = type(objs[0])
+        guarded, inserted, pk = _guarded_insert_ctes(model, field, insert_model, name, bool(deltas))
+        rows = _json_rows(objs, _insert_fields(insert_model))
+        if deltas:
+            self.add(f"{name}_guarded", guarded, [json.dumps(list(deltas.items()))])
+            self.add(f"{name}_inserted", inserted, [rows, len(deltas)])
+        else:
+            self.add(f"{name}_inserted", inserted, [rows])
+        # The new keys in the order given (the INSERT keeps the JSON rows' order; keys ascend).
+        keys = f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_inserted)"  # noqa: S608
+        return InsertedIds(objs, keys)
+
+
+class InsertedIds(Generic[M]):
+    """The rows of a ``Writes`` INSERT: ``sql`` is an expression giving their new keys (a JSON
+    array); ``inserted(value)`` sets them on the instances, as ``insert_rows`` does, and returns
+    them, or ``None`` when a guard refused a row and nothing was inserted."""
+
+    def __init__(self, objs: Sequence[M], sql: str, *, refused: bool = False) -> None:
+        self.objs, self.sql, self.refused = objs, sql, refused
+
+    def inserted(self, value: Any = None) -> list[M] | None:
+        if not self.sql:  # already written (SQLite)
+            return None if self.refused else list(self.objs)
+        keys = json.loads(value) if isinstance(value, str) else value
+        if len(keys) != len(self.objs):  # a guard refused a row: nothing was inserted
+            return None
+        return _set_inserted(self.objs, [(key,) for key in keys])
 
 
 @cache
-def _guarded_insert_sql(model: Any, field: str, insert_model: Any) -> str:
+def _guarded_insert_ctes(model: Any, field: str, insert_model: Any, name: str, guarded: bool) -> tuple[str, str, str]:
     # Only quoted names from the models are interpolated; the values are parameters.
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
     pk = quote(model._meta.pk.column)
     pk_type, delta_type = _bare_type(model._meta.pk), _bare_type(model._meta.get_field(field))
-    guarded = (
+    update = (
         f"UPDATE {table} AS t SET {column} = t.{column} + v.delta "  # noqa: S608
         f"FROM (SELECT (e->>0)::{pk_type} AS pk, (e->>1)::{delta_type} AS delta "
         "FROM json_array_elements(%s::json) AS e) AS v "
@@ -152,12 +214,12 @@ def _guarded_insert_sql(model: Any, field: str, insert_model: Any) -> str:
     fields = _insert_fields(insert_model)
     columns = ", ".join(quote(str(f.column)) for f in fields)
     new_pk = quote(str(insert_model._meta.pk.column))
-    return (
-        f"WITH guarded AS ({guarded}), "  # noqa: S608
-        f"inserted AS (INSERT INTO {quote(insert_model._meta.db_table)} ({columns}) "
-        f"SELECT u.* FROM {_from_json_rows(fields)} WHERE (SELECT count(*) FROM guarded) = %s RETURNING {new_pk}) "
-        f"SELECT {new_pk} FROM inserted ORDER BY 1"
+    condition = f" WHERE (SELECT count(*) FROM {name}_guarded) = %s" if guarded else ""  # noqa: S608
+    insert = (
+        f"INSERT INTO {quote(insert_model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT u.* FROM {_from_json_rows(fields)}{condition} RETURNING {new_pk}"
     )
+    return update, insert, new_pk
 
 
 def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:

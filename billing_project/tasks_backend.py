@@ -26,7 +26,7 @@ from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend as LibraryDatabaseBackend
 from django_tasks_db.backend import normalize_json
 
-from billing_project.db import insert_rows, insert_sql, insert_values, statement_cursor
+from billing_project.db import Writes, insert_rows, insert_sql, insert_values, statement_cursor
 
 _deferred = threading.local()
 
@@ -94,6 +94,12 @@ class DeferredRows:
         jobs, self._waiting = self._waiting, []
         self._taken.extend(jobs)
         return insert_sql(type(jobs[0][1]), [values for _, _, _, values, _ in jobs])
+
+    def write_with(self, writes: Writes) -> None:
+        """Hand the rows waiting to ``writes``, as the CTE ``task_rows``, for the caller's statement."""
+        taken = self.take()
+        if taken is not None:
+            writes.add("task_rows", *taken)
 
 
 @contextmanager

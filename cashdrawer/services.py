@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from billing_project import metrics
 from billing_project.db import (
+    InsertedIds,
+    Writes,
     atomic_write,
     compiled_rows,
     guarded_add,
-    guarded_add_then_insert,
-    insert_rows,
     new_row,
 )
 from billing_project.errors import ValidationFailed
@@ -342,18 +342,39 @@ def drawer_plan_change(
     return change
 
 
+class DrawerRecord:
+    """A bill's drawer writes, sent with the caller's statement (``drawer_record_bill``): put ``sql``
+    in its ``RETURNING`` list and hand what it returns to ``movements()``."""
+
+    def __init__(self, ids: InsertedIds | None) -> None:
+        self._ids = ids
+        self.sql = ids.sql if ids is not None else ""
+
+    def movements(self, value: Any = None) -> list[DrawerMovement]:
+        """The ledger rows recorded; ``ChangeUnavailable`` when a count would have gone negative
+        (nothing was recorded then, and the bill's transaction must roll back)."""
+        if self._ids is None:
+            return []
+        recorded = self._ids.inserted(value)
+        if recorded is None:
+            raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+        return recorded
+
+
 def drawer_record_bill(
     *,
+    writes: Writes,
     denominations: Iterable[Denomination],
     purchase: "Purchase",
     tendered: Mapping[Decimal, int],
     change: Mapping[Decimal, int],
     user: Actor = None,
     session_id: int | None = None,
-) -> list[DrawerMovement]:
+) -> DrawerRecord:
     """Apply a bill to the drawer, whatever the number of notes: one guarded UPDATE of the counts
-    and the INSERT of the movements, in ONE statement on PostgreSQL (``guarded_add_then_insert``:
-    the ledger rows are written only when every count was updated).
+    and the INSERT of the movements, the movements only when every count was updated
+    (``Writes.guarded_add_then_insert``). They are added to ``writes``, to go out as CTEs of the
+    caller's statement on PostgreSQL (the bill's last: its invoice number); elsewhere they run now.
 
     The rows must be locked (``denominations_for_update``). The ``count + delta >= 0`` guard and
     the CHECK constraint back the lock up: a count can never go negative."""
@@ -380,13 +401,11 @@ def drawer_record_bill(
                     created_at=purchase.created_at,
                 )
             )
-    delta_by_pk = {pk: delta for pk, delta in delta_by_pk.items() if delta}
-    if not delta_by_pk:  # nothing to count (no notes, or change given back in the notes tendered)
-        return insert_rows(movements)
-    recorded = guarded_add_then_insert(Denomination, "count", delta_by_pk, movements)
-    if recorded is None:
-        raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    return recorded
+    if not movements:
+        return DrawerRecord(None)
+    # Nothing to count (change given back in the notes tendered): the movements alone.
+    deltas = {pk: delta for pk, delta in delta_by_pk.items() if delta}
+    return DrawerRecord(writes.guarded_add_then_insert("drawer", Denomination, "count", deltas, movements))
 
 
 def drawer_record_refund(

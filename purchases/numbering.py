@@ -12,12 +12,13 @@ till row, so the counter adds no wait of its own.
 """
 
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from billing_project.db import default_connection, statement_cursor
+from billing_project.db import Writes, default_connection, statement_cursor
 from billing_project.errors import Conflict, ErrorCode
 
 from .models import COUNTER_RANGE_CONSTRAINT, SEQUENCE_MAX, DocumentCounter, Purchase
@@ -68,42 +69,49 @@ def number_take(*, series: str, when: datetime | date) -> str:
 
 
 def invoice_number_assign(
-    *, purchase_id: int, till, session_id: int, when: datetime | date, also: tuple[str, list] | None = None
-) -> str:
+    *,
+    purchase_id: int,
+    till,
+    session_id: int,
+    when: datetime | date,
+    writes: Writes | None = None,
+    returning: str = "",
+) -> tuple[str, Any]:
     """Take a bill's tax invoice number in ``till``'s invoice series (as ``invoice_number_take``)
     and record it on the bill with its till and session. Call it with the till row locked.
 
     On PostgreSQL this is ONE statement: the counter's upsert is a CTE of the bill's UPDATE, so
     taking the number costs no round trip of its own; the counter row is locked exactly as by
     ``number_take``. ``lpad(…, 6, '0')`` is ``format_number``'s ``:06d`` for every number the
-    range CHECK allows. ``also``, an ``INSERT`` statement with its parameters
-    (``billing_project.db.insert_sql``), rides along as one more CTE: the bill's invoice email job.
-    Elsewhere (SQLite) it is ``number_take`` and an UPDATE, and ``also`` is not allowed. Raises
+    range CHECK allows. ``writes`` (``billing_project.db.Writes``: the bill's drawer and its
+    invoice email's job) ride along as more CTEs, and ``returning``, an SQL expression, is
+    returned with the number: ``(number, value)``, the value ``None`` without one. Elsewhere
+    (SQLite) it is ``number_take`` and an UPDATE, the writes having run already. Raises
     ``SeriesExhausted`` after number 999999."""
     conn = default_connection()
     if conn.vendor != "postgresql":
-        assert also is None, "the INSERT rides on the statement only on PostgreSQL"
         number = invoice_number_take(till=till, when=when)
         Purchase.objects.filter(pk=purchase_id).update(till=till, session_id=session_id, number=number)
-        return number
+        return number, None
     series, year = till.invoice_series_code, financial_year(when)
     bills = connection.ops.quote_name(Purchase._meta.db_table)
-    also_sql, also_params = also if also is not None else ("", [])
+    also = f"{writes.sql}, " if writes is not None and writes.sql else ""
     sql = (
-        f"WITH {f'also AS ({also_sql}), ' if also_sql else ''}counter AS ({_counter_upsert()}) "  # noqa: S608 - only quoted table names are interpolated
+        f"WITH {also}counter AS ({_counter_upsert()}) "  # noqa: S608 - only quoted names and the writes' SQL
         f"UPDATE {bills} SET till_id = %s, session_id = %s, number = %s || lpad(counter.last_number::text, 6, '0') "
-        f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number"
+        f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number, {returning or 'NULL'}"
     )
-    params = [*also_params, series, year, till.pk, session_id, f"{series}/{year}/", purchase_id]
+    params = [*(writes.params if also and writes is not None else []), series, year]
+    params += [till.pk, session_id, f"{series}/{year}/", purchase_id]
     try:
         with statement_cursor() as cursor:
             cursor.execute(sql, params)
-            (number,) = cursor.fetchone()
+            number, value = cursor.fetchone()
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != COUNTER_RANGE_CONSTRAINT:
             raise
         raise SeriesExhausted(details={"series": series, "financial_year": year, "last": SEQUENCE_MAX}) from None
-    return number
+    return number, value
 
 
 def invoice_number_take(*, till, when: datetime | date) -> str:

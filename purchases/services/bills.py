@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing_project import metrics
 from billing_project.db import (
+    Writes,
     compiled_rows,
     default_connection,
     guarded_add,
@@ -252,7 +253,14 @@ def _ring_up(
     planning = time.perf_counter()
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
     metrics.observe_change_making(time.perf_counter() - planning)
-    movements = drawer_record_bill(
+    # The drawer's counts and ledger rows, the invoice email's job, and the number: ONE statement
+    # on PostgreSQL (the first two ride as CTEs of the number's). The number last: the counter row
+    # is locked until the commit, so taking it after every check that can refuse the bill keeps it
+    # held for the shortest time. The statement also records the till, the session and the number
+    # on the bill; a drawer count that would go negative writes no ledger row and refuses the bill.
+    writes = Writes()
+    drawer = drawer_record_bill(
+        writes=writes,
         denominations=denominations,
         purchase=purchase,
         tendered=tender,
@@ -260,15 +268,19 @@ def _ring_up(
         user=purchase.created_by,
         session_id=session_id,
     )
-    # The number last: the counter row is locked until the commit, so taking it after every check
-    # that can refuse the bill keeps it held for the shortest time. One statement, which also
-    # records the till, the session and the number on the bill, and writes the invoice email's job.
     with deferred_task_rows() as jobs:
         if send_invoice:
             invoice_enqueue(purchase=purchase)
-        number = invoice_number_assign(
-            purchase_id=purchase.pk, till=till_row, session_id=session_id, when=purchase.created_at, also=jobs.take()
+        jobs.write_with(writes)
+        number, ledger = invoice_number_assign(
+            purchase_id=purchase.pk,
+            till=till_row,
+            session_id=session_id,
+            when=purchase.created_at,
+            writes=writes,
+            returning=drawer.sql,
         )
+        movements = drawer.movements(ledger)
     purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
