@@ -1,8 +1,8 @@
 -- One bill's worth of SQL in one transaction, for pgbench: the machine's raw limit for ringing up
 -- bills, measured in the same run as the app (bench/run.py). It mirrors the statements that
 -- purchases.services.purchase_create sends, in the same lock order, on a copy of the app's schema
--- with the same constraints and indexes: the payment methods with the timeouts (one SELECT), the
--- customer get-or-create (one statement), the products locked by id and their stock taken (one
+-- with the same constraints and indexes: the payment methods with the timeouts and the customer
+-- get-or-create (one statement), the products locked by id and their stock taken (one
 -- guarded UPDATE whose CTE takes the locks), the bill with its 3 lines and its cash payment (one
 -- statement), then (last, as the app does) the till row FOR UPDATE, every denomination of the
 -- till FOR UPDATE by value carrying the open session, and one statement for the rest: the guarded
@@ -20,17 +20,20 @@
 \set q2 random(1, 3)
 \set q3 random(1, 3)
 BEGIN;
-SELECT m.id, m.code, m.name, m.is_cash, m.is_active
-FROM (SELECT set_config('lock_timeout', '3000ms', true), set_config('statement_timeout', '10000ms', true),
-             set_config('idle_in_transaction_session_timeout', '30000ms', true)) AS timeouts
-LEFT JOIN purchases_paymentmethod AS m ON m.code = ANY('{}') OR m.is_cash ORDER BY m.is_cash DESC, m.code;
-WITH found AS (SELECT id, email, created_at FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com'),
-created AS (
+-- The payment methods, with the bill's timeouts and the customer's get-or-create as CTEs (the
+-- insert runs only once the timeouts are set). Lost the race for a new email (the insert waited,
+-- then did nothing): read the winner's row, as the app does.
+WITH bill_timeouts AS MATERIALIZED (
+    SELECT set_config('lock_timeout', '3000ms', true), set_config('statement_timeout', '10000ms', true),
+           set_config('idle_in_transaction_session_timeout', '30000ms', true)
+), customer_found AS (SELECT id, email, created_at FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com'),
+customer_created AS (
     INSERT INTO customers_customer (email, created_at) SELECT 'pgbench-' || :c || '@example.com', now()
-    WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT (lower(email)) DO NOTHING RETURNING id, email, created_at
-)
-SELECT coalesce((SELECT id FROM found UNION ALL SELECT id FROM created LIMIT 1), 0) AS cid \gset
--- Lost the race for a new email (the insert waited, then did nothing): read the winner's row, as the app does.
+    WHERE NOT EXISTS (SELECT FROM customer_found) AND EXISTS (SELECT FROM bill_timeouts)
+    ON CONFLICT (lower(email)) DO NOTHING RETURNING id, email, created_at
+), customer AS (SELECT id, email, created_at FROM customer_found UNION ALL SELECT id, email, created_at FROM customer_created LIMIT 1)
+SELECT m.id AS mid, m.is_cash, coalesce((SELECT id FROM customer), 0) AS cid FROM bill_timeouts
+LEFT JOIN purchases_paymentmethod AS m ON m.code = ANY('{}') OR m.is_cash ORDER BY m.is_cash DESC, m.code LIMIT 1 \gset
 \if :cid = 0
 SELECT id AS cid FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com' \gset
 \endif

@@ -52,6 +52,35 @@ def customer_get_or_create(*, email: str) -> Customer:
 _FIELDS = ["id", "email", "created_at"]
 
 
+def customer_get_or_create_ctes(*, after: str) -> str:
+    """``customer_get_or_create``'s statement as CTEs of another statement (PostgreSQL), to save it
+    a round trip: ``customer_found``, ``customer_created`` (the INSERT, which runs only once
+    ``after`` holds: an SQL condition, such as a CTE that must run first existing) and
+    ``customer``, the customer's row, or none when a concurrent first bill for the same new email
+    won the race (then read it with ``customer_get_or_create``). Parameters, in order: the email
+    (normalised: ``customer_normalize_email``), the email again, and the time now. Turn the
+    ``customer`` row (``id``, ``email``, ``created_at``) into the customer with ``customer_from_row``."""
+    return _get_or_insert_ctes(after)
+
+
+def customer_from_row(row) -> Customer:
+    return Customer.from_db(default_connection().alias, _FIELDS, row)
+
+
+@cache
+def _get_or_insert_ctes(after: str) -> str:
+    quote = connection.ops.quote_name
+    table = quote(Customer._meta.db_table)
+    columns = ", ".join(quote(name) for name in _FIELDS)
+    return (
+        f"customer_found AS (SELECT {columns} FROM {table} WHERE email = %s), "  # noqa: S608
+        f"customer_created AS (INSERT INTO {table} (email, created_at) SELECT %s, %s "
+        f"WHERE NOT EXISTS (SELECT FROM customer_found) AND {after} "
+        f"ON CONFLICT (lower(email)) DO NOTHING RETURNING {columns}), "
+        f"customer AS (SELECT {columns} FROM customer_found UNION ALL SELECT {columns} FROM customer_created LIMIT 1)"
+    )
+
+
 @cache
 def _get_or_insert_sql() -> str:
     quote = connection.ops.quote_name

@@ -153,23 +153,23 @@ NOTHING_PAID = {"paid_amount": D("0")}  # refused (insufficient payment), after 
 
 @pytest.mark.parametrize("paid", [PAID_IN_CASH, PAID_BY_CARD, NOTHING_PAID], ids=["cash", "card", "nothing"])
 def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, admin_api, paid):
-    """Set before the bill's first lock, whether or not the bill looked up a payment method (the
-    lookup carries them when it runs)."""
+    """Set before the products' locks, whether or not the bill looked up a payment method (the
+    lookup carries them when it runs). The customer's insert, which can wait too, is the next test's."""
     settings.BILL_LOCK_TIMEOUT_MS = 250
     settings.BILL_STATEMENT_TIMEOUT_MS = 1200
     product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
     seen = {}
     from purchases.services import bills as services
 
-    real = services.customer_get_or_create
+    real = services._take_stock
 
-    def spy(**kwargs):
+    def spy(*args, **kwargs):
         seen["lock_timeout"] = show("lock_timeout")
         seen["statement_timeout"] = show("statement_timeout")
         seen["idle"] = show("idle_in_transaction_session_timeout")
-        return real(**kwargs)
+        return real(*args, **kwargs)
 
-    services.customer_get_or_create = spy
+    services._take_stock = spy
     try:
         services.purchase_create(
             customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], **paid
@@ -177,5 +177,61 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
     except DomainError:
         assert paid is NOTHING_PAID
     finally:
-        services.customer_get_or_create = real
+        services._take_stock = real
     assert seen == {"lock_timeout": "250ms", "statement_timeout": "1200ms", "idle": "4s"}
+
+
+@contextmanager
+def email_held(email: str):
+    """Another connection inserts a customer with ``email`` and sits on it, uncommitted, as a stuck
+    first bill for a new customer would: a bill for the same email waits on the unique index."""
+    inserted, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("INSERT INTO customers_customer (email, created_at) VALUES (%s, now())", [email])
+                inserted.set()
+                release.wait(timeout=30)
+                transaction.set_rollback(True)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inserted.wait(timeout=10)
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not holder.is_alive()
+
+
+@pytest.mark.parametrize("paid", [PAID_IN_CASH, PAID_BY_CARD], ids=["cash", "card"])
+def test_a_bill_waiting_on_a_new_customers_insert_gives_up_at_its_lock_timeout(
+    postgres_only, settings, short_timeouts, drawer, paid
+):
+    """The customer's insert rides on the bill's first statement with the timeouts: it must wait
+    no longer than the bill's lock_timeout (the holder here would keep it waiting for 30 s)."""
+    from purchases.models import Purchase
+    from purchases.services import purchase_create
+
+    settings.BILL_LOCK_TIMEOUT_MS = 250
+    settings.BILL_STATEMENT_TIMEOUT_MS = 20_000
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
+
+    with email_held("new.customer@example.com"):
+        started = time.monotonic()
+        with pytest.raises(Busy):
+            purchase_create(
+                customer_email="New.Customer@example.com",
+                items=[{"product_id": product.pk, "quantity": 1}],
+                **paid,
+            )
+        elapsed = time.monotonic() - started
+
+    assert 0.2 <= elapsed < 3, elapsed
+    assert not Purchase.objects.exists()
+    assert Product.objects.get(pk=product.pk).stock == 5

@@ -34,7 +34,13 @@ from billing_project.types import Actor, BillLine, PaymentInput, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
-from customers.services import customer_get_or_create
+from customers.models import Customer
+from customers.services import (
+    customer_from_row,
+    customer_get_or_create,
+    customer_get_or_create_ctes,
+    customer_normalize_email,
+)
 
 from ..errors import (
     DiscountNeedsManager,
@@ -184,12 +190,22 @@ def _ring_up(
     quantities, line_discounts = _combine_lines(items)
     # The shorthand is today's one cash payment: rounded as cash even when nothing was paid.
     shorthand = payments is None
-    tenders, timeouts_set = _check_payments(paid_amount=paid_amount, tendered=tendered, payments=payments)
+    # A bad email is refused where the customer is looked up, after the payments and discounts
+    # are checked, as before; a good one is looked up (or inserted) with the payment methods.
+    try:
+        email, email_refused = customer_normalize_email(customer_email), None
+    except ValidationFailed as exc:
+        email, email_refused = None, exc
+    tenders, timeouts_set, customer = _check_payments(
+        paid_amount=paid_amount, tendered=tendered, payments=payments, email=email
+    )
     bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
     if not timeouts_set:  # no payment method was looked up (nothing paid), or not PostgreSQL
         set_transaction_timeouts(**_bill_timeouts())
-
-    customer = customer_get_or_create(email=customer_email)
+    if email_refused is not None:
+        raise email_refused
+    if customer is None:  # not looked up with the methods, or a concurrent first bill won the race
+        customer = customer_get_or_create(email=customer_email)
     products = _take_stock(quantities)
 
     bill = quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount)
@@ -300,11 +316,16 @@ def _ring_up(
 
 
 def _check_payments(
-    *, paid_amount: Decimal | None, tendered: Sequence[Pieces] | None, payments: Sequence[PaymentInput] | None
-) -> tuple[list[_Tender], bool]:
+    *,
+    paid_amount: Decimal | None,
+    tendered: Sequence[Pieces] | None,
+    payments: Sequence[PaymentInput] | None,
+    email: str | None,
+) -> tuple[list[_Tender], bool, Customer | None]:
     """The bill's payments, each with its method (one query, which on PostgreSQL also sets the
-    bill's timeouts: see ``_payment_methods``), and whether the timeouts are set. The shorthand
-    ``paid_amount`` (+ ``tendered``) is one cash payment, or none when nothing was paid."""
+    bill's timeouts and gets or creates the customer of ``email``: see ``_payment_methods``),
+    whether the timeouts are set, and the customer if it was got. The shorthand ``paid_amount``
+    (+ ``tendered``) is one cash payment, or none when nothing was paid."""
     if payments is not None and (paid_amount is not None or tendered):
         raise ValidationFailed(
             "Give either `payments` or `paid_amount` (with `tendered`), not both.",
@@ -319,14 +340,14 @@ def _check_payments(
             )
         amount = _check_amount(paid_amount, field="paid_amount")
         if amount == 0 and not tendered:
-            return [], False
+            return [], False, None
         payments = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
     elif len(payments) > MAX_PAYMENTS:
         raise ValidationFailed(f"A bill has at most {MAX_PAYMENTS} payments.", details={"payments": ["Too many."]})
     codes = {str(p["method"]) for p in payments} - {_CASH}
     # One query for the methods named and the cash method (the shorthand's).
     methods: dict[str, PaymentMethod] = {}
-    found_methods, timeouts_set = _payment_methods(codes)
+    found_methods, timeouts_set, customer = _payment_methods(codes, email)
     for method in found_methods:
         if method.is_active:
             methods[method.code] = method
@@ -362,7 +383,7 @@ def _check_payments(
         tenders.append(_Tender(method=method, amount=amount, tendered=notes, reference=reference))
     if sum(t.method.is_cash for t in tenders) > 1:
         raise ValidationFailed("A bill has at most one cash payment.", details={"payments": ["More than one cash."]})
-    return tenders, timeouts_set
+    return tenders, timeouts_set, customer
 
 
 def _bill_timeouts() -> dict[str, int]:
@@ -375,34 +396,49 @@ def _bill_timeouts() -> dict[str, int]:
 _METHOD_FIELDS = ["id", "code", "name", "is_cash", "is_active"]
 
 
-def _payment_methods(codes: set[str]) -> tuple[list[PaymentMethod], bool]:
-    """The methods named in ``codes`` and the cash method, in the model's order, and whether the
-    bill's timeouts were set. Methods are configuration, read fresh by every bill (a manager's edit
-    holds from the next bill on), without a lock, as the ORM query did.
+def _payment_methods(codes: set[str], email: str | None) -> tuple[list[PaymentMethod], bool, Customer | None]:
+    """The methods named in ``codes`` and the cash method, in the model's order, whether the bill's
+    timeouts were set, and the customer of ``email`` (normalised), when given and got. Methods are
+    configuration, read fresh by every bill (a manager's edit holds from the next bill on), without
+    a lock, as the ORM query did.
 
-    On PostgreSQL the bill's ``set_transaction_timeouts`` rides on this, the bill's first
-    statement, which takes no lock: one round trip fewer. The one-row timeouts subquery is the
-    preserved side of the join, so it runs even when no method matches."""
+    On PostgreSQL this is the bill's first statement, and two more ride on it, each saving a round
+    trip: the bill's ``set_transaction_timeouts``, in a one-row CTE that is the preserved side of
+    the join (so it runs even when no method matches), and ``customer_get_or_create``'s lookup and
+    insert (``customer_get_or_create_ctes``). The customer's INSERT is the only part that can wait
+    for a lock (a concurrent first bill for the same new email: step 1 of the lock order), and it
+    runs only once the timeouts' CTE exists, so the bill's ``lock_timeout`` bounds that wait as it
+    would in a statement of its own. The customer is ``None`` when that race was lost."""
     conn = default_connection()
     if conn.vendor != "postgresql":
-        return list(PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True))), False
-    _, params = transaction_timeouts_sql(**_bill_timeouts())
+        return list(PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True))), False, None
+    _, timeouts = transaction_timeouts_sql(**_bill_timeouts())
+    params: list[Any] = [*timeouts, email, email, timezone.now()] if email is not None else [*timeouts]
     with statement_cursor() as cursor:
-        cursor.execute(_methods_sql(), [*params, sorted(codes)])
+        cursor.execute(_methods_sql(with_customer=email is not None), [*params, sorted(codes)])
         rows = cursor.fetchall()
     alias = conn.alias
-    return [PaymentMethod.from_db(alias, _METHOD_FIELDS, row) for row in rows if row[0] is not None], True
+    methods = [PaymentMethod.from_db(alias, _METHOD_FIELDS, row[:5]) for row in rows if row[0] is not None]
+    customer = customer_from_row(rows[0][5:]) if email is not None and rows[0][5] is not None else None
+    return methods, True, customer
 
 
 @cache
-def _methods_sql() -> str:
+def _methods_sql(*, with_customer: bool) -> str:
     # Built once from the model's names (the timeouts' SQL text does not depend on their values);
-    # the values are parameters. The order is the model's (``-is_cash``, ``code``).
+    # the values are parameters. The order is the model's (``-is_cash``, ``code``). The timeouts
+    # CTE is MATERIALIZED: computed once, before the customer's INSERT may run.
     quote = connection.ops.quote_name
     timeouts, _ = transaction_timeouts_sql()
     columns = ", ".join(f"m.{quote(name)}" for name in _METHOD_FIELDS)  # the fields' own column names
+    customer = ""
+    customer_columns = ""
+    if with_customer:
+        customer = ", " + customer_get_or_create_ctes(after="EXISTS (SELECT FROM bill_timeouts)")
+        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in ("id", "email", "created_at"))  # noqa: S608
     return (
-        f"SELECT {columns} FROM ({timeouts}) AS timeouts "  # noqa: S608
+        f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer} "  # noqa: S608
+        f"SELECT {columns}{customer_columns} FROM bill_timeouts "
         f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
         "ORDER BY m.is_cash DESC, m.code"
     )
