@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from billing_project.api.fast_input import reshapes_errors_only
 from billing_project.api.fields import (
     EmailAddressField,
     MoneyField,
@@ -116,6 +117,7 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         help_text="The till (id) whose drawer takes the cash. Default: the `DEFAULT_TILL`.",
     )
 
+    @reshapes_errors_only
     def to_internal_value(self, data):
         try:
             return super().to_internal_value(data)

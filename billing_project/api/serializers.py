@@ -1,10 +1,12 @@
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict
+
+from billing_project.api.fast_input import compile_input
 
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
@@ -101,7 +103,8 @@ class FastInputMixin(_Serializer):
         return super()._read_only_defaults() if has_any else {}
 
 
-_SHARED_INPUT: dict[type, Any] = {}
+# Per input serializer class: its shared instance and its compiled fast path (None: DRF only).
+_SHARED_INPUT: dict[type, tuple[Any, Callable[[Any], Any] | None]] = {}
 
 
 def validate_input(serializer_class: type["Serializer[Any]"], data) -> dict:
@@ -111,10 +114,19 @@ def validate_input(serializer_class: type["Serializer[Any]"], data) -> dict:
     deep-copy every declared field, nested ones included, on each request. Safe because
     ``run_validation`` keeps nothing on the serializer (``is_valid`` is what stores the data and the
     errors); don't use it for serializers whose validation reads ``self.initial_data``,
-    ``self.instance`` or the context."""
-    serializer = _SHARED_INPUT.get(serializer_class)
-    if serializer is None:
-        serializer = _SHARED_INPUT[serializer_class] = serializer_class()
+    ``self.instance`` or the context.
+
+    A plainly valid body takes ``fast_input``'s path (the same data, without DRF's per-field calls);
+    anything else, and any serializer it cannot compile, goes through DRF."""
+    shared = _SHARED_INPUT.get(serializer_class)
+    if shared is None:
+        serializer = serializer_class()
+        shared = _SHARED_INPUT[serializer_class] = (serializer, compile_input(serializer))
+    serializer, fast = shared
+    if fast is not None:
+        validated = fast(data)
+        if validated is not None:
+            return validated
     try:
         return serializer.run_validation(data)
     except ValidationError as exc:
