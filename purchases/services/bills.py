@@ -32,7 +32,7 @@ from billing_project.money import CENT, format_money, money
 from billing_project.tasks_backend import deferred_task_rows
 from billing_project.types import Actor, BillLine, PaymentInput, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
-from catalog.lock_objects import products_for_update
+from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
 from catalog.models import Product
 from customers.models import Customer
 from customers.services import (
@@ -532,21 +532,22 @@ def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
     the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
     (``ProductInactive``) and a line with more than the stock (``InsufficientStock``).
 
-    On PostgreSQL this is ONE statement (``_stock_sql``): a CTE locks the rows in primary-key order,
-    to the end before any row is updated, and the UPDATE takes the stock only where the product is
-    active and keeps ``stock >= 0`` (the guard; the CHECK constraint backs it up), returning the
-    rows. When it updates fewer rows than the bill has products, the locked rows are read again to
-    say why, and the refusal rolls the bill back. Elsewhere (SQLite) it is the locking SELECT (catalog's
-    queryset, compiled once: ``compiled_rows``), the checks, then one guarded UPDATE."""
+    On PostgreSQL this is ONE statement (catalog's ``products_lock_and_take_sql``): a CTE locks the
+    rows in primary-key order, to the end before any row is updated, and the UPDATE takes the stock
+    only where the product is active and keeps ``stock >= 0`` (the guard; the CHECK constraint backs
+    it up), returning the rows. When it updates fewer rows than the bill has products, the locked
+    rows are read again to say why, and the refusal rolls the bill back. Elsewhere (SQLite) it is
+    the locking SELECT (catalog's queryset, compiled once: ``compiled_rows``), the checks, then one
+    guarded UPDATE."""
     conn = default_connection()
     if conn.vendor == "postgresql":
         params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
         with statement_cursor() as cursor:
-            cursor.execute(_stock_sql(), params)
+            cursor.execute(products_lock_and_take_sql(), params)
             rows = cursor.fetchall()
         if len(rows) == len(quantities):
             alias = conn.alias
-            return {row[0]: Product.from_db(alias, _PRODUCT_ATTNAMES, row) for row in rows}
+            return {row[0]: Product.from_db(alias, PRODUCT_ATTNAMES, row) for row in rows}
     products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
     for product_id, quantity in quantities.items():
         product = products.get(product_id)
@@ -567,27 +568,6 @@ def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
     for product_id, quantity in quantities.items():
         products[product_id].stock -= quantity
     return products
-
-
-_PRODUCT_ATTNAMES = [f.attname for f in Product._meta.concrete_fields]
-
-
-@cache
-def _stock_sql() -> str:
-    # Only quoted names from the model are interpolated; the values are parameters. The UPDATE
-    # waits for the CTE's count, so every row is locked (in order) before the first is updated.
-    quote, fields = connection.ops.quote_name, Product._meta.concrete_fields
-    column = {f.name: quote(str(f.column)) for f in fields}
-    table, pk = quote(Product._meta.db_table), column["id"]
-    stock, updated_at, active = column["stock"], column["updated_at"], column["is_active"]
-    columns = ", ".join(f"t.{column[f.name]}" for f in fields)
-    rows = "(SELECT (e->>0)::bigint AS id, (e->>1)::integer AS quantity FROM json_array_elements(%s::json) AS e) AS v"
-    return (
-        f"WITH locked AS (SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk} FOR UPDATE) "  # noqa: S608
-        f"UPDATE {table} AS t SET {stock} = t.{stock} - v.quantity, {updated_at} = %s FROM {rows} "
-        f"WHERE t.{pk} = v.id AND t.{active} AND t.{stock} - v.quantity >= 0 "
-        f"AND (SELECT count(*) FROM locked) = %s RETURNING {columns}"
-    )
 
 
 def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
