@@ -326,8 +326,8 @@ _scope = threading.local()
 @contextmanager
 def shared_cursor() -> Iterator[None]:
     """Inside, ``statement_cursor()`` hands every statement on the default connection the same
-    cursor, closed when the block ends. A bill sends ten statements in one transaction, and making
-    and closing a cursor costs more CPU than executing a small statement on one. Nested blocks
+    cursor, closed when the block ends. A bill sends several statements in one transaction, and
+    making and closing a cursor costs more CPU than executing a small statement on one. Nested blocks
     share the outer one's cursor."""
     if getattr(_scope, "shared", None) is not None:
         yield

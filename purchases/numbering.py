@@ -101,8 +101,8 @@ def invoice_number_assign(
         f"UPDATE {bills} SET till_id = %s, session_id = %s, number = %s || lpad(counter.last_number::text, 6, '0') "
         f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number, {returning or 'NULL'}"
     )
-    params = [*(writes.params if also and writes is not None else []), series, year]
-    params += [till.pk, session_id, f"{series}/{year}/", purchase_id]
+    also_params = writes.params if writes is not None else []
+    params = [*also_params, series, year, till.pk, session_id, f"{series}/{year}/", purchase_id]
     try:
         with statement_cursor() as cursor:
             cursor.execute(sql, params)
