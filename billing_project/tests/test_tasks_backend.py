@@ -1,21 +1,39 @@
 """The task backend writes exactly the row django-tasks-db writes, through the bill's insert path."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task_backends
 from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend as LibraryBackend
 from django_tasks_db.models import DBTaskResult
 
-from billing_project.tasks_backend import DatabaseBackend
+from billing_project.tasks_backend import DatabaseBackend, deferred_task_rows
 from purchases.tasks import send_invoice_email
 
 pytestmark = pytest.mark.django_db
 
 KWARGS = {"purchase_id": 7, "invoice_round": 2, "attempt": 3}
+
+
+@contextmanager
+def enqueued_ids() -> Iterator[list]:
+    """The ids of the task results ``task_enqueued`` announces inside the block, in order."""
+    seen: list = []
+
+    def receiver(sender, task_result, **kwargs):
+        seen.append(task_result.id)
+
+    task_enqueued.connect(receiver)
+    try:
+        yield seen
+    finally:
+        task_enqueued.disconnect(receiver)
 
 
 def _stored(result_id) -> dict[str, Any]:
@@ -42,16 +60,8 @@ def test_the_row_is_the_one_the_library_writes(delay):
 
 
 def test_the_project_enqueues_through_it_and_the_signal_still_fires():
-    seen = []
-
-    def receiver(sender, task_result, **kwargs):
-        seen.append(task_result.id)
-
-    task_enqueued.connect(receiver)
-    try:
+    with enqueued_ids() as seen:
         result = send_invoice_email.enqueue(**KWARGS)
-    finally:
-        task_enqueued.disconnect(receiver)
 
     assert isinstance(task_backends["default"], DatabaseBackend)
     assert seen == [result.id]
@@ -59,31 +69,18 @@ def test_the_project_enqueues_through_it_and_the_signal_still_fires():
 
 
 def test_a_deferred_row_is_written_by_the_statement_that_takes_it_and_is_the_same_row():
-    from django.db import connection, transaction
-
-    from billing_project.tasks_backend import deferred_task_rows
-
     if connection.vendor != "postgresql":
         pytest.skip("rows are deferred on PostgreSQL only")
-    seen = []
-
-    def receiver(sender, task_result, **kwargs):
-        seen.append(task_result.id)
-
-    task_enqueued.connect(receiver)
-    try:
-        with transaction.atomic(), deferred_task_rows() as jobs:
-            result = send_invoice_email.enqueue(**KWARGS)
-            assert not DBTaskResult.objects.filter(id=result.id).exists()
-            assert seen == []  # not before the row is written
-            taken = jobs.take()
-            assert taken is not None
-            sql, params = taken
-            with connection.cursor() as cursor:
-                cursor.execute(f"WITH job AS ({sql}) SELECT 1", params)
-            assert DBTaskResult.objects.filter(id=result.id).exists()
-    finally:
-        task_enqueued.disconnect(receiver)
+    with enqueued_ids() as seen, transaction.atomic(), deferred_task_rows() as jobs:
+        result = send_invoice_email.enqueue(**KWARGS)
+        assert not DBTaskResult.objects.filter(id=result.id).exists()
+        assert seen == []  # not before the row is written
+        taken = jobs.take()
+        assert taken is not None
+        sql, params = taken
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH job AS ({sql}) SELECT 1", params)
+        assert DBTaskResult.objects.filter(id=result.id).exists()
 
     assert seen == [result.id]
     library: Any = LibraryBackend("default", {"QUEUES": ["default"]})
@@ -93,10 +90,6 @@ def test_a_deferred_row_is_written_by_the_statement_that_takes_it_and_is_the_sam
 
 
 def test_a_deferred_row_not_taken_is_written_when_the_block_ends():
-    from django.db import transaction
-
-    from billing_project.tasks_backend import deferred_task_rows
-
     with transaction.atomic(), deferred_task_rows():
         result = send_invoice_email.enqueue(**KWARGS)
 
@@ -104,24 +97,11 @@ def test_a_deferred_row_not_taken_is_written_when_the_block_ends():
 
 
 def test_a_failed_block_writes_nothing_and_sends_no_signal():
-    from django.db import connection, transaction
-
-    from billing_project.tasks_backend import deferred_task_rows
-
     if connection.vendor != "postgresql":
         pytest.skip("rows are deferred on PostgreSQL only")
-    seen = []
-
-    def receiver(sender, task_result, **kwargs):
-        seen.append(task_result.id)
-
-    task_enqueued.connect(receiver)
-    try:
-        with pytest.raises(RuntimeError), transaction.atomic(), deferred_task_rows():
-            send_invoice_email.enqueue(**KWARGS)
-            raise RuntimeError("refused")
-    finally:
-        task_enqueued.disconnect(receiver)
+    with enqueued_ids() as seen, pytest.raises(RuntimeError), transaction.atomic(), deferred_task_rows():
+        send_invoice_email.enqueue(**KWARGS)
+        raise RuntimeError("refused")
 
     assert seen == []
     assert not DBTaskResult.objects.exists()

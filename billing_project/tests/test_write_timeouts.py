@@ -32,29 +32,36 @@ def show(name: str) -> str:
 
 
 @contextmanager
-def row_held(queryset):
-    """Another connection locks the queryset's rows FOR UPDATE and sits on them, as a stuck bill did."""
-    locked, release = threading.Event(), threading.Event()
+def held_by_another_connection(hold):
+    """Another connection runs ``hold()`` in a transaction and sits on what it locked, as a stuck
+    bill would, until the block ends; then its transaction rolls back."""
+    holding, release = threading.Event(), threading.Event()
 
-    def hold():
+    def run():
         try:
             with transaction.atomic():
-                list(queryset.select_for_update())
-                locked.set()
+                hold()
+                holding.set()
                 release.wait(timeout=30)
+                transaction.set_rollback(True)
         finally:
             close_old_connections()
             connection.close()
 
-    holder = threading.Thread(target=hold)
+    holder = threading.Thread(target=run)
     holder.start()
     try:
-        assert locked.wait(timeout=10)
+        assert holding.wait(timeout=10)
         yield
     finally:
         release.set()
         holder.join(timeout=30)
     assert not holder.is_alive()
+
+
+def row_held(queryset):
+    """Another connection locks the queryset's rows FOR UPDATE and sits on them, as a stuck bill did."""
+    return held_by_another_connection(lambda: list(queryset.select_for_update()))
 
 
 @pytest.fixture
@@ -181,32 +188,15 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
     assert seen == {"lock_timeout": "250ms", "statement_timeout": "1200ms", "idle": "4s"}
 
 
-@contextmanager
 def email_held(email: str):
     """Another connection inserts a customer with ``email`` and sits on it, uncommitted, as a stuck
     first bill for a new customer would: a bill for the same email waits on the unique index."""
-    inserted, release = threading.Event(), threading.Event()
 
-    def hold():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("INSERT INTO customers_customer (email, created_at) VALUES (%s, now())", [email])
-                inserted.set()
-                release.wait(timeout=30)
-                transaction.set_rollback(True)
-        finally:
-            close_old_connections()
-            connection.close()
+    def insert():
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO customers_customer (email, created_at) VALUES (%s, now())", [email])
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert inserted.wait(timeout=10)
-        yield
-    finally:
-        release.set()
-        holder.join(timeout=30)
-    assert not holder.is_alive()
+    return held_by_another_connection(insert)
 
 
 @pytest.mark.parametrize("paid", [PAID_IN_CASH, PAID_BY_CARD], ids=["cash", "card"])
