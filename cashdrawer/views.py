@@ -56,14 +56,28 @@ def _counts_from(request, denominations, *, prefix: str, min_count: int = 0) -> 
     return pieces, errors
 
 
-def _rows(request, till) -> list[tuple]:
-    """Each denomination with the count posted for it, so a refused form keeps what was typed."""
-    posted = request.POST if request.method == "POST" else {}
-    return [(d, posted.get(f"count_{d.value}", "")) for d in drawer_list(till_id=till.pk)]
+def _rows(request, till, *, suggest: bool = False) -> list[tuple]:
+    """Each denomination with the count posted for it, so a refused form keeps what was typed. With
+    ``suggest``, a fresh form holds the ledger's counts instead: what the till's last close counted
+    (and any change since), the float the cashier checks and corrects."""
+    denominations = drawer_list(till_id=till.pk)
+    if request.method == "POST":
+        return [(d, request.POST.get(f"count_{d.value}", "")) for d in denominations]
+    return [(d, d.count if suggest and d.count else "") for d in denominations]
 
 
 def _count_page(request, *, mode: str, till, session, status: int = 200, error: str = ""):
-    context = {"mode": mode, "till": till, "session": session, "rows": _rows(request, till), "error": error}
+    # The open is not blind: the float is suggested. The close is: nothing expected is shown.
+    rows = _rows(request, till, suggest=mode == "open")
+    suggested = sum((d.value * d.count for d, _ in rows), Decimal("0")) if mode == "open" else None
+    context = {
+        "mode": mode,
+        "till": till,
+        "session": session,
+        "rows": rows,
+        "error": error,
+        "suggested_float": format_money(suggested) if suggested else "",
+    }
     return render(request, "tills/count.html", context, status=status)
 
 

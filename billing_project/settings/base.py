@@ -24,7 +24,8 @@ VERSION = env("VERSION", default="0.1.0")
 API_V1_PREFIX = env("API_V1_PREFIX", default="/api/v1")
 
 STORE_NAME = env("STORE_NAME", default=PROJECT_NAME)
-STORE_ADDRESS = env("STORE_ADDRESS", default="")
+# Lines separated by \n (in .env too): printed as lines on receipts and tax invoices.
+STORE_ADDRESS = env.str("STORE_ADDRESS", default="", multiline=True)
 # On every tax invoice and credit note (issue 13): the legal name (default STORE_NAME) and the tax
 # registration, such as a GSTIN.
 STORE_LEGAL_NAME = env("STORE_LEGAL_NAME", default="") or STORE_NAME

@@ -16,6 +16,20 @@ from .base import *  # noqa: F403
 if not EMAIL_CONFIGURED:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
+# The demo store, unless the environment or .env names a store (any of these four set): its legal
+# details, so that the demo's tax invoices carry what a real GST invoice does. The GSTIN is made
+# up for the demo: well-formed, Karnataka's state code 29, and a valid check character.
+if not any(os.environ.get(name) for name in ("STORE_NAME", "STORE_LEGAL_NAME", "STORE_ADDRESS", "STORE_TAX_ID")):
+    STORE_NAME = "Dakshin Provisions"
+    STORE_LEGAL_NAME = "Dakshin Provisions Private Limited"
+    STORE_ADDRESS = (
+        "14, 3rd Main Road, Malleswaram\nBengaluru 560003\nState: Karnataka (code 29)\nPhone: +91 80 4123 4567"
+    )
+    STORE_TAX_ID = "29AABCD1234E1Z4"
+# An Indian store's sales within its state: each rate's tax as CGST and SGST halves.
+if not os.environ.get("TAX_SPLIT"):
+    TAX_SPLIT = "cgst_sgst"
+
 # Static files straight from the apps (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

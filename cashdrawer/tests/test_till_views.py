@@ -70,6 +70,30 @@ def test_open_till_counts_the_float(at_till, till):
     assert session.opening_variance == D("20.00") and not session.auto_opened
 
 
+def test_the_open_page_suggests_the_float_the_ledger_holds_and_opening_with_it_has_no_variance(at_till, till):
+    response = at_till.get(reverse("tills:open"))
+
+    page = response.content.decode()
+    assert 'name="count_100.00" data-value="100.00" value="4"' in page
+    assert 'name="count_10.00" data-value="10.00" value="10"' in page
+    assert response.context["suggested_float"] == "₹500.00"
+    assert "Filled in: the ₹500.00 the drawer should hold" in page
+
+    opened = at_till.post(reverse("tills:open"), {"count_100.00": "4", "count_10.00": "10"})
+
+    assert opened.status_code == 302
+    assert TillSession.objects.get(till=till).opening_variance == D("0.00")
+
+
+def test_the_close_page_suggests_nothing(at_till, till):
+    session_open(till_id=till.pk, counted=[{"value": "100", "count": 4}, {"value": "10", "count": 10}])
+
+    response = at_till.get(reverse("tills:close"))
+
+    assert 'value="4"' not in response.content.decode() and 'value="10"' not in response.content.decode()
+    assert response.context["suggested_float"] == ""
+
+
 def test_open_with_a_bad_count_keeps_what_was_typed(at_till, till):
     response = at_till.post(reverse("tills:open"), {"count_100.00": "x", "count_10.00": "12"})
 

@@ -15,7 +15,7 @@ from billing_project.money import format_money
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.demo_sales import demo_sales
-from purchases.management.commands.seed_demo import PRODUCTS
+from purchases.management.commands.seed_demo import FLOAT, PRODUCTS
 from purchases.services import purchase_create, refund_create
 from purchases.tests.test_browser import CHROMIUM, PASSWORD, expect
 
@@ -156,8 +156,9 @@ def test_a_bad_range_shows_an_error_message_and_no_chart(manager_page, live_serv
 def test_the_readme_screenshot_of_a_month_of_demo_sales(manager_page, live_server, cashier_user, settings):
     settings.TIME_ZONE = "Asia/Kolkata"
     settings.CURRENCY = "INR"
-    for sku, name, price, tax, _ in PRODUCTS:
-        ProductFactory(sku=sku, name=name, price=Decimal(price), tax_percent=Decimal(tax), stock=400)
+    for sku, name, price, tax, hsn, _ in PRODUCTS:
+        ProductFactory(sku=sku, name=name, price=Decimal(price), tax_percent=Decimal(tax), hsn_code=hsn, stock=400)
+    drawer_with(FLOAT)  # the demo's cash bills are paid in notes, the change from the drawer
     made = demo_sales(user=cashier_user)
     assert made["bills"] > 100 and made["refunds"] > 0
     page, errors = manager_page

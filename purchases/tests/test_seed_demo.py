@@ -1,4 +1,5 @@
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -6,12 +7,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 from django.test import Client
+from stdnum.in_ import gstin
 
 from billing_project.roles import CASHIER, MANAGER
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_audit
 from catalog.models import Product
 from purchases.management.commands.seed_demo import FLOAT, PRODUCTS
+from purchases.tests.demo_store import local_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +123,60 @@ def test_the_local_settings_put_the_demo_store_in_india():
     env["TIME_ZONE"] = "Europe/London"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
     assert result.stdout.split() == ["INR", "Europe/London"]
+
+
+def test_every_demo_product_has_an_hsn_code():
+    seed()
+
+    products = list(Product.objects.all())
+    assert len(products) == len(PRODUCTS)
+    for product in products:
+        assert product.hsn_code, product.sku
+        product.full_clean()  # 4, 6 or 8 digits, as the model's validator and CHECK want
+
+
+def test_running_it_again_gives_demo_products_loaded_without_hsn_codes_theirs():
+    """A demo database loaded before the demo had HSN codes gets them; a code set since is kept."""
+    seed()
+    Product.objects.filter(sku="RICE-5KG").update(hsn_code="")
+    Product.objects.filter(sku="DAL-1KG").update(hsn_code="0713")
+
+    out = seed()
+
+    codes = dict(Product.objects.values_list("sku", "hsn_code"))
+    assert codes["RICE-5KG"] == next(hsn for sku, _, _, _, hsn, _ in PRODUCTS if sku == "RICE-5KG")
+    assert codes["DAL-1KG"] == "0713"
+    assert "(1 given their HSN code)" in out
+
+
+def test_the_local_settings_configure_a_complete_demo_store():
+    """`make run` prints tax invoices of a real-looking Indian store: legal name, address with its
+    state and a phone, a well-formed GSTIN of that state, and CGST and SGST."""
+    store = local_settings()
+
+    assert store["STORE_LEGAL_NAME"] and store["STORE_LEGAL_NAME"] != store["STORE_NAME"] != "Store Billing"
+    lines = store["STORE_ADDRESS"].splitlines()
+    assert len(lines) >= 3
+    assert any(re.search(r"\b[1-9][0-9]{5}\b", line) for line in lines)  # a PIN code
+    assert any(line.startswith("Phone: +91 ") for line in lines)
+    gstin_ = store["STORE_TAX_ID"]
+    assert gstin.is_valid(gstin_), gstin_  # format, state code, PAN and check character
+    state = gstin.info(gstin_)["state"]
+    assert f"State: {state} (code {gstin_[:2]})" in lines
+    assert gstin.to_pan(gstin_)[4] == store["STORE_LEGAL_NAME"][0]  # a PAN's fifth letter: the name's initial
+    assert store["TAX_SPLIT"] == "cgst_sgst"
+
+
+def test_a_store_named_in_the_environment_replaces_the_demo_store():
+    store = local_settings(STORE_NAME="Corner Grocer", TAX_SPLIT="none")
+
+    assert store["STORE_NAME"] == store["STORE_LEGAL_NAME"] == "Corner Grocer"
+    assert store["STORE_ADDRESS"] == store["STORE_TAX_ID"] == ""
+    assert store["TAX_SPLIT"] == "none"
+
+
+def test_a_store_address_in_the_environment_keeps_its_lines():
+    """An address set in .env or the environment can have several lines: written with \\n."""
+    store = local_settings(STORE_ADDRESS=r"12 Market Road\nPune 411001")
+
+    assert store["STORE_ADDRESS"] == "12 Market Road\nPune 411001"

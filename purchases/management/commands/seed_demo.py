@@ -14,25 +14,29 @@ from cashdrawer.models import Denomination
 from cashdrawer.selectors import drawer_total
 from cashdrawer.services import denomination_create
 from catalog.models import Product
-from catalog.services import product_create
-from purchases.demo_sales import demo_sales
+from catalog.services import product_create, product_update
+from purchases.demo_sales import demo_clock, demo_month_start, demo_restock, demo_sales
 from purchases.models import Purchase
 
-# sku, name, price (INR), tax %, stock
+# sku, name, price (INR), tax %, HSN code, stock. The stock is also the shelf level that the demo
+# month's deliveries, every Monday and after its last day, bring a product back up to
+# (``demo_restock``); the cola's is under LOW_STOCK_THRESHOLD (5) on purpose, so the back office
+# has a low-stock warning to show.
 PRODUCTS = [
-    ("RICE-5KG", "Basmati rice 5 kg", "549.00", "5", 40),
-    ("ATTA-10KG", "Whole wheat atta 10 kg", "465.00", "0", 30),
-    ("DAL-1KG", "Toor dal 1 kg", "168.00", "0", 50),
-    ("MILK-1L", "Toned milk 1 L", "56.00", "0", 60),
-    ("OIL-1L", "Sunflower oil 1 L", "155.00", "5", 45),
-    ("SUGAR-1KG", "Sugar 1 kg", "48.00", "5", 80),
-    ("TEA-500G", "Assam tea 500 g", "285.00", "5", 25),
-    ("BISC-200G", "Butter biscuits 200 g", "40.00", "18", 120),
-    ("SOAP-100G", "Bath soap 100 g", "45.50", "18", 90),
-    ("PASTE-150G", "Toothpaste 150 g", "99.00", "18", 70),
-    ("GHEE-1L", "Cow ghee 1 L", "650.00", "12", 20),
-    ("COLA-750ML", "Cola 750 ml", "40.00", "28", 3),
+    ("RICE-5KG", "Basmati rice 5 kg", "549.00", "5", "10063020", 40),
+    ("ATTA-10KG", "Whole wheat atta 10 kg", "465.00", "0", "11010000", 30),
+    ("DAL-1KG", "Toor dal 1 kg", "168.00", "0", "07136000", 50),
+    ("MILK-1L", "Toned milk 1 L", "56.00", "0", "04012000", 60),
+    ("OIL-1L", "Sunflower oil 1 L", "155.00", "5", "151219", 45),
+    ("SUGAR-1KG", "Sugar 1 kg", "48.00", "5", "170199", 80),
+    ("TEA-500G", "Assam tea 500 g", "285.00", "5", "090230", 25),
+    ("BISC-200G", "Butter biscuits 200 g", "40.00", "18", "19053100", 120),
+    ("SOAP-100G", "Bath soap 100 g", "45.50", "18", "340111", 90),
+    ("PASTE-150G", "Toothpaste 150 g", "99.00", "18", "33061020", 70),
+    ("GHEE-1L", "Cow ghee 1 L", "650.00", "12", "04059020", 20),
+    ("COLA-750ML", "Cola 750 ml", "40.00", "28", "220210", 3),
 ]
+KEPT_LOW = "COLA-750ML"
 
 # value (INR) -> count
 FLOAT = {"2000": 2, "500": 10, "200": 10, "100": 20, "50": 20, "20": 30, "10": 30, "5": 20, "2": 30, "1": 30}
@@ -52,7 +56,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sales",
             action="store_true",
-            help="Also ring up a month of demo bills and refunds (for the sales dashboard) if there is no bill yet.",
+            help=(
+                "Also trade a month of demo days if there is no bill yet: bills and refunds (for the sales "
+                "dashboard), each day a till session closed with its drawer counted; then restock."
+            ),
         )
         parser.add_argument(
             "--reset-passwords", action="store_true", help="Set the demo users' passwords even if they exist."
@@ -62,16 +69,57 @@ class Command(BaseCommand):
     def handle(self, *args, force, reset_passwords, sales=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with published passwords; with DEBUG off it needs --force.")
+        add_sales = sales and not Purchase.objects.exists()
+        # A fresh demo store is stocked before its month of trading starts, so its ledger reads in order.
+        with demo_clock(demo_month_start() if add_sales else None):
+            cashier = self._store(reset_passwords=reset_passwords)
+
+        if sales and not add_sales:
+            self.stdout.write("Sales: the store has bills already; no demo sales added.")
+        elif add_sales:
+            # One summary line instead of a log line per demo bill, refund and session.
+            with _quiet("billing.purchases", "billing.refunds", "billing.drawer", "billing.catalog"):
+                shelf = {sku: stock for sku, *_, stock in PRODUCTS}
+                made = demo_sales(user=cashier, shelf=shelf)
+                restocked = demo_restock(levels=shelf)
+            self.stdout.write(
+                f"Sales: {made['bills']} demo bills and {made['refunds']} refunds over the last 30 days, in "
+                f"{made['sessions']} till sessions, each closed with its drawer counted (see Sales in the back office)."
+            )
+            self.stdout.write(
+                f"Stock: {len(restocked)} product(s) restocked to their shelf level after the month; {KEPT_LOW} is "
+                "kept low to show the low-stock warning."
+            )
+            self.stdout.write("Till: closed. The cashier's first step is Open till, counting the float it suggests.")
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data ready. Cashiers ring up bills at / (the billing page); managers run the back "
+                "office at /admin/; the API takes a token from POST /api/v1/auth/token (docs at /api/docs/)."
+            )
+        )
+
+    def _store(self, *, reset_passwords: bool):
+        """The roles, the catalogue, the float and the users; returns the demo cashier."""
         roles_setup()
         self.stdout.write("Roles: Manager and Cashier groups are set up.")
 
-        existing = set(Product.objects.filter(sku__in=[p[0] for p in PRODUCTS]).values_list("sku", flat=True))
-        created = 0
-        for sku, name, price, tax, stock in PRODUCTS:
-            if sku not in existing:
-                product_create(sku=sku, name=name, price=Decimal(price), tax_percent=Decimal(tax), stock=stock)
+        existing = {p.sku: p for p in Product.objects.filter(sku__in=[p[0] for p in PRODUCTS])}
+        created = coded = 0
+        for sku, name, price, tax, hsn, stock in PRODUCTS:
+            product = existing.get(sku)
+            if product is None:
+                product_create(
+                    sku=sku, name=name, price=Decimal(price), tax_percent=Decimal(tax), hsn_code=hsn, stock=stock
+                )
                 created += 1
-        self.stdout.write(f"Products: {created} added, {len(PRODUCTS) - created} already there.")
+            elif not product.hsn_code:  # loaded before the demo had HSN codes: a tax invoice needs one
+                product_update(product=product, hsn_code=hsn)
+                coded += 1
+        self.stdout.write(
+            f"Products: {created} added, {len(PRODUCTS) - created} already there"
+            + (f" ({coded} given their HSN code)." if coded else ".")
+        )
 
         values = set(Denomination.objects.values_list("value", flat=True))
         added = 0
@@ -111,25 +159,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role.lower():8} username: {username:8} {note}")
             if role == CASHIER:
                 cashier = user
-
-        if sales:
-            if Purchase.objects.exists():
-                self.stdout.write("Sales: the store has bills already; no demo sales added.")
-            else:
-                # One summary line instead of a log line per demo bill, refund and session.
-                with _quiet("billing.purchases", "billing.refunds", "billing.drawer"):
-                    made = demo_sales(user=cashier)
-                self.stdout.write(
-                    f"Sales: {made['bills']} demo bills and {made['refunds']} refunds over the last 30 days "
-                    "(see Sales in the back office)."
-                )
-
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Demo data ready. Cashiers ring up bills at / (the billing page); managers run the back "
-                "office at /admin/; the API takes a token from POST /api/v1/auth/token (docs at /api/docs/)."
-            )
-        )
+        return cashier
 
 
 @contextmanager
