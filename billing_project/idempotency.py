@@ -160,7 +160,7 @@ def _lock_and_look(*, user, key: str) -> tuple[bool, int | None]:
     with statement_cursor() as cursor:
         cursor.execute(
             f"SELECT pg_try_advisory_xact_lock(%s), (SELECT id FROM {IdempotencyKey._meta.db_table} "  # noqa: S608
-            "WHERE user_id = %s AND key = %s)",
+            'WHERE user_id = %s AND "key" = %s)',
             [_lock_id(user.pk, key), user.pk, key],
         )
         held, found = cursor.fetchone()
