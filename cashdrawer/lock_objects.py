@@ -23,7 +23,6 @@ Three locks stand outside this order because nothing else is held with them, or 
 - the ``Idempotency-Key``'s transaction-level advisory lock (``billing_project.idempotency``),
   taken first by a request with a key and never waited for (``pg_try_advisory_xact_lock``): a
   duplicate that cannot have it answers 409 ``idempotency_in_progress`` at once.
-
 - ``series_lock``: a transaction-level advisory lock taken by ``till_create`` / ``till_update``
   before anything else, so two managers cannot both give a new series to two tills at once (a
   series is unique across both series columns of every till, which no single constraint says).
