@@ -12,8 +12,21 @@ goes through :func:`idempotent_response`; the view passes the service call as a 
   nothing: the key is released.
 
 The bill and its stored response are written in one transaction, so a crash can never leave a bill
-without its replay, nor a replay without its bill. A key left "in progress" by a process that died
-before committing is taken over after ``STALE_AFTER``.
+without its replay, nor a replay without its bill.
+
+What marks a key "in progress" differs by database:
+
+- **PostgreSQL**: a transaction-level advisory lock on the key, taken without waiting
+  (``pg_try_advisory_xact_lock``) by the very transaction that does the work and writes the key's
+  row with its answer. It lives exactly as long as that transaction: when the request's process
+  dies, its connection drops, PostgreSQL rolls the transaction back and the lock is gone, so the
+  till's retry proceeds at once; while the first attempt runs, the retry gets 409 at once and never
+  waits on it. A transaction-level lock is safe behind PgBouncer in transaction mode (a session
+  lock would stay on a shared server connection).
+- **SQLite** (development, tests): the key's row is committed as ``in_progress`` before the work
+  (SQLite has no row locks to tell a live request from a dead one), and a key left in progress by a
+  process that died before committing is taken over after ``STALE_AFTER``. PostgreSQL applies the
+  same rule to such a row, which only a process of an earlier version writes.
 """
 
 import hashlib
@@ -22,13 +35,13 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from billing_project.db import atomic_write
+from billing_project.db import atomic_write, default_connection, statement_cursor
 from billing_project.errors import Busy, Conflict, DomainError, ErrorCode, ValidationFailed
 from billing_project.models import IdempotencyKey
 
@@ -93,11 +106,116 @@ def idempotent_call(
             details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
         )
     fingerprint = request_fingerprint(payload, scope)
+    if default_connection().vendor == "postgresql":
+        return _call_holding_the_key(user=user, key=key, fingerprint=fingerprint, call=call)
+    return _call_after_claiming(user=user, key=key, fingerprint=fingerprint, call=call)
+
+
+# --- PostgreSQL: the key is held by the transaction that does the work ------------------------------
+
+
+class _LostRace(Exception):
+    """Another request completed the key between this one's look and its lock (see _lock_and_look)."""
+
+
+def _call_holding_the_key(
+    *, user, key: str, fingerprint: str, call: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict, bool]:
+    """One transaction: hold the key (or answer 409 at once), run ``call`` in a savepoint, and write
+    the key's row with the answer before the commit. The key's lock ends with the transaction,
+    committed, rolled back, or cut off with its connection: a retry never waits for it."""
+    refusal: DomainError | None = None
+    try:
+        with transaction.atomic():
+            held, found = _lock_and_look(user=user, key=key)
+            record = None if found is None else IdempotencyKey.objects.filter(pk=found).first()
+            if record is not None and (record.status == IdempotencyKey.Status.COMPLETED or not held):
+                return _replay(record, key=key, fingerprint=fingerprint)
+            if not held:
+                raise IdempotencyInProgress(details={"key": key})
+            if record is not None:
+                _take_over(record, key=key, fingerprint=fingerprint)
+            try:
+                with transaction.atomic():
+                    status, body = call()
+            except (ValidationFailed, Busy):
+                raise  # nothing was decided: the rollback releases the key for the retry
+            except DomainError as exc:
+                # A refusal is an answer too: the retry gets the same refusal, as the first request did.
+                # Its savepoint is rolled back; the key is still held.
+                refusal, status, body = exc, exc.status_code, exc.as_dict()
+            _store(user=user, key=key, fingerprint=fingerprint, status=status, body=body)
+    except _LostRace:
+        return _replay(IdempotencyKey.objects.get(user=user, key=key), key=key, fingerprint=fingerprint)
+    if refusal is not None:
+        raise refusal
+    return status, body, False
+
+
+def _lock_and_look(*, user, key: str) -> tuple[bool, int | None]:
+    """``(held, id)``: whether this transaction now holds the key's advisory lock (never waited for),
+    and the id of the key's committed row, if any. One statement, so one snapshot: a request that
+    committed the key just after that snapshot and before the lock was free is not seen, and its
+    row then makes this one's ``_store`` fail (``_LostRace``), which rolls this one back."""
+    with statement_cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_try_advisory_xact_lock(%s), (SELECT id FROM {IdempotencyKey._meta.db_table} "  # noqa: S608
+            'WHERE user_id = %s AND "key" = %s)',
+            [_lock_id(user.pk, key), user.pk, key],
+        )
+        held, found = cursor.fetchone()
+    return held, found
+
+
+def _lock_id(user_id: int, key: str) -> int:
+    """The key's advisory lock: 64 bits of its SHA-256, signed as PostgreSQL's bigint. Another key
+    with the same 64 bits would only get a needless 409 while both run."""
+    digest = hashlib.sha256(f"idempotency-key\n{user_id}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _take_over(record: IdempotencyKey, *, key: str, fingerprint: str) -> None:
+    """A row ``in_progress`` is a claim written the SQLite way (by a process of an earlier version
+    during an upgrade), which no lock of ours covers: taken over, once stale, as there."""
+    if record.fingerprint != fingerprint:
+        raise IdempotencyConflict(details={"key": key})
+    stale = timezone.now() - STALE_AFTER
+    stale_claim = IdempotencyKey.objects.filter(
+        pk=record.pk, status=IdempotencyKey.Status.IN_PROGRESS, locked_at__lt=stale
+    )
+    if not stale_claim.delete()[0]:
+        raise IdempotencyInProgress(details={"key": key})
+
+
+def _store(*, user, key: str, fingerprint: str, status: int, body: dict) -> None:
+    """Write the key's row, completed with its answer, in the transaction that holds the key. Only a
+    request that lost the race described in ``_lock_and_look`` finds the row there; its whole
+    transaction is then rolled back, its work with it."""
+    now = timezone.now()
+    try:
+        IdempotencyKey.objects.create(
+            user=user,
+            key=key,
+            fingerprint=fingerprint,
+            status=IdempotencyKey.Status.COMPLETED,
+            response_status=status,
+            response_body=body,
+            locked_at=now,
+            completed_at=now,
+        )
+    except IntegrityError as exc:
+        raise _LostRace from exc
+
+
+# --- SQLite: the key is claimed first, in a transaction of its own ----------------------------------
+
+
+def _call_after_claiming(
+    *, user, key: str, fingerprint: str, call: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict, bool]:
     record = _claim(user=user, key=key, fingerprint=fingerprint)
     if record.status == IdempotencyKey.Status.COMPLETED:
-        # A completed key always has its response (a CHECK constraint says so).
-        assert record.response_status is not None and record.response_body is not None
-        return record.response_status, record.response_body, True
+        return _replay(record, key=key, fingerprint=fingerprint)
     try:
         with transaction.atomic():
             status, body = call()
@@ -121,11 +239,8 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
     """Insert the key as in progress (committed at once, so a concurrent duplicate sees it), or
     return the completed record to replay."""
     now = timezone.now()
-    outermost = not connection.in_atomic_block
     try:
         with atomic_write():
-            if outermost:
-                _claim_need_not_be_durable()
             return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, locked_at=now)
     except IntegrityError:
         pass
@@ -143,20 +258,6 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey:
     return record
 
 
-def _claim_need_not_be_durable() -> None:
-    """The claim's commit does not wait for its WAL flush (``synchronous_commit`` off, for this
-    transaction only): one disk flush less per keyed request. Safe because a claim lost in a
-    database crash is harmless (the retry claims the key again, and no work was committed), and
-    the work's own transaction, which marks the key completed, commits durably, and with it every
-    WAL record written before it, the claim included. Other sessions see the claim as soon as it
-    commits, as before, so a concurrent duplicate still gets 409 ``idempotency_in_progress``.
-    Only when the claim is a transaction of its own: inside a caller's transaction, SET LOCAL would
-    last until that transaction's commit."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def _complete(record: IdempotencyKey, status: int, body: dict) -> None:
     IdempotencyKey.objects.filter(pk=record.pk).update(
         status=IdempotencyKey.Status.COMPLETED, response_status=status, response_body=body, completed_at=timezone.now()
@@ -165,6 +266,20 @@ def _complete(record: IdempotencyKey, status: int, body: dict) -> None:
 
 def _release(record: IdempotencyKey) -> None:
     IdempotencyKey.objects.filter(pk=record.pk, status=IdempotencyKey.Status.IN_PROGRESS).delete()
+
+
+# --- both -------------------------------------------------------------------------------------------
+
+
+def _replay(record: IdempotencyKey, *, key: str, fingerprint: str) -> tuple[int, dict, bool]:
+    """The stored answer of a completed key; 409 for another body, or while it is still in progress."""
+    if record.fingerprint != fingerprint:
+        raise IdempotencyConflict(details={"key": key})
+    if record.status != IdempotencyKey.Status.COMPLETED:
+        raise IdempotencyInProgress(details={"key": key})
+    # A completed key always has its response (a CHECK constraint says so).
+    assert record.response_status is not None and record.response_body is not None
+    return record.response_status, record.response_body, True
 
 
 def idempotency_keys_prune(*, older_than: timedelta = KEEP_FOR) -> int:

@@ -18,8 +18,11 @@ locks two tills, so bills at different tills never wait on each other's drawer r
 meet on a product they both sell (step 3). A refund locks its bill's row first (step 2), so two
 refunds of one bill never both pass the cap; a bill and a refund meet on products and the till.
 
-Two locks stand outside this order because nothing else is held with them, or only before them:
+Three locks stand outside this order because nothing else is held with them, or only before them:
 
+- the ``Idempotency-Key``'s transaction-level advisory lock (``billing_project.idempotency``),
+  taken first by a request with a key and never waited for (``pg_try_advisory_xact_lock``): a
+  duplicate that cannot have it answers 409 ``idempotency_in_progress`` at once.
 - ``series_lock``: a transaction-level advisory lock taken by ``till_create`` / ``till_update``
   before anything else, so two managers cannot both give a new series to two tills at once (a
   series is unique across both series columns of every till, which no single constraint says).

@@ -5,6 +5,10 @@ when the refund does. A customer who declined the bill's invoice gets no receipt
 opt-out). Each attempt claims the send with a guarded UPDATE of ``receipt_sent_at`` after it
 succeeds; a failed attempt queues the next one after the invoice backoff, up to
 ``INVOICE_MAX_ATTEMPTS``.
+
+A worker killed after the mail server accepted the receipt and before ``receipt_sent_at`` was
+written leaves the job RUNNING; ``requeue_stale_tasks`` puts it back and it sends the receipt once
+more, with the same Message-ID (one per refund, never per attempt), then records it.
 """
 
 import logging

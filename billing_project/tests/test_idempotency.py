@@ -1,4 +1,5 @@
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -16,6 +18,7 @@ from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.models import Purchase
+from purchases.services import purchase_create
 
 pytestmark = pytest.mark.django_db
 
@@ -200,9 +203,7 @@ def test_concurrent_duplicates_make_exactly_one_bill(postgres_only):
     assert Product.objects.get(pk=product.pk).stock == 99
 
 
-def _claim_statements(client, product, key):
-    from django.test.utils import CaptureQueriesContext
-
+def _statements(client, product, key):
     with CaptureQueriesContext(connection) as ctx:
         assert post(client, body(product), key).status_code == 201
     return [q["sql"] for q in ctx.captured_queries]
@@ -210,27 +211,128 @@ def _claim_statements(client, product, key):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
-def test_only_the_claim_skips_the_wal_flush_and_the_bill_commits_durably(postgres_only):
+def test_on_postgresql_the_key_is_held_and_written_by_the_bill_s_own_transaction(postgres_only):
     drawer_with({"10": 20, "1": 20})
     product = ProductFactory(price=D("36.50"), tax_percent=D("12"), stock=10)
     client = APIClient()
     client.force_authenticate(UserFactory(username="till7", is_superuser=True))
 
-    sql = _claim_statements(client, product, "till-7-0001")
+    sql = _statements(client, product, "till-7-0001")
 
-    off = [i for i, s in enumerate(sql) if "synchronous_commit" in s]
-    claim = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "purchases_idempotencykey"'))
-    commits = [i for i, s in enumerate(sql) if s == "COMMIT"]
+    lock = [i for i, s in enumerate(sql) if "pg_try_advisory_xact_lock" in s]
+    key_row = [i for i, s in enumerate(sql) if s.startswith('INSERT INTO "purchases_idempotencykey"')]
     bill = next(i for i, s in enumerate(sql) if 'INSERT INTO "purchases_purchase" (' in s)
-    # SET LOCAL in the claim's own transaction; the bill's, which marks the key completed, is another.
-    assert len(off) == 1 and sql[off[0]] == "SET LOCAL synchronous_commit TO OFF"
-    assert off[0] < claim < commits[0] < bill
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone()[0] == "on"
+    commits = [i for i, s in enumerate(sql) if s == "COMMIT"]
+    # One transaction: the key's lock first, then the bill, then the key's row with its answer.
+    assert len(lock) == len(key_row) == len(commits) == 1
+    assert lock[0] < bill < key_row[0] < commits[0]
+    assert not any(s.startswith('UPDATE "purchases_idempotencykey"') for s in sql)
+    assert not any("synchronous_commit" in s for s in sql)
+    stored = IdempotencyKey.objects.get(key="till-7-0001")
+    assert (stored.status, stored.response_status) == ("completed", 201)
+    assert isinstance(stored.response_body, dict) and stored.response_body["id"] == Purchase.objects.get().pk
 
 
 @pytest.mark.postgres
-def test_a_claim_inside_a_callers_transaction_keeps_it_durable(admin_api, soap, postgres_only):
-    # The test's own transaction stands for a caller's: SET LOCAL would last until its commit.
-    assert not any("synchronous_commit" in s for s in _claim_statements(admin_api, soap, "till-1-0042"))
+def test_a_request_that_completed_the_key_unseen_is_replayed_and_its_rival_rolled_back(
+    admin_api, soap, postgres_only, monkeypatch
+):
+    """The narrow race: the first attempt commits just after the retry's look and before its lock.
+    The retry does the work, finds the key's row when it writes its own, and is rolled back."""
+    first = post(admin_api, body(soap), "till-1-0077")
+    monkeypatch.setattr("billing_project.idempotency._lock_and_look", lambda *, user, key: (True, None))
+
+    retry = post(admin_api, body(soap), "till-1-0077")
+
+    assert (retry.status_code, retry.headers["Idempotent-Replayed"]) == (201, "true")
+    assert retry.json() == first.json()
+    assert Purchase.objects.count() == 1
+    assert Product.objects.get(pk=soap.pk).stock == 9
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_retry_is_refused_at_once_while_the_first_runs_and_proceeds_at_once_when_it_died(
+    postgres_only, settings, monkeypatch
+):
+    """A node dies mid-bill: to the database its connection drops and its transaction rolls back.
+    The till's retry must neither wait on the first attempt while it runs nor after it died."""
+    # A retry that waited on a lock held by the first attempt would take this long, or hang.
+    settings.DB_LOCK_TIMEOUT_MS = settings.BILL_LOCK_TIMEOUT_MS = 20_000
+    drawer_with({"10": 20, "1": 20})
+    product = ProductFactory(price=D("36.50"), tax_percent=D("12"), stock=10)
+    user = UserFactory(username="till3", is_superuser=True)
+    payload = body(product)
+    inside, go_on = threading.Event(), threading.Event()
+    first_attempt: dict[str, Any] = {}
+    real_purchase_create = purchase_create
+
+    def held_open(**kwargs):
+        # Only the first attempt stops inside its transaction, its bill written but not committed.
+        purchase = real_purchase_create(**kwargs)
+        if threading.current_thread().name == "attempt-1":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                first_attempt["pid"] = cursor.fetchone()[0]
+            inside.set()
+            go_on.wait(timeout=60)
+        return purchase
+
+    monkeypatch.setattr("purchases.api.purchase_create", held_open)
+
+    def attempt_1():
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            first_attempt["response"] = post(client, payload, "till-3-0001")
+        except Exception as exc:  # its connection was cut under it
+            first_attempt["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=attempt_1, name="attempt-1")
+    thread.start()
+    try:
+        assert inside.wait(timeout=30)
+        retry = APIClient()
+        retry.force_authenticate(user)
+
+        started = time.perf_counter()
+        during = post(retry, payload, "till-3-0001")
+        waited_during = time.perf_counter() - started
+
+        # The node dies: PostgreSQL ends the first attempt's backend and rolls its transaction back.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [first_attempt["pid"]])
+            assert cursor.fetchone()[0] is True
+        _wait_until_gone(first_attempt["pid"])
+
+        started = time.perf_counter()
+        after = post(retry, payload, "till-3-0001")
+        waited_after = time.perf_counter() - started
+    finally:
+        go_on.set()
+        thread.join(timeout=60)
+
+    assert (during.status_code, during.json()["code"]) == (409, "idempotency_in_progress")
+    assert waited_during < 5
+    assert after.status_code == 201, after.json()
+    assert "Idempotent-Replayed" not in after.headers
+    assert waited_after < 5
+    assert "response" not in first_attempt or first_attempt["response"].status_code >= 500
+    assert list(Purchase.objects.values_list("pk", flat=True)) == [after.json()["id"]]
+    assert Product.objects.get(pk=product.pk).stock == 9
+    replay = post(retry, payload, "till-3-0001")
+    assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (201, "true")
+    assert replay.json() == after.json()
+
+
+def _wait_until_gone(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"backend {pid} still there")

@@ -1,10 +1,13 @@
 """End to end: bills rung up for real (committed), the real ``db_worker`` command, and a real SMTP
 server listening on 127.0.0.1 (``smtp_sink`` in conftest.py). No mock of the mail API."""
 
+from datetime import timedelta
 from decimal import Decimal
 from threading import Barrier, Thread
 
 import pytest
+from django.core.mail import EmailMessage
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
@@ -12,8 +15,8 @@ from django_tasks_db.models import DBTaskResult
 
 from catalog.tests.factories import ProductFactory
 from purchases.errors import InsufficientStock
-from purchases.models import InvoiceStatus, Purchase
-from purchases.services import purchase_create
+from purchases.models import InvoiceStatus, Purchase, Refund
+from purchases.services import purchase_create, refund_create
 from purchases.tests.helpers import db_state
 from purchases.tests.pdf import pdf_text_of
 from purchases.tests.test_views import form_data
@@ -254,3 +257,81 @@ def test_declining_the_invoice_on_the_billing_page_sends_nothing(cashier_client,
 
     assert smtp_sink.messages == []
     assert Purchase.objects.get().invoice_status == InvoiceStatus.SKIPPED
+
+
+# --- A worker killed after the mail server accepted a message and before it recorded it -----------
+
+
+class WorkerKilled(BaseException):
+    """Stands in for the worker process dying: nothing in the task catches it."""
+
+
+def sent_then_killed(patch) -> None:
+    """Every send reaches the mail server, then the worker dies before it records the message sent."""
+    real_send = EmailMessage.send
+
+    def send_then_die(self, fail_silently=False):
+        real_send(self, fail_silently)
+        raise WorkerKilled
+
+    patch.setattr("django.core.mail.EmailMessage.send", send_then_die)
+
+
+def left_running_by_the_killed_worker(task_path: str) -> None:
+    """A killed worker leaves its job RUNNING (this in-process worker caught the exception and marked
+    it failed instead); minutes later, cron's ``requeue_stale_tasks`` puts it back in the queue."""
+    DBTaskResult.objects.filter(task_path=task_path, status="FAILED").update(
+        status="RUNNING", started_at=timezone.now() - timedelta(minutes=11), finished_at=None
+    )
+
+
+def drain(run_worker, rounds: int = 8) -> None:
+    """Run the queue to the end, as time passing would: cron's requeue, every retry made due."""
+    for _ in range(rounds):
+        call_command("requeue_stale_tasks", seconds=600)
+        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+        run_worker()
+    assert not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+
+
+def test_an_invoice_sent_but_not_recorded_reaches_the_customer_twice_at_most_with_one_message_id(
+    settings, drawer, tea, smtp_sink, run_worker, monkeypatch
+):
+    settings.DEFAULT_FROM_EMAIL = "Corner Grocer <billing@corner.example>"
+    purchase = ring_up(tea)
+    with monkeypatch.context() as patch:
+        sent_then_killed(patch)
+        run_worker()
+    assert len(smtp_sink.messages) == 1
+    assert fresh(purchase).invoice_status == InvoiceStatus.PENDING  # the send was never recorded
+    left_running_by_the_killed_worker("purchases.tasks.send_invoice_email")
+
+    drain(run_worker)
+
+    # The next attempt sent it again, as the same message; nothing sent it a third time.
+    assert [m["Message-ID"] for m in smtp_sink.messages] == [f"<invoice-{purchase.pk}.0@corner.example>"] * 2
+    assert smtp_sink.messages[0].get_body(preferencelist=("plain",)).get_content() == (
+        smtp_sink.messages[1].get_body(preferencelist=("plain",)).get_content()
+    )
+    assert (fresh(purchase).invoice_status, fresh(purchase).invoice_attempts) == (InvoiceStatus.SENT, 2)
+
+
+def test_a_refund_receipt_sent_but_not_recorded_reaches_the_customer_twice_at_most_with_one_message_id(
+    settings, drawer, tea, smtp_sink, run_worker, monkeypatch
+):
+    settings.DEFAULT_FROM_EMAIL = "Corner Grocer <billing@corner.example>"
+    purchase = ring_up(tea)
+    run_worker()  # the invoice goes out as usual
+    refund = refund_create(purchase_id=purchase.pk, items=[{"product_id": tea.pk, "quantity": 1}], reason="torn")
+    with monkeypatch.context() as patch:
+        sent_then_killed(patch)
+        run_worker()
+    assert Refund.objects.get(pk=refund.pk).receipt_sent_at is None  # the send was never recorded
+    left_running_by_the_killed_worker("purchases.tasks.send_refund_receipt_email")
+
+    drain(run_worker)
+
+    receipts = [m["Message-ID"] for m in smtp_sink.messages if m["Message-ID"].startswith("<refund-")]
+    assert receipts == [f"<refund-{refund.pk}@corner.example>"] * 2
+    assert Refund.objects.get(pk=refund.pk).receipt_sent_at is not None
+    assert [m["Message-ID"] for m in smtp_sink.messages].count(f"<invoice-{purchase.pk}.0@corner.example>") == 1
