@@ -116,7 +116,7 @@ class ErrorCode(StrEnum):
     VARIANCE_NEEDS_MANAGER = (
         "variance_needs_manager",
         409,
-        "a close over/short past `CASH_VARIANCE_LIMIT` without approval",
+        "an open or a close over/short past `CASH_VARIANCE_LIMIT` without approval",
     )
 
     # --- Back office ---------------------------------------------------------------------------

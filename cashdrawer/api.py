@@ -216,12 +216,15 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.SESSION_OPEN,
                 ErrorCode.TILL_INACTIVE,
+                ErrorCode.VARIANCE_NEEDS_MANAGER,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
         description="Open a session with the counted float. Differences from the ledger are posted as "
-        "`open_count` movements and summed in `opening_variance`. " + SESSION_COUNT_DOC,
+        "`open_count` movements and summed in `opening_variance`; past `CASH_VARIANCE_LIMIT` that needs "
+        "`approve_variance` (managers), otherwise 409 `variance_needs_manager` and nothing changes. "
+        + SESSION_COUNT_DOC,
     )
     @action(detail=True, methods=["post"], url_path="sessions")
     def sessions(self, request, pk=None):

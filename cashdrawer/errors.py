@@ -61,7 +61,9 @@ class SessionClosed(Conflict):
 
 class VarianceNeedsManager(Conflict):
     code = ErrorCode.VARIANCE_NEEDS_MANAGER
-    default_message = "The count is over or short by more than the limit: recount, or a manager closes the till."
+    default_message = (
+        "The count is over or short by more than the limit: recount, or a manager opens or closes the till."
+    )
 
 
 class TillNotFound(DomainError):

@@ -63,7 +63,17 @@ def _rows(request, till) -> list[tuple]:
 
 
 def _count_page(request, *, mode: str, till, session, status: int = 200, error: str = ""):
-    context = {"mode": mode, "till": till, "session": session, "rows": _rows(request, till), "error": error}
+    # A refused count (a bad number, or a variance that needs a manager) comes back with the
+    # counts and the note as typed, so the cashier recounts instead of typing it all again.
+    note = request.POST.get("note", "")[:500] if request.method == "POST" else ""
+    context = {
+        "mode": mode,
+        "till": till,
+        "session": session,
+        "rows": _rows(request, till),
+        "note": note,
+        "error": error,
+    }
     return render(request, "tills/count.html", context, status=status)
 
 

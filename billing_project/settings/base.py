@@ -209,7 +209,7 @@ BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STAT
 REPORT_STATEMENT_TIMEOUT_MS = env.int("REPORT_STATEMENT_TIMEOUT_MS", default=20000)
 
 # Tills: the till a bill or a /denominations request uses when it names none, and the largest
-# over/short (absolute, in money) a till may close with without the approve_variance permission.
+# over/short (absolute, in money) a till may open or close with without the approve_variance permission.
 DEFAULT_TILL = env("DEFAULT_TILL", default="MAIN")
 CASH_VARIANCE_LIMIT = Decimal(env("CASH_VARIANCE_LIMIT", default="0.00"))
 
