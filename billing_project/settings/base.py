@@ -289,14 +289,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "billing_project.client_ip.client_ip"
+# The address key: an IPv4 address, or an IPv6 address's /64 (the same key as the token throttle).
+AXES_CLIENT_IP_CALLABLE = "billing_project.client_ip.client_key"
 AXES_LOCKOUT_CALLABLE = "billing_project.lockout.lockout_response"
 AXES_VERBOSE = False
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be at least 1")
 
 # How many proxies that append to X-Forwarded-For stand in front of the app (0: none, forwarded
-# headers are ignored). Every throttle takes the client address from billing_project.client_ip.
+# headers are ignored). Every throttle and the lockout key on billing_project.client_ip.client_key.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
@@ -362,7 +363,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
-    # For DRF's stock throttles; ours (billing_project.api.throttling) read billing_project.client_ip.
+    # Only DRF's stock throttles read this, and they key differently (no IPv6 /64, no ports): every
+    # throttle here derives from billing_project.api.throttling, keyed on client_ip.client_key.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
