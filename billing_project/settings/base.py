@@ -336,9 +336,9 @@ STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 
 # --- Cache (DRF's token-request throttle) -----------------------------------------------------
-# The default is per process; with several gunicorn workers use a shared one, e.g.
-# CACHE_URL=dbcache://django_cache (after `manage.py createcachetable`). Failed logins do not
-# depend on it: django-axes keeps them in the database.
+# Per process here (runserver, tests); production settings default to the database cache, shared
+# by every gunicorn worker (`manage.py migrate` creates its table). Failed logins do not depend on
+# it: django-axes keeps them in the database.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Limits -----------------------------------------------------------------------------------
