@@ -125,7 +125,8 @@ def _refresh_till(till_id: int) -> Till:
     ),
     partial_update=extend_schema(
         request=TillSerializer,
-        responses={200: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS)},
+        responses={200: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS, ErrorCode.DEFAULT_TILL_RENAME)},
+        description="Change a till. The default till's (`DEFAULT_TILL`) code cannot change: 409 `default_till_rename`.",
     ),
 )
 @extend_schema(tags=["tills"])

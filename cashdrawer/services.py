@@ -30,6 +30,7 @@ from .change import SearchBudgetExceeded, make_change
 from .errors import (
     ChangeTooComplex,
     ChangeUnavailable,
+    DefaultTillRename,
     DenominationExists,
     InsufficientCash,
     SeriesTaken,
@@ -179,11 +180,13 @@ _TILL_FIELDS = ("code", "name", "is_active", "requires_open_session", *SERIES_FI
 def till_update(*, till_id: int, **changes) -> Till:
     """Change a till's ``code``, ``name``, ``is_active``, ``requires_open_session``,
     ``invoice_series`` or ``credit_series`` (blank: back to the default). A new series applies to
-    the next bill; numbers already given keep theirs.
+    the next bill; numbers already given keep theirs. The default till's code never changes:
+    ``DEFAULT_TILL`` names it by code, so a rename would quietly send the bills that name no till
+    to whichever till takes the code next (or a new, empty one).
 
     Takes ``series_lock`` first when a series changes, then locks the till row. Raises
-    ``Till.DoesNotExist``, ``TillExists`` for a code already taken, ``ValidationFailed`` or
-    ``SeriesTaken`` for a series that cannot be used."""
+    ``Till.DoesNotExist``, ``TillExists`` for a code already taken, ``DefaultTillRename``,
+    ``ValidationFailed`` or ``SeriesTaken`` for a series that cannot be used."""
     unknown = set(changes) - set(_TILL_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
@@ -198,6 +201,13 @@ def till_update(*, till_id: int, **changes) -> Till:
         changes["code"] = (changes["code"] or "").strip()
         if not changes["code"]:
             raise ValidationFailed("A till needs a code.", details={"code": ["This field may not be blank."]})
+        if changes["code"] != till.code and till.code == settings.DEFAULT_TILL:
+            raise DefaultTillRename(
+                f"Till {till.code} is the default till (DEFAULT_TILL): bills and /denominations that name no "
+                "till use it by its code, so the code cannot change. To make another till the default, set "
+                "DEFAULT_TILL to its code.",
+                details={"code": till.code, "default_till": settings.DEFAULT_TILL},
+            )
     for field, value in changes.items():
         setattr(till, field, value)
     try:
