@@ -77,15 +77,20 @@ def _check_count(count: int) -> None:
 
 
 def till_default() -> Till:
-    """The till named by ``DEFAULT_TILL``, created when missing (the migrations create ``MAIN``)."""
+    """The till named by ``DEFAULT_TILL``, created when missing (the migrations create ``MAIN``),
+    with a warning: a new or mistyped setting then sends bills to an empty till."""
     till = Till.objects.filter(code=settings.DEFAULT_TILL).first()
     if till is not None:
         return till
     try:
         with transaction.atomic():
-            return Till.objects.create(code=settings.DEFAULT_TILL, name="Main till")
+            till = Till.objects.create(code=settings.DEFAULT_TILL, name="Main till")
     except IntegrityError:
         return Till.objects.get(code=settings.DEFAULT_TILL)
+    logger.warning(
+        "DEFAULT_TILL %s did not exist: created it as a new till with an empty drawer", settings.DEFAULT_TILL
+    )
+    return till
 
 
 def _till_id(till: "Till | int | None") -> int:

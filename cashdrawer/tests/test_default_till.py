@@ -79,3 +79,15 @@ def test_the_admin_still_renames_another_till(manager_client, main):
     assert 'name="code"' in page.content.decode()
     assert response.status_code == 302
     assert Till.objects.get(pk=other.pk).code == "T9"
+
+
+def test_a_default_till_that_does_not_exist_is_made_with_a_warning(settings, caplog):
+    settings.DEFAULT_TILL = "FRONT"  # a new setting, or a mistyped one: never quietly
+
+    with caplog.at_level("WARNING", logger="billing.drawer"):
+        till = till_default()
+        again = till_default()
+
+    assert till.code == "FRONT" and again.pk == till.pk
+    warnings = [r.getMessage() for r in caplog.records if r.name == "billing.drawer"]
+    assert len(warnings) == 1 and "DEFAULT_TILL" in warnings[0] and "FRONT" in warnings[0]
