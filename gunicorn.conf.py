@@ -85,12 +85,41 @@ def _alive(pid: int) -> bool:
 
 
 def on_starting(server):
+    _refuse_a_per_worker_cache(server)
     os.makedirs(_metrics_dir, exist_ok=True)
     for name in os.listdir(_metrics_dir):
         # prometheus_client's files only: <type>[_<mode>]_<pid>.db
         pid = name.removesuffix(".db").rpartition("_")[2]
         if name.endswith(".db") and pid.isdigit() and not _alive(int(pid)):
             os.remove(os.path.join(_metrics_dir, name))
+
+
+# --- One throttle count for every worker -----------------------------------------------------------
+# DRF counts token requests in Django's default cache. In a per-process cache each worker would
+# count on its own, and N workers would let N times AUTH_TOKEN_THROTTLE_RATE through, silently.
+# Production settings default to the database cache; several workers on a per-process one do not
+# start.
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+def _refuse_a_per_worker_cache(server) -> None:
+    if server.cfg.workers <= 1:
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_project.settings.production")  # as wsgi.py
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend in PER_PROCESS_CACHES:
+        if _own_metrics_dir:
+            shutil.rmtree(_metrics_dir, ignore_errors=True)  # on_exit does not run after a refusal
+        raise RuntimeError(
+            f"{server.cfg.workers} workers would each keep their own token-request counts in {backend}, "
+            f"letting {server.cfg.workers} times AUTH_TOKEN_THROTTLE_RATE through. Set CACHE_URL to a shared "
+            "cache (dbcache://django_cache, whose table `manage.py migrate` creates) or run one worker."
+        )
 
 
 def child_exit(server, worker):

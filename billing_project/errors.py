@@ -103,6 +103,11 @@ class ErrorCode(StrEnum):
     # --- Tills and sessions --------------------------------------------------------------------
     TILL_NOT_FOUND = "till_not_found", 400, "a bill, refund or sales report names a till that does not exist"
     TILL_EXISTS = "till_exists", 409, "a till code that is taken"
+    DEFAULT_TILL_RENAME = (
+        "default_till_rename",
+        409,
+        "a new code for the till `DEFAULT_TILL` names (point `DEFAULT_TILL` at another till instead)",
+    )
     SERIES_EXHAUSTED = "series_exhausted", 409, "a bill in a series that has given number 999999 this financial year"
     SERIES_TAKEN = "series_taken", 409, "an invoice or credit series another till (or the till's other series) uses"
     SESSION_OPEN = "session_open", 409, "opening a till that already has an open session"
@@ -116,7 +121,7 @@ class ErrorCode(StrEnum):
     VARIANCE_NEEDS_MANAGER = (
         "variance_needs_manager",
         409,
-        "a close over/short past `CASH_VARIANCE_LIMIT` without approval",
+        "an open or a close over/short past `CASH_VARIANCE_LIMIT` without approval",
     )
 
     # --- Back office ---------------------------------------------------------------------------

@@ -66,7 +66,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
     # through the bills it rings up (purchase_create) and by opening and closing its till's session
     # with a count, never directly. Cash in/out needs cashdrawer.add_cashmovement, granted per user;
-    # a close over CASH_VARIANCE_LIMIT needs a manager (approve_variance).
+    # an open or a close over CASH_VARIANCE_LIMIT needs a manager (approve_variance).
     CASHIER: (
         "catalog.view_product",
         "cashdrawer.view_denomination",

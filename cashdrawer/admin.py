@@ -274,8 +274,28 @@ class TillAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the ledger references every till
 
+    @staticmethod
+    def _is_default(obj) -> bool:
+        return obj is not None and obj.code == settings.DEFAULT_TILL
+
+    def get_fields(self, request, obj=None):
+        # The default till's code is shown, not edited: till_update refuses to change it.
+        fields = list(TillForm.Meta.fields)
+        return ["default_till_code", *fields[1:]] if self._is_default(obj) else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("default_till_code",) if self._is_default(obj) else ()
+
+    @admin.display(description="code")
+    def default_till_code(self, obj):
+        return format_html(
+            "{} — the default till (<code>DEFAULT_TILL</code>): bills that name no till use it by this code, "
+            "so it cannot change. To make another till the default, set <code>DEFAULT_TILL</code> to its code.",
+            obj.code,
+        )
+
     def save_model(self, request, obj, form, change):
-        data = {field: form.cleaned_data[field] for field in TillForm.Meta.fields}
+        data = {field: form.cleaned_data[field] for field in TillForm.Meta.fields if field in form.cleaned_data}
         saved = till_update(till_id=obj.pk, **data) if change else till_create(**data)
         obj.pk = saved.pk
 

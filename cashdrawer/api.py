@@ -125,7 +125,8 @@ def _refresh_till(till_id: int) -> Till:
     ),
     partial_update=extend_schema(
         request=TillSerializer,
-        responses={200: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS)},
+        responses={200: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS, ErrorCode.DEFAULT_TILL_RENAME)},
+        description="Change a till. The default till's (`DEFAULT_TILL`) code cannot change: 409 `default_till_rename`.",
     ),
 )
 @extend_schema(tags=["tills"])
@@ -216,12 +217,15 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.SESSION_OPEN,
                 ErrorCode.TILL_INACTIVE,
+                ErrorCode.VARIANCE_NEEDS_MANAGER,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
         description="Open a session with the counted float. Differences from the ledger are posted as "
-        "`open_count` movements and summed in `opening_variance`. " + SESSION_COUNT_DOC,
+        "`open_count` movements and summed in `opening_variance`; past `CASH_VARIANCE_LIMIT` that needs "
+        "`approve_variance` (managers), otherwise 409 `variance_needs_manager` and nothing changes. "
+        + SESSION_COUNT_DOC,
     )
     @action(detail=True, methods=["post"], url_path="sessions")
     def sessions(self, request, pk=None):

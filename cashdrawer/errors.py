@@ -34,6 +34,11 @@ class TillExists(Conflict):
     default_message = "A till with that code already exists."
 
 
+class DefaultTillRename(Conflict):
+    code = ErrorCode.DEFAULT_TILL_RENAME
+    default_message = "The default till's code cannot change: DEFAULT_TILL names it."
+
+
 class SeriesTaken(Conflict):
     code = ErrorCode.SERIES_TAKEN
     default_message = "That invoice or credit series is already in use."
@@ -61,7 +66,9 @@ class SessionClosed(Conflict):
 
 class VarianceNeedsManager(Conflict):
     code = ErrorCode.VARIANCE_NEEDS_MANAGER
-    default_message = "The count is over or short by more than the limit: recount, or a manager closes the till."
+    default_message = (
+        "The count is over or short by more than the limit: recount, or a manager opens or closes the till."
+    )
 
 
 class TillNotFound(DomainError):

@@ -30,6 +30,7 @@ from .change import SearchBudgetExceeded, make_change
 from .errors import (
     ChangeTooComplex,
     ChangeUnavailable,
+    DefaultTillRename,
     DenominationExists,
     InsufficientCash,
     SeriesTaken,
@@ -76,15 +77,20 @@ def _check_count(count: int) -> None:
 
 
 def till_default() -> Till:
-    """The till named by ``DEFAULT_TILL``, created when missing (the migrations create ``MAIN``)."""
+    """The till named by ``DEFAULT_TILL``, created when missing (the migrations create ``MAIN``),
+    with a warning: a new or mistyped setting then sends bills to an empty till."""
     till = Till.objects.filter(code=settings.DEFAULT_TILL).first()
     if till is not None:
         return till
     try:
         with transaction.atomic():
-            return Till.objects.create(code=settings.DEFAULT_TILL, name="Main till")
+            till = Till.objects.create(code=settings.DEFAULT_TILL, name="Main till")
     except IntegrityError:
         return Till.objects.get(code=settings.DEFAULT_TILL)
+    logger.warning(
+        "DEFAULT_TILL %s did not exist: created it as a new till with an empty drawer", settings.DEFAULT_TILL
+    )
+    return till
 
 
 def _till_id(till: "Till | int | None") -> int:
@@ -179,11 +185,13 @@ _TILL_FIELDS = ("code", "name", "is_active", "requires_open_session", *SERIES_FI
 def till_update(*, till_id: int, **changes) -> Till:
     """Change a till's ``code``, ``name``, ``is_active``, ``requires_open_session``,
     ``invoice_series`` or ``credit_series`` (blank: back to the default). A new series applies to
-    the next bill; numbers already given keep theirs.
+    the next bill; numbers already given keep theirs. The default till's code never changes:
+    ``DEFAULT_TILL`` names it by code, so a rename would quietly send the bills that name no till
+    to whichever till takes the code next (or a new, empty one).
 
     Takes ``series_lock`` first when a series changes, then locks the till row. Raises
-    ``Till.DoesNotExist``, ``TillExists`` for a code already taken, ``ValidationFailed`` or
-    ``SeriesTaken`` for a series that cannot be used."""
+    ``Till.DoesNotExist``, ``TillExists`` for a code already taken, ``DefaultTillRename``,
+    ``ValidationFailed`` or ``SeriesTaken`` for a series that cannot be used."""
     unknown = set(changes) - set(_TILL_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
@@ -198,6 +206,13 @@ def till_update(*, till_id: int, **changes) -> Till:
         changes["code"] = (changes["code"] or "").strip()
         if not changes["code"]:
             raise ValidationFailed("A till needs a code.", details={"code": ["This field may not be blank."]})
+        if changes["code"] != till.code and till.code == settings.DEFAULT_TILL:
+            raise DefaultTillRename(
+                f"Till {till.code} is the default till (DEFAULT_TILL): bills and /denominations that name no "
+                "till use it by its code, so the code cannot change. To make another till the default, set "
+                "DEFAULT_TILL to its code.",
+                details={"code": till.code, "default_till": settings.DEFAULT_TILL},
+            )
     for field, value in changes.items():
         setattr(till, field, value)
     try:
@@ -569,9 +584,14 @@ def session_open(*, till_id: int, counted: Sequence[Mapping], note: str = "", us
 
     The counts become the drawer's counts: every difference from the ledger is an ``open_count``
     movement, and ``opening_variance`` is counted minus expected in money. A value left out counts
-    as zero. Locks the till row, then its denominations by value.
+    as zero. An opening variance over ``CASH_VARIANCE_LIMIT`` needs ``cashdrawer.approve_variance``,
+    as a close's does: otherwise a count could write the drawer off, or invent cash, unseen.
 
-    Raises ``Till.DoesNotExist``, ``TillInactive``, ``SessionOpen``, ``ValidationFailed``."""
+    Locks the till row, then its denominations by value; the variance is worked out from those
+    locked counts, so a count set or a bill committed while the open waited is in it.
+
+    Raises ``Till.DoesNotExist``, ``TillInactive``, ``SessionOpen``, ``VarianceNeedsManager``,
+    ``ValidationFailed``; on any refusal nothing changes."""
     till = _lock_till(till_id)
     if not till.is_active:
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
@@ -581,12 +601,14 @@ def session_open(*, till_id: int, counted: Sequence[Mapping], note: str = "", us
     denominations = list(denominations_for_update(till_id=till.pk))
     counts = _counted(denominations, counted, field="counted")
     expected = {d.value: d.count for d in denominations}
+    opening_variance = _value_of(counts) - _value_of(expected)
+    _check_variance_allowed(opening_variance, user=user, who_else="a manager opens the till")
     user = recorded_user(user)
     session = TillSession.objects.create(
         till=till,
         opened_by=user,
         opening_counted=_pieces_list(counts),
-        opening_variance=_value_of(counts) - _value_of(expected),
+        opening_variance=opening_variance,
         note=note or "",
     )
     _bring_counts_to(
@@ -746,6 +768,18 @@ def can_approve_variance(user) -> bool:
     return user is not None and user.has_perm("cashdrawer.approve_variance")
 
 
+def _check_variance_allowed(variance: Decimal, *, user: Actor, who_else: str) -> None:
+    """Refuse an over/short past ``CASH_VARIANCE_LIMIT`` unless ``user`` may approve it (opens and
+    closes alike). ``who_else`` ends the cashier's message: who may do it instead."""
+    limit = settings.CASH_VARIANCE_LIMIT
+    if abs(variance) > limit and not can_approve_variance(user):
+        raise VarianceNeedsManager(
+            f"The drawer is {'over' if variance > 0 else 'short'} by {format_money(abs(variance))}, "
+            f"more than the {format_money(limit)} allowed: recount, or {who_else}.",
+            details={"limit": _money_str(limit), "variance": _money_str(variance)},
+        )
+
+
 @atomic_write()
 def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = "", user: Actor = None) -> TillSession:
     """Close a session with a blind count of the drawer, post the variance and freeze the Z report.
@@ -772,13 +806,7 @@ def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = ""
     expected_cash = Decimal(figures["cash"]["expected"])
     counted_cash = _value_of(counts)
     variance_total = counted_cash - expected_cash
-    if abs(variance_total) > settings.CASH_VARIANCE_LIMIT and not can_approve_variance(user):
-        raise VarianceNeedsManager(
-            f"The drawer is {'over' if variance_total > 0 else 'short'} by {format_money(abs(variance_total))}, "
-            f"more than the {format_money(settings.CASH_VARIANCE_LIMIT)} allowed: recount, or a manager closes "
-            "the till.",
-            details={"limit": _money_str(settings.CASH_VARIANCE_LIMIT)},
-        )
+    _check_variance_allowed(variance_total, user=user, who_else="a manager closes the till")
     user = recorded_user(user)
     now = timezone.now()
     _bring_counts_to(

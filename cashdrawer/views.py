@@ -70,11 +70,15 @@ def _count_page(request, *, mode: str, till, session, status: int = 200, error: 
     # The open is not blind: the float is suggested. The close is: nothing expected is shown.
     rows = _rows(request, till, suggest=mode == "open")
     suggested = sum((d.value * d.count for d, _ in rows), Decimal("0")) if mode == "open" else None
+    # A refused count (a bad number, or a variance that needs a manager) comes back with the
+    # counts and the note as typed, so the cashier recounts instead of typing it all again.
+    note = request.POST.get("note", "")[:500] if request.method == "POST" else ""
     context = {
         "mode": mode,
         "till": till,
         "session": session,
         "rows": rows,
+        "note": note,
         "error": error,
         "suggested_float": format_money(suggested) if suggested else "",
     }

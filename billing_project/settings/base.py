@@ -210,7 +210,7 @@ BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STAT
 REPORT_STATEMENT_TIMEOUT_MS = env.int("REPORT_STATEMENT_TIMEOUT_MS", default=20000)
 
 # Tills: the till a bill or a /denominations request uses when it names none, and the largest
-# over/short (absolute, in money) a till may close with without the approve_variance permission.
+# over/short (absolute, in money) a till may open or close with without the approve_variance permission.
 DEFAULT_TILL = env("DEFAULT_TILL", default="MAIN")
 CASH_VARIANCE_LIMIT = Decimal(env("CASH_VARIANCE_LIMIT", default="0.00"))
 
@@ -290,14 +290,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "billing_project.client_ip.client_ip"
+# The address key: an IPv4 address, or an IPv6 address's /64 (the same key as the token throttle).
+AXES_CLIENT_IP_CALLABLE = "billing_project.client_ip.client_key"
 AXES_LOCKOUT_CALLABLE = "billing_project.lockout.lockout_response"
 AXES_VERBOSE = False
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be at least 1")
 
 # How many proxies that append to X-Forwarded-For stand in front of the app (0: none, forwarded
-# headers are ignored). Every throttle takes the client address from billing_project.client_ip.
+# headers are ignored). Every throttle and the lockout key on billing_project.client_ip.client_key.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
@@ -336,9 +337,9 @@ STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 
 # --- Cache (DRF's token-request throttle) -----------------------------------------------------
-# The default is per process; with several gunicorn workers use a shared one, e.g.
-# CACHE_URL=dbcache://django_cache (after `manage.py createcachetable`). Failed logins do not
-# depend on it: django-axes keeps them in the database.
+# Per process here (runserver, tests); production settings default to the database cache, shared
+# by every gunicorn worker (`manage.py migrate` creates its table). Failed logins do not depend on
+# it: django-axes keeps them in the database.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Limits -----------------------------------------------------------------------------------
@@ -363,7 +364,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
-    # For DRF's stock throttles; ours (billing_project.api.throttling) read billing_project.client_ip.
+    # Only DRF's stock throttles read this, and they key differently (no IPv6 /64, no ports): every
+    # throttle here derives from billing_project.api.throttling, keyed on client_ip.client_key.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 

@@ -15,6 +15,13 @@ if not EMAIL_CONFIGURED or "DEFAULT_FROM_EMAIL" not in env.ENVIRON:
         "Set EMAIL_URL (e.g. smtp+tls://user:pass@smtp.example.com:587) or EMAIL_HOST, and DEFAULT_FROM_EMAIL"
     )
 
+# The token throttle's counts (DRF keeps them in the default cache) must be shared by every gunicorn
+# worker and node, or each counts on its own and N workers let N times the rate through. The
+# database cache is shared by everything that reaches the database; `manage.py migrate` creates its
+# table. Another shared cache (e.g. redis://) works too; gunicorn.conf.py refuses several workers on
+# a per-process one.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True

@@ -1,11 +1,14 @@
 """The committed gunicorn.conf.py: gunicorn accepts it, and it puts a ceiling on every worker."""
 
+import os
 import resource
 import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from django.conf import settings
 from gunicorn.config import Config
 
@@ -13,7 +16,6 @@ CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
 def load(**env) -> dict:
-    import os
     from unittest import mock
 
     with mock.patch.dict(os.environ, env):
@@ -53,3 +55,35 @@ def test_post_fork_caps_the_worker_address_space():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
     assert int(out.stdout) == 1500 * 1024 * 1024
     assert resource.getrlimit(resource.RLIMIT_AS)[0] != 1500 * 1024 * 1024  # this process untouched
+
+
+# --- one throttle count for every worker ----------------------------------------------------------
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DUMMY = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+DBCACHE = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "throttle_counts"}}
+
+
+def _server(workers: int):
+    return SimpleNamespace(cfg=SimpleNamespace(workers=workers))
+
+
+@pytest.mark.parametrize("caches", [LOCMEM, DUMMY], ids=["locmem", "dummy"])
+def test_several_workers_on_a_per_process_cache_do_not_start(settings, caches):
+    settings.CACHES = caches
+    namespace = load(PROMETHEUS_MULTIPROC_DIR="")
+
+    with pytest.raises(RuntimeError, match="2 workers would each keep their own token-request counts"):
+        namespace["on_starting"](_server(2))
+
+    assert not Path(namespace["_metrics_dir"]).exists()  # the directory it made is gone
+
+
+@pytest.mark.parametrize(("caches", "workers"), [(LOCMEM, 1), (DBCACHE, 4)], ids=["one-worker", "dbcache"])
+def test_one_worker_or_a_shared_cache_starts(settings, tmp_path, caches, workers):
+    settings.CACHES = caches
+    namespace = load(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+
+    namespace["on_starting"](_server(workers))
+
+    assert (tmp_path / "metrics").is_dir()

@@ -1,13 +1,20 @@
 """Password guessing (django-axes on every login path) and the client address behind a proxy."""
 
+import logging
+import re
+from pathlib import Path
+
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.test import Client, RequestFactory
+from django.urls import URLResolver, get_resolver
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
-from billing_project.client_ip import client_ip
+from billing_project.api.throttling import ClientIPScopedRateThrottle
+from billing_project.client_ip import client_ip, client_key
 from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,8 +195,20 @@ def test_behind_a_proxy_the_lockout_keys_on_the_forwarded_client(settings, limit
         (1, "6.6.6.6, 198.51.100.1", "198.51.100.1"),
         (2, "6.6.6.6, 198.51.100.1, 10.0.0.2", "198.51.100.1"),
         (2, "198.51.100.1", "198.51.100.1"),  # fewer entries than proxies: all written by proxies
-        (1, "not-an-address", "10.0.0.1"),
         (1, " 2001:db8::1 ", "2001:db8::1"),
+        # What a proxy may write besides a bare address: a port, brackets, leading zeros, a
+        # dual-stack socket's IPv4-mapped form, a zone.
+        (1, "203.0.113.7:5555", "203.0.113.7"),
+        (1, "6.6.6.6, 203.0.113.7:5555", "203.0.113.7"),
+        (1, "203.000.113.007", "203.0.113.7"),
+        (1, "010.0.0.001:80", "10.0.0.1"),
+        (1, "[2001:db8::1]:443", "2001:db8::1"),
+        (1, "[2001:db8::1]", "2001:db8::1"),
+        (1, "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"),
+        (1, "::ffff:203.0.113.7", "203.0.113.7"),
+        (1, "[::ffff:203.0.113.7]:8080", "203.0.113.7"),
+        (1, "fe80::1%eth0", "fe80::1"),
+        (1, '"203.0.113.7"', "203.0.113.7"),
     ],
 )
 def test_client_ip(settings, proxies, forwarded, expected):
@@ -197,3 +216,148 @@ def test_client_ip(settings, proxies, forwarded, expected):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
 
     assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [("::ffff:192.0.2.5", "192.0.2.5"), ("2001:DB8::0001", "2001:db8::1"), ("192.0.2.5", "192.0.2.5")],
+)
+def test_client_ip_without_a_proxy_normalises_the_socket_address(remote, expected):
+    assert client_ip(RequestFactory().get("/", REMOTE_ADDR=remote)) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),  # IPv4 stays whole
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("2001:db8:0:1::1", "2001:db8:0:1::"),  # IPv6: the /64 (one subscriber's network), as its first address
+        ("2001:db8:0:1:ffff:ffff:ffff:ffff", "2001:db8:0:1::"),
+        ("2001:db8:0:2::1", "2001:db8:0:2::"),
+        ("[2001:db8:0:1::9]:443", "2001:db8:0:1::"),
+    ],
+)
+def test_client_key_is_the_ipv4_address_or_the_ipv6_64(settings, address, key):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=address)
+
+    assert client_key(request) == key
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["not-an-address", "unknown", "203.0.113.999", "203.0.113.7:port", "[203.0.113.7]"]
+)
+def test_an_unparsable_forwarded_entry_is_keyed_on_the_proxy_with_a_warning(settings, caplog, forwarded):
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {forwarded}")
+
+    with caplog.at_level(logging.WARNING, logger="billing.client_ip"):
+        assert client_ip(request) == "10.0.0.1"
+        assert client_key(request) == "10.0.0.1"
+
+    warnings = [r for r in caplog.records if r.name == "billing.client_ip"]
+    assert len(warnings) == 1  # once per request, however many throttles ask
+    assert warnings[0].levelno == logging.WARNING
+    assert forwarded in warnings[0].getMessage() and "10.0.0.1" in warnings[0].getMessage()
+
+
+# --- IPv6: one /64 is one client ------------------------------------------------------------------
+
+
+def _v6(n: int) -> dict:
+    return {"HTTP_X_FORWARDED_FOR": f"2001:db8:0:1::{n:x}"}
+
+
+def test_rotating_ipv6_addresses_in_one_64_does_not_escape_the_token_lockout(settings, user):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = APIClient(REMOTE_ADDR="10.0.0.1")
+
+    statuses = [_token(proxy, "guess", **_v6(n)).status_code for n in range(1, 31)]
+    right = _token(proxy, PASSWORD, **_v6(0xFFFF))
+    elsewhere = _token(proxy, PASSWORD, HTTP_X_FORWARDED_FOR="2001:db8:0:2::1")
+
+    assert statuses == [401] * 9 + [429] * 21  # the 10th failure locks the pair out
+    assert right.status_code == 429
+    assert elsewhere.status_code == 200  # another network is another client
+    assert AccessAttempt.objects.get(username="till").ip_address == "2001:db8:0:1::"
+
+
+def test_rotating_ipv6_addresses_in_one_64_does_not_escape_the_login_page_lockout(settings, user):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+    form = {"username": "till", "password": "guess"}
+
+    statuses = [proxy.post("/accounts/login/", form, **_v6(n)).status_code for n in range(1, 31)]
+    right = proxy.post("/accounts/login/", {"username": "till", "password": PASSWORD}, **_v6(0xFFFF))
+
+    assert statuses == [200] * 9 + [429] * 21
+    assert right.status_code == 429
+    assert "_auth_user_id" not in proxy.session
+
+
+def test_rotating_ipv6_addresses_in_one_64_does_not_escape_the_token_throttle(settings, token_rate, user):
+    settings.TRUSTED_PROXY_COUNT = 1
+    token_rate("3/min")
+    proxy = APIClient(REMOTE_ADDR="10.0.0.1")
+
+    statuses = [_token(proxy, "guess", **_v6(n)).status_code for n in range(1, 5)]
+    other_network = _token(proxy, "guess", HTTP_X_FORWARDED_FOR="2001:db8:0:2::1")
+
+    assert statuses == [401, 401, 401, 429]
+    assert other_network.status_code == 401
+
+
+def test_a_forwarded_port_is_the_clients_address_not_the_proxys(settings, limit_3, user):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+    for port in (5555, 5556, 5557):
+        proxy.post(
+            "/accounts/login/", {"username": "till", "password": "guess"}, HTTP_X_FORWARDED_FOR=f"203.0.113.7:{port}"
+        )
+
+    locked = proxy.post(
+        "/accounts/login/", {"username": "till", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.000.113.007"
+    )
+    other = proxy.post(
+        "/accounts/login/", {"username": "till", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.20:443"
+    )
+
+    assert locked.status_code == 429
+    assert other.status_code == 302
+    assert AccessAttempt.objects.get(username="till").ip_address == "203.0.113.7"
+
+
+# --- one key for every throttle ---------------------------------------------------------------------
+
+
+def _drf_views(patterns):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _drf_views(pattern.url_patterns)
+        elif getattr(pattern.callback, "cls", None) is not None:  # APIView.as_view() and viewsets set it
+            yield pattern.callback.cls
+
+
+def test_every_throttle_and_the_lockout_key_on_client_key():
+    # api_settings imports the dotted paths: classes, though the stub types them as strings.
+    throttles: set[type[BaseThrottle]] = set(api_settings.DEFAULT_THROTTLE_CLASSES)  # type: ignore[arg-type]
+    for view in _drf_views(get_resolver().url_patterns):
+        throttles.update(getattr(view, "throttle_classes", None) or [])
+
+    assert ClientIPScopedRateThrottle in throttles
+    for throttle in throttles:
+        assert throttle.get_ident is ClientIPScopedRateThrottle.get_ident, throttle
+    assert settings.AXES_CLIENT_IP_CALLABLE == "billing_project.client_ip.client_key"
+
+
+def test_only_client_ip_reads_the_client_address_from_the_request():
+    """Metrics, logs, request ids, axes and the throttles all get the address from client_ip."""
+    root = Path(__file__).resolve().parents[2]
+    reads = re.compile(r"""["'](REMOTE_ADDR|HTTP_X_FORWARDED_FOR|X-Forwarded-For)["']""", re.IGNORECASE)
+    readers = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if not {".venv", "tests"} & set(path.relative_to(root).parts) and reads.search(path.read_text("utf-8"))
+    }
+
+    assert readers == {"billing_project/client_ip.py"}

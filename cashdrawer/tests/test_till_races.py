@@ -8,12 +8,14 @@ import pytest
 from django.db import transaction
 
 from billing_project.errors import DomainError
+from cashdrawer.errors import VarianceNeedsManager
 from cashdrawer.lock_objects import denominations_for_update, till_for_update
 from cashdrawer.models import CashMovement, Denomination, DrawerMovement, TillSession
 from cashdrawer.selectors import drawer_audit
 from cashdrawer.services import (
     cash_movement_create,
     denomination_create,
+    drawer_set_count,
     session_close,
     session_open,
     till_create,
@@ -197,4 +199,75 @@ def test_no_deadlock_in_a_mix_of_bills_opens_closes_and_cash_movements(postgres_
     assert codes <= {"session_open", "session_closed", "insufficient_cash", "change_unavailable"}, codes
     for till in tills:
         assert TillSession.objects.filter(till=till, status="open").count() <= 1
+    assert drawer_audit().ok
+
+
+def _wait_for_a_lock_wait(timeout: float = 10.0) -> None:
+    """Until some connection of this database waits on a row lock."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no connection started waiting for the till's lock")
+
+
+@pytest.mark.parametrize(("cashier_counts", "opens"), [(10, True), (5, False)])
+def test_an_open_is_checked_against_the_drawer_as_it_is_once_the_till_is_locked(postgres_only, cashier_counts, opens):
+    """A manager sets the float while a cashier's open waits for the till: the open's variance is
+    counted against the manager's counts, not the ones before."""
+    from django.db import connection
+
+    manager = UserFactory(username="boss", is_superuser=True)
+    cashier = UserFactory(username="counter")
+    till = a_till("T1", {"100": 5})
+    holding, release = threading.Event(), threading.Event()
+
+    def manager_sets_the_float():
+        try:
+            with transaction.atomic():
+                drawer_set_count(value=D("100"), count=10, user=manager, reason="float", till=till)
+                holding.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    outcome: list = []
+
+    def cashier_opens():
+        try:
+            outcome.append(
+                session_open(till_id=till.pk, counted=[{"value": "100", "count": cashier_counts}], user=cashier)
+            )
+        except DomainError as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    setter, opener = threading.Thread(target=manager_sets_the_float), threading.Thread(target=cashier_opens)
+    setter.start()
+    try:
+        assert holding.wait(timeout=10)
+        opener.start()
+        _wait_for_a_lock_wait()
+    finally:
+        release.set()
+        setter.join(timeout=30)
+        opener.join(timeout=30)
+
+    assert not setter.is_alive() and not opener.is_alive()
+    if opens:
+        assert isinstance(outcome[0], TillSession), outcome
+        assert outcome[0].opening_variance == D("0.00")
+    else:
+        assert isinstance(outcome[0], VarianceNeedsManager), outcome
+        assert outcome[0].details["variance"] == "-500.00"
+        assert not TillSession.objects.filter(till=till).exists()
+    assert counts(till) == {D("100"): 10}
     assert drawer_audit().ok

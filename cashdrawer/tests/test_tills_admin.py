@@ -76,9 +76,9 @@ def test_an_open_sessions_note_can_be_edited(manager_client, till):
     assert TillSession.objects.get(pk=session.pk).note == "x"
 
 
-def test_the_ledger_filters_by_till_and_session(manager_client, till):
+def test_the_ledger_filters_by_till_and_session(manager_client, till, manager_user):
     denomination_create(value=D("10"), count=3)  # at the default till, outside any session
-    session = session_open(till_id=till.pk, counted=[{"value": "100", "count": 7}])
+    session = session_open(till_id=till.pk, counted=[{"value": "100", "count": 7}], user=manager_user)
     url = reverse("admin:cashdrawer_drawermovement_changelist")
 
     by_till = manager_client.get(url, {"till__id__exact": till.pk}).context["cl"].result_list
