@@ -131,9 +131,17 @@ def _day(manager: APIClient, cashier: APIClient) -> list[tuple[str, int, Any]]:
 
     till = call("till T2", manager, "post", "/tills", {"code": "T2", "name": "Counter 2"})["id"]
     counts = [("500", 4), ("200", 5), ("100", 10), ("50", 10), ("20", 10), ("10", 10), ("5", 10), ("2", 10), ("1", 10)]
-    for value, _ in counts:
-        call(f"denomination {value}", manager, "post", f"/tills/{till}/denominations", {"value": value, "count": 0})
+    for value, count in counts:  # the float a manager put in; the cashier's open counts the same
+        call(
+            f"denomination {value}",
+            manager,
+            "post",
+            f"/tills/{till}/denominations",
+            {"value": value, "available_count": count},
+        )
     counted = notes(*counts)
+    short = notes(*[(value, count - 1 if value == "500" else count) for value, count in counts])
+    call("refused: a cashier's open 500 short", cashier, "post", f"/tills/{till}/sessions", {"counted": short})
     session = call("open T2", cashier, "post", f"/tills/{till}/sessions", {"counted": counted, "note": "morning"})["id"]
 
     def bill(step: str, client: APIClient, lines, key: str, **extra) -> Any:
