@@ -361,6 +361,8 @@ REST_FRAMEWORK = {
     # still works.
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
+    # The browsable API shows a docstring's `backticks` as code (billing_project/api/descriptions.py).
+    "VIEW_DESCRIPTION_FUNCTION": "billing_project.api.descriptions.view_description",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
     # For DRF's stock throttles; ours (billing_project.api.throttling) read billing_project.client_ip.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
