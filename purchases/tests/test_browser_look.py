@@ -203,3 +203,31 @@ def test_the_admin_bills_list_fits_1280_pixels(browser, live_server, store, mana
         page.screenshot(path=str(screenshots / "admin-bill.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_admin_index_leads_to_the_sales_dashboard_in_one_readable_line(browser, live_server, manager_user):
+    context = browser.new_context(viewport={"width": ADMIN_WIDTH, "height": ADMIN_HEIGHT})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.get_by_label("Username").fill("manager")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        cell = page.locator("#sales-report-link td")
+        expect(cell).to_contain_text("Sales dashboard: sales by day")
+
+        # The link runs on into its description: no line of its own with the ":" starting the next.
+        link = cell.get_by_role("link", name="Sales dashboard").bounding_box()
+        first_line = cell.evaluate(
+            """cell => { const range = document.createRange();
+                         range.setStart(cell.lastChild, 0); range.setEnd(cell.lastChild, 1);
+                         return range.getBoundingClientRect().top; }"""
+        )
+        assert abs(first_line - link["y"]) < 4
+        # Nothing is cut off: the text wraps inside its box, which stays beside the recent actions.
+        assert cell.evaluate("cell => cell.scrollWidth <= cell.clientWidth")
+        module = page.locator("#sales-report-link").bounding_box()
+        actions = page.locator("#recent-actions-module").bounding_box()
+        assert module["x"] + module["width"] <= actions["x"]
+    finally:
+        context.close()
