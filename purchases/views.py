@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_project.errors import DomainError
+from billing_project.roles import user_roles
 from cashdrawer.browser import current_till, till_status
 
 from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_response
@@ -42,7 +43,9 @@ def role_required(permission: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.has_perm(permission):
-                return render(request, "billing/forbidden.html", status=403)
+                # What to do next depends on whether the account has a role at all.
+                context = {"has_role": bool(user_roles(request.user))}
+                return render(request, "billing/forbidden.html", context, status=403)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -144,7 +144,18 @@ def test_a_user_without_a_role_is_refused(client, url):
     response = client.get(url)
 
     assert response.status_code == 403
-    assert "does not have the cashier or manager role" in html(response)
+    assert "Your account (nobody) is not set up for the till yet. Ask a manager to make you a cashier." in html(
+        response
+    )
+
+
+def test_a_cashier_refused_a_managers_page_is_told_to_ask_a_manager(cashier_client):
+    response = cashier_client.get("/billing/till/cash/")
+
+    assert response.status_code == 403
+    assert "This needs a manager. Ask a manager to do it for you, or to allow your account (cashier) to do it." in (
+        html(response)
+    )
 
 
 def test_the_login_page_is_styled_and_logs_a_cashier_in(client, cashier_user):
