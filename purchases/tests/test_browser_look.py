@@ -231,3 +231,33 @@ def test_the_admin_index_leads_to_the_sales_dashboard_in_one_readable_line(brows
         assert module["x"] + module["width"] <= actions["x"]
     finally:
         context.close()
+
+
+def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live_server, store, screenshots):
+    products = [
+        ProductFactory(sku=f"ITEM-{n}", name=f"Item number {n}", price=Decimal("10.00"), tax_percent=0, stock=5)
+        for n in range(12)
+    ]
+    purchase = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": product.pk, "quantity": 1} for product in products],  # 120.00
+        paid_amount=Decimal("200"),
+        tendered=[{"value": Decimal("100"), "count": 2}],
+        user=store["cashier"],
+    )
+    context = browser.new_context(viewport={"width": ADMIN_WIDTH, "height": ADMIN_HEIGHT})
+    page = context.new_page()
+    try:
+        log_in(page, live_server)
+        page.goto(f"{live_server.url}/billing/bills/{purchase.pk}/")
+
+        for block in ("#handback-amount", "#handback-list"):
+            box = page.locator(block).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= ADMIN_HEIGHT, f"{block} is below the fold"
+        expect(page.locator("#handback-amount")).to_have_text("₹80.00")
+        expect(page.locator("#handback-list li")).to_have_text(["1 × ₹50", "1 × ₹20", "1 × ₹10"])
+        # The receipt's own totals are further down on a bill this long: the panel is what puts it first.
+        assert page.locator("#change-due").bounding_box()["y"] > ADMIN_HEIGHT
+        page.screenshot(path=str(screenshots / "bill-long-1280.png"))
+    finally:
+        context.close()

@@ -708,6 +708,83 @@ def test_a_bill_without_change(cashier, drawer, rice):
     assert "No change due." in html(response)
 
 
+@pytest.fixture
+def kettle():
+    return ProductFactory(sku="KETTLE", name="Steel kettle", price=Decimal("285.00"), tax_percent=0, stock=10)
+
+
+def _discounted_bill(manager_user, kettle, soap, *, kettle_discount, bill_discount):
+    return purchase_create(
+        customer_email="ann@example.com",
+        items=[
+            {"product_id": kettle.pk, "quantity": 2, "discount_percent": kettle_discount},
+            {"product_id": soap.pk, "quantity": 1},
+        ],
+        discount_percent=bill_discount,
+        discount_reason="loyal customer",
+        paid_amount=Decimal("1000"),
+        user=manager_user,
+    )
+
+
+def _totals(content: str) -> list[tuple[str, str]]:
+    found = re.search(r'<dl class="totals receipt__totals">(.*?)</dl>', content, flags=re.S)
+    assert found is not None
+    return [
+        (re.sub(r"<[^>]+>", "", label).strip(), re.sub(r"<[^>]+>", "", amount).strip())
+        for label, amount in re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", found.group(1), flags=re.S)
+    ]
+
+
+def test_the_bill_shows_a_compound_discount_as_a_shop_writes_it(manager_client, manager_user, drawer, kettle, soap):
+    # 2 × 285.00 = 570.00 at 5 % then 5 %: 9.75 % off, 55.575 → 55.58, of which the line's own 28.50.
+    purchase = _discounted_bill(manager_user, kettle, soap, kettle_discount=Decimal("5"), bill_discount=Decimal("5"))
+
+    content = html(manager_client.get(f"/billing/bills/{purchase.pk}/"))
+
+    assert '<span class="receipt__discount">5 % + 5 % off ₹570.00 = −₹55.58</span>' in content
+    assert '<span class="receipt__discount">5 % off ₹36.50 = −₹1.83</span>' in content  # the bill's 5 % alone
+    assert "9.75" not in content
+    assert _totals(content)[:4] == [
+        ("Items", "₹606.50"),
+        ("Line discounts", "−₹28.50"),
+        ("Bill discount 5 %", "−₹28.91"),  # 27.08 of the kettles + 1.83 of the soap
+        ("Reason", "loyal customer"),
+    ]
+    assert Decimal("606.50") - Decimal("28.50") - Decimal("28.91") == purchase.subtotal
+
+
+def test_the_bill_shows_a_line_discount_alone_without_a_bill_discount(
+    manager_client, manager_user, drawer, kettle, soap
+):
+    purchase = _discounted_bill(manager_user, kettle, soap, kettle_discount=Decimal("5"), bill_discount=Decimal("0"))
+
+    content = html(manager_client.get(f"/billing/bills/{purchase.pk}/"))
+
+    assert '<span class="receipt__discount">5 % off ₹570.00 = −₹28.50</span>' in content
+    assert content.count("receipt__discount") == 1
+    assert _totals(content)[:3] == [("Items", "₹606.50"), ("Line discounts", "−₹28.50"), ("Reason", "loyal customer")]
+
+
+def test_a_bill_without_discounts_shows_no_discount_rows(cashier, drawer, rice):
+    cashier.post(NEW, form_data(rows=[("RICE-5", 1)], paid="263", action="generate"))
+
+    content = html(cashier.get(f"/billing/bills/{Purchase.objects.get().pk}/"))
+
+    assert [label for label, _ in _totals(content)][:2] == ["Subtotal", "Tax"]
+    assert "receipt__discount" not in content
+
+
+def test_the_preview_labels_line_and_bill_discounts(manager_client, drawer, kettle, soap):
+    data = form_data(rows=[("KETTLE", 2), ("SOAP-1", 1)], paid="1000")
+    data |= {"lines-0-discount_percent": "5", "discount_percent": "5", "discount_reason": "loyal customer"}
+
+    summary = manager_client.post(PREVIEW, data).json()["summary_html"]
+
+    assert re.search(r'<dt>Line discounts</dt><dd data-amount="line_discounts">−₹28.50</dd>', summary)
+    assert re.search(r'<dt>Bill discount 5 %</dt><dd data-amount="bill_discount">−₹28.91</dd>', summary)
+
+
 def test_an_unknown_bill_is_404(cashier):
     assert cashier.get("/billing/bills/424242/").status_code == 404
 
