@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html, format_html_join
 
 from billing_project.money import format_money
 
@@ -26,12 +27,20 @@ def percent(value: Decimal) -> str:
 
 @register.filter
 def line_discount(line: PurchaseItem, bill_percent: Decimal) -> str:
-    """``{{ item|line_discount:purchase.discount_percent }}``: what came off this line, or ''."""
+    """``{{ item|line_discount:purchase.discount_percent }}``: what came off this line, or ''. Each
+    percent and amount stays on one line when the text wraps (a narrow receipt)."""
     if not line.discount_amount:
         return ""
     own_percent = discount_shares(line, bill_percent).own_percent
-    given = [percent(p) for p in (own_percent, bill_percent) if p]
-    return f"{' + '.join(given)} off {format_money(line.gross)} = −{format_money(line.discount_amount)}"
+    given = format_html_join(
+        " + ", '<span class="nowrap">{}</span>', ((percent(p),) for p in (own_percent, bill_percent) if p)
+    )
+    return format_html(
+        '{} off <span class="nowrap">{}</span> = <span class="nowrap">−{}</span>',
+        given,
+        format_money(line.gross),
+        format_money(line.discount_amount),
+    )
 
 
 @dataclass(frozen=True)

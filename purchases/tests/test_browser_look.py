@@ -261,3 +261,32 @@ def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live
         page.screenshot(path=str(screenshots / "bill-long-1280.png"))
     finally:
         context.close()
+
+
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+
+
+def test_the_billing_page_at_phone_width(browser, live_server, store, screenshots):
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server)
+        page.get_by_label("Customer email").fill("ann@example.com")
+        item = page.locator("#id_lines-0-product")
+        item.fill("Basmati rice 5 kg")
+        expect(page.locator("#line-rows tr[data-line]").first).to_contain_text("₹262.50")
+
+        # The item box spans the row, inside the screen, wide enough for a product's name.
+        box = item.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
+        assert box["width"] >= 0.6 * PHONE_WIDTH
+        assert item.evaluate("input => input.scrollWidth <= input.clientWidth")  # the name is not cut off
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+        # The totals come right after the products, before the discount and payment sections.
+        totals = page.locator("#summary").bounding_box()
+        assert totals["y"] < page.locator("#discounts").bounding_box()["y"]
+        assert totals["y"] < 1.5 * PHONE_HEIGHT
+        expect(page.locator('#summary [data-amount="payable"]')).to_have_text("₹263.00")
+        page.screenshot(path=str(screenshots / "billing-page-390.png"), full_page=True)
+    finally:
+        context.close()
