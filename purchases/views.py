@@ -101,7 +101,7 @@ def bill_preview_view(request):
     """The live preview for the page's script: the same form post, answered with HTML fragments
     rendered by the page's own templates, plus the amounts as strings."""
     entry = BillEntry(request.POST, denominations=tender_denominations(till_id=current_till(request).pk), quiet=True)
-    preview = bill_preview(**entry.preview_arguments())
+    preview = bill_preview(**entry.preview_arguments(), user=request.user)
     bill = preview.quote
     return JsonResponse(
         {
@@ -123,6 +123,7 @@ def bill_preview_view(request):
             },
             "change": [{"value": str(piece["value"]), "count": piece["count"]} for piece in preview.change],
             "payment_problem": preview.payment_problem,
+            "discount_problem": preview.discount_problem,
         }
     )
 
@@ -194,7 +195,7 @@ def history(request):
 
 
 def _bill_page(request, entry: BillEntry, *, status: int = 200):
-    preview = bill_preview(**entry.preview_arguments())
+    preview = bill_preview(**entry.preview_arguments(), user=request.user)
     email = entry.customer_email()
     context = {
         "entry": entry,

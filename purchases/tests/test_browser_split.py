@@ -78,6 +78,10 @@ def test_a_cashier_over_the_discount_limit_sees_the_refusal_in_place(page, live_
     page.locator("#id_lines-0-discount_percent").fill("15")
     page.get_by_label("Discount reason").fill("damaged box")
     page.get_by_label("Amount paid").fill("500")
+    # The preview already says the bill will be refused, and offers no change to count out.
+    summary = page.locator("#summary")
+    expect(summary.locator("[data-discount-problem]")).to_contain_text("a manager has to ring this bill up")
+    expect(summary.locator(".handback")).to_have_count(0)
 
     page.get_by_role("button", name="Generate bill").click()
 

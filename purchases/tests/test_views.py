@@ -608,6 +608,61 @@ def test_the_same_bill_within_stock_offers_the_hand_back(cashier, drawer, rice):
     assert "Hand back" in body["summary_html"]
 
 
+def _discounted(*, line="15", reason="damaged box"):
+    # 2 × 250.00 at 15 % = 425.00 + 5 % tax = 446.25 → 446, paid with a 500 note.
+    return form_data(rows=[("RICE-5", 2)], notes={"500": 1}) | {
+        "lines-0-discount_percent": line,
+        "discount_reason": reason,
+    }
+
+
+def test_the_preview_warns_instead_of_offering_change_for_a_discount_a_cashier_may_not_give(
+    cashier, drawer, rice, settings
+):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
+
+    body = cashier.post(PREVIEW, _discounted()).json()
+
+    assert body["change"] == []
+    assert "handback" not in body["summary_html"]
+    assert body["discount_problem"] == (
+        "This bill would be refused: A discount of 15% is above the 10% a cashier may give; "
+        "a manager has to ring this bill up."
+    )
+    assert "data-discount-problem" in body["summary_html"]
+    assert body["amounts"]["payable"] == "446.00"  # the totals are still shown
+    # And the service does refuse it, with the same words.
+    refused = cashier.post(NEW, _discounted() | {"action": "generate"})
+    assert refused.status_code == 403 and "a manager has to ring this bill up" in html(refused)
+
+
+def test_the_preview_offers_a_manager_the_change_for_the_same_discount(manager_client, drawer, rice, settings):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
+
+    body = manager_client.post(PREVIEW, _discounted()).json()
+
+    assert body["discount_problem"] == ""
+    assert body["change"] == [{"value": "50.00", "count": 1}, {"value": "2.00", "count": 2}]
+
+
+def test_the_preview_warns_of_a_discount_without_a_reason(cashier, drawer, rice, settings):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("20")
+
+    body = cashier.post(PREVIEW, _discounted(reason="")).json()
+
+    assert body["change"] == []
+    assert body["discount_problem"] == "This bill would be refused: A discount needs a reason."
+
+
+def test_the_page_shows_the_discount_warning_in_its_preview_too(cashier, drawer, rice, settings):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
+
+    response = cashier.post(NEW, _discounted() | {"action": "refresh"})
+
+    assert response.status_code == 200
+    assert "data-discount-problem" in html(response) and '<div class="handback' not in html(response)
+
+
 def test_refusal_messages_write_amounts_like_the_page(cashier, drawer):
     ProductFactory(sku="TV", name="Television", price=Decimal("1203.00"), tax_percent=5, stock=5)
 
