@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -27,6 +28,9 @@ from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.services import purchase_create, refund_create
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "pass-word-123"  # customers.tests.factories.UserFactory
@@ -57,7 +61,7 @@ class Watched:
     """What went wrong on the pages one browser tab loaded: console errors (CSP violations among
     them, "Refused to …"), uncaught script errors and violations seen by the page itself."""
 
-    page: object
+    page: "Page"
     problems: list[str] = field(default_factory=list)
     # A page answered with an error status on purpose (the 403 and 404 pages) logs the failed load of
     # its own document; that one message is expected, anything else on it is not.
@@ -67,9 +71,10 @@ class Watched:
         if message.type != "error":
             return
         text = message.text
-        own_document = self.expected_status and self.page.url == self.expected_status[0]
-        if own_document and text == f"{FAILED_LOAD} {self.expected_status[1]} ({self.expected_status[2]})":
-            return
+        if self.expected_status is not None:
+            url, status, phrase = self.expected_status
+            if self.page.url == url and text == f"{FAILED_LOAD} {status} ({phrase})":
+                return
         self.problems.append(f"{self.page.url}: console error: {text}")
 
     def page_error(self, error) -> None:
