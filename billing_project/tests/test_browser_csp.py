@@ -285,6 +285,8 @@ def _billing_page_at_work(watch: Watched, live_server) -> None:
     page.keyboard.press("Tab")
     expect(page.locator("#line-rows tr[data-line]").nth(0).locator("[data-line-info]")).to_contain_text("Basmati")
     expect(page.locator("#previous-bills")).to_contain_text("Previous bills")
+    # Let the preview requests finish before the walk moves on (a navigation would cancel them).
+    page.wait_for_load_state("networkidle")
     watch.collect()
 
 
