@@ -233,7 +233,7 @@ def test_the_admin_index_leads_to_the_sales_dashboard_in_one_readable_line(brows
         context.close()
 
 
-def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live_server, store, screenshots):
+def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live_server, store, artifacts):
     products = [
         ProductFactory(sku=f"ITEM-{n}", name=f"Item number {n}", price=Decimal("10.00"), tax_percent=0, stock=5)
         for n in range(12)
@@ -258,7 +258,7 @@ def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live
         expect(page.locator("#handback-list li")).to_have_text(["1 × ₹50", "1 × ₹20", "1 × ₹10"])
         # The receipt's own totals are further down on a bill this long: the panel is what puts it first.
         assert page.locator("#change-due").bounding_box()["y"] > ADMIN_HEIGHT
-        page.screenshot(path=str(screenshots / "bill-long-1280.png"))
+        page.screenshot(path=str(artifacts / "bill-long-1280.png"))
     finally:
         context.close()
 
@@ -266,7 +266,7 @@ def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 
 
-def test_the_billing_page_at_phone_width(browser, live_server, store, screenshots):
+def test_the_billing_page_at_phone_width(browser, live_server, store, artifacts):
     context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, has_touch=True)
     page = context.new_page()
     try:
@@ -287,6 +287,6 @@ def test_the_billing_page_at_phone_width(browser, live_server, store, screenshot
         assert totals["y"] < page.locator("#discounts").bounding_box()["y"]
         assert totals["y"] < 1.5 * PHONE_HEIGHT
         expect(page.locator('#summary [data-amount="payable"]')).to_have_text("₹263.00")
-        page.screenshot(path=str(screenshots / "billing-page-390.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "billing-page-390.png"), full_page=True)
     finally:
         context.close()
