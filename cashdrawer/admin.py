@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -9,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
-from billing_project.money import format_note
+from billing_project.money import format_money, format_note
 
 from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Till, TillSession
 from .selectors import default_till_drawer, drawer_list, drawer_total, movement_list, till_list
@@ -383,23 +385,32 @@ class TillSessionAdmin(admin.ModelAdmin):
         if not report:
             return "—"
         cash = report["cash"]
+
+        def amount(value) -> str:
+            # Amounts as every page writes them; a frozen report from before a field existed has none.
+            return "—" if value is None else format_money(value)
+
         rows = [
             ("Bills", report["bills"]),
-            ("Gross sales", report["gross_sales"]),
-            ("Tax", report["tax_total"]),
-            *((f"Tax at {r['tax_percent']}% on {r['taxable']}", r["tax"]) for r in report["tax_by_rate"]),
-            ("Rounding", report["rounding_total"]),
-            *((f"Paid by {p['method']}", p["amount"]) for p in report["payments"]),
-            ("Opening float", cash["opening"]),
-            ("+ Cash sales (tendered)", cash["sales"]),
-            ("− Change given", cash["change_given"]),
-            ("+ Cash in", cash["cash_in"]),
-            ("− Cash out", cash["cash_out"]),
-            ("− Refunds", cash["refunds"]),
-            ("= Expected", cash["expected"]),
-            ("of which taken without notes", cash["uncounted_cash"]),
-            ("Counted", cash["counted"] or "—"),
-            ("Over (+) / short (−)", cash["variance"] or "—"),
+            ("Discounts given", amount(report.get("discount_total"))),
+            ("Sales, after discounts", amount(report["gross_sales"])),
+            ("Tax", amount(report["tax_total"])),
+            *(
+                (f"Tax at {Decimal(r['tax_percent']).normalize():f}% on {amount(r['taxable'])}", amount(r["tax"]))
+                for r in report["tax_by_rate"]
+            ),
+            ("Rounding", amount(report["rounding_total"])),
+            *((f"Paid by {p['method']}", amount(p["amount"])) for p in report["payments"]),
+            ("Opening float", amount(cash["opening"])),
+            ("+ Cash sales (tendered)", amount(cash["sales"])),
+            ("− Change given", amount(cash["change_given"])),
+            ("+ Cash in", amount(cash["cash_in"])),
+            ("− Cash out", amount(cash["cash_out"])),
+            ("− Refunds", amount(cash["refunds"])),
+            ("= Expected", amount(cash["expected"])),
+            ("of which taken without notes", amount(cash["uncounted_cash"])),
+            ("Counted", amount(cash["counted"])),
+            ("Over (+) / short (−)", amount(cash["variance"])),
         ]
         body = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         return format_html('<table class="z-report">{}</table>', body)

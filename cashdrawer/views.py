@@ -105,11 +105,18 @@ def till_open(request):
         )
     except DomainError as exc:
         return _count_page(request, mode="open", till=till, session=None, status=exc.status_code, error=exc.message)
-    messages.success(
-        request,
-        f"Till {till.code} opened (session #{session.pk}), float {session.opening_variance:+} against the ledger.",
-    )
+    messages.success(request, f"Till {till.code} opened (session #{session.pk}). {_float_check(session)}")
     return redirect("billing:new")
+
+
+def _float_check(session: TillSession) -> str:
+    """The opening count against what the drawer's records say it holds, in shop words."""
+    variance = session.opening_variance
+    if variance < 0:
+        return f"The float counted is short by {format_money(-variance)} against what the drawer should hold."
+    if variance > 0:
+        return f"The float counted is over by {format_money(variance)} against what the drawer should hold."
+    return "The float counted matches what the drawer should hold."
 
 
 def _open_session_or_404(till) -> TillSession:
@@ -213,4 +220,5 @@ def session_report_page(request, session_id: int):
             variance = Decimal(report["cash"]["variance"])
         except InvalidOperation:  # pragma: no cover - always a plain decimal string
             variance = None
-    return render(request, "tills/report.html", {"session": session, "report": report, "variance": variance})
+    context = {"session": session, "report": report, "variance": variance, "shortfall": variance and -variance}
+    return render(request, "tills/report.html", context)

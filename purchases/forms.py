@@ -344,6 +344,7 @@ class BillEntry:
             "denominations": self.tender.denominations,
             "non_cash": [p["amount"] for p in self.non_cash_payments()],
             "bill_discount": bill_discount or Decimal("0"),
+            "discount_reason": self.bill.cleaned_data.get("discount_reason", ""),
         }
 
     def customer_email(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from billing_project.money import format_money
+from billing_project.types import Actor, BillLine
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.models import Denomination
 from cashdrawer.services import drawer_plan_change
@@ -18,6 +19,7 @@ from catalog.models import Product
 
 from .models import PurchaseItem
 from .pricing import Quote, Settlement, quote, settle
+from .services import purchase_discount_refusal
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ class BillPreview:
     change_due: Decimal | None = None
     change: list[dict] = field(default_factory=list)
     payment_problem: str = ""
-    # Set when the bill is already known to be refused for stock: no change is offered then.
+    # Set when the bill is already known to be refused, for stock or for its discounts: no change is
+    # offered then.
     stock_problem: str = ""
+    discount_problem: str = ""
     # With card or UPI amounts: what they cover and what is left to pay in cash (rounded).
     settlement: Settlement | None = None
     non_cash: Decimal = Decimal("0.00")
@@ -91,6 +95,8 @@ def bill_preview(
     denominations: Iterable[Denomination],
     non_cash: Sequence[Decimal] = (),
     bill_discount: Decimal = Decimal("0"),
+    discount_reason: str = "",
+    user: Actor = None,
 ) -> BillPreview:
     """Preview a bill: each row's product and line amounts, the bill's totals and, once a payment is
     entered, the change the drawer would hand back.
@@ -98,7 +104,9 @@ def bill_preview(
     ``tendered`` are the notes entered (``{value: count}``, counts > 0); ``paid_amount`` is the plain
     amount field (the cash paid). As in ``purchase_create``, when notes are given they are the cash
     payment. ``non_cash`` are card and UPI amounts: only the rest, paid in cash, is rounded
-    (``pricing.settle``). Discounts are the rows' own and ``bill_discount``."""
+    (``pricing.settle``). Discounts are the rows' own and ``bill_discount``; when the service would
+    refuse them for ``user`` (``purchase_discount_refusal``: above the limit, no reason), the preview
+    says so instead of offering change."""
     previews = [_row(row) for row in rows]
     sellable = [row for row in previews if row.line is not None]
     products: dict[int, Product] = {}
@@ -121,6 +129,23 @@ def bill_preview(
             paid=_paid(tendered, paid_amount),
             stock_problem=f"Not enough stock for {names}: this bill would be refused. Lower the quantity first.",
         )
+
+    if sellable and (bill_discount or any(row.discount for row in sellable)):
+        items: list[BillLine] = [
+            {"product_id": row.product.pk, "quantity": row.quantity, "discount_percent": row.discount}
+            for row in sellable
+            if row.product is not None and row.quantity is not None
+        ]
+        refusal = purchase_discount_refusal(
+            items=items, discount_percent=bill_discount, discount_reason=discount_reason, user=user
+        )
+        if refusal is not None:
+            return BillPreview(
+                rows=previews,
+                quote=bill,
+                paid=_paid(tendered, paid_amount),
+                discount_problem=f"This bill would be refused: {refusal.message}",
+            )
 
     notes_total = pieces_total(tendered) if tendered else None
     if notes_total is not None and paid_amount is not None and notes_total != paid_amount:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from billing_project.db import new_row
-from billing_project.money import HUNDRED, cash_round, line_tax, money
+from billing_project.money import CENT, HUNDRED, cash_round, line_tax, money
 from catalog.models import Product
 
 from .models import PurchaseItem
@@ -122,3 +122,29 @@ def _line(product: Product, quantity: int, discount_percent: Decimal) -> Purchas
         tax_amount=tax_amount,
         total=subtotal + tax_amount,
     )
+
+
+def line_own_discount(effective: Decimal, bill_percent: Decimal) -> Decimal:
+    """A line's own discount percent, from its effective rate and the bill discount: the inverse of
+    ``effective_discount``, exact since both percents have at most 2 places. Under a 100% bill
+    discount the line's own leaves no trace in the effective rate; it counts as 0 then."""
+    if bill_percent >= HUNDRED:
+        return ZERO
+    return ((effective - bill_percent) * HUNDRED / (HUNDRED - bill_percent)).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class DiscountShares:
+    """What a line's ``discount_amount`` is made of: its own discount, taken off the gross first,
+    and the bill discount, taken off what is left. ``bill`` is the remainder, so the two add up to
+    the line's discount exactly."""
+
+    own_percent: Decimal
+    own: Decimal
+    bill: Decimal
+
+
+def discount_shares(line: PurchaseItem, bill_percent: Decimal) -> DiscountShares:
+    own_percent = line_own_discount(line.discount_percent, bill_percent)
+    own = money(line.gross * own_percent / HUNDRED)
+    return DiscountShares(own_percent=own_percent, own=own, bill=line.discount_amount - own)

@@ -3,6 +3,8 @@
 Thin, as the bill pages are: ``RefundForm`` reads the input, ``refund_create`` does the rest, and a
 refusal is shown on the form with the service's own message."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -130,4 +132,7 @@ def refund_detail(request, refund_id: int):
         refund = refund_get(refund_id=refund_id)
     except Refund.DoesNotExist:
         raise Http404("No such refund.") from None
-    return render(request, "billing/refund.html", {"refund": refund, "purchase": refund.purchase})
+    cash_back = sum((piece["value"] * piece["count"] for piece in refund.cash_out), Decimal("0.00"))
+    return render(
+        request, "billing/refund.html", {"refund": refund, "purchase": refund.purchase, "cash_back": cash_back}
+    )

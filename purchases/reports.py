@@ -5,14 +5,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing_project.money import money
 from catalog.models import Product
 
-from .models import Purchase
+from .models import Payment, Purchase
 
 _ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=20, decimal_places=2))
 
@@ -66,15 +66,20 @@ def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
 
 CSV_HEADER = [
     "bill_id",
+    "invoice_number",
     "created_at",
     "customer_email",
     "lines",
     "quantity",
+    "discount_percent",
+    "discount_total",
+    "discount_reason",
     "subtotal",
     "tax_total",
     "total",
     "rounding",
     "payable",
+    "payment_methods",
     "paid_amount",
     "change_due",
     "cashier",
@@ -91,12 +96,16 @@ def _text(value: str) -> str:
 def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
     """Write one CSV row per bill, oldest first, to ``stream``. Returns the number of bills.
 
-    Amounts are plain decimal strings with 2 places; times are ISO 8601 in the current time zone."""
+    Amounts are plain decimal strings with 2 places; times are ISO 8601 in the current time zone.
+    ``discount_percent`` is the bill discount (each line's own is on the bill's page);
+    ``payment_methods`` names the methods that paid it, in the order they were entered
+    (``Card + Cash``)."""
     writer = csv.writer(stream)
     writer.writerow(CSV_HEADER)
     rows = (
         queryset.order_by("created_at", "id")
         .select_related("customer", "created_by")
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.select_related("method")))
         .annotate(line_count=Count("items"), quantity=Sum("items__quantity"))
     )
     count = 0
@@ -104,15 +113,20 @@ def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
         writer.writerow(
             [
                 bill.pk,
+                bill.number or "",
                 timezone.localtime(bill.created_at).isoformat(timespec="seconds"),
                 _text(bill.customer.email),
                 bill.line_count,
                 bill.quantity or 0,
+                f"{bill.discount_percent:.2f}",
+                f"{bill.discount_total:.2f}",
+                _text(bill.discount_reason),
                 f"{bill.subtotal:.2f}",
                 f"{bill.tax_total:.2f}",
                 f"{bill.total:.2f}",
                 f"{bill.rounding:.2f}",
                 f"{bill.payable:.2f}",
+                _text(" + ".join(payment.method.name for payment in bill.payments.all())),
                 f"{bill.paid_amount:.2f}",
                 f"{bill.change_due:.2f}",
                 _text(bill.created_by.get_username()) if bill.created_by else "",

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_project.errors import DomainError
+from billing_project.roles import user_roles
 from cashdrawer.browser import current_till, till_status
 
 from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_response
@@ -42,7 +43,9 @@ def role_required(permission: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.has_perm(permission):
-                return render(request, "billing/forbidden.html", status=403)
+                # What to do next depends on whether the account has a role at all.
+                context = {"has_role": bool(user_roles(request.user))}
+                return render(request, "billing/forbidden.html", context, status=403)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -98,7 +101,7 @@ def bill_preview_view(request):
     """The live preview for the page's script: the same form post, answered with HTML fragments
     rendered by the page's own templates, plus the amounts as strings."""
     entry = BillEntry(request.POST, denominations=tender_denominations(till_id=current_till(request).pk), quiet=True)
-    preview = bill_preview(**entry.preview_arguments())
+    preview = bill_preview(**entry.preview_arguments(), user=request.user)
     bill = preview.quote
     return JsonResponse(
         {
@@ -120,6 +123,7 @@ def bill_preview_view(request):
             },
             "change": [{"value": str(piece["value"]), "count": piece["count"]} for piece in preview.change],
             "payment_problem": preview.payment_problem,
+            "discount_problem": preview.discount_problem,
         }
     )
 
@@ -191,7 +195,7 @@ def history(request):
 
 
 def _bill_page(request, entry: BillEntry, *, status: int = 200):
-    preview = bill_preview(**entry.preview_arguments())
+    preview = bill_preview(**entry.preview_arguments(), user=request.user)
     email = entry.customer_email()
     context = {
         "entry": entry,

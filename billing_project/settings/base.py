@@ -363,6 +363,8 @@ REST_FRAMEWORK = {
     # still works.
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
+    # The browsable API shows a docstring's `backticks` as code (billing_project/api/descriptions.py).
+    "VIEW_DESCRIPTION_FUNCTION": "billing_project.api.descriptions.view_description",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
     # Only DRF's stock throttles read this, and they key differently (no IPv6 /64, no ports): every
     # throttle here derives from billing_project.api.throttling, keyed on client_ip.client_key.

@@ -65,3 +65,22 @@ def test_the_example_bill_is_a_valid_bill_body():
     assert serializer.is_valid(), serializer.errors
     tendered = sum(p["value"] * p["count"] for p in serializer.validated_data["tendered"])
     assert tendered == serializer.validated_data["paid_amount"]
+
+
+def test_the_browsable_root_shows_backticked_parts_as_code(api_client):
+    response = api_client.get(f"{API}/", HTTP_ACCEPT="text/html")
+
+    content = response.content.decode()
+    description = re.search(r'<div class="pull-left">(.*?)</div>', content, flags=re.S)
+    assert description is not None
+    assert "<code>{&quot;code&quot;, &quot;message&quot;, &quot;details&quot;}</code>" in description.group(1)
+    assert "`" not in description.group(1)
+
+
+def test_the_options_answer_keeps_the_docstring_as_text(api_client):
+    response = api_client.options(f"{API}/", HTTP_ACCEPT="application/json")
+
+    assert response.json()["description"] == (
+        "Every endpoint of the API with a line on what it does. Every error body is\n"
+        '`{"code", "message", "details"}`; money is a string with 2 places. Anyone may read this list.'
+    )

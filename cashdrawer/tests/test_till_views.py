@@ -6,11 +6,14 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from cashdrawer.models import CashMovement, Denomination, TillSession
-from cashdrawer.services import denomination_create, session_open, till_create
+from cashdrawer.services import denomination_create, session_close, session_open, till_create
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
+from purchases.services import purchase_create
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +122,65 @@ def test_the_close_page_is_blind_and_the_report_shows_over_short(at_till, till, 
     report = at_till.get(response["Location"])
     assert report.status_code == 200
     content = report.content.decode()
-    assert "Z report" in content and "Drawer balances" in content and "@page" in content
+    assert "Z report" in content and "Drawer balances" in content
+    assert "purchases/billing.css" in content  # with the report's receipt-width print layout
+
+
+def test_the_report_writes_money_and_times_as_every_page_does(at_till, till, manager_user, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    rice = ProductFactory(sku="RICE", price=D("1250.00"), tax_percent=D("0"), stock=10)
+    counted = [{"value": "100", "count": 4}, {"value": "10", "count": 10}]
+    session = session_open(till_id=till.pk, counted=counted, note="float from the safe", user=manager_user)
+    purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": rice.pk, "quantity": 2, "discount_percent": D("10")}],
+        discount_reason="old stock",
+        paid_amount=D("2250"),
+        tendered=[{"value": D("100"), "count": 22}, {"value": D("10"), "count": 5}],
+        till=till.pk,
+        user=manager_user,
+    )
+    closed = session_close(
+        session_id=session.pk,
+        counted=[{"value": "100", "count": 26}, {"value": "10", "count": 14}],
+        note="one 10 missing",
+        user=manager_user,
+    )
+
+    content = at_till.get(reverse("tills:report", args=[session.pk])).content.decode()
+
+    assert re.search(r'id="report-discounts">₹250.00<', content)
+    assert re.search(r'id="report-sales">₹2,250.00<', content)
+    assert re.search(r'id="report-expected">₹2,750.00<', content)
+    assert re.search(r'id="report-variance">-₹10.00<', content)
+    assert "Short by ₹10.00" in content
+    opened = timezone.localtime(closed.opened_at)
+    assert f'Opened <time datetime="{opened.isoformat()}">{date_format(opened, "j M Y, H:i")}</time>' in content
+    assert "float from the safe<br>one 10 missing" in content
+
+
+@pytest.fixture
+def manager_at_till(manager_client, till):
+    """A manager (whose count may differ from the drawer's records) at the till."""
+    assert manager_client.post(reverse("tills:pick"), {"till": till.pk}).status_code == 302
+    return manager_client
+
+
+@pytest.mark.parametrize(
+    ("counts", "check"),
+    [
+        ({"count_100.00": "4", "count_10.00": "12"}, "is over by ₹20.00 against what the drawer should hold."),
+        ({"count_100.00": "3", "count_10.00": "9"}, "is short by ₹110.00 against what the drawer should hold."),
+        ({"count_100.00": "4", "count_10.00": "10"}, "matches what the drawer should hold."),
+    ],
+)
+def test_opening_a_till_says_whether_the_float_is_short_or_over(manager_at_till, till, counts, check):
+    response = manager_at_till.post(reverse("tills:open"), counts, follow=True)
+
+    session = TillSession.objects.get(till=till)
+    assert f"Till T3 opened (session #{session.pk}). The float counted {check}" in [
+        str(message) for message in response.context["messages"]
+    ]
 
 
 def test_cash_in_out_needs_the_permission(at_till, till, cashier_user):

@@ -62,7 +62,8 @@ def test_a_closed_session_is_read_only_and_shows_its_z_report(manager_client, ma
 
     assert page.status_code == 200
     content = page.content.decode()
-    assert "Over (+) / short (−)" in content and "-100.00" in content
+    assert "<tr><th>Over (+) / short (−)</th><td>-₹100.00</td></tr>" in content
+    assert "<tr><th>Opening float</th><td>₹500.00</td></tr>" in content
     assert response.status_code == 403
     assert TillSession.objects.get(pk=session.pk).note == ""
 

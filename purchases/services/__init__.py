@@ -2,7 +2,14 @@
 
 Callers import from ``purchases.services``; the modules behind it are an implementation detail."""
 
-from .bills import MAX_LINES, MAX_PAYMENTS, purchase_create, purchase_payments
+from .bills import MAX_LINES, MAX_PAYMENTS, purchase_create, purchase_discount_refusal, purchase_payments
 from .refunds import refund_create
 
-__all__ = ["MAX_LINES", "MAX_PAYMENTS", "purchase_create", "purchase_payments", "refund_create"]
+__all__ = [
+    "MAX_LINES",
+    "MAX_PAYMENTS",
+    "purchase_create",
+    "purchase_discount_refusal",
+    "purchase_payments",
+    "refund_create",
+]

@@ -444,6 +444,21 @@ def _methods_sql(*, with_customer: bool) -> str:
     )
 
 
+def purchase_discount_refusal(
+    *, items: Sequence[BillLine], discount_percent: Decimal, discount_reason: str, user: Actor
+) -> DomainError | None:
+    """What ``purchase_create`` would say of these discounts, without ringing anything up: the
+    refusal its discount check raises (a discount above what ``user`` may give, one without a
+    reason, two discounts for one product), or ``None``. For the billing page's preview, which
+    must not offer change for a bill that will be refused. Reads and writes nothing."""
+    try:
+        _, line_discounts = _combine_lines(items)
+        _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
+    except DomainError as exc:
+        return exc
+    return None
+
+
 def _check_discounts(
     line_discounts: Mapping[int, Decimal], bill_discount: Decimal, reason: str, *, user: Actor
 ) -> tuple[Decimal, str]:

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from billing_project.money import format_money
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
-from purchases.services import purchase_create
+from purchases.services import purchase_create, refund_create
 from purchases.tests.factories import purchase_for
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def test_bill_page_shows_lines_and_the_change_given(manager_client, cashier_user
     html = response.content.decode()
     assert response.context["inline_admin_formsets"]
     inline_names = [f.opts.__class__.__name__ for f in response.context["inline_admin_formsets"]]
-    assert inline_names == ["PurchaseItemInline", "PaymentInline", "DrawerMovementInline"]
+    assert inline_names == ["PurchaseItemInline", "PaymentInline", "DrawerMovementInline", "RefundInline"]
     assert "Product " in html  # the line's product name
     assert "2 × ₹100, 1 × ₹50" in html  # change given: 500 - 250
     assert "1 × ₹500" in html  # tendered
@@ -69,6 +70,57 @@ def test_bill_page_shows_lines_and_the_change_given(manager_client, cashier_user
     assert f'href="/billing/bills/{purchase.pk}/"' in html  # the printable receipt
     assert "₹250.00" in html  # payable, written as the till writes it
     assert "Change out" in html and "Tender in" in html
+
+
+def test_bill_page_shows_the_discounts_their_reason_and_the_refunds(manager_client, manager_user):
+    drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5})
+    kettle = ProductFactory(name="Steel kettle", price=Decimal("285.00"), tax_percent=Decimal("0"), stock=10)
+    purchase = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": kettle.pk, "quantity": 2, "discount_percent": Decimal("5")}],
+        discount_percent=Decimal("5"),
+        discount_reason="loyal customer",
+        paid_amount=Decimal("515"),  # 570.00 − 55.58 = 514.42 → 514, paid 515
+        user=manager_user,
+    )
+    refund = refund_create(
+        purchase_id=purchase.pk,
+        items=[{"product_id": kettle.pk, "quantity": 1}],
+        reason="dented lid",
+        user=manager_user,
+    )
+
+    response = manager_client.get(change_url(purchase))
+
+    html = response.content.decode()
+    fields = {
+        line.field["name"]: str(line.contents())
+        for fieldset in response.context["adminform"]
+        for row in fieldset
+        for line in row
+    }
+    assert fields["line_discounts"] == "₹28.50"
+    assert fields["bill_discount"] == "5 %: ₹27.08"
+    assert fields["discount_reason"] == "loyal customer"
+    assert re.search(r'5 %</span> \+ <span class="nowrap">5 %</span> off <span class="nowrap">₹570.00</span>', html)
+    refunds = re.search(
+        r'<div class="js-inline-admin-formset inline-group" id="refunds-group".*?</fieldset>', html, re.S
+    )
+    assert refunds is not None
+    assert f'href="/admin/purchases/refund/{refund.pk}/change/"' in refunds.group(0)
+    assert "dented lid" in refunds.group(0) and format_money(refund.amount) in refunds.group(0)
+
+
+def test_a_bill_without_discounts_shows_none(manager_client):
+    response = manager_client.get(change_url(bill()))
+
+    fields = {
+        line.field["name"]: str(line.contents())
+        for fieldset in response.context["adminform"]
+        for row in fieldset
+        for line in row
+    }
+    assert fields["line_discounts"] == fields["bill_discount"] == "—"
 
 
 def test_bills_cannot_be_added_changed_or_deleted_from_the_admin(manager_client, superuser, client):
@@ -159,41 +211,86 @@ def test_csv_export_of_the_selected_bills(manager_client, cashier_user):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="bills-')
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == [
+    table = list(csv.reader(io.StringIO(response.content.decode())))
+    assert table[0] == [
         "bill_id",
+        "invoice_number",
         "created_at",
         "customer_email",
         "lines",
         "quantity",
+        "discount_percent",
+        "discount_total",
+        "discount_reason",
         "subtotal",
         "tax_total",
         "total",
         "rounding",
         "payable",
+        "payment_methods",
         "paid_amount",
         "change_due",
         "cashier",
     ]
-    assert len(rows) == 3
-    assert rows[1][0] == str(first.pk)  # oldest first
-    assert rows[1][2:] == [
-        "a@example.com",
-        "1",
-        "2",
-        "250.00",
+    rows = [dict(zip(table[0], row, strict=True)) for row in table[1:]]
+    assert len(rows) == 2
+    assert rows[0]["bill_id"] == str(first.pk)  # oldest first
+    assert rows[0] == {
+        "bill_id": str(first.pk),
+        "invoice_number": first.number,
+        "created_at": timezone.localtime(first.created_at).isoformat(timespec="seconds"),
+        "customer_email": "a@example.com",
+        "lines": "1",
+        "quantity": "2",
+        "discount_percent": "0.00",
+        "discount_total": "0.00",
+        "discount_reason": "",
+        "subtotal": "250.00",
+        "tax_total": "0.00",
+        "total": "250.00",
+        "rounding": "0.00",
+        "payable": "250.00",
+        "payment_methods": "Cash",
+        "paid_amount": "500.00",
+        "change_due": "250.00",
+        "cashier": "cashier",
+    }
+    assert rows[1]["customer_email"] == "'=cmd@example.com"  # no spreadsheet formula
+    assert [rows[1][key] for key in ("subtotal", "tax_total", "total", "rounding", "payable")] == [
+        "100.00",
+        "18.00",
+        "118.00",
         "0.00",
-        "250.00",
-        "0.00",
-        "250.00",
-        "500.00",
-        "250.00",
-        "cashier",
+        "118.00",
     ]
-    assert rows[2][2] == "'=cmd@example.com"  # no spreadsheet formula
-    assert rows[2][5:10] == ["100.00", "18.00", "118.00", "0.00", "118.00"]
-    assert rows[2][12] == ""
-    assert timezone.localtime(first.created_at).isoformat(timespec="seconds") == rows[1][1]
+    assert rows[1]["cashier"] == ""
+
+
+def test_csv_export_has_the_discounts_and_every_payment_method(manager_client, manager_user):
+    drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5})
+    product = ProductFactory(price=Decimal("200.00"), tax_percent=Decimal("0"), stock=10)
+    purchase = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": product.pk, "quantity": 1, "discount_percent": Decimal("10")}],
+        discount_percent=Decimal("5"),
+        discount_reason="=loyal customer",
+        payments=[
+            {"method": "card", "amount": Decimal("100.00"), "reference": "SLIP-1"},
+            {"method": "cash", "amount": Decimal("100"), "tendered": [{"value": Decimal("100"), "count": 1}]},
+        ],
+        user=manager_user,
+    )
+
+    table = list(csv.reader(io.StringIO(export(manager_client, [purchase]).content.decode())))
+
+    row = dict(zip(table[0], table[1], strict=True))
+    assert row["invoice_number"] == purchase.number != ""
+    assert (row["discount_percent"], row["discount_total"], row["discount_reason"]) == (
+        "5.00",
+        "29.00",  # 200.00 at 10 % then 5 %: 14.5 % off
+        "'=loyal customer",
+    )
+    assert row["payment_methods"] == "Card + Cash"
 
 
 def test_export_all_bills_of_a_filtered_day(manager_client):

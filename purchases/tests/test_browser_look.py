@@ -203,3 +203,90 @@ def test_the_admin_bills_list_fits_1280_pixels(browser, live_server, store, mana
         page.screenshot(path=str(screenshots / "admin-bill.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_admin_index_leads_to_the_sales_dashboard_in_one_readable_line(browser, live_server, manager_user):
+    context = browser.new_context(viewport={"width": ADMIN_WIDTH, "height": ADMIN_HEIGHT})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.get_by_label("Username").fill("manager")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        cell = page.locator("#sales-report-link td")
+        expect(cell).to_contain_text("Sales dashboard: sales by day")
+
+        # The link runs on into its description: no line of its own with the ":" starting the next.
+        link = cell.get_by_role("link", name="Sales dashboard").bounding_box()
+        first_line = cell.evaluate(
+            """cell => { const range = document.createRange();
+                         range.setStart(cell.lastChild, 0); range.setEnd(cell.lastChild, 1);
+                         return range.getBoundingClientRect().top; }"""
+        )
+        assert abs(first_line - link["y"]) < 4
+        # Nothing is cut off: the text wraps inside its box, which stays beside the recent actions.
+        assert cell.evaluate("cell => cell.scrollWidth <= cell.clientWidth")
+        module = page.locator("#sales-report-link").bounding_box()
+        actions = page.locator("#recent-actions-module").bounding_box()
+        assert module["x"] + module["width"] <= actions["x"]
+    finally:
+        context.close()
+
+
+def test_the_change_to_hand_back_is_the_first_thing_on_a_long_bill(browser, live_server, store, artifacts):
+    products = [
+        ProductFactory(sku=f"ITEM-{n}", name=f"Item number {n}", price=Decimal("10.00"), tax_percent=0, stock=5)
+        for n in range(12)
+    ]
+    purchase = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": product.pk, "quantity": 1} for product in products],  # 120.00
+        paid_amount=Decimal("200"),
+        tendered=[{"value": Decimal("100"), "count": 2}],
+        user=store["cashier"],
+    )
+    context = browser.new_context(viewport={"width": ADMIN_WIDTH, "height": ADMIN_HEIGHT})
+    page = context.new_page()
+    try:
+        log_in(page, live_server)
+        page.goto(f"{live_server.url}/billing/bills/{purchase.pk}/")
+
+        for block in ("#handback-amount", "#handback-list"):
+            box = page.locator(block).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= ADMIN_HEIGHT, f"{block} is below the fold"
+        expect(page.locator("#handback-amount")).to_have_text("₹80.00")
+        expect(page.locator("#handback-list li")).to_have_text(["1 × ₹50", "1 × ₹20", "1 × ₹10"])
+        # The receipt's own totals are further down on a bill this long: the panel is what puts it first.
+        assert page.locator("#change-due").bounding_box()["y"] > ADMIN_HEIGHT
+        page.screenshot(path=str(artifacts / "bill-long-1280.png"))
+    finally:
+        context.close()
+
+
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+
+
+def test_the_billing_page_at_phone_width(browser, live_server, store, artifacts):
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server)
+        page.get_by_label("Customer email").fill("ann@example.com")
+        item = page.locator("#id_lines-0-product")
+        item.fill("Basmati rice 5 kg")
+        expect(page.locator("#line-rows tr[data-line]").first).to_contain_text("₹262.50")
+
+        # The item box spans the row, inside the screen, wide enough for a product's name.
+        box = item.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
+        assert box["width"] >= 0.6 * PHONE_WIDTH
+        assert item.evaluate("input => input.scrollWidth <= input.clientWidth")  # the name is not cut off
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+        # The totals come right after the products, before the discount and payment sections.
+        totals = page.locator("#summary").bounding_box()
+        assert totals["y"] < page.locator("#discounts").bounding_box()["y"]
+        assert totals["y"] < 1.5 * PHONE_HEIGHT
+        expect(page.locator('#summary [data-amount="payable"]')).to_have_text("₹263.00")
+        page.screenshot(path=str(artifacts / "billing-page-390.png"), full_page=True)
+    finally:
+        context.close()

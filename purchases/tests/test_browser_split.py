@@ -40,7 +40,7 @@ def test_a_split_payment_with_a_discount_previews_and_rings_up(page, live_server
 
     summary = page.locator("#summary")
     # 500.00 − 50.00 = 450.00 + 5% tax = 472.50; card 200.00; cash part 272.50 → 273.00.
-    expect(summary.locator('[data-amount="discount_total"]')).to_have_text("-₹50.00")
+    expect(summary.locator('[data-amount="bill_discount"]')).to_have_text("−₹50.00")
     expect(summary.locator('[data-amount="total"]')).to_have_text("₹472.50")
     expect(summary.locator('[data-amount="cash_due"]')).to_have_text("₹273.00")
     expect(summary.locator('[data-amount="rounding"]')).to_have_text("₹0.50")
@@ -66,7 +66,7 @@ def test_a_split_payment_with_a_discount_previews_and_rings_up(page, live_server
     expect(page.locator('[data-payment="card"]')).to_have_text("₹200.00")
     expect(page.locator('[data-payment="cash"]')).to_have_text("₹300.00")
     expect(page.locator(".receipt__totals")).to_contain_text("SLIP-77")
-    expect(page.locator("#discount")).to_contain_text("₹50.00")
+    expect(page.locator("#bill-discount")).to_have_text("−₹50.00")
     expect(page.locator("#discount-reason")).to_have_text("loyal customer")
     expect(page.locator("#change-due")).to_have_text("₹27.00")
 
@@ -78,6 +78,10 @@ def test_a_cashier_over_the_discount_limit_sees_the_refusal_in_place(page, live_
     page.locator("#id_lines-0-discount_percent").fill("15")
     page.get_by_label("Discount reason").fill("damaged box")
     page.get_by_label("Amount paid").fill("500")
+    # The preview already says the bill will be refused, and offers no change to count out.
+    summary = page.locator("#summary")
+    expect(summary.locator("[data-discount-problem]")).to_contain_text("a manager has to ring this bill up")
+    expect(summary.locator(".handback")).to_have_count(0)
 
     page.get_by_role("button", name="Generate bill").click()
 

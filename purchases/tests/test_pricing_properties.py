@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from billing_project.money import CENT, cash_round
 from catalog.models import Product
-from purchases.pricing import effective_discount, quote, settle
+from purchases.pricing import discount_shares, effective_discount, line_own_discount, quote, settle
 
 ZERO = Decimal("0.00")
 
@@ -105,3 +105,25 @@ def test_rounding_touches_only_cash_and_change_never_exceeds_cash(data, total, i
         if s.paid >= s.payable:
             # Change is in cash and never more than the cash paid.
             assert ZERO <= s.change_due <= (cash or ZERO)
+
+
+@settings(max_examples=300, deadline=None)
+@given(percents, percents.filter(lambda bill: bill < 100))
+def test_a_lines_own_discount_is_read_back_from_its_effective_rate(own, bill):
+    assert line_own_discount(effective_discount(own, bill), bill) == own
+
+
+@settings(max_examples=300, deadline=None)
+@given(bills())
+def test_a_lines_discount_is_shared_between_its_own_and_the_bills_exactly(drawn):
+    bill, line_discounts = drawn
+    for line in bill.lines:
+        shares = discount_shares(line, bill.discount_percent)
+        assert shares.own + shares.bill == line.discount_amount
+        assert shares.own >= 0 and shares.bill >= 0
+        if bill.discount_percent < 100:
+            own_percent = line_discounts.get(line.product.pk, ZERO)
+            assert shares.own_percent == own_percent
+            assert shares.own == (line.gross * own_percent / 100).quantize(CENT, ROUND_HALF_UP)
+        if not bill.discount_percent:
+            assert shares.bill == 0

@@ -144,7 +144,18 @@ def test_a_user_without_a_role_is_refused(client, url):
     response = client.get(url)
 
     assert response.status_code == 403
-    assert "does not have the cashier or manager role" in html(response)
+    assert "Your account (nobody) is not set up for the till yet. Ask a manager to make you a cashier." in html(
+        response
+    )
+
+
+def test_a_cashier_refused_a_managers_page_is_told_to_ask_a_manager(cashier_client):
+    response = cashier_client.get("/billing/till/cash/")
+
+    assert response.status_code == 403
+    assert "This needs a manager. Ask a manager to do it for you, or to allow your account (cashier) to do it." in (
+        html(response)
+    )
 
 
 def test_the_login_page_is_styled_and_logs_a_cashier_in(client, cashier_user):
@@ -597,6 +608,61 @@ def test_the_same_bill_within_stock_offers_the_hand_back(cashier, drawer, rice):
     assert "Hand back" in body["summary_html"]
 
 
+def _discounted(*, line="15", reason="damaged box"):
+    # 2 × 250.00 at 15 % = 425.00 + 5 % tax = 446.25 → 446, paid with a 500 note.
+    return form_data(rows=[("RICE-5", 2)], notes={"500": 1}) | {
+        "lines-0-discount_percent": line,
+        "discount_reason": reason,
+    }
+
+
+def test_the_preview_warns_instead_of_offering_change_for_a_discount_a_cashier_may_not_give(
+    cashier, drawer, rice, settings
+):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
+
+    body = cashier.post(PREVIEW, _discounted()).json()
+
+    assert body["change"] == []
+    assert "handback" not in body["summary_html"]
+    assert body["discount_problem"] == (
+        "This bill would be refused: A discount of 15% is above the 10% a cashier may give; "
+        "a manager has to ring this bill up."
+    )
+    assert "data-discount-problem" in body["summary_html"]
+    assert body["amounts"]["payable"] == "446.00"  # the totals are still shown
+    # And the service does refuse it, with the same words.
+    refused = cashier.post(NEW, _discounted() | {"action": "generate"})
+    assert refused.status_code == 403 and "a manager has to ring this bill up" in html(refused)
+
+
+def test_the_preview_offers_a_manager_the_change_for_the_same_discount(manager_client, drawer, rice, settings):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
+
+    body = manager_client.post(PREVIEW, _discounted()).json()
+
+    assert body["discount_problem"] == ""
+    assert body["change"] == [{"value": "50.00", "count": 1}, {"value": "2.00", "count": 2}]
+
+
+def test_the_preview_warns_of_a_discount_without_a_reason(cashier, drawer, rice, settings):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("20")
+
+    body = cashier.post(PREVIEW, _discounted(reason="")).json()
+
+    assert body["change"] == []
+    assert body["discount_problem"] == "This bill would be refused: A discount needs a reason."
+
+
+def test_the_page_shows_the_discount_warning_in_its_preview_too(cashier, drawer, rice, settings):
+    settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
+
+    response = cashier.post(NEW, _discounted() | {"action": "refresh"})
+
+    assert response.status_code == 200
+    assert "data-discount-problem" in html(response) and '<div class="handback' not in html(response)
+
+
 def test_refusal_messages_write_amounts_like_the_page(cashier, drawer):
     ProductFactory(sku="TV", name="Television", price=Decimal("1203.00"), tax_percent=5, stock=5)
 
@@ -695,6 +761,90 @@ def test_a_bill_without_change(cashier, drawer, rice):
     response = cashier.get(f"/billing/bills/{Purchase.objects.get().pk}/")
 
     assert "No change due." in html(response)
+
+
+@pytest.fixture
+def kettle():
+    return ProductFactory(sku="KETTLE", name="Steel kettle", price=Decimal("285.00"), tax_percent=0, stock=10)
+
+
+def _discounted_bill(manager_user, kettle, soap, *, kettle_discount, bill_discount):
+    return purchase_create(
+        customer_email="ann@example.com",
+        items=[
+            {"product_id": kettle.pk, "quantity": 2, "discount_percent": kettle_discount},
+            {"product_id": soap.pk, "quantity": 1},
+        ],
+        discount_percent=bill_discount,
+        discount_reason="loyal customer",
+        paid_amount=Decimal("1000"),
+        user=manager_user,
+    )
+
+
+def _discount_texts(content: str) -> list[str]:
+    """The discount under each line of the receipt, as read (tags left out)."""
+    found = re.findall(r'<span class="receipt__discount">(.*?)</span>(?=</th>)', content, flags=re.S)
+    return [re.sub(r"<[^>]+>", "", text) for text in found]
+
+
+def _totals(content: str) -> list[tuple[str, str]]:
+    found = re.search(r'<dl class="totals receipt__totals">(.*?)</dl>', content, flags=re.S)
+    assert found is not None
+    return [
+        (re.sub(r"<[^>]+>", "", label).strip(), re.sub(r"<[^>]+>", "", amount).strip())
+        for label, amount in re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", found.group(1), flags=re.S)
+    ]
+
+
+def test_the_bill_shows_a_compound_discount_as_a_shop_writes_it(manager_client, manager_user, drawer, kettle, soap):
+    # 2 × 285.00 = 570.00 at 5 % then 5 %: 9.75 % off, 55.575 → 55.58, of which the line's own 28.50.
+    purchase = _discounted_bill(manager_user, kettle, soap, kettle_discount=Decimal("5"), bill_discount=Decimal("5"))
+
+    content = html(manager_client.get(f"/billing/bills/{purchase.pk}/"))
+
+    assert _discount_texts(content) == [
+        "5 % + 5 % off ₹570.00 = −₹55.58",
+        "5 % off ₹36.50 = −₹1.83",  # the bill's 5 % alone
+    ]
+    assert "9.75" not in content
+    assert _totals(content)[:4] == [
+        ("Items", "₹606.50"),
+        ("Line discounts", "−₹28.50"),
+        ("Bill discount 5 %", "−₹28.91"),  # 27.08 of the kettles + 1.83 of the soap
+        ("Reason", "loyal customer"),
+    ]
+    assert Decimal("606.50") - Decimal("28.50") - Decimal("28.91") == purchase.subtotal
+
+
+def test_the_bill_shows_a_line_discount_alone_without_a_bill_discount(
+    manager_client, manager_user, drawer, kettle, soap
+):
+    purchase = _discounted_bill(manager_user, kettle, soap, kettle_discount=Decimal("5"), bill_discount=Decimal("0"))
+
+    content = html(manager_client.get(f"/billing/bills/{purchase.pk}/"))
+
+    assert _discount_texts(content) == ["5 % off ₹570.00 = −₹28.50"]
+    assert _totals(content)[:3] == [("Items", "₹606.50"), ("Line discounts", "−₹28.50"), ("Reason", "loyal customer")]
+
+
+def test_a_bill_without_discounts_shows_no_discount_rows(cashier, drawer, rice):
+    cashier.post(NEW, form_data(rows=[("RICE-5", 1)], paid="263", action="generate"))
+
+    content = html(cashier.get(f"/billing/bills/{Purchase.objects.get().pk}/"))
+
+    assert [label for label, _ in _totals(content)][:2] == ["Subtotal", "Tax"]
+    assert "receipt__discount" not in content
+
+
+def test_the_preview_labels_line_and_bill_discounts(manager_client, drawer, kettle, soap):
+    data = form_data(rows=[("KETTLE", 2), ("SOAP-1", 1)], paid="1000")
+    data |= {"lines-0-discount_percent": "5", "discount_percent": "5", "discount_reason": "loyal customer"}
+
+    summary = manager_client.post(PREVIEW, data).json()["summary_html"]
+
+    assert re.search(r'<dt>Line discounts</dt><dd data-amount="line_discounts">−₹28.50</dd>', summary)
+    assert re.search(r'<dt>Bill discount 5 %</dt><dd data-amount="bill_discount">−₹28.91</dd>', summary)
 
 
 def test_an_unknown_bill_is_404(cashier):
