@@ -166,7 +166,7 @@ def shop(cashier_user, manager_user, settings):
     )
     # A second till, opened and closed: its Z report; with no session open, its open page.
     spare = till_create(code="T2", name="Garden")
-    denomination_create(value=Decimal("100"), count=0, till=spare)
+    denomination_create(value=Decimal("100"), count=2, till=spare)
     spare_session = session_open(till_id=spare.pk, counted=[{"value": Decimal("100"), "count": 2}], user=cashier_user)
     session_close(
         session_id=spare_session.pk, counted=[{"value": Decimal("100"), "count": 2}], note="all good", user=cashier_user

@@ -84,7 +84,7 @@ def test_the_demo_cashier_opens_rings_up_three_products_and_closes_without_varia
     page.get_by_role("button", name="Close till").click()
 
     expect(page.locator("#over-short")).to_contain_text("Drawer balances")
-    expect(page.locator("#report-variance")).to_have_text("0.00")
+    expect(page.locator("#report-variance")).to_have_text("₹0.00")
     closed = TillSession.objects.get(pk=session.pk)
     assert closed.status == TillSession.Status.CLOSED and closed.variance_total == 0 and closed.variance == []
     assert closed.report is not None
