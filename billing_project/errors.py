@@ -31,7 +31,7 @@ class ErrorCode(StrEnum):
     VALIDATION_ERROR = (
         "validation_error",
         400,
-        "bad or missing fields, bad types, out-of-range numbers (`details` per field)",
+        "bad or missing fields, bad types, out-of-range numbers, a query parameter given twice (`details` per field)",
     )
     PARSE_ERROR = "parse_error", 400, "malformed JSON"
     NOT_AUTHENTICATED = (
@@ -42,7 +42,11 @@ class ErrorCode(StrEnum):
     PERMISSION_DENIED = "permission_denied", 403, "the role does not allow it"
     NOT_FOUND = "not_found", 404, "no such object or page"
     METHOD_NOT_ALLOWED = "method_not_allowed", 405, "bills and customers are never changed through the API"
-    NOT_ACCEPTABLE = "not_acceptable", 406, "the Accept header asks for a format the API does not produce"
+    NOT_ACCEPTABLE = (
+        "not_acceptable",
+        406,
+        "the Accept header, or `?format=`, asks for a format the endpoint does not produce",
+    )
     LENGTH_REQUIRED = "length_required", 411, "a body without `Content-Length` (`Transfer-Encoding: chunked`)"
     REQUEST_TOO_LARGE = "request_too_large", 413, "body over `DATA_UPLOAD_MAX_MEMORY_SIZE`; `details.limit` in bytes"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415, "a body that is not JSON"

@@ -45,7 +45,9 @@ class RequestSizeLimitMiddleware:
       so Django's own limit never applies to JSON bodies);
     - a NUL byte in a query parameter (400 ``validation_error``) or in the Authorization header (401
       ``not_authenticated``). PostgreSQL cannot compare text with NUL in it, so these would otherwise
-      fail in the database, and answer differently on SQLite."""
+      fail in the database, and answer differently on SQLite;
+    - a query parameter given more than once (400 ``validation_error``): every parameter the API takes
+      is one value, and DRF would silently read the last (``?page=1&page=2``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -53,7 +55,12 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request):
         if request.path.startswith(self.prefix) or request.path == settings.API_V1_PREFIX:
-            refusal = self._no_length(request) or self._too_large(request) or self._nul_bytes(request)
+            refusal = (
+                self._no_length(request)
+                or self._too_large(request)
+                or self._nul_bytes(request)
+                or self._repeated(request)
+            )
             if refusal is not None:
                 return refusal
         return self.get_response(request)
@@ -89,6 +96,14 @@ class RequestSizeLimitMiddleware:
         if "\x00" in request.META.get("HTTP_AUTHORIZATION", ""):
             return _error(
                 ErrorCode.NOT_AUTHENTICATED, "Invalid authentication credentials.", {}, {"WWW-Authenticate": "Token"}
+            )
+        return None
+
+    def _repeated(self, request):
+        repeated = sorted(key for key, values in request.GET.lists() if len(values) > 1)
+        if repeated:
+            return _error(
+                ErrorCode.VALIDATION_ERROR, "Invalid input.", {key: ["Give this parameter once."] for key in repeated}
             )
         return None
 

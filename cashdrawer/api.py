@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from billing_project.api.fields import StrictIntegerField
 from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import error_responses
 from billing_project.errors import ErrorCode
@@ -36,7 +37,7 @@ from .services import (
 
 
 class SessionFilterSerializer(serializers.Serializer):
-    till = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    till = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
     status = serializers.ChoiceField(choices=TillSession.Status.choices, required=False)
 
 
@@ -54,9 +55,14 @@ VALUE_PARAMETER = OpenApiParameter(
         responses={
             201: DenominationSerializer,
             **error_responses(ErrorCode.DENOMINATION_EXISTS, ErrorCode.TOO_MANY_DENOMINATIONS),
-        }
+        },
+        description="Add a note or coin value to the default till's drawer, with its starting count. A value the "
+        "drawer has is 409 `denomination_exists`: set its count with `PUT` instead.",
     ),
-    retrieve=extend_schema(parameters=[VALUE_PARAMETER]),
+    list=extend_schema(
+        description="The default till's drawer: one row per note or coin value, highest first. Not paginated."
+    ),
+    retrieve=extend_schema(parameters=[VALUE_PARAMETER], description="One value of the default till's drawer."),
     update=extend_schema(
         parameters=[VALUE_PARAMETER],
         request=DenominationCountSerializer,
@@ -68,7 +74,7 @@ VALUE_PARAMETER = OpenApiParameter(
 class DenominationViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """The cash drawer: one row per note or coin value, highest first. Not paginated."""
+    """The default till's drawer: one row per note or coin value, highest first. Not paginated."""
 
     serializer_class = DenominationSerializer
     permission_classes = [RolePermissions]
@@ -126,8 +132,13 @@ def _refresh_till(till_id: int) -> Till:
     partial_update=extend_schema(
         request=TillSerializer,
         responses={200: TillSerializer, **error_responses(ErrorCode.TILL_EXISTS, ErrorCode.DEFAULT_TILL_RENAME)},
-        description="Change a till. The default till's (`DEFAULT_TILL`) code cannot change: 409 `default_till_rename`.",
+        description=(
+            "Change a till's code, name, series or flags. Managers only. The default till's (`DEFAULT_TILL`) "
+            "code cannot change: 409 `default_till_rename`."
+        ),
     ),
+    list=extend_schema(description="Tills by code, each with its open session (`current_session`)."),
+    retrieve=extend_schema(description="One till, with its open session (`current_session`)."),
 )
 @extend_schema(tags=["tills"])
 class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -249,7 +260,12 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 description="Only this till's sessions (id).",
             ),
             OpenApiParameter("status", str, enum=["open", "closed"], description="Only open or closed sessions."),
-        ]
+        ],
+        description="Till sessions (shifts), newest first.",
+    ),
+    retrieve=extend_schema(
+        description="One till session: its counts at the open and, once closed, the count, what the ledger "
+        "expected and the variance."
     ),
 )
 @extend_schema(tags=["sessions"])

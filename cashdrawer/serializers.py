@@ -1,9 +1,17 @@
 from decimal import Decimal
 from typing import ClassVar
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField, PlainTextField, StrictIntegerField
+from billing_project.api.fields import (
+    MoneyField,
+    PlainDecimalField,
+    PlainTextField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 
 from .models import (
     CUSTOM_SERIES_PATTERN,
@@ -18,6 +26,8 @@ from .models import (
 
 
 class DenominationSerializer(serializers.ModelSerializer):
+    """One note or coin value in a till's drawer, and how many of it the drawer holds."""
+
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
 
@@ -28,6 +38,8 @@ class DenominationSerializer(serializers.ModelSerializer):
 
 
 class DenominationCountSerializer(serializers.Serializer):
+    """A new count for one value of the drawer, recorded in the drawer's ledger as a manual movement."""
+
     available_count = StrictIntegerField(min_value=0, max_value=MAX_COUNT)
     reason = PlainTextField(max_length=255, required=False, allow_blank=True, default="")
 
@@ -36,13 +48,19 @@ class DenominationCountSerializer(serializers.Serializer):
 
 
 class TillSerializer(serializers.ModelSerializer):
+    """A till: a cash drawer with its own sessions (shifts) and its own invoice and credit-note series."""
+
     current_session = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="The open session's id, or null."
     )
 
     code = PlainTextField(code=True, max_length=16, help_text="Short unique code, such as T1.")
     name = PlainTextField(max_length=100, required=False, allow_blank=True, default="")
-    invoice_series = serializers.RegexField(
+    is_active = StrictBooleanField(required=False, help_text="An inactive till takes no bills and opens no session.")
+    requires_open_session = StrictBooleanField(
+        required=False, help_text="Refuse bills while no session is open, instead of opening one automatically."
+    )
+    invoice_series = StrictRegexField(
         CUSTOM_SERIES_PATTERN,
         max_length=4,
         required=False,
@@ -50,7 +68,7 @@ class TillSerializer(serializers.ModelSerializer):
         help_text="The invoice series (1–4 of A–Z, 0–9, -), unique across every series of every till; not digits "
         "alone nor C and digits (the defaults). Null: the default, the till's id.",
     )
-    credit_series = serializers.RegexField(
+    credit_series = StrictRegexField(
         CUSTOM_SERIES_PATTERN,
         max_length=4,
         required=False,
@@ -78,22 +96,34 @@ class TillSerializer(serializers.ModelSerializer):
         extra_kwargs: ClassVar[dict] = {"code": {"validators": []}}  # a duplicate is 409 till_exists, from the service
 
 
+@extend_schema_serializer(component_name="DrawerCount")
 class CountSerializer(serializers.Serializer):
+    """How many notes or coins of one value the drawer holds: as counted at a session's open or close, or
+    as the drawer's ledger expects."""
+
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     count = StrictIntegerField(min_value=0, max_value=MAX_COUNT)
 
 
+@extend_schema_serializer(component_name="DrawerCountVariance")
 class SignedCountSerializer(serializers.Serializer):
+    """The difference found at a session's close for one value: counted minus expected."""
+
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     count = serializers.IntegerField(help_text="Counted minus expected: negative when short.")
 
 
+@extend_schema_serializer(component_name="CashMovementNotesAndCoins")
 class PieceSerializer(serializers.Serializer):
+    """Notes or coins of one value moved into or out of the drawer: `count` of them, each worth `value`."""
+
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     count = StrictIntegerField(min_value=1, max_value=MAX_COUNT)
 
 
 class SessionCountSerializer(serializers.Serializer):
+    """A count of the whole drawer, to open a session (the float) or to close it (a blind count)."""
+
     counted = CountSerializer(  # type: ignore[call-arg]  # DRF takes max_length with many=True
         many=True, allow_empty=True, max_length=100, help_text="What is in the drawer. A value left out counts as 0."
     )
@@ -101,6 +131,9 @@ class SessionCountSerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
+    """A till session (a shift): opened with the counted float, closed with a blind count of the drawer.
+    The close fills in what the ledger expected and the variance."""
+
     till = serializers.IntegerField(source="till_id")
     opened_by = serializers.IntegerField(source="opened_by_id", allow_null=True)
     closed_by = serializers.IntegerField(source="closed_by_id", allow_null=True)
@@ -136,12 +169,16 @@ class SessionSerializer(serializers.ModelSerializer):
 
 
 class CashMovementCreateSerializer(serializers.Serializer):
+    """Cash paid into or out of the till outside a bill: a float top-up, a payout, a safe drop."""
+
     direction = serializers.ChoiceField(choices=CashMovement.Direction.choices)
     pieces = PieceSerializer(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]  # as above
     reason = PlainTextField(max_length=255, allow_blank=False, help_text="Required: why the cash moves.")
 
 
 class CashMovementSerializer(serializers.ModelSerializer):
+    """A cash movement as recorded in the session."""
+
     session = serializers.IntegerField(source="session_id")
     user = serializers.IntegerField(source="user_id", allow_null=True)
     pieces = PieceSerializer(many=True)
@@ -153,48 +190,71 @@ class CashMovementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _TaxRateSerializer(serializers.Serializer):
-    tax_percent = serializers.CharField()
-    taxable = serializers.CharField()
-    tax = serializers.CharField()
+def _report_amount(**kwargs) -> MoneyField:
+    # Sums over a whole session: wider than one bill's amounts, and signed (a variance can be short).
+    # Documentation only, as the whole report: cashdrawer.reports builds it.
+    return MoneyField(max_digits=20, **kwargs)
 
 
-class _PaymentSerializer(serializers.Serializer):
-    method = serializers.CharField()
-    amount = serializers.CharField()
+class SessionReportTaxRateSerializer(serializers.Serializer):
+    """The session's bills at one tax rate: the taxable value and the tax on it."""
+
+    tax_percent = PlainDecimalField(max_digits=5, decimal_places=2, help_text="The tax rate.")
+    taxable = _report_amount(help_text="The lines' taxable value (after discounts) at this rate.")
+    tax = _report_amount(help_text="The tax on them.")
 
 
-class _ReportRefundsSerializer(serializers.Serializer):
+class SessionReportPaymentSerializer(serializers.Serializer):
+    """What the session's bills took by one payment method."""
+
+    method = serializers.CharField(help_text="The payment method's code: `cash`, `card`, `upi`…")
+    amount = _report_amount(help_text="Taken by this method; for cash, net of the change handed back.")
+
+
+class SessionReportRefundsSerializer(serializers.Serializer):
+    """The refunds paid out in the session."""
+
     count = serializers.IntegerField(help_text="Refunds paid out in the session.")
-    total = serializers.CharField(help_text="What they paid back, by every method.")
+    total = _report_amount(help_text="What they paid back, by every method.")
 
 
-class _ReportCashSerializer(serializers.Serializer):
-    opening = serializers.CharField()
-    sales = serializers.CharField(help_text="Cash tendered for the session's bills.")
-    change_given = serializers.CharField()
-    cash_in = serializers.CharField()
-    cash_out = serializers.CharField()
-    refunds = serializers.CharField(help_text="Cash handed back by the session's refunds.")
-    expected = serializers.CharField(help_text="opening + sales − change_given + cash_in − cash_out − refunds")
-    uncounted_cash = serializers.CharField(help_text="Cash taken without its notes: in `sales`, not in the counts.")
-    counted = serializers.CharField(allow_null=True, help_text="Null in the X report.")
-    variance = serializers.CharField(allow_null=True, help_text="Counted − expected; null in the X report.")
+class SessionReportCashSerializer(serializers.Serializer):
+    """The drawer's cash over the session, from its ledger:
+    `expected` = `opening` + `sales` − `change_given` + `cash_in` − `cash_out` − `refunds`."""
+
+    opening = _report_amount(help_text="The float counted at the open.")
+    sales = _report_amount(help_text="Cash tendered for the session's bills.")
+    change_given = _report_amount(help_text="Change handed back on those bills.")
+    cash_in = _report_amount(help_text="Cash paid in (float top-ups, and counts set up by a manager).")
+    cash_out = _report_amount(help_text="Cash paid out (payouts, safe drops, and counts set down by a manager).")
+    refunds = _report_amount(help_text="Cash handed back by the session's refunds.")
+    expected = _report_amount(help_text="What the drawer should hold now (or held at the close).")
+    uncounted_cash = _report_amount(help_text="Cash taken without its notes: in `sales`, not in the counts.")
+    counted = _report_amount(allow_null=True, help_text="The value counted at the close; null in the X report.")
+    variance = _report_amount(allow_null=True, help_text="`counted` − `expected`; null in the X report.")
 
 
 class SessionReportSerializer(serializers.Serializer):
-    """Documentation only: the report is built by ``cashdrawer.reports``. Amounts are 2-place strings."""
+    """A till session's report: the X report while the session is open (figures as of now), the Z report
+    once it is closed (frozen at the close, never recomputed). Amounts are decimal strings with 2 places."""
 
-    session = serializers.IntegerField()
-    till = serializers.IntegerField()
-    status = serializers.CharField()
+    session = serializers.IntegerField(help_text="The session's id.")
+    till = serializers.IntegerField(help_text="The till's id.")
+    status = serializers.ChoiceField(
+        choices=TillSession.Status.choices, help_text="`open`: an X report; `closed`: the Z report."
+    )
     opened_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
-    bills = serializers.IntegerField()
-    gross_sales = serializers.CharField()
-    tax_total = serializers.CharField()
-    tax_by_rate = _TaxRateSerializer(many=True)
-    rounding_total = serializers.CharField()
-    payments = _PaymentSerializer(many=True)
-    refunds = _ReportRefundsSerializer()
-    cash = _ReportCashSerializer()
+    closed_at = serializers.DateTimeField(allow_null=True, help_text="Null while the session is open.")
+    bills = serializers.IntegerField(help_text="Bills rung up in the session.")
+    gross_sales = _report_amount(help_text="The bills' totals (subtotal + tax), before cash rounding.")
+    tax_total = _report_amount(help_text="The bills' tax.")
+    tax_by_rate = SessionReportTaxRateSerializer(many=True, help_text="By tax rate, lowest first.")
+    rounding_total = _report_amount(help_text="The bills' cash rounding.")
+    discount_total = _report_amount(
+        required=False, help_text="The bills' discounts (absent from Z reports closed before discounts existed)."
+    )
+    payments = SessionReportPaymentSerializer(
+        many=True, help_text="By payment method, cash first; together they add up to the bills' payable."
+    )
+    refunds = SessionReportRefundsSerializer()
+    cash = SessionReportCashSerializer()

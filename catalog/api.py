@@ -1,27 +1,45 @@
-from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
 
+from billing_project.api.filters import BooleanFilter
 from billing_project.api.permissions import RolePermissions
 
+from .models import Product
 from .selectors import product_list
 from .serializers import ProductSerializer
 from .services import product_create, product_delete, product_update
 
 
+class ProductFilter(FilterSet):
+    is_active = BooleanFilter(help_text="`true`: only the products on sale; `false`: only the archived ones.")
+
+    class Meta:
+        model = Product
+        fields = ["is_active"]
+
+
 @extend_schema_view(
+    list=extend_schema(
+        description="The catalogue, paginated: `search` looks in names and SKUs, `is_active` keeps the products on "
+        "sale or the archived ones."
+    ),
+    create=extend_schema(description="Add a product. Managers only."),
+    retrieve=extend_schema(description="One product."),
+    update=extend_schema(description="Replace a product's fields. Managers only."),
+    partial_update=extend_schema(description="Change some of a product's fields. Managers only."),
     destroy=extend_schema(
-        description="Deletes the product, or archives it (`is_active=false`) when a bill references it."
+        description="Deletes the product, or archives it (`is_active=false`) when a bill references it. Managers only."
     ),
 )
 @extend_schema(tags=["products"])
 class ProductViewSet(viewsets.ModelViewSet):
-    """The product catalogue. Writes need the manager role (``catalog`` model permissions)."""
+    """The product catalogue. Writes need the manager role."""
 
     serializer_class = ProductSerializer
     permission_classes = [RolePermissions]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
-    filterset_fields = ["is_active"]
+    filterset_class = ProductFilter
     search_fields = ["name", "sku"]
     lookup_value_regex = r"[0-9]{1,18}"
 

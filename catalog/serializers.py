@@ -2,12 +2,21 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField, PlainDecimalField, PlainTextField, StrictIntegerField
+from billing_project.api.fields import (
+    MoneyField,
+    PlainDecimalField,
+    PlainTextField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 
 from .models import HSN_DIGITS, MAX_STOCK, Product
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    """A product of the catalogue, with its price, tax rate and stock."""
+
     sku = PlainTextField(code=True, max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
     name = PlainTextField(max_length=200)
     price = MoneyField(min_value=Decimal("0.01"))
@@ -15,8 +24,8 @@ class ProductSerializer(serializers.ModelSerializer):
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), default=Decimal("0.00")
     )
     stock = StrictIntegerField(min_value=0, max_value=MAX_STOCK, default=0)
-    is_active = serializers.BooleanField(default=True)
-    hsn_code = serializers.RegexField(
+    is_active = StrictBooleanField(default=True, help_text="`false`: archived; an archived product cannot be sold.")
+    hsn_code = StrictRegexField(
         # The non-blank values; drf-spectacular documents blank as its own alternative.
         HSN_DIGITS,
         required=False,

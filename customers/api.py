@@ -13,7 +13,14 @@ from .serializers import CustomerSerializer
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case.")]),
+    list=extend_schema(
+        parameters=[OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case.")],
+        description="Customers, with their bill count and what they have spent and been refunded. A customer is "
+        "created by their first bill and known by email.",
+    ),
+    retrieve=extend_schema(
+        description="One customer, with their bill count and what they have spent and been refunded."
+    ),
 )
 @extend_schema(tags=["customers"])
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
@@ -26,7 +33,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return customer_list(email=self.request.query_params.get("email"))
 
-    @extend_schema(responses=PurchaseSerializer(many=True))
+    @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
     def purchases(self, request, pk=None):
         customer = self.get_object()

@@ -6,6 +6,8 @@ from .models import Customer
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    """A customer, known by email from their first bill, with what they have bought so far."""
+
     # Not ``format: email``: addresses may have an internationalised domain (customers.validators).
     email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
     purchase_count = serializers.IntegerField(read_only=True)

@@ -50,7 +50,11 @@ EXAMPLE_BILL = {
 
 
 @extend_schema_view(
+    retrieve=extend_schema(
+        description="One bill: its lines, totals, payments, the change handed back, the invoice email and its refunds."
+    ),
     list=extend_schema(
+        description="Bills, newest first. Bills are never changed or deleted.",
         parameters=[
             OpenApiParameter("customer_email", TEXT_QUERY, description="Only this customer's bills (any case)."),
             OpenApiParameter(
@@ -58,7 +62,7 @@ EXAMPLE_BILL = {
                 {"type": "string", "maxLength": NUMBER_MAX_LENGTH, "pattern": NUMBER_QUERY_PATTERN},
                 description="Only the bill with this tax invoice number, such as M/2627/000123.",
             ),
-        ]
+        ],
     ),
     invoice_pdf=extend_schema(
         responses={
@@ -209,8 +213,11 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
             OpenApiParameter("purchase", ID_SCHEMA, description="Only this bill's refunds."),
             OpenApiParameter("session", ID_SCHEMA, description="Only refunds paid out in this session."),
             OpenApiParameter("till", ID_SCHEMA, description="Only refunds paid out at this till."),
-        ]
-    )
+        ],
+        description="Refunds, newest first. A refund is made on its bill (`POST /purchases/{id}/refunds`) and never "
+        "changed.",
+    ),
+    retrieve=extend_schema(description="One refund: its lines, amounts, payments and the cash handed back."),
 )
 @extend_schema(tags=["refunds"])
 @extend_schema_view(

@@ -8,8 +8,10 @@ PAYMENT_FORMS = [
 
 
 def document_payment_forms(result, generator, request, public):
-    """Postprocessing hook: ``POST /purchases`` takes exactly one of the two payment forms."""
+    """Postprocessing hook: ``POST /purchases`` takes exactly one of the two payment forms. The ``oneOf`` is
+    wrapped in an ``allOf``: a ``oneOf`` beside the properties reads to client generators as a union of
+    untyped alternatives, and the body loses its model (openapi-python-client types it ``Any``)."""
     schema = result.get("components", {}).get("schemas", {}).get("PurchaseCreateRequest")
     if schema is not None:
-        schema["oneOf"] = PAYMENT_FORMS
+        schema["allOf"] = [{"oneOf": PAYMENT_FORMS}]
     return result

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from billing_project.api.fast_input import reshapes_errors_only
@@ -8,7 +9,9 @@ from billing_project.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,
+    StrictBooleanField,
     StrictIntegerField,
+    StrictRegexField,
 )
 from billing_project.api.serializers import FastInputMixin, FastOutputMixin
 from cashdrawer.models import MAX_COUNT
@@ -50,18 +53,27 @@ def _discount_field(**kwargs) -> PlainDecimalField:
     )
 
 
+@extend_schema_serializer(component_name="PurchaseItem")
 class PurchaseLineInputSerializer(FastInputMixin, serializers.Serializer):
+    """One line of a new bill: a product and how many. Lines of the same product are combined."""
+
     product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
     discount_percent = _discount_field(help_text="The line's own discount, 0 to 100 percent (needs a reason).")
 
 
+@extend_schema_serializer(component_name="NotesAndCoins")
 class PiecesSerializer(FastInputMixin, FastOutputMixin, serializers.Serializer):
+    """Notes or coins of one value: `count` of them, each worth `value`."""
+
     value = MoneyField(min_value=Decimal("0.01"))
     count = StrictIntegerField(min_value=1, max_value=MAX_COUNT)
 
 
+@extend_schema_serializer(component_name="Payment")
 class PaymentInputSerializer(FastInputMixin, serializers.Serializer):
+    """One payment of a split-tender bill: a method and the amount paid with it."""
+
     method = PlainTextField(code=True, max_length=20, help_text="A payment method's code: `cash`, `card`, `upi`…")
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0.01"))
     tendered = PiecesSerializer(  # type: ignore[call-arg]  # max_length goes to the ListSerializer
@@ -79,6 +91,9 @@ class PaymentInputSerializer(FastInputMixin, serializers.Serializer):
 
 
 class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
+    """A new bill: the customer, the lines, and how it is paid, either with `payments` (split tender) or
+    with the cash shorthand `paid_amount` (and `tendered`)."""
+
     customer_email = EmailAddressField()
     # max_length goes to the ListSerializer that many=True builds; the stub does not know it.
     items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
@@ -107,8 +122,8 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         allow_blank=True,
         help_text="Why a discount is given; required whenever a line or the bill has one.",
     )
-    send_invoice = serializers.BooleanField(
-        default=True, help_text="Email the invoice to the customer. False when the customer declines."
+    send_invoice = StrictBooleanField(
+        default=True, help_text="Email the invoice to the customer; `false` when the customer declines."
     )
     till = StrictIntegerField(
         min_value=1,
@@ -130,6 +145,8 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
 
 
 class PaymentMethodSerializer(serializers.ModelSerializer):
+    """A way a bill can be paid: cash, card, UPI…"""
+
     class Meta:
         model = PaymentMethod
         fields = ["code", "name", "is_cash"]
@@ -137,6 +154,8 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
 
 
 class PaymentSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """One payment of a bill."""
+
     method = serializers.CharField(source="method_code", help_text="The payment method's code.")
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     reference = serializers.CharField(help_text="A card slip or UPI transaction id; empty for cash.")
@@ -148,6 +167,8 @@ class PaymentSerializer(FastOutputMixin, serializers.ModelSerializer):
 
 
 class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """One line of a bill, with its amounts as charged."""
+
     product_id = serializers.IntegerField()
     unit_price = MoneyField()
     tax_percent = PlainDecimalField(max_digits=5, decimal_places=2)
@@ -169,12 +190,16 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
 
 
 class PurchaseRefundSummarySerializer(FastOutputMixin, serializers.Serializer):
+    """A refund made on the bill; `GET /refunds/{id}` has the whole refund."""
+
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back.")
 
 
 class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """Where the emailing of the bill's invoice stands."""
+
     status = serializers.ChoiceField(
         source="invoice_status",
         choices=InvoiceStatus.choices,
@@ -195,6 +220,9 @@ class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer)
 
 
 class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """A bill: its lines, totals, payments, the change handed back, the invoice email and its refunds.
+    Bills are never changed or deleted."""
+
     customer_email = serializers.CharField(source="customer.email")
     items = PurchaseItemSerializer(many=True)
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
@@ -250,18 +278,28 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
 METHOD_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 
 
+@extend_schema_serializer(component_name="RefundPayment")
 class RefundPaymentInputSerializer(serializers.Serializer):
-    method = serializers.RegexField(
-        METHOD_PATTERN, max_length=32, help_text="`cash`, or a method the bill was paid with."
-    )
+    """How much of a refund goes back by one method."""
+
+    method = StrictRegexField(METHOD_PATTERN, max_length=32, help_text="`cash`, or a method the bill was paid with.")
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, min_value=Decimal("0.01"))
     reference = PlainTextField(max_length=100, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="RefundLine")
+class RefundLineInputSerializer(PurchaseLineInputSerializer):
+    """A line of the bill to take back: the product and how many."""
+
+    discount_percent = _discount_field(help_text="Ignored: a refund pays back the bill line's own amounts.")
+
+
 class RefundCreateSerializer(serializers.Serializer):
-    items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    """A refund: lines of one bill taken back, why, and where the money goes."""
+
+    items = RefundLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
     reason = PlainTextField(max_length=255, allow_blank=False, help_text="Required: why the goods come back.")
-    restock = serializers.BooleanField(
+    restock = StrictBooleanField(
         default=True, help_text="Put the goods back in stock; false writes them off (damaged goods)."
     )
     till = StrictIntegerField(
@@ -287,6 +325,8 @@ class RefundFilterSerializer(serializers.Serializer):
 
 
 class RefundLineSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """One line of a refund: what was taken back and what it paid back."""
+
     product_id = serializers.IntegerField(source="item.product_id")
     product_name = serializers.CharField(source="item.product_name")
     unit_price = MoneyField(source="item.unit_price")
@@ -312,6 +352,8 @@ class RefundLineSerializer(FastOutputMixin, serializers.ModelSerializer):
 
 
 class RefundPaymentSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """What a refund paid back by one method."""
+
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
 
     class Meta:
@@ -320,6 +362,9 @@ class RefundPaymentSerializer(FastOutputMixin, serializers.ModelSerializer):
 
 
 class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
+    """A refund (a credit note): the lines taken back, the amounts, and how the money went back.
+    Refunds are never changed."""
+
     purchase = serializers.IntegerField(source="purchase_id", help_text="The bill's id.")
     till = serializers.IntegerField(source="till_id", help_text="The till that paid the cash out.")
     session = serializers.IntegerField(source="session_id", help_text="Its session the cash left in.")
@@ -332,6 +377,7 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
     amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back: total + rounding.")
     payments = RefundPaymentSerializer(many=True)
     cash_out = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
+    restock = serializers.BooleanField(help_text="`false`: the goods were written off instead of going back in stock.")
 
     class Meta:
         model = Refund
@@ -367,7 +413,12 @@ class SalesReportQuerySerializer(serializers.Serializer):
         required=False, input_formats=["iso-8601"], help_text="Last local day, inclusive (default: today)."
     )
     group_by = PlainTextField(required=False, default="day", max_length=20)
-    till = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    till = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Only the bills rung up and the refunds paid out at this till (id).",
+    )
 
 
 def _report_amount(**kwargs):
@@ -376,6 +427,8 @@ def _report_amount(**kwargs):
 
 
 class SalesReportFiguresSerializer(serializers.Serializer):
+    """The sales figures of a row or of the totals."""
+
     bills = serializers.IntegerField(help_text="Bills (by product, tax rate and method: bills with one).")
     gross = _report_amount(help_text="The lines' price × quantity, before discounts.")
     discounts = _report_amount()
@@ -386,7 +439,8 @@ class SalesReportFiguresSerializer(serializers.Serializer):
 
 
 class SalesReportRowSerializer(SalesReportFiguresSerializer):
-    """One row: the figures, after the grouping's key (only the key's fields are present)."""
+    """One row of the sales report: the grouping's key (only the key's fields are present: `day`, `hour`,
+    `product_id` and `product_name`…), then the figures. The totals row has the figures alone."""
 
     day = serializers.DateField(required=False)
     hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
@@ -409,6 +463,8 @@ class SalesReportRowSerializer(SalesReportFiguresSerializer):
 
 
 class SalesReportSerializer(serializers.Serializer):
+    """Sales over a range of days, grouped one way, net of discounts and refunds."""
+
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     group_by = serializers.CharField()

@@ -36,6 +36,7 @@ from billing_project.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,
+    StrictBooleanField,
     StrictIntegerField,
 )
 from billing_project.validators import validate_code_text, validate_plain_text
@@ -158,7 +159,7 @@ def _field_reader(field) -> Reader:
         return _decimal_reader(field)
     if kind in (EmailAddressField, PlainTextField):
         return _text_reader(field)
-    if kind is serializers.BooleanField:
+    if kind in (StrictBooleanField, serializers.BooleanField):
         if field.validators:
             raise _Unknown(f"{field.field_name}: validators")
         return _boolean

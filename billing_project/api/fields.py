@@ -54,7 +54,31 @@ class MoneyField(PlainDecimalField):
         super().__init__(max_digits=max_digits, **kwargs)
 
 
-class EmailAddressField(serializers.CharField):
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``, as the schema's ``boolean`` says. DRF's own also takes ``0``/``1``,
+    ``"yes"``, ``"on"``, ``"True"``…, which no client of the schema sends on purpose."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, as the schema's ``string`` says. DRF's own also takes a number and keeps its text
+    (``0`` becomes ``"0"``)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictRegexField(StrictCharField, serializers.RegexField):
+    """A JSON string that matches the pattern (DRF's own also takes a number, as its text)."""
+
+
+class EmailAddressField(StrictCharField):
     """A customer's email address: exactly the rules of ``customers.validators.validate_customer_email``,
     with one message per refusal (DRF's ``EmailField`` would add Django's check and say it twice).
     Taken as sent, without trimming: the schema's pattern allows no surrounding whitespace."""
@@ -75,7 +99,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class PlainTextField(serializers.CharField):
+class PlainTextField(StrictCharField):
     """Free text (names, reasons): no control, bidi-override or other invisible formatting characters
     (``billing_project.validators.validate_plain_text``); with ``code=True`` (SKUs) no zero-width
     joiners either. Surrounding whitespace is trimmed, as by any ``CharField``."""

@@ -30,6 +30,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({self.page_size_query_param: ["Enter a whole number of at least 1."]})
         return min(int(raw), self.max_page_size)
 
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["description"] = (
+            "One page of a list: `count` in all, the links to the `next` and `previous` pages (null at either "
+            "end), and this page's `results`."
+        )
+        return paginated
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -13,6 +13,8 @@ from billing_project.errors import ErrorCode
 
 
 class ErrorSerializer(serializers.Serializer):
+    """Every error the API answers with: a stable code to switch on, a message for people, and details."""
+
     code = serializers.CharField(help_text="Stable, machine-readable error code, e.g. `insufficient_stock`.")
     message = serializers.CharField(help_text="Human-readable explanation.")
     details = serializers.DictField(
@@ -66,6 +68,39 @@ _ERROR_HEADERS = {
     "429": ("Retry-After", "Seconds to wait before retrying.", {"type": "string", "pattern": "^[0-9]+$"}, False),
     "503": ("Retry-After", "Seconds to wait before retrying.", {"type": "string", "pattern": "^[0-9]+$"}, True),
 }
+
+
+# What each enum means, for the integrator: drf-spectacular would only list the values with their labels.
+ENUM_DESCRIPTIONS = {
+    "DirectionEnum": "Which way a cash movement goes: `in` to the drawer, `out` of it.",
+    "InvoiceStatusEnum": "Where the invoice email stands: `pending` (queued, or being retried), `sent`, `failed` "
+    "(given up) or `skipped` (the customer declined it).",
+    "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
+}
+
+
+def describe_enums(result, generator, request, public):
+    """Postprocessing hook: each enum component says what its values mean."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if "enum" in schema and name in ENUM_DESCRIPTIONS:
+            schema["description"] = ENUM_DESCRIPTIONS[name]
+    return result
+
+
+def document_parameters(result, generator, request, public):
+    """Postprocessing hook: a free-text query parameter (``search``) takes anything but a NUL byte, as
+    ``TEXT_QUERY`` says for ours (the middleware refuses a NUL in any query parameter); a path's ``id``
+    says what it is."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                free_text = schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema)
+                if parameter.get("in") == "query" and free_text:
+                    schema["pattern"] = TEXT_QUERY["pattern"]
+                if parameter.get("in") == "path" and parameter.get("name") == "id" and not parameter.get("description"):
+                    parameter["description"] = "The id, as in the object's `id` field."
+    return result
 
 
 def add_error_responses(result, generator, request, public):

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import DatabaseError, connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
@@ -11,18 +11,38 @@ from billing_project.errors import ErrorCode
 from billing_project.lockout import retry_after_seconds
 from billing_project.tokens import api_token_issue
 
+from .fields import StrictCharField
 from .schema import error_responses
 from .throttling import ClientIPScopedRateThrottle
 
 
+@extend_schema_serializer(component_name="TokenCreate")
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    """A user's credentials, exchanged for a new API token."""
+
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    """A new API token."""
+
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>` (or `Bearer <token>`).")
     expiry = serializers.DateTimeField(help_text="When the token stops working; then request a new one.")
+
+
+class HealthSerializer(serializers.Serializer):
+    """The service is up and its database answers."""
+
+    status = serializers.CharField(help_text="`ok`.")
+    database = serializers.CharField(help_text="`ok`.")
+
+
+class HealthDownSerializer(serializers.Serializer):
+    """The service is up but its database does not answer."""
+
+    status = serializers.CharField(help_text="`unavailable`.")
+    database = serializers.CharField(help_text="`down`.")
 
 
 class ObtainTokenView(APIView):
@@ -70,10 +90,8 @@ class HealthView(APIView):
         tags=["health"],
         auth=[],
         responses={
-            200: inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField()}),
-            503: inline_serializer(
-                "HealthDown", {"status": serializers.CharField(), "database": serializers.CharField()}
-            ),
+            200: HealthSerializer,
+            503: HealthDownSerializer,
         },
     )
     def get(self, request):

@@ -362,6 +362,8 @@ REST_FRAMEWORK = {
     # JSON only: anything else is 415 `unsupported_media_type`. The browsable API's raw-data form
     # still works.
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
+    # An unknown `?format=` is 406 `not_acceptable`, as an unsatisfiable Accept header is (DRF: 404).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "billing_project.api.negotiation.ContentNegotiation",
     "COERCE_DECIMAL_TO_STRING": True,
     # The browsable API shows a docstring's `backticks` as code (billing_project/api/descriptions.py).
     "VIEW_DESCRIPTION_FUNCTION": "billing_project.api.descriptions.view_description",
@@ -375,7 +377,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": f"{PROJECT_NAME} API",
     "DESCRIPTION": (
         "Products, the cash drawer, customers and bills. Every error body is "
-        '`{"code", "message", "details"}`; money is a decimal string with 2 places.'
+        '`{"code", "message", "details"}`; money is a decimal string with 2 places. '
+        "Every query parameter is given at most once (twice is a `validation_error`). "
+        "Answers are JSON; `?format=json` asks for it too, and a `format` the endpoint does not produce is 406 "
+        "`not_acceptable`, as an `Accept` header it cannot satisfy is."
     ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
@@ -383,13 +388,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums are described in billing_project.api.schema.ENUM_DESCRIPTIONS, fields by their help text.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "billing_project.api.schema.describe_enums",
+        "billing_project.api.schema.document_parameters",
         "billing_project.api.schema.add_error_responses",
         "purchases.schema.document_payment_forms",
     ],
-    "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "purchases.models.InvoiceStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "purchases.models.InvoiceStatus",
+        "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
+    },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 

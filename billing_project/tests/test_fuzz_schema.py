@@ -14,10 +14,16 @@ A bill can be schema-valid and still refused by the store (not enough paid, an u
 ``POST /purchases`` a 400 is expected too, and ``refused_only_by_the_store`` checks it is such a refusal.
 
 The run is deterministic (``derandomize``), so a failure in CI reproduces locally with the same command.
+
+A few dozen cases an operation cannot try every field with every wrong type, so the tests at the end go
+through the schema field by field: every value the schema refuses in a body or a query parameter is
+refused, a query parameter given twice is refused, and an unknown ``?format=`` is 406 on every operation.
 """
 
+import copy
 import json
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +38,7 @@ from django.db import OperationalError, close_old_connections
 from django.urls import resolve
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from jsonschema import Draft4Validator, FormatChecker
 from knox.models import AuthToken
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.throttling import ScopedRateThrottle
@@ -430,3 +437,332 @@ def test_health_down_conforms_to_the_schema(store, monkeypatch):
     assert response.json == {"status": "unavailable", "database": "down"}
     case = schema["/healthz/"]["GET"].Case()
     case.validate_response(response, checks=[c for c in CHECKS if c is not schemathesis.checks.not_a_server_error])
+
+
+# --- What the schema refuses, the API refuses ----------------------------------------------------------
+# Schemathesis draws a few dozen cases an operation: too few to try every field with every wrong type.
+# These tests go through the schema's request bodies and query parameters field by field: each value the
+# schema refuses (checked against the schema itself) is sent in an otherwise good request, and must be
+# refused, naming the field, with an answer the schema documents. A new field is covered as it appears.
+
+# Two leniencies the README documents ("What the API takes"), which the schema leaves out so that
+# generated clients get one type: a decimal may be sent as a JSON number, a whole number as a string of
+# ASCII digits.
+WRONG_BODY_VALUES: list[Any] = [
+    0,
+    1,
+    -1,
+    1.5,
+    True,
+    False,
+    "",
+    "0",
+    "1",
+    "true",
+    "yes",
+    "x",
+    None,
+    [],
+    {},
+    [1],
+    {"a": 1},
+]
+WRONG_QUERY_VALUES = ["", "abc", "1.5", "+1", " 1", "0", "-1", "true", "True", "yes", "1", "AAA", "2026-13-01", "a b"]
+WRONG_QUERY_VALUES.append("x" * 17)
+
+
+def json_schema(node: Any) -> Any:
+    """A part of the OpenAPI 3.0 document as plain JSON Schema: references resolved, ``nullable`` as a
+    null alternative, annotations dropped."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return json_schema(RAW_SCHEMA["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
+    converted = {}
+    for key, value in node.items():
+        if key in ("properties", "patternProperties"):
+            converted[key] = {name: json_schema(sub) for name, sub in value.items()}
+        elif key not in ("nullable", "readOnly", "writeOnly", "description", "example", "default"):
+            converted[key] = json_schema(value)
+    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") else converted
+
+
+def refuses(schema: dict, value: Any) -> bool:
+    return not Draft4Validator(schema, format_checker=FormatChecker()).is_valid(value)
+
+
+def kinds(schema: dict) -> set[str]:
+    """The types and formats a schema (and its alternatives) speaks of."""
+    found = {str(schema.get("type")), str(schema.get("format"))}
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            found |= kinds(sub)
+    return found
+
+
+def documented_leniency(schema: dict, value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    digits = isinstance(value, str) and value.isascii() and value.isdigit()
+    return ("decimal" in kinds(schema) and number) or ("integer" in kinds(schema) and digits)
+
+
+def fields_of(schema: dict, body: Any, at: tuple = ()):
+    """``(path, schema)`` of every property of a request body, into the objects of the arrays the body has."""
+    for name, sub in schema.get("properties", {}).items():
+        yield (*at, name), sub
+        if sub.get("type") == "array" and isinstance(body, dict) and body.get(name):
+            yield from fields_of(sub["items"], body[name][0], (*at, name, 0))
+        elif sub.get("type") == "object" and isinstance(body, dict) and isinstance(body.get(name), dict):
+            yield from fields_of(sub, body[name], (*at, name))
+    for sub in schema.get("allOf", []):
+        yield from fields_of(sub, body, at)
+
+
+def with_value(body: dict, path: tuple, value: Any) -> dict:
+    changed = copy.deepcopy(body)
+    target = changed
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return changed
+
+
+def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
+    """For each operation that takes a body: its path parameters and bodies that are good but for the
+    store's rules, with every optional field present (each form, for the bill)."""
+    product, bill, till = store["/api/v1/products/"][0], store["/api/v1/purchases/"][0], store["/api/v1/tills/"][0]
+    session = store["/api/v1/sessions/"][0]
+    line = {"product_id": product, "quantity": 1, "discount_percent": "0"}
+    new_product = {
+        "sku": "TEA-1",
+        "name": "Tea",
+        "stock": 3,
+        "price": "10.00",
+        "tax_percent": "5",
+        "hsn_code": "0902",
+        "is_active": True,
+    }
+    new_till = {
+        "code": "T9",
+        "name": "Counter 9",
+        "is_active": True,
+        "requires_open_session": False,
+        "invoice_series": "T9",
+        "credit_series": "CT9",
+    }
+    count = {"counted": [{"value": "2000", "count": 1}], "note": "float"}
+    return {
+        ("POST", "/api/v1/auth/token/"): [({}, {"username": "fuzzer", "password": "pass-word-123"})],
+        ("POST", "/api/v1/products/"): [({}, new_product)],
+        ("PUT", "/api/v1/products/{id}/"): [({"id": product}, new_product)],
+        ("PATCH", "/api/v1/products/{id}/"): [({"id": product}, new_product)],
+        ("POST", "/api/v1/denominations/"): [({}, {"value": "7", "available_count": 1})],
+        ("PUT", "/api/v1/denominations/{value}/"): [({"value": "2000"}, {"available_count": 5, "reason": "count"})],
+        ("POST", "/api/v1/purchases/"): [
+            (
+                {},
+                {
+                    "customer_email": "a@example.com",
+                    "items": [line],
+                    "paid_amount": "2000",
+                    "tendered": [{"value": "2000", "count": 1}],
+                    "discount_percent": "0",
+                    "discount_reason": "loyal",
+                    "send_invoice": False,
+                    "till": till,
+                },
+            ),
+            (
+                {},
+                {
+                    "customer_email": "a@example.com",
+                    "items": [line],
+                    "payments": [
+                        {"method": "cash", "amount": "5", "tendered": [{"value": "5", "count": 1}]},
+                        {"method": "card", "amount": "1", "reference": "slip 42"},
+                    ],
+                },
+            ),
+        ],
+        ("POST", "/api/v1/purchases/{id}/refunds/"): [
+            (
+                {"id": bill},
+                {
+                    "items": [line],
+                    "reason": "damaged",
+                    "restock": True,
+                    "till": till,
+                    "payments": [{"method": "cash", "amount": "1.00", "reference": "r"}],
+                },
+            )
+        ],
+        ("POST", "/api/v1/tills/"): [({}, new_till)],
+        ("PATCH", "/api/v1/tills/{id}/"): [({"id": till}, new_till)],
+        ("POST", "/api/v1/tills/{id}/denominations/"): [({"id": till}, {"value": "7", "available_count": 1})],
+        ("PUT", "/api/v1/tills/{id}/denominations/{value}/"): [
+            ({"id": till, "value": "2000"}, {"available_count": 1, "reason": "count"})
+        ],
+        ("POST", "/api/v1/tills/{id}/sessions/"): [({"id": till}, count)],
+        ("POST", "/api/v1/sessions/{id}/cash-movements/"): [
+            ({"id": session}, {"direction": "in", "pieces": [{"value": "100", "count": 1}], "reason": "float"})
+        ],
+        ("POST", "/api/v1/sessions/{id}/close/"): [({"id": session}, count)],
+    }
+
+
+def names(operations: list[tuple[str, str]]) -> list[str]:
+    return [f"{method} {path}" for method, path in operations]
+
+
+def operations_with(location: str) -> list[tuple[str, str]]:
+    found = []
+    for path, item in RAW_SCHEMA["paths"].items():
+        for method, operation in item.items():
+            has = (
+                "requestBody" in operation
+                if location == "body"
+                else any(p["in"] == location for p in operation.get("parameters", []))
+            )
+            if has:
+                found.append((method.upper(), path))
+    return found
+
+
+def url(path: str, parameters: dict) -> str:
+    return re.sub(r"\{(\w+)\}", lambda match: str(parameters[match.group(1)]), path)
+
+
+def body_schema(method: str, path: str) -> dict:
+    operation = RAW_SCHEMA["paths"][path][method.lower()]
+    return json_schema(operation["requestBody"]["content"]["application/json"]["schema"])
+
+
+def test_every_operation_with_a_body_has_good_bodies(store):
+    assert set(good_bodies(store)) == set(operations_with("body"))
+
+
+@pytest.mark.parametrize(("method", "path"), operations_with("body"), ids=names(operations_with("body")))
+@pytest.mark.django_db
+def test_a_value_the_schema_refuses_in_a_body_is_refused(store, method, path):
+    client = Client(schema.app)
+    headers = {"Authorization": f"Token {store['token']}"}
+    full = body_schema(method, path)
+    accepted, tried = [], 0
+    for parameters, body in good_bodies(store)[(method, path)]:
+        assert not refuses(full, body), body  # the good body is good
+        for where, field in fields_of(full, body):
+            for value in WRONG_BODY_VALUES:
+                field_schema = json_schema(field)
+                if not refuses(field_schema, value) or documented_leniency(field_schema, value):
+                    continue
+                tried += 1
+                response = client.open(
+                    url(path, parameters), method=method, json=with_value(body, where, value), headers=headers
+                )
+                answer = response.json or {}
+                if (
+                    response.status_code != 400
+                    or answer.get("code") != "validation_error"
+                    or where[0] not in answer.get("details", {})
+                ):
+                    accepted.append(f"{'.'.join(map(str, where))}={value!r}: {response.status_code} {answer}")
+                schema[path][method].Case().validate_response(response, checks=CHECKS)
+
+    assert tried > 0
+    assert accepted == []
+
+
+def query_parameters(method: str, path: str) -> list[dict]:
+    return [p for p in RAW_SCHEMA["paths"][path][method.lower()].get("parameters", []) if p["in"] == "query"]
+
+
+def query_value_taken(raw: str, parameter_schema: dict) -> bool:
+    """Whether a value as sent in a query string is one the schema allows (booleans and integers are
+    written as OpenAPI writes them: `true`, `false`, `-12`)."""
+    kind = parameter_schema.get("type")
+    if kind == "boolean":
+        if raw not in ("true", "false"):
+            return False
+        return not refuses(parameter_schema, raw == "true")
+    if kind == "integer":
+        return re.fullmatch(r"-?[0-9]+", raw) is not None and not refuses(parameter_schema, int(raw))
+    return not refuses(parameter_schema, raw)
+
+
+def path_parameters(store, path: str) -> dict:
+    """Path parameters naming real rows, so that a query is refused for itself, not for a missing row."""
+    if "{" not in path:
+        return {}
+    return {"id": store[path.split("{")[0]][0], "value": "2000"}
+
+
+# A bad page is 404 `not_found`, as a page past the last one; a format the endpoint lacks is 406.
+QUERY_REFUSAL_STATUS = {"page": 404, "format": 406}
+
+
+@pytest.mark.parametrize(("method", "path"), operations_with("query"), ids=names(operations_with("query")))
+@pytest.mark.django_db
+def test_a_query_value_the_schema_refuses_is_refused(store, method, path):
+    client = Client(schema.app)
+    headers = {"Authorization": f"Token {store['token']}"}
+    accepted, tried = [], 0
+    for parameter in query_parameters(method, path):
+        name, parameter_schema = parameter["name"], json_schema(parameter["schema"])
+        for raw in WRONG_QUERY_VALUES:
+            if query_value_taken(raw, parameter_schema):
+                continue
+            tried += 1
+            response = client.open(
+                url(path, path_parameters(store, path)), method=method, query_string={name: raw}, headers=headers
+            )
+            answer = response.json or {}
+            status = QUERY_REFUSAL_STATUS.get(name, 400)
+            named = name in answer.get("details", {}) or answer.get("code") != "validation_error"
+            if response.status_code != status or not named:
+                accepted.append(f"{name}={raw!r}: {response.status_code} {answer}")
+            schema[path][method].Case().validate_response(response, checks=CHECKS)
+
+    assert tried > 0
+    assert accepted == []
+
+
+@pytest.mark.parametrize(("method", "path"), operations_with("query"), ids=names(operations_with("query")))
+@pytest.mark.django_db
+def test_a_query_parameter_given_twice_is_refused(store, method, path):
+    client = Client(schema.app)
+    for parameter in query_parameters(method, path):
+        name = parameter["name"]
+        candidates = ["true", "1", "2026-01-01", "x", *parameter["schema"].get("enum", [])]
+        value = next(raw for raw in candidates if query_value_taken(raw, json_schema(parameter["schema"])))
+
+        response = client.open(
+            f"{url(path, path_parameters(store, path))}?{name}={value}&{name}={value}",
+            method=method,
+            headers={"Authorization": f"Token {store['token']}"},
+        )
+
+        assert response.status_code == 400, (name, response.json)
+        assert response.json is not None and response.json["code"] == "validation_error"
+        assert response.json["details"] == {name: ["Give this parameter once."]}
+        schema[path][method].Case().validate_response(response, checks=CHECKS)
+
+
+ALL_OPERATIONS = [(method.upper(), path) for path, item in RAW_SCHEMA["paths"].items() for method in item]
+
+
+@pytest.mark.parametrize(("method", "path"), ALL_OPERATIONS, ids=names(ALL_OPERATIONS))
+@pytest.mark.parametrize("wanted", ["AAA", ""])
+@pytest.mark.django_db
+def test_an_unknown_format_is_406_not_acceptable(store, method, path, wanted):
+    response = Client(schema.app).open(
+        url(path, path_parameters(store, path)),
+        method=method,
+        query_string={"format": wanted},
+        headers={"Authorization": f"Token {store['token']}"},
+    )
+
+    assert response.status_code == 406, response.json
+    assert response.json is not None and response.json["code"] == "not_acceptable"
+    schema[path][method].Case().validate_response(response, checks=CHECKS)

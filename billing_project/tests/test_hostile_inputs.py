@@ -691,6 +691,68 @@ def test_an_unacceptable_accept_header_is_406(admin_api, accept):
         assert_refused(response, 406, "not_acceptable")
 
 
+@pytest.mark.parametrize("wanted", ["AAA", "xml", ""])
+def test_an_unknown_format_is_406(admin_api, wanted):
+    response = admin_api.get(f"{API}/products", {"format": wanted})
+
+    body = assert_refused(response, 406, "not_acceptable")
+    assert body["message"] == "Unknown `format`; this endpoint produces: json, api."
+
+
+def test_the_known_formats_still_answer(admin_api):
+    assert admin_api.get(f"{API}/products", {"format": "json"}).status_code == 200
+    assert admin_api.get(f"{API}/products", {"format": "api"}).status_code == 200  # the browsable API
+
+
+def test_an_unknown_format_suffix_is_still_a_missing_path(admin_api, soap):
+    assert_refused(admin_api.get(f"{API}/products/{soap.pk}.xml"), 404, "not_found")
+
+
+@pytest.mark.parametrize("query", ["page=1&page=2", "page_size=5&page_size=500", "search=a&search=b&is_active=true"])
+def test_a_query_parameter_given_twice_is_refused(admin_api, soap, query):
+    response = admin_api.get(f"{API}/products?{query}")
+
+    body = assert_refused(response, 400, "validation_error")
+    assert body["details"] == {query.split("=")[0]: ["Give this parameter once."]}
+
+
+@pytest.mark.parametrize("value", ["1", "0", "True", "yes", ""])
+def test_a_boolean_filter_takes_true_or_false_only(admin_api, soap, value):
+    response = admin_api.get(f"{API}/products", {"is_active": value})
+
+    assert assert_refused(response, 400, "validation_error")["details"] == {"is_active": ["Must be true or false."]}
+
+
+def test_a_boolean_filter_filters(admin_api, soap):
+    archived = ProductFactory(is_active=False)
+
+    on_sale = admin_api.get(f"{API}/products", {"is_active": "true"}).json()["results"]
+    gone = admin_api.get(f"{API}/products", {"is_active": "false"}).json()["results"]
+
+    assert [p["id"] for p in on_sale] == [soap.pk]
+    assert [p["id"] for p in gone] == [archived.pk]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
+def test_a_boolean_in_a_body_is_json_true_or_false(admin_api, soap, value):
+    before = everything()
+
+    response = admin_api.patch(f"{API}/products/{soap.pk}", {"is_active": value}, format="json")
+
+    assert "is_active" in assert_refused(response, 400, "validation_error")["details"]
+    assert everything() == before
+
+
+@pytest.mark.parametrize("value", [0, 12.5, True, ["Soap"]])
+def test_text_in_a_body_is_a_json_string(admin_api, soap, value):
+    before = everything()
+
+    response = admin_api.patch(f"{API}/products/{soap.pk}", {"name": value}, format="json")
+
+    assert assert_refused(response, 400, "validation_error")["details"] == {"name": ["Not a valid string."]}
+    assert everything() == before
+
+
 # --- One rule on every path: digits, invisible characters, emails ---------------------------------
 
 FULL_WIDTH_FIVE = "\uff15"  # "５": int() reads it as 5
