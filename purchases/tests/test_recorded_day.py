@@ -129,7 +129,9 @@ def _day(manager: APIClient, cashier: APIClient) -> list[tuple[str, int, Any]]:
         )
         product[sku] = made["id"]
 
-    till = call("till T2", manager, "post", "/tills", {"code": "T2", "name": "Counter 2"})["id"]
+    # Series of its own: the default ones are made of the till's id.
+    till_body = {"code": "T2", "name": "Counter 2", "invoice_series": "B2", "credit_series": "CB2"}
+    till = call("till T2", manager, "post", "/tills", till_body)["id"]
     counts = [("500", 4), ("200", 5), ("100", 10), ("50", 10), ("20", 10), ("10", 10), ("5", 10), ("2", 10), ("1", 10)]
     for value, count in counts:  # the float a manager put in; the cashier's open counts the same
         call(
