@@ -2,13 +2,17 @@
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
+import pytest
 from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing_project.money import CENT, cash_round
+from billing_project.tests.properties import examples
 from catalog.models import Product
 from purchases.pricing import effective_discount, quote, settle
+
+pytestmark = pytest.mark.property
 
 ZERO = Decimal("0.00")
 
@@ -31,7 +35,7 @@ def bills(draw):
     return quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount), line_discounts
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(bills())
 def test_line_and_bill_identities_hold(drawn):
     bill, _ = drawn
@@ -49,7 +53,7 @@ def test_line_and_bill_identities_hold(drawn):
     assert bill.subtotal + bill.discount_total == sum(line.gross for line in bill.lines)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(bills())
 def test_a_discount_never_makes_a_line_negative(drawn):
     bill, _ = drawn
@@ -59,6 +63,7 @@ def test_a_discount_never_makes_a_line_negative(drawn):
         assert line.subtotal >= 0 and line.tax_amount >= 0 and line.total >= 0
 
 
+@settings(max_examples=examples(100))
 @given(percents, percents)
 def test_the_effective_rate_is_exact_and_between_the_two_and_100(line, whole_bill):
     rate = effective_discount(line, whole_bill)
@@ -82,7 +87,7 @@ def payments(draw, total):
     return non_cash, cash
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.data(), st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999999.99"), places=2), increments, methods)
 def test_rounding_touches_only_cash_and_change_never_exceeds_cash(data, total, increment, method):
     non_cash, cash = data.draw(payments(total))
