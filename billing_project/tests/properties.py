@@ -27,10 +27,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 def exploring() -> bool:
     """Whether this run looks for new counterexamples (random seeds) rather than repeating itself."""
-    return not settings.default.derandomize
+    return not settings().derandomize
 
 
 def examples(count: int) -> int:
     """A property test's number of examples: ``count`` in the deterministic run (what the everyday
     suite can afford), and never fewer than the profile's own when exploring."""
-    return max(count, settings.default.max_examples) if exploring() else count
+    return max(count, settings().max_examples) if exploring() else count

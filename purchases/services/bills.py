@@ -242,6 +242,8 @@ def _ring_up(
         paid_amount=paid,
         change_due=change_due,
         cash_paid=cash.amount if cash is not None else ZERO,
+        refundable=payable,
+        cash_refundable=cash.amount - change_due if cash is not None else ZERO,
         discount_percent=bill.discount_percent,
         discount_total=bill.discount_total,
         discount_reason=discount_reason,
