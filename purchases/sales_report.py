@@ -58,6 +58,10 @@ from .reports import _text
 GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
+# The days a report may name. Far-off dates are typing mistakes, and the range's end (the day after
+# date_to, in the store's time zone) must stay a datetime Python and the database can hold.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 # The figures of every row and of the totals, in this order.
 FIELDS = ("bills", "gross", "discounts", "net_sales", "refunds", "net_after_refunds", "tax")
 MONEY_FIELDS = FIELDS[1:]
@@ -75,6 +79,16 @@ EXTRA_COLUMNS = {"product": ("quantity", "refunded_quantity"), "tax_rate": ("tax
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+
+
+def check_report_days(date_from: date | None, date_to: date | None) -> None:
+    """Refuses a day before ``FIRST_DAY`` or after ``LAST_DAY`` (``ReportRangeInvalid``)."""
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ReportRangeInvalid(
+                f"A report covers days from {FIRST_DAY} to {LAST_DAY}; {name} is {day}.",
+                details={name: str(day), "first_day": str(FIRST_DAY), "last_day": str(LAST_DAY)},
+            )
 
 
 def report_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
@@ -135,9 +149,10 @@ def sales_report(
     paid out there). Returns ``{date_from, date_to, group_by, till, rows, totals}``; every row and the
     totals hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key.
 
-    Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days),
-    ``ReportGroupingInvalid`` or ``TillNotFound``.
+    Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
+    ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
     """
+    check_report_days(date_from, date_to)
     date_from, date_to = report_period(date_from, date_to)
     with reporting_reads() as alias, transaction.atomic(using=alias):
         _bound_report(alias)

@@ -161,6 +161,12 @@ def test_refusals(db):
     with pytest.raises(ReportRangeInvalid):
         sales_report(date_from=date(2025, 1, 1), date_to=date(2025, 1, 1) + timedelta(days=MAX_DAYS))
     sales_report(date_from=date(2025, 1, 1), date_to=date(2025, 1, 1) + timedelta(days=MAX_DAYS - 1))
+    with pytest.raises(ReportRangeInvalid, match="from 2000-01-01 to 2999-12-31; date_from is 9999-12-31"):
+        sales_report(date_from=date(9999, 12, 31), date_to=date(9999, 12, 31))
+    with pytest.raises(ReportRangeInvalid):
+        sales_report(date_from=date(1999, 12, 31), date_to=date(2000, 1, 1))
+    sales_report(date_from=date(2000, 1, 1), date_to=date(2000, 1, 1))
+    sales_report(date_from=date(2999, 12, 31), date_to=date(2999, 12, 31))
     with pytest.raises(ReportGroupingInvalid):
         sales_report(group_by="week")
     with pytest.raises(TillNotFound):
