@@ -1,5 +1,7 @@
-"""Property tests (hypothesis) of a bill's arithmetic: discounts, payments, rounding and change."""
+"""Property tests (hypothesis) of a bill's arithmetic: discounts, payments, rounding and change, and
+the tax halves of its documents."""
 
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 import pytest
@@ -7,9 +9,10 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_project.money import CENT, cash_round
+from billing_project.money import CENT, cash_round, line_tax
 from billing_project.tests.properties import examples
 from catalog.models import Product
+from purchases.documents import INVOICE, DocumentLine, TaxDocument
 from purchases.pricing import effective_discount, quote, settle
 
 pytestmark = pytest.mark.property
@@ -110,3 +113,47 @@ def test_rounding_touches_only_cash_and_change_never_exceeds_cash(data, total, i
         if s.paid >= s.payable:
             # Change is in cash and never more than the cash paid.
             assert ZERO <= s.change_due <= (cash or ZERO)
+
+
+# --- The tax halves (CGST + SGST) on the invoice and the credit note ------------------------------
+
+
+@settings(max_examples=examples(300))
+@given(
+    st.lists(
+        st.tuples(taxes, st.decimals(min_value=Decimal("0"), max_value=Decimal("99999.99"), places=2)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_tax_halves_add_up_to_each_line_each_rate_and_the_document(drawn):
+    lines = [
+        DocumentLine(
+            description="x",
+            hsn_code="",
+            quantity=1,
+            unit_price=taxable,
+            taxable_value=taxable,
+            tax_percent=rate,
+            tax=line_tax(subtotal=taxable, tax_percent=rate),
+            total=taxable + line_tax(subtotal=taxable, tax_percent=rate),
+        )
+        for rate, taxable in drawn
+    ]
+    document = TaxDocument(
+        kind=INVOICE,
+        number="M/2627/000001",
+        issued_at=datetime(2026, 4, 1),
+        customer_email="",
+        lines=lines,
+        rounding=ZERO,
+    )
+    for line in lines:
+        first, second = line.halves
+        # The first half takes the odd cent: the two add up and differ by at most a cent.
+        assert first + second == line.tax and ZERO <= first - second <= CENT
+    summary = document.tax_summary()
+    for rate in summary:
+        assert rate.cgst + rate.sgst == rate.tax
+    assert sum(rate.cgst + rate.sgst for rate in summary) == document.tax_total
+    assert sum(rate.taxable_value for rate in summary) == document.taxable_total

@@ -4,7 +4,8 @@ on split-tender bills with odd prices, tax and discounts:
 
 - the money paid back never exceeds the bill's payable;
 - per method, it never exceeds what that method kept (cash: cash paid − change);
-- once the last unit is back, it is exactly the payable, and each method got back exactly what it kept;
+- once the last unit is back, it is exactly the payable, each method got back exactly what it kept,
+  and each line its subtotal and tax;
 - a refused refund writes nothing, and the bill's stored ``refundable`` / ``cash_refundable`` are
   always the payable and the cash kept less what went back.
 
@@ -225,5 +226,9 @@ def test_refunds_never_pay_back_more_than_the_bill_took_and_all_of_them_exactly_
         _check(purchase, kept)
         assert not PurchaseItem.objects.filter(purchase=purchase, refunded_quantity__lt=F("quantity")).exists()
         assert _paid_back(purchase) == kept
+        # And each line's amounts came back to the cent, its last refund taking the remainder.
+        for item in PurchaseItem.objects.filter(purchase=purchase):
+            assert (item.refunded_subtotal, item.refunded_tax_amount) == (item.subtotal, item.tax_amount)
+            assert sum(item.refund_lines.values_list("total", flat=True)) == item.total
         assert Purchase.objects.values_list("refundable", "cash_refundable").get(pk=purchase.pk) == (ZERO, ZERO)
         transaction.set_rollback(True)
