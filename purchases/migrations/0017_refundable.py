@@ -40,12 +40,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="purchase",
             name="cash_refundable",
-            field=models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=18),
+            field=models.DecimalField(
+                decimal_places=2, db_default=Decimal("0.00"), default=Decimal("0.00"), max_digits=18
+            ),
         ),
         migrations.AddField(
             model_name="purchase",
             name="refundable",
-            field=models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=18),
+            field=models.DecimalField(
+                decimal_places=2, db_default=Decimal("0.00"), default=Decimal("0.00"), max_digits=18
+            ),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
     ]
