@@ -81,7 +81,7 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
 
-def check_report_days(date_from: date | None, date_to: date | None) -> None:
+def _check_days(date_from: date | None, date_to: date | None) -> None:
     """Refuses a day before ``FIRST_DAY`` or after ``LAST_DAY`` (``ReportRangeInvalid``)."""
     for name, day in (("date_from", date_from), ("date_to", date_to)):
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
@@ -152,7 +152,7 @@ def sales_report(
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
     """
-    check_report_days(date_from, date_to)
+    _check_days(date_from, date_to)
     date_from, date_to = report_period(date_from, date_to)
     with reporting_reads() as alias, transaction.atomic(using=alias):
         _bound_report(alias)
