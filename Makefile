@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install lock run serve migrate demo test test-sqlite lint format check bench bench-reports cluster-check clean
+.PHONY: help install lock run serve migrate demo test test-explore test-sqlite lint format check bench bench-reports cluster-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -46,8 +46,14 @@ run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT); }
 
+# Property tests are deterministic here (the same examples every run; billing_project/tests/properties.py).
 test: install  ## run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=deterministic $(BIN)/pytest $(PYTEST_ARGS)
+
+# The property tests alone, with random seeds and at least 500 examples each, remembering failures in
+# .hypothesis/. Run it before resolving anything that touches money; pin each counterexample with @example.
+test-explore: install  ## the property tests with random seeds and 500+ examples each (pin failures with @example)
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest -m property --hypothesis-show-statistics $(PYTEST_ARGS)
 
 lint: install  ## ruff, mypy, migration check and Django's system checks
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from billing_project.tests import properties  # noqa: F401 - registers and loads the hypothesis profiles
 from customers.tests.factories import UserFactory
 
 

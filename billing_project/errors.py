@@ -135,7 +135,8 @@ class ErrorCode(StrEnum):
     REPORT_RANGE_INVALID = (
         "report_range_invalid",
         400,
-        "a sales report whose `date_from` is after `date_to`, or that spans more than 366 days",
+        "a sales report whose `date_from` is after `date_to`, that spans more than 366 days, or names a day "
+        "outside 2000-01-01 to 2999-12-31",
     )
     REPORT_GROUPING_INVALID = (
         "report_grouping_invalid",

@@ -17,6 +17,7 @@ from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
 
 from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
 from .preview import RowInput, pieces_total
+from .sales_report import FIRST_DAY, LAST_DAY
 from .selectors import MAX_PRODUCT_ID, product_for_term
 from .serializers import MAX_QUANTITY
 from .services import MAX_LINES
@@ -421,12 +422,23 @@ class BillEntry:
         return BillEntry(data, denominations=self.tender.denominations, quiet=True)
 
 
+def validate_report_day(day) -> None:
+    """A filter's day within the days a report may name: a far-off one is a typing mistake, and the
+    day after it must still be a date."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(f"Enter a day from {FIRST_DAY} to {LAST_DAY}.", code="day_out_of_range")
+
+
 class HistoryFilterForm(forms.Form):
     email = forms.CharField(
         label="Customer email", required=False, max_length=254, widget=forms.TextInput(attrs={"type": "email"})
     )
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="From", required=False, validators=[validate_report_day], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, validators=[validate_report_day], widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self):
         cleaned = super().clean()

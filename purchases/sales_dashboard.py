@@ -105,6 +105,8 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
 def _refusal(exc: DomainError) -> str:
     """The service's refusal in the form's words (From, To); its own message otherwise."""
     if exc.code == ErrorCode.REPORT_RANGE_INVALID:
+        if "first_day" in exc.details:
+            return f"a report covers days from {exc.details['first_day']} to {exc.details['last_day']}."
         if "max_days" in exc.details:
             days, most = exc.details["days"], exc.details["max_days"]
             return f"the period is {days} days long, and a report covers at most {most} days."

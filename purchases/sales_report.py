@@ -15,9 +15,11 @@ Definitions (the README's "Sales reports" section says the same):
   back by.
 - ``payment_method``: ``net_sales`` per method is what the method kept (cash: cash paid − change −
   rounding), so the methods add up to the bills' total; ``refunds`` likewise (cash: the cash paid
-  back − the refund's rounding). A bill's gross, discounts and tax are shared between its methods in
-  proportion, the last payment taking the remainder, so they add up exactly. A bill or refund with
-  no payment (nothing payable after rounding) counts under cash.
+  back − the refund's rounding), and a refund with no cash payment to carry its rounding (its cash
+  part rounded to nothing) shares its total among the methods that paid it back, in proportion. A
+  bill's gross, discounts and tax, and a refund's tax, are shared between its methods in proportion,
+  the last payment taking the remainder, so they add up exactly. A bill or refund with no payment
+  (nothing payable after rounding) counts under cash.
 - ``bills``: by day, hour, cashier and till each bill is counted once, so the rows add up to the
   total; by product, tax rate and payment method a row counts the bills with such a line or payment,
   so those rows do not add up to the total (a bill with two products counts under both).
@@ -56,6 +58,10 @@ from .reports import _text
 GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
+# The days a report may name. Far-off dates are typing mistakes, and the range's end (the day after
+# date_to, in the store's time zone) must stay a datetime Python and the database can hold.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 # The figures of every row and of the totals, in this order.
 FIELDS = ("bills", "gross", "discounts", "net_sales", "refunds", "net_after_refunds", "tax")
 MONEY_FIELDS = FIELDS[1:]
@@ -73,6 +79,16 @@ EXTRA_COLUMNS = {"product": ("quantity", "refunded_quantity"), "tax_rate": ("tax
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+
+
+def _check_days(date_from: date | None, date_to: date | None) -> None:
+    """Refuses a day before ``FIRST_DAY`` or after ``LAST_DAY`` (``ReportRangeInvalid``)."""
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ReportRangeInvalid(
+                f"A report covers days from {FIRST_DAY} to {LAST_DAY}; {name} is {day}.",
+                details={name: str(day), "first_day": str(FIRST_DAY), "last_day": str(LAST_DAY)},
+            )
 
 
 def report_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
@@ -133,9 +149,10 @@ def sales_report(
     paid out there). Returns ``{date_from, date_to, group_by, till, rows, totals}``; every row and the
     totals hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key.
 
-    Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days),
-    ``ReportGroupingInvalid`` or ``TillNotFound``.
+    Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
+    ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
     """
+    _check_days(date_from, date_to)
     date_from, date_to = report_period(date_from, date_to)
     with reporting_reads() as alias, transaction.atomic(using=alias):
         _bound_report(alias)
@@ -428,6 +445,18 @@ def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, 
         ]
 
 
+def _refund_weights(paid: list[tuple], rounding: Decimal, total: Decimal) -> list[Decimal]:
+    """How a refund's total is shared among the methods that paid it back. With a cash payment,
+    what each paid back toward the total (the cash less the refund's rounding), so the shares are
+    those amounts exactly. A refund whose cash part rounded to nothing has no cash payment to carry
+    its rounding: then (and whenever the cash would carry more than its own part) the total is
+    shared in proportion to what each method paid back."""
+    kept = [amount - rounding if is_cash else amount for _, _, is_cash, amount, *_ in paid]
+    if sum(kept, ZERO) == total and all(part > 0 for part in kept):
+        return kept
+    return [amount for _, _, _, amount, *_ in paid]
+
+
 def _by_payment_method(scope: _Scope) -> list[dict]:
     bills, refunds = scope.bills, scope.refunds
     methods = {
@@ -466,11 +495,11 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
     for _, refund_group in groupby(paid_back.iterator(chunk_size=5000), key=itemgetter(0)):
         paid = list(refund_group)
         _, _, _, _, back_rounding, back_tax, back_total = paid[0]
-        back_kept = [amount - back_rounding if is_cash else amount for _, _, is_cash, amount, *_ in paid]
-        back_pieces = _apportion({"tax": back_tax}, back_kept, back_total)
-        for (_, method_code, *_), part, piece in zip(paid, back_kept, back_pieces, strict=True):
+        weights = _refund_weights(paid, back_rounding, back_total)
+        back_pieces = _apportion({"refunds": back_total, "tax": back_tax}, weights, sum(weights, ZERO))
+        for (_, method_code, *_), piece in zip(paid, back_pieces, strict=True):
             row = rows[method_code]
-            row["refunds"] += part
+            row["refunds"] += piece["refunds"]
             row["tax"] -= piece["tax"]
     unrefunded = refunds.filter(~Exists(RefundPayment.objects.filter(refund_id=OuterRef("pk")))).values_list(
         "total", "tax_total"

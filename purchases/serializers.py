@@ -314,7 +314,8 @@ class RefundCreateSerializer(serializers.Serializer):
         allow_empty=False,
         max_length=10,
         help_text="How the money goes back, instead of the default (the bill's methods, non-cash first, rest in "
-        "cash). They must add up to the refund's amount, the cash part rounded as on a bill.",
+        "cash). They must add up to the refund's amount, the cash part rounded as on a bill, each method within "
+        "what it kept (cash: paid − change) less earlier refunds; the bill's last items pay back exactly the rest.",
     )
 
 

@@ -25,6 +25,7 @@ from billing_project.api.fields import (
     StrictIntegerField,
 )
 from billing_project.api.serializers import validate_input
+from billing_project.tests.properties import examples
 from purchases.serializers import MAX_ID, MAX_QUANTITY, PurchaseCreateSerializer
 from purchases.services import MAX_LINES
 
@@ -355,8 +356,11 @@ def bodies(draw, spoilt=(0, 1, 1, 1, 1, 2, 3, 8)):
     return body
 
 
+@pytest.mark.property
 @settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=examples(EXAMPLES),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(bodies())
 def test_the_fast_path_returns_exactly_drfs_data_or_gives_up(body):
@@ -374,7 +378,8 @@ def test_the_fast_path_returns_exactly_drfs_data_or_gives_up(body):
         assert_identical(got, expected)
 
 
-@settings(max_examples=EXAMPLES // 4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.property
+@settings(max_examples=examples(EXAMPLES // 4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bodies(spoilt=(0,)))
 def test_the_fast_path_takes_a_plainly_valid_body(body):
     expected = drf(body)

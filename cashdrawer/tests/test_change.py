@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing_project.tests.properties import examples
 from cashdrawer import change
 from cashdrawer.change import make_change
 
@@ -149,7 +150,8 @@ def small_drawers(draw: st.DrawFn) -> tuple[list[int], list[int], int]:
     return values, counts, amount
 
 
-@settings(max_examples=500, deadline=None)
+@pytest.mark.property
+@settings(max_examples=examples(500))
 @given(small_drawers())
 def test_matches_brute_force(drawer: tuple[list[int], list[int], int]) -> None:
     values, counts, amount = drawer
@@ -185,8 +187,9 @@ TABLE_MODES: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.property
 @pytest.mark.parametrize("mode", TABLE_MODES)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.too_slow])
 @given(drawer=medium_drawers())
 def test_matches_dp_reference(mode: str, drawer: tuple[list[int], list[int], int]) -> None:
     values, counts, amount = drawer
@@ -205,7 +208,8 @@ def test_dp_reference_agrees_with_brute_force() -> None:
         assert dp_reference(values, counts, amount) == best_of(brute_force(values, counts, amount))
 
 
-@settings(max_examples=80, deadline=None)
+@pytest.mark.property
+@settings(max_examples=examples(80))
 @given(
     counts=st.lists(st.integers(0, 5000), min_size=12, max_size=12),
     amount_quarters=st.integers(0, 400_000),

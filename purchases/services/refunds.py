@@ -14,14 +14,14 @@ from django.utils import timezone
 from billing_project import metrics
 from billing_project.db import guarded_add, set_transaction_timeouts
 from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
-from billing_project.money import cash_round, format_money, money
+from billing_project.money import cash_round, format_money, format_note, money
 from billing_project.types import Actor, BillLine, recorded_user
 from cashdrawer.services import drawer_plan_change, drawer_record_refund, till_lock_for_bill
 from catalog.models import Product
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import products_for_update, purchase_for_update
-from ..models import InvoiceStatus, PurchaseItem, Refund, RefundLine, RefundPayment
+from ..models import InvoiceStatus, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from ..numbering import credit_note_number_take
 from .bills import MAX_LINES, _set_prefetched, purchase_payments
 
@@ -58,14 +58,6 @@ def refund_line_share(*, item: PurchaseItem, quantity: int) -> LineShare:
     return LineShare(item=item, quantity=quantity, subtotal=subtotal, tax_amount=tax_amount)
 
 
-def _cash_within(cash: Decimal, remaining: Decimal | None, non_cash: Decimal, final: bool) -> Decimal:
-    """The cash part, kept within what the bill's payable still allows (see ``refund_allocate``)."""
-    if remaining is None:
-        return cash
-    room = max(remaining - non_cash, ZERO)
-    return room if final else min(cash, room)
-
-
 def refund_allocate(
     *,
     total: Decimal,
@@ -75,39 +67,119 @@ def refund_allocate(
     remaining: Decimal | None = None,
     final: bool = False,
 ) -> tuple[dict[str, Decimal], Decimal]:
-    """Split ``total`` over the methods money goes back through; returns ``({method: amount}, rounding)``.
+    """Split a refund worth ``total`` over the methods money goes back through; returns
+    ``({method: amount}, rounding)``, where rounding = what is paid back − ``total``.
 
-    ``bill_payments`` are the bill's ``(method_code, is_cash, amount)``. Each non-cash method can
-    take back up to what it paid minus ``already_refunded`` to it. By default the non-cash methods
-    come first, in the bill's order, and the rest goes in cash, rounded to the cash increment
-    (``rounding`` = cash paid − cash owed). ``requested`` (``[{method, amount}]``) replaces the
-    default: each non-cash method within its cap, the cash part exactly the rounded rest, so the
-    payments add up to the refund's amount; otherwise ``RefundPaymentMismatch``.
+    ``bill_payments`` are the bill's ``(method_code, is_cash, amount)``, each what it kept (cash net
+    of the change). A method can take back at most what it kept less ``already_refunded`` to it,
+    cash included: cash cannot stand in for a card, or the card could later take back what the
+    cash already had. ``remaining`` is what is left of the bill's payable (by default what the
+    methods can take back); the refund never pays back more.
 
-    ``remaining`` is what the bill's earlier refunds left of its payable. Rounding each refund's cash
-    part on its own could hand back more than the customer paid over several refunds, so the cash is
-    never more than ``remaining`` less this refund's non-cash part; and the ``final`` refund (the one
-    that takes back the bill's last units) pays exactly that rest, so a bill refunded in full, in any
-    number of refunds, gives back exactly its payable."""
-    caps: dict[str, Decimal] = {}
-    for method, is_cash, amount in bill_payments:
-        if not is_cash:
-            caps[method] = caps.get(method, ZERO) + amount
-    caps = {m: max(cap - already_refunded.get(m, ZERO), ZERO) for m, cap in caps.items()}
+    By default the non-cash methods come first, in the bill's order, and the rest goes in cash,
+    rounded to the cash increment. ``requested`` (``[{method, amount}]``) replaces the default: each
+    method within what it can take back, and the cash exactly the rounded rest, or
+    ``RefundPaymentMismatch``. Rounding each refund's cash on its own may pay back a little more or
+    less than the goods were worth; the ``final`` refund (the one that takes back the bill's last
+    units) evens it out by paying back exactly what is left of every method, so a bill refunded in
+    full, in any number of refunds, gives back exactly its payable, each method what it kept."""
+    caps = _caps(bill_payments, already_refunded)
+    room = sum(caps.values(), ZERO) if remaining is None else max(remaining, ZERO)
+    if final:
+        allocation = _what_is_left(caps, room)
+        if requested is not None and _asked(requested, caps) != allocation:
+            listed = ", ".join(f"{m} {format_money(a)}" for m, a in allocation.items()) or "nothing"
+            raise RefundPaymentMismatch(
+                f"This refund takes back the bill's last items, so it pays back exactly what is left of each "
+                f"payment: {listed}.",
+                details={"payments": [{"method": m, "amount": f"{a:.2f}"} for m, a in allocation.items()]},
+            )
+        return allocation, sum(allocation.values(), ZERO) - total
 
     if requested is None:
-        allocation: dict[str, Decimal] = {}
+        allocation = {}
         rest = total
         for method, cap in caps.items():
-            take = min(rest, cap)
-            if take > 0:
+            take = min(rest, cap, room - (total - rest))
+            if method != CASH and take > 0:
                 allocation[method] = take
                 rest -= take
-        cash = _cash_within(cash_round(rest), remaining, sum(allocation.values(), ZERO), final)
+        cash = _cash_part(rest, caps, room - (total - rest))
         if cash > 0:
             allocation[CASH] = cash
         return allocation, cash - rest
 
+    given = _read_requested(requested, caps)
+    non_cash = sum((a for m, a in given.items() if m != CASH), ZERO)
+    if non_cash > total:
+        payments_total = sum(given.values(), ZERO)
+        raise RefundPaymentMismatch(
+            f"The payments add up to {format_money(payments_total)}, more than the refund's {format_money(total)}.",
+            details={"amount": f"{total:.2f}", "payments_total": f"{payments_total:.2f}"},
+        )
+    if non_cash > room:  # earlier refunds, before the cap per method, gave back too much
+        raise RefundPaymentMismatch(
+            f"Only {format_money(room)} is left to pay back on this bill.", details={"available": f"{room:.2f}"}
+        )
+    owed_cash = total - non_cash
+    cash = _cash_part(owed_cash, caps, room - non_cash)
+    if given.get(CASH, ZERO) != cash:
+        raise RefundPaymentMismatch(
+            f"The cash part of this refund is {format_money(cash)} (cash is paid back in {_cash_steps()}), "
+            f"not {format_money(given.get(CASH, ZERO))}.",
+            details={
+                "amount": f"{non_cash + cash:.2f}",
+                "payments_total": f"{sum(given.values(), ZERO):.2f}",
+                "cash": f"{cash:.2f}",
+            },
+        )
+    return given, cash - owed_cash
+
+
+def _caps(bill_payments: Sequence[tuple[str, bool, Decimal]], already: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """What each method of the bill can still take back, non-cash first in the bill's order, then cash."""
+    kept: dict[str, Decimal] = {}
+    for method, is_cash, amount in sorted(bill_payments, key=lambda payment: payment[1]):
+        code = CASH if is_cash else method
+        kept[code] = kept.get(code, ZERO) + amount
+    return {m: max(amount - already.get(m, ZERO), ZERO) for m, amount in kept.items()}
+
+
+def _what_is_left(caps: Mapping[str, Decimal], room: Decimal) -> dict[str, Decimal]:
+    """Every method's rest, non-cash first, never more in all than ``room``."""
+    allocation: dict[str, Decimal] = {}
+    for method, cap in caps.items():
+        take = min(cap, room - sum(allocation.values(), ZERO))
+        if take > 0:
+            allocation[method] = take
+    return allocation
+
+
+def _cash_part(owed: Decimal, caps: Mapping[str, Decimal], room: Decimal) -> Decimal:
+    """The cash for ``owed``: rounded to the cash increment, never more than the cash can take back
+    nor than ``room``."""
+    if owed <= 0:
+        return ZERO
+    return max(min(cash_round(owed), caps.get(CASH, ZERO), room), ZERO)
+
+
+def _cash_steps() -> str:
+    increment = settings.CASH_ROUNDING_INCREMENT
+    if increment == 1 and settings.CURRENCY.upper() == "INR":
+        return "whole rupees"
+    return f"multiples of {format_note(increment)}"
+
+
+def _asked(requested: Sequence[Mapping], caps: Mapping[str, Decimal]) -> dict[str, Decimal] | None:
+    """``_read_requested``, or ``None`` when it refuses."""
+    try:
+        return _read_requested(requested, caps)
+    except RefundPaymentMismatch:
+        return None
+
+
+def _read_requested(requested: Sequence[Mapping], caps: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """The asked ``{method: amount}`` (amounts above 0), each within what its method can take back."""
     given: dict[str, Decimal] = {}
     for payment in requested:
         method, amount = str(payment["method"]), money(payment["amount"])
@@ -117,23 +189,14 @@ def refund_allocate(
             raise RefundPaymentMismatch(
                 f"The bill was not paid with {method}; it cannot take money back.", details={"method": method}
             )
-        if method != CASH and amount > caps[method]:
+        cap = caps.get(method, ZERO)
+        if amount > cap:
             raise RefundPaymentMismatch(
-                f"{method} can take back at most {format_money(caps[method])}.",
-                details={"method": method, "available": f"{caps[method]:.2f}", "requested": f"{amount:.2f}"},
+                f"{method} can take back at most {format_money(cap)}.",
+                details={"method": method, "available": f"{cap:.2f}", "requested": f"{amount:.2f}"},
             )
         given[method] = amount
-    non_cash = sum((a for m, a in given.items() if m != CASH), ZERO)
-    owed_cash = total - non_cash
-    cash = _cash_within(cash_round(owed_cash), remaining, non_cash, final) if owed_cash > 0 else ZERO
-    expected = non_cash + cash
-    if owed_cash < 0 or given.get(CASH, ZERO) != cash:
-        raise RefundPaymentMismatch(
-            f"The payments add up to {format_money(sum(given.values(), ZERO))}; the refund is "
-            f"{format_money(max(expected, total))}.",
-            details={"amount": f"{max(expected, total):.2f}", "payments_total": f"{sum(given.values(), ZERO):.2f}"},
-        )
-    return {m: a for m, a in given.items() if a > 0}, cash - owed_cash
+    return {m: a for m, a in given.items() if a > 0}
 
 
 def refund_create(
@@ -150,12 +213,14 @@ def refund_create(
     transaction; on any refusal nothing at all is written.
 
     Each line pays back its share of the line's stored amounts (``refund_line_share``). The money
-    goes back through the bill's payments, non-cash first, or as ``payments`` says
-    (``refund_allocate``); the cash part comes out of ``till``'s drawer (default ``DEFAULT_TILL``)
-    in its open session, opened automatically as for a bill, in the fewest pieces the drawer can
-    give. ``restock`` puts the goods back in stock (archived products too); otherwise they are
-    written off. The bill may be another till's, or from a closed session. Unless the customer
-    declined the bill's invoice, a refund receipt email is queued in this same transaction.
+    goes back through the bill's payments, non-cash first, or as ``payments`` says, never more to a
+    method than it kept nor in all than the bill's payable (``refund_allocate``; the bill's
+    ``refundable`` and ``cash_refundable`` go down by what this refund pays back). The cash part
+    comes out of ``till``'s drawer (default ``DEFAULT_TILL``) in its open session, opened
+    automatically as for a bill, in the fewest pieces the drawer can give. ``restock`` puts the
+    goods back in stock (archived products too); otherwise they are written off. The bill may be
+    another till's, or from a closed session. Unless the customer declined the bill's invoice, a
+    refund receipt email is queued in this same transaction.
 
     Locks, in this order (see ``lock_objects``): the bill row, the products to restock by primary
     key, the till row, then every denomination of that till by value.
@@ -228,7 +293,8 @@ def _refund(
         lock_timeout_ms=settings.BILL_LOCK_TIMEOUT_MS, statement_timeout_ms=settings.BILL_STATEMENT_TIMEOUT_MS
     )
 
-    # The bill's lock serializes its refunds: the lines' refunded sums are read after it.
+    # The bill's lock serializes its refunds: what the bill can still pay back and the lines'
+    # refunded sums are read after it.
     purchase = purchase_for_update(purchase_id=purchase_id).get()
     lines = {item.product_id: item for item in PurchaseItem.objects.filter(purchase_id=purchase.pk)}
     for product_id in quantities:
@@ -266,7 +332,7 @@ def _refund(
         bill_payments=purchase_payments(purchase),
         already_refunded=already,
         requested=payments,
-        remaining=purchase.payable - sum(already.values(), ZERO),
+        remaining=purchase.refundable,
         final=final,
     )
     references = {str(p["method"]): str(p.get("reference") or "") for p in payments or ()}
@@ -313,6 +379,13 @@ def _refund(
         )
         if not updated:  # cannot happen under the bill's lock; the CHECK constraint backs it too
             raise RefundExceedsSold(details={"product_id": share.item.product_id})
+    # What the bill can still pay back goes down by this refund; its CHECK constraints refuse a
+    # refund that would pay back more than the bill took, or more cash than its drawer kept.
+    purchase.refundable -= total + rounding
+    purchase.cash_refundable -= cash
+    Purchase.objects.filter(pk=purchase.pk).update(
+        refundable=purchase.refundable, cash_refundable=purchase.cash_refundable
+    )
     payment_rows = RefundPayment.objects.bulk_create(
         RefundPayment(refund=refund, method=m, is_cash=m == CASH, amount=a, reference=references.get(m, "")[:100])
         for m, a in allocation.items()

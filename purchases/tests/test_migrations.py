@@ -79,3 +79,59 @@ def test_existing_bills_get_one_cash_payment_and_no_discount(before_payments):
     )
     methods = apps.get_model("purchases", "PaymentMethod").objects
     assert sorted(methods.values_list("code", "is_cash")) == [("card", False), ("cash", True), ("upi", False)]
+
+
+@pytest.fixture
+def before_refundable():
+    apps = migrate([("purchases", "0016_sales_report_indexes")])
+    yield apps
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_existing_bills_get_what_their_refunds_left_to_pay_back(before_refundable):
+    apps = before_refundable
+    customer = apps.get_model("customers", "Customer").objects.create(email="ann@example.com")
+    till = apps.get_model("cashdrawer", "Till").objects.create(code="OLD", name="Old till")
+    session = apps.get_model("cashdrawer", "TillSession").objects.create(till=till)
+    Purchase = apps.get_model("purchases", "Purchase")
+    Refund = apps.get_model("purchases", "Refund")
+    RefundPayment = apps.get_model("purchases", "RefundPayment")
+
+    def bill(total, payable, paid, cash_paid):
+        return Purchase.objects.create(
+            customer=customer,
+            subtotal=total,
+            tax_total=D("0.00"),
+            total=total,
+            rounding=payable - total,
+            payable=payable,
+            paid_amount=paid,
+            change_due=paid - payable,
+            cash_paid=cash_paid,
+        )
+
+    def refund(purchase, **paid_back):
+        amount = sum(paid_back.values(), D("0.00"))
+        r = Refund.objects.create(
+            purchase=purchase, till=till, session=session, reason="back", subtotal=amount, tax_total=D("0.00"),
+            total=amount, rounding=D("0.00"), amount=amount,
+        )  # fmt: skip
+        for method, value in paid_back.items():
+            RefundPayment.objects.create(refund=r, method=method, is_cash=method == "cash", amount=value)
+
+    # Card 60 + cash 50 with 10 change on 100.40 (payable 100.00); 50.20 went back to the card.
+    split = bill(D("100.40"), D("100.00"), D("110.00"), D("50.00"))
+    refund(split, card=D("50.20"))
+    # Paid back more than it took (possible before): nothing more can go back.
+    over = bill(D("10.00"), D("10.00"), D("10.00"), D("5.00"))
+    for _ in range(10):
+        refund(over, cash=D("1.00"))
+    refund(over, card=D("5.00"))
+    untouched = bill(D("81.76"), D("82.00"), D("100.00"), D("100.00"))
+
+    apps = migrate([("purchases", "0018_refundable_checks")])
+
+    stored = apps.get_model("purchases", "Purchase").objects.values_list("refundable", "cash_refundable")
+    assert stored.get(pk=split.pk) == (D("49.80"), D("40.00"))
+    assert stored.get(pk=over.pk) == (D("0.00"), D("0.00"))
+    assert stored.get(pk=untouched.pk) == (D("82.00"), D("82.00"))

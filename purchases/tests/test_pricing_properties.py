@@ -1,14 +1,21 @@
-"""Property tests (hypothesis) of a bill's arithmetic: discounts, payments, rounding and change."""
+"""Property tests (hypothesis) of a bill's arithmetic: discounts, payments, rounding and change, and
+the tax halves of its documents."""
 
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
+import pytest
 from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_project.money import CENT, cash_round
+from billing_project.money import CENT, cash_round, line_tax
+from billing_project.tests.properties import examples
 from catalog.models import Product
+from purchases.documents import INVOICE, DocumentLine, TaxDocument
 from purchases.pricing import discount_shares, effective_discount, line_own_discount, quote, settle
+
+pytestmark = pytest.mark.property
 
 ZERO = Decimal("0.00")
 
@@ -31,7 +38,7 @@ def bills(draw):
     return quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount), line_discounts
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(bills())
 def test_line_and_bill_identities_hold(drawn):
     bill, _ = drawn
@@ -49,7 +56,7 @@ def test_line_and_bill_identities_hold(drawn):
     assert bill.subtotal + bill.discount_total == sum(line.gross for line in bill.lines)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(bills())
 def test_a_discount_never_makes_a_line_negative(drawn):
     bill, _ = drawn
@@ -59,6 +66,7 @@ def test_a_discount_never_makes_a_line_negative(drawn):
         assert line.subtotal >= 0 and line.tax_amount >= 0 and line.total >= 0
 
 
+@settings(max_examples=examples(100))
 @given(percents, percents)
 def test_the_effective_rate_is_exact_and_between_the_two_and_100(line, whole_bill):
     rate = effective_discount(line, whole_bill)
@@ -82,7 +90,7 @@ def payments(draw, total):
     return non_cash, cash
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.data(), st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999999.99"), places=2), increments, methods)
 def test_rounding_touches_only_cash_and_change_never_exceeds_cash(data, total, increment, method):
     non_cash, cash = data.draw(payments(total))
@@ -107,13 +115,13 @@ def test_rounding_touches_only_cash_and_change_never_exceeds_cash(data, total, i
             assert ZERO <= s.change_due <= (cash or ZERO)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(percents, percents.filter(lambda bill: bill < 100))
 def test_a_lines_own_discount_is_read_back_from_its_effective_rate(own, bill):
     assert line_own_discount(effective_discount(own, bill), bill) == own
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(bills())
 def test_a_lines_discount_is_shared_between_its_own_and_the_bills_exactly(drawn):
     bill, line_discounts = drawn
@@ -127,3 +135,47 @@ def test_a_lines_discount_is_shared_between_its_own_and_the_bills_exactly(drawn)
             assert shares.own == (line.gross * own_percent / 100).quantize(CENT, ROUND_HALF_UP)
         if not bill.discount_percent:
             assert shares.bill == 0
+
+
+# --- The tax halves (CGST + SGST) on the invoice and the credit note ------------------------------
+
+
+@settings(max_examples=examples(300))
+@given(
+    st.lists(
+        st.tuples(taxes, st.decimals(min_value=Decimal("0"), max_value=Decimal("99999.99"), places=2)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_tax_halves_add_up_to_each_line_each_rate_and_the_document(drawn):
+    lines = [
+        DocumentLine(
+            description="x",
+            hsn_code="",
+            quantity=1,
+            unit_price=taxable,
+            taxable_value=taxable,
+            tax_percent=rate,
+            tax=line_tax(subtotal=taxable, tax_percent=rate),
+            total=taxable + line_tax(subtotal=taxable, tax_percent=rate),
+        )
+        for rate, taxable in drawn
+    ]
+    document = TaxDocument(
+        kind=INVOICE,
+        number="M/2627/000001",
+        issued_at=datetime(2026, 4, 1),
+        customer_email="",
+        lines=lines,
+        rounding=ZERO,
+    )
+    for line in lines:
+        first, second = line.halves
+        # The first half takes the odd cent: the two add up and differ by at most a cent.
+        assert first + second == line.tax and ZERO <= first - second <= CENT
+    summary = document.tax_summary()
+    for rate in summary:
+        assert rate.cgst + rate.sgst == rate.tax
+    assert sum(rate.cgst + rate.sgst for rate in summary) == document.tax_total
+    assert sum(rate.taxable_value for rate in summary) == document.taxable_total

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from billing_project.errors import DomainError
@@ -12,7 +13,7 @@ from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from purchases.models import PurchaseItem, Refund, RefundLine
+from purchases.models import Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from purchases.services import purchase_create, refund_create
 from purchases.tests.test_races import run_concurrently
 
@@ -72,3 +73,47 @@ def test_a_refund_locks_the_bill_before_the_products_and_the_drawer(postgres_onl
     first_update = next(i for i, s in enumerate(sql) if s.startswith("UPDATE"))
     assert locks[0] < first_update
     assert Denomination.objects.filter(value=D("10")).get().count == 4
+
+
+def test_concurrent_refunds_with_explicit_payments_never_pay_back_more_than_the_bill_took(postgres_only):
+    """16 refunds of one bill at once, each naming how its money goes back: one unit as cash 1.00
+    (0.50 rounded up) or two units to the card, 1.00. However they interleave, the bill never pays
+    back more than its payable, nor more cash than its drawer kept, nor more to the card than it paid."""
+    drawer_with({"100": 5, "10": 5, "1": 50})
+    pen = ProductFactory(price=D("0.50"), tax_percent=D("0"), stock=100)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": pen.pk, "quantity": 20}],
+        payments=[{"method": "card", "amount": D("5.00")}, {"method": "cash", "amount": D("5")}],
+    )
+
+    def refund(i):
+        cash = i % 2 == 0
+        return refund_create(
+            purchase_id=bill.pk,
+            items=[{"product_id": pen.pk, "quantity": 1 if cash else 2}],
+            reason=f"race {i}",
+            payments=[{"method": "cash", "amount": "1.00"} if cash else {"method": "card", "amount": "1.00"}],
+        )
+
+    results = run_concurrently(16, refund)
+
+    assert [r for r in results if not isinstance(r, (Refund, DomainError))] == []
+    assert {r.code for r in results if isinstance(r, DomainError)} <= {"refund_payment_mismatch"}
+    back = dict(RefundPayment.objects.filter(refund__purchase=bill).values_list("method").annotate(s=Sum("amount")))
+    assert sum(back.values()) <= bill.payable
+    assert back.get("cash", D("0")) <= D("5") and back.get("card", D("0")) <= D("5.00")
+    stored = Purchase.objects.values_list("refundable", "cash_refundable").get(pk=bill.pk)
+    assert stored == (bill.payable - sum(back.values()), D("5") - back.get("cash", D("0")))
+    paid_out = sum(m.denomination.value * -m.delta for m in DrawerMovement.objects.filter(kind="refund_out"))
+    assert paid_out == back.get("cash", D("0"))
+
+    # The rest of the units, by default: then exactly the payable has gone back.
+    item = PurchaseItem.objects.get(purchase=bill)
+    refund_create(
+        purchase_id=bill.pk,
+        items=[{"product_id": pen.pk, "quantity": item.quantity - item.refunded_quantity}],
+        reason="the rest",
+    )
+    assert sum(Refund.objects.filter(purchase=bill).values_list("amount", flat=True)) == bill.payable
+    call_command("drawer_audit")

@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from billing_project.errors import ValidationFailed
 from cashdrawer.errors import ChangeUnavailable
@@ -25,6 +26,7 @@ from purchases.tests.helpers import db_state
 pytestmark = pytest.mark.django_db
 
 D = Decimal
+REFUND_STATE = ("refundable", "cash_refundable")
 
 
 def ring_up(*lines, email="ann@example.com", till=None) -> Purchase:
@@ -93,7 +95,9 @@ def test_the_last_refund_of_a_line_takes_exactly_the_remainder(drawer, rice):
 
 def test_a_refund_never_changes_the_bills_own_figures(drawer, rice):
     bill = ring_up((rice, 2))
-    before = Purchase.objects.values(*[f.attname for f in Purchase._meta.concrete_fields]).get(pk=bill.pk)
+    # Only what refunds can still pay back goes down.
+    figures = [f.attname for f in Purchase._meta.concrete_fields if f.attname not in REFUND_STATE]
+    before = Purchase.objects.values(*figures).get(pk=bill.pk)
     refund(bill, (rice, 2))
     assert Purchase.objects.values(*before).get(pk=bill.pk) == before
 
@@ -267,12 +271,23 @@ def test_allocation_of_a_cash_bill_is_all_cash_rounded():
     assert (allocation, rounding) == ({"cash": D("48.00")}, D("0.22"))
 
 
-def test_client_payments_may_put_everything_in_cash():
-    payments = [("card", False, D("100.00"))]
+def test_client_payments_may_put_everything_in_cash_up_to_the_cash_the_bill_kept():
+    payments = [("card", False, D("60.00")), ("cash", True, D("40.00"))]
     allocation, _ = refund_allocate(
-        total=D("50.00"), bill_payments=payments, already_refunded={}, requested=[{"method": "cash", "amount": "50"}]
+        total=D("40.00"), bill_payments=payments, already_refunded={}, requested=[{"method": "cash", "amount": "40"}]
     )
-    assert allocation == {"cash": D("50.00")}
+    assert allocation == {"cash": D("40.00")}
+
+
+def test_client_payments_may_not_pay_back_in_cash_what_the_card_paid():
+    # No cash reached the drawer for this bill: cash cannot stand in for the card.
+    with pytest.raises(RefundPaymentMismatch, match=r"cash can take back at most ₹0\.00"):
+        refund_allocate(
+            total=D("50.00"),
+            bill_payments=[("card", False, D("100.00"))],
+            already_refunded={},
+            requested=[{"method": "cash", "amount": "50"}],
+        )
 
 
 @pytest.mark.parametrize(
@@ -301,6 +316,117 @@ def test_a_payment_mismatch_writes_nothing(drawer, rice):
     with pytest.raises(RefundPaymentMismatch):
         refund(bill, (rice, 1), payments=[{"method": "cash", "amount": D("47")}])
     assert full_state() == before
+
+
+# --- Never more back than the bill took (the probe's defects) --------------------------------------
+
+
+def paid_back(purchase) -> dict[str, Decimal]:
+    """What the bill's refunds paid back, by method."""
+    back: dict[str, Decimal] = {}
+    for method, amount in RefundPayment.objects.filter(refund__purchase=purchase).values_list("method", "amount"):
+        back[method] = back.get(method, D("0.00")) + amount
+    return back
+
+
+def test_cash_refunds_rounded_up_then_a_card_refund_never_pay_back_more_than_the_payable(drawer):
+    """20 × 0.50 paid card 5.00 + cash 5. Each unit paid back as cash 1.00 rounds 0.50 up: the cash
+    the bill kept (5) is used up after five of them, and the card then takes back only what is left
+    of the payable. Before, all eleven refunds were taken and 15.00 went back on a payable of 10.00."""
+    pen = ProductFactory(name="Pen", price=D("0.50"), tax_percent=D("0"), stock=100)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": pen.pk, "quantity": 20}],
+        payments=[{"method": "card", "amount": D("5.00")}, {"method": "cash", "amount": D("5")}],
+    )
+    assert bill.payable == D("10.00")
+
+    taken = []
+    for _ in range(10):
+        try:
+            taken.append(refund(bill, (pen, 1), payments=[{"method": "cash", "amount": "1.00"}]))
+        except RefundPaymentMismatch as exc:
+            assert "cash can take back at most ₹0.00" in exc.message
+    taken.append(refund(bill, (pen, 10), payments=[{"method": "card", "amount": "5.00"}]))
+    assert len(taken) == 6
+    assert sum(r.amount for r in taken) == bill.payable
+    assert paid_back(bill) == {"cash": D("5.00"), "card": D("5.00")}
+
+    last = refund(bill, (pen, 5))  # the last units: nothing is left to pay back
+    assert (last.total, last.amount) == (D("2.50"), D("0.00"))
+    assert sum(r.amount for r in Refund.objects.filter(purchase=bill)) == bill.payable
+
+
+def test_a_card_refund_after_a_cash_refund_never_pays_back_more_than_the_payable(drawer):
+    """2 × 50.20 = 100.40 paid card 60 + cash (40.40 → 40): payable 100.00. One unit back as cash
+    50 and the other to the card, 50.20, gave back 100.20 before."""
+    jar = ProductFactory(name="Jar", price=D("50.20"), tax_percent=D("0"), stock=10)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": jar.pk, "quantity": 2}],
+        payments=[{"method": "card", "amount": D("60.00")}, {"method": "cash", "amount": D("40")}],
+    )
+    assert (bill.total, bill.payable) == (D("100.40"), D("100.00"))
+
+    with pytest.raises(RefundPaymentMismatch, match=r"cash can take back at most ₹40\.00"):
+        refund(bill, (jar, 1), payments=[{"method": "cash", "amount": "50"}])
+    first = refund(bill, (jar, 1), payments=[{"method": "card", "amount": "10.20"}, {"method": "cash", "amount": "40"}])
+    with pytest.raises(RefundPaymentMismatch, match="exactly what is left") as refused:
+        refund(bill, (jar, 1), payments=[{"method": "card", "amount": "50.20"}])
+    assert refused.value.details["payments"] == [{"method": "card", "amount": "49.80"}]
+    last = refund(bill, (jar, 1))
+
+    assert (first.amount, last.amount) == (D("50.20"), D("49.80"))
+    assert paid_back(bill) == {"card": D("60.00"), "cash": D("40.00")}
+    assert first.amount + last.amount == bill.payable
+
+
+def test_a_refused_cash_amount_says_cash_is_whole_rupees_and_names_the_amount_taken(drawer, rice):
+    bill = ring_up((rice, 2))  # 95.55 → 96
+    with pytest.raises(RefundPaymentMismatch) as refused:
+        refund(bill, (rice, 1), payments=[{"method": "cash", "amount": "47.78"}])
+    assert refused.value.message == (
+        "The cash part of this refund is ₹48.00 (cash is paid back in whole rupees), not ₹47.78."
+    )
+    assert refused.value.details["cash"] == "48.00"
+    assert refund(bill, (rice, 1), payments=[{"method": "cash", "amount": "48"}]).amount == D("48.00")
+
+
+def test_the_bill_keeps_what_refunds_can_still_pay_back(drawer):
+    jar = ProductFactory(name="Jar", price=D("50.20"), tax_percent=D("0"), stock=10)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": jar.pk, "quantity": 2}],
+        payments=[{"method": "card", "amount": D("60.00")}, {"method": "cash", "amount": D("50")}],
+    )
+    assert (bill.payable, bill.change_due) == (D("100.00"), D("10.00"))
+    stored = Purchase.objects.values_list("refundable", "cash_refundable")
+    assert stored.get(pk=bill.pk) == (D("100.00"), D("40.00"))
+    refund(bill, (jar, 1))  # card first: 50.20
+    assert stored.get(pk=bill.pk) == (D("49.80"), D("40.00"))
+    refund(bill, (jar, 1))  # the rest: card 9.80 and cash 40
+    assert stored.get(pk=bill.pk) == (D("0.00"), D("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("refundable", "cash_refundable"),
+    [
+        (D("-0.01"), D("0.00")),  # more paid back than the bill took
+        (D("100.01"), D("0.00")),  # more left than the payable
+        (D("100.00"), D("-1.00")),  # more cash paid back than the drawer kept
+        (D("100.00"), D("41.00")),  # more cash left than the drawer kept (40)
+        (D("30.00"), D("40.00")),  # more cash left than anything left
+    ],
+)
+def test_the_database_refuses_to_pay_back_more_than_the_bill_took(drawer, refundable, cash_refundable):
+    jar = ProductFactory(name="Jar", price=D("50.20"), tax_percent=D("0"), stock=10)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": jar.pk, "quantity": 2}],
+        payments=[{"method": "card", "amount": D("60.00")}, {"method": "cash", "amount": D("50")}],
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Purchase.objects.filter(pk=bill.pk).update(refundable=refundable, cash_refundable=cash_refundable)
 
 
 # --- Property: random partial refunds never exceed a line, and all of them give back exactly ------

@@ -155,6 +155,34 @@ def test_payments_that_do_not_add_up_are_400_refund_payment_mismatch(manager_api
     assert Refund.objects.count() == 0
 
 
+def test_explicit_refund_payments_never_pay_back_more_than_the_bills_payable(manager_api, drawer):
+    """The probe's sequence: 20 × 0.50 paid card 5.00 + cash 5; ten refunds of one unit each paid
+    as cash 1.00, then ten units to the card, 5.00. All eleven were 201 and 15.00 went back on a
+    payable of 10.00. The cash the bill kept runs out after five; the rest are refused."""
+    pen = ProductFactory(name="Pen", price=D("0.50"), tax_percent=D("0"), stock=100)
+    bill = purchase_create(
+        customer_email="ann@example.com",
+        items=[{"product_id": pen.pk, "quantity": 20}],
+        payments=[{"method": "card", "amount": D("5.00")}, {"method": "cash", "amount": D("5")}],
+    )
+    answers = [
+        manager_api.post(url(bill), body((pen, 1), payments=[{"method": "cash", "amount": "1.00"}]), format="json")
+        for _ in range(10)
+    ]
+    answers.append(
+        manager_api.post(url(bill), body((pen, 10), payments=[{"method": "card", "amount": "5.00"}]), format="json")
+    )
+
+    assert [a.status_code for a in answers] == [201] * 5 + [400] * 5 + [201]
+    refused = answers[5].json()
+    assert refused["code"] == "refund_payment_mismatch"
+    assert refused["message"] == "cash can take back at most ₹0.00."
+    paid_back = sum(D(a.json()["amount"]) for a in answers if a.status_code == 201)
+    assert paid_back == bill.payable == D("10.00")
+    last = manager_api.post(url(bill), body((pen, 5)), format="json")
+    assert (last.status_code, last.json()["amount"], last.json()["payments"]) == (201, "0.00", [])
+
+
 def test_client_payments_that_match_are_taken(manager_api, drawer, rice):
     bill = ring_up((rice, 1))
     response = manager_api.post(

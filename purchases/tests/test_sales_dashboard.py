@@ -181,6 +181,7 @@ def test_the_csv_links_keep_the_chosen_range_and_till(manager_client, sales):
         ("2026-03-10", "2026-03-01", "“From” is after “To”"),
         ("2025-01-01", "2026-01-02", "the period is 367 days long, and a report covers at most 366 days"),
         ("2026-02-30", "2026-03-01", "valid date"),
+        ("9999-12-31", "9999-12-31", "a report covers days from 2000-01-01 to 2999-12-31"),
     ],
 )
 def test_a_bad_range_is_an_error_message_not_a_server_error(manager_client, date_from, date_to, message):

@@ -30,11 +30,11 @@ def kolkata(settings):
 
 def ring_up(*lines, at: datetime | None = None, discount=ZERO, **kwargs) -> Purchase:
     products = {p.pk: p for p, _ in lines}
-    payable = quote(products, {p.pk: q for p, q in lines}, bill_discount=discount).payable
+    if "payments" not in kwargs:
+        kwargs["paid_amount"] = quote(products, {p.pk: q for p, q in lines}, bill_discount=discount).payable
     bill = purchase_create(
         customer_email="ann@example.com",
         items=[{"product_id": p.pk, "quantity": q} for p, q in lines],
-        paid_amount=payable,
         discount_percent=discount,
         discount_reason="loyal" if discount else "",
         **kwargs,
@@ -111,6 +111,31 @@ def test_every_grouping_adds_up_to_the_totals(drawer, rice, oil):
             assert sum(row["bills"] for row in report["rows"]) == report["totals"]["bills"] == 2
 
 
+def test_by_payment_method_a_refund_whose_cash_rounds_to_nothing_is_shared_among_the_methods(drawer, rice):
+    # Rice × 2 = 95.55: card 28.66 + UPI 19.11 + cash 48. One unit back is worth 47.78; the card and
+    # UPI take back 47.77 and the last 0.01 rounds to no cash, so no cash payment carries the rounding.
+    bill = ring_up(
+        (rice, 2),
+        payments=[
+            {"method": "card", "amount": D("28.66")},
+            {"method": "upi", "amount": D("19.11")},
+            {"method": "cash", "amount": D("48")},
+        ],
+    )
+    refund = take_back(bill, (rice, 1))
+    assert (refund.total, refund.amount, refund.rounding) == (D("47.78"), D("47.77"), D("-0.01"))
+
+    report = sales_report(group_by="payment_method")
+
+    rows = {row["payment_method"]: row for row in report["rows"]}
+    assert report["totals"]["refunds"] == D("47.78")
+    # 47.78 shared as 28.66 : 19.11, the last payment (UPI) taking the remainder.
+    assert (rows["card"]["refunds"], rows["upi"]["refunds"]) == (D("28.67"), D("19.11"))
+    assert rows["cash"]["refunds"] == D("0.00")
+    for field in FIELDS[1:]:
+        assert sum(row[field] for row in report["rows"]) == report["totals"][field], field
+
+
 def test_by_product_best_first_with_quantities(drawer, rice, oil):
     bill = ring_up((rice, 3), (oil, 2))
     take_back(bill, (rice, 1))
@@ -136,6 +161,12 @@ def test_refusals(db):
     with pytest.raises(ReportRangeInvalid):
         sales_report(date_from=date(2025, 1, 1), date_to=date(2025, 1, 1) + timedelta(days=MAX_DAYS))
     sales_report(date_from=date(2025, 1, 1), date_to=date(2025, 1, 1) + timedelta(days=MAX_DAYS - 1))
+    with pytest.raises(ReportRangeInvalid, match="from 2000-01-01 to 2999-12-31; date_from is 9999-12-31"):
+        sales_report(date_from=date(9999, 12, 31), date_to=date(9999, 12, 31))
+    with pytest.raises(ReportRangeInvalid):
+        sales_report(date_from=date(1999, 12, 31), date_to=date(2000, 1, 1))
+    sales_report(date_from=date(2000, 1, 1), date_to=date(2000, 1, 1))
+    sales_report(date_from=date(2999, 12, 31), date_to=date(2999, 12, 31))
     with pytest.raises(ReportGroupingInvalid):
         sales_report(group_by="week")
     with pytest.raises(TillNotFound):

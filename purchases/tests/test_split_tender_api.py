@@ -318,6 +318,50 @@ def test_a_cashier_above_the_limit_needs_a_manager(cashier_api, drawer, kettle, 
     assert answer["details"]["limit"] == "10"
 
 
+def _pennies(count: int) -> list:
+    return [ProductFactory(name=f"Clip {i}", price=D("0.05"), tax_percent=D("0"), stock=10) for i in range(count)]
+
+
+@pytest.mark.parametrize("on", ["bill", "lines"])
+def test_a_cashier_cannot_beat_the_limit_by_rounding_many_small_lines(cashier_api, drawer, on):
+    """60 lines of a 0.05 item at 10 %: each line's 0.005 off rounds up to 0.01, so 0.60 comes off
+    3.00, which is 20 %. The limit holds for the money taken off, bill-wide."""
+    clips = _pennies(60)
+    body = bill(*[(clip, 1) for clip in clips], paid_amount="2", discount_reason="bulk")
+    if on == "bill":
+        body["discount_percent"] = "10"
+    else:
+        body["items"] = [{**item, "discount_percent": "10"} for item in body["items"]]
+
+    answer = refused(cashier_api, body, 403, "discount_needs_manager")
+
+    assert answer["message"] == (
+        "A discount of ₹0.60 on ₹3.00 (20%) is above the 10% a cashier may give; a manager has to ring this bill up."
+    )
+    assert answer["details"] == {"discount_percent": "20", "limit": "10", "discount_total": "0.60", "gross": "3.00"}
+
+
+def test_the_money_limit_allows_a_lines_own_rounding_and_counts_only_discounted_lines(cashier_api, drawer, kettle):
+    # One 0.05 line at 10 %: 0.01 off is 10 % of 0.05 rounded to the cent, as the line's own discount is.
+    # The kettle carries no discount, so its 100.00 cannot hide the clips' rounding.
+    clip, two = _pennies(1)[0], _pennies(2)
+    post(cashier_api, bill((clip, 1), paid_amount="0", discount_percent="10", discount_reason="bulk"))
+    body = bill((two[0], 1), (two[1], 1), (kettle, 1), paid_amount="118", discount_reason="bulk")
+    body["items"] = [
+        {**item, "discount_percent": "10" if item["product_id"] != kettle.pk else "0"} for item in body["items"]
+    ]
+    # 0.02 off 0.10: 20 %, though only 0.02 of 118.10.
+    refused(cashier_api, body, 403, "discount_needs_manager")
+
+
+def test_a_manager_may_round_many_small_lines(manager_api, drawer):
+    clips = _pennies(60)
+    answer = post(
+        manager_api, bill(*[(c, 1) for c in clips], paid_amount="2", discount_percent="10", discount_reason="bulk")
+    )
+    assert (answer["discount_total"], answer["total"]) == ("0.60", "2.40")
+
+
 def test_a_manager_may_give_a_large_discount(manager_api, drawer, kettle):
     answer = post(manager_api, bill((kettle, 1), paid_amount="60", discount_percent="50", discount_reason="expiry"))
     assert (answer["discount_total"], answer["total"]) == ("50.00", "59.00")

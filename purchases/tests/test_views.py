@@ -948,6 +948,18 @@ def test_history_reports_a_reversed_date_range(cashier, drawer, tea):
     assert "The end date is before the start date." in html(response)
 
 
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_history_refuses_a_far_off_date_instead_of_failing(cashier, drawer, tea, field, day):
+    bill = _bill(tea, "ann@example.com")
+
+    response = cashier.get(HISTORY, {field: day})
+
+    assert response.status_code == 200
+    assert "Enter a day from 2000-01-01 to 2999-12-31." in html(response)
+    assert re.findall(r'<a href="/billing/bills/(\d+)/">Bill #', html(response)) == [str(bill.pk)]
+
+
 def test_history_query_count_does_not_grow_with_bills(cashier, drawer, tea, django_assert_max_num_queries):
     milk = ProductFactory(price=Decimal("30.00"), tax_percent=0, stock=1000)
     for n in range(20):
