@@ -87,13 +87,16 @@ def refund_allocate(
     room = sum(caps.values(), ZERO) if remaining is None else max(remaining, ZERO)
     if final:
         allocation = _what_is_left(caps, room)
-        if requested is not None and _asked(requested, caps) != allocation:
-            listed = ", ".join(f"{m} {format_money(a)}" for m, a in allocation.items()) or "nothing"
-            raise RefundPaymentMismatch(
-                f"This refund takes back the bill's last items, so it pays back exactly what is left of each "
-                f"payment: {listed}.",
-                details={"payments": [{"method": m, "amount": f"{a:.2f}"} for m, a in allocation.items()]},
-            )
+        if requested is not None:
+            asked = _asked(requested, caps)
+            if asked != allocation:
+                listed = ", ".join(f"{m} {format_money(a)}" for m, a in allocation.items()) or "nothing"
+                raise RefundPaymentMismatch(
+                    f"This refund takes back the bill's last items, so it pays back exactly what is left of each "
+                    f"payment: {listed}.",
+                    details={"payments": [{"method": m, "amount": f"{a:.2f}"} for m, a in allocation.items()]},
+                )
+            allocation = asked  # the same amounts, in the order the request listed them
         return allocation, sum(allocation.values(), ZERO) - total
 
     if requested is None:
