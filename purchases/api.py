@@ -63,13 +63,15 @@ EXAMPLE_BILL = {
     invoice_pdf=extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The tax invoice; a reprint is marked DUPLICATE."
+                OpenApiTypes.BINARY,
+                description="The tax invoice, marked ORIGINAL FOR RECIPIENT (first print) or DUPLICATE (later ones).",
             ),
             **error_responses(ErrorCode.NOT_FOUND),
         },
         description=(
-            "The bill's tax invoice as a PDF, rendered now. The first print of a bill whose invoice was not yet "
-            "issued (emailed) is the original; every later one is marked DUPLICATE."
+            "The bill's tax invoice as a PDF. The first print is marked ORIGINAL FOR RECIPIENT, as is the emailed "
+            "copy (the email does not count as a print); every later print is marked DUPLICATE (`X-Duplicate: 1`) "
+            "and is the first print's PDF with that mark."
         ),
     ),
     create=extend_schema(
@@ -139,11 +141,16 @@ class PurchaseViewSet(
             )
         return purchase_list(customer_email=params.get("customer_email"), number=number)
 
-    @action(detail=True, methods=["get"], url_path=r"invoice\.pdf", url_name="invoice-pdf")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"invoice\.pdf",
+        url_name="invoice-pdf",
+    )
     def invoice_pdf(self, request, *args, **kwargs):
         purchase = self.get_object()
-        pdf, duplicate = invoice_pdf_print(purchase)
-        return pdf_response(pdf, invoice_pdf_filename(purchase), duplicate=duplicate)
+        pdf, mark = invoice_pdf_print(purchase)
+        return pdf_response(pdf, invoice_pdf_filename(purchase), mark=mark)
 
     def list(self, request, *args, **kwargs):
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
@@ -217,13 +224,14 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
     credit_note_pdf=extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The credit note; a reprint is marked DUPLICATE."
+                OpenApiTypes.BINARY,
+                description="The credit note, marked ORIGINAL FOR RECIPIENT (first print) or DUPLICATE (later ones).",
             ),
             **error_responses(ErrorCode.NOT_FOUND),
         },
         description=(
-            "The refund's credit note as a PDF, naming the invoice it credits, rendered now. The emailed copy (or "
-            "the first print when none was emailed) is the original; every later print is marked DUPLICATE."
+            "The refund's credit note as a PDF, naming the invoice it credits. The first print is marked ORIGINAL "
+            "FOR RECIPIENT, as is the emailed copy; every later print is marked DUPLICATE (`X-Duplicate: 1`)."
         ),
     ),
 )
@@ -245,11 +253,16 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             till_id=serializer.validated_data.get("till"),
         )
 
-    @action(detail=True, methods=["get"], url_path=r"credit-note\.pdf", url_name="credit-note-pdf")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"credit-note\.pdf",
+        url_name="credit-note-pdf",
+    )
     def credit_note_pdf(self, request, *args, **kwargs):
         refund = self.get_object()
-        pdf, duplicate = credit_note_pdf_print(refund)
-        return pdf_response(pdf, credit_note_pdf_filename(refund), duplicate=duplicate)
+        pdf, mark = credit_note_pdf_print(refund)
+        return pdf_response(pdf, credit_note_pdf_filename(refund), mark=mark)
 
 
 def bill_page(view, queryset) -> list[dict]:

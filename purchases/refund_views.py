@@ -114,13 +114,14 @@ def refund_new(request, purchase_id: int):
 @role_required(SEE_BILLS)
 @require_GET
 def refund_credit_note_pdf(request, refund_id: int):
-    """The refund's credit note PDF, rendered now: a reprint is marked DUPLICATE."""
+    """The refund's credit note PDF: the first print is the original for the recipient, later
+    ones are marked DUPLICATE."""
     try:
         refund = refund_get(refund_id=refund_id)
     except Refund.DoesNotExist:
         raise Http404("No such refund.") from None
-    pdf, duplicate = credit_note_pdf_print(refund)
-    return pdf_response(pdf, credit_note_pdf_filename(refund), duplicate=duplicate)
+    pdf, mark = credit_note_pdf_print(refund)
+    return pdf_response(pdf, credit_note_pdf_filename(refund), mark=mark)
 
 
 @role_required(SEE_BILLS)

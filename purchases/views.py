@@ -170,14 +170,14 @@ def bill_detail(request, purchase_id: int):
 @role_required(SEE_BILLS)
 @require_GET
 def bill_invoice_pdf(request, purchase_id: int):
-    """The bill's tax invoice PDF, rendered now (``documents.invoice_pdf_print``): a reprint is
-    marked DUPLICATE."""
+    """The bill's tax invoice PDF (``documents.invoice_pdf_print``): the first print is the
+    original for the recipient, later ones are marked DUPLICATE."""
     try:
         purchase = purchase_get(purchase_id=purchase_id)
     except Purchase.DoesNotExist:
         raise Http404("No such bill.") from None
-    pdf, duplicate = invoice_pdf_print(purchase)
-    return pdf_response(pdf, invoice_pdf_filename(purchase), duplicate=duplicate)
+    pdf, mark = invoice_pdf_print(purchase)
+    return pdf_response(pdf, invoice_pdf_filename(purchase), mark=mark)
 
 
 @role_required(SEE_BILLS)

@@ -269,6 +269,12 @@ INVOICE_RETRY_BACKOFF_MAX_SECONDS = env.int("INVOICE_RETRY_BACKOFF_MAX_SECONDS",
 if INVOICE_MAX_ATTEMPTS < 1 or INVOICE_RETRY_BACKOFF_SECONDS < 0 or INVOICE_RETRY_BACKOFF_MAX_SECONDS < 0:
     raise ImproperlyConfigured("INVOICE_MAX_ATTEMPTS must be >= 1 and the INVOICE_RETRY_BACKOFF_* values >= 0")
 
+# Tax invoice and credit note PDFs: the first print's PDF is kept this many days for the reprints
+# (``manage.py prune_document_pdfs`` drops older ones; a print after that renders it again).
+DOCUMENT_PDF_KEEP_DAYS = env.int("DOCUMENT_PDF_KEEP_DAYS", default=30)
+if DOCUMENT_PDF_KEEP_DAYS < 0:
+    raise ImproperlyConfigured("DOCUMENT_PDF_KEEP_DAYS must be 0 or more")
+
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
