@@ -15,6 +15,7 @@ from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 from .documents import (
+    PdfRateThrottle,
     credit_note_pdf_filename,
     credit_note_pdf_print,
     invoice_pdf_filename,
@@ -66,12 +67,13 @@ EXAMPLE_BILL = {
                 OpenApiTypes.BINARY,
                 description="The tax invoice, marked ORIGINAL FOR RECIPIENT (first print) or DUPLICATE (later ones).",
             ),
-            **error_responses(ErrorCode.NOT_FOUND),
+            **error_responses(ErrorCode.NOT_FOUND, ErrorCode.THROTTLED),
         },
         description=(
             "The bill's tax invoice as a PDF. The first print is marked ORIGINAL FOR RECIPIENT, as is the emailed "
             "copy (the email does not count as a print); every later print is marked DUPLICATE (`X-Duplicate: 1`) "
-            "and is the first print's PDF with that mark."
+            "and is the first print's PDF with that mark. At most `PDF_THROTTLE_RATE` prints per user, with the "
+            "pages' prints and credit notes (429 `throttled`)."
         ),
     ),
     create=extend_schema(
@@ -146,6 +148,7 @@ class PurchaseViewSet(
         methods=["get"],
         url_path=r"invoice\.pdf",
         url_name="invoice-pdf",
+        throttle_classes=[PdfRateThrottle],
     )
     def invoice_pdf(self, request, *args, **kwargs):
         purchase = self.get_object()
@@ -227,11 +230,12 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
                 OpenApiTypes.BINARY,
                 description="The credit note, marked ORIGINAL FOR RECIPIENT (first print) or DUPLICATE (later ones).",
             ),
-            **error_responses(ErrorCode.NOT_FOUND),
+            **error_responses(ErrorCode.NOT_FOUND, ErrorCode.THROTTLED),
         },
         description=(
             "The refund's credit note as a PDF, naming the invoice it credits. The first print is marked ORIGINAL "
-            "FOR RECIPIENT, as is the emailed copy; every later print is marked DUPLICATE (`X-Duplicate: 1`)."
+            "FOR RECIPIENT, as is the emailed copy; every later print is marked DUPLICATE (`X-Duplicate: 1`). "
+            "Throttled with the invoice prints (`PDF_THROTTLE_RATE` per user, 429 `throttled`)."
         ),
     ),
 )
@@ -258,6 +262,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         methods=["get"],
         url_path=r"credit-note\.pdf",
         url_name="credit-note-pdf",
+        throttle_classes=[PdfRateThrottle],
     )
     def credit_note_pdf(self, request, *args, **kwargs):
         refund = self.get_object()

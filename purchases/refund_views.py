@@ -14,7 +14,7 @@ from billing_project.idempotency import page_once, page_submission_key
 from billing_project.types import BillLine
 from cashdrawer.browser import current_till
 
-from .documents import credit_note_pdf_filename, credit_note_pdf_print, pdf_response
+from .documents import credit_note_pdf_filename, credit_note_pdf_print, pdf_page_throttle, pdf_response
 from .models import Purchase, PurchaseItem, Refund
 from .selectors import purchase_get, refund_get
 from .services import refund_create
@@ -113,6 +113,7 @@ def refund_new(request, purchase_id: int):
 
 @role_required(SEE_BILLS)
 @require_GET
+@pdf_page_throttle
 def refund_credit_note_pdf(request, refund_id: int):
     """The refund's credit note PDF: the first print is the original for the recipient, later
     ones are marked DUPLICATE."""

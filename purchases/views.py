@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing_project.errors import DomainError
 from cashdrawer.browser import current_till, till_status
 
-from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_response
+from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import BillEntry, HistoryFilterForm
 from .models import Purchase
 from .preview import bill_preview
@@ -169,6 +169,7 @@ def bill_detail(request, purchase_id: int):
 
 @role_required(SEE_BILLS)
 @require_GET
+@pdf_page_throttle
 def bill_invoice_pdf(request, purchase_id: int):
     """The bill's tax invoice PDF (``documents.invoice_pdf_print``): the first print is the
     original for the recipient, later ones are marked DUPLICATE."""

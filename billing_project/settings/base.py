@@ -367,7 +367,12 @@ REST_FRAMEWORK = {
     # still works.
     "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min"),
+        # Tax invoice and credit note PDFs (API and pages), per user: a print can hold a worker for
+        # a while, so no one user can keep the workers busy with them.
+        "pdf": env("PDF_THROTTLE_RATE", default="20/min"),
+    },
     # For DRF's stock throttles; ours (billing_project.api.throttling) read billing_project.client_ip.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

@@ -13,6 +13,7 @@ from .content import (
     split_tax,
 )
 from .copies import (
+    PdfRateThrottle,
     credit_note_pdf_filename,
     credit_note_pdf_original,
     credit_note_pdf_print,
@@ -20,6 +21,7 @@ from .copies import (
     invoice_pdf_filename,
     invoice_pdf_original,
     invoice_pdf_print,
+    pdf_page_throttle,
     pdf_response,
 )
 from .render import COPY_MARKS, DUPLICATE, ORIGINAL, copy_mark_pdf, document_html, document_pdf, with_copy_mark
@@ -32,6 +34,7 @@ __all__ = [
     "ORIGINAL",
     "TITLES",
     "DocumentLine",
+    "PdfRateThrottle",
     "RateSummary",
     "TaxDocument",
     "copy_mark_pdf",
@@ -46,6 +49,7 @@ __all__ = [
     "invoice_pdf_filename",
     "invoice_pdf_original",
     "invoice_pdf_print",
+    "pdf_page_throttle",
     "pdf_response",
     "split_tax",
     "with_copy_mark",

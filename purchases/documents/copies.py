@@ -23,6 +23,8 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.utils import timezone
 
+from billing_project.api.throttling import PerUserRateThrottle, page_throttle
+
 from ..models import DocumentPdf, Purchase, Refund
 from .content import credit_note_document, invoice_document
 from .render import DUPLICATE, ORIGINAL, document_pdf, with_copy_mark
@@ -94,6 +96,16 @@ def document_pdfs_prune(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = DocumentPdf.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+class PdfRateThrottle(PerUserRateThrottle):
+    """Prints per user (``PDF_THROTTLE_RATE``), over the API and the pages together: a first print
+    of a long document holds a worker for a while, so no one user may keep the workers busy."""
+
+    scope = "pdf"
+
+
+pdf_page_throttle = page_throttle(PdfRateThrottle)
 
 
 def pdf_response(pdf: bytes, filename: str, *, mark: str) -> HttpResponse:

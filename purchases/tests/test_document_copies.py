@@ -8,10 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from cashdrawer.tests.factories import INR, drawer_with
 from catalog.tests.factories import ProductFactory
-from purchases.documents import DUPLICATE, ORIGINAL, credit_note_pdf_print, invoice_pdf_print
+from customers.tests.factories import UserFactory
+from purchases.documents import DUPLICATE, ORIGINAL, PdfRateThrottle, credit_note_pdf_print, invoice_pdf_print
 from purchases.invoices import invoice_render
 from purchases.models import DocumentPdf, Purchase, Refund
 from purchases.refund_receipts import refund_receipt_render
@@ -150,3 +152,39 @@ def test_of_first_prints_at_once_exactly_one_is_the_original(postgres_only, bill
         assert sorted(marks_in(pdf)[0] for pdf, _ in results) == [DUPLICATE, DUPLICATE, DUPLICATE, ORIGINAL]
     assert DocumentPdf.objects.filter(purchase=bill).count() == 1
     assert DocumentPdf.objects.filter(refund=refund).count() == 1
+
+
+# --- prints per user ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pdf_rate(monkeypatch):
+    """Set the prints' rate for one test (DRF reads the rates once, at import)."""
+    return lambda rate: monkeypatch.setattr(PdfRateThrottle, "THROTTLE_RATES", {"pdf": rate})
+
+
+def test_prints_are_throttled_per_user_over_the_api_and_the_pages(bill, refund, pdf_rate, admin_api, superuser):
+    pdf_rate("3/min")
+    page = Client()
+    page.force_login(superuser)
+    cashier = UserFactory(username="counter2", is_staff=True, is_superuser=True)
+    other = APIClient()
+    other.force_authenticate(cashier)
+
+    statuses = [
+        admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf").status_code,
+        admin_api.get(f"{API}/refunds/{refund.pk}/credit-note.pdf").status_code,
+        page.get(f"/billing/bills/{bill.pk}/invoice.pdf").status_code,
+    ]
+    refused = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
+    refused_page = page.get(f"/billing/refunds/{refund.pk}/credit-note.pdf")
+
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert refused_page.status_code == 429 and 0 < int(refused_page["Retry-After"]) <= 60
+    # Another user's prints are counted apart.
+    assert other.get(f"{API}/purchases/{bill.pk}/invoice.pdf").status_code == 200
+    # The refused prints used up nothing: the first is still the only original.
+    assert Purchase.objects.get(pk=bill.pk).invoice_printed_at is not None
+    assert DocumentPdf.objects.count() == 2
