@@ -3,6 +3,7 @@
 import html
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -165,14 +166,17 @@ def test_names_in_each_indian_script_are_drawn_with_its_font_and_reach_the_text_
 
 
 def test_a_long_unbroken_name_wraps_and_leaves_every_column_on_the_page():
-    line = DocumentLine("W" * 200, "10061234", 7, D("4321.50"), D("30250.50"), D("18"), D("5445.09"), D("35695.59"))
+    # With a discount, so the widest layout (every column) is the one under test.
+    line = DocumentLine(
+        "W" * 200, "10061234", 7, D("4321.50"), D("30240.50"), D("18"), D("5443.29"), D("35683.79"), D("10.00")
+    )
     document = TaxDocument(
         kind=INVOICE,
         number="M/2627/000043",
         issued_at=datetime(2026, 11, 30, 12, tzinfo=timezone.get_current_timezone()),
         customer_email="ann@example.com",
         lines=[line],
-        rounding=D("0.41"),
+        rounding=D("0.21"),
     )
     pdf = document_pdf(document)
     save_first_page_png(pdf, "invoice-long-name")
@@ -183,7 +187,7 @@ def test_a_long_unbroken_name_wraps_and_leaves_every_column_on_the_page():
     assert len(name_parts) > 1 and "".join(word.text for word in name_parts) == "W" * 200
     first = name_parts[0]
     row = {word.text: word for word in page.words if abs(word.y_min - first.y_min) < 2 and word is not first}
-    for value in ("10061234", "7", "4,321.50", "0.00", "30,250.50", "18%", "5,445.09", "35,695.59"):
+    for value in ("10061234", "7", "4,321.50", "10.00", "30,240.50", "18%", "5,443.29", "35,683.79"):
         assert value in row, f"{value} is not on the line's row: {sorted(row)}"
         assert first.x_max < row[value].x_min and row[value].x_max <= page.width
     assert all(word.x_max <= page.width for word in page.words)
@@ -259,3 +263,11 @@ def test_the_pdf_the_pages_and_the_emails_use_the_one_font_stack(bill, settings,
         assert "var(--font-text)" in Path(str(finders.find(stylesheet))).read_text()
     assert "font-family: var(--font-text)" in DOCUMENT_CSS.read_text()
     assert html.unescape(str(email_html)).count(stack) == 1
+
+
+def test_the_discount_column_is_there_only_when_a_line_has_a_discount(bill):
+    plain = invoice_document(bill)
+    discounted = replace(plain, lines=[replace(plain.lines[0], discount=D("5.00")), *plain.lines[1:]])
+
+    assert "Discount" not in pdf_text_of(document_pdf(plain)).split("Tax summary")[0]
+    assert "Discount" in pdf_text_of(document_pdf(discounted)).split("Tax summary")[0]
