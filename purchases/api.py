@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable, NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -16,13 +18,11 @@ from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_re
 
 from .documents import (
     PdfRateThrottle,
-    credit_note_pdf_filename,
     credit_note_pdf_print,
-    invoice_pdf_filename,
     invoice_pdf_print,
     pdf_response,
 )
-from .models import NUMBER_MAX_LENGTH, Purchase
+from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
@@ -48,6 +48,17 @@ EXAMPLE_BILL = {
     "tendered": [{"value": "500", "count": 2}, {"value": "200", "count": 1}],
     "send_invoice": True,
 }
+
+
+class PdfNegotiation(DefaultContentNegotiation):
+    """For the PDF actions: they answer with their PDF whatever the ``Accept`` header, so a client
+    that asks for ``application/pdf`` gets it instead of 406; a refusal (404, 429) is JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 @extend_schema_view(
@@ -149,11 +160,14 @@ class PurchaseViewSet(
         url_path=r"invoice\.pdf",
         url_name="invoice-pdf",
         throttle_classes=[PdfRateThrottle],
+        content_negotiation_class=PdfNegotiation,
     )
     def invoice_pdf(self, request, *args, **kwargs):
-        purchase = self.get_object()
-        pdf, mark = invoice_pdf_print(purchase)
-        return pdf_response(pdf, invoice_pdf_filename(purchase), mark=mark)
+        # Not get_object(): a reprint needs none of the bill's lines, only its stored PDF.
+        try:
+            return pdf_response(invoice_pdf_print(purchase_id=int(kwargs["pk"])))
+        except Purchase.DoesNotExist:
+            raise NotFound() from None
 
     def list(self, request, *args, **kwargs):
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
@@ -263,11 +277,13 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         url_path=r"credit-note\.pdf",
         url_name="credit-note-pdf",
         throttle_classes=[PdfRateThrottle],
+        content_negotiation_class=PdfNegotiation,
     )
     def credit_note_pdf(self, request, *args, **kwargs):
-        refund = self.get_object()
-        pdf, mark = credit_note_pdf_print(refund)
-        return pdf_response(pdf, credit_note_pdf_filename(refund), mark=mark)
+        try:
+            return pdf_response(credit_note_pdf_print(refund_id=int(kwargs["pk"])))
+        except Refund.DoesNotExist:
+            raise NotFound() from None
 
 
 def bill_page(view, queryset) -> list[dict]:

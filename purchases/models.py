@@ -513,6 +513,8 @@ class DocumentPdf(models.Model):
     purchase = models.OneToOneField(Purchase, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     refund = models.OneToOneField(Refund, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     pdf = models.BinaryField()
+    # The same with the DUPLICATE mark, made by the first reprint: later ones send it as it is.
+    duplicate = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

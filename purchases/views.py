@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing_project.errors import DomainError
 from cashdrawer.browser import current_till, till_status
 
-from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_page_throttle, pdf_response
+from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import BillEntry, HistoryFilterForm
 from .models import Purchase
 from .preview import bill_preview
@@ -174,11 +174,9 @@ def bill_invoice_pdf(request, purchase_id: int):
     """The bill's tax invoice PDF (``documents.invoice_pdf_print``): the first print is the
     original for the recipient, later ones are marked DUPLICATE."""
     try:
-        purchase = purchase_get(purchase_id=purchase_id)
+        return pdf_response(invoice_pdf_print(purchase_id=purchase_id))
     except Purchase.DoesNotExist:
         raise Http404("No such bill.") from None
-    pdf, mark = invoice_pdf_print(purchase)
-    return pdf_response(pdf, invoice_pdf_filename(purchase), mark=mark)
 
 
 @role_required(SEE_BILLS)

@@ -14,6 +14,7 @@ from .content import (
 )
 from .copies import (
     PdfRateThrottle,
+    Print,
     credit_note_pdf_filename,
     credit_note_pdf_original,
     credit_note_pdf_print,
@@ -35,6 +36,7 @@ __all__ = [
     "TITLES",
     "DocumentLine",
     "PdfRateThrottle",
+    "Print",
     "RateSummary",
     "TaxDocument",
     "copy_mark_pdf",

@@ -109,6 +109,20 @@ def test_later_prints_and_emails_are_the_stored_first_print(bill, admin_api, set
         assert "Corner Grocer Pvt Ltd" in text and "Renamed Traders LLP" not in text
 
 
+def test_a_reprint_is_the_stored_duplicate_in_two_queries(bill, admin_api, django_assert_num_queries):
+    admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")  # the original: rendered and stored
+    first_reprint = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")  # lays the mark over, stores it
+
+    # The stored PDFs, and the guarded UPDATE that finds the original already printed; no bill lines.
+    with django_assert_num_queries(2):
+        reprint = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
+
+    stored = DocumentPdf.objects.get(purchase=bill)
+    assert reprint.content == first_reprint.content == bytes(stored.duplicate)
+    assert marks_in(reprint.content) == [DUPLICATE]
+    assert reprint["Content-Disposition"] == f'inline; filename="invoice-{bill.number.replace("/", "-")}.pdf"'
+
+
 def test_an_email_alone_stores_nothing(bill):
     emailed_invoice(bill)
 
@@ -143,13 +157,13 @@ def test_a_stored_pdf_belongs_to_exactly_one_document(bill, refund):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_of_first_prints_at_once_exactly_one_is_the_original(postgres_only, bill, refund):
-    invoices = run_concurrently(4, lambda i: invoice_pdf_print(purchase_get(purchase_id=bill.pk)))
-    notes = run_concurrently(4, lambda i: credit_note_pdf_print(refund_get(refund_id=refund.pk)))
+    invoices = run_concurrently(4, lambda i: invoice_pdf_print(purchase_id=bill.pk))
+    notes = run_concurrently(4, lambda i: credit_note_pdf_print(refund_id=refund.pk))
 
     for results in (invoices, notes):
         assert not [r for r in results if isinstance(r, Exception)], results
-        assert sorted(mark for _, mark in results) == [DUPLICATE, DUPLICATE, DUPLICATE, ORIGINAL]
-        assert sorted(marks_in(pdf)[0] for pdf, _ in results) == [DUPLICATE, DUPLICATE, DUPLICATE, ORIGINAL]
+        assert sorted(printed.mark for printed in results) == [DUPLICATE, DUPLICATE, DUPLICATE, ORIGINAL]
+        assert sorted(marks_in(printed.pdf)[0] for printed in results) == [DUPLICATE, DUPLICATE, DUPLICATE, ORIGINAL]
     assert DocumentPdf.objects.filter(purchase=bill).count() == 1
     assert DocumentPdf.objects.filter(refund=refund).count() == 1
 

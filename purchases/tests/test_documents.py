@@ -271,3 +271,13 @@ def test_the_discount_column_is_there_only_when_a_line_has_a_discount(bill):
 
     assert "Discount" not in pdf_text_of(document_pdf(plain)).split("Tax summary")[0]
     assert "Discount" in pdf_text_of(document_pdf(discounted)).split("Tax summary")[0]
+
+
+def test_a_client_that_asks_for_a_pdf_gets_it_and_a_refusal_in_json(bill, admin_api):
+    pdf = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf", HTTP_ACCEPT="application/pdf")
+    missing = admin_api.get(f"{API}/purchases/999999/invoice.pdf", HTTP_ACCEPT="application/pdf")
+
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert missing.json()["code"] == "not_found"
