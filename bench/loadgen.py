@@ -164,14 +164,7 @@ class BillMaker:
         else:
             picked = [(p, rng.randint(1, 3)) for p in rng.sample(self.spread, rng.randint(1, 5))]
         # An upper bound of what the server will ask: lines with their tax, plus a rupee of cash rounding.
-        bound = sum((p.price * q * (HUNDRED + p.tax_percent) / HUNDRED for p, q in picked), Decimal(1))
-        paid = (bound / HUNDRED).to_integral_value(rounding=ROUND_CEILING) * HUNDRED + rng.choice(EXTRA_NOTES)
-        tendered, rest = [], paid
-        for note in NOTES:
-            count = int(rest // note)
-            if count:
-                tendered.append({"value": str(note), "count": count})
-                rest -= note * count
+        paid, tendered = paid_in_notes(picked, rng.choice(EXTRA_NOTES))
         body: dict[str, object] = {
             # 300 customers per client: the first bills create them, later ones find them.
             "customer_email": f"bench-c{self.client}-{rng.randrange(300)}@example.com",
@@ -195,6 +188,40 @@ def signature(body: dict) -> tuple:
 
 def pieces(rows) -> dict[str, int]:
     return {f"{Decimal(r['value']):.2f}": int(r["count"]) for r in rows or ()}
+
+
+def bill_result(status: int, payload, latency: float, finished: float, body: dict, *, keep_body: bool) -> Result:
+    """A bill's outcome, from its answer; ``keep_body`` keeps the whole 201 body for the audits' sample."""
+    if status != 201:
+        code = payload.get("code", "") if isinstance(payload, dict) else "non_json"
+        return Result(status, code, latency, finished, signature(body))
+    return Result(
+        201,
+        "",
+        latency,
+        finished,
+        signature(body),
+        bill_id=payload["id"],
+        items={i["product_id"]: i["quantity"] for i in payload["items"]},
+        tendered=pieces(payload["tendered"]),
+        change=pieces(payload["change"]),
+        till=payload.get("till"),
+        body=payload if keep_body else None,
+    )
+
+
+def paid_in_notes(lines: list[tuple[ProductInfo, int]], extra: Decimal = Decimal(0)) -> tuple[Decimal, list[dict]]:
+    """An amount that surely covers ``lines`` with their tax and the cash rounding (rounded up to
+    hundreds, plus ``extra``), and the notes that make it up, largest first."""
+    bound = sum((p.price * q * (HUNDRED + p.tax_percent) / HUNDRED for p, q in lines), Decimal(1))
+    paid = (bound / HUNDRED).to_integral_value(rounding=ROUND_CEILING) * HUNDRED + extra
+    tendered, rest = [], paid
+    for note in NOTES:
+        count = int(rest // note)
+        if count:
+            tendered.append({"value": str(note), "count": count})
+            rest -= note * count
+    return paid, tendered
 
 
 REFUND_EVERY = 10  # the mixed scenario: one refund per this many bills
@@ -290,27 +317,9 @@ def run_load(
                     mine.append(Result(0, type(exc).__name__, t1 - t0, t1, signature(body)))
                     continue
                 t1 = time.perf_counter()
-                if status == 201:
-                    mine.append(
-                        Result(
-                            201,
-                            "",
-                            t1 - t0,
-                            t1,
-                            signature(body),
-                            bill_id=payload["id"],
-                            items={i["product_id"]: i["quantity"] for i in payload["items"]},
-                            tendered=pieces(payload["tendered"]),
-                            change=pieces(payload["change"]),
-                            till=payload.get("till"),
-                            body=payload if len(mine) % 10 == 0 else None,
-                        )
-                    )
-                    if scenario == "mixed" and maker.made % REFUND_EVERY == 0:
-                        mine.append(take_back(api, payload, body.get("till")))
-                else:
-                    code = payload.get("code", "") if isinstance(payload, dict) else "non_json"
-                    mine.append(Result(status, code, t1 - t0, t1, signature(body)))
+                mine.append(bill_result(status, payload, t1 - t0, t1, body, keep_body=len(mine) % 10 == 0))
+                if status == 201 and scenario == "mixed" and maker.made % REFUND_EVERY == 0:
+                    mine.append(take_back(api, payload, body.get("till")))
         finally:
             api.close()
             with lock:
@@ -332,3 +341,68 @@ def run_load(
             t.join(0.1 / max(1, len(threads)))
     t_end = max((r.finished for r in results), default=time.perf_counter())
     return RunStats(scenario=scenario, clients=clients, duration=max(t_end - t_start, 1e-9), results=results)
+
+
+@dataclass
+class Print:
+    status: int  # 0 when the request errored
+    code: str  # the error code of a refusal, or the exception class name
+    latency: float  # seconds
+
+
+class Reprinter:
+    """Clients that reprint one PDF (``GET path``), each with its own token (its own user, so each
+    has its own throttle budget), from ``start()`` to ``stop()``: all at the same moment, then again
+    ``pause`` seconds after each answer (0: back to back). A 429 waits its ``Retry-After`` instead,
+    as a till would."""
+
+    def __init__(self, *, port: int, tokens: list[str], path: str, pause: float = 1.0, timeout: float = 30.0):
+        self.port, self.tokens, self.path, self.pause, self.timeout = port, tokens, path, pause, timeout
+        self.prints: list[Print] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._client, args=(t,), daemon=True) for t in tokens]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> list[Print]:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+        return self.prints
+
+    def _client(self, token: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        headers = {"Authorization": f"Token {token}", "Accept": "application/pdf, application/json"}
+        mine: list[Print] = []
+        try:
+            while not self._stop.is_set():
+                t0 = time.perf_counter()
+                try:
+                    conn.request("GET", self.path, headers=headers)
+                    response = conn.getresponse()
+                    raw = response.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    mine.append(Print(0, type(exc).__name__, time.perf_counter() - t0))
+                    continue
+                latency = time.perf_counter() - t0
+                if response.will_close:
+                    conn.close()
+                code = ""
+                if response.status != 200:
+                    try:
+                        code = json.loads(raw).get("code", "")
+                    except ValueError:
+                        code = "non_json"
+                mine.append(Print(response.status, code, latency))
+                if response.status == 429:
+                    self._stop.wait(float(response.getheader("Retry-After") or 1))
+                elif self.pause:
+                    self._stop.wait(self.pause)
+        finally:
+            conn.close()
+            with self._lock:
+                self.prints.extend(mine)

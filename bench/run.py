@@ -32,7 +32,7 @@ import psycopg
 from appenv import production_env
 from audit import Check, run_audits
 from listbench import fill_bills, time_list, time_sql
-from loadgen import Api, ProductInfo, RunStats, run_load
+from loadgen import Api, Print, ProductInfo, Reprinter, RunStats, bill_result, paid_in_notes, percentile_ms, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -57,6 +57,11 @@ TARGET_LIST_P50_MS = 50
 # Tills: the same load at C = 32 on one till, then spread over 8 tills (every bill names one in turn).
 TILLS = 8
 TILLS_C = 32
+# Reprints (--pdf-reprints): the spread load at C = 8 with and without clients reprinting a long
+# invoice; the bills' p99 with them may be at most this much above the p99 without.
+PDF_C = TARGET_SPREAD_C
+PDF_MAX_P99_RISE = 0.20
+PDF_MAX_CLIENTS = 8
 
 
 TILL_USER = "bench-till"
@@ -66,6 +71,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 user = get_user_model().objects.create_user("{TILL_USER}", password=os.environ["BENCH_TILL_PASSWORD"])
 user.user_permissions.add(Permission.objects.get(content_type__app_label="purchases", codename="add_refund"))
+"""
+
+
+# Users for the reprint clients, one per client and run (so each run starts with fresh throttle
+# budgets), with the Cashier role, and an API token each, printed for the benchmark to read.
+PRINT_USERS_SCRIPT = """
+import json, os
+from django.contrib.auth import get_user_model
+from billing_project.roles import CASHIER, role_assign
+from billing_project.tokens import api_token_issue
+tokens = []
+for name in os.environ["BENCH_PRINT_USERS"].split(","):
+    user = get_user_model().objects.create_user(name, password=os.environ["BENCH_TILL_PASSWORD"])
+    role_assign(user=user, role=CASHIER)
+    tokens.append(api_token_issue(user=user)[1])
+print("PRINT_TOKENS " + json.dumps(tokens))
 """
 
 
@@ -113,6 +134,27 @@ def parse_args(argv=None):
         help="every bill carries an Idempotency-Key of its own (the billing page and a careful till send one)",
     )
     p.add_argument(
+        "--pdf-reprints",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"also run spread C={PDF_C} with N clients (each its own cashier) reprinting a long invoice at the"
+        f" same moments, against the same load without them, A-B-B-A (0: skip; at most {PDF_MAX_CLIENTS})",
+    )
+    p.add_argument("--pdf-lines", type=int, default=200, help="lines of the reprinted invoice (default 200)")
+    p.add_argument(
+        "--pdf-pause",
+        type=float,
+        default=1.0,
+        help="seconds each reprint client waits after an answer (default 1; 0: back to back, as far as the"
+        " throttle lets it)",
+    )
+    p.add_argument(
+        "--pdf-throttle-rate",
+        help="PDF_THROTTLE_RATE for the app (default: the app's own, 20/min per user); e.g. 10000/min to"
+        " measure reprints that no throttle holds back",
+    )
+    p.add_argument(
         "--no-metrics",
         action="store_true",
         help="run the app with METRICS_ENABLED=False (the baseline for the metrics' cost)",
@@ -137,6 +179,10 @@ def parse_args(argv=None):
             p.error(f"unknown scenario {s!r}")
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 64:
         p.error("--clients must be between 1 and 64")
+    if not 0 <= args.pdf_reprints <= PDF_MAX_CLIENTS:
+        p.error(f"--pdf-reprints must be between 0 and {PDF_MAX_CLIENTS}")
+    if args.pdf_lines < 1 or args.pdf_pause < 0:
+        p.error("--pdf-lines must be at least 1 and --pdf-pause 0 or more")
     if urlsplit(args.pg).hostname not in LOCALHOST:
         p.error("the benchmark only targets 127.0.0.1")
     return args
@@ -483,6 +529,78 @@ def deadlocks(admin: psycopg.Connection, dbname: str) -> int:
     return int(row[0]) if row else 0
 
 
+def prepare_reprints(
+    *, api: Api, till_api: Api, rng: random.Random, lines: int, initial_stock: dict
+) -> tuple[str, RunStats, tuple[float, float]]:
+    """A bill of ``lines`` lines (products of its own), rung up by the till user as the load's
+    bills are, its first print (the original, rendered and stored) and its first reprint (the
+    DUPLICATE mark laid over, stored). Returns the PDF's path, the bill as a run of its own for the
+    audits, and the two prints' times in ms."""
+    products = []
+    for n in range(lines):
+        price = Decimal(rng.randint(5, 900)) + rng.choice([Decimal(0), Decimal("0.50")])
+        status, body = api.request(
+            "POST",
+            "/api/v1/products",
+            {"name": f"Long invoice item {n:03d}", "price": f"{price:.2f}", "tax_percent": rng.choice(TAX_RATES),
+             "stock": 1000},
+        )  # fmt: skip
+        if status != 201:
+            raise RuntimeError(f"creating a product for the long invoice failed: {status} {body}")
+        products.append(ProductInfo(body["id"], Decimal(body["price"]), Decimal(body["tax_percent"])))
+        initial_stock[body["id"]] = body["stock"]
+    paid, tendered = paid_in_notes([(p, 1) for p in products])
+    bill = {
+        "customer_email": "bench-long-invoice@example.com",
+        "items": [{"product_id": p.id, "quantity": 1} for p in products],
+        "paid_amount": f"{paid:.2f}",
+        "tendered": tendered,
+    }
+    t0 = time.perf_counter()
+    status, payload = till_api.request("POST", "/api/v1/purchases", bill)
+    t1 = time.perf_counter()
+    setup = RunStats(scenario="long invoice", clients=1, duration=t1 - t0)
+    setup.results.append(bill_result(status, payload, t1 - t0, t1, bill, keep_body=True))
+    if status != 201:
+        raise RuntimeError(f"ringing up the {lines}-line bill failed: {status} {payload}")
+    path = f"/api/v1/purchases/{payload['id']}/invoice.pdf"
+    times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        status, pdf = api.request("GET", path, headers={"Accept": "application/pdf"})
+        times.append((time.perf_counter() - t0) * 1000)
+        if status != 200 or not bytes(pdf).startswith(b"%PDF-"):
+            raise RuntimeError(f"printing the {lines}-line invoice failed: {status}")
+    return path, setup, (times[0], times[1])
+
+
+def print_users(env: dict, password: str, names: list[str]) -> list[str]:
+    out = manage({**env, "BENCH_TILL_PASSWORD": password, "BENCH_PRINT_USERS": ",".join(names)},
+                 "shell", "-c", PRINT_USERS_SCRIPT).stdout  # fmt: skip
+    line = next(line for line in out.splitlines() if line.startswith("PRINT_TOKENS "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def reprint_summary(prints: list[Print]) -> dict:
+    served = sorted(p.latency for p in prints if p.status == 200)
+    others: dict[str, int] = {}
+    for p in prints:
+        if p.status != 200:
+            key = f"{p.status} {p.code}".strip()
+            others[key] = others.get(key, 0) + 1
+    return {
+        "served": len(served),
+        "p50_ms": percentile_ms(served, 50),
+        "p99_ms": percentile_ms(served, 99),
+        "max_ms": round(served[-1] * 1000, 1) if served else None,
+        "refused": dict(sorted(others.items())),
+    }
+
+
+def pooled_bill_p99(runs: list[RunStats]) -> float | None:
+    return percentile_ms(sorted(r.latency for run in runs for r in run.created), 99)
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
@@ -506,7 +624,9 @@ def print_runs(summaries: list[dict]) -> None:
         )
 
 
-def evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks) -> list[tuple[str, str, str]]:
+def evaluate_targets(
+    summaries, pgbench, list_result, audits_ok, total_deadlocks, pdf=None
+) -> list[tuple[str, str, str]]:
     def find(scenario, clients):
         return next((s for s in summaries if s["scenario"] == scenario and s["clients"] == clients), None)
 
@@ -595,6 +715,17 @@ def evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks
                 f"{eight} against {one} bills/s (each the mean of its two runs, run A-B-B-A)",
             )
         )
+    if pdf:
+        rise = pdf["p99_rise"]
+        out.append(
+            (
+                f"spread C={PDF_C} with {pdf['clients']} reprint clients of a {pdf['lines']}-line invoice:"
+                f" bills' p99 at most {PDF_MAX_P99_RISE:.0%} above without",
+                verdict(rise is not None and rise <= PDF_MAX_P99_RISE),
+                f"p99 {pdf['with_p99_ms']} ms with, {pdf['without_p99_ms']} ms without"
+                f" ({'-' if rise is None else f'{rise:+.1%}'}; {pdf['reprints']['served']} reprints served)",
+            )
+        )
     if list_result and list_result["bills_in_db"] >= TARGET_LIST_BILLS:
         p50 = list_result["page1"]["p50_ms"] or 0
         out.append(
@@ -622,6 +753,7 @@ def main(argv=None) -> int:
         + len(args.clients) * (args.pgbench_duration + 30)
         + 60 + args.list_bills / 500 + args.list_requests * 2
         + (args.fault_duration + args.timeout + 60 if args.fault_kill_worker else 0)
+        + (4 * (args.duration + args.timeout + 15) + 120 + args.pdf_lines if args.pdf_reprints else 0)
     )  # fmt: skip
 
     def on_alarm(signum, frame):
@@ -638,6 +770,8 @@ def main(argv=None) -> int:
     env = {**os.environ, **production_env(url)}
     if args.no_metrics:
         env["METRICS_ENABLED"] = "False"
+    if args.pdf_throttle_rate:
+        env["PDF_THROTTLE_RATE"] = args.pdf_throttle_rate
     password = secrets.token_urlsafe(24)
     results: dict = {"machine": {"cpus": os.cpu_count()}, "args": {k: str(v) for k, v in vars(args).items()}}
     gunicorn = None
@@ -689,6 +823,19 @@ def main(argv=None) -> int:
         log(f"seeded {len(spread)} products and a drawer of {len(initial_drawer)} denominations")
 
         runs: list[RunStats] = []
+        if args.pdf_reprints:
+            pdf_path, pdf_setup, pdf_first_ms = prepare_reprints(
+                api=api, till_api=Api(gunicorn.port, token, timeout=args.timeout), rng=rng, lines=args.pdf_lines,
+                initial_stock=initial_stock,
+            )  # fmt: skip
+            runs.append(pdf_setup)
+            # Two runs with reprints, each with users of its own: every run starts with fresh budgets.
+            pdf_tokens = print_users(env, password, [f"bench-print-{r}-{i}" for r in (1, 2)
+                                                     for i in range(args.pdf_reprints)])  # fmt: skip
+            log(
+                f"a {args.pdf_lines}-line bill; its first print (render and store) took {pdf_first_ms[0]:.0f} ms,"
+                f" its first reprint (the DUPLICATE mark laid over, stored) {pdf_first_ms[1]:.0f} ms"
+            )
         warm = run_load(port=gunicorn.port, token=token, scenario="spread", clients=2,
                         duration=min(2.0, args.duration), spread=spread, hot=[], seed=rng.randrange(10**6),
                         timeout=args.timeout)  # fmt: skip
@@ -721,6 +868,44 @@ def main(argv=None) -> int:
                 runs.append(stats)
                 summaries.append(stats.summary())
                 time.sleep(0.5)
+        pdf_result = None
+        if args.pdf_reprints:
+            n = args.pdf_reprints
+            by_arrangement: dict[str, list[RunStats]] = {"without": [], "with": []}
+            prints: list[Print] = []
+            # A-B-B-A, as for the tills: a later run is a little slower as the tables grow.
+            for arrangement, tokens in (("without", []), ("with", pdf_tokens[:n]), ("with", pdf_tokens[n:]),
+                                        ("without", [])):  # fmt: skip
+                what = f"{n} clients reprinting the {args.pdf_lines}-line invoice" if tokens else "no reprints"
+                log(f"spread C={PDF_C} for {args.duration:.0f} s, {what}")
+                reprinter = Reprinter(port=gunicorn.port, tokens=tokens, path=pdf_path, pause=args.pdf_pause,
+                                      timeout=args.timeout)  # fmt: skip
+                reprinter.start()
+                try:
+                    stats = measured_load(gunicorn=gunicorn, admin=admin, dbname=name,
+                                          port=gunicorn.port, token=token, scenario="spread", clients=PDF_C,
+                                          duration=args.duration, spread=spread, hot=[], seed=rng.randrange(10**6),
+                                          timeout=args.timeout, idempotency_keys=args.idempotency_keys)  # fmt: skip
+                finally:
+                    prints.extend(reprinter.stop())
+                stats.scenario = f"pdf-{arrangement}"
+                by_arrangement[arrangement].append(stats)
+                runs.append(stats)
+                summaries.append(stats.summary())
+                time.sleep(0.5)
+            with_p99, without_p99 = pooled_bill_p99(by_arrangement["with"]), pooled_bill_p99(by_arrangement["without"])
+            results["pdf"] = pdf_result = {
+                "clients": n,
+                "lines": args.pdf_lines,
+                "throttle_rate": args.pdf_throttle_rate or "the app's default",
+                "pause_s": args.pdf_pause,
+                "first_print_ms": round(pdf_first_ms[0], 1),
+                "first_reprint_ms": round(pdf_first_ms[1], 1),
+                "reprints": reprint_summary(prints),
+                "with_p99_ms": with_p99,
+                "without_p99_ms": without_p99,
+                "p99_rise": round(with_p99 / without_p99 - 1, 4) if with_p99 and without_p99 else None,
+            }
         results["runs"] = summaries
 
         if args.fault_kill_worker:
@@ -744,6 +929,18 @@ def main(argv=None) -> int:
         print()
         print_runs(summaries)
         print()
+        if pdf_result:
+            r = pdf_result["reprints"]
+            print(f"Reprints (pdf-with): {pdf_result['clients']} clients, each its own cashier, reprinting a"
+                  f" {pdf_result['lines']}-line invoice together, {pdf_result['pause_s']} s after each answer"
+                  f" (PDF_THROTTLE_RATE: {pdf_result['throttle_rate']}); its first print took"
+                  f" {pdf_result['first_print_ms']} ms,"
+                  f" its first reprint {pdf_result['first_reprint_ms']} ms")  # fmt: skip
+            print(f"  served {r['served']}: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms;"
+                  f" refused {r['refused'] or 'none'}")  # fmt: skip
+            print(f"  bills' p99 (201s of both runs pooled): {pdf_result['with_p99_ms']} ms with reprints,"
+                  f" {pdf_result['without_p99_ms']} ms without")  # fmt: skip
+            print()
 
         log("audits")
         checks: list[Check] = run_audits(
@@ -805,7 +1002,7 @@ def main(argv=None) -> int:
         total_deadlocks = deadlocks(admin, name)
         results["deadlocks"] = total_deadlocks
 
-        targets = evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks)
+        targets = evaluate_targets(summaries, pgbench, list_result, audits_ok, total_deadlocks, pdf_result)
         results["targets"] = [{"target": t, "verdict": v, "measured": m} for t, v, m in targets]
         print()
         print("Targets")

@@ -53,7 +53,7 @@ class ErrorCode(StrEnum):
     THROTTLED = (
         "throttled",
         429,
-        "too many token requests, or failed logins for a username from an address",
+        "too many token requests or PDF prints, or failed logins for a username from an address",
     )
     SERVER_ERROR = "server_error", 500, "an unexpected failure; no internals are included"
     SERVICE_UNAVAILABLE = "service_unavailable", 503, "the database is down; `Retry-After` says when to retry"

@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable, NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -15,13 +17,12 @@ from billing_project.errors import ErrorCode, ValidationFailed
 from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 from .documents import (
-    credit_note_pdf_filename,
+    PdfRateThrottle,
     credit_note_pdf_print,
-    invoice_pdf_filename,
     invoice_pdf_print,
     pdf_response,
 )
-from .models import NUMBER_MAX_LENGTH, Purchase
+from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
 from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
@@ -49,6 +50,17 @@ EXAMPLE_BILL = {
 }
 
 
+class PdfNegotiation(DefaultContentNegotiation):
+    """For the PDF actions: they answer with their PDF whatever the ``Accept`` header, so a client
+    that asks for ``application/pdf`` gets it instead of 406; a refusal (404, 429) is JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 @extend_schema_view(
     retrieve=extend_schema(
         description="One bill: its lines, totals, payments, the change handed back, the invoice email and its refunds."
@@ -67,13 +79,16 @@ EXAMPLE_BILL = {
     invoice_pdf=extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The tax invoice; a reprint is marked DUPLICATE."
+                OpenApiTypes.BINARY,
+                description="The tax invoice, marked ORIGINAL FOR RECIPIENT (first print) or DUPLICATE (later ones).",
             ),
-            **error_responses(ErrorCode.NOT_FOUND),
+            **error_responses(ErrorCode.NOT_FOUND, ErrorCode.THROTTLED),
         },
         description=(
-            "The bill's tax invoice as a PDF, rendered now. The first print of a bill whose invoice was not yet "
-            "issued (emailed) is the original; every later one is marked DUPLICATE."
+            "The bill's tax invoice as a PDF. The first print is marked ORIGINAL FOR RECIPIENT, as is the emailed "
+            "copy (the email does not count as a print); every later print is marked DUPLICATE (`X-Duplicate: 1`) "
+            "and is the first print's PDF with that mark. At most `PDF_THROTTLE_RATE` prints per user, with the "
+            "pages' prints and credit notes (429 `throttled`)."
         ),
     ),
     create=extend_schema(
@@ -143,11 +158,20 @@ class PurchaseViewSet(
             )
         return purchase_list(customer_email=params.get("customer_email"), number=number)
 
-    @action(detail=True, methods=["get"], url_path=r"invoice\.pdf", url_name="invoice-pdf")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"invoice\.pdf",
+        url_name="invoice-pdf",
+        throttle_classes=[PdfRateThrottle],
+        content_negotiation_class=PdfNegotiation,
+    )
     def invoice_pdf(self, request, *args, **kwargs):
-        purchase = self.get_object()
-        pdf, duplicate = invoice_pdf_print(purchase)
-        return pdf_response(pdf, invoice_pdf_filename(purchase), duplicate=duplicate)
+        # Not get_object(): a reprint needs none of the bill's lines, only its stored PDF.
+        try:
+            return pdf_response(invoice_pdf_print(purchase_id=int(kwargs["pk"])))
+        except Purchase.DoesNotExist:
+            raise NotFound() from None
 
     def list(self, request, *args, **kwargs):
         return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
@@ -224,13 +248,15 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
     credit_note_pdf=extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The credit note; a reprint is marked DUPLICATE."
+                OpenApiTypes.BINARY,
+                description="The credit note, marked ORIGINAL FOR RECIPIENT (first print) or DUPLICATE (later ones).",
             ),
-            **error_responses(ErrorCode.NOT_FOUND),
+            **error_responses(ErrorCode.NOT_FOUND, ErrorCode.THROTTLED),
         },
         description=(
-            "The refund's credit note as a PDF, naming the invoice it credits, rendered now. The emailed copy (or "
-            "the first print when none was emailed) is the original; every later print is marked DUPLICATE."
+            "The refund's credit note as a PDF, naming the invoice it credits. The first print is marked ORIGINAL "
+            "FOR RECIPIENT, as is the emailed copy; every later print is marked DUPLICATE (`X-Duplicate: 1`). "
+            "Throttled with the invoice prints (`PDF_THROTTLE_RATE` per user, 429 `throttled`)."
         ),
     ),
 )
@@ -252,11 +278,19 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             till_id=serializer.validated_data.get("till"),
         )
 
-    @action(detail=True, methods=["get"], url_path=r"credit-note\.pdf", url_name="credit-note-pdf")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"credit-note\.pdf",
+        url_name="credit-note-pdf",
+        throttle_classes=[PdfRateThrottle],
+        content_negotiation_class=PdfNegotiation,
+    )
     def credit_note_pdf(self, request, *args, **kwargs):
-        refund = self.get_object()
-        pdf, duplicate = credit_note_pdf_print(refund)
-        return pdf_response(pdf, credit_note_pdf_filename(refund), duplicate=duplicate)
+        try:
+            return pdf_response(credit_note_pdf_print(refund_id=int(kwargs["pk"])))
+        except Refund.DoesNotExist:
+            raise NotFound() from None
 
 
 def bill_page(view, queryset) -> list[dict]:

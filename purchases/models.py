@@ -146,9 +146,10 @@ class Purchase(models.Model):
     # The tax invoice number, e.g. M/2627/000123: given by ``purchases.numbering`` in the bill's own
     # transaction, in the same UPDATE that records the till, so every bill with a till has one.
     number = models.CharField(max_length=NUMBER_MAX_LENGTH, null=True, blank=True, unique=True)
-    # When the original tax invoice PDF was made (by the worker, or by the first print); every
-    # later print is marked DUPLICATE.
-    invoice_issued_at = models.DateTimeField(null=True, blank=True)
+    # When the tax invoice was first printed (at the counter, the API or the admin): that print is
+    # the original for the recipient, every later one a duplicate. The emailed copy, also an
+    # original, leaves it alone (``documents.copies``).
+    invoice_printed_at = models.DateTimeField(null=True, blank=True)
     session = models.ForeignKey(
         "cashdrawer.TillSession", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
     )
@@ -438,8 +439,9 @@ class Refund(models.Model):
     # The credit note's number in the refunding till's credit series (``numbering``), such as
     # CM/2627/000007: taken in the refund's own transaction, so a refused refund takes none.
     number = models.CharField(max_length=NUMBER_MAX_LENGTH, null=True, blank=True, unique=True)
-    # When the original credit note was issued (emailed or first printed); later prints are copies.
-    credit_note_issued_at = models.DateTimeField(null=True, blank=True)
+    # When the credit note was first printed: the original; later prints are duplicates. The
+    # emailed copy, also an original, leaves it alone (``documents.copies``).
+    credit_note_printed_at = models.DateTimeField(null=True, blank=True)
     # The refund receipt email (``refund_receipts``): set once it is sent, so a job runs at most once.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -518,3 +520,30 @@ class RefundPayment(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.amount}"
+
+
+class DocumentPdf(models.Model):
+    """A tax invoice's or a credit note's PDF as rendered for its first print, without a copy mark,
+    so that later prints are this file with the DUPLICATE mark laid over it instead of a new layout
+    (``documents.copies``). It is a copy of what the bill or refund already holds, kept for a while
+    and then dropped (``manage.py prune_document_pdfs``); a later print renders it again."""
+
+    purchase = models.OneToOneField(Purchase, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    refund = models.OneToOneField(Refund, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    pdf = models.BinaryField()
+    # The same with the DUPLICATE mark, made by the first reprint: later ones send it as it is.
+    duplicate = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(purchase__isnull=False, refund__isnull=True) | Q(purchase__isnull=True, refund__isnull=False)
+                ),
+                name="documentpdf_one_document",
+            ),
+        ]
+
+    def __str__(self):
+        return f"PDF of bill #{self.purchase_id}" if self.purchase_id else f"PDF of refund #{self.refund_id}"

@@ -16,7 +16,7 @@ from billing_project.idempotency import page_once, page_submission_key
 from billing_project.types import BillLine
 from cashdrawer.browser import current_till
 
-from .documents import credit_note_pdf_filename, credit_note_pdf_print, pdf_response
+from .documents import credit_note_pdf_print, pdf_page_throttle, pdf_response
 from .models import Purchase, PurchaseItem, Refund
 from .selectors import purchase_get, refund_get
 from .services import refund_create
@@ -115,14 +115,14 @@ def refund_new(request, purchase_id: int):
 
 @role_required(SEE_BILLS)
 @require_GET
+@pdf_page_throttle
 def refund_credit_note_pdf(request, refund_id: int):
-    """The refund's credit note PDF, rendered now: a reprint is marked DUPLICATE."""
+    """The refund's credit note PDF: the first print is the original for the recipient, later
+    ones are marked DUPLICATE."""
     try:
-        refund = refund_get(refund_id=refund_id)
+        return pdf_response(credit_note_pdf_print(refund_id=refund_id))
     except Refund.DoesNotExist:
         raise Http404("No such refund.") from None
-    pdf, duplicate = credit_note_pdf_print(refund)
-    return pdf_response(pdf, credit_note_pdf_filename(refund), duplicate=duplicate)
 
 
 @role_required(SEE_BILLS)

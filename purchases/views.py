@@ -18,7 +18,7 @@ from billing_project.errors import DomainError
 from billing_project.roles import user_roles
 from cashdrawer.browser import current_till, till_status
 
-from .documents import invoice_pdf_filename, invoice_pdf_print, pdf_response
+from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import BillEntry, HistoryFilterForm
 from .models import Purchase
 from .preview import bill_preview
@@ -173,15 +173,14 @@ def bill_detail(request, purchase_id: int):
 
 @role_required(SEE_BILLS)
 @require_GET
+@pdf_page_throttle
 def bill_invoice_pdf(request, purchase_id: int):
-    """The bill's tax invoice PDF, rendered now (``documents.invoice_pdf_print``): a reprint is
-    marked DUPLICATE."""
+    """The bill's tax invoice PDF (``documents.invoice_pdf_print``): the first print is the
+    original for the recipient, later ones are marked DUPLICATE."""
     try:
-        purchase = purchase_get(purchase_id=purchase_id)
+        return pdf_response(invoice_pdf_print(purchase_id=purchase_id))
     except Purchase.DoesNotExist:
         raise Http404("No such bill.") from None
-    pdf, duplicate = invoice_pdf_print(purchase)
-    return pdf_response(pdf, invoice_pdf_filename(purchase), duplicate=duplicate)
 
 
 @role_required(SEE_BILLS)

@@ -270,6 +270,12 @@ INVOICE_RETRY_BACKOFF_MAX_SECONDS = env.int("INVOICE_RETRY_BACKOFF_MAX_SECONDS",
 if INVOICE_MAX_ATTEMPTS < 1 or INVOICE_RETRY_BACKOFF_SECONDS < 0 or INVOICE_RETRY_BACKOFF_MAX_SECONDS < 0:
     raise ImproperlyConfigured("INVOICE_MAX_ATTEMPTS must be >= 1 and the INVOICE_RETRY_BACKOFF_* values >= 0")
 
+# Tax invoice and credit note PDFs: the first print's PDF is kept this many days for the reprints
+# (``manage.py prune_document_pdfs`` drops older ones; a print after that renders it again).
+DOCUMENT_PDF_KEEP_DAYS = env.int("DOCUMENT_PDF_KEEP_DAYS", default=30)
+if DOCUMENT_PDF_KEEP_DAYS < 0:
+    raise ImproperlyConfigured("DOCUMENT_PDF_KEEP_DAYS must be 0 or more")
+
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -367,7 +373,12 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     # The browsable API shows a docstring's `backticks` as code (billing_project/api/descriptions.py).
     "VIEW_DESCRIPTION_FUNCTION": "billing_project.api.descriptions.view_description",
-    "DEFAULT_THROTTLE_RATES": {"auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min"),
+        # Tax invoice and credit note PDFs (API and pages), per user: a print can hold a worker for
+        # a while, so no one user can keep the workers busy with them.
+        "pdf": env("PDF_THROTTLE_RATE", default="20/min"),
+    },
     # Only DRF's stock throttles read this, and they key differently (no IPv6 /64, no ports): every
     # throttle here derives from billing_project.api.throttling, keyed on client_ip.client_key.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

@@ -9,7 +9,7 @@ from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": "1000/min"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": "1000/min", "pdf": "1000/min"}
 LOGGING["loggers"]["billing"]["level"] = "WARNING"
 # Jobs stay in the database until a test runs the worker, as in production.
 TASKS = {"default": {"BACKEND": "billing_project.tasks_backend.DatabaseBackend", "QUEUES": ["default"]}}

@@ -1,8 +1,12 @@
 """Tax invoice and credit note PDFs (issue 13): their text through pypdf, page 1 as a PNG."""
 
+import html
 import re
+import unicodedata
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -11,6 +15,7 @@ from cashdrawer.tests.factories import INR, drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.documents import (
     CREDIT_NOTE,
+    INVOICE,
     DocumentLine,
     TaxDocument,
     document_pdf,
@@ -20,7 +25,7 @@ from purchases.documents import (
 from purchases.models import Purchase
 from purchases.selectors import purchase_get
 from purchases.services import purchase_create
-from purchases.tests.pdf import pdf_text_of, save_first_page_png
+from purchases.tests.pdf import pdf_fonts_of, pdf_text_of, pdf_words_of, save_first_page_png
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +109,90 @@ def test_without_split_there_are_no_halves(bill, settings):
     assert "CGST" not in text and bill.number in text
 
 
+# A product name in each script a shop in India may print, and the font that must draw it.
+INDIAN_NAMES = {
+    "Noto-Sans-Devanagari": "बासमती चावल ५ किलो",
+    "Noto-Sans-Tamil": "பொன்னி அரிசி 5 கிலோ",
+    "Noto-Sans-Telugu": "సోనా మసూరి బియ్యం",
+    "Noto-Sans-Bengali": "গোবিন্দভোগ চাল ১ কেজি",
+    "Noto-Sans-Gujarati": "તુવેર દાળ ૧ કિલો",
+    "Noto-Sans-Kannada": "ರಾಗಿ ಹಿಟ್ಟು ೧ ಕಿಲೋ",
+    "Noto-Sans-Malayalam": "മട്ട അരി ൫ കിലോ",
+}
+
+
+def letters(text: str) -> str:
+    """``text`` without its vowel signs, viramas and other combining marks, joiners and spaces.
+
+    A PDF's text layer maps each glyph back to characters. After shaping, one glyph of an Indic
+    syllable may stand for several characters, or a vowel sign may be drawn before the consonant
+    it follows, and the map then gives the marks back in another order or on another glyph
+    ("কেজি" reads back as "কজি", "கிலோ" as "கிலொ"). The letters themselves (consonants,
+    independent vowels, digits) come back in order, so those are what a search of the text finds."""
+    return "".join(
+        ch
+        for ch in unicodedata.normalize("NFC", text)
+        if not ch.isspace() and unicodedata.category(ch) not in ("Mn", "Mc", "Cf")
+    )
+
+
+def indian_document(**overrides) -> TaxDocument:
+    lines = [
+        DocumentLine(name, "1006", 1, D("99.00"), D("99.00"), D("5"), D("4.95"), D("103.95"))
+        for name in INDIAN_NAMES.values()
+    ]
+    return TaxDocument(
+        kind=INVOICE,
+        number="M/2627/000042",
+        issued_at=datetime(2026, 11, 30, 12, tzinfo=timezone.get_current_timezone()),
+        customer_email="ann@example.com",
+        lines=lines,
+        rounding=D("-0.65"),
+        **overrides,
+    )
+
+
+def test_names_in_each_indian_script_are_drawn_with_its_font_and_reach_the_text_layer():
+    pdf = document_pdf(indian_document())
+    text = pdf_text_of(pdf)
+    fonts = pdf_fonts_of(pdf)
+    save_first_page_png(pdf, "invoice-indian-scripts")
+
+    for font, name in INDIAN_NAMES.items():
+        assert font in fonts, f"{name!r} is not drawn with {font}: {sorted(fonts)}"
+        assert letters(name) in letters(text), f"{name!r} is missing from the text layer"
+    # Latin text and the rupee sign keep the Latin font.
+    assert "DejaVu-Sans" in fonts and "₹" in text
+
+
+def test_a_long_unbroken_name_wraps_and_leaves_every_column_on_the_page():
+    # With a discount, so the widest layout (every column) is the one under test.
+    line = DocumentLine(
+        "W" * 200, "10061234", 7, D("4321.50"), D("30240.50"), D("18"), D("5443.29"), D("35683.79"), D("10.00")
+    )
+    document = TaxDocument(
+        kind=INVOICE,
+        number="M/2627/000043",
+        issued_at=datetime(2026, 11, 30, 12, tzinfo=timezone.get_current_timezone()),
+        customer_email="ann@example.com",
+        lines=[line],
+        rounding=D("0.21"),
+    )
+    pdf = document_pdf(document)
+    save_first_page_png(pdf, "invoice-long-name")
+    [page] = pdf_words_of(pdf)
+
+    name_parts = [word for word in page.words if word.text.startswith("WWW")]
+    # The name is broken over several lines of its cell, all of it on the page.
+    assert len(name_parts) > 1 and "".join(word.text for word in name_parts) == "W" * 200
+    first = name_parts[0]
+    row = {word.text: word for word in page.words if abs(word.y_min - first.y_min) < 2 and word is not first}
+    for value in ("10061234", "7", "4,321.50", "10.00", "30,240.50", "18%", "5,443.29", "35,683.79"):
+        assert value in row, f"{value} is not on the line's row: {sorted(row)}"
+        assert first.x_max < row[value].x_min and row[value].x_max <= page.width
+    assert all(word.x_max <= page.width for word in page.words)
+
+
 def test_credit_note_from_a_constructed_document_names_the_original_invoice():
     note = TaxDocument(
         kind=CREDIT_NOTE,
@@ -129,10 +218,13 @@ def test_api_invoice_pdf_first_print_is_the_original_then_duplicates(bill, admin
     second = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
 
     assert first.status_code == 200 and first["Content-Type"] == "application/pdf"
+    assert "ORIGINAL FOR RECIPIENT" in pdf_text_of(first.content)
     assert "DUPLICATE" not in pdf_text_of(first.content)
     assert "DUPLICATE" in pdf_text_of(second.content)
+    assert "ORIGINAL FOR RECIPIENT" not in pdf_text_of(second.content)
     assert bill.number in pdf_text_of(second.content)
-    assert Purchase.objects.get(pk=bill.pk).invoice_issued_at is not None
+    assert (first["X-Duplicate"], second["X-Duplicate"]) == ("0", "1")
+    assert Purchase.objects.get(pk=bill.pk).invoice_printed_at is not None
 
 
 def test_api_invoice_pdf_of_an_unknown_bill_is_404(admin_api, db):
@@ -147,3 +239,45 @@ def test_api_finds_a_bill_by_number(bill, admin_api):
     assert [row["id"] for row in response.json()["results"]] == [bill.pk]
     assert response.json()["results"][0]["number"] == bill.number
     assert admin_api.get(f"{API}/purchases", {"number": "M/2627/999999"}).json()["results"] == []
+
+
+def test_the_pdf_the_pages_and_the_emails_use_the_one_font_stack(bill, settings, client, superuser):
+    from django.contrib.staticfiles import finders
+
+    from billing_project.fonts import font_stack
+    from purchases.documents.render import DOCUMENT_CSS
+    from purchases.invoices import invoice_render
+
+    stack = font_stack()
+    client.force_login(superuser)
+    page = client.get("/billing/history/").content.decode()
+    fonts_css = Path(str(finders.find("billing_project/fonts.css"))).read_text()
+    [(email_html, _)] = invoice_render(bill).alternatives
+
+    for script in ("Devanagari", "Bengali", "Gujarati", "Tamil", "Telugu", "Kannada", "Malayalam"):
+        assert f'"Noto Sans {script}"' in stack
+    assert stack.startswith('"DejaVu Sans"')  # the Latin text and ₹
+    assert f"--font-text: {stack};" in " ".join(fonts_css.split())
+    assert "/static/billing_project/fonts.css" in page
+    for stylesheet in ("purchases/billing.css", "purchases/admin.css"):
+        assert "var(--font-text)" in Path(str(finders.find(stylesheet))).read_text()
+    assert "font-family: var(--font-text)" in DOCUMENT_CSS.read_text()
+    assert html.unescape(str(email_html)).count(stack) == 1
+
+
+def test_the_discount_column_is_there_only_when_a_line_has_a_discount(bill):
+    plain = invoice_document(bill)
+    discounted = replace(plain, lines=[replace(plain.lines[0], discount=D("5.00")), *plain.lines[1:]])
+
+    assert "Discount" not in pdf_text_of(document_pdf(plain)).split("Tax summary")[0]
+    assert "Discount" in pdf_text_of(document_pdf(discounted)).split("Tax summary")[0]
+
+
+def test_a_client_that_asks_for_a_pdf_gets_it_and_a_refusal_in_json(bill, admin_api):
+    pdf = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf", HTTP_ACCEPT="application/pdf")
+    missing = admin_api.get(f"{API}/purchases/999999/invoice.pdf", HTTP_ACCEPT="application/pdf")
+
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert missing.json()["code"] == "not_found"

@@ -77,7 +77,7 @@ def test_a_bill_rung_up_through_the_api_gets_exactly_one_email_over_smtp(
     assert pdf.startswith(b"%PDF-")
     pdf_text = pdf_text_of(pdf)
     assert response.json()["number"] in pdf_text
-    assert "DUPLICATE" not in pdf_text
+    assert "ORIGINAL FOR RECIPIENT" in pdf_text and "DUPLICATE" not in pdf_text
     assert attachment.get_filename() == f"invoice-{response.json()['number'].replace('/', '-')}.pdf"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()

@@ -1,34 +1,19 @@
-"""Tax invoices and credit notes as PDFs (issue 13).
+"""What a tax invoice or a credit note shows, as plain data.
 
-The renderer takes a plain ``TaxDocument``, not a model, so one layout serves both a bill
-(``invoice_document``) and a refund (``TaxDocument(kind=CREDIT_NOTE, original_number=…)``, built
-by the refunds code from its own rows). WeasyPrint lays out an HTML template
-(``templates/documents/``) with the fonts installed on the machine (DejaVu Sans, which has ₹).
-
-PDFs are rendered on demand and not stored. A bill and its lines are an immutable snapshot, so
-rendering them again gives the same invoice; storing every PDF would cost tens of kilobytes a bill
-in the database and its backups for a document that takes a few tens of milliseconds to make (see
-``bench/invoice_pdf_bench.py``), and a reprint differs from the original anyway (DUPLICATE). What is
-stored is *when* the original was issued (``Purchase.invoice_issued_at``): the invoice email (sent
-by the worker) is the original, and so is the first print of a bill whose email was declined;
-every later print is marked DUPLICATE. Rendering runs in the task worker (the email) or in the
-reprint request, never in the bill's own request.
+The renderer takes a ``TaxDocument``, not a model, so one layout serves both a bill
+(``invoice_document``) and a refund (``credit_note_document``, or a ``TaxDocument`` of kind
+``CREDIT_NOTE`` naming the invoice it credits in ``original_number``). Which copy a print is
+(original or duplicate) is not part of the document: it is a mark laid over the rendered pages
+(``render.with_copy_mark``).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
-from django.db.models import Q
-from django.http import HttpResponse
-from django.template.loader import render_to_string
-from django.utils import timezone
+from billing_project.money import CENT
 
-from billing_project.money import CENT, currency_sign
-
-from .models import Purchase, Refund
-from .words import amount_in_words
+from ..models import Purchase, Refund
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -85,7 +70,6 @@ class TaxDocument:
     rounding: Decimal
     payments: list[tuple[str, Decimal]] = field(default_factory=list)
     original_number: str | None = None
-    duplicate: bool = False
 
     @property
     def taxable_total(self) -> Decimal:
@@ -127,7 +111,7 @@ class TaxDocument:
 
 def _hsn_codes(item_ids: list[int]) -> dict[int, str]:
     """Each bill line's product's HSN/SAC code, in one query."""
-    from .models import PurchaseItem
+    from ..models import PurchaseItem
 
     return dict(PurchaseItem.objects.filter(pk__in=item_ids).values_list("pk", "product__hsn_code"))
 
@@ -135,12 +119,12 @@ def _hsn_codes(item_ids: list[int]) -> dict[int, str]:
 def _payments(purchase: Purchase) -> list[tuple[str, Decimal]]:
     """How the bill was paid, by method name: cash net of the change handed back, so they add up to
     the amount payable."""
-    from .services.bills import purchase_payments_net  # here: the bill service imports this module
+    from ..services.bills import purchase_payments_net  # here: the bill service imports this module
 
     return [(payment.method.name, amount) for payment, amount in purchase_payments_net(purchase)]
 
 
-def invoice_document(purchase: Purchase, *, duplicate: bool = False) -> TaxDocument:
+def invoice_document(purchase: Purchase) -> TaxDocument:
     """A bill as a tax invoice. ``purchase`` should come from ``purchase_get`` (lines prefetched);
     the HSN codes are read from the lines' products in one query."""
     items = list(purchase.items.all())
@@ -166,11 +150,10 @@ def invoice_document(purchase: Purchase, *, duplicate: bool = False) -> TaxDocum
         ],
         rounding=purchase.rounding,
         payments=_payments(purchase),
-        duplicate=duplicate,
     )
 
 
-def credit_note_document(refund: Refund, *, duplicate: bool = False) -> TaxDocument:
+def credit_note_document(refund: Refund) -> TaxDocument:
     """A refund as a credit note naming the invoice it credits. ``refund`` should come from
     ``refund_get`` (lines and payments prefetched). Each line shows its share of the bill line's
     discount: the gross of the quantity taken back less the taxable value paid back."""
@@ -198,87 +181,4 @@ def credit_note_document(refund: Refund, *, duplicate: bool = False) -> TaxDocum
         rounding=refund.rounding,
         payments=[(payment.method, payment.amount) for payment in refund.payments.all()],
         original_number=refund.purchase.number or f"#{refund.purchase_id}",
-        duplicate=duplicate,
     )
-
-
-def document_html(document: TaxDocument) -> str:
-    currency = settings.CURRENCY
-    summary = document.tax_summary()
-    return render_to_string(
-        f"documents/{document.kind}.html",
-        {
-            "doc": document,
-            "title": TITLES[document.kind],
-            "summary": summary,
-            "summary_cgst": sum((rate.cgst for rate in summary), Decimal("0.00")),
-            "summary_sgst": sum((rate.sgst for rate in summary), Decimal("0.00")),
-            "split": settings.TAX_SPLIT == "cgst_sgst",
-            "store_name": settings.STORE_NAME,
-            "legal_name": settings.STORE_LEGAL_NAME,
-            "store_address": settings.STORE_ADDRESS,
-            "tax_id": settings.STORE_TAX_ID,
-            "currency": currency,
-            "sign": currency_sign(currency).strip(),
-            "in_words": amount_in_words(document.payable, currency),
-            "issued_at": timezone.localtime(document.issued_at),
-        },
-    )
-
-
-def document_pdf(document: TaxDocument) -> bytes:
-    """The document as PDF bytes."""
-    # Imported here: WeasyPrint loads Pango at import, which only the worker and reprints need.
-    from weasyprint import HTML  # type: ignore[import-untyped]
-
-    return HTML(string=document_html(document), base_url=str(settings.BASE_DIR)).write_pdf()
-
-
-def invoice_pdf_filename(purchase: Purchase) -> str:
-    return f"invoice-{(purchase.number or str(purchase.pk)).replace('/', '-')}.pdf"
-
-
-def invoice_pdf_original(purchase: Purchase) -> bytes:
-    """The original invoice, for the invoice email (run by the worker): never marked DUPLICATE, and
-    records that the original was issued."""
-    Purchase.objects.filter(pk=purchase.pk, invoice_issued_at__isnull=True).update(invoice_issued_at=timezone.now())
-    return document_pdf(invoice_document(purchase))
-
-
-def invoice_pdf_print(purchase: Purchase) -> tuple[bytes, bool]:
-    """A print of the invoice: the original if none was issued yet (a guarded UPDATE decides, so of
-    two first prints at once only one is the original), otherwise a copy marked DUPLICATE.
-    Returns ``(pdf, duplicate)``."""
-    claimed = Purchase.objects.filter(Q(pk=purchase.pk) & Q(invoice_issued_at__isnull=True)).update(
-        invoice_issued_at=timezone.now()
-    )
-    duplicate = not claimed
-    return document_pdf(invoice_document(purchase, duplicate=duplicate)), duplicate
-
-
-def credit_note_pdf_filename(refund: Refund) -> str:
-    return f"credit-note-{(refund.number or str(refund.pk)).replace('/', '-')}.pdf"
-
-
-def credit_note_pdf_original(refund: Refund) -> bytes:
-    """The original credit note, for the refund receipt email (the worker)."""
-    Refund.objects.filter(pk=refund.pk, credit_note_issued_at__isnull=True).update(credit_note_issued_at=timezone.now())
-    return document_pdf(credit_note_document(refund))
-
-
-def credit_note_pdf_print(refund: Refund) -> tuple[bytes, bool]:
-    """A print of the credit note: the original if none was issued yet, otherwise a copy marked
-    DUPLICATE (a guarded UPDATE decides). Returns ``(pdf, duplicate)``."""
-    claimed = Refund.objects.filter(pk=refund.pk, credit_note_issued_at__isnull=True).update(
-        credit_note_issued_at=timezone.now()
-    )
-    duplicate = not claimed
-    return document_pdf(credit_note_document(refund, duplicate=duplicate)), duplicate
-
-
-def pdf_response(pdf: bytes, filename: str, *, duplicate: bool) -> HttpResponse:
-    """A PDF shown inline, named ``filename``; ``X-Duplicate: 1`` marks a reprint."""
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["X-Duplicate"] = "1" if duplicate else "0"
-    return response
