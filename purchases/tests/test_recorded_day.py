@@ -285,13 +285,15 @@ def _day(manager: APIClient, cashier: APIClient) -> list[tuple[str, int, Any]]:
     call("X report", manager, "get", f"/sessions/{session}/report")
     drawer = call("T2 drawer", manager, "get", f"/tills/{till}/denominations")
     # The amount-only bill's 40.00 is in the drawer as notes the ledger never saw: two 20s.
-    count = [{"value": d["value"], "count": d["available_count"] + (2 if d["value"] == "20.00" else 0)} for d in drawer]
+    closing = [
+        {"value": d["value"], "count": d["available_count"] + (2 if d["value"] == "20.00" else 0)} for d in drawer
+    ]
     call(
         "close T2",
         cashier,
         "post",
         f"/sessions/{session}/close",
-        {"counted": count, "note": "end of day"},
+        {"counted": closing, "note": "end of day"},
         **{"Idempotency-Key": "z1"},
     )
     call("Z report", manager, "get", f"/sessions/{session}/report")
