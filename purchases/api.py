@@ -5,11 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAcceptable, NotFound
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from billing_project.api.negotiation import ContentNegotiation
 from billing_project.api.permissions import ActionPermissions, RolePermissions
 from billing_project.api.schema import TEXT_QUERY, error_responses
 from billing_project.api.serializers import validate_input
@@ -50,14 +50,17 @@ EXAMPLE_BILL = {
 }
 
 
-class PdfNegotiation(DefaultContentNegotiation):
+class PdfNegotiation(ContentNegotiation):
     """For the PDF actions: they answer with their PDF whatever the ``Accept`` header, so a client
-    that asks for ``application/pdf`` gets it instead of 406; a refusal (404, 429) is JSON."""
+    that asks for ``application/pdf`` gets it instead of 406; a refusal (404, 429) is JSON. An unknown
+    ``?format=`` is still 406, as on every endpoint."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:
+            if request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) is not None:
+                raise
             return renderers[0], renderers[0].media_type
 
 
