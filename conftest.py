@@ -55,18 +55,18 @@ def postgres_only():
         pytest.skip("needs PostgreSQL: SQLite has no row locks (select_for_update is a no-op)")
 
 
-# --- Roles (billing_project.roles) -------------------------------------------------------------
+# --- Roles (billing_project.core.roles) -------------------------------------------------------------
 
 
 @pytest.fixture
 def roles(db):
-    from billing_project.roles import roles_setup
+    from billing_project.core.roles import roles_setup
 
     return roles_setup()
 
 
 def _user_with_role(username: str, role: str):
-    from billing_project.roles import role_assign
+    from billing_project.core.roles import role_assign
 
     user = UserFactory(username=username, is_staff=True)
     role_assign(user=user, role=role)

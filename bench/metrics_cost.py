@@ -24,7 +24,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from billing_project import metrics  # noqa: E402
+from billing_project.core import metrics  # noqa: E402
 
 
 def one_bill() -> None:

@@ -87,7 +87,7 @@ def profile(args) -> int:
         denomination_create(value=Decimal(value), count=50_000)
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
     if args.cashier:
-        from billing_project.roles import CASHIER, role_assign, roles_setup
+        from billing_project.core.roles import CASHIER, role_assign, roles_setup
 
         roles_setup()
         user = get_user_model().objects.create_user("till", "till@example.com", secrets.token_urlsafe(20))

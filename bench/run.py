@@ -79,8 +79,8 @@ user.user_permissions.add(Permission.objects.get(content_type__app_label="purcha
 PRINT_USERS_SCRIPT = """
 import json, os
 from django.contrib.auth import get_user_model
-from billing_project.roles import CASHIER, role_assign
-from billing_project.tokens import api_token_issue
+from billing_project.core.roles import CASHIER, role_assign
+from billing_project.core.tokens import api_token_issue
 tokens = []
 for name in os.environ["BENCH_PRINT_USERS"].split(","):
     user = get_user_model().objects.create_user(name, password=os.environ["BENCH_TILL_PASSWORD"])

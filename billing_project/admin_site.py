@@ -109,7 +109,7 @@ def register_user_admin(site: admin.AdminSite) -> None:
     from django.contrib.auth.admin import UserAdmin
     from django.contrib.auth.models import Group
 
-    from billing_project.roles import ROLES
+    from billing_project.core.roles import ROLES
 
     user_model = get_user_model()
 
@@ -171,7 +171,7 @@ class DomainErrorsAsMessages(_ModelAdmin):
         from django.contrib import messages
         from django.http import HttpResponseRedirect
 
-        from billing_project.errors import DomainError
+        from billing_project.core.errors import DomainError
 
         try:
             return view(request, *args, **kwargs)
@@ -192,7 +192,7 @@ class DomainErrorsAsMessages(_ModelAdmin):
 def money_column(field: str, description: str | None = None):
     """An admin column or read-only field showing the model field ``field`` as the till writes
     amounts (``₹1,881.00``, via ``format_money``), sortable by the field."""
-    from billing_project.money import format_money
+    from billing_project.core.money import format_money
 
     @admin.display(description=description or field.replace("_", " "), ordering=field)
     def column(obj):

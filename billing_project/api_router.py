@@ -5,7 +5,7 @@ from rest_framework import routers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from billing_project.api.views import ObtainTokenView
+from billing_project.core.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
 from customers.api import CustomerViewSet

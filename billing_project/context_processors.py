@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from billing_project.money import currency_sign
+from billing_project.core.money import currency_sign
 
 
 def store(request):

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-from billing_project.api.views import HealthView
+from billing_project.core.api.views import HealthView
 from billing_project.views import favicon, metrics_view
 from purchases.views import home
 

@@ -11,8 +11,8 @@ from django.views import defaults
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from billing_project import metrics, request_id
-from billing_project.errors import ErrorCode, error_body
+from billing_project.core import metrics, request_id
+from billing_project.core.errors import ErrorCode, error_body
 
 
 def _is_api(request) -> bool:

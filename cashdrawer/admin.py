@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
-from billing_project.money import format_money, format_note
+from billing_project.core.money import format_money, format_note
 
 from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Till, TillSession
 from .selectors import default_till_drawer, drawer_list, drawer_total, movement_list, till_list

@@ -6,11 +6,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing_project.api.fields import StrictIntegerField
-from billing_project.api.permissions import ActionPermissions, RolePermissions
-from billing_project.api.schema import error_responses
-from billing_project.errors import ErrorCode
-from billing_project.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
+from billing_project.core.api.fields import StrictIntegerField
+from billing_project.core.api.permissions import ActionPermissions, RolePermissions
+from billing_project.core.api.schema import error_responses
+from billing_project.core.errors import ErrorCode
+from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 from .models import Denomination, Till, TillSession
 from .selectors import cash_movement_get, default_till_drawer, drawer_list, session_list, till_list

@@ -20,7 +20,7 @@ refunds of one bill never both pass the cap; a bill and a refund meet on product
 
 Three locks stand outside this order because nothing else is held with them, or only before them:
 
-- the ``Idempotency-Key``'s transaction-level advisory lock (``billing_project.idempotency``),
+- the ``Idempotency-Key``'s transaction-level advisory lock (``billing_project.core.idempotency``),
   taken first by a request with a key and never waited for (``pg_try_advisory_xact_lock``): a
   duplicate that cannot have it answers 409 ``idempotency_in_progress`` at once.
 - ``series_lock``: a transaction-level advisory lock taken by ``till_create`` / ``till_update``

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from billing_project.validators import validate_code_text, validate_plain_text
+from billing_project.core.validators import validate_code_text, validate_plain_text
 
 from .limits import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE
 

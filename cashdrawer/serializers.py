@@ -4,7 +4,7 @@ from typing import ClassVar
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from billing_project.api.fields import (
+from billing_project.core.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,

@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
-from billing_project import metrics
-from billing_project.db import (
+from billing_project.core import metrics
+from billing_project.core.db import (
     InsertedIds,
     Writes,
     atomic_write,
@@ -22,9 +22,9 @@ from billing_project.db import (
     guarded_add,
     new_row,
 )
-from billing_project.errors import ValidationFailed
-from billing_project.money import format_money
-from billing_project.types import Actor, Pieces, recorded_user
+from billing_project.core.errors import ValidationFailed
+from billing_project.core.money import format_money
+from billing_project.core.types import Actor, Pieces, recorded_user
 
 from .change import SearchBudgetExceeded, make_change
 from .errors import (

@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from billing_project.errors import DomainError
-from billing_project.idempotency import page_once, page_submission_key
-from billing_project.money import format_money
+from billing_project.core.errors import DomainError
+from billing_project.core.idempotency import page_once, page_submission_key
+from billing_project.core.money import format_money
 from purchases.views import role_required
 
 from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from billing_project.admin_site import DomainErrorsAsMessages
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 
 from .importing import ImportRejected, parse_upload, product_import_rows
 from .models import Product

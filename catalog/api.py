@@ -2,8 +2,8 @@ from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
 
-from billing_project.api.filters import BooleanFilter
-from billing_project.api.permissions import RolePermissions
+from billing_project.core.api.filters import BooleanFilter
+from billing_project.core.api.permissions import RolePermissions
 
 from .models import Product
 from .selectors import product_list

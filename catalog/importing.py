@@ -23,10 +23,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from billing_project.db import atomic_write
-from billing_project.errors import DomainError, ErrorCode
-from billing_project.money import CENT
-from billing_project.validators import validate_code_text, validate_plain_text
+from billing_project.core.db import atomic_write
+from billing_project.core.errors import DomainError, ErrorCode
+from billing_project.core.money import CENT
+from billing_project.core.validators import validate_code_text, validate_plain_text
 
 from .models import MAX_PRICE, MAX_STOCK, Product
 

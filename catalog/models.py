@@ -2,8 +2,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from billing_project.money import CENT
-from billing_project.validators import validate_code_text, validate_plain_text
+from billing_project.core.money import CENT
+from billing_project.core.validators import validate_code_text, validate_plain_text
 
 MAX_STOCK = 2_147_483_647
 MAX_PRICE = 10**10  # NUMERIC(12, 2)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing_project.api.fields import (
+from billing_project.core.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,

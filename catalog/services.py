@@ -3,8 +3,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from billing_project.db import atomic_write
-from billing_project.errors import ValidationFailed
+from billing_project.core.db import atomic_write
+from billing_project.core.errors import ValidationFailed
 
 from .lock_objects import product_for_update
 from .models import Product

@@ -2,8 +2,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
-from billing_project.api.permissions import RolePermissions
-from billing_project.api.schema import TEXT_QUERY
+from billing_project.core.api.permissions import RolePermissions
+from billing_project.core.api.schema import TEXT_QUERY
 from purchases.api import bill_page
 from purchases.selectors import purchase_list
 from purchases.serializers import PurchaseSerializer

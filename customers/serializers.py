@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing_project.api.fields import MoneyField
+from billing_project.core.api.fields import MoneyField
 
 from .models import Customer
 

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from billing_project.db import default_connection, statement_cursor
-from billing_project.errors import ValidationFailed
+from billing_project.core.db import default_connection, statement_cursor
+from billing_project.core.errors import ValidationFailed
 
 from .models import Customer
 from .validators import validate_customer_email

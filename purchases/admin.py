@@ -10,7 +10,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 
 from billing_project.admin_site import ReadOnlyAdminMixin, money_column
-from billing_project.money import format_money, format_note
+from billing_project.core.money import format_money, format_note
 from cashdrawer.models import DrawerMovement
 
 from .invoice_admin import RESEND_INVOICE, invoice_email_status, resend_invoice

@@ -22,7 +22,7 @@ from decimal import ROUND_CEILING, Decimal
 import time_machine
 from django.utils import timezone
 
-from billing_project.types import Actor, BillLine, Pieces
+from billing_project.core.types import Actor, BillLine, Pieces
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.selectors import drawer_list
 from cashdrawer.services import cash_movement_create, drawer_plan_change, session_close, session_open, till_default

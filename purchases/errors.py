@@ -1,4 +1,4 @@
-from billing_project.errors import Conflict, DomainError, ErrorCode
+from billing_project.core.errors import Conflict, DomainError, ErrorCode
 
 
 class ProductNotFound(DomainError):

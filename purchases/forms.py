@@ -9,9 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BoundField, formset_factory
 
-from billing_project.errors import DomainError, ErrorCode
-from billing_project.types import BillLine
-from billing_project.validators import ASCII_INTEGER
+from billing_project.core.errors import DomainError, ErrorCode
+from billing_project.core.types import BillLine
+from billing_project.core.validators import ASCII_INTEGER
 from cashdrawer.models import MAX_COUNT, Denomination
 from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
 

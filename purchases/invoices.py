@@ -23,9 +23,9 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing_project import metrics
-from billing_project.db import atomic_write
-from billing_project.errors import Conflict, ErrorCode
+from billing_project.core import metrics
+from billing_project.core.db import atomic_write
+from billing_project.core.errors import Conflict, ErrorCode
 
 from .documents import invoice_pdf_filename, invoice_pdf_original
 from .models import InvoiceStatus, Purchase

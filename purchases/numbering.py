@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from billing_project.db import Writes, default_connection, statement_cursor
-from billing_project.errors import Conflict, ErrorCode
+from billing_project.core.db import Writes, default_connection, statement_cursor
+from billing_project.core.errors import Conflict, ErrorCode
 
 from .models import COUNTER_RANGE_CONSTRAINT, SEQUENCE_MAX, DocumentCounter, Purchase
 
@@ -83,7 +83,7 @@ def invoice_number_assign(
     On PostgreSQL this is ONE statement: the counter's upsert is a CTE of the bill's UPDATE, so
     taking the number costs no round trip of its own; the counter row is locked exactly as by
     ``number_take``. ``lpad(…, 6, '0')`` is ``format_number``'s ``:06d`` for every number the
-    range CHECK allows. ``writes`` (``billing_project.db.Writes``: the bill's drawer and its
+    range CHECK allows. ``writes`` (``billing_project.core.db.Writes``: the bill's drawer and its
     invoice email's job) ride along as more CTEs, and ``returning``, an SQL expression, is
     returned with the number: ``(number, value)``, the value ``None`` without one. Elsewhere
     (SQLite) it is ``number_take`` and an UPDATE, the writes having run already. Raises

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from billing_project.money import format_money
-from billing_project.types import Actor, BillLine
+from billing_project.core.money import format_money
+from billing_project.core.types import Actor, BillLine
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.models import Denomination
 from cashdrawer.services import drawer_plan_change

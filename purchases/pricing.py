@@ -4,8 +4,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing_project.db import new_row
-from billing_project.money import CENT, HUNDRED, cash_round, line_tax, money
+from billing_project.core.db import new_row
+from billing_project.core.money import CENT, HUNDRED, cash_round, line_tax, money
 from catalog.models import Product
 
 from .models import PurchaseItem

@@ -11,9 +11,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from billing_project.errors import DomainError
-from billing_project.idempotency import page_once, page_submission_key
-from billing_project.types import BillLine
+from billing_project.core.errors import DomainError
+from billing_project.core.idempotency import page_once, page_submission_key
+from billing_project.core.types import BillLine
 from cashdrawer.browser import current_till
 
 from .documents import credit_note_pdf_print, pdf_page_throttle, pdf_response

@@ -9,7 +9,7 @@ from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing_project.money import money
+from billing_project.core.money import money
 from catalog.models import Product
 
 from .models import Payment, Purchase

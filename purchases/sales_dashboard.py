@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from billing_project.errors import DomainError, ErrorCode, is_busy
+from billing_project.core.errors import DomainError, ErrorCode, is_busy
 from cashdrawer.models import Till
 
 from .sales_report import MAX_DAYS, sales_report

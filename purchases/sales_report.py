@@ -45,8 +45,8 @@ from django.db.models.functions import ExtractHour, TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
 
-from billing_project.db_router import reporting_reads
-from billing_project.money import money
+from billing_project.core.db_router import reporting_reads
+from billing_project.core.money import money
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
 from catalog.models import Product

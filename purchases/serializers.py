@@ -3,8 +3,8 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from billing_project.api.fast_input import reshapes_errors_only
-from billing_project.api.fields import (
+from billing_project.core.api.fast_input import reshapes_errors_only
+from billing_project.core.api.fields import (
     EmailAddressField,
     MoneyField,
     PlainDecimalField,
@@ -13,7 +13,7 @@ from billing_project.api.fields import (
     StrictIntegerField,
     StrictRegexField,
 )
-from billing_project.api.serializers import FastInputMixin, FastOutputMixin
+from billing_project.core.api.serializers import FastInputMixin, FastOutputMixin
 from cashdrawer.models import MAX_COUNT
 
 from .models import (

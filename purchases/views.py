@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing_project.errors import DomainError
-from billing_project.roles import user_roles
+from billing_project.core.errors import DomainError
+from billing_project.core.roles import user_roles
 from cashdrawer.browser import current_till, till_status
 
 from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from billing_project.money import money
+from billing_project.core.money import money
 
 _ONES = [
     "Zero",

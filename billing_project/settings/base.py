@@ -76,7 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
-    "billing_project.apps.CoreConfig",
+    "billing_project.core.apps.CoreConfig",
     "customers",
     "catalog",
     "purchases",
@@ -84,19 +84,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "billing_project.middleware.RequestIdMiddleware",
-    "billing_project.middleware.MetricsMiddleware",
+    "billing_project.core.middleware.RequestIdMiddleware",
+    "billing_project.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "billing_project.middleware.CSPMiddleware",  # django-csp's, with the policy built once
-    "billing_project.middleware.NoStoreMiddleware",
-    "billing_project.middleware.RequestSizeLimitMiddleware",
+    "billing_project.core.middleware.CSPMiddleware",  # django-csp's, with the policy built once
+    "billing_project.core.middleware.NoStoreMiddleware",
+    "billing_project.core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "billing_project.middleware.MessageMiddleware",  # Django's, with the storage made on first use
+    "billing_project.core.middleware.MessageMiddleware",  # Django's, with the storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout found during authentication into the 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -119,8 +119,8 @@ TEMPLATES = [
                 "billing_project.context_processors.store",
                 "csp.context_processors.nonce",
             ],
-            # {% load money %}: amounts written the one way (billing_project.money.format_money).
-            "libraries": {"money": "billing_project.templatetags.money"},
+            # {% load money %}: amounts written the one way (billing_project.core.money.format_money).
+            "libraries": {"money": "billing_project.core.templatetags.money"},
         },
     },
 ]
@@ -145,11 +145,11 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
     if env.bool("DB_POOL", default=True):
         # Django's psycopg pool. With CONN_HEALTH_CHECKS the pool checks a connection before handing
         # it out, so the app recovers by itself after the database restarts. The backend
-        # (billing_project.postgresql) makes that check billing_project.pool_check's: it asks the
+        # (billing_project.core.postgresql) makes that check billing_project.core.pool_check's: it asks the
         # kernel whether the server ended the connection, and sends a query only then, instead of a
         # round trip on every request.
         if _db["ENGINE"] == "django.db.backends.postgresql":
-            _db["ENGINE"] = "billing_project.postgresql"
+            _db["ENGINE"] = "billing_project.core.postgresql"
         _db["CONN_MAX_AGE"] = 0
         _db["CONN_HEALTH_CHECKS"] = True
         _db.setdefault("OPTIONS", {})["pool"] = {
@@ -166,7 +166,7 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
     # (Django's psycopg cursors bind client-side) and timeouts are per transaction (SET LOCAL).
     _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
 
-# The optional read replica: only the sales report reads from it (billing_project.db_router);
+# The optional read replica: only the sales report reads from it (billing_project.core.db_router);
 # bills, refunds, sessions and everything else use the primary. Same pool and timeouts as default.
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {
@@ -177,9 +177,9 @@ if env("DATABASE_REPLICA_URL", default=""):
         "OPTIONS": dict(_db.get("OPTIONS", {})),
         "TEST": {"MIRROR": "default"},
     }
-DATABASE_ROUTERS = ["billing_project.db_router.ReplicaRouter"]
+DATABASE_ROUTERS = ["billing_project.core.db_router.ReplicaRouter"]
 
-# Every write transaction on PostgreSQL (billing_project.db.atomic_write, SET LOCAL): one blocked
+# Every write transaction on PostgreSQL (billing_project.core.db.atomic_write, SET LOCAL): one blocked
 # behind a stuck lock gives up (503 `busy`) instead of hanging, and no statement runs for ever.
 # Bills have their own BILL_* values, defaulting to these.
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=3000)
@@ -193,7 +193,7 @@ if min(DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEO
         "DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS and DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be > 0"
     )
 if _db["ENGINE"] in (
-    "billing_project.postgresql",
+    "billing_project.core.postgresql",
     "django.db.backends.postgresql",
     "django.contrib.gis.db.backends.postgis",
 ) and env.bool("DB_IDLE_TIMEOUT_AT_CONNECT", default=True):
@@ -228,7 +228,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # also store jobs in this database and support `run_after`, or the invoice guarantee is lost.
 TASKS = {
     "default": {
-        "BACKEND": env("TASKS_BACKEND", default="billing_project.tasks_backend.DatabaseBackend"),
+        "BACKEND": env("TASKS_BACKEND", default="billing_project.core.tasks_backend.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
@@ -297,14 +297,14 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
 # The address key: an IPv4 address, or an IPv6 address's /64 (the same key as the token throttle).
-AXES_CLIENT_IP_CALLABLE = "billing_project.client_ip.client_key"
-AXES_LOCKOUT_CALLABLE = "billing_project.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "billing_project.core.client_ip.client_key"
+AXES_LOCKOUT_CALLABLE = "billing_project.core.lockout.lockout_response"
 AXES_VERBOSE = False
 if AXES_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be at least 1")
 
 # How many proxies that append to X-Forwarded-For stand in front of the app (0: none, forwarded
-# headers are ignored). Every throttle and the lockout key on billing_project.client_ip.client_key.
+# headers are ignored). Every throttle and the lockout key on billing_project.core.client_ip.client_key.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
@@ -317,7 +317,7 @@ if API_TOKEN_TTL_HOURS < 1:
 # Each process remembers a token it has checked, with its user's permissions, for this many seconds
 # (0: never), so a request costs no query for them. Revoking a token, deactivating its user or
 # changing their role takes effect at once in the process that did it and within this time in every
-# other worker (billing_project/api/authentication.py).
+# other worker (billing_project/core/api/authentication.py).
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60)
 if API_TOKEN_CACHE_SECONDS < 0:
     raise ImproperlyConfigured("API_TOKEN_CACHE_SECONDS must be 0 or more")
@@ -356,23 +356,23 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous request gets 401 with a WWW-Authenticate header. Hashed,
         # expiring knox tokens, sent as `Authorization: Token <token>` or `Bearer <token>`.
-        "billing_project.api.authentication.TokenAuthentication",
+        "billing_project.core.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "billing_project.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "billing_project.core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "billing_project.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "billing_project.core.api.exceptions.exception_handler",
     # JSON only: anything else is 415 `unsupported_media_type`. The browsable API's raw-data form
     # still works.
-    "DEFAULT_PARSER_CLASSES": ["billing_project.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["billing_project.core.api.parsers.JSONParser"],
     # An unknown `?format=` is 406 `not_acceptable`, as an unsatisfiable Accept header is (DRF: 404).
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "billing_project.api.negotiation.ContentNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "billing_project.core.api.negotiation.ContentNegotiation",
     "COERCE_DECIMAL_TO_STRING": True,
-    # The browsable API shows a docstring's `backticks` as code (billing_project/api/descriptions.py).
-    "VIEW_DESCRIPTION_FUNCTION": "billing_project.api.descriptions.view_description",
+    # The browsable API shows a docstring's `backticks` as code (billing_project/core/api/descriptions.py).
+    "VIEW_DESCRIPTION_FUNCTION": "billing_project.core.api.descriptions.view_description",
     "DEFAULT_THROTTLE_RATES": {
         "auth_token": env("AUTH_TOKEN_THROTTLE_RATE", default="10/min"),
         # Tax invoice and credit note PDFs (API and pages), per user: a print can hold a worker for
@@ -380,7 +380,7 @@ REST_FRAMEWORK = {
         "pdf": env("PDF_THROTTLE_RATE", default="20/min"),
     },
     # Only DRF's stock throttles read this, and they key differently (no IPv6 /64, no ports): every
-    # throttle here derives from billing_project.api.throttling, keyed on client_ip.client_key.
+    # throttle here derives from billing_project.core.api.throttling, keyed on client_ip.client_key.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
@@ -399,14 +399,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Enums are described in billing_project.api.schema.ENUM_DESCRIPTIONS, fields by their help text.
+    # Enums are described in billing_project.core.api.schema.ENUM_DESCRIPTIONS, fields by their help text.
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "billing_project.api.schema.describe_enums",
-        "billing_project.api.schema.document_parameters",
-        "billing_project.api.schema.add_error_responses",
+        "billing_project.core.api.schema.describe_enums",
+        "billing_project.core.api.schema.document_parameters",
+        "billing_project.core.api.schema.add_error_responses",
         "purchases.schema.document_payment_forms",
     ],
     "ENUM_NAME_OVERRIDES": {
@@ -450,12 +450,12 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 }
 
 # --- Metrics ----------------------------------------------------------------------------------
-# Prometheus metrics at /metrics (billing_project/metrics.py). They are not public: a scrape must send
+# Prometheus metrics at /metrics (billing_project/core/metrics.py). They are not public: a scrape must send
 # `Authorization: Bearer <METRICS_TOKEN>`; with no token configured /metrics answers 404.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 if not METRICS_ENABLED:
-    MIDDLEWARE.remove("billing_project.middleware.MetricsMiddleware")
+    MIDDLEWARE.remove("billing_project.core.middleware.MetricsMiddleware")
 
 # --- Logging ----------------------------------------------------------------------------------
 # Every line carries the request id (`-` outside a request). Production settings write JSON lines.
@@ -463,7 +463,7 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "billing_project.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "billing_project.core.request_id.RequestIdFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},

@@ -12,7 +12,7 @@ ALLOWED_HOSTS = ["*"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": "1000/min", "pdf": "1000/min"}
 LOGGING["loggers"]["billing"]["level"] = "WARNING"
 # Jobs stay in the database until a test runs the worker, as in production.
-TASKS = {"default": {"BACKEND": "billing_project.tasks_backend.DatabaseBackend", "QUEUES": ["default"]}}
+TASKS = {"default": {"BACKEND": "billing_project.core.tasks_backend.DatabaseBackend", "QUEUES": ["default"]}}
 INVOICE_MAX_ATTEMPTS = 3
 INVOICE_RETRY_BACKOFF_SECONDS = 60
 INVOICE_RETRY_BACKOFF_MAX_SECONDS = 3600

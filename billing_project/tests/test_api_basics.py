@@ -18,7 +18,7 @@ def test_healthz_is_503_when_the_database_is_down(api_client, monkeypatch):
     def down(*args, **kwargs):
         raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("billing_project.api.views.connection.cursor", down)
+    monkeypatch.setattr("billing_project.core.api.views.connection.cursor", down)
 
     response = api_client.get("/healthz")
 

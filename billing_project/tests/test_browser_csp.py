@@ -20,7 +20,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, URLPattern, reverse
 
-from billing_project.tokens import api_token_issue
+from billing_project.core.tokens import api_token_issue
 from cashdrawer.browser import TILL_COOKIE
 from cashdrawer.models import TillSession
 from cashdrawer.services import cash_movement_create, denomination_create, session_close, session_open, till_create

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.db.transaction import TransactionManagementError
 
-from billing_project.db import compiled_rows, guarded_add_then_insert, insert_rows, insert_with_children
+from billing_project.core.db import compiled_rows, guarded_add_then_insert, insert_rows, insert_with_children
 from catalog.lock_objects import products_for_update
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -169,7 +169,7 @@ def _fields(obj) -> dict:
 def test_new_row_builds_what_the_constructor_builds(drawer, with_purchase):
     from django.utils import timezone
 
-    from billing_project.db import new_row
+    from billing_project.core.db import new_row
     from cashdrawer.models import DrawerMovement
     from purchases.models import Purchase, PurchaseItem
     from purchases.tests.factories import purchase_for
@@ -216,7 +216,7 @@ def test_json_rows_write_what_the_fields_prepare(drawer):
     import datetime as dt
     import warnings
 
-    from billing_project.db import _insert_fields, _json_rows
+    from billing_project.core.db import _insert_fields, _json_rows
     from cashdrawer.models import DrawerMovement
     from purchases.models import PurchaseItem
 
@@ -269,7 +269,7 @@ def test_json_rows_write_what_the_fields_prepare(drawer):
 def test_json_rows_refuse_what_the_fields_refuse():
     from django.core.exceptions import ValidationError
 
-    from billing_project.db import _insert_fields, _json_rows
+    from billing_project.core.db import _insert_fields, _json_rows
     from purchases.models import PurchaseItem
 
     line = PurchaseItem(product_name="Tea", quantity=1, unit_price=D("NaN"))
@@ -283,7 +283,7 @@ def test_json_rows_refuse_what_the_fields_refuse():
 def test_shared_cursor_serves_one_cursor_per_block_and_still_logs_queries():
     from django.test.utils import CaptureQueriesContext
 
-    from billing_project.db import shared_cursor, statement_cursor
+    from billing_project.core.db import shared_cursor, statement_cursor
 
     def cursor_used():
         with statement_cursor() as cursor:

@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 
-from billing_project.db_router import ReplicaRouter, report_alias, reporting_reads
+from billing_project.core.db_router import ReplicaRouter, report_alias, reporting_reads
 from purchases.models import Purchase
 from purchases.sales_report import sales_report
 

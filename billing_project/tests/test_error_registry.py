@@ -9,9 +9,9 @@ from django.apps import apps
 from django.conf import settings
 from rest_framework.test import APIRequestFactory
 
-from billing_project.api.exceptions import exception_handler
-from billing_project.api.schema import error_responses
-from billing_project.errors import DomainError, ErrorCode
+from billing_project.core.api.exceptions import exception_handler
+from billing_project.core.api.schema import error_responses
+from billing_project.core.errors import DomainError, ErrorCode
 
 README = Path(settings.BASE_DIR) / "README.md"
 _ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \| (.+?) \|$")

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from billing_project.api.fast_input import compile_input, reshapes_errors_only
-from billing_project.api.fields import (
+from billing_project.core.api.fast_input import compile_input, reshapes_errors_only
+from billing_project.core.api.fields import (
     EmailAddressField,
     MoneyField,
     PlainDecimalField,
@@ -24,7 +24,7 @@ from billing_project.api.fields import (
     StrictBooleanField,
     StrictIntegerField,
 )
-from billing_project.api.serializers import validate_input
+from billing_project.core.api.serializers import validate_input
 from billing_project.tests.properties import examples
 from purchases.serializers import MAX_ID, MAX_QUANTITY, PurchaseCreateSerializer
 from purchases.services import MAX_LINES

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from django.utils.functional import SimpleLazyObject
 from rest_framework import serializers
 
-from billing_project.api.serializers import FastOutputMixin
+from billing_project.core.api.serializers import FastOutputMixin
 
 
 class _Out(FastOutputMixin, serializers.Serializer):

@@ -429,7 +429,7 @@ def test_health_down_conforms_to_the_schema(store, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("billing_project.api.views.connection.cursor", down)
+    monkeypatch.setattr("billing_project.core.api.views.connection.cursor", down)
 
     response = Client(schema.app).get("/healthz/")
 

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from billing_project.idempotency import STALE_AFTER, IdempotencyConflict
-from billing_project.models import IdempotencyKey
+from billing_project.core.idempotency import STALE_AFTER, IdempotencyConflict
+from billing_project.core.models import IdempotencyKey
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -149,14 +149,14 @@ def test_prune_keeps_a_day_of_keys(admin_api, soap, superuser):
 
 
 def _fingerprint(payload):
-    from billing_project.idempotency import request_fingerprint
+    from billing_project.core.idempotency import request_fingerprint
 
     return request_fingerprint(payload)
 
 
 def test_the_same_key_and_body_on_another_endpoint_is_a_conflict(admin_api, soap):
     """A key is scoped to its endpoint: reused elsewhere it is refused, never replayed."""
-    from billing_project.idempotency import idempotent_call
+    from billing_project.core.idempotency import idempotent_call
 
     first = admin_api.post(URL, body(soap), format="json", HTTP_IDEMPOTENCY_KEY="shared")
     assert first.status_code == 201
@@ -240,7 +240,7 @@ def test_a_request_that_completed_the_key_unseen_is_replayed_and_its_rival_rolle
     """The narrow race: the first attempt commits just after the retry's look and before its lock.
     The retry does the work, finds the key's row when it writes its own, and is rolled back."""
     first = post(admin_api, body(soap), "till-1-0077")
-    monkeypatch.setattr("billing_project.idempotency._lock_and_look", lambda *, user, key: (True, None))
+    monkeypatch.setattr("billing_project.core.idempotency._lock_and_look", lambda *, user, key: (True, None))
 
     retry = post(admin_api, body(soap), "till-1-0077")
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from billing_project.api.serializers import validate_input
+from billing_project.core.api.serializers import validate_input
 from purchases.serializers import (
     PaymentInputSerializer,
     PiecesSerializer,
@@ -71,7 +71,7 @@ def test_the_fast_input_serializers_see_the_fields_drf_would(serializer_class):
 
 
 def test_read_only_defaults_still_come_through():
-    from billing_project.api.serializers import FastInputMixin
+    from billing_project.core.api.serializers import FastInputMixin
 
     class WithDefault(FastInputMixin, serializers.Serializer):
         name = serializers.CharField()

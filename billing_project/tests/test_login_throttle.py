@@ -13,8 +13,8 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
-from billing_project.api.throttling import ClientIPScopedRateThrottle
-from billing_project.client_ip import client_ip, client_key
+from billing_project.core.api.throttling import ClientIPScopedRateThrottle
+from billing_project.core.client_ip import client_ip, client_key
 from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -347,7 +347,7 @@ def test_every_throttle_and_the_lockout_key_on_client_key():
     assert ClientIPScopedRateThrottle in throttles
     for throttle in throttles:
         assert throttle.get_ident is ClientIPScopedRateThrottle.get_ident, throttle
-    assert settings.AXES_CLIENT_IP_CALLABLE == "billing_project.client_ip.client_key"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "billing_project.core.client_ip.client_key"
 
 
 def test_only_client_ip_reads_the_client_address_from_the_request():
@@ -360,4 +360,4 @@ def test_only_client_ip_reads_the_client_address_from_the_request():
         if not {".venv", "tests"} & set(path.relative_to(root).parts) and reads.search(path.read_text("utf-8"))
     }
 
-    assert readers == {"billing_project/client_ip.py"}
+    assert readers == {"billing_project/core/client_ip.py"}

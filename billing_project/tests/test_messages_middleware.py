@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils.functional import empty
 
-from billing_project.middleware import MessageMiddleware
+from billing_project.core.middleware import MessageMiddleware
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Metrics at /metrics, request ids, and the log lines (billing_project.metrics, .request_id)."""
+"""Metrics at /metrics, request ids, and the log lines (billing_project.core.metrics, .request_id)."""
 
 import json
 import logging
@@ -12,7 +12,7 @@ import pytest
 from django.test import RequestFactory
 from prometheus_client.parser import text_string_to_metric_families
 
-from billing_project import request_id
+from billing_project.core import request_id
 from billing_project.views import server_error
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from psycopg_pool import ConnectionPool
 
-from billing_project import pool_check
-from billing_project.pool_check import check_connection
+from billing_project.core import pool_check
+from billing_project.core.pool_check import check_connection
 
 pytestmark = [
     pytest.mark.django_db,

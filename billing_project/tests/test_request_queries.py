@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from billing_project.tokens import api_token_issue
+from billing_project.core.tokens import api_token_issue
 from catalog.tests.factories import ProductFactory
 from purchases.services import purchase_create
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import resolve
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from billing_project.api.schema import ENUM_DESCRIPTIONS
+from billing_project.core.api.schema import ENUM_DESCRIPTIONS
 
 SCHEMA_URL = "/api/schema/"
 

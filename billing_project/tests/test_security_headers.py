@@ -97,7 +97,7 @@ def test_an_api_answer_gets_django_csps_own_header(admin_api):
 def test_a_response_that_used_the_nonce_gets_it_in_its_header(rf):
     from django.http import HttpResponse
 
-    from billing_project.middleware import CSPMiddleware
+    from billing_project.core.middleware import CSPMiddleware
 
     def page(request):
         return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
@@ -115,7 +115,7 @@ def test_the_nonce_cannot_be_read_after_the_header_is_written(rf):
     from csp.exceptions import CSPNonceError
     from django.http import HttpResponse
 
-    from billing_project.middleware import CSPMiddleware
+    from billing_project.core.middleware import CSPMiddleware
 
     request = rf.get("/api/v1/products")
     CSPMiddleware(lambda request: HttpResponse("{}"))(request)

@@ -13,7 +13,7 @@ from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend as LibraryBackend
 from django_tasks_db.models import DBTaskResult
 
-from billing_project.tasks_backend import DatabaseBackend, deferred_task_rows
+from billing_project.core.tasks_backend import DatabaseBackend, deferred_task_rows
 from purchases.tasks import send_invoice_email
 
 pytestmark = pytest.mark.django_db

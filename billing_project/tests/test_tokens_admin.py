@@ -5,7 +5,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from billing_project.tokens import api_token_issue
+from billing_project.core.tokens import api_token_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from billing_project.tokens import api_token_issue, api_token_revoke
+from billing_project.core.tokens import api_token_issue, api_token_revoke
 from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def _authenticate(token):
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from billing_project.api.authentication import TokenAuthentication
+    from billing_project.core.api.authentication import TokenAuthentication
 
     request = Request(APIRequestFactory().get("/api/v1/products", HTTP_AUTHORIZATION=f"Token {token}"))
     return TokenAuthentication().authenticate(request)
@@ -218,7 +218,7 @@ def test_a_remembered_users_deactivation_in_this_process_takes_effect_at_once(us
 
 
 def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(user, settings, monkeypatch):
-    from billing_project.api import authentication
+    from billing_project.core.api import authentication
 
     now = [1000.0]
     monkeypatch.setattr(authentication, "_clock", lambda: now[0])
@@ -237,7 +237,7 @@ def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(user, set
 
 
 def test_a_remembered_token_that_expires_gets_401_and_is_deleted(user, monkeypatch):
-    from billing_project.api import authentication
+    from billing_project.core.api import authentication
 
     instance, token = api_token_issue(user=user)
     assert _get(token).status_code == 200
@@ -267,7 +267,7 @@ def test_a_remembered_tills_role_check_costs_no_query(cashier_user, django_asser
 
 
 def test_a_role_taken_away_in_this_process_takes_effect_at_once(cashier_user):
-    from billing_project.roles import CASHIER, role_assign
+    from billing_project.core.roles import CASHIER, role_assign
 
     _, token = api_token_issue(user=cashier_user)
     assert _get_as(token).status_code == 200
@@ -281,7 +281,7 @@ def test_a_role_taken_away_in_this_process_takes_effect_at_once(cashier_user):
 def test_a_role_taken_away_elsewhere_takes_effect_within_the_cache_time(cashier_user, settings, monkeypatch):
     from django.contrib.auth import get_user_model
 
-    from billing_project.api import authentication
+    from billing_project.core.api import authentication
 
     now = [1000.0]
     monkeypatch.setattr(authentication, "_clock", lambda: now[0])

@@ -14,7 +14,7 @@ from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("billing_project.migrations.0002_import_legacy_tokens")
+migration = importlib.import_module("billing_project.core.migrations.0002_import_legacy_tokens")
 
 
 class _SchemaEditor:

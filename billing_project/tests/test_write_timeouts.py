@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from django.db import close_old_connections, connection, transaction
 
-from billing_project.db import atomic_write
-from billing_project.errors import Busy, DomainError
+from billing_project.core.db import atomic_write
+from billing_project.core.errors import Busy, DomainError
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.services import denomination_create, drawer_set_count
 from catalog.models import Product

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing_project.errors import ValidationFailed
+from billing_project.core.errors import ValidationFailed
 from cashdrawer.change import DEFAULT_STEP_BUDGET, SearchBudgetExceeded, make_change
 from cashdrawer.errors import ChangeTooComplex, TooManyDenominations
 from cashdrawer.models import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE, Denomination, DrawerMovement

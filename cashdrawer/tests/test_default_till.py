@@ -5,7 +5,7 @@ one). Every other field, and every other till's code, still can."""
 import pytest
 from django.urls import reverse
 
-from billing_project.errors import ErrorCode
+from billing_project.core.errors import ErrorCode
 from cashdrawer.errors import DefaultTillRename
 from cashdrawer.models import Till
 from cashdrawer.services import till_create, till_default, till_update

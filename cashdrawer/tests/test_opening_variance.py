@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
 
-from billing_project.errors import ErrorCode
+from billing_project.core.errors import ErrorCode
 from cashdrawer.errors import VarianceNeedsManager
 from cashdrawer.models import Denomination, DrawerMovement, TillSession
 from cashdrawer.selectors import drawer_audit

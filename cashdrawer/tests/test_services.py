@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing_project.errors import ValidationFailed
+from billing_project.core.errors import ValidationFailed
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.services import denomination_create, drawer_set_count
 

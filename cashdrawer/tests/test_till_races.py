@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from cashdrawer.errors import VarianceNeedsManager
 from cashdrawer.lock_objects import denominations_for_update, till_for_update
 from cashdrawer.models import CashMovement, Denomination, DrawerMovement, TillSession

@@ -5,7 +5,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from billing_project.errors import ValidationFailed
+from billing_project.core.errors import ValidationFailed
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from purchases.tests.factories import purchase_for

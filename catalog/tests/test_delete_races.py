@@ -15,7 +15,7 @@ import pytest
 from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase, PurchaseItem

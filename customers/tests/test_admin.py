@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from billing_project.money import format_money
+from billing_project.core.money import format_money
 from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory

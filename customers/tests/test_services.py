@@ -1,7 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing_project.errors import ValidationFailed
+from billing_project.core.errors import ValidationFailed
 from customers.models import Customer
 from customers.services import customer_get_or_create
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from billing_project.money import CENT
+from billing_project.core.money import CENT
 
 from ..models import Purchase, Refund
 

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from django.http import HttpResponse
 from django.utils import timezone
 
-from billing_project.api.throttling import PerUserRateThrottle, page_throttle
+from billing_project.core.api.throttling import PerUserRateThrottle, page_throttle
 
 from ..models import DocumentPdf, Purchase, Refund
 from ..selectors import purchase_get, refund_get

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from billing_project.fonts import FONTS_CSS
-from billing_project.money import currency_sign
+from billing_project.core.fonts import FONTS_CSS
+from billing_project.core.money import currency_sign
 
 from ..words import amount_in_words
 from .content import TITLES, TaxDocument

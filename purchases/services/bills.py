@@ -14,8 +14,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing_project import metrics
-from billing_project.db import (
+from billing_project.core import metrics
+from billing_project.core.db import (
     Writes,
     compiled_rows,
     default_connection,
@@ -27,10 +27,10 @@ from billing_project.db import (
     statement_cursor,
     transaction_timeouts_sql,
 )
-from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
-from billing_project.money import CENT, format_money, money
-from billing_project.tasks_backend import deferred_task_rows
-from billing_project.types import Actor, BillLine, PaymentInput, Pieces
+from billing_project.core.errors import Busy, DomainError, ValidationFailed, is_busy
+from billing_project.core.money import CENT, format_money, money
+from billing_project.core.tasks_backend import deferred_task_rows
+from billing_project.core.types import Actor, BillLine, PaymentInput, Pieces
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
 from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
 from catalog.models import Product

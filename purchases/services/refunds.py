@@ -11,11 +11,11 @@ from django.db import OperationalError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from billing_project import metrics
-from billing_project.db import guarded_add, set_transaction_timeouts
-from billing_project.errors import Busy, DomainError, ValidationFailed, is_busy
-from billing_project.money import cash_round, format_money, format_note, money
-from billing_project.types import Actor, BillLine, recorded_user
+from billing_project.core import metrics
+from billing_project.core.db import guarded_add, set_transaction_timeouts
+from billing_project.core.errors import Busy, DomainError, ValidationFailed, is_busy
+from billing_project.core.money import cash_round, format_money, format_note, money
+from billing_project.core.types import Actor, BillLine, recorded_user
 from cashdrawer.services import drawer_plan_change, drawer_record_refund, till_lock_for_bill
 from catalog.models import Product
 

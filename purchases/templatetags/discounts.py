@@ -12,7 +12,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from billing_project.money import format_money
+from billing_project.core.money import format_money
 
 from ..models import PurchaseItem
 from ..pricing import ZERO, discount_shares

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from billing_project.money import format_money
+from billing_project.core.money import format_money
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_project.money import format_money
+from billing_project.core.money import format_money
 from cashdrawer.models import Denomination, TillSession
 from catalog.models import Product
 from purchases.management.commands.seed_demo import USERS

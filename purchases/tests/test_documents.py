@@ -244,21 +244,21 @@ def test_api_finds_a_bill_by_number(bill, admin_api):
 def test_the_pdf_the_pages_and_the_emails_use_the_one_font_stack(bill, settings, client, superuser):
     from django.contrib.staticfiles import finders
 
-    from billing_project.fonts import font_stack
+    from billing_project.core.fonts import font_stack
     from purchases.documents.render import DOCUMENT_CSS
     from purchases.invoices import invoice_render
 
     stack = font_stack()
     client.force_login(superuser)
     page = client.get("/billing/history/").content.decode()
-    fonts_css = Path(str(finders.find("billing_project/fonts.css"))).read_text()
+    fonts_css = Path(str(finders.find("core/fonts.css"))).read_text()
     [(email_html, _)] = invoice_render(bill).alternatives
 
     for script in ("Devanagari", "Bengali", "Gujarati", "Tamil", "Telugu", "Kannada", "Malayalam"):
         assert f'"Noto Sans {script}"' in stack
     assert stack.startswith('"DejaVu Sans"')  # the Latin text and ₹
     assert f"--font-text: {stack};" in " ".join(fonts_css.split())
-    assert "/static/billing_project/fonts.css" in page
+    assert "/static/core/fonts.css" in page
     for stylesheet in ("purchases/billing.css", "purchases/admin.css"):
         assert "var(--font-text)" in Path(str(finders.find(stylesheet))).read_text()
     assert "font-family: var(--font-text)" in DOCUMENT_CSS.read_text()

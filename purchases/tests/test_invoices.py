@@ -162,7 +162,7 @@ def test_a_bill_queues_one_invoice_job_inside_its_own_transaction(drawer, rice):
         assert jobs_args() == [{"purchase_id": purchase.pk, "invoice_round": 0, "attempt": 1}]
         # (Only the bill's metrics wait for the commit: an uncommitted bill is not counted.)
         deferred = [entry[1] for entry in connection.run_on_commit]
-        assert [getattr(f, "func", f).__module__ for f in deferred] == ["billing_project.metrics"]
+        assert [getattr(f, "func", f).__module__ for f in deferred] == ["billing_project.core.metrics"]
 
     job = invoice_jobs().get()
     assert job.status == "READY"

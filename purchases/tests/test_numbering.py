@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_project.errors import DomainError, ValidationFailed
+from billing_project.core.errors import DomainError, ValidationFailed
 from cashdrawer.errors import SeriesTaken
 from cashdrawer.models import Till
 from cashdrawer.services import till_create, till_update

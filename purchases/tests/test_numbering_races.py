@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from cashdrawer.services import denomination_create, till_create
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase

@@ -1,5 +1,5 @@
 """A worker killed between claiming an invoice job and the job's first commit leaves the job
-RUNNING; ``manage.py requeue_stale_tasks`` (billing_project.outbox) puts it back, and the invoice is
+RUNNING; ``manage.py requeue_stale_tasks`` (billing_project.core.outbox) puts it back, and the invoice is
 then sent exactly once."""
 
 from datetime import timedelta

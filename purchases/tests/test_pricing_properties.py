@@ -9,7 +9,7 @@ from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_project.money import CENT, cash_round, line_tax
+from billing_project.core.money import CENT, cash_round, line_tax
 from billing_project.tests.properties import examples
 from catalog.models import Product
 from purchases.documents import INVOICE, DocumentLine, TaxDocument

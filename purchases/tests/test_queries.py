@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing_project.types import PaymentInput
+from billing_project.core.types import PaymentInput
 from catalog.tests.factories import ProductFactory
 from purchases.services import purchase_create
 

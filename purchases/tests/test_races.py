@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import close_old_connections, connection
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from cashdrawer.models import Denomination
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product

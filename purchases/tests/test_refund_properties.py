@@ -21,10 +21,10 @@ from django.db.models import F
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing_project.errors import DomainError
-from billing_project.money import cash_round, money
+from billing_project.core.errors import DomainError
+from billing_project.core.money import cash_round, money
+from billing_project.core.types import BillLine, PaymentInput
 from billing_project.tests.properties import examples
-from billing_project.types import BillLine, PaymentInput
 from catalog.tests.factories import ProductFactory
 from purchases.errors import RefundPaymentMismatch
 from purchases.models import Purchase, PurchaseItem, Refund, RefundPayment

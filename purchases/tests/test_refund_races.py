@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product

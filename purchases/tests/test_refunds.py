@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from billing_project.errors import ValidationFailed
+from billing_project.core.errors import ValidationFailed
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.models import Denomination, DrawerMovement, Till, TillSession
 from cashdrawer.reports import session_figures

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from billing_project.roles import CASHIER, MANAGER, ROLE_PERMISSIONS, roles_setup
+from billing_project.core.roles import CASHIER, MANAGER, ROLE_PERMISSIONS, roles_setup
 from cashdrawer.models import Denomination
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product

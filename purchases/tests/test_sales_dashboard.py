@@ -13,7 +13,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from billing_project.money import format_money
+from billing_project.core.money import format_money
 from catalog.tests.factories import ProductFactory
 from purchases.services import purchase_create, refund_create
 

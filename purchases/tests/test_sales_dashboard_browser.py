@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_project.money import format_money
+from billing_project.core.money import format_money
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.demo_sales import demo_sales

@@ -18,9 +18,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing_project.money import cash_round
+from billing_project.core.money import cash_round
+from billing_project.core.types import BillLine, PaymentInput
 from billing_project.tests.properties import examples
-from billing_project.types import BillLine, PaymentInput
 from cashdrawer.models import Till
 from cashdrawer.services import denomination_create, till_create
 from catalog.tests.factories import ProductFactory

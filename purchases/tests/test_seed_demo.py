@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.test import Client
 from stdnum.in_ import gstin
 
-from billing_project.roles import CASHIER, MANAGER
+from billing_project.core.roles import CASHIER, MANAGER
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_audit
 from catalog.models import Product

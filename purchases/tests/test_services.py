@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_project.errors import DomainError, ValidationFailed
+from billing_project.core.errors import DomainError, ValidationFailed
 from cashdrawer.errors import ChangeUnavailable, TenderMismatch
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.tests.factories import drawer_with

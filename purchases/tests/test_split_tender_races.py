@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing_project.errors import DomainError
-from billing_project.types import BillLine, PaymentInput
+from billing_project.core.errors import DomainError
+from billing_project.core.types import BillLine, PaymentInput
 from cashdrawer.models import Denomination, TillSession
 from cashdrawer.reports import session_figures
 from cashdrawer.selectors import drawer_audit

@@ -3,7 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from cashdrawer.models import MAX_COUNT
 from cashdrawer.selectors import drawer_list, drawer_total
 from cashdrawer.services import drawer_set_counts

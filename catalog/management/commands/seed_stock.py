@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from billing_project.errors import DomainError
+from billing_project.core.errors import DomainError
 from catalog.importing import DEFAULT_BATCH_SIZE, ImportRejected, parse_path, product_import_rows
 
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from billing_project.money import format_money
-from billing_project.roles import CASHIER, MANAGER, role_assign, roles_setup
+from billing_project.core.money import format_money
+from billing_project.core.roles import CASHIER, MANAGER, role_assign, roles_setup
 from cashdrawer.models import Denomination
 from cashdrawer.selectors import drawer_total
 from cashdrawer.services import denomination_create

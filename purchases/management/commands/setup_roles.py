@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from billing_project.roles import ROLES, role_assign, roles_setup
+from billing_project.core.roles import ROLES, role_assign, roles_setup
 
 
 class Command(BaseCommand):

@@ -1,0 +1,52 @@
+from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+
+from billing_project.core.validators import ASCII_INTEGER
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """``?page=`` and ``?page_size=`` taken as documented, or refused: a page that is not a whole
+    number of ASCII digits from 1 is ``404 not_found`` (as a page past the last one); a
+    ``page_size`` that is not a whole number from 1 is ``400 validation_error``, not silently the
+    default. A ``page_size`` over ``max_page_size`` is capped."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    last_page_strings = ()  # no undocumented ?page=last
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not ASCII_INTEGER.fullmatch(raw) or int(raw) < 1:
+            raise NotFound(self.invalid_page_message)
+        return int(raw)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not ASCII_INTEGER.fullmatch(raw) or int(raw) < 1:
+            raise ValidationError({self.page_size_query_param: ["Enter a whole number of at least 1."]})
+        return min(int(raw), self.max_page_size)
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["description"] = (
+            "One page of a list: `count` in all, the links to the `next` and `previous` pages (null at either "
+            "end), and this page's `results`."
+        )
+        return paginated
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = "A page number, from 1."
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Results per page, from 1; more than {self.max_page_size} is taken as {self.max_page_size}."
+                )
+        return parameters

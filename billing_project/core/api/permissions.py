@@ -1,0 +1,37 @@
+from rest_framework.permissions import DjangoModelPermissions
+
+_VIEW = ["%(app_label)s.view_%(model_name)s"]
+
+
+class RolePermissions(DjangoModelPermissions):
+    """Django model permissions for every method, reads included: a user needs ``view_<model>``
+    to read, ``add_`` to POST, ``change_`` to PUT/PATCH and ``delete_`` to DELETE. The roles in
+    ``billing_project.core.roles`` grant them; superusers have them all. A user without a role gets 403
+    ``permission_denied``; an anonymous one gets 401."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": _VIEW,
+        "OPTIONS": _VIEW,
+        "HEAD": _VIEW,
+    }
+
+    def _queryset(self, view):
+        # Only its model is needed. A view whose get_queryset() does real work (filters, prefetches)
+        # names the model with a class-level ``queryset`` instead, so that work is not repeated on
+        # every request just to find out which permissions to check.
+        queryset = getattr(type(view), "queryset", None)
+        if queryset is not None:
+            return queryset
+        return super()._queryset(view)
+
+
+class ActionPermissions(RolePermissions):
+    """``RolePermissions``, except where the view names the permissions of an action and method in
+    ``action_permissions``: ``{(action, method): ("app.codename", ...)}``."""
+
+    def has_permission(self, request, view):
+        perms = getattr(view, "action_permissions", {}).get((view.action, request.method))
+        if perms is None:
+            return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))

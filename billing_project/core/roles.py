@@ -1,0 +1,139 @@
+"""The two store roles, as Django groups with model permissions. Superusers need no role.
+
+``roles_setup()`` is idempotent: it creates the groups when missing and resets each group's
+permissions to exactly the lists below, so running it again after a change here applies the
+change. ``manage.py setup_roles`` and ``manage.py seed_demo`` call it.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+
+from billing_project.core.db import atomic_write
+
+MANAGER = "Manager"
+CASHIER = "Cashier"
+ROLES = (MANAGER, CASHIER)
+
+# Not a Meta permission of Purchase: created here, so that no migration is needed for it.
+EXPORT_PURCHASES = ("purchases", "purchase", "export_purchase", "Can export bills as CSV")
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # Runs the shop: catalogue and stock, the drawer float, users' roles; sees everything; exports.
+    MANAGER: (
+        "catalog.add_product",
+        "catalog.change_product",
+        "catalog.delete_product",
+        "catalog.view_product",
+        "cashdrawer.add_denomination",
+        "cashdrawer.change_denomination",
+        "cashdrawer.view_denomination",
+        "cashdrawer.view_drawermovement",
+        "cashdrawer.add_till",
+        "cashdrawer.change_till",
+        "cashdrawer.view_till",
+        "cashdrawer.add_tillsession",
+        "cashdrawer.change_tillsession",
+        "cashdrawer.view_tillsession",
+        "cashdrawer.approve_variance",
+        "cashdrawer.add_cashmovement",
+        "cashdrawer.view_cashmovement",
+        "customers.view_customer",
+        "purchases.add_purchase",
+        "purchases.view_purchase",
+        "purchases.view_purchaseitem",
+        "purchases.export_purchase",
+        "purchases.resend_invoice",
+        "purchases.give_large_discount",
+        "purchases.view_sales_report",
+        "purchases.view_paymentmethod",
+        "purchases.add_paymentmethod",
+        "purchases.change_paymentmethod",
+        "purchases.add_refund",
+        "purchases.view_refund",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_user",
+        "auth.view_group",
+        # API tokens (one per till device): list them and revoke a lost till's.
+        "knox.view_authtoken",
+        "knox.delete_authtoken",
+        # Locked-out logins: see them, and unlock a till early by deleting its attempt record.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+    ),
+    # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
+    # through the bills it rings up (purchase_create) and by opening and closing its till's session
+    # with a count, never directly. Cash in/out needs cashdrawer.add_cashmovement, granted per user;
+    # an open or a close over CASH_VARIANCE_LIMIT needs a manager (approve_variance).
+    CASHIER: (
+        "catalog.view_product",
+        "cashdrawer.view_denomination",
+        "cashdrawer.view_till",
+        "cashdrawer.add_tillsession",
+        "cashdrawer.change_tillsession",
+        "cashdrawer.view_tillsession",
+        "customers.view_customer",
+        "purchases.add_purchase",
+        "purchases.view_purchase",
+        "purchases.view_purchaseitem",
+        "purchases.view_paymentmethod",
+        # Sees refunds; makes them only when a manager grants purchases.add_refund to the user.
+        "purchases.view_refund",
+    ),
+}
+
+
+def _ensure_custom_permissions() -> None:
+    app_label, model, codename, name = EXPORT_PURCHASES
+    content_type = ContentType.objects.get_by_natural_key(app_label, model)
+    Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})
+
+
+def _permissions(names: tuple[str, ...]) -> list[Permission]:
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    query = Q()
+    for app_label, codename in wanted:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query).select_related("content_type"))
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+    if missing:
+        raise ImproperlyConfigured(
+            "Missing permissions: "
+            + ", ".join(sorted(f"{app}.{code}" for app, code in missing))
+            + ". Run `manage.py migrate` first."
+        )
+    return found
+
+
+@atomic_write()
+def roles_setup() -> dict[str, int]:
+    """Create or update the Manager and Cashier groups. Returns {group name: number of permissions}."""
+    _ensure_custom_permissions()
+    result = {}
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(_permissions(names))
+        result[role] = len(names)
+    return result
+
+
+def role_assign(*, user, role: str) -> None:
+    """Put ``user`` in exactly one role group (and no other role group); makes them staff so they can
+    use the admin. Other, non-role groups are left alone."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    roles_setup()
+    groups = Group.objects.filter(name__in=ROLES)
+    user.groups.remove(*[g for g in groups if g.name != role])
+    user.groups.add(next(g for g in groups if g.name == role))
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
+def user_roles(user) -> list[str]:
+    if user.is_superuser:
+        return ["superuser"]
+    return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
