@@ -1,4 +1,5 @@
-"""The registry of error codes is the one source: the README, the schema and the exceptions agree with it."""
+"""The registry of error codes is the one source: the API docs' error table, the schema and the exceptions agree
+with it."""
 
 import importlib
 import re
@@ -13,12 +14,12 @@ from billing_project.core.api.exceptions import exception_handler
 from billing_project.core.api.schema import error_responses
 from billing_project.core.errors import DomainError, ErrorCode
 
-README = Path(settings.BASE_DIR) / "README.md"
+API_DOCS = Path(settings.BASE_DIR) / "docs" / "api.md"
 _ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \| (.+?) \|$")
 
 
-def _readme_error_table() -> list[tuple[int, str]]:
-    text = README.read_text(encoding="utf-8")
+def _documented_error_table() -> list[tuple[int, str]]:
+    text = API_DOCS.read_text(encoding="utf-8")
     start = text.index("| status | code | when |")
     table = text[start : text.index("\n\n", start)]
     return [(int(m[1]), m[2]) for line in table.splitlines() if (m := _ROW.match(line))]
@@ -42,9 +43,9 @@ def _domain_error_classes() -> set[type[DomainError]]:
     return found
 
 
-def test_readme_error_table_matches_the_registry():
-    rows = _readme_error_table()
-    assert len(rows) == len(set(rows)), "a code is listed twice in the README"
+def test_the_documented_error_table_matches_the_registry():
+    rows = _documented_error_table()
+    assert len(rows) == len(set(rows)), "a code is listed twice in docs/api.md"
     assert sorted(rows) == sorted((code.status, code.value) for code in ErrorCode)
 
 
