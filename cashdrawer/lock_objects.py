@@ -1,38 +1,17 @@
-"""Every row lock the cash drawer takes, in one place, so the global order is visible at a glance.
-
-The global lock order (every transaction that locks more than one of these takes them in this
-order, so two transactions can wait for each other but never deadlock):
-
-1. the customer (insert, unique email index)           -- bills
-2. ONE bill row (purchase)                              -- refunds (purchases.lock_objects)
-3. products by primary key                              -- bills, refunds (purchases.lock_objects)
-4. ONE till row                                         -- bills, refunds, session open/close, cash
-                                                           in/out, drawer counts set by a manager
-5. that till's denominations by value                   -- the same
+"""Every row lock the cash drawer takes: the till row (step 4 of the global lock order) and its
+denominations by value (step 5). The order itself, who takes each step and the locks outside it are
+in docs/architecture.md, once.
 
 The till row is the till's mutex: everything that reads or changes a till's drawer or its session
-locks the till row first. So a close and a bill at the same till run one after the other, and a
-bill that waited for a close sees the session closed (it opens a new one, or is refused). Session
-rows are only written under their till's lock, so they need no lock of their own. No transaction
-locks two tills, so bills at different tills never wait on each other's drawer rows; they still
-meet on a product they both sell (step 3). A refund locks its bill's row first (step 2), so two
-refunds of one bill never both pass the cap; a bill and a refund meet on products and the till.
-
-Three locks stand outside this order because nothing else is held with them, or only before them:
-
-- the ``Idempotency-Key``'s transaction-level advisory lock (``billing_project.core.idempotency``),
-  taken first by a request with a key and never waited for (``pg_try_advisory_xact_lock``): a
-  duplicate that cannot have it answers 409 ``idempotency_in_progress`` at once.
-- ``series_lock``: a transaction-level advisory lock taken by ``till_create`` / ``till_update``
-  before anything else, so two managers cannot both give a new series to two tills at once (a
-  series is unique across both series columns of every till, which no single constraint says).
-- the bill's number counter row (``purchases.numbering``), taken after step 4 by a bill, locks
-  one (series, financial year) row; series belong to one till each, so it adds no wait.
+locks the till row first, so a close and a bill at one till run one after the other, and a bill that
+waited for a close sees the session closed. Session rows are only written under their till's lock,
+so they need no lock of their own. No transaction locks two tills.
 """
 
 from django.db import connection
+from django.db.models import Subquery
 
-from .models import Denomination, Till
+from .models import Denomination, Till, TillSession
 
 # Any fixed number: the advisory lock's key, one for the whole set of invoice and credit series.
 SERIES_LOCK_KEY = 0x5E81E5
@@ -60,3 +39,21 @@ def denominations_for_update(*, till_id: int):
 def denomination_for_update(*, till_id: int, value):
     """One of a till's denominations, locked (step 5)."""
     return Denomination.objects.select_for_update(of=("self",)).filter(till_id=till_id, value=value)
+
+
+def till_by_code_for_update(code: str):
+    """The till of ``code``, locked (step 4); one argument, for ``compiled_rows``."""
+    return till_for_update(code=code)
+
+
+def till_by_id_for_update(till_id: int):
+    """The till of ``till_id``, locked (step 4); one argument, for ``compiled_rows``."""
+    return till_for_update(till_id=till_id)
+
+
+def drawer_with_open_session_for_update(till_id: int):
+    """The till's denominations, locked by value (step 5), each carrying the till's open session as
+    ``open_session_id``: the session rides on the drawer's lock (one round trip fewer). The statement
+    starts once the till's lock is held, so it sees any open or close committed before it."""
+    open_session = TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN).values("pk")[:1]
+    return denominations_for_update(till_id=till_id).annotate(open_session_id=Subquery(open_session))

@@ -22,7 +22,7 @@ from decimal import ROUND_CEILING, Decimal
 import time_machine
 from django.utils import timezone
 
-from billing_project.core.types import Actor, BillLine, Pieces
+from billing_project.core.types import Actor, BillLine, PieceRow
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.selectors import drawer_list
 from cashdrawer.services import cash_movement_create, drawer_plan_change, session_close, session_open, till_default
@@ -174,7 +174,7 @@ def _counts(till_id: int) -> dict[Decimal, int]:
     return {d.value: d.count for d in drawer_list(till_id=till_id)}
 
 
-def _pieces(counts: Mapping[Decimal, int]) -> list[Pieces]:
+def _pieces(counts: Mapping[Decimal, int]) -> list[PieceRow]:
     return [{"value": value, "count": count} for value, count in sorted(counts.items(), reverse=True) if count]
 
 

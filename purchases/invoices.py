@@ -1,9 +1,9 @@
 """Invoice emails: rendering, the delivery attempt the worker runs, and re-sending.
 
 The guarantee: a committed bill's invoice is never lost, and a refused or rolled-back bill never
-gets one. ``invoice_enqueue`` runs inside ``purchase_create``'s transaction and the database task
-backend (``django_tasks_db``) stores the job as a row in that same transaction, a transactional
-outbox: the bill and its job commit together or not at all. No worker can see the job before the
+gets one. The job is a row of the database task backend (``django_tasks_db``), written by the bill's
+last statement (``invoice_job``) in ``purchase_create``'s own transaction: a transactional outbox,
+the bill and its job commit together or not at all. No worker can see the job before the
 bill commits, and once committed the job waits in the table until a ``db_worker`` runs it, however
 long the worker was down.
 
@@ -26,6 +26,7 @@ from django.utils import timezone
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import Conflict, ErrorCode
+from billing_project.core.tasks_backend import Job, task_job
 
 from .documents import invoice_pdf_filename, invoice_pdf_original
 from .models import InvoiceStatus, Purchase
@@ -75,10 +76,13 @@ def invoice_retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** (attempt - 1), settings.INVOICE_RETRY_BACKOFF_MAX_SECONDS))
 
 
-def invoice_enqueue(*, purchase: Purchase) -> None:
-    """Queue the first delivery attempt for a new bill. Call it inside the bill's transaction: the
-    job is one INSERT in that transaction, so it exists exactly when the bill does."""
-    _enqueue_attempt(purchase_id=purchase.pk, invoice_round=purchase.invoice_round, attempt=1)
+def invoice_job(*, purchase: Purchase) -> Job | None:
+    """The first delivery attempt's job for a new bill, for the bill's own last statement to write
+    (``task_job``): it is written in the bill's transaction, so it exists exactly when the bill does.
+    ``None`` when it was queued at once instead (SQLite, or another task backend)."""
+    from .tasks import send_invoice_email
+
+    return task_job(send_invoice_email, purchase_id=purchase.pk, invoice_round=purchase.invoice_round, attempt=1)
 
 
 @atomic_write()

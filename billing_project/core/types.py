@@ -16,8 +16,9 @@ class BillLine(TypedDict):
     discount_percent: NotRequired[Decimal]
 
 
-class Pieces(TypedDict):
-    """Notes or coins of one value: tendered by the customer, or handed back as change."""
+class PieceRow(TypedDict):
+    """Notes or coins of one value as a caller writes them (`{value, count}`): `billing_project.core.pieces.Pieces`
+    is a set of them, parsed."""
 
     value: Decimal
     count: int
@@ -29,7 +30,7 @@ class PaymentInput(TypedDict):
 
     method: str
     amount: Decimal
-    tendered: NotRequired[list[Pieces]]
+    tendered: NotRequired[list[PieceRow]]
     reference: NotRequired[str]
 
 

@@ -216,7 +216,7 @@ def test_json_rows_write_what_the_fields_prepare(drawer):
     import datetime as dt
     import warnings
 
-    from billing_project.core.db import _insert_fields, _json_rows
+    from billing_project.core.db.writes import _insert_fields, _json_rows
     from cashdrawer.models import DrawerMovement
     from purchases.models import PurchaseItem
 
@@ -269,7 +269,7 @@ def test_json_rows_write_what_the_fields_prepare(drawer):
 def test_json_rows_refuse_what_the_fields_refuse():
     from django.core.exceptions import ValidationError
 
-    from billing_project.core.db import _insert_fields, _json_rows
+    from billing_project.core.db.writes import _insert_fields, _json_rows
     from purchases.models import PurchaseItem
 
     line = PurchaseItem(product_name="Tea", quantity=1, unit_price=D("NaN"))

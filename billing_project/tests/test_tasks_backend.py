@@ -13,7 +13,8 @@ from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend as LibraryBackend
 from django_tasks_db.models import DBTaskResult
 
-from billing_project.core.tasks_backend import DatabaseBackend, deferred_task_rows
+from billing_project.core.db import Writes
+from billing_project.core.tasks_backend import DatabaseBackend, task_job
 from purchases.tasks import send_invoice_email
 
 pytestmark = pytest.mark.django_db
@@ -68,18 +69,19 @@ def test_the_project_enqueues_through_it_and_the_signal_still_fires():
     assert DBTaskResult.objects.filter(id=result.id).exists()
 
 
-def test_a_deferred_row_is_written_by_the_statement_that_takes_it_and_is_the_same_row():
+def test_a_job_is_the_row_the_library_writes_and_written_by_the_callers_statement():
     if connection.vendor != "postgresql":
-        pytest.skip("rows are deferred on PostgreSQL only")
-    with enqueued_ids() as seen, transaction.atomic(), deferred_task_rows() as jobs:
-        result = send_invoice_email.enqueue(**KWARGS)
-        assert not DBTaskResult.objects.filter(id=result.id).exists()
-        assert seen == []  # not before the row is written
-        taken = jobs.take()
-        assert taken is not None
-        sql, params = taken
+        pytest.skip("a job is written by the caller's statement on PostgreSQL only")
+    with enqueued_ids() as seen, transaction.atomic():
+        job = task_job(send_invoice_email, **KWARGS)
+        assert job is not None
+        assert not DBTaskResult.objects.filter(id=job.row.id).exists()
+        writes = Writes()
+        writes.insert("job", [job.row])
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH job AS ({sql}) SELECT 1", params)
+            cursor.execute(f"WITH {writes.sql} SELECT 1", writes.params)
+        assert seen == []  # not before the row is written and the writer says so
+        result = job.written()
         assert DBTaskResult.objects.filter(id=result.id).exists()
 
     assert seen == [result.id]
@@ -89,19 +91,21 @@ def test_a_deferred_row_is_written_by_the_statement_that_takes_it_and_is_the_sam
     assert DBTaskResult.objects.get(id=result.id).enqueued_at == result.enqueued_at
 
 
-def test_a_deferred_row_not_taken_is_written_when_the_block_ends():
-    with transaction.atomic(), deferred_task_rows():
-        result = send_invoice_email.enqueue(**KWARGS)
+def test_without_a_statement_to_carry_it_a_job_is_enqueued_at_once():
+    if connection.vendor == "postgresql":
+        pytest.skip("on PostgreSQL the caller's statement writes it")
+    with enqueued_ids() as seen:
+        assert task_job(send_invoice_email, **KWARGS) is None
 
-    assert DBTaskResult.objects.filter(id=result.id).exists()
+    assert len(seen) == 1 and DBTaskResult.objects.filter(id=seen[0]).exists()
 
 
-def test_a_failed_block_writes_nothing_and_sends_no_signal():
+def test_a_job_whose_transaction_fails_is_not_written_and_sends_no_signal():
     if connection.vendor != "postgresql":
-        pytest.skip("rows are deferred on PostgreSQL only")
-    with enqueued_ids() as seen, pytest.raises(RuntimeError), transaction.atomic(), deferred_task_rows():
-        send_invoice_email.enqueue(**KWARGS)
-        raise RuntimeError("refused")
+        pytest.skip("a job is written by the caller's statement on PostgreSQL only")
+    with enqueued_ids() as seen, pytest.raises(RuntimeError), transaction.atomic():
+        job = task_job(send_invoice_email, **KWARGS)
+        raise RuntimeError(f"refused before {job} was written")
 
     assert seen == []
     assert not DBTaskResult.objects.exists()

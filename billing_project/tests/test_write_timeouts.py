@@ -166,9 +166,9 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
     settings.BILL_STATEMENT_TIMEOUT_MS = 1200
     product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=5)
     seen = {}
-    from purchases.services import bills as services
+    from purchases.services import bill_statements, purchase_create
 
-    real = services._take_stock
+    real = bill_statements.take_stock
 
     def spy(*args, **kwargs):
         seen["lock_timeout"] = show("lock_timeout")
@@ -176,15 +176,15 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
         seen["idle"] = show("idle_in_transaction_session_timeout")
         return real(*args, **kwargs)
 
-    services._take_stock = spy
+    bill_statements.take_stock = spy
     try:
-        services.purchase_create(
+        purchase_create(
             customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], **paid
         )
     except DomainError:
         assert paid is NOTHING_PAID
     finally:
-        services._take_stock = real
+        bill_statements.take_stock = real
     assert seen == {"lock_timeout": "250ms", "statement_timeout": "1200ms", "idle": "4s"}
 
 

@@ -8,27 +8,17 @@ lands in the movement ledger; the locks are taken through ``lock_objects``, in i
 """
 
 from .drawer import denomination_create, drawer_set_count, drawer_set_counts
-from .sales import (
-    DrawerRecord,
-    drawer_check_tender,
-    drawer_plan_change,
-    drawer_record_bill,
-    drawer_record_refund,
-    till_lock_for_bill,
-)
+from .sales import drawer_check_tender, drawer_plan_change, till_lock_for_bill
 from .sessions import can_approve_variance, cash_movement_create, session_close, session_open, session_report
 from .tills import SERIES_FIELDS, till_create, till_default, till_update
 
 __all__ = [
     "SERIES_FIELDS",
-    "DrawerRecord",
     "can_approve_variance",
     "cash_movement_create",
     "denomination_create",
     "drawer_check_tender",
     "drawer_plan_change",
-    "drawer_record_bill",
-    "drawer_record_refund",
     "drawer_set_count",
     "drawer_set_counts",
     "session_close",

@@ -4,23 +4,20 @@ float. Every change of a count lands in the movement ledger."""
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_project.core.db import (
-    atomic_write,
-    guarded_add,
-)
+from billing_project.core.db import atomic_write
 from billing_project.core.errors import ValidationFailed
+from billing_project.core.pieces import Pieces
 from billing_project.core.types import Actor, recorded_user
 
 from ..errors import (
-    ChangeUnavailable,
     DenominationExists,
     TooManyDenominations,
 )
+from ..ledger import ledger_post
 from ..lock_objects import denomination_for_update
 from ..models import (
     MAX_COUNT,
@@ -32,13 +29,9 @@ from ..models import (
 )
 from .tills import _check_count, _lock_till, _open_session_id, _till_id
 
-if TYPE_CHECKING:
-    pass
-
 logger = logging.getLogger("billing.drawer")
 
 Kind = DrawerMovement.Kind
-ZERO = Decimal("0.00")
 
 
 def _check_value(value: Decimal) -> None:
@@ -105,21 +98,15 @@ def drawer_set_count(
 
 def _set(denomination: Denomination, count: int, *, user: Actor, reason: str) -> None:
     """A manual set, recorded in the till's open session when there is one. Hold the till's lock."""
-    user = recorded_user(user)
-    delta = count - denomination.count
-    Denomination.objects.filter(pk=denomination.pk).update(count=count)
-    DrawerMovement.objects.create(
-        till_id=denomination.till_id,
+    before = denomination.count
+    ledger_post(
+        denominations=[denomination],
+        moves=[(Kind.MANUAL_SET, {denomination.value: count - before})],
         session_id=_open_session_id(denomination.till_id),
-        denomination=denomination,
-        kind=Kind.MANUAL_SET,
-        delta=delta,
-        count_after=count,
         user=user,
         reason=reason,
     )
-    logger.info("drawer %s set %s -> %s by %s: %s", denomination.value, denomination.count, count, user, reason)
-    denomination.count = count
+    logger.info("drawer %s set %s -> %s by %s: %s", denomination.value, before, count, recorded_user(user), reason)
 
 
 @atomic_write()
@@ -160,50 +147,21 @@ def drawer_set_counts(
     return result
 
 
-# --- Sessions -------------------------------------------------------------------------------------
-
-
-def _money_str(amount: Decimal) -> str:
-    return f"{amount:.2f}"
-
-
-def _pieces_list(counts: Mapping[Decimal, int], *, skip_zero: bool = False) -> list[dict]:
-    """``{value: count}`` as the API's ``[{value, count}]``, highest value first (JSON-safe)."""
-    return [
-        {"value": _money_str(value), "count": count}
-        for value, count in sorted(counts.items(), reverse=True)
-        if count or not skip_zero
-    ]
-
-
-def _value_of(counts: Mapping[Decimal, int]) -> Decimal:
-    return sum((value * count for value, count in counts.items()), ZERO)
-
-
-def _counted(denominations: Sequence[Denomination], counted: Iterable[Mapping], *, field: str) -> dict[Decimal, int]:
+def drawer_counted(denominations: Sequence[Denomination], counted: Iterable[Mapping], *, field: str) -> Pieces:
     """A full count of the drawer: every known value, those left out at zero. An unknown or repeated
     value, or a count out of range, is a ``validation_error``."""
-    known = {d.value for d in denominations}
-    result = dict.fromkeys(known, 0)
-    seen: set[Decimal] = set()
-    for piece in counted:
-        value, count = Decimal(piece["value"]), int(piece["count"])
-        if value not in known:
-            raise ValidationFailed(
-                f"{value:.2f} is not a denomination of this till.", details={field: [f"Unknown value {value:.2f}."]}
-            )
-        if value in seen:
-            raise ValidationFailed(
-                f"{value:.2f} is counted twice.", details={field: [f"Value {value:.2f} is listed more than once."]}
-            )
-        if not 0 <= count <= MAX_COUNT:
-            raise ValidationFailed(f"A count must be between 0 and {MAX_COUNT}.", details={field: ["Out of range."]})
-        seen.add(value)
-        result[value] = count
-    return result
+    given = Pieces.parse(
+        counted,
+        field=field,
+        known={d.value for d in denominations},
+        repeats="refuse",
+        counts=range(MAX_COUNT + 1),
+        count_error=(f"A count must be between 0 and {MAX_COUNT}.", "Out of range."),
+    )
+    return Pieces({**dict.fromkeys((d.value for d in denominations), 0), **given})
 
 
-def _bring_counts_to(
+def drawer_bring_counts_to(
     *,
     denominations: Sequence[Denomination],
     target: Mapping[Decimal, int],
@@ -213,27 +171,11 @@ def _bring_counts_to(
     reason: str,
 ) -> None:
     """Set the locked ``denominations`` to ``target`` with one movement of ``kind`` per changed value."""
-    movements, deltas = [], {}
-    now = timezone.now()
-    for d in denominations:
-        delta = target[d.value] - d.count
-        if not delta:
-            continue
-        deltas[d.pk] = delta
-        d.count += delta
-        movements.append(
-            DrawerMovement(
-                till_id=d.till_id,
-                session_id=session_id,
-                denomination=d,
-                kind=kind,
-                delta=delta,
-                count_after=d.count,
-                user=recorded_user(user),
-                reason=reason,
-                created_at=now,
-            )
-        )
-    if deltas and guarded_add(Denomination, "count", deltas) != len(deltas):
-        raise ChangeUnavailable("The drawer changed while it was being counted.")  # cannot happen under the lock
-    DrawerMovement.objects.bulk_create(movements)
+    ledger_post(
+        denominations=denominations,
+        moves=[(kind, {d.value: target[d.value] - d.count for d in denominations})],
+        session_id=session_id,
+        user=user,
+        reason=reason,
+        created_at=timezone.now(),
+    )

@@ -5,7 +5,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -14,10 +13,10 @@ from django.utils import timezone
 from billing_project.core import metrics
 from billing_project.core.db import (
     atomic_write,
-    guarded_add,
 )
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money
+from billing_project.core.pieces import Pieces
 from billing_project.core.types import Actor, recorded_user
 
 from ..errors import (
@@ -27,20 +26,17 @@ from ..errors import (
     TillInactive,
     VarianceNeedsManager,
 )
+from ..ledger import ledger_post
 from ..lock_objects import denominations_for_update
 from ..models import (
     MAX_COUNT,
     CashMovement,
-    Denomination,
     DrawerMovement,
     Till,
     TillSession,
 )
-from .drawer import _bring_counts_to, _counted, _money_str, _pieces_list, _value_of
+from .drawer import drawer_bring_counts_to, drawer_counted
 from .tills import _lock_till, _open_session_id
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("billing.drawer")
 
@@ -68,19 +64,19 @@ def session_open(*, till_id: int, counted: Sequence[Mapping], note: str = "", us
     if current is not None:
         raise SessionOpen(f"Till {till.code} already has session #{current} open.", details={"session": current})
     denominations = list(denominations_for_update(till_id=till.pk))
-    counts = _counted(denominations, counted, field="counted")
-    expected = {d.value: d.count for d in denominations}
-    opening_variance = _value_of(counts) - _value_of(expected)
+    counts = drawer_counted(denominations, counted, field="counted")
+    expected = Pieces((d.value, d.count) for d in denominations)
+    opening_variance = counts.total - expected.total
     _check_variance_allowed(opening_variance, user=user, who_else="a manager opens the till")
     user = recorded_user(user)
     session = TillSession.objects.create(
         till=till,
         opened_by=user,
-        opening_counted=_pieces_list(counts),
+        opening_counted=counts.as_api(),
         opening_variance=opening_variance,
         note=note or "",
     )
-    _bring_counts_to(
+    drawer_bring_counts_to(
         denominations=denominations,
         target=counts,
         kind=Kind.OPEN_COUNT,
@@ -120,16 +116,7 @@ def cash_movement_create(
         raise SessionClosed(f"Session #{session.pk} is closed.", details={"session": session.pk})
     denominations = list(denominations_for_update(till_id=till.pk))
     by_value = {d.value: d for d in denominations}
-    combined: dict[Decimal, int] = {}
-    for piece in pieces:
-        value, count = Decimal(piece["value"]), int(piece["count"])
-        if value not in by_value:
-            raise ValidationFailed(
-                f"{value:.2f} is not a denomination of this till.", details={"pieces": [f"Unknown value {value:.2f}."]}
-            )
-        if count <= 0:
-            raise ValidationFailed("A count must be positive.", details={"pieces": ["Count must be > 0."]})
-        combined[value] = combined.get(value, 0) + count
+    combined = Pieces.parse(pieces, field="pieces", known=by_value, repeats="combine")
     if not combined:
         raise ValidationFailed("Give at least one piece.", details={"pieces": ["This list may not be empty."]})
     sign = 1 if direction == CashMovement.Direction.IN else -1
@@ -138,37 +125,24 @@ def cash_movement_create(
         if sign < 0 and count > available:
             raise InsufficientCash(
                 f"The drawer holds {available} × {value:.2f}; {count} requested.",
-                details={"value": _money_str(value), "available": available, "requested": count},
+                details={"value": f"{value:.2f}", "available": available, "requested": count},
             )
         if sign > 0 and available + count > MAX_COUNT:
             raise ValidationFailed("The drawer cannot hold that many.", details={"pieces": ["Count too large."]})
     user = recorded_user(user)
     movement = CashMovement.objects.create(
-        till=till, session=session, direction=direction, amount=_value_of(combined), reason=reason, user=user
+        till=till, session=session, direction=direction, amount=combined.total, reason=reason, user=user
     )
-    kind = Kind.CASH_IN if sign > 0 else Kind.CASH_OUT
-    deltas = {by_value[value].pk: sign * count for value, count in combined.items()}
-    if guarded_add(Denomination, "count", deltas) != len(deltas):
-        raise InsufficientCash("The drawer changed while the cash was being moved.")
-    rows = []
-    for value, count in sorted(combined.items(), reverse=True):
-        d = by_value[value]
-        d.count += sign * count
-        rows.append(
-            DrawerMovement(
-                till=till,
-                session=session,
-                cash_movement=movement,
-                denomination=d,
-                kind=kind,
-                delta=sign * count,
-                count_after=d.count,
-                user=user,
-                reason=reason,
-                created_at=movement.created_at,
-            )
-        )
-    DrawerMovement.objects.bulk_create(rows)
+    ledger_post(
+        denominations=denominations,
+        moves=[(Kind.CASH_IN if sign > 0 else Kind.CASH_OUT, {v: sign * c for v, c in combined.highest_first()})],
+        session_id=session.pk,
+        user=user,
+        reason=reason,
+        created_at=movement.created_at,
+        cash_movement=movement,
+        refusal=InsufficientCash("The drawer changed while the cash was being moved."),
+    )
     logger.info("till %s cash %s %s (%s) by %s", till.code, direction, movement.amount, reason, user)
     return movement
 
@@ -185,7 +159,7 @@ def _check_variance_allowed(variance: Decimal, *, user: Actor, who_else: str) ->
         raise VarianceNeedsManager(
             f"The drawer is {'over' if variance > 0 else 'short'} by {format_money(abs(variance))}, "
             f"more than the {format_money(limit)} allowed: recount, or {who_else}.",
-            details={"limit": _money_str(limit), "variance": _money_str(variance)},
+            details={"limit": f"{limit:.2f}", "variance": f"{variance:.2f}"},
         )
 
 
@@ -209,16 +183,16 @@ def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = ""
     if not session.is_open:
         raise SessionClosed(f"Session #{session.pk} is already closed.", details={"session": session.pk})
     denominations = list(denominations_for_update(till_id=till.pk))
-    counts = _counted(denominations, counted, field="counted")
-    expected = {d.value: d.count for d in denominations}
+    counts = drawer_counted(denominations, counted, field="counted")
+    expected = Pieces((d.value, d.count) for d in denominations)
     figures = session_figures(session)
     expected_cash = Decimal(figures["cash"]["expected"])
-    counted_cash = _value_of(counts)
+    counted_cash = counts.total
     variance_total = counted_cash - expected_cash
     _check_variance_allowed(variance_total, user=user, who_else="a manager closes the till")
     user = recorded_user(user)
     now = timezone.now()
-    _bring_counts_to(
+    drawer_bring_counts_to(
         denominations=denominations,
         target=counts,
         kind=Kind.CLOSE_COUNT,
@@ -226,18 +200,18 @@ def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = ""
         user=user,
         reason=f"session #{session.pk} closed",
     )
-    variance = {value: counts[value] - expected[value] for value in counts}
+    variance = Pieces((value, counts[value] - expected[value]) for value in counts)
     session.status = TillSession.Status.CLOSED
     session.closed_at = max(now, session.opened_at)
     session.closed_by = user
-    session.closing_counted = _pieces_list(counts)
-    session.expected = _pieces_list(expected)
-    session.variance = _pieces_list(variance, skip_zero=True)
+    session.closing_counted = counts.as_api()
+    session.expected = expected.as_api()
+    session.variance = variance.as_api(skip_zero=True)
     session.variance_total = variance_total
     if note:
         session.note = f"{session.note}\n{note}".strip() if session.note else note
     figures.update(status=TillSession.Status.CLOSED, closed_at=session.closed_at.isoformat())
-    figures["cash"].update(counted=_money_str(counted_cash), variance=_money_str(variance_total))
+    figures["cash"].update(counted=f"{counted_cash:.2f}", variance=f"{variance_total:.2f}")
     session.report = figures
     session.save()
     logger.info("till %s session #%s closed by %s, variance %s", till.code, session.pk, user, variance_total)

@@ -2,7 +2,6 @@
 
 import logging
 import re
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,9 +26,6 @@ from ..models import (
     Till,
     TillSession,
 )
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("billing.drawer")
 

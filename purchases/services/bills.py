@@ -1,57 +1,30 @@
 """Ringing up a bill."""
 
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, partial
-from typing import Any
+from functools import partial
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db import transaction
 
 from billing_project.core import metrics
-from billing_project.core.db import (
-    Writes,
-    compiled_rows,
-    default_connection,
-    guarded_add,
-    insert_with_children,
-    new_row,
-    set_transaction_timeouts,
-    shared_cursor,
-    statement_cursor,
-    transaction_timeouts_sql,
-)
-from billing_project.core.errors import Busy, DomainError, ValidationFailed, is_busy
+from billing_project.core.db import atomic_write, new_row, set_prefetched, shared_cursor
+from billing_project.core.errors import Busy, DomainError, ValidationFailed
 from billing_project.core.money import CENT, format_money, money
-from billing_project.core.tasks_backend import deferred_task_rows
-from billing_project.core.types import Actor, BillLine, PaymentInput, Pieces
-from cashdrawer.services import drawer_check_tender, drawer_plan_change, drawer_record_bill, till_lock_for_bill
-from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
-from catalog.models import Product
-from customers.models import Customer
-from customers.services import (
-    customer_from_row,
-    customer_get_or_create,
-    customer_get_or_create_ctes,
-    customer_normalize_email,
-)
+from billing_project.core.types import Actor, BillLine, PaymentInput, PieceRow
+from cashdrawer.services import drawer_check_tender, drawer_plan_change, till_lock_for_bill
+from customers.services import customer_get_or_create, customer_normalize_email
 
 from ..errors import (
     DiscountNeedsManager,
     InsufficientPayment,
-    InsufficientStock,
     Overpayment,
-    ProductInactive,
-    ProductNotFound,
     UnknownPaymentMethod,
 )
-from ..invoices import invoice_enqueue
+from ..invoices import invoice_job
 from ..models import (
     AMOUNT_MAX_DIGITS,
     DISCOUNT_REASON_MAX_LENGTH,
@@ -62,8 +35,8 @@ from ..models import (
     Purchase,
     PurchaseItem,
 )
-from ..numbering import invoice_number_assign
 from ..pricing import ZERO, effective_discount, quote, settle
+from . import bill_statements as statements
 
 logger = logging.getLogger("billing.purchases")
 
@@ -73,13 +46,12 @@ _CASH = "<the cash method>"  # the shorthand's payment method: whichever method 
 AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 
 
-@transaction.atomic
 def purchase_create(
     *,
     customer_email: str,
     items: Sequence[BillLine],
     paid_amount: Decimal | None = None,
-    tendered: Sequence[Pieces] | None = None,
+    tendered: Sequence[PieceRow] | None = None,
     payments: Sequence[PaymentInput] | None = None,
     discount_percent: Decimal = ZERO,
     discount_reason: str = "",
@@ -103,15 +75,16 @@ def purchase_create(
     session; with none, one is opened automatically at the current counts, unless the till
     ``requires_open_session``.
 
-    Unless ``send_invoice`` is false (the customer declined), the invoice email's job is queued
-    in this same transaction (``invoices.invoice_enqueue``): it exists exactly when the bill does.
+    Unless ``send_invoice`` is false (the customer declined), the invoice email's job is written
+    in this same transaction (``invoices.invoice_job``): it exists exactly when the bill does.
 
-    The bill gets its tax invoice ``number`` in the till's invoice series
-    (``numbering.invoice_number_assign``), inside this transaction: a refused bill takes none.
+    The bill gets its tax invoice ``number`` in the till's invoice series, inside this transaction:
+    a refused bill takes none.
 
-    Locks, in this order (see ``lock_objects``): the customer's unique email (insert), the bill's
-    products by primary key, the till row, every denomination of that till by value, then the
-    counter row of the till's series and financial year.
+    The statements, in order, are ``bill_statements``'; they lock, in the global order of
+    docs/architecture.md: the customer's unique email (insert), the bill's products by primary key,
+    the till row, every denomination of that till by value, then the counter row of the till's
+    series and financial year.
 
     Raises ``ValidationFailed``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``, ``ProductNotFound``,
     ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``, ``TenderMismatch``,
@@ -125,42 +98,22 @@ def purchase_create(
     started = time.perf_counter()
     # A refusal is logged with the till as the request named it: the default till's code, or an id.
     log = {"till": settings.DEFAULT_TILL if till is None else str(till), "session": None, "bill": None}
-    try:
-        # The bill's statements share one cursor (``shared_cursor``): a cursor costs more to make
-        # and close than a small statement costs to send.
-        with shared_cursor():
-            purchase = _ring_up(
-                customer_email=customer_email,
-                items=items,
-                paid_amount=paid_amount,
-                tendered=tendered,
-                payments=payments,
-                discount_percent=discount_percent,
-                discount_reason=discount_reason,
-                user=user,
-                send_invoice=send_invoice,
-                till=till,
-            )
-    except OperationalError as exc:
-        if not is_busy(exc):
-            raise
-        metrics.count_refusal(Busy.code)
-        logger.warning(
-            "bill refused: busy (%s)",
-            getattr(exc.__cause__, "sqlstate", None),
-            extra={**log, "code": str(Busy.code)},
+    # One transaction, whose timeouts the bill's first statement sets; the statements share one
+    # cursor (a cursor costs more to make and close than a small statement costs to send).
+    refusals = atomic_write(set_timeouts=False, name="bill", log=log, busy_message=Busy.default_message, logger=logger)
+    with refusals, shared_cursor():
+        purchase = _ring_up(
+            customer_email=customer_email,
+            items=items,
+            paid_amount=paid_amount,
+            tendered=tendered,
+            payments=payments,
+            discount_percent=discount_percent,
+            discount_reason=discount_reason,
+            user=user,
+            send_invoice=send_invoice,
+            till=till,
         )
-        raise Busy() from exc
-    except DomainError as exc:
-        metrics.count_refusal(exc.code)
-        logger.warning(
-            "bill refused: %s %s %s",
-            exc.code,
-            exc.message,
-            exc.details,
-            extra={**log, "code": str(exc.code)},
-        )
-        raise
     assert purchase.till is not None
     transaction.on_commit(partial(metrics.observe_bill_since, purchase.till.code, started))
     return purchase
@@ -172,7 +125,7 @@ class _Tender:
 
     method: PaymentMethod
     amount: Decimal
-    tendered: Sequence[Pieces]
+    tendered: Sequence[PieceRow]
     reference: str
 
 
@@ -181,7 +134,7 @@ def _ring_up(
     customer_email: str,
     items: Sequence[BillLine],
     paid_amount: Decimal | None,
-    tendered: Sequence[Pieces] | None,
+    tendered: Sequence[PieceRow] | None,
     payments: Sequence[PaymentInput] | None,
     discount_percent: Decimal,
     discount_reason: str,
@@ -189,50 +142,32 @@ def _ring_up(
     send_invoice: bool,
     till: int | None,
 ) -> Purchase:
+    """The bill's steps; each statement is one of ``bill_statements`` (docs/architecture.md)."""
     quantities, line_discounts = _combine_lines(items)
-    # The shorthand is today's one cash payment: rounded as cash even when nothing was paid.
-    shorthand = payments is None
-    # A bad email is refused where the customer is looked up, after the payments and discounts
-    # are checked, as before; a good one is looked up (or inserted) with the payment methods.
+    asked = _payments_asked(paid_amount=paid_amount, tendered=tendered, payments=payments)
+    # A bad email is refused after the payments and discounts are checked, as it always was.
     try:
         email, email_refused = customer_normalize_email(customer_email), None
     except ValidationFailed as exc:
         email, email_refused = None, exc
-    tenders, timeouts_set, customer = _check_payments(
-        paid_amount=paid_amount, tendered=tendered, payments=payments, email=email
-    )
+
+    # 1. The transaction's timeouts, the payment methods, and the customer (lock step 1).
+    methods, customer = statements.begin_bill(method_codes=asked.codes, email=email)
+    tenders = _check_payments(asked, methods, paid_amount=paid_amount)
     bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
-    if not timeouts_set:  # no payment method was looked up (nothing paid), or not PostgreSQL
-        set_transaction_timeouts(**_bill_timeouts())
     if email_refused is not None:
         raise email_refused
-    if customer is None:  # not looked up with the methods, or a concurrent first bill won the race
+    if customer is None:  # SQLite, or a concurrent first bill for this new email won the race
         customer = customer_get_or_create(email=customer_email)
-    products = _take_stock(quantities)
 
+    # 2. The products, locked, and their stock taken (lock step 3).
+    products = statements.take_stock(quantities)
     bill = quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount)
     _check_discount_taken(bill.lines, user=user)
     if bill.total >= AMOUNT_LIMIT:
         raise ValidationFailed("The bill is too large.", details={"items": ["The bill total is too large."]})
     cash = next((t for t in tenders if t.method.is_cash), None)
-    non_cash = [t.amount for t in tenders if not t.method.is_cash]
-    non_cash_total = sum(non_cash, ZERO)
-    if non_cash_total > bill.total:
-        raise Overpayment(
-            f"The card and other non-cash payments add up to {format_money(non_cash_total)}, more than the "
-            f"{format_money(bill.total)} due; no change is given from a card.",
-            details={"non_cash_total": f"{non_cash_total:.2f}", "total": f"{bill.total:.2f}"},
-        )
-    cash_amount = cash.amount if cash is not None else (paid_amount if shorthand else None)
-    settlement = settle(total=bill.total, non_cash=non_cash, cash=cash_amount)
-    payable, paid = settlement.payable, settlement.paid
-    if paid < payable:
-        raise InsufficientPayment(
-            f"Paid {format_money(paid)}, but {format_money(payable)} is payable.",
-            details={"paid_amount": f"{paid:.2f}", "payable": f"{payable:.2f}"},
-        )
-    change_due = settlement.change_due
-
+    settlement = _settle(bill.total, tenders, cash, paid_amount if asked.shorthand else None)
     purchase = new_row(
         Purchase,
         customer=customer,
@@ -241,12 +176,12 @@ def _ring_up(
         tax_total=bill.tax_total,
         total=bill.total,
         rounding=settlement.rounding,
-        payable=payable,
-        paid_amount=paid,
-        change_due=change_due,
+        payable=settlement.payable,
+        paid_amount=settlement.paid,
+        change_due=settlement.change_due,
         cash_paid=cash.amount if cash is not None else ZERO,
-        refundable=payable,
-        cash_refundable=cash.amount - change_due if cash is not None else ZERO,
+        refundable=settlement.payable,
+        cash_refundable=cash.amount - settlement.change_due if cash is not None else ZERO,
         discount_percent=bill.discount_percent,
         discount_total=bill.discount_total,
         discount_reason=discount_reason,
@@ -259,11 +194,12 @@ def _ring_up(
         for t in tenders
         if t.amount > 0  # the shorthand's "paid 0" is no payment
     ]
-    # The bill, its lines and its payments: one statement on PostgreSQL.
-    insert_with_children(purchase, ("purchase", bill.lines), ("purchase", payment_rows))
 
-    # The till comes last: every bill at a till locks its till row and all of its drawer rows, so
-    # holding them only for the drawer's own statements and the commit lets bills at one till
+    # 3. The bill, its lines and its payments.
+    statements.insert_bill(purchase, bill.lines, payment_rows)
+
+    # 4 and 5. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
+    # holding them only for the drawer's own statement and the commit lets bills at one till
     # overlap more. A refusal here still rolls back everything above.
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
     tender = (
@@ -272,71 +208,79 @@ def _ring_up(
         else {}
     )
     planning = time.perf_counter()
-    change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=change_due)
+    change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=settlement.change_due)
     metrics.observe_change_making(time.perf_counter() - planning)
-    # The drawer's counts and ledger rows, the invoice email's job, and the number: ONE statement
-    # on PostgreSQL (the first two ride as CTEs of the number's). The number last: the counter row
-    # is locked until the commit, so taking it after every check that can refuse the bill keeps it
-    # held for the shortest time. The statement also records the till, the session and the number
-    # on the bill; a drawer count that would go negative writes no ledger row and refuses the bill.
-    writes = Writes()
-    drawer = drawer_record_bill(
-        writes=writes,
-        denominations=denominations,
+
+    # 6. The drawer's counts and ledger, the invoice email's job, and the number.
+    number, movements = statements.record_drawer_job_and_number(
         purchase=purchase,
+        till=till_row,
+        session_id=session_id,
+        denominations=denominations,
         tendered=tender,
         change=change,
-        user=purchase.created_by,
-        session_id=session_id,
+        job=invoice_job(purchase=purchase) if send_invoice else None,
     )
-    with deferred_task_rows() as jobs:
-        if send_invoice:
-            invoice_enqueue(purchase=purchase)
-        jobs.write_with(writes)
-        number, ledger = invoice_number_assign(
-            purchase_id=purchase.pk,
-            till=till_row,
-            session_id=session_id,
-            when=purchase.created_at,
-            writes=writes,
-            returning=drawer.sql,
-        )
-        movements = drawer.movements(ledger)
     purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
-    _set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements, refunds=[])
+    set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements, refunds=[])
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
         customer.pk,
         len(bill.lines),
-        payable,
-        paid,
-        change_due,
+        settlement.payable,
+        settlement.paid,
+        settlement.change_due,
         user,
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return purchase
 
 
-def _check_payments(
-    *,
-    paid_amount: Decimal | None,
-    tendered: Sequence[Pieces] | None,
-    payments: Sequence[PaymentInput] | None,
-    email: str | None,
-) -> tuple[list[_Tender], bool, Customer | None]:
-    """The bill's payments, each with its method (one query, which on PostgreSQL also sets the
-    bill's timeouts and gets or creates the customer of ``email``: see ``_payment_methods``),
-    whether the timeouts are set, and the customer if it was got. The shorthand ``paid_amount``
-    (+ ``tendered``) is one cash payment, or none when nothing was paid."""
+def _settle(total: Decimal, tenders: Sequence["_Tender"], cash: "_Tender | None", shorthand_paid: Decimal | None):
+    """What is payable (cash rounded) and the change, or the refusal: more non-cash than the total
+    (``Overpayment``: no change from a card), or less paid than payable (``InsufficientPayment``)."""
+    non_cash = [t.amount for t in tenders if not t.method.is_cash]
+    non_cash_total = sum(non_cash, ZERO)
+    if non_cash_total > total:
+        raise Overpayment(
+            f"The card and other non-cash payments add up to {format_money(non_cash_total)}, more than the "
+            f"{format_money(total)} due; no change is given from a card.",
+            details={"non_cash_total": f"{non_cash_total:.2f}", "total": f"{total:.2f}"},
+        )
+    # The shorthand is one cash payment: rounded as cash even when nothing was paid.
+    settlement = settle(total=total, non_cash=non_cash, cash=cash.amount if cash is not None else shorthand_paid)
+    if settlement.paid < settlement.payable:
+        raise InsufficientPayment(
+            f"Paid {format_money(settlement.paid)}, but {format_money(settlement.payable)} is payable.",
+            details={"paid_amount": f"{settlement.paid:.2f}", "payable": f"{settlement.payable:.2f}"},
+        )
+    return settlement
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The payments as the request gave them, before any is checked against its method: ``rows`` of
+    ``{method, amount, tendered?, reference?}`` (the shorthand as one cash row), and the codes named."""
+
+    rows: list[PaymentInput]
+    codes: set[str]
+    shorthand: bool
+
+
+def _payments_asked(
+    *, paid_amount: Decimal | None, tendered: Sequence[PieceRow] | None, payments: Sequence[PaymentInput] | None
+) -> _Asked:
+    """The payments' form, checked before anything is read: one form or the other, at most
+    ``MAX_PAYMENTS``. The shorthand ``paid_amount`` (+ ``tendered``) is one cash payment, or none
+    when nothing was paid."""
     if payments is not None and (paid_amount is not None or tendered):
         raise ValidationFailed(
             "Give either `payments` or `paid_amount` (with `tendered`), not both.",
             details={"payments": ["Not allowed together with paid_amount or tendered."]},
         )
-    shorthand = payments is None
     if payments is None:
         if paid_amount is None:
             raise ValidationFailed(
@@ -345,19 +289,26 @@ def _check_payments(
             )
         amount = _check_amount(paid_amount, field="paid_amount")
         if amount == 0 and not tendered:
-            return [], False, None
-        payments = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
-    elif len(payments) > MAX_PAYMENTS:
+            return _Asked(rows=[], codes=set(), shorthand=True)
+        rows: list[PaymentInput] = [{"method": _CASH, "amount": amount, "tendered": list(tendered or [])}]
+        return _Asked(rows=rows, codes=set(), shorthand=True)
+    if len(payments) > MAX_PAYMENTS:
         raise ValidationFailed(f"A bill has at most {MAX_PAYMENTS} payments.", details={"payments": ["Too many."]})
-    codes = {str(p["method"]) for p in payments} - {_CASH}
-    # One query for the methods named and the cash method (the shorthand's).
+    return _Asked(rows=list(payments), codes={str(p["method"]) for p in payments} - {_CASH}, shorthand=False)
+
+
+def _check_payments(asked: _Asked, named: Sequence[PaymentMethod], *, paid_amount: Decimal | None) -> list["_Tender"]:
+    """Each payment asked for, checked against its method (``named``: the methods the request named,
+    and the cash method): ``UnknownPaymentMethod`` for one not taken (or inactive), or a
+    ``validation_error`` for an amount, a reference or notes the method does not take, or a second
+    cash payment."""
     methods: dict[str, PaymentMethod] = {}
-    found_methods, timeouts_set, customer = _payment_methods(codes, email)
-    for method in found_methods:
+    for method in named:
         if method.is_active:
             methods[method.code] = method
-        if method.is_cash and shorthand:
+        if method.is_cash and asked.shorthand:
             methods[_CASH] = method
+    payments = asked.rows
     tenders = []
     for index, payment in enumerate(payments):
         found = methods.get(str(payment["method"]))
@@ -388,65 +339,7 @@ def _check_payments(
         tenders.append(_Tender(method=method, amount=amount, tendered=notes, reference=reference))
     if sum(t.method.is_cash for t in tenders) > 1:
         raise ValidationFailed("A bill has at most one cash payment.", details={"payments": ["More than one cash."]})
-    return tenders, timeouts_set, customer
-
-
-def _bill_timeouts() -> dict[str, int]:
-    return {
-        "lock_timeout_ms": settings.BILL_LOCK_TIMEOUT_MS,
-        "statement_timeout_ms": settings.BILL_STATEMENT_TIMEOUT_MS,
-    }
-
-
-_METHOD_FIELDS = ["id", "code", "name", "is_cash", "is_active"]
-
-
-def _payment_methods(codes: set[str], email: str | None) -> tuple[list[PaymentMethod], bool, Customer | None]:
-    """The methods named in ``codes`` and the cash method, in the model's order, whether the bill's
-    timeouts were set, and the customer of ``email`` (normalised), when given and got. Methods are
-    configuration, read fresh by every bill (a manager's edit holds from the next bill on), without
-    a lock, as the ORM query did.
-
-    On PostgreSQL this is the bill's first statement, and two more ride on it, each saving a round
-    trip: the bill's ``set_transaction_timeouts``, in a one-row CTE that is the preserved side of
-    the join (so it runs even when no method matches), and ``customer_get_or_create``'s lookup and
-    insert (``customer_get_or_create_ctes``). The customer's INSERT is the only part that can wait
-    for a lock (a concurrent first bill for the same new email: step 1 of the lock order), and it
-    runs only once the timeouts' CTE exists, so the bill's ``lock_timeout`` bounds that wait as it
-    would in a statement of its own. The customer is ``None`` when that race was lost."""
-    conn = default_connection()
-    if conn.vendor != "postgresql":
-        return list(PaymentMethod.objects.filter(Q(code__in=codes) | Q(is_cash=True))), False, None
-    _, timeouts = transaction_timeouts_sql(**_bill_timeouts())
-    params: list[Any] = [*timeouts, email, email, timezone.now()] if email is not None else [*timeouts]
-    with statement_cursor() as cursor:
-        cursor.execute(_methods_sql(with_customer=email is not None), [*params, sorted(codes)])
-        rows = cursor.fetchall()
-    alias = conn.alias
-    methods = [PaymentMethod.from_db(alias, _METHOD_FIELDS, row[:5]) for row in rows if row[0] is not None]
-    customer = customer_from_row(rows[0][5:]) if email is not None and rows[0][5] is not None else None
-    return methods, True, customer
-
-
-@cache
-def _methods_sql(*, with_customer: bool) -> str:
-    # Built once from the model's names (the timeouts' SQL text does not depend on their values);
-    # the values are parameters. The order is the model's (``-is_cash``, ``code``). The timeouts
-    # CTE is MATERIALIZED: computed once, before the customer's INSERT may run.
-    quote = connection.ops.quote_name
-    timeouts, _ = transaction_timeouts_sql()
-    columns = ", ".join(f"m.{quote(name)}" for name in _METHOD_FIELDS)  # the fields' own column names
-    customer = ""
-    customer_columns = ""
-    if with_customer:
-        customer = ", " + customer_get_or_create_ctes(after="EXISTS (SELECT FROM bill_timeouts)")
-        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in ("id", "email", "created_at"))  # noqa: S608
-    return (
-        f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer} "  # noqa: S608
-        f"SELECT {columns}{customer_columns} FROM bill_timeouts "
-        f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
-        "ORDER BY m.is_cash DESC, m.code"
-    )
+    return tenders
 
 
 def purchase_discount_refusal(
@@ -529,15 +422,6 @@ def _check_percent(value, *, field: str) -> Decimal:
     return value.quantize(CENT)
 
 
-def _set_prefetched(instance, **related) -> None:
-    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, objects in related.items():
-        queryset = getattr(instance, name).all()
-        queryset._result_cache = list(objects)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-
-
 def _combine_lines(items: Sequence[BillLine]) -> tuple[dict[int, int], dict[int, Decimal]]:
     """Quantities and line discounts by product. Lines for one product are combined; they must then
     carry the same discount."""
@@ -569,50 +453,6 @@ def _check_amount(amount, *, field: str = "paid_amount") -> Decimal:
             details={field: ["Invalid amount."]},
         )
     return money(amount)
-
-
-def _take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
-    """Lock the bill's products (step 3 of the lock order, by primary key) and take the bill's
-    quantities off their stock. Returns the products by id, their stock as it now is. Refuses, in
-    the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
-    (``ProductInactive``) and a line with more than the stock (``InsufficientStock``).
-
-    On PostgreSQL this is ONE statement (catalog's ``products_lock_and_take_sql``): a CTE locks the
-    rows in primary-key order, to the end before any row is updated, and the UPDATE takes the stock
-    only where the product is active and keeps ``stock >= 0`` (the guard; the CHECK constraint backs
-    it up), returning the rows. When it updates fewer rows than the bill has products, the locked
-    rows are read again to say why, and the refusal rolls the bill back. Elsewhere (SQLite) it is
-    the locking SELECT (catalog's queryset, compiled once: ``compiled_rows``), the checks, then one
-    guarded UPDATE."""
-    conn = default_connection()
-    if conn.vendor == "postgresql":
-        params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
-        with statement_cursor() as cursor:
-            cursor.execute(products_lock_and_take_sql(), params)
-            rows = cursor.fetchall()
-        if len(rows) == len(quantities):
-            alias = conn.alias
-            return {row[0]: Product.from_db(alias, PRODUCT_ATTNAMES, row) for row in rows}
-    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
-    for product_id, quantity in quantities.items():
-        product = products.get(product_id)
-        if product is None:
-            raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
-        if not product.is_active:
-            raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
-        if product.stock < quantity:
-            raise InsufficientStock(
-                f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
-                details={"product_id": product_id, "available": product.stock, "requested": quantity},
-            )
-    if conn.vendor == "postgresql":  # every check passes now, yet the guard refused a row
-        raise InsufficientStock("Stock changed while the bill was being rung up.")
-    deltas = {pk: -qty for pk, qty in quantities.items()}
-    if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
-        raise InsufficientStock("Stock changed while the bill was being rung up.")
-    for product_id, quantity in quantities.items():
-        products[product_id].stock -= quantity
-    return products
 
 
 def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:

@@ -7,23 +7,26 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing_project.core import metrics
-from billing_project.core.db import guarded_add, set_transaction_timeouts
-from billing_project.core.errors import Busy, DomainError, ValidationFailed, is_busy
+from billing_project.core.db import atomic_write, guarded_add, insert_with_children, new_row, set_prefetched
+from billing_project.core.errors import Busy, ValidationFailed
 from billing_project.core.money import cash_round, format_money, format_note, money
 from billing_project.core.types import Actor, BillLine, recorded_user
-from cashdrawer.services import drawer_plan_change, drawer_record_refund, till_lock_for_bill
+from cashdrawer.errors import ChangeUnavailable
+from cashdrawer.ledger import ledger_post
+from cashdrawer.models import DrawerMovement
+from cashdrawer.services import drawer_plan_change, till_lock_for_bill
 from catalog.models import Product
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import products_for_update, purchase_for_update
 from ..models import InvoiceStatus, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from ..numbering import credit_note_number_take
-from .bills import MAX_LINES, _set_prefetched, purchase_payments
+from .bills import MAX_LINES, purchase_payments
 
 logger = logging.getLogger("billing.refunds")
 
@@ -233,35 +236,26 @@ def refund_create(
     ``TillInactive``, ``SessionClosed``, or ``Busy`` when it gave up waiting for a lock.
     Metrics: a committed refund is counted by till after the commit; a refusal by its code.
     """
-    try:
-        with transaction.atomic():
-            refund = _refund(
-                purchase_id=purchase_id,
-                items=items,
-                reason=reason,
-                restock=restock,
-                till=till,
-                payments=payments,
-                user=user,
-            )
-            transaction.on_commit(partial(metrics.count_refund, refund.till.code))
-            return refund
-    except OperationalError as exc:
-        if not is_busy(exc):
-            raise
-        metrics.count_refusal(Busy.code)
-        logger.warning("refund refused: busy", extra={"bill": purchase_id, "code": str(Busy.code)})
-        raise Busy() from exc
-    except DomainError as exc:
-        metrics.count_refusal(exc.code)
-        logger.warning(
-            "refund refused: %s %s %s",
-            exc.code,
-            exc.message,
-            exc.details,
-            extra={"bill": purchase_id, "code": exc.code},
+    refusals = atomic_write(
+        lock_timeout_ms=settings.BILL_LOCK_TIMEOUT_MS,
+        statement_timeout_ms=settings.BILL_STATEMENT_TIMEOUT_MS,
+        name="refund",
+        log={"bill": purchase_id},
+        busy_message=Busy.default_message,
+        logger=logger,
+    )
+    with refusals:
+        refund = _refund(
+            purchase_id=purchase_id,
+            items=items,
+            reason=reason,
+            restock=restock,
+            till=till,
+            payments=payments,
+            user=user,
         )
-        raise
+    transaction.on_commit(partial(metrics.count_refund, refund.till.code))
+    return refund
 
 
 def _combine(items: Sequence[BillLine]) -> dict[int, int]:
@@ -292,10 +286,6 @@ def _refund(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the goods come back.", details={"reason": ["This field may not be blank."]})
-    set_transaction_timeouts(
-        lock_timeout_ms=settings.BILL_LOCK_TIMEOUT_MS, statement_timeout_ms=settings.BILL_STATEMENT_TIMEOUT_MS
-    )
-
     # The bill's lock serializes its refunds: what the bill can still pay back and the lines'
     # refunded sums are read after it.
     purchase = purchase_for_update(purchase_id=purchase_id).get()
@@ -351,7 +341,8 @@ def _refund(
 
     # The credit note's number last of the locks: its counter row is held until the commit.
     now = timezone.now()
-    refund = Refund.objects.create(
+    refund = new_row(
+        Refund,
         number=credit_note_number_take(till=till_row, when=now),
         created_at=now,
         purchase=purchase,
@@ -366,12 +357,18 @@ def _refund(
         rounding=rounding,
         amount=total + rounding,
     )
-    refund_lines = RefundLine.objects.bulk_create(
-        RefundLine(
-            refund=refund, item=s.item, quantity=s.quantity, subtotal=s.subtotal, tax_amount=s.tax_amount, total=s.total
+    refund_lines = [
+        new_row(
+            RefundLine, item=s.item, quantity=s.quantity, subtotal=s.subtotal, tax_amount=s.tax_amount, total=s.total
         )
         for s in shares
-    )
+    ]
+    payment_rows = [
+        new_row(RefundPayment, method=m, is_cash=m == CASH, amount=a, reference=references.get(m, "")[:100])
+        for m, a in allocation.items()
+    ]
+    # The refund, its lines and its payments: one statement on PostgreSQL, as a bill's.
+    insert_with_children(refund, ("refund", refund_lines), ("refund", payment_rows))
     for share in shares:
         updated = PurchaseItem.objects.filter(
             pk=share.item.pk, refunded_quantity__lte=share.item.quantity - share.quantity
@@ -389,12 +386,17 @@ def _refund(
     Purchase.objects.filter(pk=purchase.pk).update(
         refundable=purchase.refundable, cash_refundable=purchase.cash_refundable
     )
-    payment_rows = RefundPayment.objects.bulk_create(
-        RefundPayment(refund=refund, method=m, is_cash=m == CASH, amount=a, reference=references.get(m, "")[:100])
-        for m, a in allocation.items()
-    )
-    movements = drawer_record_refund(
-        denominations=denominations, refund=refund, pieces=pieces, user=user, session_id=session_id
+    movements = ledger_post(
+        denominations=denominations,
+        moves=[
+            (DrawerMovement.Kind.REFUND_OUT, {value: -count for value, count in sorted(pieces.items(), reverse=True)})
+        ],
+        session_id=session_id,
+        user=user,
+        reason=f"refund #{refund.pk} of bill #{purchase.pk}",
+        created_at=refund.created_at,
+        refund=refund,
+        refusal=ChangeUnavailable("The drawer changed while the refund was being paid out."),
     )
     if purchase.invoice_status != InvoiceStatus.SKIPPED:
         from ..refund_receipts import refund_receipt_enqueue
@@ -402,7 +404,7 @@ def _refund(
         refund_receipt_enqueue(refund=refund)
 
     refund.till, refund.purchase = till_row, purchase
-    _set_prefetched(refund, lines=refund_lines, payments=payment_rows, drawer_movements=movements)
+    set_prefetched(refund, lines=refund_lines, payments=payment_rows, drawer_movements=movements)
     for line in refund_lines:
         line.item = lines[line.item.product_id]
     logger.info(

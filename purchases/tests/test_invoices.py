@@ -236,7 +236,7 @@ def test_queueing_the_invoice_costs_one_insert_and_on_postgresql_no_round_trip(d
     if connection.vendor == "postgresql":
         # The job's INSERT is a CTE of the bill's last statement, the invoice number's.
         assert len(with_invoice) == len(without)
-        assert 'task_rows AS (INSERT INTO "django_tasks_database_dbtaskresult"' in extra
+        assert 'invoice_job AS (INSERT INTO "django_tasks_database_dbtaskresult"' in extra
         assert "purchases_documentcounter" in extra
     else:
         assert len(with_invoice) == len(without) + 1

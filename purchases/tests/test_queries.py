@@ -47,25 +47,13 @@ def test_a_bill_costs_the_same_queries_for_1_or_50_lines(drawer):
 
 
 def bill_queries() -> int:
-    """The statements of one bill, as captured inside the test's transaction.
-
-    On PostgreSQL, 8: the savepoint and its release (purchase_create's atomic inside the test's
-    transaction; in production they are BEGIN and COMMIT), and 6 statements:
-    1. the payment methods, with the bill's timeouts (set_config, in a CTE) and the customer's
-       lookup and, when new, insert (CTEs whose INSERT runs after the timeouts are set);
-    2. the products, locked in primary-key order, and their stock taken, one guarded UPDATE whose
-       CTE takes the locks (``_take_stock``);
-    3. the bill, its lines and its payments, in one statement (whatever their number);
-    4. the till row, FOR UPDATE;
-    5. the till's denominations, FOR UPDATE by value, carrying its open session;
-    6. the invoice number (the counter's upsert) and the bill's till, session and number, with, as
-       CTEs of the same statement, the drawer counts (one guarded UPDATE) and the drawer movements
-       (the ledger, written only when every count was updated) and the invoice email's job (the
-       outbox row).
-    Elsewhere (SQLite) 16: no timeouts; the customer's lookup and insert are their own statements,
-    the products' lock and the stock's UPDATE two, the bill, its lines and its payments three
-    INSERTs, the drawer's UPDATE and INSERT two, the number and the bill's UPDATE two, and the job
-    its own INSERT."""
+    """The statements of one bill, as captured inside the test's transaction: on PostgreSQL the six
+    of ``purchases/services/bill_statements.py`` (docs/architecture.md has the plan) and the
+    savepoint and its release (``purchase_create``'s transaction inside the test's; in production,
+    BEGIN and COMMIT). Elsewhere (SQLite) 16: no timeouts; the customer's lookup and insert are their
+    own statements, the products' lock and the stock's UPDATE two, the bill, its lines and its
+    payments three INSERTs, the drawer's UPDATE and INSERT two, the number and the bill's UPDATE two,
+    and the job its own INSERT."""
     return 8 if connection.vendor == "postgresql" else 16
 
 

@@ -217,10 +217,10 @@ def test_a_failure_after_writes_rolls_everything_back(drawer, monkeypatch):
     product = ProductFactory(stock=5, price=D("10"), tax_percent=D("0"))
     before = db_state()
 
-    def explode(**kwargs):
+    def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("purchases.services.bills.drawer_record_bill", explode)
+    monkeypatch.setattr("purchases.services.bill_statements.ledger_post_with", explode)
     with pytest.raises(RuntimeError):
         purchase_create(
             customer_email="x@example.com", items=[{"product_id": product.pk, "quantity": 1}], paid_amount=D("20")

@@ -1,0 +1,307 @@
+"""Writes of the bill's path: guarded updates, inserts whose statement text is built once per model,
+and ``Writes``, several writes sent as CTEs of one statement the caller sends anyway.
+
+Every statement here is plain SQL built from the models' names (only placeholders carry values),
+and every value is prepared as the ORM prepares it (``orm_internals.prepared_values``).
+"""
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+from django.db import connection
+from django.db.models import Model
+
+from .cursor import default_connection, statement_cursor
+from .orm_internals import as_is, mark_inserted, prepared_values
+
+M = TypeVar("M", bound=Model)
+
+
+def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mapping[str, object] | None = None) -> int:
+    """``field = field + delta`` for every primary key in ``deltas`` in ONE statement, only where
+    the result stays >= 0. Returns the number of rows updated: fewer than ``len(deltas)`` means a
+    guard refused a row, and the caller refuses the whole operation.
+
+    Plain SQL (``UPDATE … FROM (VALUES …)``, which PostgreSQL and SQLite both run): the ORM's
+    ``Case(When(…))`` form of the same UPDATE costs more CPU to build than the statement takes to
+    run, and this is on every bill's path. Only placeholders carry values; names come from the model.
+    """
+    extra = dict(also_set or {})
+    sql = _guarded_add_sql(model, field, len(deltas), tuple(extra))
+    params: list[Any] = [*extra.values(), *(value for pair in deltas.items() for value in pair)]
+    with statement_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@cache
+def _guarded_add_sql(model: Any, field: str, rows: int, also_set: tuple[str, ...], returning: bool = False) -> str:
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    pk = quote(model._meta.pk.column)
+    assignments = ", ".join(
+        [f"{column} = t.{column} + v.column2"] + [f"{quote(model._meta.get_field(n).column)} = %s" for n in also_set]
+    )
+    values = ", ".join(["(%s, %s)"] * rows)
+    return (
+        f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608 - names from the model
+        f"WHERE t.{pk} = v.column1 AND t.{column} + v.column2 >= 0" + (f" RETURNING t.{pk}" if returning else "")
+    )
+
+
+def guarded_add_then_insert(model, field: str, deltas: Mapping[int, int], objs: Sequence[M]) -> list[M] | None:
+    """``guarded_add(model, field, deltas)`` and then ``insert_rows(objs)``, the INSERT only when
+    the guarded UPDATE updated every row of ``deltas``. Returns the inserted ``objs``, or ``None``
+    when a guard refused a row: then nothing is inserted, and the caller refuses the whole
+    operation (its transaction rolls back the rows that were updated), as with ``guarded_add``.
+
+    On PostgreSQL this is ONE statement: the UPDATE is a data-modifying CTE and the INSERT's rows
+    are selected only when the CTE returned ``len(deltas)`` rows. Both see the same snapshot, so
+    the inserted rows are computed by the caller (from rows it holds locked), not read back. The
+    rows travel as one JSON parameter (``_json_rows``), so the statement's text and its number
+    of parameters do not grow with the rows. ``deltas`` and ``objs`` must not be empty. Elsewhere
+    (SQLite) it is the two statements. ``Writes`` gives the same writes as CTEs of a statement of
+    the caller's own."""
+    writes = Writes()
+    ids = writes.guarded_add_then_insert("g", model, field, deltas, objs)
+    if writes.run_now():
+        return ids.inserted()
+    with statement_cursor() as cursor:
+        cursor.execute(f"WITH {writes.sql} SELECT {ids.sql}", writes.params)
+        (value,) = cursor.fetchone()
+    return ids.inserted(value)
+
+
+class Writes:
+    """Writes to send as data-modifying CTEs of ONE statement the caller sends anyway (on
+    PostgreSQL), saving each its round trip: ``sql`` is their ``name AS (…)`` list for the
+    statement's ``WITH``, ``params`` their parameters, in order, before the statement's own.
+    Each write hands back an ``InsertedIds``: an SQL expression for the statement's ``RETURNING``
+    (or ``SELECT``) list, and what to do with its value. CTEs run in one snapshot and to completion
+    whether or not the statement reads them; their order is not defined, so take any locks they
+    need before (a write here only updates rows the caller holds locked, or inserts new ones).
+
+    Elsewhere (SQLite) ``run_now()`` is true: each write has already run, on its own, when added,
+    and ``InsertedIds.inserted()`` takes no value."""
+
+    def __init__(self) -> None:
+        self._ctes: list[str] = []
+        self.params: list[Any] = []
+        self._now = default_connection().vendor != "postgresql"
+
+    def run_now(self) -> bool:
+        return self._now
+
+    @property
+    def sql(self) -> str:
+        return ", ".join(self._ctes)
+
+    def add(self, name: str, sql: str, params: Sequence[Any]) -> None:
+        """A write of the caller's own: ``name AS (sql)``. PostgreSQL only."""
+        assert not self._now, "writes are sent as CTEs only on PostgreSQL"
+        self._ctes.append(f"{name} AS ({sql})")
+        self.params.extend(params)
+
+    def guarded_add_then_insert(
+        self, name: str, model, field: str, deltas: Mapping[int, int], objs: Sequence[M]
+    ) -> "InsertedIds[M]":
+        """``guarded_add_then_insert`` as two CTEs, ``{name}_guarded`` and ``{name}_inserted``; the
+        rows are inserted only when every row of ``deltas`` was updated (else ``inserted()`` is
+        ``None``). ``deltas`` may be empty: then it is ``insert_rows``. ``objs`` must not be."""
+        if self._now:
+            if deltas and guarded_add(model, field, deltas) != len(deltas):
+                return InsertedIds(objs, "", refused=True)
+            return InsertedIds(insert_rows(objs), "")
+        insert_model = type(objs[0])
+        guarded, inserted, pk = _guarded_insert_ctes(model, field, insert_model, name, bool(deltas))
+        rows = _json_rows(objs, _insert_fields(insert_model))
+        if deltas:
+            self.add(f"{name}_guarded", guarded, [json.dumps(list(deltas.items()))])
+            self.add(f"{name}_inserted", inserted, [rows, len(deltas)])
+        else:
+            self.add(f"{name}_inserted", inserted, [rows])
+        # The new keys in the order given (the INSERT keeps the JSON rows' order; keys ascend).
+        keys = f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_inserted)"  # noqa: S608
+        return InsertedIds(objs, keys)
+
+    def insert(self, name: str, objs: Sequence[M]) -> "InsertedIds[M]":
+        """``insert_rows(objs)`` as the CTE ``{name}``. ``objs`` must not be empty."""
+        if self._now:
+            return InsertedIds(insert_rows(objs), "")
+        model = type(objs[0])
+        plan, conn = _plan_for(model), default_connection()
+        self.add(name, _insert_sql(model, len(objs)), [v for obj in objs for v in prepared_values(obj, plan, conn)])
+        pk = connection.ops.quote_name(str(model._meta.pk.column))
+        return InsertedIds(objs, f"(SELECT coalesce(json_agg({pk}), '[]') FROM {name})")  # noqa: S608
+
+
+class InsertedIds(Generic[M]):
+    """The rows of a ``Writes`` INSERT: ``sql`` is an expression giving their new keys (a JSON
+    array); ``inserted(value)`` sets them on the instances, as ``insert_rows`` does, and returns
+    them, or ``None`` when a guard refused a row and nothing was inserted."""
+
+    def __init__(self, objs: Sequence[M], sql: str, *, refused: bool = False) -> None:
+        self.objs, self.sql, self.refused = objs, sql, refused
+
+    def inserted(self, value: Any = None) -> list[M] | None:
+        if not self.sql:  # already written (SQLite)
+            return None if self.refused else list(self.objs)
+        keys = json.loads(value) if isinstance(value, str) else value
+        if len(keys) != len(self.objs):  # a guard refused a row: nothing was inserted
+            return None
+        return mark_inserted(self.objs, [(key,) for key in keys])
+
+
+@cache
+def _guarded_insert_ctes(model: Any, field: str, insert_model: Any, name: str, guarded: bool) -> tuple[str, str, str]:
+    # Only quoted names from the models are interpolated; the values are parameters.
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    pk = quote(model._meta.pk.column)
+    pk_type, delta_type = _bare_type(model._meta.pk), _bare_type(model._meta.get_field(field))
+    update = (
+        f"UPDATE {table} AS t SET {column} = t.{column} + v.delta "  # noqa: S608
+        f"FROM (SELECT (e->>0)::{pk_type} AS pk, (e->>1)::{delta_type} AS delta "
+        "FROM json_array_elements(%s::json) AS e) AS v "
+        f"WHERE t.{pk} = v.pk AND t.{column} + v.delta >= 0 RETURNING t.{pk}"
+    )
+    fields = _insert_fields(insert_model)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    new_pk = quote(str(insert_model._meta.pk.column))
+    condition = f" WHERE (SELECT count(*) FROM {name}_guarded) = %s" if guarded else ""  # noqa: S608
+    insert = (
+        f"INSERT INTO {quote(insert_model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT u.* FROM {_from_json_rows(fields)}{condition} RETURNING {new_pk}"
+    )
+    return update, insert, new_pk
+
+
+def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:
+    """The values of ``objs`` for ``fields``, prepared as the ORM prepares them
+    (``prepared_values``), as ONE JSON parameter: a list of rows, each a list of values (decimals
+    and times as their text, which PostgreSQL reads back exactly). One parameter, however many rows
+    and columns."""
+    db = default_connection()
+    plan = [(field, as_is(field)) for field in fields]
+    rows = [prepared_values(obj, plan, db) for obj in objs]
+    return json.dumps(rows, default=str)
+
+
+@cache
+def _plan_for(model: type[Model]) -> tuple[tuple[Any, tuple[type, ...]], ...]:
+    return tuple((field, as_is(field)) for field in _insert_fields(model))
+
+
+def _from_json_rows(fields: Sequence) -> str:
+    """``(SELECT (e->>0)::type AS c0, … FROM json_array_elements(%s::json) …) AS u``: the rows of
+    ``_json_rows``, in their order, each value cast to its column's type without its length or
+    precision (the column's own assignment cast still checks them on INSERT, as for ``INSERT …
+    VALUES``; an explicit cast to ``varchar(n)`` would cut a long value short instead)."""
+    columns = ", ".join(f"(e.value->>{i})::{_bare_type(f)} AS c{i}" for i, f in enumerate(fields))
+    rows = "json_array_elements(%s::json) WITH ORDINALITY AS e (value, n)"
+    return f"(SELECT {columns} FROM {rows} ORDER BY e.n) AS u"  # noqa: S608 - names from the models
+
+
+def _bare_type(field) -> str:
+    return re.sub(r"\(.*?\)", "", field.db_type(connection)).strip()
+
+
+def insert_rows(objs: Sequence[M]) -> list[M]:
+    """``bulk_create`` for the bill's path: every concrete field of the new instances (all of one
+    model) in ONE ``INSERT … VALUES … RETURNING`` of the primary keys, set on the instances as
+    ``bulk_create`` sets them. The values are prepared by each field, as the ORM prepares them.
+
+    The ORM builds the same statement through its insert compiler on every call, at more CPU than
+    the statement takes to run; here its text is built once per model and row count. No signals are
+    sent, as with ``bulk_create``. PostgreSQL only; elsewhere it is ``bulk_create``."""
+    conn = default_connection()
+    if not objs:
+        return []
+    model = type(objs[0])
+    if conn.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs)
+    plan = _plan_for(model)
+    params: list[Any] = [value for obj in objs for value in prepared_values(obj, plan, conn)]
+    with statement_cursor() as cursor:
+        cursor.execute(_insert_sql(model, len(objs)), params)
+        rows = cursor.fetchall()
+    return mark_inserted(objs, rows)
+
+
+@cache
+def _insert_fields(model: type[Model]) -> tuple:
+    # An auto-incremented key is the database's to give (RETURNING reads it back); a key the model
+    # makes itself, such as a task's UUID, is inserted like any other value.
+    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning) and not f.generated)
+
+
+@cache
+def _insert_sql(model: type[Model], rows: int) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(model._meta.pk.column))}"
+    )
+
+
+def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) -> None:
+    """``insert_rows([parent])`` and then ``insert_rows(objs)`` for each ``(foreign_key, objs)`` of
+    ``children``, whose ``foreign_key`` field points at ``parent``, in ONE statement on PostgreSQL:
+    the parent's INSERT is a data-modifying CTE, and each child row takes the parent's new primary
+    key from it. Each model's children travel as one JSON parameter (``_json_rows``), so the text
+    of the statement and its number of parameters do not grow with the rows. Sets the primary
+    keys and the foreign keys on the instances as ``insert_rows`` does. Elsewhere (SQLite) it is
+    one ``insert_rows`` per model."""
+    conn = default_connection()
+    if conn.vendor != "postgresql":
+        insert_rows([parent])
+        for name, objs in children:
+            for obj in objs:
+                setattr(obj, name, parent)
+            insert_rows(objs)
+        return
+    parent_model = type(parent)
+    shape = (parent_model, tuple((type(objs[0]) if objs else None, name) for name, objs in children))
+    params: list[Any] = prepared_values(parent, _plan_for(parent_model), conn)
+    for name, objs in children:
+        if objs:
+            params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
+    with statement_cursor() as cursor:
+        cursor.execute(_family_sql(shape), params)
+        rows = cursor.fetchall()
+    # Ordered by (which INSERT, primary key): each INSERT's rows in the order they were given.
+    mark_inserted([parent], [row[1:] for row in rows if row[0] == 0])
+    for index, (name, objs) in enumerate(children, start=1):
+        for obj in objs:
+            setattr(obj, name, parent)
+        mark_inserted(objs, [row[1:] for row in rows if row[0] == index])
+
+
+@cache
+def _family_sql(shape: tuple[type[Model], tuple[tuple[type[Model] | None, str], ...]]) -> str:
+    # Only quoted names from the models are interpolated; the values are parameters.
+    quote = connection.ops.quote_name
+    parent_model, children = shape
+    parent_pk = quote(str(parent_model._meta.pk.column))
+    parts = [f"parent AS ({_insert_sql(parent_model, 1)})"]
+    union = [f"SELECT 0, {parent_pk} FROM parent"]  # noqa: S608
+    for index, (model, name) in enumerate(children, start=1):
+        if model is None:  # none of these children: no INSERT
+            continue
+        fields = _insert_fields(model)
+        values = [f for f in fields if f.name != name]
+        new_key = f"(SELECT {parent_pk} FROM parent)"  # noqa: S608
+        select = ", ".join(new_key if f.name == name else f"u.c{values.index(f)}" for f in fields)
+        pk = quote(str(model._meta.pk.column))
+        parts.append(
+            f"c{index} AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(str(f.column)) for f in fields)}) SELECT {select} FROM {_from_json_rows(values)} "
+            f"RETURNING {pk})"
+        )
+        union.append(f"SELECT {index}, {pk} FROM c{index}")  # noqa: S608
+    return f"WITH {', '.join(parts)} {' UNION ALL '.join(union)} ORDER BY 1, 2"

@@ -1,0 +1,239 @@
+"""The bill's statements, in the order ``purchase_create`` sends them.
+
+On PostgreSQL a bill is six statements between BEGIN and COMMIT, whatever its number of lines and
+payments; docs/architecture.md has the plan and the lock order, and ``purchases/tests/test_queries.py``
+pins the count. Each function here is one step (steps 4 and 5 are cashdrawer's
+``till_lock_for_bill``, between ``insert_bill`` and ``record_drawer_job_and_number``); its docstring
+says what it locks, what guards it, and what it refuses. A statement that touches another app's rows
+takes its SQL from that app (the products' lock from ``catalog.lock_objects``, the customer's from
+``customers.services``, the drawer's ledger from ``cashdrawer.ledger``, the number's counter from
+``numbering``); the order they are sent in is here.
+
+Elsewhere (SQLite, for development) each step runs as plain ORM statements: 16 in all.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from functools import cache, lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from billing_project.core.db import (
+    Writes,
+    compiled_rows,
+    default_connection,
+    guarded_add,
+    insert_with_children,
+    statement_cursor,
+    transaction_timeouts_sql,
+)
+from billing_project.core.tasks_backend import Job
+from cashdrawer.errors import ChangeUnavailable
+from cashdrawer.ledger import ledger_post_with
+from cashdrawer.models import Denomination, DrawerMovement, Till
+from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
+from catalog.models import Product
+from customers.models import Customer
+from customers.services import customer_from_row, customer_get_or_create_ctes
+
+from ..errors import InsufficientStock, ProductInactive, ProductNotFound
+from ..models import Payment, PaymentMethod, Purchase, PurchaseItem
+from ..numbering import counter_upsert_sql, financial_year, invoice_number_take, series_guard
+
+Kind = DrawerMovement.Kind
+
+_METHOD_FIELDS = ["id", "code", "name", "is_cash", "is_active"]
+
+
+def bill_timeouts() -> dict[str, int]:
+    return {
+        "lock_timeout_ms": settings.BILL_LOCK_TIMEOUT_MS,
+        "statement_timeout_ms": settings.BILL_STATEMENT_TIMEOUT_MS,
+    }
+
+
+# --- 1. The timeouts, the payment methods and the customer -----------------------------------------
+
+
+def begin_bill(*, method_codes: set[str], email: str | None) -> tuple[list[PaymentMethod], Customer | None]:
+    """Statement 1: the transaction's timeouts, the payment methods named (and the cash method), and
+    the customer of ``email`` (normalised), found or inserted: lock step 1.
+
+    The methods are configuration, read fresh by every bill (a manager's edit holds from the next bill
+    on), in the model's order, without a lock. The timeouts' CTE is MATERIALIZED and the customer's
+    INSERT runs only once it exists, so the bill's ``lock_timeout`` bounds the one wait this statement
+    can have: a concurrent first bill for the same new email. The customer is ``None`` when that race
+    was lost, or without an email, or on SQLite: then ``customer_get_or_create`` reads it."""
+    conn = default_connection()
+    if conn.vendor != "postgresql":
+        return list(PaymentMethod.objects.filter(Q(code__in=method_codes) | Q(is_cash=True))), None
+    _, timeouts = transaction_timeouts_sql(**bill_timeouts())
+    params: list[Any] = [*timeouts, email, email, timezone.now()] if email is not None else [*timeouts]
+    with statement_cursor() as cursor:
+        cursor.execute(_begin_bill_sql(with_customer=email is not None), [*params, sorted(method_codes)])
+        rows = cursor.fetchall()
+    methods = [PaymentMethod.from_db(conn.alias, _METHOD_FIELDS, row[:5]) for row in rows if row[0] is not None]
+    customer = customer_from_row(rows[0][5:]) if email is not None and rows[0][5] is not None else None
+    return methods, customer
+
+
+@cache
+def _begin_bill_sql(*, with_customer: bool) -> str:
+    # Built once from the models' names (the timeouts' SQL text does not depend on their values); the
+    # values are parameters. The timeouts' one-row CTE is the preserved side of the join, so the
+    # statement runs even when no method matches.
+    quote = connection.ops.quote_name
+    timeouts, _ = transaction_timeouts_sql()
+    columns = ", ".join(f"m.{quote(name)}" for name in _METHOD_FIELDS)
+    customer = customer_columns = ""
+    if with_customer:
+        customer = ", " + customer_get_or_create_ctes(after="EXISTS (SELECT FROM bill_timeouts)")
+        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in ("id", "email", "created_at"))  # noqa: S608
+    return (
+        f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer} "  # noqa: S608
+        f"SELECT {columns}{customer_columns} FROM bill_timeouts "
+        f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
+        "ORDER BY m.is_cash DESC, m.code"
+    )
+
+
+# --- 2. The stock -----------------------------------------------------------------------------------
+
+
+def take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
+    """Statement 2: lock the bill's products by primary key (lock step 3) and take the bill's
+    quantities off their stock. Returns the products by id, their stock as it now is. Refuses, in
+    the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
+    (``ProductInactive``) and a line with more than the stock (``InsufficientStock``).
+
+    On PostgreSQL it is ONE statement (``catalog.lock_objects.products_lock_and_take_sql``): a CTE
+    locks the rows in primary-key order, to the end before any row is updated, and the UPDATE takes
+    the stock only where the product is active and keeps ``stock >= 0`` (the guard; the CHECK
+    constraint backs it up), returning the rows. When it updates fewer rows than the bill has
+    products, the locked rows are read again to say why, and the refusal rolls the bill back.
+    Elsewhere (SQLite) it is the locking SELECT, the checks, then one guarded UPDATE."""
+    conn = default_connection()
+    if conn.vendor == "postgresql":
+        params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
+        with statement_cursor() as cursor:
+            cursor.execute(products_lock_and_take_sql(), params)
+            rows = cursor.fetchall()
+        if len(rows) == len(quantities):
+            return {row[0]: Product.from_db(conn.alias, PRODUCT_ATTNAMES, row) for row in rows}
+    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
+    for product_id, quantity in quantities.items():
+        product = products.get(product_id)
+        if product is None:
+            raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
+        if not product.is_active:
+            raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
+        if product.stock < quantity:
+            raise InsufficientStock(
+                f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
+                details={"product_id": product_id, "available": product.stock, "requested": quantity},
+            )
+    if conn.vendor == "postgresql":  # every check passes now, yet the guard refused a row
+        raise InsufficientStock("Stock changed while the bill was being rung up.")
+    deltas = {pk: -qty for pk, qty in quantities.items()}
+    if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
+        raise InsufficientStock("Stock changed while the bill was being rung up.")
+    for product_id, quantity in quantities.items():
+        products[product_id].stock -= quantity
+    return products
+
+
+# --- 3. The bill --------------------------------------------------------------------------------------
+
+
+def insert_bill(purchase: Purchase, lines: Sequence[PurchaseItem], payments: Sequence[Payment]) -> None:
+    """Statement 3: the bill, its lines and its payments, in one INSERT of each as CTEs of one
+    statement, whatever their number (``insert_with_children``). New rows: no lock is waited for.
+    The CHECK constraints on the rows are the guards (a line's arithmetic, one cash payment…)."""
+    insert_with_children(purchase, ("purchase", lines), ("purchase", payments))
+
+
+# --- 4 and 5. The till and its drawer: cashdrawer's ``till_lock_for_bill`` ----------------------------
+
+
+# --- 6. The drawer, the invoice email's job, and the number -----------------------------------------
+
+
+def record_drawer_job_and_number(
+    *,
+    purchase: Purchase,
+    till: Till,
+    session_id: int,
+    denominations: Sequence[Denomination],
+    tendered: Mapping[Decimal, int],
+    change: Mapping[Decimal, int],
+    job: Job | None,
+) -> tuple[str, list[DrawerMovement]]:
+    """Statement 6: the drawer's counts and its ledger rows (the notes tendered in, the change out),
+    the invoice email's job, and the bill's tax invoice number, with the bill's till, session and
+    number recorded. Returns the number and the ledger rows.
+
+    ONE statement on PostgreSQL: the counter's upsert (``numbering.counter_upsert_sql``) and the
+    bill's UPDATE, with the drawer's guarded UPDATE and the ledger's INSERT (``cashdrawer.ledger``;
+    the rows are inserted only when every count was updated) and the job's INSERT as CTEs. It locks
+    the counter row of the till's series and financial year until the commit: the last lock a bill
+    takes, after every check that can refuse it, so it is held for the shortest time. The drawer's
+    rows are locked already (step 5).
+
+    Refuses with ``ChangeUnavailable`` when a drawer count would have gone negative (the guard wrote
+    nothing; the lock makes it rare), and ``SeriesExhausted`` after number 999999. Elsewhere (SQLite)
+    the drawer's writes run on their own, then the number and the bill's UPDATE."""
+    writes = Writes()
+    drawer = ledger_post_with(
+        writes,
+        denominations=denominations,
+        moves=[(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})],
+        session_id=session_id,
+        user=purchase.created_by,
+        reason=f"bill #{purchase.pk}",
+        created_at=purchase.created_at,
+        purchase=purchase,
+    )
+    if job is not None:
+        writes.insert("invoice_job", [job.row])
+    if writes.run_now():
+        number, returned = invoice_number_take(till=till, when=purchase.created_at), None
+        Purchase.objects.filter(pk=purchase.pk).update(till=till, session_id=session_id, number=number)
+    else:
+        number, returned = _number_with_writes(
+            purchase=purchase, till=till, session_id=session_id, writes=writes, returning=drawer.sql
+        )
+    movements = drawer.movements(returned)
+    if movements is None:
+        raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+    if job is not None:
+        job.written()
+    return number, movements
+
+
+def _number_with_writes(
+    *, purchase: Purchase, till: Till, session_id: int, writes: Writes, returning: str
+) -> tuple[str, Any]:
+    series, year = till.invoice_series_code, financial_year(purchase.created_at)
+    params = [*writes.params, series, year, till.pk, session_id, f"{series}/{year}/", purchase.pk]
+    with series_guard(series=series, year=year), statement_cursor() as cursor:
+        cursor.execute(_number_sql(writes.sql, returning), params)
+        number, returned = cursor.fetchone()
+    return number, returned
+
+
+@lru_cache(maxsize=64)
+def _number_sql(writes: str, returning: str) -> str:
+    # ``lpad(…, 6, '0')`` is ``numbering.format_number``'s ``:06d`` for every number the counter's
+    # range CHECK allows. Only quoted names and the writes' own SQL are interpolated.
+    bills = connection.ops.quote_name(Purchase._meta.db_table)
+    also = f"{writes}, " if writes else ""
+    return (
+        f"WITH {also}counter AS ({counter_upsert_sql()}) "  # noqa: S608
+        f"UPDATE {bills} SET till_id = %s, session_id = %s, number = %s || lpad(counter.last_number::text, 6, '0') "
+        f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number, {returning or 'NULL'}"
+    )
