@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install lock run serve migrate demo test test-explore test-sqlite lint format check bench bench-reports cluster-check clean
+.PHONY: help install lock run serve migrate demo test test-explore test-sqlite lint format check bench bench-compare bench-reports cluster-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -68,6 +68,9 @@ format: install  ## format the code
 
 bench: install  ## load benchmark on PostgreSQL (see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-compare: install  ## two commits side by side, A-B-B-A: spread C=8 bills/s and app CPU per bill (BEFORE=<rev> [AFTER=HEAD])
+	$(BIN)/python bench/compare.py $(BEFORE) $(or $(AFTER),HEAD) $(COMPARE_ARGS)
 
 bench-reports: install  ## sales report at 1M bills on PostgreSQL (bench/report_bench.py; REPORT_BENCH_ARGS=--keep)
 	$(BIN)/python bench/report_bench.py $(REPORT_BENCH_ARGS)
