@@ -178,9 +178,7 @@ def test_bills_keep_their_own_timeouts(postgres_only, settings, short_timeouts, 
 
     bill_statements.take_stock = spy
     try:
-        purchase_create(
-            customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], **paid
-        )
+        purchase_create(customer_email="a@example.com", items=[{"product_id": product.pk, "quantity": 1}], **paid)
     except DomainError:
         assert paid is NOTHING_PAID
     finally:
