@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
+from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
 from billing_project.core.money import format_money, format_note
 
 from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Till, TillSession
@@ -325,7 +325,16 @@ class TillSessionAdmin(admin.ModelAdmin):
     """Till sessions. Sessions are opened and closed at the till (or through the API); an open
     session's note can be edited here, a closed one is read-only. The Z report is shown as frozen."""
 
-    list_display = ("id", "till", "status", "opened_at", "opened_by", "auto_opened", "closed_at", "variance_total")
+    list_display = (
+        "id",
+        "till",
+        "status",
+        "opened_at",
+        "opened_by",
+        "auto_opened",
+        "closed_at",
+        money_column("variance_total"),
+    )
     list_filter = ("status", "till", "auto_opened", ("opened_at", DateFieldListFilter))
     date_hierarchy = "opened_at"
     readonly_fields = (
@@ -341,7 +350,7 @@ class TillSessionAdmin(admin.ModelAdmin):
         "closing",
         "expected_counts",
         "variance_counts",
-        "variance_total",
+        money_column("variance_total"),
         "z_report",
         "ledger",
     )
@@ -425,6 +434,7 @@ class TillSessionAdmin(admin.ModelAdmin):
 class CashMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Cash paid in and out of the tills between bills: read-only, like the ledger."""
 
-    list_display = ("created_at", "till", "session", "direction", "amount", "reason", "user")
+    list_display = ("created_at", "till", "session", "direction", money_column("amount"), "reason", "user")
+    fields = readonly_fields = ("created_at", "till", "session", "direction", money_column("amount"), "reason", "user")
     list_filter = ("till", "direction", ("created_at", DateFieldListFilter))
     search_fields = ("reason",)

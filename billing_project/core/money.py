@@ -1,7 +1,10 @@
 """Money arithmetic. Every amount is a ``Decimal`` with 2 places; floats never appear."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 from django.conf import settings
 
 CENT = Decimal("0.01")
@@ -54,19 +57,49 @@ def currency_sign(currency: str | None = None) -> str:
     return CURRENCY_SIGNS.get(code, f"{code} ")
 
 
-def format_money(value, *, sign: bool = True, currency: str | None = None) -> str:
-    """How every page, receipt, email, admin list and refusal message writes an amount:
-    ``₹1,263.00``, ``-₹0.40``; ``sign=False`` gives ``1,263.00``. The one place amounts are
-    formatted for people (the API's JSON keeps plain ``"1263.00"`` strings)."""
+# How digits are grouped for people (settings.NUMBER_GROUPING): "indian" groups the last three digits
+# and then pairs (₹1,18,000.00, ₹12,34,567.89: lakhs and crores); "international" groups in threes
+# (₹118,000.00). Babel applies the pattern; its English symbols write "," between groups and "." before
+# the paise, in either grouping. The API, the CSV files and the form inputs keep plain "118000.00".
+NUMBER_GROUPINGS = ("indian", "international")
+_GROUP_PATTERNS = {"indian": "#,##,##0", "international": "#,##0"}
+# The same grouping for a browser's Intl.NumberFormat, where a page's script writes an amount.
+_NUMBER_LOCALES = {"indian": "en-IN", "international": "en-US"}
+_SYMBOLS = Locale("en")
+
+
+@cache
+def _pattern(grouping: str, places: int) -> NumberPattern:
+    if grouping not in _GROUP_PATTERNS:
+        raise ValueError(f"NUMBER_GROUPING must be one of {', '.join(NUMBER_GROUPINGS)}, not {grouping!r}")
+    return parse_pattern(_GROUP_PATTERNS[grouping] + ("." + "0" * places if places else ""))
+
+
+def group_digits(value: Decimal, *, places: int = 2, grouping: str | None = None) -> str:
+    """``value`` (not negative) with exactly ``places`` decimals and its digits grouped:
+    ``1,18,000.00`` (indian) or ``118,000.00`` (international; default: settings.NUMBER_GROUPING)."""
+    return _pattern(grouping or settings.NUMBER_GROUPING, places).apply(value, _SYMBOLS)
+
+
+def number_locale(grouping: str | None = None) -> str:
+    """The BCP 47 locale whose ``Intl.NumberFormat`` groups digits as ``group_digits`` does."""
+    return _NUMBER_LOCALES[grouping or settings.NUMBER_GROUPING]
+
+
+def format_money(value, *, sign: bool = True, currency: str | None = None, grouping: str | None = None) -> str:
+    """How every page, receipt, PDF, email, admin list and refusal message writes an amount:
+    ``₹1,18,000.00``, ``-₹0.40``, ``₹0.00``; ``sign=False`` gives ``1,18,000.00``. The one place
+    amounts are formatted for people (the API's JSON and the CSV files keep plain ``"118000.00"``).
+    Digits are grouped as settings.NUMBER_GROUPING says (``grouping`` overrides it)."""
     amount = money(value)
-    text = f"{abs(amount):,.2f}"
+    text = group_digits(abs(amount), grouping=grouping)
     if sign:
         text = currency_sign(currency) + text
     return f"-{text}" if amount < 0 else text
 
 
-def format_note(value, *, sign: bool = True, currency: str | None = None) -> str:
-    """A note or coin: ``₹500``, ``₹0.50`` (whole values without decimals)."""
+def format_note(value, *, sign: bool = True, currency: str | None = None, grouping: str | None = None) -> str:
+    """A note or coin: ``₹500``, ``₹2,000``, ``₹0.50`` (whole values without decimals)."""
     amount = money(value)
-    text = str(amount.quantize(Decimal(1))) if amount == amount.to_integral_value() else f"{amount:.2f}"
-    return (currency_sign(currency) if sign else "") + text
+    places = 0 if amount == amount.to_integral_value() else 2
+    return (currency_sign(currency) if sign else "") + group_digits(abs(amount), places=places, grouping=grouping)

@@ -45,6 +45,12 @@ if TAX_SPLIT not in ("none", "cgst_sgst"):
 
 # --- Money ------------------------------------------------------------------------------------
 CURRENCY = env("CURRENCY", default="INR")
+# How amounts group their digits on every page, receipt, PDF, email and the admin: "indian"
+# (₹1,18,000.00, the default for INR) or "international" (₹118,000.00, the default otherwise). The API
+# and the CSV files always write plain numbers ("118000.00").
+NUMBER_GROUPING = env("NUMBER_GROUPING", default="indian" if CURRENCY.upper() == "INR" else "international")
+if NUMBER_GROUPING not in ("indian", "international"):
+    raise ImproperlyConfigured(f"NUMBER_GROUPING must be indian or international, not {NUMBER_GROUPING!r}")
 CASH_ROUNDING_INCREMENT = Decimal(env("CASH_ROUNDING_INCREMENT", default="1.00"))
 _ROUNDING_METHODS = {"HALF_UP": ROUND_HALF_UP, "DOWN": ROUND_DOWN, "UP": ROUND_UP}
 _rounding_method = env("CASH_ROUNDING_METHOD", default="HALF_UP").upper()

@@ -1,15 +1,15 @@
 /* The admin's sales dashboard: draws each <canvas data-chart="ID"> with Chart.js (vendored, see
  * vendor/README.md) from the JSON in <script type="application/json" id="ID"> (json_script).
  * Amounts arrive as decimal strings; they become numbers here only to be drawn. The same figures
- * are in the table beside each chart. */
+ * are in the table beside each chart. Each canvas's data-number-locale (en-IN or en-US, from
+ * settings.NUMBER_GROUPING) groups the digits of its tooltips and axis as the page's tables do. */
 (function () {
   "use strict";
 
   var COLOURS = ["#1f8a73", "#d9534f", "#3b6fb6", "#e0a526", "#7a5cb8", "#5b6776", "#2aa0b8", "#b85c8a"];
-  var money = new Intl.NumberFormat(document.documentElement.lang || undefined, {
-    minimumFractionDigits: 2,
-    maximumFractionDigits: 2,
-  });
+  function moneyFormat(locale) {
+    return new Intl.NumberFormat(locale || undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
 
   function dataset(spec, index, type) {
     var colour = COLOURS[index % COLOURS.length];
@@ -36,7 +36,10 @@
     if (!source) return;
     var spec = JSON.parse(source.textContent);
     var round = spec.type === "doughnut";
+    var locale = canvas.dataset.numberLocale || undefined;
+    var money = moneyFormat(locale);
     var options = {
+      locale: locale,
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
