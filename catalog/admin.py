@@ -5,14 +5,14 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing_project.admin_site import DomainErrorsAsMessages
+from billing_project.admin_site import DomainErrorsAsMessages, money_column
 from billing_project.core.errors import DomainError
 
 from .importing import ImportRejected, parse_upload, product_import_rows
 from .models import Product
 from .services import product_create, product_delete, product_set_active, product_update
 
-_EDITABLE = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active")
+_EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -52,14 +52,25 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     delete (archives a product that is on a bill), and the file import."""
 
     # Fits 1280 pixels: the name gets the room; price and stock stay editable from the list.
-    list_display = ("name", "sku", "price", "tax", "stock", "is_active")
+    list_display = ("name", "sku", "price", money_column("mrp", "MRP"), "tax", "stock", "is_active")
     list_display_links = ("sku", "name")
     list_editable = ("price", "stock")
     list_filter = ("is_active", LowStockFilter)
     search_fields = ("name", "sku")
     ordering = ("name", "id")
     list_per_page = 100
-    fields = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active", "created_at", "updated_at")
+    fields = (
+        "sku",
+        "name",
+        "price",
+        "mrp",
+        "tax_percent",
+        "hsn_code",
+        "stock",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
     readonly_fields = ("created_at", "updated_at")
     actions = ("archive", "unarchive")
 

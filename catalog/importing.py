@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import DomainError, ErrorCode
-from billing_project.core.money import CENT
+from billing_project.core.money import CENT, format_money
 from billing_project.core.validators import validate_code_text, validate_plain_text
 
 from .models import MAX_PRICE, MAX_STOCK, Product
@@ -355,14 +355,16 @@ def product_import_rows(
 
     A new SKU creates an active product. An existing SKU gets the row's name, price and tax; its
     stock becomes the row's stock with ``set_stock``, or current stock + the row's stock by default.
-    Archived products stay archived. Rows whose values already match are left untouched.
+    Archived products stay archived, and an MRP stays as it is: a row whose price is above its
+    product's MRP is refused (``price_above_mrp``'s rule). Rows whose values already match are left
+    untouched.
 
     First, one query reads (and, unless ``dry_run``, locks with ``SELECT ... FOR UPDATE``) every
     existing product the file names, in primary-key order: the global product lock order, so an
     import and a bill can wait for each other but not deadlock, and a bill selling one of these
     products waits instead of losing its stock decrement. Then the rows are written in batches.
 
-    A row whose added stock would overflow is refused: without ``partial`` this raises
+    A row whose added stock would overflow, or whose price is above the MRP, is refused: without ``partial`` this raises
     ``ImportRejected`` and nothing is written; with it, the row is reported and skipped. A SKU
     inserted concurrently by someone else raises ``ImportRejected`` too. ``dry_run`` reads and
     counts but writes nothing.
@@ -392,11 +394,12 @@ def product_import_rows(
 
 
 _Current = tuple[int, str, Decimal, Decimal, int]  # pk, name, price, tax_percent, stock
+_Existing = tuple[int, str, Decimal, Decimal, int, Decimal | None]  # … and the MRP, which an import keeps
 
 
 def _import_batch(
     batch: Sequence[ProductRow],
-    existing: dict[str, _Current],
+    existing: dict[str, _Existing],
     result: ImportResult,
     *,
     writer: "_Writer | None",
@@ -410,12 +413,16 @@ def _import_batch(
         if current is None:
             new.append(row)
             continue
-        pk, name, price, tax_percent, current_stock = current
+        pk, name, price, tax_percent, current_stock, mrp = current
         stock = row.stock if set_stock else current_stock + row.stock
         if stock > MAX_STOCK:
             result.errors.append(
                 RowError(row.line, (f"stock: {current_stock} in stock + {row.stock} is more than {MAX_STOCK}",), unit)
             )
+            continue
+        if mrp is not None and row.price > mrp:
+            message = f"price: {format_money(row.price)} is above the product's MRP {format_money(mrp)}"
+            result.errors.append(RowError(row.line, (message,), unit))
             continue
         if (name, price, tax_percent, current_stock) == (row.name, row.price, row.tax_percent, stock):
             result.unchanged += 1
@@ -444,28 +451,28 @@ def _import_batch(
 _TABLE = Product._meta.db_table
 
 
-def _existing_by_sku(skus: list[str], *, lock: bool) -> dict[str, _Current]:
+def _existing_by_sku(skus: list[str], *, lock: bool) -> dict[str, _Existing]:
     if connection.vendor == "postgresql":
         # One array parameter: a 100,000-name IN list would be compiled and quoted value by value.
         table = connection.ops.quote_name(_TABLE)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT sku, id, name, price, tax_percent, stock FROM {table} "  # noqa: S608
+                f"SELECT sku, id, name, price, tax_percent, stock, mrp FROM {table} "  # noqa: S608
                 f"WHERE sku = ANY(%s::varchar[]) ORDER BY id{' FOR UPDATE' if lock else ''}",
                 [skus],
             )
             return {sku: tuple(rest) for sku, *rest in cursor.fetchall()}
-    existing: dict[str, _Current] = {}
+    existing: dict[str, _Existing] = {}
     chunk = max(1, (connection.features.max_query_params or 10_000) - 1)
     for start in range(0, len(skus), chunk):
         qs = Product.objects.filter(sku__in=skus[start : start + chunk]).order_by("pk")
         if lock:
             qs = qs.select_for_update(of=("self",))
-        for sku, pk, name, price, tax_percent, stock in qs.values_list(
-            "sku", "pk", "name", "price", "tax_percent", "stock"
+        for sku, pk, name, price, tax_percent, stock, mrp in qs.values_list(
+            "sku", "pk", "name", "price", "tax_percent", "stock", "mrp"
         ):
             if sku is not None:  # always: sku__in never matches NULL
-                existing[sku] = (pk, name, price, tax_percent, stock)
+                existing[sku] = (pk, name, price, tax_percent, stock, mrp)
     return existing
 
 

@@ -1,6 +1,6 @@
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from billing_project.core.money import CENT
 from billing_project.core.validators import validate_code_text, validate_plain_text
@@ -14,6 +14,8 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+PRICE_LTE_MRP_CONSTRAINT = "product_price_lte_mrp"
+
 HSN_DIGITS = r"^[0-9]{4}([0-9]{2}){0,2}$"  # 4, 6 or 8 digits
 HSN_PATTERN = r"^([0-9]{4}([0-9]{2}){0,2})?$"  # or blank
 
@@ -24,6 +26,17 @@ class Product(models.Model):
     )
     name = models.CharField(max_length=200, validators=[validate_plain_text])
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(CENT)])
+    # The maximum retail price printed on the pack: the price may not be above it (CHECK and the
+    # services' ``price_above_mrp``). Bills snapshot it on their lines and print the saving.
+    mrp = models.DecimalField(
+        "MRP",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CENT)],
+        help_text="Maximum retail price printed on the pack (optional). The price may not be above it.",
+    )
     tax_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
@@ -48,6 +61,12 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
+            models.CheckConstraint(condition=Q(mrp__isnull=True) | Q(mrp__gt=0), name="product_mrp_gt_0"),
+            models.CheckConstraint(
+                condition=Q(mrp__isnull=True) | Q(price__lte=F("mrp")),
+                name=PRICE_LTE_MRP_CONSTRAINT,
+                violation_error_message="The price may not be above the MRP.",
+            ),
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="product_tax_percent_0_100"
             ),

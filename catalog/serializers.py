@@ -19,7 +19,14 @@ class ProductSerializer(serializers.ModelSerializer):
 
     sku = PlainTextField(code=True, max_length=64, required=False, allow_null=True, allow_blank=True, default=None)
     name = PlainTextField(max_length=200)
-    price = MoneyField(min_value=Decimal("0.01"))
+    price = MoneyField(min_value=Decimal("0.01"), help_text="Not above `mrp` when that is set (`price_above_mrp`).")
+    mrp = MoneyField(
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The maximum retail price printed on the pack; null when unset. Bills show the saving against it.",
+    )
     tax_percent = PlainDecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), default=Decimal("0.00")
     )
@@ -43,6 +50,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "name",
             "stock",
             "price",
+            "mrp",
             "tax_percent",
             "hsn_code",
             "is_active",

@@ -5,13 +5,15 @@ from django.db import IntegrityError, transaction
 
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import ValidationFailed
+from billing_project.core.money import format_money
 
+from .errors import PriceAboveMrp
 from .lock_objects import product_for_update
 from .models import Product
 
 logger = logging.getLogger("billing.catalog")
 
-_EDITABLE = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active")
+_EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
 
 
 def _normalize_sku(sku: str | None) -> str | None:
@@ -24,6 +26,16 @@ def _check_sku_free(sku: str | None, *, exclude_pk: int | None = None) -> None:
     if sku and others.filter(sku=sku).exists():
         raise ValidationFailed(
             "That SKU is already used.", details={"sku": ["A product with this SKU already exists."]}
+        )
+
+
+def check_price_within_mrp(*, price: Decimal, mrp: Decimal | None) -> None:
+    """The price may not be above the MRP printed on the pack (``price_above_mrp``); the CHECK
+    constraint ``product_price_lte_mrp`` backs this up."""
+    if mrp is not None and price > mrp:
+        raise PriceAboveMrp(
+            f"The price {format_money(price)} is above the MRP {format_money(mrp)}.",
+            details={"price": f"{price:.2f}", "mrp": f"{mrp:.2f}"},
         )
 
 
@@ -49,7 +61,9 @@ def product_create(
     sku: str | None = None,
     is_active: bool = True,
     hsn_code: str = "",
+    mrp: Decimal | None = None,
 ) -> Product:
+    check_price_within_mrp(price=price, mrp=mrp)
     sku = _normalize_sku(sku)
     _check_sku_free(sku)
     product = _save(
@@ -57,19 +71,21 @@ def product_create(
             sku=sku,
             name=name.strip(),
             price=price,
+            mrp=mrp,
             tax_percent=tax_percent,
             stock=stock,
             is_active=is_active,
             hsn_code=hsn_code,
         )
     )
-    logger.info("product %s created: sku=%s price=%s stock=%s", product.pk, sku, price, stock)
+    logger.info("product %s created: sku=%s price=%s mrp=%s stock=%s", product.pk, sku, price, mrp, stock)
     return product
 
 
 @atomic_write()
 def product_update(*, product: Product, **fields) -> Product:
-    """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected."""
+    """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected. A price
+    or MRP change is checked against the other as it stands under the row lock."""
     unknown = set(fields) - set(_EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -82,6 +98,7 @@ def product_update(*, product: Product, **fields) -> Product:
     locked = product_for_update(product.pk).get()
     for name, value in fields.items():
         setattr(locked, name, value)
+    check_price_within_mrp(price=locked.price, mrp=locked.mrp)
     _save(locked)
     logger.info("product %s updated: %s", locked.pk, ", ".join(sorted(fields)))
     return locked

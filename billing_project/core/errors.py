@@ -128,6 +128,13 @@ class ErrorCode(StrEnum):
         "an open or a close over/short past `CASH_VARIANCE_LIMIT` without approval",
     )
 
+    # --- The catalogue -------------------------------------------------------------------------
+    PRICE_ABOVE_MRP = (
+        "price_above_mrp",
+        400,
+        "a product's `price` above its `mrp` (`details`: `price`, `mrp`), through the API, the admin or an import",
+    )
+
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"
     IMPORT_FILE_INVALID = "import_file_invalid", 400, "a stock file that cannot be read (admin import, `seed_stock`)"

@@ -72,6 +72,7 @@ def test_changelist_shows_the_columns_and_editable_price_and_stock_for_a_manager
         "name",
         "sku",
         "price",
+        "MRP",
         "tax",
         "stock",
         "is active",

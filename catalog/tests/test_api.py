@@ -29,6 +29,7 @@ def test_create_product_with_and_without_trailing_slash(admin_api, path):
         "name",
         "stock",
         "price",
+        "mrp",
         "tax_percent",
         "hsn_code",
         "is_active",
@@ -36,6 +37,7 @@ def test_create_product_with_and_without_trailing_slash(admin_api, path):
         "updated_at",
     }
     assert body["price"] == "349.50"
+    assert body["mrp"] is None
     assert body["tax_percent"] == "5.00"
     product = Product.objects.get(pk=body["id"])
     assert (product.sku, product.price, product.stock, product.is_active) == ("RICE-5KG", Decimal("349.50"), 20, True)
@@ -66,6 +68,10 @@ def test_money_may_be_a_json_number(admin_api):
         ("name", ""),
         ("name", "x" * 201),
         ("sku", "s" * 65),
+        ("mrp", "0"),
+        ("mrp", "-1"),
+        ("mrp", "1.234"),
+        ("mrp", "abc"),
     ],
 )
 def test_invalid_product_fields_are_validation_errors(admin_api, field, value):
