@@ -4,6 +4,8 @@ from rest_framework import filters, viewsets
 
 from billing_project.core.api.filters import BooleanFilter
 from billing_project.core.api.permissions import RolePermissions
+from billing_project.core.api.schema import error_responses
+from billing_project.core.errors import ErrorCode
 
 from .models import Product
 from .selectors import product_list
@@ -19,15 +21,27 @@ class ProductFilter(FilterSet):
         fields = ["is_active"]
 
 
+# A price above the MRP, as the product will stand, is refused by the service.
+_WRITE_ERRORS = error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PARSE_ERROR, ErrorCode.PRICE_ABOVE_MRP)
+
+
 @extend_schema_view(
     list=extend_schema(
         description="The catalogue, paginated: `search` looks in names and SKUs, `is_active` keeps the products on "
         "sale or the archived ones."
     ),
-    create=extend_schema(description="Add a product. Managers only."),
+    create=extend_schema(
+        description="Add a product. Managers only.",
+        responses={201: ProductSerializer, **_WRITE_ERRORS},
+    ),
     retrieve=extend_schema(description="One product."),
-    update=extend_schema(description="Replace a product's fields. Managers only."),
-    partial_update=extend_schema(description="Change some of a product's fields. Managers only."),
+    update=extend_schema(
+        description="Replace a product's fields. Managers only.", responses={200: ProductSerializer, **_WRITE_ERRORS}
+    ),
+    partial_update=extend_schema(
+        description="Change some of a product's fields. Managers only.",
+        responses={200: ProductSerializer, **_WRITE_ERRORS},
+    ),
     destroy=extend_schema(
         description="Deletes the product, or archives it (`is_active=false`) when a bill references it. Managers only."
     ),

@@ -37,6 +37,7 @@ class PurchaseItemInline(_ReadOnlyInline):
         "product_link",
         "quantity",
         money_column("unit_price", "unit price"),
+        money_column("mrp", "MRP"),
         "discount",
         "tax_rate",
         money_column("subtotal"),
@@ -180,7 +181,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
-        ("Discounts", {"fields": ("line_discounts", "bill_discount", "discount_reason")}),
+        ("Discounts", {"fields": ("line_discounts", "bill_discount", "discount_reason", "you_saved")}),
         ("Amounts", {"fields": AMOUNTS}),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
     )
@@ -195,6 +196,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "line_discounts",
         "bill_discount",
         "discount_reason",
+        "you_saved",
         *AMOUNTS,
         "tendered_notes",
         "change_given",
@@ -270,6 +272,11 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not obj.discount_percent:
             return self.admin_site.empty_value_display
         return f"{percent(obj.discount_percent)}: {format_money(self._discounts(obj).bill)}"
+
+    @admin.display(description="you saved")
+    def you_saved(self, obj):
+        # Against the lines' MRPs, and the discounts: what the receipt's "You saved" says.
+        return format_money(obj.you_saved)
 
     @admin.display(description="tendered")
     def tendered_notes(self, obj):

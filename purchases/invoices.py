@@ -53,6 +53,7 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
         "lines": list(purchase.items.all()),
         "tendered": purchase.tendered,
         "change": purchase.change,
+        "you_saved": purchase.you_saved,
     }
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
     message = EmailMultiAlternatives(

@@ -75,6 +75,7 @@ LINE_FIELDS = (
     "product_name",
     "quantity",
     "unit_price",
+    "mrp",
     "tax_percent",
     "subtotal",
     "tax_amount",
@@ -87,6 +88,7 @@ LINE_OUTPUT_FIELDS = (
     "product_name",
     "quantity",
     "unit_price",
+    "mrp",
     "tax_percent",
     "gross",
     "discount_percent",
@@ -277,6 +279,14 @@ class Purchase(models.Model):
         return _pieces(self._movements(DrawerMovement.Kind.CHANGE_OUT))
 
     @property
+    def you_saved(self) -> Decimal:
+        """What the customer saved: against the MRPs of the lines that have one, and the discounts
+        (reads the prefetched lines). Computed from the lines' snapshots, which never change."""
+        from .pricing import you_saved
+
+        return you_saved(prefetched_or_all(self, "items"), self.discount_total)
+
+    @property
     def refunded_total(self) -> Decimal:
         """Money paid back by this bill's refunds (reads the prefetched refunds)."""
         return sum((refund.amount for refund in prefetched_or_all(self, "refunds")), Decimal("0.00"))
@@ -302,7 +312,7 @@ def largest_first(pieces: list[dict]) -> list[dict]:
 
 
 class PurchaseItem(models.Model):
-    """A bill line: a snapshot of the product's name, price and tax at the time of sale. Only the
+    """A bill line: a snapshot of the product's name, price, MRP and tax at the time of sale. Only the
     ``refunded_*`` running sums ever change, and only through ``refund_create``."""
 
     purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
@@ -314,6 +324,8 @@ class PurchaseItem(models.Model):
     product_name = models.CharField(max_length=200)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # The product's MRP when sold (null: it had none), so "You saved" never changes with the catalogue.
+    mrp = models.DecimalField("MRP", max_digits=12, decimal_places=2, null=True, blank=True)
     tax_percent = models.DecimalField(max_digits=5, decimal_places=2)
     # gross = unit_price × quantity; discount_amount = gross × discount_percent (the line's effective
     # rate) rounded half-up; subtotal = gross − discount_amount is the taxable value.
@@ -357,6 +369,10 @@ class PurchaseItem(models.Model):
                 name="purchaseitem_full_refund_exact",
             ),
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="purchaseitem_unit_price_gt_0"),
+            # As the product's own CHECK: a line is never sold above the MRP it snapshots.
+            models.CheckConstraint(
+                condition=Q(mrp__isnull=True) | Q(unit_price__lte=F("mrp")), name="purchaseitem_unit_price_lte_mrp"
+            ),
             models.CheckConstraint(
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
             ),

@@ -27,6 +27,10 @@ class Quote:
     def rounding(self) -> Decimal:
         return self.payable - self.total
 
+    @property
+    def you_saved(self) -> Decimal:
+        return you_saved(self.lines, self.discount_total)
+
 
 @dataclass(frozen=True)
 class Settlement:
@@ -114,6 +118,7 @@ def _line(product: Product, quantity: int, discount_percent: Decimal) -> Purchas
         product_name=product.name,
         quantity=quantity,
         unit_price=product.price,
+        mrp=product.mrp,
         tax_percent=product.tax_percent,
         gross=gross,
         discount_percent=discount_percent,
@@ -122,6 +127,26 @@ def _line(product: Product, quantity: int, discount_percent: Decimal) -> Purchas
         tax_amount=tax_amount,
         total=subtotal + tax_amount,
     )
+
+
+def mrp_saving(*, mrp: Decimal | None, unit_price: Decimal, quantity) -> Decimal:
+    """(MRP − price) × quantity for a line with an MRP, half-up to the paisa; 0 without one."""
+    if mrp is None:
+        return ZERO
+    return money((mrp - unit_price) * quantity)
+
+
+def you_saved(lines, discount_total: Decimal) -> Decimal:
+    """What a bill's "You saved ₹X" says: the sum of (MRP − price) × quantity over the lines that have
+    an MRP, plus the bill's discounts. ``lines`` are bill lines, or rows with their ``mrp``,
+    ``unit_price`` and ``quantity``. Computed, not stored: the lines' snapshots never change."""
+    saved = discount_total
+    for line in lines:
+        if isinstance(line, dict):
+            saved += mrp_saving(mrp=line["mrp"], unit_price=line["unit_price"], quantity=line["quantity"])
+        else:
+            saved += mrp_saving(mrp=line.mrp, unit_price=line.unit_price, quantity=line.quantity)
+    return saved
 
 
 def line_own_discount(effective: Decimal, bill_percent: Decimal) -> Decimal:

@@ -22,6 +22,7 @@ from .models import (
     RefundPayment,
     largest_first,
 )
+from .pricing import you_saved
 
 
 def purchase_list(
@@ -175,6 +176,7 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         row["change"] = largest_first(pieces[pk][DrawerMovement.Kind.CHANGE_OUT])
         row["refunds"] = refunds[pk]
         row["refunded_total"] = sum((r["amount"] for r in refunds[pk]), Decimal("0.00"))
+        row["you_saved"] = you_saved(row["items"], row["discount_total"])
         rows.append(row)
     return rows
 

@@ -171,6 +171,9 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
 
     product_id = serializers.IntegerField()
     unit_price = MoneyField()
+    mrp = MoneyField(
+        allow_null=True, help_text="The product's MRP when it was sold (a snapshot); null when it had none."
+    )
     tax_percent = PlainDecimalField(max_digits=5, decimal_places=2)
     gross = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="unit_price × quantity.")
     discount_percent = PlainDecimalField(
@@ -237,6 +240,10 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     )
     discount_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The sum of the lines' discounts.")
     discount_reason = serializers.CharField()
+    you_saved = MoneyField(
+        max_digits=AMOUNT_MAX_DIGITS,
+        help_text="(mrp − unit_price) × quantity summed over the lines with an MRP, plus `discount_total`.",
+    )
     payments = PaymentSerializer(many=True, help_text="How the bill was paid; `paid_amount` is their sum.")
     change = PiecesSerializer(many=True, help_text="The notes and coins handed back, largest first.")
     tendered = PiecesSerializer(many=True, help_text="The notes and coins handed over, largest first.")
@@ -263,6 +270,7 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "discount_percent",
             "discount_total",
             "discount_reason",
+            "you_saved",
             "payments",
             "change",
             "tendered",

@@ -12,6 +12,7 @@ data that breaks the schema (``mode: all``), and runs every check it has. So eve
 
 A bill can be schema-valid and still refused by the store (not enough paid, an unknown product): for
 ``POST /purchases`` a 400 is expected too, and ``refused_only_by_the_store`` checks it is such a refusal.
+So can a product's price, above the MRP it has or is given (``price_above_mrp``).
 
 The run is deterministic (``derandomize``), so a failure in CI reproduces locally with the same command.
 
@@ -80,6 +81,7 @@ def served_schema() -> dict:
 
 
 RAW_SCHEMA = served_schema()
+PRODUCT_WRITES = (("/api/v1/products/", "POST"), ("/api/v1/products/{id}/", "PUT"), ("/api/v1/products/{id}/", "PATCH"))
 schema = schemathesis.openapi.from_dict(
     RAW_SCHEMA,
     config=schemathesis.Config.from_dict(
@@ -96,6 +98,17 @@ schema = schemathesis.openapi.from_dict(
                         "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
                     },
                 },
+                # A schema-valid price can still be above the product's MRP.
+                *(
+                    {
+                        "include-path": path,
+                        "include-method": method,
+                        "checks": {
+                            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}
+                        },
+                    }
+                    for path, method in PRODUCT_WRITES
+                ),
                 # A schema-valid range can still be too long or backwards, or name a till that is gone.
                 {
                     "include-path": "/api/v1/reports/sales/",
@@ -182,6 +195,10 @@ def refused_only_by_the_store(ctx, response, case):
         code = response.json()["code"]
         if code not in REPORT_REFUSALS:
             raise AssertionError(f"a schema-valid report request was refused with {code}: {response.text_lossy()}")
+        return None
+    if (case.path, case.method) in PRODUCT_WRITES:
+        if response.json()["code"] != "price_above_mrp":
+            raise AssertionError(f"a schema-valid product was refused: {response.text_lossy()}")
         return None
     if (case.method, case.path) != ("POST", "/api/v1/purchases/"):
         return None

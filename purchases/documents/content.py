@@ -38,6 +38,7 @@ class DocumentLine:
     tax: Decimal
     total: Decimal
     discount: Decimal = Decimal("0.00")
+    mrp: Decimal | None = None  # the MRP printed on the pack, as the bill line snapshots it
 
     @property
     def halves(self) -> tuple[Decimal, Decimal]:
@@ -70,6 +71,8 @@ class TaxDocument:
     rounding: Decimal
     payments: list[tuple[str, Decimal]] = field(default_factory=list)
     original_number: str | None = None
+    # An invoice's "You saved": against the lines' MRPs, and the discounts (``Purchase.you_saved``).
+    you_saved: Decimal = Decimal("0.00")
 
     @property
     def taxable_total(self) -> Decimal:
@@ -145,11 +148,13 @@ def invoice_document(purchase: Purchase) -> TaxDocument:
                 tax=item.tax_amount,
                 total=item.total,
                 discount=item.discount_amount,
+                mrp=item.mrp,
             )
             for item in items
         ],
         rounding=purchase.rounding,
         payments=_payments(purchase),
+        you_saved=purchase.you_saved,
     )
 
 

@@ -38,6 +38,8 @@ def bill(*lines, paid="10000", tendered=None, email="ann@example.com"):
 
 
 def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
+    soap.mrp = Decimal("40.00")
+    soap.save()
     response = admin_api.post(
         URL, bill((rice, 40), (soap, 2), paid="95000", tendered=[("2000", 47), ("500", 2)]), format="json"
     )
@@ -51,6 +53,7 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
             "product_name": "Rice",
             "quantity": 40,
             "unit_price": "2000.00",
+            "mrp": None,
             "tax_percent": "18.00",
             "gross": "80000.00",
             "discount_percent": "0.000000",
@@ -65,6 +68,7 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
             "product_name": "Soap",
             "quantity": 2,
             "unit_price": "36.50",
+            "mrp": "40.00",
             "tax_percent": "12.00",
             "gross": "73.00",
             "discount_percent": "0.000000",
@@ -76,6 +80,7 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
         },
     ]
     assert (body["refunds"], body["refunded_total"]) == ([], "0.00")
+    assert body["you_saved"] == "7.00"  # (40.00 − 36.50) × 2 on the soap; the rice has no MRP
     assert (body["subtotal"], body["tax_total"], body["total"]) == ("80073.00", "14408.76", "94481.76")
     assert (body["rounding"], body["payable"], body["paid_amount"], body["change_due"]) == (
         "0.24",

@@ -28,8 +28,9 @@ ADDED_BILL_FIELDS = {
     "discount_reason",
     "refunds",
     "refunded_total",
+    "you_saved",
 }
-ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity"}
+ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity", "mrp"}
 VOLATILE = {"id", "created_at", "till", "session", "product_id"}
 
 

@@ -25,7 +25,13 @@ _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 class PlainDecimalField(serializers.DecimalField):
     """A decimal given as a JSON number or as a string in plain notation (`"12.50"`). Exponent notation
     in a string and more decimal places than allowed are validation errors, never silently rounded.
-    `-0` is read as `0`, so no response ever says `-0.00`."""
+    `-0` is read as `0`, so no response ever says `-0.00`. Where null is allowed, only `null` is null:
+    a blank string is refused, as the schema's pattern refuses it (DRF's own reads it as null)."""
+
+    def validate_empty_values(self, data):
+        if isinstance(data, str) and not data.strip():
+            return serializers.Field.validate_empty_values(self, data)  # not DecimalField's "blank is null"
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
         # No surrounding whitespace either: the schema's pattern has none, and what it refuses is refused.
