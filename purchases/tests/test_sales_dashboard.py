@@ -145,6 +145,15 @@ def test_each_chart_has_its_data_for_the_script(manager_client, sales):
     assert "<script>" not in html  # no inline script: the CSP allows none without a nonce
 
 
+@pytest.mark.parametrize(("grouping", "locale"), [("indian", "en-IN"), ("international", "en-US")])
+def test_each_chart_groups_digits_as_the_tables_do(manager_client, sales, settings, grouping, locale):
+    settings.NUMBER_GROUPING = grouping
+
+    html = manager_client.get(URL).content.decode()
+
+    assert html.count(f'data-number-locale="{locale}"') == 4
+
+
 def test_every_block_has_a_csv_link_that_downloads_its_rows(manager_client, sales):
     html = manager_client.get(URL).content.decode()
     links = _csv_links(html)

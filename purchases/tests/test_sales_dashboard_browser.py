@@ -128,6 +128,12 @@ def test_the_dashboard_draws_its_charts_from_real_bills_and_refunds(
     methods = _chart_data(page, "chart-payment-method")
     assert set(methods["labels"]) == {"Cash", "UPI"}
 
+    # The charts' tooltips and axes group digits as the tables do (NUMBER_GROUPING, indian for INR).
+    assert page.evaluate("Chart.getChart(document.getElementById('chart-day')).options.locale") == "en-IN"
+    grouped = "new Intl.NumberFormat('en-IN', {minimumFractionDigits: 2}).format(%s)"
+    assert page.evaluate(grouped % "118000") == format_money(Decimal("118000"), sign=False) == "1,18,000.00"
+    assert page.evaluate(grouped % "1234567.89") == "12,34,567.89"
+
     # The tables beside the charts carry the same figures.
     expect(page.locator("#total-net-sales")).to_have_text(format_money(net_sales))
     expect(page.locator("#total-refunds")).to_have_text(format_money(refund.total))
