@@ -38,8 +38,10 @@ def test_pick_open_with_a_live_total_then_close_blind_and_print_the_z_report(pag
     expect(page.locator("#till-session")).to_contain_text("no open session")
 
     page.get_by_role("link", name="Open till").click()
-    page.get_by_label("100.00").fill("3")
     page.get_by_label("0.50").fill("3")
+    page.get_by_label("100.00").fill("1500")
+    expect(page.locator("#live-total")).to_have_text("1,50,001.50")  # grouped as the server groups (INR)
+    page.get_by_label("100.00").fill("3")
     expect(page.locator("#live-total")).to_have_text("301.50")
     page.get_by_role("button", name="Open till").click()
     session = TillSession.objects.get(till=till)
