@@ -8,7 +8,7 @@ from .models import Customer
 class CustomerSerializer(serializers.ModelSerializer):
     """A customer, known by email from their first bill, with what they have bought so far."""
 
-    # Not ``format: email``: addresses may have an internationalised domain (customers.validators).
+    # Not ``format: email``: addresses may have an internationalised domain (billing_project.core.validators).
     email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
     purchase_count = serializers.IntegerField(read_only=True)
     total_spent = MoneyField(

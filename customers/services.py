@@ -8,7 +8,7 @@ from billing_project.core.db import default_connection, statement_cursor
 from billing_project.core.errors import ValidationFailed
 
 from .models import Customer
-from .validators import validate_customer_email
+from billing_project.core.validators import validate_customer_email
 
 
 def customer_normalize_email(email: str) -> str:

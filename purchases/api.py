@@ -9,10 +9,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from billing_project.core.api.input import validate_input
 from billing_project.core.api.negotiation import ContentNegotiation
 from billing_project.core.api.permissions import ActionPermissions, RolePermissions
 from billing_project.core.api.schema import TEXT_QUERY, error_responses
-from billing_project.core.api.serializers import validate_input
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 

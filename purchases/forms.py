@@ -13,7 +13,7 @@ from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.types import BillLine
 from billing_project.core.validators import ASCII_INTEGER
 from cashdrawer.models import MAX_COUNT, Denomination
-from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
+from billing_project.core.validators import MAX_EMAIL_LENGTH, validate_customer_email
 
 from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
 from .preview import RowInput, pieces_total
@@ -116,7 +116,7 @@ class QuietBoundField(BoundField):
 
 
 class BillForm(forms.Form):
-    # The one rule for customer emails (customers.validators), with its one message; EmailField would
+    # The one rule for customer emails (billing_project.core.validators), with its one message; EmailField would
     # add Django's own check and repeat the message.
     customer_email = forms.CharField(
         label="Customer email",

@@ -39,8 +39,8 @@ from billing_project.core.api.fields import (
     StrictBooleanField,
     StrictIntegerField,
 )
-from billing_project.core.validators import validate_code_text, validate_plain_text
-from customers.validators import validate_customer_email
+from billing_project.core.api.serializers import FastInputMixin
+from billing_project.core.validators import validate_code_text, validate_customer_email, validate_plain_text
 
 Reader = Callable[[Any], Any]
 
@@ -100,8 +100,6 @@ def compile_input(serializer) -> Reader | None:
 
 
 def _check_serializer(serializer) -> None:
-    from billing_project.core.api.serializers import FastInputMixin
-
     if not isinstance(serializer, serializers.Serializer) or isinstance(serializer, serializers.ModelSerializer):
         raise _Unknown("not a plain Serializer")
     for name in _SERIALIZER_METHODS:
