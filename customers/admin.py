@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from billing_project.admin_site import ReadOnlyAdminMixin
+from billing_project.core.admin_helpers import ReadOnlyAdminMixin
 from billing_project.core.money import format_money
 from purchases.admin import bills_table
 from purchases.reports import purchase_totals

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 
-from billing_project.admin_site import ReadOnlyAdminMixin, money_column
+from billing_project.core.admin_helpers import ReadOnlyAdminMixin, money_column
 from billing_project.core.money import format_money, format_note
 from cashdrawer.models import DrawerMovement
 

@@ -1,16 +1,14 @@
-"""Back-office reads: the day's sales, totals over a set of bills, low stock and the bills CSV."""
+"""Back-office reads: the day's sales, totals over a set of bills and the bills CSV."""
 
 import csv
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing_project.core.money import money
-from catalog.models import Product
 
 from .models import Payment, Purchase
 
@@ -52,16 +50,6 @@ def sales_for_day(*, day: date | None = None) -> dict:
     start, end = day_bounds(day)
     totals = purchase_totals(Purchase.objects.filter(created_at__gte=start, created_at__lt=end))
     return {"day": day, "count": totals["count"], "revenue": totals["payable"], "tax": totals["tax_total"]}
-
-
-def low_stock_threshold() -> int:
-    return settings.LOW_STOCK_THRESHOLD
-
-
-def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
-    """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first."""
-    threshold = low_stock_threshold() if threshold is None else threshold
-    return Product.objects.active().filter(stock__lt=threshold).order_by("stock", "name", "id")
 
 
 CSV_HEADER = [
