@@ -304,7 +304,7 @@ def test_an_invoice_sent_but_not_recorded_reaches_the_customer_twice_at_most_wit
         run_worker()
     assert len(smtp_sink.messages) == 1
     assert fresh(purchase).invoice_status == InvoiceStatus.PENDING  # the send was never recorded
-    left_running_by_the_killed_worker("purchases.tasks.send_invoice_email")
+    left_running_by_the_killed_worker("purchases.invoices.send_invoice_email")
 
     drain(run_worker)
 
@@ -327,7 +327,7 @@ def test_a_refund_receipt_sent_but_not_recorded_reaches_the_customer_twice_at_mo
         sent_then_killed(patch)
         run_worker()
     assert Refund.objects.get(pk=refund.pk).receipt_sent_at is None  # the send was never recorded
-    left_running_by_the_killed_worker("purchases.tasks.send_refund_receipt_email")
+    left_running_by_the_killed_worker("purchases.refund_receipts.send_refund_receipt_email")
 
     drain(run_worker)
 
