@@ -1,12 +1,28 @@
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_list
 from catalog.models import Product
+from customers.models import Customer
 
 from .models import (
     AMOUNT_FIELDS,
@@ -222,3 +238,31 @@ def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
         if amount > 0:
             rows.append((payment, amount))
     return rows
+
+
+_AMOUNT = DecimalField(max_digits=20, decimal_places=2)
+
+
+def customer_list(*, email: str | None = None) -> QuerySet[Customer]:
+    """Customers with their number of bills, what their refunds paid back (``total_refunded``),
+    their lifetime spend net of it (``total_spent`` = sum of amounts payable − total_refunded) and
+    the discounts they were given (``discount_total``, the sum of the bills' discount totals).
+    The refunds are summed in a subquery, so they do not multiply the bill rows."""
+    refunded = (
+        Refund.objects.filter(purchase__customer_id=OuterRef("pk"))
+        .order_by()
+        .values("purchase__customer_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    zero = Value(Decimal("0.00"))
+    qs = Customer.objects.annotate(
+        purchase_count=Count("purchases"),
+        total_refunded=Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
+        total_spent=Coalesce(Sum("purchases__payable"), zero, output_field=_AMOUNT)
+        - Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
+        discount_total=Coalesce(Sum("purchases__discount_total"), zero, output_field=_AMOUNT),
+    ).order_by("email")
+    if email:
+        qs = qs.filter(email__iexact=email.strip())
+    return qs
