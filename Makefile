@@ -46,7 +46,7 @@ run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT); }
 
-# Property tests are deterministic here (the same examples every run; billing_project/tests/properties.py).
+# Property tests are deterministic here (the same examples every run; billing_project/core/testing/properties.py).
 test: install  ## run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 	HYPOTHESIS_PROFILE=deterministic $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -17,9 +17,8 @@ from catalog.tests.factories import ProductFactory
 from purchases.errors import InsufficientStock
 from purchases.models import InvoiceStatus, Purchase, Refund
 from purchases.services import purchase_create, refund_create
-from purchases.tests.helpers import db_state
+from purchases.tests.helpers import db_state, form_data
 from purchases.tests.pdf import pdf_text_of
-from purchases.tests.test_views import form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
