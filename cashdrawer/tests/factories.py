@@ -9,3 +9,8 @@ INR = ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1")
 def drawer_with(counts: dict) -> list[Denomination]:
     """A drawer holding ``{value: count}``, created through the service so the ledger matches."""
     return [denomination_create(value=Decimal(str(value)), count=count) for value, count in counts.items()]
+
+
+def pieces(counts: dict) -> list[dict]:
+    """``{value: count}`` as the API's pieces: ``[{"value": "500", "count": 2}, …]``."""
+    return [{"value": str(value), "count": count} for value, count in counts.items()]
