@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from billing_project.core.admin_helpers import DomainErrorsAsMessages
+from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.errors import DomainError
 
 from .importing import ImportRejected, parse_upload, product_import_rows
@@ -76,12 +77,11 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
         for model_field in Product._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        mark_saved(obj, instance_db(saved))
 
     def delete_model(self, request, obj):
         if not product_delete(product=obj):
-            request._products_archived = [*getattr(request, "_products_archived", []), obj]
+            request.products_archived = [*getattr(request, "products_archived", []), obj]
 
     def delete_queryset(self, request, queryset):
         for product in queryset:
@@ -104,7 +104,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         return to_delete, model_count, perms_needed, []
 
     def response_delete(self, request, obj_display, obj_id):
-        archived = getattr(request, "_products_archived", [])
+        archived = getattr(request, "products_archived", [])
         if not archived:
             return super().response_delete(request, obj_display, obj_id)
         self.message_user(

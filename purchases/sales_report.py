@@ -1,6 +1,6 @@
 """The sales report (issue 14): bills and refunds over a range of local days, grouped one way.
 
-Definitions (the README's "Sales reports" section says the same):
+Definitions (docs/reports.md, "Sales reports", says the same):
 
 - A bill belongs to the local day (``TIME_ZONE``) of its ``created_at``; a refund to the local day of
   its own ``created_at``: refunds count in the period they happened, not when the bill was rung up.

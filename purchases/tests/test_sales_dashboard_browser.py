@@ -2,7 +2,7 @@
 from the page's data, under the CSP, with no console error.
 
 Screenshots: the test's own goes to ``$TEST_ARTIFACTS_DIR`` when set, otherwise to pytest's
-temporary directory of the run. ``UPDATE_SCREENSHOTS=1`` also writes the README's
+temporary directory of the run. ``UPDATE_SCREENSHOTS=1`` also writes the docs'
 ``docs/sales-dashboard.png`` from a month of demo sales (``purchases.demo_sales``)."""
 
 import os

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from billing_project.core.db.orm_internals import spectacular_field_schema
 from billing_project.core.money import MONEY_DECIMAL_PLACES
 from billing_project.core.validators import (
     ASCII_INTEGER,
@@ -21,7 +22,7 @@ from billing_project.core.validators import (
 )
 
 # Plain decimal notation only: no exponent ("1E+2"), no "NaN"/"Infinity", no bare "." forms.
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 class PlainDecimalField(serializers.DecimalField):
@@ -31,7 +32,7 @@ class PlainDecimalField(serializers.DecimalField):
 
     def to_internal_value(self, data):
         # No surrounding whitespace either: the schema's pattern has none, and what it refuses is refused.
-        if isinstance(data, str) and not _PLAIN_DECIMAL.fullmatch(data):
+        if isinstance(data, str) and not PLAIN_DECIMAL.fullmatch(data):
             self.fail("invalid")
         value = super().to_internal_value(data)
         return value.copy_abs() if value.is_zero() else value
@@ -139,7 +140,7 @@ class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, field, direction)
         whole = rf"[0-9]{{1,{field.max_whole_digits}}}"
         if direction == "response":
             # Responses always carry exactly `decimal_places` places: "12.50", never "12.5".
@@ -224,7 +225,7 @@ class ListSerializerSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, field, direction)
         if direction == "request" and schema is not None:
             min_items = max(field.min_length or 0, 0 if field.allow_empty else 1)
             if min_items:
@@ -243,7 +244,7 @@ class EmailAddressFieldSchema(OpenApiSerializerFieldExtension):
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, self.target, direction)
         schema.pop("format", None)
         schema["maxLength"] = MAX_EMAIL_LENGTH
         schema["pattern"] = CUSTOMER_EMAIL_PATTERN
@@ -259,7 +260,7 @@ class PlainTextFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, field, direction)
         if direction == "request":
             pattern = code_pattern() if field.code else text_pattern()
             char = pattern[1:-2]  # "[^...]"

@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from rest_framework.fields import empty
+from billing_project.core.db.orm_internals import FieldListsOnce, prefetched, readable_fields
 
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
@@ -39,19 +39,19 @@ class FastOutputMixin(_Serializer):
         if plan is None:
             plan = self._output_plan = [
                 (f.field_name, f.source_attrs[0] if len(f.source_attrs) == 1 else f.source_attrs, f.to_representation)
-                for f in self._readable_fields
+                for f in readable_fields(self)
             ]
         mapping = _MAPPING_TYPES.get(instance.__class__)
         if mapping is None:
             mapping = _is_mapping(instance.__class__)
         # A relation's prefetched rows are what its related manager's .all() would give (and what a
         # list field would read from it): taken from the prefetch cache, no manager is made.
-        prefetched = None if mapping else instance.__dict__.get("_prefetched_objects_cache")
+        cached = None if mapping else prefetched(instance)
         out = {}
         for name, source, represent in plan:
             if type(source) is str:  # one attribute or key, as most sources are
-                if prefetched and source in prefetched:
-                    value = prefetched[source]
+                if cached and source in cached:
+                    value = cached[source]
                 else:
                     value = instance[source] if mapping else getattr(instance, source)
             else:  # a dotted source, or "*" (no attribute: the instance itself)
@@ -72,27 +72,7 @@ class FastOutputMixin(_Serializer):
         return serializer.to_representation(instance)
 
 
-class FastInputMixin(_Serializer):
-    """Validation through the serializer's fields, without re-listing them for every object.
-
-    DRF finds the writable fields, and the read-only ones with a default, by walking its field
-    mapping on every ``run_validation`` of every (nested) serializer; a serializer's fields never
-    change once built, so both lists are made once per instance. Put it on an input serializer and
-    on the serializers nested in it (their children validate every item of a list)."""
-
-    @property
-    def _writable_fields(self):
-        fields = self.__dict__.get("_writable_fields_list")
-        if fields is None:
-            fields = self._writable_fields_list = [f for f in self.fields.values() if not f.read_only]
-        return fields
-
-    def _read_only_defaults(self):
-        has_any = self.__dict__.get("_has_read_only_defaults")
-        if has_any is None:
-            # DRF's own test for the fields it would look at.
-            has_any = self._has_read_only_defaults = any(
-                f.read_only and f.default != empty and f.source != "*" and "." not in (f.source or "")
-                for f in self.fields.values()
-            )
-        return super()._read_only_defaults() if has_any else {}
+class FastInputMixin(FieldListsOnce, _Serializer):
+    """Validation through the serializer's fields, without re-listing them for every object
+    (``FieldListsOnce``). Put it on an input serializer and on the serializers nested in it (their
+    children validate every item of a list)."""
