@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from billing_project.core.types import PieceRow
 from cashdrawer.models import Denomination
 from cashdrawer.services import denomination_create
 
@@ -11,6 +12,6 @@ def drawer_with(counts: dict) -> list[Denomination]:
     return [denomination_create(value=Decimal(str(value)), count=count) for value, count in counts.items()]
 
 
-def pieces(counts: dict) -> list[dict]:
-    """``{value: count}`` as the API's pieces: ``[{"value": "500", "count": 2}, …]``."""
-    return [{"value": str(value), "count": count} for value, count in counts.items()]
+def pieces(counts: dict) -> list[PieceRow]:
+    """``{value: count}`` as the services take pieces: ``[{"value": Decimal("500"), "count": 2}, …]``."""
+    return [{"value": Decimal(str(value)), "count": count} for value, count in counts.items()]
