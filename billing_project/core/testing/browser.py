@@ -8,7 +8,10 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 PASSWORD = "pass-word-123"  # customers.tests.factories.UserFactory
-TIMEOUT_MS = 10_000
+# How long a page may take to reach what a test waits for. Generous: a loaded CI machine (two cores
+# running the live server, the browser and PostgreSQL) has taken over 10 s; a page that never gets
+# there still fails.
+TIMEOUT_MS = 30_000
 
 
 def expect(*args, **kwargs):
