@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
+from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.money import format_money, format_note
 

@@ -5,12 +5,13 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing_project.admin_site import DomainErrorsAsMessages, money_column
+from billing_project.core.admin_helpers import DomainErrorsAsMessages, money_column
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.errors import DomainError
 
 from .importing import ImportRejected, parse_upload, product_import_rows
 from .models import Product
+from .selectors import low_stock_threshold
 from .services import product_create, product_delete, product_set_active, product_update
 
 _EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
@@ -21,14 +22,10 @@ class LowStockFilter(admin.SimpleListFilter):
     parameter_name = "low_stock"
 
     def lookups(self, request, model_admin):
-        from purchases.reports import low_stock_threshold
-
         threshold = low_stock_threshold()
         return [("yes", f"Low (below {threshold})"), ("no", f"{threshold} or more")]
 
     def queryset(self, request, queryset):
-        from purchases.reports import low_stock_threshold
-
         if self.value() == "yes":
             return queryset.filter(stock__lt=low_stock_threshold())
         if self.value() == "no":

@@ -9,10 +9,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from billing_project.core.api.input import validate_input
 from billing_project.core.api.negotiation import ContentNegotiation
 from billing_project.core.api.permissions import ActionPermissions, RolePermissions
 from billing_project.core.api.schema import TEXT_QUERY, error_responses
-from billing_project.core.api.serializers import validate_input
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
@@ -24,8 +24,9 @@ from .documents import (
 )
 from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
-from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
+from .selectors import customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
+    CustomerSerializer,
     PaymentMethodSerializer,
     PurchaseCreateSerializer,
     PurchaseSerializer,
@@ -396,3 +397,32 @@ class ReportViewSet(viewsets.ViewSet):
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case.")],
+        description="Customers, with their bill count and what they have spent and been refunded. A customer is "
+        "created by their first bill and known by email.",
+    ),
+    retrieve=extend_schema(
+        description="One customer, with their bill count and what they have spent and been refunded."
+    ),
+)
+@extend_schema(tags=["customers"])
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Customers are created by their first bill; they are identified by email."""
+
+    serializer_class = CustomerSerializer
+    permission_classes = [RolePermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return customer_list(email=self.request.query_params.get("email"))
+
+    @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
+    @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
+    def purchases(self, request, pk=None):
+        customer = self.get_object()
+        page = bill_page(self, purchase_list(customer_id=customer.pk))
+        return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

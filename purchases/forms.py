@@ -11,9 +11,8 @@ from django.forms import BoundField, formset_factory
 
 from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.types import BillLine
-from billing_project.core.validators import ASCII_INTEGER
+from billing_project.core.validators import ASCII_INTEGER, MAX_EMAIL_LENGTH, validate_customer_email
 from cashdrawer.models import MAX_COUNT, Denomination
-from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
 
 from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
 from .preview import RowInput, pieces_total
@@ -116,7 +115,7 @@ class QuietBoundField(BoundField):
 
 
 class BillForm(forms.Form):
-    # The one rule for customer emails (customers.validators), with its one message; EmailField would
+    # The one rule for customer emails (billing_project.core.validators), with its one message; EmailField would
     # add Django's own check and repeat the message.
     customer_email = forms.CharField(
         label="Customer email",

@@ -6,6 +6,7 @@ from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from billing_project.core.db.orm_internals import prefetched
+from billing_project.core.money import money
 from cashdrawer.models import DrawerMovement
 
 # Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
@@ -283,8 +284,6 @@ class Purchase(models.Model):
     def you_saved(self) -> Decimal:
         """What the customer saved: against the MRPs of the lines that have one, and the discounts
         (reads the prefetched lines). Computed from the lines' snapshots, which never change."""
-        from .pricing import you_saved
-
         return you_saved(prefetched_or_all(self, "items"), self.discount_total)
 
     @property
@@ -310,6 +309,26 @@ def _pieces(movements) -> list[dict]:
 def largest_first(pieces: list[dict]) -> list[dict]:
     """``[{value, count}]`` largest value first, as the cashier hands them over."""
     return sorted(pieces, key=lambda piece: piece["value"], reverse=True)
+
+
+def mrp_saving(*, mrp: Decimal | None, unit_price: Decimal, quantity) -> Decimal:
+    """(MRP − price) × quantity for a line with an MRP, half-up to the paisa; 0 without one."""
+    if mrp is None:
+        return Decimal("0.00")
+    return money((mrp - unit_price) * quantity)
+
+
+def you_saved(lines, discount_total: Decimal) -> Decimal:
+    """What a bill's "You saved ₹X" says: the sum of (MRP − price) × quantity over the lines that have
+    an MRP, plus the bill's discounts. ``lines`` are bill lines, or rows with their ``mrp``,
+    ``unit_price`` and ``quantity``. Computed, not stored: the lines' snapshots never change."""
+    saved = discount_total
+    for line in lines:
+        if isinstance(line, dict):
+            saved += mrp_saving(mrp=line["mrp"], unit_price=line["unit_price"], quantity=line["quantity"])
+        else:
+            saved += mrp_saving(mrp=line.mrp, unit_price=line.unit_price, quantity=line.quantity)
+    return saved
 
 
 class PurchaseItem(models.Model):

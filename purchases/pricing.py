@@ -8,7 +8,7 @@ from billing_project.core.db import new_row
 from billing_project.core.money import CENT, HUNDRED, cash_round, line_tax, money
 from catalog.models import Product
 
-from .models import PurchaseItem
+from .models import PurchaseItem, you_saved
 
 ZERO = Decimal("0.00")
 
@@ -127,26 +127,6 @@ def _line(product: Product, quantity: int, discount_percent: Decimal) -> Purchas
         tax_amount=tax_amount,
         total=subtotal + tax_amount,
     )
-
-
-def mrp_saving(*, mrp: Decimal | None, unit_price: Decimal, quantity) -> Decimal:
-    """(MRP − price) × quantity for a line with an MRP, half-up to the paisa; 0 without one."""
-    if mrp is None:
-        return ZERO
-    return money((mrp - unit_price) * quantity)
-
-
-def you_saved(lines, discount_total: Decimal) -> Decimal:
-    """What a bill's "You saved ₹X" says: the sum of (MRP − price) × quantity over the lines that have
-    an MRP, plus the bill's discounts. ``lines`` are bill lines, or rows with their ``mrp``,
-    ``unit_price`` and ``quantity``. Computed, not stored: the lines' snapshots never change."""
-    saved = discount_total
-    for line in lines:
-        if isinstance(line, dict):
-            saved += mrp_saving(mrp=line["mrp"], unit_price=line["unit_price"], quantity=line["quantity"])
-        else:
-            saved += mrp_saving(mrp=line.mrp, unit_price=line.unit_price, quantity=line.quantity)
-    return saved
 
 
 def line_own_discount(effective: Decimal, bill_percent: Decimal) -> Decimal:

@@ -15,6 +15,7 @@ from billing_project.core.api.fields import (
 )
 from billing_project.core.api.serializers import FastInputMixin, FastOutputMixin
 from cashdrawer.models import MAX_COUNT
+from customers.models import Customer
 
 from .models import (
     AMOUNT_FIELDS,
@@ -480,3 +481,23 @@ class SalesReportSerializer(serializers.Serializer):
     till = serializers.IntegerField(allow_null=True)
     rows = SalesReportRowSerializer(many=True)
     totals = SalesReportRowSerializer()
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer, known by email from their first bill, with what they have bought so far."""
+
+    # Not ``format: email``: addresses may have an internationalised domain (billing_project.core.validators).
+    email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
+    purchase_count = serializers.IntegerField(read_only=True)
+    total_spent = MoneyField(
+        max_digits=20,
+        read_only=True,
+        help_text="Sum of the amounts payable on every bill, net of what refunds paid back.",
+    )
+    total_refunded = MoneyField(max_digits=20, read_only=True, help_text="What the customer's refunds paid back.")
+    discount_total = MoneyField(max_digits=20, read_only=True, help_text="Sum of the discounts on every bill.")
+
+    class Meta:
+        model = Customer
+        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "total_refunded", "discount_total"]
+        read_only_fields = fields

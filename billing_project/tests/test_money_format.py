@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from billing_project.core.money import format_money, format_note, group_digits, number_locale
-from billing_project.tests.properties import examples
+from billing_project.core.testing.properties import examples
 
 D = Decimal
 

@@ -40,8 +40,7 @@ from billing_project.core.api.fields import (
     StrictIntegerField,
 )
 from billing_project.core.db.orm_internals import FIELD_LIST_METHODS, FieldListsOnce
-from billing_project.core.validators import validate_code_text, validate_plain_text
-from customers.validators import validate_customer_email
+from billing_project.core.validators import validate_code_text, validate_customer_email, validate_plain_text
 
 Reader = Callable[[Any], Any]
 

@@ -12,12 +12,14 @@ from billing_project.core.db.orm_internals import spectacular_field_schema
 from billing_project.core.money import MONEY_DECIMAL_PLACES
 from billing_project.core.validators import (
     ASCII_INTEGER,
+    CUSTOMER_EMAIL_PATTERN,
+    MAX_EMAIL_LENGTH,
     code_pattern,
     text_pattern,
     validate_code_text,
+    validate_customer_email,
     validate_plain_text,
 )
-from customers.validators import CUSTOMER_EMAIL_PATTERN, MAX_EMAIL_LENGTH, validate_customer_email
 
 # Plain decimal notation only: no exponent ("1E+2"), no "NaN"/"Infinity", no bare "." forms.
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -86,7 +88,7 @@ class StrictRegexField(StrictCharField, serializers.RegexField):
 
 
 class EmailAddressField(StrictCharField):
-    """A customer's email address: exactly the rules of ``customers.validators.validate_customer_email``,
+    """A customer's email address: exactly the rules of ``billing_project.core.validators.validate_customer_email``,
     with one message per refusal (DRF's ``EmailField`` would add Django's check and say it twice).
     Taken as sent, without trimming: the schema's pattern allows no surrounding whitespace."""
 
@@ -242,7 +244,7 @@ class ListSerializerSchema(OpenApiSerializerFieldExtension):
 class EmailAddressFieldSchema(OpenApiSerializerFieldExtension):
     """The address as the validator takes it: its pattern and length, and no ``format: email``. IDN
     domains are taken (``ann@bücher.example``), which ``format: email`` does not allow; see
-    ``customers.validators``."""
+    ``billing_project.core.validators``."""
 
     target_class = EmailAddressField
     match_subclasses = True
