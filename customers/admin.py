@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from billing_project.admin_site import ReadOnlyAdminMixin
 from billing_project.core.money import format_money
+from billing_project.core.validators import indian_mobile_e164
 from purchases.admin import bills_table
 from purchases.reports import purchase_totals
 
@@ -16,18 +19,29 @@ LATEST_BILLS = 50
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Customers are created by their first bill and identified by email: read-only here."""
+    """Customers are created by their first bill and identified by email, mobile number or both:
+    read-only here."""
 
-    list_display = ("email", "purchase_count", "total_spent", "discount_total", "created_at")
-    search_fields = ("email",)
-    search_help_text = "The customer's email, or part of it."
-    ordering = ("email",)
+    list_display = ("email", "phone", "name", "purchase_count", "total_spent", "discount_total", "created_at")
+    search_fields = ("email", "phone", "name")
+    search_help_text = "The customer's email, mobile number (any spelling) or name, or part of one."
+    # By email; those known by phone only after them.
+    ordering = (F("email").asc(nulls_last=True), "phone")
     list_per_page = 100
-    fields = ("email", "created_at", "lifetime_totals", "bills")
+    fields = ("email", "phone", "name", "created_at", "lifetime_totals", "bills")
     readonly_fields = fields
 
     def get_queryset(self, request):
         return customer_list()
+
+    def get_search_results(self, request, queryset, search_term):
+        # A whole mobile number in any spelling (98765 43210, +91-98765-43210, 098765…) finds its
+        # customer; anything else is a search by part of the email, number or name.
+        try:
+            phone = indian_mobile_e164(search_term)
+        except ValidationError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(phone=phone), False
 
     @admin.display(description="bills", ordering="purchase_count")
     def purchase_count(self, obj):
@@ -63,5 +77,5 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '{}<p><a href="{}">All of {}’s bills in the bills list</a> (filter by date, export as CSV).</p>',
             bills_table(latest),
             url,
-            obj.email,
+            obj,
         )

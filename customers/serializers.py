@@ -6,10 +6,21 @@ from .models import Customer
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    """A customer, known by email from their first bill, with what they have bought so far."""
+    """A customer, known by email, mobile number or both from their first bill, with what they have
+    bought so far."""
 
     # Not ``format: email``: addresses may have an internationalised domain (customers.validators).
-    email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
+    email = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Lower-cased; the domain may be internationalised. Null for a customer known by phone only.",
+    )
+    phone = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="An Indian mobile number in E.164 form (`+919876543210`); null when unknown.",
+    )
+    name = serializers.CharField(read_only=True, allow_null=True, help_text="Null when unknown.")
     purchase_count = serializers.IntegerField(read_only=True)
     total_spent = MoneyField(
         max_digits=20,
@@ -21,5 +32,15 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "total_refunded", "discount_total"]
+        fields = [
+            "id",
+            "email",
+            "phone",
+            "name",
+            "created_at",
+            "purchase_count",
+            "total_spent",
+            "total_refunded",
+            "discount_total",
+        ]
         read_only_fields = fields
