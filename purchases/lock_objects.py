@@ -1,7 +1,8 @@
 """Every row lock a bill or a refund takes, in one place, so the global order is visible at a glance.
 
-Order: customer (insert, unique index) → the bill row (refunds) → products by primary key → the
-till row → that till's drawer denominations by value. A bill never locks a bill row (it inserts
+Order: customer (insert, unique indexes; or the one known row given a missing email or number) →
+the bill row (refunds) → products by primary key → the till row → that till's drawer denominations
+by value. A bill never locks a bill row (it inserts
 one); a refund locks its bill first, so refunds of one bill run one after the other. Products are
 locked by the catalogue's own ``catalog.lock_objects``, the till and drawer by
 ``cashdrawer.lock_objects`` (whose docstring has the whole order); both are re-exported here so

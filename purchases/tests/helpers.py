@@ -12,7 +12,7 @@ def db_state() -> dict:
         "active": dict(Product.objects.values_list("pk", "is_active")),
         "drawer": dict(Denomination.objects.values_list("value", "count")),
         "movements": DrawerMovement.objects.count(),
-        "customers": sorted(Customer.objects.values_list("email", flat=True)),
+        "customers": sorted((e or "", p or "") for e, p in Customer.objects.values_list("email", "phone")),
         "purchases": Purchase.objects.count(),
         "items": PurchaseItem.objects.count(),
         "payments": Payment.objects.count(),
