@@ -263,11 +263,10 @@ def _customer_given(email: str | None, phone: str | None) -> tuple[str | None, s
         except ValidationFailed as exc:
             normalized.append(None)
             refusals.append(exc)
-    refused = None
-    if refusals:
+    if refusals:  # the bill is refused: the other one is not looked up (nor inserted) either
         details = {key: value for exc in refusals for key, value in exc.details.items()}
-        refused = ValidationFailed(refusals[0].message, details=details)
-    return normalized[0], normalized[1], refused
+        return None, None, ValidationFailed(refusals[0].message, details=details)
+    return normalized[0], normalized[1], None
 
 
 def _settle(total: Decimal, tenders: Sequence["_Tender"], cash: "_Tender | None", shorthand_paid: Decimal | None):
