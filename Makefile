@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install lock run serve migrate demo test test-explore test-sqlite lint format check bench bench-compare bench-reports cluster-check clean
+.PHONY: help install lock run serve migrate demo test test-pg test-explore test-sqlite lint format check bench bench-compare bench-reports cluster-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -46,19 +46,27 @@ run: demo  ## install, migrate, load demo data, serve on 127.0.0.1:8000 with the
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT); }
 
-# Property tests are deterministic here (the same examples every run; billing_project/tests/properties.py).
+# Property tests are deterministic here (the same examples every run; billing_project/core/testing/properties.py).
 test: install  ## run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 	HYPOTHESIS_PROFILE=deterministic $(BIN)/pytest $(PYTEST_ARGS)
+
+# The whole suite on PostgreSQL, where the production SQL runs (the bill's statements and locks, the race
+# tests), in a throwaway database named for this run alone (billing_testpg_<pid>): pytest-django creates
+# test_<name> and drops it, and an interrupted run's leftovers are dropped on the way out.
+# PG_URL names the server (default postgres://postgres@127.0.0.1:5432).
+test-pg: install  ## the whole suite on a throwaway PostgreSQL database of its own (PG_URL names the server)
+	$(BIN)/python -m billing_project.core.testing.throwaway_pg $(PYTEST_ARGS)
 
 # The property tests alone, with random seeds and at least 500 examples each, remembering failures in
 # .hypothesis/. Run it before resolving anything that touches money; pin each counterexample with @example.
 test-explore: install  ## the property tests with random seeds and 500+ examples each (pin failures with @example)
 	HYPOTHESIS_PROFILE=explore $(BIN)/pytest -m property --hypothesis-show-statistics $(PYTEST_ARGS)
 
-lint: install  ## ruff, mypy, migration check and Django's system checks
+lint: install  ## ruff, mypy, the import contracts (apps in layers, no cycles), migration check and Django's system checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
@@ -79,4 +87,4 @@ cluster-check: install  ## scale-out rehearsal: HAProxy, 2 app nodes, PgBouncer,
 	$(BIN)/python bench/cluster_check.py $(CLUSTER_ARGS)
 
 clean:  ## remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache .mypy_cache test-artifacts
+	rm -rf $(VENV) billing.db billing.db-* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache test-artifacts

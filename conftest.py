@@ -1,13 +1,13 @@
 """Fixtures shared by every app's tests."""
 
 import os
-from pathlib import Path
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from billing_project.tests import properties  # noqa: F401 - registers and loads the hypothesis profiles
+from billing_project.core.testing import properties  # noqa: F401 - registers and loads the hypothesis profiles
+from billing_project.core.testing.browser import ARTIFACTS, CHROMIUM, new_page
 from customers.tests.factories import UserFactory
 
 
@@ -123,8 +123,6 @@ def _fresh_cache():
 
 # --- Browser (Debian's chromium through Playwright; never a downloaded browser) -------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.fixture(scope="session")
 def browser():
@@ -149,3 +147,24 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser):
+    context, page = new_page(browser)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(browser):
+    context, page = new_page(browser, java_script_enabled=False)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts():
+    """Where screenshots go (``test-artifacts/``, made on first use)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -3,7 +3,7 @@ from the project directory; command-line flags override what is set here.
 
     gunicorn billing_project.wsgi            # from the project directory
 
-What bounds one request (see README, "A ceiling on every request"):
+What bounds one request (see docs/operations.md, "A ceiling on every request"):
 - sync workers (the default): ``timeout`` — the arbiter kills a worker that has not checked in for
   that long, i.e. one stuck in a single request, and starts a new one;
 - gthread workers: the worker's main thread keeps checking in while a request runs, so ``timeout``

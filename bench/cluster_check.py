@@ -1,4 +1,4 @@
-"""The scale-out rehearsal (``make cluster-check``): the chain deployment of the README, on this
+"""The scale-out rehearsal (``make cluster-check``): the chain deployment of docs/operations.md, on this
 machine, on 127.0.0.1 only, with faults.
 
     8 till clients -> HAProxy (/healthz checks) -> 2 gunicorn nodes -> PgBouncer (transaction mode)

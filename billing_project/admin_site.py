@@ -2,21 +2,15 @@
 dashboard (``/admin/sales/``); user admin is role-aware.
 
 Installed as the default admin site through ``BillingAdminConfig`` (INSTALLED_APPS), so
-``admin.site`` and ``@admin.register`` everywhere use it.
+``admin.site`` and ``@admin.register`` everywhere use it. Configuration, above every app: the apps'
+admin modules take their shared pieces from ``billing_project.core.admin_helpers``, never from here.
 """
-
-from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
 from django.utils.http import urlencode
-
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[Any]
-else:
-    _ModelAdmin = object
 
 
 class BillingAdminSite(admin.AdminSite):
@@ -51,7 +45,8 @@ class BillingAdminSite(admin.AdminSite):
         return super().index(request, {**self.dashboard(request), **(extra_context or {})})
 
     def dashboard(self, request) -> dict:
-        from purchases.reports import low_stock_products, low_stock_threshold, sales_for_day
+        from catalog.selectors import low_stock_products, low_stock_threshold
+        from purchases.reports import sales_for_day
 
         user = request.user
         context: dict = {}
@@ -76,20 +71,6 @@ class BillingAdminSite(admin.AdminSite):
                 + urlencode({"low_stock": "yes", "is_active__exact": "1"})
             )
         return context
-
-
-class ReadOnlyAdminMixin:
-    """Records that are history (bills, their lines, the drawer ledger) or derived (customers):
-    anyone with the view permission sees them; nobody adds, changes or deletes them here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BillingAdminConfig(AdminConfig):
@@ -160,44 +141,3 @@ def register_user_admin(site: admin.AdminSite) -> None:
     if site.is_registered(user_model):
         site.unregister(user_model)
     site.register(user_model, StoreUserAdmin)
-
-
-class DomainErrorsAsMessages(_ModelAdmin):
-    """ModelAdmin mixin: a ``DomainError`` raised by a service while the admin saves (e.g. a SKU
-    taken by a concurrent writer after the form validated) rolls the request's transaction back
-    and comes back as an error message on the same page, instead of a server error."""
-
-    def _domain_errors_as_messages(self, view, request, *args, **kwargs):
-        from django.contrib import messages
-        from django.http import HttpResponseRedirect
-
-        from billing_project.core.errors import DomainError
-
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, *args, **kwargs):
-        return self._domain_errors_as_messages(super().changeform_view, request, *args, **kwargs)
-
-    def changelist_view(self, request, *args, **kwargs):
-        return self._domain_errors_as_messages(super().changelist_view, request, *args, **kwargs)
-
-    def delete_view(self, request, *args, **kwargs):
-        return self._domain_errors_as_messages(super().delete_view, request, *args, **kwargs)
-
-
-def money_column(field: str, description: str | None = None):
-    """An admin column or read-only field showing the model field ``field`` as the till writes
-    amounts (``₹1,881.00``, via ``format_money``), sortable by the field."""
-    from billing_project.core.money import format_money
-
-    @admin.display(description=description or field.replace("_", " "), ordering=field)
-    def column(obj):
-        value = getattr(obj, field)
-        return admin.site.empty_value_display if value is None else format_money(value)
-
-    column.__name__ = f"{field}_money"
-    return column

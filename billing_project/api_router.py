@@ -8,8 +8,7 @@ from rest_framework.response import Response
 from billing_project.core.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
-from customers.api import CustomerViewSet
-from purchases.api import PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
+from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 
 # The API root's table of contents: (name, URL name or path under the root, methods, what it does).
 # A path with ``{…}`` is a template for one object.

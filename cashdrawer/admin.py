@@ -10,7 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from billing_project.admin_site import DomainErrorsAsMessages, ReadOnlyAdminMixin
+from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyAdminMixin
+from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.money import format_money, format_note
 
 from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Till, TillSession
@@ -104,7 +105,7 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
             reason=(data.get("reason") or "").strip() or "denomination added in the admin",
         )
         obj.pk, obj.count = saved.pk, saved.count
-        obj._state.adding = False
+        mark_saved(obj, instance_db(saved))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Counts are set on the drawer screen, all together, with a reason.

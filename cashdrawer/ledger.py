@@ -16,7 +16,9 @@ statement returned and refuses the whole operation when it is ``None``.
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from django.db.models import Model
 
 from billing_project.core.db import InsertedIds, Writes, guarded_add_then_insert, insert_rows, new_row
 from billing_project.core.errors import DomainError
@@ -24,9 +26,6 @@ from billing_project.core.types import Actor, recorded_user
 
 from .errors import ChangeUnavailable
 from .models import CashMovement, Denomination, DrawerMovement
-
-if TYPE_CHECKING:
-    from purchases.models import Purchase, Refund
 
 Kind = DrawerMovement.Kind
 
@@ -53,8 +52,8 @@ def ledger_post(
     user: Actor,
     reason: str,
     created_at: datetime | None = None,
-    purchase: "Purchase | None" = None,
-    refund: "Refund | None" = None,
+    purchase: Model | None = None,
+    refund: Model | None = None,
     cash_movement: CashMovement | None = None,
     refusal: DomainError | None = None,
 ) -> list[DrawerMovement]:
@@ -62,7 +61,9 @@ def ledger_post(
     order given, one movement per value (a delta of 0 is skipped), ``count_after`` following on from
     the one before; the denominations' ``count`` is updated in memory too. One statement on
     PostgreSQL, two elsewhere. Returns the movements written; a count that would go negative writes
-    nothing and raises ``refusal`` (by default ``ChangeUnavailable``), which the lock makes rare."""
+    nothing and raises ``refusal`` (by default ``ChangeUnavailable``), which the lock makes rare.
+    ``purchase`` and ``refund`` are the bill or refund that moved the cash (models of the app above,
+    so typed as any model here)."""
     changed, movements = _movements(
         denominations, moves, session_id, user, reason, created_at, purchase, refund, cash_movement
     )
@@ -85,8 +86,8 @@ def ledger_post_with(
     user: Actor,
     reason: str,
     created_at: datetime | None = None,
-    purchase: "Purchase | None" = None,
-    refund: "Refund | None" = None,
+    purchase: Model | None = None,
+    refund: Model | None = None,
 ) -> Posting:
     """``ledger_post`` as CTEs of a statement the caller sends (``writes``): see ``Posting``. The
     caller raises the refusal, where its statement runs."""

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from billing_project.core.errors import DomainError
 from billing_project.core.idempotency import page_once, page_submission_key
 from billing_project.core.money import format_money
-from purchases.views import role_required
+from billing_project.core.roles import role_required
 
 from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status
 from .models import MAX_COUNT, Till, TillSession

@@ -5,11 +5,13 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing_project.admin_site import DomainErrorsAsMessages
+from billing_project.core.admin_helpers import DomainErrorsAsMessages
+from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.errors import DomainError
 
 from .importing import ImportRejected, parse_upload, product_import_rows
 from .models import Product
+from .selectors import low_stock_threshold
 from .services import product_create, product_delete, product_set_active, product_update
 
 _EDITABLE = ("sku", "name", "price", "tax_percent", "hsn_code", "stock", "is_active")
@@ -20,14 +22,10 @@ class LowStockFilter(admin.SimpleListFilter):
     parameter_name = "low_stock"
 
     def lookups(self, request, model_admin):
-        from purchases.reports import low_stock_threshold
-
         threshold = low_stock_threshold()
         return [("yes", f"Low (below {threshold})"), ("no", f"{threshold} or more")]
 
     def queryset(self, request, queryset):
-        from purchases.reports import low_stock_threshold
-
         if self.value() == "yes":
             return queryset.filter(stock__lt=low_stock_threshold())
         if self.value() == "no":
@@ -79,12 +77,11 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
         for model_field in Product._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        mark_saved(obj, instance_db(saved))
 
     def delete_model(self, request, obj):
         if not product_delete(product=obj):
-            request._products_archived = [*getattr(request, "_products_archived", []), obj]
+            request.products_archived = [*getattr(request, "products_archived", []), obj]
 
     def delete_queryset(self, request, queryset):
         for product in queryset:
@@ -107,7 +104,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         return to_delete, model_count, perms_needed, []
 
     def response_delete(self, request, obj_display, obj_id):
-        archived = getattr(request, "_products_archived", [])
+        archived = getattr(request, "products_archived", [])
         if not archived:
             return super().response_delete(request, obj_display, obj_id)
         self.message_user(

@@ -28,6 +28,7 @@ from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.money import CENT
 from billing_project.core.validators import validate_code_text, validate_plain_text
 
+from .lock_objects import products_by_sku
 from .models import MAX_PRICE, MAX_STOCK, Product
 
 logger = logging.getLogger("billing.catalog")
@@ -369,7 +370,7 @@ def product_import_rows(
     """
     result = ImportResult(dry_run=dry_run)
     with atomic_write():
-        existing = _existing_by_sku([row.sku for row in rows], lock=not dry_run)
+        existing = cast(dict[str, _Current], products_by_sku([row.sku for row in rows], lock=not dry_run))
         writer = None if dry_run else _writer()
         for batch in _batches(rows, batch_size):
             _import_batch(batch, existing, result, writer=writer, set_stock=set_stock, unit=unit)
@@ -442,31 +443,6 @@ def _import_batch(
 # batch-wise UPDATEs would each scan the table. Elsewhere (SQLite) the ORM and executemany suffice.
 
 _TABLE = Product._meta.db_table
-
-
-def _existing_by_sku(skus: list[str], *, lock: bool) -> dict[str, _Current]:
-    if connection.vendor == "postgresql":
-        # One array parameter: a 100,000-name IN list would be compiled and quoted value by value.
-        table = connection.ops.quote_name(_TABLE)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT sku, id, name, price, tax_percent, stock FROM {table} "  # noqa: S608
-                f"WHERE sku = ANY(%s::varchar[]) ORDER BY id{' FOR UPDATE' if lock else ''}",
-                [skus],
-            )
-            return {sku: tuple(rest) for sku, *rest in cursor.fetchall()}
-    existing: dict[str, _Current] = {}
-    chunk = max(1, (connection.features.max_query_params or 10_000) - 1)
-    for start in range(0, len(skus), chunk):
-        qs = Product.objects.filter(sku__in=skus[start : start + chunk]).order_by("pk")
-        if lock:
-            qs = qs.select_for_update(of=("self",))
-        for sku, pk, name, price, tax_percent, stock in qs.values_list(
-            "sku", "pk", "name", "price", "tax_percent", "stock"
-        ):
-            if sku is not None:  # always: sku__in never matches NULL
-                existing[sku] = (pk, name, price, tax_percent, stock)
-    return existing
 
 
 class _Writer:

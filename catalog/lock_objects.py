@@ -1,7 +1,8 @@
 """Row locks on the catalogue's own models. Every product lock in the system is taken here.
 
-Global order (see ``purchases.lock_objects``): customer → products by primary key → drawer
-denominations by value. A transaction that locks several products takes them in primary-key order.
+Products are step 3 of the one lock order (docs/architecture.md, "The lock order"): a transaction
+that locks several products takes them in primary-key order, after its customer and bill row and
+before any till.
 """
 
 from collections.abc import Iterable
@@ -45,3 +46,31 @@ def products_lock_and_take_sql() -> str:
         f"WHERE t.{pk} = v.id AND t.{active} AND t.{stock} - v.quantity >= 0 "
         f"AND (SELECT count(*) FROM locked) = %s RETURNING {columns}"
     )
+
+
+def products_by_sku(skus: list[str], *, lock: bool) -> dict[str, tuple]:
+    """``{sku: (id, name, price, tax_percent, stock)}`` for the products with these SKUs, locked in
+    primary-key order (step 3 of the lock order) when ``lock``: the stock import's read of what it
+    will change."""
+    if connection.vendor == "postgresql":
+        # One array parameter: a 100,000-name IN list would be compiled and quoted value by value.
+        table = connection.ops.quote_name(Product._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT sku, id, name, price, tax_percent, stock FROM {table} "  # noqa: S608
+                f"WHERE sku = ANY(%s::varchar[]) ORDER BY id{' FOR UPDATE' if lock else ''}",
+                [skus],
+            )
+            return {sku: tuple(rest) for sku, *rest in cursor.fetchall()}
+    existing: dict[str, tuple] = {}
+    chunk = max(1, (connection.features.max_query_params or 10_000) - 1)
+    for start in range(0, len(skus), chunk):
+        qs = Product.objects.filter(sku__in=skus[start : start + chunk]).order_by("pk")
+        if lock:
+            qs = qs.select_for_update(of=("self",))
+        for sku, pk, name, price, tax_percent, stock in qs.values_list(
+            "sku", "pk", "name", "price", "tax_percent", "stock"
+        ):
+            if sku is not None:  # always: sku__in never matches NULL
+                existing[sku] = (pk, name, price, tax_percent, stock)
+    return existing

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from billing_project.core.db import default_connection, statement_cursor
 from billing_project.core.errors import Busy, ValidationFailed
-from billing_project.core.validators import indian_mobile_e164
+from billing_project.core.validators import indian_mobile_e164, validate_customer_email
 
 from .errors import CustomerConflict
 from .models import Customer
-from .validators import validate_customer_email
 
 
 def customer_normalize_email(email: str) -> str:

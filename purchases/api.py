@@ -9,10 +9,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from billing_project.core.api.input import validate_input
 from billing_project.core.api.negotiation import ContentNegotiation
 from billing_project.core.api.permissions import ActionPermissions, RolePermissions
 from billing_project.core.api.schema import PHONE_QUERY, TEXT_QUERY, error_responses
-from billing_project.core.api.serializers import validate_input
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 from customers.services import customer_normalize_phone
@@ -25,8 +25,9 @@ from .documents import (
 )
 from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
-from .selectors import payment_method_list, purchase_list, purchase_rows, refund_list
+from .selectors import customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
+    CustomerSerializer,
     PaymentMethodSerializer,
     PurchaseCreateSerializer,
     PurchaseSerializer,
@@ -414,3 +415,44 @@ class ReportViewSet(viewsets.ViewSet):
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case."),
+            OpenApiParameter(
+                "phone",
+                PHONE_QUERY,
+                description="Mobile number, in any spelling a bill takes (`9876543210`, `+91 98765 43210`…; a `+` in "
+                "a query string is sent as `%2B`).",
+            ),
+        ],
+        description="Customers, with their bill count and what they have spent and been refunded. A customer is "
+        "created by their first bill and known by email, mobile number or both.",
+    ),
+    retrieve=extend_schema(
+        description="One customer, with their bill count and what they have spent and been refunded."
+    ),
+)
+@extend_schema(tags=["customers"])
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Customers are created by their first bill; they are identified by email, mobile number or both."""
+
+    serializer_class = CustomerSerializer
+    permission_classes = [RolePermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        params = self.request.query_params
+        phone = params.get("phone")
+        return customer_list(
+            email=params.get("email"), phone=customer_normalize_phone(phone, field="phone") if phone else None
+        )
+
+    @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
+    @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
+    def purchases(self, request, pk=None):
+        customer = self.get_object()
+        page = bill_page(self, purchase_list(customer_id=customer.pk))
+        return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

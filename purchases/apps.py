@@ -23,3 +23,9 @@ class PurchasesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(ensure_payment_methods, sender=self, dispatch_uid="purchases.payment_methods")
+        # A till session's X and Z report show what its bills sold; the drawer knows no bills.
+        from cashdrawer.reports import register_sales_source
+
+        from .figures import session_sales
+
+        register_sales_source(session_sales)

@@ -8,7 +8,7 @@ The services stamp what they write with the current time, as they must. So that 
 really happened over that month, each step runs with the clock set to its moment (``demo_clock``,
 time-machine): the bill, its lines, its drawer movements, its session, and its invoice number's
 financial year all agree, and the numbers of a series follow their dates. It is for demo databases
-(``seed_demo --sales``) and the README's screenshots only; nothing in the application calls it.
+(``seed_demo --sales``) and the screenshots in docs/screenshots/ only; nothing in the application calls it.
 """
 
 import heapq

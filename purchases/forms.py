@@ -11,9 +11,14 @@ from django.forms import BoundField, formset_factory
 
 from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.types import BillLine
-from billing_project.core.validators import ASCII_INTEGER, MAX_PHONE_LENGTH, indian_mobile_e164
+from billing_project.core.validators import (
+    ASCII_INTEGER,
+    MAX_EMAIL_LENGTH,
+    MAX_PHONE_LENGTH,
+    indian_mobile_e164,
+    validate_customer_email,
+)
 from cashdrawer.models import MAX_COUNT, Denomination
-from customers.validators import MAX_EMAIL_LENGTH, validate_customer_email
 
 from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
 from .preview import RowInput, pieces_total
@@ -125,7 +130,7 @@ INVALID_CUSTOMER = (
 
 def clean_customer(value: str) -> str:
     """What a "Customer" box holds: ``""`` (nobody), an email (``@`` in it; the email rule of
-    ``customers.validators``) or a mobile number, returned in E.164 form (the rule of
+    ``billing_project.core.validators``) or a mobile number, returned in E.164 form (the rule of
     ``billing_project.core.validators.indian_mobile_e164``)."""
     value = (value or "").strip()
     if not value:

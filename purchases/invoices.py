@@ -22,6 +22,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write
@@ -94,8 +95,6 @@ def invoice_job(*, purchase: Purchase) -> Job | None:
     """The first delivery attempt's job for a new bill, for the bill's own last statement to write
     (``task_job``): it is written in the bill's transaction, so it exists exactly when the bill does.
     ``None`` when it was queued at once instead (SQLite, or another task backend)."""
-    from .tasks import send_invoice_email
-
     return task_job(send_invoice_email, purchase_id=purchase.pk, invoice_round=purchase.invoice_round, attempt=1)
 
 
@@ -133,7 +132,7 @@ def invoice_resend(*, purchase: Purchase) -> Purchase:
 
 
 def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> str:
-    """One delivery attempt, run by the worker through ``purchases.tasks.send_invoice_email``.
+    """One delivery attempt, run by the worker as ``send_invoice_email``.
 
     1. Claims attempt ``attempt`` with a guarded UPDATE (still pending, same round, one attempt
        fewer so far) and, in the same transaction, queues the next attempt after the backoff.
@@ -190,7 +189,11 @@ def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> st
 
 def _enqueue_attempt(*, purchase_id: int, invoice_round: int, attempt: int, delay: timedelta | None = None) -> None:
     # Imported here: tasks.py imports this module, and the worker may import tasks.py first.
-    from .tasks import send_invoice_email
-
     task = send_invoice_email.using(run_after=timezone.now() + delay) if delay else send_invoice_email
     task.enqueue(purchase_id=purchase_id, invoice_round=invoice_round, attempt=attempt)
+
+
+@task()
+def send_invoice_email(purchase_id: int, invoice_round: int, attempt: int) -> str:
+    """One attempt at emailing a bill's invoice (a job of ``db_worker``); see ``invoice_deliver``."""
+    return invoice_deliver(purchase_id=purchase_id, invoice_round=invoice_round, attempt=attempt)

@@ -1,13 +1,9 @@
-"""Every row lock a bill or a refund takes, in one place, so the global order is visible at a glance.
+"""Every row lock a bill or a refund takes, re-exported in one place. The order itself, who takes
+each step and why, is written once, in docs/architecture.md ("The lock order").
 
-Order: customer (insert, unique indexes; or the one known row given a missing email or number) →
-the bill row (refunds) → products by primary key → the till row → that till's drawer denominations
-by value. A bill never locks a bill row (it inserts
-one); a refund locks its bill first, so refunds of one bill run one after the other. Products are
-locked by the catalogue's own ``catalog.lock_objects``, the till and drawer by
-``cashdrawer.lock_objects`` (whose docstring has the whole order); both are re-exported here so
-the whole order reads in one place. Every transaction that locks more than one of these takes them
-in this order, so two tills can wait for each other but never deadlock.
+A bill never locks a bill row (it inserts one); a refund locks its bill first (step 2), so refunds of
+one bill run one after the other. Products are locked by the catalogue's own ``catalog.lock_objects``,
+the till and drawer by ``cashdrawer.lock_objects``.
 """
 
 from cashdrawer.lock_objects import denomination_for_update, denominations_for_update, till_for_update

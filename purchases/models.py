@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.utils import timezone
 
+from billing_project.core.db.orm_internals import prefetched
 from cashdrawer.models import DrawerMovement
 
 # Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
@@ -293,9 +294,9 @@ def prefetched_or_all(instance, name: str):
     """``getattr(instance, name).all()`` for a reverse relation: the prefetched rows, when they are
     there, are what the related manager would return; taken from the prefetch cache itself, no
     manager is made (each costs a few dozen calls, and answering a bill reads six)."""
-    prefetched = instance.__dict__.get("_prefetched_objects_cache")
-    if prefetched is not None and name in prefetched:
-        return prefetched[name]
+    cached = prefetched(instance)
+    if cached is not None and name in cached:
+        return cached[name]
     return getattr(instance, name).all()
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
 from .documents import credit_note_pdf_filename, credit_note_pdf_original
 from .invoices import invoice_recipient, invoice_retry_delay
@@ -56,8 +57,6 @@ def refund_receipt_render(refund: Refund) -> EmailMultiAlternatives:
 
 def refund_receipt_enqueue(*, refund: Refund, attempt: int = 1, delay: timedelta | None = None) -> None:
     """Queue an attempt at the refund's receipt. Call it inside the refund's transaction."""
-    from .tasks import send_refund_receipt_email
-
     task = send_refund_receipt_email.using(run_after=timezone.now() + delay) if delay else send_refund_receipt_email
     task.enqueue(refund_id=refund.pk, attempt=attempt)
 
@@ -79,3 +78,9 @@ def refund_receipt_deliver(*, refund_id: int, attempt: int) -> str:
     Refund.objects.filter(pk=refund_id, receipt_sent_at__isnull=True).update(receipt_sent_at=timezone.now())
     logger.info("refund #%s receipt sent (attempt %s)", refund_id, attempt)
     return "sent"
+
+
+@task()
+def send_refund_receipt_email(refund_id: int, attempt: int) -> str:
+    """One attempt at emailing a refund receipt (a job of ``db_worker``); see ``refund_receipt_deliver``."""
+    return refund_receipt_deliver(refund_id=refund_id, attempt=attempt)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing_project.core.errors import DomainError
 from billing_project.core.idempotency import page_once, page_submission_key
+from billing_project.core.roles import role_required
 from billing_project.core.types import BillLine
 from cashdrawer.browser import current_till
 
@@ -20,7 +21,7 @@ from .documents import credit_note_pdf_print, pdf_page_throttle, pdf_response
 from .models import Purchase, PurchaseItem, Refund
 from .selectors import purchase_get, refund_get
 from .services import refund_create
-from .views import SEE_BILLS, role_required
+from .views import SEE_BILLS
 
 MAKE_REFUNDS = "purchases.add_refund"
 

@@ -1,24 +1,13 @@
-"""Back-office reads: the day's sales, totals over a set of bills, low stock and the bills CSV."""
+"""Back-office reads: the day's sales, totals over a set of bills and the bills CSV."""
 
 import csv
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
-from billing_project.core.money import money
-from catalog.models import Product
-
+from .figures import bill_totals
 from .models import Payment, Purchase
-
-_ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=20, decimal_places=2))
-
-
-def _sum(field: str):
-    return Coalesce(Sum(field), _ZERO, output_field=DecimalField(max_digits=20, decimal_places=2))
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -29,21 +18,12 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def purchase_totals(queryset: QuerySet[Purchase]) -> dict:
-    """Number of bills and the sums of their amounts, in one query. Ordering and prefetches of
-    the given queryset are dropped."""
-    if queryset.query.annotations:
-        # Aggregating over annotations (e.g. a count of lines) would need a GROUP BY subquery.
-        queryset = Purchase.objects.filter(pk__in=queryset.order_by().values("pk"))
-    totals = queryset.order_by().aggregate(
-        count=Count("id"),
-        subtotal=_sum("subtotal"),
-        tax_total=_sum("tax_total"),
-        total=_sum("total"),
-        payable=_sum("payable"),
-        discount_total=_sum("discount_total"),
-    )
-    # SQLite sums decimals as floats: give every backend the same 2-place Decimals.
-    return {key: value if key == "count" else money(value) for key, value in totals.items()}
+    """Number of bills and the sums of their amounts (``figures.bill_totals``), in one query."""
+    figures = bill_totals(queryset, "subtotal", "tax_total", "total", "payable", "discount_total")
+    return {
+        "count": figures["bills"],
+        **{amount: figures[amount] for amount in ("subtotal", "tax_total", "total", "payable", "discount_total")},
+    }
 
 
 def sales_for_day(*, day: date | None = None) -> dict:
@@ -52,16 +32,6 @@ def sales_for_day(*, day: date | None = None) -> dict:
     start, end = day_bounds(day)
     totals = purchase_totals(Purchase.objects.filter(created_at__gte=start, created_at__lt=end))
     return {"day": day, "count": totals["count"], "revenue": totals["payable"], "tax": totals["tax_total"]}
-
-
-def low_stock_threshold() -> int:
-    return settings.LOW_STOCK_THRESHOLD
-
-
-def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
-    """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first."""
-    threshold = low_stock_threshold() if threshold is None else threshold
-    return Product.objects.active().filter(stock__lt=threshold).order_by("stock", "name", "id")
 
 
 CSV_HEADER = [

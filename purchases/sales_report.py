@@ -1,6 +1,6 @@
 """The sales report (issue 14): bills and refunds over a range of local days, grouped one way.
 
-Definitions (the README's "Sales reports" section says the same):
+Definitions (docs/reports.md, "Sales reports", says the same):
 
 - A bill belongs to the local day (``TIME_ZONE``) of its ``created_at``; a refund to the local day of
   its own ``created_at``: refunds count in the period they happened, not when the bill was rung up.
@@ -52,6 +52,7 @@ from cashdrawer.models import Till
 from catalog.models import Product
 
 from .errors import ReportGroupingInvalid, ReportRangeInvalid
+from .figures import bill_figures, bill_sums
 from .models import Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from .reports import _text
 
@@ -205,15 +206,9 @@ def _bound_report(alias: str) -> None:
 
 
 def _bill_sums() -> dict[str, Any]:
-    """What ``_add_bills`` reads, summed over bills. COUNT(*), not COUNT(id): the covering index has
-    every column these sums read, not the id."""
-    return {
-        "bills": Count("*"),
-        "subtotal": Sum("subtotal"),
-        "discounts": Sum("discount_total"),
-        "net_sales": Sum("total"),
-        "tax": Sum("tax_total"),
-    }
+    """What ``_add_bills`` reads, summed over bills (``figures.bill_sums``): only columns the covering
+    index holds."""
+    return bill_sums("subtotal", "discount_total", "total", "tax_total")
 
 
 def _refund_sums() -> dict[str, Any]:
@@ -231,14 +226,14 @@ def _totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
 
 
 def _add_bills(row: dict, sold: dict) -> None:
-    """Add a bill-level aggregate (``subtotal``, ``discounts``, ``net_sales``, ``tax``) to ``row``;
-    a bill's gross is its subtotal plus its discounts (the lines' gross)."""
-    subtotal, discounts = sold["subtotal"] or ZERO, sold["discounts"] or ZERO
-    row["bills"] += sold["bills"]
-    row["gross"] += subtotal + discounts
-    row["discounts"] += discounts
-    row["net_sales"] += sold["net_sales"] or ZERO
-    row["tax"] += sold["tax"] or ZERO
+    """Add an aggregate of ``_bill_sums`` to ``row``: the bills, their gross (the lines' gross), their
+    discounts, ``net_sales`` (their total) and tax."""
+    figures = bill_figures(sold)
+    row["bills"] += figures["bills"]
+    row["gross"] += figures["gross"]
+    row["discounts"] += figures["discount_total"]
+    row["net_sales"] += figures["total"]
+    row["tax"] += figures["tax_total"]
 
 
 def _add_refunds(row: dict, back: dict) -> None:

@@ -1,12 +1,28 @@
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_list
 from catalog.models import Product
+from customers.models import Customer
 
 from .models import (
     AMOUNT_FIELDS,
@@ -219,3 +235,53 @@ def refund_list(
 
 def refund_get(*, refund_id: int) -> Refund:
     return refund_list().get(pk=refund_id)
+
+
+def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
+    """How a bill was paid: ``[(method_code, is_cash, amount)]``, the amounts adding up to ``payable``.
+
+    Refunds pay money back through these. The cash payment is stored as tendered, so the change
+    handed back is taken off it here; non-cash payments never exceed what was due."""
+    return [(payment.method.code, payment.is_cash, amount) for payment, amount in purchase_payments_net(purchase)]
+
+
+def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
+    """Each payment with what it really paid toward ``payable``: the cash payment less the change
+    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF."""
+    rows = []
+    for payment in purchase.payments.select_related("method").order_by("id"):
+        amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
+        if amount > 0:
+            rows.append((payment, amount))
+    return rows
+
+
+_AMOUNT = DecimalField(max_digits=20, decimal_places=2)
+
+
+def customer_list(*, email: str | None = None, phone: str | None = None) -> QuerySet[Customer]:
+    """Customers with their number of bills, what their refunds paid back (``total_refunded``),
+    their lifetime spend net of it (``total_spent`` = sum of amounts payable − total_refunded) and
+    the discounts they were given (``discount_total``, the sum of the bills' discount totals).
+    The refunds are summed in a subquery, so they do not multiply the bill rows. By email, then
+    those known by phone only; ``phone`` is in E.164 form (``customer_normalize_phone``)."""
+    refunded = (
+        Refund.objects.filter(purchase__customer_id=OuterRef("pk"))
+        .order_by()
+        .values("purchase__customer_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    zero = Value(Decimal("0.00"))
+    qs = Customer.objects.annotate(
+        purchase_count=Count("purchases"),
+        total_refunded=Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
+        total_spent=Coalesce(Sum("purchases__payable"), zero, output_field=_AMOUNT)
+        - Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
+        discount_total=Coalesce(Sum("purchases__discount_total"), zero, output_field=_AMOUNT),
+    ).order_by(F("email").asc(nulls_last=True), "phone", "id")
+    if email:
+        qs = qs.filter(email__iexact=email.strip())
+    if phone:
+        qs = qs.filter(phone=phone)
+    return qs

@@ -3,11 +3,8 @@
 Thin on purpose: forms read the input, ``purchase_create`` rings the bill up, selectors read, and
 ``preview.bill_preview`` does the live preview with the service's own arithmetic."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -16,7 +13,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_project.core.errors import DomainError
-from billing_project.core.roles import user_roles
+from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
 
 from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
@@ -34,24 +31,6 @@ RECENT_BILLS = 5
 
 
 FRESH_BILL = "fresh_bill"
-
-
-def role_required(permission: str):
-    """Log in first; then a user without the role's permission gets a 403 page, not a login loop."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.has_perm(permission):
-                # What to do next depends on whether the account has a role at all.
-                context = {"has_role": bool(user_roles(request.user))}
-                return render(request, "billing/forbidden.html", context, status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def home(request):

@@ -3,8 +3,8 @@
 :class:`ErrorCode` lists every code the API and the pages can answer with, each with its HTTP status
 and what it means. Services raise :class:`DomainError` subclasses that name their code; the API's
 exception handler, the middleware, the OpenAPI schema (``billing_project.core.api.schema``), the billing
-page's error placement and the README's error table all read the codes from here, and a test fails
-when the README and this registry disagree. To add a code, see CONTRIBUTING.md.
+page's error placement and the error table in docs/api.md all read the codes from here, and a test fails
+when docs/api.md and this registry disagree. To add a code, see CONTRIBUTING.md.
 """
 
 from enum import StrEnum

@@ -9,9 +9,9 @@ from django.contrib.messages.storage import default_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import JsonResponse
-from django.utils.functional import SimpleLazyObject, empty
 
 from billing_project.core import metrics, request_id
+from billing_project.core.db.orm_internals import lazy_messages, messages_untouched
 from billing_project.core.errors import ErrorCode, error_body
 
 
@@ -220,10 +220,9 @@ class MessageMiddleware(DjangoMessageMiddleware):
     middleware would: an unused storage saves nothing."""
 
     def process_request(self, request):
-        request._messages = SimpleLazyObject(lambda: default_storage(request))
+        lazy_messages(request, lambda: default_storage(request))
 
     def process_response(self, request, response):
-        messages = getattr(request, "_messages", None)
-        if type(messages) is SimpleLazyObject and messages._wrapped is empty:
+        if messages_untouched(request):
             return response
         return super().process_response(request, response)

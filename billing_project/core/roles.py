@@ -2,13 +2,18 @@
 
 ``roles_setup()`` is idempotent: it creates the groups when missing and resets each group's
 permissions to exactly the lists below, so running it again after a change here applies the
-change. ``manage.py setup_roles`` and ``manage.py seed_demo`` call it.
+change. ``manage.py setup_roles`` and ``manage.py seed_demo`` call it. ``role_required`` guards
+every app's pages with a role's permission.
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
+from django.shortcuts import render
 
 from billing_project.core.db import atomic_write
 
@@ -137,3 +142,21 @@ def user_roles(user) -> list[str]:
     if user.is_superuser:
         return ["superuser"]
     return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+
+
+def role_required(permission: str):
+    """Log in first; then a user without the role's permission gets a 403 page, not a login loop."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(permission):
+                # What to do next depends on whether the account has a role at all.
+                context = {"has_role": bool(user_roles(request.user))}
+                return render(request, "billing/forbidden.html", context, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -185,8 +185,8 @@ DATABASE_ROUTERS = ["billing_project.core.db_router.ReplicaRouter"]
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=3000)
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=10000)
 # A transaction left idle (a stuck worker holding row locks) is ended by the server. Set per write
-# transaction and, as a session default, on every connection (OPTIONS "options"; see README for
-# PgBouncer in transaction mode, which does not pass it on: DB_IDLE_TIMEOUT_AT_CONNECT=False).
+# transaction and, as a session default, on every connection (OPTIONS "options"; see
+# docs/operations.md for PgBouncer in transaction mode, which does not pass it on: DB_IDLE_TIMEOUT_AT_CONNECT=False).
 DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=30000)
 if min(DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS) <= 0:
     raise ImproperlyConfigured(

@@ -52,6 +52,6 @@ LOGGING["formatters"]["json"] = {
 }
 LOGGING["handlers"]["console"]["formatter"] = "json"
 
-# Prometheus scrapes each node directly over the internal network (see README): no HTTPS redirect
+# Prometheus scrapes each node directly over the internal network (docs/operations.md): no HTTPS redirect
 # for /metrics, nor for the load balancer's health checks.
 SECURE_REDIRECT_EXEMPT = [r"^metrics/?$", r"^healthz/?$"]

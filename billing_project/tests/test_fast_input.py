@@ -25,8 +25,8 @@ from billing_project.core.api.fields import (
     StrictBooleanField,
     StrictIntegerField,
 )
-from billing_project.core.api.serializers import validate_input
-from billing_project.tests.properties import examples
+from billing_project.core.api.input import validate_input
+from billing_project.core.testing.properties import examples
 from purchases.serializers import MAX_ID, MAX_QUANTITY, PurchaseCreateSerializer
 from purchases.services import MAX_LINES
 

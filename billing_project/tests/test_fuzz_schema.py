@@ -445,7 +445,7 @@ def test_health_down_conforms_to_the_schema(store, monkeypatch):
 # schema refuses (checked against the schema itself) is sent in an otherwise good request, and must be
 # refused, naming the field, with an answer the schema documents. A new field is covered as it appears.
 
-# Two leniencies the README documents ("What the API takes"), which the schema leaves out so that
+# Two leniencies docs/api.md documents ("What the API takes"), which the schema leaves out so that
 # generated clients get one type: a decimal may be sent as a JSON number, a whole number as a string of
 # ASCII digits.
 WRONG_BODY_VALUES: list[Any] = [

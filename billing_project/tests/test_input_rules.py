@@ -8,9 +8,15 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from billing_project.core.api.fields import decimal_request_pattern
-from billing_project.core.validators import code_pattern, text_pattern, validate_code_text, validate_plain_text
+from billing_project.core.validators import (
+    CUSTOMER_EMAIL_PATTERN,
+    code_pattern,
+    text_pattern,
+    validate_code_text,
+    validate_customer_email,
+    validate_plain_text,
+)
 from catalog.importing import ProductRow, RowError, validate_record
-from customers.validators import CUSTOMER_EMAIL_PATTERN, validate_customer_email
 from purchases.forms import BillForm, LineForm
 
 EMAILS_TAKEN = [

@@ -6,7 +6,7 @@ import pytest
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from billing_project.core.api.serializers import validate_input
+from billing_project.core.api.input import validate_input
 from purchases.serializers import (
     PaymentInputSerializer,
     PiecesSerializer,

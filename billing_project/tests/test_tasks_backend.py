@@ -15,7 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from billing_project.core.db import Writes
 from billing_project.core.tasks_backend import DatabaseBackend, task_job
-from purchases.tasks import send_invoice_email
+from purchases.invoices import send_invoice_email
 
 pytestmark = pytest.mark.django_db
 

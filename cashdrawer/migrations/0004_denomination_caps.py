@@ -29,7 +29,7 @@ def refuse_rows_over_the_caps(apps, schema_editor):
             f"count <= {MAX_COUNT}): {rows}{more}. Set an over-cap count to what the drawer really "
             "holds (the admin's drawer screen, or PUT /api/v1/denominations/{value}); a value over the "
             "cap is no real note, so that database is a test or fuzzed one. Then run migrate again; "
-            "see README, 'Drawer caps'."
+            "see docs/tills-and-sessions.md, 'Drawer caps'."
         )
 
 

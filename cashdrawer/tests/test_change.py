@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing_project.tests.properties import examples
+from billing_project.core.testing.properties import examples
 from cashdrawer import change
 from cashdrawer.change import make_change
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from billing_project.core.testing.browser import CHROMIUM, expect, log_in
 from cashdrawer.models import TillSession
 from cashdrawer.services import denomination_create, till_create
-from purchases.tests.test_browser import CHROMIUM, expect, log_in, page  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,7 +25,7 @@ def till(cashier_user):
     return t
 
 
-def _at_the_till(page, live_server):  # noqa: F811
+def _at_the_till(page, live_server):
     log_in(page, live_server)
     page.goto(f"{live_server.url}/billing/till/")
     page.get_by_label(re.compile("T5")).check()
@@ -33,7 +33,7 @@ def _at_the_till(page, live_server):  # noqa: F811
     expect(page.locator("#till-code")).to_have_text("T5")
 
 
-def test_pick_open_with_a_live_total_then_close_blind_and_print_the_z_report(page, live_server, till):  # noqa: F811
+def test_pick_open_with_a_live_total_then_close_blind_and_print_the_z_report(page, live_server, till):
     _at_the_till(page, live_server)
     expect(page.locator("#till-session")).to_contain_text("no open session")
 
@@ -60,7 +60,7 @@ def test_pick_open_with_a_live_total_then_close_blind_and_print_the_z_report(pag
     assert TillSession.objects.get(pk=session.pk).status == "closed"
 
 
-def test_a_cashiers_open_short_of_the_ledger_is_refused_on_the_page_with_the_count_kept(page, live_server, till):  # noqa: F811
+def test_a_cashiers_open_short_of_the_ledger_is_refused_on_the_page_with_the_count_kept(page, live_server, till):
     _at_the_till(page, live_server)
     page.get_by_role("link", name="Open till").click()
     page.get_by_label("100.00").fill("1")

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import factory
 
-from billing_project.tests.factories import ModelFactory
+from billing_project.core.testing.factories import ModelFactory
 from catalog.models import Product
 
 

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
-from billing_project.tests.factories import ModelFactory
+from billing_project.core.testing.factories import ModelFactory
 from customers.models import Customer
 
 

@@ -71,7 +71,7 @@ def test_a_new_customer_is_returned_as_stored():
 def test_control_and_invisible_characters_are_named_as_such(email):
     from django.core.exceptions import ValidationError
 
-    from customers.validators import validate_customer_email
+    from billing_project.core.validators import validate_customer_email
 
     with pytest.raises(ValidationError) as refused:
         validate_customer_email(email)

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from billing_project.core.money import CENT
 
 from ..models import Purchase, Refund
+from ..selectors import purchase_payments_net
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -120,8 +121,6 @@ def _hsn_codes(item_ids: list[int]) -> dict[int, str]:
 def _payments(purchase: Purchase) -> list[tuple[str, Decimal]]:
     """How the bill was paid, by method name: cash net of the change handed back, so they add up to
     the amount payable."""
-    from ..services.bills import purchase_payments_net  # here: the bill service imports this module
-
     return [(payment.method.name, amount) for payment, amount in purchase_payments_net(purchase)]
 
 

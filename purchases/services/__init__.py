@@ -2,7 +2,7 @@
 
 Callers import from ``purchases.services``; the modules behind it are an implementation detail."""
 
-from .bills import MAX_LINES, MAX_PAYMENTS, purchase_create, purchase_discount_refusal, purchase_payments
+from .bills import MAX_LINES, MAX_PAYMENTS, purchase_create, purchase_discount_refusal
 from .refunds import refund_create
 
 __all__ = [
@@ -10,6 +10,5 @@ __all__ = [
     "MAX_PAYMENTS",
     "purchase_create",
     "purchase_discount_refusal",
-    "purchase_payments",
     "refund_create",
 ]

@@ -483,22 +483,3 @@ def _check_amount(amount, *, field: str = "paid_amount") -> Decimal:
             details={field: ["Invalid amount."]},
         )
     return money(amount)
-
-
-def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
-    """How a bill was paid: ``[(method_code, is_cash, amount)]``, the amounts adding up to ``payable``.
-
-    Refunds pay money back through these. The cash payment is stored as tendered, so the change
-    handed back is taken off it here; non-cash payments never exceed what was due."""
-    return [(payment.method.code, payment.is_cash, amount) for payment, amount in purchase_payments_net(purchase)]
-
-
-def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
-    """Each payment with what it really paid toward ``payable``: the cash payment less the change
-    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF."""
-    rows = []
-    for payment in purchase.payments.select_related("method").order_by("id"):
-        amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
-        if amount > 0:
-            rows.append((payment, amount))
-    return rows

@@ -26,7 +26,8 @@ from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import products_for_update, purchase_for_update
 from ..models import InvoiceStatus, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from ..numbering import credit_note_number_take
-from .bills import MAX_LINES, purchase_payments
+from ..selectors import purchase_payments
+from .bills import MAX_LINES
 
 logger = logging.getLogger("billing.refunds")
 

@@ -1,13 +1,18 @@
-"""Fixtures for invoice emails: a real SMTP server in-process, and the real task worker."""
+"""Fixtures of the purchases tests: invoice emails (a real SMTP server in-process, and the real task
+worker) and the browser tests' store."""
 
 import email
 import signal
 import socket
+from decimal import Decimal
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
+
+from cashdrawer.tests.factories import drawer_with
+from catalog.tests.factories import ProductFactory
 
 
 class SmtpSink:
@@ -79,3 +84,16 @@ def run_worker():
                 signal.signal(sig, handler)
 
     return run
+
+
+@pytest.fixture
+def store(cashier_user):
+    """A cashier, two products and a drawer with change in it."""
+    drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5})
+    return {
+        "rice": ProductFactory(
+            sku="RICE-5", name="Basmati rice 5 kg", price=Decimal("250.00"), tax_percent=5, stock=20
+        ),
+        "soap": ProductFactory(sku="SOAP-1", name="Sandal soap", price=Decimal("36.50"), tax_percent=12, stock=10),
+        "cashier": cashier_user,
+    }

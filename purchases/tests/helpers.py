@@ -1,8 +1,12 @@
-"""Test helpers: a snapshot of everything a bill can write, to prove a refusal wrote nothing."""
+"""Test helpers: a snapshot of everything a bill can write, to prove a refusal wrote nothing, and
+the billing page's form data."""
+
+from decimal import Decimal
 
 from cashdrawer.models import Denomination, DrawerMovement
 from catalog.models import Product
 from customers.models import Customer
+from purchases.forms import note_field_name
 from purchases.models import Payment, Purchase, PurchaseItem
 
 
@@ -24,3 +28,22 @@ def pieces(rows) -> dict:
     from decimal import Decimal
 
     return {Decimal(str(r["value"])): r["count"] for r in rows}
+
+
+def form_data(*, email="ann@example.com", rows=(("RICE-5", 2),), notes=None, paid="", send_invoice=True, **extra):
+    data = {
+        "customer": email,  # the one "Customer" box: an email, a mobile number, or empty (walk-in)
+        "paid_amount": paid,
+        "lines-TOTAL_FORMS": str(len(rows)),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+    }
+    for index, (term, quantity) in enumerate(rows):
+        data[f"lines-{index}-product"] = term
+        data[f"lines-{index}-quantity"] = str(quantity)
+    for value, count in (notes or {}).items():
+        data[note_field_name(Decimal(value))] = str(count)
+    if send_invoice:
+        data["send_invoice"] = "on"
+    return data | extra

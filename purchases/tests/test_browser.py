@@ -5,17 +5,13 @@ Never downloads a browser: the tests use /usr/bin/chromium and are skipped when 
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from cashdrawer.tests.factories import drawer_with
-from catalog.tests.factories import ProductFactory
+from billing_project.core.testing.browser import ARTIFACTS, CHROMIUM, expect, log_in
 from purchases.models import Purchase
 from purchases.services import purchase_create
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BILLING_SCREENSHOT = ARTIFACTS / "billing-page.png"
 BILL_SCREENSHOT = ARTIFACTS / "bill-page.png"
 REFUSED_SCREENSHOT = ARTIFACTS / "billing-page-refused.png"
@@ -25,61 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-expect.set_options(timeout=10_000)
-
-
-def _new_page(browser, **options):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, **options)
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
-
-
-@pytest.fixture
-def page(browser):
-    context, page = _new_page(browser)
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def page_without_js(browser):
-    context, page = _new_page(browser, java_script_enabled=False)
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def store(cashier_user):
-    """A cashier, two products and a drawer with change in it."""
-    drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5})
-    return {
-        "rice": ProductFactory(
-            sku="RICE-5", name="Basmati rice 5 kg", price=Decimal("250.00"), tax_percent=5, stock=20
-        ),
-        "soap": ProductFactory(sku="SOAP-1", name="Sandal soap", price=Decimal("36.50"), tax_percent=12, stock=10),
-        "cashier": cashier_user,
-    }
-
-
-@pytest.fixture
-def artifacts():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
-
-
-PASSWORD = "pass-word-123"  # customers.tests.factories.UserFactory
-
-
-def log_in(page, live_server, username="cashier", password=PASSWORD):
-    page.goto(f"{live_server.url}/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/billing/")
 
 
 def test_a_cashier_logs_in_and_out(page, live_server, store):

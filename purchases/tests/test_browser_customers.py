@@ -1,15 +1,15 @@
 """The billing page's one "Customer" box in real headless Chromium: an email, a mobile number in
-any spelling, or nothing (a walk-in sale). Fixtures and helpers are ``test_browser``'s."""
+any spelling, or nothing (a walk-in sale). The ``page`` and ``store`` fixtures are the conftests'."""
 
 import re
 from decimal import Decimal
 
 import pytest
 
+from billing_project.core.testing.browser import CHROMIUM, expect, log_in
 from customers.models import Customer
 from purchases.models import Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_browser import CHROMIUM, expect, log_in, page, store  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,7 +26,7 @@ def ring_up_rice(tab):
     expect(tab).to_have_url(re.compile(r"/billing/bills/\d+/$"))
 
 
-def test_a_known_mobile_number_in_another_spelling_shows_the_previous_bills(page, live_server, store):  # noqa: F811
+def test_a_known_mobile_number_in_another_spelling_shows_the_previous_bills(page, live_server, store):
     earlier = purchase_create(
         customer_phone="9876543210",
         items=[{"product_id": store["rice"].pk, "quantity": 1}],
@@ -47,7 +47,7 @@ def test_a_known_mobile_number_in_another_spelling_shows_the_previous_bills(page
     assert Purchase.objects.filter(customer__phone="+919876543210").count() == 2
 
 
-def test_a_new_mobile_number_makes_a_new_customer(page, live_server, store):  # noqa: F811
+def test_a_new_mobile_number_makes_a_new_customer(page, live_server, store):
     log_in(page, live_server)
 
     page.get_by_label("Email or mobile number").fill("098765 43210")
@@ -60,7 +60,7 @@ def test_a_new_mobile_number_makes_a_new_customer(page, live_server, store):  # 
     assert list(Customer.objects.values_list("email", "phone")) == [(None, "+919876543210")]
 
 
-def test_the_box_left_empty_rings_up_a_walk_in_sale(page, live_server, store):  # noqa: F811
+def test_the_box_left_empty_rings_up_a_walk_in_sale(page, live_server, store):
     log_in(page, live_server)
 
     expect(page.locator("#previous-bills")).to_contain_text("leave it empty for a walk-in sale")
@@ -72,7 +72,7 @@ def test_the_box_left_empty_rings_up_a_walk_in_sale(page, live_server, store):  
     assert bill.customer is None and bill.invoice_status == "skipped"
 
 
-def test_a_bad_number_is_refused_next_to_the_box(page, live_server, store):  # noqa: F811
+def test_a_bad_number_is_refused_next_to_the_box(page, live_server, store):
     log_in(page, live_server)
 
     page.get_by_label("Email or mobile number").fill("12345")

@@ -6,7 +6,6 @@ admin's bills list at 1280 × 800, and the screenshots under ``docs/``.
 they go to ``test-artifacts/``."""
 
 # The browser, page and store fixtures come from test_browser; pytest passes them by name.
-# ruff: noqa: F811
 
 import os
 import re
@@ -17,19 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils.dateformat import format as date_format
 
+from billing_project.core.testing.browser import CHROMIUM, PASSWORD, expect, log_in
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_browser import (  # noqa: F401
-    ARTIFACTS,
-    CHROMIUM,
-    PASSWORD,
-    artifacts,
-    expect,
-    log_in,
-    page,
-    store,
-)
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,14 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from billing_project.core.testing.browser import CHROMIUM, expect, log_in
 from purchases.models import Purchase
-from purchases.tests.test_browser import (  # noqa: F401  (fixtures)
-    CHROMIUM,
-    expect,
-    log_in,
-    page,
-    store,
-)
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,13 +16,13 @@ pytestmark = [
 ]
 
 
-def _two_bags_of_rice(page):  # noqa: F811  (the page fixture)
+def _two_bags_of_rice(page):
     page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.locator("#id_lines-0-product").fill("RICE-5")
     page.locator("#id_lines-0-quantity").fill("2")
 
 
-def test_a_split_payment_with_a_discount_previews_and_rings_up(page, live_server, store, settings):  # noqa: F811
+def test_a_split_payment_with_a_discount_previews_and_rings_up(page, live_server, store, settings):
     settings.CASH_ROUNDING_INCREMENT = Decimal("1.00")
     settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
     log_in(page, live_server)
@@ -71,7 +65,7 @@ def test_a_split_payment_with_a_discount_previews_and_rings_up(page, live_server
     expect(page.locator("#change-due")).to_have_text("₹27.00")
 
 
-def test_a_cashier_over_the_discount_limit_sees_the_refusal_in_place(page, live_server, store, settings):  # noqa: F811
+def test_a_cashier_over_the_discount_limit_sees_the_refusal_in_place(page, live_server, store, settings):
     settings.CASHIER_MAX_DISCOUNT_PERCENT = Decimal("10")
     log_in(page, live_server)
     _two_bags_of_rice(page)

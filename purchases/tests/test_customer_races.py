@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 
+from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 from purchases.models import Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_races import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

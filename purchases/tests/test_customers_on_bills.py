@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 D = Decimal
 URL = "/api/v1/purchases"
-TASK_PATH = "purchases.tasks.send_invoice_email"
+TASK_PATH = "purchases.invoices.send_invoice_email"
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Customers by phone, and walk-in sales, on the billing page, the bill and history pages, the
 previous-bills box and the admin."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,13 +11,27 @@ from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 from purchases.models import InvoiceStatus, Purchase
 from purchases.tests.factories import purchase_for
-from purchases.tests.test_views import HISTORY, NEW, form_data, html, input_value
+from purchases.tests.helpers import form_data
 
 pytestmark = pytest.mark.django_db
+
+NEW = "/billing/"
+HISTORY = "/billing/history/"
 
 D = Decimal
 CUSTOMERS = reverse("admin:customers_customer_changelist")
 BILLS = reverse("admin:purchases_purchase_changelist")
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def input_value(fragment: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', fragment)
+    assert match, f"no input {name}"
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return value.group(1) if value else None
 
 
 @pytest.fixture

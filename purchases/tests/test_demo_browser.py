@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from billing_project.core.money import format_money
+from billing_project.core.testing.browser import CHROMIUM, expect, log_in
 from cashdrawer.models import Denomination, TillSession
 from catalog.models import Product
 from purchases.management.commands.seed_demo import USERS
@@ -20,7 +21,6 @@ from purchases.models import Purchase
 from purchases.pricing import quote
 from purchases.tests.demo_store import STORE_SETTINGS, local_settings, seed
 from purchases.tests.pdf import pdf_text_of, save_first_page_png
-from purchases.tests.test_browser import CHROMIUM, expect, log_in, page  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,7 +42,7 @@ def demo(settings):
     return {"store": store, "login": cashier}
 
 
-def test_the_demo_cashier_opens_rings_up_three_products_and_closes_without_variance(page, live_server, demo):  # noqa: F811
+def test_the_demo_cashier_opens_rings_up_three_products_and_closes_without_variance(page, live_server, demo):
     username, password = demo["login"]
     log_in(page, live_server, username=username, password=password)
     expect(page.locator("#till-session")).to_contain_text("no open session")

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.tests.factories import INR, drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
@@ -20,7 +21,6 @@ from purchases.refund_receipts import refund_receipt_render
 from purchases.selectors import purchase_get, refund_get
 from purchases.services import purchase_create, refund_create
 from purchases.tests.pdf import pdf_text_of
-from purchases.tests.test_races import run_concurrently
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,8 @@ from catalog.tests.factories import ProductFactory
 from purchases.errors import InsufficientStock
 from purchases.models import InvoiceStatus, Purchase, Refund
 from purchases.services import purchase_create, refund_create
-from purchases.tests.helpers import db_state
+from purchases.tests.helpers import db_state, form_data
 from purchases.tests.pdf import pdf_text_of
-from purchases.tests.test_views import form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -304,7 +303,7 @@ def test_an_invoice_sent_but_not_recorded_reaches_the_customer_twice_at_most_wit
         run_worker()
     assert len(smtp_sink.messages) == 1
     assert fresh(purchase).invoice_status == InvoiceStatus.PENDING  # the send was never recorded
-    left_running_by_the_killed_worker("purchases.tasks.send_invoice_email")
+    left_running_by_the_killed_worker("purchases.invoices.send_invoice_email")
 
     drain(run_worker)
 
@@ -327,7 +326,7 @@ def test_a_refund_receipt_sent_but_not_recorded_reaches_the_customer_twice_at_mo
         sent_then_killed(patch)
         run_worker()
     assert Refund.objects.get(pk=refund.pk).receipt_sent_at is None  # the send was never recorded
-    left_running_by_the_killed_worker("purchases.tasks.send_refund_receipt_email")
+    left_running_by_the_killed_worker("purchases.refund_receipts.send_refund_receipt_email")
 
     drain(run_worker)
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing_project.core.errors import DomainError
+from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.services import denomination_create, till_create
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_races import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

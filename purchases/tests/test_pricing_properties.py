@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing_project.core.money import CENT, cash_round, line_tax
-from billing_project.tests.properties import examples
+from billing_project.core.testing.properties import examples
 from catalog.models import Product
 from purchases.documents import INVOICE, DocumentLine, TaxDocument
 from purchases.pricing import discount_shares, effective_discount, line_own_discount, quote, settle

@@ -1,12 +1,11 @@
 """Race tests: real threads, real connections, PostgreSQL row locks."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 
 from billing_project.core.errors import DomainError
+from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.models import Denomination
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
@@ -18,30 +17,6 @@ from purchases.services import purchase_create
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 D = Decimal
-
-
-def run_concurrently(n: int, work) -> list:
-    """Start ``n`` threads that call ``work(i)`` at the same moment; return results or exceptions."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def target(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a buyer hung: deadlock or missing lock timeout"
-    return results
 
 
 def test_twenty_buyers_for_ten_units_make_exactly_ten_bills(postgres_only):

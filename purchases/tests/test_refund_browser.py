@@ -5,13 +5,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 
+from billing_project.core.testing.browser import ARTIFACTS, CHROMIUM, expect, log_in
 from cashdrawer.models import Denomination
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from purchases.models import Refund
 from purchases.services import purchase_create
-from purchases.tests.test_browser import ARTIFACTS, CHROMIUM, expect, log_in, page  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,7 +20,7 @@ pytestmark = [
 ]
 
 
-def test_a_return_hands_back_cash_and_prints_a_refund_receipt(page, live_server, cashier_user):  # noqa: F811
+def test_a_return_hands_back_cash_and_prints_a_refund_receipt(page, live_server, cashier_user):
     cashier_user.user_permissions.add(Permission.objects.get(codename="add_refund"))
     drawer_with({"500": 2, "100": 5, "50": 2, "20": 5, "10": 5, "5": 5, "2": 5, "1": 5})
     rice = ProductFactory(sku="RICE-5", name="Basmati rice 5 kg", price=Decimal("250.00"), tax_percent=5, stock=20)

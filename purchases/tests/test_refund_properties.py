@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from billing_project.core.errors import DomainError
 from billing_project.core.money import cash_round, money
+from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine, PaymentInput
-from billing_project.tests.properties import examples
 from catalog.tests.factories import ProductFactory
 from purchases.errors import RefundPaymentMismatch
 from purchases.models import Purchase, PurchaseItem, Refund, RefundPayment

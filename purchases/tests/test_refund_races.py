@@ -9,13 +9,13 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from billing_project.core.errors import DomainError
+from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from purchases.services import purchase_create, refund_create
-from purchases.tests.test_races import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

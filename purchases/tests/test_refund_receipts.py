@@ -11,7 +11,7 @@ from purchases.errors import RefundExceedsSold
 from purchases.models import Refund
 from purchases.services import purchase_create, refund_create
 
-TASK_PATH = "purchases.tasks.send_refund_receipt_email"
+TASK_PATH = "purchases.refund_receipts.send_refund_receipt_email"
 D = Decimal
 
 

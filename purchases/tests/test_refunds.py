@@ -15,10 +15,10 @@ from cashdrawer.services import session_close, session_open, till_create
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from customers.selectors import customer_list
 from purchases.errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from purchases.models import Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from purchases.pricing import quote
+from purchases.selectors import customer_list
 from purchases.services import purchase_create, refund_create
 from purchases.services.refunds import refund_allocate
 from purchases.tests.helpers import db_state

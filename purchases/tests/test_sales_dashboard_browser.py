@@ -2,7 +2,7 @@
 from the page's data, under the CSP, with no console error.
 
 Screenshots: the test's own goes to ``$TEST_ARTIFACTS_DIR`` when set, otherwise to pytest's
-temporary directory of the run. ``UPDATE_SCREENSHOTS=1`` also writes the README's
+temporary directory of the run. ``UPDATE_SCREENSHOTS=1`` also writes the docs'
 ``docs/sales-dashboard.png`` from a month of demo sales (``purchases.demo_sales``)."""
 
 import os
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from billing_project.core.money import format_money
+from billing_project.core.testing.browser import CHROMIUM, PASSWORD, expect
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.demo_sales import demo_sales
 from purchases.management.commands.seed_demo import FLOAT, PRODUCTS
 from purchases.services import purchase_create, refund_create
-from purchases.tests.test_browser import CHROMIUM, PASSWORD, expect
 
 pytestmark = [
     pytest.mark.browser,

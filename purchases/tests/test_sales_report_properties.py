@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from billing_project.core.money import cash_round
+from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine, PaymentInput
-from billing_project.tests.properties import examples
 from cashdrawer.models import Till
 from cashdrawer.services import denomination_create, till_create
 from catalog.tests.factories import ProductFactory

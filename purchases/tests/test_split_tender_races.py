@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from billing_project.core.errors import DomainError
+from billing_project.core.testing.concurrency import run_concurrently
 from billing_project.core.types import BillLine, PaymentInput
 from cashdrawer.models import Denomination, TillSession
 from cashdrawer.reports import session_figures
@@ -13,7 +14,6 @@ from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.models import Payment, Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_races import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

@@ -12,11 +12,10 @@ from cashdrawer.models import Denomination
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.forms import note_field_name
 from purchases.models import InvoiceStatus, Purchase
 from purchases.pricing import quote
 from purchases.services import purchase_create
-from purchases.tests.helpers import db_state
+from purchases.tests.helpers import db_state, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -43,25 +42,6 @@ def soap():
 @pytest.fixture
 def cashier(cashier_client):
     return cashier_client
-
-
-def form_data(*, email="ann@example.com", rows=(("RICE-5", 2),), notes=None, paid="", send_invoice=True, **extra):
-    data = {
-        "customer": email,
-        "paid_amount": paid,
-        "lines-TOTAL_FORMS": str(len(rows)),
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-    }
-    for index, (term, quantity) in enumerate(rows):
-        data[f"lines-{index}-product"] = term
-        data[f"lines-{index}-quantity"] = str(quantity)
-    for value, count in (notes or {}).items():
-        data[note_field_name(Decimal(value))] = str(count)
-    if send_invoice:
-        data["send_invoice"] = "on"
-    return data | extra
 
 
 def html(response) -> str:

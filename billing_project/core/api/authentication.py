@@ -40,6 +40,8 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
 
+from billing_project.core.db.orm_internals import instance_db, remember_permissions
+
 SCHEMES = (b"token", b"bearer")
 
 # digest -> (remembered until, on the monotonic clock; the database; the user's pk; the token's
@@ -80,7 +82,7 @@ def _remember(auth_token) -> None:
     perms = None if user.is_superuser else frozenset(user.get_all_permissions())
     _remembered[auth_token.digest] = (
         _clock() + seconds,
-        auth_token._state.db,
+        instance_db(auth_token),
         user.pk,
         _values(auth_token),
         _values(user),
@@ -102,7 +104,7 @@ def _recall(digest: str):
     auth_token = token_model.from_db(db, _attnames(token_model), token_values)
     user = user_model.from_db(db, _attnames(user_model), user_values)
     if perms is not None:
-        user._perm_cache = set(perms)  # type: ignore[attr-defined]  # ModelBackend's own per-object cache
+        remember_permissions(user, perms)
     token_model.user.field.set_cached_value(auth_token, user)
     return auth_token
 

@@ -31,7 +31,7 @@ from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from billing_project.core.api.fields import (
-    _PLAIN_DECIMAL,
+    PLAIN_DECIMAL,
     EmailAddressField,
     MobileNumberField,
     MoneyField,
@@ -40,8 +40,13 @@ from billing_project.core.api.fields import (
     StrictBooleanField,
     StrictIntegerField,
 )
-from billing_project.core.validators import indian_mobile_e164, validate_code_text, validate_plain_text
-from customers.validators import validate_customer_email
+from billing_project.core.db.orm_internals import FIELD_LIST_METHODS, FieldListsOnce
+from billing_project.core.validators import (
+    indian_mobile_e164,
+    validate_code_text,
+    validate_customer_email,
+    validate_plain_text,
+)
 
 Reader = Callable[[Any], Any]
 
@@ -61,8 +66,7 @@ _SERIALIZER_METHODS = (
     "get_value",
     "set_value",
     "get_validators",
-    "_writable_fields",
-    "_read_only_defaults",
+    *FIELD_LIST_METHODS,
 )
 # A decimal string longer than this is unusual enough for DRF to judge.
 _MAX_DECIMAL_STRING = 40
@@ -101,13 +105,11 @@ def compile_input(serializer) -> Reader | None:
 
 
 def _check_serializer(serializer) -> None:
-    from billing_project.core.api.serializers import FastInputMixin
-
     if not isinstance(serializer, serializers.Serializer) or isinstance(serializer, serializers.ModelSerializer):
         raise _Unknown("not a plain Serializer")
     for name in _SERIALIZER_METHODS:
         found = getattr(type(serializer), name, None)
-        if found is getattr(serializers.Serializer, name, None) or found is vars(FastInputMixin).get(name):
+        if found is getattr(serializers.Serializer, name, None) or found is vars(FieldListsOnce).get(name):
             continue
         if getattr(found, "reshapes_errors_only", False):
             continue
@@ -262,7 +264,7 @@ def _decimal_reader(field) -> Reader:
     def read(value):
         kind = type(value)
         if kind is str:
-            if len(value) > _MAX_DECIMAL_STRING or not _PLAIN_DECIMAL.fullmatch(value):
+            if len(value) > _MAX_DECIMAL_STRING or not PLAIN_DECIMAL.fullmatch(value):
                 raise _GiveUp
             value = Decimal(value)
         elif kind is int:

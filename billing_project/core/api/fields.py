@@ -8,21 +8,24 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from billing_project.core.db.orm_internals import spectacular_field_schema
 from billing_project.core.money import MONEY_DECIMAL_PLACES
 from billing_project.core.validators import (
     ASCII_INTEGER,
+    CUSTOMER_EMAIL_PATTERN,
     INDIAN_MOBILE_PATTERN,
+    MAX_EMAIL_LENGTH,
     MAX_PHONE_LENGTH,
     code_pattern,
     indian_mobile_e164,
     text_pattern,
     validate_code_text,
+    validate_customer_email,
     validate_plain_text,
 )
-from customers.validators import CUSTOMER_EMAIL_PATTERN, MAX_EMAIL_LENGTH, validate_customer_email
 
 # Plain decimal notation only: no exponent ("1E+2"), no "NaN"/"Infinity", no bare "." forms.
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 class PlainDecimalField(serializers.DecimalField):
@@ -32,7 +35,7 @@ class PlainDecimalField(serializers.DecimalField):
 
     def to_internal_value(self, data):
         # No surrounding whitespace either: the schema's pattern has none, and what it refuses is refused.
-        if isinstance(data, str) and not _PLAIN_DECIMAL.fullmatch(data):
+        if isinstance(data, str) and not PLAIN_DECIMAL.fullmatch(data):
             self.fail("invalid")
         value = super().to_internal_value(data)
         return value.copy_abs() if value.is_zero() else value
@@ -82,7 +85,7 @@ class StrictRegexField(StrictCharField, serializers.RegexField):
 
 
 class EmailAddressField(StrictCharField):
-    """A customer's email address: exactly the rules of ``customers.validators.validate_customer_email``,
+    """A customer's email address: exactly the rules of ``billing_project.core.validators.validate_customer_email``,
     with one message per refusal (DRF's ``EmailField`` would add Django's check and say it twice).
     Taken as sent, without trimming: the schema's pattern allows no surrounding whitespace."""
 
@@ -159,7 +162,7 @@ class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, field, direction)
         whole = rf"[0-9]{{1,{field.max_whole_digits}}}"
         if direction == "response":
             # Responses always carry exactly `decimal_places` places: "12.50", never "12.5".
@@ -244,7 +247,7 @@ class ListSerializerSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, field, direction)
         if direction == "request" and schema is not None:
             min_items = max(field.min_length or 0, 0 if field.allow_empty else 1)
             if min_items:
@@ -257,13 +260,13 @@ class ListSerializerSchema(OpenApiSerializerFieldExtension):
 class EmailAddressFieldSchema(OpenApiSerializerFieldExtension):
     """The address as the validator takes it: its pattern and length, and no ``format: email``. IDN
     domains are taken (``ann@bücher.example``), which ``format: email`` does not allow; see
-    ``customers.validators``."""
+    ``billing_project.core.validators``."""
 
     target_class = EmailAddressField
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, self.target, direction)
         schema.pop("format", None)
         schema["maxLength"] = MAX_EMAIL_LENGTH
         schema["pattern"] = CUSTOMER_EMAIL_PATTERN
@@ -292,7 +295,7 @@ class PlainTextFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, field, direction)
         if direction == "request":
             pattern = code_pattern() if field.code else text_pattern()
             char = pattern[1:-2]  # "[^...]"

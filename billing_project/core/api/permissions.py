@@ -1,9 +1,11 @@
 from rest_framework.permissions import DjangoModelPermissions
 
+from billing_project.core.db.orm_internals import ModelFromViewClass
+
 _VIEW = ["%(app_label)s.view_%(model_name)s"]
 
 
-class RolePermissions(DjangoModelPermissions):
+class RolePermissions(ModelFromViewClass, DjangoModelPermissions):
     """Django model permissions for every method, reads included: a user needs ``view_<model>``
     to read, ``add_`` to POST, ``change_`` to PUT/PATCH and ``delete_`` to DELETE. The roles in
     ``billing_project.core.roles`` grant them; superusers have them all. A user without a role gets 403
@@ -15,15 +17,6 @@ class RolePermissions(DjangoModelPermissions):
         "OPTIONS": _VIEW,
         "HEAD": _VIEW,
     }
-
-    def _queryset(self, view):
-        # Only its model is needed. A view whose get_queryset() does real work (filters, prefetches)
-        # names the model with a class-level ``queryset`` instead, so that work is not repeated on
-        # every request just to find out which permissions to check.
-        queryset = getattr(type(view), "queryset", None)
-        if queryset is not None:
-            return queryset
-        return super()._queryset(view)
 
 
 class ActionPermissions(RolePermissions):

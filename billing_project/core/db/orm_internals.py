@@ -15,11 +15,19 @@ DRF. Each such reach is here, in one module, so an upgrade has one place to re-c
 - ``task_row`` / ``task_row_saved``: django-tasks-db's enqueue, split so the row can be written by a
   statement of the caller's (the library's ``DBTaskResult`` fields, ``normalize_json``, ``_get_id``
   and the signals it sends);
-- the DRF serializer internals used by the API's fast paths (see the ``DRF`` section below).
+- ``mark_saved``, ``instance_db``, ``remember_permissions``: a model instance's ``_state`` and
+  ModelBackend's per-user ``_perm_cache``;
+- ``lazy_messages`` / ``messages_untouched``: the request's message storage (``request._messages``,
+  ``SimpleLazyObject._wrapped``);
+- ``use_pool_check``: psycopg_pool's connection check (``ConnectionPool._check``);
+- DRF's ``DjangoModelPermissions._queryset`` (``ModelFromViewClass``), and its serializer field
+  lists (``_readable_fields``, ``_writable_fields``, ``_read_only_defaults``)
+  and drf-spectacular's ``_map_serializer_field``, used by the API's fast paths and schema extensions.
 
-``billing_project/tests/test_orm_internals.py`` fails when the installed Django, DRF or
-django-tasks-db is not the version these were checked against (``CHECKED_AGAINST``), and says what
-to re-check; the other tests of the bill's path (``test_db.py``) check the results against the ORM's.
+``billing_project/tests/test_orm_internals.py`` fails when the installed Django, DRF,
+drf-spectacular, psycopg-pool or django-tasks-db is not the version these were checked against
+(``CHECKED_AGAINST``), and says what to re-check; the other tests of the bill's path
+(``test_db.py``) check the results against the ORM's.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +45,13 @@ from .cursor import default_connection, statement_cursor
 M = TypeVar("M", bound=Model)
 
 # The versions whose internals this module was last checked against (see the module's docstring).
-CHECKED_AGAINST = {"django": "5.2", "djangorestframework": "3.18", "django-tasks-db": "0.13"}
+CHECKED_AGAINST = {
+    "django": "5.2",
+    "djangorestframework": "3.18",
+    "django-tasks-db": "0.13",
+    "drf-spectacular": "0.30",
+    "psycopg-pool": "3.3",
+}
 
 
 # --- Values prepared as the ORM prepares them -------------------------------------------------------
@@ -274,3 +288,106 @@ def task_row_saved(backend, row, using: str, result=None):
         result = row.task_result
     task_enqueued.send(type(backend), task_result=result)
     return result
+
+
+# --- A model instance's state ----------------------------------------------------------------------
+
+
+def mark_saved(obj: Model, db: str | None) -> None:
+    """``obj`` is now a saved row of database ``db`` (a service saved another instance of it)."""
+    obj._state.adding = False
+    obj._state.db = db
+
+
+def instance_db(obj: Model) -> str | None:
+    """The database ``obj`` was read from or saved to."""
+    return obj._state.db
+
+
+def remember_permissions(user: Any, perms: Iterable[str]) -> None:
+    """Put ``perms`` in ModelBackend's per-user cache, as ``get_all_permissions`` leaves it."""
+    user._perm_cache = set(perms)
+
+
+# --- Django's messages -----------------------------------------------------------------------------
+
+
+def lazy_messages(request: Any, make: Callable[[], Any]) -> None:
+    """Give ``request`` a message storage made by ``make`` when it is first used."""
+    from django.utils.functional import SimpleLazyObject
+
+    request._messages = SimpleLazyObject(make)
+
+
+def messages_untouched(request: Any) -> bool:
+    """True when the storage ``lazy_messages`` gave ``request`` was never made."""
+    from django.utils.functional import SimpleLazyObject, empty
+
+    messages = getattr(request, "_messages", None)
+    return type(messages) is SimpleLazyObject and messages._wrapped is empty
+
+
+# --- psycopg_pool ----------------------------------------------------------------------------------
+
+
+def use_pool_check(pool: Any, check: Callable[[Any], None]) -> None:
+    """Make ``check`` the pool's check of a connection before lending it (psycopg_pool takes it
+    only when the pool is built, and Django builds the pool)."""
+    if pool._check is not check:
+        pool._check = check
+
+
+# --- DRF and drf-spectacular -----------------------------------------------------------------------
+
+
+def readable_fields(serializer: Any) -> Iterable[Any]:
+    """The fields a serializer puts out (DRF's ``_readable_fields``)."""
+    return serializer._readable_fields
+
+
+class FieldListsOnce:
+    """DRF finds a serializer's writable fields, and its read-only ones with a default, by walking its
+    field mapping on every ``run_validation`` of every (nested) serializer; a serializer's fields never
+    change once built, so both lists are made once per instance. Mixed into ``FastInputMixin``."""
+
+    @property
+    def _writable_fields(self):
+        fields = self.__dict__.get("_writable_fields_list")
+        if fields is None:
+            fields = self._writable_fields_list = [f for f in self.fields.values() if not f.read_only]  # type: ignore[attr-defined]
+        return fields
+
+    def _read_only_defaults(self):
+        from rest_framework.fields import empty
+
+        has_any = self.__dict__.get("_has_read_only_defaults")
+        if has_any is None:
+            # DRF's own test for the fields it would look at.
+            has_any = self._has_read_only_defaults = any(
+                f.read_only and f.default != empty and f.source != "*" and "." not in (f.source or "")
+                for f in self.fields.values()  # type: ignore[attr-defined]
+            )
+        return super()._read_only_defaults() if has_any else {}  # type: ignore[misc]
+
+
+# The serializer methods FieldListsOnce replaces (fast_input checks no serializer overrides them).
+FIELD_LIST_METHODS = ("_writable_fields", "_read_only_defaults")
+
+
+class ModelFromViewClass:
+    """For DRF's ``DjangoModelPermissions`` (its ``_queryset``): only the view's model is needed. A view
+    whose ``get_queryset()`` does real work (filters, prefetches) names the model with a class-level
+    ``queryset`` instead, so that work is not repeated on every request just to find out which
+    permissions to check."""
+
+    def _queryset(self, view):
+        queryset = getattr(type(view), "queryset", None)
+        if queryset is not None:
+            return queryset
+        return super()._queryset(view)  # type: ignore[misc]
+
+
+def spectacular_field_schema(auto_schema: Any, field: Any, direction: str) -> dict:
+    """drf-spectacular's own schema for ``field``, as it would be without our extension: an extension
+    starts from it and changes only what it states more exactly."""
+    return auto_schema._map_serializer_field(field, direction, bypass_extensions=True)

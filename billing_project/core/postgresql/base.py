@@ -4,6 +4,7 @@ CONN_HEALTH_CHECKS is on and takes no other; this backend swaps it in once, when
 
 from django.db.backends.postgresql import base
 
+from billing_project.core.db.orm_internals import use_pool_check
 from billing_project.core.pool_check import check_connection
 
 
@@ -11,6 +12,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
     @property
     def pool(self):
         pool = super().pool
-        if pool is not None and pool._check is not check_connection:
-            pool._check = check_connection
+        if pool is not None:
+            use_pool_check(pool, check_connection)
         return pool

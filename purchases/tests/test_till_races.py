@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 
 from billing_project.core.errors import DomainError
+from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.errors import VarianceNeedsManager
 from cashdrawer.lock_objects import denominations_for_update, till_for_update
 from cashdrawer.models import CashMovement, Denomination, DrawerMovement, TillSession
@@ -24,7 +25,6 @@ from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.models import Purchase
 from purchases.services import purchase_create
-from purchases.tests.test_races import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
