@@ -33,7 +33,7 @@ def _db_bills(db) -> dict[int, dict]:
     bills: dict[int, dict] = {}
     rows = db.execute(
         "SELECT p.id, lower(c.email), p.paid_amount, p.subtotal, p.tax_total, p.change_due, p.till_id"
-        " FROM purchases_purchase p JOIN customers_customer c ON c.id = p.customer_id"
+        " FROM purchases_purchase p LEFT JOIN customers_customer c ON c.id = p.customer_id"  # walk-in: no customer
     ).fetchall()
     for pid, email, paid, subtotal, tax_total, change_due, till_id in rows:
         bills[pid] = {

@@ -37,7 +37,7 @@ ENDPOINTS = [
         "purchases",
         "purchase-list",
         "GET, POST",
-        "Bills, newest first (?customer_email=). POST rings one up; send an Idempotency-Key.",
+        "Bills, newest first (?customer_email=, ?customer_phone=). POST rings one up; send an Idempotency-Key.",
     ),
     ("purchases/{id}", "purchases/{id}", "GET", "One bill: lines, totals, change handed back, invoice email, refunds."),
     (
@@ -55,7 +55,7 @@ ENDPOINTS = [
         "Sales by day, hour, product, cashier, till, payment method or tax rate, net of refunds (?format=csv).",
     ),
     ("payment-methods", "payment-method-list", "GET", "The active payment methods (cash, card, UPI…)."),
-    ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=)."),
+    ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=, ?phone=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
     ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
     ("tills", "till-list", "GET, POST", "Tills with their open session. Managers add."),

@@ -2,7 +2,8 @@ from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
-from django.db.models import Count
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils.http import urlencode
 
 from billing_project.core.admin_helpers import ReadOnlyAdminMixin, money_column
 from billing_project.core.money import format_money, format_note
+from billing_project.core.validators import indian_mobile_e164
 from cashdrawer.models import DrawerMovement
 from customers.models import Customer
 
@@ -142,6 +144,17 @@ def _pieces(pieces: list[dict]) -> str:
 AMOUNTS = tuple(money_column(field, str(Purchase._meta.get_field(field).verbose_name)) for field in AMOUNT_FIELDS)  # type: ignore[union-attr]
 
 
+WALK_IN = "walk-in"
+
+
+def _mobile(term: str) -> str | None:
+    """``term`` as a mobile number in E.164 form, if it is one."""
+    try:
+        return indian_mobile_e164(term)
+    except ValidationError:
+        return None
+
+
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bills are read-only here: history is never changed. The list shows each bill's amounts and,
@@ -161,8 +174,8 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("customer", "created_by")
     list_filter = (("created_at", DateFieldListFilter),)
     date_hierarchy = "created_at"
-    search_fields = ("customer__email", "number")
-    search_help_text = "A customer's email or invoice number (or part of either), or a bill's #id."
+    search_fields = ("customer__email", "customer__phone", "number")
+    search_help_text = "A customer's email, mobile number or invoice number (or part of either), or a bill's #id."
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
     inlines = (PurchaseItemInline, PaymentInline, DrawerMovementInline, RefundInline)
@@ -211,8 +224,11 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")
-        if term.isdigit() and len(term) <= 18:
+        if term.isdigit() and len(term) <= 18 and not _mobile(term):
             return queryset.filter(pk=int(term)), False
+        phone = _mobile(search_term)
+        if phone:  # a mobile number in any spelling: that customer's bills
+            return queryset.filter(customer__phone=phone), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_export_permission(self, request):
@@ -228,8 +244,11 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, obj):
-        # A long address is cut short in the list (admin.css); the tooltip has it whole.
-        return format_html('<span title="{}">{}</span>', obj.customer.email, obj.customer.email)
+        # A long address is cut short in the list (admin.css); the tooltip has it whole. A customer
+        # known by phone only shows the number; a walk-in sale, "walk-in".
+        if obj.customer is None:
+            return WALK_IN
+        return format_html('<span title="{}">{}</span>', obj.customer, obj.customer)
 
     @admin.display(description="receipt")
     def receipt(self, obj):
@@ -255,8 +274,10 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="customer")
     def customer_link(self, obj):
+        if obj.customer is None:
+            return WALK_IN
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])
-        return format_html('<a href="{}">{}</a>', url, obj.customer.email)
+        return format_html('<a href="{}">{}</a>', url, obj.customer)
 
     @admin.display(description="lines", ordering="line_count")
     def line_count(self, obj):
@@ -411,18 +432,28 @@ LATEST_BILLS = 50
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Customers are created by their first bill and identified by email: read-only here."""
+    """Customers are created by their first bill and identified by email, mobile number or both:
+    read-only here."""
 
-    list_display = ("email", "purchase_count", "total_spent", "discount_total", "created_at")
-    search_fields = ("email",)
-    search_help_text = "The customer's email, or part of it."
-    ordering = ("email",)
+    list_display = ("email", "phone", "name", "purchase_count", "total_spent", "discount_total", "created_at")
+    search_fields = ("email", "phone", "name")
+    search_help_text = "The customer's email, mobile number (any spelling) or name, or part of one."
+    # By email; those known by phone only after them.
+    ordering = (F("email").asc(nulls_last=True), "phone")
     list_per_page = 100
-    fields = ("email", "created_at", "lifetime_totals", "bills")
+    fields = ("email", "phone", "name", "created_at", "lifetime_totals", "bills")
     readonly_fields = fields
 
     def get_queryset(self, request):
         return customer_list()
+
+    def get_search_results(self, request, queryset, search_term):
+        # A whole mobile number in any spelling (98765 43210, +91-98765-43210, 098765…) finds its
+        # customer; anything else is a search by part of the email, number or name.
+        phone = _mobile(search_term)
+        if phone is None:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(phone=phone), False
 
     @admin.display(description="bills", ordering="purchase_count")
     def purchase_count(self, obj):
@@ -458,5 +489,5 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '{}<p><a href="{}">All of {}’s bills in the bills list</a> (filter by date, export as CSV).</p>',
             bills_table(latest),
             url,
-            obj.email,
+            obj,
         )

@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from billing_project.core.api.input import validate_input
 from billing_project.core.api.negotiation import ContentNegotiation
 from billing_project.core.api.permissions import ActionPermissions, RolePermissions
-from billing_project.core.api.schema import TEXT_QUERY, error_responses
+from billing_project.core.api.schema import PHONE_QUERY, TEXT_QUERY, error_responses
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
+from customers.services import customer_normalize_phone
 
 from .documents import (
     PdfRateThrottle,
@@ -44,6 +45,7 @@ NUMBER_QUERY_PATTERN = r"^[A-Za-z0-9/-]*$"
 
 EXAMPLE_BILL = {
     "customer_email": "ann@example.com",
+    "customer_phone": "98765 43210",
     "items": [{"product_id": 1, "quantity": 2}],
     "paid_amount": "1200.00",
     "tendered": [{"value": "500", "count": 2}, {"value": "200", "count": 1}],
@@ -74,6 +76,12 @@ class PdfNegotiation(ContentNegotiation):
         parameters=[
             OpenApiParameter("customer_email", TEXT_QUERY, description="Only this customer's bills (any case)."),
             OpenApiParameter(
+                "customer_phone",
+                PHONE_QUERY,
+                description="Only this customer's bills: their mobile number, in any spelling a bill takes "
+                "(`9876543210`, `+91 98765 43210`…; a `+` in a query string is sent as `%2B`).",
+            ),
+            OpenApiParameter(
                 "number",
                 {"type": "string", "maxLength": NUMBER_MAX_LENGTH, "pattern": NUMBER_QUERY_PATTERN},
                 description="Only the bill with this tax invoice number, such as M/2627/000123.",
@@ -103,6 +111,7 @@ class PdfNegotiation(ContentNegotiation):
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.PARSE_ERROR,
                 ErrorCode.PRODUCT_NOT_FOUND,
+                ErrorCode.CUSTOMER_CONFLICT,
                 ErrorCode.UNKNOWN_PAYMENT_METHOD,
                 ErrorCode.OVERPAYMENT,
                 ErrorCode.DISCOUNT_NEEDS_MANAGER,
@@ -121,7 +130,11 @@ class PdfNegotiation(ContentNegotiation):
         },
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         description=(
-            "Ring up a bill. Lines for the same product are combined. Payment below `payable` is refused; "
+            "Ring up a bill. The customer is known by `customer_email`, `customer_phone` (an Indian mobile number, "
+            "returned as E.164) or both: either finds them, one new identifier is added to the customer the other "
+            "finds, and two that belong to two different customers are 409 `customer_conflict`. With neither, the "
+            "bill is a walk-in sale: `customer` is null and no invoice is emailed (`skipped`). "
+            "Lines for the same product are combined. Payment below `payable` is refused; "
             "`tendered` notes, when given, must add up to `paid_amount` and go into the drawer, and the change "
             "is made with the fewest notes the drawer can give. A refused bill writes nothing. "
             "`send_invoice: false` rings the bill up without emailing the invoice. `till` (an id, default the "
@@ -160,7 +173,12 @@ class PurchaseViewSet(
                 "An invoice number has up to 16 letters, digits, hyphens and slashes.",
                 details={"number": ["Invalid invoice number."]},
             )
-        return purchase_list(customer_email=params.get("customer_email"), number=number)
+        phone = params.get("customer_phone")
+        return purchase_list(
+            customer_email=params.get("customer_email"),
+            customer_phone=customer_normalize_phone(phone) if phone else None,
+            number=number,
+        )
 
     @action(
         detail=True,
@@ -401,9 +419,17 @@ class ReportViewSet(viewsets.ViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case.")],
+        parameters=[
+            OpenApiParameter("email", TEXT_QUERY, description="Exact email, any case."),
+            OpenApiParameter(
+                "phone",
+                PHONE_QUERY,
+                description="Mobile number, in any spelling a bill takes (`9876543210`, `+91 98765 43210`…; a `+` in "
+                "a query string is sent as `%2B`).",
+            ),
+        ],
         description="Customers, with their bill count and what they have spent and been refunded. A customer is "
-        "created by their first bill and known by email.",
+        "created by their first bill and known by email, mobile number or both.",
     ),
     retrieve=extend_schema(
         description="One customer, with their bill count and what they have spent and been refunded."
@@ -411,14 +437,18 @@ class ReportViewSet(viewsets.ViewSet):
 )
 @extend_schema(tags=["customers"])
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
-    """Customers are created by their first bill; they are identified by email."""
+    """Customers are created by their first bill; they are identified by email, mobile number or both."""
 
     serializer_class = CustomerSerializer
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
-        return customer_list(email=self.request.query_params.get("email"))
+        params = self.request.query_params
+        phone = params.get("phone")
+        return customer_list(
+            email=params.get("email"), phone=customer_normalize_phone(phone, field="phone") if phone else None
+        )
 
     @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)

@@ -11,7 +11,13 @@ from django.forms import BoundField, formset_factory
 
 from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.types import BillLine
-from billing_project.core.validators import ASCII_INTEGER, MAX_EMAIL_LENGTH, validate_customer_email
+from billing_project.core.validators import (
+    ASCII_INTEGER,
+    MAX_EMAIL_LENGTH,
+    MAX_PHONE_LENGTH,
+    indian_mobile_e164,
+    validate_customer_email,
+)
 from cashdrawer.models import MAX_COUNT, Denomination
 
 from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
@@ -114,14 +120,48 @@ class QuietBoundField(BoundField):
         return attrs
 
 
+MAX_CUSTOMER_LENGTH = max(MAX_EMAIL_LENGTH, MAX_PHONE_LENGTH)
+CUSTOMER_HELP = "An email or a mobile number; leave it empty for a walk-in sale."
+INVALID_CUSTOMER = (
+    "Enter the customer's email, or an Indian mobile number: 10 digits starting with 6, 7, 8 or 9 "
+    "(+91, 91 or 0 in front is fine)."
+)
+
+
+def clean_customer(value: str) -> str:
+    """What a "Customer" box holds: ``""`` (nobody), an email (``@`` in it; the email rule of
+    ``billing_project.core.validators``) or a mobile number, returned in E.164 form (the rule of
+    ``billing_project.core.validators.indian_mobile_e164``)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if "@" in value:
+        validate_customer_email(value)
+        return value
+    try:
+        return indian_mobile_e164(value)
+    except ValidationError:
+        raise ValidationError(INVALID_CUSTOMER, code="invalid") from None
+
+
+def customer_arguments(customer: str) -> dict[str, Any]:
+    """A cleaned "Customer" box as ``purchase_create``'s or ``purchase_history``'s arguments."""
+    if not customer:
+        return {}
+    return {"customer_email": customer} if "@" in customer else {"customer_phone": customer}
+
+
 class BillForm(forms.Form):
-    # The one rule for customer emails (billing_project.core.validators), with its one message; EmailField would
-    # add Django's own check and repeat the message.
-    customer_email = forms.CharField(
-        label="Customer email",
-        max_length=MAX_EMAIL_LENGTH,
-        validators=[validate_customer_email],
-        widget=forms.EmailInput(attrs={"autocomplete": "off", "placeholder": "name@example.com", "autofocus": True}),
+    # One box for the customer: an email or a mobile number, each with its one rule and message
+    # (EmailField would add Django's own check and repeat the message). Empty: a walk-in sale.
+    customer = forms.CharField(
+        label="Email or mobile number",
+        required=False,
+        max_length=MAX_CUSTOMER_LENGTH,
+        help_text=CUSTOMER_HELP,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": "name@example.com or 98765 43210", "autofocus": True}
+        ),
     )
     paid_amount = AsciiDecimalField(
         label="Amount paid",
@@ -144,6 +184,9 @@ class BillForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "damaged box, loyal customer…"}),
     )
     send_invoice = forms.BooleanField(label="Email the invoice to the customer", required=False, initial=True)
+
+    def clean_customer(self) -> str:
+        return clean_customer(self.cleaned_data.get("customer", ""))
 
 
 class LineForm(forms.Form):
@@ -299,7 +342,7 @@ class BillEntry:
             paid_amount = pieces_total(pieces)
         tendered = [{"value": value, "count": count} for value, count in pieces.items()] or None
         kwargs: dict[str, Any] = {
-            "customer_email": data["customer_email"],
+            **customer_arguments(data["customer"]),
             "items": self.lines.items(),
             "send_invoice": data["send_invoice"],  # the "email the invoice" opt-out
         }
@@ -347,12 +390,12 @@ class BillEntry:
             "discount_reason": self.bill.cleaned_data.get("discount_reason", ""),
         }
 
-    def customer_email(self) -> str:
-        """The email typed, when it is a valid address; else ''."""
+    def customer(self) -> str:
+        """The customer typed, when it is a valid email or mobile number (E.164); else ''."""
         if self.data is None:
             return ""
         self.bill.errors  # noqa: B018
-        return self.bill.cleaned_data.get("customer_email", "") if "customer_email" not in self.bill.errors else ""
+        return self.bill.cleaned_data.get("customer", "") if "customer" not in self.bill.errors else ""
 
     def add_refusal(self, exc: DomainError) -> None:
         """Show a refusal from ``purchase_create`` next to its cause."""
@@ -371,17 +414,17 @@ class BillEntry:
         elif exc.code in _PAYMENT_CODES or {"paid_amount", "tendered", "payments"} & exc.details.keys():
             self.payment_errors.append(exc.message)
             self.refusal_target = "payment"
-        elif "customer_email" in exc.details:
-            self.bill.add_error("customer_email", exc.message)
-            self.refusal_target = self.bill["customer_email"].auto_id
+        elif exc.code == ErrorCode.CUSTOMER_CONFLICT or {"customer_email", "customer_phone"} & exc.details.keys():
+            self.bill.add_error("customer", exc.message)
+            self.refusal_target = self.bill["customer"].auto_id
         else:
             # "items" (no lines, too many, too large) and anything without a more precise place.
             self.lines_errors.append(exc.message)
             self.refusal_target = "lines"
 
     def focus_problem(self) -> None:
-        """Move the page's autofocus from the email to the first field that needs attention."""
-        fields = [self.bill[name] for name in ("customer_email",) if name in self.bill.errors]
+        """Move the page's autofocus from the customer to the first field that needs attention."""
+        fields = [self.bill[name] for name in ("customer",) if name in self.bill.errors]
         fields += [form[name] for form in self.lines.forms for name in ("product", "quantity") if name in form.errors]
         if self.lines_errors and self.lines.forms:
             fields.append(self.lines.forms[0]["product"])
@@ -389,7 +432,7 @@ class BillEntry:
             fields.append(next(iter(self.tender), None) or self.bill["paid_amount"])
         target = next((field for field in fields if field is not None), None)
         if target is not None:
-            self.bill.fields["customer_email"].widget.attrs.pop("autofocus", None)
+            self.bill.fields["customer"].widget.attrs.pop("autofocus", None)
             target.field.widget.attrs["autofocus"] = True
 
     def with_row_added(self) -> "BillEntry":
@@ -429,8 +472,11 @@ def validate_report_day(day) -> None:
 
 
 class HistoryFilterForm(forms.Form):
-    email = forms.CharField(
-        label="Customer email", required=False, max_length=254, widget=forms.TextInput(attrs={"type": "email"})
+    customer = forms.CharField(
+        label="Email or mobile number",
+        required=False,
+        max_length=MAX_CUSTOMER_LENGTH,
+        widget=forms.TextInput(attrs={"placeholder": "email or mobile number"}),
     )
     date_from = forms.DateField(
         label="From", required=False, validators=[validate_report_day], widget=forms.DateInput(attrs={"type": "date"})
@@ -438,6 +484,9 @@ class HistoryFilterForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, validators=[validate_report_day], widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean_customer(self) -> str:
+        return clean_customer(self.cleaned_data.get("customer", ""))
 
     def clean(self):
         cleaned = super().clean()
@@ -454,7 +503,7 @@ class HistoryFilterForm(forms.Form):
         self.errors  # noqa: B018
         cleaned = self.cleaned_data
         return {
-            "customer_email": (cleaned.get("email") or "").strip() or None,
+            **customer_arguments(cleaned.get("customer", "")),
             "date_from": cleaned.get("date_from"),
             "date_to": cleaned.get("date_to"),
         }

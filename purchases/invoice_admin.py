@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from .invoices import InvoiceAlreadyPending, invoice_resend
+from .invoices import InvoiceAlreadyPending, InvoiceWithoutEmail, invoice_resend
 from .models import InvoiceStatus, Purchase
 
 RESEND_INVOICE = "purchases.resend_invoice"
@@ -33,12 +33,14 @@ def resend_invoice(modeladmin, request, queryset) -> None:
     if not request.user.has_perm(RESEND_INVOICE):
         modeladmin.message_user(request, "You may not re-send invoice emails.", messages.ERROR)
         return
-    queued, pending = [], []
-    for purchase in queryset.order_by("pk"):
+    queued, pending, no_email = [], [], []
+    for purchase in queryset.select_related("customer").order_by("pk"):
         try:
             invoice_resend(purchase=purchase)
         except InvoiceAlreadyPending:
             pending.append(f"#{purchase.pk}")
+        except InvoiceWithoutEmail:
+            no_email.append(f"#{purchase.pk}")
         else:
             queued.append(f"#{purchase.pk}")
     if queued:
@@ -47,5 +49,11 @@ def resend_invoice(modeladmin, request, queryset) -> None:
         modeladmin.message_user(
             request,
             f"Already queued, not sent again: {', '.join(pending)}. They are sent or retried automatically.",
+            messages.WARNING,
+        )
+    if no_email:
+        modeladmin.message_user(
+            request,
+            f"No email address to send to (a walk-in sale, or a customer known by phone only): {', '.join(no_email)}.",
             messages.WARNING,
         )

@@ -26,7 +26,7 @@ from django_tasks import task
 
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write
-from billing_project.core.errors import Conflict, ErrorCode
+from billing_project.core.errors import Conflict, ErrorCode, ValidationFailed
 from billing_project.core.tasks_backend import Job, task_job
 
 from .documents import invoice_pdf_filename, invoice_pdf_original
@@ -41,6 +41,10 @@ MAX_ERROR_LENGTH = 2000
 class InvoiceAlreadyPending(Conflict):
     code = ErrorCode.INVOICE_PENDING
     default_message = "The invoice email is already queued; it is sent or retried automatically."
+
+
+class InvoiceWithoutEmail(ValidationFailed):
+    default_message = "The bill's customer has no email address to send the invoice to."
 
 
 def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
@@ -61,7 +65,7 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
         subject=f"Your invoice {purchase.number or '#' + str(purchase.pk)} from {settings.STORE_NAME}",
         body=render_to_string("emails/invoice.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[purchase.customer.email],
+        to=[invoice_recipient(purchase)],
         # One Message-ID per bill and round: a mail system that sees a retry of a message it has
         # already accepted can recognise the duplicate.
         headers={"Message-ID": f"<invoice-{purchase.pk}.{purchase.invoice_round}@{domain}>"},
@@ -70,6 +74,16 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
     # The tax invoice itself, rendered here in the worker: the original, never marked DUPLICATE.
     message.attach(invoice_pdf_filename(purchase), invoice_pdf_original(purchase), "application/pdf")
     return message
+
+
+def invoice_recipient(purchase: Purchase) -> str:
+    """The address a bill's invoice (and its refunds' receipts) go to: its customer's email. Only a
+    bill with one is ever emailed (``purchase_create`` queues no job without it, ``invoice_resend``
+    refuses)."""
+    customer = purchase.customer
+    if customer is None or not customer.email:
+        raise InvoiceWithoutEmail(details={"purchase_id": purchase.pk})
+    return customer.email
 
 
 def invoice_retry_delay(attempt: int) -> timedelta:
@@ -91,8 +105,13 @@ def invoice_resend(*, purchase: Purchase) -> Purchase:
     attempts. Jobs left over from an earlier round find the round changed and do nothing.
 
     Writes the bill's ``invoice_*`` fields with one guarded UPDATE, which also locks the row.
-    Raises ``InvoiceAlreadyPending`` while a round is still under way.
+    Raises ``InvoiceAlreadyPending`` while a round is still under way, and ``InvoiceWithoutEmail``
+    for a walk-in sale or a customer known by phone only (once a later bill gives the customer an
+    email, the invoice can be sent to it).
     """
+    customer = purchase.customer
+    if customer is None or not customer.email:
+        raise InvoiceWithoutEmail(details={"purchase_id": purchase.pk})
     updated = (
         Purchase.objects.filter(pk=purchase.pk)
         .exclude(invoice_status=InvoiceStatus.PENDING)

@@ -138,7 +138,10 @@ class Purchase(models.Model):
     fields, which only ``purchases.invoices`` writes, and what refunds can still pay back
     (``refundable``, ``cash_refundable``), which only ``refund_create`` writes."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="purchases")
+    # Null for a walk-in sale: a bill rung up without an email or a mobile number.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -209,6 +212,10 @@ class Purchase(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="purchase_subtotal_gte_0"),
+            # A walk-in sale has nobody to email its invoice to.
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | Q(invoice_status="skipped"), name="purchase_walk_in_not_emailed"
+            ),
             models.CheckConstraint(
                 condition=Q(session__isnull=True) | Q(till__isnull=False), name="purchase_session_has_till"
             ),

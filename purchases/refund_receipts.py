@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .documents import credit_note_pdf_filename, credit_note_pdf_original
-from .invoices import invoice_retry_delay
+from .invoices import invoice_recipient, invoice_retry_delay
 from .models import Refund
 from .selectors import refund_get
 
@@ -47,7 +47,7 @@ def refund_receipt_render(refund: Refund) -> EmailMultiAlternatives:
         ),
         body=render_to_string("emails/refund.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[refund.purchase.customer.email],
+        to=[invoice_recipient(refund.purchase)],
         headers={"Message-ID": f"<refund-{refund.pk}@{domain}>"},
     )
     message.attach_alternative(render_to_string("emails/refund.html", context), "text/html")

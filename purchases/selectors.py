@@ -42,10 +42,15 @@ from .pricing import you_saved
 
 
 def purchase_list(
-    *, customer_email: str | None = None, customer_id: int | None = None, number: str | None = None
+    *,
+    customer_email: str | None = None,
+    customer_phone: str | None = None,
+    customer_id: int | None = None,
+    number: str | None = None,
 ) -> QuerySet[Purchase]:
     """Bills newest first, with lines and drawer movements prefetched: a constant number of
-    queries however many bills and lines are listed."""
+    queries however many bills and lines are listed. ``customer_phone`` is a mobile number in E.164
+    form (``customers.services.customer_normalize_phone`` reads any spelling)."""
     qs = Purchase.objects.select_related("customer").prefetch_related(
         Prefetch("items", queryset=PurchaseItem.objects.order_by("id")),
         Prefetch("payments", queryset=Payment.objects.select_related("method").order_by("id")),
@@ -54,6 +59,8 @@ def purchase_list(
     )
     if customer_email:
         qs = qs.filter(customer__email__iexact=customer_email.strip())
+    if customer_phone:
+        qs = qs.filter(customer__phone=customer_phone)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if number:
@@ -72,11 +79,16 @@ MAX_PRODUCT_ID = 2**63 - 1
 
 
 def purchase_history(
-    *, customer_email: str | None = None, date_from: date | None = None, date_to: date | None = None
+    *,
+    customer_email: str | None = None,
+    customer_phone: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[Purchase]:
-    """Bills newest first for the history page, optionally for one customer and between two days
-    (inclusive, in the current time zone). The bounds are datetimes, so the created_at index is used."""
-    qs = purchase_list(customer_email=customer_email).select_related("created_by")
+    """Bills newest first for the history page, optionally for one customer (by email, or by mobile
+    number in E.164 form) and between two days (inclusive, in the current time zone). The bounds are
+    datetimes, so the created_at index is used."""
+    qs = purchase_list(customer_email=customer_email, customer_phone=customer_phone).select_related("created_by")
     if date_from:
         qs = qs.filter(created_at__gte=_start_of(date_from))
     if date_to:
@@ -151,13 +163,16 @@ _BILL_FIELDS = (
 
 
 def purchase_rows(*, ids: list[int]) -> list[dict]:
-    """The bills ``ids``, in that order, as plain rows shaped like ``Purchase`` (``customer.email``,
+    """The bills ``ids``, in that order, as plain rows shaped like ``Purchase`` (``customer_id``,
+    ``customer.email`` and ``customer.phone``, ``customer`` None for a walk-in sale,
     ``items``, ``tendered``, ``change``), for ``PurchaseSerializer``. Three queries and no model
     instances: a page of 100 bills costs a third of what model instances with prefetches do."""
     # (Four with the payments.)
     bills = {
         row["id"]: row
-        for row in Purchase.objects.filter(id__in=ids).values(*_BILL_FIELDS, customer_email=F("customer__email"))
+        for row in Purchase.objects.filter(id__in=ids).values(
+            *_BILL_FIELDS, "customer_id", customer_email=F("customer__email"), customer_phone=F("customer__phone")
+        )
     }
     lines: dict[int, list[dict]] = {pk: [] for pk in ids}
     line_fields = (*LINE_FIELDS, *LINE_DISCOUNT_FIELDS)
@@ -185,7 +200,8 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
     rows = []
     for pk in ids:
         row = bills[pk]
-        row["customer"] = {"email": row.pop("customer_email")}
+        email, phone = row.pop("customer_email"), row.pop("customer_phone")
+        row["customer"] = {"email": email, "phone": phone} if row["customer_id"] is not None else None
         row["items"] = lines[pk]
         row["payments"] = payments[pk]
         row["tendered"] = largest_first(pieces[pk][DrawerMovement.Kind.TENDER_IN])
@@ -245,11 +261,12 @@ def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
 _AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 
 
-def customer_list(*, email: str | None = None) -> QuerySet[Customer]:
+def customer_list(*, email: str | None = None, phone: str | None = None) -> QuerySet[Customer]:
     """Customers with their number of bills, what their refunds paid back (``total_refunded``),
     their lifetime spend net of it (``total_spent`` = sum of amounts payable − total_refunded) and
     the discounts they were given (``discount_total``, the sum of the bills' discount totals).
-    The refunds are summed in a subquery, so they do not multiply the bill rows."""
+    The refunds are summed in a subquery, so they do not multiply the bill rows. By email, then
+    those known by phone only; ``phone`` is in E.164 form (``customer_normalize_phone``)."""
     refunded = (
         Refund.objects.filter(purchase__customer_id=OuterRef("pk"))
         .order_by()
@@ -264,7 +281,9 @@ def customer_list(*, email: str | None = None) -> QuerySet[Customer]:
         total_spent=Coalesce(Sum("purchases__payable"), zero, output_field=_AMOUNT)
         - Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
         discount_total=Coalesce(Sum("purchases__discount_total"), zero, output_field=_AMOUNT),
-    ).order_by("email")
+    ).order_by(F("email").asc(nulls_last=True), "phone", "id")
     if email:
         qs = qs.filter(email__iexact=email.strip())
+    if phone:
+        qs = qs.filter(phone=phone)
     return qs

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from billing_project.core.api.fast_input import reshapes_errors_only
 from billing_project.core.api.fields import (
     EmailAddressField,
+    MobileNumberField,
     MoneyField,
     PlainDecimalField,
     PlainTextField,
@@ -93,9 +94,20 @@ class PaymentInputSerializer(FastInputMixin, serializers.Serializer):
 
 class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
     """A new bill: the customer, the lines, and how it is paid, either with `payments` (split tender) or
-    with the cash shorthand `paid_amount` (and `tendered`)."""
+    with the cash shorthand `paid_amount` (and `tendered`). The customer is known by `customer_email`,
+    `customer_phone` or both; with neither, the bill is a walk-in sale."""
 
-    customer_email = EmailAddressField()
+    customer_email = EmailAddressField(
+        required=False,
+        allow_null=True,
+        help_text="The customer's email. Optional: with `customer_phone`, or neither for a walk-in sale.",
+    )
+    customer_phone = MobileNumberField(
+        required=False,
+        allow_null=True,
+        help_text="The customer's Indian mobile number: 10 digits starting with 6–9, optionally with +91, 91 or 0 "
+        "in front, spaces or dashes allowed; stored and returned as E.164 (`+919876543210`).",
+    )
     # max_length goes to the ListSerializer that many=True builds; the stub does not know it.
     items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
     paid_amount = MoneyField(
@@ -124,7 +136,9 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         help_text="Why a discount is given; required whenever a line or the bill has one.",
     )
     send_invoice = StrictBooleanField(
-        default=True, help_text="Email the invoice to the customer; `false` when the customer declines."
+        default=True,
+        help_text="Email the invoice to the customer; `false` when the customer declines. A bill without an email "
+        "to send it to (a walk-in sale, a customer known by phone only) is not emailed either.",
     )
     till = StrictIntegerField(
         min_value=1,
@@ -207,7 +221,8 @@ class InvoiceEmailStatusSerializer(FastOutputMixin, serializers.ModelSerializer)
     status = serializers.ChoiceField(
         source="invoice_status",
         choices=InvoiceStatus.choices,
-        help_text="`pending` (queued or being retried), `sent`, `failed` (gave up) or `skipped` (declined).",
+        help_text="`pending` (queued or being retried), `sent`, `failed` (gave up) or `skipped` (declined, or no "
+        "email to send it to).",
     )
     sent_at = serializers.DateTimeField(
         source="invoice_sent_at", allow_null=True, help_text="When the invoice was last sent."
@@ -227,7 +242,15 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     """A bill: its lines, totals, payments, the change handed back, the invoice email and its refunds.
     Bills are never changed or deleted."""
 
-    customer_email = serializers.CharField(source="customer.email")
+    customer = serializers.IntegerField(
+        source="customer_id", allow_null=True, help_text="The customer's id; null for a walk-in sale."
+    )
+    customer_email = serializers.CharField(
+        source="customer.email", allow_null=True, help_text="The customer's email; null when unknown."
+    )
+    customer_phone = serializers.CharField(
+        source="customer.phone", allow_null=True, help_text="The customer's mobile number (E.164); null when unknown."
+    )
     items = PurchaseItemSerializer(many=True)
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     tax_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
@@ -262,7 +285,9 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
         fields = [
             "id",
             "number",
+            "customer",
             "customer_email",
+            "customer_phone",
             "created_at",
             "till",
             "session",
@@ -484,10 +509,21 @@ class SalesReportSerializer(serializers.Serializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    """A customer, known by email from their first bill, with what they have bought so far."""
+    """A customer, known by email, mobile number or both from their first bill, with what they have
+    bought so far."""
 
     # Not ``format: email``: addresses may have an internationalised domain (billing_project.core.validators).
-    email = serializers.CharField(read_only=True, help_text="Lower-cased; the domain may be internationalised.")
+    email = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Lower-cased; the domain may be internationalised. Null for a customer known by phone only.",
+    )
+    phone = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="An Indian mobile number in E.164 form (`+919876543210`); null when unknown.",
+    )
+    name = serializers.CharField(read_only=True, allow_null=True, help_text="Null when unknown.")
     purchase_count = serializers.IntegerField(read_only=True)
     total_spent = MoneyField(
         max_digits=20,
@@ -499,5 +535,15 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "email", "created_at", "purchase_count", "total_spent", "total_refunded", "discount_total"]
+        fields = [
+            "id",
+            "email",
+            "phone",
+            "name",
+            "created_at",
+            "purchase_count",
+            "total_spent",
+            "total_refunded",
+            "discount_total",
+        ]
         read_only_fields = fields

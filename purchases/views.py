@@ -5,6 +5,7 @@ Thin on purpose: forms read the input, ``purchase_create`` rings the bill up, se
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
 
 from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
-from .forms import BillEntry, HistoryFilterForm
+from .forms import MAX_CUSTOMER_LENGTH, BillEntry, HistoryFilterForm, clean_customer, customer_arguments
 from .models import Purchase
 from .preview import bill_preview
 from .selectors import product_search, purchase_get, purchase_history, tender_denominations
@@ -134,9 +135,13 @@ def product_lookup(request):
 @role_required(SEE_BILLS)
 @require_GET
 def customer_bills(request):
-    """The "previous bills" box next to the customer email, as an HTML fragment."""
-    email = request.GET.get("email", "").strip()[:254]
-    return render(request, "billing/_previous_bills.html", {"email": email, "recent": _recent_bills(email)})
+    """The "previous bills" box next to the customer box, as an HTML fragment: ``?customer=`` an
+    email or a mobile number (any spelling)."""
+    try:
+        customer = clean_customer(request.GET.get("customer", "")[:MAX_CUSTOMER_LENGTH])
+    except ValidationError:
+        customer = ""
+    return render(request, "billing/_previous_bills.html", {"customer": customer, "recent": _recent_bills(customer)})
 
 
 @role_required(SEE_BILLS)
@@ -174,13 +179,13 @@ def history(request):
 
 def _bill_page(request, entry: BillEntry, *, status: int = 200):
     preview = bill_preview(**entry.preview_arguments(), user=request.user)
-    email = entry.customer_email()
+    customer = entry.customer()
     context = {
         "entry": entry,
         "preview": preview,
         "rows": list(zip(entry.lines.forms, preview.rows, strict=False)),
-        "email": email,
-        "recent": _recent_bills(email),
+        "customer": customer,
+        "recent": _recent_bills(customer),
         "split_fields": [entry.bill[name] for name in ("card_amount", "card_reference", "upi_amount", "upi_reference")],
         "discount_fields": [entry.bill[name] for name in ("discount_percent", "discount_reason")],
         "max_discount": f"{settings.CASHIER_MAX_DISCOUNT_PERCENT.normalize():f}",
@@ -189,8 +194,9 @@ def _bill_page(request, entry: BillEntry, *, status: int = 200):
     return render(request, "billing/new.html", context, status=status)
 
 
-def _recent_bills(email: str):
-    return list(purchase_history(customer_email=email)[:RECENT_BILLS]) if email else None
+def _recent_bills(customer: str):
+    """The latest bills of a cleaned "Customer" box (``forms.clean_customer``); None when empty."""
+    return list(purchase_history(**customer_arguments(customer))[:RECENT_BILLS]) if customer else None
 
 
 def _index(value: str) -> int:

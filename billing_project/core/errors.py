@@ -69,6 +69,12 @@ class ErrorCode(StrEnum):
         "not enough stock (`details`: `product_id`, `available`, `requested`)",
     )
     PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill"
+    CUSTOMER_CONFLICT = (
+        "customer_conflict",
+        409,
+        "a bill's `customer_email` and `customer_phone` belong to two different customers (or one's customer "
+        "has another); nothing was written",
+    )
     CHANGE_UNAVAILABLE = "change_unavailable", 409, "the drawer cannot make exact change"
     CHANGE_TOO_COMPLEX = "change_too_complex", 409, "working out the change ran past its step budget (see Drawer caps)"
     UNKNOWN_PAYMENT_METHOD = "unknown_payment_method", 400, "a payment's `method` is not an active payment method"

@@ -51,7 +51,7 @@ def test_the_bill_post_form_is_an_example_of_the_input_fields_only(admin_api):
 
     assert response.status_code == 200
     example = _raw_form(response.content.decode())
-    assert set(example) == {"customer_email", "items", "paid_amount", "tendered", "send_invoice"}
+    assert set(example) == {"customer_email", "customer_phone", "items", "paid_amount", "tendered", "send_invoice"}
     assert example["items"] == [{"product_id": 1, "quantity": 2}]
     assert example["paid_amount"] == "1200.00"
     assert None not in example.values()

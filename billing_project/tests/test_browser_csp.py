@@ -279,7 +279,7 @@ def _billing_page_at_work(watch: Watched, live_server) -> None:
     """The billing page's script: the preview and the previous bills, fetched while typing."""
     page = watch.page
     _visit(watch, live_server, "/billing/")
-    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.keyboard.press("Enter")
     page.keyboard.type("RICE-5")
     page.keyboard.press("Tab")
@@ -361,7 +361,7 @@ def test_the_billing_page_runs_its_script_under_the_csp(watched, live_server, ca
     _log_in(page, live_server, "cashier")
     page.goto(f"{live_server.url}/billing/")
     # Only the page's script fills the row's details in place while typing.
-    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.keyboard.press("Enter")
     expect(page.locator("#id_lines-0-product")).to_be_focused()
     page.keyboard.type("RICE-5")

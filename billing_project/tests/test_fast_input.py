@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 from billing_project.core.api.fast_input import compile_input, reshapes_errors_only
 from billing_project.core.api.fields import (
     EmailAddressField,
+    MobileNumberField,
     MoneyField,
     PlainDecimalField,
     PlainTextField,
@@ -263,6 +264,45 @@ def emails(field):
     return st.sampled_from(EMAILS), near, bad_values(near, mapped, far)
 
 
+PHONES = [
+    "9876543210",
+    "+919876543210",
+    "919876543210",
+    "09876543210",
+    "+91 98765 43210",
+    "098765-43210",
+    "6000000000",
+    " 98765 43210 ",
+    "9-8-7-6-5-4-3-2-1-0",
+]
+
+ODD_PHONES = [
+    "5876543210",
+    "987654321",
+    "98765432101",
+    "+9198765432",
+    "+44 7700 900123",
+    "(98765) 43210",
+    "98765.43210",
+    "091 98765 43210",
+    "+91 0 98765 43210",
+    "９８７６５４３２１０",
+    "98765\u00a043210",
+    "9876543210\n",
+    "",
+    " ",
+    "+",
+    "x" * 25,
+]
+
+
+def phones(field):
+    mapped = st.sampled_from(PHONES).flatmap(lambda s: st.sampled_from([f"{s}0", f"({s})", s.replace("9", "x", 1)]))
+    far = st.one_of(st.from_regex(r"[+0-9 -]{0,26}", fullmatch=True), st.text(max_size=30), NOT_A_VALUE)
+    near = [*ODD_PHONES, None, 9876543210, True]
+    return st.sampled_from(PHONES), near, bad_values(near, mapped, far)
+
+
 def booleans(field):
     near = [0, 1, "true", "false", "True", "on", None, "", 1.0, 0.0]
     return st.booleans(), near, bad_values(near, st.sampled_from(near), st.one_of(st.integers(), NOT_A_VALUE))
@@ -274,6 +314,7 @@ KINDS = {
     MoneyField: decimals,
     PlainTextField: texts,
     EmailAddressField: emails,
+    MobileNumberField: phones,
     StrictBooleanField: booleans,
     serializers.BooleanField: booleans,
 }
@@ -392,6 +433,7 @@ def test_the_fast_path_takes_a_plainly_valid_body(body):
 # Every field of a full body, in turn, with each value of its near list (and taken away).
 FULL = {
     "customer_email": "ann@example.com",
+    "customer_phone": "+91 98765 43210",
     "items": [{"product_id": 7, "quantity": 2, "discount_percent": "5.5"}],
     "paid_amount": "1200.00",
     "tendered": [{"value": "500", "count": 2}],
@@ -483,6 +525,11 @@ TAKEN = [
     bill(till=MAX_ID),
     bill(till=1),
     bill(extra="ignored", note=None),
+    bill(customer_email=None),  # a walk-in sale, or a customer known by phone
+    {k: v for k, v in BILL.items() if k != "customer_email"},
+    bill(customer_phone="98765 43210"),
+    bill(customer_email=None, customer_phone="+91-98765-43210"),
+    bill(customer_phone=None),
     line(quantity=MAX_QUANTITY),
     line(product_id=MAX_ID),
     line(discount_percent="0.01"),
@@ -503,7 +550,6 @@ REFUSED = [
     "a bill",
     (BILL,),
     {},
-    bill(customer_email=None),
     bill(items=[]),
     bill(items=None),
     {k: v for k, v in BILL.items() if k != "items"},
@@ -543,6 +589,11 @@ REFUSED = [
     bill(payments=[{"method": "card", "amount": "1", "reference": 42}]),
     bill(discount_reason=0),
     bill(customer_email=1),
+    bill(customer_phone="5876543210"),
+    bill(customer_phone="98765"),
+    bill(customer_phone=9876543210),
+    bill(customer_phone=""),
+    bill(customer_phone="(98765) 43210"),
     bill(till=0),
     bill(till=None),
 ]
@@ -591,6 +642,14 @@ def test_taken_values():
         "send_invoice",
         "till",
     ]
+
+
+def test_a_mobile_number_is_taken_in_its_e164_form():
+    got = FAST(bill(customer_email=None, customer_phone="098765-43210"))
+
+    assert got is not None
+    assert (got["customer_email"], got["customer_phone"]) == (None, "+919876543210")
+    assert_identical(got, DRF.run_validation(bill(customer_email=None, customer_phone="098765-43210")))
 
 
 @pytest.mark.parametrize("body", REFUSED)

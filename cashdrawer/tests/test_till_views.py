@@ -45,7 +45,7 @@ def test_picking_a_till_is_remembered_and_shown_on_the_billing_page(at_till, til
 def test_a_bill_on_the_page_goes_to_the_picked_till(at_till, till):
     product = ProductFactory(sku="P1", price=D("90"), tax_percent=D("0"), stock=10)
     form = {
-        "customer_email": "ann@example.com",
+        "customer": "ann@example.com",
         "lines-TOTAL_FORMS": "1",
         "lines-INITIAL_FORMS": "0",
         "lines-0-product": "P1",

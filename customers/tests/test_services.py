@@ -76,3 +76,88 @@ def test_control_and_invisible_characters_are_named_as_such(email):
     with pytest.raises(ValidationError) as refused:
         validate_customer_email(email)
     assert refused.value.code == "invisible"
+
+
+# --- Mobile numbers, and customers known by one or both -------------------------------------------
+
+
+def test_a_phone_in_any_spelling_finds_one_customer_stored_in_e164():
+    first = customer_get_or_create(phone="98765 43210")
+    for spelling in ("+919876543210", "919876543210", "098765-43210", "+91-98765-43210"):
+        assert customer_get_or_create(phone=spelling).pk == first.pk
+
+    assert list(Customer.objects.values_list("email", "phone", "name")) == [(None, "+919876543210", None)]
+
+
+def test_a_bad_phone_is_refused_on_customer_phone():
+    with pytest.raises(ValidationFailed) as refused:
+        customer_get_or_create(phone="5876543210")
+
+    assert list(refused.value.details) == ["customer_phone"]
+    assert Customer.objects.count() == 0
+
+
+def test_one_customer_by_both_then_either_finds_them():
+    both = customer_get_or_create(email="Ann@Example.com", phone="9876543210")
+
+    assert customer_get_or_create(email="ann@example.com").pk == both.pk
+    assert customer_get_or_create(phone="+91 98765 43210").pk == both.pk
+    assert (both.email, both.phone) == ("ann@example.com", "+919876543210")
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [({"email": "ann@example.com"}, "phone"), ({"phone": "9876543210"}, "email")]
+)
+def test_the_new_one_is_added_to_the_customer_the_known_one_finds(first, then):
+    known = customer_get_or_create(**first)
+
+    both = customer_get_or_create(email="ann@example.com", phone="9876543210")
+
+    assert both.pk == known.pk
+    assert (both.email, both.phone) == ("ann@example.com", "+919876543210")
+    assert list(Customer.objects.values_list("email", "phone")) == [("ann@example.com", "+919876543210")]
+
+
+def test_an_email_and_a_phone_of_two_customers_conflict_and_nothing_changes():
+    from customers.errors import CustomerConflict
+
+    customer_get_or_create(email="ann@example.com")
+    customer_get_or_create(phone="9876543210")
+
+    with pytest.raises(CustomerConflict):
+        customer_get_or_create(email="ann@example.com", phone="9876543210")
+
+    assert sorted(Customer.objects.values_list("email", "phone"), key=str) == [
+        ("ann@example.com", None),
+        (None, "+919876543210"),
+    ]
+
+
+def test_neither_is_not_a_customer():
+    with pytest.raises(ValueError):
+        customer_get_or_create()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"email": None, "phone": None},  # nobody: a walk-in sale has no customer row
+        {"email": "", "phone": "+919876543210"},
+        {"phone": "9876543210"},  # not E.164
+        {"phone": "+915876543210"},
+        {"phone": "+44770090012"},
+    ],
+)
+def test_the_database_refuses_a_customer_without_an_identity_or_with_a_bad_phone(fields):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.create(**{"email": None, **fields})
+
+
+def test_the_database_refuses_one_phone_for_two_customers():
+    Customer.objects.create(email="ann@example.com", phone="+919876543210")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.create(email="bob@example.com", phone="+919876543210")
+    Customer.objects.create(phone="+919123456789")  # phone-only customers: many without an email
+    Customer.objects.create(phone="+919123456780")
+    assert Customer.objects.filter(email__isnull=True).count() == 2

@@ -67,7 +67,8 @@ class TaxDocument:
     kind: str
     number: str
     issued_at: datetime
-    customer_email: str
+    # Who it is billed to: the customer's email, else their mobile number, else "Walk-in customer".
+    billed_to: str
     lines: list[DocumentLine]
     rounding: Decimal
     payments: list[tuple[str, Decimal]] = field(default_factory=list)
@@ -126,6 +127,14 @@ def _payments(purchase: Purchase) -> list[tuple[str, Decimal]]:
     return [(payment.method.name, amount) for payment, amount in purchase_payments_net(purchase)]
 
 
+WALK_IN_CUSTOMER = "Walk-in customer"
+
+
+def billed_to(purchase: Purchase) -> str:
+    """The bill's customer as the documents name them: email, else mobile number, else walk-in."""
+    return str(purchase.customer) if purchase.customer is not None else WALK_IN_CUSTOMER
+
+
 def invoice_document(purchase: Purchase) -> TaxDocument:
     """A bill as a tax invoice. ``purchase`` should come from ``purchase_get`` (lines prefetched);
     the HSN codes are read from the lines' products in one query."""
@@ -135,7 +144,7 @@ def invoice_document(purchase: Purchase) -> TaxDocument:
         kind=INVOICE,
         number=purchase.number or f"#{purchase.pk}",
         issued_at=purchase.created_at,
-        customer_email=purchase.customer.email,
+        billed_to=billed_to(purchase),
         lines=[
             DocumentLine(
                 description=item.product_name,
@@ -167,7 +176,7 @@ def credit_note_document(refund: Refund) -> TaxDocument:
         kind=CREDIT_NOTE,
         number=refund.number or f"R{refund.pk}",
         issued_at=refund.created_at,
-        customer_email=refund.purchase.customer.email,
+        billed_to=billed_to(refund.purchase),
         lines=[
             DocumentLine(
                 description=line.item.product_name,

@@ -39,7 +39,13 @@ from cashdrawer.models import Denomination, DrawerMovement, Till
 from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
 from catalog.models import Product
 from customers.models import Customer
-from customers.services import customer_from_row, customer_get_or_create_ctes
+from customers.services import (
+    CUSTOMER_ROW_FIELDS,
+    customer_execute,
+    customer_from_row,
+    customer_get_or_create_ctes,
+    customer_get_or_create_params,
+)
 
 from ..errors import InsufficientStock, ProductInactive, ProductNotFound
 from ..models import Payment, PaymentMethod, Purchase, PurchaseItem
@@ -60,30 +66,37 @@ def bill_timeouts() -> dict[str, int]:
 # --- 1. The timeouts, the payment methods and the customer -----------------------------------------
 
 
-def begin_bill(*, method_codes: set[str], email: str | None) -> tuple[list[PaymentMethod], Customer | None]:
+def begin_bill(
+    *, method_codes: set[str], email: str | None, phone: str | None
+) -> tuple[list[PaymentMethod], Customer | None]:
     """Statement 1: the transaction's timeouts, the payment methods named (and the cash method), and
-    the customer of ``email`` (normalised), found or inserted: lock step 1.
+    the customer of ``email`` and/or ``phone`` (normalised), found, given what it lacks, or
+    inserted: lock step 1. A walk-in bill (neither) has no customer and sends nothing more.
 
     The methods are configuration, read fresh by every bill (a manager's edit holds from the next bill
     on), in the model's order, without a lock. The timeouts' CTE is MATERIALIZED and the customer's
-    INSERT runs only once it exists, so the bill's ``lock_timeout`` bounds the one wait this statement
-    can have: a concurrent first bill for the same new email. The customer is ``None`` when that race
-    was lost, or without an email, or on SQLite: then ``customer_get_or_create`` reads it."""
+    INSERT or UPDATE runs only once it exists, so the bill's ``lock_timeout`` bounds the one wait this
+    statement can have: a concurrent first bill for the same new email or number. Raises
+    ``CustomerConflict`` when the email and the number belong to two customers. The customer is
+    ``None`` without an email and a phone, when that race was lost, or on SQLite: then
+    ``customer_get_or_create`` decides (``bills._ring_up``)."""
     conn = default_connection()
     if conn.vendor != "postgresql":
         return list(PaymentMethod.objects.filter(Q(code__in=method_codes) | Q(is_cash=True))), None
     _, timeouts = transaction_timeouts_sql(**bill_timeouts())
-    params: list[Any] = [*timeouts, email, email, timezone.now()] if email is not None else [*timeouts]
-    with statement_cursor() as cursor:
-        cursor.execute(_begin_bill_sql(with_customer=email is not None), [*params, sorted(method_codes)])
-        rows = cursor.fetchall()
+    with_customer = email is not None or phone is not None
+    params: list[Any] = [*timeouts]
+    if with_customer:
+        params += customer_get_or_create_params(email, phone, timezone.now())
+    sql = _begin_bill_sql(email=email is not None, phone=phone is not None)
+    rows = customer_execute(sql, [*params, sorted(method_codes)], email=email, phone=phone)
     methods = [PaymentMethod.from_db(conn.alias, _METHOD_FIELDS, row[:5]) for row in rows if row[0] is not None]
-    customer = customer_from_row(rows[0][5:]) if email is not None and rows[0][5] is not None else None
+    customer = customer_from_row(rows[0][5:], email=email, phone=phone) if with_customer else None
     return methods, customer
 
 
 @cache
-def _begin_bill_sql(*, with_customer: bool) -> str:
+def _begin_bill_sql(*, email: bool, phone: bool) -> str:
     # Built once from the models' names (the timeouts' SQL text does not depend on their values); the
     # values are parameters. The timeouts' one-row CTE is the preserved side of the join, so the
     # statement runs even when no method matches.
@@ -91,9 +104,11 @@ def _begin_bill_sql(*, with_customer: bool) -> str:
     timeouts, _ = transaction_timeouts_sql()
     columns = ", ".join(f"m.{quote(name)}" for name in _METHOD_FIELDS)
     customer = customer_columns = ""
-    if with_customer:
-        customer = ", " + customer_get_or_create_ctes(after="EXISTS (SELECT FROM bill_timeouts)")
-        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in ("id", "email", "created_at"))  # noqa: S608
+    if email or phone:
+        customer = ", " + customer_get_or_create_ctes(
+            after="EXISTS (SELECT FROM bill_timeouts)", email=email, phone=phone
+        )
+        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in CUSTOMER_ROW_FIELDS)  # noqa: S608
     return (
         f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer} "  # noqa: S608
         f"SELECT {columns}{customer_columns} FROM bill_timeouts "

@@ -16,7 +16,7 @@ from billing_project.core.errors import Busy, DomainError, ValidationFailed
 from billing_project.core.money import CENT, format_money, money
 from billing_project.core.types import Actor, BillLine, PaymentInput, PieceRow
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, till_lock_for_bill
-from customers.services import customer_get_or_create, customer_normalize_email
+from customers.services import customer_get_or_create, customer_normalize_email, customer_normalize_phone
 
 from ..errors import (
     DiscountNeedsManager,
@@ -48,7 +48,8 @@ AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 
 def purchase_create(
     *,
-    customer_email: str,
+    customer_email: str | None = None,
+    customer_phone: str | None = None,
     items: Sequence[BillLine],
     paid_amount: Decimal | None = None,
     tendered: Sequence[PieceRow] | None = None,
@@ -60,6 +61,11 @@ def purchase_create(
     till: int | None = None,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
+
+    The customer is found or created by ``customer_email`` and/or ``customer_phone`` (an Indian
+    mobile number, stored in E.164 form), with the rules of ``customers.services.customer_get_or_create``
+    (two different customers: ``CustomerConflict``). With neither, the bill is a walk-in sale: no
+    customer, and no invoice email.
 
     ``items`` are ``{"product_id", "quantity", "discount_percent"?}``; lines for the same product
     are combined. ``payments`` are ``{"method", "amount", "tendered"?, "reference"?}`` (split tender:
@@ -75,22 +81,24 @@ def purchase_create(
     session; with none, one is opened automatically at the current counts, unless the till
     ``requires_open_session``.
 
-    Unless ``send_invoice`` is false (the customer declined), the invoice email's job is written
-    in this same transaction (``invoices.invoice_job``): it exists exactly when the bill does.
+    Unless ``send_invoice`` is false (the customer declined) or there is no email to send it to (a
+    walk-in sale, a customer known by phone only), the invoice email's job is written in this same
+    transaction (``invoices.invoice_job``): it exists exactly when the bill does. Otherwise the
+    bill's ``invoice_status`` is ``skipped``.
 
     The bill gets its tax invoice ``number`` in the till's invoice series, inside this transaction:
     a refused bill takes none.
 
     The statements, in order, are ``bill_statements``'; they lock, in the global order of
-    docs/architecture.md: the customer's unique email (insert), the bill's products by primary key,
-    the till row, every denomination of that till by value, then the counter row of the till's
-    series and financial year.
+    docs/architecture.md: the customer (a new one's unique email or number, or the one row given
+    what it lacks), the bill's products by primary key, the till row, every denomination of that
+    till by value, then the counter row of the till's series and financial year.
 
-    Raises ``ValidationFailed``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``, ``ProductNotFound``,
-    ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``, ``TenderMismatch``,
-    ``ChangeUnavailable``, ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``, ``SessionClosed`` (a till
-    that requires an open session has none), ``SeriesExhausted``, or ``Busy`` when it gave up waiting for a
-    lock (``BILL_LOCK_TIMEOUT_MS``).
+    Raises ``ValidationFailed``, ``CustomerConflict``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``,
+    ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``,
+    ``TenderMismatch``, ``ChangeUnavailable``, ``ChangeTooComplex``, ``TillNotFound``, ``TillInactive``,
+    ``SessionClosed`` (a till that requires an open session has none), ``SeriesExhausted``, or ``Busy``
+    when it gave up waiting for a lock (``BILL_LOCK_TIMEOUT_MS``).
 
     Metrics and logs: a committed bill is counted by till with its latency (after the commit); a
     refusal is counted by its error code. Log lines carry ``till``, ``session`` and ``bill``.
@@ -104,6 +112,7 @@ def purchase_create(
     with refusals, shared_cursor():
         purchase = _ring_up(
             customer_email=customer_email,
+            customer_phone=customer_phone,
             items=items,
             paid_amount=paid_amount,
             tendered=tendered,
@@ -131,7 +140,8 @@ class _Tender:
 
 def _ring_up(
     *,
-    customer_email: str,
+    customer_email: str | None,
+    customer_phone: str | None,
     items: Sequence[BillLine],
     paid_amount: Decimal | None,
     tendered: Sequence[PieceRow] | None,
@@ -145,20 +155,20 @@ def _ring_up(
     """The bill's steps; each statement is one of ``bill_statements`` (docs/architecture.md)."""
     quantities, line_discounts = _combine_lines(items)
     asked = _payments_asked(paid_amount=paid_amount, tendered=tendered, payments=payments)
-    # A bad email is refused after the payments and discounts are checked, as it always was.
-    try:
-        email, email_refused = customer_normalize_email(customer_email), None
-    except ValidationFailed as exc:
-        email, email_refused = None, exc
+    # A bad email or number is refused after the payments and discounts are checked, as it always was.
+    email, phone, customer_refused = _customer_given(customer_email, customer_phone)
 
     # 1. The transaction's timeouts, the payment methods, and the customer (lock step 1).
-    methods, customer = statements.begin_bill(method_codes=asked.codes, email=email)
+    methods, customer = statements.begin_bill(method_codes=asked.codes, email=email, phone=phone)
     tenders = _check_payments(asked, methods, paid_amount=paid_amount)
     bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
-    if email_refused is not None:
-        raise email_refused
-    if customer is None:  # SQLite, or a concurrent first bill for this new email won the race
-        customer = customer_get_or_create(email=customer_email)
+    if customer_refused is not None:
+        raise customer_refused
+    if customer is None and (email is not None or phone is not None):
+        # SQLite, or a concurrent first bill for this new email or number won the race.
+        customer = customer_get_or_create(email=email, phone=phone)
+    # The invoice goes to the customer's email, also when the bill named them by phone.
+    send_invoice = send_invoice and customer is not None and customer.email is not None
 
     # 2. The products, locked, and their stock taken (lock step 3).
     products = statements.take_stock(quantities)
@@ -228,7 +238,7 @@ def _ring_up(
     logger.info(
         "bill #%s rung up: customer=%s lines=%d payable=%s paid=%s change=%s by=%s",
         purchase.pk,
-        customer.pk,
+        customer.pk if customer is not None else "walk-in",
         len(bill.lines),
         settlement.payable,
         settlement.paid,
@@ -237,6 +247,26 @@ def _ring_up(
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return purchase
+
+
+def _customer_given(email: str | None, phone: str | None) -> tuple[str | None, str | None, ValidationFailed | None]:
+    """The bill's email and number, normalised (``None``: not given), and their refusal, if any:
+    one ``validation_error`` naming each bad field."""
+    refusals: list[ValidationFailed] = []
+    normalized: list[str | None] = []
+    for value, normalize in ((email, customer_normalize_email), (phone, customer_normalize_phone)):
+        if value is None:
+            normalized.append(None)
+            continue
+        try:
+            normalized.append(normalize(value))
+        except ValidationFailed as exc:
+            normalized.append(None)
+            refusals.append(exc)
+    if refusals:  # the bill is refused: the other one is not looked up (nor inserted) either
+        details = {key: value for exc in refusals for key, value in exc.details.items()}
+        return None, None, ValidationFailed(refusals[0].message, details=details)
+    return normalized[0], normalized[1], None
 
 
 def _settle(total: Decimal, tenders: Sequence["_Tender"], cash: "_Tender | None", shorthand_paid: Decimal | None):

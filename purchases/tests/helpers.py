@@ -16,7 +16,7 @@ def db_state() -> dict:
         "active": dict(Product.objects.values_list("pk", "is_active")),
         "drawer": dict(Denomination.objects.values_list("value", "count")),
         "movements": DrawerMovement.objects.count(),
-        "customers": sorted(Customer.objects.values_list("email", flat=True)),
+        "customers": sorted((e or "", p or "") for e, p in Customer.objects.values_list("email", "phone")),
         "purchases": Purchase.objects.count(),
         "items": PurchaseItem.objects.count(),
         "payments": Payment.objects.count(),
@@ -32,7 +32,7 @@ def pieces(rows) -> dict:
 
 def form_data(*, email="ann@example.com", rows=(("RICE-5", 2),), notes=None, paid="", send_invoice=True, **extra):
     data = {
-        "customer_email": email,
+        "customer": email,  # the one "Customer" box: an email, a mobile number, or empty (walk-in)
         "paid_amount": paid,
         "lines-TOTAL_FORMS": str(len(rows)),
         "lines-INITIAL_FORMS": "0",

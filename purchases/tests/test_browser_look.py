@@ -57,7 +57,7 @@ def test_the_bill_and_its_printed_receipt_show_rupees_and_the_stores_local_time(
 ):
     store = store_in_kolkata
     log_in(page, live_server)
-    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.locator("#id_lines-0-product").fill("RICE-5")
     page.locator("#id_lines-0-quantity").fill("2")
     page.locator("#id_lines-1-product").fill("SOAP-1")
@@ -97,7 +97,7 @@ def test_the_bill_and_its_printed_receipt_show_rupees_and_the_stores_local_time(
 def test_ctrl_enter_generates_the_bill_from_the_last_row(page, live_server, store):
     log_in(page, live_server)
     expect(page.locator("#generate kbd")).to_have_text(["Ctrl", "Enter"])
-    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.locator("#id_lines-0-product").fill("RICE-5")
     page.locator("#id_lines-0-quantity").fill("1")
     page.locator("#id_send_invoice").uncheck()
@@ -261,7 +261,7 @@ def test_the_billing_page_at_phone_width(browser, live_server, store, artifacts)
     page = context.new_page()
     try:
         log_in(page, live_server)
-        page.get_by_label("Customer email").fill("ann@example.com")
+        page.get_by_label("Email or mobile number").fill("ann@example.com")
         item = page.locator("#id_lines-0-product")
         item.fill("Basmati rice 5 kg")
         expect(page.locator("#line-rows tr[data-line]").first).to_contain_text("₹262.50")

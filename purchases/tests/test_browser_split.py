@@ -17,7 +17,7 @@ pytestmark = [
 
 
 def _two_bags_of_rice(page):
-    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.locator("#id_lines-0-product").fill("RICE-5")
     page.locator("#id_lines-0-quantity").fill("2")
 

@@ -22,6 +22,8 @@ GOLDEN = Path(__file__).parent / "data" / "cash_bills_before.json"
 URL = "/api/v1/purchases"
 ADDED_BILL_FIELDS = {
     "number",
+    "customer",
+    "customer_phone",
     "payments",
     "discount_percent",
     "discount_total",

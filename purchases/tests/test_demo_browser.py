@@ -64,7 +64,7 @@ def test_the_demo_cashier_opens_rings_up_three_products_and_closes_without_varia
     products = {p.pk: p for p in Product.objects.filter(sku__in=THREE)}
     payable = quote(products, dict.fromkeys(products, 1)).payable
     notes = math.ceil(payable / 500)
-    page.get_by_label("Customer email").fill("first.customer@example.com")
+    page.get_by_label("Email or mobile number").fill("first.customer@example.com")
     for index, sku in enumerate(THREE):
         page.locator(f"#id_lines-{index}-product").fill(sku)
     page.get_by_label("500", exact=True).fill(str(notes))

@@ -166,7 +166,7 @@ def test_the_tax_halves_add_up_to_each_line_each_rate_and_the_document(drawn):
         kind=INVOICE,
         number="M/2627/000001",
         issued_at=datetime(2026, 4, 1),
-        customer_email="",
+        billed_to="",
         lines=lines,
         rounding=ZERO,
     )

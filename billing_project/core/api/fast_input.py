@@ -33,6 +33,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from billing_project.core.api.fields import (
     PLAIN_DECIMAL,
     EmailAddressField,
+    MobileNumberField,
     MoneyField,
     PlainDecimalField,
     PlainTextField,
@@ -40,7 +41,12 @@ from billing_project.core.api.fields import (
     StrictIntegerField,
 )
 from billing_project.core.db.orm_internals import FIELD_LIST_METHODS, FieldListsOnce
-from billing_project.core.validators import validate_code_text, validate_customer_email, validate_plain_text
+from billing_project.core.validators import (
+    indian_mobile_e164,
+    validate_code_text,
+    validate_customer_email,
+    validate_plain_text,
+)
 
 Reader = Callable[[Any], Any]
 
@@ -155,12 +161,42 @@ def _field_reader(field) -> Reader:
     if kind in (PlainDecimalField, MoneyField):
         return _decimal_reader(field)
     if kind in (EmailAddressField, PlainTextField):
-        return _text_reader(field)
+        return _nullable(field, _text_reader(field))
+    if kind is MobileNumberField:
+        return _nullable(field, _mobile_reader(field))
     if kind in (StrictBooleanField, serializers.BooleanField):
         if field.validators:
             raise _Unknown(f"{field.field_name}: validators")
         return _boolean
     raise _Unknown(f"{field.field_name}: {kind.__name__}")
+
+
+def _nullable(field, reader: Reader) -> Reader:
+    """``null`` where the field allows it (DRF validates it as ``None``), else ``reader``."""
+    if not field.allow_null:
+        return reader
+
+    def read(value):
+        return None if value is None else reader(value)
+
+    return read
+
+
+def _mobile_reader(field) -> Reader:
+    """A mobile number: a string, through the one rule, as its E.164 form."""
+    if field.validators or field.max_length is None:
+        raise _Unknown(f"{field.field_name}: validators or no length")
+    longest = field.max_length
+
+    def read(value):
+        if type(value) is not str or len(value) > longest:
+            raise _GiveUp
+        try:
+            return indian_mobile_e164(value)
+        except DjangoValidationError:
+            raise _GiveUp from None
+
+    return read
 
 
 def _boolean(value):

@@ -13,8 +13,11 @@ from billing_project.core.money import MONEY_DECIMAL_PLACES
 from billing_project.core.validators import (
     ASCII_INTEGER,
     CUSTOMER_EMAIL_PATTERN,
+    INDIAN_MOBILE_PATTERN,
     MAX_EMAIL_LENGTH,
+    MAX_PHONE_LENGTH,
     code_pattern,
+    indian_mobile_e164,
     text_pattern,
     validate_code_text,
     validate_customer_email,
@@ -96,6 +99,25 @@ class EmailAddressField(StrictCharField):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
         self.validators = [validate_customer_email]
+
+
+class MobileNumberField(StrictCharField):
+    """A customer's Indian mobile number, in any spelling ``billing_project.core.validators.indian_mobile_e164``
+    takes (``98765 43210``, ``+91-98765-43210``, ``098765-43210``…), read as its E.164 form
+    (``+919876543210``). Anything else: one message."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", MAX_PHONE_LENGTH)
+        super().__init__(**kwargs)
+        self.validators = []
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return indian_mobile_e164(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -254,6 +276,19 @@ class EmailAddressFieldSchema(OpenApiSerializerFieldExtension):
         schema.pop("format", None)
         schema["maxLength"] = MAX_EMAIL_LENGTH
         schema["pattern"] = CUSTOMER_EMAIL_PATTERN
+        return schema
+
+
+class MobileNumberFieldSchema(OpenApiSerializerFieldExtension):
+    """The spellings ``MobileNumberField`` takes, as a pattern."""
+
+    target_class = MobileNumberField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema["maxLength"] = MAX_PHONE_LENGTH
+        schema["pattern"] = INDIAN_MOBILE_PATTERN
         return schema
 
 

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from billing_project.core.errors import ErrorCode
+from billing_project.core.validators import INDIAN_MOBILE_PATTERN, MAX_PHONE_LENGTH
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -40,6 +41,12 @@ def error_responses(*codes: ErrorCode) -> dict[int, OpenApiResponse]:
 
 # A free-text query parameter: anything but a NUL byte, which the middleware refuses (400).
 TEXT_QUERY = {"type": "string", "pattern": "^[^\\u0000]*$"}
+# A customer's mobile number as a query parameter: a spelling the bill takes, or empty (not given).
+PHONE_QUERY = {
+    "type": "string",
+    "maxLength": MAX_PHONE_LENGTH,
+    "pattern": f"^(?:{INDIAN_MOBILE_PATTERN[1:-1]})?$",
+}
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _COMMON = {
@@ -74,7 +81,8 @@ _ERROR_HEADERS = {
 ENUM_DESCRIPTIONS = {
     "DirectionEnum": "Which way a cash movement goes: `in` to the drawer, `out` of it.",
     "InvoiceStatusEnum": "Where the invoice email stands: `pending` (queued, or being retried), `sent`, `failed` "
-    "(given up) or `skipped` (the customer declined it).",
+    "(given up) or `skipped` (the customer declined it, or there is no email to send it to: a walk-in sale, a "
+    "customer known by phone only).",
     "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
 }
 

@@ -57,6 +57,8 @@ class FastOutputMixin(_Serializer):
             else:  # a dotted source, or "*" (no attribute: the instance itself)
                 value = instance
                 for attr in source:
+                    if value is None:  # a null relation on the way (DRF gives its nullable field None)
+                        break
                     value = value[attr] if _is_mapping(value.__class__) else getattr(value, attr)
             out[name] = None if value is None else represent(value)
         return out

@@ -21,7 +21,7 @@
   const datalist = document.getElementById("product-options");
   const summary = document.getElementById("summary");
   const previousBills = document.getElementById("previous-bills");
-  const emailInput = form.querySelector('input[name="customer_email"]');
+  const customerInput = form.querySelector('input[name="customer"]');
   const addButton = document.getElementById("add-row");
 
   const rows = () => Array.from(rowsBody.querySelectorAll("tr[data-line]"));
@@ -117,7 +117,7 @@
     if (row) {
       nextRow(row);
       schedulePreview(0);
-    } else if (target === emailInput) {
+    } else if (target === customerInput) {
       loadPreviousBills();
       productInput(rows()[0]).focus();
     } else {
@@ -174,7 +174,7 @@
     const row = event.target.closest("tr[data-line]");
     if (row) clearRowErrors(row);
     if (row && event.target === productInput(row)) suggest(event.target);
-    if (event.target !== emailInput) schedulePreview();
+    if (event.target !== customerInput) schedulePreview();
   });
 
   // --- Product suggestions ---------------------------------------------------------------------
@@ -216,7 +216,7 @@
     billsController?.abort();
     billsController = new AbortController();
     try {
-      const url = `${form.dataset.customerBillsUrl}?email=${encodeURIComponent(emailInput.value.trim())}`;
+      const url = `${form.dataset.customerBillsUrl}?customer=${encodeURIComponent(customerInput.value.trim())}`;
       const response = await fetch(url, { credentials: "same-origin", signal: billsController.signal });
       if (response.ok) previousBills.innerHTML = await response.text();
     } catch (error) {
@@ -224,5 +224,5 @@
     }
   }
 
-  emailInput.addEventListener("change", loadPreviousBills);
+  customerInput.addEventListener("change", loadPreviousBills);
 })();
