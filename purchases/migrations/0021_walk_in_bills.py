@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_phone_and_name'),
-        ('purchases', '0019_document_copies'),
+        ('purchases', '0020_line_mrp'),
     ]
 
     operations = [
