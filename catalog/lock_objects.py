@@ -9,6 +9,8 @@ from functools import cache
 
 from django.db import connection
 
+from billing_project.core.quantities import Unit
+
 from .models import Product
 
 
@@ -28,20 +30,23 @@ def products_lock_and_take_sql() -> str:
     """A bill's products locked and their stock taken in ONE statement (PostgreSQL): the CTE locks
     the rows in primary-key order, as ``products_for_update`` does, to the end before any row is
     updated (the UPDATE waits on its count); the UPDATE takes each quantity only where the product
-    is active and keeps ``stock >= 0``, and returns the updated rows' columns (``PRODUCT_ATTNAMES``).
-    Parameters: the ids (a list), the time now, the ``[[id, quantity], …]`` as JSON, and the number
-    of ids. Fewer rows back than ids: a product is unknown, archived or short, and nothing is
+    is active, the stock stays ``>= 0`` and, for an ``each`` product, the quantity is whole, and
+    returns the updated rows' columns (``PRODUCT_ATTNAMES``).
+    Parameters: the ids (a list), the time now, the ``[[id, "quantity"], …]`` as JSON (quantities as
+    decimal strings), and the number of ids. Fewer rows back than ids: a product is unknown,
+    archived or short, or an ``each`` product was given a fraction, and nothing is
     taken that the caller's rollback would not undo."""
     # Only quoted names from the model are interpolated; the values are parameters.
     quote, fields = connection.ops.quote_name, Product._meta.concrete_fields
     column = {f.name: quote(str(f.column)) for f in fields}
     table, pk = quote(Product._meta.db_table), column["id"]
-    stock, updated_at, active = column["stock"], column["updated_at"], column["is_active"]
+    stock, updated_at, active, unit = column["stock"], column["updated_at"], column["is_active"], column["unit"]
     columns = ", ".join(f"t.{column[f.name]}" for f in fields)
-    rows = "(SELECT (e->>0)::bigint AS id, (e->>1)::integer AS quantity FROM json_array_elements(%s::json) AS e) AS v"
+    rows = "(SELECT (e->>0)::bigint AS id, (e->>1)::numeric AS quantity FROM json_array_elements(%s::json) AS e) AS v"
     return (
         f"WITH locked AS (SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk} FOR UPDATE) "  # noqa: S608
         f"UPDATE {table} AS t SET {stock} = t.{stock} - v.quantity, {updated_at} = %s FROM {rows} "
         f"WHERE t.{pk} = v.id AND t.{active} AND t.{stock} - v.quantity >= 0 "
+        f"AND (t.{unit} <> '{Unit.EACH}' OR v.quantity = trunc(v.quantity)) "
         f"AND (SELECT count(*) FROM locked) = %s RETURNING {columns}"
     )

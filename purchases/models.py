@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.utils import timezone
 
+from billing_project.core.quantities import Unit, quantity_json, quantity_text
 from cashdrawer.models import DrawerMovement
+from catalog.models import quantity_field, whole_unless_measured
 
 # Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
 AMOUNT_MAX_DIGITS = 18
@@ -74,6 +76,7 @@ LINE_FIELDS = (
     "product_id",
     "product_name",
     "quantity",
+    "unit",
     "unit_price",
     "tax_percent",
     "subtotal",
@@ -86,6 +89,7 @@ LINE_OUTPUT_FIELDS = (
     "product_id",
     "product_name",
     "quantity",
+    "unit",
     "unit_price",
     "tax_percent",
     "gross",
@@ -312,7 +316,9 @@ class PurchaseItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="purchase_items")
     product_name = models.CharField(max_length=200)
-    quantity = models.PositiveIntegerField()
+    # The product's unit when sold: ``each`` lines have whole quantities (CHECK), measured ones 3 places.
+    unit = models.CharField(max_length=4, choices=Unit.choices, default=Unit.EACH, db_default=Unit.EACH)
+    quantity = quantity_field()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     tax_percent = models.DecimalField(max_digits=5, decimal_places=2)
     # gross = unit_price × quantity; discount_amount = gross × discount_percent (the line's effective
@@ -327,7 +333,7 @@ class PurchaseItem(models.Model):
     total = _amount()
     # Running sums of this line's refunds (``refund_create``, under the bill's lock). They never
     # pass the line's own figures, and a fully refunded line has given back exactly its amounts.
-    refunded_quantity = models.PositiveIntegerField(default=0)
+    refunded_quantity = quantity_field(default=0)
     refunded_subtotal = _amount(default=Decimal("0.00"))
     refunded_tax_amount = _amount(default=Decimal("0.00"))
 
@@ -339,6 +345,13 @@ class PurchaseItem(models.Model):
         indexes = [models.Index(fields=["created_at"], name="purchaseitem_created_at")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="purchaseitem_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="purchaseitem_unit_valid"),
+            models.CheckConstraint(
+                condition=whole_unless_measured("quantity"), name="purchaseitem_each_quantity_whole"
+            ),
+            models.CheckConstraint(
+                condition=whole_unless_measured("refunded_quantity"), name="purchaseitem_each_refunded_whole"
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_quantity__gte=0, refunded_quantity__lte=F("quantity")),
                 name="purchaseitem_refunded_quantity_lte_sold",
@@ -383,7 +396,29 @@ class PurchaseItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_name}"
+        return f"{self.quantity_text} × {self.product_name}"
+
+    @property
+    def quantity_text(self) -> str:
+        """``2`` or ``1.250 kg``, as pages and documents write it."""
+        return quantity_text(self.quantity, self.unit)
+
+    @property
+    def quantity_json(self) -> int | str:
+        return quantity_json(self.quantity, self.unit)
+
+    @property
+    def refunded_quantity_json(self) -> int | str:
+        return quantity_json(self.refunded_quantity, self.unit)
+
+    @property
+    def refunded_quantity_text(self) -> str:
+        return quantity_text(self.refunded_quantity, self.unit)
+
+    @property
+    def left_quantity(self):
+        """What can still be refunded."""
+        return self.quantity - self.refunded_quantity
 
 
 class Payment(models.Model):
@@ -475,7 +510,7 @@ class RefundLine(models.Model):
 
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(PurchaseItem, on_delete=models.PROTECT, related_name="refund_lines")
-    quantity = models.PositiveIntegerField()
+    quantity = quantity_field()  # in the bill line's unit
     subtotal = _amount()
     tax_amount = _amount()
     total = _amount()
@@ -493,7 +528,15 @@ class RefundLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.item.product_name}"
+        return f"{self.quantity_text} × {self.item.product_name}"
+
+    @property
+    def quantity_text(self) -> str:
+        return quantity_text(self.quantity, self.item.unit)
+
+    @property
+    def quantity_json(self) -> int | str:
+        return quantity_json(self.quantity, self.item.unit)
 
     @property
     def discount_percent(self) -> Decimal:

@@ -5,11 +5,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing_project.core.money import money
+from billing_project.core.quantities import Unit
 from catalog.models import Product
 
 from .models import Payment, Purchase
@@ -99,14 +100,15 @@ def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
     Amounts are plain decimal strings with 2 places; times are ISO 8601 in the current time zone.
     ``discount_percent`` is the bill discount (each line's own is on the bill's page);
     ``payment_methods`` names the methods that paid it, in the order they were entered
-    (``Card + Cash``)."""
+    (``Card + Cash``). ``quantity`` counts the pieces of the lines sold ``each``: a weighed line's
+    kilograms are not added to them."""
     writer = csv.writer(stream)
     writer.writerow(CSV_HEADER)
     rows = (
         queryset.order_by("created_at", "id")
         .select_related("customer", "created_by")
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.select_related("method")))
-        .annotate(line_count=Count("items"), quantity=Sum("items__quantity"))
+        .annotate(line_count=Count("items"), quantity=Sum("items__quantity", filter=Q(items__unit=Unit.EACH)))
     )
     count = 0
     for bill in rows:
@@ -117,7 +119,7 @@ def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
                 timezone.localtime(bill.created_at).isoformat(timespec="seconds"),
                 _text(bill.customer.email),
                 bill.line_count,
-                bill.quantity or 0,
+                int(bill.quantity or 0),
                 f"{bill.discount_percent:.2f}",
                 f"{bill.discount_total:.2f}",
                 _text(bill.discount_reason),

@@ -74,6 +74,7 @@ def test_changelist_shows_the_columns_and_editable_price_and_stock_for_a_manager
         "price",
         "tax",
         "stock",
+        "unit",
         "is active",
     ]
     assert "RICE-1" in html

@@ -1,9 +1,11 @@
+from decimal import Decimal
+
 from purchases.models import Purchase
 from purchases.pricing import quote
 from purchases.services import purchase_create
 
 
-def purchase_for(product, *, quantity: int = 1, email: str = "buyer@example.com") -> Purchase:
+def purchase_for(product, *, quantity: int | Decimal = 1, email: str = "buyer@example.com") -> Purchase:
     """A real bill for ``product`` through the service, paid exactly, so no change is needed."""
     payable = quote({product.pk: product}, {product.pk: quantity}).payable
     return purchase_create(

@@ -29,7 +29,7 @@ ADDED_BILL_FIELDS = {
     "refunds",
     "refunded_total",
 }
-ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity"}
+ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity", "unit"}
 VOLATILE = {"id", "created_at", "till", "session", "product_id"}
 
 
