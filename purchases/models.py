@@ -21,6 +21,13 @@ def _equals(field: str, expression) -> Q:
     return Q(**{f"{field}__gt": expression - half_cent, f"{field}__lt": expression + half_cent})
 
 
+def _rounded_from(field: str, expression) -> Q:
+    """``field == expression`` rounded to 2 places: within half a cent, both ends included (a weighed
+    line's price × quantity has up to 5 places, and 0.005 rounds half-up to 0.01)."""
+    half_cent = Value(Decimal("0.005"))
+    return Q(**{f"{field}__gte": expression - half_cent, f"{field}__lte": expression + half_cent})
+
+
 def _at_most(field: str, expression) -> Q:
     """``field <= expression`` for 2-place amounts, within half a cent (see ``_equals``)."""
     return Q(**{f"{field}__lt": expression + Value(Decimal("0.005"))})
@@ -374,7 +381,7 @@ class PurchaseItem(models.Model):
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
             ),
             models.CheckConstraint(
-                condition=_equals("gross", F("unit_price") * F("quantity")), name="purchaseitem_gross"
+                condition=_rounded_from("gross", F("unit_price") * F("quantity")), name="purchaseitem_gross"
             ),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0, discount_percent__lte=100),

@@ -56,6 +56,25 @@ def test_a_weighed_line_is_price_times_quantity_rounded_once(drawer, sugar):
     assert sugar.stock == D("8.745")
 
 
+@pytest.mark.parametrize(
+    ("price", "quantity", "gross"),
+    [
+        (D("1.00"), D("0.005"), D("0.01")),  # exactly half a paisa: rounds up, and the CHECK takes it
+        (D("48.50"), D("0.725"), D("35.16")),  # 35.1625
+        (D("99.90"), D("1.235"), D("123.38")),  # 123.3765
+        (D("10.10"), D("0.015"), D("0.15")),  # 0.1515
+        (D("0.01"), D("0.500"), D("0.01")),  # 0.005
+        (D("12.30"), D("2.345"), D("28.84")),  # 28.8435
+    ],
+)
+def test_a_gross_to_half_a_paisa_is_stored(drawer, price, quantity, gross):
+    product = ProductFactory(unit="kg", price=price, tax_percent=D("0"), stock=D("100"))
+    line = purchase_create(
+        customer_email="ann@example.com", items=[{"product_id": product.pk, "quantity": quantity}], paid_amount=D("200")
+    ).items.get()
+    assert (line.quantity, line.gross) == (quantity, gross)
+
+
 def test_the_line_keeps_its_unit_when_lines_of_one_product_are_combined(drawer, sugar):
     bill = purchase_create(
         customer_email="ann@example.com",
