@@ -96,14 +96,16 @@ def test_a_unit_column_makes_weighed_products_with_decimal_stock(tmp_path):
     ],
 )
 def test_bad_units_and_quantities_are_row_errors(tmp_path, row, message):
-    message_out, err = run_failing(write(tmp_path, "bad.csv", "sku,name,price,tax_percent,stock,unit\n" + row + "\n"))
+    _, err = run_failing(write(tmp_path, "bad.csv", "sku,name,price,tax_percent,stock,unit\n" + row + "\n"))
     assert message in err
     assert not Product.objects.exists()
 
 
 def test_an_existing_product_keeps_its_unit(tmp_path):
     ProductFactory(sku="SUGAR", name="Sugar", unit="kg", price=D("48.00"), tax_percent=D("5"), stock=D("1.000"))
-    message, err = run_failing(write(tmp_path, "bad.csv", "sku,name,price,tax_percent,stock,unit\nSUGAR,Sugar,48,5,1,g\n"))
+    message, err = run_failing(
+        write(tmp_path, "bad.csv", "sku,name,price,tax_percent,stock,unit\nSUGAR,Sugar,48,5,1,g\n")
+    )
     assert "unit: SUGAR is sold by kg; change its unit in the admin" in err + message
     assert Product.objects.get().stock == D("1.000")
     # Without the unit column, a whole number is added to it as before.
