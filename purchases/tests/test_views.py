@@ -443,7 +443,9 @@ def test_a_bill_without_lines_is_refused_at_the_lines(cashier, drawer):
     [
         ({"customer_email": "not-an-email"}, "Enter a valid email address."),
         ({"customer_email": ""}, "This field is required."),
-        ({"lines-0-quantity": "0"}, "Ensure this value is greater than or equal to 1."),
+        ({"lines-0-quantity": "0"}, "Ensure this value is greater than or equal to 0.001."),
+        ({"lines-0-quantity": "1.5"}, "Basmati rice 5 kg: Sold each: enter a whole number."),
+        ({"lines-0-quantity": "1.2345"}, "Ensure that there are no more than 3 decimal places."),
         ({"lines-0-quantity": ""}, "This field is required."),
         ({"paid_amount": "12.345"}, "Ensure that there are no more than 2 decimal places."),
         ({"note_500_00": "-1"}, "Ensure this value is greater than or equal to 0."),
@@ -708,7 +710,8 @@ def test_the_product_lookup_suggests_sellable_products(cashier, rice, soap):
     body = cashier.get("/billing/products/", {"q": "rice"}).json()
 
     assert [p["value"] for p in body["results"]] == ["RICE-5"]
-    assert body["results"][0]["label"] == "Basmati rice 5 kg · 250.00 · 20 in stock"
+    assert body["results"][0]["label"] == "Basmati rice 5 kg · 250.00 each · 20 in stock"
+    assert (body["results"][0]["unit"], body["results"][0]["stock"]) == ("each", 20)
 
 
 def test_the_previous_bills_fragment(cashier, drawer, rice):

@@ -76,6 +76,8 @@ ENUM_DESCRIPTIONS = {
     "InvoiceStatusEnum": "Where the invoice email stands: `pending` (queued, or being retried), `sent`, `failed` "
     "(given up) or `skipped` (the customer declined it).",
     "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
+    "UnitEnum": "What a product is sold by: `each` (whole numbers), or by measure to 3 decimal places: `kg`, `g`, "
+    "`l`, `ml`, `m`.",
 }
 
 
