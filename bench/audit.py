@@ -32,8 +32,9 @@ def _fmt(value: Decimal) -> str:
 def _db_bills(db) -> dict[int, dict]:
     bills: dict[int, dict] = {}
     rows = db.execute(
-        "SELECT p.id, lower(c.email), p.paid_amount, p.subtotal, p.tax_total, p.change_due, p.till_id"
-        " FROM purchases_purchase p LEFT JOIN customers_customer c ON c.id = p.customer_id"  # walk-in: no customer
+        # A walk-in bill (no customer, once bills may have none) has the empty email, as its request.
+        "SELECT p.id, coalesce(lower(c.email), ''), p.paid_amount, p.subtotal, p.tax_total, p.change_due, p.till_id"
+        " FROM purchases_purchase p LEFT JOIN customers_customer c ON c.id = p.customer_id"
     ).fetchall()
     for pid, email, paid, subtotal, tax_total, change_due, till_id in rows:
         bills[pid] = {
@@ -108,7 +109,7 @@ def run_audits(
     db,
     api: Api,
     runs: list[RunStats],
-    initial_stock: dict[int, int],
+    initial_stock: dict[int, Decimal],
     initial_drawer: dict[tuple[int, str], int],
     seed_movement_id: int,
     drawer_audit_cmd: list[str] | None,
@@ -198,18 +199,18 @@ def run_audits(
             f"{len(db_stock)} products, min stock {min(db_stock.values(), default=0)}",
         )
     )
-    sold_db: dict[int, int] = defaultdict(int)
+    sold_db: dict[int, Decimal] = defaultdict(Decimal)
     for b in bills.values():
         for pid, q in b["items"].items():
             sold_db[pid] += q
-    sold_seen: dict[int, int] = defaultdict(int)
+    sold_seen: dict[int, Decimal] = defaultdict(Decimal)
     for r in acked:
         for pid, q in r.items.items():
             sold_seen[pid] += q
     for bid in unacked:
         for pid, q in bills[bid]["items"].items():
             sold_seen[pid] += q
-    restocked: dict[int, int] = defaultdict(int)  # every committed refund, acknowledged or not
+    restocked: dict[int, Decimal] = defaultdict(Decimal)  # every committed refund, acknowledged or not
     for refund in refunds.values():
         for pid, q in refund["items"].items():
             restocked[pid] += q if refund["restock"] else 0
@@ -376,15 +377,15 @@ def _without_invoice(body) -> object:
     return out
 
 
-def _api_stock(api: Api) -> dict[int, int]:
-    stock: dict[int, int] = {}
+def _api_stock(api: Api) -> dict[int, Decimal]:
+    stock: dict[int, Decimal] = {}
     page = 1
     while page < 100:
         status, body = api.request("GET", f"/api/v1/products?page_size=100&page={page}")
         if status != 200:
             break
         for p in body["results"]:
-            stock[p["id"]] = p["stock"]
+            stock[p["id"]] = Decimal(str(p["stock"]))  # 12, or "12.500" for a weighed product
         if not body.get("next"):
             break
         page += 1

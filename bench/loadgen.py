@@ -22,6 +22,9 @@ from typing import Any
 NOTES = [Decimal(v) for v in ("2000", "500", "200", "100")]
 EXTRA_NOTES = [Decimal(0), Decimal(0), Decimal(100), Decimal(500), Decimal(2000)]
 DISCOUNT_EVERY = 4  # every 4th bill has a 5 % bill discount (with its reason), as a loyalty offer would
+# The weighed scenario: the share of its bills rung up for a walk-in customer (no email). 0 until
+# bills without a customer are taken (issue 25, section 1); `--walk-in-share` sets it then.
+WALK_IN_SHARE = 0.0
 HUNDRED = Decimal(100)
 
 
@@ -40,7 +43,7 @@ class Result:
     finished: float  # perf_counter at completion
     signature: tuple  # (email, ((product_id, quantity), ...), paid_amount) of the request
     bill_id: int | None = None
-    items: dict[int, int] = field(default_factory=dict)  # product_id -> quantity, from the 201 body
+    items: dict[int, Decimal] = field(default_factory=dict)  # product_id -> quantity, from the 201 body
     tendered: dict[str, int] = field(default_factory=dict)  # value -> count, from the 201 body
     change: dict[str, int] = field(default_factory=dict)
     till: int | None = None  # the till that took the cash, from the 201 body
@@ -147,8 +150,10 @@ class BillMaker:
         client: int,
         seed: int,
         tills: list[int] | None = None,
+        walk_in_share: float = 0.0,
     ):
         self.scenario = scenario
+        self.walk_in_share = walk_in_share
         self.tills = tills or []
         self.made = 0
         self.spread = spread
@@ -158,8 +163,14 @@ class BillMaker:
 
     def make(self) -> dict:
         rng = self.rng
+        picked: list[tuple[ProductInfo, int | Decimal]]
         if self.scenario == "hot":
             picked = [(p, rng.randint(1, 2)) for p in rng.sample(self.hot, rng.randint(1, 2))]
+            picked += [(p, rng.randint(1, 3)) for p in rng.sample(self.spread, rng.randint(0, 3))]
+        elif self.scenario == "weighed":
+            # The kirana's basket: loose goods weighed to the gram (``hot`` holds them here), with
+            # packed goods sold each.
+            picked = [(p, Decimal(rng.randint(50, 2500)) / 1000) for p in rng.sample(self.hot, rng.randint(1, 2))]
             picked += [(p, rng.randint(1, 3)) for p in rng.sample(self.spread, rng.randint(0, 3))]
         else:
             picked = [(p, rng.randint(1, 3)) for p in rng.sample(self.spread, rng.randint(1, 5))]
@@ -168,10 +179,12 @@ class BillMaker:
         body: dict[str, object] = {
             # 300 customers per client: the first bills create them, later ones find them.
             "customer_email": f"bench-c{self.client}-{rng.randrange(300)}@example.com",
-            "items": [{"product_id": p.id, "quantity": q} for p, q in picked],
+            "items": [{"product_id": p.id, "quantity": q if isinstance(q, int) else f"{q:.3f}"} for p, q in picked],
             "paid_amount": f"{paid:.2f}",
             "tendered": tendered,
         }
+        if self.walk_in_share and rng.random() < self.walk_in_share:
+            del body["customer_email"]  # a walk-in sale
         if self.made % DISCOUNT_EVERY == DISCOUNT_EVERY - 1:  # the bound above still holds: it only lowers the bill
             body["discount_percent"] = "5"
             body["discount_reason"] = "Loyalty offer"
@@ -182,8 +195,9 @@ class BillMaker:
 
 
 def signature(body: dict) -> tuple:
-    items = tuple(sorted((i["product_id"], i["quantity"]) for i in body["items"]))
-    return (body["customer_email"].lower(), items, body["paid_amount"])
+    # Quantities as decimals, so 2, "2.000" and the database's 2.000 are one quantity.
+    items = tuple(sorted((i["product_id"], Decimal(str(i["quantity"]))) for i in body["items"]))
+    return ((body.get("customer_email") or "").lower(), items, body["paid_amount"])
 
 
 def pieces(rows) -> dict[str, int]:
@@ -202,7 +216,7 @@ def bill_result(status: int, payload, latency: float, finished: float, body: dic
         finished,
         signature(body),
         bill_id=payload["id"],
-        items={i["product_id"]: i["quantity"] for i in payload["items"]},
+        items={i["product_id"]: Decimal(str(i["quantity"])) for i in payload["items"]},
         tendered=pieces(payload["tendered"]),
         change=pieces(payload["change"]),
         till=payload.get("till"),
@@ -210,7 +224,9 @@ def bill_result(status: int, payload, latency: float, finished: float, body: dic
     )
 
 
-def paid_in_notes(lines: list[tuple[ProductInfo, int]], extra: Decimal = Decimal(0)) -> tuple[Decimal, list[dict]]:
+def paid_in_notes(
+    lines: list[tuple[ProductInfo, int | Decimal]], extra: Decimal = Decimal(0)
+) -> tuple[Decimal, list[dict]]:
     """An amount that surely covers ``lines`` with their tax and the cash rounding (rounded up to
     hundreds, plus ``extra``), and the notes that make it up, largest first."""
     bound = sum((p.price * q * (HUNDRED + p.tax_percent) / HUNDRED for p, q in lines), Decimal(1))
@@ -251,7 +267,7 @@ def refund_result(status: int, payload, latency: float, finished: float, sig: tu
         kind="refund",
         bill_id=bill_id,
         refund_id=payload["id"],
-        items={i["product_id"]: i["quantity"] for i in payload["items"]},
+        items={i["product_id"]: Decimal(str(i["quantity"])) for i in payload["items"]},
         cash_out=pieces(payload["cash_out"]),
         till=payload["till"],
     )
@@ -300,7 +316,13 @@ def run_load(
     def client(index: int) -> None:
         api = Api(port, token, timeout=timeout)
         maker = BillMaker(
-            scenario=scenario, spread=spread, hot=hot, client=index, seed=seed * 1000 + index, tills=tills
+            scenario=scenario,
+            spread=spread,
+            hot=hot,
+            client=index,
+            seed=seed * 1000 + index,
+            tills=tills,
+            walk_in_share=WALK_IN_SHARE if scenario == "weighed" else 0.0,
         )
         mine: list[Result] = []
         start_barrier.wait()

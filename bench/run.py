@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import loadgen
 import procfs
 import psycopg
 from appenv import production_env
@@ -43,6 +44,8 @@ SPREAD_PRODUCTS = 50
 SPREAD_STOCK = 10_000_000
 HOT_PRODUCTS = 3
 HOT_STOCK = 200
+WEIGHED_PRODUCTS = 6
+WEIGHED_STOCK = 1_000_000  # kg
 TAX_RATES = ["0", "5", "12", "18"]
 
 # Targets on the 2-core machine (issue 16, which tightened those of the first wave).
@@ -102,7 +105,15 @@ def parse_args(argv=None):
         "--scenarios",
         default="spread,hot,tills,mixed",
         help="spread, hot, tills (1 till vs 8 tills at C=32), mixed (bills with 1 refund per 10 bills),"
-        " comma-separated (default all four)",
+        " weighed (loose goods weighed to the gram beside packed ones, some bills walk-in),"
+        " comma-separated (default the first four)",
+    )
+    p.add_argument(
+        "--walk-in-share",
+        type=float,
+        default=0.0,
+        help="the weighed scenario's share of walk-in bills, without a customer email, 0 to 1 (default 0: "
+        "every bill names a customer until bills without one are taken)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
@@ -172,10 +183,13 @@ def parse_args(argv=None):
         args.list_requests = min(args.list_requests, 10)
         args.pgbench_duration = min(args.pgbench_duration, 2.0)
         args.fault_duration = min(args.fault_duration, 6.0)
+    if not 0 <= args.walk_in_share <= 1:
+        p.error("--walk-in-share must be between 0 and 1")
+    loadgen.WALK_IN_SHARE = args.walk_in_share
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in args.scenarios:
-        if s not in ("spread", "hot", "tills", "mixed"):
+        if s not in ("spread", "hot", "tills", "mixed", "weighed"):
             p.error(f"unknown scenario {s!r}")
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 64:
         p.error("--clients must be between 1 and 64")
@@ -404,6 +418,24 @@ def make_hot(api: Api, rng: random.Random, label: str, initial_stock: dict) -> l
         hot.append(ProductInfo(body["id"], Decimal(body["price"]), Decimal(body["tax_percent"])))
         initial_stock[body["id"]] = body["stock"]
     return hot
+
+
+def make_weighed(api: Api, rng: random.Random, label: str, initial_stock: dict) -> list[ProductInfo]:
+    """Loose goods sold by the kilogram, with stock enough for any run (to the gram)."""
+    weighed = []
+    for n in range(WEIGHED_PRODUCTS):
+        price = Decimal(rng.randint(30, 900)) + rng.choice([Decimal(0), Decimal("0.50")])
+        status, body = api.request(
+            "POST",
+            "/api/v1/products",
+            {"name": f"Loose {label} {n}", "unit": "kg", "price": f"{price:.2f}",
+             "tax_percent": rng.choice(TAX_RATES), "stock": f"{WEIGHED_STOCK}.000"},
+        )  # fmt: skip
+        if status != 201:
+            raise RuntimeError(f"creating a weighed product failed: {status} {body}")
+        weighed.append(ProductInfo(body["id"], Decimal(body["price"]), Decimal(body["tax_percent"])))
+        initial_stock[body["id"]] = Decimal(body["stock"])
+    return weighed
 
 
 def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None:
@@ -860,6 +892,8 @@ def main(argv=None) -> int:
                 continue
             for clients in args.clients:
                 hot = make_hot(api, rng, f"{scenario}-c{clients}", initial_stock) if scenario == "hot" else []
+                if scenario == "weighed":
+                    hot = make_weighed(api, rng, f"c{clients}", initial_stock)
                 log(f"{scenario} C={clients} for {args.duration:.0f} s")
                 stats = measured_load(gunicorn=gunicorn, admin=admin, dbname=name,
                                       port=gunicorn.port, token=token, scenario=scenario, clients=clients,

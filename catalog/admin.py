@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,13 +10,45 @@ from django.urls import path, reverse
 from billing_project.core.admin_helpers import DomainErrorsAsMessages, money_column
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.errors import DomainError
+from billing_project.core.quantities import Unit
 
 from .importing import ImportRejected, parse_upload, product_import_rows
 from .models import Product
 from .selectors import low_stock_threshold
 from .services import product_create, product_delete, product_set_active, product_update
 
-_EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
+_EDITABLE = ("sku", "barcode", "plu", "name", "unit", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
+
+
+class QuantityFormField(forms.DecimalField):
+    """The stock as people write it: ``12`` for a product sold each, ``12.5`` kg for a weighed one
+    (not ``12.000``). Whether it suits the unit is the service's rule."""
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            return int(value)
+        if isinstance(value, Decimal):
+            return value.normalize()
+        return value
+
+
+class ProductAdminForm(forms.ModelForm):
+    # Optional in the form: a product is sold each unless it says otherwise, and a form that leaves
+    # it out keeps the product's own.
+    unit = forms.ChoiceField(
+        choices=Unit.choices,
+        required=False,
+        help_text="each: sold in whole numbers; kg, g, l, ml, m: by measure, to 3 decimal places. "
+        "It cannot change once the product has been sold.",
+    )
+
+    def clean_unit(self):
+        return self.cleaned_data.get("unit") or (self.instance.unit if self.instance.pk else Unit.EACH)
+
+    class Meta:
+        model = Product
+        fields = _EDITABLE
+        field_classes = {"stock": QuantityFormField}
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -34,7 +68,10 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 class ProductImportForm(forms.Form):
-    file = forms.FileField(help_text="A .csv file with the header sku,name,price,tax_percent,stock, or a .json list.")
+    file = forms.FileField(
+        help_text="A .csv file with the header sku,name,price,tax_percent,stock (and, optionally, unit), "
+        "or a .json list."
+    )
     set_stock = forms.BooleanField(
         required=False, label="Set stock", help_text="Set stock to the file's values. Unticked, they are added."
     )
@@ -50,16 +87,20 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     delete (archives a product that is on a bill), and the file import."""
 
     # Fits 1280 pixels: the name gets the room; price and stock stay editable from the list.
-    list_display = ("name", "sku", "price", money_column("mrp", "MRP"), "tax", "stock", "is_active")
+    form = ProductAdminForm
+    list_display = ("name", "sku", "price", money_column("mrp", "MRP"), "tax", "stock", "unit", "is_active")
     list_display_links = ("sku", "name")
     list_editable = ("price", "stock")
     list_filter = ("is_active", LowStockFilter)
-    search_fields = ("name", "sku")
+    search_fields = ("name", "sku", "barcode", "plu")
     ordering = ("name", "id")
     list_per_page = 100
     fields = (
         "sku",
+        "barcode",
+        "plu",
         "name",
+        "unit",
         "price",
         "mrp",
         "tax_percent",
@@ -72,6 +113,10 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     actions = ("archive", "unarchive")
 
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("field_classes", {"stock": QuantityFormField})
+        return super().get_changelist_form(request, **kwargs)
+
     @admin.display(description="tax", ordering="tax_percent")
     def tax(self, obj):
         return f"{obj.tax_percent.normalize():f}%"
@@ -82,6 +127,8 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         data = {name: form.cleaned_data[name] for name in _EDITABLE if name in form.cleaned_data}
         if change:
             changed = {name: data[name] for name in form.changed_data if name in data}
+            if "unit" in changed and changed["unit"] == form.initial.get("unit"):  # left out: it keeps its own
+                changed.pop("unit")
             saved = product_update(product=obj, **changed) if changed else obj
         else:
             saved = product_create(**data)

@@ -1,15 +1,19 @@
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from billing_project.core.api.exceptions import error_response
 from billing_project.core.api.filters import BooleanFilter
 from billing_project.core.api.permissions import RolePermissions
-from billing_project.core.api.schema import error_responses
+from billing_project.core.api.schema import ErrorSerializer, describe, error_responses
 from billing_project.core.errors import ErrorCode
 
+from .errors import UnknownCode
 from .models import Product
-from .selectors import product_list
-from .serializers import ProductSerializer
+from .selectors import product_for_code, product_list
+from .serializers import ProductLookupQuerySerializer, ProductLookupSerializer, ProductSerializer
 from .services import product_create, product_delete, product_update
 
 
@@ -59,6 +63,32 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return product_list()
+
+    @extend_schema(
+        parameters=[ProductLookupQuerySerializer],
+        responses={
+            200: ProductLookupSerializer,
+            400: OpenApiResponse(
+                response=ErrorSerializer,
+                description=describe(ErrorCode.VALIDATION_ERROR) + " A bad check digit is one.",
+            ),
+            404: OpenApiResponse(response=ErrorSerializer, description="`product_not_found`: no product has the code."),
+        },
+        description="Resolve what a scanner sends: a product's barcode (EAN-13, EAN-8, UPC-A), a scale label "
+        "(`SCALE_BARCODE_FORMAT`, such as `21PPPPPWWWWWC`: the PLU and the weight in grams, or the price in "
+        "paise), a SKU or a product id, tried in that order. A scale label's `quantity` is its weight in the "
+        'product\'s unit (750 g of a `kg` product: `"0.750"`) or what its price buys, rounded half-up to 3 '
+        "places; any other code's is 1.",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def lookup(self, request):
+        params = ProductLookupQuerySerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        try:
+            match = product_for_code(code=params.validated_data["code"])
+        except UnknownCode as exc:
+            return error_response(exc.code, exc.message, exc.details, http_status=UnknownCode.lookup_status)
+        return Response(ProductLookupSerializer(match).data)
 
     def perform_create(self, serializer):
         serializer.instance = product_create(**serializer.validated_data)

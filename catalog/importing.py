@@ -3,7 +3,10 @@
 Used by ``manage.py seed_stock`` and the product import page of the admin. Parsing is pure
 Python; ``product_import_rows`` is the service that writes, in batches, in one transaction.
 
-File format: the fields ``sku,name,price,tax_percent,stock``. CSV has a header row; JSON is a list
+File format: the fields ``sku,name,price,tax_percent,stock``, and optionally ``unit`` (``each``, the
+default for a new product, or ``kg``, ``g``, ``l``, ``ml``, ``m``). Stock is a whole number, except
+in a row whose unit is a measure: up to 3 decimal places. An existing product keeps its unit (a row
+naming another is refused: change it in the admin). CSV has a header row; JSON is a list
 of objects (or ``{"products": [...]}``). Errors name the CSV line (the header is line 1; a
 record's first physical line) or the JSON record (1-based).
 """
@@ -26,6 +29,7 @@ from django.utils import timezone
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.money import CENT, format_money
+from billing_project.core.quantities import MILLI, UNITS, Unit, quantity_problem, quantity_text
 from billing_project.core.validators import validate_code_text, validate_plain_text
 
 from .lock_objects import products_by_sku
@@ -34,10 +38,12 @@ from .models import MAX_PRICE, MAX_STOCK, Product
 logger = logging.getLogger("billing.catalog")
 
 FIELDS = ("sku", "name", "price", "tax_percent", "stock")
+OPTIONAL_FIELDS = ("unit",)
 SKU_MAX_LENGTH = cast(int, Product._meta.get_field("sku").max_length)
 NAME_MAX_LENGTH = cast(int, Product._meta.get_field("name").max_length)
 DEFAULT_BATCH_SIZE = 2000
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,12}\.[0-9]+")
 
 
 class ImportFileError(DomainError):
@@ -67,7 +73,8 @@ class ProductRow:
     name: str
     price: Decimal
     tax_percent: Decimal
-    stock: int
+    stock: Decimal
+    measure: str | None = None  # the ``unit`` column: None when not given
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ def _check_header(raw: list[str], result: ParsedFile) -> list[str]:
         raise ImportFileError(
             f"The header lacks {', '.join(missing)}: expected the columns {','.join(FIELDS)}, got {','.join(header)}."
         )
-    result.ignored_columns = [name for name in header if name not in FIELDS]
+    result.ignored_columns = [name for name in header if name not in FIELDS + OPTIONAL_FIELDS]
     return header
 
 
@@ -246,13 +253,45 @@ def validate_record(record: Mapping[str, Any], line: int, *, unit: str = "line")
     tax_percent = _decimal(record.get("tax_percent"), "tax_percent", errors)
     if tax_percent is not None and not _ZERO <= tax_percent <= _HUNDRED:
         errors.append("tax_percent: must be between 0 and 100")
-    stock = _integer(record.get("stock"), "stock", errors)
+    measure = _measure(record.get("unit"), errors)
+    if measure is None or measure == Unit.EACH:
+        # Whole numbers, as before units: a weighed product's row names its unit to take decimals.
+        whole = _integer(record.get("stock"), "stock", errors)
+        stock = None if whole is None else Decimal(whole)
+    else:
+        stock = _quantity(record.get("stock"), "stock", errors)
     if stock is not None and not 0 <= stock <= MAX_STOCK:
         errors.append(f"stock: must be between 0 and {MAX_STOCK}")
     if errors:
         return RowError(line, tuple(errors), unit)
     assert price is not None and tax_percent is not None and stock is not None  # no errors: all parsed
-    return ProductRow(line=line, sku=sku, name=name, price=price, tax_percent=tax_percent, stock=stock)
+    return ProductRow(line=line, sku=sku, name=name, price=price, tax_percent=tax_percent, stock=stock, measure=measure)
+
+
+def _measure(value, errors: list[str]) -> str | None:
+    """The optional ``unit`` column: ``None`` when absent or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in UNITS:
+        errors.append(f"unit: {value!r} is not one of {', '.join(Unit.values)}")
+        return None
+    return text
+
+
+def _quantity(value, name: str, errors: list[str]) -> Decimal | None:
+    """A whole number, or a decimal with up to 3 places (a weighed product's stock)."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    elif isinstance(value, Decimal) and value.is_finite():
+        number = value
+    else:
+        whole = _integer(value, name, errors)
+        return None if whole is None else Decimal(whole)
+    if number.adjusted() < 12 and number != number.quantize(MILLI):  # larger: out of range, said below
+        errors.append(f"{name}: {value!r} has more than 3 decimal places")
+        return None
+    return number
 
 
 # Values are text from CSV, or str / int / Decimal (never float) / bool / None from JSON.
@@ -394,8 +433,8 @@ def product_import_rows(
     return result
 
 
-_Current = tuple[int, str, Decimal, Decimal, int]  # pk, name, price, tax_percent, stock
-_Existing = tuple[int, str, Decimal, Decimal, int, Decimal | None]  # … and the MRP, which an import keeps
+_Existing = tuple[int, str, Decimal, Decimal, Decimal, Decimal | None, str]  # pk, name, price, tax, stock, MRP, unit
+_Change = tuple[int, str, Decimal, Decimal, Decimal]  # pk, name, price, tax_percent, stock
 
 
 def _import_batch(
@@ -408,17 +447,37 @@ def _import_batch(
     unit: str,
 ) -> None:
     new: list[ProductRow] = []
-    changed: list[_Current] = []
+    changed: list[_Change] = []
     for row in batch:
         current = existing.get(row.sku)
         if current is None:
+            problem = quantity_problem(row.stock, row.measure or Unit.EACH, allow_zero=True)
+            if problem:  # no unit given: a new product is sold each
+                result.errors.append(RowError(row.line, (f"stock: {problem}",), unit))
+                continue
             new.append(row)
             continue
-        pk, name, price, tax_percent, current_stock, mrp = current
+        pk, name, price, tax_percent, current_stock, mrp, measure = current
+        if row.measure is not None and row.measure != measure:
+            result.errors.append(
+                RowError(row.line, (f"unit: {row.sku} is sold by {measure}; change its unit in the admin",), unit)
+            )
+            continue
+        problem = quantity_problem(row.stock, measure, allow_zero=True)
+        if problem:
+            result.errors.append(RowError(row.line, (f"stock: {problem} ({row.sku} is sold by {measure})",), unit))
+            continue
         stock = row.stock if set_stock else current_stock + row.stock
         if stock > MAX_STOCK:
             result.errors.append(
-                RowError(row.line, (f"stock: {current_stock} in stock + {row.stock} is more than {MAX_STOCK}",), unit)
+                RowError(
+                    row.line,
+                    (
+                        f"stock: {quantity_text(current_stock, measure)} in stock + "
+                        f"{quantity_text(row.stock, measure)} is more than {MAX_STOCK}",
+                    ),
+                    unit,
+                )
             )
             continue
         if mrp is not None and row.price > mrp:
@@ -461,11 +520,19 @@ class _Writer:
 
     def insert(self, rows: Sequence[ProductRow]) -> None:
         Product.objects.bulk_create(
-            Product(sku=r.sku, name=r.name, price=r.price, tax_percent=r.tax_percent, stock=r.stock, is_active=True)
+            Product(
+                sku=r.sku,
+                name=r.name,
+                price=r.price,
+                tax_percent=r.tax_percent,
+                stock=r.stock,
+                unit=r.measure or Unit.EACH,
+                is_active=True,
+            )
             for r in rows
         )
 
-    def update(self, rows: Sequence[_Current]) -> None:
+    def update(self, rows: Sequence[_Change]) -> None:
         stamp = connection.ops.adapt_datetimefield_value(self.now)
         with connection.cursor() as cursor:
             cursor.executemany(
@@ -486,18 +553,18 @@ class _PostgresWriter(_Writer):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self.STAGING} (id bigint, name varchar(200), price numeric(12, 2), "
-                "tax_percent numeric(5, 2), stock integer) ON COMMIT DROP"
+                "tax_percent numeric(5, 2), stock numeric(13, 3)) ON COMMIT DROP"
             )
         self.staged = 0
 
     def insert(self, rows: Sequence[ProductRow]) -> None:
-        columns = "sku, name, price, tax_percent, stock, is_active, created_at, updated_at"
+        columns = "sku, name, price, tax_percent, stock, unit, is_active, created_at, updated_at"
         now = self.now
         with connection.cursor() as cursor, cursor.copy(f"COPY {self.table} ({columns}) FROM STDIN") as copy:
             for r in rows:
-                copy.write_row((r.sku, r.name, r.price, r.tax_percent, r.stock, True, now, now))
+                copy.write_row((r.sku, r.name, r.price, r.tax_percent, r.stock, r.measure or Unit.EACH, True, now, now))
 
-    def update(self, rows: Sequence[_Current]) -> None:
+    def update(self, rows: Sequence[_Change]) -> None:
         columns = "id, name, price, tax_percent, stock"
         with connection.cursor() as cursor, cursor.copy(f"COPY {self.STAGING} ({columns}) FROM STDIN") as copy:
             for row in rows:

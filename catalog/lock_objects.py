@@ -10,6 +10,8 @@ from functools import cache
 
 from django.db import connection
 
+from billing_project.core.quantities import Unit
+
 from .models import Product
 
 
@@ -29,27 +31,30 @@ def products_lock_and_take_sql() -> str:
     """A bill's products locked and their stock taken in ONE statement (PostgreSQL): the CTE locks
     the rows in primary-key order, as ``products_for_update`` does, to the end before any row is
     updated (the UPDATE waits on its count); the UPDATE takes each quantity only where the product
-    is active and keeps ``stock >= 0``, and returns the updated rows' columns (``PRODUCT_ATTNAMES``).
-    Parameters: the ids (a list), the time now, the ``[[id, quantity], …]`` as JSON, and the number
-    of ids. Fewer rows back than ids: a product is unknown, archived or short, and nothing is
+    is active, the stock stays ``>= 0`` and, for an ``each`` product, the quantity is whole, and
+    returns the updated rows' columns (``PRODUCT_ATTNAMES``).
+    Parameters: the ids (a list), the time now, the ``[[id, "quantity"], …]`` as JSON (quantities as
+    decimal strings), and the number of ids. Fewer rows back than ids: a product is unknown,
+    archived or short, or an ``each`` product was given a fraction, and nothing is
     taken that the caller's rollback would not undo."""
     # Only quoted names from the model are interpolated; the values are parameters.
     quote, fields = connection.ops.quote_name, Product._meta.concrete_fields
     column = {f.name: quote(str(f.column)) for f in fields}
     table, pk = quote(Product._meta.db_table), column["id"]
-    stock, updated_at, active = column["stock"], column["updated_at"], column["is_active"]
+    stock, updated_at, active, unit = column["stock"], column["updated_at"], column["is_active"], column["unit"]
     columns = ", ".join(f"t.{column[f.name]}" for f in fields)
-    rows = "(SELECT (e->>0)::bigint AS id, (e->>1)::integer AS quantity FROM json_array_elements(%s::json) AS e) AS v"
+    rows = "(SELECT (e->>0)::bigint AS id, (e->>1)::numeric AS quantity FROM json_array_elements(%s::json) AS e) AS v"
     return (
         f"WITH locked AS (SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk} FOR UPDATE) "  # noqa: S608
         f"UPDATE {table} AS t SET {stock} = t.{stock} - v.quantity, {updated_at} = %s FROM {rows} "
         f"WHERE t.{pk} = v.id AND t.{active} AND t.{stock} - v.quantity >= 0 "
+        f"AND (t.{unit} <> '{Unit.EACH}' OR v.quantity = trunc(v.quantity)) "
         f"AND (SELECT count(*) FROM locked) = %s RETURNING {columns}"
     )
 
 
 def products_by_sku(skus: list[str], *, lock: bool) -> dict[str, tuple]:
-    """``{sku: (id, name, price, tax_percent, stock, mrp)}`` for the products with these SKUs, locked in
+    """``{sku: (id, name, price, tax_percent, stock, mrp, unit)}`` for the products with these SKUs, locked in
     primary-key order (step 3 of the lock order) when ``lock``: the stock import's read of what it
     will change."""
     if connection.vendor == "postgresql":
@@ -57,7 +62,7 @@ def products_by_sku(skus: list[str], *, lock: bool) -> dict[str, tuple]:
         table = connection.ops.quote_name(Product._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT sku, id, name, price, tax_percent, stock, mrp FROM {table} "  # noqa: S608
+                f"SELECT sku, id, name, price, tax_percent, stock, mrp, unit FROM {table} "  # noqa: S608
                 f"WHERE sku = ANY(%s::varchar[]) ORDER BY id{' FOR UPDATE' if lock else ''}",
                 [skus],
             )
@@ -68,9 +73,9 @@ def products_by_sku(skus: list[str], *, lock: bool) -> dict[str, tuple]:
         qs = Product.objects.filter(sku__in=skus[start : start + chunk]).order_by("pk")
         if lock:
             qs = qs.select_for_update(of=("self",))
-        for sku, pk, name, price, tax_percent, stock, mrp in qs.values_list(
-            "sku", "pk", "name", "price", "tax_percent", "stock", "mrp"
+        for sku, pk, name, price, tax_percent, stock, mrp, measure in qs.values_list(
+            "sku", "pk", "name", "price", "tax_percent", "stock", "mrp", "unit"
         ):
             if sku is not None:  # always: sku__in never matches NULL
-                existing[sku] = (pk, name, price, tax_percent, stock, mrp)
+                existing[sku] = (pk, name, price, tax_percent, stock, mrp, measure)
     return existing

@@ -1,6 +1,21 @@
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from billing_project.core.errors import ValidationFailed
+from billing_project.core.quantities import MILLI, ONE, PER_THOUSAND, Unit, round_quantity
+
+from .barcodes import (
+    ScaleLabel,
+    barcode_forms,
+    barcode_problem,
+    looks_like_barcode,
+    plu_forms,
+    read_scale_label,
+)
+from .errors import UnknownCode
 from .models import Product
 
 
@@ -21,3 +36,88 @@ def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
     """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first."""
     threshold = low_stock_threshold() if threshold is None else threshold
     return Product.objects.active().filter(stock__lt=threshold).order_by("stock", "name", "id")
+
+
+# --- Scanning ---------------------------------------------------------------------------------------
+
+MAX_PRODUCT_ID = 2**63 - 1
+CODE_MAX_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class CodeMatch:
+    """What a scanned or typed code names: the product, the quantity it stands for (1 of it, or a
+    scale label's weight or price as a quantity in the product's unit) and how it was found
+    (``barcode``, ``scale_label``, ``sku`` or ``id``)."""
+
+    product: Product
+    quantity: Decimal
+    found_by: str
+
+
+def product_for_code(*, code: str) -> CodeMatch:
+    """Resolve what a scanner (or a cashier) sends, in this order: a product's barcode (a UPC-A in
+    either its 12- or 13-digit form), one of the store's scale labels (``SCALE_BARCODE_FORMAT``),
+    a SKU (exact, then ignoring case), a product id.
+
+    A scale label's weight (grams) is a quantity in the product's unit: 750 g is ``0.750`` of a
+    ``kg`` product and ``750.000`` of a ``g`` one (``l``, ``ml`` and ``m`` likewise, a thousandth of
+    an ``l`` or ``m``). A price label's quantity is the price ÷ the product's price, rounded half-up
+    to 3 places; the bill then charges price × that quantity, rounded to the paisa, which can differ
+    from the printed price by up to half a thousandth of the unit price.
+
+    Refuses with ``ValidationFailed`` a code with a bad check digit (a scale label's, or an 8-, 12-
+    or 13-digit code that is no SKU or id), a scale label for a product sold ``each`` or weighing
+    nothing; with ``UnknownCode`` (404 ``product_not_found``) a code no product has. Archived
+    products are found too: ringing them up is refused by the bill."""
+    code = code.strip()
+    if not code or len(code) > CODE_MAX_LENGTH:
+        problem = "Scan or type a barcode, a scale label, a SKU or a product id."
+        raise ValidationFailed(problem, details={"code": [problem]})
+    barcode_like = looks_like_barcode(code)
+    if barcode_like:
+        product = Product.objects.filter(barcode__in=barcode_forms(code)).order_by("pk").first()
+        if product is not None:
+            return CodeMatch(product=product, quantity=ONE, found_by="barcode")
+        label = read_scale_label(code)
+        if label is not None:
+            _check_digit(code)
+            return _scale_match(code, label)
+    product = (
+        Product.objects.filter(sku=code).first() or Product.objects.filter(sku__iexact=code).order_by("pk").first()
+    )
+    if product is not None:
+        return CodeMatch(product=product, quantity=ONE, found_by="sku")
+    if code.isascii() and code.isdigit() and 0 < int(code) <= MAX_PRODUCT_ID:
+        product = Product.objects.filter(pk=int(code)).first()
+        if product is not None:
+            return CodeMatch(product=product, quantity=ONE, found_by="id")
+    if barcode_like:
+        _check_digit(code)
+    raise UnknownCode(f"No product has the code {code}.", details={"code": code})
+
+
+def _check_digit(code: str) -> None:
+    problem = barcode_problem(code)
+    if problem:
+        raise ValidationFailed(f"{code}: {problem}", details={"code": [problem]})
+
+
+def _scale_match(code: str, label: ScaleLabel) -> CodeMatch:
+    product = Product.objects.filter(plu__in=plu_forms(label.plu)).first()
+    if product is None:
+        plu = label.plu.lstrip("0") or "0"
+        raise UnknownCode(f"No product has PLU {plu} (scale label {code}).", details={"code": code, "plu": plu})
+    if product.unit == Unit.EACH:
+        problem = f"{product.name} is sold each; a scale label is for goods sold by weight or measure."
+        raise ValidationFailed(problem, details={"code": [problem]})
+    if label.grams is not None:
+        grams = Decimal(label.grams)
+        quantity = grams / 1000 if product.unit in PER_THOUSAND else grams
+    else:
+        assert label.price is not None
+        quantity = round_quantity(label.price / product.price)
+    if quantity <= 0:
+        problem = "The label gives no quantity (0 g, or a price below a thousandth of the product's)."
+        raise ValidationFailed(problem, details={"code": [problem]})
+    return CodeMatch(product=product, quantity=quantity.quantize(MILLI), found_by="scale_label")

@@ -1,4 +1,5 @@
 import logging
+import re
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -6,14 +7,17 @@ from django.db import IntegrityError, transaction
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money
+from billing_project.core.quantities import UNITS, Unit, parse_quantity, quantity_problem
 
+from .barcodes import PLU_PATTERN, barcode_forms, barcode_problem
 from .errors import PriceAboveMrp
 from .lock_objects import product_for_update
 from .models import Product
 
 logger = logging.getLogger("billing.catalog")
 
-_EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
+_EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active", "unit", "barcode", "plu")
+_PLU = re.compile(PLU_PATTERN)
 
 
 def _normalize_sku(sku: str | None) -> str | None:
@@ -39,12 +43,66 @@ def check_price_within_mrp(*, price: Decimal, mrp: Decimal | None) -> None:
         )
 
 
+def _normalize_code(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _check_barcode(barcode: str | None, *, exclude_pk: int | None = None) -> None:
+    """A barcode is an EAN-13, EAN-8 or UPC-A with a valid check digit, used by no other product
+    (a UPC-A and its EAN-13 form, with a leading 0, are the same code)."""
+    if barcode is None:
+        return
+    problem = barcode_problem(barcode)
+    if problem:
+        raise ValidationFailed(problem, details={"barcode": [problem]})
+    others = Product.objects.exclude(pk=exclude_pk) if exclude_pk is not None else Product.objects.all()
+    if others.filter(barcode__in=barcode_forms(barcode)).exists():
+        raise ValidationFailed(
+            "That barcode is already used.", details={"barcode": ["A product with this barcode already exists."]}
+        )
+
+
+def _check_plu(plu: str | None, *, exclude_pk: int | None = None) -> None:
+    if plu is None:
+        return
+    if not _PLU.fullmatch(plu):
+        problem = "A PLU is 1 to 8 digits, without a leading zero."
+        raise ValidationFailed(problem, details={"plu": [problem]})
+    others = Product.objects.exclude(pk=exclude_pk) if exclude_pk is not None else Product.objects.all()
+    if others.filter(plu=plu).exists():
+        raise ValidationFailed(
+            "That PLU is already used.", details={"plu": ["A product with this PLU already exists."]}
+        )
+
+
+def _check_stock(stock, unit: str) -> Decimal:
+    """The stock as stored: whole for ``each``, to 3 places for a measure, not below 0."""
+    if unit not in UNITS:
+        raise ValidationFailed(f"Unknown unit {unit!r}.", details={"unit": [f"One of {', '.join(Unit.values)}."]})
+    quantity = parse_quantity(stock)
+    problem = "A number is required." if quantity is None else quantity_problem(quantity, unit, allow_zero=True)
+    if problem:
+        raise ValidationFailed(f"Stock: {problem}", details={"stock": [problem]})
+    assert quantity is not None
+    return quantity
+
+
 def _save(product: Product) -> Product:
     try:
         with transaction.atomic():
             product.save()
     except IntegrityError:
-        # A concurrent writer took the SKU between the check and the insert.
+        # A concurrent writer took the SKU, the barcode or the PLU between the check and the write.
+        others = Product.objects.exclude(pk=product.pk) if product.pk is not None else Product.objects.all()
+        if product.barcode and others.filter(barcode=product.barcode).exists():
+            raise ValidationFailed(
+                "That barcode is already used.", details={"barcode": ["A product with this barcode already exists."]}
+            ) from None
+        if product.plu and others.filter(plu=product.plu).exists():
+            raise ValidationFailed(
+                "That PLU is already used.", details={"plu": ["A product with this PLU already exists."]}
+            ) from None
         raise ValidationFailed(
             "That SKU is already used.", details={"sku": ["A product with this SKU already exists."]}
         ) from None
@@ -57,15 +115,27 @@ def product_create(
     name: str,
     price: Decimal,
     tax_percent: Decimal = Decimal("0"),
-    stock: int = 0,
+    stock: int | Decimal = 0,
     sku: str | None = None,
     is_active: bool = True,
     hsn_code: str = "",
     mrp: Decimal | None = None,
+    unit: str = Unit.EACH,
+    barcode: str | None = None,
+    plu: str | None = None,
 ) -> Product:
+    """A new product. ``unit`` is ``each`` (whole quantities) or a measure (``kg``, ``g``, ``l``,
+    ``ml``, ``m``: up to 3 decimal places); ``stock`` must suit it. ``barcode`` (EAN-13, EAN-8 or
+    UPC-A, check digit valid) and ``plu`` (the scales' number: digits without a leading zero) are
+    optional and unique, as the SKU is. The price may not be above the MRP (``price_above_mrp``);
+    other refusals are ``ValidationFailed``."""
     check_price_within_mrp(price=price, mrp=mrp)
     sku = _normalize_sku(sku)
+    barcode, plu = _normalize_code(barcode), _normalize_code(plu)
+    stock = _check_stock(stock, unit)
     _check_sku_free(sku)
+    _check_barcode(barcode)
+    _check_plu(plu)
     product = _save(
         Product(
             sku=sku,
@@ -73,9 +143,12 @@ def product_create(
             price=price,
             mrp=mrp,
             tax_percent=tax_percent,
+            unit=unit,
             stock=stock,
             is_active=is_active,
             hsn_code=hsn_code,
+            barcode=barcode,
+            plu=plu,
         )
     )
     logger.info("product %s created: sku=%s price=%s mrp=%s stock=%s", product.pk, sku, price, mrp, stock)
@@ -84,7 +157,8 @@ def product_create(
 
 @atomic_write()
 def product_update(*, product: Product, **fields) -> Product:
-    """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected. A price
+    """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected. The
+    rules of ``product_create`` hold; the unit cannot change once the product has been sold. A price
     or MRP change is checked against the other as it stands under the row lock."""
     unknown = set(fields) - set(_EDITABLE)
     if unknown:
@@ -94,8 +168,22 @@ def product_update(*, product: Product, **fields) -> Product:
         _check_sku_free(fields["sku"], exclude_pk=product.pk)
     if "name" in fields:
         fields["name"] = fields["name"].strip()
+    for code in ("barcode", "plu"):
+        if code in fields:
+            fields[code] = _normalize_code(fields[code])
+    if fields.get("barcode") is not None:
+        _check_barcode(fields["barcode"], exclude_pk=product.pk)
+    if fields.get("plu") is not None:
+        _check_plu(fields["plu"], exclude_pk=product.pk)
     # Re-read under a row lock so a concurrent bill's stock decrement is not overwritten.
     locked = product_for_update(product.pk).get()
+    unit = fields.get("unit", locked.unit)
+    if unit != locked.unit and locked.purchase_items.exists():
+        # Its bill lines keep their own unit, but its stock, refunds and reports are in one unit.
+        problem = f"It has been sold by {locked.unit}; a product's unit cannot change once it has been sold."
+        raise ValidationFailed(problem, details={"unit": [problem]})
+    if "stock" in fields or "unit" in fields:
+        fields["stock"] = _check_stock(fields.get("stock", locked.stock), unit)
     for name, value in fields.items():
         setattr(locked, name, value)
     check_price_within_mrp(price=locked.price, mrp=locked.mrp)

@@ -40,7 +40,7 @@ class PurchaseItemInline(_ReadOnlyInline):
     model = PurchaseItem
     fields = readonly_fields = (
         "product_link",
-        "quantity",
+        "quantity_shown",
         money_column("unit_price", "unit price"),
         money_column("mrp", "MRP"),
         "discount",
@@ -64,6 +64,10 @@ class PurchaseItemInline(_ReadOnlyInline):
     @admin.display(description="tax rate")
     def tax_rate(self, obj):
         return f"{obj.tax_percent.normalize():f}%"
+
+    @admin.display(description="quantity")
+    def quantity_shown(self, obj):
+        return obj.quantity_text  # 2, or 1.250 kg
 
     @admin.display(description="product")
     def product_link(self, obj):
@@ -362,7 +366,7 @@ class RefundLineInline(_RefundPartInline):
     model = RefundLine
     fields = readonly_fields = (
         "product",
-        "quantity",
+        "quantity_shown",
         money_column("subtotal"),
         money_column("tax_amount", "tax"),
         money_column("total"),
@@ -373,6 +377,10 @@ class RefundLineInline(_RefundPartInline):
     @admin.display(description="product")
     def product(self, obj):
         return obj.item.product_name
+
+    @admin.display(description="quantity")
+    def quantity_shown(self, obj):
+        return obj.quantity_text
 
 
 class RefundPaymentInline(_RefundPartInline):

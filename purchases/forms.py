@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BoundField, formset_factory
 
 from billing_project.core.errors import DomainError, ErrorCode
+from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, quantity_problem
 from billing_project.core.types import BillLine
 from billing_project.core.validators import (
     ASCII_INTEGER,
@@ -19,6 +20,9 @@ from billing_project.core.validators import (
     validate_customer_email,
 )
 from cashdrawer.models import MAX_COUNT, Denomination
+from catalog.barcodes import looks_like_barcode
+from catalog.errors import UnknownCode
+from catalog.selectors import CodeMatch, product_for_code
 
 from .models import AMOUNT_MAX_DIGITS, DISCOUNT_REASON_MAX_LENGTH, PAYMENT_REFERENCE_MAX_LENGTH
 from .preview import RowInput, pieces_total
@@ -194,15 +198,18 @@ class LineForm(forms.Form):
         label="Product",
         max_length=200,
         widget=forms.TextInput(
-            attrs={"list": "product-options", "autocomplete": "off", "placeholder": "SKU, name or ID"}
+            attrs={"list": "product-options", "autocomplete": "off", "placeholder": "Scan, or SKU, name or ID"}
         ),
     )
-    quantity = AsciiIntegerField(
+    quantity = AsciiDecimalField(
         label="Quantity",
-        min_value=1,
+        min_value=MILLI,
         max_value=MAX_QUANTITY,
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_PLACES,
         initial=1,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        # Whole numbers for goods sold each, up to 3 places (1.250 kg) for weighed ones.
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
     discount_percent = _percent_field("Discount %")
 
@@ -211,9 +218,23 @@ class LineForm(forms.Form):
         self.match = None  # the Product the text resolved to
         self.product_id: int | None = None  # what purchase_create gets; may name no product
         self.problem = ""
+        self.scanned: CodeMatch | None = None  # a scanned barcode or scale label
 
     def clean_product(self):
         term = self.cleaned_data["product"].strip()
+        if looks_like_barcode(term):
+            # A barcode or a scale label (whose weight or price is the row's quantity); an unknown
+            # one may still be a SKU or an id, as below.
+            try:
+                self.scanned = product_for_code(code=term)
+            except UnknownCode:
+                pass
+            except DomainError as exc:
+                self.problem = exc.message
+                raise ValidationError(self.problem, code="bad_code") from None
+            if self.scanned is not None:
+                self.match, self.product_id = self.scanned.product, self.scanned.product.pk
+                return term
         product, candidates = product_for_term(term=term)
         if product is not None:
             self.match, self.product_id = product, product.pk
@@ -229,6 +250,29 @@ class LineForm(forms.Form):
             self.problem = f"No product matches “{term}”."
             raise ValidationError(self.problem, code="no_match")
         return term
+
+    def clean(self):
+        cleaned = super().clean()
+        assert cleaned is not None
+        if self.scanned is not None and self.scanned.found_by == "scale_label":
+            # The label's weight (or price) is the quantity, whatever the box says.
+            cleaned["quantity"] = self.scanned.quantity
+            self.errors.pop("quantity", None)
+        quantity = cleaned.get("quantity")
+        if self.match is not None and quantity is not None:
+            problem = quantity_problem(quantity, self.match.unit)
+            if problem:
+                self.add_error("quantity", f"{self.match.name}: {problem}")
+        return cleaned
+
+    def scanned_row(self) -> dict[str, str] | None:
+        """The row as it reads once a scale label is taken apart: the product's SKU (or id) and the
+        label's quantity; ``None`` for any other row."""
+        self.errors  # noqa: B018
+        if self.scanned is None or self.scanned.found_by != "scale_label":
+            return None
+        product = self.scanned.product
+        return {"product": product.sku or str(product.pk), "quantity": f"{self.scanned.quantity:.3f}"}
 
     def row_input(self, index: int) -> RowInput:
         """This row for the preview; forgiving, so a half-typed row previews what it can."""
@@ -449,6 +493,9 @@ class BillEntry:
         keys = ("product", "quantity", "discount_percent")
         total = self.lines.total_form_count()
         rows = [{key: data.get(f"{LINES_PREFIX}-{i}-{key}", "") for key in keys} for i in range(total)]
+        if self.lines.management_form.is_valid():
+            for i, form in enumerate(self.lines.forms[:total]):
+                rows[i].update(form.scanned_row() or {})
         if remove is not None and 0 <= remove < len(rows):
             rows.pop(remove)
         if (add and len(rows) < MAX_LINES) or not rows:

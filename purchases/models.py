@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from billing_project.core.db.orm_internals import prefetched
 from billing_project.core.money import money
+from billing_project.core.quantities import Unit, quantity_json, quantity_text
 from cashdrawer.models import DrawerMovement
+from catalog.models import quantity_field, whole_unless_measured
 
 # Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
 AMOUNT_MAX_DIGITS = 18
@@ -19,6 +21,13 @@ def _equals(field: str, expression) -> Q:
     two forms are equivalent, as any difference is a multiple of 0.01."""
     half_cent = Value(Decimal("0.005"))
     return Q(**{f"{field}__gt": expression - half_cent, f"{field}__lt": expression + half_cent})
+
+
+def _rounded_from(field: str, expression) -> Q:
+    """``field == expression`` rounded to 2 places: within half a cent, both ends included (a weighed
+    line's price × quantity has up to 5 places, and 0.005 rounds half-up to 0.01)."""
+    half_cent = Value(Decimal("0.005"))
+    return Q(**{f"{field}__gte": expression - half_cent, f"{field}__lte": expression + half_cent})
 
 
 def _at_most(field: str, expression) -> Q:
@@ -76,6 +85,7 @@ LINE_FIELDS = (
     "product_id",
     "product_name",
     "quantity",
+    "unit",
     "unit_price",
     "mrp",
     "tax_percent",
@@ -89,6 +99,7 @@ LINE_OUTPUT_FIELDS = (
     "product_id",
     "product_name",
     "quantity",
+    "unit",
     "unit_price",
     "mrp",
     "tax_percent",
@@ -349,7 +360,9 @@ class PurchaseItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="purchase_items")
     product_name = models.CharField(max_length=200)
-    quantity = models.PositiveIntegerField()
+    # The product's unit when sold: ``each`` lines have whole quantities (CHECK), measured ones 3 places.
+    unit = models.CharField(max_length=4, choices=Unit.choices, default=Unit.EACH, db_default=Unit.EACH)
+    quantity = quantity_field()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     # The product's MRP when sold (null: it had none), so "You saved" never changes with the catalogue.
     mrp = models.DecimalField("MRP", max_digits=12, decimal_places=2, null=True, blank=True)
@@ -366,7 +379,7 @@ class PurchaseItem(models.Model):
     total = _amount()
     # Running sums of this line's refunds (``refund_create``, under the bill's lock). They never
     # pass the line's own figures, and a fully refunded line has given back exactly its amounts.
-    refunded_quantity = models.PositiveIntegerField(default=0)
+    refunded_quantity = quantity_field(default=0)
     refunded_subtotal = _amount(default=Decimal("0.00"))
     refunded_tax_amount = _amount(default=Decimal("0.00"))
 
@@ -378,6 +391,13 @@ class PurchaseItem(models.Model):
         indexes = [models.Index(fields=["created_at"], name="purchaseitem_created_at")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="purchaseitem_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="purchaseitem_unit_valid"),
+            models.CheckConstraint(
+                condition=whole_unless_measured("quantity"), name="purchaseitem_each_quantity_whole"
+            ),
+            models.CheckConstraint(
+                condition=whole_unless_measured("refunded_quantity"), name="purchaseitem_each_refunded_whole"
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_quantity__gte=0, refunded_quantity__lte=F("quantity")),
                 name="purchaseitem_refunded_quantity_lte_sold",
@@ -404,7 +424,7 @@ class PurchaseItem(models.Model):
                 condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="purchaseitem_tax_percent_0_100"
             ),
             models.CheckConstraint(
-                condition=_equals("gross", F("unit_price") * F("quantity")), name="purchaseitem_gross"
+                condition=_rounded_from("gross", F("unit_price") * F("quantity")), name="purchaseitem_gross"
             ),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0, discount_percent__lte=100),
@@ -426,7 +446,29 @@ class PurchaseItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_name}"
+        return f"{self.quantity_text} × {self.product_name}"
+
+    @property
+    def quantity_text(self) -> str:
+        """``2`` or ``1.250 kg``, as pages and documents write it."""
+        return quantity_text(self.quantity, self.unit)
+
+    @property
+    def quantity_json(self) -> int | str:
+        return quantity_json(self.quantity, self.unit)
+
+    @property
+    def refunded_quantity_json(self) -> int | str:
+        return quantity_json(self.refunded_quantity, self.unit)
+
+    @property
+    def refunded_quantity_text(self) -> str:
+        return quantity_text(self.refunded_quantity, self.unit)
+
+    @property
+    def left_quantity(self):
+        """What can still be refunded."""
+        return self.quantity - self.refunded_quantity
 
 
 class Payment(models.Model):
@@ -518,7 +560,7 @@ class RefundLine(models.Model):
 
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(PurchaseItem, on_delete=models.PROTECT, related_name="refund_lines")
-    quantity = models.PositiveIntegerField()
+    quantity = quantity_field()  # in the bill line's unit
     subtotal = _amount()
     tax_amount = _amount()
     total = _amount()
@@ -536,7 +578,15 @@ class RefundLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.item.product_name}"
+        return f"{self.quantity_text} × {self.item.product_name}"
+
+    @property
+    def quantity_text(self) -> str:
+        return quantity_text(self.quantity, self.item.unit)
+
+    @property
+    def quantity_json(self) -> int | str:
+        return quantity_json(self.quantity, self.item.unit)
 
     @property
     def discount_percent(self) -> Decimal:

@@ -29,7 +29,7 @@ class RowInput:
     index: int
     term: str = ""
     product: Product | None = None
-    quantity: int | None = None
+    quantity: Decimal | None = None
     problem: str = ""  # why the text did not resolve to a product
     discount: Decimal = Decimal("0")  # the line's own discount percent
 
@@ -39,7 +39,7 @@ class RowPreview:
     index: int
     term: str
     product: Product | None
-    quantity: int | None
+    quantity: Decimal | None
     line: PurchaseItem | None
     problem: str
     discount: Decimal = Decimal("0")
@@ -110,7 +110,7 @@ def bill_preview(
     previews = [_row(row) for row in rows]
     sellable = [row for row in previews if row.line is not None]
     products: dict[int, Product] = {}
-    quantities: dict[int, int] = {}
+    quantities: dict[int, Decimal] = {}
     discounts: dict[int, Decimal] = {}
     for row in sellable:
         assert row.product is not None and row.quantity is not None  # a row with a line has both
@@ -122,7 +122,7 @@ def bill_preview(
     if short:
         # purchase_create would refuse this bill with insufficient_stock: offering a hand-back list
         # for it would only invite the cashier to count change out.
-        names = ", ".join(f"{p.name} (only {p.stock} in stock)" for p in short)
+        names = ", ".join(f"{p.name} (only {p.stock_text} in stock)" for p in short)
         return BillPreview(
             rows=previews,
             quote=bill,
@@ -206,7 +206,7 @@ def _row(row: RowInput) -> RowPreview:
                 {product.pk: product}, {product.pk: quantity}, line_discounts={product.pk: row.discount}
             ).lines[0]
             if quantity > product.stock:
-                problem = f"Only {product.stock} in stock."
+                problem = f"Only {product.stock_text} in stock."
     return RowPreview(
         index=row.index,
         term=row.term,

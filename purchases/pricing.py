@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from billing_project.core.db import new_row
 from billing_project.core.money import CENT, HUNDRED, cash_round, line_tax, money
+from billing_project.core.quantities import Quantity
 from catalog.models import Product
 
 from .models import PurchaseItem, you_saved
@@ -53,12 +54,13 @@ def effective_discount(line_percent: Decimal, bill_percent: Decimal) -> Decimal:
 
 def quote(
     products: Mapping[int, Product],
-    quantities: Mapping[int, int],
+    quantities: Mapping[int, Quantity],
     *,
     line_discounts: Mapping[int, Decimal] | None = None,
     bill_discount: Decimal = ZERO,
 ) -> Quote:
-    """Per line: gross = price × quantity; discount = gross × effective rate, half-up to 0.01;
+    """Per line: gross = price × quantity, rounded half-up to 0.01 once (a weighed line's quantity
+    has up to 3 places); discount = gross × effective rate, half-up to 0.01;
     subtotal = gross − discount (the taxable value); tax = subtotal × tax% / 100, half-up to 0.01;
     total = subtotal + tax. The bill's amounts are sums of the lines. ``payable`` is the total
     rounded to the cash increment, as for a bill paid all in cash (``settle`` gives the payable for
@@ -107,7 +109,7 @@ def settle(*, total: Decimal, non_cash: Sequence[Decimal], cash: Decimal | None)
     )
 
 
-def _line(product: Product, quantity: int, discount_percent: Decimal) -> PurchaseItem:
+def _line(product: Product, quantity: Quantity, discount_percent: Decimal) -> PurchaseItem:
     gross = money(product.price * quantity)
     discount_amount = money(gross * discount_percent / HUNDRED)
     subtotal = gross - discount_amount
@@ -116,6 +118,7 @@ def _line(product: Product, quantity: int, discount_percent: Decimal) -> Purchas
         PurchaseItem,
         product=product,
         product_name=product.name,
+        unit=product.unit,
         quantity=quantity,
         unit_price=product.price,
         mrp=product.mrp,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing_project.core.errors import DomainError
 from billing_project.core.idempotency import page_once, page_submission_key
+from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, Unit
 from billing_project.core.roles import role_required
 from billing_project.core.types import BillLine
 from cashdrawer.browser import current_till
@@ -24,6 +25,12 @@ from .services import refund_create
 from .views import SEE_BILLS
 
 MAKE_REFUNDS = "purchases.add_refund"
+
+
+def _left(item: PurchaseItem) -> int | Decimal:
+    """What is left of a line to take back: a whole number for ``each``, 3 places for a measure."""
+    left = item.quantity - item.refunded_quantity
+    return int(left) if item.unit == Unit.EACH else left.quantize(MILLI)
 
 
 class RefundForm(forms.Form):
@@ -39,13 +46,30 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for item in lines:
-            left = item.quantity - item.refunded_quantity
-            self.fields[f"qty_{item.pk}"] = forms.IntegerField(
-                min_value=0, max_value=left, initial=0, required=False, label=item.product_name, disabled=not left
-            )
+            left = _left(item)
+            if isinstance(left, int):  # sold each
+                field: forms.Field = forms.IntegerField(
+                    min_value=0, max_value=left, initial=0, required=False, label=item.product_name, disabled=not left
+                )
+            else:  # a weighed line: to the gram
+                field = forms.DecimalField(
+                    min_value=0,
+                    max_value=left,
+                    max_digits=QUANTITY_MAX_DIGITS,
+                    decimal_places=QUANTITY_PLACES,
+                    initial=0,
+                    required=False,
+                    label=item.product_name,
+                    disabled=not left,
+                )
+            self.fields[f"qty_{item.pk}"] = field
 
     def rows(self):
-        return [(item, self[f"qty_{item.pk}"], item.quantity - item.refunded_quantity) for item in self.lines]
+        """``(line, field, what is left, the input's step)`` per bill line."""
+        return [
+            (item, self[f"qty_{item.pk}"], _left(item), "1" if item.unit == Unit.EACH else "0.001")
+            for item in self.lines
+        ]
 
     def clean(self):
         cleaned = super().clean()

@@ -3,8 +3,10 @@
 import csv
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+
+from billing_project.core.quantities import Unit
 
 from .figures import bill_totals
 from .models import Payment, Purchase
@@ -70,14 +72,15 @@ def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
     Amounts are plain decimal strings with 2 places; times are ISO 8601 in the current time zone.
     ``discount_percent`` is the bill discount (each line's own is on the bill's page);
     ``payment_methods`` names the methods that paid it, in the order they were entered
-    (``Card + Cash``). A walk-in sale has neither a customer email nor a phone."""
+    (``Card + Cash``). A walk-in sale has neither a customer email nor a phone. ``quantity`` counts the
+    pieces of the lines sold ``each``: a weighed line's kilograms are not added to them."""
     writer = csv.writer(stream)
     writer.writerow(CSV_HEADER)
     rows = (
         queryset.order_by("created_at", "id")
         .select_related("customer", "created_by")
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.select_related("method")))
-        .annotate(line_count=Count("items"), quantity=Sum("items__quantity"))
+        .annotate(line_count=Count("items"), quantity=Sum("items__quantity", filter=Q(items__unit=Unit.EACH)))
     )
     count = 0
     for bill in rows:
@@ -90,7 +93,7 @@ def purchases_csv(queryset: QuerySet[Purchase], stream) -> int:
                 # E.164, checked on the way in (and by a CHECK): no formula to defuse, and kept as sent.
                 (bill.customer.phone or "") if bill.customer else "",
                 bill.line_count,
-                bill.quantity or 0,
+                int(bill.quantity or 0),
                 f"{bill.discount_percent:.2f}",
                 f"{bill.discount_total:.2f}",
                 _text(bill.discount_reason),

@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from billing_project.core.db_router import reporting_reads
 from billing_project.core.money import money
+from billing_project.core.quantities import Unit, quantity_json
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
 from catalog.models import Product
@@ -76,10 +77,11 @@ KEY_COLUMNS = {
     "payment_method": ("payment_method", "payment_method_name"),
     "tax_rate": ("tax_rate",),
 }
-EXTRA_COLUMNS = {"product": ("quantity", "refunded_quantity"), "tax_rate": ("taxable",)}
+EXTRA_COLUMNS = {"product": ("quantity", "refunded_quantity", "unit"), "tax_rate": ("taxable",)}
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+NO_QUANTITY = Decimal("0.000")
 
 
 def _check_days(date_from: date | None, date_to: date | None) -> None:
@@ -170,7 +172,13 @@ def sales_report(
         rows = _GROUPERS[group_by](scope)
         totals = _totals(bills, refunds)
     for field in EXTRA_COLUMNS.get(group_by, ()):
-        totals[field] = sum((row[field] for row in rows), 0 if field.endswith("quantity") else ZERO)
+        if field == "unit":
+            continue
+        if field.endswith("quantity"):
+            # Pieces add up; kilograms and litres do not add to them: the totals count what is sold each.
+            totals[field] = sum((row[field] for row in rows if row["unit"] == Unit.EACH), 0)
+        else:
+            totals[field] = sum((row[field] for row in rows), ZERO)
     return {
         "date_from": date_from,
         "date_to": date_to,
@@ -296,7 +304,9 @@ def _by_till(scope: _Scope) -> list[dict]:
 
 def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_per_bill: bool) -> dict[Any, dict]:
     """Rows by a key of the bill line (``product_id``, ``tax_percent``) and of the refunded line."""
-    rows: dict[Any, dict] = defaultdict(lambda: {**_zero_row(), "quantity": 0, "refunded_quantity": 0, "taxable": ZERO})
+    rows: dict[Any, dict] = defaultdict(
+        lambda: {**_zero_row(), "quantity": NO_QUANTITY, "refunded_quantity": NO_QUANTITY, "taxable": ZERO}
+    )
     sold = (
         scope.lines.values(k=F(line_key))
         .annotate(
@@ -317,7 +327,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         row["bills"] += aggregate["bills"]
         for field in ("gross", "discounts", "net_sales", "tax", "taxable"):
             row[field] += aggregate[field] or ZERO
-        row["quantity"] += aggregate["quantity"] or 0
+        row["quantity"] += aggregate["quantity"] or NO_QUANTITY
     back = (
         RefundLine.objects.filter(refund__in=scope.refunds)
         .values(k=F(refund_line_key))
@@ -329,23 +339,28 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         row["refunds"] += taken_back["refunds"] or ZERO
         row["tax"] -= taken_back["tax"] or ZERO
         row["taxable"] -= taken_back["taxable"] or ZERO
-        row["refunded_quantity"] += taken_back["quantity"] or 0
+        row["refunded_quantity"] += taken_back["quantity"] or NO_QUANTITY
     return rows
 
 
 def _by_product(scope: _Scope) -> list[dict]:
     rows = _line_rows(scope, "product_id", "item__product_id", one_line_per_bill=True)
-    names = dict(Product.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    found = Product.objects.filter(pk__in=list(rows)).values_list("pk", "name", "unit")
+    products = {pk: (name, unit) for pk, name, unit in found}
     out = []
     for product_id, row in rows.items():
         row = _finish(row)
+        # A product's unit never changes once it is sold, so its lines share it. Quantities are in
+        # the API's form: an int for ``each``, a 3-place string ("1.250") for a measure.
+        name, unit = products.get(product_id, ("", Unit.EACH))
         out.append(
             {
                 "product_id": product_id,
-                "product_name": names.get(product_id, ""),
+                "product_name": name,
                 **{field: row[field] for field in FIELDS},
-                "quantity": row["quantity"],
-                "refunded_quantity": row["refunded_quantity"],
+                "quantity": quantity_json(row["quantity"], unit),
+                "refunded_quantity": quantity_json(row["refunded_quantity"], unit),
+                "unit": unit,
             }
         )
     return sorted(out, key=lambda row: (-row["net_after_refunds"], row["product_id"]))

@@ -10,11 +10,15 @@ from billing_project.core.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,
+    QuantityInputField,
+    QuantityValueField,
     StrictBooleanField,
     StrictIntegerField,
     StrictRegexField,
+    UnitQuantityField,
 )
 from billing_project.core.api.serializers import FastInputMixin, FastOutputMixin
+from billing_project.core.quantities import Unit
 from cashdrawer.models import MAX_COUNT
 from customers.models import Customer
 
@@ -60,7 +64,11 @@ class PurchaseLineInputSerializer(FastInputMixin, serializers.Serializer):
     """One line of a new bill: a product and how many. Lines of the same product are combined."""
 
     product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
-    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = QuantityInputField(
+        max_value=MAX_QUANTITY,
+        help_text='A whole number for a product sold `each`; up to 3 decimal places (`"1.250"` kg) for one sold '
+        "by measure.",
+    )
     discount_percent = _discount_field(help_text="The line's own discount, 0 to 100 percent (needs a reason).")
 
 
@@ -185,7 +193,9 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
     """One line of a bill, with its amounts as charged."""
 
     product_id = serializers.IntegerField()
-    unit_price = MoneyField()
+    quantity = UnitQuantityField(help_text='In `unit`: an integer for `each`, a 3-place string (`"1.250"`) else.')
+    unit = serializers.ChoiceField(choices=Unit.choices, help_text="The product's unit when sold.")
+    unit_price = MoneyField(help_text="The price of one `unit`.")
     mrp = MoneyField(
         allow_null=True, help_text="The product's MRP when it was sold (a snapshot); null when it had none."
     )
@@ -200,7 +210,9 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="gross − discount_amount: the taxable value.")
     tax_amount = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
-    refunded_quantity = serializers.IntegerField(help_text="How many of this line have been refunded so far.")
+    refunded_quantity = UnitQuantityField(
+        quantity="refunded_quantity", help_text="How much of this line has been refunded so far, in `unit`."
+    )
 
     class Meta:
         model = PurchaseItem
@@ -364,6 +376,8 @@ class RefundLineSerializer(FastOutputMixin, serializers.ModelSerializer):
 
     product_id = serializers.IntegerField(source="item.product_id")
     product_name = serializers.CharField(source="item.product_name")
+    quantity = UnitQuantityField(unit="item.unit", help_text="In `unit`.")
+    unit = serializers.ChoiceField(source="item.unit", choices=Unit.choices, help_text="The bill line's unit.")
     unit_price = MoneyField(source="item.unit_price")
     tax_percent = PlainDecimalField(source="item.tax_percent", max_digits=5, decimal_places=2)
     discount_percent = PlainDecimalField(max_digits=5, decimal_places=2, help_text="The bill line's discount.")
@@ -377,6 +391,7 @@ class RefundLineSerializer(FastOutputMixin, serializers.ModelSerializer):
             "product_id",
             "product_name",
             "quantity",
+            "unit",
             "unit_price",
             "tax_percent",
             "discount_percent",
@@ -481,8 +496,15 @@ class SalesReportRowSerializer(SalesReportFiguresSerializer):
     hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
     product_id = serializers.IntegerField(required=False)
     product_name = serializers.CharField(required=False, help_text="The product's current name.")
-    quantity = serializers.IntegerField(required=False)
-    refunded_quantity = serializers.IntegerField(required=False)
+    quantity = QuantityValueField(
+        required=False, help_text="Sold, in `unit`: an integer for `each`, a 3-place string for a measure."
+    )
+    refunded_quantity = QuantityValueField(required=False, help_text="Refunded, in `unit`.")
+    unit = serializers.ChoiceField(
+        required=False,
+        choices=Unit.choices,
+        help_text="The product's unit. The totals' quantities add up only the products sold `each`.",
+    )
     cashier_id = serializers.IntegerField(required=False, allow_null=True)
     cashier = serializers.CharField(required=False, allow_blank=True)
     till_id = serializers.IntegerField(required=False, allow_null=True)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("preview/", views.bill_preview_view, name="preview"),
     path("products/", views.product_lookup, name="products"),
+    path("scan/", views.product_scan, name="scan"),
     path("customer-bills/", views.customer_bills, name="customer-bills"),
 ]

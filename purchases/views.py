@@ -13,8 +13,11 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_project.core.errors import DomainError
+from billing_project.core.quantities import quantity_json, quantity_number
 from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
+from catalog.errors import UnknownCode
+from catalog.selectors import product_for_code
 
 from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import MAX_CUSTOMER_LENGTH, BillEntry, HistoryFilterForm, clean_customer, customer_arguments
@@ -118,16 +121,42 @@ def product_lookup(request):
             "results": [
                 {
                     "value": product.sku or str(product.pk),
-                    "label": f"{product.name} · {product.price} · {product.stock} in stock",
+                    "label": f"{product.name} · {product.price} {product.price_unit} · {product.stock_text} in stock",
                     "id": product.pk,
                     "sku": product.sku,
                     "name": product.name,
                     "price": str(product.price),
                     "tax_percent": str(product.tax_percent),
-                    "stock": product.stock,
+                    "unit": product.unit,
+                    "stock": quantity_json(product.stock, product.unit),
                 }
                 for product in products
             ]
+        }
+    )
+
+
+@role_required(RING_UP)
+@require_GET
+def product_scan(request):
+    """What the page's item box was given, when it looks like a barcode or a scale label
+    (``catalog.selectors.product_for_code``): the row's product (``value``: its SKU or id) and
+    quantity, or the refusal's ``message`` (404 for a code no product has, 400 for a bad one)."""
+    try:
+        match = product_for_code(code=request.GET.get("code", "")[:64])
+    except UnknownCode as exc:
+        return JsonResponse({"message": exc.message}, status=UnknownCode.lookup_status)
+    except DomainError as exc:
+        return JsonResponse({"message": exc.message}, status=exc.status_code)
+    product = match.product
+    return JsonResponse(
+        {
+            "id": product.pk,
+            "value": product.sku or str(product.pk),
+            "name": product.name,
+            "unit": product.unit,
+            "quantity": quantity_number(match.quantity, product.unit),
+            "found_by": match.found_by,
         }
     )
 

@@ -60,7 +60,11 @@ class ErrorCode(StrEnum):
     BUSY = "busy", 503, "a write gave up waiting for a lock or hit its statement timeout; nothing was written; retry"
 
     # --- Bills ---------------------------------------------------------------------------------
-    PRODUCT_NOT_FOUND = "product_not_found", 400, "unknown product on a bill"
+    PRODUCT_NOT_FOUND = (
+        "product_not_found",
+        400,
+        "unknown product on a bill (404 from `GET /products/lookup`: no product has the code)",
+    )
     INSUFFICIENT_PAYMENT = "insufficient_payment", 400, "paid less than payable"
     TENDER_MISMATCH = "tender_mismatch", 400, "notes don't add up to `paid_amount`, or an unknown denomination"
     INSUFFICIENT_STOCK = (

@@ -9,10 +9,11 @@ if TYPE_CHECKING:
 
 class BillLine(TypedDict):
     """One line of a bill as a caller asks for it; lines for the same product are combined.
+    ``quantity`` is whole for a product sold ``each``, up to 3 places for one sold by measure.
     ``discount_percent`` (0 to 100, 2 places) is the line's own discount, before the bill's."""
 
     product_id: int
-    quantity: int
+    quantity: int | Decimal
     discount_percent: NotRequired[Decimal]
 
 

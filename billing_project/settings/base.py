@@ -65,6 +65,10 @@ if CASH_ROUNDING_INCREMENT <= 0 or not isinstance(_exponent, int) or _exponent <
 
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
 
+# The labels the store's weighing scales print (catalog/barcodes.py): 13 characters, the fixed prefix
+# (starting with 2), P = the product's PLU, W = grams or $ = paise, C = the check digit. Checked at startup.
+SCALE_BARCODE_FORMAT = env("SCALE_BARCODE_FORMAT", default="21PPPPPWWWWWC")
+
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "billing_project.admin_site.BillingAdminConfig",  # django.contrib.admin with the store's site

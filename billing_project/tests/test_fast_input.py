@@ -22,6 +22,7 @@ from billing_project.core.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,
+    QuantityInputField,
     StrictBooleanField,
     StrictIntegerField,
 )
@@ -312,6 +313,7 @@ KINDS = {
     StrictIntegerField: integers,
     PlainDecimalField: decimals,
     MoneyField: decimals,
+    QuantityInputField: decimals,
     PlainTextField: texts,
     EmailAddressField: emails,
     MobileNumberField: phones,
@@ -531,6 +533,12 @@ TAKEN = [
     bill(customer_email=None, customer_phone="+91-98765-43210"),
     bill(customer_phone=None),
     line(quantity=MAX_QUANTITY),
+    # A weighed line's quantity: up to 3 places, as a string, a Decimal or an int.
+    line(quantity="1.250"),
+    line(quantity="0.001"),
+    line(quantity=D("0.75")),
+    line(quantity="2"),
+    line(quantity=D("2")),
     line(product_id=MAX_ID),
     line(discount_percent="0.01"),
     {**BILL, "items": [{"product_id": 1, "quantity": 1}] * MAX_LINES},
@@ -559,7 +567,10 @@ REFUSED = [
     line(quantity=MAX_QUANTITY + 1),
     line(product_id=MAX_ID + 1),
     line(product_id=-1),
-    line(quantity=2.5),
+    line(quantity="1.2345"),
+    line(quantity="0.000"),
+    line(quantity="-1"),
+    line(quantity="1e3"),
     line(discount_percent="100.01"),
     line(discount_percent="0.001"),
     line(discount_percent="-1"),
@@ -600,8 +611,7 @@ REFUSED = [
 
 # DRF takes these; they are unusual enough to leave to it.
 LEFT_TO_DRF = [
-    line(quantity="2"),
-    line(quantity=D("2")),
+    line(quantity=2.5),  # a float: the API's parser never makes one
     bill(paid_amount=D("1E+3")),
     bill(paid_amount=1200.0),
     bill(customer_email="ann@bücher.example"),
@@ -668,7 +678,7 @@ def test_an_error_is_drfs_own():
     body = line(quantity=True)
     with pytest.raises(ValidationError) as got:
         validate_input(PurchaseCreateSerializer, body)
-    assert got.value.detail == {"items": {0: {"quantity": ["A valid integer is required."]}}}
+    assert got.value.detail == {"items": {0: {"quantity": ["A valid number is required."]}}}
 
 
 # --- What the compiler refuses -------------------------------------------------------------------------

@@ -8,42 +8,16 @@ from django.urls import reverse
 from billing_project.core.errors import ValidationFailed
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
+from catalog.tests.helpers import ADD, CHANGELIST, change_url, list_edit_form, product_form
 from purchases.tests.factories import purchase_for
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = reverse("admin:catalog_product_changelist")
-ADD = reverse("admin:catalog_product_add")
 IMPORT = reverse("admin:catalog_product_import")
-
-
-def change_url(product):
-    return reverse("admin:catalog_product_change", args=[product.pk])
 
 
 def delete_url(product):
     return reverse("admin:catalog_product_delete", args=[product.pk])
-
-
-def product_form(**overrides):
-    data = {
-        "sku": "TEA-1",
-        "name": "Green tea",
-        "price": "120.50",
-        "tax_percent": "5",
-        "stock": "12",
-        "is_active": "on",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def list_edit_form(*rows):
-    """POST data for the changelist's inline editing: rows of (product, price, stock)."""
-    data = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": str(len(rows)), "_save": "Save"}
-    for i, (product, price, stock) in enumerate(rows):
-        data.update({f"form-{i}-id": str(product.pk), f"form-{i}-price": price, f"form-{i}-stock": stock})
-    return data
 
 
 @pytest.mark.parametrize("page", ["changelist", "change", "add", "import", "delete"])
@@ -75,6 +49,7 @@ def test_changelist_shows_the_columns_and_editable_price_and_stock_for_a_manager
         "MRP",
         "tax",
         "stock",
+        "unit",
         "is active",
     ]
     assert "RICE-1" in html

@@ -3,33 +3,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from catalog.models import MAX_STOCK, Product
 from catalog.tests.factories import ProductFactory
+from catalog.tests.helpers import HEADER, run, run_failing, write
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "sku,name,price,tax_percent,stock\n"
-
-
-def write(tmp_path, name: str, content: str):
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    return path
-
-
-def run(path, *args):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("seed_stock", str(path), *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
-def run_failing(path, *args):
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.raises(CommandError) as excinfo:
-        call_command("seed_stock", str(path), *args, stdout=out, stderr=err)
-    return str(excinfo.value), err.getvalue()
 
 
 def products():

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from billing_project.core.money import CENT
+from billing_project.core.money import CENT, money
+from billing_project.core.quantities import Quantity, Unit, quantity_text
 
 from ..models import Purchase, Refund
 from ..selectors import purchase_payments_net
@@ -32,7 +33,7 @@ def split_tax(tax: Decimal) -> tuple[Decimal, Decimal]:
 class DocumentLine:
     description: str
     hsn_code: str
-    quantity: int
+    quantity: Quantity
     unit_price: Decimal
     taxable_value: Decimal
     tax_percent: Decimal
@@ -40,6 +41,12 @@ class DocumentLine:
     total: Decimal
     discount: Decimal = Decimal("0.00")
     mrp: Decimal | None = None  # the MRP printed on the pack, as the bill line snapshots it
+    unit: str = Unit.EACH
+
+    @property
+    def quantity_text(self) -> str:
+        """``2``, or ``1.250 kg``."""
+        return quantity_text(self.quantity, self.unit)
 
     @property
     def halves(self) -> tuple[Decimal, Decimal]:
@@ -150,6 +157,7 @@ def invoice_document(purchase: Purchase) -> TaxDocument:
                 description=item.product_name,
                 hsn_code=hsn.get(item.pk) or "",
                 quantity=item.quantity,
+                unit=item.unit,
                 unit_price=item.unit_price,
                 taxable_value=item.subtotal,
                 tax_percent=item.tax_percent,
@@ -182,12 +190,13 @@ def credit_note_document(refund: Refund) -> TaxDocument:
                 description=line.item.product_name,
                 hsn_code=hsn.get(line.item_id) or "",
                 quantity=line.quantity,
+                unit=line.item.unit,
                 unit_price=line.item.unit_price,
                 taxable_value=line.subtotal,
                 tax_percent=line.item.tax_percent,
                 tax=line.tax_amount,
                 total=line.total,
-                discount=max(line.item.unit_price * line.quantity - line.subtotal, Decimal("0.00")),
+                discount=max(money(line.item.unit_price * line.quantity) - line.subtotal, Decimal("0.00")),
             )
             for line in lines
         ],

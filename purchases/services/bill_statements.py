@@ -32,6 +32,8 @@ from billing_project.core.db import (
     statement_cursor,
     transaction_timeouts_sql,
 )
+from billing_project.core.errors import ValidationFailed
+from billing_project.core.quantities import quantity_json, quantity_problem, quantity_text
 from billing_project.core.tasks_backend import Job
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post_with
@@ -120,21 +122,24 @@ def _begin_bill_sql(*, email: bool, phone: bool) -> str:
 # --- 2. The stock -----------------------------------------------------------------------------------
 
 
-def take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
+def take_stock(quantities: Mapping[int, Decimal]) -> dict[int, Product]:
     """Statement 2: lock the bill's products by primary key (lock step 3) and take the bill's
     quantities off their stock. Returns the products by id, their stock as it now is. Refuses, in
     the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
-    (``ProductInactive``) and a line with more than the stock (``InsufficientStock``).
+    (``ProductInactive``), a fraction of a product sold ``each`` (``ValidationFailed``) and a line
+    with more than the stock (``InsufficientStock``).
 
     On PostgreSQL it is ONE statement (``catalog.lock_objects.products_lock_and_take_sql``): a CTE
     locks the rows in primary-key order, to the end before any row is updated, and the UPDATE takes
-    the stock only where the product is active and keeps ``stock >= 0`` (the guard; the CHECK
-    constraint backs it up), returning the rows. When it updates fewer rows than the bill has
-    products, the locked rows are read again to say why, and the refusal rolls the bill back.
-    Elsewhere (SQLite) it is the locking SELECT, the checks, then one guarded UPDATE."""
+    the stock only where the product is active, keeps ``stock >= 0`` (the guard; the CHECK
+    constraint backs it up) and an ``each`` quantity whole, returning the rows. When it updates
+    fewer rows than the bill has products, the locked rows are read again to say why, and the
+    refusal rolls the bill back. Elsewhere (SQLite) it is the locking SELECT, the checks, then one
+    guarded UPDATE."""
     conn = default_connection()
     if conn.vendor == "postgresql":
-        params: list[Any] = [sorted(quantities), timezone.now(), json.dumps(list(quantities.items())), len(quantities)]
+        pairs = json.dumps([[pk, str(quantity)] for pk, quantity in quantities.items()])
+        params: list[Any] = [sorted(quantities), timezone.now(), pairs, len(quantities)]
         with statement_cursor() as cursor:
             cursor.execute(products_lock_and_take_sql(), params)
             rows = cursor.fetchall()
@@ -147,10 +152,18 @@ def take_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
             raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
         if not product.is_active:
             raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
+        problem = quantity_problem(quantity, product.unit)
+        if problem:
+            raise ValidationFailed(f"{product.name}: {problem}", details={"items": [problem], "product_id": product_id})
         if product.stock < quantity:
             raise InsufficientStock(
-                f"Only {product.stock} of {product.name} in stock; {quantity} requested.",
-                details={"product_id": product_id, "available": product.stock, "requested": quantity},
+                f"Only {quantity_text(product.stock, product.unit)} of {product.name} in stock; "
+                f"{quantity_text(quantity, product.unit)} requested.",
+                details={
+                    "product_id": product_id,
+                    "available": quantity_json(product.stock, product.unit),
+                    "requested": quantity_json(quantity, product.unit),
+                },
             )
     if conn.vendor == "postgresql":  # every check passes now, yet the guard refused a row
         raise InsufficientStock("Stock changed while the bill was being rung up.")

@@ -4,7 +4,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from functools import partial
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from billing_project.core import metrics
 from billing_project.core.db import atomic_write, new_row, set_prefetched, shared_cursor
 from billing_project.core.errors import Busy, DomainError, ValidationFailed
 from billing_project.core.money import CENT, format_money, money
+from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, parse_quantity
 from billing_project.core.types import Actor, BillLine, PaymentInput, PieceRow
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, till_lock_for_bill
 from customers.services import customer_get_or_create, customer_normalize_email, customer_normalize_phone
@@ -68,11 +69,13 @@ def purchase_create(
     customer, and no invoice email.
 
     ``items`` are ``{"product_id", "quantity", "discount_percent"?}``; lines for the same product
-    are combined. ``payments`` are ``{"method", "amount", "tendered"?, "reference"?}`` (split tender:
-    at most one cash payment; the non-cash ones never more than the total). ``paid_amount`` with
-    ``tendered`` is the shorthand for one cash payment; give one form or the other. The cash
-    payment's notes (``{"value", "count"}``), when given, must add up to its amount and go into the
-    drawer of ``till`` (an id; default ``DEFAULT_TILL``), whose drawer also gives the change, never
+    are combined. A quantity is whole for a product sold ``each`` and has at most 3 decimal places
+    for one sold by measure (``kg``…); a fraction of an ``each`` product is a ``ValidationFailed``.
+    ``payments`` are ``{"method", "amount", "tendered"?, "reference"?}`` (split tender: at most one
+    cash payment; the non-cash ones never more than the total). ``paid_amount`` with ``tendered``
+    is the shorthand for one cash payment; give one form or the other. The cash payment's notes
+    (``{"value", "count"}``), when given, must add up to its amount and go into the drawer of
+    ``till`` (an id; default ``DEFAULT_TILL``), whose drawer also gives the change, never
     more than the cash paid. Cash rounding applies to the cash part only (``pricing.settle``).
     ``discount_percent`` is the bill discount, applied to every line with the line's own; any
     discount needs a ``discount_reason``, and an effective rate above ``CASHIER_MAX_DISCOUNT_PERCENT``,
@@ -452,27 +455,43 @@ def _check_percent(value, *, field: str) -> Decimal:
     return value.quantize(CENT)
 
 
-def _combine_lines(items: Sequence[BillLine]) -> tuple[dict[int, int], dict[int, Decimal]]:
+def _combine_lines(items: Sequence[BillLine]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
     """Quantities and line discounts by product. Lines for one product are combined; they must then
     carry the same discount."""
     if not items:
         raise ValidationFailed("A bill needs at least one line.", details={"items": ["This list may not be empty."]})
     if len(items) > MAX_LINES:
         raise ValidationFailed(f"A bill has at most {MAX_LINES} lines.", details={"items": ["Too many lines."]})
-    quantities: dict[int, int] = {}
+    quantities: dict[int, Decimal] = {}
     discounts: dict[int, Decimal] = {}
     for item in items:
-        product_id, quantity = int(item["product_id"]), int(item["quantity"])
-        if quantity <= 0:
-            raise ValidationFailed("Quantities must be positive.", details={"items": ["Quantity must be > 0."]})
+        product_id, quantity = int(item["product_id"]), line_quantity(item["quantity"])
         discount = _check_percent(item.get("discount_percent"), field="items")
         if discounts.setdefault(product_id, discount) != discount:
             raise ValidationFailed(
                 "Two lines of one product have different discounts; give the product one line.",
                 details={"items": ["Different discounts for one product."]},
             )
-        quantities[product_id] = quantities.get(product_id, 0) + quantity
+        quantities[product_id] = quantities.get(product_id, ZERO_QUANTITY) + quantity
     return quantities, {pid: d for pid, d in discounts.items() if d}
+
+
+ZERO_QUANTITY = Decimal("0.000")
+
+
+def line_quantity(value) -> Decimal:
+    """A line's quantity as a caller gave it (an int, a ``Decimal``): above 0, at most 3 decimal
+    places. Whether the product takes a fraction is checked with the product (``take_stock``)."""
+    quantity = value if type(value) is Decimal else parse_quantity(value)
+    if quantity is None or not quantity.is_finite() or quantity <= 0:
+        raise ValidationFailed("Quantities must be positive.", details={"items": ["Quantity must be > 0."]})
+    if quantity.adjusted() >= QUANTITY_MAX_DIGITS - QUANTITY_PLACES:
+        raise ValidationFailed("A quantity is too large.", details={"items": ["Quantity is too large."]})
+    if quantity != quantity.quantize(MILLI, rounding=ROUND_DOWN):
+        raise ValidationFailed(
+            "A quantity has at most 3 decimal places.", details={"items": ["At most 3 decimal places."]}
+        )
+    return quantity
 
 
 def _check_amount(amount, *, field: str = "paid_amount") -> Decimal:

@@ -9,12 +9,14 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write, guarded_add, insert_with_children, new_row, set_prefetched
 from billing_project.core.errors import Busy, ValidationFailed
 from billing_project.core.money import cash_round, format_money, format_note, money
+from billing_project.core.quantities import QUANTITY_PLACES, Quantity, quantity_json, quantity_problem, quantity_text
 from billing_project.core.types import Actor, BillLine, recorded_user
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post
@@ -27,7 +29,7 @@ from ..lock_objects import products_for_update, purchase_for_update
 from ..models import InvoiceStatus, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from ..numbering import credit_note_number_take
 from ..selectors import purchase_payments
-from .bills import MAX_LINES
+from .bills import MAX_LINES, ZERO_QUANTITY, line_quantity
 
 logger = logging.getLogger("billing.refunds")
 
@@ -38,7 +40,7 @@ CASH = "cash"
 @dataclass(frozen=True)
 class LineShare:
     item: PurchaseItem
-    quantity: int
+    quantity: Quantity
     subtotal: Decimal
     tax_amount: Decimal
 
@@ -47,8 +49,9 @@ class LineShare:
         return self.subtotal + self.tax_amount
 
 
-def refund_line_share(*, item: PurchaseItem, quantity: int) -> LineShare:
-    """What refunding ``quantity`` more of ``item`` pays back, from the line's stored amounts.
+def refund_line_share(*, item: PurchaseItem, quantity: Quantity) -> LineShare:
+    """What refunding ``quantity`` more of ``item`` pays back, from the line's stored amounts
+    (``quantity`` in the line's unit: whole for ``each``, to the gram for a weighed line).
 
     A partial refund is the proportional share, half-up to 0.01, never more than what is left of
     the line; the refund that brings the refunded quantity to the quantity sold takes exactly the
@@ -217,7 +220,9 @@ def refund_create(
     user: Actor = None,
 ) -> Refund:
     """Take back ``items`` (``{"product_id", "quantity"}``, combined by product) of a bill, in one
-    transaction; on any refusal nothing at all is written.
+    transaction; on any refusal nothing at all is written. A quantity is in the bill line's unit:
+    whole for a line sold ``each``, up to 3 places for a weighed one, never more than is left of
+    the line (exactly: to the gram).
 
     Each line pays back its share of the line's stored amounts (``refund_line_share``). The money
     goes back through the bill's payments, non-cash first, or as ``payments`` says, never more to a
@@ -259,17 +264,15 @@ def refund_create(
     return refund
 
 
-def _combine(items: Sequence[BillLine]) -> dict[int, int]:
+def _combine(items: Sequence[BillLine]) -> dict[int, Decimal]:
     if not items:
         raise ValidationFailed("Take back at least one line.", details={"items": ["This list may not be empty."]})
     if len(items) > MAX_LINES:
         raise ValidationFailed(f"A refund has at most {MAX_LINES} lines.", details={"items": ["Too many lines."]})
-    quantities: dict[int, int] = {}
+    quantities: dict[int, Decimal] = {}
     for item in items:
-        product_id, quantity = int(item["product_id"]), int(item["quantity"])
-        if quantity <= 0:
-            raise ValidationFailed("Quantities must be positive.", details={"items": ["Quantity must be > 0."]})
-        quantities[product_id] = quantities.get(product_id, 0) + quantity
+        product_id, quantity = int(item["product_id"]), line_quantity(item["quantity"])
+        quantities[product_id] = quantities.get(product_id, ZERO_QUANTITY) + quantity
     return quantities
 
 
@@ -297,15 +300,22 @@ def _refund(
     shares = []
     for product_id, quantity in quantities.items():
         item = lines[product_id]
-        if quantity > item.quantity - item.refunded_quantity:
+        problem = quantity_problem(quantity, item.unit)
+        if problem:  # a fraction of a line sold each
+            raise ValidationFailed(
+                f"{item.product_name}: {problem}", details={"items": [problem], "product_id": product_id}
+            )
+        if quantity > item.quantity - item.refunded_quantity:  # exact: to the gram
+            unit = item.unit
             raise RefundExceedsSold(
-                f"{item.product_name}: {item.quantity} sold, {item.refunded_quantity} already refunded; "
-                f"{quantity} requested.",
+                f"{item.product_name}: {quantity_text(item.quantity, unit)} sold, "
+                f"{quantity_text(item.refunded_quantity, unit)} already refunded; "
+                f"{quantity_text(quantity, unit)} requested.",
                 details={
                     "product_id": product_id,
-                    "sold": item.quantity,
-                    "refunded": item.refunded_quantity,
-                    "requested": quantity,
+                    "sold": quantity_json(item.quantity, unit),
+                    "refunded": quantity_json(item.refunded_quantity, unit),
+                    "requested": quantity_json(quantity, unit),
                 },
             )
         shares.append(refund_line_share(item=item, quantity=quantity))
@@ -374,7 +384,8 @@ def _refund(
         updated = PurchaseItem.objects.filter(
             pk=share.item.pk, refunded_quantity__lte=share.item.quantity - share.quantity
         ).update(
-            refunded_quantity=F("refunded_quantity") + share.quantity,
+            # Rounded to its 3 places: SQLite adds decimals as floats (see ``guarded_add``).
+            refunded_quantity=Round(F("refunded_quantity") + share.quantity, QUANTITY_PLACES),
             refunded_subtotal=F("refunded_subtotal") + share.subtotal,
             refunded_tax_amount=F("refunded_tax_amount") + share.tax_amount,
         )

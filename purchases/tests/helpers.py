@@ -1,13 +1,16 @@
 """Test helpers: a snapshot of everything a bill can write, to prove a refusal wrote nothing, and
 the billing page's form data."""
 
+import re
 from decimal import Decimal
 
 from cashdrawer.models import Denomination, DrawerMovement
 from catalog.models import Product
 from customers.models import Customer
 from purchases.forms import note_field_name
-from purchases.models import Payment, Purchase, PurchaseItem
+from purchases.models import Payment, Purchase, PurchaseItem, Refund
+from purchases.pricing import quote
+from purchases.services import purchase_create, refund_create
 
 
 def db_state() -> dict:
@@ -47,3 +50,44 @@ def form_data(*, email="ann@example.com", rows=(("RICE-5", 2),), notes=None, pai
     if send_invoice:
         data["send_invoice"] = "on"
     return data | extra
+
+
+NEW = "/billing/"
+
+
+PREVIEW = "/billing/preview/"
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def rows_html(response) -> list[str]:
+    """The product rows of the billing page, in order (not the <template> row)."""
+    found = re.findall(r'<tr class="line" data-line>.*?</tr>', html(response), flags=re.S)
+    return [row for row in found if "__prefix__" not in row]
+
+
+def input_value(fragment: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', fragment)
+    assert match, f"no input {name}"
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return value.group(1) if value else None
+
+
+def ring_up(*lines, email="ann@example.com", till=None) -> Purchase:
+    products = {p.pk: p for p, _ in lines}
+    payable = quote(products, {p.pk: q for p, q in lines}).payable
+    return purchase_create(
+        customer_email=email,
+        items=[{"product_id": p.pk, "quantity": q} for p, q in lines],
+        paid_amount=payable,
+        till=till,
+    )
+
+
+def refund(purchase, *lines, **kwargs) -> Refund:
+    kwargs.setdefault("reason", "changed mind")
+    return refund_create(
+        purchase_id=purchase.pk, items=[{"product_id": p.pk, "quantity": q} for p, q in lines], **kwargs
+    )

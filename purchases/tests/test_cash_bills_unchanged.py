@@ -32,7 +32,7 @@ ADDED_BILL_FIELDS = {
     "refunded_total",
     "you_saved",
 }
-ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity", "mrp"}
+ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity", "mrp", "unit"}
 VOLATILE = {"id", "created_at", "till", "session", "product_id"}
 
 

@@ -175,7 +175,7 @@ def _one_refund(bill: Purchase, plan) -> None:
     items: list[BillLine] = []
     for item, part in zip(PurchaseItem.objects.filter(purchase=bill).order_by("pk"), parts, strict=False):
         left = item.quantity - item.refunded_quantity
-        quantity = min(left, max(1, round(left * part))) if part and left else 0
+        quantity = min(left, max(1, round(float(left) * part))) if part and left else 0
         if quantity:
             items.append({"product_id": item.product_id, "quantity": quantity})
     if not items:

@@ -58,6 +58,7 @@ def test_a_refund_answers_201_with_the_whole_refund(manager_api, manager_user, d
             "product_id": oil.pk,
             "product_name": "Oil",
             "quantity": 1,
+            "unit": "each",
             "unit_price": "199.99",
             "tax_percent": "18.00",
             "discount_percent": "0.00",

@@ -50,6 +50,7 @@ def test_a_manager_gets_the_report_with_money_as_strings(manager_api, sold):
             "product_name": "+Tea",
             "quantity": 2,
             "refunded_quantity": 0,
+            "unit": "each",
         }
     ]
     assert body["totals"]["net_sales"] == "84.00"
@@ -122,8 +123,9 @@ def test_csv_has_the_same_rows_and_is_formula_safe(manager_api, sold):
         "tax",
         "quantity",
         "refunded_quantity",
+        "unit",
     ]
-    assert rows[1][1:] == ["'+Tea", "1", "80.00", "0.00", "84.00", "0.00", "84.00", "4.00", "2", "0"]
+    assert rows[1][1:] == ["'+Tea", "1", "80.00", "0.00", "84.00", "0.00", "84.00", "4.00", "2", "0", "each"]
 
 
 def test_the_report_is_in_the_schema_with_its_errors(admin_api):

@@ -135,7 +135,7 @@ def _ring_up(shop, plan) -> Purchase:
         items: list[BillLine] = []
         for item in PurchaseItem.objects.filter(purchase=bill):
             left = item.quantity - item.refunded_quantity
-            quantity = min(left, max(1, round(left * share)))
+            quantity = min(left, max(1, round(float(left) * share)))
             if left and share > 0:
                 items.append({"product_id": item.product_id, "quantity": quantity})
         if not items:

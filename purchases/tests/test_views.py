@@ -15,13 +15,11 @@ from customers.tests.factories import UserFactory
 from purchases.models import InvoiceStatus, Purchase
 from purchases.pricing import quote
 from purchases.services import purchase_create
-from purchases.tests.helpers import db_state, form_data
+from purchases.tests.helpers import NEW, PREVIEW, db_state, form_data, html, input_value, rows_html
 
 pytestmark = pytest.mark.django_db
 
-NEW = "/billing/"
 HISTORY = "/billing/history/"
-PREVIEW = "/billing/preview/"
 
 
 @pytest.fixture
@@ -44,27 +42,10 @@ def cashier(cashier_client):
     return cashier_client
 
 
-def html(response) -> str:
-    return response.content.decode()
-
-
-def rows_html(response) -> list[str]:
-    """The product rows of the billing page, in order (not the <template> row)."""
-    found = re.findall(r'<tr class="line" data-line>.*?</tr>', html(response), flags=re.S)
-    return [row for row in found if "__prefix__" not in row]
-
-
 def section_html(response, section_id: str) -> str:
     match = re.search(rf'<section[^>]*id="{section_id}".*?</section>', html(response), flags=re.S)
     assert match, f"no section #{section_id}"
     return match.group(0)
-
-
-def input_value(fragment: str, name: str) -> str | None:
-    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', fragment)
-    assert match, f"no input {name}"
-    value = re.search(r'value="([^"]*)"', match.group(0))
-    return value.group(1) if value else None
 
 
 # --- Access ----------------------------------------------------------------------------------------
@@ -424,7 +405,9 @@ def test_a_bill_without_lines_is_refused_at_the_lines(cashier, drawer):
         ({"customer": "ann@"}, "Enter a valid email address."),
         ({"customer": "not-an-email"}, "or an Indian mobile number: 10 digits starting with 6, 7, 8 or 9"),
         ({"customer": "5876543210"}, "or an Indian mobile number: 10 digits starting with 6, 7, 8 or 9"),
-        ({"lines-0-quantity": "0"}, "Ensure this value is greater than or equal to 1."),
+        ({"lines-0-quantity": "0"}, "Ensure this value is greater than or equal to 0.001."),
+        ({"lines-0-quantity": "1.5"}, "Basmati rice 5 kg: Sold each: enter a whole number."),
+        ({"lines-0-quantity": "1.2345"}, "Ensure that there are no more than 3 decimal places."),
         ({"lines-0-quantity": ""}, "This field is required."),
         ({"paid_amount": "12.345"}, "Ensure that there are no more than 2 decimal places."),
         ({"note_500_00": "-1"}, "Ensure this value is greater than or equal to 0."),
@@ -689,7 +672,8 @@ def test_the_product_lookup_suggests_sellable_products(cashier, rice, soap):
     body = cashier.get("/billing/products/", {"q": "rice"}).json()
 
     assert [p["value"] for p in body["results"]] == ["RICE-5"]
-    assert body["results"][0]["label"] == "Basmati rice 5 kg · 250.00 · 20 in stock"
+    assert body["results"][0]["label"] == "Basmati rice 5 kg · 250.00 each · 20 in stock"
+    assert (body["results"][0]["unit"], body["results"][0]["stock"]) == ("each", 20)
 
 
 def test_the_previous_bills_fragment(cashier, drawer, rice):

@@ -37,6 +37,7 @@ from billing_project.core.api.fields import (
     MoneyField,
     PlainDecimalField,
     PlainTextField,
+    QuantityInputField,
     StrictBooleanField,
     StrictIntegerField,
 )
@@ -158,7 +159,7 @@ def _field_reader(field) -> Reader:
         return _list_reader(field)
     if kind is StrictIntegerField:
         return _integer_reader(field)
-    if kind in (PlainDecimalField, MoneyField):
+    if kind in (PlainDecimalField, MoneyField, QuantityInputField):
         return _decimal_reader(field)
     if kind in (EmailAddressField, PlainTextField):
         return _nullable(field, _text_reader(field))

@@ -10,6 +10,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from billing_project.core.db.orm_internals import spectacular_field_schema
 from billing_project.core.money import MONEY_DECIMAL_PLACES
+from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, quantity_json
 from billing_project.core.validators import (
     ASCII_INTEGER,
     CUSTOMER_EMAIL_PATTERN,
@@ -64,6 +65,112 @@ class MoneyField(PlainDecimalField):
         kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
         kwargs.setdefault("coerce_to_string", True)
         super().__init__(max_digits=max_digits, **kwargs)
+
+
+class QuantityInputField(PlainDecimalField):
+    """A quantity as a request gives it: a JSON integer (``2``), or a number or plain string with up
+    to 3 places (``"1.250"``), above 0. Whether it suits the product's unit (an ``each`` product takes
+    whole numbers) is the service's to say, as it alone reads the product."""
+
+    def __init__(self, *, max_value: int, **kwargs):
+        kwargs.setdefault("min_value", MILLI)
+        super().__init__(
+            max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_PLACES, max_value=Decimal(max_value), **kwargs
+        )
+
+    def to_representation(self, value):
+        # An int (a request's example, an ``each`` quantity) stays one; a product's stock is put out
+        # in its unit's form by the product's serializer.
+        return value if type(value) is int else super().to_representation(value)
+
+
+def _attribute(instance, path: list[str]):
+    for name in path:
+        instance = instance[name] if isinstance(instance, dict) else getattr(instance, name)
+    return instance
+
+
+class UnitQuantityField(serializers.Field):
+    """A quantity in its unit's JSON form, read with its unit from the same object (``source="*"``):
+    a JSON integer for ``each`` (``2``, as before units existed), a string with 3 places for a
+    measure (``"1.250"``). ``quantity`` and ``unit`` are dotted paths on the object or row."""
+
+    def __init__(self, *, quantity: str = "quantity", unit: str = "unit", **kwargs):
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        self.quantity_path, self.unit_path = quantity.split("."), unit.split(".")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return quantity_json(_attribute(value, self.quantity_path), _attribute(value, self.unit_path))
+
+
+class QuantityValueField(serializers.Field):
+    """A quantity already in its API form (``quantity_json``): an int, or a 3-place string. Output only."""
+
+    def to_representation(self, value):
+        return value
+
+
+QUANTITY_RESPONSE_PATTERN = rf"^[0-9]{{1,{QUANTITY_MAX_DIGITS - QUANTITY_PLACES}}}\.[0-9]{{{QUANTITY_PLACES}}}$"
+
+
+def _quantity_response_schema(help_text) -> dict:
+    return {
+        "oneOf": [
+            {"type": "integer", "minimum": 0, "description": "A whole number, for a product sold `each`."},
+            {
+                "type": "string",
+                "pattern": QUANTITY_RESPONSE_PATTERN,
+                "description": "3 decimal places, for a product sold by measure (kg, g, l, ml, m).",
+            },
+        ],
+        "description": help_text or "In the product's unit: a JSON integer for `each`, a 3-place string else.",
+    }
+
+
+class UnitQuantityFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = UnitQuantityField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        return _quantity_response_schema(self.target.help_text)
+
+
+class QuantityValueFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = QuantityValueField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return _quantity_response_schema(self.target.help_text)
+
+
+class QuantityInputFieldSchema(OpenApiSerializerFieldExtension):
+    """Requests: a JSON integer, or a plain decimal string with up to 3 places. Responses (the
+    product's stock): the unit's form, as ``UnitQuantityField``'s."""
+
+    target_class = QuantityInputField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        if direction == "response":
+            return _quantity_response_schema(field.help_text)
+        pattern = decimal_request_pattern(
+            whole_digits=field.max_whole_digits,
+            places=field.decimal_places,
+            min_value=field.min_value,
+            max_value=field.max_value,
+        )
+        least = 0 if field.min_value == 0 else 1
+        return {
+            "oneOf": [
+                {"type": "integer", "minimum": least, "maximum": int(field.max_value)},
+                # A JSON number with up to 3 places is taken too, as for every decimal.
+                {"type": "string", "format": "decimal", "pattern": pattern},
+            ],
+            "description": field.help_text
+            or "A whole number for a product sold `each`; up to 3 decimal places for one sold by measure.",
+        }
 
 
 class StrictBooleanField(serializers.BooleanField):

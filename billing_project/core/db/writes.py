@@ -8,6 +8,7 @@ and every value is prepared as the ORM prepares it (``orm_internals.prepared_val
 import json
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +21,9 @@ from .orm_internals import as_is, mark_inserted, prepared_values
 M = TypeVar("M", bound=Model)
 
 
-def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mapping[str, object] | None = None) -> int:
+def guarded_add(
+    model, field: str, deltas: Mapping[int, "int | Decimal"], *, also_set: Mapping[str, object] | None = None
+) -> int:
     """``field = field + delta`` for every primary key in ``deltas`` in ONE statement, only where
     the result stays >= 0. Returns the number of rows updated: fewer than ``len(deltas)`` means a
     guard refused a row, and the caller refuses the whole operation.
@@ -40,15 +43,21 @@ def guarded_add(model, field: str, deltas: Mapping[int, int], *, also_set: Mappi
 @cache
 def _guarded_add_sql(model: Any, field: str, rows: int, also_set: tuple[str, ...], returning: bool = False) -> str:
     quote = connection.ops.quote_name
-    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    target = model._meta.get_field(field)
+    table, column = quote(model._meta.db_table), quote(target.column)
     pk = quote(model._meta.pk.column)
+    result = f"t.{column} + v.column2"
+    if target.get_internal_type() == "DecimalField" and connection.vendor == "sqlite":
+        # SQLite adds decimals as binary floats: 0.3 − 0.1 − 0.2 is not 0 there. Rounded to the
+        # column's places, each result is the same float its decimal text is, so sums stay exact.
+        result = f"ROUND({result}, {int(target.decimal_places)})"
     assignments = ", ".join(
-        [f"{column} = t.{column} + v.column2"] + [f"{quote(model._meta.get_field(n).column)} = %s" for n in also_set]
+        [f"{column} = {result}"] + [f"{quote(model._meta.get_field(n).column)} = %s" for n in also_set]
     )
     values = ", ".join(["(%s, %s)"] * rows)
     return (
         f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608 - names from the model
-        f"WHERE t.{pk} = v.column1 AND t.{column} + v.column2 >= 0" + (f" RETURNING t.{pk}" if returning else "")
+        f"WHERE t.{pk} = v.column1 AND {result} >= 0" + (f" RETURNING t.{pk}" if returning else "")
     )
 
 

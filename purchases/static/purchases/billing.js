@@ -114,7 +114,16 @@
     // Enter never rings up a bill; "Generate bill" does.
     event.preventDefault();
     const row = target.closest("tr[data-line]");
-    if (row) {
+    if (row && target === productInput(row)) {
+      scan(row).then((result) => {
+        if (result === "merged") {
+          productInput(row).focus();
+        } else if (result !== "refused") {
+          nextRow(row);
+        }
+        schedulePreview(0);
+      });
+    } else if (row) {
       nextRow(row);
       schedulePreview(0);
     } else if (target === customerInput) {
@@ -134,6 +143,70 @@
   window.addEventListener("pageshow", () => {
     submitting = false;
   });
+
+  // --- Scanning --------------------------------------------------------------------------------
+
+  // What a scanner sends: an EAN-8, a UPC-A or an EAN-13 (a product's barcode or a scale label).
+  const CODE = /^(?:[0-9]{8}|[0-9]{12,13})$/;
+
+  const showRowProblem = (row, message) => {
+    clearRowErrors(row);
+    const cell = productInput(row).closest("td");
+    const problem = document.createElement("p");
+    problem.className = "field-error";
+    problem.dataset.lineError = "";
+    problem.textContent = message;
+    cell.classList.add("field--invalid");
+    cell.appendChild(problem);
+  };
+
+  const rowOf = (product, except) =>
+    rows().find((other) => {
+      if (other === except) return false;
+      if (other.dataset.productId === String(product.id)) return true;
+      return productInput(other).value.trim().toLowerCase() === product.value.toLowerCase();
+    });
+
+  // Resolves a scanned code in its row: the product's SKU (or id) and the quantity (a scale
+  // label's weight) go into the row, or, for a product sold each that another row already holds,
+  // that row's quantity goes up by one and this row is emptied for the next scan. A code no
+  // product has is left as typed, for the server to judge (it may be a SKU or an id).
+  const scan = async (row) => {
+    const input = productInput(row);
+    const code = input.value.trim();
+    if (!CODE.test(code)) return "none";
+    let response;
+    let product;
+    try {
+      response = await fetch(`${form.dataset.scanUrl}?code=${encodeURIComponent(code)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      product = await response.json();
+    } catch (error) {
+      console.warn("scan lookup failed", error);
+      return "none";
+    }
+    if (response.status === 404) return "none";
+    if (!response.ok) {
+      showRowProblem(row, product.message);
+      return "refused";
+    }
+    const same = rowOf(product, row);
+    if (same && product.unit === "each" && product.found_by !== "scale_label") {
+      const quantity = quantityInput(same);
+      quantity.value = String((Number.parseInt(quantity.value, 10) || 0) + 1);
+      input.value = "";
+      quantityInput(row).value = "1";
+      delete row.dataset.productId;
+      row.querySelector("[data-line-info]").innerHTML = "";
+      return "merged";
+    }
+    input.value = product.value;
+    quantityInput(row).value = product.quantity;
+    row.dataset.productId = String(product.id);
+    return "set";
+  };
 
   // --- Live preview ----------------------------------------------------------------------------
 
@@ -173,7 +246,10 @@
   form.addEventListener("input", (event) => {
     const row = event.target.closest("tr[data-line]");
     if (row) clearRowErrors(row);
-    if (row && event.target === productInput(row)) suggest(event.target);
+    if (row && event.target === productInput(row)) {
+      delete row.dataset.productId;
+      suggest(event.target);
+    }
     if (event.target !== customerInput) schedulePreview();
   });
 
