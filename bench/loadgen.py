@@ -24,7 +24,7 @@ EXTRA_NOTES = [Decimal(0), Decimal(0), Decimal(100), Decimal(500), Decimal(2000)
 DISCOUNT_EVERY = 4  # every 4th bill has a 5 % bill discount (with its reason), as a loyalty offer would
 # The weighed scenario: the share of its bills rung up for a walk-in customer (no email). 0 until
 # bills without a customer are taken (issue 25, section 1); `--walk-in-share` sets it then.
-WALK_IN_SHARE = 0.0
+WALK_IN_SHARE = 0.3
 HUNDRED = Decimal(100)
 
 

@@ -111,9 +111,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--walk-in-share",
         type=float,
-        default=0.0,
-        help="the weighed scenario's share of walk-in bills, without a customer email, 0 to 1 (default 0: "
-        "every bill names a customer until bills without one are taken)",
+        default=0.3,
+        help="the weighed scenario's share of walk-in bills, with no customer, 0 to 1 (default 0.3)",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
