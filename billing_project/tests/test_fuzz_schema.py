@@ -220,6 +220,7 @@ def refused_only_by_the_store(ctx, response, case):
         if details and all(
             set(messages) <= PRODUCT_RULE_MESSAGES.get(field, set())
             or (field in ("stock",) and all(m.startswith("At most 3 decimal places") for m in messages))
+            or (field == "unit" and all(m.endswith("cannot change once it has been sold.") for m in messages))
             for field, messages in details.items()
         ):
             return None
