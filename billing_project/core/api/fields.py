@@ -280,7 +280,7 @@ class MobileNumberFieldSchema(OpenApiSerializerFieldExtension):
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema = spectacular_field_schema(auto_schema, self.target, direction)
         schema["maxLength"] = MAX_PHONE_LENGTH
         schema["pattern"] = INDIAN_MOBILE_PATTERN
         return schema
