@@ -50,27 +50,38 @@ def customer_get_or_create(*, email: str | None = None, phone: str | None = None
     - One known, the other new: the new one is added to that customer.
     - Neither known: one new customer with what was given.
 
-    Race-safe. On PostgreSQL it is one statement (``customer_get_or_create_ctes``): the lookups, and
-    an ``INSERT … ON CONFLICT DO NOTHING`` that runs only when they found nothing, or an ``UPDATE``
-    of the one customer found that adds what it lacks. When a concurrent transaction inserts the
-    same email or number first, the INSERT waits for it to commit or roll back (the unique indexes
-    are step 1 of the lock order) and then inserts nothing; the statement's snapshot predates that
-    commit, so the customer is read again and decided by plain statements (``_settle``). Exactly one
-    customer is created for two simultaneous first bills. Elsewhere (SQLite) it is those plain
-    statements, whose INSERT runs in a savepoint."""
+    Race-safe, and deadlock-free. On PostgreSQL it is one statement (``customer_get_or_create_ctes``):
+    the lookups, which lock the customer found (lock step 1), and an ``INSERT … ON CONFLICT DO
+    NOTHING`` that runs only when they found nothing, or an ``UPDATE`` of the one customer found
+    that adds what it lacks. When a concurrent transaction inserts the same email or number first,
+    the INSERT waits for it to commit or roll back (the unique indexes are step 1 too) and then
+    inserts nothing; the statement's snapshot predates that commit, so the statement is sent again,
+    and its new snapshot finds the customer. Exactly one customer is created for two simultaneous
+    first bills.
+
+    The lock: a bill's row references its customer, and that foreign key takes ``FOR KEY SHARE`` on
+    the customer's row when the bill is inserted, after the products are locked. Adding a number or
+    an email changes a unique column, which needs the row exclusively, so without this lock a bill
+    adding one to a customer whose other bill is under way would deadlock with it (each waiting for
+    the other: the products, the customer's row). The lookup by one of them takes ``FOR KEY SHARE``
+    itself, in step 1; the lookup by both, which may update, takes ``FOR UPDATE`` at once (a second
+    such bill, or a bill by one of them, waits in step 1, holding nothing), in id order. Elsewhere
+    (SQLite: no row locks) it is plain statements, whose INSERT runs in a savepoint (``_settle``)."""
     email = customer_normalize_email(email) if email is not None else None
     phone = customer_normalize_phone(phone) if phone is not None else None
     if email is None and phone is None:
         raise ValueError("customer_get_or_create needs an email or a phone")
     conn = default_connection()
-    if conn.vendor == "postgresql":
-        sql = _get_or_insert_sql(email is not None, phone is not None)
+    if conn.vendor != "postgresql":
+        return _settle(email, phone)
+    sql = _get_or_insert_sql(email is not None, phone is not None)
+    for _ in range(3):  # a lost race: the winner's row is committed, and the next statement sees it
         params = customer_get_or_create_params(email, phone, timezone.now())
         rows = customer_execute(sql, params, email=email, phone=phone)
         customer = customer_from_row(rows[0] if rows else None, email=email, phone=phone)
         if customer is not None:
             return customer
-    return _settle(email, phone)
+    raise Busy("The customer changed while the bill was being rung up; try again.")
 
 
 # The customer's row as its statement returns it, and then how many customers the lookups found.
@@ -145,8 +156,8 @@ def _conflict(email: str | None, phone: str | None, *, two: bool = True) -> Cust
 
 
 def _settle(email: str | None, phone: str | None) -> Customer:
-    """``customer_get_or_create`` in plain statements, from what is committed: SQLite, and
-    PostgreSQL after a lost race. Twice at most: a lost race leaves the winner's row to be read."""
+    """``customer_get_or_create`` in plain statements (SQLite, which has no row locks to take, and
+    one writer at a time)."""
     lookup = (Q(email=email) if email is not None else Q()) | (Q(phone=phone) if phone is not None else Q())
     for _ in range(2):
         found = list(Customer.objects.filter(lookup)[:2])
@@ -187,15 +198,17 @@ def _get_or_insert_ctes(after: str, email: bool, phone: bool) -> str:
     quote = connection.ops.quote_name
     table = quote(Customer._meta.db_table)
     columns = ", ".join(quote(name) for name in _FIELDS)
-    lookups = []
-    if email:
-        lookups.append(f"SELECT {columns} FROM {table} WHERE email = (SELECT email FROM customer_given)")  # noqa: S608
-    if phone:
-        lookups.append(f"SELECT {columns} FROM {table} WHERE phone = (SELECT phone FROM customer_given)")  # noqa: S608
-    # UNION, not UNION ALL: the one customer both find is one row.
+    # The customers found are locked in step 1 (see customer_get_or_create): FOR KEY SHARE, which the
+    # bill's foreign key takes anyway, or, when both are given (an UPDATE may add one), FOR UPDATE at
+    # once, never raised later (two bills raising their locks on one row would deadlock), in id order
+    # (a pair of two customers). Like the writes, the locking reads wait only once ``after`` holds
+    # (in a bill: its timeouts are set).
+    names = [name for name, wanted in (("email", email), ("phone", phone)) if wanted]
+    given = " OR ".join(f"{name} = (SELECT {name} FROM customer_given)" for name in names)  # noqa: S608
+    lock = "ORDER BY id FOR UPDATE" if email and phone else "FOR KEY SHARE"
     ctes = [
         "customer_given AS (SELECT %s::text AS email, %s::text AS phone, %s::timestamptz AS now)",
-        f"customer_found AS ({' UNION '.join(lookups)})",
+        f"customer_found AS (SELECT {columns} FROM {table} WHERE ({given}) AND {after} {lock})",  # noqa: S608
     ]
     sources = []
     if email and phone:

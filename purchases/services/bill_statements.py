@@ -72,13 +72,15 @@ def begin_bill(
     *, method_codes: set[str], email: str | None, phone: str | None
 ) -> tuple[list[PaymentMethod], Customer | None]:
     """Statement 1: the transaction's timeouts, the payment methods named (and the cash method), and
-    the customer of ``email`` and/or ``phone`` (normalised), found, given what it lacks, or
-    inserted: lock step 1. A walk-in bill (neither) has no customer and sends nothing more.
+    the customer of ``email`` and/or ``phone`` (normalised), found and locked (``FOR KEY SHARE``, or
+    ``FOR UPDATE`` when both are given), given what it lacks, or inserted: lock step 1. A walk-in
+    bill (neither) has no customer and sends nothing more.
 
     The methods are configuration, read fresh by every bill (a manager's edit holds from the next bill
     on), in the model's order, without a lock. The timeouts' CTE is MATERIALIZED and the customer's
-    INSERT or UPDATE runs only once it exists, so the bill's ``lock_timeout`` bounds the one wait this
-    statement can have: a concurrent first bill for the same new email or number. Raises
+    lock, INSERT and UPDATE run only once it exists, so the bill's ``lock_timeout`` bounds the waits
+    this statement can have: a concurrent first bill for the same new email or number, or a bill
+    that holds the customer's row. Raises
     ``CustomerConflict`` when the email and the number belong to two customers. The customer is
     ``None`` without an email and a phone, when that race was lost, or on SQLite: then
     ``customer_get_or_create`` decides (``bills._ring_up``)."""

@@ -65,3 +65,19 @@ def test_one_new_phone_given_to_two_customers_at_once_goes_to_one_and_the_other_
     assert Customer.objects.filter(phone="+919876543210").count() == 1
     assert Purchase.objects.count() == 3  # the two first bills and the one that won
     assert Product.objects.get().stock == 97  # the refused bill took nothing
+
+
+def test_an_email_added_to_a_known_phone_while_its_other_bills_run_neither_deadlocks_nor_splits(postgres_only, tea):
+    """The bills by phone lock the customer's row (FOR KEY SHARE, as their foreign key does) in their
+    first statement; the bills that add the email lock it FOR UPDATE there too, so none of them
+    waits for the row after it has locked the products."""
+    bill(tea, customer_phone="9876543210")
+
+    by_phone = {"customer_phone": "98765 43210"}
+    adding_email = {"customer_email": "new@example.com", "customer_phone": "9876543210"}
+
+    results = run_concurrently(8, lambda i: bill(tea, **(adding_email if i % 2 else by_phone)))
+
+    assert all(isinstance(r, Purchase) for r in results), results
+    assert list(Customer.objects.values_list("email", "phone")) == [("new@example.com", "+919876543210")]
+    assert Purchase.objects.filter(customer=Customer.objects.get()).count() == 9
