@@ -148,7 +148,7 @@ def test_the_admin_bills_list_fits_1280_pixels(browser, live_server, store, mana
                 "/admin/purchases/purchase/",
                 ["Bill", "Created at", "Customer", "Lines", "Payable", "Cashier", "Invoice"],
             ),
-            ("/admin/catalog/product/", ["Name", "Sku", "Price", "MRP", "Tax", "Stock", "Is active"]),
+            ("/admin/catalog/product/", ["Name", "Sku", "Price", "MRP", "Tax", "Stock", "Unit", "Is active"]),
         ]:
             page.goto(f"{live_server.url}{url}")
             headers = page.locator("#result_list thead th")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_project.core.testing.browser import CHROMIUM, expect, log_in
+from billing_project.core.testing.browser import CHROMIUM, expect, log_in, new_page
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
@@ -24,9 +24,8 @@ SUGAR_750_G = "2112345007502"  # SCALE_BARCODE_FORMAT 21PPPPPWWWWWC: PLU 12345, 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
+    context, page = new_page(browser)
+    yield page
     context.close()
 
 
@@ -57,7 +56,7 @@ def scan(page, code: str) -> None:
 
 def test_scanning_fills_rows_adds_to_a_row_and_weighs(page, live_server, store):
     log_in(page, live_server)
-    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Email or mobile number").fill("ann@example.com")
     page.keyboard.press("Enter")
     rows = page.locator("#line-rows tr[data-line]")
 
