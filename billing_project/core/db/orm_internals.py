@@ -154,8 +154,7 @@ def mark_inserted(objs: Sequence[M], rows: Sequence[Sequence[Any]]) -> list[M]:
     ``bulk_create`` does (the instances now belong to the default database)."""
     for obj, (pk,) in zip(objs, rows, strict=True):
         obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = DEFAULT_DB_ALIAS
+        mark_saved(obj, DEFAULT_DB_ALIAS)
     return list(objs)
 
 
@@ -282,7 +281,7 @@ def task_row_saved(backend, row, using: str, result=None):
     then ``task_enqueued`` with the task's result (built from the row unless given), which it returns."""
     from django_tasks.signals import task_enqueued
 
-    row._state.adding, row._state.db = False, using
+    mark_saved(row, using)
     post_save.send(sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=using)
     if result is None:
         result = row.task_result
