@@ -1,12 +1,14 @@
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Left, Lower
 
-from billing_project.core.validators import INDIAN_MOBILE_E164_PATTERN
+from billing_project.core.gst import STATE_CHOICES, STATE_CODE_PATTERN
+from billing_project.core.validators import GSTIN_LENGTH, GSTIN_PATTERN, INDIAN_MOBILE_E164_PATTERN
 
 # +91 and 10 digits: an Indian mobile number in E.164 form.
 PHONE_MAX_LENGTH = 13
 NAME_MAX_LENGTH = 100
+LEGAL_NAME_MAX_LENGTH = 200
 
 
 class Customer(models.Model):
@@ -20,6 +22,13 @@ class Customer(models.Model):
     phone = models.CharField(max_length=PHONE_MAX_LENGTH, null=True, blank=True, unique=True)
     name = models.CharField(max_length=NAME_MAX_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A business buyer's GST registration (docs/gst.md): its GSTIN makes its bills B2B. A bill copies
+    # the GSTIN, legal name and address when it is rung up; editing them later changes no bill.
+    gstin = models.CharField("GSTIN", max_length=GSTIN_LENGTH, null=True, blank=True)
+    legal_name = models.CharField(max_length=LEGAL_NAME_MAX_LENGTH, blank=True, default="", db_default="")
+    billing_address = models.TextField(blank=True, default="", db_default="")
+    # The buyer's GST state: its GSTIN's first two digits when it has one (CHECK).
+    state_code = models.CharField(max_length=2, choices=STATE_CHOICES, null=True, blank=True)
 
     class Meta:
         ordering = ["email", "phone"]
@@ -31,6 +40,16 @@ class Customer(models.Model):
             models.CheckConstraint(condition=~Q(email=""), name="customer_email_not_blank"),
             models.CheckConstraint(
                 condition=Q(phone__regex=INDIAN_MOBILE_E164_PATTERN), name="customer_phone_e164_indian_mobile"
+            ),
+            models.CheckConstraint(
+                condition=Q(gstin__isnull=True) | Q(gstin__regex=GSTIN_PATTERN), name="customer_gstin_form"
+            ),
+            models.CheckConstraint(
+                condition=Q(state_code__isnull=True) | Q(state_code__regex=STATE_CODE_PATTERN),
+                name="customer_state_code_form",
+            ),
+            models.CheckConstraint(
+                condition=Q(gstin__isnull=True) | Q(state_code=Left("gstin", 2)), name="customer_state_of_gstin"
             ),
         ]
 

@@ -85,7 +85,7 @@ def customer_get_or_create(*, email: str | None = None, phone: str | None = None
 
 
 # The customer's row as its statement returns it, and then how many customers the lookups found.
-_FIELDS = ["id", "email", "phone", "name", "created_at"]
+_FIELDS = ["id", "email", "phone", "name", "created_at", "gstin", "legal_name", "billing_address", "state_code"]
 CUSTOMER_ROW_FIELDS = (*_FIELDS, "matches")
 
 

@@ -6,10 +6,12 @@ from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from billing_project.core.db.orm_internals import prefetched
+from billing_project.core.gst import B2B, B2C, STATE_CODE_PATTERN
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit, quantity_json, quantity_text
+from billing_project.core.validators import GSTIN_LENGTH, GSTIN_PATTERN
 from cashdrawer.models import DrawerMovement
-from catalog.models import quantity_field, whole_unless_measured
+from catalog.models import HSN_PATTERN, quantity_field, whole_unless_measured
 
 # Bill amounts: NUMERIC(18, 2). purchase_create refuses a bill that would not fit.
 AMOUNT_MAX_DIGITS = 18
@@ -114,6 +116,9 @@ LINE_OUTPUT_FIELDS = (
 # Added with discounts; listed after the fields above so that a bill without discounts reads as before.
 DISCOUNT_FIELDS = ("discount_percent", "discount_total", "discount_reason")
 LINE_DISCOUNT_FIELDS = ("gross", "discount_percent", "discount_amount")
+# Added with GST (issue 27), after all of the above.
+GST_FIELDS = ("supply_type", "place_of_supply", "customer_gstin", "cgst_total", "sgst_total", "igst_total")
+LINE_GST_FIELDS = ("hsn_code", "cgst", "sgst", "igst")
 
 # A discount percent as entered (line or bill): 0 to 100 with at most 2 places. A line's effective
 # rate, 1 − (1 − line%)(1 − bill%), is kept exactly: it has at most 6 places.
@@ -142,6 +147,11 @@ class PaymentMethod(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SupplyType(models.TextChoices):
+    B2B = B2B, "B2B (a registered buyer)"
+    B2C = B2C, "B2C"
 
 
 class Purchase(models.Model):
@@ -195,6 +205,22 @@ class Purchase(models.Model):
     # (The database default, 0, is for rows written by hand, such as the benchmarks' bills.)
     refundable = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
     cash_refundable = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
+
+    # GST (docs/gst.md), fixed when the bill is rung up. A bill with the buyer's GSTIN is B2B, one
+    # without B2C. The buyer's GSTIN, legal name and address are copies: editing the customer
+    # later changes no bill. The place of supply is a 2-digit state code (null only for bills from
+    # before it, of a store without a state); against the store's state it decides the split of
+    # every line's tax: CGST + SGST within the state, IGST to another.
+    supply_type = models.CharField(
+        max_length=3, choices=SupplyType.choices, default=SupplyType.B2C, db_default=SupplyType.B2C
+    )
+    place_of_supply = models.CharField(max_length=2, null=True, blank=True)
+    customer_gstin = models.CharField("buyer's GSTIN", max_length=GSTIN_LENGTH, null=True, blank=True)
+    buyer_legal_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    buyer_address = models.TextField(blank=True, default="", db_default="")
+    cgst_total = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    sgst_total = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    igst_total = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
 
     # The invoice email's delivery. ``invoice_round`` goes up with every re-send, so a queued job
     # of an earlier round finds it changed and does nothing.
@@ -280,6 +306,27 @@ class Purchase(models.Model):
             models.CheckConstraint(
                 condition=~Q(invoice_status=InvoiceStatus.SENT) | Q(invoice_sent_at__isnull=False),
                 name="purchase_invoice_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(supply_type=B2B) & Q(customer_gstin__isnull=False))
+                | (Q(supply_type=B2C) & Q(customer_gstin__isnull=True)),
+                name="purchase_b2b_iff_gstin",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_gstin__isnull=True) | Q(customer_gstin__regex=GSTIN_PATTERN),
+                name="purchase_customer_gstin_form",
+            ),
+            models.CheckConstraint(
+                condition=Q(place_of_supply__isnull=True) | Q(place_of_supply__regex=STATE_CODE_PATTERN),
+                name="purchase_place_of_supply_form",
+            ),
+            models.CheckConstraint(
+                condition=Q(cgst_total__gte=0, sgst_total__gte=0, igst_total__gte=0), name="purchase_tax_heads_gte_0"
+            ),
+            # The split never changes the tax: the heads add up to it exactly.
+            models.CheckConstraint(
+                condition=_equals("tax_total", F("cgst_total") + F("sgst_total") + F("igst_total")),
+                name="purchase_tax_heads_sum",
             ),
         ]
 
@@ -377,6 +424,12 @@ class PurchaseItem(models.Model):
     subtotal = _amount()
     tax_amount = _amount()
     total = _amount()
+    # The product's HSN/SAC code when sold, and the line's tax split by its bill's place of supply:
+    # CGST + SGST (halves, CGST rounded half up) within the store's state, IGST to another.
+    hsn_code = models.CharField("HSN/SAC code", max_length=8, blank=True, default="", db_default="")
+    cgst = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    sgst = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    igst = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
     # Running sums of this line's refunds (``refund_create``, under the bill's lock). They never
     # pass the line's own figures, and a fully refunded line has given back exactly its amounts.
     refunded_quantity = quantity_field(default=0)
@@ -443,6 +496,20 @@ class PurchaseItem(models.Model):
                 condition=_equals("total", F("subtotal") + F("tax_amount")), name="purchaseitem_total"
             ),
             models.UniqueConstraint(fields=["purchase", "product"], name="purchaseitem_one_line_per_product"),
+            models.CheckConstraint(condition=Q(hsn_code__regex=HSN_PATTERN), name="purchaseitem_hsn_code_form"),
+            models.CheckConstraint(
+                condition=Q(cgst__gte=0, sgst__gte=0, igst__gte=0), name="purchaseitem_tax_heads_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=_equals("tax_amount", F("cgst") + F("sgst") + F("igst")), name="purchaseitem_tax_heads_sum"
+            ),
+            # CGST is the half of the tax rounded half up, SGST the rest: equal, or CGST a paisa more.
+            models.CheckConstraint(
+                condition=Q(cgst__gt=F("sgst") - Value(Decimal("0.005")), cgst__lt=F("sgst") + Value(Decimal("0.015"))),
+                name="purchaseitem_cgst_half_up",
+            ),
+            # CGST and SGST within the state, or IGST to another: never both.
+            models.CheckConstraint(condition=Q(igst=0) | (Q(cgst=0) & Q(sgst=0)), name="purchaseitem_igst_or_halves"),
         ]
 
     def __str__(self):

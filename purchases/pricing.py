@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from billing_project.core.db import new_row
+from billing_project.core.gst import split_tax
 from billing_project.core.money import CENT, HUNDRED, cash_round, line_tax, money
 from billing_project.core.quantities import Quantity
 from catalog.models import Product
@@ -58,16 +59,18 @@ def quote(
     *,
     line_discounts: Mapping[int, Decimal] | None = None,
     bill_discount: Decimal = ZERO,
+    intra_state: bool = True,
 ) -> Quote:
     """Per line: gross = price × quantity, rounded half-up to 0.01 once (a weighed line's quantity
     has up to 3 places); discount = gross × effective rate, half-up to 0.01;
     subtotal = gross − discount (the taxable value); tax = subtotal × tax% / 100, half-up to 0.01;
     total = subtotal + tax. The bill's amounts are sums of the lines. ``payable`` is the total
     rounded to the cash increment, as for a bill paid all in cash (``settle`` gives the payable for
-    other payments)."""
+    other payments). Each line's tax is split into CGST and SGST (``intra_state``) or IGST
+    (``core.gst.split_tax``); the line's tax, and so every total, is the same either way."""
     line_discounts = line_discounts or {}
     lines = [
-        _line(products[pid], qty, effective_discount(line_discounts.get(pid, ZERO), bill_discount))
+        _line(products[pid], qty, effective_discount(line_discounts.get(pid, ZERO), bill_discount), intra_state)
         for pid, qty in quantities.items()
     ]
     subtotal = sum((line.subtotal for line in lines), ZERO)
@@ -109,11 +112,12 @@ def settle(*, total: Decimal, non_cash: Sequence[Decimal], cash: Decimal | None)
     )
 
 
-def _line(product: Product, quantity: Quantity, discount_percent: Decimal) -> PurchaseItem:
+def _line(product: Product, quantity: Quantity, discount_percent: Decimal, intra_state: bool = True) -> PurchaseItem:
     gross = money(product.price * quantity)
     discount_amount = money(gross * discount_percent / HUNDRED)
     subtotal = gross - discount_amount
     tax_amount = line_tax(subtotal=subtotal, tax_percent=product.tax_percent)
+    cgst, sgst, igst = split_tax(tax_amount, intra_state=intra_state)
     return new_row(
         PurchaseItem,
         product=product,
@@ -129,6 +133,10 @@ def _line(product: Product, quantity: Quantity, discount_percent: Decimal) -> Pu
         subtotal=subtotal,
         tax_amount=tax_amount,
         total=subtotal + tax_amount,
+        hsn_code=product.hsn_code,
+        cgst=cgst,
+        sgst=sgst,
+        igst=igst,
     )
 
 

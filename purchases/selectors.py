@@ -27,8 +27,10 @@ from customers.models import Customer
 from .models import (
     AMOUNT_FIELDS,
     DISCOUNT_FIELDS,
+    GST_FIELDS,
     LINE_DISCOUNT_FIELDS,
     LINE_FIELDS,
+    LINE_GST_FIELDS,
     Payment,
     PaymentMethod,
     Purchase,
@@ -155,6 +157,7 @@ _BILL_FIELDS = (
     "session_id",
     *AMOUNT_FIELDS,
     *DISCOUNT_FIELDS,
+    *GST_FIELDS,
     "invoice_status",
     "invoice_sent_at",
     "invoice_attempts",
@@ -175,7 +178,7 @@ def purchase_rows(*, ids: list[int]) -> list[dict]:
         )
     }
     lines: dict[int, list[dict]] = {pk: [] for pk in ids}
-    line_fields = (*LINE_FIELDS, *LINE_DISCOUNT_FIELDS)
+    line_fields = (*LINE_FIELDS, *LINE_DISCOUNT_FIELDS, *LINE_GST_FIELDS)
     for row in PurchaseItem.objects.filter(purchase_id__in=ids).order_by("id").values("purchase_id", *line_fields):
         lines[row.pop("purchase_id")].append(row)
     payments: dict[int, list[dict]] = {pk: [] for pk in ids}

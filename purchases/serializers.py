@@ -30,6 +30,8 @@ from .models import (
     DISCOUNT_REASON_MAX_LENGTH,
     EFFECTIVE_MAX_DIGITS,
     EFFECTIVE_PLACES,
+    GST_FIELDS,
+    LINE_GST_FIELDS,
     LINE_OUTPUT_FIELDS,
     PAYMENT_REFERENCE_MAX_LENGTH,
     InvoiceStatus,
@@ -40,6 +42,7 @@ from .models import (
     Refund,
     RefundLine,
     RefundPayment,
+    SupplyType,
 )
 from .services import MAX_LINES, MAX_PAYMENTS
 
@@ -154,6 +157,23 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         required=False,
         help_text="The till (id) whose drawer takes the cash. Default: the `DEFAULT_TILL`.",
     )
+    customer_gstin = PlainTextField(
+        code=True,
+        max_length=20,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="A business buyer's GSTIN (checked, check character included): the bill is B2B. Default: the "
+        "customer's GSTIN on file, if any. A malformed one is a `validation_error`.",
+    )
+    place_of_supply = PlainTextField(
+        code=True,
+        max_length=2,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The GST state code of the place of supply (`29`). Default: the GSTIN's state, else the store's.",
+    )
 
     @reshapes_errors_only
     def to_internal_value(self, data):
@@ -213,10 +233,14 @@ class PurchaseItemSerializer(FastOutputMixin, serializers.ModelSerializer):
     refunded_quantity = UnitQuantityField(
         quantity="refunded_quantity", help_text="How much of this line has been refunded so far, in `unit`."
     )
+    hsn_code = serializers.CharField(help_text="The product's HSN/SAC code when sold (a snapshot); empty if none.")
+    cgst = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Within the state: tax / 2, half-up; else 0.")
+    sgst = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Within the state: tax − cgst; else 0.")
+    igst = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="To another state: the whole tax; else 0.")
 
     class Meta:
         model = PurchaseItem
-        fields = list(LINE_OUTPUT_FIELDS)
+        fields = [*LINE_OUTPUT_FIELDS, *LINE_GST_FIELDS]
 
 
 class PurchaseRefundSummarySerializer(FastOutputMixin, serializers.Serializer):
@@ -291,6 +315,16 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     session = serializers.IntegerField(source="session_id", allow_null=True, help_text="The till session's id.")
     refunds = PurchaseRefundSummarySerializer(many=True, help_text="The bill's refunds, oldest first.")
     refunded_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back by the bill's refunds.")
+    supply_type = serializers.ChoiceField(
+        choices=SupplyType.choices, help_text="`B2B` (the buyer gave a GSTIN) or `B2C`."
+    )
+    place_of_supply = serializers.CharField(
+        allow_null=True, help_text="The GST state code of the place of supply (`29`); null only for old bills."
+    )
+    customer_gstin = serializers.CharField(allow_null=True, help_text="The buyer's GSTIN when sold; null for B2C.")
+    cgst_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The lines' CGST.")
+    sgst_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The lines' SGST.")
+    igst_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The lines' IGST.")
 
     class Meta:
         model = Purchase
@@ -315,6 +349,7 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "invoice_email_status",
             "refunds",
             "refunded_total",
+            *GST_FIELDS,
         ]
         read_only_fields = fields
 

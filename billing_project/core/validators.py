@@ -212,3 +212,25 @@ def indian_mobile_e164(value: str) -> str:
 def validate_indian_mobile(value: str) -> None:
     """``indian_mobile_e164`` as a validator (forms, serializers): raises, returns nothing."""
     indian_mobile_e164(value)
+
+
+# A GSTIN: 2-digit state code, PAN (5 letters, 4 digits, 1 letter), entity number, Z, check character.
+GSTIN_PATTERN = r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$"
+GSTIN_LENGTH = 15
+
+
+def validate_gstin(value: str) -> str:
+    """A GSTIN, normalised: spaces and dashes dropped, upper-cased, and checked with
+    ``stdnum.in_.gstin`` (its form, its state code and its check character). Returns the 15
+    characters; raises ``ValidationError`` otherwise. Shared by customers, bills and suppliers."""
+    from stdnum.exceptions import ValidationError as StdnumError
+    from stdnum.in_ import gstin
+
+    compact = "".join(str(value or "").split()).replace("-", "").upper()
+    try:
+        return str(gstin.validate(compact))
+    except StdnumError:
+        raise ValidationError(
+            "Enter a valid GSTIN: 15 characters, the state code first and a correct check character.",
+            code="gstin_invalid",
+        ) from None

@@ -30,6 +30,12 @@ STORE_ADDRESS = env.str("STORE_ADDRESS", default="", multiline=True)
 # registration, such as a GSTIN.
 STORE_LEGAL_NAME = env("STORE_LEGAL_NAME", default="") or STORE_NAME
 STORE_TAX_ID = env("STORE_TAX_ID", default="")
+# GST registration (docs/gst.md): the store's GSTIN (empty: unregistered, its documents are Bills of
+# Supply) and its 2-digit GST state code (default: the GSTIN's first two digits). STORE_TAX_ID is the
+# older name of STORE_GSTIN: a GSTIN there counts as the store's GSTIN when STORE_GSTIN is unset.
+# A system check refuses a malformed GSTIN or one from another state than STORE_STATE_CODE.
+STORE_GSTIN = env("STORE_GSTIN", default="")
+STORE_STATE_CODE = env("STORE_STATE_CODE", default="")
 
 # --- Invoice numbers and tax invoices -----------------------------------------------------------
 # Numbers are <series>/<financial year>/<6 digits>, e.g. M/2627/000123; the financial year starts

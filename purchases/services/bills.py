@@ -8,14 +8,17 @@ from decimal import ROUND_DOWN, Decimal
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write, new_row, set_prefetched, shared_cursor
 from billing_project.core.errors import Busy, DomainError, ValidationFailed
+from billing_project.core.gst import B2B, B2C, store_state_code, validate_state_code
 from billing_project.core.money import CENT, format_money, money
 from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, parse_quantity
 from billing_project.core.types import Actor, BillLine, PaymentInput, PieceRow
+from billing_project.core.validators import validate_gstin
 from cashdrawer.services import drawer_check_tender, drawer_plan_change, till_lock_for_bill
 from customers.services import customer_get_or_create, customer_normalize_email, customer_normalize_phone
 
@@ -60,6 +63,8 @@ def purchase_create(
     user: Actor = None,
     send_invoice: bool = True,
     till: int | None = None,
+    customer_gstin: str | None = None,
+    place_of_supply: str | None = None,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
 
@@ -91,6 +96,12 @@ def purchase_create(
 
     The bill gets its tax invoice ``number`` in the till's invoice series, inside this transaction:
     a refused bill takes none.
+
+    GST (docs/gst.md): ``customer_gstin`` (else the customer's own GSTIN on file) makes the bill B2B;
+    the bill copies it with the customer's legal name and billing address. ``place_of_supply`` (a
+    2-digit state code) defaults to the GSTIN's state, else the store's (``STORE_STATE_CODE``). Each
+    line snapshots its HSN code and splits its tax: CGST + SGST within the store's state, IGST to
+    another. A malformed GSTIN or state code is a ``ValidationFailed``. None of it costs a statement.
 
     The statements, in order, are ``bill_statements``'; they lock, in the global order of
     docs/architecture.md: the customer (a new one's unique email or number, or the one row given
@@ -125,6 +136,8 @@ def purchase_create(
             user=user,
             send_invoice=send_invoice,
             till=till,
+            customer_gstin=customer_gstin,
+            place_of_supply=place_of_supply,
         )
     assert purchase.till is not None
     transaction.on_commit(partial(metrics.observe_bill_since, purchase.till.code, started))
@@ -154,9 +167,12 @@ def _ring_up(
     user: Actor,
     send_invoice: bool,
     till: int | None,
+    customer_gstin: str | None = None,
+    place_of_supply: str | None = None,
 ) -> Purchase:
     """The bill's steps; each statement is one of ``bill_statements`` (docs/architecture.md)."""
     quantities, line_discounts = _combine_lines(items)
+    gstin_given, place_given = _gst_given(customer_gstin, place_of_supply)
     asked = _payments_asked(paid_amount=paid_amount, tendered=tendered, payments=payments)
     # A bad email or number is refused after the payments and discounts are checked, as it always was.
     email, phone, customer_refused = _customer_given(customer_email, customer_phone)
@@ -173,9 +189,17 @@ def _ring_up(
     # The invoice goes to the customer's email, also when the bill named them by phone.
     send_invoice = send_invoice and customer is not None and customer.email is not None
 
+    gst = _supply(gstin_given, place_given, customer)
+
     # 2. The products, locked, and their stock taken (lock step 3).
     products = statements.take_stock(quantities)
-    bill = quote(products, quantities, line_discounts=line_discounts, bill_discount=bill_discount)
+    bill = quote(
+        products,
+        quantities,
+        line_discounts=line_discounts,
+        bill_discount=bill_discount,
+        intra_state=gst.intra_state,
+    )
     _check_discount_taken(bill.lines, user=user)
     if bill.total >= AMOUNT_LIMIT:
         raise ValidationFailed("The bill is too large.", details={"items": ["The bill total is too large."]})
@@ -199,6 +223,14 @@ def _ring_up(
         discount_total=bill.discount_total,
         discount_reason=discount_reason,
         invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
+        supply_type=B2B if gst.gstin else B2C,
+        place_of_supply=gst.place,
+        customer_gstin=gst.gstin,
+        buyer_legal_name=gst.legal_name,
+        buyer_address=gst.address,
+        cgst_total=sum((line.cgst for line in bill.lines), ZERO),
+        sgst_total=sum((line.sgst for line in bill.lines), ZERO),
+        igst_total=sum((line.igst for line in bill.lines), ZERO),
     )
     for line in bill.lines:  # the reports read a line's copy of its bill's time
         line.created_at = purchase.created_at
@@ -250,6 +282,56 @@ def _ring_up(
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return purchase
+
+
+@dataclass(frozen=True)
+class _Supply:
+    gstin: str | None
+    legal_name: str
+    address: str
+    place: str | None
+    intra_state: bool
+
+
+def _gst_given(gstin: str | None, place: str | None) -> tuple[str | None, str | None]:
+    """The buyer's GSTIN and the place of supply as given, normalised; ``ValidationFailed`` naming
+    each bad one."""
+    problems: dict[str, list[str]] = {}
+    if gstin is not None and str(gstin).strip() == "":
+        gstin = None
+    if place is not None and str(place).strip() == "":
+        place = None
+    try:
+        gstin = validate_gstin(gstin) if gstin is not None else None
+    except ValidationError as exc:
+        problems["customer_gstin"] = exc.messages
+    try:
+        place = validate_state_code(place) if place is not None else None
+    except ValidationError as exc:
+        problems["place_of_supply"] = exc.messages
+    if problems:
+        raise ValidationFailed(next(iter(problems.values()))[0], details=problems)
+    return gstin, place
+
+
+def _supply(gstin: str | None, place: str | None, customer) -> _Supply:
+    """The bill's GST facts: the buyer's GSTIN (given, else the customer's on file), their legal
+    name and address (the customer's), the place of supply (given, else the GSTIN's state, else the
+    store's), and whether the supply is within the store's state."""
+    if gstin is None and customer is not None and customer.gstin:
+        gstin = customer.gstin
+    legal_name = address = ""
+    if gstin is not None and customer is not None:
+        legal_name, address = customer.legal_name or "", customer.billing_address or ""
+    store_state = store_state_code()
+    place = place or (gstin[:2] if gstin else store_state)
+    return _Supply(
+        gstin=gstin,
+        legal_name=legal_name,
+        address=address,
+        place=place,
+        intra_state=store_state is None or place is None or place == store_state,
+    )
 
 
 def _customer_given(email: str | None, phone: str | None) -> tuple[str | None, str | None, ValidationFailed | None]:

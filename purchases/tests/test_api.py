@@ -63,6 +63,10 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
             "tax_amount": "14400.00",
             "total": "94400.00",
             "refunded_quantity": 0,
+            "hsn_code": "",
+            "cgst": "7200.00",
+            "sgst": "7200.00",
+            "igst": "0.00",
         },
         {
             "product_id": soap.pk,
@@ -79,6 +83,10 @@ def test_create_returns_the_whole_bill(admin_api, drawer, rice, soap):
             "tax_amount": "8.76",
             "total": "81.76",
             "refunded_quantity": 0,
+            "hsn_code": "",
+            "cgst": "4.38",
+            "sgst": "4.38",
+            "igst": "0.00",
         },
     ]
     assert (body["refunds"], body["refunded_total"]) == ([], "0.00")
