@@ -9,9 +9,10 @@ The renderer takes a ``TaxDocument``, not a model, so one layout serves both a b
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from billing_project.core.money import CENT, money
+from billing_project.core import gst
+from billing_project.core.money import money
 from billing_project.core.quantities import Quantity, Unit, quantity_text
 
 from ..models import Purchase, Refund
@@ -20,13 +21,30 @@ from ..selectors import purchase_payments_net
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
 TITLES = {INVOICE: "Tax Invoice", CREDIT_NOTE: "Credit Note"}
+# An unregistered store (no GSTIN) may not issue a tax invoice: it issues a bill of supply.
+BILL_OF_SUPPLY = "Bill of Supply"
+
+# How a document shows its tax: CGST and SGST columns (within the store's state), an IGST column
+# (to another state), or one tax column (an unregistered store: no split).
+INTRA, INTER, NO_SPLIT = "intra", "inter", "none"
 
 
 def split_tax(tax: Decimal) -> tuple[Decimal, Decimal]:
     """CGST and SGST halves of ``tax``: the first rounded half up to the cent, the second the rest,
     so the two always add up exactly (0.05 → 0.03 + 0.02)."""
-    first = (tax / 2).quantize(CENT, rounding=ROUND_HALF_UP)
-    return first, tax - first
+    cgst, sgst, _ = gst.split_tax(tax, intra_state=True)
+    return cgst, sgst
+
+
+def is_inter_state(purchase: Purchase) -> bool:
+    """Whether a bill's tax went to IGST, read from the bill alone: its lines carry IGST, or (a bill
+    without tax) its place of supply is not the store's state."""
+    if purchase.igst_total > 0:
+        return True
+    if purchase.tax_total > 0:
+        return False
+    store = gst.store_state_code()
+    return bool(purchase.place_of_supply and store and purchase.place_of_supply != store)
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,18 @@ class DocumentLine:
     discount: Decimal = Decimal("0.00")
     mrp: Decimal | None = None  # the MRP printed on the pack, as the bill line snapshots it
     unit: str = Unit.EACH
+    # The tax split as the bill line stores it (a credit note's lines: split as their bill's). Not
+    # given: CGST and SGST halves of the tax.
+    cgst: Decimal = None  # type: ignore[assignment]
+    sgst: Decimal = None  # type: ignore[assignment]
+    igst: Decimal = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.cgst is None and self.sgst is None and self.igst is None:
+            cgst, sgst, igst = gst.split_tax(self.tax, intra_state=True)
+            object.__setattr__(self, "cgst", cgst)
+            object.__setattr__(self, "sgst", sgst)
+            object.__setattr__(self, "igst", igst)
 
     @property
     def quantity_text(self) -> str:
@@ -50,16 +80,20 @@ class DocumentLine:
 
     @property
     def halves(self) -> tuple[Decimal, Decimal]:
-        return split_tax(self.tax)
+        return self.cgst, self.sgst
 
 
 @dataclass(frozen=True)
 class RateSummary:
+    """One row of the tax summary: an HSN code at one rate."""
+
     tax_percent: Decimal
     taxable_value: Decimal
     tax: Decimal
     cgst: Decimal
     sgst: Decimal
+    igst: Decimal = Decimal("0.00")
+    hsn_code: str = ""
 
     @property
     def half_percent(self) -> Decimal:
@@ -82,6 +116,45 @@ class TaxDocument:
     original_number: str | None = None
     # An invoice's "You saved": against the lines' MRPs, and the discounts (``Purchase.you_saved``).
     you_saved: Decimal = Decimal("0.00")
+    # GST: how the tax is shown (INTRA, INTER or NO_SPLIT), the place of supply's state code, the
+    # buyer's GSTIN, legal name and address as the bill copied them (B2B), and a credit note's
+    # original invoice date.
+    mode: str = INTRA
+    place_of_supply: str | None = None
+    buyer_gstin: str | None = None
+    buyer_name: str = ""
+    buyer_address: str = ""
+    original_date: datetime | None = None
+
+    @property
+    def registered(self) -> bool:
+        return self.mode != NO_SPLIT
+
+    @property
+    def title(self) -> str:
+        if self.kind == INVOICE and not self.registered:
+            return BILL_OF_SUPPLY
+        return TITLES[self.kind]
+
+    @property
+    def place_of_supply_text(self) -> str:
+        return gst.place_text(self.place_of_supply)
+
+    @property
+    def buyer_state_text(self) -> str:
+        return gst.place_text(self.buyer_gstin[:2]) if self.buyer_gstin else ""
+
+    @property
+    def cgst_total(self) -> Decimal:
+        return sum((line.cgst for line in self.lines), Decimal("0.00"))
+
+    @property
+    def sgst_total(self) -> Decimal:
+        return sum((line.sgst for line in self.lines), Decimal("0.00"))
+
+    @property
+    def igst_total(self) -> Decimal:
+        return sum((line.igst for line in self.lines), Decimal("0.00"))
 
     @property
     def taxable_total(self) -> Decimal:
@@ -104,28 +177,30 @@ class TaxDocument:
         return self.total + self.rounding
 
     def tax_summary(self) -> list[RateSummary]:
-        """Taxable value and tax per rate, lowest rate first; the halves are the sums of the lines'
-        halves, so every figure adds up to the lines and the totals."""
-        rates: dict[Decimal, list[DocumentLine]] = {}
+        """Taxable value and tax per HSN code and rate (by code, then rate; lines without a code
+        last); each head is the sum of the lines', so every figure adds up to the lines and the
+        totals."""
+        groups: dict[tuple[str, Decimal], list[DocumentLine]] = {}
         for line in self.lines:
-            rates.setdefault(line.tax_percent, []).append(line)
+            groups.setdefault((line.hsn_code, line.tax_percent), []).append(line)
         return [
             RateSummary(
+                hsn_code=hsn,
                 tax_percent=rate,
                 taxable_value=sum((line.taxable_value for line in lines), Decimal("0.00")),
                 tax=sum((line.tax for line in lines), Decimal("0.00")),
-                cgst=sum((line.halves[0] for line in lines), Decimal("0.00")),
-                sgst=sum((line.halves[1] for line in lines), Decimal("0.00")),
+                cgst=sum((line.cgst for line in lines), Decimal("0.00")),
+                sgst=sum((line.sgst for line in lines), Decimal("0.00")),
+                igst=sum((line.igst for line in lines), Decimal("0.00")),
             )
-            for rate, lines in sorted(rates.items())
+            for (hsn, rate), lines in sorted(groups.items(), key=lambda g: (g[0][0] == "", g[0][0], g[0][1]))
         ]
 
 
-def _hsn_codes(item_ids: list[int]) -> dict[int, str]:
-    """Each bill line's product's HSN/SAC code, in one query."""
-    from ..models import PurchaseItem
-
-    return dict(PurchaseItem.objects.filter(pk__in=item_ids).values_list("pk", "product__hsn_code"))
+def _mode(purchase: Purchase) -> str:
+    if not gst.is_registered():
+        return NO_SPLIT
+    return INTER if is_inter_state(purchase) else INTRA
 
 
 def _payments(purchase: Purchase) -> list[tuple[str, Decimal]]:
@@ -143,10 +218,10 @@ def billed_to(purchase: Purchase) -> str:
 
 
 def invoice_document(purchase: Purchase) -> TaxDocument:
-    """A bill as a tax invoice. ``purchase`` should come from ``purchase_get`` (lines prefetched);
-    the HSN codes are read from the lines' products in one query."""
+    """A bill as a tax invoice (a bill of supply for an unregistered store). ``purchase`` should
+    come from ``purchase_get`` (lines prefetched). Everything comes from the bill and its lines'
+    snapshots (HSN code, tax split, buyer): never from the product or the customer as they are now."""
     items = list(purchase.items.all())
-    hsn = _hsn_codes([i.pk for i in items])
     return TaxDocument(
         kind=INVOICE,
         number=purchase.number or f"#{purchase.pk}",
@@ -155,7 +230,7 @@ def invoice_document(purchase: Purchase) -> TaxDocument:
         lines=[
             DocumentLine(
                 description=item.product_name,
-                hsn_code=hsn.get(item.pk) or "",
+                hsn_code=item.hsn_code,
                 quantity=item.quantity,
                 unit=item.unit,
                 unit_price=item.unit_price,
@@ -165,21 +240,36 @@ def invoice_document(purchase: Purchase) -> TaxDocument:
                 total=item.total,
                 discount=item.discount_amount,
                 mrp=item.mrp,
+                cgst=item.cgst,
+                sgst=item.sgst,
+                igst=item.igst,
             )
             for item in items
         ],
         rounding=purchase.rounding,
         payments=_payments(purchase),
         you_saved=purchase.you_saved,
+        **_gst_facts(purchase),
     )
+
+
+def _gst_facts(purchase: Purchase) -> dict:
+    return {
+        "mode": _mode(purchase),
+        "place_of_supply": purchase.place_of_supply,
+        "buyer_gstin": purchase.customer_gstin,
+        "buyer_name": purchase.buyer_legal_name,
+        "buyer_address": purchase.buyer_address,
+    }
 
 
 def credit_note_document(refund: Refund) -> TaxDocument:
     """A refund as a credit note naming the invoice it credits. ``refund`` should come from
     ``refund_get`` (lines and payments prefetched). Each line shows its share of the bill line's
-    discount: the gross of the quantity taken back less the taxable value paid back."""
+    discount: the gross of the quantity taken back less the taxable value paid back. Its tax splits
+    as its bill's did (``refund_line_split``)."""
     lines = list(refund.lines.all())
-    hsn = _hsn_codes([line.item_id for line in lines])
+    intra = not is_inter_state(refund.purchase)
     return TaxDocument(
         kind=CREDIT_NOTE,
         number=refund.number or f"R{refund.pk}",
@@ -188,7 +278,7 @@ def credit_note_document(refund: Refund) -> TaxDocument:
         lines=[
             DocumentLine(
                 description=line.item.product_name,
-                hsn_code=hsn.get(line.item_id) or "",
+                hsn_code=line.item.hsn_code,
                 quantity=line.quantity,
                 unit=line.item.unit,
                 unit_price=line.item.unit_price,
@@ -197,10 +287,18 @@ def credit_note_document(refund: Refund) -> TaxDocument:
                 tax=line.tax_amount,
                 total=line.total,
                 discount=max(money(line.item.unit_price * line.quantity) - line.subtotal, Decimal("0.00")),
+                **_split_fields(line.tax_amount, intra),
             )
             for line in lines
         ],
         rounding=refund.rounding,
         payments=[(payment.method, payment.amount) for payment in refund.payments.all()],
         original_number=refund.purchase.number or f"#{refund.purchase_id}",
+        original_date=refund.purchase.created_at,
+        **_gst_facts(refund.purchase),
     )
+
+
+def _split_fields(tax: Decimal, intra: bool) -> dict[str, Decimal]:
+    cgst, sgst, igst = gst.split_tax(tax, intra_state=intra)
+    return {"cgst": cgst, "sgst": sgst, "igst": igst}

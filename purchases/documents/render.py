@@ -23,10 +23,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing_project.core.fonts import FONTS_CSS
+from billing_project.core.gst import place_text, store_gstin, store_state_code
 from billing_project.core.money import currency_sign
 
 from ..words import amount_in_words
-from .content import TITLES, TaxDocument
+from .content import TaxDocument
 
 DOCUMENT_CSS = Path(settings.BASE_DIR) / "templates" / "documents" / "document.css"
 
@@ -44,15 +45,18 @@ def document_html(document: TaxDocument) -> str:
         f"documents/{document.kind}.html",
         {
             "doc": document,
-            "title": TITLES[document.kind],
+            "title": document.title,
             "summary": summary,
             "summary_cgst": sum((rate.cgst for rate in summary), Decimal("0.00")),
             "summary_sgst": sum((rate.sgst for rate in summary), Decimal("0.00")),
-            "split": settings.TAX_SPLIT == "cgst_sgst",
+            "split": document.mode,
             "store_name": settings.STORE_NAME,
             "legal_name": settings.STORE_LEGAL_NAME,
             "store_address": settings.STORE_ADDRESS,
             "tax_id": settings.STORE_TAX_ID,
+            "store_gstin": store_gstin(),
+            "store_state": place_text(store_state_code()),
+            "original_date": timezone.localtime(document.original_date) if document.original_date else None,
             "currency": currency,
             "sign": currency_sign(currency).strip(),
             "in_words": amount_in_words(document.payable, currency),

@@ -41,7 +41,7 @@ def amounts_in(text: str) -> set[str]:
 def bill(db, settings):
     settings.TAX_SPLIT = "cgst_sgst"
     settings.STORE_LEGAL_NAME = "Corner Grocer Pvt Ltd"
-    settings.STORE_TAX_ID = "27ABCDE1234F1Z5"
+    settings.STORE_TAX_ID = "27AAACR4849R1ZL"
     settings.STORE_ADDRESS = "12 Market Road, Pune"
     drawer_with(dict.fromkeys(INR, 10))
     rice = ProductFactory(name="Basmati rice 5 kg", price=D("549.00"), tax_percent=D("5"), hsn_code="1006", stock=10)
@@ -78,14 +78,14 @@ def test_invoice_pdf_holds_number_lines_tax_summary_and_halves(bill, settings):
     assert pdf.startswith(b"%PDF-")
     assert bill.number in text
     assert "Tax Invoice" in text and "DUPLICATE" not in text
-    assert "27ABCDE1234F1Z5" in text and "Corner Grocer Pvt Ltd" in text and "ann@example.com" in text
+    assert "27AAACR4849R1ZL" in text and "Corner Grocer Pvt Ltd" in text and "ann@example.com" in text
     for item in bill.items.all():
         assert item.product_name in text
     assert "1006" in text and "3401" in text
     figures = amounts_in(text)
-    # The tax summary: per rate, its taxable value and tax; together they are the bill's.
+    # The tax summary: per HSN code and rate, its taxable value and tax; together they are the bill's.
     summary = document.tax_summary()
-    assert [s.tax_percent for s in summary] == [D("5"), D("18")]
+    assert [(s.hsn_code, s.tax_percent) for s in summary] == [("1006", D("5")), ("3401", D("18")), ("", D("5"))]
     assert sum(s.taxable_value for s in summary) == bill.subtotal
     assert sum(s.tax for s in summary) == bill.tax_total
     for rate in summary:
@@ -103,10 +103,12 @@ def test_invoice_pdf_holds_number_lines_tax_summary_and_halves(bill, settings):
         assert png.stat().st_size > 10_000
 
 
-def test_without_split_there_are_no_halves(bill, settings):
-    settings.TAX_SPLIT = "none"
+def test_an_unregistered_store_issues_a_bill_of_supply_without_a_split(bill, settings):
+    settings.STORE_TAX_ID = ""
+    settings.STORE_GSTIN = ""
     text = pdf_text_of(document_pdf(invoice_document(bill)))
-    assert "CGST" not in text and bill.number in text
+    assert "Bill of Supply" in text and "Tax Invoice" not in text
+    assert "CGST" not in text and "IGST" not in text and bill.number in text
 
 
 # A product name in each script a shop in India may print, and the font that must draw it.
