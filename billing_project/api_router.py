@@ -54,6 +54,12 @@ ENDPOINTS = [
         "GET",
         "Sales by day, hour, product, cashier, till, payment method or tax rate, net of refunds (?format=csv).",
     ),
+    (
+        "reports/gstr1",
+        "report-gstr1",
+        "GET",
+        "GSTR-1 of a month or quarter (?period=2026-11), in the GST portal's JSON; ?format=csv&section=b2b….",
+    ),
     ("payment-methods", "payment-method-list", "GET", "The active payment methods (cash, card, UPI…)."),
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=, ?phone=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),

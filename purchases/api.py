@@ -24,6 +24,8 @@ from .documents import (
     pdf_response,
 )
 from .models import NUMBER_MAX_LENGTH, Purchase, Refund
+from .gstr1 import SECTIONS as GSTR1_SECTIONS
+from .gstr1 import gstr1, gstr1_csv_response, gstr1_json_response, gstr1_section
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
 from .selectors import customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
@@ -392,10 +394,42 @@ SALES_REPORT_DESCRIPTION = (
             ),
         },
         description=SALES_REPORT_DESCRIPTION + f" At most {MAX_DAYS} days; default the last 30.",
-    )
+    ),
+    gstr1=extend_schema(
+        operation_id="reports_gstr1",
+        parameters=[
+            OpenApiParameter(
+                "period",
+                {"type": "string", "pattern": r"^[0-9]{4}-([0-9]{2}|Q[1-4])$"},
+                required=True,
+                description="`2026-11` (a month) or `2026-Q3` (a quarter of the financial year: Q3 is October to "
+                "December).",
+            ),
+            OpenApiParameter(
+                "format", {"type": "string", "enum": ["json", "csv"]}, description="`csv` for one section as CSV."
+            ),
+            OpenApiParameter(
+                "section",
+                {"type": "string", "enum": list(GSTR1_SECTIONS)},
+                description="With `format=csv`: the section, laid out as the offline tool's CSV template.",
+            ),
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The return, with the GST portal's key names (docs/gst.md)."
+            ),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One section as CSV, with a header."),
+            **error_responses(ErrorCode.VALIDATION_ERROR),
+        },
+        description="GSTR-1 of a month or a quarter, from the bills and refunds as they were made: `b2b`, `b2cl` "
+        "(inter-state B2C invoices above ₹1,00,000), `b2cs` (the other B2C sales by place of supply and rate, net "
+        "of their credit notes), `cdnr`, `cdnur`, `hsn` (`hsn_b2b`, `hsn_b2c`) and `doc_issue`. Amounts are "
+        "numbers with 2 places. Needs `purchases.view_sales_report`.",
+    ),
 )
 class ReportViewSet(viewsets.ViewSet):
-    """Back-office reports: `GET /reports/sales?date_from=&date_to=&group_by=&till=&format=csv`."""
+    """Back-office reports: `GET /reports/sales?date_from=&date_to=&group_by=&till=&format=csv` and
+    `GET /reports/gstr1?period=2026-11&format=csv&section=b2b`."""
 
     permission_classes = [CanViewSalesReport]
     renderer_classes = [*viewsets.ViewSet.renderer_classes, CSVRenderer]
@@ -408,6 +442,16 @@ class ReportViewSet(viewsets.ViewSet):
         if request.accepted_renderer.format == "csv":
             return sales_report_csv_response(report)
         return Response(SalesReportSerializer(report).data)
+
+    @action(detail=False, methods=["get"])
+    def gstr1(self, request):
+        period = request.query_params.get("period")
+        csv = request.accepted_renderer.format == "csv"
+        section = gstr1_section(request.query_params.get("section")) if csv else None
+        report = gstr1(period=period)
+        if section is not None:
+            return gstr1_csv_response(report, period, section)
+        return gstr1_json_response(report, period)
 
     def handle_exception(self, exc):
         # Errors are JSON bodies, also when the CSV was asked for.
