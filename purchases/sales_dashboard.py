@@ -63,6 +63,24 @@ def _csv_url(query: dict[str, str], group_by: str) -> str:
     return reverse("report-sales") + "?" + urlencode({**query, "group_by": group_by, "format": "csv"})
 
 
+GSTR1_CSV_SECTIONS = ("b2b", "b2cl", "b2cs", "cdnr", "cdnur", "hsn", "docs")
+
+
+def gstr1_links(month) -> dict[str, Any]:
+    """Links to a month's GSTR-1 (``GET /api/v1/reports/gstr1``): the portal's JSON and each section
+    as the offline tool's CSV. The admin session authenticates them, with the same permission."""
+    period = f"{month:%Y-%m}"
+    url = reverse("report-gstr1")
+    return {
+        "month": month,
+        "json_url": f"{url}?{urlencode({'period': period})}",
+        "csv": [
+            (section, f"{url}?{urlencode({'period': period, 'format': 'csv', 'section': section})}")
+            for section in GSTR1_CSV_SECTIONS
+        ],
+    }
+
+
 def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
     """GET ``/admin/sales/``: needs ``purchases.view_sales_report``."""
     if not request.user.has_perm(PERMISSION):
@@ -191,4 +209,6 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
             "taxable": sum((row["taxable"] for row in by_tax["rows"]), Decimal("0.00")),
             "csv_url": _csv_url(query, "tax_rate"),
         },
+        # The return of the month the period ends in.
+        "gstr1": gstr1_links(by_day["date_to"]),
     }

@@ -173,6 +173,25 @@ def test_every_block_has_a_csv_link_that_downloads_its_rows(manager_client, sale
             assert len(rows) == 1 + 30
 
 
+def test_the_page_links_the_months_gstr1_as_json_and_csv_sections(manager_client, sales):
+    today = timezone.localdate()
+    html = manager_client.get(URL, {"date_from": today.isoformat(), "date_to": today.isoformat()}).content.decode()
+    assert f"GSTR-1 for {today:%B %Y}" in html
+    json_url = unescape(_search(r'id="gstr1-json" href="([^"]+)"', html))
+    assert f"period={today:%Y-%m}" in json_url
+    body = manager_client.get(json_url).json()
+    assert body["fp"] == f"{today:%m%Y}"
+    assert sum(len(series["docs"]) for series in body["doc_issue"]["doc_det"]) >= 1
+    sections = {}
+    for href in re.findall(r'class="gstr1-csv" href="([^"]+)"', html):
+        href = unescape(href)
+        response = manager_client.get(href)
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv"), href
+        sections[re.search(r"section=(\w+)", href).group(1)] = response.content.decode()
+    assert set(sections) == {"b2b", "b2cl", "b2cs", "cdnr", "cdnur", "hsn", "docs"}
+    assert sections["b2cs"].startswith("Type,Place Of Supply")
+
+
 def test_the_csv_links_keep_the_chosen_range_and_till(manager_client, sales):
     till = sales["bills"][0].till_id
     today = timezone.localdate()
