@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from billing_project.core.db import default_connection, statement_cursor
 from billing_project.core.errors import Busy, ValidationFailed
-from billing_project.core.validators import indian_mobile_e164, validate_customer_email
+from billing_project.core.gst import validate_state_code
+from billing_project.core.validators import indian_mobile_e164, validate_customer_email, validate_gstin
 
 from .errors import CustomerConflict
 from .models import Customer
@@ -243,3 +244,51 @@ def _get_or_insert_sql(email: bool, phone: bool) -> str:
     # The CTEs a bill sends in its first statement, sent on their own.
     columns = ", ".join(connection.ops.quote_name(name) for name in CUSTOMER_ROW_FIELDS)
     return f"WITH {_get_or_insert_ctes('TRUE', email, phone)} SELECT {columns} FROM customer"  # noqa: S608
+
+
+def customer_set_gst_details(
+    *,
+    customer_id: int,
+    gstin: str | None,
+    legal_name: str = "",
+    billing_address: str = "",
+    state_code: str | None = None,
+) -> Customer:
+    """Record a business buyer's GST registration: its GSTIN (normalised and checked, check
+    character included; empty: none), legal name, billing address and state. A GSTIN sets the state
+    to its first two digits; without one, ``state_code`` is taken as given. The customer's later
+    bills copy these (``purchase_create``); the bills already rung up keep what they copied.
+
+    Raises ``ValidationFailed`` (``gstin``, ``state_code``) and ``Customer.DoesNotExist``."""
+    gstin, state_code = customer_check_gst_details(gstin=gstin, state_code=state_code)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update(of=("self",)).get(pk=customer_id)
+        customer.gstin, customer.state_code = gstin, state_code
+        customer.legal_name, customer.billing_address = (legal_name or "").strip(), (billing_address or "").strip()
+        customer.save(update_fields=["gstin", "state_code", "legal_name", "billing_address"])
+    return customer
+
+
+def customer_check_gst_details(*, gstin: str | None, state_code: str | None) -> tuple[str | None, str | None]:
+    """The GSTIN (normalised) and the state it sets, or ``ValidationFailed`` naming each bad field:
+    a GSTIN that fails its check, a state code that is no state, or one that is not the GSTIN's."""
+    problems: dict[str, list[str]] = {}
+    gstin = (gstin or "").strip() or None
+    state_code = (state_code or "").strip() or None
+    if gstin is not None:
+        try:
+            gstin = validate_gstin(gstin)
+        except ValidationError as exc:
+            problems["gstin"] = exc.messages
+        else:
+            if state_code is not None and state_code != gstin[:2]:
+                problems["state_code"] = [f"The GSTIN is registered in state {gstin[:2]}."]
+            state_code = gstin[:2]
+    elif state_code is not None:
+        try:
+            validate_state_code(state_code)
+        except ValidationError as exc:
+            problems["state_code"] = exc.messages
+    if problems:
+        raise ValidationFailed(next(iter(problems.values()))[0], details=problems)
+    return gstin, state_code

@@ -1,5 +1,6 @@
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import ValidationError
@@ -12,10 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from billing_project.core.admin_helpers import ReadOnlyAdminMixin, money_column
+from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money, format_note
 from billing_project.core.validators import indian_mobile_e164
 from cashdrawer.models import DrawerMovement
 from customers.models import Customer
+from customers.services import customer_check_gst_details, customer_set_gst_details
 
 from .invoice_admin import RESEND_INVOICE, invoice_email_status, resend_invoice
 from .models import AMOUNT_FIELDS, Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
@@ -45,8 +48,12 @@ class PurchaseItemInline(_ReadOnlyInline):
         money_column("mrp", "MRP"),
         "discount",
         "tax_rate",
+        "hsn_code",
         money_column("subtotal"),
         money_column("tax_amount", "tax"),
+        money_column("cgst", "CGST"),
+        money_column("sgst", "SGST"),
+        money_column("igst", "IGST"),
         money_column("total"),
     )
     verbose_name = "line"
@@ -145,6 +152,16 @@ def _pieces(pieces: list[dict]) -> str:
 
 
 # Every amount of a bill, written as the till writes it.
+GST_COLUMNS = (
+    "supply_type",
+    "place_of_supply",
+    "customer_gstin",
+    "buyer_legal_name",
+    "buyer_address",
+    money_column("cgst_total", "CGST"),
+    money_column("sgst_total", "SGST"),
+    money_column("igst_total", "IGST"),
+)
 AMOUNTS = tuple(money_column(field, str(Purchase._meta.get_field(field).verbose_name)) for field in AMOUNT_FIELDS)  # type: ignore[union-attr]
 
 
@@ -203,6 +220,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ),
         ("Discounts", {"fields": ("line_discounts", "bill_discount", "discount_reason", "you_saved")}),
         ("Amounts", {"fields": AMOUNTS}),
+        ("GST", {"fields": GST_COLUMNS}),
         ("Cash", {"fields": ("tendered_notes", "change_given")}),
     )
     readonly_fields: ClassVar[Any] = (
@@ -218,6 +236,7 @@ class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "discount_reason",
         "you_saved",
         *AMOUNTS,
+        *GST_COLUMNS,
         "tendered_notes",
         "change_given",
         invoice_email_status,
@@ -438,6 +457,26 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 LATEST_BILLS = 50
 
 
+class CustomerGstForm(forms.ModelForm):
+    """A business buyer's GST details, checked as ``customer_set_gst_details`` checks them."""
+
+    class Meta:
+        model = Customer
+        fields = ("gstin", "legal_name", "billing_address", "state_code")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            # The normalised GSTIN and the state it sets, so the model's own checks see them too.
+            data["gstin"], data["state_code"] = customer_check_gst_details(
+                gstin=data.get("gstin"), state_code=data.get("state_code")
+            )
+        except ValidationFailed as exc:
+            for field, messages in exc.details.items():
+                self.add_error(field, messages)
+        return data
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Customers are created by their first bill and identified by email, mobile number or both:
@@ -449,11 +488,28 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # By email; those known by phone only after them.
     ordering = (F("email").asc(nulls_last=True), "phone")
     list_per_page = 100
-    fields = ("email", "phone", "name", "created_at", "lifetime_totals", "bills")
-    readonly_fields = fields
+    # Only a business buyer's GST details can be changed here (``customer_set_gst_details``).
+    GST_FIELDS = ("gstin", "legal_name", "billing_address", "state_code")
+    fields = ("email", "phone", "name", "created_at", *GST_FIELDS, "lifetime_totals", "bills")
+    readonly_fields = ("email", "phone", "name", "created_at", "lifetime_totals", "bills")
 
     def get_queryset(self, request):
         return customer_list()
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("customers.change_customer")
+
+    form = CustomerGstForm
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        customer_set_gst_details(
+            customer_id=obj.pk,
+            gstin=data.get("gstin"),
+            legal_name=data.get("legal_name") or "",
+            billing_address=data.get("billing_address") or "",
+            state_code=data.get("state_code"),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # A whole mobile number in any spelling (98765 43210, +91-98765-43210, 098765…) finds its

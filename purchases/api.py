@@ -23,9 +23,9 @@ from .documents import (
     invoice_pdf_print,
     pdf_response,
 )
-from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .gstr1 import SECTIONS as GSTR1_SECTIONS
 from .gstr1 import gstr1, gstr1_csv_response, gstr1_json_response, gstr1_section
+from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
 from .selectors import customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cashdrawer.add_cashmovement",
         "cashdrawer.view_cashmovement",
         "customers.view_customer",
+        "customers.change_customer",  # only a business buyer's GST details (the admin)
         "purchases.add_purchase",
         "purchases.view_purchase",
         "purchases.view_purchaseitem",

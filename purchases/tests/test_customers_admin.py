@@ -84,14 +84,36 @@ def test_link_to_all_of_a_customers_bills_filters_the_bills_list(manager_client)
     assert sorted(p.pk for p in response.context["cl"].result_list) == sorted(b.pk for b in bills)
 
 
-def test_customers_are_read_only_in_the_admin(manager_client):
+def test_customers_are_read_only_in_the_admin_but_for_their_gst_details(manager_client):
     customer = CustomerFactory(email="asha@example.com")
 
     assert manager_client.get(reverse("admin:customers_customer_add")).status_code == 403
-    assert manager_client.post(change_url(customer), {"email": "x@example.com"}).status_code == 403
+    # The email is not a field of the form: posting it changes nothing.
+    assert manager_client.post(change_url(customer), {"email": "x@example.com"}).status_code == 302
     delete = reverse("admin:customers_customer_delete", args=[customer.pk])
     assert manager_client.post(delete, {"post": "yes"}).status_code == 403
     assert Customer.objects.get(pk=customer.pk).email == "asha@example.com"
+
+
+def test_a_manager_records_a_business_buyers_gst_details(manager_client):
+    customer = CustomerFactory(email="buyer@example.com")
+    refused = manager_client.post(change_url(customer), {"gstin": "27AAACR4849R1ZM", "legal_name": "Ravi"})
+    assert refused.status_code == 200 and "valid GSTIN" in refused.content.decode()
+    assert Customer.objects.get(pk=customer.pk).gstin is None
+
+    saved = manager_client.post(
+        change_url(customer),
+        {"gstin": "27aaacr4849r1zl", "legal_name": "Ravi Traders", "billing_address": "Pune", "state_code": ""},
+    )
+    assert saved.status_code == 302
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.gstin, stored.state_code, stored.legal_name) == ("27AAACR4849R1ZL", "27", "Ravi Traders")
+
+
+def test_a_cashier_may_not_change_a_customer(cashier_client):
+    customer = CustomerFactory(email="buyer@example.com")
+    assert cashier_client.post(change_url(customer), {"gstin": "27AAACR4849R1ZL"}).status_code == 403
+    assert Customer.objects.get(pk=customer.pk).gstin is None
 
 
 def test_customer_list_query_budget(manager_client, django_assert_max_num_queries):
