@@ -435,11 +435,11 @@ def _marked(value: Any) -> Any:
     return value
 
 
-def gstr1_json(report: dict) -> str:
+def gstr1_json(report: dict, *, indent: int | None = None) -> str:
     """``report`` as JSON text whose amounts are numbers written with 2 places (``1180.50``, not
     ``1180.5``), rates as numbers (``18``, ``2.5``), as the portal's files have them. (A NUL, which
     no text a person types may hold, marks a number on its way through the encoder.)"""
-    return _NUMBER.sub(r"\1", json.dumps(_marked(_rates(report)), ensure_ascii=False))
+    return _NUMBER.sub(r"\1", json.dumps(_marked(_rates(report)), ensure_ascii=False, indent=indent))
 
 
 def _rates(value: Any, key: str | None = None) -> Any:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from billing_project.core.gst import store_gstin
 from billing_project.core.money import format_money
 from billing_project.core.roles import CASHIER, MANAGER, role_assign, roles_setup
 from cashdrawer.models import Denomination
@@ -15,6 +16,7 @@ from cashdrawer.selectors import drawer_total
 from cashdrawer.services import denomination_create
 from catalog.models import Product
 from catalog.services import product_create, product_update
+from customers.services import customer_get_or_create, customer_set_gst_details
 from purchases.demo_sales import demo_clock, demo_month_start, demo_restock, demo_sales
 from purchases.models import Purchase
 
@@ -42,6 +44,13 @@ KEPT_LOW = "COLA-750ML"
 FLOAT = {"2000": 2, "500": 10, "200": 10, "100": 20, "50": 20, "20": 30, "10": 30, "5": 20, "2": 30, "1": 30}
 
 USERS = [("manager", "manager-demo-pass", MANAGER), ("cashier", "cashier-demo-pass", CASHIER)]
+
+# Two of the demo month's customers are businesses that give their GSTIN (made up, with valid check
+# characters): their bills are B2B, one within Karnataka (CGST + SGST), one to Maharashtra (IGST).
+BUSINESSES = [
+    ("imran@example.com", "29AAACR4849R1ZH", "Imran Stores LLP", "22, Jayanagar 4th Block\nBengaluru 560011"),
+    ("vikram@example.com", "27AAACR4849R1ZL", "Vikram Traders Private Limited", "5, FC Road\nPune 411004"),
+]
 
 
 class Command(BaseCommand):
@@ -120,6 +129,15 @@ class Command(BaseCommand):
             f"Products: {created} added, {len(PRODUCTS) - created} already there"
             + (f" ({coded} given their HSN code)." if coded else ".")
         )
+
+        if store_gstin():
+            for email, gstin, legal_name, address in BUSINESSES:
+                customer = customer_get_or_create(email=email)
+                if not customer.gstin:
+                    customer_set_gst_details(
+                        customer_id=customer.pk, gstin=gstin, legal_name=legal_name, billing_address=address
+                    )
+            self.stdout.write(f"Customers: {len(BUSINESSES)} business buyers with a GSTIN (their bills are B2B).")
 
         values = set(Denomination.objects.values_list("value", flat=True))
         added = 0
