@@ -23,13 +23,13 @@ from .documents import (
     invoice_pdf_print,
     pdf_response,
 )
-from .gstr1 import SECTIONS as GSTR1_SECTIONS
 from .gstr1 import gstr1, gstr1_csv_response, gstr1_json_response, gstr1_section
 from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
 from .selectors import customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
     CustomerSerializer,
+    Gstr1QuerySerializer,
     PaymentMethodSerializer,
     PurchaseCreateSerializer,
     PurchaseSerializer,
@@ -398,20 +398,9 @@ SALES_REPORT_DESCRIPTION = (
     gstr1=extend_schema(
         operation_id="reports_gstr1",
         parameters=[
-            OpenApiParameter(
-                "period",
-                {"type": "string", "pattern": r"^[0-9]{4}-([0-9]{2}|Q[1-4])$"},
-                required=True,
-                description="`2026-11` (a month) or `2026-Q3` (a quarter of the financial year: Q3 is October to "
-                "December).",
-            ),
+            Gstr1QuerySerializer,
             OpenApiParameter(
                 "format", {"type": "string", "enum": ["json", "csv"]}, description="`csv` for one section as CSV."
-            ),
-            OpenApiParameter(
-                "section",
-                {"type": "string", "enum": list(GSTR1_SECTIONS)},
-                description="With `format=csv`: the section, laid out as the offline tool's CSV template.",
             ),
         ],
         responses={
@@ -445,9 +434,9 @@ class ReportViewSet(viewsets.ViewSet):
 
     @action(detail=False, methods=["get"])
     def gstr1(self, request):
-        period = request.query_params.get("period")
-        csv = request.accepted_renderer.format == "csv"
-        section = gstr1_section(request.query_params.get("section")) if csv else None
+        params = validate_input(Gstr1QuerySerializer, request.query_params.dict())
+        period = params["period"]
+        section = gstr1_section(params.get("section")) if request.accepted_renderer.format == "csv" else None
         report = gstr1(period=period)
         if section is not None:
             return gstr1_csv_response(report, period, section)

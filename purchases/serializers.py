@@ -22,6 +22,7 @@ from billing_project.core.quantities import Unit
 from cashdrawer.models import MAX_COUNT
 from customers.models import Customer
 
+from .gstr1 import SECTIONS as GSTR1_SECTIONS
 from .models import (
     AMOUNT_FIELDS,
     AMOUNT_MAX_DIGITS,
@@ -161,18 +162,18 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         code=True,
         max_length=20,
         required=False,
-        allow_null=True,
         allow_blank=True,
-        help_text="A business buyer's GSTIN (checked, check character included): the bill is B2B. Default: the "
-        "customer's GSTIN on file, if any. A malformed one is a `validation_error`.",
+        help_text="A business buyer's GSTIN (15 characters; spaces, dashes and lower case are normalised): the bill "
+        "is B2B. Default: the customer's GSTIN on file, if any. One that fails its check (its state code, its check "
+        "character) is a `validation_error`.",
     )
     place_of_supply = PlainTextField(
         code=True,
         max_length=2,
         required=False,
-        allow_null=True,
         allow_blank=True,
-        help_text="The GST state code of the place of supply (`29`). Default: the GSTIN's state, else the store's.",
+        help_text="The GST state code of the place of supply (`29`). Default: the GSTIN's state, else the store's. "
+        "A code that is no state is a `validation_error`.",
     )
 
     @reshapes_errors_only
@@ -486,6 +487,21 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
             "cash_out",
         ]
         read_only_fields = fields
+
+
+class Gstr1QuerySerializer(serializers.Serializer):
+    """GSTR-1's query parameters; the period's form is checked by the service (``gstr1_period``)."""
+
+    period = PlainTextField(
+        code=True,
+        max_length=7,
+        help_text="`2026-11` (a month) or `2026-Q3` (a quarter of the financial year: Q3 is October to December).",
+    )
+    section = serializers.ChoiceField(
+        choices=GSTR1_SECTIONS,
+        required=False,
+        help_text="With `format=csv`: the section, laid out as the offline tool's CSV template (required then).",
+    )
 
 
 class SalesReportQuerySerializer(serializers.Serializer):

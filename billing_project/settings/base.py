@@ -428,6 +428,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "purchases.models.InvoiceStatus",
         "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
+        "SupplyTypeEnum": "purchases.models.SupplyType",
     },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

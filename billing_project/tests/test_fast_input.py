@@ -444,6 +444,8 @@ FULL = {
     "discount_reason": "loyal",
     "send_invoice": False,
     "till": 2,
+    "customer_gstin": "27AAACR4849R1ZL",
+    "place_of_supply": "27",
 }
 ABSENT = object()
 

@@ -182,6 +182,9 @@ STORE_VALIDATION_MESSAGES = {
     "Notes are tendered only on the cash payment.",
     "A discount needs a reason.",
     "Two lines of one product have different discounts; give the product one line.",
+    # GST: a GSTIN's check character and the state codes in use are rules, not the schema's pattern.
+    "Enter a valid GSTIN: 15 characters, the state code first and a correct check character.",
+    "Enter a GST state code such as 29 (Karnataka).",
 }
 
 

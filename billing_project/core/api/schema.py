@@ -84,6 +84,7 @@ ENUM_DESCRIPTIONS = {
     "(given up) or `skipped` (the customer declined it, or there is no email to send it to: a walk-in sale, a "
     "customer known by phone only).",
     "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
+    "SupplyTypeEnum": "`B2B`: the buyer gave a GSTIN (a registered business); `B2C`: anyone else.",
     "UnitEnum": "What a product is sold by: `each` (whole numbers), or by measure to 3 decimal places: `kg`, `g`, "
     "`l`, `ml`, `m`.",
 }
