@@ -465,7 +465,7 @@ class CustomerGstForm(forms.ModelForm):
         fields = ("gstin", "legal_name", "billing_address", "state_code")
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         try:
             # The normalised GSTIN and the state it sets, so the model's own checks see them too.
             data["gstin"], data["state_code"] = customer_check_gst_details(

@@ -406,7 +406,7 @@ def _series_of(queryset) -> list[tuple[str, str, int]]:
             found[series] = [number, number, 0]
         found[series][1] = number
         found[series][2] += 1
-    return [tuple(found[series]) for series in sorted(found)]  # type: ignore[misc]
+    return [(found[series][0], found[series][1], found[series][2]) for series in sorted(found)]
 
 
 def _doc_issue(bills, refunds) -> dict:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from billing_project.core.gst import split_tax
 from billing_project.core.testing.properties import examples
+from billing_project.core.types import BillLine
 from catalog.tests.factories import ProductFactory
 from purchases.gstr1 import B2CL_LIMIT, gstr1, gstr1_period
 from purchases.models import Purchase, PurchaseItem, Refund, RefundLine
@@ -283,7 +284,7 @@ def _ring_up(products, plan) -> None:
     )
     at(purchase, when)
     for later, share in plan["refunds"]:
-        items = []
+        items: list[BillLine] = []
         for item in PurchaseItem.objects.filter(purchase=purchase):
             left = item.quantity - item.refunded_quantity
             if left and share > 0:
