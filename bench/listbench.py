@@ -56,21 +56,24 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
         )
         db.execute(
             "INSERT INTO purchases_purchase (id, customer_id, created_by_id, created_at, subtotal, tax_total, total,"
-            " rounding, payable, paid_amount, cash_paid, change_due)"
+            " rounding, payable, paid_amount, cash_paid, change_due, cgst_total, sgst_total)"
             " SELECT b.id, c.id, NULL, now() - interval '365 days' + b.n * interval '1 second', l.sub, l.tax,"
             "        l.sub + l.tax, round(l.sub + l.tax) - (l.sub + l.tax), round(l.sub + l.tax),"
-            "        round(l.sub + l.tax), round(l.sub + l.tax), 0"
+            "        round(l.sub + l.tax), round(l.sub + l.tax), 0, l.cgst, l.tax - l.cgst"
             " FROM bench_bills b"
-            " JOIN (SELECT purchase_id, sum(subtotal) AS sub, sum(tax) AS tax FROM bench_lines GROUP BY purchase_id) l"
+            " JOIN (SELECT purchase_id, sum(subtotal) AS sub, sum(tax) AS tax, sum(round(tax / 2, 2)) AS cgst"
+            "   FROM bench_lines GROUP BY purchase_id) l"
             "   ON l.purchase_id = b.id"
             " JOIN bench_customers c ON c.rn = b.n %% %s",
             [SYNTHETIC_CUSTOMERS],
         )
         db.execute(
             "INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity,"
-            " unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)"
+            " unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,"
+            " cgst, sgst)"
             " SELECT l.purchase_id, p.created_at, l.product_id, l.name, l.quantity, l.price, l.tax_percent,"
-            "        l.subtotal, 0, 0, l.subtotal, l.tax, l.subtotal + l.tax"
+            "        l.subtotal, 0, 0, l.subtotal, l.tax, l.subtotal + l.tax, round(l.tax / 2, 2),"
+            "        l.tax - round(l.tax / 2, 2)"
             " FROM bench_lines l JOIN purchases_purchase p ON p.id = l.purchase_id"
         )
         # Each bill paid in cash, exactly.

@@ -158,23 +158,25 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
         db.execute(
             "CREATE TEMP TABLE bench_amounts ON COMMIT DROP AS"
             " SELECT *, card + cash AS payable, card + cash - total AS rounding, cash + change AS cash_paid FROM ("
-            "   SELECT b.id, b.n, b.at, b.disc, b.mode, l.sub, l.tax, l.discount, l.sub + l.tax AS total,"
+            "   SELECT b.id, b.n, b.at, b.disc, b.mode, l.sub, l.tax, l.cgst, l.discount, l.sub + l.tax AS total,"
             "     CASE b.mode WHEN 1 THEN l.sub + l.tax WHEN 2 THEN trunc((l.sub + l.tax) / 2, 2) ELSE 0 END AS card,"
             "     CASE b.mode WHEN 1 THEN 0 WHEN 2 THEN round((l.sub + l.tax) - trunc((l.sub + l.tax) / 2, 2))"
             "       ELSE round(l.sub + l.tax) END AS cash,"
             "     CASE WHEN b.mode = 0 AND b.n % 7 = 0 THEN 10 ELSE 0 END AS change"
             "   FROM bench_bills b JOIN (SELECT purchase_id, sum(sub) AS sub, sum(tax) AS tax,"
-            "     sum(discount) AS discount"
+            "     sum(round(tax / 2, 2)) AS cgst, sum(discount) AS discount"
             "     FROM bench_lines GROUP BY purchase_id) l ON l.purchase_id = b.id) AS a"
         )
         db.execute(
             "INSERT INTO purchases_purchase (id, customer_id, created_by_id, created_at, till_id, number, subtotal,"
             " tax_total, total, rounding, payable, paid_amount, change_due, cash_paid, discount_percent,"
-            " discount_total, discount_reason, invoice_status, invoice_round, invoice_attempts, invoice_last_error)"
+            " discount_total, discount_reason, invoice_status, invoice_round, invoice_attempts, invoice_last_error,"
+            " cgst_total, sgst_total)"
             " SELECT a.id, c.id, u.id, a.at, r.till,"
             "   'Z' || r.rn || '/2627/' || lpad(((a.n - 1) / %s + 1)::text, 6, '0'),"
             "   a.sub, a.tax, a.total, a.rounding, a.payable, a.payable + a.change, a.change, a.cash_paid, a.disc,"
-            "   a.discount, CASE WHEN a.disc > 0 THEN 'regular customer' ELSE '' END, 'skipped', 0, 0, ''"
+            "   a.discount, CASE WHEN a.disc > 0 THEN 'regular customer' ELSE '' END, 'skipped', 0, 0, '',"
+            "   a.cgst, a.tax - a.cgst"
             " FROM bench_amounts a JOIN bench_customers c ON c.rn = a.n %% %s"
             " JOIN bench_refs r ON r.rn = 1 + a.n %% %s JOIN bench_cashiers u ON u.rn = 1 + a.n %% %s",
             [TILLS, CUSTOMERS, TILLS, CASHIERS],
@@ -182,9 +184,9 @@ def fill(db: psycopg.Connection, *, bills: int, refunds: int) -> None:
         db.execute(
             "INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity,"
             " unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,"
-            " refunded_quantity, refunded_subtotal, refunded_tax_amount)"
+            " refunded_quantity, refunded_subtotal, refunded_tax_amount, cgst, sgst)"
             " SELECT l.purchase_id, b.at, l.product_id, l.name, l.quantity, l.price, l.rate, l.gross, l.disc_pct,"
-            "        l.discount, l.sub, l.tax, l.sub + l.tax, 0, 0, 0"
+            "        l.discount, l.sub, l.tax, l.sub + l.tax, 0, 0, 0, round(l.tax / 2, 2), l.tax - round(l.tax / 2, 2)"
             " FROM bench_lines l JOIN bench_bills b ON b.id = l.purchase_id"
         )
         db.execute(
