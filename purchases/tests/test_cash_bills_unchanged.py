@@ -31,8 +31,14 @@ ADDED_BILL_FIELDS = {
     "refunds",
     "refunded_total",
     "you_saved",
+    *("supply_type", "place_of_supply", "customer_gstin", "cgst_total", "sgst_total", "igst_total"),
 }
-ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity", "mrp", "unit"}
+ADDED_LINE_FIELDS = {"gross", "discount_percent", "discount_amount", "refunded_quantity", "mrp", "unit"} | {
+    "hsn_code",
+    "cgst",
+    "sgst",
+    "igst",
+}
 VOLATILE = {"id", "created_at", "till", "session", "product_id"}
 
 
