@@ -7,6 +7,7 @@ and every value is prepared as the ORM prepares it (``orm_internals.prepared_val
 
 import json
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import cache
@@ -218,6 +219,10 @@ def _bare_type(field) -> str:
     return re.sub(r"\(.*?\)", "", field.db_type(connection)).strip()
 
 
+# SQLite's own limit on a statement's parameters since 3.32 (Debian 12 ships 3.40).
+SQLITE_MAX_PARAMS = 32766
+
+
 def insert_rows(objs: Sequence[M]) -> list[M]:
     """``bulk_create`` for the bill's path: every concrete field of the new instances (all of one
     model) in ONE ``INSERT … VALUES … RETURNING`` of the primary keys, set on the instances as
@@ -225,12 +230,20 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
 
     The ORM builds the same statement through its insert compiler on every call, at more CPU than
     the statement takes to run; here its text is built once per model and row count. No signals are
-    sent, as with ``bulk_create``. PostgreSQL only; elsewhere it is ``bulk_create``."""
+    sent, as with ``bulk_create``. PostgreSQL, and SQLite (which has ``RETURNING`` too) up to
+    ``SQLITE_MAX_PARAMS`` values: ``bulk_create`` there splits a bill's lines into batches of 999
+    values (Django's own limit for old SQLite builds), so a bill's statements would depend on its
+    number of lines; elsewhere it is ``bulk_create``."""
     conn = default_connection()
     if not objs:
         return []
     model = type(objs[0])
-    if conn.vendor != "postgresql":
+    fits = (
+        conn.vendor == "sqlite"
+        and sqlite3.sqlite_version_info >= (3, 35)
+        and len(objs) * len(_insert_fields(model)) <= SQLITE_MAX_PARAMS
+    )
+    if conn.vendor != "postgresql" and not fits:
         return model._default_manager.bulk_create(objs)
     plan = _plan_for(model)
     params: list[Any] = [value for obj in objs for value in prepared_values(obj, plan, conn)]
