@@ -56,7 +56,16 @@ def test_a_parked_cart_takes_no_stock_and_no_money_and_answers_its_lines(cashier
     )
 
     assert db_state() == before  # stock, drawer, customers, bills: all as they were
-    assert set(answer) == {"id", "till", "items", "customer_email", "customer_phone", "note", "created_at", "created_by"}
+    assert set(answer) == {
+        "id",
+        "till",
+        "items",
+        "customer_email",
+        "customer_phone",
+        "note",
+        "created_at",
+        "created_by",
+    }
     assert answer["till"] == till.pk
     assert answer["created_by"] == cashier_user.pk
     assert answer["note"] == "gone for milk"
@@ -84,7 +93,18 @@ def test_a_parked_cart_takes_no_stock_and_no_money_and_answers_its_lines(cashier
         ("ok", {"till": 999999}, 400, "till_not_found"),
         ("ok", {"till": None}, 400, "validation_error"),
     ],
-    ids=["no-lines", "unknown", "not-an-id", "fraction-of-each", "archived", "phone", "email", "note", "till", "no-till"],
+    ids=[
+        "no-lines",
+        "unknown",
+        "not-an-id",
+        "fraction-of-each",
+        "archived",
+        "phone",
+        "email",
+        "note",
+        "till",
+        "no-till",
+    ],
 )
 def test_a_cart_that_could_not_be_rung_up_is_not_parked(cashier_api, till, rice, items, extra, status, code):
     if items == "fraction":
