@@ -19,13 +19,13 @@ from cashdrawer.browser import current_till, till_status
 from catalog.errors import UnknownCode
 from catalog.selectors import product_for_code
 
+from .counter_views import counter_context, park_cart, recall_cart
+from .display import display_done, display_from_preview, display_publish
 from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import MAX_CUSTOMER_LENGTH, BillEntry, HistoryFilterForm, clean_customer, customer_arguments
 from .models import Purchase
 from .preview import bill_preview
 from .selectors import product_search, purchase_get, purchase_history, tender_denominations
-from .counter_views import counter_context, park_cart, recall_cart
-from .display import display_done, display_from_preview, display_publish
 from .services import UPI_METHOD, purchase_create
 
 RING_UP = "purchases.add_purchase"

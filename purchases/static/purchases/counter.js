@@ -23,7 +23,6 @@
   const amountInput = form.querySelector('input[name="upi_amount"]');
   if (!box || !amountInput) return;
   const code = document.getElementById("upi-qr-code");
-  const amountLabel = document.getElementById("upi-qr-amount");
   const AMOUNT = /^[0-9]{1,16}(?:\.[0-9]{1,2})?$/;
   let timer = null;
   let controller = null;
@@ -58,7 +57,6 @@
       svg.setAttribute("role", "img");
       svg.setAttribute("aria-label", `UPI QR code for ${amount}`);
       code.replaceChildren(document.importNode(svg, true));
-      amountLabel.textContent = amount;
       box.dataset.uri = data.uri;
       box.hidden = false;
     } catch (error) {
