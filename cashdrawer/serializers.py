@@ -264,4 +264,9 @@ class SessionReportSerializer(serializers.Serializer):
         many=True, help_text="By payment method, cash first; together they add up to the bills' payable."
     )
     refunds = SessionReportRefundsSerializer()
+    held_bills_left = serializers.IntegerField(
+        required=False,
+        help_text="Parked carts at the till: now on an X report, left at the close on a Z report (absent from "
+        "Z reports closed before parking existed).",
+    )
     cash = SessionReportCashSerializer()

@@ -3,7 +3,7 @@
 Both are for whoever rings bills up (``purchases.add_purchase``): a parked bill is a cart, not a bill,
 and a QR code is a picture of the store's UPI id and an amount."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -18,7 +18,7 @@ from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempote
 from .models import HeldBill
 from .serializers import HeldBillCreateSerializer, HeldBillFilterSerializer, HeldBillSerializer
 from .services import held_bill_create, held_bill_discard, held_bill_list, held_bill_recall
-from .upi import upi_qr
+from .upi import AMOUNT_QUERY_PATTERN, UPI_REF_MAX_LENGTH, upi_qr
 
 RING_UP = "purchases.add_purchase"
 
@@ -100,7 +100,10 @@ class HeldBillViewSet(
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={200: HeldBillSerializer, **error_responses(ErrorCode.NOT_FOUND)},
+        responses={
+            200: HeldBillSerializer,
+            **error_responses(ErrorCode.NOT_FOUND, ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.IDEMPOTENCY_IN_PROGRESS),
+        },
         description=(
             "Take the cart back to the screen: answers the parked bill and deletes it. A second recall is 404 "
             "`not_found`; of two at once, exactly one gets the cart. With an `Idempotency-Key`, a retried recall "
@@ -115,11 +118,14 @@ class HeldBillViewSet(
         return idempotent_response(request, take_back)
 
 
-class UpiQrQuerySerializer(serializers.Serializer):
-    amount = serializers.CharField(help_text="The UPI amount: above 0, at most 2 decimal places (`118.50`).")
-    ref = serializers.CharField(
-        required=False, allow_blank=True, help_text="The note the payment carries (`tn`), up to 50 characters."
+class UpiQrSerializer(serializers.Serializer):
+    """The store's UPI QR code for an amount: the UPI link and its picture."""
+
+    uri = serializers.CharField(
+        help_text="`upi://pay?pa=<UPI_VPA>&pn=<UPI_PAYEE_NAME>&am=<amount>&cu=INR&tn=<ref>`, each value "
+        "URL-encoded; `tn` only with a `ref`."
     )
+    svg = serializers.CharField(help_text="The QR code of `uri`, an SVG with a viewBox and no fixed size.")
 
 
 @extend_schema(tags=["purchases"])
@@ -132,26 +138,26 @@ class UpiQrView(APIView):
     @extend_schema(
         operation_id="upi_qr",
         parameters=[
-            OpenApiParameter("amount", str, required=True, description="Above 0, at most 2 decimal places."),
-            OpenApiParameter("ref", str, description="The payment's note (`tn`): the bill's reference, ≤ 50 chars."),
+            OpenApiParameter(
+                "amount",
+                {"type": "string", "pattern": AMOUNT_QUERY_PATTERN},
+                required=True,
+                description="Above 0, at most 2 decimal places (`262.50`).",
+            ),
+            OpenApiParameter(
+                "ref",
+                {"type": "string", "maxLength": UPI_REF_MAX_LENGTH},
+                description="The payment's note (`tn`): the bill's reference, printable text.",
+            ),
         ],
         responses={
-            200: inline_serializer(
-                "UpiQr",
-                {
-                    "uri": serializers.CharField(
-                        help_text="`upi://pay?pa=<UPI_VPA>&pn=<UPI_PAYEE_NAME>&am=<amount>&cu=INR&tn=<ref>`, "
-                        "each value URL-encoded; `tn` only with a `ref`."
-                    ),
-                    "svg": serializers.CharField(help_text="The QR code of `uri`, an SVG with a viewBox."),
-                },
-            ),
+            200: UpiQrSerializer,
             **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.UPI_NOT_CONFIGURED),
         },
         description=(
-            "A QR code a customer scans with any UPI app to pay the store `amount`. 404 `upi_not_configured` when "
-            "the store has no `UPI_VPA`; an amount that is not above 0, or has more than 2 decimal places, is a "
-            "`validation_error`."
+            "A QR code a customer scans with any UPI app to pay the store `amount`. An amount that is not above 0, "
+            "or has more than 2 decimal places, is a `validation_error`; a good request in a store without "
+            "`UPI_VPA` is 404 `upi_not_configured`."
         ),
     )
     def get(self, request):

@@ -7,8 +7,9 @@ every UPI app writes it). The QR code is an SVG drawn by segno; it has a white q
 modules, so it scans on any background.
 """
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from io import BytesIO
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from billing_project.core.money import CENT
 from .models import AMOUNT_MAX_DIGITS
 
 UPI_REF_MAX_LENGTH = 50
+AMOUNT_QUERY_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
 AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
 
 
@@ -36,19 +38,11 @@ class UpiQr:
 
 
 def upi_amount(value: object) -> Decimal:
-    """``value`` (a string as a query gives it) as a UPI amount: above 0, at most 2 decimal places,
-    or ``ValidationFailed`` on ``amount``."""
-    try:
-        amount = Decimal(str(value).strip()) if value is not None else None
-    except InvalidOperation:
-        amount = None
-    if (
-        amount is None
-        or not amount.is_finite()
-        or amount <= 0
-        or amount >= AMOUNT_LIMIT
-        or amount != amount.quantize(CENT)
-    ):
+    """``value`` (a string as a query gives it) as a UPI amount: digits with at most 2 decimal places,
+    above 0 (``AMOUNT_QUERY_PATTERN``), or ``ValidationFailed`` on ``amount``."""
+    text = str(value) if value is not None else ""
+    amount = Decimal(text) if re.fullmatch(AMOUNT_QUERY_PATTERN, text) else None
+    if amount is None or amount <= 0 or amount >= AMOUNT_LIMIT:
         raise ValidationFailed(
             "A UPI amount is above 0 with at most 2 decimal places.",
             details={"amount": ["Enter an amount above 0 with at most 2 decimal places."]},
@@ -88,10 +82,13 @@ def upi_uri(*, amount: Decimal, ref: str = "") -> str:
 
 def upi_qr(*, amount: object, ref: object = "") -> UpiQr:
     """The link and its QR code as SVG (a ``viewBox``, no fixed size: the page sizes it).
-    ``UpiNotConfigured`` without ``UPI_VPA``; ``ValidationFailed`` for a bad amount or reference."""
+    ``ValidationFailed`` for a bad reference or amount (checked first, so a bad request is the same
+    400 in every store); then ``UpiNotConfigured`` without ``UPI_VPA``."""
+    ref = upi_reference(ref)
+    checked = upi_amount(amount)
     if not upi_configured():
         raise UpiNotConfigured()
-    uri = upi_uri(amount=upi_amount(amount), ref=upi_reference(ref))
+    uri = upi_uri(amount=checked, ref=ref)
     out = BytesIO()
     segno.make(uri, error="m").save(
         out, kind="svg", scale=1, border=4, dark="#000", light="#fff", xmldecl=False, omitsize=True, nl=False

@@ -76,6 +76,8 @@ def test_without_a_vpa_there_is_no_qr_code(cashier_api, settings):
         {"amount": "NaN"},
         {"amount": "Infinity"},
         {"amount": "1e30"},
+        {"amount": "+1"},
+        {"amount": "1.5\n"},
         {},
         {"amount": "10", "ref": "x" * 51},
         {"amount": "10", "ref": "line\nbreak"},
@@ -89,6 +91,8 @@ def test_without_a_vpa_there_is_no_qr_code(cashier_api, settings):
         "nan",
         "infinity",
         "huge",
+        "plus",
+        "newline",
         "missing",
         "long-ref",
         "ref-newline",
@@ -155,3 +159,9 @@ def test_a_card_slip_is_still_free_text(cashier_api, kettle):
         "payments": [{"method": "card", "amount": "118.00", "reference": "SLIP-0042"}],
     }
     assert cashier_api.post("/api/v1/purchases", body, format="json").status_code == 201
+
+
+def test_a_bad_amount_is_a_validation_error_in_a_store_without_upi_too(cashier_api, settings):
+    settings.UPI_VPA = ""
+    response = cashier_api.get(URL, {"amount": "-1"})
+    assert (response.status_code, response.json()["code"]) == (400, "validation_error")
