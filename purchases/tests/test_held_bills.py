@@ -226,3 +226,15 @@ def test_the_close_answer_and_the_reports_carry_the_count(manager_api, manager_u
     assert closed.status_code == 200, closed.json()
     assert closed.json()["held_bills_left"] == 1
     assert manager_api.get(f"/api/v1/sessions/{session.pk}/report").json()["held_bills_left"] == 1
+
+
+def test_managers_see_the_parked_bills_in_the_admin_read_only(manager_client, till, rice):
+    held = held_bill_create(till=till.pk, items=[{"product_id": rice.pk, "quantity": 2}], customer_email="a@b.in")
+
+    listing = manager_client.get("/admin/purchases/heldbill/")
+    page = manager_client.get(f"/admin/purchases/heldbill/{held.pk}/change/")
+
+    assert listing.status_code == 200
+    assert "2 × Rice 5 kg" in listing.content.decode() and "a@b.in" in listing.content.decode()
+    assert page.status_code == 200
+    assert manager_client.get("/admin/purchases/heldbill/add/").status_code == 403
