@@ -80,7 +80,7 @@ def bill_new(request):
         return _bill_page(request, entry, status=exc.status_code)
     messages.success(request, f"Bill {purchase.number} generated.")
     display_publish(
-        till.pk, display_done(payable=purchase.payable, change_due=purchase.change_due, number=purchase.number)
+        till.pk, display_done(payable=purchase.payable, change_due=purchase.change_due, number=purchase.number or "")
     )
     # The receipt shown right after ringing up is the original; any later view of it is a reprint.
     request.session[FRESH_BILL] = purchase.pk

@@ -278,6 +278,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     assert bill.session_id is not None
     closed = session_close(session_id=bill.session_id, counted=drawer_counts(drawer), user=user)
     refund = refund_create(purchase_id=bill.pk, items=[{"product_id": products[0].pk, "quantity": 1}], reason="fuzz")
+    assert bill.till_id is not None
     held = held_bill_create(till=bill.till_id, items=[{"product_id": products[1].pk, "quantity": 1}])
     return {
         "token": AuthToken.objects.create(user=user)[1],

@@ -110,7 +110,9 @@ def decode_qr_svg(svg: str, *, scale: int = 8) -> str:
 
     from PIL import Image, ImageDraw
 
-    size = int(re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).group(1))
+    box = re.search(r'viewBox="0 0 (\d+) (\d+)"', svg)
+    assert box is not None, "no viewBox in the SVG"
+    size = int(box.group(1))
     image = Image.new("L", (size * scale, size * scale), 255)
     draw = ImageDraw.Draw(image)
     path = re.search(r'<path[^>]*class="qrline"[^>]*d="([^"]+)"', svg) or re.search(

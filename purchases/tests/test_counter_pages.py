@@ -73,7 +73,10 @@ def test_a_cart_with_a_bad_row_is_not_parked_and_keeps_what_was_typed(cashier_cl
 def test_recall_puts_the_cart_back_on_screen_and_it_is_no_longer_parked(cashier_client, drawer, till, rice, soap):
     held = held_bill_create(
         till=till.pk,
-        items=[{"product_id": rice.pk, "quantity": 3}, {"product_id": soap.pk, "quantity": 1, "discount_percent": 5}],
+        items=[
+            {"product_id": rice.pk, "quantity": 3},
+            {"product_id": soap.pk, "quantity": 1, "discount_percent": Decimal("5")},
+        ],
         customer_email="ann@example.com",
     )
 
