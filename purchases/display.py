@@ -5,9 +5,10 @@ The cashier's page and the display are usually two devices, so the state travels
 server: every time the cashier's page is rendered or previewed (``views._bill_page``,
 ``views.bill_preview_view``), rings a bill up or parks it, it publishes the till's display state
 into Django's cache under the till's id; the display polls ``/billing/display/state/`` every half
-second and redraws when the state's ``seq`` changed. Nothing is written to the database. The cache
-must be shared by every web worker (production's default is the database cache; the local
-settings' in-memory cache is one process, as ``runserver`` is). A state is kept for an hour.
+second and redraws when the state's ``seq`` changed. A till's state is one cache entry, kept for an
+hour; no bill, stock or drawer row is touched. The cache must be shared by every web worker
+(production's default is the database cache; the local settings' in-memory cache is one process,
+as ``runserver`` is).
 """
 
 import time
