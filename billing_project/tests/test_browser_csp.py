@@ -27,7 +27,7 @@ from cashdrawer.services import cash_movement_create, denomination_create, sessi
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.services import purchase_create, refund_create
+from purchases.services import held_bill_create, purchase_create, refund_create
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -170,6 +170,13 @@ def shop(cashier_user, manager_user, settings):
     spare_session = session_open(till_id=spare.pk, counted=[{"value": Decimal("100"), "count": 2}], user=cashier_user)
     session_close(
         session_id=spare_session.pk, counted=[{"value": Decimal("100"), "count": 2}], note="all good", user=cashier_user
+    )
+    held_bill_create(
+        till=open_session.till_id,
+        items=[{"product_id": rice.pk, "quantity": 2}],
+        customer_email="carol@example.com",
+        note="back in a minute",
+        user=cashier_user,
     )
     api_token_issue(user=cashier_user)
     login = {"user_agent": "Mozilla/5.0", "ip_address": "192.0.2.7", "username": "cashier", "path_info": "/login/"}

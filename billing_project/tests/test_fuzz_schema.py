@@ -58,7 +58,7 @@ from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.services import refund_create
+from purchases.services import held_bill_create, refund_create
 from purchases.tests.factories import purchase_for
 
 SCHEMA_URL = "/api/schema/"
@@ -281,6 +281,8 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     assert bill.session_id is not None
     closed = session_close(session_id=bill.session_id, counted=drawer_counts(drawer), user=user)
     refund = refund_create(purchase_id=bill.pk, items=[{"product_id": products[0].pk, "quantity": 1}], reason="fuzz")
+    assert bill.till_id is not None
+    held = held_bill_create(till=bill.till_id, items=[{"product_id": products[1].pk, "quantity": 1}])
     return {
         "token": AuthToken.objects.create(user=user)[1],
         "/api/v1/products/": [p.pk for p in [*products, archived]],
@@ -290,6 +292,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/tills/": [bill.till_id],
         "/api/v1/sessions/": [closed.pk],
         "/api/v1/refunds/": [refund.pk],
+        "/api/v1/held-bills/": [held.pk],
     }
 
 
@@ -661,6 +664,18 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
             ({"id": session}, {"direction": "in", "pieces": [{"value": "100", "count": 1}], "reason": "float"})
         ],
         ("POST", "/api/v1/sessions/{id}/close/"): [({"id": session}, count)],
+        ("POST", "/api/v1/held-bills/"): [
+            (
+                {},
+                {
+                    "till": till,
+                    "items": [line],
+                    "customer_email": "a@example.com",
+                    "customer_phone": "9876543210",
+                    "note": "back soon",
+                },
+            )
+        ],
     }
 
 
