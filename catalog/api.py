@@ -8,13 +8,13 @@ from billing_project.core.api.exceptions import error_response
 from billing_project.core.api.filters import BooleanFilter
 from billing_project.core.api.permissions import RolePermissions
 from billing_project.core.api.schema import ErrorSerializer, describe, error_responses
-from billing_project.core.errors import ErrorCode
+from billing_project.core.errors import ErrorCode, ValidationFailed
 
 from .errors import UnknownCode
 from .models import Product
 from .selectors import product_for_code, product_list
 from .serializers import ProductLookupQuerySerializer, ProductLookupSerializer, ProductSerializer
-from .services import product_create, product_delete, product_update
+from .services import STOCK_READ_ONLY, product_create, product_delete, product_update
 
 
 class ProductFilter(FilterSet):
@@ -91,10 +91,15 @@ class ProductViewSet(viewsets.ModelViewSet):
         return Response(ProductLookupSerializer(match).data)
 
     def perform_create(self, serializer):
-        serializer.instance = product_create(**serializer.validated_data)
+        serializer.instance = product_create(**serializer.validated_data, user=self.request.user)
 
     def perform_update(self, serializer):
-        serializer.instance = product_update(product=serializer.instance, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        stock = fields.pop("stock", None)
+        # Stock is the ledger's: a PUT may repeat it as it stands, but setting it is refused.
+        if "stock" in self.request.data and stock != serializer.instance.stock:
+            raise ValidationFailed(STOCK_READ_ONLY, details={"stock": [STOCK_READ_ONLY]})
+        serializer.instance = product_update(product=serializer.instance, **fields)
 
     def perform_destroy(self, instance):
         product_delete(product=instance)

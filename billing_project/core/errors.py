@@ -145,6 +145,14 @@ class ErrorCode(StrEnum):
         "a product's `price` above its `mrp` (`details`: `price`, `mrp`), through the API, the admin or an import",
     )
 
+    # --- Stock -----------------------------------------------------------------------------------
+    STOCK_COUNT_POSTED = (
+        "stock_count_posted",
+        409,
+        "counting or posting a stock count that is already posted (`details`: `count_id`); nothing was written",
+    )
+    SUPPLIER_NOT_FOUND = "supplier_not_found", 400, "goods received from a supplier that does not exist"
+
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"
     IMPORT_FILE_INVALID = "import_file_invalid", 400, "a stock file that cannot be read (admin import, `seed_stock`)"
