@@ -145,8 +145,9 @@ def product_create(
     of 0: every product's ledger starts with one; ``import`` for the stock import). ``unit`` is
     ``each`` (whole quantities) or a measure (``kg``, ``g``, ``l``, ``ml``, ``m``: up to 3 decimal
     places); ``stock`` must suit it. ``barcode`` (EAN-13, EAN-8 or UPC-A, check digit valid) and
-    ``plu`` (the scales' number: digits without a leading zero) are optional and unique, as the SKU is. The price may not be above the MRP (``price_above_mrp``);
-    other refusals are ``ValidationFailed``."""
+    ``plu`` (the scales' number: digits without a leading zero) are optional and unique, as the
+    SKU is. The price may not be above the MRP (``price_above_mrp``); other refusals are
+    ``ValidationFailed``."""
     check_price_within_mrp(price=price, mrp=mrp)
     sku = _normalize_sku(sku)
     barcode, plu = _normalize_code(barcode), _normalize_code(plu)
