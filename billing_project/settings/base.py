@@ -422,6 +422,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "purchases.models.InvoiceStatus",
         "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
+        "StockMovementKindEnum": "catalog.models.StockMovement.Kind",
+        "AdjustmentReasonEnum": "catalog.models.Adjustment.Reason",
+        "StockCountStatusEnum": "catalog.models.StockCount.Status",
     },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

@@ -84,6 +84,10 @@ ENUM_DESCRIPTIONS = {
     "(given up) or `skipped` (the customer declined it, or there is no email to send it to: a walk-in sale, a "
     "customer known by phone only).",
     "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
+    "StockMovementKindEnum": "What changed a product's stock: a `sale`, a `refund_restock`, goods received "
+    "(`receipt`), an `adjustment`, a stock `count`, the stock `import`, or the ledger's `opening` row.",
+    "AdjustmentReasonEnum": "Why stock was adjusted: `damaged`, `expired`, `theft`, `found`, or `other` (with a note).",
+    "StockCountStatusEnum": "A stock count is `open` while it is counted, then `posted` once its differences apply.",
     "UnitEnum": "What a product is sold by: `each` (whole numbers), or by measure to 3 decimal places: `kg`, `g`, "
     "`l`, `ml`, `m`.",
 }
