@@ -301,7 +301,8 @@ class AdjustedLineSerializer(serializers.Serializer):
     quantity = PlainDecimalField(
         max_digits=13,
         decimal_places=3,
-        help_text="Signed, not 0 (at most the largest stock either way): negative takes stock off (damaged, expired, theft), positive adds (found).",
+        help_text="Signed, not 0 (at most the largest stock either way): negative takes stock off (damaged, "
+        "expired, theft), positive adds (found).",
     )
 
 

@@ -220,7 +220,7 @@ class Purchase(models.Model):
             # the report sums, so a report by day, hour, cashier or till reads only this index.
             models.Index(
                 fields=["created_at"],
-                include=["till", "created_by", "subtotal", "discount_total", "tax_total", "total"],
+                include=["till", "created_by", "subtotal", "discount_total", "tax_total", "total", "cost_total"],
                 name="purchase_created_cover",
             ),
         ]

@@ -57,7 +57,11 @@ ENDPOINTS = {
     "create product": ("post", lambda s: f"{API}/products", lambda s: product_body()),
     "put product": ("put", lambda s: f"{API}/products/{s['product'].pk}", lambda s: put_body(sku="TEA-1")),
     "patch product price": ("patch", lambda s: f"{API}/products/{s['product'].pk}", lambda s: {"price": "1.00"}),
-    "patch product lead time": ("patch", lambda s: f"{API}/products/{s['product'].pk}", lambda s: {"lead_time_days": 9}),
+    "patch product lead time": (
+        "patch",
+        lambda s: f"{API}/products/{s['product'].pk}",
+        lambda s: {"lead_time_days": 9},
+    ),
     "product movements": ("get", lambda s: f"{API}/products/{s['product'].pk}/movements", None),
     "create supplier": ("post", lambda s: f"{API}/suppliers", lambda s: {"name": "Wholesaler"}),
     "list receipts": ("get", lambda s: f"{API}/receipts", None),
