@@ -3,6 +3,7 @@ from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from billing_project.core.api.exceptions import error_response
@@ -305,14 +306,17 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         request=CountedSerializer,
         responses={
             200: StockCountLineSerializer,
-            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.STOCK_COUNT_POSTED),
+            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.STOCK_COUNT_POSTED),
         },
-        description="Record what the shelf holds of a product: `expected` is its stock at this moment and "
+        description="Record what the shelf holds of a product (404 when it is not in the count): `expected` is "
+        "its stock at this moment and "
         "`difference = counted − expected`. A recount replaces both. 409 `stock_count_posted` once posted.",
     )
     @action(detail=True, methods=["put"], url_path=r"lines/(?P<product_id>[0-9]{1,18})", pagination_class=None)
     def record(self, request, pk=None, product_id=None):
         count = self.get_object()
+        if not StockCountLine.objects.filter(count=count, product_id=int(product_id)).exists():
+            raise NotFound("This product is not in the stock count.")
         serializer = CountedSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         line = stock_count_record(

@@ -9,6 +9,7 @@ from billing_project.core.api.fields import (
     PlainTextField,
     QuantityInputField,
     StrictBooleanField,
+    StrictIntegerField,
     StrictRegexField,
     UnitQuantityField,
 )
@@ -162,6 +163,9 @@ class ProductLookupSerializer(serializers.Serializer):
 # --- The stock ledger, suppliers, goods received, adjustments and counts ---------------------------
 
 
+MAX_ID = 2**63 - 1  # the largest primary key
+
+
 def can_view_cost(context) -> bool:
     request = context.get("request") if context else None
     return bool(request is not None and request.user.has_perm("catalog.view_cost"))
@@ -235,7 +239,7 @@ class SupplierSerializer(serializers.ModelSerializer):
 class ReceivedLineSerializer(serializers.Serializer):
     """A line of goods received: a product that exists, how many, the unit cost before tax and the tax rate."""
 
-    product_id = serializers.IntegerField(min_value=1)
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     quantity = QuantityInputField(max_value=MAX_STOCK)
     unit_cost = MoneyField(min_value=Decimal("0"), help_text="Per unit, before tax.")
     tax_percent = PlainDecimalField(
@@ -246,7 +250,7 @@ class ReceivedLineSerializer(serializers.Serializer):
 class ReceiptCreateSerializer(serializers.Serializer):
     """Goods received against a supplier's invoice: the supplier's id, its invoice number and date, and the lines."""
 
-    supplier = serializers.IntegerField(min_value=1)
+    supplier = StrictIntegerField(min_value=1, max_value=MAX_ID)
     supplier_invoice = PlainTextField(code=True, max_length=64)
     invoice_date = serializers.DateField()
     lines = ReceivedLineSerializer(many=True, allow_empty=False)
@@ -297,7 +301,7 @@ class ReceiptSerializer(serializers.ModelSerializer):
 class AdjustedLineSerializer(serializers.Serializer):
     """A line of an adjustment: a product and the signed quantity to add to its stock."""
 
-    product_id = serializers.IntegerField(min_value=1)
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     quantity = PlainDecimalField(
         max_digits=13,
         decimal_places=3,
@@ -317,7 +321,12 @@ class AdjustmentCreateSerializer(serializers.Serializer):
 class AdjustmentLineSerializer(serializers.ModelSerializer):
     """A line of an adjustment: the product and the signed quantity added to its stock."""
 
-    quantity = UnitQuantityField(unit="product.unit")
+    quantity = serializers.SerializerMethodField(
+        help_text="Signed, in the product's unit: an integer for `each`, a 3-place string for a measure."
+    )
+
+    def get_quantity(self, obj) -> int | str:
+        return quantity_json(obj.quantity, obj.product.unit)
 
     class Meta:
         model = AdjustmentLine
@@ -340,7 +349,7 @@ class StockCountCreateSerializer(serializers.Serializer):
     """Opens a stock count over every product, or over the products named."""
 
     products = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_null=True,
         default=None,
