@@ -68,7 +68,7 @@ class BillingAdminSite(admin.AdminSite):
             low = list(products[:20])
             suggested = reorder_suggestions(low)
             for product in low:
-                product.reorder_text = quantity_text(suggested[product.pk], product.unit)
+                product.reorder_text = quantity_text(suggested[product.pk], product.unit)  # type: ignore[attr-defined]  # for the template
             context["low_stock"] = low
             context["low_stock_count"] = products.count()
             context["low_stock_url"] = (

@@ -260,8 +260,8 @@ def receipt_create(
     for pk, (_, cost) in averages.items():
         if cost != before[pk][1]:
             Product.objects.filter(pk=pk).update(cost_price=cost)
-    for line in receipt_lines:
-        line.receipt = receipt
+    for received in receipt_lines:
+        received.receipt = receipt
     ReceiptLine.objects.bulk_create(receipt_lines)
     logger.info("receipt #%s from supplier %s: %s lines, total %s", receipt.pk, supplier, len(parsed), receipt.total)
     return receipt
