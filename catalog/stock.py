@@ -41,6 +41,7 @@ logger = logging.getLogger("billing.catalog")
 
 Kind = StockMovement.Kind
 MAX_LINES = 500
+MAX_AMOUNT = Decimal(10**10)  # NUMERIC(12, 2)
 ZERO = Decimal("0.000")
 
 
@@ -231,6 +232,9 @@ def receipt_create(
         )
     subtotal = sum((r.subtotal for r in receipt_lines), Decimal("0.00"))
     tax_total = sum((r.tax_amount for r in receipt_lines), Decimal("0.00"))
+    if subtotal + tax_total >= MAX_AMOUNT:
+        problem = "The invoice's total is too large."
+        raise ValidationFailed(problem, details={"lines": [problem]})
     receipt = Receipt.objects.create(
         supplier=supplier_row,
         supplier_invoice=invoice[:64],

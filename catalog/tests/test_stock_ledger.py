@@ -362,3 +362,16 @@ def test_the_admin_index_lists_low_stock_with_its_reorder(manager_client, settin
     html = manager_client.get("/admin/").content.decode()
 
     assert "Reorder" in html and '<td class="reorder">0</td>' in html
+
+
+def test_a_receipt_too_large_to_record_is_refused():
+    product = ProductFactory(stock=0)
+    supplier = supplier_save(name="Sharma Wholesale")
+    line = {"product_id": product.pk, "quantity": 2_147_483_647, "unit_cost": "9999999999.99", "tax_percent": "100"}
+
+    with pytest.raises(ValidationFailed):
+        receipt_create(
+            supplier=supplier.pk, supplier_invoice="A", invoice_date=date(2026, 3, 1), lines=[line], user=None
+        )
+
+    assert not Receipt.objects.exists()
