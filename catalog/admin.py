@@ -384,6 +384,19 @@ class ReceiptLineInline(admin.TabularInline):
     autocomplete_fields = ("product",)
     extra = 5
 
+    # The lines come with their receipt: whoever may enter a receipt enters its lines.
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.add_receipt")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.view_receipt")
+
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj is not None else self.readonly_fields
 
@@ -457,8 +470,9 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
             setattr(form.instance, model_field.attname, getattr(saved, model_field.attname))
         mark_saved(form.instance, instance_db(saved))
 
-    def log_addition(self, request, obj, message):
-        return super().log_addition(request, obj, "Goods received.")
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The lines were written by the service, not by the formsets.
+        return [{"added": {}}]
 
 
 class AdjustmentLineInline(admin.TabularInline):

@@ -386,11 +386,11 @@ def stock_count_variance(count: StockCount) -> dict[str, Any]:
     """A count's variance: the counted lines' differences, their value at cost, and how many lines
     are counted."""
     sums = count.lines.aggregate(
-        counted=Count("pk", filter=Q(counted__isnull=False)),
-        lines=Count("pk"),
-        value=Sum(F("difference") * F("product__cost_price"), filter=Q(counted__isnull=False)),
+        n_counted=Count("pk", filter=Q(counted__isnull=False)),
+        n_lines=Count("pk"),
+        at_cost=Sum(F("difference") * F("product__cost_price"), filter=Q(counted__isnull=False)),
     )
-    return {"lines": sums["lines"], "counted": sums["counted"], "value": money(sums["value"] or 0)}
+    return {"lines": sums["n_lines"], "counted": sums["n_counted"], "value": money(sums["at_cost"] or 0)}
 
 
 # --- The audit ----------------------------------------------------------------------------------------

@@ -375,3 +375,56 @@ def test_a_receipt_too_large_to_record_is_refused():
         )
 
     assert not Receipt.objects.exists()
+
+
+# --- The admin --------------------------------------------------------------------------------------
+
+
+def _receipt_form(supplier, product, **overrides):
+    data = {
+        "supplier": supplier.pk,
+        "supplier_invoice": "SW/9",
+        "invoice_date": "2026-03-01",
+        "note": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-product": product.pk,
+        "lines-0-quantity": "6",
+        "lines-0-unit_cost": "12.50",
+        "lines-0-tax_percent": "5",
+    }
+    return {**data, **overrides}
+
+
+def test_a_manager_enters_goods_received_in_the_admin_as_a_form_with_lines(manager_client):
+    from django.urls import reverse
+
+    product = ProductFactory(stock=4)
+    supplier = Supplier.objects.create(name="Sharma Wholesale")
+
+    response = manager_client.post(reverse("admin:catalog_receipt_add"), _receipt_form(supplier, product))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    receipt = Receipt.objects.get()
+    assert (receipt.supplier_invoice, receipt.total) == ("SW/9", D("78.75"))
+    assert stock(product) == 10 and ledger(product)[-1] == ("receipt", D("6"), D("10"))
+    page = manager_client.get(reverse("admin:catalog_receipt_change", args=[receipt.pk]))
+    assert page.status_code == 200 and "SW/9" in page.content.decode()
+    assert_audit_passes()
+
+
+def test_the_admin_shows_counts_in_progress_with_their_variance_at_cost(manager_client):
+    from django.urls import reverse
+
+    product = ProductFactory(stock=10)
+    Product.objects.filter(pk=product.pk).update(cost_price=D("20.00"))
+    count = stock_count_open(product_ids=[product.pk], user=None)
+    stock_count_record(count_id=count.pk, product_id=product.pk, counted=7, user=None)
+
+    listing = manager_client.get(reverse("admin:catalog_stockcount_changelist")).content.decode()
+    page = manager_client.get(reverse("admin:catalog_stockcount_change", args=[count.pk])).content.decode()
+
+    assert "In progress" in listing and "1 of 1" in listing
+    assert "-₹60.00" in listing and "-₹60.00" in page  # 3 short at ₹20.00
