@@ -114,7 +114,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             match = product_for_code(code=params.validated_data["code"])
         except UnknownCode as exc:
             return error_response(exc.code, exc.message, exc.details, http_status=UnknownCode.lookup_status)
-        return Response(ProductLookupSerializer(match).data)
+        return Response(ProductLookupSerializer(match, context=self.get_serializer_context()).data)
 
     @extend_schema(
         responses={200: StockMovementSerializer(many=True)},

@@ -30,6 +30,8 @@ def test_create_product_with_and_without_trailing_slash(admin_api, path):
         "unit",
         "stock",
         "price",
+        "cost_price",
+        "lead_time_days",
         "mrp",
         "tax_percent",
         "hsn_code",
