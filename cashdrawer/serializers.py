@@ -145,6 +145,9 @@ class SessionSerializer(serializers.ModelSerializer):
     variance_total = MoneyField(
         max_digits=MONEY_DIGITS, allow_null=True, help_text="Counted value minus expected cash: over > 0, short < 0."
     )
+    held_bills_left = serializers.SerializerMethodField(
+        help_text="Parked carts left at the till when the session closed (its Z report's); null while open."
+    )
 
     class Meta:
         model = TillSession
@@ -163,9 +166,13 @@ class SessionSerializer(serializers.ModelSerializer):
             "expected",
             "variance",
             "variance_total",
+            "held_bills_left",
             "note",
         ]
         read_only_fields = fields
+
+    def get_held_bills_left(self, session) -> int | None:
+        return session.report.get("held_bills_left", 0) if session.report else None
 
 
 class CashMovementCreateSerializer(serializers.Serializer):
@@ -257,4 +264,9 @@ class SessionReportSerializer(serializers.Serializer):
         many=True, help_text="By payment method, cash first; together they add up to the bills' payable."
     )
     refunds = SessionReportRefundsSerializer()
+    held_bills_left = serializers.IntegerField(
+        required=False,
+        help_text="Parked carts at the till: now on an X report, left at the close on a Z report (absent from "
+        "Z reports closed before parking existed).",
+    )
     cash = SessionReportCashSerializer()

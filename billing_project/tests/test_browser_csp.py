@@ -29,7 +29,7 @@ from cashdrawer.tests.factories import drawer_with
 from catalog.stock import adjustment_create, receipt_create, stock_count_open, stock_count_record, supplier_save
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.services import purchase_create, refund_create
+from purchases.services import held_bill_create, purchase_create, refund_create
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -185,6 +185,13 @@ def shop(cashier_user, manager_user, settings):
     adjustment_create(lines=[{"product_id": soap.pk, "quantity": -1}], reason="damaged", user=manager_user)
     count = stock_count_open(product_ids=[rice.pk, soap.pk], user=manager_user)
     stock_count_record(count_id=count.pk, product_id=rice.pk, counted=45, user=manager_user)
+    held_bill_create(
+        till=open_session.till_id,
+        items=[{"product_id": rice.pk, "quantity": 2}],
+        customer_email="carol@example.com",
+        note="back in a minute",
+        user=cashier_user,
+    )
     api_token_issue(user=cashier_user)
     login = {"user_agent": "Mozilla/5.0", "ip_address": "192.0.2.7", "username": "cashier", "path_info": "/login/"}
     AccessAttempt.objects.create(**login, http_accept="*/*", get_data="", post_data="", failures_since_start=1)

@@ -61,7 +61,7 @@ from catalog.services import STOCK_READ_ONLY
 from catalog.stock import adjustment_create, receipt_create, stock_count_open, supplier_save
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.services import refund_create
+from purchases.services import held_bill_create, refund_create
 from purchases.tests.factories import purchase_for
 
 SCHEMA_URL = "/api/schema/"
@@ -305,6 +305,8 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     )
     adjustment = adjustment_create(lines=[{"product_id": products[1].pk, "quantity": -1}], reason="damaged", user=user)
     count = stock_count_open(product_ids=[p.pk for p in products], user=user)
+    assert bill.till_id is not None
+    held = held_bill_create(till=bill.till_id, items=[{"product_id": products[1].pk, "quantity": 1}])
     return {
         "token": AuthToken.objects.create(user=user)[1],
         "/api/v1/products/": [p.pk for p in [*products, archived]],
@@ -318,6 +320,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/receipts/": [receipt.pk],
         "/api/v1/adjustments/": [adjustment.pk],
         "/api/v1/stock-counts/": [count.pk],
+        "/api/v1/held-bills/": [held.pk],
     }
 
 
@@ -714,6 +717,18 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         ("POST", "/api/v1/stock-counts/"): [({}, {"products": [product], "note": "aisle 3"})],
         ("PUT", "/api/v1/stock-counts/{id}/lines/{product_id}/"): [
             ({"id": stock_count, "product_id": product}, {"counted": "5"})
+        ],
+        ("POST", "/api/v1/held-bills/"): [
+            (
+                {},
+                {
+                    "till": till,
+                    "items": [line],
+                    "customer_email": "a@example.com",
+                    "customer_phone": "9876543210",
+                    "note": "back soon",
+                },
+            )
         ],
     }
 

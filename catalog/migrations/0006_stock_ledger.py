@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0005_product_units_and_barcodes'),
-        ('purchases', '0023_stock_ledger'),
+        ('purchases', '0024_stock_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

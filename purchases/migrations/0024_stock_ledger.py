@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('purchases', '0022_line_units'),
+        ('purchases', '0023_held_bills'),
     ]
 
     operations = [

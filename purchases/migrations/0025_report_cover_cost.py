@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cashdrawer', '0013_main_series'),
         ('customers', '0002_phone_and_name'),
-        ('purchases', '0023_stock_ledger'),
+        ('purchases', '0024_stock_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
