@@ -437,6 +437,9 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "purchases.models.InvoiceStatus",
         "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
         "SupplyTypeEnum": "purchases.models.SupplyType",
+        "StockMovementKindEnum": "catalog.models.StockMovement.Kind",
+        "AdjustmentReasonEnum": "catalog.models.Adjustment.Reason",
+        "StockCountStatusEnum": "catalog.models.StockCount.Status",
     },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

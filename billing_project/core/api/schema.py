@@ -85,6 +85,10 @@ ENUM_DESCRIPTIONS = {
     "customer known by phone only).",
     "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
     "SupplyTypeEnum": "`B2B`: the buyer gave a GSTIN (a registered business); `B2C`: anyone else.",
+    "StockMovementKindEnum": "What changed a product's stock: a `sale`, a `refund_restock`, goods received "
+    "(`receipt`), an `adjustment`, a stock `count`, the stock `import`, or the ledger's `opening` row.",
+    "AdjustmentReasonEnum": "Why stock was adjusted: `damaged`, `expired`, `theft`, `found`, or `other` (with a note).",
+    "StockCountStatusEnum": "A stock count is `open` while it is counted, then `posted` once its differences apply.",
     "UnitEnum": "What a product is sold by: `each` (whole numbers), or by measure to 3 decimal places: `kg`, `g`, "
     "`l`, `ml`, `m`.",
 }

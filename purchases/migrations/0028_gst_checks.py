@@ -1,4 +1,4 @@
-# The CHECK constraints of the GST fields (0024), once 0025 has filled them in for existing bills.
+# The CHECK constraints of the GST fields (0026), once 0027 has filled them in for existing bills.
 
 from decimal import Decimal
 
@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('purchases', '0025_gst_for_existing_bills'),
+        ('purchases', '0027_gst_for_existing_bills'),
     ]
 
     operations = [

@@ -47,7 +47,7 @@ def split_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('purchases', '0024_gst_split_and_hsn_snapshot'),
+        ('purchases', '0026_gst_split_and_hsn_snapshot'),
     ]
 
     operations = [

@@ -1,6 +1,6 @@
 # GST (issue 27): the bill's supply type, place of supply, buyer's GSTIN, legal name and address,
 # and the tax heads; each line's HSN code snapshot and its CGST, SGST and IGST. Filled in for
-# existing bills by 0025; their CHECK constraints come in 0026, once every row satisfies them.
+# existing bills by 0027; their CHECK constraints come in 0028, once every row satisfies them.
 
 from decimal import Decimal
 
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         ('cashdrawer', '0013_main_series'),
         ('catalog', '0005_product_units_and_barcodes'),
         ('customers', '0003_customer_gst_details'),
-        ('purchases', '0023_held_bills'),
+        ('purchases', '0025_report_cover_cost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
