@@ -54,6 +54,12 @@ def till_by_id_for_update(till_id: int):
 def drawer_with_open_session_for_update(till_id: int):
     """The till's denominations, locked by value (step 5), each carrying the till's open session as
     ``open_session_id``: the session rides on the drawer's lock (one round trip fewer). The statement
-    starts once the till's lock is held, so it sees any open or close committed before it."""
-    open_session = TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN).values("pk")[:1]
-    return denominations_for_update(till_id=till_id).annotate(open_session_id=Subquery(open_session))
+    starts once the till's lock is held, so it sees any open or close committed before it. A session
+    waiting for a manager's approval of its count is the till's live session too: it rides along
+    with its status (``open_session_status``), so the bill can refuse it without a statement more."""
+    live = TillSession.objects.filter(
+        till_id=till_id, status__in=[TillSession.Status.OPEN, TillSession.Status.PENDING_APPROVAL]
+    )[:1]
+    return denominations_for_update(till_id=till_id).annotate(
+        open_session_id=Subquery(live.values("pk")), open_session_status=Subquery(live.values("status"))
+    )

@@ -131,7 +131,7 @@ def drawer_audit() -> Audit:
     return Audit(rows=rows, problems=problems)
 
 
-_LIVE_KEYS = ("status", "closed_at")
+_LIVE_KEYS = ("status", "closed_at", "counted_by", "approved_by", "approval_reason")
 _CLOSE_KEYS = ("counted", "variance")
 
 

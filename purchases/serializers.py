@@ -154,6 +154,12 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         required=False,
         help_text="The till (id) whose drawer takes the cash. Default: the `DEFAULT_TILL`.",
     )
+    override_token = PlainTextField(
+        max_length=100,
+        required=False,
+        help_text="A manager's single-use token for `discount` (`POST /overrides`): a discount above what the user "
+        "may give, with the manager's right. The manager is the bill's `approved_by`.",
+    )
 
     @reshapes_errors_only
     def to_internal_value(self, data):
@@ -291,6 +297,9 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     session = serializers.IntegerField(source="session_id", allow_null=True, help_text="The till session's id.")
     refunds = PurchaseRefundSummarySerializer(many=True, help_text="The bill's refunds, oldest first.")
     refunded_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="Paid back by the bill's refunds.")
+    approved_by = serializers.IntegerField(
+        source="approved_by_id", allow_null=True, help_text="The manager whose override allowed the bill, or null."
+    )
 
     class Meta:
         model = Purchase
@@ -315,6 +324,7 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "invoice_email_status",
             "refunds",
             "refunded_total",
+            "approved_by",
         ]
         read_only_fields = fields
 
@@ -353,6 +363,12 @@ class RefundCreateSerializer(serializers.Serializer):
         max_value=MAX_ID,
         required=False,
         help_text="The till (id) whose drawer pays the cash out. Default: the `DEFAULT_TILL`.",
+    )
+    override_token = PlainTextField(
+        max_length=100,
+        required=False,
+        help_text="A manager's single-use token for `refund` (`POST /overrides`), for a user without "
+        "`purchases.add_refund`. The manager is the refund's `approved_by`.",
     )
     payments = RefundPaymentInputSerializer(  # type: ignore[call-arg]  # max_length, as above
         many=True,
@@ -419,6 +435,9 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
     till = serializers.IntegerField(source="till_id", help_text="The till that paid the cash out.")
     session = serializers.IntegerField(source="session_id", help_text="Its session the cash left in.")
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    approved_by = serializers.IntegerField(
+        source="approved_by_id", allow_null=True, help_text="The manager whose override allowed the refund, or null."
+    )
     items = RefundLineSerializer(source="lines", many=True)
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     tax_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
@@ -439,6 +458,7 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
             "session",
             "created_at",
             "created_by",
+            "approved_by",
             "reason",
             "restock",
             "items",
