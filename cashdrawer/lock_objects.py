@@ -11,7 +11,7 @@ so they need no lock of their own. No transaction locks two tills.
 from django.db import connection
 from django.db.models import Subquery
 
-from .models import Denomination, Till, TillSession
+from .models import Denomination, ManagerPin, Override, Till, TillSession
 
 # Any fixed number: the advisory lock's key, one for the whole set of invoice and credit series.
 SERIES_LOCK_KEY = 0x5E81E5
@@ -63,3 +63,15 @@ def drawer_with_open_session_for_update(till_id: int):
     return denominations_for_update(till_id=till_id).annotate(
         open_session_id=Subquery(live.values("pk")), open_session_status=Subquery(live.values("status"))
     )
+
+
+def override_for_update(*, token_digest: str):
+    """The override of a token, locked (step 1a, after a bill's customer and before anything else):
+    two requests with one token take it one after the other, so exactly one uses it."""
+    return Override.objects.select_for_update(of=("self",)).select_related("manager").filter(token_digest=token_digest)
+
+
+def manager_pin_for_update(*, user):
+    """A manager's PIN row, locked: its run of failures counts one try after the other. Taken alone,
+    in ``override_grant``'s own transaction, so it has no place in the lock order."""
+    return ManagerPin.objects.select_for_update(of=("self",)).filter(user=user)

@@ -25,6 +25,7 @@ from billing_project.core.errors import ValidationFailed
 from billing_project.core.types import Actor, recorded_user
 
 from ..errors import NotPermitted, OverrideInvalid, OverrideLocked, OverrideRefused
+from ..lock_objects import manager_pin_for_update, override_for_update
 from ..models import PIN_PATTERN, ManagerPin, Override, Till
 
 logger = logging.getLogger("billing.drawer")
@@ -58,7 +59,7 @@ def manager_pin_set(*, user, pin: str) -> ManagerPin:
     if not can_approve_override(user):
         raise NotPermitted("Only a manager who may approve overrides has a PIN.")
     pin = check_pin(pin)
-    row, _ = ManagerPin.objects.select_for_update().get_or_create(user=user, defaults={"pin_hash": "-"})
+    row = manager_pin_for_update(user=user).first() or ManagerPin(user=user)
     row.pin_hash = make_password(pin)
     row.failures = 0
     row.locked_until = None
@@ -109,7 +110,7 @@ def _decide(*, username: str, pin: str, action: str, till: Till | None, user: Ac
     global _DUMMY_HASH
     now = timezone.now()
     manager = get_user_model().objects.filter(username=username).first()
-    row = ManagerPin.objects.select_for_update().filter(user=manager).first() if manager is not None else None
+    row = manager_pin_for_update(user=manager).first() if manager is not None else None
     audit = {
         "action": action,
         "username": username[:150],
@@ -162,12 +163,7 @@ def override_take(*, token: str, action: str, user: Actor) -> Override:
     The row lock makes a second request with the same token wait for the first's commit, then see
     the token used; if the first is refused (rolled back), the token is still good."""
     now = timezone.now()
-    override = (
-        Override.objects.select_for_update(of=("self",))
-        .select_related("manager")
-        .filter(token_digest=_digest(token or ""))
-        .first()
-    )
+    override = override_for_update(token_digest=_digest(token or "")).first()
     if override is None or override.used_at is not None:
         raise OverrideInvalid("This manager's approval was already used, or does not exist.")
     if override.expires_at is None or override.expires_at <= now:
