@@ -33,11 +33,11 @@ from .serializers import (
     TillSerializer,
 )
 from .services import (
+    can_approve_override,
+    can_approve_variance,
     cash_movement_create,
     denomination_create,
     drawer_set_count,
-    can_approve_override,
-    can_approve_variance,
     manager_pin_set,
     override_grant,
     override_list,
@@ -511,7 +511,11 @@ class OverrideViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         granted = override_grant(
-            username=data["username"], pin=data["pin"], action=data["action"], till_id=data.get("till"), user=request.user
+            username=data["username"],
+            pin=data["pin"],
+            action=data["action"],
+            till_id=data.get("till"),
+            user=request.user,
         )
         override = granted.override
         assert override.manager is not None and override.expires_at is not None

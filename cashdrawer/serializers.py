@@ -32,9 +32,7 @@ class DenominationSerializer(serializers.ModelSerializer):
     without `approve_variance`: the close is blind, so a cashier never sees what the drawer holds)."""
 
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
-    available_count = StrictIntegerField(
-        source="count", min_value=0, max_value=MAX_COUNT, default=0, allow_null=True
-    )
+    available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0, allow_null=True)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -313,6 +311,7 @@ class SessionReportCashSerializer(serializers.Serializer):
         help_text="`counted` − `expected`; null in the X report and for a user without approve_variance.",
     )
 
+
 class SessionReportSerializer(serializers.Serializer):
     """A till session's report: the X report while the session is open (figures as of now), the Z report
     once it is closed (frozen at the close, never recomputed). Amounts are decimal strings with 2 places."""
@@ -367,7 +366,9 @@ class OverrideCreateSerializer(serializers.Serializer):
     username = PlainTextField(max_length=150, help_text="The manager's username.")
     pin = serializers.CharField(max_length=8, trim_whitespace=False, help_text="The manager's PIN, 4 to 8 digits.")
     action = serializers.ChoiceField(choices=Override.Action.choices, help_text=OVERRIDE_ACTIONS_DOC)
-    till = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text="The till (id), for the audit.")
+    till = StrictIntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="The till (id), for the audit."
+    )
 
 
 class OverrideGrantSerializer(serializers.Serializer):

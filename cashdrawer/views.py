@@ -112,9 +112,7 @@ def _rows(request, till, *, suggest: bool = False) -> list[tuple]:
     return [(d, d.count if suggest and d.count else "") for d in denominations]
 
 
-def _count_page(
-    request, *, mode: str, till, session, status: int = 200, error: str = "", override_action: str = ""
-):
+def _count_page(request, *, mode: str, till, session, status: int = 200, error: str = "", override_action: str = ""):
     # The open is not blind: the float is suggested. The close is: nothing expected is shown.
     rows = _rows(request, till, suggest=mode == "open")
     suggested = sum((d.value * d.count for d, _ in rows), Decimal("0")) if mode == "open" else None

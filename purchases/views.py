@@ -79,9 +79,7 @@ def bill_new(request):
         # A discount above the cashier's limit: the manager's override dialog opens, and the bill
         # goes again with the manager's token and everything typed.
         needs_manager = exc.code in (ErrorCode.DISCOUNT_NEEDS_MANAGER, ErrorCode.OVERRIDE_INVALID)
-        return _bill_page(
-            request, entry, status=exc.status_code, override_action="discount" if needs_manager else ""
-        )
+        return _bill_page(request, entry, status=exc.status_code, override_action="discount" if needs_manager else "")
     messages.success(request, f"Bill {purchase.number} generated.")
     # The receipt shown right after ringing up is the original; any later view of it is a reprint.
     request.session[FRESH_BILL] = purchase.pk

@@ -9,7 +9,6 @@ lands in the movement ledger; the locks are taken through ``lock_objects``, in i
 """
 
 from .drawer import denomination_create, drawer_set_count, drawer_set_counts
-from .sales import drawer_check_tender, drawer_plan_change, till_lock_for_bill
 from .overrides import (
     APPROVE_OVERRIDE,
     Granted,
@@ -20,6 +19,7 @@ from .overrides import (
     override_list,
     override_used_on,
 )
+from .sales import drawer_check_tender, drawer_plan_change, till_lock_for_bill
 from .sessions import (
     can_approve_variance,
     cash_movement_create,
@@ -37,12 +37,6 @@ __all__ = [
     "Granted",
     "approver_for",
     "can_approve_override",
-    "manager_pin_set",
-    "override_grant",
-    "override_list",
-    "override_used_on",
-    "session_approve",
-    "session_recount",
     "can_approve_variance",
     "cash_movement_create",
     "denomination_create",
@@ -50,8 +44,14 @@ __all__ = [
     "drawer_plan_change",
     "drawer_set_count",
     "drawer_set_counts",
+    "manager_pin_set",
+    "override_grant",
+    "override_list",
+    "override_used_on",
+    "session_approve",
     "session_close",
     "session_open",
+    "session_recount",
     "session_report",
     "till_create",
     "till_default",

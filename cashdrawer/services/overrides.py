@@ -130,7 +130,7 @@ def _decide(*, username: str, pin: str, action: str, till: Till | None, user: Ac
         right = False
     else:
         right = check_password(pin, row.pin_hash)
-    if right and can_approve_override(manager):
+    if right and row is not None and can_approve_override(manager):
         row.failures = 0
         row.locked_until = None
         row.save(update_fields=["failures", "locked_until"])
@@ -199,7 +199,7 @@ def approver_for(*, token: str | None, action: str, user: Actor, needs: str | No
             raise NotPermitted()
         return None
     override = override_take(token=token, action=action, user=user)
-    if not allowed and not override.manager.has_perm(needs):
+    if not allowed and not (needs is not None and override.manager is not None and override.manager.has_perm(needs)):
         raise NotPermitted("The manager who approved this may not do it either.")
     return override
 

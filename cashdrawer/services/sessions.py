@@ -40,7 +40,7 @@ from ..models import (
 )
 from .drawer import drawer_bring_counts_to, drawer_counted
 from .overrides import approver_for, override_used_on
-from .tills import _lock_till, _live_session
+from .tills import _live_session, _lock_till
 
 Action = Override.Action
 
@@ -349,16 +349,16 @@ def _pending_locked(session_id: int, *, reason: str) -> tuple[TillSession, Till,
         raise ValidationFailed("Give a reason.", details={"reason": ["This field may not be blank."]})
     session, till = _session_for_update(session_id)
     if session.is_open:
-        raise SessionOpen(f"Session #{session.pk} is open: it has no count to decide on.", details={"session": session.pk})
+        raise SessionOpen(
+            f"Session #{session.pk} is open: it has no count to decide on.", details={"session": session.pk}
+        )
     if not session.is_pending:
         raise SessionClosed(f"Session #{session.pk} is already closed.", details={"session": session.pk})
     return session, till, reason
 
 
 @atomic_write()
-def session_approve(
-    *, session_id: int, reason: str, user: Actor, override_token: str | None = None
-) -> TillSession:
+def session_approve(*, session_id: int, reason: str, user: Actor, override_token: str | None = None) -> TillSession:
     """A manager approves a count waiting in ``pending_approval``: the session closes with the
     cashier's count, the variance is posted as ``close_count`` movements, as a close does, and the
     Z report names who counted, who approved and why. ``closed_by`` stays the cashier who counted.

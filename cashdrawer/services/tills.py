@@ -83,11 +83,7 @@ def _open_session_id(till_id: int) -> int | None:
 
 def _live_session(till_id: int) -> tuple[int, str] | None:
     """The till's open or pending-approval session, as ``(id, status)``, or None."""
-    return (
-        TillSession.objects.filter(till_id=till_id, status__in=LIVE_STATUSES)
-        .values_list("pk", "status")
-        .first()
-    )
+    return TillSession.objects.filter(till_id=till_id, status__in=LIVE_STATUSES).values_list("pk", "status").first()
 
 
 SERIES_FIELDS = ("invoice_series", "credit_series")

@@ -19,4 +19,4 @@ def token_for(manager, action: str, *, cashier=None, till_id=None) -> str:
 
 
 def last_override() -> Override:
-    return Override.objects.order_by("-pk").first()
+    return Override.objects.order_by("-pk")[0]

@@ -327,9 +327,7 @@ def test_cashier_needs_the_cash_movement_permission(cashier_api, cashier_user, t
 # --- Close, variance and the reports -----------------------------------------------------------
 
 
-def test_close_exact_is_zero_variance_and_freezes_the_z_report(
-    cashier_api, manager_api, till, open_session, product
-):
+def test_close_exact_is_zero_variance_and_freezes_the_z_report(cashier_api, manager_api, till, open_session, product):
     assert bill(cashier_api, product, till=till, tendered=[{"value": "100", "count": 1}]).status_code == 201
 
     response = cashier_api.post(

@@ -103,8 +103,9 @@ def purchase_create(
 
     The statements, in order, are ``bill_statements``'; they lock, in the global order of
     docs/architecture.md: the customer (a new one's unique email or number, or the one row given
-    what it lacks), the override row (only with a token), the bill's products by primary key, the till row, every denomination of that
-    till by value, then the counter row of the till's series and financial year.
+    what it lacks), the override row (only with a token), the bill's products by primary key, the
+    till row, every denomination of that till by value, then the counter row of the till's series
+    and financial year.
 
     Raises ``ValidationFailed``, ``CustomerConflict``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``,
     ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``,
@@ -176,7 +177,9 @@ def _ring_up(
     methods, customer = statements.begin_bill(method_codes=asked.codes, email=email, phone=phone)
     tenders = _check_payments(asked, methods, paid_amount=paid_amount)
     # With a manager's override, the discount is checked against the manager's rights (lock step 2).
-    override = approver_for(token=override_token, action=Override.Action.DISCOUNT, user=user) if override_token else None
+    override = (
+        approver_for(token=override_token, action=Override.Action.DISCOUNT, user=user) if override_token else None
+    )
     allowed = override.manager if override is not None else user
     bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=allowed)
     if customer_refused is not None:

@@ -238,8 +238,8 @@ def refund_create(
     A user without ``purchases.add_refund`` needs an ``override_token`` for ``refund`` from a manager
     who has it; the manager is recorded as the refund's ``approved_by``.
 
-    Locks, in this order (see ``lock_objects``): the override row (with a token), the bill row, the products to restock by primary
-    key, the till row, then every denomination of that till by value.
+    Locks, in this order (see ``lock_objects``): the override row (with a token), the bill row, the
+    products to restock by primary key, the till row, then every denomination of that till by value.
 
     Raises ``ValidationFailed``, ``Purchase.DoesNotExist``, ``NotOnBill``, ``RefundExceedsSold``,
     ``RefundPaymentMismatch``, ``ChangeUnavailable``, ``ChangeTooComplex``, ``TillNotFound``,
@@ -297,7 +297,9 @@ def _refund(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the goods come back.", details={"reason": ["This field may not be blank."]})
-    override = approver_for(token=override_token, action=Override.Action.REFUND, user=user, needs="purchases.add_refund")
+    override = approver_for(
+        token=override_token, action=Override.Action.REFUND, user=user, needs="purchases.add_refund"
+    )
     # The bill's lock serializes its refunds: what the bill can still pay back and the lines'
     # refunded sums are read after it.
     purchase = purchase_for_update(purchase_id=purchase_id).get()
