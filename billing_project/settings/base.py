@@ -422,6 +422,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "purchases.models.InvoiceStatus",
         "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
+        "OverrideActionEnum": "cashdrawer.models.Override.Action",
+        "OverrideOutcomeEnum": "cashdrawer.models.Override.Outcome",
     },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
