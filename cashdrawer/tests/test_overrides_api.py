@@ -435,3 +435,28 @@ def test_the_admin_index_lists_pending_counts_for_managers(pending, manager_clie
     cashier_user.user_permissions.add(Permission.objects.get(codename="view_tillsession"))
     client.force_login(cashier_user)
     assert 'id="pending-sessions"' not in client.get("/admin/").content.decode()
+
+
+# --- The admin -----------------------------------------------------------------------------------
+
+
+def test_a_manager_sets_their_pin_in_the_admin_and_reads_the_audit_list(manager_client, manager_user, cashier_api):
+    manager_user.set_password("s3cret-pass")
+    manager_user.save()
+    manager_client.force_login(manager_user)
+    assert "My override PIN" in manager_client.get("/admin/").content.decode()
+
+    wrong = manager_client.post("/admin/override-pin/", {"password": "nope", "pin": "2468"})
+    assert wrong.status_code == 200 and "Wrong password." in wrong.content.decode()
+    assert not ManagerPin.objects.exists()
+    done = manager_client.post("/admin/override-pin/", {"password": "s3cret-pass", "pin": "2468"})
+
+    assert done.status_code == 302
+    assert grant(cashier_api, manager_user, pin="2468").status_code == 201
+    grant(cashier_api, manager_user, pin="1111")
+    page = manager_client.get("/admin/cashdrawer/override/").content.decode()
+    assert "Granted" in page and "Refused" in page
+
+
+def test_a_cashier_has_no_pin_page_in_the_admin(cashier_client):
+    assert cashier_client.get("/admin/override-pin/").status_code == 403
