@@ -103,6 +103,13 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the ledger references every denomination
 
+    def has_view_permission(self, request, obj=None):
+        # The close is blind: what the drawer holds is for those who may approve a variance.
+        return super().has_view_permission(request, obj) and can_approve_variance(request.user)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) and can_approve_variance(request.user)
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         saved = denomination_create(

@@ -406,9 +406,16 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=SessionDecisionSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             200: SessionSerializer,
-            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.SESSION_OPEN, ErrorCode.SESSION_CLOSED),
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.SESSION_OPEN,
+                ErrorCode.SESSION_CLOSED,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            ),
         },
         description="Approve a count waiting in `pending_approval` (`approve_variance`): the session closes with "
         "the cashier's count, the variance is posted as `close_count` movements, and the Z report names who "
@@ -419,8 +426,12 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         session = self.get_object()
         serializer = SessionDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        approved = session_approve(session_id=session.pk, user=request.user, **serializer.validated_data)
-        return Response(SessionSerializer(approved).data)
+
+        def approve():
+            approved = session_approve(session_id=session.pk, user=request.user, **serializer.validated_data)
+            return status.HTTP_200_OK, SessionSerializer(approved).data
+
+        return idempotent_response(request, approve)
 
     @extend_schema(
         request=SessionDecisionSerializer,
