@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from billing_project.core.validators import validate_code_text, validate_plain_text
@@ -176,12 +176,13 @@ class TillSession(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    approval_reason = models.CharField(max_length=500, blank=True)
+    approval_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
     rejected_counts = models.JSONField(
         default=list,
+        db_default=Value([], output_field=models.JSONField()),
         blank=True,
-        help_text="Closing counts a manager sent back for a recount: [{counted, counted_by, counted_at, "
-        "variance_total, rejected_by, rejected_at, reason}], oldest first.",
+        help_text="Closing counts a manager sent back for a recount: [{counted, counted_by, variance_total, "
+        "rejected_by, rejected_at, reason}], oldest first.",
     )
 
     class Meta:

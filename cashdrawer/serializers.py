@@ -34,6 +34,12 @@ class DenominationSerializer(serializers.ModelSerializer):
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
     available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0, allow_null=True)
 
+    def validate_available_count(self, value):
+        # Null only in answers (a blind user's); a count sent is a number.
+        if value is None:
+            raise serializers.ValidationError("This field may not be null.", code="null")
+        return value
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if self.context.get("blind"):
@@ -364,7 +370,7 @@ class OverrideCreateSerializer(serializers.Serializer):
     """A manager's username and PIN, typed at the till, for one action."""
 
     username = PlainTextField(max_length=150, help_text="The manager's username.")
-    pin = serializers.CharField(max_length=8, trim_whitespace=False, help_text="The manager's PIN, 4 to 8 digits.")
+    pin = StrictRegexField(PIN_PATTERN, max_length=8, help_text="The manager's PIN, 4 to 8 digits.")
     action = serializers.ChoiceField(choices=Override.Action.choices, help_text=OVERRIDE_ACTIONS_DOC)
     till = StrictIntegerField(
         min_value=1, max_value=2**63 - 1, required=False, help_text="The till (id), for the audit."

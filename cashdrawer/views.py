@@ -17,6 +17,7 @@ from billing_project.core.money import format_money
 from billing_project.core.roles import role_required
 
 from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status
+from .errors import NotPermitted
 from .models import MAX_COUNT, Till, TillSession
 from .selectors import drawer_list
 from .services import (
@@ -279,6 +280,8 @@ def till_cash(request):
     token = _token(request)
 
     def record() -> tuple[int, dict]:
+        if token is None and not request.user.has_perm(CASH):
+            raise NotPermitted("Cash in or out needs a manager's approval.")
         movement = cash_movement_create(
             session_id=session.pk,
             direction=body["direction"],

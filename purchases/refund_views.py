@@ -17,6 +17,7 @@ from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY
 from billing_project.core.roles import role_required
 from billing_project.core.types import BillLine
 from cashdrawer.browser import current_till
+from cashdrawer.errors import NotPermitted
 
 from .documents import credit_note_pdf_print, pdf_page_throttle, pdf_response
 from .models import Purchase, PurchaseItem, Refund
@@ -119,6 +120,8 @@ def refund_new(request, purchase_id: int):
         token = (request.POST.get("override_token") or "").strip()[:100] or None
 
         def make_refund() -> tuple[int, dict]:
+            if token is None and not request.user.has_perm(MAKE_REFUNDS):
+                raise NotPermitted("A return needs a manager's approval.")
             refund = refund_create(
                 purchase_id=purchase.pk,
                 items=request_body["items"],

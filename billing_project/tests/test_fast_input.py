@@ -444,6 +444,7 @@ FULL = {
     "discount_reason": "loyal",
     "send_invoice": False,
     "till": 2,
+    "override_token": "a-managers-token",
 }
 ABSENT = object()
 

@@ -658,6 +658,12 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
             ({"id": session}, {"direction": "in", "pieces": [{"value": "100", "count": 1}], "reason": "float"})
         ],
         ("POST", "/api/v1/sessions/{id}/close/"): [({"id": session}, count)],
+        ("POST", "/api/v1/sessions/{id}/approve/"): [({"id": session}, {"reason": "the 100s went to the safe"})],
+        ("POST", "/api/v1/sessions/{id}/recount/"): [({"id": session}, {"reason": "count again"})],
+        ("POST", "/api/v1/auth/pin/"): [({}, {"password": "pass-word-123", "pin": "1234"})],
+        ("POST", "/api/v1/overrides/"): [
+            ({}, {"username": "fuzzer", "pin": "1234", "action": "discount", "till": till})
+        ],
     }
 
 

@@ -189,15 +189,14 @@ def override_used_on(override: Override, what: str) -> None:
 def approver_for(*, token: str | None, action: str, user: Actor, needs: str | None = None):
     """The manager whose override lets ``user`` do ``action``, or None without a token.
 
-    With ``needs`` (a permission): a user who has it needs no token (and a token given is still
-    taken, so its use is recorded); one who has not needs a token whose manager has it, otherwise
-    ``NotPermitted``."""
+    Without a token, whether ``user`` may do it is the caller's check (the API's permissions, the
+    page's), as before overrides. With one, and ``needs`` (a permission): a user who has it takes
+    the token all the same (its use is recorded); one who has not needs a token whose manager has
+    it, otherwise ``NotPermitted``."""
+    if not token:
+        return None
     # No user: a command or the system, which the caller's own checks already let through.
     allowed = needs is None or user is None or user.has_perm(needs)
-    if not token:
-        if not allowed:
-            raise NotPermitted()
-        return None
     override = override_take(token=token, action=action, user=user)
     if not allowed and not (needs is not None and override.manager is not None and override.manager.has_perm(needs)):
         raise NotPermitted("The manager who approved this may not do it either.")
