@@ -9,6 +9,7 @@ from billing_project.core.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, OverrideViewSet, PinView, TillSessionViewSet, TillViewSet
 from catalog.api import ProductViewSet
 from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
+from purchases.counter_api import HeldBillViewSet, UpiQrView
 
 # The API root's table of contents: (name, URL name or path under the root, methods, what it does).
 # A path with ``{…}`` is a template for one object.
@@ -62,6 +63,20 @@ ENDPOINTS = [
         "Sales by day, hour, product, cashier, till, payment method or tax rate, net of refunds (?format=csv).",
     ),
     ("payment-methods", "payment-method-list", "GET", "The active payment methods (cash, card, UPI…)."),
+    (
+        "held-bills",
+        "held-bill-list",
+        "GET, POST",
+        "Parked carts, oldest first (?till=). POST parks one: no stock, no money.",
+    ),
+    ("held-bills/{id}", "held-bills/{id}", "GET, DELETE", "One parked cart; DELETE discards it."),
+    (
+        "held-bills/{id}/recall",
+        "held-bills/{id}/recall",
+        "POST",
+        "The cart back to the screen; the parked one is gone.",
+    ),
+    ("upi-qr", "upi-qr", "GET", "?amount=&ref= → {uri, svg}: the store's UPI QR code for an amount."),
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=, ?phone=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
     ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
@@ -149,9 +164,11 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("tills", TillViewSet, basename="till")
 router.register("sessions", TillSessionViewSet, basename="session")
 router.register("overrides", OverrideViewSet, basename="override")
+router.register("held-bills", HeldBillViewSet, basename="held-bill")
 
 urlpatterns = [
     re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="auth-token"),
     re_path(r"^auth/pin/?$", PinView.as_view(), name="auth-pin"),
+    re_path(r"^upi-qr/?$", UpiQrView.as_view(), name="upi-qr"),
     *router.urls,
 ]

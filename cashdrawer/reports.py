@@ -39,6 +39,7 @@ class SessionSales:
     tax_by_rate: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)
     refund_count: int = 0
     refund_total: Decimal = ZERO  # what the session's refunds paid back
+    held_bills: int = 0  # the carts parked at the session's till and not recalled (yet)
 
 
 SalesSource = Callable[[TillSession], SessionSales]
@@ -115,6 +116,8 @@ def session_figures(session: TillSession, sales: SessionSales | None = None) -> 
         "discount_total": _m(sold.discount_total),
         "payments": payments,
         "refunds": {"count": sold.refund_count, "total": _m(sold.refund_total)},
+        # Parked carts at the till: now on the X report, left at the close on the Z report.
+        "held_bills_left": sold.held_bills,
         "cash": {
             "opening": _m(opening),
             "sales": _m(cash_sales),

@@ -185,6 +185,9 @@ class SessionSerializer(serializers.ModelSerializer):
     variance_total = MoneyField(
         max_digits=MONEY_DIGITS, allow_null=True, help_text="Counted value minus expected cash: over > 0, short < 0."
     )
+    held_bills_left = serializers.SerializerMethodField(
+        help_text="Parked carts left at the till when the session closed (its Z report's); null while open."
+    )
     opening_approved_by = serializers.IntegerField(
         source="opening_approved_by_id",
         allow_null=True,
@@ -225,6 +228,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "expected",
             "variance",
             "variance_total",
+            "held_bills_left",
             "note",
             "opening_approved_by",
             "approved_by",
@@ -232,6 +236,9 @@ class SessionSerializer(serializers.ModelSerializer):
             "rejected_counts",
         ]
         read_only_fields = fields
+
+    def get_held_bills_left(self, session) -> int | None:
+        return session.report.get("held_bills_left", 0) if session.report else None
 
 
 class CashMovementCreateSerializer(serializers.Serializer):
@@ -342,6 +349,11 @@ class SessionReportSerializer(serializers.Serializer):
         many=True, help_text="By payment method, cash first; together they add up to the bills' payable."
     )
     refunds = SessionReportRefundsSerializer()
+    held_bills_left = serializers.IntegerField(
+        required=False,
+        help_text="Parked carts at the till: now on an X report, left at the close on a Z report (absent from "
+        "Z reports closed before parking existed).",
+    )
     cash = SessionReportCashSerializer()
     counted_by = serializers.CharField(
         required=False, allow_null=True, help_text="Z report: who counted the drawer at the close (username)."

@@ -18,7 +18,17 @@ from cashdrawer.models import DrawerMovement
 from customers.models import Customer
 
 from .invoice_admin import RESEND_INVOICE, invoice_email_status, resend_invoice
-from .models import AMOUNT_FIELDS, Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
+from .models import (
+    AMOUNT_FIELDS,
+    HeldBill,
+    Payment,
+    PaymentMethod,
+    Purchase,
+    PurchaseItem,
+    Refund,
+    RefundLine,
+    RefundPayment,
+)
 from .reports import purchase_totals, purchases_csv
 from .selectors import customer_list
 from .templatetags.discounts import discount_totals, line_discount, percent
@@ -499,3 +509,23 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             url,
             obj,
         )
+
+
+@admin.register(HeldBill)
+class HeldBillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Parked bills (saved carts) at the tills, oldest first, read-only: the billing page and the API
+    park, recall and discard them."""
+
+    list_display = ("id", "till", "created_at", "created_by", "line_count", "customer", "note", "products")
+    list_filter = ("till",)
+    list_select_related = ("till", "created_by")
+    ordering = ("created_at", "id")
+    fields = readonly_fields = ("till", "created_at", "created_by", "customer", "note", "products")
+
+    @admin.display(description="customer")
+    def customer(self, obj):
+        return obj.customer_email or obj.customer_phone or "walk-in"
+
+    @admin.display(description="products")
+    def products(self, obj):
+        return ", ".join(f"{line['quantity']} × {line['name']}" for line in obj.items)

@@ -261,7 +261,9 @@ def _bill(
         return purchase_create(
             customer_email=email,
             items=items,
-            payments=[{"method": method, "amount": priced.total, "reference": f"DEMO-{rng.randrange(10**6):06d}"}],
+            payments=[
+                {"method": method, "amount": priced.total, "reference": _reference(method, rng.randrange(10**6))}
+            ],
             send_invoice=False,
             user=user,
             discount_percent=discount,
@@ -269,3 +271,8 @@ def _bill(
         )
     except InsufficientStock:
         return None
+
+
+def _reference(method: str, number: int) -> str:
+    """A demo payment's reference: a UPI payment's 12-digit UTR, a card's slip number."""
+    return f"6{number:011d}" if method == "upi" else f"DEMO-{number:06d}"

@@ -59,3 +59,10 @@ class ReportRangeInvalid(DomainError):
 class ReportGroupingInvalid(DomainError):
     code = ErrorCode.REPORT_GROUPING_INVALID
     default_message = "The report cannot be grouped that way."
+
+
+class HeldBillNotFound(DomainError):
+    """A parked bill that is not there (any more): recalled or discarded already, or never parked."""
+
+    code = ErrorCode.NOT_FOUND
+    default_message = "No such parked bill: it was recalled or discarded already."

@@ -25,7 +25,7 @@ from billing_project.core.money import money
 from cashdrawer.models import TillSession
 from cashdrawer.reports import SessionSales
 
-from .models import Payment, Purchase, PurchaseItem, Refund
+from .models import HeldBill, Payment, Purchase, PurchaseItem, Refund
 
 # The amounts a bill stores, in the order the bill is worked out.
 BILL_AMOUNTS = ("subtotal", "discount_total", "tax_total", "total", "rounding", "payable", "cash_paid", "change_due")
@@ -103,4 +103,5 @@ def session_sales(session: TillSession) -> SessionSales:
         tax_by_rate=tax_by_rate,
         refund_count=refunds["count"],
         refund_total=money(refunds["total"] or ZERO),
+        held_bills=HeldBill.objects.filter(till_id=session.till_id).count(),
     )

@@ -29,7 +29,7 @@ from .preview import RowInput, pieces_total
 from .sales_report import FIRST_DAY, LAST_DAY
 from .selectors import MAX_PRODUCT_ID, product_for_term
 from .serializers import MAX_QUANTITY
-from .services import MAX_LINES
+from .services import MAX_LINES, UTR_PATTERN
 
 LINES_PREFIX = "lines"
 DEFAULT_ROWS = 3
@@ -179,7 +179,12 @@ class BillForm(forms.Form):
     card_amount = _amount_field("Card amount")
     card_reference = _reference_field("Card slip no.")
     upi_amount = _amount_field("UPI amount")
-    upi_reference = _reference_field("UPI transaction id")
+    upi_reference = forms.CharField(
+        label="UPI UTR (12 digits)",
+        required=False,
+        max_length=PAYMENT_REFERENCE_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "placeholder": "12-digit UTR"}),
+    )
     discount_percent = _percent_field("Bill discount %", help_text="Applied to every line, with each line's own.")
     discount_reason = forms.CharField(
         label="Discount reason",
@@ -191,6 +196,13 @@ class BillForm(forms.Form):
 
     def clean_customer(self) -> str:
         return clean_customer(self.cleaned_data.get("customer", ""))
+
+    def clean_upi_reference(self) -> str:
+        # The service refuses it too (``purchase_create``); here it is shown beside the field.
+        reference = self.cleaned_data.get("upi_reference", "").strip()
+        if reference and not UTR_PATTERN.fullmatch(reference):
+            raise ValidationError("The UPI reference is the 12-digit UTR from the customer's app.", code="bad_utr")
+        return reference
 
 
 class LineForm(forms.Form):

@@ -648,3 +648,39 @@ class DocumentPdf(models.Model):
 
     def __str__(self):
         return f"PDF of bill #{self.purchase_id}" if self.purchase_id else f"PDF of refund #{self.refund_id}"
+
+
+HELD_NOTE_MAX_LENGTH = 200
+HELD_LINES_MAX = 200  # as many lines as a bill may have (services.bills.MAX_LINES)
+
+
+class HeldBill(models.Model):
+    """A parked cart: the lines and the customer of a bill the cashier set aside at a till, to be
+    recalled (and then deleted) or discarded. It takes no stock and no money; ``held_bill_create``
+    checks its lines as a bill would. ``items`` are ``[{product_id, name, unit, quantity,
+    discount_percent}]``, one per product, in the API's forms (an ``each`` quantity an integer, a
+    measure's a 3-place string, the discount a 2-place string or null); ``line_count`` is their
+    number, so the database can check that a held bill has at least one line."""
+
+    till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, related_name="+")
+    items = models.JSONField(default=list)
+    line_count = models.PositiveSmallIntegerField()
+    customer_email = models.CharField(max_length=254, blank=True, default="")
+    customer_phone = models.CharField(max_length=16, blank=True, default="")  # E.164, as on a customer
+    note = models.CharField(max_length=HELD_NOTE_MAX_LENGTH, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["till", "created_at", "id"], name="heldbill_till_oldest_first")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(line_count__gte=1, line_count__lte=HELD_LINES_MAX), name="heldbill_line_count_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Parked bill #{self.pk} at till {self.till_id}"

@@ -30,8 +30,10 @@ from .models import (
     DISCOUNT_REASON_MAX_LENGTH,
     EFFECTIVE_MAX_DIGITS,
     EFFECTIVE_PLACES,
+    HELD_NOTE_MAX_LENGTH,
     LINE_OUTPUT_FIELDS,
     PAYMENT_REFERENCE_MAX_LENGTH,
+    HeldBill,
     InvoiceStatus,
     Payment,
     PaymentMethod,
@@ -589,3 +591,57 @@ class CustomerSerializer(serializers.ModelSerializer):
             "discount_total",
         ]
         read_only_fields = fields
+
+
+class HeldBillCreateSerializer(FastInputMixin, serializers.Serializer):
+    """A cart to park: the till, the lines as a bill takes them, the customer and a note."""
+
+    till = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="The till (id) the cart is parked at.")
+    items = PurchaseLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    customer_email = EmailAddressField(required=False, allow_null=True, help_text="The customer's email, if known.")
+    customer_phone = MobileNumberField(
+        required=False, allow_null=True, help_text="The customer's Indian mobile number, if known."
+    )
+    note = PlainTextField(
+        max_length=HELD_NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="For the cashier: whose cart it is (`the lady in the blue sari`).",
+    )
+
+
+class HeldBillFilterSerializer(serializers.Serializer):
+    till = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Only this till's.")
+
+
+class HeldBillLineSerializer(FastOutputMixin, serializers.Serializer):
+    """One line of a parked cart, as it was parked."""
+
+    product_id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The product's name when the cart was parked.")
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    quantity = QuantityValueField(help_text='In `unit`: an integer for `each`, a 3-place string (`"1.250"`) else.')
+    discount_percent = PlainDecimalField(
+        max_digits=DISCOUNT_MAX_DIGITS, decimal_places=DISCOUNT_PLACES, allow_null=True
+    )
+
+
+class HeldBillSerializer(serializers.ModelSerializer):
+    """A parked bill: a saved cart at a till. It took no stock and no money."""
+
+    till = serializers.IntegerField(source="till_id")
+    items = HeldBillLineSerializer(many=True)
+    customer_email = serializers.CharField(allow_null=True, help_text="Null when the cart named none.")
+    customer_phone = serializers.CharField(allow_null=True, help_text="E.164; null when the cart named none.")
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+
+    class Meta:
+        model = HeldBill
+        fields = ["id", "till", "items", "customer_email", "customer_phone", "note", "created_at", "created_by"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["customer_email"] = instance.customer_email or None
+        data["customer_phone"] = instance.customer_phone or None
+        return data

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import refund_views, views
+from . import counter_views, refund_views, views
 
 app_name = "billing"
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("products/", views.product_lookup, name="products"),
     path("scan/", views.product_scan, name="scan"),
     path("customer-bills/", views.customer_bills, name="customer-bills"),
+    path("display/", counter_views.display, name="display"),
+    path("display/state/", counter_views.display_state_view, name="display-state"),
 ]

@@ -19,12 +19,14 @@ from cashdrawer.browser import current_till, till_status
 from catalog.errors import UnknownCode
 from catalog.selectors import product_for_code
 
+from .counter_views import counter_context, park_cart, recall_cart
+from .display import display_done, display_from_preview, display_publish
 from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import MAX_CUSTOMER_LENGTH, BillEntry, HistoryFilterForm, clean_customer, customer_arguments
 from .models import Purchase
 from .preview import bill_preview
 from .selectors import product_search, purchase_get, purchase_history, tender_denominations
-from .services import purchase_create
+from .services import UPI_METHOD, purchase_create
 
 RING_UP = "purchases.add_purchase"
 RUN_BACK_OFFICE = "catalog.change_product"  # managers (and superusers); cashiers only ring up
@@ -56,6 +58,10 @@ def bill_new(request):
 
     entry = BillEntry(request.POST, denominations=denominations)
     action = request.POST.get("action", "generate")
+    if "recall" in request.POST:
+        return recall_cart(request, entry, till, _index(request.POST["recall"]), render_page=_bill_page)
+    if action == "park":
+        return park_cart(request, entry, till, render_page=_bill_page)
     if "remove_row" in request.POST:
         return _bill_page(request, entry.with_row_removed(_index(request.POST["remove_row"])))
     if action == "add_row":
@@ -81,6 +87,9 @@ def bill_new(request):
         needs_manager = exc.code in (ErrorCode.DISCOUNT_NEEDS_MANAGER, ErrorCode.OVERRIDE_INVALID)
         return _bill_page(request, entry, status=exc.status_code, override_action="discount" if needs_manager else "")
     messages.success(request, f"Bill {purchase.number} generated.")
+    display_publish(
+        till.pk, display_done(payable=purchase.payable, change_due=purchase.change_due, number=purchase.number or "")
+    )
     # The receipt shown right after ringing up is the original; any later view of it is a reprint.
     request.session[FRESH_BILL] = purchase.pk
     return redirect("billing:bill", purchase_id=purchase.pk)
@@ -91,8 +100,10 @@ def bill_new(request):
 def bill_preview_view(request):
     """The live preview for the page's script: the same form post, answered with HTML fragments
     rendered by the page's own templates, plus the amounts as strings."""
-    entry = BillEntry(request.POST, denominations=tender_denominations(till_id=current_till(request).pk), quiet=True)
+    till = current_till(request)
+    entry = BillEntry(request.POST, denominations=tender_denominations(till_id=till.pk), quiet=True)
     preview = bill_preview(**entry.preview_arguments(), user=request.user)
+    _show_on_display(till, entry, preview)
     bill = preview.quote
     return JsonResponse(
         {
@@ -216,6 +227,8 @@ def history(request):
 
 def _bill_page(request, entry: BillEntry, *, status: int = 200, override_action: str = ""):
     preview = bill_preview(**entry.preview_arguments(), user=request.user)
+    till = current_till(request)
+    _show_on_display(till, entry, preview)
     customer = entry.customer()
     context = {
         "entry": entry,
@@ -226,12 +239,19 @@ def _bill_page(request, entry: BillEntry, *, status: int = 200, override_action:
         "split_fields": [entry.bill[name] for name in ("card_amount", "card_reference", "upi_amount", "upi_reference")],
         "discount_fields": [entry.bill[name] for name in ("discount_percent", "discount_reason")],
         "max_discount": f"{settings.CASHIER_MAX_DISCOUNT_PERCENT.normalize():f}",
-        **till_status(current_till(request)),
+        **till_status(till),
+        **counter_context(till),
         "override_action": override_action,
         "override_form": "bill-form",
         "override_submitter": "#generate",
     }
     return render(request, "billing/new.html", context, status=status)
+
+
+def _show_on_display(till, entry: BillEntry, preview) -> None:
+    payments = entry.non_cash_payments() if entry.data is not None else []
+    upi = next((p["amount"] for p in payments if p["method"] == UPI_METHOD), None)
+    display_publish(till.pk, display_from_preview(preview, upi_amount=upi, till_code=till.code))
 
 
 def _recent_bills(customer: str):

@@ -93,6 +93,8 @@ class ErrorCode(StrEnum):
         "a discount above `CASHIER_MAX_DISCOUNT_PERCENT` without the `give_large_discount` permission",
     )
 
+    UPI_NOT_CONFIGURED = "upi_not_configured", 404, "`GET /upi-qr` in a store without `UPI_VPA`"
+
     # --- Refunds -------------------------------------------------------------------------------
     NOT_ON_BILL = "not_on_bill", 400, "a refund names a product that is not on the bill"
     REFUND_EXCEEDS_SOLD = (

@@ -59,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.change_paymentmethod",
         "purchases.add_refund",
         "purchases.view_refund",
+        "purchases.view_heldbill",
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",

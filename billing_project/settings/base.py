@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
@@ -30,6 +31,13 @@ STORE_ADDRESS = env.str("STORE_ADDRESS", default="", multiline=True)
 # registration, such as a GSTIN.
 STORE_LEGAL_NAME = env("STORE_LEGAL_NAME", default="") or STORE_NAME
 STORE_TAX_ID = env("STORE_TAX_ID", default="")
+# UPI at the counter: the store's UPI id (VPA, e.g. shop@okaxis) and the name a customer's
+# app shows for it (default STORE_NAME). Without UPI_VPA there is no UPI QR code (404
+# upi_not_configured); UPI payments are still taken, with their UTR typed in.
+UPI_VPA = env("UPI_VPA", default="").strip()
+UPI_PAYEE_NAME = env("UPI_PAYEE_NAME", default="").strip() or STORE_NAME
+if UPI_VPA and not re.fullmatch(r"[A-Za-z0-9._-]{2,256}@[A-Za-z][A-Za-z0-9.-]{1,63}", UPI_VPA):
+    raise ImproperlyConfigured(f"UPI_VPA must be a UPI id such as shop@okaxis, not {UPI_VPA!r}")
 
 # --- Invoice numbers and tax invoices -----------------------------------------------------------
 # Numbers are <series>/<financial year>/<6 digits>, e.g. M/2627/000123; the financial year starts

@@ -26,6 +26,11 @@ if not any(os.environ.get(name) for name in ("STORE_NAME", "STORE_LEGAL_NAME", "
         "14, 3rd Main Road, Malleswaram\nBengaluru 560003\nState: Karnataka (code 29)\nPhone: +91 80 4123 4567"
     )
     STORE_TAX_ID = "29AABCD1234E1Z4"
+# The demo store's UPI id, so that the billing page shows a QR code for the UPI amount. Made up for
+# the demo: a real one (UPI_VPA, UPI_PAYEE_NAME in .env) is the store's own.
+if not os.environ.get("UPI_VPA"):
+    UPI_VPA = "dakshinprovisions@okaxis"
+    UPI_PAYEE_NAME = os.environ.get("UPI_PAYEE_NAME") or STORE_NAME
 # An Indian store's sales within its state: each rate's tax as CGST and SGST halves.
 if not os.environ.get("TAX_SPLIT"):
     TAX_SPLIT = "cgst_sgst"

@@ -35,7 +35,7 @@ from cashdrawer.services import (
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.services import purchase_create, refund_create
+from purchases.services import held_bill_create, purchase_create, refund_create
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -189,6 +189,13 @@ def shop(cashier_user, manager_user, settings):
         reason="coins",
         user=cashier_user,
         override_token=granted.token,
+    )
+    held_bill_create(
+        till=open_session.till_id,
+        items=[{"product_id": rice.pk, "quantity": 2}],
+        customer_email="carol@example.com",
+        note="back in a minute",
+        user=cashier_user,
     )
     api_token_issue(user=cashier_user)
     login = {"user_agent": "Mozilla/5.0", "ip_address": "192.0.2.7", "username": "cashier", "path_info": "/login/"}

@@ -58,7 +58,7 @@ from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
-from purchases.services import refund_create
+from purchases.services import held_bill_create, refund_create
 from purchases.tests.factories import purchase_for
 
 SCHEMA_URL = "/api/schema/"
@@ -278,6 +278,8 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     assert bill.session_id is not None
     closed = session_close(session_id=bill.session_id, counted=drawer_counts(drawer), user=user)
     refund = refund_create(purchase_id=bill.pk, items=[{"product_id": products[0].pk, "quantity": 1}], reason="fuzz")
+    assert bill.till_id is not None
+    held = held_bill_create(till=bill.till_id, items=[{"product_id": products[1].pk, "quantity": 1}])
     return {
         "token": AuthToken.objects.create(user=user)[1],
         "/api/v1/products/": [p.pk for p in [*products, archived]],
@@ -287,6 +289,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/tills/": [bill.till_id],
         "/api/v1/sessions/": [closed.pk],
         "/api/v1/refunds/": [refund.pk],
+        "/api/v1/held-bills/": [held.pk],
     }
 
 
@@ -663,6 +666,18 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         ("POST", "/api/v1/auth/pin/"): [({}, {"password": "pass-word-123", "pin": "1234"})],
         ("POST", "/api/v1/overrides/"): [
             ({}, {"username": "fuzzer", "pin": "1234", "action": "discount", "till": till})
+        ],
+        ("POST", "/api/v1/held-bills/"): [
+            (
+                {},
+                {
+                    "till": till,
+                    "items": [line],
+                    "customer_email": "a@example.com",
+                    "customer_phone": "9876543210",
+                    "note": "back soon",
+                },
+            )
         ],
     }
 

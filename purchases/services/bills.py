@@ -1,6 +1,7 @@
 """Ringing up a bill."""
 
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,10 @@ MAX_LINES = 200
 MAX_PAYMENTS = 10
 _CASH = "<the cash method>"  # the shorthand's payment method: whichever method is the cash one
 AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - 2)
+# A UPI payment's reference, when given, is the 12-digit UTR (Unique Transaction Reference) the
+# customer's app shows once the money has gone.
+UPI_METHOD = "upi"
+UTR_PATTERN = re.compile(r"[0-9]{12}")
 
 
 def purchase_create(
@@ -388,6 +393,11 @@ def _check_payments(asked: _Asked, named: Sequence[PaymentMethod], *, paid_amoun
         if len(reference) > PAYMENT_REFERENCE_MAX_LENGTH:
             raise ValidationFailed(
                 "A reference has at most 100 characters.", details={"payments": ["reference is too long."]}
+            )
+        if method.code == UPI_METHOD and reference and not UTR_PATTERN.fullmatch(reference):
+            raise ValidationFailed(
+                "A UPI reference is the 12-digit UTR from the customer's app.",
+                details={"payments": ["The UPI reference must be the 12-digit UTR."]},
             )
         tenders.append(_Tender(method=method, amount=amount, tendered=notes, reference=reference))
     if sum(t.method.is_cash for t in tenders) > 1:

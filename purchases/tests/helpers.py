@@ -91,3 +91,45 @@ def refund(purchase, *lines, **kwargs) -> Refund:
     return refund_create(
         purchase_id=purchase.pk, items=[{"product_id": p.pk, "quantity": q} for p, q in lines], **kwargs
     )
+
+
+def decode_qr_image(image) -> str:
+    """The text of the one QR code in ``image`` (a PIL image), decoded by zxing-cpp."""
+    import zxingcpp
+
+    found = [result for result in zxingcpp.read_barcodes(image) if result.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(found) == 1, f"expected one QR code, found {len(found)}"
+    return found[0].text
+
+
+def decode_qr_svg(svg: str, *, scale: int = 8) -> str:
+    """The text of a QR code drawn as segno draws it (an SVG of one path of unit modules, with a viewBox):
+    drawn again as pixels, ``scale`` to a module, and decoded. Reads the modules off the SVG's path,
+    so it checks the picture the SVG shows, not the data it was made from."""
+    import re
+
+    from PIL import Image, ImageDraw
+
+    box = re.search(r'viewBox="0 0 (\d+) (\d+)"', svg)
+    assert box is not None, "no viewBox in the SVG"
+    size = int(box.group(1))
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    path = re.search(r'<path[^>]*class="qrline"[^>]*d="([^"]+)"', svg) or re.search(
+        r'<path[^>]*stroke="#000"[^>]*d="([^"]+)"', svg
+    )
+    assert path is not None, "no dark path in the SVG"
+    x = y = 0.0
+    for command, number in re.findall(r"([Mmhv])\s*(-?[\d.]+(?:\s*-?[\d.]+)?)", path.group(1)):
+        values = [float(v) for v in number.split()]
+        if command == "M":
+            x, y = values
+        elif command == "m":
+            x, y = x + values[0], y + values[1]
+        elif command == "h":
+            length = values[0]
+            left, right = sorted((x, x + length))
+            top = y - 0.5
+            draw.rectangle([left * scale, top * scale, right * scale - 1, (top + 1) * scale - 1], fill=0)
+            x += length
+    return decode_qr_image(image)

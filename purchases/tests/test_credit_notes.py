@@ -30,7 +30,7 @@ def bill(db):
         customer_email="ann@example.com",
         items=[{"product_id": rice.pk, "quantity": 2}, {"product_id": soap.pk, "quantity": 3}],
         payments=[
-            {"method": "upi", "amount": D("500.00"), "reference": "UPI-77"},
+            {"method": "upi", "amount": D("500.00"), "reference": "412345670077"},
             {"method": "cash", "amount": D("1000.00"), "tendered": [{"value": D("500"), "count": 2}]},
         ],
     )

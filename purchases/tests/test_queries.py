@@ -71,7 +71,12 @@ def _split(products, payments: int, customer="warm@example.com"):
     """A bill with discounts on every line, paid by card and UPI in ``payments`` parts and the rest in
     notes."""
     parts: list[PaymentInput] = [
-        {"method": "card" if i % 2 else "upi", "amount": D("0.01"), "reference": f"R{i}"} for i in range(payments)
+        {
+            "method": "card" if i % 2 else "upi",
+            "amount": D("0.01"),
+            "reference": f"R{i}" if i % 2 else f"4123456700{i:02d}",
+        }
+        for i in range(payments)
     ]
     parts.append({"method": "cash", "amount": D("4000"), "tendered": [{"value": D("2000"), "count": 2}]})
     return purchase_create(

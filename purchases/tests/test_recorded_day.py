@@ -183,7 +183,7 @@ def _day(manager: APIClient, cashier: APIClient) -> list[tuple[str, int, Any]]:
         "k4",
         payments=[
             {"method": "card", "amount": "200.00", "reference": "SLIP-2"},
-            {"method": "upi", "amount": "246.78", "reference": "UPI-77"},
+            {"method": "upi", "amount": "246.78", "reference": "412345670077"},
         ],
     )
     bill(

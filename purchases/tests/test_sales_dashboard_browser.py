@@ -92,7 +92,7 @@ def test_the_dashboard_draws_its_charts_from_real_bills_and_refunds(
     second = purchase_create(
         customer_email="bob@example.com",
         items=[{"product_id": soap.pk, "quantity": 2}],  # 73.00 + 8.76
-        payments=[{"method": "upi", "amount": Decimal("81.76"), "reference": "UPI-1"}],
+        payments=[{"method": "upi", "amount": Decimal("81.76"), "reference": "412345670001"}],
         user=cashier_user,
     )
     refund = refund_create(purchase_id=first.pk, items=[{"product_id": rice.pk, "quantity": 1}], reason="torn bag")

@@ -129,7 +129,7 @@ def test_upi_and_cash_change_comes_from_the_drawer(admin_api, drawer, lamp):
         bill(
             (lamp, 2),  # 200.80
             payments=[
-                {"method": "upi", "amount": "120.00", "reference": "UPI-7788"},
+                {"method": "upi", "amount": "120.00", "reference": "412345677880"},
                 {"method": "cash", "amount": "100.00", "tendered": [{"value": "100", "count": 1}]},
             ],
         ),
@@ -419,7 +419,7 @@ def test_the_report_lists_payments_by_method_and_counts_only_cash(admin_api, dra
             ],
         ),
     )
-    post(admin_api, bill((kettle, 1), payments=[{"method": "upi", "amount": "118.00", "reference": "U1"}]))
+    post(admin_api, bill((kettle, 1), payments=[{"method": "upi", "amount": "118.00", "reference": "412345670001"}]))
     post(admin_api, bill((kettle, 1), paid_amount="110", discount_percent="10", discount_reason="box"))
 
     report = admin_api.get(f"/api/v1/sessions/{first['session']}/report").json()

@@ -41,7 +41,7 @@ def test_split_and_cash_bills_at_one_till_leave_the_drawer_reconciled(postgres_o
                 {"method": "cash", "amount": D("100"), "tendered": [{"value": D("100"), "count": 1}]},
             ]
         else:  # UPI alone: no drawer movement, no rounding
-            payments = [{"method": "upi", "amount": D("90.40"), "reference": f"U{i}"}]
+            payments = [{"method": "upi", "amount": D("90.40"), "reference": f"4123456{i:05d}"}]
         return purchase_create(customer_email=f"c{i}@example.com", items=items, payments=payments)
 
     results = run_concurrently(12, ring_up)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('purchases', '0022_line_units'),
+        ('purchases', '0023_held_bills'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
