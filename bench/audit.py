@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -364,6 +365,17 @@ def run_audits(
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         checks.append(Check("drawer_audit passes", proc.returncode == 0, f"exit {proc.returncode}: {' | '.join(tail)}"))
     return checks
+
+
+def stock_audit_check(label: str, *, env: dict, cwd: Path) -> Check:
+    """``manage.py stock_audit`` after a scenario: every product's stock equals the sum of its stock
+    ledger, and the ledger's balances chain."""
+    cmd = [sys.executable, "manage.py", "stock_audit"]
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+    return Check(
+        f"stock_audit passes after {label}", proc.returncode == 0, f"exit {proc.returncode}: {' | '.join(tail)}"
+    )
 
 
 def _without_invoice(body) -> object:

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 from appenv import production_env
-from audit import Check, run_audits
+from audit import Check, run_audits, stock_audit_check
 from loadgen import REFUND_EVERY, Api, BillMaker, Result, RunStats, pieces, refund_request, refund_result, signature
 from run import LOCALHOST, db_url, drawer_audit_cmd, free_port, manage, seed, seed_tills
 
@@ -784,6 +784,7 @@ def main(argv=None) -> int:
             db=db, api=api, runs=[run], initial_stock=initial_stock, initial_drawer=initial_drawer,
             seed_movement_id=seed_movement_id, drawer_audit_cmd=drawer_audit_cmd(), env=direct_env, cwd=ROOT,
         ))  # fmt: skip
+        checks.append(stock_audit_check("the cluster run", env=direct_env, cwd=ROOT))
         checks.append(Check(
             "PgBouncer runs in transaction mode", mode == "transaction", f"pool_mode = {mode}",
         ))  # fmt: skip

@@ -3,8 +3,8 @@
 -- purchases.services.purchase_create sends, in the same lock order, on a copy of the app's schema
 -- with the same constraints and indexes: the payment methods with the timeouts and the customer
 -- get-or-create (one statement), the products locked by id and their stock taken (one
--- guarded UPDATE whose CTE takes the locks), the bill with its 3 lines and its cash payment (one
--- statement), then (last, as the app does) the till row FOR UPDATE, every denomination of the
+-- guarded UPDATE whose CTE takes the locks), the bill with its 3 lines, its cash payment and its
+-- stock ledger rows (one statement), then (last, as the app does) the till row FOR UPDATE, every denomination of the
 -- till FOR UPDATE by value carrying the open session, and one statement for the rest: the guarded
 -- drawer UPDATE with the drawer movements and the invoice email's job (the outbox row) as CTEs of
 -- the invoice number's (the counter upsert) UPDATE of the bill's till, session and number. The
@@ -63,6 +63,11 @@ WITH l AS (
 ), payment AS (
     INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
     SELECT bill.id, m.id, true, bill.paid_amount, '' FROM bill, purchases_paymentmethod m WHERE m.is_cash
+), moves AS (
+    -- The stock ledger's sale rows: the locked products' stock as the UPDATE above left it.
+    INSERT INTO catalog_stockmovement (product_id, kind, quantity, balance_after, unit_cost, reason, purchase_id, created_at)
+    SELECT p.id, 'sale', -q.qty, p.stock, p.cost_price, '', bill.id, bill.created_at
+    FROM bill, catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
 )
 SELECT id AS bill, paid_amount AS paid, change_due AS change FROM bill \gset
 SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id = 1 FOR UPDATE OF cashdrawer_till;

@@ -31,7 +31,7 @@ import loadgen
 import procfs
 import psycopg
 from appenv import production_env
-from audit import Check, run_audits
+from audit import Check, run_audits, stock_audit_check
 from listbench import fill_bills, time_list, time_sql
 from loadgen import Api, Print, ProductInfo, Reprinter, RunStats, bill_result, paid_in_notes, percentile_ms, run_load
 
@@ -872,6 +872,7 @@ def main(argv=None) -> int:
                         timeout=args.timeout)  # fmt: skip
         runs.append(warm)
         summaries = []
+        stock_audits: list[Check] = []  # manage.py stock_audit after every scenario
         for scenario in args.scenarios:
             if scenario == "tills":
                 # A-B-B-A: the database grows and autovacuum wakes up as the run goes on, so a later
@@ -887,6 +888,7 @@ def main(argv=None) -> int:
                     stats.scenario = "till1" if len(tills) == 1 else f"tills{TILLS}"
                     runs.append(stats)
                     summaries.append(stats.summary())
+                    stock_audits.append(stock_audit_check(f"{stats.scenario} C={TILLS_C}", env=env, cwd=ROOT))
                     time.sleep(0.5)
                 continue
             for clients in args.clients:
@@ -900,6 +902,7 @@ def main(argv=None) -> int:
                                  timeout=args.timeout, idempotency_keys=args.idempotency_keys)  # fmt: skip
                 runs.append(stats)
                 summaries.append(stats.summary())
+                stock_audits.append(stock_audit_check(f"{scenario} C={clients}", env=env, cwd=ROOT))
                 time.sleep(0.5)
         pdf_result = None
         if args.pdf_reprints:
@@ -925,6 +928,7 @@ def main(argv=None) -> int:
                 by_arrangement[arrangement].append(stats)
                 runs.append(stats)
                 summaries.append(stats.summary())
+                stock_audits.append(stock_audit_check(stats.scenario, env=env, cwd=ROOT))
                 time.sleep(0.5)
             with_p99, without_p99 = pooled_bill_p99(by_arrangement["with"]), pooled_bill_p99(by_arrangement["without"])
             results["pdf"] = pdf_result = {
@@ -953,6 +957,7 @@ def main(argv=None) -> int:
             )  # fmt: skip
             stats.scenario = "fault"
             runs.append(stats)
+            stock_audits.append(stock_audit_check("fault", env=env, cwd=ROOT))
             deadline = time.monotonic() + 30
             while len(gunicorn.workers()) < args.workers and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -980,6 +985,7 @@ def main(argv=None) -> int:
             db=db, api=api, runs=runs, initial_stock=initial_stock, initial_drawer=initial_drawer,
             seed_movement_id=seed_movement_id, drawer_audit_cmd=drawer_audit_cmd(), env=env, cwd=ROOT,
         )  # fmt: skip
+        checks += stock_audits
         for c in checks:
             print(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
         audits_ok = all(c.ok for c in checks)

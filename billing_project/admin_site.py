@@ -12,6 +12,8 @@ from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from billing_project.core.quantities import quantity_text
+
 
 class BillingAdminSite(admin.AdminSite):
     site_header = "Store back office"
@@ -55,7 +57,7 @@ class BillingAdminSite(admin.AdminSite):
         return super().index(request, {**self.dashboard(request), **(extra_context or {})})
 
     def dashboard(self, request) -> dict:
-        from catalog.selectors import low_stock_products, low_stock_threshold
+        from catalog.selectors import low_stock_products, low_stock_threshold, reorder_suggestions
         from purchases.reports import sales_for_day
 
         user = request.user
@@ -79,7 +81,11 @@ class BillingAdminSite(admin.AdminSite):
             threshold = low_stock_threshold()
             products = low_stock_products(threshold=threshold)
             context["low_stock_threshold"] = threshold
-            context["low_stock"] = list(products[:20])
+            low = list(products[:20])
+            suggested = reorder_suggestions(low)
+            for product in low:
+                product.reorder_text = quantity_text(suggested[product.pk], product.unit)  # type: ignore[attr-defined]  # for the template
+            context["low_stock"] = low
             context["low_stock_count"] = products.count()
             context["low_stock_url"] = (
                 reverse("admin:catalog_product_changelist")

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from billing_project.core.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, OverrideViewSet, PinView, TillSessionViewSet, TillViewSet
-from catalog.api import ProductViewSet
+from catalog.api import AdjustmentViewSet, ProductViewSet, ReceiptViewSet, StockCountViewSet, SupplierViewSet
 from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 from purchases.counter_api import HeldBillViewSet, UpiQrView
 
@@ -34,6 +34,37 @@ ENDPOINTS = [
         "GET, PUT, PATCH, DELETE",
         "One product. DELETE archives one that is on a bill.",
     ),
+    (
+        "products/{id}/movements",
+        "products/{id}/movements",
+        "GET",
+        "One product's stock ledger, newest first: every change of its stock and what caused it.",
+    ),
+    ("suppliers", "supplier-list", "GET, POST", "Suppliers goods are received from. Managers."),
+    ("suppliers/{id}", "suppliers/{id}", "GET, PUT, PATCH", "One supplier."),
+    (
+        "receipts",
+        "receipt-list",
+        "GET, POST",
+        "Goods received against a supplier's invoice: adds stock, moves the cost price. Idempotency-Key.",
+    ),
+    ("receipts/{id}", "receipts/{id}", "GET", "One receipt with its lines, value and input tax."),
+    (
+        "adjustments",
+        "adjustment-list",
+        "GET, POST",
+        "Changes of stock with a reason (damaged, expired, theft, found, other). Idempotency-Key.",
+    ),
+    ("adjustments/{id}", "adjustments/{id}", "GET", "One adjustment."),
+    ("stock-counts", "stock-count-list", "GET, POST", "Stock takes: POST opens one over all products or some."),
+    ("stock-counts/{id}", "stock-counts/{id}", "GET", "One stock count with its lines and differences."),
+    (
+        "stock-counts/{id}/lines/{product_id}",
+        "stock-counts/{id}/lines/{product_id}",
+        "PUT",
+        "Record a product's count: expected is its stock at that moment.",
+    ),
+    ("stock-counts/{id}/post", "stock-counts/{id}/post", "POST", "Apply the counted differences to stock, once."),
     (
         "denominations",
         "denomination-list",
@@ -155,6 +186,10 @@ class OptionalSlashRouter(routers.DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("products", ProductViewSet, basename="product")
+router.register("suppliers", SupplierViewSet, basename="supplier")
+router.register("receipts", ReceiptViewSet, basename="receipt")
+router.register("adjustments", AdjustmentViewSet, basename="adjustment")
+router.register("stock-counts", StockCountViewSet, basename="stock-count")
 router.register("denominations", DenominationViewSet, basename="denomination")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")

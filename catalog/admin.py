@@ -6,18 +6,44 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
-from billing_project.core.admin_helpers import DomainErrorsAsMessages, money_column
+from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.errors import DomainError
+from billing_project.core.money import format_money, money
 from billing_project.core.quantities import Unit
 
 from .importing import ImportRejected, parse_upload, product_import_rows
-from .models import Product
+from .models import (
+    Adjustment,
+    AdjustmentLine,
+    Product,
+    Receipt,
+    ReceiptLine,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+    Supplier,
+)
 from .selectors import low_stock_threshold
 from .services import product_create, product_delete, product_set_active, product_update
+from .stock import receipt_create, stock_count_variance, supplier_save
 
-_EDITABLE = ("sku", "barcode", "plu", "name", "unit", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active")
+_EDITABLE = (
+    "sku",
+    "barcode",
+    "plu",
+    "name",
+    "unit",
+    "price",
+    "mrp",
+    "tax_percent",
+    "hsn_code",
+    "stock",
+    "lead_time_days",
+    "is_active",
+)
 
 
 class QuantityFormField(forms.DecimalField):
@@ -42,8 +68,20 @@ class ProductAdminForm(forms.ModelForm):
         "It cannot change once the product has been sold.",
     )
 
+    lead_time_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text="Days a reorder takes to arrive (7 when left empty): the low-stock list suggests that many "
+        "days of sales.",
+    )
+
     def clean_unit(self):
         return self.cleaned_data.get("unit") or (self.instance.unit if self.instance.pk else Unit.EACH)
+
+    def clean_lead_time_days(self):
+        value = self.cleaned_data.get("lead_time_days")
+        return value if value is not None else (self.instance.lead_time_days if self.instance.pk else 7)
 
     class Meta:
         model = Product
@@ -90,7 +128,8 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     form = ProductAdminForm
     list_display = ("name", "sku", "price", money_column("mrp", "MRP"), "tax", "stock", "unit", "is_active")
     list_display_links = ("sku", "name")
-    list_editable = ("price", "stock")
+    # Stock changes only through the ledger (an adjustment, goods received, a count): read-only here.
+    list_editable = ("price",)
     list_filter = ("is_active", LowStockFilter)
     search_fields = ("name", "sku", "barcode", "plu")
     ordering = ("name", "id")
@@ -106,16 +145,39 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         "tax_percent",
         "hsn_code",
         "stock",
+        "lead_time_days",
+        "cost_price",
+        "ledger",
         "is_active",
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "cost_price", "ledger")
     actions = ("archive", "unarchive")
 
-    def get_changelist_form(self, request, **kwargs):
-        kwargs.setdefault("field_classes", {"stock": QuantityFormField})
-        return super().get_changelist_form(request, **kwargs)
+    def get_readonly_fields(self, request, obj=None):
+        # A new product starts with its stock (its ledger's opening row); after that it is read-only.
+        return (*self.readonly_fields, "stock_level") if obj is not None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in self.fields if f != "ledger" or obj is not None]
+        if obj is not None:
+            fields[fields.index("stock")] = "stock_level"
+        if not request.user.has_perm("catalog.view_cost"):
+            fields.remove("cost_price")
+        return fields
+
+    @admin.display(description="stock")
+    def stock_level(self, obj):
+        """As people write it (``12.5 kg``, ``7``); changed through an adjustment, goods received or
+        a count, never here."""
+        shown = QuantityFormField().prepare_value(obj.stock)
+        return f"{shown} {obj.unit}" if obj.unit != Unit.EACH else f"{shown}"
+
+    @admin.display(description="stock ledger")
+    def ledger(self, obj):
+        url = reverse("admin:catalog_stockmovement_changelist") + f"?product__id__exact={obj.pk}"
+        return format_html('<a href="{}">Every movement of its stock</a>', url)
 
     @admin.display(description="tax", ordering="tax_percent")
     def tax(self, obj):
@@ -126,12 +188,15 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in _EDITABLE if name in form.cleaned_data}
         if change:
-            changed = {name: data[name] for name in form.changed_data if name in data}
+            changed = {
+                name: data[name] for name in form.changed_data if name in data and data[name] != form.initial.get(name)
+            }
             if "unit" in changed and changed["unit"] == form.initial.get("unit"):  # left out: it keeps its own
                 changed.pop("unit")
+            changed.pop("stock", None)
             saved = product_update(product=obj, **changed) if changed else obj
         else:
-            saved = product_create(**data)
+            saved = product_create(**data, user=request.user)
         # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
         for model_field in Product._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
@@ -158,8 +223,11 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
 
     def get_deleted_objects(self, objs, request):
         # A product on a bill is archived instead of deleted, so its bill lines do not block it.
+        # Its stock ledger goes with a product that is deleted (one never sold, received, adjusted or
+        # counted: only its opening row), so deleting needs no permission on the ledger.
         to_delete, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
-        return to_delete, model_count, perms_needed, []
+        ledger = {str(StockMovement._meta.verbose_name), str(StockCountLine._meta.verbose_name)}
+        return to_delete, model_count, {p for p in perms_needed if p not in ledger}, []
 
     def response_delete(self, request, obj_display, obj_id):
         archived = getattr(request, "products_archived", [])
@@ -255,3 +323,227 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
             context["summary"] = summary
         return TemplateResponse(request, "admin/catalog/product/import.html", context)
+
+
+# --- The stock ledger, suppliers, goods received, adjustments and counts ---------------------------
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The stock ledger: history, never changed. A product's page links here, filtered to it."""
+
+    list_display = ("created_at", "product", "kind", "quantity", "balance_after", "reference", "reason", "user")
+    list_filter = ("kind",)
+    search_fields = ("product__name", "product__sku")
+    list_select_related = ("product", "user")
+    list_per_page = 100
+
+    @admin.display(description="reference")
+    def reference(self, obj):
+        for name, label in (
+            ("purchase_id", "bill"),
+            ("refund_id", "refund"),
+            ("receipt_id", "receipt"),
+            ("adjustment_id", "adjustment"),
+            ("stock_count_id", "count"),
+        ):
+            value = getattr(obj, name)
+            if value is not None:
+                return f"{label} #{value}"
+        return ""
+
+    def get_queryset(self, request):
+        # Without the product filter this is the whole ledger, newest first.
+        return super().get_queryset(request).order_by("-id")
+
+
+class SupplierAdminForm(forms.ModelForm):
+    class Meta:
+        model = Supplier
+        fields = ("name", "gstin", "phone", "email", "address")
+
+
+@admin.register(Supplier)
+class SupplierAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    form = SupplierAdminForm
+    list_display = ("name", "gstin", "phone", "email")
+    search_fields = ("name", "gstin", "phone")
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in SupplierAdminForm.Meta.fields}
+        saved = supplier_save(supplier=obj if change else None, **data)
+        for model_field in Supplier._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(saved, model_field.attname))
+        mark_saved(obj, instance_db(saved))
+
+
+class ReceiptLineInline(admin.TabularInline):
+    model = ReceiptLine
+    fields = ("product", "quantity", "unit_cost", "tax_percent", "subtotal", "tax_amount")
+    readonly_fields = ("subtotal", "tax_amount")
+    autocomplete_fields = ("product",)
+    extra = 5
+
+    # The lines come with their receipt: whoever may enter a receipt enters its lines.
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.add_receipt")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.view_receipt")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else self.readonly_fields
+
+
+class ReceiptAdminForm(forms.ModelForm):
+    class Meta:
+        model = Receipt
+        fields = ("supplier", "supplier_invoice", "invoice_date", "note")
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    """Goods received: listed and viewed here; a manager enters one as a form with lines
+    (``stock.receipt_create``, as the API). A receipt is never changed once entered."""
+
+    form = ReceiptAdminForm
+    inlines = (ReceiptLineInline,)
+    list_display = (
+        "id",
+        "created_at",
+        "supplier",
+        "supplier_invoice",
+        "invoice_date",
+        "subtotal",
+        "tax_total",
+        "total",
+    )
+    list_select_related = ("supplier",)
+    search_fields = ("supplier__name", "supplier_invoice")
+    autocomplete_fields = ("supplier",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("supplier", "supplier_invoice", "invoice_date", "note", "subtotal", "tax_total", "total", "created_by")
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) or ReceiptAdminForm.Meta.fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its lines by save_related, in one call to the service
+
+    def save_related(self, request, form, formsets, change):
+        lines = [
+            {
+                "product_id": row["product"].pk,
+                "quantity": row["quantity"],
+                "unit_cost": row["unit_cost"],
+                "tax_percent": row.get("tax_percent") or Decimal("0"),
+            }
+            for formset in formsets
+            for row in formset.cleaned_data
+            if row and not row.get("DELETE") and row.get("product") is not None
+        ]
+        data = form.cleaned_data
+        saved = receipt_create(
+            supplier=data["supplier"].pk,
+            supplier_invoice=data["supplier_invoice"],
+            invoice_date=data["invoice_date"],
+            note=data.get("note") or "",
+            lines=lines,
+            user=request.user,
+        )
+        for model_field in Receipt._meta.concrete_fields:
+            setattr(form.instance, model_field.attname, getattr(saved, model_field.attname))
+        mark_saved(form.instance, instance_db(saved))
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The lines were written by the service, not by the formsets.
+        return [{"added": {}}]
+
+
+class AdjustmentLineInline(admin.TabularInline):
+    model = AdjustmentLine
+    fields = ("product", "quantity")
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "created_at", "reason", "note", "created_by")
+    list_filter = ("reason",)
+    inlines = (AdjustmentLineInline,)
+
+
+class StockCountLineInline(admin.TabularInline):
+    model = StockCountLine
+    fields = ("product", "opening", "counted", "expected", "difference", "value_at_cost", "counted_at")
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="variance at cost")
+    def value_at_cost(self, obj):
+        if obj.difference is None:
+            return "not counted"
+        return format_money(money(obj.difference * obj.product.cost_price))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+@admin.register(StockCount)
+class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Stock takes: those in progress first, with what is counted so far and the variance by product
+    and its value at cost. Counting and posting are the API's (``/stock-counts``)."""
+
+    list_display = ("id", "status", "created_at", "counted_lines", "variance_at_cost", "posted_at")
+    list_filter = ("status",)
+    inlines = (StockCountLineInline,)
+    fields = (
+        "status",
+        "note",
+        "created_by",
+        "created_at",
+        "posted_by",
+        "posted_at",
+        "counted_lines",
+        "variance_at_cost",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-status", "-created_at", "-id")  # open before posted
+
+    @admin.display(description="counted")
+    def counted_lines(self, obj):
+        variance = stock_count_variance(obj)
+        return f"{variance['counted']} of {variance['lines']}"
+
+    @admin.display(description="variance at cost")
+    def variance_at_cost(self, obj):
+        return format_money(stock_count_variance(obj)["value"])

@@ -1,20 +1,45 @@
+from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import filters, viewsets
+from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from billing_project.core.api.exceptions import error_response
 from billing_project.core.api.filters import BooleanFilter
-from billing_project.core.api.permissions import RolePermissions
+from billing_project.core.api.permissions import ActionPermissions, RolePermissions
 from billing_project.core.api.schema import ErrorSerializer, describe, error_responses
-from billing_project.core.errors import ErrorCode
+from billing_project.core.errors import ErrorCode, ValidationFailed
+from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 from .errors import UnknownCode
-from .models import Product
+from .models import Adjustment, Product, Receipt, StockCount, StockCountLine, StockMovement, Supplier
 from .selectors import product_for_code, product_list
-from .serializers import ProductLookupQuerySerializer, ProductLookupSerializer, ProductSerializer
-from .services import product_create, product_delete, product_update
+from .serializers import (
+    AdjustmentCreateSerializer,
+    AdjustmentSerializer,
+    CountedSerializer,
+    ProductLookupQuerySerializer,
+    ProductLookupSerializer,
+    ProductSerializer,
+    ReceiptCreateSerializer,
+    ReceiptSerializer,
+    StockCountCreateSerializer,
+    StockCountLineSerializer,
+    StockCountSerializer,
+    StockMovementSerializer,
+    SupplierSerializer,
+)
+from .services import STOCK_READ_ONLY, product_create, product_delete, product_update
+from .stock import (
+    adjustment_create,
+    receipt_create,
+    stock_count_open,
+    stock_count_post,
+    stock_count_record,
+    supplier_save,
+)
 
 
 class ProductFilter(FilterSet):
@@ -55,7 +80,8 @@ class ProductViewSet(viewsets.ModelViewSet):
     """The product catalogue. Writes need the manager role."""
 
     serializer_class = ProductSerializer
-    permission_classes = [RolePermissions]
+    permission_classes = [ActionPermissions]
+    action_permissions = {("movements", "GET"): ("catalog.view_stockmovement",)}
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_class = ProductFilter
     search_fields = ["name", "sku"]
@@ -88,13 +114,232 @@ class ProductViewSet(viewsets.ModelViewSet):
             match = product_for_code(code=params.validated_data["code"])
         except UnknownCode as exc:
             return error_response(exc.code, exc.message, exc.details, http_status=UnknownCode.lookup_status)
-        return Response(ProductLookupSerializer(match).data)
+        return Response(ProductLookupSerializer(match, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        responses={200: StockMovementSerializer(many=True)},
+        description="The product's stock ledger, newest first, paginated: every change of its stock with its kind "
+        "(`sale`, `refund_restock`, `receipt`, `adjustment`, `count`, `import`, `opening`), signed quantity, the "
+        "stock after it and what caused it. Managers (`catalog.view_stockmovement`).",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def movements(self, request, pk=None):
+        product = self.get_object()
+        rows = StockMovement.objects.filter(product_id=product.pk).select_related("product").order_by("-id")
+        page = self.paginate_queryset(rows)
+        data = StockMovementSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
 
     def perform_create(self, serializer):
-        serializer.instance = product_create(**serializer.validated_data)
+        serializer.instance = product_create(**serializer.validated_data, user=self.request.user)
 
     def perform_update(self, serializer):
-        serializer.instance = product_update(product=serializer.instance, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        stock = fields.pop("stock", None)
+        # Stock is the ledger's: a PUT may repeat it as it stands, but setting it is refused.
+        if "stock" in self.request.data and stock != serializer.instance.stock:
+            raise ValidationFailed(STOCK_READ_ONLY, details={"stock": [STOCK_READ_ONLY]})
+        serializer.instance = product_update(product=serializer.instance, **fields)
 
     def perform_destroy(self, instance):
         product_delete(product=instance)
+
+
+# --- The stock ledger, suppliers, goods received, adjustments and counts ---------------------------
+
+_POST_ERRORS = (ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.IDEMPOTENCY_IN_PROGRESS)
+
+
+@extend_schema(tags=["stock"])
+class SupplierViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Suppliers goods are received from. Managers."""
+
+    serializer_class = SupplierSerializer
+    permission_classes = [RolePermissions]
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["name", "gstin"]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return Supplier.objects.order_by("name", "id")
+
+    def perform_create(self, serializer):
+        serializer.instance = supplier_save(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = supplier_save(supplier=serializer.instance, **serializer.validated_data)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Goods received, newest first."),
+    retrieve=extend_schema(description="One receipt with its lines."),
+)
+@extend_schema(tags=["stock"])
+class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Goods received from suppliers. POST needs `catalog.add_receipt` (managers)."""
+
+    serializer_class = ReceiptSerializer
+    permission_classes = [RolePermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return Receipt.objects.select_related("supplier").prefetch_related("lines__product")
+
+    @extend_schema(
+        request=ReceiptCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: ReceiptSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.SUPPLIER_NOT_FOUND, *_POST_ERRORS
+            ),
+        },
+        description="Goods received against a supplier's invoice: each line adds stock (a `receipt` movement) "
+        "and moves the product's `cost_price` to the moving average, to the paisa. A product that does not "
+        "exist is refused (`product_not_found`): create it first. No drawer movement. Send an Idempotency-Key.",
+    )
+    def create(self, request):
+        serializer = ReceiptCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def receive():
+            receipt = receipt_create(**serializer.validated_data, user=request.user)
+            return status.HTTP_201_CREATED, ReceiptSerializer(self.get_queryset().get(pk=receipt.pk)).data
+
+        return idempotent_response(request, receive)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Adjustments, newest first."),
+    retrieve=extend_schema(description="One adjustment with its lines."),
+)
+@extend_schema(tags=["stock"])
+class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A manager's changes of stock with their reasons. POST needs `catalog.add_adjustment`."""
+
+    serializer_class = AdjustmentSerializer
+    permission_classes = [RolePermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return Adjustment.objects.prefetch_related("lines__product")
+
+    @extend_schema(
+        request=AdjustmentCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: AdjustmentSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.INSUFFICIENT_STOCK, *_POST_ERRORS
+            ),
+        },
+        description="Change stock with a reason (`damaged`, `expired`, `theft`, `found`, or `other` with a "
+        "`note`): each line's signed quantity is an `adjustment` movement. Stock never goes below 0: "
+        "`insufficient_stock` (409), and nothing is written. Send an Idempotency-Key.",
+    )
+    def create(self, request):
+        serializer = AdjustmentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def adjust():
+            adjustment = adjustment_create(**serializer.validated_data, user=request.user)
+            return status.HTTP_201_CREATED, AdjustmentSerializer(self.get_queryset().get(pk=adjustment.pk)).data
+
+        return idempotent_response(request, adjust)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Stock counts, newest first (without their lines)."),
+    retrieve=extend_schema(description="One stock count with its lines."),
+)
+@extend_schema(tags=["stock"])
+class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Stock takes: open, record counts line by line while the shop trades, post once. Counting and
+    posting need `catalog.add_stockcount` (managers)."""
+
+    serializer_class = StockCountSerializer
+    permission_classes = [ActionPermissions]
+    lookup_value_regex = r"[0-9]{1,18}"
+    action_permissions = {
+        ("record", "PUT"): ("catalog.add_stockcount",),
+        ("post", "POST"): ("catalog.add_stockcount",),
+    }
+
+    def get_queryset(self):
+        if self.action == "list":
+            return StockCount.objects.prefetch_related(Prefetch("lines", queryset=StockCountLine.objects.none()))
+        return StockCount.objects.prefetch_related(
+            Prefetch("lines", queryset=StockCountLine.objects.select_related("product").order_by("product_id"))
+        )
+
+    def _answer(self, count_id: int) -> dict:
+        return StockCountSerializer(self.get_queryset().get(pk=count_id)).data
+
+    @extend_schema(
+        request=StockCountCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: StockCountSerializer,
+            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, *_POST_ERRORS),
+        },
+        description="Open a count over every product or the `products` named; each line records the product's "
+        "stock now (`opening`). Send an Idempotency-Key.",
+    )
+    def create(self, request):
+        serializer = StockCountCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def open_count():
+            data = serializer.validated_data
+            count = stock_count_open(product_ids=data["products"], note=data["note"], user=request.user)
+            return status.HTTP_201_CREATED, self._answer(count.pk)
+
+        return idempotent_response(request, open_count)
+
+    @extend_schema(
+        request=CountedSerializer,
+        responses={
+            200: StockCountLineSerializer,
+            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.STOCK_COUNT_POSTED),
+        },
+        description="Record what the shelf holds of a product (404 when it is not in the count): `expected` is "
+        "its stock at this moment and "
+        "`difference = counted − expected`. A recount replaces both. 409 `stock_count_posted` once posted.",
+    )
+    @action(detail=True, methods=["put"], url_path=r"lines/(?P<product_id>[0-9]{1,18})", pagination_class=None)
+    def record(self, request, pk=None, product_id=None):
+        count = self.get_object()
+        if not StockCountLine.objects.filter(count=count, product_id=int(product_id)).exists():
+            raise NotFound("This product is not in the stock count.")
+        serializer = CountedSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        line = stock_count_record(
+            count_id=count.pk,
+            product_id=int(product_id),
+            counted=serializer.validated_data["counted"],
+            user=request.user,
+        )
+        return Response(StockCountLineSerializer(line).data)
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: StockCountSerializer, **error_responses(ErrorCode.STOCK_COUNT_POSTED, *_POST_ERRORS)},
+        description="Apply each counted line's difference to its product's stock as a `count` movement; "
+        "uncounted products are left as they are. Posting twice is 409 `stock_count_posted`.",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def post(self, request, pk=None):
+        count = self.get_object()
+
+        def post_count():
+            stock_count_post(count_id=count.pk, user=request.user)
+            return status.HTTP_200_OK, self._answer(count.pk)
+
+        return idempotent_response(request, post_count)

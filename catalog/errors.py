@@ -1,4 +1,4 @@
-from billing_project.core.errors import DomainError, ErrorCode
+from billing_project.core.errors import Conflict, DomainError, ErrorCode
 
 
 class PriceAboveMrp(DomainError):
@@ -14,3 +14,27 @@ class UnknownCode(DomainError):
     code = ErrorCode.PRODUCT_NOT_FOUND
     default_message = "No product has this code."
     lookup_status = 404
+
+
+class InsufficientStock(Conflict):
+    """Stock would go below 0 (an adjustment, a count): nothing was written."""
+
+    code = ErrorCode.INSUFFICIENT_STOCK
+    default_message = "Not enough stock."
+
+
+class ProductMissing(DomainError):
+    """A received, adjusted or counted line names a product that does not exist: create it first."""
+
+    code = ErrorCode.PRODUCT_NOT_FOUND
+    default_message = "A product does not exist."
+
+
+class SupplierNotFound(DomainError):
+    code = ErrorCode.SUPPLIER_NOT_FOUND
+    default_message = "The supplier does not exist."
+
+
+class StockCountPosted(Conflict):
+    code = ErrorCode.STOCK_COUNT_POSTED
+    default_message = "The stock count is already posted."

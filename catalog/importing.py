@@ -33,7 +33,7 @@ from billing_project.core.quantities import MILLI, UNITS, Unit, quantity_problem
 from billing_project.core.validators import validate_code_text, validate_plain_text
 
 from .lock_objects import products_by_sku
-from .models import MAX_PRICE, MAX_STOCK, Product
+from .models import MAX_PRICE, MAX_STOCK, Product, StockMovement
 
 logger = logging.getLogger("billing.catalog")
 
@@ -419,6 +419,7 @@ def product_import_rows(
                 progress(len(batch))
         if writer is not None:
             writer.finish()
+            _ledger(writer)
         if result.errors and not partial:
             raise ImportRejected(result.errors)
     logger.info(
@@ -488,6 +489,8 @@ def _import_batch(
             result.unchanged += 1
             continue
         changed.append((pk, row.name, row.price, row.tax_percent, stock))
+        if stock != current_stock and writer is not None:
+            writer.moved.append((pk, stock - current_stock, stock))
     if writer is not None:
         try:
             with transaction.atomic(), connection.wrap_database_errors:
@@ -517,6 +520,7 @@ class _Writer:
     def __init__(self):
         self.now = timezone.now()
         self.table = connection.ops.quote_name(_TABLE)
+        self.moved: list[tuple[int, Decimal, Decimal]] = []  # (pk, stock added, stock after)
 
     def insert(self, rows: Sequence[ProductRow]) -> None:
         Product.objects.bulk_create(
@@ -583,6 +587,33 @@ class _PostgresWriter(_Writer):
                 )
             # Dropped now, not only at commit, so a second import in the same transaction works.
             cursor.execute(f"DROP TABLE {self.STAGING}")
+
+
+def _ledger(writer: _Writer) -> None:
+    """The import's stock ledger rows, in the import's transaction: an ``import`` movement of each
+    changed stock, and of each new product's stock (every product without a movement yet)."""
+    StockMovement.objects.bulk_create(
+        (
+            StockMovement(
+                product_id=pk,
+                kind=StockMovement.Kind.IMPORT,
+                quantity=added,
+                balance_after=after,
+                created_at=writer.now,
+            )
+            for pk, added, after in writer.moved
+        ),
+        batch_size=2000,
+    )
+    quote = connection.ops.quote_name
+    ledger = quote(StockMovement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ledger} (product_id, kind, quantity, balance_after, unit_cost, reason, created_at) "  # noqa: S608
+            f"SELECT p.id, 'import', p.stock, p.stock, p.cost_price, '', %s FROM {writer.table} AS p "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.product_id = p.id) ORDER BY p.id",
+            [writer.now],
+        )
 
 
 def _writer() -> _Writer:

@@ -1,11 +1,15 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from billing_project.core.money import CENT
 from billing_project.core.quantities import QUANTITY_MAX_DIGITS, QUANTITY_PLACES, Unit, quantity_text
-from billing_project.core.validators import validate_code_text, validate_plain_text
+from billing_project.core.validators import validate_code_text, validate_gstin, validate_plain_text
 
 from .barcodes import BARCODE_DIGITS, BARCODE_MAX_LENGTH, PLU_MAX_LENGTH, PLU_PATTERN
 
@@ -80,6 +84,21 @@ class Product(models.Model):
         help_text="The number the weighing scales print on their labels. Unique when set.",
     )
     is_active = models.BooleanField(default=True, help_text="Archived products cannot be sold.")
+    # The moving-average cost of what is in stock (goods received: ``stock.receipt_create``); bill
+    # lines snapshot it. Seen only with ``catalog.view_cost``.
+    cost_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        db_default=Decimal("0.00"),  # the stock import inserts with its own SQL
+        validators=[MinValueValidator(0)],
+        help_text="Moving average of the goods received, to the paisa.",
+    )
+    lead_time_days = models.PositiveSmallIntegerField(
+        default=7,
+        db_default=7,
+        help_text="Days a reorder takes to arrive: the low-stock list suggests this many days of sales.",
+    )
     hsn_code = models.CharField(
         "HSN/SAC code",
         max_length=8,
@@ -99,6 +118,7 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
+            models.CheckConstraint(condition=Q(cost_price__gte=0), name="product_cost_price_gte_0"),
             models.CheckConstraint(condition=Q(mrp__isnull=True) | Q(mrp__gt=0), name="product_mrp_gt_0"),
             models.CheckConstraint(
                 condition=Q(mrp__isnull=True) | Q(price__lte=F("mrp")),
@@ -132,3 +152,276 @@ class Product(models.Model):
     def price_unit(self) -> str:
         """What the price is for: ``each`` or ``per kg``."""
         return "each" if self.unit == Unit.EACH else f"per {self.unit}"
+
+
+def _within(field: str, expression, half: str) -> Q:
+    """``field == expression``, written as "within half the last place" because SQLite evaluates
+    CHECK arithmetic in floating point; on PostgreSQL's NUMERIC columns the two are equivalent."""
+    margin = Value(Decimal(half))
+    return Q(**{f"{field}__gt": expression - margin, f"{field}__lt": expression + margin})
+
+
+def _user_field() -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+
+def _cost_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def _gstin_or_blank(value: str) -> None:
+    if value:
+        validate_gstin(value)
+
+
+class Supplier(models.Model):
+    """Who goods are received from."""
+
+    name = models.CharField(max_length=200, validators=[validate_plain_text])
+    gstin = models.CharField(
+        "GSTIN", max_length=15, blank=True, default="", validators=[_gstin_or_blank], help_text="Optional."
+    )
+    phone = models.CharField(max_length=20, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    address = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="supplier_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(gstin="") | Q(gstin__regex=r"^[0-9A-Z]{15}$"), name="supplier_gstin_form"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Receipt(models.Model):
+    """Goods received from a supplier against their invoice (a goods received note). Written once by
+    ``stock.receipt_create``; each line adds stock through a ``receipt`` movement. ``subtotal`` is
+    the lines' quantity × unit cost, ``tax_total`` their input tax, ``total`` the invoice's total."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="receipts")
+    supplier_invoice = models.CharField(max_length=64, validators=[validate_code_text])
+    invoice_date = models.DateField()
+    note = models.CharField(max_length=255, blank=True, default="")
+    subtotal = _cost_field()
+    tax_total = _cost_field()
+    total = _cost_field()
+    created_by = _user_field()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("view_cost", "Can see cost prices")]
+        constraints = [
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="receipt_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(tax_total__gte=0), name="receipt_tax_total_gte_0"),
+            models.CheckConstraint(
+                condition=_within("total", F("subtotal") + F("tax_total"), "0.005"), name="receipt_total_sum"
+            ),
+            models.CheckConstraint(condition=~Q(supplier_invoice=""), name="receipt_invoice_not_blank"),
+        ]
+
+    def __str__(self):
+        return f"Receipt #{self.pk} ({self.supplier_invoice})"
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="receipt_lines")
+    quantity = quantity_field()
+    unit_cost = _cost_field()
+    tax_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    subtotal = _cost_field()
+    tax_amount = _cost_field()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="receiptline_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="receiptline_unit_cost_gte_0"),
+            models.CheckConstraint(
+                condition=Q(tax_percent__gte=0, tax_percent__lte=100), name="receiptline_tax_percent_0_100"
+            ),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="receiptline_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(tax_amount__gte=0), name="receiptline_tax_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{quantity_text(self.quantity, self.product.unit)} × {self.product.name}"
+
+
+class Adjustment(models.Model):
+    """A manager's change of stock, with its reason: goods damaged, expired, stolen or found."""
+
+    class Reason(models.TextChoices):
+        DAMAGED = "damaged", "Damaged"
+        EXPIRED = "expired", "Expired"
+        THEFT = "theft", "Theft"
+        FOUND = "found", "Found"
+        OTHER = "other", "Other"
+
+    reason = models.CharField(max_length=8, choices=Reason.choices)
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_by = _user_field()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=["damaged", "expired", "theft", "found", "other"]),
+                name="adjustment_reason_valid",
+            ),
+            models.CheckConstraint(condition=~Q(reason="other") | ~Q(note=""), name="adjustment_other_has_note"),
+        ]
+
+    def __str__(self):
+        return f"Adjustment #{self.pk} ({self.reason})"
+
+
+class AdjustmentLine(models.Model):
+    adjustment = models.ForeignKey(Adjustment, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="adjustment_lines")
+    quantity = quantity_field()  # signed
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="adjustmentline_quantity_not_0")]
+
+    def __str__(self):
+        return f"{self.quantity.normalize():f} × {self.product.name}"
+
+
+class StockCount(models.Model):
+    """A stock take: opened over all products or some, counted line by line while the shop trades,
+    then posted once (``stock.stock_count_post``)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        POSTED = "posted", "Posted"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_by = _user_field()
+    created_at = models.DateTimeField(default=timezone.now)
+    posted_by = _user_field()
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "posted"]), name="stockcount_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="open", posted_at__isnull=True) | Q(status="posted", posted_at__isnull=False),
+                name="stockcount_posted_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Stock count #{self.pk}"
+
+
+class StockCountLine(models.Model):
+    """One product of a count. ``opening``: its stock when the count opened. Once counted,
+    ``expected`` is its stock at the moment the count was recorded and ``difference = counted −
+    expected``; posting applies the difference."""
+
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="count_lines")
+    opening = quantity_field()
+    counted = quantity_field(null=True, blank=True)
+    expected = quantity_field(null=True, blank=True)
+    difference = quantity_field(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+    counted_by = _user_field()
+
+    class Meta:
+        ordering = ["product__name", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["count", "product"], name="stockcountline_one_per_product"),
+            models.CheckConstraint(
+                condition=Q(counted__isnull=True, expected__isnull=True, difference__isnull=True)
+                | (Q(counted__gte=0, expected__gte=0) & _within("difference", F("counted") - F("expected"), "0.0005")),
+                name="stockcountline_difference",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} in stock count #{self.count_id}"
+
+
+class StockMovement(models.Model):
+    """The stock ledger: every change of a product's stock, with what caused it. A product's stock
+    is the sum of its movements, and ``balance_after`` is the stock right after this one
+    (``manage.py stock_audit`` checks both). Rows are never changed."""
+
+    class Kind(models.TextChoices):
+        SALE = "sale", "Sale"
+        REFUND_RESTOCK = "refund_restock", "Refund (restocked)"
+        RECEIPT = "receipt", "Goods received"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        COUNT = "count", "Stock count"
+        IMPORT = "import", "Import"
+        OPENING = "opening", "Opening"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    quantity = quantity_field()  # signed
+    balance_after = quantity_field()
+    unit_cost = _cost_field(null=True, blank=True)
+    purchase = models.ForeignKey(
+        "purchases.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
+    )
+    refund = models.ForeignKey(
+        "purchases.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
+    )
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="movements")
+    adjustment = models.ForeignKey(
+        Adjustment, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+    )
+    stock_count = models.ForeignKey(
+        StockCount, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+    )
+    reason = models.CharField(max_length=255, blank=True, default="")
+    user = _user_field()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["product", "-id"], name="stockmovement_product_id")]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="stockmovement_balance_gte_0"),
+            models.CheckConstraint(
+                condition=~Q(quantity=0) | Q(kind__in=["opening", "import"]), name="stockmovement_quantity_not_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["sale", "refund_restock", "receipt", "adjustment", "count", "import", "opening"]),
+                name="stockmovement_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="sale") & Q(purchase__isnull=False) & Q(quantity__lt=0))
+                | (Q(kind="refund_restock") & Q(refund__isnull=False) & Q(quantity__gt=0))
+                | (Q(kind="receipt") & Q(receipt__isnull=False) & Q(quantity__gt=0))
+                | Q(kind="adjustment", adjustment__isnull=False)
+                | Q(kind="count", stock_count__isnull=False)
+                | Q(
+                    kind__in=["import", "opening"],
+                    purchase__isnull=True,
+                    refund__isnull=True,
+                    receipt__isnull=True,
+                    adjustment__isnull=True,
+                    stock_count__isnull=True,
+                ),
+                name="stockmovement_reference",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.quantity} of product {self.product_id}"

@@ -1,8 +1,11 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.quantities import MILLI, ONE, PER_THOUSAND, Unit, round_quantity
@@ -16,7 +19,7 @@ from .barcodes import (
     read_scale_label,
 )
 from .errors import UnknownCode
-from .models import Product
+from .models import Product, StockMovement
 
 
 def product_list(*, search: str | None = None, is_active: bool | None = None) -> QuerySet[Product]:
@@ -36,6 +39,34 @@ def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
     """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first."""
     threshold = low_stock_threshold() if threshold is None else threshold
     return Product.objects.active().filter(stock__lt=threshold).order_by("stock", "name", "id")
+
+
+SALES_WINDOW_DAYS = 28
+
+
+def reorder_suggestions(products: Iterable[Product], *, now: datetime | None = None) -> dict[int, Decimal]:
+    """How much to reorder of each product: its average daily sales over the last
+    ``SALES_WINDOW_DAYS`` days (its ``sale`` movements; refunds do not lower it) × its
+    ``lead_time_days``, less what is in stock, never below 0; rounded up to a whole number for a
+    product sold ``each``, to the gram (3 places) for a measured one. One query."""
+    products = list(products)
+    since = (now or timezone.now()) - timedelta(days=SALES_WINDOW_DAYS)
+    sold = dict(
+        StockMovement.objects.filter(
+            product_id__in=[p.pk for p in products], kind=StockMovement.Kind.SALE, created_at__gte=since
+        )
+        .order_by()
+        .values("product_id")
+        .annotate(sold=Sum("quantity"))
+        .values_list("product_id", "sold")
+    )
+    suggestions = {}
+    for product in products:
+        daily = -Decimal(sold.get(product.pk) or 0) / SALES_WINDOW_DAYS
+        need = max(Decimal(0), daily * product.lead_time_days - product.stock)
+        step = Decimal(1) if product.unit == Unit.EACH else MILLI
+        suggestions[product.pk] = need.quantize(step, rounding=ROUND_CEILING)
+    return suggestions
 
 
 # --- Scanning ---------------------------------------------------------------------------------------

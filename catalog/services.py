@@ -13,10 +13,24 @@ from .barcodes import PLU_PATTERN, barcode_forms, barcode_problem
 from .errors import PriceAboveMrp
 from .lock_objects import product_for_update
 from .models import Product
+from .stock import opening_movement
 
 logger = logging.getLogger("billing.catalog")
 
-_EDITABLE = ("sku", "name", "price", "mrp", "tax_percent", "hsn_code", "stock", "is_active", "unit", "barcode", "plu")
+_EDITABLE = (
+    "sku",
+    "name",
+    "price",
+    "mrp",
+    "tax_percent",
+    "hsn_code",
+    "is_active",
+    "unit",
+    "barcode",
+    "plu",
+    "lead_time_days",
+)
+STOCK_READ_ONLY = "Stock changes only through the stock ledger: record an adjustment (POST /api/v1/adjustments)."
 _PLU = re.compile(PLU_PATTERN)
 
 
@@ -123,12 +137,17 @@ def product_create(
     unit: str = Unit.EACH,
     barcode: str | None = None,
     plu: str | None = None,
+    lead_time_days: int = 7,
+    user=None,
+    opening_kind: str = "opening",
 ) -> Product:
-    """A new product. ``unit`` is ``each`` (whole quantities) or a measure (``kg``, ``g``, ``l``,
-    ``ml``, ``m``: up to 3 decimal places); ``stock`` must suit it. ``barcode`` (EAN-13, EAN-8 or
-    UPC-A, check digit valid) and ``plu`` (the scales' number: digits without a leading zero) are
-    optional and unique, as the SKU is. The price may not be above the MRP (``price_above_mrp``);
-    other refusals are ``ValidationFailed``."""
+    """A new product, with its first stock ledger row: an ``opening`` movement of its stock (also
+    of 0: every product's ledger starts with one; ``import`` for the stock import). ``unit`` is
+    ``each`` (whole quantities) or a measure (``kg``, ``g``, ``l``, ``ml``, ``m``: up to 3 decimal
+    places); ``stock`` must suit it. ``barcode`` (EAN-13, EAN-8 or UPC-A, check digit valid) and
+    ``plu`` (the scales' number: digits without a leading zero) are optional and unique, as the
+    SKU is. The price may not be above the MRP (``price_above_mrp``); other refusals are
+    ``ValidationFailed``."""
     check_price_within_mrp(price=price, mrp=mrp)
     sku = _normalize_sku(sku)
     barcode, plu = _normalize_code(barcode), _normalize_code(plu)
@@ -149,8 +168,10 @@ def product_create(
             hsn_code=hsn_code,
             barcode=barcode,
             plu=plu,
+            lead_time_days=lead_time_days,
         )
     )
+    opening_movement(product, kind=opening_kind, user=user)
     logger.info("product %s created: sku=%s price=%s mrp=%s stock=%s", product.pk, sku, price, mrp, stock)
     return product
 
@@ -160,6 +181,8 @@ def product_update(*, product: Product, **fields) -> Product:
     """Change catalogue fields. Bills keep their own snapshot, so past bills are unaffected. The
     rules of ``product_create`` hold; the unit cannot change once the product has been sold. A price
     or MRP change is checked against the other as it stands under the row lock."""
+    if "stock" in fields:
+        raise ValidationFailed(STOCK_READ_ONLY, details={"stock": [STOCK_READ_ONLY]})
     unknown = set(fields) - set(_EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -182,8 +205,8 @@ def product_update(*, product: Product, **fields) -> Product:
         # Its bill lines keep their own unit, but its stock, refunds and reports are in one unit.
         problem = f"It has been sold by {locked.unit}; a product's unit cannot change once it has been sold."
         raise ValidationFailed(problem, details={"unit": [problem]})
-    if "stock" in fields or "unit" in fields:
-        fields["stock"] = _check_stock(fields.get("stock", locked.stock), unit)
+    if "unit" in fields:
+        _check_stock(locked.stock, unit)
     for name, value in fields.items():
         setattr(locked, name, value)
     check_price_within_mrp(price=locked.price, mrp=locked.mrp)
@@ -208,7 +231,9 @@ def product_delete(*, product: Product) -> bool:
     if locked is None:
         logger.info("product %s already deleted", pk)
         return True
-    if locked.purchase_items.exists():  # a fresh statement after the lock: sees committed bills
+    # A fresh statement after the lock: sees committed bills. A product whose ledger has more than
+    # its first row (goods received, adjusted, counted, sold) keeps its history: archived.
+    if locked.purchase_items.exists() or locked.stock_movements.exclude(kind__in=["opening", "import"]).exists():
         product_set_active(product=locked, is_active=False)
         product.is_active = False
         return False

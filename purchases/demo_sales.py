@@ -2,7 +2,7 @@
 with its float, bills and a few refunds are rung up in time order, the day's takings go to the safe
 and the till is closed with a count that matches its drawer. Everything goes through the real
 services (``session_open``, ``purchase_create``, ``refund_create``, ``cash_movement_create``,
-``session_close``, ``product_update``), as a cashier's and a manager's days would.
+``session_close``, ``receipt_create``), as a cashier's and a manager's days would.
 
 The services stamp what they write with the current time, as they must. So that a month of trading
 really happened over that month, each step runs with the clock set to its moment (``demo_clock``,
@@ -26,8 +26,8 @@ from billing_project.core.types import Actor, BillLine, PieceRow
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.selectors import drawer_list
 from cashdrawer.services import cash_movement_create, drawer_plan_change, session_close, session_open, till_default
-from catalog.models import Product
-from catalog.services import product_update
+from catalog.models import Product, Receipt, Supplier
+from catalog.stock import receipt_create, supplier_save
 
 from .errors import InsufficientStock
 from .models import Purchase
@@ -145,17 +145,41 @@ def demo_sales(
     return made
 
 
-def demo_restock(*, levels: Mapping[str, int]) -> list[Product]:
+DEMO_SUPPLIER = "Demo Wholesale Traders"
+COST_SHARE = Decimal("0.72")  # what the demo's goods cost, as a share of their price
+
+
+def demo_restock(*, levels: Mapping[str, int], when: date | None = None) -> list[Product]:
     """A delivery (the demo's weekly one, and the one after its month, so the shop can trade the
     next day): every product whose SKU is in ``levels`` and whose stock is below its level is
-    brought up to it (``product_update``). A level under ``LOW_STOCK_THRESHOLD`` keeps that product
-    low on purpose. Returns the products restocked."""
-    restocked = []
+    brought up to it, as goods received from the demo's wholesaler (``receipt_create``, at 72 % of
+    the price: the shop's cost, so the sales report has a margin). A level under
+    ``LOW_STOCK_THRESHOLD`` keeps that product low on purpose. Returns the products restocked."""
+    lines, restocked = [], []
     for product in Product.objects.filter(sku__in=list(levels)).order_by("pk"):
         level = levels[product.sku or ""]
         if product.stock < level:
-            restocked.append(product_update(product=product, stock=level))
-    return restocked
+            cost = (product.price * COST_SHARE).quantize(Decimal("0.01"))
+            lines.append(
+                {
+                    "product_id": product.pk,
+                    "quantity": level - product.stock,
+                    "unit_cost": cost,
+                    "tax_percent": product.tax_percent,
+                }
+            )
+            restocked.append(product)
+    if lines:
+        supplier = Supplier.objects.filter(name=DEMO_SUPPLIER).first() or supplier_save(name=DEMO_SUPPLIER)
+        day = when or timezone.localdate()
+        receipt_create(
+            supplier=supplier.pk,
+            supplier_invoice=f"DW/{day:%Y%m%d}/{Receipt.objects.count() + 1}",
+            invoice_date=day,
+            lines=lines,
+            user=None,
+        )
+    return [Product.objects.get(pk=product.pk) for product in restocked]
 
 
 def _at(day: date, at: time) -> datetime:

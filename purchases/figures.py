@@ -3,10 +3,12 @@
 A bill stores its amounts when it is rung up (``purchases.models.Purchase``): ``subtotal`` (the
 taxable value, after every discount), ``discount_total``, ``tax_total``, ``total`` (subtotal + tax,
 before cash rounding), ``rounding``, ``payable`` (total + rounding), ``cash_paid`` (the cash handed
-over) and ``change_due``. Its ``gross``, the lines' price × quantity, is ``subtotal +
+over), ``change_due`` and ``cost_total`` (what its goods cost: each line's quantity × the cost
+price it snapshot, to the paisa). Its ``gross``, the lines' price × quantity, is ``subtotal +
 discount_total``. Every report sums these and nothing else, here:
 
-- the sales report (``sales_report``: ``net_sales`` is the bills' total, ``tax`` their tax);
+- the sales report (``sales_report``: ``net_sales`` is the bills' total, ``tax`` their tax, ``cost``
+  their cost_total; ``margin`` is their subtotal less their cost_total, both net of refunds);
 - a till session's X and Z report (``session_sales``, registered with ``cashdrawer.reports``:
   ``gross_sales`` is the bills' total, ``sales`` the cash they were paid with);
 - the admin's totals under the bills list, today's sales on its index and a customer's lifetime
@@ -28,7 +30,17 @@ from cashdrawer.reports import SessionSales
 from .models import HeldBill, Payment, Purchase, PurchaseItem, Refund
 
 # The amounts a bill stores, in the order the bill is worked out.
-BILL_AMOUNTS = ("subtotal", "discount_total", "tax_total", "total", "rounding", "payable", "cash_paid", "change_due")
+BILL_AMOUNTS = (
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "rounding",
+    "payable",
+    "cash_paid",
+    "change_due",
+    "cost_total",
+)
 ZERO = Decimal("0.00")
 
 

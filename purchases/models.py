@@ -199,6 +199,9 @@ class Purchase(models.Model):
     # (The database default, 0, is for rows written by hand, such as the benchmarks' bills.)
     refundable = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
     cash_refundable = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
+    # What the goods sold cost: the lines' quantity × cost_price, each rounded to the paisa. The
+    # sales report's ``cost`` sums it (``figures``).
+    cost_total = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
 
     # The invoice email's delivery. ``invoice_round`` goes up with every re-send, so a queued job
     # of an earlier round finds it changed and does nothing.
@@ -221,7 +224,7 @@ class Purchase(models.Model):
             # the report sums, so a report by day, hour, cashier or till reads only this index.
             models.Index(
                 fields=["created_at"],
-                include=["till", "created_by", "subtotal", "discount_total", "tax_total", "total"],
+                include=["till", "created_by", "subtotal", "discount_total", "tax_total", "total", "cost_total"],
                 name="purchase_created_cover",
             ),
         ]
@@ -384,6 +387,9 @@ class PurchaseItem(models.Model):
     # Running sums of this line's refunds (``refund_create``, under the bill's lock). They never
     # pass the line's own figures, and a fully refunded line has given back exactly its amounts.
     refunded_quantity = quantity_field(default=0)
+    # The product's cost_price at sale time: the margin of this line, also after the catalogue's
+    # cost moves. 0 for lines from before costs were kept.
+    cost_price = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
     refunded_subtotal = _amount(default=Decimal("0.00"))
     refunded_tax_amount = _amount(default=Decimal("0.00"))
 
@@ -529,6 +535,9 @@ class Refund(models.Model):
     total = _amount()
     rounding = _amount()
     amount = _amount()
+    # What the goods taken back cost, at the cost they were sold at (their lines' cost_price): the
+    # sales report's cost is net of it.
+    cost_total = _amount(default=Decimal("0.00"), db_default=Decimal("0.00"))
     # The credit note's number in the refunding till's credit series (``numbering``), such as
     # CM/2627/000007: taken in the refund's own transaction, so a refused refund takes none.
     number = models.CharField(max_length=NUMBER_MAX_LENGTH, null=True, blank=True, unique=True)

@@ -123,6 +123,7 @@ def _line(product: Product, quantity: Quantity, discount_percent: Decimal) -> Pu
         unit_price=product.price,
         mrp=product.mrp,
         tax_percent=product.tax_percent,
+        cost_price=product.cost_price,
         gross=gross,
         discount_percent=discount_percent,
         discount_amount=discount_amount,

@@ -153,6 +153,7 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
                 [
                     ("Net sales", [row["net_sales"] for row in by_day["rows"]]),
                     ("Refunds", [row["refunds"] for row in by_day["rows"]]),
+                    ("Margin", [row["margin"] for row in by_day["rows"]]),
                 ],
             ),
         },
@@ -173,7 +174,10 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
             "chart": _chart(
                 "bar",
                 [row["product_name"] for row in top],
-                [("Net after refunds", [row["net_after_refunds"] for row in top])],
+                [
+                    ("Net after refunds", [row["net_after_refunds"] for row in top]),
+                    ("Margin", [row["margin"] for row in top]),
+                ],
                 horizontal=True,
             ),
         },

@@ -41,7 +41,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Sum, When
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import ExtractHour, Round, TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -65,8 +65,10 @@ DEFAULT_DAYS = 30
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 # The figures of every row and of the totals, in this order.
-FIELDS = ("bills", "gross", "discounts", "net_sales", "refunds", "net_after_refunds", "tax")
+FIELDS = ("bills", "gross", "discounts", "net_sales", "refunds", "net_after_refunds", "tax", "cost", "margin")
 MONEY_FIELDS = FIELDS[1:]
+# Worked out beside the figures, not shown: the taxable value sold, net of refunds (margin's base).
+TAXABLE = "_taxable"
 # Each grouping's key columns, before the figures, and its extra columns, after them.
 KEY_COLUMNS = {
     "day": ("day",),
@@ -133,14 +135,16 @@ def _bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 
 
 def _zero_row() -> dict[str, Any]:
-    return {"bills": 0, **dict.fromkeys(MONEY_FIELDS, ZERO)}
+    return {"bills": 0, **dict.fromkeys(MONEY_FIELDS, ZERO), TAXABLE: ZERO}
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
-    """2-place Decimals (SQLite sums decimals as floats) and ``net_after_refunds``."""
+    """2-place Decimals (SQLite sums decimals as floats), ``net_after_refunds`` and ``margin``: the
+    taxable value sold less what the goods cost, both net of refunds (tax is not the shop's money)."""
     for field in MONEY_FIELDS:
         row[field] = money(row[field] or ZERO)
     row["net_after_refunds"] = row["net_sales"] - row["refunds"]
+    row["margin"] = money(row.pop(TAXABLE, ZERO) or ZERO) - row["cost"]
     return row
 
 
@@ -216,12 +220,12 @@ def _bound_report(alias: str) -> None:
 def _bill_sums() -> dict[str, Any]:
     """What ``_add_bills`` reads, summed over bills (``figures.bill_sums``): only columns the covering
     index holds."""
-    return bill_sums("subtotal", "discount_total", "total", "tax_total")
+    return bill_sums("subtotal", "discount_total", "total", "tax_total", "cost_total")
 
 
 def _refund_sums() -> dict[str, Any]:
     """What ``_add_refunds`` reads, summed over refunds."""
-    return {"refunds": Sum("total"), "tax": Sum("tax_total")}
+    return {"refunds": Sum("total"), "tax": Sum("tax_total"), "taxable": Sum("subtotal"), "cost": Sum("cost_total")}
 
 
 def _totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
@@ -242,11 +246,16 @@ def _add_bills(row: dict, sold: dict) -> None:
     row["discounts"] += figures["discount_total"]
     row["net_sales"] += figures["total"]
     row["tax"] += figures["tax_total"]
+    row["cost"] += figures["cost_total"]
+    row[TAXABLE] += figures["subtotal"]
 
 
 def _add_refunds(row: dict, back: dict) -> None:
+    """Refunds are net of sales: their value, tax, and the goods' cost at what they were sold at."""
     row["refunds"] += back["refunds"] or ZERO
     row["tax"] -= back["tax"] or ZERO
+    row["cost"] -= back["cost"] or ZERO
+    row[TAXABLE] -= back["taxable"] or ZERO
 
 
 def _by_bill_key(bills: QuerySet, refunds: QuerySet, bill_key, refund_key) -> dict[Any, dict]:
@@ -317,6 +326,9 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
             discounts=Sum("discount_amount"),
             net_sales=Sum("total"),
             tax=Sum("tax_amount"),
+            # Each line's cost rounded to the paisa, as its bill's cost_total adds them up (before
+            # ``quantity`` names the sum).
+            cost=Sum(Round(F("quantity") * F("cost_price"), 2)),
             taxable=Sum("subtotal"),
             quantity=Sum("quantity"),
         )
@@ -325,13 +337,20 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
     for aggregate in sold:
         row = rows[aggregate["k"]]
         row["bills"] += aggregate["bills"]
-        for field in ("gross", "discounts", "net_sales", "tax", "taxable"):
+        for field in ("gross", "discounts", "net_sales", "tax", "taxable", "cost"):
             row[field] += aggregate[field] or ZERO
+        row[TAXABLE] += aggregate["taxable"] or ZERO
         row["quantity"] += aggregate["quantity"] or NO_QUANTITY
     back = (
         RefundLine.objects.filter(refund__in=scope.refunds)
         .values(k=F(refund_line_key))
-        .annotate(refunds=Sum("total"), tax=Sum("tax_amount"), taxable=Sum("subtotal"), quantity=Sum("quantity"))
+        .annotate(
+            cost=Sum(Round(F("quantity") * F("item__cost_price"), 2)),
+            refunds=Sum("total"),
+            tax=Sum("tax_amount"),
+            taxable=Sum("subtotal"),
+            quantity=Sum("quantity"),
+        )
         .order_by()
     )
     for taken_back in back:
@@ -339,6 +358,8 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         row["refunds"] += taken_back["refunds"] or ZERO
         row["tax"] -= taken_back["tax"] or ZERO
         row["taxable"] -= taken_back["taxable"] or ZERO
+        row["cost"] -= taken_back["cost"] or ZERO
+        row[TAXABLE] -= taken_back["taxable"] or ZERO
         row["refunded_quantity"] += taken_back["quantity"] or NO_QUANTITY
     return rows
 
@@ -373,7 +394,7 @@ def _by_tax_rate(scope: _Scope) -> list[dict]:
         # SQLite may hand back a rate as a float-ish Decimal: key on the 2-place rate.
         key = money(rate)
         if key in merged:
-            for field in (*FIELDS, "taxable"):
+            for field in (*FIELDS, "taxable", TAXABLE):
                 merged[key][field] += row[field]
         else:
             merged[key] = row
@@ -411,10 +432,11 @@ def _apportion(amounts: dict[str, Decimal], parts: list[Decimal], whole: Decimal
 _SHARES_SQL = """
 WITH pay AS ({payments}),
 shares AS (
-    SELECT purchase_id, method_id, kept, b_gross, b_disc, b_tax,
+    SELECT purchase_id, method_id, kept, b_gross, b_disc, b_tax, b_cost,
         CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_gross * kept / b_total, 2) END AS g,
         CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_disc * kept / b_total, 2) END AS d,
         CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_tax * kept / b_total, 2) END AS t,
+        CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_cost * kept / b_total, 2) END AS c,
         ROW_NUMBER() OVER (PARTITION BY purchase_id ORDER BY id DESC) AS last_first
     FROM pay
 ),
@@ -422,15 +444,17 @@ pieces AS (
     SELECT purchase_id, method_id, kept,
         CASE WHEN last_first = 1 THEN b_gross - SUM(g) OVER (PARTITION BY purchase_id) + g ELSE g END AS g,
         CASE WHEN last_first = 1 THEN b_disc - SUM(d) OVER (PARTITION BY purchase_id) + d ELSE d END AS d,
-        CASE WHEN last_first = 1 THEN b_tax - SUM(t) OVER (PARTITION BY purchase_id) + t ELSE t END AS t
+        CASE WHEN last_first = 1 THEN b_tax - SUM(t) OVER (PARTITION BY purchase_id) + t ELSE t END AS t,
+        CASE WHEN last_first = 1 THEN b_cost - SUM(c) OVER (PARTITION BY purchase_id) + c ELSE c END AS c
     FROM shares
 )
-SELECT method_id, COUNT(DISTINCT purchase_id), SUM(kept), SUM(g), SUM(d), SUM(t) FROM pieces GROUP BY method_id
+SELECT method_id, COUNT(DISTINCT purchase_id), SUM(kept), SUM(g), SUM(d), SUM(t), SUM(c)
+FROM pieces GROUP BY method_id
 """
 
 
-def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, Decimal, Decimal, Decimal]]:
-    """Per method: the bills paid with it, what it kept, and its shares of gross, discounts and tax."""
+def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+    """Per method: the bills paid with it, what it kept, and its shares of gross, discounts, tax and cost."""
     payments = (
         Payment.objects.filter(purchase__in=bills)
         .annotate(
@@ -441,9 +465,10 @@ def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, 
             b_gross=F("purchase__subtotal") + F("purchase__discount_total"),
             b_disc=F("purchase__discount_total"),
             b_tax=F("purchase__tax_total"),
+            b_cost=F("purchase__cost_total"),
             b_total=F("purchase__total"),
         )
-        .values("purchase_id", "id", "method_id", "kept", "b_gross", "b_disc", "b_tax", "b_total")
+        .values("purchase_id", "id", "method_id", "kept", "b_gross", "b_disc", "b_tax", "b_cost", "b_total")
         .order_by()
     )
     sql, params = payments.query.sql_with_params()
@@ -477,46 +502,63 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
     names = {code: name for code, name, _ in methods.values()}
     rows: dict[str, dict] = defaultdict(_zero_row)
 
-    for method_id, count, kept, gross, discounts, tax in _payment_shares(bills):
+    for method_id, count, kept, gross, discounts, tax, cost in _payment_shares(bills):
         row = rows[methods[method_id][0]]
         row["bills"] += count
         row["net_sales"] += kept
         row["gross"] += gross
         row["discounts"] += discounts
         row["tax"] += tax
+        row["cost"] += cost
+        row[TAXABLE] += gross - discounts
     unpaid = bills.filter(~Exists(Payment.objects.filter(purchase_id=OuterRef("pk")))).values_list(
-        "pk", "subtotal", "discount_total", "tax_total", "total"
+        "pk", "subtotal", "discount_total", "tax_total", "total", "cost_total"
     )
-    for _, subtotal, discounts, tax, total in unpaid:
+    for _, subtotal, discounts, tax, total, cost in unpaid:
         row = rows[cash_code]
         row["bills"] += 1
         row["net_sales"] += total
         row["gross"] += subtotal + discounts
         row["discounts"] += discounts
         row["tax"] += tax
+        row["cost"] += cost
+        row[TAXABLE] += subtotal
 
     paid_back = (
         RefundPayment.objects.filter(refund__in=refunds)
         .order_by("refund_id", "id")
         .values_list(
-            "refund_id", "method", "is_cash", "amount", "refund__rounding", "refund__tax_total", "refund__total"
+            "refund_id",
+            "method",
+            "is_cash",
+            "amount",
+            "refund__rounding",
+            "refund__tax_total",
+            "refund__total",
+            "refund__subtotal",
+            "refund__cost_total",
         )
     )
     for _, refund_group in groupby(paid_back.iterator(chunk_size=5000), key=itemgetter(0)):
         paid = list(refund_group)
-        _, _, _, _, back_rounding, back_tax, back_total = paid[0]
+        _, _, _, _, back_rounding, back_tax, back_total, back_taxable, back_cost = paid[0]
         weights = _refund_weights(paid, back_rounding, back_total)
-        back_pieces = _apportion({"refunds": back_total, "tax": back_tax}, weights, sum(weights, ZERO))
+        amounts = {"refunds": back_total, "tax": back_tax, TAXABLE: back_taxable, "cost": back_cost}
+        back_pieces = _apportion(amounts, weights, sum(weights, ZERO))
         for (_, method_code, *_), piece in zip(paid, back_pieces, strict=True):
             row = rows[method_code]
             row["refunds"] += piece["refunds"]
             row["tax"] -= piece["tax"]
+            row["cost"] -= piece["cost"]
+            row[TAXABLE] -= piece[TAXABLE]
     unrefunded = refunds.filter(~Exists(RefundPayment.objects.filter(refund_id=OuterRef("pk")))).values_list(
-        "total", "tax_total"
+        "total", "tax_total", "subtotal", "cost_total"
     )
-    for total, tax in unrefunded:
+    for total, tax, taxable, cost in unrefunded:
         rows[cash_code]["refunds"] += total
         rows[cash_code]["tax"] -= tax
+        rows[cash_code]["cost"] -= cost
+        rows[cash_code][TAXABLE] -= taxable
 
     order = {code: (not is_cash, code) for code, _, is_cash in methods.values()}
     out = [

@@ -508,6 +508,14 @@ class SalesReportFiguresSerializer(serializers.Serializer):
     refunds = _report_amount(help_text="The refunds' totals, counted when the refund was made.")
     net_after_refunds = _report_amount()
     tax = _report_amount(help_text="The bills' tax less the refunds' tax.")
+    cost = _report_amount(
+        help_text="What the goods sold cost (each line's quantity × the cost price it snapshot, to the paisa), "
+        "less the cost of the goods refunded, at the cost they were sold at."
+    )
+    margin = _report_amount(
+        help_text="Net sales before tax (the bills' taxable value less the refunds') less `cost`: tax is not the "
+        "shop's money."
+    )
 
 
 class SalesReportRowSerializer(SalesReportFiguresSerializer):

@@ -63,14 +63,16 @@ class ErrorCode(StrEnum):
     PRODUCT_NOT_FOUND = (
         "product_not_found",
         400,
-        "unknown product on a bill (404 from `GET /products/lookup`: no product has the code)",
+        "unknown product on a bill, goods received, an adjustment or a stock count (404 from `GET /products/lookup`: "
+        "no product has the code)",
     )
     INSUFFICIENT_PAYMENT = "insufficient_payment", 400, "paid less than payable"
     TENDER_MISMATCH = "tender_mismatch", 400, "notes don't add up to `paid_amount`, or an unknown denomination"
     INSUFFICIENT_STOCK = (
         "insufficient_stock",
         409,
-        "not enough stock (`details`: `product_id`, `available`, `requested`)",
+        "not enough stock for a bill, or an adjustment that would take stock below 0 (`details`: `product_id`, "
+        "`available`, `requested`)",
     )
     PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill"
     CUSTOMER_CONFLICT = (
@@ -169,6 +171,14 @@ class ErrorCode(StrEnum):
         400,
         "a product's `price` above its `mrp` (`details`: `price`, `mrp`), through the API, the admin or an import",
     )
+
+    # --- Stock -----------------------------------------------------------------------------------
+    STOCK_COUNT_POSTED = (
+        "stock_count_posted",
+        409,
+        "counting or posting a stock count that is already posted (`details`: `count_id`); nothing was written",
+    )
+    SUPPLIER_NOT_FOUND = "supplier_not_found", 400, "goods received from a supplier that does not exist"
 
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"

@@ -212,3 +212,16 @@ def indian_mobile_e164(value: str) -> str:
 def validate_indian_mobile(value: str) -> None:
     """``indian_mobile_e164`` as a validator (forms, serializers): raises, returns nothing."""
     indian_mobile_e164(value)
+
+
+def validate_gstin(value: str) -> str:
+    """A GSTIN (15 characters: state code, PAN, entity number, ``Z``, check character), checked with
+    its check character (``stdnum.in_.gstin``). Returns it normalized (upper case, no spaces);
+    raises ``ValidationError`` when it is not a valid GSTIN."""
+    from stdnum.exceptions import ValidationError as StdnumError
+    from stdnum.in_ import gstin
+
+    try:
+        return str(gstin.validate(value)).upper()
+    except StdnumError:
+        raise ValidationError("Not a valid GSTIN: 15 characters with a valid check character.") from None

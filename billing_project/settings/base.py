@@ -432,6 +432,9 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
         "OverrideActionEnum": "cashdrawer.models.Override.Action",
         "OverrideOutcomeEnum": "cashdrawer.models.Override.Outcome",
+        "StockMovementKindEnum": "catalog.models.StockMovement.Kind",
+        "AdjustmentReasonEnum": "catalog.models.Adjustment.Reason",
+        "StockCountStatusEnum": "catalog.models.StockCount.Status",
     },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

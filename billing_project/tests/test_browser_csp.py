@@ -8,6 +8,7 @@ has to hold one record of each model for its change pages (a test below says whi
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
@@ -33,6 +34,7 @@ from cashdrawer.services import (
     till_create,
 )
 from cashdrawer.tests.factories import drawer_with
+from catalog.stock import adjustment_create, receipt_create, stock_count_open, stock_count_record, supplier_save
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.services import held_bill_create, purchase_create, refund_create
@@ -190,6 +192,18 @@ def shop(cashier_user, manager_user, settings):
         user=cashier_user,
         override_token=granted.token,
     )
+    # The stock ledger's back office: a supplier, goods received, an adjustment, a count in progress.
+    supplier = supplier_save(name="Sharma Wholesale", gstin="27AAPFU0939F1ZV")
+    receipt_create(
+        supplier=supplier.pk,
+        supplier_invoice="SW/118",
+        invoice_date=date(2026, 1, 5),
+        lines=[{"product_id": rice.pk, "quantity": 10, "unit_cost": "200.00", "tax_percent": "5"}],
+        user=manager_user,
+    )
+    adjustment_create(lines=[{"product_id": soap.pk, "quantity": -1}], reason="damaged", user=manager_user)
+    count = stock_count_open(product_ids=[rice.pk, soap.pk], user=manager_user)
+    stock_count_record(count_id=count.pk, product_id=rice.pk, counted=45, user=manager_user)
     held_bill_create(
         till=open_session.till_id,
         items=[{"product_id": rice.pk, "quantity": 2}],

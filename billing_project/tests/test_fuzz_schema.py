@@ -26,6 +26,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -56,6 +57,8 @@ from cashdrawer.models import Denomination
 from cashdrawer.services import session_close
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
+from catalog.services import STOCK_READ_ONLY
+from catalog.stock import adjustment_create, receipt_create, stock_count_open, supplier_save
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.services import held_bill_create, refund_create
@@ -103,6 +106,15 @@ schema = schemathesis.openapi.from_dict(
                 {
                     "include-name": [f"{method} {path}" for path, method in PRODUCT_WRITES],
                     "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}},
+                },
+                # Stock writes name products and a supplier that may not exist (`product_not_found`,
+                # `supplier_not_found`), can take stock below 0 (`insufficient_stock`) or a fraction of a
+                # product sold each, and a GSTIN's check character is no pattern's to say.
+                {
+                    "include-path-regex": "^/api/v1/(suppliers|receipts|adjustments|stock-counts)/",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
+                    },
                 },
                 # A schema-valid range can still be too long or backwards, or name a till that is gone.
                 {
@@ -190,7 +202,12 @@ SKU_TAKEN = "A product with this SKU already exists."
 REPORT_REFUSALS = {"report_range_invalid", "till_not_found"}
 # What the catalogue's rules refuse in a schema-valid product (per field), and in a scanned code.
 PRODUCT_RULE_MESSAGES = {
-    "stock": {"Sold each: enter a whole number.", "At most 3 decimal places (kg).", "Must be 0 or more."},
+    "stock": {
+        "Sold each: enter a whole number.",
+        "At most 3 decimal places (kg).",
+        "Must be 0 or more.",
+        STOCK_READ_ONLY,
+    },
     "barcode": {"The barcode's check digit is wrong.", "A product with this barcode already exists."},
     "plu": {"A product with this PLU already exists."},
     "sku": {"A product with this SKU already exists."},
@@ -278,6 +295,16 @@ def store(db, wsgi_requests_keep_the_test_transaction):
     assert bill.session_id is not None
     closed = session_close(session_id=bill.session_id, counted=drawer_counts(drawer), user=user)
     refund = refund_create(purchase_id=bill.pk, items=[{"product_id": products[0].pk, "quantity": 1}], reason="fuzz")
+    supplier = supplier_save(name="Fuzz wholesaler")
+    receipt = receipt_create(
+        supplier=supplier.pk,
+        supplier_invoice="F-1",
+        invoice_date=date(2026, 1, 5),
+        lines=[{"product_id": products[0].pk, "quantity": 1, "unit_cost": "0.50"}],
+        user=user,
+    )
+    adjustment = adjustment_create(lines=[{"product_id": products[1].pk, "quantity": -1}], reason="damaged", user=user)
+    count = stock_count_open(product_ids=[p.pk for p in products], user=user)
     assert bill.till_id is not None
     held = held_bill_create(till=bill.till_id, items=[{"product_id": products[1].pk, "quantity": 1}])
     return {
@@ -289,6 +316,10 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/tills/": [bill.till_id],
         "/api/v1/sessions/": [closed.pk],
         "/api/v1/refunds/": [refund.pk],
+        "/api/v1/suppliers/": [supplier.pk],
+        "/api/v1/receipts/": [receipt.pk],
+        "/api/v1/adjustments/": [adjustment.pk],
+        "/api/v1/stock-counts/": [count.pk],
         "/api/v1/held-bills/": [held.pk],
     }
 
@@ -605,6 +636,21 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         "credit_series": "CT9",
     }
     count = {"counted": [{"value": "2000", "count": 1}], "note": "float"}
+    supplier = {
+        "name": "Wholesaler",
+        "gstin": "27AAPFU0939F1ZV",
+        "phone": "9800000000",
+        "email": "orders@example.com",
+        "address": "Market yard, Pune",
+    }
+    received = {
+        "supplier": store["/api/v1/suppliers/"][0],
+        "supplier_invoice": "INV-7",
+        "invoice_date": "2026-01-05",
+        "lines": [{"product_id": product, "quantity": 2, "unit_cost": "0.50", "tax_percent": "5"}],
+        "note": "morning delivery",
+    }
+    stock_count = store["/api/v1/stock-counts/"][0]
     return {
         ("POST", "/api/v1/auth/token/"): [({}, {"username": "fuzzer", "password": "pass-word-123"})],
         ("POST", "/api/v1/products/"): [({}, new_product)],
@@ -666,6 +712,17 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         ("POST", "/api/v1/auth/pin/"): [({}, {"password": "pass-word-123", "pin": "1234"})],
         ("POST", "/api/v1/overrides/"): [
             ({}, {"username": "fuzzer", "pin": "1234", "action": "discount", "till": till})
+        ],
+        ("POST", "/api/v1/suppliers/"): [({}, supplier)],
+        ("PUT", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],
+        ("PATCH", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],
+        ("POST", "/api/v1/receipts/"): [({}, received)],
+        ("POST", "/api/v1/adjustments/"): [
+            ({}, {"lines": [{"product_id": product, "quantity": "1"}], "reason": "other", "note": "shelf recount"})
+        ],
+        ("POST", "/api/v1/stock-counts/"): [({}, {"products": [product], "note": "aisle 3"})],
+        ("PUT", "/api/v1/stock-counts/{id}/lines/{product_id}/"): [
+            ({"id": stock_count, "product_id": product}, {"counted": "5"})
         ],
         ("POST", "/api/v1/held-bills/"): [
             (
@@ -765,7 +822,7 @@ def path_parameters(store, path: str) -> dict:
     """Path parameters naming real rows, so that a query is refused for itself, not for a missing row."""
     if "{" not in path:
         return {}
-    return {"id": store[path.split("{")[0]][0], "value": "2000"}
+    return {"id": store[path.split("{")[0]][0], "value": "2000", "product_id": store["/api/v1/products/"][0]}
 
 
 # A bad page is 404 `not_found`, as a page past the last one; a format the endpoint lacks is 406.

@@ -4,6 +4,7 @@ import factory
 
 from billing_project.core.testing.factories import ModelFactory
 from catalog.models import Product
+from catalog.stock import opening_movement
 
 
 class ProductFactory(ModelFactory[Product]):
@@ -16,3 +17,11 @@ class ProductFactory(ModelFactory[Product]):
     tax_percent = Decimal("18.00")
     stock = 100
     is_active = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As ``product_create`` does: the product's stock ledger starts with its opening row.
+        product = super()._create(model_class, *args, **kwargs)
+        product.stock = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
+        opening_movement(product)
+        return product

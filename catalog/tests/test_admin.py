@@ -54,7 +54,7 @@ def test_changelist_shows_the_columns_and_editable_price_and_stock_for_a_manager
     ]
     assert "RICE-1" in html
     assert 'name="form-0-price"' in html
-    assert 'name="form-0-stock"' in html
+    assert 'name="form-0-stock"' not in html  # stock changes only through the ledger
     assert product.name in html
 
 
@@ -155,7 +155,7 @@ def test_change_product_writes_only_the_changed_fields_through_the_service(manag
     assert (product.price, product.stock) == (Decimal("12.00"), 5)
 
 
-def test_price_and_stock_edited_from_the_list(manager_client):
+def test_price_edited_from_the_list_and_a_stock_sent_with_it_is_ignored(manager_client):
     first, second = ProductFactory(price=Decimal("10.00"), stock=5), ProductFactory(price=Decimal("20.00"), stock=6)
 
     response = manager_client.post(
@@ -166,10 +166,10 @@ def test_price_and_stock_edited_from_the_list(manager_client):
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.price, first.stock) == (Decimal("11.50"), 5)
-    assert (second.price, second.stock) == (Decimal("20.00"), 60)
+    assert (second.price, second.stock) == (Decimal("20.00"), 6)
 
 
-@pytest.mark.parametrize(("price", "stock"), [("10.00", "-3"), ("-1", "5"), ("0.001", "5"), ("10.00", "x")])
+@pytest.mark.parametrize(("price", "stock"), [("-1", "5"), ("0.001", "5")])
 def test_invalid_list_edit_shows_errors_inline_and_writes_nothing(manager_client, price, stock):
     product = ProductFactory(price=Decimal("10.00"), stock=5)
     other = ProductFactory(price=Decimal("30.00"), stock=7)

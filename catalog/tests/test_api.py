@@ -30,6 +30,8 @@ def test_create_product_with_and_without_trailing_slash(admin_api, path):
         "unit",
         "stock",
         "price",
+        "cost_price",
+        "lead_time_days",
         "mrp",
         "tax_percent",
         "hsn_code",
@@ -126,14 +128,14 @@ def test_retrieve_put_and_patch(admin_api):
     product = ProductFactory(price=Decimal("10.00"), stock=5)
 
     got = admin_api.get(f"{URL}/{product.pk}")
-    put = admin_api.put(f"{URL}/{product.pk}/", product_body(sku="NEW", price="11.00", stock=7), format="json")
-    patch = admin_api.patch(f"{URL}/{product.pk}", {"stock": 3}, format="json")
+    put = admin_api.put(f"{URL}/{product.pk}/", product_body(sku="NEW", price="11.00", stock=5), format="json")
+    patch = admin_api.patch(f"{URL}/{product.pk}", {"name": "Renamed"}, format="json")
 
     assert got.status_code == 200 and got.json()["id"] == product.pk
     assert put.status_code == 200 and put.json()["price"] == "11.00"
     assert patch.status_code == 200
     product.refresh_from_db()
-    assert (product.sku, product.price, product.stock) == ("NEW", Decimal("11.00"), 3)
+    assert (product.sku, product.price, product.name, product.stock) == ("NEW", Decimal("11.00"), "Renamed", 5)
 
 
 def test_delete_removes_an_unsold_product(admin_api):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from billing_project.core.errors import ValidationFailed
 from catalog.models import Product
 from catalog.services import product_create, product_update
+from catalog.stock import adjustment_create
 from catalog.tests.factories import ProductFactory
 from purchases.tests.factories import purchase_for
 
@@ -118,7 +119,9 @@ def test_a_plu_is_unique():
 
 def test_the_unit_changes_only_before_the_product_is_sold(drawer):
     product = ProductFactory(price=D("40.00"), tax_percent=D("0"), stock=10)
-    product = product_update(product=product, unit="kg", stock=D("10.250"))
+    product = product_update(product=product, unit="kg")
+    adjustment_create(lines=[{"product_id": product.pk, "quantity": D("0.250")}], reason="found", user=None)
+    product.refresh_from_db()
     assert (product.unit, product.stock) == ("kg", D("10.250"))
     with pytest.raises(ValidationFailed) as refused:
         product_update(product=product, unit="each")  # 10.250 is no whole number
@@ -126,7 +129,7 @@ def test_the_unit_changes_only_before_the_product_is_sold(drawer):
 
     purchase_for(product, quantity=D("0.250"))
     with pytest.raises(ValidationFailed) as refused:
-        product_update(product=product, unit="g", stock=D("10000"))
+        product_update(product=product, unit="g")
     assert refused.value.details == {
         "unit": ["It has been sold by kg; a product's unit cannot change once it has been sold."]
     }

@@ -29,6 +29,7 @@ from billing_project.core.db import (
     default_connection,
     guarded_add,
     insert_with_children,
+    new_row,
     statement_cursor,
     transaction_timeouts_sql,
 )
@@ -39,7 +40,7 @@ from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post_with
 from cashdrawer.models import Denomination, DrawerMovement, Till
 from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
-from catalog.models import Product
+from catalog.models import Product, StockMovement
 from customers.models import Customer
 from customers.services import (
     CUSTOMER_ROW_FIELDS,
@@ -180,11 +181,40 @@ def take_stock(quantities: Mapping[int, Decimal]) -> dict[int, Product]:
 # --- 3. The bill --------------------------------------------------------------------------------------
 
 
-def insert_bill(purchase: Purchase, lines: Sequence[PurchaseItem], payments: Sequence[Payment]) -> None:
-    """Statement 3: the bill, its lines and its payments, in one INSERT of each as CTEs of one
-    statement, whatever their number (``insert_with_children``). New rows: no lock is waited for.
-    The CHECK constraints on the rows are the guards (a line's arithmetic, one cash payment…)."""
-    insert_with_children(purchase, ("purchase", lines), ("purchase", payments))
+def sale_movements(
+    purchase: Purchase, lines: Sequence[PurchaseItem], products: Mapping[int, Product]
+) -> list[StockMovement]:
+    """The stock ledger's ``sale`` rows of the bill's lines: each product's stock as ``take_stock``
+    left it (the row is locked until the commit) is the row's ``balance_after``, and its cost
+    price the ``unit_cost``. Built here, written by ``insert_bill``."""
+    user = purchase.created_by_id
+    return [
+        new_row(
+            StockMovement,
+            product_id=line.product_id,
+            kind=StockMovement.Kind.SALE,
+            quantity=-line.quantity,
+            balance_after=products[line.product_id].stock,
+            unit_cost=line.cost_price,
+            reason="",
+            user_id=user,
+            created_at=purchase.created_at,
+        )
+        for line in lines
+    ]
+
+
+def insert_bill(
+    purchase: Purchase,
+    lines: Sequence[PurchaseItem],
+    payments: Sequence[Payment],
+    stock_rows: Sequence[StockMovement] = (),
+) -> None:
+    """Statement 3: the bill, its lines, its payments and its stock ledger rows
+    (``sale_movements``), in one INSERT of each as CTEs of one statement, whatever their number
+    (``insert_with_children``). New rows: no lock is waited for. The CHECK constraints on the rows
+    are the guards (a line's arithmetic, one cash payment, a balance not below 0…)."""
+    insert_with_children(purchase, ("purchase", lines), ("purchase", payments), ("purchase", stock_rows))
 
 
 # --- 4 and 5. The till and its drawer: cashdrawer's ``till_lock_for_bill`` ----------------------------

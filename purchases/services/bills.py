@@ -222,9 +222,12 @@ def _ring_up(
         discount_total=bill.discount_total,
         discount_reason=discount_reason,
         invoice_status=InvoiceStatus.PENDING if send_invoice else InvoiceStatus.SKIPPED,
+        cost_total=sum((money(line.quantity * line.cost_price) for line in bill.lines), ZERO),
     )
     for line in bill.lines:  # the reports read a line's copy of its bill's time
         line.created_at = purchase.created_at
+    # The stock ledger's rows: the products are locked, so their stock now is each row's balance.
+    stock_rows = statements.sale_movements(purchase, bill.lines, products)
     payment_rows = [
         new_row(Payment, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference)
         for t in tenders
@@ -232,7 +235,7 @@ def _ring_up(
     ]
 
     # 3. The bill, its lines and its payments.
-    statements.insert_bill(purchase, bill.lines, payment_rows)
+    statements.insert_bill(purchase, bill.lines, payment_rows, stock_rows)
 
     # 4 and 5. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
     # holding them only for the drawer's own statement and the commit lets bills at one till

@@ -22,7 +22,7 @@ from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post
 from cashdrawer.models import DrawerMovement, Override
 from cashdrawer.services import approver_for, drawer_plan_change, override_used_on, till_lock_for_bill
-from catalog.models import Product
+from catalog.models import Product, StockMovement
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import products_for_update, purchase_for_update
@@ -351,10 +351,13 @@ def _refund(
     )
     references = {str(p["method"]): str(p.get("reference") or "") for p in payments or ()}
 
+    stock_after: dict[int, Decimal] = {}
     if restock:
-        # Step 3 of the lock order: the products, by primary key, before the till.
-        list(products_for_update(sorted(quantities)).values_list("pk", flat=True))
+        # Step 3 of the lock order: the products, by primary key, before the till. Their stock as
+        # read under the lock, plus what comes back, is each stock ledger row's balance.
+        locked = dict(products_for_update(sorted(quantities)).values_list("pk", "stock"))
         guarded_add(Product, "stock", quantities, also_set={"updated_at": timezone.now()})
+        stock_after = {pk: locked[pk] + quantity for pk, quantity in quantities.items()}
 
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=user)
     cash = allocation.get(CASH, ZERO)
@@ -378,6 +381,7 @@ def _refund(
         total=total,
         rounding=rounding,
         amount=total + rounding,
+        cost_total=sum((money(s.quantity * s.item.cost_price) for s in shares), ZERO),
     )
     refund_lines = [
         new_row(
@@ -389,8 +393,24 @@ def _refund(
         new_row(RefundPayment, method=m, is_cash=m == CASH, amount=a, reference=references.get(m, "")[:100])
         for m, a in allocation.items()
     ]
-    # The refund, its lines and its payments: one statement on PostgreSQL, as a bill's.
-    insert_with_children(refund, ("refund", refund_lines), ("refund", payment_rows))
+    stock_rows = [
+        new_row(
+            StockMovement,
+            product_id=s.item.product_id,
+            kind=StockMovement.Kind.REFUND_RESTOCK,
+            quantity=s.quantity,
+            balance_after=stock_after[s.item.product_id],
+            unit_cost=s.item.cost_price,
+            reason=reason[:255],
+            user=refund.created_by,
+            created_at=now,
+        )
+        for s in shares
+        if restock
+    ]
+    # The refund, its lines, its payments and its stock ledger rows: one statement on PostgreSQL,
+    # as a bill's.
+    insert_with_children(refund, ("refund", refund_lines), ("refund", payment_rows), ("refund", stock_rows))
     if override is not None:
         override_used_on(override, f"refund {refund.pk}")
     for share in shares:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cashdrawer.models import DrawerMovement, TillSession
 from cashdrawer.selectors import drawer_audit
 from catalog.models import Product
+from catalog.stock import stock_audit
 from purchases.management.commands.seed_demo import KEPT_LOW, PRODUCTS
 from purchases.models import Purchase, PurchaseItem, Refund
 from purchases.numbering import financial_year
@@ -107,6 +108,7 @@ def test_the_demo_leaves_no_session_open_and_every_session_closed_without_varian
         assert report["cash"]["counted"] == report["cash"]["expected"]
         assert timezone.localdate(session.opened_at) == timezone.localdate(closed_at)
     assert drawer_audit().ok
+    assert stock_audit().problems == []
     # Every bill and refund is in the session of its day, within its hours.
     documents: list[Purchase | Refund] = [
         *Purchase.objects.select_related("session"),

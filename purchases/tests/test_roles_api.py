@@ -37,6 +37,11 @@ def product_body(**overrides):
     return {"sku": "NEW-1", "name": "New", "price": "10.00", "tax_percent": "5.00", "stock": 3, **overrides}
 
 
+def put_body(**overrides):
+    """A PUT leaves the stock out: it changes only through the stock ledger."""
+    return {key: value for key, value in product_body(**overrides).items() if key != "stock"}
+
+
 def bill_body(product):
     return {
         "customer_email": "walk-in@example.com",
@@ -50,9 +55,23 @@ ENDPOINTS = {
     "list products": ("get", lambda s: f"{API}/products", None),
     "get product": ("get", lambda s: f"{API}/products/{s['product'].pk}", None),
     "create product": ("post", lambda s: f"{API}/products", lambda s: product_body()),
-    "put product": ("put", lambda s: f"{API}/products/{s['product'].pk}", lambda s: product_body(sku="TEA-1")),
+    "put product": ("put", lambda s: f"{API}/products/{s['product'].pk}", lambda s: put_body(sku="TEA-1")),
     "patch product price": ("patch", lambda s: f"{API}/products/{s['product'].pk}", lambda s: {"price": "1.00"}),
-    "patch product stock": ("patch", lambda s: f"{API}/products/{s['product'].pk}", lambda s: {"stock": 999}),
+    "patch product lead time": (
+        "patch",
+        lambda s: f"{API}/products/{s['product'].pk}",
+        lambda s: {"lead_time_days": 9},
+    ),
+    "product movements": ("get", lambda s: f"{API}/products/{s['product'].pk}/movements", None),
+    "create supplier": ("post", lambda s: f"{API}/suppliers", lambda s: {"name": "Wholesaler"}),
+    "list receipts": ("get", lambda s: f"{API}/receipts", None),
+    "adjust stock": (
+        "post",
+        lambda s: f"{API}/adjustments",
+        lambda s: {"lines": [{"product_id": s["product"].pk, "quantity": -1}], "reason": "damaged"},
+    ),
+    "open stock count": ("post", lambda s: f"{API}/stock-counts", lambda s: {"products": [s["product"].pk]}),
+    "list stock counts": ("get", lambda s: f"{API}/stock-counts", None),
     "delete product": ("delete", lambda s: f"{API}/products/{s['product'].pk}", None),
     "list denominations": ("get", lambda s: f"{API}/denominations", None),
     "create denomination": ("post", lambda s: f"{API}/denominations", lambda s: {"value": "200", "available_count": 5}),

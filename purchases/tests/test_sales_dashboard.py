@@ -102,6 +102,9 @@ def test_the_tables_hold_the_bills_and_refunds_figures(manager_client, sales):
     assert (first.total, second.total) == (Decimal("95.55"), Decimal("40.88"))
     net_sales = first.total + second.total
     refunds = refund.total
+    margin = (
+        first.subtotal + second.subtotal - refund.subtotal - (first.cost_total + second.cost_total - refund.cost_total)
+    )
 
     html = manager_client.get(URL).content.decode()
 
@@ -116,7 +119,7 @@ def test_the_tables_hold_the_bills_and_refunds_figures(manager_client, sales):
     today_row = _search(rf"<tr><th scope=\"row\">{today:%a} {today.day} {today:%b}</th>(.*?)</tr>", day)
     assert today_row == (
         f"<td>2</td><td>{format_money(net_sales)}</td><td>{format_money(refunds)}</td>"
-        f"<td>{format_money(net_sales - refunds)}</td>"
+        f"<td>{format_money(net_sales - refunds)}</td><td>{format_money(margin)}</td>"
     )
 
     products = _table(html, "table-product")

@@ -112,7 +112,7 @@ def test_the_dashboard_draws_its_charts_from_real_bills_and_refunds(
     day = _chart_data(page, "chart-day")
     assert day["type"] == "line"
     assert len(day["labels"]) == 30
-    assert [d["label"] for d in day["datasets"]] == ["Net sales", "Refunds"]
+    assert [d["label"] for d in day["datasets"]] == ["Net sales", "Refunds", "Margin"]
     assert day["datasets"][0]["data"][-1] == float(net_sales)  # today, the last point
     assert day["datasets"][1]["data"][-1] == float(refund.total)
     assert sum(day["datasets"][0]["data"][:-1]) == 0

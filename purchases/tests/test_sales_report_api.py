@@ -46,6 +46,8 @@ def test_a_manager_gets_the_report_with_money_as_strings(manager_api, sold):
             "refunds": "0.00",
             "net_after_refunds": "84.00",
             "tax": "4.00",
+            "cost": "0.00",
+            "margin": "80.00",
             "product_id": sold.items.get().product_id,
             "product_name": "+Tea",
             "quantity": 2,
@@ -121,11 +123,15 @@ def test_csv_has_the_same_rows_and_is_formula_safe(manager_api, sold):
         "refunds",
         "net_after_refunds",
         "tax",
+        "cost",
+        "margin",
         "quantity",
         "refunded_quantity",
         "unit",
     ]
-    assert rows[1][1:] == ["'+Tea", "1", "80.00", "0.00", "84.00", "0.00", "84.00", "4.00", "2", "0", "each"]
+    assert rows[1][1:] == [
+        "'+Tea", "1", "80.00", "0.00", "84.00", "0.00", "84.00", "4.00", "0.00", "80.00", "2", "0", "each"
+    ]  # fmt: skip
 
 
 def test_the_report_is_in_the_schema_with_its_errors(admin_api):

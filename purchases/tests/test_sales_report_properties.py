@@ -18,11 +18,12 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing_project.core.money import cash_round
+from billing_project.core.money import cash_round, money
 from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine, PaymentInput
 from cashdrawer.models import Till
 from cashdrawer.services import denomination_create, till_create
+from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.models import Purchase, PurchaseItem, Refund
@@ -55,6 +56,11 @@ def shop(drawer, drawer_counts, settings):
     settings.TIME_ZONE = ZONE
     timezone.deactivate()
     products = [ProductFactory(price=price, tax_percent=rate, stock=100_000) for price, rate in CATALOGUE]
+    # Costs with odd paise, so a line's cost rounds and a method's share of it too.
+    for index, product in enumerate(products):
+        Product.objects.filter(pk=product.pk).update(
+            cost_price=(product.price * D("0.6137")).quantize(D("0.01")) + index
+        )
     cashiers = [None, UserFactory(username="asha"), UserFactory(username="ravi")]
     second = till_create(code="T2", name="Counter 2")
     for value, count in drawer_counts.items():
@@ -165,6 +171,10 @@ def _direct(date_from: date, date_to: date, till: int | None) -> dict:
     lines = list(PurchaseItem.objects.filter(purchase__in=[b.pk for b in bills]))
     net_sales = sum((b.total for b in bills), D("0.00"))
     refunded = sum((r.total for r in refunds), D("0.00"))
+    cost = sum((money(item.quantity * item.cost_price) for item in lines), D("0.00")) - sum(
+        (money(line.quantity * line.item.cost_price) for r in refunds for line in r.lines.all()), D("0.00")
+    )
+    taxable = sum((b.subtotal for b in bills), D("0.00")) - sum((r.subtotal for r in refunds), D("0.00"))
     return {
         "bills": len(bills),
         "gross": sum((item.gross for item in lines), D("0.00")),
@@ -173,6 +183,8 @@ def _direct(date_from: date, date_to: date, till: int | None) -> dict:
         "refunds": refunded,
         "net_after_refunds": net_sales - refunded,
         "tax": sum((b.tax_total for b in bills), D("0.00")) - sum((r.tax_total for r in refunds), D("0.00")),
+        "cost": cost,
+        "margin": taxable - cost,
     }
 
 

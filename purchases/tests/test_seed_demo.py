@@ -13,6 +13,7 @@ from billing_project.core.roles import CASHIER, MANAGER
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_audit
 from catalog.models import Product
+from catalog.stock import stock_audit
 from purchases.management.commands.seed_demo import FLOAT, PRODUCTS
 from purchases.tests.demo_store import local_settings
 
@@ -42,6 +43,7 @@ def test_seed_demo_loads_catalogue_float_and_users():
     assert {str(d.value): d.count for d in Denomination.objects.all()} == {f"{v}.00": c for v, c in FLOAT.items()}
     assert DrawerMovement.objects.filter(kind="manual_set", reason="demo float").count() == len(FLOAT)
     assert drawer_audit().ok
+    assert stock_audit().problems == []
     users = get_user_model().objects
     assert [g.name for g in users.get(username="manager").groups.all()] == [MANAGER]
     assert [g.name for g in users.get(username="cashier").groups.all()] == [CASHIER]

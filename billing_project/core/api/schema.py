@@ -89,6 +89,10 @@ ENUM_DESCRIPTIONS = {
     "`close_variance` or `price_override`.",
     "OverrideOutcomeEnum": "How an override request went: `granted` (a token), `refused` (a wrong PIN, or a user who "
     "may not approve) or `locked` (the PIN was locked after 5 failures).",
+    "StockMovementKindEnum": "What changed a product's stock: a `sale`, a `refund_restock`, goods received "
+    "(`receipt`), an `adjustment`, a stock `count`, the stock `import`, or the ledger's `opening` row.",
+    "AdjustmentReasonEnum": "Why stock was adjusted: `damaged`, `expired`, `theft`, `found`, or `other` (with a note).",
+    "StockCountStatusEnum": "A stock count is `open` while it is counted, then `posted` once its differences apply.",
     "UnitEnum": "What a product is sold by: `each` (whole numbers), or by measure to 3 decimal places: `kg`, `g`, "
     "`l`, `ml`, `m`.",
 }

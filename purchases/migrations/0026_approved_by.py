@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('purchases', '0023_held_bills'),
+        ('purchases', '0025_report_cover_cost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
