@@ -35,7 +35,17 @@ class BillingAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
-        return [path("sales/", self.admin_view(self.sales_view), name="sales_report"), *super().get_urls()]
+        return [
+            path("sales/", self.admin_view(self.sales_view), name="sales_report"),
+            path("override-pin/", self.admin_view(self.override_pin_view), name="override_pin"),
+            *super().get_urls(),
+        ]
+
+    def override_pin_view(self, request):
+        """A manager sets their own override PIN (``cashdrawer.admin.override_pin_view``)."""
+        from cashdrawer.admin import override_pin_view
+
+        return override_pin_view(request, self)
 
     def sales_view(self, request):
         """The sales dashboard (``purchases.sales_dashboard``); needs ``purchases.view_sales_report``."""
@@ -61,6 +71,12 @@ class BillingAdminSite(admin.AdminSite):
             context["today_sales_url"] = (
                 reverse("admin:purchases_purchase_changelist") + "?" + urlencode({"created_at__date": start})
             )
+        if user.has_perm("cashdrawer.approve_override"):
+            context["override_pin_url"] = reverse("admin:override_pin")
+        if user.has_perm("cashdrawer.approve_variance"):
+            from cashdrawer.selectors import sessions_pending_approval
+
+            context["pending_sessions"] = list(sessions_pending_approval())
         if user.has_perm("catalog.view_product"):
             threshold = low_stock_threshold()
             products = low_stock_products(threshold=threshold)

@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from billing_project.core.api.views import ObtainTokenView
-from cashdrawer.api import DenominationViewSet, TillSessionViewSet, TillViewSet
+from cashdrawer.api import DenominationViewSet, OverrideViewSet, PinView, TillSessionViewSet, TillViewSet
 from catalog.api import AdjustmentViewSet, ProductViewSet, ReceiptViewSet, StockCountViewSet, SupplierViewSet
 from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 from purchases.counter_api import HeldBillViewSet, UpiQrView
@@ -19,6 +19,13 @@ ENDPOINTS = [
         "auth-token",
         "POST",
         "{username, password} → {token, expiry}. Send it as `Authorization: Token <token>` or `Bearer <token>`.",
+    ),
+    ("auth/pin", "auth-pin", "POST", "{password, pin}: a manager sets their own override PIN (4 to 8 digits)."),
+    (
+        "overrides",
+        "override-list",
+        "GET, POST",
+        "POST {username, pin, action, till?}: a manager's single-use override token; GET: the audit list.",
     ),
     ("products", "product-list", "GET, POST", "The catalogue: ?search= on name and SKU, ?is_active=. Managers add."),
     (
@@ -122,7 +129,14 @@ ENDPOINTS = [
     ("sessions", "session-list", "GET", "Till sessions (shifts), newest first (?till=, ?status=)."),
     ("sessions/{id}", "sessions/{id}", "GET", "One session: opening, expected, counted, variance."),
     ("sessions/{id}/cash-movements", "sessions/{id}/cash-movements", "POST", "Cash in or out, with a reason."),
-    ("sessions/{id}/close", "sessions/{id}/close", "POST", "Close with a blind count; the variance is posted."),
+    (
+        "sessions/{id}/close",
+        "sessions/{id}/close",
+        "POST",
+        "Close with a blind count; the variance is posted (202 pending_approval past the limit).",
+    ),
+    ("sessions/{id}/approve", "sessions/{id}/approve", "POST", "{reason}: a manager approves a pending count."),
+    ("sessions/{id}/recount", "sessions/{id}/recount", "POST", "{reason}: a manager sends a pending count back."),
     (
         "sessions/{id}/report",
         "sessions/{id}/report",
@@ -190,10 +204,12 @@ router.register("reports", ReportViewSet, basename="report")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tills", TillViewSet, basename="till")
 router.register("sessions", TillSessionViewSet, basename="session")
+router.register("overrides", OverrideViewSet, basename="override")
 router.register("held-bills", HeldBillViewSet, basename="held-bill")
 
 urlpatterns = [
     re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="auth-token"),
+    re_path(r"^auth/pin/?$", PinView.as_view(), name="auth-pin"),
     re_path(r"^upi-qr/?$", UpiQrView.as_view(), name="upi-qr"),
     *router.urls,
 ]

@@ -14,9 +14,17 @@ from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyA
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.money import format_money, format_note
 
-from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Till, TillSession
+from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Override, Till, TillSession
 from .selectors import default_till_drawer, drawer_list, drawer_total, movement_list, till_list
-from .services import denomination_create, drawer_set_counts, till_create, till_update
+from .services import (
+    can_approve_override,
+    can_approve_variance,
+    denomination_create,
+    drawer_set_counts,
+    manager_pin_set,
+    till_create,
+    till_update,
+)
 
 
 class DrawerCountForm(forms.Form):
@@ -94,6 +102,13 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the ledger references every denomination
+
+    def has_view_permission(self, request, obj=None):
+        # The close is blind: what the drawer holds is for those who may approve a variance.
+        return super().has_view_permission(request, obj) and can_approve_variance(request.user)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) and can_approve_variance(request.user)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -335,6 +350,7 @@ class TillSessionAdmin(admin.ModelAdmin):
         "auto_opened",
         "closed_at",
         money_column("variance_total"),
+        "approved_by",
     )
     list_filter = ("status", "till", "auto_opened", ("opened_at", DateFieldListFilter))
     date_hierarchy = "opened_at"
@@ -352,13 +368,44 @@ class TillSessionAdmin(admin.ModelAdmin):
         "expected_counts",
         "variance_counts",
         money_column("variance_total"),
+        "opening_approved_by",
+        "approved_by",
+        "approval_reason",
+        "rejected",
         "z_report",
         "ledger",
     )
     fields = (*readonly_fields, "note")
+    # What a user without approve_variance never sees: the close is blind.
+    BLIND_HIDDEN = ("expected_counts", "variance_counts", "variance_total", "z_report")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("till", "opened_by", "closed_by")
+        return super().get_queryset(request).select_related("till", "opened_by", "closed_by", "approved_by")
+
+    def _blind(self, names, request):
+        if can_approve_variance(request.user):
+            return names
+        return tuple(n for n in names if getattr(n, "__name__", n) not in self.BLIND_HIDDEN)
+
+    def get_list_display(self, request):
+        return self._blind(super().get_list_display(request), request)
+
+    def get_fields(self, request, obj=None):
+        return self._blind(super().get_fields(request, obj), request)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._blind(super().get_readonly_fields(request, obj), request)
+
+    @admin.display(description="counts sent back for a recount")
+    def rejected(self, obj):
+        rows = [
+            (r.get("counted_by") or "—", _pieces_text(r.get("counted")), r.get("rejected_by") or "—", r.get("reason"))
+            for r in obj.rejected_counts or []
+        ]
+        if not rows:
+            return "—"
+        body = format_html_join("", "<li>{}: {} — sent back by {}: {}</li>", rows)
+        return format_html("<ul>{}</ul>", body)
 
     def has_add_permission(self, request):
         return False
@@ -439,3 +486,63 @@ class CashMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields = ("created_at", "till", "session", "direction", money_column("amount"), "reason", "user")
     list_filter = ("till", "direction", ("created_at", DateFieldListFilter))
     search_fields = ("reason",)
+
+
+@admin.register(Override)
+class OverrideAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every manager override asked for at a till, granted or refused: the audit list."""
+
+    list_display = ("created_at", "action", "outcome", "username", "requested_by", "till", "used_at", "used_on")
+    fields = readonly_fields = (
+        "created_at",
+        "action",
+        "outcome",
+        "username",
+        "manager",
+        "requested_by",
+        "till",
+        "expires_at",
+        "used_at",
+        "used_by",
+        "used_on",
+    )
+    list_filter = ("outcome", "action", "till", ("created_at", DateFieldListFilter))
+    search_fields = ("username", "used_on")
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("manager", "requested_by", "till", "used_by")
+
+
+class OverridePinForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, help_text="Your own password, to confirm.")
+    pin = forms.RegexField(
+        regex=r"^[0-9]{4,8}$",
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text="4 to 8 digits. You type it at a till to approve a cashier's action.",
+        error_messages={"invalid": "A PIN is 4 to 8 digits."},
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("Wrong password.")
+        return password
+
+
+def override_pin_view(request, site):
+    """The admin's "My override PIN" page: a manager sets their own PIN (password to confirm)."""
+    if not can_approve_override(request.user):
+        raise PermissionDenied
+    form = OverridePinForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        manager_pin_set(user=request.user, pin=form.cleaned_data["pin"])
+        messages.success(request, "Your override PIN is set.")
+        return HttpResponseRedirect(reverse("admin:index"))
+    context = {**site.each_context(request), "title": "My override PIN", "form": form}
+    return TemplateResponse(request, "admin/cashdrawer/override_pin.html", context)

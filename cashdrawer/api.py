@@ -4,12 +4,15 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from billing_project.core.api.fields import StrictIntegerField
-from billing_project.core.api.permissions import ActionPermissions, RolePermissions
+from billing_project.core.api.permissions import ActionPermissions, OverridablePermissions, RolePermissions
 from billing_project.core.api.schema import error_responses
-from billing_project.core.errors import ErrorCode
+from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 from .models import Denomination, Till, TillSession
@@ -19,21 +22,46 @@ from .serializers import (
     CashMovementSerializer,
     DenominationCountSerializer,
     DenominationSerializer,
+    OverrideCreateSerializer,
+    OverrideGrantSerializer,
+    OverrideSerializer,
+    PinSetSerializer,
     SessionCountSerializer,
+    SessionDecisionSerializer,
     SessionReportSerializer,
     SessionSerializer,
     TillSerializer,
 )
 from .services import (
+    can_approve_override,
+    can_approve_variance,
     cash_movement_create,
     denomination_create,
     drawer_set_count,
+    manager_pin_set,
+    override_grant,
+    override_list,
+    session_approve,
     session_close,
     session_open,
+    session_recount,
     session_report,
     till_create,
     till_update,
 )
+
+
+def is_blind(request) -> bool:
+    """The close is blind: a user without ``approve_variance`` sees no drawer counts, no expected
+    cash and no variance."""
+    return not can_approve_variance(request.user)
+
+
+def blind_report(report: dict, request) -> dict:
+    """A session's report as ``request``'s user may see it."""
+    if not is_blind(request):
+        return report
+    return {**report, "cash": {**report["cash"], "expected": None, "counted": None, "variance": None}}
 
 
 class SessionFilterSerializer(serializers.Serializer):
@@ -84,6 +112,9 @@ class DenominationViewSet(
 
     def get_queryset(self):
         return default_till_drawer().order_by("-value")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "blind": is_blind(self.request)}
 
     def get_object(self):
         # Compare as a Decimal, so `/500` finds the 500.00 row.
@@ -189,7 +220,8 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def drawer(self, request, pk=None):
         till = self.get_object()
         if request.method == "GET":
-            return Response(DenominationSerializer(drawer_list(till_id=till.pk), many=True).data)
+            rows = drawer_list(till_id=till.pk)
+            return Response(DenominationSerializer(rows, many=True, context={"blind": is_blind(request)}).data)
         serializer = DenominationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -227,16 +259,19 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             **error_responses(
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.SESSION_OPEN,
+                ErrorCode.SESSION_PENDING_APPROVAL,
                 ErrorCode.TILL_INACTIVE,
                 ErrorCode.VARIANCE_NEEDS_MANAGER,
+                ErrorCode.OVERRIDE_INVALID,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
         description="Open a session with the counted float. Differences from the ledger are posted as "
         "`open_count` movements and summed in `opening_variance`; past `CASH_VARIANCE_LIMIT` that needs "
-        "`approve_variance` (managers), otherwise 409 `variance_needs_manager` and nothing changes. "
-        + SESSION_COUNT_DOC,
+        "`approve_variance` (managers), or an `override_token` for `open_variance`, otherwise 409 "
+        "`variance_needs_manager` and nothing changes. 409 `session_pending_approval` while the till's last count "
+        "waits for a manager. " + SESSION_COUNT_DOC,
     )
     @action(detail=True, methods=["post"], url_path="sessions")
     def sessions(self, request, pk=None):
@@ -246,7 +281,7 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
         def open_session():
             session = session_open(till_id=till.pk, user=request.user, **serializer.validated_data)
-            return status.HTTP_201_CREATED, SessionSerializer(session).data
+            return status.HTTP_201_CREATED, SessionSerializer(session, context={"blind": is_blind(request)}).data
 
         return idempotent_response(request, open_session)
 
@@ -259,7 +294,12 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
                 description="Only this till's sessions (id).",
             ),
-            OpenApiParameter("status", str, enum=["open", "closed"], description="Only open or closed sessions."),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=["open", "pending_approval", "closed"],
+                description="Only open, pending approval or closed sessions.",
+            ),
         ],
         description="Till sessions (shifts), newest first.",
     ),
@@ -273,13 +313,20 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Till sessions (shifts), newest first."""
 
     serializer_class = SessionSerializer
-    permission_classes = [ActionPermissions]
+    permission_classes = [OverridablePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
     action_permissions = {
         ("cash_movements", "POST"): ("cashdrawer.add_cashmovement",),
         ("close", "POST"): ("cashdrawer.change_tillsession",),
+        ("approve", "POST"): ("cashdrawer.approve_variance",),
+        ("recount", "POST"): ("cashdrawer.approve_variance",),
         ("report", "GET"): ("cashdrawer.view_tillsession",),
     }
+    # A cashier without add_cashmovement may move cash with a manager's override token.
+    overridable_actions = {("cash_movements", "POST")}
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "blind": is_blind(self.request)}
 
     def get_queryset(self):
         if self.action != "list":
@@ -300,12 +347,14 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.INSUFFICIENT_CASH,
                 ErrorCode.SESSION_CLOSED,
+                ErrorCode.SESSION_PENDING_APPROVAL,
+                ErrorCode.OVERRIDE_INVALID,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
-        description="Pay cash into or out of the till: a float top-up, a payout, a safe drop. Managers, and "
-        "cashiers given `cashdrawer.add_cashmovement`.",
+        description="Pay cash into or out of the till: a float top-up, a payout, a safe drop. Managers, "
+        "cashiers given `cashdrawer.add_cashmovement`, and others with an `override_token` for `cash_movement`.",
     )
     @action(detail=True, methods=["post"], url_path="cash-movements")
     def cash_movements(self, request, pk=None):
@@ -324,17 +373,23 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             200: SessionSerializer,
+            202: SessionSerializer,
             **error_responses(
                 ErrorCode.VALIDATION_ERROR,
                 ErrorCode.SESSION_CLOSED,
-                ErrorCode.VARIANCE_NEEDS_MANAGER,
+                ErrorCode.SESSION_PENDING_APPROVAL,
+                ErrorCode.OVERRIDE_INVALID,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
         },
         description="Close with a blind count. expected = the ledger's counts now; variance = counted − expected "
         "per value, and counted value − expected cash in `variance_total`. The counts become the counted ones "
-        "through `close_count` movements, and the Z report is frozen. " + SESSION_COUNT_DOC,
+        "through `close_count` movements, and the Z report is frozen (200). A variance past "
+        "`CASH_VARIANCE_LIMIT` by a user without `approve_variance` (and without an `override_token` for "
+        "`close_variance`) answers 202 with the session `pending_approval`: the count is kept, nothing is "
+        "posted, and the till takes no bill until a manager approves it or sends it back. A user without "
+        "`approve_variance` sees no expected counts or variance in the answer. " + SESSION_COUNT_DOC,
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
@@ -344,9 +399,57 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
         def close_session():
             closed = session_close(session_id=session.pk, user=request.user, **serializer.validated_data)
-            return status.HTTP_200_OK, SessionSerializer(closed).data
+            code = status.HTTP_202_ACCEPTED if closed.is_pending else status.HTTP_200_OK
+            return code, SessionSerializer(closed, context={"blind": is_blind(request)}).data
 
         return idempotent_response(request, close_session)
+
+    @extend_schema(
+        request=SessionDecisionSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            200: SessionSerializer,
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.SESSION_OPEN,
+                ErrorCode.SESSION_CLOSED,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            ),
+        },
+        description="Approve a count waiting in `pending_approval` (`approve_variance`): the session closes with "
+        "the cashier's count, the variance is posted as `close_count` movements, and the Z report names who "
+        "counted, who approved and the `reason`. 409 `session_open` or `session_closed` when it is not pending.",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        session = self.get_object()
+        serializer = SessionDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def approve():
+            approved = session_approve(session_id=session.pk, user=request.user, **serializer.validated_data)
+            return status.HTTP_200_OK, SessionSerializer(approved).data
+
+        return idempotent_response(request, approve)
+
+    @extend_schema(
+        request=SessionDecisionSerializer,
+        responses={
+            200: SessionSerializer,
+            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.SESSION_OPEN, ErrorCode.SESSION_CLOSED),
+        },
+        description="Send a count waiting in `pending_approval` back for a recount (`approve_variance`): the "
+        "session is `open` again, and the rejected count is kept in `rejected_counts` with the `reason`. 409 "
+        "`session_open` or `session_closed` when it is not pending.",
+    )
+    @action(detail=True, methods=["post"])
+    def recount(self, request, pk=None):
+        session = self.get_object()
+        serializer = SessionDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reopened = session_recount(session_id=session.pk, user=request.user, **serializer.validated_data)
+        return Response(SessionSerializer(reopened).data)
 
     @extend_schema(
         responses=SessionReportSerializer,
@@ -355,4 +458,83 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         session = self.get_object()
-        return Response(session_report(session_id=session.pk))
+        return Response(blind_report(session_report(session_id=session.pk), request))
+
+
+# --- Manager overrides ----------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["auth"],
+    request=PinSetSerializer,
+    responses={204: None, **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PERMISSION_DENIED)},
+    description="Set your own manager override PIN (4 to 8 digits, stored hashed); your password confirms it. "
+    "Needs `cashdrawer.approve_override` (managers), otherwise 403 `permission_denied`. A new PIN clears a "
+    "lockout. A wrong password is a `validation_error` on `password`.",
+)
+class PinView(APIView):
+    """Set your own manager override PIN."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        if not can_approve_override(request.user):
+            raise PermissionDenied("Only a manager who may approve overrides has a PIN.")
+        serializer = PinSetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not request.user.check_password(serializer.validated_data["password"]):
+            raise ValidationFailed("Wrong password.", details={"password": ["Wrong password."]})
+        manager_pin_set(user=request.user, pin=serializer.validated_data["pin"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Every override asked for, granted or refused, newest first: who, which action, which till, "
+        "when, the outcome and what it was used on. Managers (`view_override`)."
+    ),
+    create=extend_schema(
+        request=OverrideCreateSerializer,
+        responses={
+            201: OverrideGrantSerializer,
+            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.OVERRIDE_REFUSED, ErrorCode.OVERRIDE_LOCKED),
+        },
+        description="A manager approves one action at the till with their username and PIN: a single-use "
+        "token good for 120 seconds, for that action alone, sent as the action's `override_token`. A wrong PIN, "
+        "or a user without `approve_override`, is 403 `override_refused`; after 5 failures in a row the "
+        "manager's PIN is locked for 15 minutes: 429 `override_locked`, even with the right PIN. Any "
+        "authenticated user (the cashier) may ask.",
+    ),
+)
+@extend_schema(tags=["overrides"])
+class OverrideViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Manager overrides at the counter: the audit list, and a new one from a manager's PIN."""
+
+    serializer_class = OverrideSerializer
+    permission_classes = [ActionPermissions]
+    action_permissions = {("create", "POST"): ()}
+
+    def get_queryset(self):
+        return override_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = OverrideCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        granted = override_grant(
+            username=data["username"],
+            pin=data["pin"],
+            action=data["action"],
+            till_id=data.get("till"),
+            user=request.user,
+        )
+        override = granted.override
+        assert override.manager is not None and override.expires_at is not None
+        body = {
+            "token": granted.token,
+            "action": override.action,
+            "approved_by": override.manager.pk,
+            "approved_by_username": override.manager.get_username(),
+            "expires_at": override.expires_at,
+        }
+        return Response(OverrideGrantSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -17,6 +17,11 @@ def current_till(request) -> Till:
 
 
 def till_status(till: Till) -> dict:
-    """The till and its open session (or None), for the pages' headers."""
-    session = TillSession.objects.filter(till=till, status=TillSession.Status.OPEN).first()
-    return {"till": till, "session": session}
+    """The till and its open session (or None), and a session whose count waits for a manager's
+    approval (or None), for the pages' headers."""
+    live = TillSession.objects.filter(
+        till=till, status__in=[TillSession.Status.OPEN, TillSession.Status.PENDING_APPROVAL]
+    ).first()
+    session = live if live is not None and live.is_open else None
+    pending = live if live is not None and live.is_pending else None
+    return {"till": till, "session": session, "pending": pending}

@@ -66,9 +66,34 @@ class SessionClosed(Conflict):
 
 class VarianceNeedsManager(Conflict):
     code = ErrorCode.VARIANCE_NEEDS_MANAGER
-    default_message = (
-        "The count is over or short by more than the limit: recount, or a manager opens or closes the till."
-    )
+    default_message = "The count is over or short by more than the limit: recount, or a manager opens the till."
+
+
+class SessionPendingApproval(Conflict):
+    code = ErrorCode.SESSION_PENDING_APPROVAL
+    default_message = "The till's closing count is waiting for a manager's approval."
+
+
+class OverrideRefused(DomainError):
+    code = ErrorCode.OVERRIDE_REFUSED
+    default_message = "The manager's username or PIN is wrong, or they may not approve this."
+
+
+class OverrideInvalid(DomainError):
+    code = ErrorCode.OVERRIDE_INVALID
+    default_message = "The manager's approval was already used, has expired, or was given for something else."
+
+
+class OverrideLocked(DomainError):
+    code = ErrorCode.OVERRIDE_LOCKED
+    default_message = "Too many wrong PINs: this manager's PIN is locked for a while."
+
+
+class NotPermitted(DomainError):
+    """The user's role does not allow it, and no manager's override was given for it."""
+
+    code = ErrorCode.PERMISSION_DENIED
+    default_message = "You do not have permission to do this."
 
 
 class TillNotFound(DomainError):

@@ -11,7 +11,7 @@ so they need no lock of their own. No transaction locks two tills.
 from django.db import connection
 from django.db.models import Subquery
 
-from .models import Denomination, Till, TillSession
+from .models import Denomination, ManagerPin, Override, Till, TillSession
 
 # Any fixed number: the advisory lock's key, one for the whole set of invoice and credit series.
 SERIES_LOCK_KEY = 0x5E81E5
@@ -54,6 +54,24 @@ def till_by_id_for_update(till_id: int):
 def drawer_with_open_session_for_update(till_id: int):
     """The till's denominations, locked by value (step 5), each carrying the till's open session as
     ``open_session_id``: the session rides on the drawer's lock (one round trip fewer). The statement
-    starts once the till's lock is held, so it sees any open or close committed before it."""
-    open_session = TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN).values("pk")[:1]
-    return denominations_for_update(till_id=till_id).annotate(open_session_id=Subquery(open_session))
+    starts once the till's lock is held, so it sees any open or close committed before it. A session
+    waiting for a manager's approval of its count is the till's live session too: it rides along
+    with its status (``open_session_status``), so the bill can refuse it without a statement more."""
+    live = TillSession.objects.filter(
+        till_id=till_id, status__in=[TillSession.Status.OPEN, TillSession.Status.PENDING_APPROVAL]
+    )[:1]
+    return denominations_for_update(till_id=till_id).annotate(
+        open_session_id=Subquery(live.values("pk")), open_session_status=Subquery(live.values("status"))
+    )
+
+
+def override_for_update(*, token_digest: str):
+    """The override of a token, locked (step 1a, after a bill's customer and before anything else):
+    two requests with one token take it one after the other, so exactly one uses it."""
+    return Override.objects.select_for_update(of=("self",)).select_related("manager").filter(token_digest=token_digest)
+
+
+def manager_pin_for_update(*, user):
+    """A manager's PIN row, locked: its run of failures counts one try after the other. Taken alone,
+    in ``override_grant``'s own transaction, so it has no place in the lock order."""
+    return ManagerPin.objects.select_for_update(of=("self",)).filter(user=user)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from billing_project.core.validators import validate_code_text, validate_plain_text
@@ -17,6 +17,8 @@ __all__ = [
     "CashMovement",
     "Denomination",
     "DrawerMovement",
+    "ManagerPin",
+    "Override",
     "Till",
     "TillSession",
 ]
@@ -144,10 +146,11 @@ class TillSession(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
+        PENDING_APPROVAL = "pending_approval", "Pending approval"
         CLOSED = "closed", "Closed"
 
     till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="sessions")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(default=timezone.now, db_index=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -165,13 +168,36 @@ class TillSession(models.Model):
     variance_total = _money(null=True, blank=True, help_text="Counted value minus expected value (over > 0).")
     report = models.JSONField(null=True, blank=True, help_text="The Z report, frozen at the close.")
     note = models.CharField(max_length=500, blank=True)
+    # Who let an opening variance past the limit with an override (null: nobody needed to).
+    opening_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Who let the closing variance past the limit: an override at the close, or POST …/approve.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approval_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    rejected_counts = models.JSONField(
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        help_text="Closing counts a manager sent back for a recount: [{counted, counted_by, variance_total, "
+        "rejected_by, rejected_at, reason}], oldest first.",
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         permissions = [("approve_variance", "Can close a till session whose variance exceeds the limit")]
         constraints = [
-            models.UniqueConstraint(fields=["till"], condition=Q(status="open"), name="tillsession_one_open_per_till"),
-            models.CheckConstraint(condition=Q(status__in=["open", "closed"]), name="tillsession_status_valid"),
+            # One live session per till: open, or counted and waiting for a manager.
+            models.UniqueConstraint(
+                fields=["till"],
+                condition=Q(status__in=["open", "pending_approval"]),
+                name="tillsession_one_live_per_till",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "pending_approval", "closed"]), name="tillsession_status_valid"
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(
@@ -182,6 +208,15 @@ class TillSession(models.Model):
                         expected__isnull=True,
                         variance__isnull=True,
                         variance_total__isnull=True,
+                        report__isnull=True,
+                    )
+                    | Q(
+                        status="pending_approval",
+                        closed_at__isnull=True,
+                        closing_counted__isnull=False,
+                        expected__isnull=False,
+                        variance__isnull=False,
+                        variance_total__isnull=False,
                         report__isnull=True,
                     )
                     | Q(
@@ -197,6 +232,10 @@ class TillSession(models.Model):
                 name="tillsession_closed_fields_match_status",
             ),
             models.CheckConstraint(
+                condition=Q(approval_reason="") | Q(approved_by__isnull=False),
+                name="tillsession_reason_has_approver",
+            ),
+            models.CheckConstraint(
                 condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
                 name="tillsession_closed_after_opened",
             ),
@@ -208,6 +247,10 @@ class TillSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING_APPROVAL
 
 
 class CashMovement(models.Model):
@@ -227,6 +270,10 @@ class CashMovement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The manager whose override let a user without add_cashmovement move the cash.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -353,3 +400,107 @@ class DrawerMovement(models.Model):
     @property
     def pieces(self) -> int:
         return abs(self.delta)
+
+
+PIN_PATTERN = r"^[0-9]{4,8}$"
+
+
+class ManagerPin(models.Model):
+    """A manager's override PIN (4 to 8 digits, stored hashed as a password is), and the run of
+    failed overrides against it. Five failures in a row lock it for 15 minutes (``locked_until``),
+    in the database, so every worker sees the lockout."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="manager_pin")
+    pin_hash = models.CharField(max_length=200)
+    failures = models.PositiveSmallIntegerField(default=0, help_text="Failed overrides in a row.")
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(pin_hash=""), name="managerpin_hash_not_empty"),
+            models.CheckConstraint(condition=Q(failures__gte=0, failures__lte=5), name="managerpin_failures_range"),
+        ]
+
+    def __str__(self):
+        return f"PIN of {self.user}"
+
+
+class Override(models.Model):
+    """One manager override asked for at a till: granted (a single-use token for one action, good
+    for ``OVERRIDE_TTL_SECONDS``), refused (a wrong PIN, a user without ``approve_override``) or
+    locked (the PIN was locked). The audit list of overrides; rows are never deleted by the app.
+    Only the token's SHA-256 is kept."""
+
+    class Action(models.TextChoices):
+        DISCOUNT = "discount", "Discount above the limit"
+        REFUND = "refund", "Refund"
+        CASH_MOVEMENT = "cash_movement", "Cash in or out"
+        OPEN_VARIANCE = "open_variance", "Opening variance"
+        CLOSE_VARIANCE = "close_variance", "Closing variance"
+        PRICE_OVERRIDE = "price_override", "Price override"
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        REFUSED = "refused", "Refused"
+        LOCKED = "locked", "Locked"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    username = models.CharField(max_length=150, help_text="The manager's username, as typed.")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The user of that username, if there is one.",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    till = models.ForeignKey(Till, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    used_on = models.CharField(max_length=100, blank=True, help_text="What the token was used on: bill 12, refund 3…")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_override", "Can approve a cashier's action with a manager PIN")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    action__in=[
+                        "discount",
+                        "refund",
+                        "cash_movement",
+                        "open_variance",
+                        "close_variance",
+                        "price_override",
+                    ]
+                ),
+                name="override_action_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["granted", "refused", "locked"]), name="override_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome="granted", manager__isnull=False, token_digest__isnull=False, expires_at__isnull=False)
+                    | Q(outcome__in=["refused", "locked"], token_digest__isnull=True, expires_at__isnull=True)
+                ),
+                name="override_outcome_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True, used_on="") | Q(outcome="granted", used_at__isnull=False),
+                name="override_used_only_granted",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.username}: {self.outcome}"

@@ -131,7 +131,7 @@ def drawer_audit() -> Audit:
     return Audit(rows=rows, problems=problems)
 
 
-_LIVE_KEYS = ("status", "closed_at")
+_LIVE_KEYS = ("status", "closed_at", "counted_by", "approved_by", "approval_reason")
 _CLOSE_KEYS = ("counted", "variance")
 
 
@@ -180,3 +180,12 @@ def cash_movement_get(*, movement_id: int):
     return CashMovement.objects.prefetch_related(
         Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination"))
     ).get(pk=movement_id)
+
+
+def sessions_pending_approval():
+    """Sessions whose closing count waits for a manager, oldest first, with the till and counter."""
+    return (
+        TillSession.objects.filter(status=TillSession.Status.PENDING_APPROVAL)
+        .select_related("till", "closed_by")
+        .order_by("opened_at", "pk")
+    )

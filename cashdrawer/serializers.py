@@ -18,18 +18,33 @@ from .models import (
     MAX_COUNT,
     MAX_VALUE,
     MONEY_DIGITS,
+    PIN_PATTERN,
     CashMovement,
     Denomination,
+    Override,
     Till,
     TillSession,
 )
 
 
 class DenominationSerializer(serializers.ModelSerializer):
-    """One note or coin value in a till's drawer, and how many of it the drawer holds."""
+    """One note or coin value in a till's drawer, and how many of it the drawer holds (null for a user
+    without `approve_variance`: the close is blind, so a cashier never sees what the drawer holds)."""
 
     value = MoneyField(min_value=Decimal("0.01"), max_value=MAX_VALUE)
-    available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0)
+    available_count = StrictIntegerField(source="count", min_value=0, max_value=MAX_COUNT, default=0, allow_null=True)
+
+    def validate_available_count(self, value):
+        # Null only in answers (a blind user's); a count sent is a number.
+        if value is None:
+            raise serializers.ValidationError("This field may not be null.", code="null")
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("blind"):
+            data["available_count"] = None
+        return data
 
     class Meta:
         model = Denomination
@@ -128,6 +143,31 @@ class SessionCountSerializer(serializers.Serializer):
         many=True, allow_empty=True, max_length=100, help_text="What is in the drawer. A value left out counts as 0."
     )
     note = PlainTextField(max_length=500, required=False, allow_blank=True, default="")
+    override_token = PlainTextField(
+        max_length=100,
+        required=False,
+        help_text="A manager's single-use token (`POST /overrides`): `open_variance` to open, `close_variance` to "
+        "close, with a variance past `CASH_VARIANCE_LIMIT`.",
+    )
+
+
+class RejectedCountSerializer(serializers.Serializer):
+    """A closing count a manager sent back for a recount."""
+
+    counted = CountSerializer(many=True, help_text="What was counted.")
+    counted_by = serializers.CharField(allow_null=True, help_text="Who counted (username).")
+    variance_total = MoneyField(
+        max_digits=MONEY_DIGITS, allow_null=True, help_text="Its variance; null for a user without approve_variance."
+    )
+    rejected_by = serializers.CharField(allow_null=True, help_text="The manager who sent it back (username).")
+    rejected_at = serializers.DateTimeField()
+    reason = serializers.CharField(help_text="Why.")
+
+
+class SessionDecisionSerializer(serializers.Serializer):
+    """A manager's decision on a count waiting for approval: why."""
+
+    reason = PlainTextField(max_length=500, allow_blank=False, help_text="Required: why.")
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -148,6 +188,28 @@ class SessionSerializer(serializers.ModelSerializer):
     held_bills_left = serializers.SerializerMethodField(
         help_text="Parked carts left at the till when the session closed (its Z report's); null while open."
     )
+    opening_approved_by = serializers.IntegerField(
+        source="opening_approved_by_id",
+        allow_null=True,
+        help_text="The manager whose override let the opening variance past the limit, or null.",
+    )
+    approved_by = serializers.IntegerField(
+        source="approved_by_id",
+        allow_null=True,
+        help_text="The manager who let the closing variance past the limit (an override, or `approve`), or null.",
+    )
+    approval_reason = serializers.CharField(help_text="Why the manager approved the count (`approve`), or empty.")
+    rejected_counts = RejectedCountSerializer(
+        many=True, help_text="Closing counts a manager sent back for a recount, oldest first."
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("blind"):
+            data["expected"] = data["variance"] = data["variance_total"] = None
+            for row in data["rejected_counts"]:
+                row["variance_total"] = None
+        return data
 
     class Meta:
         model = TillSession
@@ -168,6 +230,10 @@ class SessionSerializer(serializers.ModelSerializer):
             "variance_total",
             "held_bills_left",
             "note",
+            "opening_approved_by",
+            "approved_by",
+            "approval_reason",
+            "rejected_counts",
         ]
         read_only_fields = fields
 
@@ -181,6 +247,12 @@ class CashMovementCreateSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=CashMovement.Direction.choices)
     pieces = PieceSerializer(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]  # as above
     reason = PlainTextField(max_length=255, allow_blank=False, help_text="Required: why the cash moves.")
+    override_token = PlainTextField(
+        max_length=100,
+        required=False,
+        help_text="A manager's single-use token for `cash_movement` (`POST /overrides`), for a user without "
+        "`add_cashmovement`.",
+    )
 
 
 class CashMovementSerializer(serializers.ModelSerializer):
@@ -188,12 +260,15 @@ class CashMovementSerializer(serializers.ModelSerializer):
 
     session = serializers.IntegerField(source="session_id")
     user = serializers.IntegerField(source="user_id", allow_null=True)
+    approved_by = serializers.IntegerField(
+        source="approved_by_id", allow_null=True, help_text="The manager whose override allowed it, or null."
+    )
     pieces = PieceSerializer(many=True)
     amount = MoneyField(max_digits=MONEY_DIGITS)
 
     class Meta:
         model = CashMovement
-        fields = ["id", "session", "direction", "pieces", "amount", "reason", "created_at", "user"]
+        fields = ["id", "session", "direction", "pieces", "amount", "reason", "created_at", "user", "approved_by"]
         read_only_fields = fields
 
 
@@ -235,10 +310,19 @@ class SessionReportCashSerializer(serializers.Serializer):
     cash_in = _report_amount(help_text="Cash paid in (float top-ups, and counts set up by a manager).")
     cash_out = _report_amount(help_text="Cash paid out (payouts, safe drops, and counts set down by a manager).")
     refunds = _report_amount(help_text="Cash handed back by the session's refunds.")
-    expected = _report_amount(help_text="What the drawer should hold now (or held at the close).")
+    expected = _report_amount(
+        allow_null=True,
+        help_text="What the drawer should hold now (or held at the close); null for a user without approve_variance.",
+    )
     uncounted_cash = _report_amount(help_text="Cash taken without its notes: in `sales`, not in the counts.")
-    counted = _report_amount(allow_null=True, help_text="The value counted at the close; null in the X report.")
-    variance = _report_amount(allow_null=True, help_text="`counted` − `expected`; null in the X report.")
+    counted = _report_amount(
+        allow_null=True,
+        help_text="The value counted at the close; null in the X report and for a user without approve_variance.",
+    )
+    variance = _report_amount(
+        allow_null=True,
+        help_text="`counted` − `expected`; null in the X report and for a user without approve_variance.",
+    )
 
 
 class SessionReportSerializer(serializers.Serializer):
@@ -248,7 +332,8 @@ class SessionReportSerializer(serializers.Serializer):
     session = serializers.IntegerField(help_text="The session's id.")
     till = serializers.IntegerField(help_text="The till's id.")
     status = serializers.ChoiceField(
-        choices=TillSession.Status.choices, help_text="`open`: an X report; `closed`: the Z report."
+        choices=TillSession.Status.choices,
+        help_text="`open` (or `pending_approval`): an X report; `closed`: the Z report.",
     )
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True, help_text="Null while the session is open.")
@@ -270,3 +355,73 @@ class SessionReportSerializer(serializers.Serializer):
         "Z reports closed before parking existed).",
     )
     cash = SessionReportCashSerializer()
+    counted_by = serializers.CharField(
+        required=False, allow_null=True, help_text="Z report: who counted the drawer at the close (username)."
+    )
+    approved_by = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="Z report: the manager who approved a count past the limit (username), or null.",
+    )
+    approval_reason = serializers.CharField(required=False, help_text="Z report: why the manager approved it.")
+
+
+# --- Manager overrides ----------------------------------------------------------------------------
+
+OVERRIDE_ACTIONS_DOC = "`discount`, `refund`, `cash_movement`, `open_variance`, `close_variance` or `price_override`."
+
+
+class PinSetSerializer(serializers.Serializer):
+    """A manager sets their own override PIN; their password confirms it."""
+
+    password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="The user's own password.")
+    pin = StrictRegexField(PIN_PATTERN, max_length=8, help_text="4 to 8 digits.")
+
+
+class OverrideCreateSerializer(serializers.Serializer):
+    """A manager's username and PIN, typed at the till, for one action."""
+
+    username = PlainTextField(max_length=150, help_text="The manager's username.")
+    pin = StrictRegexField(PIN_PATTERN, max_length=8, help_text="The manager's PIN, 4 to 8 digits.")
+    action = serializers.ChoiceField(choices=Override.Action.choices, help_text=OVERRIDE_ACTIONS_DOC)
+    till = StrictIntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="The till (id), for the audit."
+    )
+
+
+class OverrideGrantSerializer(serializers.Serializer):
+    """A granted override: a single-use token for one action, good for 120 seconds. Send it as the
+    action's `override_token`."""
+
+    token = serializers.CharField(help_text="Single use; only its hash is stored.")
+    action = serializers.ChoiceField(choices=Override.Action.choices)
+    approved_by = serializers.IntegerField(help_text="The manager's user id.")
+    approved_by_username = serializers.CharField(help_text="The manager's username.")
+    expires_at = serializers.DateTimeField()
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    """One override asked for at a till, granted or refused: the audit list."""
+
+    manager = serializers.IntegerField(source="manager_id", allow_null=True, help_text="The manager's id, if known.")
+    requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True, help_text="Who asked.")
+    till = serializers.IntegerField(source="till_id", allow_null=True)
+    used_by = serializers.IntegerField(source="used_by_id", allow_null=True)
+
+    class Meta:
+        model = Override
+        fields = [
+            "id",
+            "action",
+            "outcome",
+            "username",
+            "manager",
+            "requested_by",
+            "till",
+            "created_at",
+            "expires_at",
+            "used_at",
+            "used_by",
+            "used_on",
+        ]
+        read_only_fields = fields

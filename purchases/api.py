@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from billing_project.core.api.input import validate_input
 from billing_project.core.api.negotiation import ContentNegotiation
-from billing_project.core.api.permissions import ActionPermissions, RolePermissions
+from billing_project.core.api.permissions import OverridablePermissions, RolePermissions
 from billing_project.core.api.schema import PHONE_QUERY, TEXT_QUERY, error_responses
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
@@ -117,6 +117,7 @@ class PdfNegotiation(ContentNegotiation):
                 ErrorCode.UNKNOWN_PAYMENT_METHOD,
                 ErrorCode.OVERPAYMENT,
                 ErrorCode.DISCOUNT_NEEDS_MANAGER,
+                ErrorCode.OVERRIDE_INVALID,
                 ErrorCode.INSUFFICIENT_PAYMENT,
                 ErrorCode.TENDER_MISMATCH,
                 ErrorCode.INSUFFICIENT_STOCK,
@@ -126,6 +127,7 @@ class PdfNegotiation(ContentNegotiation):
                 ErrorCode.TILL_NOT_FOUND,
                 ErrorCode.TILL_INACTIVE,
                 ErrorCode.SESSION_CLOSED,
+                ErrorCode.SESSION_PENDING_APPROVAL,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
@@ -157,9 +159,11 @@ class PurchaseViewSet(
 
     serializer_class = PurchaseSerializer
     queryset = Purchase.objects.none()  # names the model for the permissions; get_queryset() builds the real one
-    permission_classes = [ActionPermissions]
+    permission_classes = [OverridablePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
     action_permissions = {("refunds", "POST"): ("purchases.add_refund",)}
+    # A cashier without add_refund may refund with a manager's override token (refund_create checks it).
+    overridable_actions = {("refunds", "POST")}
 
     def get_serializer(self, *args, **kwargs):
         if self.action == "create" and not args and not kwargs:
@@ -221,11 +225,13 @@ class PurchaseViewSet(
                 ErrorCode.NOT_ON_BILL,
                 ErrorCode.REFUND_EXCEEDS_SOLD,
                 ErrorCode.REFUND_PAYMENT_MISMATCH,
+                ErrorCode.OVERRIDE_INVALID,
                 ErrorCode.CHANGE_UNAVAILABLE,
                 ErrorCode.CHANGE_TOO_COMPLEX,
                 ErrorCode.TILL_NOT_FOUND,
                 ErrorCode.TILL_INACTIVE,
                 ErrorCode.SESSION_CLOSED,
+                ErrorCode.SESSION_PENDING_APPROVAL,
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ),
@@ -235,7 +241,9 @@ class PurchaseViewSet(
             "refund of a line takes exactly what is left); more than sold − already refunded is 409 "
             "`refund_exceeds_sold`. The money goes back through the bill's payments, non-cash first, the rest in "
             "cash out of `till`'s drawer (default `DEFAULT_TILL`) in its open session, in the fewest pieces it can "
-            "give. `restock: false` writes the goods off. Needs `purchases.add_refund`. A refusal writes nothing."
+            "give. `restock: false` writes the goods off. Needs `purchases.add_refund`, or an `override_token` for "
+            "`refund` from a manager who has it (403 `override_invalid` for a used, expired or other action's "
+            "token). A refusal writes nothing."
         ),
         tags=["refunds"],
     )

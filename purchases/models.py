@@ -166,6 +166,10 @@ class Purchase(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The manager whose override (a PIN at the counter) allowed what the user alone could not.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # Indexed by ``purchase_created_cover`` (with the figures the sales report sums).
     created_at = models.DateTimeField(default=timezone.now)
     # The till whose drawer took the cash, and its session. Null only for a bill written outside
@@ -584,6 +588,10 @@ class Refund(models.Model):
     till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey("cashdrawer.TillSession", on_delete=models.PROTECT, related_name="refunds")
     created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The manager whose override (a PIN at the counter) allowed what the user alone could not.
+    approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -11,12 +11,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from billing_project.core.errors import DomainError
+from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.idempotency import page_once, page_submission_key
 from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, Unit
 from billing_project.core.roles import role_required
 from billing_project.core.types import BillLine
 from cashdrawer.browser import current_till
+from cashdrawer.errors import NotPermitted
 
 from .documents import credit_note_pdf_print, pdf_page_throttle, pdf_response
 from .models import Purchase, PurchaseItem, Refund
@@ -25,6 +26,9 @@ from .services import refund_create
 from .views import SEE_BILLS
 
 MAKE_REFUNDS = "purchases.add_refund"
+# Who may open the return page: anyone who rings up bills; refund_create then wants add_refund or
+# a manager's override.
+RETURN_PAGE = "purchases.add_purchase"
 
 
 def _left(item: PurchaseItem) -> int | Decimal:
@@ -86,9 +90,11 @@ class RefundForm(forms.Form):
         ]
 
 
-@role_required(MAKE_REFUNDS)
+@role_required(RETURN_PAGE)
 @require_http_methods(["GET", "POST"])
 def refund_new(request, purchase_id: int):
+    """A user with ``purchases.add_refund`` refunds; a cashier without it is asked for a manager's
+    approval (the override dialog), and the refund goes again with the manager's token."""
     try:
         purchase = purchase_get(purchase_id=purchase_id)
     except Purchase.DoesNotExist:
@@ -100,6 +106,7 @@ def refund_new(request, purchase_id: int):
 
     form = RefundForm(request.POST, lines=lines)
     status = 400
+    override_action = ""
     if form.is_valid():
         till = current_till(request)  # the cash comes out of this browser's till
         request_body = {
@@ -110,7 +117,11 @@ def refund_new(request, purchase_id: int):
             "till": till.pk,
         }
 
+        token = (request.POST.get("override_token") or "").strip()[:100] or None
+
         def make_refund() -> tuple[int, dict]:
+            if token is None and not request.user.has_perm(MAKE_REFUNDS):
+                raise NotPermitted("A return needs a manager's approval.")
             refund = refund_create(
                 purchase_id=purchase.pk,
                 items=request_body["items"],
@@ -118,6 +129,7 @@ def refund_new(request, purchase_id: int):
                 restock=request_body["restock"],
                 till=till.pk,
                 user=request.user,
+                override_token=token,
             )
             return 201, {"refund": refund.pk}
 
@@ -131,11 +143,20 @@ def refund_new(request, purchase_id: int):
             messages.success(request, f"Refund #{answer['refund']} made.")
             return redirect("billing:refund", refund_id=answer["refund"])
         form.add_error(None, answer["message"])
+        if answer["code"] in (ErrorCode.PERMISSION_DENIED, ErrorCode.OVERRIDE_INVALID):
+            override_action = "refund"
         # A fresh key for the corrected form: the refused one stays refused.
         data = request.POST.copy()
         data["submission"] = page_submission_key()
         form.data = data
-    return render(request, "billing/refund_new.html", {"purchase": purchase, "form": form}, status=status)
+    context = {
+        "purchase": purchase,
+        "form": form,
+        "override_action": override_action,
+        "override_form": "refund-form",
+        "override_submitter": "#make-refund",
+    }
+    return render(request, "billing/refund_new.html", context, status=status)
 
 
 @role_required(SEE_BILLS)

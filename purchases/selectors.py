@@ -155,6 +155,7 @@ _BILL_FIELDS = (
     "created_at",
     "till_id",
     "session_id",
+    "approved_by_id",
     *AMOUNT_FIELDS,
     *DISCOUNT_FIELDS,
     *GST_FIELDS,

@@ -177,6 +177,12 @@ class PurchaseCreateSerializer(FastInputMixin, serializers.Serializer):
         help_text="The GST state code of the place of supply (`29`). Default: the GSTIN's state, else the store's. "
         "A code that is no state is a `validation_error`.",
     )
+    override_token = PlainTextField(
+        max_length=100,
+        required=False,
+        help_text="A manager's single-use token for `discount` (`POST /overrides`): a discount above what the user "
+        "may give, with the manager's right. The manager is the bill's `approved_by`.",
+    )
 
     @reshapes_errors_only
     def to_internal_value(self, data):
@@ -328,6 +334,9 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
     cgst_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The lines' CGST.")
     sgst_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The lines' SGST.")
     igst_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS, help_text="The lines' IGST.")
+    approved_by = serializers.IntegerField(
+        source="approved_by_id", allow_null=True, help_text="The manager whose override allowed the bill, or null."
+    )
 
     class Meta:
         model = Purchase
@@ -353,6 +362,7 @@ class PurchaseSerializer(FastOutputMixin, serializers.ModelSerializer):
             "refunds",
             "refunded_total",
             *GST_FIELDS,
+            "approved_by",
         ]
         read_only_fields = fields
 
@@ -391,6 +401,12 @@ class RefundCreateSerializer(serializers.Serializer):
         max_value=MAX_ID,
         required=False,
         help_text="The till (id) whose drawer pays the cash out. Default: the `DEFAULT_TILL`.",
+    )
+    override_token = PlainTextField(
+        max_length=100,
+        required=False,
+        help_text="A manager's single-use token for `refund` (`POST /overrides`), for a user without "
+        "`purchases.add_refund`. The manager is the refund's `approved_by`.",
     )
     payments = RefundPaymentInputSerializer(  # type: ignore[call-arg]  # max_length, as above
         many=True,
@@ -457,6 +473,9 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
     till = serializers.IntegerField(source="till_id", help_text="The till that paid the cash out.")
     session = serializers.IntegerField(source="session_id", help_text="Its session the cash left in.")
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    approved_by = serializers.IntegerField(
+        source="approved_by_id", allow_null=True, help_text="The manager whose override allowed the refund, or null."
+    )
     items = RefundLineSerializer(source="lines", many=True)
     subtotal = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
     tax_total = MoneyField(max_digits=AMOUNT_MAX_DIGITS)
@@ -477,6 +496,7 @@ class RefundSerializer(FastOutputMixin, serializers.ModelSerializer):
             "session",
             "created_at",
             "created_by",
+            "approved_by",
             "reason",
             "restock",
             "items",

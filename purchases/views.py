@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing_project.core.errors import DomainError
+from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.quantities import quantity_json, quantity_number
 from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
@@ -73,11 +73,19 @@ def bill_new(request):
         entry.focus_problem()
         return _bill_page(request, entry, status=400)
     try:
-        purchase = purchase_create(**entry.purchase_kwargs(), user=request.user, till=till.pk)
+        purchase = purchase_create(
+            **entry.purchase_kwargs(),
+            user=request.user,
+            till=till.pk,
+            override_token=(request.POST.get("override_token") or "").strip()[:100] or None,
+        )
     except DomainError as exc:
         entry.add_refusal(exc)
         entry.focus_problem()
-        return _bill_page(request, entry, status=exc.status_code)
+        # A discount above the cashier's limit: the manager's override dialog opens, and the bill
+        # goes again with the manager's token and everything typed.
+        needs_manager = exc.code in (ErrorCode.DISCOUNT_NEEDS_MANAGER, ErrorCode.OVERRIDE_INVALID)
+        return _bill_page(request, entry, status=exc.status_code, override_action="discount" if needs_manager else "")
     messages.success(request, f"Bill {purchase.number} generated.")
     display_publish(
         till.pk, display_done(payable=purchase.payable, change_due=purchase.change_due, number=purchase.number or "")
@@ -217,7 +225,7 @@ def history(request):
     return render(request, "billing/history.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
-def _bill_page(request, entry: BillEntry, *, status: int = 200):
+def _bill_page(request, entry: BillEntry, *, status: int = 200, override_action: str = ""):
     preview = bill_preview(**entry.preview_arguments(), user=request.user)
     till = current_till(request)
     _show_on_display(till, entry, preview)
@@ -233,6 +241,9 @@ def _bill_page(request, entry: BillEntry, *, status: int = 200):
         "max_discount": f"{settings.CASHIER_MAX_DISCOUNT_PERCENT.normalize():f}",
         **till_status(till),
         **counter_context(till),
+        "override_action": override_action,
+        "override_form": "bill-form",
+        "override_submitter": "#generate",
     }
     return render(request, "billing/new.html", context, status=status)
 

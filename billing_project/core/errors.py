@@ -139,7 +139,30 @@ class ErrorCode(StrEnum):
     VARIANCE_NEEDS_MANAGER = (
         "variance_needs_manager",
         409,
-        "an open or a close over/short past `CASH_VARIANCE_LIMIT` without approval",
+        "an opening count over/short past `CASH_VARIANCE_LIMIT` without approval (a close goes to "
+        "`pending_approval` instead)",
+    )
+    SESSION_PENDING_APPROVAL = (
+        "session_pending_approval",
+        409,
+        "a bill, refund, cash in/out, open or close at a till whose closing count waits for a manager",
+    )
+
+    # --- Manager overrides ---------------------------------------------------------------------
+    OVERRIDE_REFUSED = (
+        "override_refused",
+        403,
+        "a wrong manager PIN, an unknown username, or a user without `approve_override`",
+    )
+    OVERRIDE_INVALID = (
+        "override_invalid",
+        403,
+        "an `override_token` already used, expired, or minted for another action",
+    )
+    OVERRIDE_LOCKED = (
+        "override_locked",
+        429,
+        "a manager's PIN locked for 15 minutes after 5 failures in a row; `Retry-After` says when",
     )
 
     # --- The catalogue -------------------------------------------------------------------------

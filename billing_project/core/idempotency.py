@@ -31,6 +31,7 @@ What marks a key "in progress" differs by database:
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -46,6 +47,8 @@ from billing_project.core.errors import Busy, Conflict, DomainError, ErrorCode, 
 from billing_project.core.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
+# What the schema promises (IDEMPOTENCY_KEY_PARAMETER) and every endpoint holds: visible ASCII, no spaces.
+KEY_PATTERN = re.compile(rf"[!-~]{{1,{MAX_KEY_LENGTH}}}")
 STALE_AFTER = timedelta(seconds=60)  # well past the bill's statement_timeout
 KEEP_FOR = timedelta(hours=24)
 
@@ -100,10 +103,10 @@ def idempotent_call(
     *, user, key: str, payload, call: Callable[[], tuple[int, dict]], scope: str = ""
 ) -> tuple[int, dict, bool]:
     """Run ``call`` at most once per (user, key). Returns ``(status, body, replayed)``."""
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not KEY_PATTERN.fullmatch(key):
         raise ValidationFailed(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
-            details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, without spaces.",
+            details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, without spaces."]},
         )
     fingerprint = request_fingerprint(payload, scope)
     if default_connection().vendor == "postgresql":

@@ -56,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cashdrawer.change_tillsession",
         "cashdrawer.view_tillsession",
         "cashdrawer.approve_variance",
+        "cashdrawer.approve_override",
+        "cashdrawer.view_override",
         "cashdrawer.add_cashmovement",
         "cashdrawer.view_cashmovement",
         "customers.view_customer",
@@ -86,8 +88,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
     # through the bills it rings up (purchase_create) and by opening and closing its till's session
-    # with a count, never directly. Cash in/out needs cashdrawer.add_cashmovement, granted per user;
-    # an open or a close over CASH_VARIANCE_LIMIT needs a manager (approve_variance).
+    # with a count, never directly. Cash in/out needs cashdrawer.add_cashmovement, granted per user,
+    # or a manager's override (a PIN at the till); an open over CASH_VARIANCE_LIMIT needs a manager's
+    # override, and a close over it waits for a manager's approval (approve_variance).
     CASHIER: (
         "catalog.view_product",
         "cashdrawer.view_denomination",

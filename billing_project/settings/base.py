@@ -437,6 +437,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "purchases.models.InvoiceStatus",
         "SessionStatusEnum": "cashdrawer.models.TillSession.Status",
         "SupplyTypeEnum": "purchases.models.SupplyType",
+        "OverrideActionEnum": "cashdrawer.models.Override.Action",
+        "OverrideOutcomeEnum": "cashdrawer.models.Override.Outcome",
         "StockMovementKindEnum": "catalog.models.StockMovement.Kind",
         "AdjustmentReasonEnum": "catalog.models.Adjustment.Reason",
         "StockCountStatusEnum": "catalog.models.StockCount.Status",

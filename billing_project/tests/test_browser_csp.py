@@ -24,7 +24,15 @@ from django.urls import NoReverseMatch, URLPattern, reverse
 from billing_project.core.tokens import api_token_issue
 from cashdrawer.browser import TILL_COOKIE
 from cashdrawer.models import TillSession
-from cashdrawer.services import cash_movement_create, denomination_create, session_close, session_open, till_create
+from cashdrawer.services import (
+    cash_movement_create,
+    denomination_create,
+    manager_pin_set,
+    override_grant,
+    session_close,
+    session_open,
+    till_create,
+)
 from cashdrawer.tests.factories import drawer_with
 from catalog.stock import adjustment_create, receipt_create, stock_count_open, stock_count_record, supplier_save
 from catalog.tests.factories import ProductFactory
@@ -172,6 +180,17 @@ def shop(cashier_user, manager_user, settings):
     spare_session = session_open(till_id=spare.pk, counted=[{"value": Decimal("100"), "count": 2}], user=cashier_user)
     session_close(
         session_id=spare_session.pk, counted=[{"value": Decimal("100"), "count": 2}], note="all good", user=cashier_user
+    )
+    # A manager's override, granted and used, for the audit list.
+    manager_pin_set(user=manager_user, pin="4321")
+    granted = override_grant(username="manager", pin="4321", action="cash_movement", user=cashier_user)
+    cash_movement_create(
+        session_id=open_session.pk,
+        direction="in",
+        pieces=[{"value": Decimal("10"), "count": 1}],
+        reason="coins",
+        user=cashier_user,
+        override_token=granted.token,
     )
     # The stock ledger's back office: a supplier, goods received, an adjustment, a count in progress.
     supplier = supplier_save(name="Sharma Wholesale", gstin="27AAPFU0939F1ZV")

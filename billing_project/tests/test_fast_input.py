@@ -446,6 +446,7 @@ FULL = {
     "till": 2,
     "customer_gstin": "27AAACR4849R1ZL",
     "place_of_supply": "27",
+    "override_token": "a-managers-token",
 }
 ABSENT = object()
 

@@ -18,13 +18,14 @@ from ..errors import (
     ChangeTooComplex,
     ChangeUnavailable,
     SessionClosed,
+    SessionPendingApproval,
     TenderMismatch,
     TillInactive,
     TillNotFound,
 )
 from ..lock_objects import drawer_with_open_session_for_update, till_by_code_for_update, till_by_id_for_update
 from ..models import MAX_COUNT, Denomination, Till, TillSession
-from .tills import _lock_till, _open_session_id, till_default
+from .tills import _live_session, _lock_till, till_default
 
 logger = logging.getLogger("billing.drawer")
 
@@ -102,7 +103,15 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
     denominations = compiled_rows(drawer_with_open_session_for_update, till.pk)
     # A till without denominations has no row to carry it; ask on its own then.
-    session_id = denominations[0].open_session_id if denominations else _open_session_id(till.pk)
+    if denominations:
+        session_id, status = denominations[0].open_session_id, denominations[0].open_session_status
+    else:
+        session_id, status = _live_session(till.pk) or (None, None)
+    if status == TillSession.Status.PENDING_APPROVAL:
+        raise SessionPendingApproval(
+            f"Till {till.code}'s closing count is waiting for a manager: no bill until it is approved.",
+            details={"till": till.pk, "session": session_id},
+        )
     if session_id is None:
         if till.requires_open_session:
             raise SessionClosed(

@@ -21,8 +21,10 @@ from billing_project.core.types import Actor, recorded_user
 
 from ..errors import (
     InsufficientCash,
+    NotPermitted,
     SessionClosed,
     SessionOpen,
+    SessionPendingApproval,
     TillInactive,
     VarianceNeedsManager,
 )
@@ -32,11 +34,15 @@ from ..models import (
     MAX_COUNT,
     CashMovement,
     DrawerMovement,
+    Override,
     Till,
     TillSession,
 )
 from .drawer import drawer_bring_counts_to, drawer_counted
-from .tills import _lock_till, _open_session_id
+from .overrides import approver_for, override_used_on
+from .tills import _live_session, _lock_till
+
+Action = Override.Action
 
 logger = logging.getLogger("billing.drawer")
 
@@ -44,38 +50,54 @@ Kind = DrawerMovement.Kind
 
 
 @atomic_write()
-def session_open(*, till_id: int, counted: Sequence[Mapping], note: str = "", user: Actor = None) -> TillSession:
+def session_open(
+    *,
+    till_id: int,
+    counted: Sequence[Mapping],
+    note: str = "",
+    user: Actor = None,
+    override_token: str | None = None,
+) -> TillSession:
     """Open a session at a till with the counted float.
 
     The counts become the drawer's counts: every difference from the ledger is an ``open_count``
     movement, and ``opening_variance`` is counted minus expected in money. A value left out counts
     as zero. An opening variance over ``CASH_VARIANCE_LIMIT`` needs ``cashdrawer.approve_variance``,
-    as a close's does: otherwise a count could write the drawer off, or invent cash, unseen.
+    as a close's does: otherwise a count could write the drawer off, or invent cash, unseen. An
+    ``override_token`` for ``open_variance`` lets the cashier open it with the manager's right; the
+    manager is recorded as ``opening_approved_by``.
 
-    Locks the till row, then its denominations by value; the variance is worked out from those
-    locked counts, so a count set or a bill committed while the open waited is in it.
+    Locks the override row (with a token), the till row, then its denominations by value; the
+    variance is worked out from those locked counts, so a count set or a bill committed while the
+    open waited is in it.
 
-    Raises ``Till.DoesNotExist``, ``TillInactive``, ``SessionOpen``, ``VarianceNeedsManager``,
-    ``ValidationFailed``; on any refusal nothing changes."""
+    Raises ``Till.DoesNotExist``, ``TillInactive``, ``SessionOpen``, ``SessionPendingApproval``,
+    ``VarianceNeedsManager``, ``OverrideInvalid``, ``ValidationFailed``; on any refusal nothing
+    changes."""
+    override = approver_for(token=override_token, action=Action.OPEN_VARIANCE, user=user)
     till = _lock_till(till_id)
     if not till.is_active:
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
-    current = _open_session_id(till.pk)
-    if current is not None:
-        raise SessionOpen(f"Till {till.code} already has session #{current} open.", details={"session": current})
+    _refuse_live_session(till)
     denominations = list(denominations_for_update(till_id=till.pk))
     counts = drawer_counted(denominations, counted, field="counted")
     expected = Pieces((d.value, d.count) for d in denominations)
     opening_variance = counts.total - expected.total
-    _check_variance_allowed(opening_variance, user=user, who_else="a manager opens the till")
+    approver = override.manager if override is not None else None
+    _check_variance_allowed(
+        opening_variance, user=approver if can_approve_variance(approver) else user, who_else="a manager opens the till"
+    )
     user = recorded_user(user)
     session = TillSession.objects.create(
         till=till,
         opened_by=user,
         opening_counted=counts.as_api(),
         opening_variance=opening_variance,
+        opening_approved_by=approver,
         note=note or "",
     )
+    if override is not None:
+        override_used_on(override, f"session {session.pk} open")
     drawer_bring_counts_to(
         denominations=denominations,
         target=counts,
@@ -88,6 +110,29 @@ def session_open(*, till_id: int, counted: Sequence[Mapping], note: str = "", us
     return session
 
 
+def _refuse_live_session(till: Till) -> None:
+    """Under the till's lock: ``SessionOpen`` or ``SessionPendingApproval`` when a session is live."""
+    live = _live_session(till.pk)
+    if live is None:
+        return
+    session_id, status = live
+    if status == TillSession.Status.PENDING_APPROVAL:
+        raise SessionPendingApproval(
+            f"Till {till.code}'s session #{session_id} is waiting for a manager to approve its count.",
+            details={"session": session_id},
+        )
+    raise SessionOpen(f"Till {till.code} already has session #{session_id} open.", details={"session": session_id})
+
+
+def _refuse_unless_open(session: TillSession, what: str = "closed") -> None:
+    if session.is_pending:
+        raise SessionPendingApproval(
+            f"Session #{session.pk}'s count is waiting for a manager's approval.", details={"session": session.pk}
+        )
+    if not session.is_open:
+        raise SessionClosed(f"Session #{session.pk} is {what}.", details={"session": session.pk})
+
+
 def _session_for_update(session_id: int) -> tuple[TillSession, Till]:
     """Lock the session's till, then read the session under that lock. ``TillSession.DoesNotExist``."""
     till_id = TillSession.objects.values_list("till_id", flat=True).get(pk=session_id)
@@ -98,22 +143,33 @@ def _session_for_update(session_id: int) -> tuple[TillSession, Till]:
 
 @atomic_write()
 def cash_movement_create(
-    *, session_id: int, direction: str, pieces: Sequence[Mapping], reason: str, user: Actor = None
+    *,
+    session_id: int,
+    direction: str,
+    pieces: Sequence[Mapping],
+    reason: str,
+    user: Actor = None,
+    override_token: str | None = None,
 ) -> CashMovement:
     """Pay cash into (``in``) or out of (``out``) a till during its open session: a float top-up,
-    a payout, a safe drop. Pieces of the same value are combined.
+    a payout, a safe drop. Pieces of the same value are combined. A user without
+    ``cashdrawer.add_cashmovement`` needs an ``override_token`` for ``cash_movement`` (the manager
+    is recorded as ``approved_by``).
 
-    Locks the till row, then its denominations by value. Raises ``TillSession.DoesNotExist``,
-    ``SessionClosed``, ``InsufficientCash`` (taking out more pieces than the drawer holds), or
+    Locks the override row (with a token), the till row, then its denominations by value. Raises
+    ``TillSession.DoesNotExist``, ``SessionClosed``, ``SessionPendingApproval``, ``InsufficientCash``
+    (taking out more pieces than the drawer holds), ``NotPermitted``, ``OverrideInvalid`` or
     ``ValidationFailed``; on any refusal nothing changes."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the cash moves.", details={"reason": ["This field may not be blank."]})
     if direction not in CashMovement.Direction.values:
         raise ValidationFailed("Direction is in or out.", details={"direction": ["Must be in or out."]})
+    override = approver_for(
+        token=override_token, action=Action.CASH_MOVEMENT, user=user, needs="cashdrawer.add_cashmovement"
+    )
     session, till = _session_for_update(session_id)
-    if not session.is_open:
-        raise SessionClosed(f"Session #{session.pk} is closed.", details={"session": session.pk})
+    _refuse_unless_open(session)
     denominations = list(denominations_for_update(till_id=till.pk))
     by_value = {d.value: d for d in denominations}
     combined = Pieces.parse(pieces, field="pieces", known=by_value, repeats="combine")
@@ -131,8 +187,16 @@ def cash_movement_create(
             raise ValidationFailed("The drawer cannot hold that many.", details={"pieces": ["Count too large."]})
     user = recorded_user(user)
     movement = CashMovement.objects.create(
-        till=till, session=session, direction=direction, amount=combined.total, reason=reason, user=user
+        till=till,
+        session=session,
+        direction=direction,
+        amount=combined.total,
+        reason=reason,
+        user=user,
+        approved_by=override.manager if override is not None else None,
     )
+    if override is not None:
+        override_used_on(override, f"cash movement {movement.pk}")
     ledger_post(
         denominations=denominations,
         moves=[(Kind.CASH_IN if sign > 0 else Kind.CASH_OUT, {v: sign * c for v, c in combined.highest_first()})],
@@ -164,58 +228,198 @@ def _check_variance_allowed(variance: Decimal, *, user: Actor, who_else: str) ->
 
 
 @atomic_write()
-def session_close(*, session_id: int, counted: Sequence[Mapping], note: str = "", user: Actor = None) -> TillSession:
+def session_close(
+    *,
+    session_id: int,
+    counted: Sequence[Mapping],
+    note: str = "",
+    user: Actor = None,
+    override_token: str | None = None,
+) -> TillSession:
     """Close a session with a blind count of the drawer, post the variance and freeze the Z report.
 
     expected = the till's counts in the ledger now; variance = counted − expected per value, and
     in money counted value − expected cash (which includes cash taken without its notes). The
     counts become the counted ones through ``close_count`` movements. A value left out counts as
-    zero. A variance over ``CASH_VARIANCE_LIMIT`` needs ``cashdrawer.approve_variance``.
+    zero.
 
-    Locks the till row, then its denominations by value: every bill committed before the close is
-    in the expected counts, and no bill is recorded in the session afterwards.
+    A variance over ``CASH_VARIANCE_LIMIT`` by a user without ``cashdrawer.approve_variance`` (and
+    without an ``override_token`` for ``close_variance`` from a manager who has it) does not close:
+    the session goes to ``pending_approval`` with the count kept as its closing count, nothing is
+    posted, and the till takes no bill and opens no session until a manager approves the count
+    (``session_approve``) or sends it back (``session_recount``).
 
-    Raises ``TillSession.DoesNotExist``, ``SessionClosed``, ``VarianceNeedsManager``,
-    ``ValidationFailed``; on any refusal nothing changes."""
+    Locks the override row (with a token), the till row, then its denominations by value: every
+    bill committed before the close is in the expected counts, and no bill is recorded in the
+    session afterwards.
+
+    Raises ``TillSession.DoesNotExist``, ``SessionClosed``, ``SessionPendingApproval``,
+    ``OverrideInvalid``, ``ValidationFailed``; on any refusal nothing changes."""
     from ..reports import session_figures
 
+    override = approver_for(token=override_token, action=Action.CLOSE_VARIANCE, user=user)
     session, till = _session_for_update(session_id)
-    if not session.is_open:
-        raise SessionClosed(f"Session #{session.pk} is already closed.", details={"session": session.pk})
+    _refuse_unless_open(session, "already closed")
     denominations = list(denominations_for_update(till_id=till.pk))
     counts = drawer_counted(denominations, counted, field="counted")
-    expected = Pieces((d.value, d.count) for d in denominations)
     figures = session_figures(session)
-    expected_cash = Decimal(figures["cash"]["expected"])
+    variance_total = counts.total - Decimal(figures["cash"]["expected"])
+    approver = override.manager if override is not None and can_approve_variance(override.manager) else None
+    if note:
+        session.note = f"{session.note}\n{note}".strip() if session.note else note
+    if override is not None:
+        override_used_on(override, f"session {session.pk} close")
+    if abs(variance_total) > settings.CASH_VARIANCE_LIMIT and not (can_approve_variance(user) or approver):
+        expected = Pieces((d.value, d.count) for d in denominations)
+        session.status = TillSession.Status.PENDING_APPROVAL
+        session.closed_by = recorded_user(user)
+        session.closing_counted = counts.as_api()
+        session.expected = expected.as_api()
+        session.variance = Pieces((v, counts[v] - expected[v]) for v in counts).as_api(skip_zero=True)
+        session.variance_total = variance_total
+        session.save()
+        logger.info(
+            "till %s session #%s counted by %s, variance %s: waiting for a manager",
+            till.code,
+            session.pk,
+            user,
+            variance_total,
+        )
+        return session
+    return _close(
+        session,
+        till=till,
+        denominations=denominations,
+        counts=counts,
+        figures=figures,
+        counted_by=recorded_user(user),
+        approved_by=approver,
+        reason="",
+    )
+
+
+def _close(session, *, till, denominations, counts, figures, counted_by, approved_by, reason) -> TillSession:
+    """Post the count as ``close_count`` movements, close the session and freeze its Z report."""
+    expected = Pieces((d.value, d.count) for d in denominations)
     counted_cash = counts.total
-    variance_total = counted_cash - expected_cash
-    _check_variance_allowed(variance_total, user=user, who_else="a manager closes the till")
-    user = recorded_user(user)
+    variance_total = counted_cash - Decimal(figures["cash"]["expected"])
     now = timezone.now()
     drawer_bring_counts_to(
         denominations=denominations,
         target=counts,
         kind=Kind.CLOSE_COUNT,
         session_id=session.pk,
-        user=user,
+        user=counted_by,
         reason=f"session #{session.pk} closed",
     )
     variance = Pieces((value, counts[value] - expected[value]) for value in counts)
     session.status = TillSession.Status.CLOSED
     session.closed_at = max(now, session.opened_at)
-    session.closed_by = user
+    session.closed_by = counted_by
     session.closing_counted = counts.as_api()
     session.expected = expected.as_api()
     session.variance = variance.as_api(skip_zero=True)
     session.variance_total = variance_total
-    if note:
-        session.note = f"{session.note}\n{note}".strip() if session.note else note
-    figures.update(status=TillSession.Status.CLOSED, closed_at=session.closed_at.isoformat())
+    session.approved_by = approved_by
+    session.approval_reason = reason
+    figures.update(
+        status=TillSession.Status.CLOSED,
+        closed_at=session.closed_at.isoformat(),
+        counted_by=counted_by.get_username() if counted_by is not None else None,
+        approved_by=approved_by.get_username() if approved_by is not None else None,
+        approval_reason=reason,
+    )
     figures["cash"].update(counted=f"{counted_cash:.2f}", variance=f"{variance_total:.2f}")
     session.report = figures
     session.save()
-    logger.info("till %s session #%s closed by %s, variance %s", till.code, session.pk, user, variance_total)
+    logger.info("till %s session #%s closed by %s, variance %s", till.code, session.pk, counted_by, variance_total)
     transaction.on_commit(partial(metrics.observe_variance, till.code, variance_total))
+    return session
+
+
+def _pending_for_update(session_id: int, *, user: Actor, reason: str) -> tuple[TillSession, Till, str]:
+    if not can_approve_variance(user):
+        raise NotPermitted("Only a manager who may approve variances decides on a count.")
+    return _pending_locked(session_id, reason=reason)
+
+
+def _pending_locked(session_id: int, *, reason: str) -> tuple[TillSession, Till, str]:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Give a reason.", details={"reason": ["This field may not be blank."]})
+    session, till = _session_for_update(session_id)
+    if session.is_open:
+        raise SessionOpen(
+            f"Session #{session.pk} is open: it has no count to decide on.", details={"session": session.pk}
+        )
+    if not session.is_pending:
+        raise SessionClosed(f"Session #{session.pk} is already closed.", details={"session": session.pk})
+    return session, till, reason
+
+
+@atomic_write()
+def session_approve(*, session_id: int, reason: str, user: Actor, override_token: str | None = None) -> TillSession:
+    """A manager approves a count waiting in ``pending_approval``: the session closes with the
+    cashier's count, the variance is posted as ``close_count`` movements, as a close does, and the
+    Z report names who counted, who approved and why. ``closed_by`` stays the cashier who counted.
+    At the till, ``user`` may be the cashier with an ``override_token`` for ``close_variance``: the
+    manager who granted it approves.
+
+    Locks the override row (with a token), the till row, then its denominations by value. Raises
+    ``TillSession.DoesNotExist``, ``NotPermitted`` (no ``approve_variance``), ``OverrideInvalid``,
+    ``ValidationFailed`` (no reason), ``SessionOpen`` or ``SessionClosed`` (not pending)."""
+    from ..reports import session_figures
+
+    if override_token:
+        override = approver_for(token=override_token, action=Action.CLOSE_VARIANCE, user=user)
+        assert override is not None
+        if not can_approve_variance(override.manager):
+            raise NotPermitted("The manager who approved this may not approve a variance.")
+        session, till, reason = _pending_locked(session_id, reason=reason)
+        override_used_on(override, f"session {session.pk} approval")
+        user = override.manager
+    else:
+        session, till, reason = _pending_for_update(session_id, user=user, reason=reason)
+    denominations = list(denominations_for_update(till_id=till.pk))
+    counts = drawer_counted(denominations, session.closing_counted or [], field="counted")
+    return _close(
+        session,
+        till=till,
+        denominations=denominations,
+        counts=counts,
+        figures=session_figures(session),
+        counted_by=session.closed_by,
+        approved_by=recorded_user(user),
+        reason=reason[:500],
+    )
+
+
+@atomic_write()
+def session_recount(*, session_id: int, reason: str, user: Actor) -> TillSession:
+    """A manager sends a count waiting in ``pending_approval`` back: the session is ``open`` again
+    for a new count, and the rejected count is kept in ``rejected_counts`` with who rejected it and
+    why. Locks the till row. Raises as ``session_approve``."""
+    session, _, reason = _pending_for_update(session_id, user=user, reason=reason)
+    assert session.variance_total is not None
+    session.rejected_counts = [
+        *session.rejected_counts,
+        {
+            "counted": session.closing_counted,
+            "counted_by": session.closed_by.get_username() if session.closed_by else None,
+            "variance_total": f"{session.variance_total:.2f}",
+            "rejected_by": user.get_username() if user is not None else None,
+            "rejected_at": timezone.now().isoformat(),
+            "reason": reason[:500],
+        },
+    ]
+    session.status = TillSession.Status.OPEN
+    session.closed_by = None
+    session.closing_counted = None
+    session.expected = None
+    session.variance = None
+    session.variance_total = None
+    session.save()
+    logger.info("till session #%s sent back for a recount by %s: %s", session.pk, user, reason)
     return session
 
 

@@ -70,12 +70,20 @@ def _lock_till(till_id: int) -> Till:
     return till_for_update(till_id=till_id).get()
 
 
+LIVE_STATUSES = (TillSession.Status.OPEN, TillSession.Status.PENDING_APPROVAL)
+
+
 def _open_sessions(till_id: int):
     return TillSession.objects.filter(till_id=till_id, status=TillSession.Status.OPEN)
 
 
 def _open_session_id(till_id: int) -> int | None:
     return _open_sessions(till_id).values_list("pk", flat=True).first()
+
+
+def _live_session(till_id: int) -> tuple[int, str] | None:
+    """The till's open or pending-approval session, as ``(id, status)``, or None."""
+    return TillSession.objects.filter(till_id=till_id, status__in=LIVE_STATUSES).values_list("pk", "status").first()
 
 
 SERIES_FIELDS = ("invoice_series", "credit_series")

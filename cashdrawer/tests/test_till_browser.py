@@ -53,9 +53,11 @@ def test_pick_open_with_a_live_total_then_close_blind_and_print_the_z_report(pag
     page.get_by_label("0.50").fill("3")
     page.get_by_role("button", name="Close till").click()
 
-    expect(page.locator("#over-short")).to_contain_text("Drawer balances")
-    expect(page.locator("#report-expected")).to_have_text("₹301.50")
-    expect(page.locator("#report-variance")).to_have_text("₹0.00")
+    # Closed at once (no variance), and still blind for the cashier: no expected, no over/short.
+    expect(page.locator("#z-report-title")).to_have_text("Z report")
+    expect(page.locator("#report-expected")).to_have_count(0)
+    expect(page.locator("#over-short")).to_have_count(0)
+    assert TillSession.objects.get(pk=session.pk).variance_total == 0
     page.emulate_media(media="print")
     width = page.locator("#z-report").evaluate("el => el.getBoundingClientRect().width")
     assert width <= 80 / 25.4 * 96  # fits an 80 mm receipt

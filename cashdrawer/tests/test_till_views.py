@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from cashdrawer.models import CashMovement, Denomination, TillSession
-from cashdrawer.services import denomination_create, session_close, session_open, till_create
+from cashdrawer.services import denomination_create, session_close, session_open, session_recount, till_create
 from catalog.tests.factories import ProductFactory
 from purchases.models import Purchase
 from purchases.services import purchase_create
@@ -106,27 +106,34 @@ def test_open_with_a_bad_count_keeps_what_was_typed(at_till, till):
     assert 'value="12"' in response.content.decode()
 
 
-def test_the_close_page_is_blind_and_the_report_shows_over_short(at_till, till, cashier_user):
+def test_the_close_page_is_blind_and_a_short_count_waits_for_a_manager(at_till, till, cashier_user, manager_user):
+    manager = manager_user
     session = session_open(till_id=till.pk, counted=[{"value": "100", "count": 4}, {"value": "10", "count": 10}])
     page = at_till.get(reverse("tills:close")).content.decode()
     assert "500.00" not in page  # the expected total (4×100 + 10×10) is never shown before the count
 
-    # Short by 10: needs a manager, so the cashier is told to recount and nothing changes.
-    refused = at_till.post(reverse("tills:close"), {"count_100.00": "4", "count_10.00": "9"})
-    assert refused.status_code == 409
-    assert TillSession.objects.get(pk=session.pk).status == "open"
+    # Short by 10: the count waits for a manager, and the page says so without the shortfall.
+    waiting = at_till.post(reverse("tills:close"), {"count_100.00": "4", "count_10.00": "9"})
+    assert waiting.status_code == 302
+    assert TillSession.objects.get(pk=session.pk).status == "pending_approval"
+    page = at_till.get(waiting["Location"]).content.decode()
+    assert 'id="pending-approval"' in page and "10.00" not in page and "Short by" not in page
+    assert at_till.get(reverse("tills:close"))["Location"] == waiting["Location"]
 
+    at_till.post(reverse("tills:decide", args=[session.pk, "recount"]), {"reason": "count again"})  # not theirs
+    assert TillSession.objects.get(pk=session.pk).status == "pending_approval"
+    session_recount(session_id=session.pk, reason="count the 10s again", user=manager)
     response = at_till.post(reverse("tills:close"), {"count_100.00": "4", "count_10.00": "10"})
 
     assert response.status_code == 302
     report = at_till.get(response["Location"])
     assert report.status_code == 200
     content = report.content.decode()
-    assert "Z report" in content and "Drawer balances" in content
+    assert "Z report" in content and 'id="report-expected"' not in content  # blind for the cashier
     assert "purchases/billing.css" in content  # with the report's receipt-width print layout
 
 
-def test_the_report_writes_money_and_times_as_every_page_does(at_till, till, manager_user, settings):
+def test_the_report_writes_money_and_times_as_every_page_does(manager_client, till, manager_user, settings):
     settings.TIME_ZONE = "Asia/Kolkata"
     rice = ProductFactory(sku="RICE", price=D("1250.00"), tax_percent=D("0"), stock=10)
     counted = [{"value": "100", "count": 4}, {"value": "10", "count": 10}]
@@ -147,7 +154,7 @@ def test_the_report_writes_money_and_times_as_every_page_does(at_till, till, man
         user=manager_user,
     )
 
-    content = at_till.get(reverse("tills:report", args=[session.pk])).content.decode()
+    content = manager_client.get(reverse("tills:report", args=[session.pk])).content.decode()
 
     assert re.search(r'id="report-discounts">₹250.00<', content)
     assert re.search(r'id="report-sales">₹2,250.00<', content)
@@ -183,9 +190,14 @@ def test_opening_a_till_says_whether_the_float_is_short_or_over(manager_at_till,
     ]
 
 
-def test_cash_in_out_needs_the_permission(at_till, till, cashier_user):
+def test_cash_in_out_needs_the_permission_or_a_managers_override(at_till, till, cashier_user):
     session_open(till_id=till.pk, counted=[{"value": "100", "count": 4}, {"value": "10", "count": 10}])
-    assert at_till.get(reverse("tills:cash")).status_code == 403
+    assert at_till.get(reverse("tills:cash")).status_code == 200  # the page, and the dialog on a refusal
+    refused = at_till.post(reverse("tills:cash"), {"direction": "out", "count_100.00": "1", "reason": "supplier"})
+    assert refused.status_code == 403
+    assert 'id="override-needed" hidden data-action="cash_movement"' in refused.content.decode()
+    assert 'value="supplier"' in refused.content.decode()  # what was typed is kept
+    assert not CashMovement.objects.exists()
 
     cashier_user.user_permissions.add(Permission.objects.get(codename="add_cashmovement"))
     response = at_till.post(reverse("tills:cash"), {"direction": "out", "count_100.00": "1", "reason": "supplier"})

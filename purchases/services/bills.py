@@ -20,7 +20,14 @@ from billing_project.core.money import CENT, format_money, money
 from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, parse_quantity
 from billing_project.core.types import Actor, BillLine, PaymentInput, PieceRow
 from billing_project.core.validators import validate_gstin
-from cashdrawer.services import drawer_check_tender, drawer_plan_change, till_lock_for_bill
+from cashdrawer.models import Override
+from cashdrawer.services import (
+    approver_for,
+    drawer_check_tender,
+    drawer_plan_change,
+    override_used_on,
+    till_lock_for_bill,
+)
 from customers.services import customer_get_or_create, customer_normalize_email, customer_normalize_phone
 
 from ..errors import (
@@ -70,6 +77,7 @@ def purchase_create(
     till: int | None = None,
     customer_gstin: str | None = None,
     place_of_supply: str | None = None,
+    override_token: str | None = None,
 ) -> Purchase:
     """Ring up a bill in one transaction; on any refusal nothing at all is written.
 
@@ -90,7 +98,8 @@ def purchase_create(
     ``discount_percent`` is the bill discount, applied to every line with the line's own; any
     discount needs a ``discount_reason``, and an effective rate above ``CASHIER_MAX_DISCOUNT_PERCENT``,
     or more money taken off than that share of the discounted lines' gross, needs the
-    ``purchases.give_large_discount`` permission. The bill is recorded in the till's open
+    ``purchases.give_large_discount`` permission, or an ``override_token`` for ``discount`` from a
+    manager who has it (recorded as the bill's ``approved_by``). The bill is recorded in the till's open
     session; with none, one is opened automatically at the current counts, unless the till
     ``requires_open_session``.
 
@@ -110,8 +119,9 @@ def purchase_create(
 
     The statements, in order, are ``bill_statements``'; they lock, in the global order of
     docs/architecture.md: the customer (a new one's unique email or number, or the one row given
-    what it lacks), the bill's products by primary key, the till row, every denomination of that
-    till by value, then the counter row of the till's series and financial year.
+    what it lacks), the override row (only with a token), the bill's products by primary key, the
+    till row, every denomination of that till by value, then the counter row of the till's series
+    and financial year.
 
     Raises ``ValidationFailed``, ``CustomerConflict``, ``UnknownPaymentMethod``, ``DiscountNeedsManager``,
     ``ProductNotFound``, ``ProductInactive``, ``InsufficientStock``, ``Overpayment``, ``InsufficientPayment``,
@@ -143,6 +153,7 @@ def purchase_create(
             till=till,
             customer_gstin=customer_gstin,
             place_of_supply=place_of_supply,
+            override_token=override_token,
         )
     assert purchase.till is not None
     transaction.on_commit(partial(metrics.observe_bill_since, purchase.till.code, started))
@@ -174,6 +185,7 @@ def _ring_up(
     till: int | None,
     customer_gstin: str | None = None,
     place_of_supply: str | None = None,
+    override_token: str | None = None,
 ) -> Purchase:
     """The bill's steps; each statement is one of ``bill_statements`` (docs/architecture.md)."""
     quantities, line_discounts = _combine_lines(items)
@@ -185,7 +197,12 @@ def _ring_up(
     # 1. The transaction's timeouts, the payment methods, and the customer (lock step 1).
     methods, customer = statements.begin_bill(method_codes=asked.codes, email=email, phone=phone)
     tenders = _check_payments(asked, methods, paid_amount=paid_amount)
-    bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=user)
+    # With a manager's override, the discount is checked against the manager's rights (lock step 2).
+    override = (
+        approver_for(token=override_token, action=Override.Action.DISCOUNT, user=user) if override_token else None
+    )
+    allowed = override.manager if override is not None else user
+    bill_discount, discount_reason = _check_discounts(line_discounts, discount_percent, discount_reason, user=allowed)
     if customer_refused is not None:
         raise customer_refused
     if customer is None and (email is not None or phone is not None):
@@ -205,7 +222,7 @@ def _ring_up(
         bill_discount=bill_discount,
         intra_state=gst.intra_state,
     )
-    _check_discount_taken(bill.lines, user=user)
+    _check_discount_taken(bill.lines, user=allowed)
     if bill.total >= AMOUNT_LIMIT:
         raise ValidationFailed("The bill is too large.", details={"items": ["The bill total is too large."]})
     cash = next((t for t in tenders if t.method.is_cash), None)
@@ -214,6 +231,7 @@ def _ring_up(
         Purchase,
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
+        approved_by=override.manager if override is not None else None,
         subtotal=bill.subtotal,
         tax_total=bill.tax_total,
         total=bill.total,
@@ -275,6 +293,8 @@ def _ring_up(
         job=invoice_job(purchase=purchase) if send_invoice else None,
     )
     purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
+    if override is not None:
+        override_used_on(override, f"bill {number}")
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
     set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements, refunds=[])

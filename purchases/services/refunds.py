@@ -20,8 +20,8 @@ from billing_project.core.quantities import QUANTITY_PLACES, Quantity, quantity_
 from billing_project.core.types import Actor, BillLine, recorded_user
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post
-from cashdrawer.models import DrawerMovement
-from cashdrawer.services import drawer_plan_change, till_lock_for_bill
+from cashdrawer.models import DrawerMovement, Override
+from cashdrawer.services import approver_for, drawer_plan_change, override_used_on, till_lock_for_bill
 from catalog.models import Product, StockMovement
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
@@ -218,6 +218,7 @@ def refund_create(
     till: int | None = None,
     payments: Sequence[Mapping] | None = None,
     user: Actor = None,
+    override_token: str | None = None,
 ) -> Refund:
     """Take back ``items`` (``{"product_id", "quantity"}``, combined by product) of a bill, in one
     transaction; on any refusal nothing at all is written. A quantity is in the bill line's unit:
@@ -234,12 +235,16 @@ def refund_create(
     another till's, or from a closed session. Unless the customer declined the bill's invoice, a
     refund receipt email is queued in this same transaction.
 
-    Locks, in this order (see ``lock_objects``): the bill row, the products to restock by primary
-    key, the till row, then every denomination of that till by value.
+    A user without ``purchases.add_refund`` needs an ``override_token`` for ``refund`` from a manager
+    who has it; the manager is recorded as the refund's ``approved_by``.
+
+    Locks, in this order (see ``lock_objects``): the override row (with a token), the bill row, the
+    products to restock by primary key, the till row, then every denomination of that till by value.
 
     Raises ``ValidationFailed``, ``Purchase.DoesNotExist``, ``NotOnBill``, ``RefundExceedsSold``,
     ``RefundPaymentMismatch``, ``ChangeUnavailable``, ``ChangeTooComplex``, ``TillNotFound``,
-    ``TillInactive``, ``SessionClosed``, or ``Busy`` when it gave up waiting for a lock.
+    ``TillInactive``, ``SessionClosed``, ``SessionPendingApproval``, ``NotPermitted``,
+    ``OverrideInvalid``, or ``Busy`` when it gave up waiting for a lock.
     Metrics: a committed refund is counted by till after the commit; a refusal by its code.
     """
     refusals = atomic_write(
@@ -259,6 +264,7 @@ def refund_create(
             till=till,
             payments=payments,
             user=user,
+            override_token=override_token,
         )
     transaction.on_commit(partial(metrics.count_refund, refund.till.code))
     return refund
@@ -285,11 +291,15 @@ def _refund(
     till: int | None,
     payments: Sequence[Mapping] | None,
     user: Actor,
+    override_token: str | None,
 ) -> Refund:
     quantities = _combine(items)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the goods come back.", details={"reason": ["This field may not be blank."]})
+    override = approver_for(
+        token=override_token, action=Override.Action.REFUND, user=user, needs="purchases.add_refund"
+    )
     # The bill's lock serializes its refunds: what the bill can still pay back and the lines'
     # refunded sums are read after it.
     purchase = purchase_for_update(purchase_id=purchase_id).get()
@@ -363,6 +373,7 @@ def _refund(
         till=till_row,
         session_id=session_id,
         created_by=recorded_user(user),
+        approved_by=override.manager if override is not None else None,
         reason=reason,
         restock=restock,
         subtotal=subtotal,
@@ -400,6 +411,8 @@ def _refund(
     # The refund, its lines, its payments and its stock ledger rows: one statement on PostgreSQL,
     # as a bill's.
     insert_with_children(refund, ("refund", refund_lines), ("refund", payment_rows), ("refund", stock_rows))
+    if override is not None:
+        override_used_on(override, f"refund {refund.pk}")
     for share in shares:
         updated = PurchaseItem.objects.filter(
             pk=share.item.pk, refunded_quantity__lte=share.item.quantity - share.quantity

@@ -70,11 +70,18 @@ def test_a_write_off_from_the_page(manager_client, bill):
     assert Product.objects.get().stock == 7
 
 
-def test_a_cashier_without_add_refund_gets_403_until_granted(cashier_client, cashier_user, bill):
-    assert cashier_client.get(f"/billing/bills/{bill.pk}/return/").status_code == 403
-    assert "return/" not in cashier_client.get(f"/billing/bills/{bill.pk}/").content.decode()
+def test_a_cashier_without_add_refund_needs_a_manager_until_granted(cashier_client, cashier_user, bill):
+    page = cashier_client.get(f"/billing/bills/{bill.pk}/return/")
+    assert page.status_code == 200 and "return/" in cashier_client.get(f"/billing/bills/{bill.pk}/").content.decode()
+    item = bill.items.get()
+    form = {f"qty_{item.pk}": "1", "reason": "cracked", "restock": "on"}
+    refused = cashier_client.post(f"/billing/bills/{bill.pk}/return/", form)
+    assert refused.status_code == 403
+    assert 'data-action="refund"' in refused.content.decode() and 'value="cracked"' in refused.content.decode()
+    assert not Refund.objects.exists()
     cashier_user.user_permissions.add(Permission.objects.get(codename="add_refund"))
-    assert cashier_client.get(f"/billing/bills/{bill.pk}/return/").status_code == 200
+    assert cashier_client.post(f"/billing/bills/{bill.pk}/return/", form).status_code == 302
+    assert Refund.objects.count() == 1
 
 
 def test_a_second_submit_of_the_same_return_page_makes_no_second_refund(client, manager_user, drawer):

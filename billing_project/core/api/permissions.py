@@ -28,3 +28,22 @@ class ActionPermissions(RolePermissions):
         if perms is None:
             return super().has_permission(request, view)
         return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
+
+
+class OverridablePermissions(ActionPermissions):
+    """``ActionPermissions``, except that an action named in the view's ``overridable_actions``
+    (``{(action, method), ...}``) also lets an authenticated user through whose body carries an
+    ``override_token``: the service then checks the token and the rights of the manager who
+    granted it (a bad token is 403 ``override_invalid``, a manager without the right 403
+    ``permission_denied``)."""
+
+    def has_permission(self, request, view):
+        if super().has_permission(request, view):
+            return True
+        if (view.action, request.method) not in getattr(view, "overridable_actions", ()):
+            return False
+        if not (request.user and request.user.is_authenticated):
+            return False
+        data = request.data
+        token = data.get("override_token") if isinstance(data, dict) else None
+        return isinstance(token, str) and bool(token)

@@ -83,8 +83,13 @@ ENUM_DESCRIPTIONS = {
     "InvoiceStatusEnum": "Where the invoice email stands: `pending` (queued, or being retried), `sent`, `failed` "
     "(given up) or `skipped` (the customer declined it, or there is no email to send it to: a walk-in sale, a "
     "customer known by phone only).",
-    "SessionStatusEnum": "A till session is `open` until its close, then `closed`.",
     "SupplyTypeEnum": "`B2B`: the buyer gave a GSTIN (a registered business); `B2C`: anyone else.",
+    "SessionStatusEnum": "A till session is `open` until its close, then `closed`; a cashier's count past the "
+    "variance limit waits in `pending_approval` until a manager approves it (`closed`) or sends it back (`open`).",
+    "OverrideActionEnum": "What a manager's override allows: `discount`, `refund`, `cash_movement`, `open_variance`, "
+    "`close_variance` or `price_override`.",
+    "OverrideOutcomeEnum": "How an override request went: `granted` (a token), `refused` (a wrong PIN, or a user who "
+    "may not approve) or `locked` (the PIN was locked after 5 failures).",
     "StockMovementKindEnum": "What changed a product's stock: a `sale`, a `refund_restock`, goods received "
     "(`receipt`), an `adjustment`, a stock `count`, the stock `import`, or the ledger's `opening` row.",
     "AdjustmentReasonEnum": "Why stock was adjusted: `damaged`, `expired`, `theft`, `found`, or `other` (with a note).",
