@@ -127,8 +127,10 @@ def test_a_key_abandoned_by_a_dead_process_is_taken_over(admin_api, soap, superu
     assert IdempotencyKey.objects.get(key="k6").status == "completed"
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256])
-def test_key_length_is_validated(admin_api, soap, key):
+@pytest.mark.parametrize(
+    "key", ["", "x" * 256, "a key", "k\u00e9y", "tab\tkey"], ids=["empty", "long", "space", "non-ascii", "tab"]
+)
+def test_key_is_validated_as_the_schema_says(admin_api, soap, key):
     response = post(admin_api, body(soap), key)
 
     assert response.status_code == 400
