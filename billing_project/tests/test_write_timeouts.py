@@ -124,7 +124,7 @@ def test_adding_a_denomination_behind_a_stuck_drawer_lock_gives_503_busy(postgre
 @pytest.mark.parametrize(
     "write",
     [
-        lambda product: product_update(product=product, stock=9),
+        lambda product: product_update(product=product, price=D("9.00")),
         lambda product: drawer_set_count(value=D("85"), count=1),
     ],
     ids=["product_update", "drawer_set_count"],
