@@ -49,17 +49,21 @@ WITH l AS (
     SELECT p.price * q.qty AS sub, round(p.price * q.qty * p.tax_percent / 100, 2) AS tax
     FROM catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
 ), b AS (
-    SELECT sum(sub) AS sub, sum(tax) AS tax, round(sum(sub) + sum(tax)) AS payable FROM l
+    SELECT sum(sub) AS sub, sum(tax) AS tax, sum(round(tax / 2, 2)) AS cgst, round(sum(sub) + sum(tax)) AS payable FROM l
 ), bill AS (
-    INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, cash_paid, change_due)
+    -- Intra-state B2C: each line's tax split into CGST (half, rounded half-up) and SGST (the rest).
+    INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, cash_paid, change_due,
+                                    cgst_total, sgst_total, igst_total)
     SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
-           ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable FROM b
+           ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable, cgst, tax - cgst, 0 FROM b
     RETURNING id, created_at, paid_amount, change_due
 ), lines AS (
-    INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total)
-    SELECT bill.id, bill.created_at, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, round(p.price * q.qty * p.tax_percent / 100, 2),
-           p.price * q.qty + round(p.price * q.qty * p.tax_percent / 100, 2)
+    INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,
+                                        hsn_code, cgst, sgst, igst, cost_price)
+    SELECT bill.id, bill.created_at, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, t.tax,
+           p.price * q.qty + t.tax, p.hsn_code, round(t.tax / 2, 2), t.tax - round(t.tax / 2, 2), 0, p.cost_price
     FROM bill, catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
+    CROSS JOIN LATERAL (SELECT round(p.price * q.qty * p.tax_percent / 100, 2) AS tax) AS t
 ), payment AS (
     INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
     SELECT bill.id, m.id, true, bill.paid_amount, '' FROM bill, purchases_paymentmethod m WHERE m.is_cash
