@@ -47,8 +47,10 @@ from billing_project.core.errors import Busy, Conflict, DomainError, ErrorCode, 
 from billing_project.core.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
-# What the schema promises (IDEMPOTENCY_KEY_PARAMETER) and every endpoint holds: visible ASCII, no spaces.
-KEY_PATTERN = re.compile(rf"[!-~]{{1,{MAX_KEY_LENGTH}}}")
+# A key's characters: visible ASCII, no spaces. The schema (IDEMPOTENCY_KEY_PARAMETER) says it and
+# every endpoint holds it (KEY_PATTERN), from this one definition.
+KEY_CHARACTER = "[!-~]"
+KEY_PATTERN = re.compile(rf"{KEY_CHARACTER}{{1,{MAX_KEY_LENGTH}}}")
 STALE_AFTER = timedelta(seconds=60)  # well past the bill's statement_timeout
 KEEP_FOR = timedelta(hours=24)
 
@@ -65,7 +67,7 @@ class IdempotencyInProgress(Conflict):
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": f"^{KEY_CHARACTER}+$"},
     OpenApiParameter.HEADER,
     description=(
         f"Up to {MAX_KEY_LENGTH} characters, scoped to the user. A retry with the same key and body replays the "
