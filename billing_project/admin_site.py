@@ -112,7 +112,7 @@ def register_user_admin(site: admin.AdminSite) -> None:
     from django.contrib.auth.admin import UserAdmin
     from django.contrib.auth.models import Group
 
-    from billing_project.core.roles import ROLES
+    from billing_project.core.roles import HEAD_OFFICE, ROLES
 
     user_model = get_user_model()
 
@@ -140,7 +140,9 @@ def register_user_admin(site: admin.AdminSite) -> None:
 
         def formfield_for_manytomany(self, db_field, request, **kwargs):
             if db_field.name == "groups" and not request.user.is_superuser:
-                kwargs["queryset"] = Group.objects.filter(name__in=ROLES)
+                # Only head office makes head office: a store's manager offers Manager and Cashier.
+                offered = ROLES if request.user.has_perm("catalog.view_all_stores") else set(ROLES) - {HEAD_OFFICE}
+                kwargs["queryset"] = Group.objects.filter(name__in=offered)
             return super().formfield_for_manytomany(db_field, request, **kwargs)
 
         def save_related(self, request, form, formsets, change):

@@ -7,6 +7,7 @@ from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from billing_project.core.validators import validate_code_text, validate_plain_text
+from catalog.stores import default_store_id
 
 from .limits import MAX_COUNT, MAX_DENOMINATIONS, MAX_VALUE
 
@@ -58,6 +59,9 @@ class Till(models.Model):
         default=False,
         help_text="Refuse bills while no session is open, instead of opening one automatically.",
     )
+    # The store the till stands in: its bills take stock from that store and carry its GSTIN. A till
+    # made without one is in the default store (``catalog.stores.default_store_id``).
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="tills", default=default_store_id)
     created_at = models.DateTimeField(default=timezone.now)
     # Null means the default: the till's id for invoices, C and the id for credit notes. Set only
     # through ``till_create`` / ``till_update``, which check uniqueness across both columns of every

@@ -17,6 +17,76 @@ MAX_STOCK = 2_147_483_647
 MAX_PRICE = 10**10  # NUMERIC(12, 2)
 
 
+def _gstin_or_blank(value: str) -> None:
+    if value:
+        validate_gstin(value)
+
+
+class Store(models.Model):
+    """A shop of the chain: its own shelves (stock), tills and staff, and the GST registration its
+    invoices carry. The catalogue (products, prices, tax, HSN, barcodes) is one for the chain.
+
+    Exactly one store is the default (``is_default``): migration 0008 made it, code ``MAIN``, from the
+    store settings (``STORE_NAME``, ``STORE_LEGAL_NAME``, ``STORE_ADDRESS``, ``STORE_GSTIN``,
+    ``STORE_STATE_CODE``); a till, a product's opening stock or a bill that names no store is in it.
+    ``staff`` are the users who work there: a user without ``view_all_stores`` sees only their
+    stores (``catalog.stores``)."""
+
+    code = models.CharField(
+        max_length=16, unique=True, validators=[validate_code_text], help_text="Short unique code, such as MAIN."
+    )
+    name = models.CharField(max_length=200, validators=[validate_plain_text])
+    legal_name = models.CharField(max_length=200, blank=True, default="", help_text="On tax invoices. Blank: the name.")
+    address = models.TextField(blank=True, default="")
+    state_code = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        help_text="The GST state code of the store's address, such as 29. Blank: the GSTIN's first two digits.",
+    )
+    gstin = models.CharField(
+        "GSTIN",
+        max_length=15,
+        blank=True,
+        default="",
+        validators=[_gstin_or_blank],
+        help_text="Blank for an unregistered store (a Bill of Supply).",
+    )
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, editable=False)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="stores", blank=True, help_text="Who works at this store."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        permissions = [("view_all_stores", "Can see and manage every store")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="store_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(state_code="") | Q(state_code__regex=r"^[0-9]{2}$"), name="store_state_code_form"
+            ),
+            models.CheckConstraint(
+                condition=Q(gstin="") | Q(gstin__regex=r"^[0-9]{2}[0-9A-Z]{13}$"), name="store_gstin_form"
+            ),
+            models.CheckConstraint(
+                condition=Q(gstin="") | Q(state_code="") | Q(gstin__startswith=F("state_code")),
+                name="store_gstin_in_state",
+            ),
+            models.CheckConstraint(condition=Q(is_default=False) | Q(is_active=True), name="store_default_active"),
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="store_one_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def gst_state_code(self) -> str:
+        """The state its invoices are supplied from: ``state_code``, else its GSTIN's first two digits."""
+        return self.state_code or self.gstin[:2]
+
+
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -169,11 +239,6 @@ def _user_field() -> models.ForeignKey:
 
 def _cost_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
-
-
-def _gstin_or_blank(value: str) -> None:
-    if value:
-        validate_gstin(value)
 
 
 class Supplier(models.Model):

@@ -1,4 +1,4 @@
-"""The two store roles, as Django groups with model permissions. Superusers need no role.
+"""The three roles, as Django groups with model permissions. Superusers need no role.
 
 ``roles_setup()`` is idempotent: it creates the groups when missing and resets each group's
 permissions to exactly the lists below, so running it again after a change here applies the
@@ -17,9 +17,10 @@ from django.shortcuts import render
 
 from billing_project.core.db import atomic_write
 
+HEAD_OFFICE = "Head office"
 MANAGER = "Manager"
 CASHIER = "Cashier"
-ROLES = (MANAGER, CASHIER)
+ROLES = (HEAD_OFFICE, MANAGER, CASHIER)
 
 # Not a Meta permission of Purchase: created here, so that no migration is needed for it.
 EXPORT_PURCHASES = ("purchases", "purchase", "export_purchase", "Can export bills as CSV")
@@ -86,6 +87,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
     ),
+    # Runs the chain: a manager of every store (``catalog.view_all_stores``), who also opens stores,
+    # changes them and puts staff in them. ``catalog.stores`` draws the line for everyone else.
+    HEAD_OFFICE: (),  # filled below: the Manager's permissions and these
     # Rings up bills; sees products, customers and bills. Changes stock and the drawer only
     # through the bills it rings up (purchase_create) and by opening and closing its till's session
     # with a count, never directly. Cash in/out needs cashdrawer.add_cashmovement, granted per user,
@@ -107,6 +111,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchases.view_refund",
     ),
 }
+
+
+ROLE_PERMISSIONS[HEAD_OFFICE] = (
+    *ROLE_PERMISSIONS[MANAGER],
+    "catalog.view_all_stores",
+    "catalog.add_store",
+    "catalog.change_store",
+    "catalog.view_store",
+)
 
 
 def _ensure_custom_permissions() -> None:
@@ -133,7 +146,7 @@ def _permissions(names: tuple[str, ...]) -> list[Permission]:
 
 @atomic_write()
 def roles_setup() -> dict[str, int]:
-    """Create or update the Manager and Cashier groups. Returns {group name: number of permissions}."""
+    """Create or update the Head office, Manager and Cashier groups. Returns {group name: number of permissions}."""
     _ensure_custom_permissions()
     result = {}
     for role, names in ROLE_PERMISSIONS.items():

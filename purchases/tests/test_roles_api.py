@@ -213,7 +213,7 @@ def test_roles_setup_is_idempotent_and_repairs_a_group(db):
     roles_setup()
     roles_setup()
 
-    assert Group.objects.count() == 2
+    assert Group.objects.count() == 3
     assert group_permissions() == {role: sorted(perms) for role, perms in ROLE_PERMISSIONS.items()}
 
 

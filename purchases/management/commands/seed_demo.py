@@ -111,7 +111,7 @@ class Command(BaseCommand):
     def _store(self, *, reset_passwords: bool):
         """The roles, the catalogue, the float and the users; returns the demo cashier."""
         roles_setup()
-        self.stdout.write("Roles: Manager and Cashier groups are set up.")
+        self.stdout.write("Roles: Head office, Manager and Cashier groups are set up.")
 
         existing = {p.sku: p for p in Product.objects.filter(sku__in=[p[0] for p in PRODUCTS])}
         created = coded = 0

@@ -2,20 +2,27 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from billing_project.core.roles import ROLES, role_assign, roles_setup
+from billing_project.core.roles import CASHIER, HEAD_OFFICE, MANAGER, role_assign, roles_setup
 
 
 class Command(BaseCommand):
     help = (
-        "Create or update the Manager and Cashier groups and their permissions (idempotent). "
-        "Optionally give existing users a role: --manager alice --cashier bob."
+        "Create or update the Head office, Manager and Cashier groups and their permissions (idempotent). "
+        "Optionally give existing users a role: --head-office hema --manager alice --cashier bob."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--head-office",
+            action="append",
+            default=[],
+            metavar="USERNAME",
+            help="Make a user head office (a manager of every store).",
+        )
         parser.add_argument("--manager", action="append", default=[], metavar="USERNAME", help="Make a user a manager.")
         parser.add_argument("--cashier", action="append", default=[], metavar="USERNAME", help="Make a user a cashier.")
 
-    def handle(self, *args, manager, cashier, **options):
+    def handle(self, *args, head_office, manager, cashier, **options):
         try:
             result = roles_setup()
         except ImproperlyConfigured as exc:
@@ -23,7 +30,11 @@ class Command(BaseCommand):
         for role, count in result.items():
             self.stdout.write(f"Group {role}: {count} permissions.")
         users = get_user_model().objects
-        assignments = [(name, ROLES[0]) for name in manager] + [(name, ROLES[1]) for name in cashier]
+        assignments = (
+            [(name, HEAD_OFFICE) for name in head_office]
+            + [(name, MANAGER) for name in manager]
+            + [(name, CASHIER) for name in cashier]
+        )
         missing = [name for name, _ in assignments if not users.filter(username=name).exists()]
         if missing:
             raise CommandError(f"No such user: {', '.join(missing)}. The groups were set up; no role was assigned.")
