@@ -58,6 +58,7 @@ class BillingAdminSite(admin.AdminSite):
 
     def dashboard(self, request) -> dict:
         from catalog.selectors import low_stock_products, low_stock_threshold, reorder_suggestions
+        from catalog.stores import scope, visible_store_ids
         from purchases.reports import sales_for_day
 
         user = request.user
@@ -65,7 +66,7 @@ class BillingAdminSite(admin.AdminSite):
         if user.has_perm("purchases.view_sales_report"):
             context["sales_report_url"] = reverse("admin:sales_report")
         if user.has_perm("purchases.view_purchase"):
-            sales = sales_for_day()
+            sales = sales_for_day(store_ids=visible_store_ids(user))
             start = sales["day"].isoformat()
             context["today_sales"] = sales
             context["today_sales_url"] = (
@@ -76,7 +77,7 @@ class BillingAdminSite(admin.AdminSite):
         if user.has_perm("cashdrawer.approve_variance"):
             from cashdrawer.selectors import sessions_pending_approval
 
-            context["pending_sessions"] = list(sessions_pending_approval())
+            context["pending_sessions"] = list(scope(sessions_pending_approval(), user))
         if user.has_perm("catalog.view_product"):
             threshold = low_stock_threshold()
             products = low_stock_products(threshold=threshold)
@@ -101,6 +102,34 @@ class BillingAdminConfig(AdminConfig):
     def ready(self):
         super().ready()  # autodiscovers every app's admin module, django.contrib.auth's included
         register_user_admin(admin.site)
+        register_store_admin(admin.site)
+
+
+def register_store_admin(site: admin.AdminSite) -> None:
+    """The stores, for head office (``catalog.add_store`` / ``change_store``): code, name, GST
+    registration and address, and the staff who work there."""
+    from catalog.models import Store
+    from catalog.stores import StoreScopedAdmin
+
+    class StoreAdmin(StoreScopedAdmin, admin.ModelAdmin):
+        list_display = ("code", "name", "state_code", "gstin", "is_active", "is_default", "staff_count")
+        list_filter = ("is_active",)
+        search_fields = ("code", "name", "gstin")
+        filter_horizontal = ("staff",)
+        readonly_fields = ("is_default", "created_at")
+
+        def get_queryset(self, request):
+            return super().get_queryset(request).prefetch_related("staff")
+
+        @admin.display(description="staff")
+        def staff_count(self, obj):
+            return len(obj.staff.all())
+
+        def has_delete_permission(self, request, obj=None):
+            return False  # tills, bills and stock name their store
+
+    if not site.is_registered(Store):
+        site.register(Store, StoreAdmin)
 
 
 def register_user_admin(site: admin.AdminSite) -> None:
@@ -113,12 +142,30 @@ def register_user_admin(site: admin.AdminSite) -> None:
     from django.contrib.auth.models import Group
 
     from billing_project.core.roles import HEAD_OFFICE, ROLES
+    from catalog.stores import sees_all_stores, visible_store_ids, visible_stores
 
     user_model = get_user_model()
 
     class StoreUserAdmin(UserAdmin):
-        list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "roles")
+        list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "roles", "stores")
         list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+        store_rule = "catalog.store"  # a store's manager sees the users of their stores
+
+        @admin.display(description="stores")
+        def stores(self, obj):
+            return ", ".join(store.code for store in obj.stores.all()) or "—"
+
+        def get_form(self, request, obj=None, change=False, **kwargs):
+            if sees_all_stores(request.user):
+                # Head office puts users in stores on the user form.
+                kwargs["form"] = _with_stores(self.add_form if obj is None else self.form)
+            return super().get_form(request, obj, change=change, **kwargs)
+
+        def get_fieldsets(self, request, obj=None):
+            fieldsets = self._role_fieldsets(request, obj)
+            if sees_all_stores(request.user):
+                fieldsets = [*fieldsets, ("Stores", {"fields": ["stores"]})]
+            return fieldsets
 
         @admin.display(description="roles")
         def roles(self, obj):
@@ -127,9 +174,14 @@ def register_user_admin(site: admin.AdminSite) -> None:
             return ", ".join(sorted(g.name for g in obj.groups.all())) or "—"
 
         def get_queryset(self, request):
-            return super().get_queryset(request).prefetch_related("groups")
+            users = super().get_queryset(request).prefetch_related("groups", "stores")
+            ids = visible_store_ids(request.user)
+            if ids is None:
+                return users
+            # A store's manager sees the users of their stores, and no one of another store.
+            return users.filter(pk__in=user_model.objects.filter(stores__in=ids).values("pk"))
 
-        def get_fieldsets(self, request, obj=None):
+        def _role_fieldsets(self, request, obj=None):
             fieldsets = super().get_fieldsets(request, obj)
             if request.user.is_superuser:
                 return fieldsets
@@ -146,6 +198,14 @@ def register_user_admin(site: admin.AdminSite) -> None:
             return super().formfield_for_manytomany(db_field, request, **kwargs)
 
         def save_related(self, request, form, formsets, change):
+            self._save_roles(request, form, formsets, change)
+            if "stores" in form.cleaned_data:
+                form.instance.stores.set(form.cleaned_data["stores"])
+            elif not change:
+                # A store's manager adds staff to their own stores.
+                form.instance.stores.add(*visible_stores(request.user))
+
+        def _save_roles(self, request, form, formsets, change):
             if request.user.is_superuser or "groups" not in form.cleaned_data:
                 return super().save_related(request, form, formsets, change)
             # The form only offers the role groups: keep any other group the user is in.
@@ -154,7 +214,10 @@ def register_user_admin(site: admin.AdminSite) -> None:
             form.instance.groups.add(*other)
 
         def _guards_superuser(self, request, obj) -> bool:
-            return obj is not None and obj.is_superuser and not request.user.is_superuser
+            # A superuser is changed by superusers only, head office by head office only.
+            if obj is None or request.user.is_superuser:
+                return False
+            return obj.is_superuser or (sees_all_stores(obj) and not sees_all_stores(request.user))
 
         def has_change_permission(self, request, obj=None):
             return not self._guards_superuser(request, obj) and super().has_change_permission(request, obj)
@@ -165,3 +228,27 @@ def register_user_admin(site: admin.AdminSite) -> None:
     if site.is_registered(user_model):
         site.unregister(user_model)
     site.register(user_model, StoreUserAdmin)
+
+
+def _with_stores(form_class):
+    """``form_class`` with the user's stores as a field (head office's user form)."""
+    from django import forms
+    from django.contrib.admin.widgets import FilteredSelectMultiple
+
+    from catalog.models import Store
+
+    class WithStores(form_class):  # type: ignore[valid-type, misc]  # a form class given at run time
+        stores = forms.ModelMultipleChoiceField(
+            queryset=Store.objects.order_by("code"),
+            required=False,
+            widget=FilteredSelectMultiple("stores", is_stacked=False),
+            help_text="The stores this user works at: they see only these stores' tills, bills and reports, "
+            "unless they are head office.",
+        )
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.instance.pk:
+                self.fields["stores"].initial = list(self.instance.stores.values_list("pk", flat=True))
+
+    return WithStores

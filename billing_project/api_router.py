@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from billing_project.core.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, OverrideViewSet, PinView, TillSessionViewSet, TillViewSet
 from catalog.api import AdjustmentViewSet, ProductViewSet, ReceiptViewSet, StockCountViewSet, SupplierViewSet
+from catalog.store_api import StaffStoresView
 from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 from purchases.counter_api import HeldBillViewSet, UpiQrView
 
@@ -114,6 +115,12 @@ ENDPOINTS = [
         "The cart back to the screen; the parked one is gone.",
     ),
     ("upi-qr", "upi-qr", "GET", "?amount=&ref= → {uri, svg}: the store's UPI QR code for an amount."),
+    (
+        "staff/{username}/stores",
+        "staff/{username}/stores",
+        "GET, PUT",
+        "The stores a user works at; PUT {stores: [ids]} sets them. Head office only.",
+    ),
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=, ?phone=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
     ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
@@ -211,5 +218,6 @@ urlpatterns = [
     re_path(r"^auth/token/?$", ObtainTokenView.as_view(), name="auth-token"),
     re_path(r"^auth/pin/?$", PinView.as_view(), name="auth-pin"),
     re_path(r"^upi-qr/?$", UpiQrView.as_view(), name="upi-qr"),
+    re_path(r"^staff/(?P<username>[\w.@+-]{1,150})/stores/?$", StaffStoresView.as_view(), name="staff-stores"),
     *router.urls,
 ]

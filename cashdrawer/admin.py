@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.money import format_money, format_note
+from catalog.stores import StoreScopedAdmin, scope
 
 from .models import MAX_COUNT, CashMovement, Denomination, DrawerMovement, Override, Till, TillSession
 from .selectors import default_till_drawer, drawer_list, drawer_total, movement_list, till_list
@@ -91,8 +92,12 @@ class DenominationAddForm(forms.ModelForm):
         return cleaned
 
 
+# The tills to filter by: the user's stores' (the ones their rows name), never every store's.
+TILL_FILTER = ("till", admin.RelatedOnlyFieldListFilter)
+
+
 @admin.register(Denomination)
-class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+class DenominationAdmin(StoreScopedAdmin, DomainErrorsAsMessages, admin.ModelAdmin):
     """The drawer screen replaces the list: every denomination's count, value × count and the
     drawer's total; a manager sets counts there. Every set goes through ``drawer_set_counts`` and
     lands in the ledger with the user and a reason."""
@@ -139,7 +144,7 @@ class DenominationAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         can_change = self.has_change_permission(request)
-        tills = list(Till.objects.order_by("code"))
+        tills = list(scope(Till.objects.order_by("code"), request.user))
         till_param = request.GET.get("till", "")
         till = next((t for t in tills if str(t.pk) == till_param), None) or next(
             (t for t in tills if t.code == settings.DEFAULT_TILL), None
@@ -232,11 +237,18 @@ class SessionFilter(admin.SimpleListFilter):
 
 
 @admin.register(DrawerMovement)
-class DrawerMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DrawerMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The drawer ledger: read-only, since history is never changed."""
 
     list_display = ("created_at", "till", "value", "kind", "delta", "count_after", "bill", "session", "user", "reason")
-    list_filter = ("till", "kind", ("created_at", DateFieldListFilter), BillFilter, SessionFilter, "denomination")
+    list_filter = (
+        TILL_FILTER,
+        "kind",
+        ("created_at", DateFieldListFilter),
+        BillFilter,
+        SessionFilter,
+        ("denomination", admin.RelatedOnlyFieldListFilter),
+    )
     date_hierarchy = "created_at"
     search_fields = ("reason",)
     list_per_page = 100
@@ -269,7 +281,7 @@ class TillForm(forms.ModelForm):
 
 
 @admin.register(Till)
-class TillAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+class TillAdmin(StoreScopedAdmin, DomainErrorsAsMessages, admin.ModelAdmin):
     """Tills. Each till's drawer is on the drawer screen (``?till=``); its sessions and ledger are linked."""
 
     form = TillForm
@@ -337,7 +349,7 @@ def _pieces_text(pieces) -> str:
 
 
 @admin.register(TillSession)
-class TillSessionAdmin(admin.ModelAdmin):
+class TillSessionAdmin(StoreScopedAdmin, admin.ModelAdmin):
     """Till sessions. Sessions are opened and closed at the till (or through the API); an open
     session's note can be edited here, a closed one is read-only. The Z report is shown as frozen."""
 
@@ -352,7 +364,7 @@ class TillSessionAdmin(admin.ModelAdmin):
         money_column("variance_total"),
         "approved_by",
     )
-    list_filter = ("status", "till", "auto_opened", ("opened_at", DateFieldListFilter))
+    list_filter = ("status", TILL_FILTER, "auto_opened", ("opened_at", DateFieldListFilter))
     date_hierarchy = "opened_at"
     readonly_fields = (
         "till",
@@ -479,17 +491,17 @@ class TillSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CashMovement)
-class CashMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CashMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Cash paid in and out of the tills between bills: read-only, like the ledger."""
 
     list_display = ("created_at", "till", "session", "direction", money_column("amount"), "reason", "user")
     fields = readonly_fields = ("created_at", "till", "session", "direction", money_column("amount"), "reason", "user")
-    list_filter = ("till", "direction", ("created_at", DateFieldListFilter))
+    list_filter = (TILL_FILTER, "direction", ("created_at", DateFieldListFilter))
     search_fields = ("reason",)
 
 
 @admin.register(Override)
-class OverrideAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OverrideAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every manager override asked for at a till, granted or refused: the audit list."""
 
     list_display = ("created_at", "action", "outcome", "username", "requested_by", "till", "used_at", "used_on")
@@ -506,7 +518,7 @@ class OverrideAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "used_by",
         "used_on",
     )
-    list_filter = ("outcome", "action", "till", ("created_at", DateFieldListFilter))
+    list_filter = ("outcome", "action", TILL_FILTER, ("created_at", DateFieldListFilter))
     search_fields = ("username", "used_on")
     date_hierarchy = "created_at"
 

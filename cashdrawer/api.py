@@ -14,7 +14,9 @@ from billing_project.core.api.permissions import ActionPermissions, OverridableP
 from billing_project.core.api.schema import error_responses
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
+from catalog.stores import CHAIN_WIDE, scope, till_visible
 
+from .errors import TillNotFound
 from .models import Denomination, Till, TillSession
 from .selectors import cash_movement_get, default_till_drawer, drawer_list, session_list, till_list
 from .serializers import (
@@ -110,8 +112,10 @@ class DenominationViewSet(
     lookup_field = "value"
     lookup_value_regex = r"[0-9]{1,10}(?:\.[0-9]{1,2})?"
 
+    store_rule = "cashdrawer.denomination"
+
     def get_queryset(self):
-        return default_till_drawer().order_by("-value")
+        return scope(default_till_drawer(), self.request.user).order_by("-value")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "blind": is_blind(self.request)}
@@ -123,6 +127,8 @@ class DenominationViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
+        if not till_visible(self.request.user, None):
+            raise TillNotFound()
         serializer.instance = denomination_create(
             value=data["value"], count=data.get("count", 0), user=self.request.user, reason="denomination added"
         )
@@ -186,8 +192,10 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         ("sessions", "POST"): ("cashdrawer.add_tillsession",),
     }
 
+    store_rule = "cashdrawer.till"
+
     def get_queryset(self):
-        return till_list()
+        return scope(till_list(), self.request.user)
 
     def create(self, request, *args, **kwargs):
         serializer = TillSerializer(data=request.data)
@@ -328,15 +336,18 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "blind": is_blind(self.request)}
 
+    store_rule = "cashdrawer.tillsession"
+
     def get_queryset(self):
         if self.action != "list":
-            return session_list()
+            return scope(session_list(), self.request.user)
         # A plain dict: a QueryDict would let an empty `?status=` through as if it were absent.
         serializer = SessionFilterSerializer(data=self.request.query_params.dict())
         serializer.is_valid(raise_exception=True)
-        return session_list(
+        sessions = session_list(
             till_id=serializer.validated_data.get("till"), status=serializer.validated_data.get("status")
         )
+        return scope(sessions, self.request.user)
 
     @extend_schema(
         request=CashMovementCreateSerializer,
@@ -476,6 +487,7 @@ class PinView(APIView):
     """Set your own manager override PIN."""
 
     permission_classes = [IsAuthenticated]
+    store_rule = CHAIN_WIDE  # the user's own PIN
 
     def post(self, request):
         if not can_approve_override(request.user):
@@ -514,13 +526,17 @@ class OverrideViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     permission_classes = [ActionPermissions]
     action_permissions = {("create", "POST"): ()}
 
+    store_rule = "cashdrawer.override"
+
     def get_queryset(self):
-        return override_list()
+        return scope(override_list(), self.request.user)
 
     def create(self, request, *args, **kwargs):
         serializer = OverrideCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data.get("till") is not None and not till_visible(request.user, data["till"]):
+            raise TillNotFound(details={"till": data["till"]})
         granted = override_grant(
             username=data["username"],
             pin=data["pin"],

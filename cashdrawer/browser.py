@@ -1,5 +1,9 @@
 """Which till this browser rings up at: a cookie, set on the till picker page."""
 
+from django.http import Http404
+
+from catalog.stores import visible_store_ids
+
 from .models import Till, TillSession
 from .services import till_default
 
@@ -7,13 +11,29 @@ TILL_COOKIE = "till"
 TILL_COOKIE_AGE = 400 * 24 * 3600  # as long as browsers keep a cookie
 
 
+def user_tills(user):
+    """The tills of the stores ``user`` sees (``catalog.stores``)."""
+    ids = visible_store_ids(user)
+    return Till.objects.all() if ids is None else Till.objects.filter(store__in=ids)
+
+
 def current_till(request) -> Till:
-    """The till this browser picked (an active till), or the default till."""
+    """The till this browser picked (an active till of the user's stores), or the default till when
+    the user sees it, or the first active till of the user's stores; 404 when they have none."""
     value = request.COOKIES.get(TILL_COOKIE, "")
+    tills = user_tills(request.user)
     till = None
     if value.isdigit() and len(value) <= 18:
-        till = Till.objects.filter(pk=int(value), is_active=True).first()
-    return till or till_default()
+        till = tills.filter(pk=int(value), is_active=True).first()
+    if till is not None:
+        return till
+    default = till_default()
+    if tills.filter(pk=default.pk).exists():
+        return default
+    till = tills.filter(is_active=True).order_by("code").first()
+    if till is None:
+        raise Http404("No till in your store.")
+    return till
 
 
 def till_status(till: Till) -> dict:

@@ -15,10 +15,11 @@ from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.idempotency import page_once, page_submission_key
 from billing_project.core.money import format_money
 from billing_project.core.roles import role_required
+from catalog.stores import can_see, scope, store_rule
 
-from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status
+from .browser import TILL_COOKIE, TILL_COOKIE_AGE, current_till, till_status, user_tills
 from .errors import NotPermitted
-from .models import MAX_COUNT, Till, TillSession
+from .models import MAX_COUNT, TillSession
 from .selectors import drawer_list
 from .services import (
     can_approve_variance,
@@ -43,6 +44,7 @@ def _token(request) -> str | None:
     return (request.POST.get("override_token") or "").strip()[:100] or None
 
 
+@store_rule("cashdrawer.till")
 @role_required(SEE)
 @require_http_methods(["POST"])
 def till_override(request):
@@ -74,10 +76,11 @@ def till_override(request):
     )
 
 
+@store_rule("cashdrawer.till")
 @role_required(SEE)
 @require_http_methods(["GET", "POST"])
 def till_pick(request):
-    tills = list(Till.objects.filter(is_active=True).order_by("code"))
+    tills = list(user_tills(request.user).filter(is_active=True).order_by("code"))
     if request.method == "POST":
         chosen = next((t for t in tills if str(t.pk) == request.POST.get("till")), None)
         if chosen is None:
@@ -139,6 +142,7 @@ def _needs(exc: DomainError, *codes: ErrorCode) -> bool:
     return exc.code in codes or exc.code == ErrorCode.OVERRIDE_INVALID
 
 
+@store_rule("cashdrawer.till")
 @role_required(OPEN)
 @require_http_methods(["GET", "POST"])
 def till_open(request):
@@ -193,6 +197,7 @@ def _open_session_or_404(till) -> TillSession:
     return session
 
 
+@store_rule("cashdrawer.till")
 @role_required(CLOSE)
 @require_http_methods(["GET", "POST"])
 def till_close(request):
@@ -221,12 +226,15 @@ def till_close(request):
     return redirect(reverse("tills:report", args=[closed.pk]))
 
 
+@store_rule("cashdrawer.tillsession")
 @role_required(CLOSE)
 @require_http_methods(["POST"])
 def session_decide(request, session_id: int, decision: str):
     """A manager's decision on a count waiting for approval: approve it (at the till with their PIN,
     through the override dialog, or logged in themselves), or send it back for a recount."""
     reason = request.POST.get("reason", "")[:500]
+    if not can_see(request.user, TillSession, session_id):
+        raise Http404("No such session.")
     try:
         if decision == "approve":
             session_approve(session_id=session_id, reason=reason, user=request.user, override_token=_token(request))
@@ -241,6 +249,7 @@ def session_decide(request, session_id: int, decision: str):
     return redirect(reverse("tills:report", args=[session_id]))
 
 
+@store_rule("cashdrawer.till")
 @role_required(CLOSE)
 @require_http_methods(["GET", "POST"])
 def till_cash(request):
@@ -309,11 +318,13 @@ def till_cash(request):
     return redirect("billing:new")
 
 
+@store_rule("cashdrawer.tillsession")
 @role_required(SEE)
 @require_http_methods(["GET"])
 def session_report_page(request, session_id: int):
     """The over/short and the printable report (Z once closed, X while open), receipt width in print."""
-    session = TillSession.objects.select_related("till", "opened_by", "closed_by").filter(pk=session_id).first()
+    sessions = scope(TillSession.objects.select_related("till", "opened_by", "closed_by"), request.user)
+    session = sessions.filter(pk=session_id).first()
     if session is None:
         raise Http404("No such session.")
     report = session_report(session_id=session.pk)

@@ -6,7 +6,7 @@ sessions, bills, refunds, stock and reports. A row of another store is answered 
 exist (404 ``not_found``), never as forbidden, so its existence is not revealed.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from .models import Store
 
@@ -55,3 +55,203 @@ def scope_to_stores(queryset: QuerySet, user, lookup: str) -> QuerySet:
 def can_see_store(user, store_id: int | None) -> bool:
     ids = visible_store_ids(user)
     return ids is None or store_id in ids
+
+
+# --- Store rules: the one table of how each kind of row finds its store ------------------------------
+#
+# Every view of the API, the admin and the pages declares its store rule (``store_rule``): the model
+# label of what it shows, whose lookup below cuts it to the user's stores, or ``CHAIN_WIDE`` for what
+# is one for the chain (the catalogue, payment methods, customers), or ``STORE_PENDING`` while its rows
+# cannot name a store yet. ``billing_project/tests/test_store_boundary.py`` walks every URL and fails
+# on a view that declares none.
+
+CHAIN_WIDE = "chain_wide"
+# Receipts, adjustments, stock counts and stock movements name no store yet (stock per store comes
+# with the store stock ledger): listed in ``STORE_PENDING_VIEWS`` and reported by the boundary test.
+STORE_PENDING = "store_pending"
+
+# The path from each model to its store's id. Rows that carry their own ``store`` (bills, lines,
+# payments, refunds, drawer movements, sessions) switch to ``"store"`` here, in one edit.
+STORE_LOOKUPS: dict[str, str] = {
+    "catalog.store": "pk",
+    "cashdrawer.till": "store",
+    "cashdrawer.denomination": "till__store",
+    "cashdrawer.tillsession": "till__store",
+    "cashdrawer.cashmovement": "till__store",
+    "cashdrawer.drawermovement": "till__store",
+    "cashdrawer.override": "till__store",
+    "purchases.purchase": "till__store",
+    "purchases.purchaseitem": "purchase__till__store",
+    "purchases.payment": "purchase__till__store",
+    "purchases.refund": "purchase__till__store",
+    "purchases.refundline": "refund__purchase__till__store",
+    "purchases.refundpayment": "refund__purchase__till__store",
+    "purchases.documentpdf": "purchase__till__store",
+    "purchases.heldbill": "till__store",
+}
+
+
+# Rows whose till may be empty (a bill from before tills, an override asked for away from a till):
+# the lookup to that till; such a row belongs to the default store.
+NULL_TILL_IN_DEFAULT_STORE: dict[str, str] = {
+    "purchases.purchase": "till",
+    "purchases.purchaseitem": "purchase__till",
+    "purchases.payment": "purchase__till",
+    "purchases.refund": "purchase__till",
+    "purchases.refundline": "refund__purchase__till",
+    "purchases.refundpayment": "refund__purchase__till",
+    "purchases.documentpdf": "purchase__till",
+    "cashdrawer.override": "till",
+}
+
+
+def _label(model) -> str:
+    return model if isinstance(model, str) else model._meta.label_lower
+
+
+def store_filter(model, store_ids) -> Q:
+    """The condition for rows of ``model`` (a class or a label) in the stores ``store_ids`` (a list,
+    or a query of store ids: then it is a subquery, no query of its own)."""
+    label = _label(model)
+    condition = Q(**{f"{STORE_LOOKUPS[label]}__in": store_ids})
+    till = NULL_TILL_IN_DEFAULT_STORE.get(label)
+    if till is not None:
+        in_default = Exists(Store.objects.filter(pk__in=store_ids, is_default=True))
+        condition |= Q(**{f"{till}__isnull": True}) & Q(in_default)
+    return condition
+
+
+def _user_store_ids(user):
+    """``visible_store_ids`` as a query (``None``: every store), to be a subquery of the caller's."""
+    if sees_all_stores(user):
+        return None
+    if not (user and user.is_authenticated):
+        return []
+    return Store.objects.filter(staff=user).values("pk")
+
+
+def store_lookup(model) -> str:
+    """The lookup from ``model`` (a class or a label such as ``"purchases.purchase"``) to its store."""
+    return STORE_LOOKUPS[_label(model)]
+
+
+def scope(queryset: QuerySet, user, model=None) -> QuerySet:
+    """``queryset`` cut to ``user``'s stores by its model's rule in ``STORE_LOOKUPS``."""
+    ids = _user_store_ids(user)
+    if ids is None:
+        return queryset
+    return queryset.filter(store_filter(model or queryset.model, ids))
+
+
+def can_see(user, model, pk) -> bool:
+    """Whether the row ``pk`` of ``model`` (a class) is in one of ``user``'s stores. An unknown ``pk``
+    is not."""
+    return scope(model._default_manager.filter(pk=pk), user).exists()
+
+
+def till_visible(user, till_id: int | None) -> bool:
+    """Whether ``user`` may use the till ``till_id`` (``None``: the default till, ``DEFAULT_TILL``)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    till_model = apps.get_model("cashdrawer", "Till")
+    tills = (
+        till_model.objects.filter(pk=till_id)
+        if till_id is not None
+        else till_model.objects.filter(code=settings.DEFAULT_TILL)
+    )
+    ids = visible_store_ids(user)
+    return ids is None or tills.filter(store__in=ids).exists()
+
+
+def store_rule(rule: str):
+    """Declares a page view's store rule (a model label of ``STORE_LOOKUPS``, ``CHAIN_WIDE`` or
+    ``STORE_PENDING``); a class-based view or a ``ModelAdmin`` sets ``store_rule`` as an attribute."""
+
+    def decorator(view):
+        view.store_rule = rule
+        return view
+
+    return decorator
+
+
+# The store rules of views that do not carry ``store_rule`` themselves, by dotted path (a view class,
+# a ``ModelAdmin``) or URL name (one action of a view set).
+VIEW_RULES: dict[str, str] = {
+    # The catalogue is one for the chain.
+    "catalog.api.ProductViewSet": CHAIN_WIDE,
+    "catalog.api.SupplierViewSet": CHAIN_WIDE,
+    "catalog.admin.ProductAdmin": CHAIN_WIDE,
+    "catalog.admin.SupplierAdmin": CHAIN_WIDE,
+    # The admin site's own pages (``billing_project.admin_site``), by URL name.
+    "admin:index": "purchases.purchase",  # today's sales and the counts waiting: the user's stores'
+    "admin:sales_report": "purchases.purchase",
+    "admin:override_pin": CHAIN_WIDE,  # the user's own PIN
+}
+
+# Views of stock rows that name no store yet: unscoped until the store stock ledger gives them a
+# store. The boundary test reports them; each becomes a ``STORE_LOOKUPS`` rule when its model has one.
+STORE_PENDING_VIEWS: set[str] = {
+    "product-movements",  # GET /products/{id}/movements: the product's stock ledger
+    "catalog.api.ReceiptViewSet",
+    "catalog.api.AdjustmentViewSet",
+    "catalog.api.StockCountViewSet",
+    "catalog.admin.ReceiptAdmin",
+    "catalog.admin.AdjustmentAdmin",
+    "catalog.admin.StockCountAdmin",
+    "catalog.admin.StockMovementAdmin",
+}
+
+
+class StoreScopedAdmin:
+    """A ``ModelAdmin`` mixin: the list, the change pages, the exports and the related-field lists
+    show only the rows of the user's stores (``store_rule``: this model's label, by default). A row of
+    another store is as absent as one that does not exist: its change page says so and goes back."""
+
+    store_rule: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        # An admin that builds its own queryset is scoped all the same.
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("get_queryset")
+        if own is not None and not getattr(own, "store_scoped", False):
+
+            def get_queryset(self, request, _own=own):
+                return scope(_own(self, request), request.user, self.get_store_rule())
+
+            get_queryset.store_scoped = True  # type: ignore[attr-defined]  # marks the wrapper
+            cls.get_queryset = get_queryset  # type: ignore[method-assign]  # the scoped one
+
+    def get_store_rule(self) -> str:
+        return self.store_rule or self.model._meta.label_lower  # type: ignore[attr-defined]  # a ModelAdmin's
+
+    def get_queryset(self, request):
+        return scope(super().get_queryset(request), request.user, self.get_store_rule())  # type: ignore[misc]  # a ModelAdmin's
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A till or a session to choose from is one of the user's stores'.
+        label = db_field.related_model._meta.label_lower
+        if label in STORE_LOOKUPS and label != "catalog.store" and "queryset" not in kwargs:
+            kwargs["queryset"] = scope(db_field.related_model._default_manager.all(), request.user)
+        elif label == "catalog.store" and "queryset" not in kwargs:
+            kwargs["queryset"] = visible_stores(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a ModelAdmin's
+
+
+def staff_stores_set(*, user, store_ids: list[int]) -> list[Store]:
+    """Put ``user`` in exactly the stores ``store_ids`` (head office's use case, from the API and the
+    admin). An unknown store id is a ``ValidationFailed`` on ``stores``; nothing changes then."""
+    from billing_project.core.db import atomic_write
+    from billing_project.core.errors import ValidationFailed
+
+    wanted = sorted(set(store_ids))
+    stores = list(Store.objects.filter(pk__in=wanted))
+    unknown = sorted(set(wanted) - {store.pk for store in stores})
+    if unknown:
+        raise ValidationFailed(
+            "No such store: " + ", ".join(str(pk) for pk in unknown) + ".",
+            details={"stores": [f"No store with id {pk}." for pk in unknown]},
+        )
+    with atomic_write():
+        user.stores.set(stores)
+    return sorted(stores, key=lambda store: store.code)

@@ -17,6 +17,7 @@ from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money, format_note
 from billing_project.core.validators import indian_mobile_e164
 from cashdrawer.models import DrawerMovement
+from catalog.stores import CHAIN_WIDE, StoreScopedAdmin, store_filter, visible_store_ids
 from customers.models import Customer
 from customers.services import customer_check_gst_details, customer_set_gst_details
 
@@ -142,6 +143,8 @@ class PaymentMethodAdmin(admin.ModelAdmin):
     """Payment methods: managers add more (a voucher) and switch them off. The cash method is
     created by the migration; there is exactly one, and no second can be added."""
 
+    store_rule = CHAIN_WIDE
+
     list_display = ("code", "name", "is_cash", "is_active")
     list_editable = ("is_active",)
     fields = ("code", "name", "is_active")
@@ -187,7 +190,7 @@ def _mobile(term: str) -> str | None:
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bills are read-only here: history is never changed. The list shows each bill's amounts and,
     above it, the totals of the filtered bills; selected bills can be exported as CSV."""
 
@@ -420,11 +423,11 @@ class RefundPaymentInline(_RefundPartInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Refunds, read-only: they are made on the bill page or through the API, never here."""
 
     list_display = ("id", "number", "created_at", "bill_link", "till", "reason", money_column("amount", "paid back"))
-    list_filter = (("created_at", DateFieldListFilter), "restock", "till")
+    list_filter = (("created_at", DateFieldListFilter), "restock", ("till", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("purchase", "till")
     search_fields = ("=purchase__id", "=number", "=purchase__number", "reason")
     inlines = (RefundLineInline, RefundPaymentInline)
@@ -492,6 +495,8 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Customers are created by their first bill and identified by email, mobile number or both:
     read-only here."""
 
+    store_rule = CHAIN_WIDE  # customers shop at any store; their bills shown are the viewer's stores'
+
     list_display = ("email", "phone", "name", "purchase_count", "total_spent", "discount_total", "created_at")
     search_fields = ("email", "phone", "name")
     search_help_text = "The customer's email, mobile number (any spelling) or name, or part of one."
@@ -505,6 +510,13 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return customer_list()
+
+    def get_object(self, request, object_id, from_field=None):
+        customer = super().get_object(request, object_id, from_field)
+        if customer is not None:
+            # Its latest bills are those of the viewer's stores (``bills``).
+            customer.viewer_store_ids = visible_store_ids(request.user)
+        return customer
 
     def has_change_permission(self, request, obj=None):
         return request.user.has_perm("customers.change_customer")
@@ -555,7 +567,12 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="bills")
     def bills(self, obj):
-        latest = list(obj.purchases.order_by("-created_at", "-id")[:LATEST_BILLS])
+        # Of the viewer's stores (``get_object``); none when the viewer is not known.
+        ids = getattr(obj, "viewer_store_ids", [])
+        bills = obj.purchases.all()
+        if ids is not None:
+            bills = bills.filter(store_filter(Purchase, ids))
+        latest = list(bills.order_by("-created_at", "-id")[:LATEST_BILLS])
         if not latest:
             return "No bills yet."
         url = reverse("admin:purchases_purchase_changelist") + "?" + urlencode({"customer__id__exact": obj.pk})
@@ -568,12 +585,12 @@ class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(HeldBill)
-class HeldBillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class HeldBillAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Parked bills (saved carts) at the tills, oldest first, read-only: the billing page and the API
     park, recall and discard them."""
 
     list_display = ("id", "till", "created_at", "created_by", "line_count", "customer", "note", "products")
-    list_filter = ("till",)
+    list_filter = (("till", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("till", "created_by")
     ordering = ("created_at", "id")
     fields = readonly_fields = ("till", "created_at", "created_by", "customer", "note", "products")

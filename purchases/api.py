@@ -15,6 +15,8 @@ from billing_project.core.api.permissions import OverridablePermissions, RolePer
 from billing_project.core.api.schema import PHONE_QUERY, TEXT_QUERY, error_responses
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
+from cashdrawer.errors import TillNotFound
+from catalog.stores import CHAIN_WIDE, can_see, scope, till_visible, visible_store_ids
 from customers.services import customer_normalize_phone
 
 from .documents import (
@@ -161,6 +163,7 @@ class PurchaseViewSet(
     queryset = Purchase.objects.none()  # names the model for the permissions; get_queryset() builds the real one
     permission_classes = [OverridablePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
+    store_rule = "purchases.purchase"
     action_permissions = {("refunds", "POST"): ("purchases.add_refund",)}
     # A cashier without add_refund may refund with a manager's override token (refund_create checks it).
     overridable_actions = {("refunds", "POST")}
@@ -180,11 +183,12 @@ class PurchaseViewSet(
                 details={"number": ["Invalid invoice number."]},
             )
         phone = params.get("customer_phone")
-        return purchase_list(
+        bills = purchase_list(
             customer_email=params.get("customer_email"),
             customer_phone=customer_normalize_phone(phone) if phone else None,
             number=number,
         )
+        return scope(bills, self.request.user)
 
     @action(
         detail=True,
@@ -196,6 +200,8 @@ class PurchaseViewSet(
     )
     def invoice_pdf(self, request, *args, **kwargs):
         # Not get_object(): a reprint needs none of the bill's lines, only its stored PDF.
+        if not can_see(request.user, Purchase, int(kwargs["pk"])):
+            raise NotFound()
         try:
             return pdf_response(invoice_pdf_print(purchase_id=int(kwargs["pk"])))
         except Purchase.DoesNotExist:
@@ -206,6 +212,7 @@ class PurchaseViewSet(
 
     def create(self, request, *args, **kwargs):
         data = validate_input(PurchaseCreateSerializer, request.data)
+        check_till(request.user, data.get("till"))
 
         def ring_up():
             purchase = purchase_create(**data, user=request.user)
@@ -252,6 +259,7 @@ class PurchaseViewSet(
         purchase = self.get_object()
         serializer = RefundCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        check_till(request.user, serializer.validated_data.get("till"))
 
         def refund():
             created = refund_create(purchase_id=purchase.pk, **serializer.validated_data, user=request.user)
@@ -298,17 +306,19 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = RefundSerializer
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
+    store_rule = "purchases.refund"
 
     def get_queryset(self):
         if self.action != "list":
-            return refund_list()
+            return scope(refund_list(), self.request.user)
         serializer = RefundFilterSerializer(data=self.request.query_params.dict())
         serializer.is_valid(raise_exception=True)
-        return refund_list(
+        refunds = refund_list(
             purchase_id=serializer.validated_data.get("purchase"),
             session_id=serializer.validated_data.get("session"),
             till_id=serializer.validated_data.get("till"),
         )
+        return scope(refunds, self.request.user)
 
     @action(
         detail=True,
@@ -319,10 +329,19 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         content_negotiation_class=PdfNegotiation,
     )
     def credit_note_pdf(self, request, *args, **kwargs):
+        if not can_see(request.user, Refund, int(kwargs["pk"])):
+            raise NotFound()
         try:
             return pdf_response(credit_note_pdf_print(refund_id=int(kwargs["pk"])))
         except Refund.DoesNotExist:
             raise NotFound() from None
+
+
+def check_till(user, till_id: int | None) -> None:
+    """A write at a till of a store ``user`` does not see is answered as one at a till that does not
+    exist (``till_not_found``); ``None`` is the default till."""
+    if not till_visible(user, till_id):
+        raise TillNotFound(details={"till": till_id} if till_id is not None else {})
 
 
 def bill_page(view, queryset) -> list[dict]:
@@ -337,6 +356,7 @@ class PaymentMethodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = PaymentMethodSerializer
     permission_classes = [RolePermissions]
     pagination_class = None
+    store_rule = CHAIN_WIDE
 
     def get_queryset(self):
         return payment_method_list()
@@ -432,12 +452,13 @@ class ReportViewSet(viewsets.ViewSet):
 
     permission_classes = [CanViewSalesReport]
     renderer_classes = [*viewsets.ViewSet.renderer_classes, CSVRenderer]
+    store_rule = "purchases.purchase"
 
     @action(detail=False, methods=["get"])
     def sales(self, request):
         params = SalesReportQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
-        report = sales_report(**params.validated_data)
+        report = sales_report(**params.validated_data, store_ids=visible_store_ids(request.user))
         if request.accepted_renderer.format == "csv":
             return sales_report_csv_response(report)
         return Response(SalesReportSerializer(report).data)
@@ -447,7 +468,7 @@ class ReportViewSet(viewsets.ViewSet):
         params = validate_input(Gstr1QuerySerializer, request.query_params.dict())
         period = params["period"]
         section = gstr1_section(params.get("section")) if request.accepted_renderer.format == "csv" else None
-        report = gstr1(period=period)
+        report = gstr1(period=period, store_ids=visible_store_ids(request.user))
         if section is not None:
             return gstr1_csv_response(report, period, section)
         return gstr1_json_response(report, period)
@@ -485,6 +506,8 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CustomerSerializer
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
+    # Customers shop at any store of the chain; their bills are the user's stores' only.
+    store_rule = CHAIN_WIDE
 
     def get_queryset(self):
         params = self.request.query_params
@@ -497,5 +520,5 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
     def purchases(self, request, pk=None):
         customer = self.get_object()
-        page = bill_page(self, purchase_list(customer_id=customer.pk))
+        page = bill_page(self, scope(purchase_list(customer_id=customer.pk), request.user))
         return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

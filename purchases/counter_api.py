@@ -14,7 +14,10 @@ from billing_project.core.api.input import validate_input
 from billing_project.core.api.schema import error_responses
 from billing_project.core.errors import ErrorCode
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
+from cashdrawer.errors import TillNotFound
+from catalog.stores import CHAIN_WIDE, can_see, scope, till_visible
 
+from .errors import HeldBillNotFound
 from .models import HeldBill
 from .serializers import HeldBillCreateSerializer, HeldBillFilterSerializer, HeldBillSerializer
 from .services import held_bill_create, held_bill_discard, held_bill_list, held_bill_recall
@@ -76,16 +79,23 @@ class HeldBillViewSet(
     serializer_class = HeldBillSerializer
     permission_classes = [CanRingUp]
     lookup_value_regex = r"[0-9]{1,18}"
+    store_rule = "purchases.heldbill"
 
     def get_queryset(self):
         if self.action != "list":
-            return held_bill_list()
+            return scope(held_bill_list(), self.request.user)
         params = HeldBillFilterSerializer(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
-        return held_bill_list(till_id=params.validated_data.get("till"))
+        return scope(held_bill_list(till_id=params.validated_data.get("till")), self.request.user)
+
+    def _check_visible(self, pk) -> None:
+        if not can_see(self.request.user, HeldBill, int(pk)):
+            raise HeldBillNotFound(details={"id": int(pk)})
 
     def create(self, request, *args, **kwargs):
         data = validate_input(HeldBillCreateSerializer, request.data)
+        if not till_visible(request.user, data["till"]):
+            raise TillNotFound(details={"till": data["till"]})
 
         def park():
             held = held_bill_create(**data, user=request.user)
@@ -94,6 +104,7 @@ class HeldBillViewSet(
         return idempotent_response(request, park)
 
     def destroy(self, request, *args, **kwargs):
+        self._check_visible(kwargs["pk"])
         held_bill_discard(held_bill_id=int(kwargs["pk"]))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -113,6 +124,7 @@ class HeldBillViewSet(
     @action(detail=True, methods=["post"], pagination_class=None)
     def recall(self, request, pk=None):
         def take_back():
+            self._check_visible(pk)
             return status.HTTP_200_OK, HeldBillSerializer(held_bill_recall(held_bill_id=int(pk))).data
 
         return idempotent_response(request, take_back)
@@ -134,6 +146,7 @@ class UpiQrView(APIView):
 
     permission_classes = [CanRingUp]
     queryset = HeldBill.objects.none()
+    store_rule = CHAIN_WIDE  # the store's UPI id: no rows
 
     @extend_schema(
         operation_id="upi_qr",

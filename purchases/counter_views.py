@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET
 
 from billing_project.core.errors import DomainError
 from billing_project.core.roles import role_required
-from cashdrawer.browser import current_till
+from cashdrawer.browser import current_till, user_tills
 from cashdrawer.models import Till
 from catalog.models import Product
+from catalog.stores import can_see, store_rule
 
 from .display import display_state, upi_ref
 from .errors import HeldBillNotFound
@@ -91,6 +92,8 @@ def recall_cart(request, entry: BillEntry, till: Till, held_id: int, *, render_p
             return render_page(request, entry, status=400)
         messages.info(request, f"The bill that was on screen is parked as #{parked.pk}.")
     try:
+        if not can_see(request.user, HeldBill, held_id):
+            raise HeldBillNotFound()
         held = held_bill_recall(held_bill_id=held_id)
     except HeldBillNotFound:
         messages.warning(request, "That parked bill is gone: it was recalled or discarded already.")
@@ -123,12 +126,13 @@ def recalled_entry(held: HeldBill, denominations) -> BillEntry:
 def _display_till(request) -> Till:
     value = request.GET.get("till", "")
     if value.isdigit() and len(value) <= 18:
-        till = Till.objects.filter(pk=int(value)).first()
+        till = user_tills(request.user).filter(pk=int(value)).first()
         if till is not None:
             return till
     return current_till(request)
 
 
+@store_rule("cashdrawer.till")
 @role_required(RING_UP)
 @require_GET
 def display(request):
@@ -141,6 +145,7 @@ def display(request):
     )
 
 
+@store_rule("cashdrawer.till")
 @role_required(RING_UP)
 @require_GET
 def display_state_view(request):

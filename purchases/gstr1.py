@@ -44,6 +44,7 @@ from billing_project.core.db_router import reporting_reads
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit
+from catalog.stores import store_filter
 
 from .models import Purchase, PurchaseItem, Refund, RefundLine, SupplyType
 from .reports import _text
@@ -159,9 +160,10 @@ def _date(value: datetime) -> str:
     return f"{timezone.localtime(value):%d-%m-%Y}"
 
 
-def gstr1(*, period: str) -> dict[str, Any]:
+def gstr1(*, period: str, store_ids: list[int] | None = None) -> dict[str, Any]:
     """The GSTR-1 of ``period`` (``gstr1_period``) as the portal's JSON, amounts as 2-place
-    Decimals and rates as Decimals (``gstr1_json`` writes them as numbers)."""
+    Decimals and rates as Decimals (``gstr1_json`` writes them as numbers); of the stores
+    ``store_ids`` only (``None``: every store)."""
     span = gstr1_period(period)
     start, end = _bounds(span)
     store = gst.store_state_code()
@@ -169,9 +171,15 @@ def gstr1(*, period: str) -> dict[str, Any]:
         bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
         lines = PurchaseItem.objects.filter(created_at__gte=start, created_at__lt=end)
         refund_lines = RefundLine.objects.filter(refund__created_at__gte=start, refund__created_at__lt=end)
+        refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)
+        if store_ids is not None:
+            bills = bills.filter(store_filter(Purchase, store_ids))
+            lines = lines.filter(store_filter(PurchaseItem, store_ids))
+            refund_lines = refund_lines.filter(store_filter(RefundLine, store_ids))
+            refunds = refunds.filter(store_filter(Refund, store_ids))
         b2b, b2cl, b2cs, hsn = _sales(bills, lines, store)
         cdnr, cdnur = _credit_notes(refund_lines, store, b2cs, hsn)
-        doc_issue = _doc_issue(bills, Refund.objects.filter(created_at__gte=start, created_at__lt=end))
+        doc_issue = _doc_issue(bills, refunds)
     return {
         "gstin": gst.store_gstin(),
         "fp": span.fp,

@@ -18,6 +18,7 @@ from billing_project.core.roles import role_required
 from billing_project.core.types import BillLine
 from cashdrawer.browser import current_till
 from cashdrawer.errors import NotPermitted
+from catalog.stores import can_see, store_rule
 
 from .documents import credit_note_pdf_print, pdf_page_throttle, pdf_response
 from .models import Purchase, PurchaseItem, Refund
@@ -90,11 +91,14 @@ class RefundForm(forms.Form):
         ]
 
 
+@store_rule("purchases.purchase")
 @role_required(RETURN_PAGE)
 @require_http_methods(["GET", "POST"])
 def refund_new(request, purchase_id: int):
     """A user with ``purchases.add_refund`` refunds; a cashier without it is asked for a manager's
     approval (the override dialog), and the refund goes again with the manager's token."""
+    if not can_see(request.user, Purchase, purchase_id):
+        raise Http404("No such bill.")
     try:
         purchase = purchase_get(purchase_id=purchase_id)
     except Purchase.DoesNotExist:
@@ -159,21 +163,27 @@ def refund_new(request, purchase_id: int):
     return render(request, "billing/refund_new.html", context, status=status)
 
 
+@store_rule("purchases.refund")
 @role_required(SEE_BILLS)
 @require_GET
 @pdf_page_throttle
 def refund_credit_note_pdf(request, refund_id: int):
     """The refund's credit note PDF: the first print is the original for the recipient, later
     ones are marked DUPLICATE."""
+    if not can_see(request.user, Refund, refund_id):
+        raise Http404("No such refund.")
     try:
         return pdf_response(credit_note_pdf_print(refund_id=refund_id))
     except Refund.DoesNotExist:
         raise Http404("No such refund.") from None
 
 
+@store_rule("purchases.refund")
 @role_required(SEE_BILLS)
 @require_GET
 def refund_detail(request, refund_id: int):
+    if not can_see(request.user, Refund, refund_id):
+        raise Http404("No such refund.")
     try:
         refund = refund_get(refund_id=refund_id)
     except Refund.DoesNotExist:

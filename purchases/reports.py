@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from billing_project.core.quantities import Unit
+from catalog.stores import store_filter
 
 from .figures import bill_totals
 from .models import Payment, Purchase
@@ -28,11 +29,15 @@ def purchase_totals(queryset: QuerySet[Purchase]) -> dict:
     }
 
 
-def sales_for_day(*, day: date | None = None) -> dict:
-    """Bills rung up on ``day`` (default today, local time): count, revenue (sum payable), tax."""
+def sales_for_day(*, day: date | None = None, store_ids: list[int] | None = None) -> dict:
+    """Bills rung up on ``day`` (default today, local time) at the stores ``store_ids`` (``None``:
+    every store): count, revenue (sum payable), tax."""
     day = day or timezone.localdate()
     start, end = day_bounds(day)
-    totals = purchase_totals(Purchase.objects.filter(created_at__gte=start, created_at__lt=end))
+    bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
+    if store_ids is not None:
+        bills = bills.filter(store_filter(Purchase, store_ids))
+    totals = purchase_totals(bills)
     return {"day": day, "count": totals["count"], "revenue": totals["payable"], "tax": totals["tax_total"]}
 
 

@@ -21,6 +21,8 @@ from django.utils.http import urlencode
 
 from billing_project.core.errors import DomainError, ErrorCode, is_busy
 from cashdrawer.models import Till
+from catalog.models import Store
+from catalog.stores import visible_store_ids, visible_stores
 
 from .sales_report import MAX_DAYS, sales_report
 
@@ -43,6 +45,19 @@ class SalesReportForm(forms.Form):
     till = TillChoiceField(
         queryset=Till.objects.order_by("code"), required=False, empty_label="All tills", label="Till"
     )
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.order_by("code"), required=False, empty_label="All my stores", label="Store"
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the user's stores and their tills to choose from (``catalog.stores``).
+        stores = visible_stores(user)
+        till_field = self.fields["till"]
+        store_field = self.fields["store"]
+        assert isinstance(till_field, forms.ModelChoiceField) and isinstance(store_field, forms.ModelChoiceField)
+        till_field.queryset = Till.objects.filter(store__in=stores).order_by("code")
+        store_field.queryset = stores.order_by("code")
 
 
 def _chart(kind: str, labels: list[str], datasets: list[tuple[str, list[Decimal]]], **options: Any) -> dict:
@@ -85,7 +100,7 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
     """GET ``/admin/sales/``: needs ``purchases.view_sales_report``."""
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
-    form = SalesReportForm(request.GET or None)
+    form = SalesReportForm(request.GET or None, user=request.user)
     context: dict[str, Any] = {
         **site.each_context(request),
         "title": "Sales",
@@ -99,7 +114,14 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
     else:
         data = form.cleaned_data if form.is_bound else {}
         till = data.get("till")
-        params = {"date_from": data.get("date_from"), "date_to": data.get("date_to"), "till": till.pk if till else None}
+        store = data.get("store")
+        params = {
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+            "till": till.pk if till else None,
+            "store": store.pk if store else None,
+            "store_ids": visible_store_ids(request.user),
+        }
         try:
             blocks = _blocks(params)
         except DomainError as exc:
@@ -114,7 +136,8 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
             # The form shows the range the report really covered (a missing date filled in).
             context["blocks"] = blocks
             context["form"] = SalesReportForm(
-                initial={"date_from": blocks["date_from"], "date_to": blocks["date_to"], "till": till}
+                initial={"date_from": blocks["date_from"], "date_to": blocks["date_to"], "till": till, "store": store},
+                user=request.user,
             )
     request.current_app = site.name
     return TemplateResponse(request, TEMPLATE, context)
@@ -154,6 +177,8 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
     query = {"date_from": by_day["date_from"].isoformat(), "date_to": by_day["date_to"].isoformat()}
     if by_day.get("till") is not None:
         query["till"] = str(by_day["till"])
+    if params.get("store") is not None:
+        query["store"] = str(params["store"])
 
     # The best sellers by what they really brought in (net of discounts and refunds); a stable
     # sort keeps the report's order between equals.

@@ -51,6 +51,7 @@ from billing_project.core.quantities import Unit, quantity_json
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
 from catalog.models import Product
+from catalog.stores import store_filter
 
 from .errors import ReportGroupingInvalid, ReportRangeInvalid
 from .figures import bill_figures, bill_sums
@@ -109,7 +110,7 @@ def _last_day(date_from: date) -> date:
     return date_from + timedelta(days=DEFAULT_DAYS - 1)
 
 
-def _validate(date_from: date, date_to: date, group_by: str, till: int | None) -> None:
+def _validate(date_from: date, date_to: date, group_by: str, till: int | None, store_ids: list[int] | None) -> None:
     if group_by not in GROUPINGS:
         raise ReportGroupingInvalid(
             f"group_by must be one of {', '.join(GROUPINGS)}.", details={"group_by": list(GROUPINGS)}
@@ -123,7 +124,8 @@ def _validate(date_from: date, date_to: date, group_by: str, till: int | None) -
         raise ReportRangeInvalid(
             f"A report covers at most {MAX_DAYS} days.", details={"days": days, "max_days": MAX_DAYS}
         )
-    if till is not None and not Till.objects.filter(pk=till).exists():
+    tills = Till.objects.all() if store_ids is None else Till.objects.filter(store__in=store_ids)
+    if till is not None and not tills.filter(pk=till).exists():
         raise TillNotFound(details={"till": till})
 
 
@@ -149,12 +151,20 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def sales_report(
-    *, date_from: date | None = None, date_to: date | None = None, group_by: str = "day", till: int | None = None
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    group_by: str = "day",
+    till: int | None = None,
+    store: int | None = None,
+    store_ids: list[int] | None = None,
 ) -> dict:
     """The sales of ``date_from``..``date_to`` (inclusive local days; default the last 30 days),
     grouped by ``group_by`` (one of ``GROUPINGS``), optionally of one till (bills rung up and refunds
-    paid out there). Returns ``{date_from, date_to, group_by, till, rows, totals}``; every row and the
-    totals hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key.
+    paid out there), of one ``store``, and of the stores ``store_ids`` only (``None``: every store; a
+    till outside them is ``TillNotFound``, a store outside them an empty report). Returns
+    ``{date_from, date_to, group_by, till, rows, totals}``; every row and the totals hold ``FIELDS``
+    (money as 2-place Decimals) after the grouping's key.
 
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
@@ -163,7 +173,9 @@ def sales_report(
     date_from, date_to = report_period(date_from, date_to)
     with reporting_reads() as alias, transaction.atomic(using=alias):
         _bound_report(alias)
-        _validate(date_from, date_to, group_by, till)
+        if store is not None:
+            store_ids = [store] if store_ids is None or store in store_ids else []
+        _validate(date_from, date_to, group_by, till, store_ids)
         start, end = _bounds(date_from, date_to)
         bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
         refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -172,6 +184,10 @@ def sales_report(
         if till is not None:
             bills, refunds = bills.filter(till_id=till), refunds.filter(till_id=till)
             lines = lines.filter(purchase__till_id=till)
+        if store_ids is not None:
+            bills = bills.filter(store_filter(Purchase, store_ids))
+            refunds = refunds.filter(store_filter(Refund, store_ids))
+            lines = lines.filter(store_filter(PurchaseItem, store_ids))
         scope = _Scope(bills=bills, refunds=refunds, lines=lines, date_from=date_from, date_to=date_to)
         rows = _GROUPERS[group_by](scope)
         totals = _totals(bills, refunds)

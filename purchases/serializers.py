@@ -542,6 +542,12 @@ class SalesReportQuerySerializer(serializers.Serializer):
         required=False,
         help_text="Only the bills rung up and the refunds paid out at this till (id).",
     )
+    store = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Only this store's bills and refunds (id). A store the user does not see gives an empty report.",
+    )
 
 
 def _report_amount(**kwargs):

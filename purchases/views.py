@@ -18,6 +18,7 @@ from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
 from catalog.errors import UnknownCode
 from catalog.selectors import product_for_code
+from catalog.stores import CHAIN_WIDE, can_see, scope, store_rule
 
 from .counter_views import counter_context, park_cart, recall_cart
 from .display import display_done, display_from_preview, display_publish
@@ -38,6 +39,7 @@ RECENT_BILLS = 5
 FRESH_BILL = "fresh_bill"
 
 
+@store_rule(CHAIN_WIDE)
 def home(request):
     """Where ``/`` and a plain login land: a manager on the admin, anyone else on the billing page."""
     user = request.user
@@ -48,6 +50,7 @@ def home(request):
     return redirect("billing:new")
 
 
+@store_rule("cashdrawer.till")
 @role_required(RING_UP)
 @require_http_methods(["GET", "POST"])
 def bill_new(request):
@@ -95,6 +98,7 @@ def bill_new(request):
     return redirect("billing:bill", purchase_id=purchase.pk)
 
 
+@store_rule("cashdrawer.till")
 @role_required(RING_UP)
 @require_POST
 def bill_preview_view(request):
@@ -130,6 +134,7 @@ def bill_preview_view(request):
     )
 
 
+@store_rule(CHAIN_WIDE)
 @role_required(RING_UP)
 @require_GET
 def product_lookup(request):
@@ -155,6 +160,7 @@ def product_lookup(request):
     )
 
 
+@store_rule(CHAIN_WIDE)
 @role_required(RING_UP)
 @require_GET
 def product_scan(request):
@@ -180,6 +186,7 @@ def product_scan(request):
     )
 
 
+@store_rule("purchases.purchase")
 @role_required(SEE_BILLS)
 @require_GET
 def customer_bills(request):
@@ -189,12 +196,16 @@ def customer_bills(request):
         customer = clean_customer(request.GET.get("customer", "")[:MAX_CUSTOMER_LENGTH])
     except ValidationError:
         customer = ""
-    return render(request, "billing/_previous_bills.html", {"customer": customer, "recent": _recent_bills(customer)})
+    recent = _recent_bills(customer, request.user)
+    return render(request, "billing/_previous_bills.html", {"customer": customer, "recent": recent})
 
 
+@store_rule("purchases.purchase")
 @role_required(SEE_BILLS)
 @require_GET
 def bill_detail(request, purchase_id: int):
+    if not can_see(request.user, Purchase, purchase_id):
+        raise Http404("No such bill.")
     try:
         purchase = purchase_get(purchase_id=purchase_id)
     except Purchase.DoesNotExist:
@@ -203,23 +214,29 @@ def bill_detail(request, purchase_id: int):
     return render(request, "billing/bill.html", {"purchase": purchase, "duplicate": duplicate})
 
 
+@store_rule("purchases.purchase")
 @role_required(SEE_BILLS)
 @require_GET
 @pdf_page_throttle
 def bill_invoice_pdf(request, purchase_id: int):
     """The bill's tax invoice PDF (``documents.invoice_pdf_print``): the first print is the
     original for the recipient, later ones are marked DUPLICATE."""
+    if not can_see(request.user, Purchase, purchase_id):
+        raise Http404("No such bill.")
     try:
         return pdf_response(invoice_pdf_print(purchase_id=purchase_id))
     except Purchase.DoesNotExist:
         raise Http404("No such bill.") from None
 
 
+@store_rule("purchases.purchase")
 @role_required(SEE_BILLS)
 @require_GET
 def history(request):
     form = HistoryFilterForm(request.GET)
-    page = Paginator(purchase_history(**form.filters()), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(scope(purchase_history(**form.filters()), request.user), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "billing/history.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -235,7 +252,7 @@ def _bill_page(request, entry: BillEntry, *, status: int = 200, override_action:
         "preview": preview,
         "rows": list(zip(entry.lines.forms, preview.rows, strict=False)),
         "customer": customer,
-        "recent": _recent_bills(customer),
+        "recent": _recent_bills(customer, request.user),
         "split_fields": [entry.bill[name] for name in ("card_amount", "card_reference", "upi_amount", "upi_reference")],
         "discount_fields": [entry.bill[name] for name in ("discount_percent", "discount_reason")],
         "max_discount": f"{settings.CASHIER_MAX_DISCOUNT_PERCENT.normalize():f}",
@@ -254,9 +271,12 @@ def _show_on_display(till, entry: BillEntry, preview) -> None:
     display_publish(till.pk, display_from_preview(preview, upi_amount=upi, till_code=till.code))
 
 
-def _recent_bills(customer: str):
-    """The latest bills of a cleaned "Customer" box (``forms.clean_customer``); None when empty."""
-    return list(purchase_history(**customer_arguments(customer))[:RECENT_BILLS]) if customer else None
+def _recent_bills(customer: str, user):
+    """The latest bills of a cleaned "Customer" box (``forms.clean_customer``) at ``user``'s stores;
+    None when empty."""
+    if not customer:
+        return None
+    return list(scope(purchase_history(**customer_arguments(customer)), user)[:RECENT_BILLS])
 
 
 def _index(value: str) -> int:

@@ -158,7 +158,8 @@ def roles_setup() -> dict[str, int]:
 
 def role_assign(*, user, role: str) -> None:
     """Put ``user`` in exactly one role group (and no other role group); makes them staff so they can
-    use the admin. Other, non-role groups are left alone."""
+    use the admin. Other, non-role groups are left alone. A user who works at no store yet joins the
+    default store (``catalog.Store.staff``, reached through the user, as this layer imports no app)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     roles_setup()
@@ -168,6 +169,9 @@ def role_assign(*, user, role: str) -> None:
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    stores = getattr(user, "stores", None)
+    if stores is not None and not stores.exists():
+        stores.add(*stores.model.objects.filter(is_default=True))
 
 
 def user_roles(user) -> list[str]:

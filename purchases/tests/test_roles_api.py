@@ -275,6 +275,8 @@ def test_manager_gives_a_user_a_role_but_cannot_make_a_superuser(manager_client)
 
 
 def test_manager_cannot_change_a_superuser(manager_client, superuser):
+    # One who works at the manager's store (a manager sees no user of another store at all).
+    superuser.stores.add(*superuser.stores.model.objects.filter(is_default=True))
     url = reverse("admin:auth_user_change", args=[superuser.pk])
 
     response = manager_client.post(url, {"username": "root", "is_active": ""})

@@ -10,12 +10,13 @@ from django.db import transaction
 
 from billing_project.core.gst import store_gstin
 from billing_project.core.money import format_money
-from billing_project.core.roles import CASHIER, MANAGER, role_assign, roles_setup
+from billing_project.core.roles import CASHIER, HEAD_OFFICE, MANAGER, role_assign, roles_setup
 from cashdrawer.models import Denomination
 from cashdrawer.selectors import drawer_total
 from cashdrawer.services import denomination_create
 from catalog.models import Product
 from catalog.services import product_create, product_update
+from catalog.stores import default_store
 from customers.services import customer_get_or_create, customer_set_gst_details
 from purchases.demo_sales import demo_clock, demo_month_start, demo_restock, demo_sales
 from purchases.models import Purchase
@@ -43,7 +44,12 @@ KEPT_LOW = "COLA-750ML"
 # value (INR) -> count
 FLOAT = {"2000": 2, "500": 10, "200": 10, "100": 20, "50": 20, "20": 30, "10": 30, "5": 20, "2": 30, "1": 30}
 
-USERS = [("manager", "manager-demo-pass", MANAGER), ("cashier", "cashier-demo-pass", CASHIER)]
+# Each works at the default store; head office sees every store.
+USERS = [
+    ("headoffice", "headoffice-demo-pass", HEAD_OFFICE),
+    ("manager", "manager-demo-pass", MANAGER),
+    ("cashier", "cashier-demo-pass", CASHIER),
+]
 
 # Two of the demo month's customers are businesses that give their GSTIN (made up, with valid check
 # characters): their bills are B2B, one within Karnataka (CGST + SGST), one to Maharashtra (IGST).
@@ -55,8 +61,8 @@ BUSINESSES = [
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: the roles, a demo catalogue, an INR drawer float and two demo users (manager, cashier) "
-        "whose passwords are printed. Safe to run again: what exists is left as it is. "
+        "Load demo data: the roles, a demo catalogue, an INR drawer float and three demo users (head office, "
+        "manager, cashier) whose passwords are printed. Safe to run again: what exists is left as it is. "
         "Refuses to run with DEBUG off unless --force, since the demo passwords are public."
     )
 
@@ -174,6 +180,7 @@ class Command(BaseCommand):
             else:
                 note = "already existed, password unchanged (--reset-passwords sets it again)"
             role_assign(user=user, role=role)
+            user.stores.add(default_store())
             self.stdout.write(f"  {role.lower():8} username: {username:8} {note}")
             if role == CASHIER:
                 cashier = user
