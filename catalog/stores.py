@@ -35,7 +35,12 @@ def visible_store_ids(user) -> list[int] | None:
         return None
     if not (user and user.is_authenticated):
         return []
-    return list(user.stores.values_list("pk", flat=True))
+    # Read once per user object, as Django keeps a user's permissions (an API token's remembered
+    # user comes with them: ``billing_project.core.api.authentication``).
+    remembered = getattr(user, "remembered_store_ids", None)
+    if remembered is None:
+        remembered = user.remembered_store_ids = list(user.stores.values_list("pk", flat=True))
+    return list(remembered)
 
 
 def visible_stores(user) -> QuerySet[Store]:
@@ -127,6 +132,9 @@ def _user_store_ids(user):
         return None
     if not (user and user.is_authenticated):
         return []
+    remembered = getattr(user, "remembered_store_ids", None)
+    if remembered is not None:
+        return list(remembered)
     return Store.objects.filter(staff=user).values("pk")
 
 
@@ -144,9 +152,13 @@ def scope(queryset: QuerySet, user, model=None) -> QuerySet:
 
 
 def can_see(user, model, pk) -> bool:
-    """Whether the row ``pk`` of ``model`` (a class) is in one of ``user``'s stores. An unknown ``pk``
-    is not."""
-    return scope(model._default_manager.filter(pk=pk), user).exists()
+    """Whether the row ``pk`` of ``model`` (a class) is in one of ``user``'s stores: always for head
+    office, without a query (the caller's own read finds an unknown ``pk``); for anyone else an
+    unknown ``pk`` is not."""
+    ids = _user_store_ids(user)
+    if ids is None:
+        return True
+    return model._default_manager.filter(pk=pk).filter(store_filter(model, ids)).exists()
 
 
 def till_visible(user, till_id: int | None) -> bool:
@@ -254,4 +266,5 @@ def staff_stores_set(*, user, store_ids: list[int]) -> list[Store]:
         )
     with atomic_write():
         user.stores.set(stores)
+    user.remembered_store_ids = None  # read again
     return sorted(stores, key=lambda store: store.code)

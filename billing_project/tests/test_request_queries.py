@@ -51,5 +51,6 @@ def test_a_bill_through_the_api_costs_only_the_services_queries(who, request, dr
         )
 
     api()  # the customer exists and the token is remembered from here on
+    service()  # the user object knows its permissions and stores from here on, as the remembered one does
 
     assert _queries(api) == _queries(service)

@@ -12,6 +12,7 @@ from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money
 from billing_project.core.pieces import Pieces
 from billing_project.core.types import Actor, PieceRow, recorded_user
+from catalog.stores import can_see_store
 
 from ..change import SearchBudgetExceeded, make_change
 from ..errors import (
@@ -99,6 +100,9 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
         till = next(iter(compiled_rows(till_by_id_for_update, till_id)), None)
         if till is None:
             raise TillNotFound(f"Till {till_id} does not exist.", details={"till": till_id})
+    if user is not None and user.is_authenticated and not can_see_store(user, till.store_id):
+        # Another store's till is answered as one that does not exist.
+        raise TillNotFound(f"Till {till_id} does not exist.", details={"till": till_id} if till_id else {})
     if not till.is_active:
         raise TillInactive(f"Till {till.code} is inactive.", details={"till": till.pk})
     denominations = compiled_rows(drawer_with_open_session_for_update, till.pk)

@@ -12,13 +12,13 @@ are pruned when the user is issued a new one (``billing_project.core.tokens.api_
 
 A token found in the database is then remembered by this process for ``API_TOKEN_CACHE_SECONDS``
 (default 60; 0 turns it off): its digest, expiry, user row and, for a user who is not a superuser,
-the user's permissions (read once, when the token is remembered: a till's role check costs two
-queries otherwise). While remembered, a request costs no query; the expiry is still checked on every
-request, and each request gets fresh objects. Deleting a token (revoking it in the admin,
-``api_token_revoke``, pruning) or saving or deleting its user forgets it in this process at once,
-and so does any change of groups or permissions (a role given or taken, a group's permissions
-changed) made through the ORM here; the other workers keep their entry until it is that old. So a
-revoked token, a deactivated user or a role taken away takes effect everywhere within
+the user's permissions and the stores they work at (read once, when the token is remembered: a till's
+role and store checks cost three queries otherwise). While remembered, a request costs no query; the
+expiry is still checked on every request, and each request gets fresh objects. Deleting a token
+(revoking it in the admin, ``api_token_revoke``, pruning) or saving or deleting its user forgets it in this process at once,
+and so does any change of groups, permissions or a user's stores (a role given or taken, a group's
+permissions changed, a user put in a store) made through the ORM here; the other workers keep their
+entry until it is that old. So a revoked token, a deactivated user or a role taken away takes effect everywhere within
 ``API_TOKEN_CACHE_SECONDS``; changes made with ``QuerySet.update()`` (no signals) also wait for
 that."""
 
@@ -45,8 +45,10 @@ from billing_project.core.db.orm_internals import instance_db, remember_permissi
 SCHEMES = (b"token", b"bearer")
 
 # digest -> (remembered until, on the monotonic clock; the database; the user's pk; the token's
-# field values; the user's; the user's permissions, None for a superuser)
-_remembered: dict[str, tuple[float, str | None, object, tuple, tuple, frozenset[str] | None]] = {}
+# field values; the user's; the user's permissions and store ids, None for a superuser)
+_remembered: dict[str, tuple[float, str | None, object, tuple, tuple, tuple[frozenset, list[int]] | None]] = {}
+# Where a recalled user carries their store ids (``catalog.stores.visible_store_ids`` reads it).
+STORE_IDS_ATTRIBUTE = "remembered_store_ids"
 MAX_REMEMBERED = 10_000  # tokens in use at once on one node are far fewer; a flood just starts over
 _clock = time.monotonic
 
@@ -79,7 +81,13 @@ def _remember(auth_token) -> None:
     user = auth_token.user
     # ModelBackend keeps a user's permissions on the user object (_perm_cache); read them now, on
     # this request's object too, so they are known from this moment on.
-    perms = None if user.is_superuser else frozenset(user.get_all_permissions())
+    perms = None
+    if not user.is_superuser:
+        # The stores through the user (``catalog.Store.staff``): this layer imports no app.
+        stores = getattr(user, "stores", None)
+        store_ids = sorted(stores.values_list("pk", flat=True)) if stores is not None else []
+        perms = (frozenset(user.get_all_permissions()), store_ids)
+        setattr(user, STORE_IDS_ATTRIBUTE, store_ids)
     _remembered[auth_token.digest] = (
         _clock() + seconds,
         instance_db(auth_token),
@@ -104,7 +112,8 @@ def _recall(digest: str):
     auth_token = token_model.from_db(db, _attnames(token_model), token_values)
     user = user_model.from_db(db, _attnames(user_model), user_values)
     if perms is not None:
-        remember_permissions(user, perms)
+        remember_permissions(user, perms[0])
+        setattr(user, STORE_IDS_ATTRIBUTE, list(perms[1]))
     token_model.user.field.set_cached_value(auth_token, user)
     return auth_token
 
@@ -136,7 +145,11 @@ def connect_signals() -> None:
     for model in (Group, Permission):
         post_save.connect(_forget_all, sender=model, dispatch_uid=f"api_token_cache_{model.__name__}_saved")
         post_delete.connect(_forget_all, sender=model, dispatch_uid=f"api_token_cache_{model.__name__}_deleted")
-    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+    throughs = [user_model.groups.through, user_model.user_permissions.through, Group.permissions.through]
+    stores = getattr(user_model, "stores", None)  # catalog.Store.staff, when installed
+    if stores is not None:
+        throughs.append(stores.through)
+    for through in throughs:
         m2m_changed.connect(_forget_all, sender=through, dispatch_uid=f"api_token_cache_{through.__name__}_changed")
 
 
