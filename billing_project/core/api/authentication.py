@@ -15,8 +15,8 @@ A token found in the database is then remembered by this process for ``API_TOKEN
 the user's permissions and the stores they work at (read once, when the token is remembered: a till's
 role and store checks cost three queries otherwise). While remembered, a request costs no query; the
 expiry is still checked on every request, and each request gets fresh objects. Deleting a token
-(revoking it in the admin, ``api_token_revoke``, pruning) or saving or deleting its user forgets it in this process at once,
-and so does any change of groups, permissions or a user's stores (a role given or taken, a group's
+(revoking it in the admin, ``api_token_revoke``, pruning) or saving or deleting its user forgets it in
+this process at once, and so does any change of groups, permissions or a user's stores (a role given or taken, a group's
 permissions changed, a user put in a store) made through the ORM here; the other workers keep their
 entry until it is that old. So a revoked token, a deactivated user or a role taken away takes effect everywhere within
 ``API_TOKEN_CACHE_SECONDS``; changes made with ``QuerySet.update()`` (no signals) also wait for
