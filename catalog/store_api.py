@@ -18,6 +18,8 @@ MAX_ID = 2**63 - 1
 
 
 class StaffStoreSerializer(serializers.Serializer):
+    """A store a user works at: its id, code and name."""
+
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -30,7 +32,9 @@ class StaffStoresSerializer(serializers.Serializer):
     stores = StaffStoreSerializer(many=True)
 
 
-class StaffStoresInputSerializer(serializers.Serializer):
+class StaffStoresSetSerializer(serializers.Serializer):
+    """The stores a user is to work at, by id: exactly these, replacing the ones they had."""
+
     stores = serializers.ListField(
         child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=True,
@@ -73,7 +77,7 @@ class StaffStoresView(APIView):
 
     @extend_schema(
         operation_id="staff_stores_update",
-        request=StaffStoresInputSerializer,
+        request=StaffStoresSetSerializer,
         responses={
             200: StaffStoresSerializer,
             **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PERMISSION_DENIED, ErrorCode.NOT_FOUND),
@@ -84,7 +88,7 @@ class StaffStoresView(APIView):
     )
     def put(self, request, username: str):
         user = self._user(request, username)
-        serializer = StaffStoresInputSerializer(data=request.data)
+        serializer = StaffStoresSetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         stores = staff_stores_set(user=user, store_ids=serializer.validated_data["stores"])
         return Response(_answer(user, stores))

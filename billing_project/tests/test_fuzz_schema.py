@@ -56,7 +56,7 @@ from werkzeug.test import Client
 from cashdrawer.models import Denomination
 from cashdrawer.services import session_close
 from cashdrawer.tests.factories import drawer_with
-from catalog.models import Product
+from catalog.models import Product, Store
 from catalog.services import STOCK_READ_ONLY
 from catalog.stock import adjustment_create, receipt_create, stock_count_open, supplier_save
 from catalog.tests.factories import ProductFactory
@@ -115,6 +115,12 @@ schema = schemathesis.openapi.from_dict(
                     "checks": {
                         "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
                     },
+                },
+                # Store ids that do not exist are a `validation_error` on `stores`.
+                {
+                    "include-path-regex": "^/api/v1/staff/",
+                    "include-method": "PUT",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}},
                 },
                 # A schema-valid range can still be too long or backwards, or name a till that is gone.
                 {
@@ -324,6 +330,8 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/adjustments/": [adjustment.pk],
         "/api/v1/stock-counts/": [count.pk],
         "/api/v1/held-bills/": [held.pk],
+        "/api/v1/staff/": [user.username],
+        "stores": list(Store.objects.values_list("pk", flat=True)),
     }
 
 
@@ -349,7 +357,7 @@ def point_at_real_rows(case, data, store):
     case that breaks the schema must reach the API as generated."""
     if case.meta is not None and not case.meta.generation.mode.is_positive:
         return
-    for name in ("id", "value"):
+    for name in ("id", "value", "username"):
         if name in (case.path_parameters or {}) and data.draw(st.booleans(), label=f"real {name}"):
             prefix = case.path.split("{")[0]
             case.path_parameters[name] = str(data.draw(st.sampled_from(store[prefix]), label=name))
@@ -750,6 +758,7 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
             ({}, {"username": "fuzzer", "pin": "1234", "action": "discount", "till": till})
         ],
         ("POST", "/api/v1/suppliers/"): [({}, supplier)],
+        ("PUT", "/api/v1/staff/{username}/stores/"): [({"username": "fuzzer"}, {"stores": store["stores"]})],
         ("PUT", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],
         ("PATCH", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],
         ("POST", "/api/v1/receipts/"): [({}, received)],
@@ -858,7 +867,12 @@ def path_parameters(store, path: str) -> dict:
     """Path parameters naming real rows, so that a query is refused for itself, not for a missing row."""
     if "{" not in path:
         return {}
-    return {"id": store[path.split("{")[0]][0], "value": "2000", "product_id": store["/api/v1/products/"][0]}
+    return {
+        "id": store[path.split("{")[0]][0],
+        "value": "2000",
+        "product_id": store["/api/v1/products/"][0],
+        "username": store["/api/v1/staff/"][0],
+    }
 
 
 # A bad page is 404 `not_found`, as a page past the last one; a format the endpoint lacks is 406.
