@@ -130,6 +130,32 @@ def register_store_admin(site: admin.AdminSite) -> None:
 
     if not site.is_registered(Store):
         site.register(Store, StoreAdmin)
+    _scope_token_admin(site)
+
+
+def _scope_token_admin(site: admin.AdminSite) -> None:
+    """API tokens: a store's manager sees and revokes the tokens of their stores' users only."""
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    from catalog.stores import visible_store_ids
+
+    if not site.is_registered(AuthToken):
+        return
+    base = type(site.get_model_admin(AuthToken))
+
+    class StoreApiTokenAdmin(base):  # type: ignore[valid-type, misc]  # the core's token admin
+        store_rule = "auth.user"
+
+        def get_queryset(self, request):
+            tokens = super().get_queryset(request)
+            ids = visible_store_ids(request.user)
+            if ids is None:
+                return tokens
+            return tokens.filter(user__in=get_user_model().objects.filter(stores__in=ids).values("pk"))
+
+    site.unregister(AuthToken)
+    site.register(AuthToken, StoreApiTokenAdmin)
 
 
 def register_user_admin(site: admin.AdminSite) -> None:
@@ -149,7 +175,7 @@ def register_user_admin(site: admin.AdminSite) -> None:
     class StoreUserAdmin(UserAdmin):
         list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "roles", "stores")
         list_filter = ("is_staff", "is_superuser", "is_active", "groups")
-        store_rule = "catalog.store"  # a store's manager sees the users of their stores
+        store_rule = "auth.user"  # a store's manager sees the users of their stores
 
         @admin.display(description="stores")
         def stores(self, obj):

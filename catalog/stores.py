@@ -79,6 +79,7 @@ STORE_PENDING = "store_pending"
 # payments, refunds, drawer movements, sessions) switch to ``"store"`` here, in one edit.
 STORE_LOOKUPS: dict[str, str] = {
     "catalog.store": "pk",
+    "auth.user": "stores",  # staff: the users of the user's stores (and their API tokens)
     "cashdrawer.till": "store",
     "cashdrawer.denomination": "till__store",
     "cashdrawer.tillsession": "till__store",
@@ -195,6 +196,14 @@ VIEW_RULES: dict[str, str] = {
     "catalog.api.SupplierViewSet": CHAIN_WIDE,
     "catalog.admin.ProductAdmin": CHAIN_WIDE,
     "catalog.admin.SupplierAdmin": CHAIN_WIDE,
+    "admin:catalog_product_import": CHAIN_WIDE,
+    # The roles; lockouts of logins (by username and address, no store's rows); the task queue (no
+    # role has its permissions: superusers only).
+    "django.contrib.auth.admin.GroupAdmin": CHAIN_WIDE,
+    "axes.admin.AccessAttemptAdmin": CHAIN_WIDE,
+    "axes.admin.AccessLogAdmin": CHAIN_WIDE,
+    "axes.admin.AccessFailureLogAdmin": CHAIN_WIDE,
+    "django_tasks_db.admin.DBTaskResultAdmin": CHAIN_WIDE,
     # The admin site's own pages (``billing_project.admin_site``), by URL name.
     "admin:index": "purchases.purchase",  # today's sales and the counts waiting: the user's stores'
     "admin:sales_report": "purchases.purchase",

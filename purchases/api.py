@@ -455,7 +455,7 @@ class ReportViewSet(viewsets.ViewSet):
     store_rule = "purchases.purchase"
 
     @action(detail=False, methods=["get"])
-    def sales(self, request):
+    def sales(self, request, format=None):  # DRF's name: /reports/sales.json
         params = SalesReportQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         report = sales_report(**params.validated_data, store_ids=visible_store_ids(request.user))
@@ -464,7 +464,7 @@ class ReportViewSet(viewsets.ViewSet):
         return Response(SalesReportSerializer(report).data)
 
     @action(detail=False, methods=["get"])
-    def gstr1(self, request):
+    def gstr1(self, request, format=None):  # DRF's name: /reports/gstr1.json
         params = validate_input(Gstr1QuerySerializer, request.query_params.dict())
         period = params["period"]
         section = gstr1_section(params.get("section")) if request.accepted_renderer.format == "csv" else None
