@@ -112,6 +112,19 @@ def cashier_client(client, cashier_user):
 
 
 @pytest.fixture(autouse=True)
+def _default_store(request):
+    """A test database emptied between transactional tests loses the default store that migration
+    catalog 0008 made: make it again before the test's users join it (``UserFactory``)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if transactional or (marker is not None and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+        from catalog.stores import default_store
+
+        default_store()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters live in the cache: every test starts with none."""
     from django.core.cache import cache

@@ -58,6 +58,8 @@ class SalesReportForm(forms.Form):
         assert isinstance(till_field, forms.ModelChoiceField) and isinstance(store_field, forms.ModelChoiceField)
         till_field.queryset = Till.objects.filter(store__in=stores).order_by("code")
         store_field.queryset = stores.order_by("code")
+        if stores.count() < 2:
+            del self.fields["store"]  # one store: nothing to choose
 
 
 def _chart(kind: str, labels: list[str], datasets: list[tuple[str, list[Decimal]]], **options: Any) -> dict:

@@ -185,7 +185,7 @@ def _trade(till: Till, product, root, *, tag: str) -> dict:
         "purchases.purchase": bill,
         "purchases.refund": refund,
         "cashdrawer.tillsession": closed,
-        "open_session": TillSession.objects.get(pk=open_bill.session_id),
+        "open_session": TillSession.objects.get(pk=open_bill.session_id or 0),
         "cashdrawer.cashmovement": movement,
         "cashdrawer.drawermovement": DrawerMovement.objects.filter(till=till).first(),
         "cashdrawer.override": override,
