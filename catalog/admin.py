@@ -22,6 +22,7 @@ from .models import (
     Receipt,
     ReceiptLine,
     StockCount,
+    Store,
     StockCountLine,
     StockMovement,
     Supplier,
@@ -68,6 +69,15 @@ class ProductAdminForm(forms.ModelForm):
         "It cannot change once the product has been sold.",
     )
 
+    # Not a column (stock lives per store): a new product's opening stock, put in ``store`` (default:
+    # the default store). Read-only once the product exists.
+    stock = QuantityFormField(required=False, min_value=0, max_digits=13, decimal_places=3, initial=0)
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="Where the opening stock is (empty: the default store).",
+    )
+
     lead_time_days = forms.IntegerField(
         required=False,
         min_value=0,
@@ -83,10 +93,13 @@ class ProductAdminForm(forms.ModelForm):
         value = self.cleaned_data.get("lead_time_days")
         return value if value is not None else (self.instance.lead_time_days if self.instance.pk else 7)
 
+    def clean_stock(self):
+        value = self.cleaned_data.get("stock")
+        return value if value is not None else Decimal(0)
+
     class Meta:
         model = Product
-        fields = _EDITABLE
-        field_classes = {"stock": QuantityFormField}
+        fields = [f for f in _EDITABLE if f != "stock"]
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -145,6 +158,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         "tax_percent",
         "hsn_code",
         "stock",
+        "store",
         "lead_time_days",
         "cost_price",
         "ledger",
@@ -163,6 +177,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         fields = [f for f in self.fields if f != "ledger" or obj is not None]
         if obj is not None:
             fields[fields.index("stock")] = "stock_level"
+            fields.remove("store")
         if not request.user.has_perm("catalog.view_cost"):
             fields.remove("cost_price")
         return fields
@@ -196,7 +211,8 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
             changed.pop("stock", None)
             saved = product_update(product=obj, **changed) if changed else obj
         else:
-            saved = product_create(**data, user=request.user)
+            store = form.cleaned_data.get("store")
+            saved = product_create(**data, store=store.pk if store is not None else None, user=request.user)
         # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
         for model_field in Product._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))

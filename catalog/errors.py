@@ -38,3 +38,10 @@ class SupplierNotFound(DomainError):
 class StockCountPosted(Conflict):
     code = ErrorCode.STOCK_COUNT_POSTED
     default_message = "The stock count is already posted."
+
+
+class StoreNotFound(DomainError):
+    """Stock at a store that does not exist, is inactive, or that the user does not see."""
+
+    code = ErrorCode.STORE_NOT_FOUND
+    default_message = "The store does not exist."

@@ -12,15 +12,35 @@ from django.db import connection
 
 from billing_project.core.quantities import Unit
 
-from .models import Product
+from .models import Product, StoreStock
 
 
 def products_for_update(ids: Iterable[int]):
-    return Product.objects.select_for_update(of=("self",)).filter(pk__in=list(ids)).order_by("pk")
+    """Products locked ``FOR NO KEY UPDATE`` in primary-key order: a change of their own columns
+    (price, cost, archive) that does not wait for, nor hold up, a bill's ``FOR KEY SHARE`` on the
+    product (its lines' foreign key)."""
+    return Product.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=list(ids)).order_by("pk")
 
 
 def product_for_update(pk: int):
-    return Product.objects.select_for_update(of=("self",)).filter(pk=pk)
+    return Product.objects.select_for_update(of=("self",), no_key=True).filter(pk=pk)
+
+
+def store_stock_for_update(store_id: int, product_ids: Iterable[int], *, create: bool = False):
+    """The ``StoreStock`` rows of ``store_id`` for these products, locked in product-id order (lock
+    step 3, as a bill's ``products_lock_and_take_sql``). With ``create``, the missing rows are
+    inserted first at 0 (``ON CONFLICT DO NOTHING``: a concurrent first row waits for the other's
+    commit); the ids must be products that exist."""
+    ids = sorted(set(product_ids))
+    if create and ids:
+        StoreStock.objects.bulk_create(
+            [StoreStock(store_id=store_id, product_id=pk) for pk in ids], ignore_conflicts=True
+        )
+    return (
+        StoreStock.objects.select_for_update(of=("self",))
+        .filter(store_id=store_id, product_id__in=ids)
+        .order_by("product_id")
+    )
 
 
 PRODUCT_ATTNAMES = [f.attname for f in Product._meta.concrete_fields]

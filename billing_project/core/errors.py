@@ -179,6 +179,11 @@ class ErrorCode(StrEnum):
         "counting or posting a stock count that is already posted (`details`: `count_id`); nothing was written",
     )
     SUPPLIER_NOT_FOUND = "supplier_not_found", 400, "goods received from a supplier that does not exist"
+    STORE_NOT_FOUND = (
+        "store_not_found",
+        400,
+        "stock received, adjusted, counted or created at a store that does not exist, is inactive or is not yours",
+    )
 
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"
