@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,10 +27,14 @@ from .models import (
     StockCountLine,
     StockMovement,
     Supplier,
+    Transfer,
+    TransferLine,
 )
 from .selectors import low_stock_threshold
 from .services import product_create, product_delete, product_set_active, product_update
 from .stock import receipt_create, stock_count_variance, supplier_save
+from .stores import can_see_store, visible_store_ids
+from .transfers import transfer_receive
 
 _EDITABLE = (
     "sku",
@@ -362,6 +367,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ("receipt_id", "receipt"),
             ("adjustment_id", "adjustment"),
             ("stock_count_id", "count"),
+            ("transfer_id", "transfer"),
         ):
             value = getattr(obj, name)
             if value is not None:
@@ -563,3 +569,62 @@ class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="variance at cost")
     def variance_at_cost(self, obj):
         return format_money(stock_count_variance(obj)["value"])
+
+
+class TransferLineInline(admin.TabularInline):
+    model = TransferLine
+    fields = ("product", "quantity", "received", "loss")
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Goods sent between stores, in transit first, with their lines: sent, received and lost. A user
+    sees the transfers from or to a store they see. Sending is the API's (``POST /transfers``);
+    *Receive in full* records every line as arrived whole, through the same service as the API."""
+
+    list_display = ("id", "status", "from_store", "to_store", "created_at", "created_by", "received_at", "received_by")
+    list_filter = ("status", "from_store", "to_store")
+    list_select_related = ("from_store", "to_store", "created_by", "received_by")
+    inlines = (TransferLineInline,)
+    fields = ("status", "from_store", "to_store", "note", "created_by", "created_at", "received_by", "received_at")
+    readonly_fields = fields
+    actions = ("receive_in_full",)
+
+    def get_queryset(self, request):
+        ids = visible_store_ids(request.user)
+        qs = super().get_queryset(request).order_by("status", "-created_at", "-id")  # in_transit before received
+        return qs if ids is None else qs.filter(Q(from_store__in=ids) | Q(to_store__in=ids))
+
+    def has_receive_permission(self, request) -> bool:
+        return request.user.has_perm("catalog.receive_transfer")
+
+    @admin.action(description="Receive in full (everything sent arrived)", permissions=["receive"])
+    def receive_in_full(self, request, queryset):
+        received = 0
+        for transfer in queryset.prefetch_related("lines"):
+            if not can_see_store(request.user, transfer.to_store_id):
+                self.message_user(request, f"{transfer}: only its destination receives it.", messages.ERROR)
+                continue
+            lines = [{"product_id": line.product_id, "quantity": line.quantity} for line in transfer.lines.all()]
+            try:
+                transfer_receive(transfer_id=transfer.pk, lines=lines, user=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{transfer}: {exc.message}", messages.ERROR)
+                continue
+            received += 1
+        if received:
+            self.message_user(request, f"{received} transfer(s) received.", messages.SUCCESS)

@@ -1,5 +1,5 @@
-from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend, FilterSet
+from django.db.models import Prefetch, Q
+from django_filters.rest_framework import ChoiceFilter, DjangoFilterBackend, FilterSet, NumberFilter
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,9 +13,9 @@ from billing_project.core.api.schema import ErrorSerializer, describe, error_res
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .errors import UnknownCode
-from .models import Adjustment, Product, Receipt, StockCount, StockCountLine, StockMovement, Supplier
-from .selectors import product_for_code, product_list
+from .errors import StoreNotVisible, TransferNotFound, UnknownCode
+from .models import Adjustment, Product, Receipt, StockCount, StockCountLine, StockMovement, Supplier, Transfer
+from .selectors import product_for_code, product_list, transfer_list
 from .serializers import (
     AdjustmentCreateSerializer,
     AdjustmentSerializer,
@@ -30,6 +30,9 @@ from .serializers import (
     StockCountSerializer,
     StockMovementSerializer,
     SupplierSerializer,
+    TransferCreateSerializer,
+    TransferReceiveSerializer,
+    TransferSerializer,
 )
 from .services import STOCK_READ_ONLY, product_create, product_delete, product_update
 from .stock import (
@@ -40,6 +43,8 @@ from .stock import (
     stock_count_record,
     supplier_save,
 )
+from .stores import can_see_store
+from .transfers import transfer_create, transfer_receive
 
 
 class ProductFilter(FilterSet):
@@ -343,3 +348,104 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return status.HTTP_200_OK, self._answer(count.pk)
 
         return idempotent_response(request, post_count)
+
+
+# --- Transfers between stores ---------------------------------------------------------------------
+
+
+class TransferFilter(FilterSet):
+    status = ChoiceFilter(choices=Transfer.Status.choices, help_text="`in_transit` or `received`.")
+    store = NumberFilter(method="from_or_to", help_text="A store's id: the transfers from it or to it.")
+
+    class Meta:
+        model = Transfer
+        fields = ["status", "store"]
+
+    def from_or_to(self, queryset, name, value):
+        return queryset.filter(Q(from_store=value) | Q(to_store=value))
+
+
+_TRANSFER_ERRORS = (ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.STORE_NOT_FOUND, *_POST_ERRORS)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Transfers between stores, newest first, with their lines: those from or to a store you see. "
+        "`status` and `store` (from or to it) narrow them."
+    ),
+    retrieve=extend_schema(description="One transfer with its lines."),
+)
+@extend_schema(tags=["stock"])
+class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Goods sent between stores: POST sends (`catalog.add_transfer`), `receive` records what arrived
+    (`catalog.receive_transfer`). A user sees a transfer when they see either store; sends only from,
+    and receives only into, a store they see. Others: 404 `not_found`."""
+
+    serializer_class = TransferSerializer
+    permission_classes = [ActionPermissions]
+    action_permissions = {("receive", "POST"): ("catalog.receive_transfer",)}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TransferFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return transfer_list(user=self.request.user)
+
+    def _answer(self, transfer_id: int) -> dict:
+        return TransferSerializer(self.get_queryset().get(pk=transfer_id)).data
+
+    @extend_schema(
+        request=TransferCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: TransferSerializer,
+            **error_responses(
+                *_TRANSFER_ERRORS, ErrorCode.NOT_FOUND, ErrorCode.PRODUCT_INACTIVE, ErrorCode.INSUFFICIENT_STOCK
+            ),
+        },
+        description="Send goods from `from_store` (a store you see: else 404 `not_found`) to `to_store` (another "
+        "active store): the stock leaves the source at once, a `transfer_out` movement per line, and the transfer "
+        "is `in_transit`. 409 `insufficient_stock` when the source lacks a line's stock, `product_inactive` for an "
+        "archived product; 400 `store_not_found` for a store unknown or inactive. Nothing is written on a refusal. "
+        "Send an Idempotency-Key.",
+    )
+    def create(self, request):
+        serializer = TransferCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def send():
+            if not can_see_store(request.user, data["from_store"]):
+                raise StoreNotVisible(details={"from_store": data["from_store"]})
+            transfer = transfer_create(**data, user=request.user)
+            return status.HTTP_201_CREATED, self._answer(transfer.pk)
+
+        return idempotent_response(request, send)
+
+    @extend_schema(
+        request=TransferReceiveSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            200: TransferSerializer,
+            **error_responses(*_TRANSFER_ERRORS, ErrorCode.NOT_FOUND, ErrorCode.TRANSFER_ALREADY_RECEIVED),
+        },
+        description="Record what arrived, at the destination (a store you see: else 404 `not_found`): `lines` name "
+        "every product of the transfer once, with the quantity received (0 to the quantity sent; 0: none came). "
+        "What arrived goes in as `transfer_in` movements; a shortfall is lost in transit, a `transfer_loss` "
+        "movement (quantity 0: the stock left the source at dispatch) naming you. More than was sent, a product "
+        "not on the transfer, or one left out: 400 `validation_error`. Receiving twice: 409 "
+        "`transfer_already_received`. Send an Idempotency-Key.",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def receive(self, request, pk=None):
+        transfer = self.get_object()
+        serializer = TransferReceiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def receive_goods():
+            if not can_see_store(request.user, transfer.to_store_id):
+                raise TransferNotFound("No such transfer.", details={"transfer_id": transfer.pk})
+            transfer_receive(transfer_id=transfer.pk, lines=serializer.validated_data["lines"], user=request.user)
+            return status.HTTP_200_OK, self._answer(transfer.pk)
+
+        return idempotent_response(request, receive_goods)

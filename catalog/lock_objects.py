@@ -12,7 +12,7 @@ from django.db import connection
 
 from billing_project.core.quantities import Unit
 
-from .models import Product, StoreStock
+from .models import Product, StoreStock, Transfer
 
 
 def products_for_update(ids: Iterable[int]):
@@ -24,6 +24,12 @@ def products_for_update(ids: Iterable[int]):
 
 def product_for_update(pk: int):
     return Product.objects.select_for_update(of=("self",), no_key=True).filter(pk=pk)
+
+
+def transfer_for_update(pk: int):
+    """One transfer's row (lock step 2, as a stock count's): its receipts queue on it, so a transfer
+    is received once."""
+    return Transfer.objects.select_for_update(of=("self",)).filter(pk=pk)
 
 
 def store_stock_for_update(store_id: int, product_ids: Iterable[int], *, create: bool = False):

@@ -526,6 +526,77 @@ class StockCountLine(models.Model):
         return f"{self.product.name} in stock count #{self.count_id}"
 
 
+class Transfer(models.Model):
+    """Goods sent from one store to another (``catalog.transfers``). Created ``in_transit``: the
+    stock left ``from_store`` at once (``transfer_out`` movements); received once, by someone at
+    ``to_store``, with what arrived (``transfer_in``), a shortfall recorded as lost in transit
+    (``transfer_loss``, naming the receiver). The two halves are two transactions by design."""
+
+    class Status(models.TextChoices):
+        IN_TRANSIT = "in_transit", "In transit"
+        RECEIVED = "received", "Received"
+
+    from_store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="transfers_out")
+    to_store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="transfers_in")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IN_TRANSIT)
+    note = models.CharField(max_length=255, blank=True, default="")
+    created_by = _user_field()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    received_by = _user_field()
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("receive_transfer", "Can receive goods transferred from another store")]
+        indexes = [
+            models.Index(fields=["from_store", "-id"], name="transfer_from_store"),
+            models.Index(fields=["to_store", "-id"], name="transfer_to_store"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_store=F("to_store")), name="transfer_two_stores"),
+            models.CheckConstraint(condition=Q(status__in=["in_transit", "received"]), name="transfer_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="in_transit", received_at__isnull=True, received_by__isnull=True)
+                | Q(status="received", received_at__isnull=False),
+                name="transfer_received_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Transfer #{self.pk}"
+
+
+class TransferLine(models.Model):
+    """One product of a transfer: ``quantity`` sent; once received, ``received`` (0 to the quantity
+    sent) and ``loss = quantity − received``, both null until then."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="transfer_lines")
+    quantity = quantity_field()
+    received = quantity_field(null=True, blank=True)
+    loss = quantity_field(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "product"], name="transferline_one_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transferline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(received__isnull=True, loss__isnull=True)
+                | (
+                    # NULL compares to nothing: both named, or a CHECK on NULL would pass.
+                    Q(received__isnull=False, loss__isnull=False)
+                    & Q(received__gte=0, received__lte=F("quantity"), loss__gte=0)
+                    & _within("loss", F("quantity") - F("received"), "0.0005")
+                ),
+                name="transferline_received_within_sent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{quantity_text(self.quantity, self.product.unit)} × {self.product.name}"
+
+
 class StockMovement(models.Model):
     """The stock ledger: every change of a product's stock, with what caused it. A product's stock
     is the sum of its movements, and ``balance_after`` is the stock right after this one
@@ -539,6 +610,9 @@ class StockMovement(models.Model):
         COUNT = "count", "Stock count"
         IMPORT = "import", "Import"
         OPENING = "opening", "Opening"
+        TRANSFER_OUT = "transfer_out", "Transfer out"
+        TRANSFER_IN = "transfer_in", "Transfer in"
+        TRANSFER_LOSS = "transfer_loss", "Lost in transit"
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_movements")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
@@ -559,6 +633,7 @@ class StockMovement(models.Model):
     stock_count = models.ForeignKey(
         StockCount, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
     )
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="movements")
     reason = models.CharField(max_length=255, blank=True, default="")
     user = _user_field()
     created_at = models.DateTimeField(default=timezone.now)
@@ -572,10 +647,24 @@ class StockMovement(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="stockmovement_balance_gte_0"),
             models.CheckConstraint(
-                condition=~Q(quantity=0) | Q(kind__in=["opening", "import"]), name="stockmovement_quantity_not_0"
+                condition=~Q(quantity=0) | Q(kind__in=["opening", "import", "transfer_loss"]),
+                name="stockmovement_quantity_not_0",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["sale", "refund_restock", "receipt", "adjustment", "count", "import", "opening"]),
+                condition=Q(
+                    kind__in=[
+                        "sale",
+                        "refund_restock",
+                        "receipt",
+                        "adjustment",
+                        "count",
+                        "import",
+                        "opening",
+                        "transfer_out",
+                        "transfer_in",
+                        "transfer_loss",
+                    ]
+                ),
                 name="stockmovement_kind_valid",
             ),
             models.CheckConstraint(
@@ -584,6 +673,10 @@ class StockMovement(models.Model):
                 | (Q(kind="receipt") & Q(receipt__isnull=False) & Q(quantity__gt=0))
                 | Q(kind="adjustment", adjustment__isnull=False)
                 | Q(kind="count", stock_count__isnull=False)
+                | (Q(kind="transfer_out") & Q(transfer__isnull=False) & Q(quantity__lt=0))
+                | (Q(kind="transfer_in") & Q(transfer__isnull=False) & Q(quantity__gt=0))
+                # Lost in transit: the stock left the source at dispatch, so the loss moves none.
+                | Q(kind="transfer_loss", transfer__isnull=False, quantity=0)
                 | Q(
                     kind__in=["import", "opening"],
                     purchase__isnull=True,
@@ -591,6 +684,7 @@ class StockMovement(models.Model):
                     receipt__isnull=True,
                     adjustment__isnull=True,
                     stock_count__isnull=True,
+                    transfer__isnull=True,
                 ),
                 name="stockmovement_reference",
             ),

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from billing_project.core.errors import ValidationFailed
@@ -19,7 +19,8 @@ from .barcodes import (
     read_scale_label,
 )
 from .errors import UnknownCode
-from .models import Product, StockMovement
+from .models import Product, StockMovement, Transfer, TransferLine
+from .stores import visible_store_ids
 
 
 def product_list(*, search: str | None = None, is_active: bool | None = None) -> QuerySet[Product]:
@@ -152,3 +153,19 @@ def _scale_match(code: str, label: ScaleLabel) -> CodeMatch:
         problem = "The label gives no quantity (0 g, or a price below a thousandth of the product's)."
         raise ValidationFailed(problem, details={"code": [problem]})
     return CodeMatch(product=product, quantity=quantity.quantize(MILLI), found_by="scale_label")
+
+
+def transfer_list(*, user, status: str | None = None, store: int | None = None) -> QuerySet[Transfer]:
+    """The transfers ``user`` sees (those from or to a store they see: ``catalog.stores``), newest
+    first, with their lines and products; ``status`` and ``store`` (from or to it) narrow them."""
+    qs = Transfer.objects.select_related("from_store", "to_store").prefetch_related(
+        Prefetch("lines", queryset=TransferLine.objects.select_related("product").order_by("id"))
+    )
+    ids = visible_store_ids(user)
+    if ids is not None:
+        qs = qs.filter(Q(from_store__in=ids) | Q(to_store__in=ids))
+    if status is not None:
+        qs = qs.filter(status=status)
+    if store is not None:
+        qs = qs.filter(Q(from_store=store) | Q(to_store=store))
+    return qs.order_by("-created_at", "-id")

@@ -28,6 +28,8 @@ from .models import (
     StockCountLine,
     StockMovement,
     Supplier,
+    Transfer,
+    TransferLine,
 )
 
 
@@ -179,8 +181,8 @@ class StockMovementSerializer(serializers.ModelSerializer):
     balance_after = serializers.SerializerMethodField()
     unit_cost = serializers.SerializerMethodField(help_text="Null without `catalog.view_cost`, or where unknown.")
     reference = serializers.SerializerMethodField(
-        help_text='What caused it: `{"type": "bill"|"refund"|"receipt"|"adjustment"|"count", "id"}`, or null '
-        "(`opening`, `import`)."
+        help_text='What caused it: `{"type": "bill"|"refund"|"receipt"|"adjustment"|"count"|"transfer", "id"}`, or '
+        "null (`opening`, `import`)."
     )
 
     class Meta:
@@ -206,6 +208,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
             ("receipt_id", "receipt"),
             ("adjustment_id", "adjustment"),
             ("stock_count_id", "count"),
+            ("transfer_id", "transfer"),
         ):
             value = getattr(obj, attname)
             if value is not None:
@@ -404,4 +407,84 @@ class StockCountSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockCount
         fields = ["id", "status", "note", "created_by", "created_at", "posted_by", "posted_at", "lines"]
+        read_only_fields = fields
+
+
+# --- Transfers ------------------------------------------------------------------------------------
+
+
+class TransferredLineSerializer(serializers.Serializer):
+    """A line of a transfer: a product and how much of it is sent."""
+
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = QuantityInputField(max_value=MAX_STOCK, help_text="Above 0; whole for an `each` product.")
+
+
+class TransferCreateSerializer(serializers.Serializer):
+    """Goods sent from one store to another: the two stores' ids, the lines (each product once) and
+    an optional note."""
+
+    from_store = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="The store the goods leave now.")
+    to_store = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="Another store, which receives them.")
+    lines = TransferredLineSerializer(many=True, allow_empty=False)
+    note = PlainTextField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class ReceivedTransferLineSerializer(serializers.Serializer):
+    """A line of a transfer's receipt: a product of the transfer and how much of it arrived."""
+
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = QuantityInputField(
+        max_value=MAX_STOCK,
+        min_value=Decimal("0"),
+        help_text="What arrived: 0 to the quantity sent (an excess is refused); the rest is lost in transit.",
+    )
+
+
+class TransferReceiveSerializer(serializers.Serializer):
+    """What arrived of a transfer: every product of the transfer once, with the quantity received."""
+
+    lines = ReceivedTransferLineSerializer(many=True, allow_empty=False)
+
+
+class TransferLineSerializer(serializers.ModelSerializer):
+    """A line of a transfer: `quantity` sent and, once received, `received` and `loss` (sent −
+    received, lost in transit); both null while in transit."""
+
+    quantity = UnitQuantityField(unit="product.unit")
+    received = serializers.SerializerMethodField()
+    loss = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransferLine
+        fields = ["product_id", "quantity", "received", "loss"]
+        read_only_fields = fields
+
+    def get_received(self, obj) -> int | str | None:
+        return _quantity_or_null(obj.received, obj.product.unit)
+
+    def get_loss(self, obj) -> int | str | None:
+        return _quantity_or_null(obj.loss, obj.product.unit)
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    """Goods sent between stores: `in_transit` from its creation (the stock left `from_store`), then
+    `received` (what arrived went into `to_store`'s stock, the rest was lost in transit)."""
+
+    lines = TransferLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "status",
+            "from_store",
+            "to_store",
+            "note",
+            "lines",
+            "created_by",
+            "created_at",
+            "received_by",
+            "received_at",
+        ]
         read_only_fields = fields

@@ -3,7 +3,7 @@ from decimal import Decimal
 import factory
 
 from billing_project.core.testing.factories import ModelFactory
-from catalog.models import Product
+from catalog.models import Product, Store
 from catalog.stock import opening_movement
 
 
@@ -27,3 +27,13 @@ class ProductFactory(ModelFactory[Product]):
         product.stock = Decimal(product.stock).quantize(Decimal("0.001"))
         opening_movement(product, store=store)
         return product
+
+
+class StoreFactory(ModelFactory[Store]):
+    """Another store of the chain (the default store, MAIN, is made by migration 0008)."""
+
+    class Meta:
+        model = Store
+
+    code = factory.Sequence(lambda n: f"S{n:03d}")
+    name = factory.Sequence(lambda n: f"Store {n}")
