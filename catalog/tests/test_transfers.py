@@ -16,7 +16,7 @@ from catalog.errors import (
     StoreNotFound,
     TransferAlreadyReceived,
 )
-from catalog.models import StockMovement, Store, StoreStock, Transfer, TransferLine
+from catalog.models import Product, StockMovement, Store, StoreStock, Transfer, TransferLine
 from catalog.stock import stock_audit
 from catalog.stores import default_store
 from catalog.tests.factories import ProductFactory, StoreFactory
@@ -240,12 +240,13 @@ def test_receiving_twice_is_refused_and_writes_nothing_more(main, branch):
 def test_a_receipt_names_every_product_of_the_transfer_once(main, branch, lines):
     tea, rice, stranger = ProductFactory(stock=10), ProductFactory(stock=10), ProductFactory(stock=10)
     transfer = send(main, branch, (tea, 4), (rice, 2))
-    pairs = {
+    cases: dict[str, list[tuple[Product, int | Decimal]]] = {
         "left_out": [(tea, 4)],
         "stranger": [(tea, 4), (rice, 2), (stranger, 1)],
         "twice": [(tea, 4), (rice, 2), (rice, 2)],
         "fraction": [(tea, D("3.5")), (rice, 2)],
-    }[lines]
+    }
+    pairs = cases[lines]
 
     with pytest.raises(ValidationFailed) as refused:
         receive(transfer, *pairs)

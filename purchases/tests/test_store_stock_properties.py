@@ -113,13 +113,13 @@ def _run(chain: Chain, supplier, step) -> None:
         open_bills = [b for b in chain.bills if b[3] > 0]
         if not open_bills:
             return
-        bill = open_bills[index % len(open_bills)]
+        sold = open_bills[index % len(open_bills)]
         refund_create(
-            purchase_id=bill[0], items=[{"product_id": bill[2], "quantity": 1}], reason="back", restock=restock
+            purchase_id=sold[0], items=[{"product_id": sold[2], "quantity": 1}], reason="back", restock=restock
         )
-        bill[3] -= 1
+        sold[3] -= 1
         if restock:  # back into the store it was sold at
-            chain.stock[(bill[1], bill[2])] += 1
+            chain.stock[(sold[1], sold[2])] += 1
     elif kind == "receipt":
         _, s, p, quantity = step
         where, pk = chain.stores[s].pk, chain.products[p].pk
