@@ -22,9 +22,9 @@ from .models import (
     Receipt,
     ReceiptLine,
     StockCount,
-    Store,
     StockCountLine,
     StockMovement,
+    Store,
     Supplier,
 )
 from .selectors import low_stock_threshold
@@ -130,6 +130,11 @@ class ProductImportForm(forms.Form):
         required=False, help_text="Load the good rows even if some are bad. Unticked, any bad row stops the import."
     )
     dry_run = forms.BooleanField(required=False, label="Dry run", help_text="Check the file and count; write nothing.")
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="The store whose stock the file sets or adds to (empty: the default store).",
+    )
 
 
 @admin.register(Product)
@@ -188,6 +193,11 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         a count, never here."""
         shown = QuantityFormField().prepare_value(obj.stock)
         return f"{shown} {obj.unit}" if obj.unit != Unit.EACH else f"{shown}"
+
+    @admin.display(description="stock", ordering="stock")
+    def stock(self, obj):
+        """The sum over the stores (``Product.objects`` annotates it)."""
+        return QuantityFormField().prepare_value(obj.stock)
 
     @admin.display(description="stock ledger")
     def ledger(self, obj):
@@ -322,6 +332,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
                     partial=data["partial"],
                     dry_run=data["dry_run"],
                     unit=parsed.unit,
+                    store=data["store"].pk if data.get("store") else None,
                 )
             except ImportRejected as exc:
                 context["errors"] += exc.errors
