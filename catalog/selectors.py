@@ -66,22 +66,24 @@ def low_stock_products(*, threshold: int | None = None, stores: int | list[int] 
 SALES_WINDOW_DAYS = 28
 
 
-def reorder_suggestions(products: Iterable[Product], *, now: datetime | None = None) -> dict[int, Decimal]:
+def reorder_suggestions(
+    products: Iterable[Product], *, now: datetime | None = None, stores: int | list[int] | None = None
+) -> dict[int, Decimal]:
     """How much to reorder of each product: its average daily sales over the last
     ``SALES_WINDOW_DAYS`` days (its ``sale`` movements; refunds do not lower it) × its
     ``lead_time_days``, less what is in stock, never below 0; rounded up to a whole number for a
-    product sold ``each``, to the gram (3 places) for a measured one. One query."""
+    product sold ``each``, to the gram (3 places) for a measured one. The sales are those of
+    ``stores`` (every store, the stores listed, or one), as the products' ``stock`` is. One query."""
     products = list(products)
     since = (now or timezone.now()) - timedelta(days=SALES_WINDOW_DAYS)
-    sold = dict(
-        StockMovement.objects.filter(
-            product_id__in=[p.pk for p in products], kind=StockMovement.Kind.SALE, created_at__gte=since
-        )
-        .order_by()
-        .values("product_id")
-        .annotate(sold=Sum("quantity"))
-        .values_list("product_id", "sold")
+    sales = StockMovement.objects.filter(
+        product_id__in=[p.pk for p in products], kind=StockMovement.Kind.SALE, created_at__gte=since
     )
+    if isinstance(stores, int):
+        sales = sales.filter(store_id=stores)
+    elif stores is not None:
+        sales = sales.filter(store_id__in=stores)
+    sold = dict(sales.order_by().values("product_id").annotate(sold=Sum("quantity")).values_list("product_id", "sold"))
     suggestions = {}
     for product in products:
         daily = -Decimal(sold.get(product.pk) or 0) / SALES_WINDOW_DAYS
