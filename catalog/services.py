@@ -3,6 +3,7 @@ import re
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import ValidationFailed
@@ -12,7 +13,7 @@ from billing_project.core.quantities import UNITS, Unit, parse_quantity, quantit
 from .barcodes import PLU_PATTERN, barcode_forms, barcode_problem
 from .errors import PriceAboveMrp
 from .lock_objects import product_for_update
-from .models import Product, StoreStock
+from .models import Product, StorePrice, StoreStock
 from .stock import opening_movement, stock_store
 
 logger = logging.getLogger("billing.catalog")
@@ -214,6 +215,11 @@ def product_update(*, product: Product, **fields) -> Product:
     for name, value in fields.items():
         setattr(locked, name, value)
     check_price_within_mrp(price=locked.price, mrp=locked.mrp)
+    if "mrp" in fields and locked.mrp is not None:
+        # A store's own price may not be above the MRP either (``store_price_set``, under this lock).
+        above = StorePrice.objects.filter(product_id=locked.pk, price__gt=locked.mrp).order_by("price").last()
+        if above is not None:
+            check_price_within_mrp(price=above.price, mrp=locked.mrp)
     _save(locked)
     logger.info("product %s updated: %s", locked.pk, ", ".join(sorted(fields)))
     return locked
@@ -254,3 +260,34 @@ def product_set_active(*, product: Product, is_active: bool) -> Product:
     product.refresh_from_db()
     logger.info("product %s %s", product.pk, "unarchived" if is_active else "archived")
     return product
+
+
+# --- Store prices ------------------------------------------------------------------------------
+
+
+@atomic_write()
+def store_price_set(*, product: Product, store, price: Decimal) -> StorePrice:
+    """Set ``product``'s own price at ``store`` (an id): bills at that store's tills charge it.
+    Above 0 (``ValidationFailed``), not above the product's MRP (``price_above_mrp``, checked under
+    the product's lock, as ``product_update`` checks an MRP change against the store prices), at a
+    store that exists and is active (``store_not_found``)."""
+    store_id = stock_store(store)
+    if not price.is_finite() or price <= 0 or price != price.quantize(Decimal("0.01")) or price >= 10**10:
+        raise ValidationFailed("A price above 0, to the paisa.", details={"price": ["Must be above 0, to the paisa."]})
+    locked = product_for_update(product.pk).get()
+    check_price_within_mrp(price=price, mrp=locked.mrp)
+    row, _ = StorePrice.objects.update_or_create(
+        store_id=store_id, product_id=locked.pk, defaults={"price": price, "updated_at": timezone.now()}
+    )
+    logger.info("product %s priced %s at store %s", locked.pk, price, store_id)
+    return row
+
+
+@atomic_write()
+def store_price_delete(*, product: Product, store: int) -> bool:
+    """Remove ``product``'s own price at ``store``: its bills there charge the product's price
+    again. True when there was one."""
+    deleted, _ = StorePrice.objects.filter(store_id=store, product_id=product.pk).delete()
+    if deleted:
+        logger.info("product %s: store %s's own price removed", product.pk, store)
+    return bool(deleted)

@@ -242,7 +242,8 @@ def receipt_create(
     """Goods received at ``store`` (an id; default: the default store) against a supplier's
     invoice: each line ``{product_id, quantity, unit_cost,
     tax_percent}`` adds stock at the store through a ``receipt`` movement and moves the product's
-    ``cost_price`` (one for the chain) to the moving average over the chain's stock. Records the invoice's value, input tax and total; no drawer movement. A
+    ``cost_price`` (one for the chain) to the moving average over the chain's stock. Records the
+    invoice's value, input tax and total; no drawer movement. A
     product that does not exist is refused (``ProductMissing``), as is an unknown supplier."""
     supplier_row = Supplier.objects.filter(pk=supplier).first()
     if supplier_row is None:
