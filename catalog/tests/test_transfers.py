@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -21,7 +22,6 @@ from catalog.stock import stock_audit
 from catalog.stores import default_store
 from catalog.tests.factories import ProductFactory, StoreFactory
 from catalog.transfers import transfer_create, transfer_receive
-from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,10 @@ def main():
 @pytest.fixture
 def branch():
     return StoreFactory(code="BR", name="Branch")
+
+
+def person(username: str, **fields):
+    return get_user_model().objects.create_user(username=username, **fields)
 
 
 def at(store, product) -> Decimal:
@@ -70,7 +74,7 @@ def receive(transfer, *pairs, user=None):
 
 def test_a_transfer_takes_the_stock_out_of_the_source_at_once(main, branch):
     tea, rice = ProductFactory(stock=10), ProductFactory(stock=5)
-    sender = UserFactory(username="sender")
+    sender = person(username="sender")
 
     transfer = send(main, branch, (rice, 5), (tea, 4), user=sender, note="weekly")
 
@@ -171,7 +175,7 @@ def test_a_measured_product_moves_to_the_gram(main, branch):
 
 def test_receiving_in_full_puts_the_goods_into_the_destination(main, branch):
     tea = ProductFactory(stock=10)
-    receiver = UserFactory(username="receiver")
+    receiver = person(username="receiver")
     transfer = send(main, branch, (tea, 4))
 
     receive(transfer, (tea, 4), user=receiver)
@@ -189,7 +193,7 @@ def test_receiving_in_full_puts_the_goods_into_the_destination(main, branch):
 def test_a_shortfall_is_lost_in_transit_at_the_destination_naming_the_receiver(main, branch):
     tea, rice = ProductFactory(stock=10), ProductFactory(stock=6)
     receive(send(main, branch, (rice, 2)), (rice, 2))  # the branch holds 2 rice already
-    receiver = UserFactory(username="receiver")
+    receiver = person(username="receiver")
     transfer = send(main, branch, (tea, 4), (rice, 3))
 
     receive(transfer, (tea, 3), (rice, 0), user=receiver)
@@ -323,7 +327,7 @@ def manager_at_main(manager_user, main):
 def manager_at_branch(roles, branch):
     from billing_project.core.roles import role_assign
 
-    user = UserFactory(username="branch-manager", is_staff=True)
+    user = person(username="branch-manager", is_staff=True)
     role_assign(user=user, role="Manager")
     branch.staff.add(user)
     return _client(user)
