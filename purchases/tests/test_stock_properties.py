@@ -82,7 +82,7 @@ def _bill(shop: Shop, store_index: int, product: Product, quantity: int):
         return purchase_for(product, quantity=quantity, email=None)
     return purchase_create(
         items=[{"product_id": product.pk, "quantity": quantity}],
-        payments=[{"method": "card", "amount": str(product.price * quantity)}],
+        payments=[{"method": "card", "amount": product.price * quantity}],
         till=shop.tills[store_index],
     )
 
@@ -105,9 +105,12 @@ def _run(shop: Shop, supplier, step) -> None:
         if not open_bills:
             return
         bill_id, store, pk, left = open_bills[index % len(open_bills)]
-        paid = {} if store == shop.stores[0] else {"payments": [{"method": "card", "amount": "10.00"}]}
         refund_create(
-            purchase_id=bill_id, items=[{"product_id": pk, "quantity": 1}], reason="back", restock=restock, **paid
+            purchase_id=bill_id,
+            items=[{"product_id": pk, "quantity": 1}],
+            reason="back",
+            restock=restock,
+            payments=None if store == shop.stores[0] else [{"method": "card", "amount": "10.00"}],
         )
         shop.bills[shop.bills.index((bill_id, store, pk, left))] = (bill_id, store, pk, left - 1)
         if restock:
