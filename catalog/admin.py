@@ -525,6 +525,12 @@ class ReceiptLineInline(admin.TabularInline):
 
 
 class ReceiptAdminForm(forms.ModelForm):
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="The store the goods arrived at (empty: the default store).",
+    )
+
     class Meta:
         model = Receipt
         fields = ("store", "supplier", "supplier_invoice", "invoice_date", "note")

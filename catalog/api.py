@@ -118,14 +118,13 @@ class ProductViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
-        products = product_list()
         if self.action == "list" and "store" in self.request.query_params:
             # That store's stock in ``stock``; a store the user does not see: nothing.
             store = _store_param(self.request.query_params.get("store"))
             if not can_see_store(self.request.user, store):
-                return products.none()
-            products = products.with_stock(store)
-        return products
+                return product_list().none()
+            return product_list(store=store)
+        return product_list()
 
     @extend_schema(
         responses={200: StoreStockSerializer(many=True)},
@@ -185,13 +184,13 @@ class ProductViewSet(viewsets.ModelViewSet):
             serializer.is_valid(raise_exception=True)
             row = store_price_set(product=product, store=store, price=serializer.validated_data["price"])
             return Response(_store_price(row))
-        row = StorePrice.objects.filter(store_id=store, product_id=product.pk).first()
-        if row is None:
+        own = StorePrice.objects.filter(store_id=store, product_id=product.pk).first()
+        if own is None:
             raise NotFound("The product has no price of its own at this store.")
         if request.method == "DELETE":
             store_price_delete(product=product, store=store)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(_store_price(row))
+        return Response(_store_price(own))
 
     @extend_schema(
         parameters=[ProductLookupQuerySerializer],

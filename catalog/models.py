@@ -109,10 +109,6 @@ def default_store_pk() -> int:
     return Store.objects.values_list("pk", flat=True).get(is_default=True)
 
 
-def store_field(related_name: str) -> models.ForeignKey:
-    return models.ForeignKey(Store, on_delete=models.PROTECT, related_name=related_name, default=default_store_pk)
-
-
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -372,7 +368,7 @@ class Receipt(models.Model):
     ``stock.receipt_create``; each line adds stock through a ``receipt`` movement. ``subtotal`` is
     the lines' quantity × unit cost, ``tax_total`` their input tax, ``total`` the invoice's total."""
 
-    store = store_field("receipts")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="receipts", default=default_store_pk)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="receipts")
     supplier_invoice = models.CharField(max_length=64, validators=[validate_code_text])
     invoice_date = models.DateField()
@@ -434,7 +430,7 @@ class Adjustment(models.Model):
         FOUND = "found", "Found"
         OTHER = "other", "Other"
 
-    store = store_field("adjustments")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="adjustments", default=default_store_pk)
     reason = models.CharField(max_length=8, choices=Reason.choices)
     note = models.CharField(max_length=255, blank=True, default="")
     created_by = _user_field()
@@ -475,7 +471,7 @@ class StockCount(models.Model):
         OPEN = "open", "In progress"
         POSTED = "posted", "Posted"
 
-    store = store_field("stock_counts")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_counts", default=default_store_pk)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     note = models.CharField(max_length=255, blank=True, default="")
     created_by = _user_field()

@@ -23,8 +23,11 @@ from .models import ZERO_STOCK, Product, StockMovement, StorePrice, StoreStock, 
 from .stores import visible_store_ids
 
 
-def product_list(*, search: str | None = None, is_active: bool | None = None) -> QuerySet[Product]:
-    qs = Product.objects.all()
+def product_list(
+    *, search: str | None = None, is_active: bool | None = None, store: int | None = None
+) -> QuerySet[Product]:
+    """The catalogue; each product's ``stock`` is the sum over the stores, or ``store``'s alone."""
+    qs = Product.objects.all() if store is None else Product.objects.with_stock(store)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(sku__icontains=search))
     if is_active is not None:

@@ -159,22 +159,21 @@ def product_create(
     _check_sku_free(sku)
     _check_barcode(barcode)
     _check_plu(plu)
-    product = _save(
-        Product(
-            sku=sku,
-            name=name.strip(),
-            price=price,
-            mrp=mrp,
-            tax_percent=tax_percent,
-            unit=unit,
-            stock=stock,
-            is_active=is_active,
-            hsn_code=hsn_code,
-            barcode=barcode,
-            plu=plu,
-            lead_time_days=lead_time_days,
-        )
+    new = Product(
+        sku=sku,
+        name=name.strip(),
+        price=price,
+        mrp=mrp,
+        tax_percent=tax_percent,
+        unit=unit,
+        is_active=is_active,
+        hsn_code=hsn_code,
+        barcode=barcode,
+        plu=plu,
+        lead_time_days=lead_time_days,
     )
+    new.stock = stock  # not a column: its opening movement puts it at the store
+    product = _save(new)
     opening_movement(product, kind=opening_kind, user=user, store=store_id)
     logger.info("product %s created: sku=%s price=%s mrp=%s stock=%s", product.pk, sku, price, mrp, stock)
     return product

@@ -392,6 +392,12 @@ def stock_count_open(
     return count
 
 
+def _count_store(count: StockCount) -> int:
+    store_id = count.store_id
+    assert store_id is not None  # NOT NULL
+    return store_id
+
+
 def _count_for_update(count_id: int) -> StockCount:
     count = StockCount.objects.select_for_update().get(pk=count_id)  # the API found it first (404)
     if count.status == StockCount.Status.POSTED:
@@ -412,7 +418,7 @@ def stock_count_record(*, count_id: int, product_id: int, counted: Any, user: Ac
             f"Product {product_id} is not in stock count #{count.pk}.", details={"product_id": product_id}
         )
     product = Product.objects.get(pk=product_id)  # the count's line holds it (CASCADE)
-    row = store_stock_for_update(count.store_id, [product_id], create=True).get()
+    row = store_stock_for_update(_count_store(count), [product_id], create=True).get()
     quantity = parse_quantity(counted)
     problem = "A number is required." if quantity is None else quantity_problem(quantity, product.unit, allow_zero=True)
     if problem:
@@ -446,7 +452,7 @@ def stock_count_post(*, count_id: int, user: Actor) -> StockCount:
     if lines:
         _post(
             lines,
-            store=count.store_id,
+            store=_count_store(count),
             kind=Kind.COUNT,
             user=user,
             reason=f"stock count #{count.pk}",

@@ -12,8 +12,8 @@
    what was lost.
 
 Lock order (docs/architecture.md): a receive locks the transfer's row (step 2, as a stock count's
-row), then the destination's stock rows by product id (step 3); a create locks only the source's
-stock rows by product id (step 3), through ``catalog.stock._post`` as every stock move does.
+row), then the destination's stock rows by product id (step 3a); a create locks only the source's
+stock rows by product id (step 3a), through ``catalog.stock._post`` as every stock move does.
 docs/stock.md has the rules.
 """
 
@@ -85,7 +85,7 @@ def transfer_create(
     stock leaves the source now, as one ``transfer_out`` movement per line, and the transfer is
     ``in_transit``.
 
-    Locks the source's ``StoreStock`` rows in product-id order (step 3), through ``_post``.
+    Locks the source's ``StoreStock`` rows in product-id order (step 3a), through ``_post``.
     Raises ``StoreNotFound`` (a store unknown or inactive), ``ValidationFailed`` (the same store
     twice, a bad quantity, a fraction of an ``each`` product), ``ProductMissing``,
     ``ProductArchived``, and ``InsufficientStock`` when the source lacks a line's stock. Any
@@ -135,7 +135,7 @@ def transfer_receive(*, transfer_id: int, lines: Sequence[Mapping[str, Any]], us
     ``loss``. The transfer becomes ``received``.
 
     Locks the transfer's row (step 2), then the destination's ``StoreStock`` rows in product-id
-    order (step 3). Raises ``TransferNotFound``, ``TransferAlreadyReceived`` (received before,
+    order (step 3a). Raises ``TransferNotFound``, ``TransferAlreadyReceived`` (received before,
     perhaps a moment ago by a concurrent receive), ``StoreNotFound`` (the destination is inactive
     now), and ``ValidationFailed``: a product that is not on the transfer, a product of the
     transfer left out, more than was sent (an excess is refused: record it as a separate

@@ -202,9 +202,10 @@ def take_stock(quantities: Mapping[int, Decimal], *, till: int | None) -> TakenS
         .order_by("pk")
     }
     for product_id, quantity in quantities.items():
-        product = products.get(product_id)
-        if product is None:
+        found = products.get(product_id)
+        if found is None:
             raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
+        product = found
         if not product.is_active:
             raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
         problem = quantity_problem(quantity, product.unit)

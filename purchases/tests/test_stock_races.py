@@ -134,7 +134,7 @@ def test_two_stores_selling_the_last_units_of_a_product_neither_block_nor_overse
     def sell(i):
         return purchase_create(
             items=[{"product_id": product.pk, "quantity": 1}],
-            payments=[{"method": "card", "amount": "10.00"}],
+            payments=[{"method": "card", "amount": D("10.00")}],
             till=branch_till.pk if i % 2 else None,
         )
 

@@ -97,7 +97,7 @@ def test_the_preview_and_the_lookup_agree_with_the_bill_at_a_store(branch):
 
     (seen,) = at_store([product], branch.pk)
     assert (seen.price, seen.stock) == (D("80.00"), 0)
-    row = RowInput(index=0, term=product.sku, product=ProductFactory._meta.model.objects.get(pk=product.pk), quantity=1)
+    row = RowInput(index=0, term=product.sku or "", product=type(product).objects.get(pk=product.pk), quantity=D(1))
     preview = bill_preview(rows=[row], tendered={}, paid_amount=None, denominations=[], store_id=branch.pk)
     assert preview.quote is not None and preview.quote.total == D("80.00")
     assert "Not enough stock" in preview.stock_problem
