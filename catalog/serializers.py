@@ -517,6 +517,13 @@ class ReceivedTransferLineSerializer(serializers.Serializer):
     )
 
 
+class TransferFilterSerializer(serializers.Serializer):
+    """The transfer list's query: `status`, and `store` (from or to it)."""
+
+    status = serializers.ChoiceField(choices=Transfer.Status.choices, required=False)
+    store = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
 class TransferReceiveSerializer(serializers.Serializer):
     """What arrived of a transfer: every product of the transfer once, with the quantity received."""
 
