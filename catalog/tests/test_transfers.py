@@ -431,6 +431,9 @@ def test_transfers_are_seen_from_either_store_and_filtered(
     assert ids(manager_at_main, "?status=received") == [to_far.pk]
     assert ids(manager_at_main, f"?store={branch.pk}") == [to_branch.pk]
     assert ids(manager_at_branch, f"?store={far.pk}") == []
+    for bad in ("?status=lost", "?status=", "?store=abc", "?store=0"):
+        answer = manager_at_main.get(f"{API}/transfers{bad}")
+        assert (answer.status_code, answer.json()["code"]) == (400, "validation_error"), bad
     assert manager_at_branch.get(f"{API}/transfers/{to_far.pk}").status_code == 404
     assert manager_at_branch.get(f"{API}/transfers/{between_others.pk}").json()["code"] == "not_found"
 
