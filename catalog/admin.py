@@ -43,7 +43,7 @@ from .services import (
 )
 from .stock import receipt_create, stock_count_variance, supplier_save
 from .stores import can_see_store, visible_store_ids, visible_stores
-from .transfers import transfer_receive
+from .transfers import transfer_create, transfer_receive
 
 _EDITABLE = (
     "sku",
@@ -693,13 +693,17 @@ class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class TransferLineInline(admin.TabularInline):
+    """A transfer's lines: entered with a new transfer (product and quantity sent); shown with what
+    was received and lost once it exists."""
+
     model = TransferLine
     fields = ("product", "quantity", "received", "loss")
-    readonly_fields = fields
-    extra = 0
+    autocomplete_fields = ("product",)
+    extra = 5
 
+    # The lines come with their transfer: whoever may send one enters its lines.
     def has_add_permission(self, request, obj=None):
-        return False
+        return request.user.has_perm("catalog.add_transfer")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -707,28 +711,90 @@ class TransferLineInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.view_transfer")
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is not None else ("product", "quantity")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else ()
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
 
 
-@admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Goods sent between stores, in transit first, with their lines: sent, received and lost. A user
-    sees the transfers from or to a store they see. Sending is the API's (``POST /transfers``);
-    *Receive in full* records every line as arrived whole, through the same service as the API."""
+class TransferAdminForm(forms.ModelForm):
+    class Meta:
+        model = Transfer
+        fields = ("from_store", "to_store", "note")
 
+
+@admin.register(Transfer)
+class TransferAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    """Goods sent between stores, in transit first, with their lines: sent, received and lost. A user
+    sees the transfers from or to a store they see, and sends from such a store, as a form with
+    lines (``transfers.transfer_create``, as the API). *Receive in full* receives the selected
+    transfers through the same service as the API, when everything sent arrived. A transfer is never
+    changed here otherwise."""
+
+    form = TransferAdminForm
+    inlines = (TransferLineInline,)
     list_display = ("id", "status", "from_store", "to_store", "created_at", "created_by", "received_at", "received_by")
     list_filter = ("status", "from_store", "to_store")
     list_select_related = ("from_store", "to_store", "created_by", "received_by")
-    inlines = (TransferLineInline,)
-    fields = ("status", "from_store", "to_store", "note", "created_by", "created_at", "received_by", "received_at")
-    readonly_fields = fields
     actions = ("receive_in_full",)
+    SHOWN = ("status", "from_store", "to_store", "note", "created_by", "created_at", "received_by", "received_at")
 
     def get_queryset(self, request):
         ids = visible_store_ids(request.user)
         qs = super().get_queryset(request).order_by("status", "-created_at", "-id")  # in_transit before received
         return qs if ids is None else qs.filter(Q(from_store__in=ids) | Q(to_store__in=ids))
+
+    def get_fields(self, request, obj=None):
+        return self.SHOWN if obj is not None else TransferAdminForm.Meta.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.SHOWN if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "from_store":  # only from a store the user sees
+            kwargs["queryset"] = visible_stores(request.user).filter(is_active=True)
+        elif db_field.name == "to_store":
+            kwargs["queryset"] = Store.objects.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its lines by save_related, in one call to the service
+
+    def save_related(self, request, form, formsets, change):
+        lines = [
+            {"product_id": row["product"].pk, "quantity": row["quantity"]}
+            for formset in formsets
+            for row in formset.cleaned_data
+            if row and not row.get("DELETE") and row.get("product") is not None
+        ]
+        data = form.cleaned_data
+        saved = transfer_create(
+            from_store=data["from_store"].pk,
+            to_store=data["to_store"].pk,
+            lines=lines,
+            note=data.get("note") or "",
+            user=request.user,
+        )
+        for model_field in Transfer._meta.concrete_fields:
+            setattr(form.instance, model_field.attname, getattr(saved, model_field.attname))
+        mark_saved(form.instance, instance_db(saved))
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The lines were written by the service, not by the formsets.
+        return [{"added": {}}]
 
     def has_receive_permission(self, request) -> bool:
         return request.user.has_perm("catalog.receive_transfer")

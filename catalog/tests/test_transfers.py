@@ -480,3 +480,44 @@ def test_the_admin_lists_transfers_with_their_lines_and_receives_in_full(client,
     assert Transfer.objects.get(pk=transfer.pk).status == "received" and at(branch, tea) == 4
     assert Transfer.objects.get(pk=elsewhere.pk).status == "in_transit"
     assert_audit_passes()
+
+
+def _transfer_form(source, destination, *pairs):
+    data = {
+        "from_store": source.pk,
+        "to_store": destination.pk,
+        "note": "by van",
+        "lines-TOTAL_FORMS": str(len(pairs)),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
+    for i, (product, quantity) in enumerate(pairs):
+        data |= {f"lines-{i}-product": product.pk, f"lines-{i}-quantity": str(quantity)}
+    return data
+
+
+def test_a_manager_sends_goods_in_the_admin_as_a_form_with_lines(client, manager_user, main, branch):
+    tea, rice = ProductFactory(stock=10), ProductFactory(stock=1)
+    far = StoreFactory(code="FAR")
+    main.staff.add(manager_user)
+    client.force_login(manager_user)
+    add = reverse("admin:catalog_transfer_add")
+
+    sent = client.post(add, _transfer_form(main, branch, (tea, 4)))
+    short = client.post(add, _transfer_form(main, branch, (tea, 1), (rice, 2)), follow=True)
+    not_mine = client.post(add, _transfer_form(far, branch, (tea, 1)))
+
+    assert sent.status_code == 302
+    transfer = Transfer.objects.get()
+    assert (transfer.from_store, transfer.to_store, transfer.note, transfer.created_by) == (
+        main,
+        branch,
+        "by van",
+        manager_user,
+    )
+    assert at(main, tea) == 6 and movements(main, tea)[-1] == ("transfer_out", D("-4"), D("6"))
+    assert short.status_code == 200 and "2 cannot be taken off" in short.content.decode()
+    assert not_mine.status_code == 200 and "Select a valid choice" in not_mine.content.decode()  # not theirs
+    assert Transfer.objects.count() == 1 and at(main, tea) == 6 and at(main, rice) == 1
+    assert_audit_passes()
