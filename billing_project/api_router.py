@@ -7,7 +7,14 @@ from rest_framework.response import Response
 
 from billing_project.core.api.views import ObtainTokenView
 from cashdrawer.api import DenominationViewSet, OverrideViewSet, PinView, TillSessionViewSet, TillViewSet
-from catalog.api import AdjustmentViewSet, ProductViewSet, ReceiptViewSet, StockCountViewSet, SupplierViewSet
+from catalog.api import (
+    AdjustmentViewSet,
+    ProductViewSet,
+    ReceiptViewSet,
+    StockCountViewSet,
+    SupplierViewSet,
+    TransferViewSet,
+)
 from catalog.store_api import StaffStoresView
 from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 from purchases.counter_api import HeldBillViewSet, UpiQrView
@@ -66,6 +73,19 @@ ENDPOINTS = [
         "Record a product's count: expected is its stock at that moment.",
     ),
     ("stock-counts/{id}/post", "stock-counts/{id}/post", "POST", "Apply the counted differences to stock, once."),
+    (
+        "transfers",
+        "transfer-list",
+        "GET, POST",
+        "Goods sent between stores (?status=, ?store=): POST takes the stock out of the source. Idempotency-Key.",
+    ),
+    ("transfers/{id}", "transfers/{id}", "GET", "One transfer with its lines, in transit or received."),
+    (
+        "transfers/{id}/receive",
+        "transfers/{id}/receive",
+        "POST",
+        "Record what arrived, once: it goes into the destination's stock, a shortfall is lost. Idempotency-Key.",
+    ),
     (
         "denominations",
         "denomination-list",
@@ -203,6 +223,7 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("receipts", ReceiptViewSet, basename="receipt")
 router.register("adjustments", AdjustmentViewSet, basename="adjustment")
 router.register("stock-counts", StockCountViewSet, basename="stock-count")
+router.register("transfers", TransferViewSet, basename="transfer")
 router.register("denominations", DenominationViewSet, basename="denomination")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")

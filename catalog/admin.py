@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,11 +25,25 @@ from .models import (
     StockCount,
     StockCountLine,
     StockMovement,
+    Store,
+    StorePrice,
+    StoreStock,
     Supplier,
+    Transfer,
+    TransferLine,
 )
 from .selectors import low_stock_threshold
-from .services import product_create, product_delete, product_set_active, product_update
+from .services import (
+    product_create,
+    product_delete,
+    product_set_active,
+    product_update,
+    store_price_delete,
+    store_price_set,
+)
 from .stock import receipt_create, stock_count_variance, supplier_save
+from .stores import can_see_store, visible_store_ids, visible_stores
+from .transfers import transfer_create, transfer_receive
 
 _EDITABLE = (
     "sku",
@@ -68,6 +83,15 @@ class ProductAdminForm(forms.ModelForm):
         "It cannot change once the product has been sold.",
     )
 
+    # Not a column (stock lives per store): a new product's opening stock, put in ``store`` (default:
+    # the default store). Read-only once the product exists.
+    stock = QuantityFormField(required=False, min_value=0, max_digits=13, decimal_places=3, initial=0)
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="Where the opening stock is (empty: the default store).",
+    )
+
     lead_time_days = forms.IntegerField(
         required=False,
         min_value=0,
@@ -83,10 +107,13 @@ class ProductAdminForm(forms.ModelForm):
         value = self.cleaned_data.get("lead_time_days")
         return value if value is not None else (self.instance.lead_time_days if self.instance.pk else 7)
 
+    def clean_stock(self):
+        value = self.cleaned_data.get("stock")
+        return value if value is not None else Decimal(0)
+
     class Meta:
         model = Product
-        fields = _EDITABLE
-        field_classes = {"stock": QuantityFormField}
+        fields = [f for f in _EDITABLE if f != "stock"]
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -117,6 +144,62 @@ class ProductImportForm(forms.Form):
         required=False, help_text="Load the good rows even if some are bad. Unticked, any bad row stops the import."
     )
     dry_run = forms.BooleanField(required=False, label="Dry run", help_text="Check the file and count; write nothing.")
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="The store whose stock the file sets or adds to (empty: the default store).",
+    )
+
+
+class StoreStockInline(admin.TabularInline):
+    """The product's stock at each store: read-only (the stock ledger changes it)."""
+
+    model = StoreStock
+    fields = ("store", "stock", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "stock by store"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StorePriceForm(forms.ModelForm):
+    class Meta:
+        model = StorePrice
+        fields = ("store", "price")
+
+
+class StorePriceInline(admin.TabularInline):
+    """A store's own price for the product (``services.store_price_set``: not above the MRP)."""
+
+    model = StorePrice
+    form = StorePriceForm
+    fields = ("store", "price")
+    extra = 0
+    verbose_name_plural = "prices of its own at stores (bills at that store's tills charge them)"
+
+
+class StoreFilter(admin.SimpleListFilter):
+    """The stock shown (and the low-stock filter) at one store; unfiltered, over the stores the user sees."""
+
+    title = "store"
+    parameter_name = "store"
+
+    def lookups(self, request, model_admin):
+        return [(str(store.pk), str(store)) for store in visible_stores(request.user)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit() and can_see_store(request.user, int(value)):
+            return queryset.with_stock(int(value))
+        if value:
+            return queryset.none()
+        return queryset
 
 
 @admin.register(Product)
@@ -130,7 +213,8 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     list_display_links = ("sku", "name")
     # Stock changes only through the ledger (an adjustment, goods received, a count): read-only here.
     list_editable = ("price",)
-    list_filter = ("is_active", LowStockFilter)
+    list_filter = (StoreFilter, "is_active", LowStockFilter)
+    inlines = (StoreStockInline, StorePriceInline)
     search_fields = ("name", "sku", "barcode", "plu")
     ordering = ("name", "id")
     list_per_page = 100
@@ -145,6 +229,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         "tax_percent",
         "hsn_code",
         "stock",
+        "store",
         "lead_time_days",
         "cost_price",
         "ledger",
@@ -163,6 +248,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         fields = [f for f in self.fields if f != "ledger" or obj is not None]
         if obj is not None:
             fields[fields.index("stock")] = "stock_level"
+            fields.remove("store")
         if not request.user.has_perm("catalog.view_cost"):
             fields.remove("cost_price")
         return fields
@@ -173,6 +259,11 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         a count, never here."""
         shown = QuantityFormField().prepare_value(obj.stock)
         return f"{shown} {obj.unit}" if obj.unit != Unit.EACH else f"{shown}"
+
+    @admin.display(description="stock", ordering="stock")
+    def stock(self, obj):
+        """The sum over the stores (``Product.objects`` annotates it)."""
+        return QuantityFormField().prepare_value(obj.stock)
 
     @admin.display(description="stock ledger")
     def ledger(self, obj):
@@ -196,11 +287,31 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
             changed.pop("stock", None)
             saved = product_update(product=obj, **changed) if changed else obj
         else:
-            saved = product_create(**data, user=request.user)
+            store = form.cleaned_data.get("store")
+            saved = product_create(**data, store=store.pk if store is not None else None, user=request.user)
         # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
         for model_field in Product._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
         mark_saved(obj, instance_db(saved))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StorePrice:
+            return super().save_formset(request, form, formset, change)
+        # A store's own price through the service: not above the MRP, under the product's lock.
+        product = form.instance
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None) or {}
+            store = data.get("store")
+            if store is None:
+                continue
+            if data.get("DELETE"):
+                store_price_delete(product=product, store=store.pk)
+            elif row.has_changed():
+                old = row.instance.store_id if row.instance.pk else None
+                if old is not None and old != store.pk:
+                    store_price_delete(product=product, store=old)
+                store_price_set(product=product, store=store.pk, price=data["price"])
+        return None
 
     def delete_model(self, request, obj):
         if not product_delete(product=obj):
@@ -306,6 +417,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
                     partial=data["partial"],
                     dry_run=data["dry_run"],
                     unit=parsed.unit,
+                    store=data["store"].pk if data.get("store") else None,
                 )
             except ImportRejected as exc:
                 context["errors"] += exc.errors
@@ -332,10 +444,20 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
 class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger: history, never changed. A product's page links here, filtered to it."""
 
-    list_display = ("created_at", "product", "kind", "quantity", "balance_after", "reference", "reason", "user")
-    list_filter = ("kind",)
+    list_display = (
+        "created_at",
+        "store",
+        "product",
+        "kind",
+        "quantity",
+        "balance_after",
+        "reference",
+        "reason",
+        "user",
+    )
+    list_filter = ("store", "kind")
     search_fields = ("product__name", "product__sku")
-    list_select_related = ("product", "user")
+    list_select_related = ("store", "product", "user")
     list_per_page = 100
 
     @admin.display(description="reference")
@@ -346,6 +468,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ("receipt_id", "receipt"),
             ("adjustment_id", "adjustment"),
             ("stock_count_id", "count"),
+            ("transfer_id", "transfer"),
         ):
             value = getattr(obj, name)
             if value is not None:
@@ -402,9 +525,15 @@ class ReceiptLineInline(admin.TabularInline):
 
 
 class ReceiptAdminForm(forms.ModelForm):
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="The store the goods arrived at (empty: the default store).",
+    )
+
     class Meta:
         model = Receipt
-        fields = ("supplier", "supplier_invoice", "invoice_date", "note")
+        fields = ("store", "supplier", "supplier_invoice", "invoice_date", "note")
 
 
 @admin.register(Receipt)
@@ -417,6 +546,7 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     list_display = (
         "id",
         "created_at",
+        "store",
         "supplier",
         "supplier_invoice",
         "invoice_date",
@@ -424,14 +554,25 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         "tax_total",
         "total",
     )
-    list_select_related = ("supplier",)
+    list_select_related = ("supplier", "store")
+    list_filter = ("store",)
     search_fields = ("supplier__name", "supplier_invoice")
     autocomplete_fields = ("supplier",)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("supplier", "supplier_invoice", "invoice_date", "note", "subtotal", "tax_total", "total", "created_by")
+        return (
+            "store",
+            "supplier",
+            "supplier_invoice",
+            "invoice_date",
+            "note",
+            "subtotal",
+            "tax_total",
+            "total",
+            "created_by",
+        )
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj) or ReceiptAdminForm.Meta.fields
@@ -459,6 +600,7 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         ]
         data = form.cleaned_data
         saved = receipt_create(
+            store=data["store"].pk if data.get("store") else None,
             supplier=data["supplier"].pk,
             supplier_invoice=data["supplier_invoice"],
             invoice_date=data["invoice_date"],
@@ -486,8 +628,8 @@ class AdjustmentLineInline(admin.TabularInline):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "created_at", "reason", "note", "created_by")
-    list_filter = ("reason",)
+    list_display = ("id", "created_at", "store", "reason", "note", "created_by")
+    list_filter = ("store", "reason")
     inlines = (AdjustmentLineInline,)
 
 
@@ -521,10 +663,11 @@ class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Stock takes: those in progress first, with what is counted so far and the variance by product
     and its value at cost. Counting and posting are the API's (``/stock-counts``)."""
 
-    list_display = ("id", "status", "created_at", "counted_lines", "variance_at_cost", "posted_at")
-    list_filter = ("status",)
+    list_display = ("id", "store", "status", "created_at", "counted_lines", "variance_at_cost", "posted_at")
+    list_filter = ("store", "status")
     inlines = (StockCountLineInline,)
     fields = (
+        "store",
         "status",
         "note",
         "created_by",
@@ -547,3 +690,128 @@ class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="variance at cost")
     def variance_at_cost(self, obj):
         return format_money(stock_count_variance(obj)["value"])
+
+
+class TransferLineInline(admin.TabularInline):
+    """A transfer's lines: entered with a new transfer (product and quantity sent); shown with what
+    was received and lost once it exists."""
+
+    model = TransferLine
+    fields = ("product", "quantity", "received", "loss")
+    autocomplete_fields = ("product",)
+    extra = 5
+
+    # The lines come with their transfer: whoever may send one enters its lines.
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.add_transfer")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.view_transfer")
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is not None else ("product", "quantity")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else ()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class TransferAdminForm(forms.ModelForm):
+    class Meta:
+        model = Transfer
+        fields = ("from_store", "to_store", "note")
+
+
+@admin.register(Transfer)
+class TransferAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+    """Goods sent between stores, in transit first, with their lines: sent, received and lost. A user
+    sees the transfers from or to a store they see, and sends from such a store, as a form with
+    lines (``transfers.transfer_create``, as the API). *Receive in full* receives the selected
+    transfers through the same service as the API, when everything sent arrived. A transfer is never
+    changed here otherwise."""
+
+    form = TransferAdminForm
+    inlines = (TransferLineInline,)
+    list_display = ("id", "status", "from_store", "to_store", "created_at", "created_by", "received_at", "received_by")
+    list_filter = ("status", "from_store", "to_store")
+    list_select_related = ("from_store", "to_store", "created_by", "received_by")
+    actions = ("receive_in_full",)
+    SHOWN = ("status", "from_store", "to_store", "note", "created_by", "created_at", "received_by", "received_at")
+
+    def get_queryset(self, request):
+        ids = visible_store_ids(request.user)
+        qs = super().get_queryset(request).order_by("status", "-created_at", "-id")  # in_transit before received
+        return qs if ids is None else qs.filter(Q(from_store__in=ids) | Q(to_store__in=ids))
+
+    def get_fields(self, request, obj=None):
+        return self.SHOWN if obj is not None else TransferAdminForm.Meta.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.SHOWN if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "from_store":  # only from a store the user sees
+            kwargs["queryset"] = visible_stores(request.user).filter(is_active=True)
+        elif db_field.name == "to_store":
+            kwargs["queryset"] = Store.objects.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its lines by save_related, in one call to the service
+
+    def save_related(self, request, form, formsets, change):
+        lines = [
+            {"product_id": row["product"].pk, "quantity": row["quantity"]}
+            for formset in formsets
+            for row in formset.cleaned_data
+            if row and not row.get("DELETE") and row.get("product") is not None
+        ]
+        data = form.cleaned_data
+        saved = transfer_create(
+            from_store=data["from_store"].pk,
+            to_store=data["to_store"].pk,
+            lines=lines,
+            note=data.get("note") or "",
+            user=request.user,
+        )
+        for model_field in Transfer._meta.concrete_fields:
+            setattr(form.instance, model_field.attname, getattr(saved, model_field.attname))
+        mark_saved(form.instance, instance_db(saved))
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The lines were written by the service, not by the formsets.
+        return [{"added": {}}]
+
+    def has_receive_permission(self, request) -> bool:
+        return request.user.has_perm("catalog.receive_transfer")
+
+    @admin.action(description="Receive in full (everything sent arrived)", permissions=["receive"])
+    def receive_in_full(self, request, queryset):
+        received = 0
+        for transfer in queryset.prefetch_related("lines"):
+            if not can_see_store(request.user, transfer.to_store_id):
+                self.message_user(request, f"{transfer}: only its destination receives it.", messages.ERROR)
+                continue
+            lines = [{"product_id": line.product_id, "quantity": line.quantity} for line in transfer.lines.all()]
+            try:
+                transfer_receive(transfer_id=transfer.pk, lines=lines, user=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{transfer}: {exc.message}", messages.ERROR)
+                continue
+            received += 1
+        if received:
+            self.message_user(request, f"{received} transfer(s) received.", messages.SUCCESS)

@@ -38,3 +38,38 @@ class SupplierNotFound(DomainError):
 class StockCountPosted(Conflict):
     code = ErrorCode.STOCK_COUNT_POSTED
     default_message = "The stock count is already posted."
+
+
+class StoreNotFound(DomainError):
+    """Stock at a store that does not exist, is inactive, or that the user does not see."""
+
+    code = ErrorCode.STORE_NOT_FOUND
+    default_message = "The store does not exist."
+
+
+class ProductArchived(Conflict):
+    """An archived product on a transfer: it is not sent anywhere (``product_inactive``)."""
+
+    code = ErrorCode.PRODUCT_INACTIVE
+    default_message = "An archived product cannot be transferred."
+
+
+class TransferNotFound(DomainError):
+    """A transfer that does not exist, or that the user may not see or receive (``not_found``)."""
+
+    code = ErrorCode.NOT_FOUND
+    default_message = "No such transfer."
+
+
+class TransferAlreadyReceived(Conflict):
+    """Receiving a transfer that is already received: nothing was written."""
+
+    code = ErrorCode.TRANSFER_ALREADY_RECEIVED
+    default_message = "The transfer is already received."
+
+
+class StoreNotVisible(DomainError):
+    """A store the user does not work at (and cannot see): answered as if it did not exist."""
+
+    code = ErrorCode.NOT_FOUND
+    default_message = "Not found."

@@ -119,6 +119,8 @@ STORE_LOOKUPS: dict[str, str] = {
     "purchases.refundpayment": "refund__purchase__till__store",
     "purchases.documentpdf": "purchase__till__store",
     "purchases.heldbill": "till__store",
+    # Two stores: a transfer is seen from either end (``selectors.transfer_list``).
+    "catalog.transfer": "from_store|to_store",
 }
 
 
@@ -144,7 +146,9 @@ def store_filter(model, store_ids) -> Q:
     """The condition for rows of ``model`` (a class or a label) in the stores ``store_ids`` (a list,
     or a query of store ids: then it is a subquery, no query of its own)."""
     label = _label(model)
-    condition = Q(**{f"{STORE_LOOKUPS[label]}__in": store_ids})
+    condition = Q()
+    for lookup in STORE_LOOKUPS[label].split("|"):  # a row of two stores is in either
+        condition |= Q(**{f"{lookup}__in": store_ids})
     till = NULL_TILL_IN_DEFAULT_STORE.get(label)
     if till is not None:
         in_default = Exists(Store.objects.filter(pk__in=store_ids, is_default=True))
@@ -221,6 +225,8 @@ VIEW_RULES: dict[str, str] = {
     "catalog.api.SupplierViewSet": CHAIN_WIDE,
     "catalog.admin.ProductAdmin": CHAIN_WIDE,
     "catalog.admin.SupplierAdmin": CHAIN_WIDE,
+    "catalog.api.TransferViewSet": "catalog.transfer",
+    "catalog.admin.TransferAdmin": "catalog.transfer",
     "admin:catalog_product_import": CHAIN_WIDE,
     # The roles; lockouts of logins (by username and address, no store's rows); the task queue (no
     # role has its permissions: superusers only).

@@ -71,10 +71,10 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_STOCK = (
         "insufficient_stock",
         409,
-        "not enough stock for a bill, or an adjustment that would take stock below 0 (`details`: `product_id`, "
-        "`available`, `requested`)",
+        "not enough stock for a bill, a transfer (at its source), or an adjustment that would take stock below 0 "
+        "(`details`: `product_id`, `available`, `requested`)",
     )
-    PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill"
+    PRODUCT_INACTIVE = "product_inactive", 409, "archived product on a bill or a transfer"
     CUSTOMER_CONFLICT = (
         "customer_conflict",
         409,
@@ -178,7 +178,17 @@ class ErrorCode(StrEnum):
         409,
         "counting or posting a stock count that is already posted (`details`: `count_id`); nothing was written",
     )
+    TRANSFER_ALREADY_RECEIVED = (
+        "transfer_already_received",
+        409,
+        "receiving a transfer that is already received (`details`: `transfer_id`); nothing was written",
+    )
     SUPPLIER_NOT_FOUND = "supplier_not_found", 400, "goods received from a supplier that does not exist"
+    STORE_NOT_FOUND = (
+        "store_not_found",
+        400,
+        "stock received, adjusted, counted or created at a store that does not exist, is inactive or is not yours",
+    )
 
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"

@@ -46,6 +46,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "catalog.add_stockcount",
         "catalog.view_stockcount",
         "catalog.view_stockcountline",
+        # Transfers between stores: send from, and receive into, the stores the manager works at.
+        "catalog.add_transfer",
+        "catalog.view_transfer",
+        "catalog.view_transferline",
+        "catalog.receive_transfer",
         "cashdrawer.add_denomination",
         "cashdrawer.change_denomination",
         "cashdrawer.view_denomination",

@@ -442,6 +442,7 @@ SPECTACULAR_SETTINGS = {
         "StockMovementKindEnum": "catalog.models.StockMovement.Kind",
         "AdjustmentReasonEnum": "catalog.models.Adjustment.Reason",
         "StockCountStatusEnum": "catalog.models.StockCount.Status",
+        "TransferStatusEnum": "catalog.models.Transfer.Status",
     },
 }
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

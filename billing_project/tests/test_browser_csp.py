@@ -35,7 +35,9 @@ from cashdrawer.services import (
 )
 from cashdrawer.tests.factories import drawer_with
 from catalog.stock import adjustment_create, receipt_create, stock_count_open, stock_count_record, supplier_save
-from catalog.tests.factories import ProductFactory
+from catalog.stores import default_store_id
+from catalog.tests.factories import ProductFactory, StoreFactory
+from catalog.transfers import transfer_create
 from customers.tests.factories import UserFactory
 from purchases.services import held_bill_create, purchase_create, refund_create
 
@@ -204,6 +206,14 @@ def shop(cashier_user, manager_user, settings):
     adjustment_create(lines=[{"product_id": soap.pk, "quantity": -1}], reason="damaged", user=manager_user)
     count = stock_count_open(product_ids=[rice.pk, soap.pk], user=manager_user)
     stock_count_record(count_id=count.pk, product_id=rice.pk, counted=45, user=manager_user)
+    # Goods on their way to a second store.
+    transfer_create(
+        from_store=default_store_id(),
+        to_store=StoreFactory(code="NORTH", name="North").pk,
+        lines=[{"product_id": rice.pk, "quantity": 2}],
+        note="weekly",
+        user=manager_user,
+    )
     held_bill_create(
         till=open_session.till_id,
         items=[{"product_id": rice.pk, "quantity": 2}],

@@ -1,5 +1,5 @@
 """Head office puts staff in stores: ``GET/PUT /api/v1/staff/{username}/stores``, the user form in
-the admin, ``setup_roles --store``, and migration catalog 0009 for an upgraded shop."""
+the admin, ``setup_roles --store``, and migration catalog 0011 for an upgraded shop."""
 
 import importlib
 
@@ -148,7 +148,7 @@ def test_the_migration_puts_existing_staff_in_the_default_store(roles, superuser
     grouped = UserFactory(username="old-role", stores=[])
     grouped.groups.add(*Group.objects.filter(name=MANAGER))
     customer_like = UserFactory(username="not-staff", stores=[])
-    migration = importlib.import_module("catalog.migrations.0009_staff_in_default_store")
+    migration = importlib.import_module("catalog.migrations.0011_staff_in_default_store")
 
     class Editor:
         class connection:  # the schema editor's attribute

@@ -24,6 +24,7 @@ from billing_project.core.roles import MANAGER, role_assign
 from cashdrawer.models import CashMovement, DrawerMovement, Override, Till, TillSession
 from cashdrawer.services import cash_movement_create, denomination_create, session_close, till_create
 from catalog.models import Store
+from catalog.stock import adjustment_create
 from catalog.stores import CHAIN_WIDE, STORE_LOOKUPS, STORE_PENDING, STORE_PENDING_VIEWS, VIEW_RULES
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
@@ -211,6 +212,8 @@ def stores(superuser, settings):
     Till.objects.filter(pk=till_b.pk).update(store=store_b)
     till_b.refresh_from_db()
     product = ProductFactory(price=D("100.00"), tax_percent=D("0"), stock=1000)
+    # Stock on store B's shelves too (no marker: stock rows are STORE_PENDING views' for now).
+    adjustment_create(lines=[{"product_id": product.pk, "quantity": 100}], reason="found", store=store_b.pk, user=root)
     a = _trade(till_a, product, root, tag="A")
     b = _trade(till_b, product, root, tag="B")
     manager_a = UserFactory(username="alpha_manager", is_staff=True)

@@ -3,7 +3,7 @@ from decimal import Decimal
 import factory
 
 from billing_project.core.testing.factories import ModelFactory
-from catalog.models import Product
+from catalog.models import Product, Store
 from catalog.stock import opening_movement
 
 
@@ -20,8 +20,20 @@ class ProductFactory(ModelFactory[Product]):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        # As ``product_create`` does: the product's stock ledger starts with its opening row.
+        # As ``product_create`` does: the product's stock ledger starts with its opening row, at
+        # ``store`` (an id; default: the default store), which is its StoreStock row there.
+        store = kwargs.pop("store", None)
         product = super()._create(model_class, *args, **kwargs)
-        product.stock = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
-        opening_movement(product)
+        product.stock = Decimal(product.stock).quantize(Decimal("0.001"))
+        opening_movement(product, store=store)
         return product
+
+
+class StoreFactory(ModelFactory[Store]):
+    """Another store of the chain (the default store, MAIN, is made by migration 0008)."""
+
+    class Meta:
+        model = Store
+
+    code = factory.Sequence(lambda n: f"S{n:03d}")
+    name = factory.Sequence(lambda n: f"Store {n}")

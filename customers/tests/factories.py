@@ -26,7 +26,7 @@ class UserFactory(ModelFactory[User]):
     @factory.post_generation
     def stores(self: User, create, extracted, **kwargs):  # called with the user
         """The user works at the default store (``stores=[...]`` names others, ``[]`` none), as
-        migration catalog 0009 puts every existing staff user, so the suite's users see its tills."""
+        migration catalog 0011 puts every existing staff user, so the suite's users see its tills."""
         if not create or self.is_superuser:
             return
         if extracted is None:

@@ -91,9 +91,13 @@ ENUM_DESCRIPTIONS = {
     "OverrideOutcomeEnum": "How an override request went: `granted` (a token), `refused` (a wrong PIN, or a user who "
     "may not approve) or `locked` (the PIN was locked after 5 failures).",
     "StockMovementKindEnum": "What changed a product's stock: a `sale`, a `refund_restock`, goods received "
-    "(`receipt`), an `adjustment`, a stock `count`, the stock `import`, or the ledger's `opening` row.",
+    "(`receipt`), an `adjustment`, a stock `count`, the stock `import`, the ledger's `opening` row, or a transfer "
+    "between stores: `transfer_out` at the source, `transfer_in` at the destination, and `transfer_loss` (quantity "
+    "0: what was lost in transit, recorded at the destination).",
     "AdjustmentReasonEnum": "Why stock was adjusted: `damaged`, `expired`, `theft`, `found`, or `other` (with a note).",
     "StockCountStatusEnum": "A stock count is `open` while it is counted, then `posted` once its differences apply.",
+    "TransferStatusEnum": "A transfer is `in_transit` from its creation (the stock left its source), then `received` "
+    "once its destination records what arrived.",
     "UnitEnum": "What a product is sold by: `each` (whole numbers), or by measure to 3 decimal places: `kg`, `g`, "
     "`l`, `ml`, `m`.",
 }

@@ -23,7 +23,7 @@ def staff_into_default_store(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0008_stores"),
+        ("catalog", "0010_transfers"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
