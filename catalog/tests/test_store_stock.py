@@ -145,7 +145,7 @@ def test_the_stock_of_each_store_and_the_list_at_one_store(admin_api, branch):
 
 def test_a_user_sees_the_stock_of_their_stores_only(manager_api, manager_user, branch):
     product = ProductFactory(stock=5)
-    branch.staff.add(manager_user)
+    manager_user.stores.set([branch])  # works there only (the factory puts users in the default store)
 
     assert [row["store"] for row in manager_api.get(f"{URL}/{product.pk}/stock").json()] == [branch.pk]
     assert manager_api.get(URL, {"store": default_store_id()}).json()["results"] == []
