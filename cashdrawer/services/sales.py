@@ -120,6 +120,7 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
             )
         session_id = TillSession.objects.create(
             till=till,
+            store_id=till.store_id,
             opened_by=recorded_user(user),
             opening_counted=Pieces((d.value, d.count) for d in denominations).as_api(),
             auto_opened=True,

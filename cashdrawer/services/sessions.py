@@ -90,6 +90,7 @@ def session_open(
     user = recorded_user(user)
     session = TillSession.objects.create(
         till=till,
+        store_id=till.store_id,
         opened_by=user,
         opening_counted=counts.as_api(),
         opening_variance=opening_variance,
@@ -188,6 +189,7 @@ def cash_movement_create(
     user = recorded_user(user)
     movement = CashMovement.objects.create(
         till=till,
+        store_id=session.store_id,
         session=session,
         direction=direction,
         amount=combined.total,
@@ -201,6 +203,7 @@ def cash_movement_create(
         denominations=denominations,
         moves=[(Kind.CASH_IN if sign > 0 else Kind.CASH_OUT, {v: sign * c for v, c in combined.highest_first()})],
         session_id=session.pk,
+        store_id=session.store_id,
         user=user,
         reason=reason,
         created_at=movement.created_at,
