@@ -116,7 +116,8 @@ def purchase_create(
     2-digit state code) defaults to the GSTIN's state, else the store's: the store of the bill's till
     (``Till.store``), whose GSTIN, state, name and address the bill copies as its seller
     (``seller_*``), so a store's later edits change no bill. Each line snapshots its HSN code and
-    splits its tax: CGST + SGST within the store's state, IGST to another. A malformed GSTIN or state code is a ``ValidationFailed``. None of it costs a statement.
+    splits its tax: CGST + SGST within the store's state, IGST to another. A malformed GSTIN or state
+    code is a ``ValidationFailed``. None of it costs a statement.
 
     The statements, in order, are ``bill_statements``'; they lock, in the global order of
     docs/architecture.md: the customer (a new one's unique email or number, or the one row given
