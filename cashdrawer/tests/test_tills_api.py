@@ -72,6 +72,7 @@ def test_list_tills_is_paginated_with_the_current_session(admin_api, till):
         "name": "Front",
         "is_active": True,
         "requires_open_session": False,
+        "store": till.store_id,
         "invoice_series": None,
         "credit_series": None,
         "invoice_series_code": str(till.pk),
