@@ -1,5 +1,7 @@
 """``/api/v1/stores``: the chain's stores, for head office only."""
 
+from typing import ClassVar
+
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -43,7 +45,7 @@ class StoreSerializer(serializers.ModelSerializer):
         model = Store
         fields = ["id", "code", "name", "legal_name", "address", "state_code", "gstin", "is_active", "is_default"]
         read_only_fields = ["id", "is_default"]
-        extra_kwargs = {"code": {"validators": []}}  # a duplicate is refused by the service
+        extra_kwargs: ClassVar[dict] = {"code": {"validators": []}}  # a duplicate is refused by the service
 
 
 class HeadOfficePermissions(RolePermissions):

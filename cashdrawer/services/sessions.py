@@ -5,6 +5,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -90,7 +91,7 @@ def session_open(
     user = recorded_user(user)
     session = TillSession.objects.create(
         till=till,
-        store_id=till.store_id,
+        store_id=cast(int, till.store_id),
         opened_by=user,
         opening_counted=counts.as_api(),
         opening_variance=opening_variance,

@@ -212,8 +212,9 @@ def till_update(*, till_id: int, **changes) -> Till:
                 details={"code": till.code, "default_till": settings.DEFAULT_TILL},
             )
     if "store" in changes:
-        store_id = _store_for_till(changes.pop("store"))
-        if store_id != till.store_id:
+        store = changes.pop("store")
+        if store is not None and store != till.store_id:
+            store_id = _store_for_till(store)
             # Under the till's lock: a bill that opens the first session waits for it, and a bill
             # that read the old store before it is refused at its own till lock (``purchase_create``).
             if TillSession.objects.filter(till_id=till.pk).exists():

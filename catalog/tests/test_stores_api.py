@@ -1,10 +1,10 @@
 """``/api/v1/stores``: head office only, with a store's GST registration checked as the settings were."""
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from billing_project.core.roles import HEAD_OFFICE, role_assign
 from catalog.models import Store
-from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ MH = "27AAACR4849R1ZL"  # the same PAN in Maharashtra
 
 @pytest.fixture
 def head_office_api(roles, api_client):
-    user = UserFactory(username="ho", is_staff=True)
+    user = get_user_model().objects.create_user(username="ho", password="x", is_staff=True)
     role_assign(user=user, role=HEAD_OFFICE)
     api_client.force_authenticate(user)
     return api_client

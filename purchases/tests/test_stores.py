@@ -3,10 +3,12 @@ as the seller (GSTIN, state, address) and splits its tax by that store's state, 
 unique within a GSTIN, GSTR-1 is filed per GSTIN and the sales report per store."""
 
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.db import IntegrityError, transaction
 
+from billing_project.core.errors import DomainError
 from cashdrawer.models import CashMovement, DrawerMovement, TillSession
 from cashdrawer.services import cash_movement_create, denomination_create, session_close, till_create
 from catalog.models import Store
@@ -91,15 +93,15 @@ def test_every_row_of_trade_carries_its_tills_store(chain, rice):
     assert set(Purchase.objects.values_list("store_id", flat=True)) == set(till_store.values())
     for bill in Purchase.objects.all():
         assert bill.store_id == till_store[bill.till_id]
-    for model, path in (
+    for child, path in (
         (PurchaseItem, "purchase__store_id"),
         (Payment, "purchase__store_id"),
         (Refund, "purchase__store_id"),
         (RefundLine, "refund__store_id"),
         (RefundPayment, "refund__store_id"),
     ):
-        rows = list(model.objects.values_list("store_id", path))
-        assert rows and all(own == parent for own, parent in rows), model.__name__
+        pairs = list(child.objects.values_list("store_id", path))
+        assert pairs and all(own == parent for own, parent in pairs), child.__name__
     for model in (TillSession, CashMovement, DrawerMovement):
         rows = list(model.objects.values_list("store_id", "till__store_id"))
         assert rows and all(own == till for own, till in rows), model.__name__
@@ -142,12 +144,12 @@ def test_a_stores_later_edits_change_no_bill(chain, rice):
 def test_a_bill_is_refunded_only_at_a_till_of_its_store(chain, rice):
     bill = _ring(chain["ka"], rice)
 
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(DomainError) as refused:
         refund_create(
             purchase_id=bill.pk, items=[{"product_id": rice.pk, "quantity": 1}], reason="r", till=chain["mh"].pk
         )
 
-    assert getattr(refused.value, "code", None) == "validation_error"
+    assert refused.value.code == "validation_error"
     assert "till" in refused.value.details
     assert not Refund.objects.exists()
 
@@ -200,3 +202,49 @@ def test_the_sales_report_takes_a_store(chain, rice, admin_api):
     assert [row["quantity"] for row in response.json()["rows"]] == [4]
     missing = admin_api.get(f"{API}/reports/sales", {"store": 999999})
     assert missing.status_code == 400 and "store" in missing.json()["details"]
+
+
+# --- A till moving store while bills ring up (PostgreSQL, real threads) ---------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_till_moving_store_while_bills_ring_up_never_splits_a_bill(postgres_only):
+    from billing_project.core.testing.concurrency import run_concurrently
+    from cashdrawer.models import Till
+    from cashdrawer.services import till_update
+
+    for attempt in range(3):
+        main = set_default_store(gstin=KA, state_code="29")
+        pune = store_with(f"PN{attempt}", gstin=MH, state_code="27")
+        till = _till(f"NEW{attempt}", main)  # no session yet: it may still move
+        product = ProductFactory(price=D("100.00"), tax_percent=D("5"), stock=1000)
+
+        def work(i, till=till, pune=pune, product=product):
+            if i == 2:
+                return till_update(till_id=till.pk, store=pune.pk)
+            return _ring(till, product)
+
+        results = run_concurrently(6, work)
+
+        assert all(not isinstance(r, Exception) or isinstance(r, DomainError) for r in results), results
+        moved = Till.objects.get(pk=till.pk).store_id == pune.pk
+        bills = Purchase.objects.filter(till=till)
+        # Every bill is one store's: its own, its lines', payments', session's and ledger's agree, and
+        # it is the store the till stood in when the bill took the till's lock.
+        for bill in bills:
+            session = TillSession.objects.get(pk=cast(int, bill.session_id))
+            assert bill.store_id == session.store_id
+            assert set(bill.items.values_list("store_id", flat=True)) == {bill.store_id}
+            assert set(bill.payments.values_list("store_id", flat=True)) == {bill.store_id}
+            assert set(bill.drawer_movements.values_list("store_id", flat=True)) <= {bill.store_id}
+            assert bill.seller_gstin == (MH if bill.store_id == pune.pk else KA)
+        if moved:
+            # The move came before the first session: every bill that committed is Pune's.
+            assert set(bills.values_list("store_id", flat=True)) <= {pune.pk}
+        else:
+            # A bill opened the till's first session before the move: the move was refused.
+            assert isinstance(results[2], DomainError) and set(bills.values_list("store_id", flat=True)) == {main.pk}
+        assert set(TillSession.objects.filter(till=till).values_list("store_id", flat=True)) <= {
+            Till.objects.get(pk=till.pk).store_id
+        }
