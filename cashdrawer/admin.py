@@ -264,6 +264,11 @@ class TillForm(forms.ModelForm):
         model = Till
         fields = ("code", "name", "store", "is_active", "requires_open_session", "invoice_series", "credit_series")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "store" in self.fields:  # left empty: the default store (``till_create``)
+            self.fields["store"].required = False
+
     def validate_unique(self):
         pass  # a taken code or series is the service's TillExists / SeriesTaken, shown as a message
 

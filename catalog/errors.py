@@ -38,3 +38,8 @@ class SupplierNotFound(DomainError):
 class StockCountPosted(Conflict):
     code = ErrorCode.STOCK_COUNT_POSTED
     default_message = "The stock count is already posted."
+
+
+class StoreNotFound(DomainError):
+    code = ErrorCode.STORE_NOT_FOUND
+    default_message = "That store does not exist."

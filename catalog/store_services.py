@@ -41,7 +41,7 @@ def _cleaned(fields: Mapping[str, Any], current: Store | None) -> dict[str, Any]
                     raise ValidationError("A store needs a name.")
                 validate_plain_text(value)
             elif name in ("legal_name", "address"):
-                validate_plain_text(value.replace("\n", " "))
+                validate_plain_text(value.replace("\r\n", " ").replace("\n", " "))
             elif name == "state_code" and value and value not in STATES:
                 raise ValidationError("Enter a GST state code such as 29 (Karnataka).")
             elif name == "gstin" and value:

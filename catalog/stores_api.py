@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from billing_project.core.api.fields import PlainTextField, StrictBooleanField
+from billing_project.core.api.fields import PlainTextField, StrictBooleanField, StrictCharField
 from billing_project.core.api.permissions import RolePermissions
 from billing_project.core.api.schema import error_responses
 from billing_project.core.errors import ErrorCode
@@ -21,18 +21,20 @@ class StoreSerializer(serializers.ModelSerializer):
 
     code = PlainTextField(code=True, max_length=16, help_text="Short unique code, such as MAIN.")
     name = PlainTextField(max_length=200)
-    legal_name = serializers.CharField(
+    legal_name = PlainTextField(
         max_length=200, required=False, allow_blank=True, help_text="On tax invoices. Blank: the name."
     )
-    address = serializers.CharField(max_length=2000, required=False, allow_blank=True, trim_whitespace=True)
-    state_code = serializers.CharField(
+    address = StrictCharField(
+        max_length=2000, required=False, allow_blank=True, help_text="As printed; lines separated by newlines."
+    )
+    state_code = StrictCharField(
         max_length=2,
         required=False,
         allow_blank=True,
         help_text="The GST state code of the store's address (core.gst.STATES), such as 29. Blank: the GSTIN's "
         "first two digits.",
     )
-    gstin = serializers.CharField(
+    gstin = StrictCharField(
         max_length=20,
         required=False,
         allow_blank=True,

@@ -401,6 +401,7 @@ SALES_REPORT_DESCRIPTION = (
                 ErrorCode.REPORT_RANGE_INVALID,
                 ErrorCode.REPORT_GROUPING_INVALID,
                 ErrorCode.TILL_NOT_FOUND,
+                ErrorCode.STORE_NOT_FOUND,
             ),
         },
         description=SALES_REPORT_DESCRIPTION + f" At most {MAX_DAYS} days; default the last 30.",

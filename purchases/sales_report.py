@@ -46,11 +46,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from billing_project.core.db_router import reporting_reads
-from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit, quantity_json
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
+from catalog.errors import StoreNotFound
 from catalog.models import Product, Store
 
 from .errors import ReportGroupingInvalid, ReportRangeInvalid
@@ -161,8 +161,8 @@ def sales_report(
     grouped by ``group_by`` (one of ``GROUPINGS``), optionally of one till (bills rung up and refunds
     paid out there), and of one store (``store``: its bills and their refunds, by their ``store_id``).
     Returns ``{date_from, date_to, group_by, till, store, rows, totals}``; every row and the totals
-    hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key. An unknown store is a
-    ``ValidationFailed`` naming ``store``.
+    hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key. An unknown store is
+    ``StoreNotFound``.
 
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
@@ -173,7 +173,7 @@ def sales_report(
         _bound_report(alias)
         _validate(date_from, date_to, group_by, till)
         if store is not None and not Store.objects.filter(pk=store).exists():
-            raise ValidationFailed(f"Store {store} does not exist.", details={"store": ["No such store."]})
+            raise StoreNotFound(f"Store {store} does not exist.", details={"store": store})
         start, end = _bounds(date_from, date_to)
         bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
         refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)

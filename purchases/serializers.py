@@ -552,7 +552,7 @@ class SalesReportQuerySerializer(serializers.Serializer):
         min_value=1,
         max_value=MAX_ID,
         required=False,
-        help_text="Only the bills of this store (id) and their refunds. An unknown store is a `validation_error`.",
+        help_text="Only the bills of this store (id) and their refunds. An unknown store is 400 `store_not_found`.",
     )
 
 

@@ -120,6 +120,7 @@ class ErrorCode(StrEnum):
 
     # --- Tills and sessions --------------------------------------------------------------------
     TILL_NOT_FOUND = "till_not_found", 400, "a bill, refund or sales report names a till that does not exist"
+    STORE_NOT_FOUND = "store_not_found", 400, "a sales report names a store that does not exist"
     TILL_EXISTS = "till_exists", 409, "a till code that is taken"
     DEFAULT_TILL_RENAME = (
         "default_till_rename",

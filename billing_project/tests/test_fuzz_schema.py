@@ -56,7 +56,7 @@ from werkzeug.test import Client
 from cashdrawer.models import Denomination
 from cashdrawer.services import session_close
 from cashdrawer.tests.factories import drawer_with
-from catalog.models import Product
+from catalog.models import Product, Store
 from catalog.services import STOCK_READ_ONLY
 from catalog.stock import adjustment_create, receipt_create, stock_count_open, supplier_save
 from catalog.tests.factories import ProductFactory
@@ -202,7 +202,7 @@ STORE_VALIDATION_MESSAGES = {
 
 # What the sales report refuses in schema-valid parameters: rules across them, and a till that is gone.
 SKU_TAKEN = "A product with this SKU already exists."
-REPORT_REFUSALS = {"report_range_invalid", "till_not_found"}
+REPORT_REFUSALS = {"report_range_invalid", "till_not_found", "store_not_found"}
 # What the catalogue's rules refuse in a schema-valid product (per field), and in a scanned code.
 PRODUCT_RULE_MESSAGES = {
     "stock": {
@@ -324,6 +324,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "/api/v1/adjustments/": [adjustment.pk],
         "/api/v1/stock-counts/": [count.pk],
         "/api/v1/held-bills/": [held.pk],
+        "/api/v1/stores/": list(Store.objects.values_list("pk", flat=True)),
     }
 
 
@@ -359,6 +360,8 @@ def point_at_real_rows(case, data, store):
         query["date_from"], query["date_to"] = data.draw(st.sampled_from(REPORT_RANGES), label="dates")
         if "till" in query:
             query["till"] = data.draw(st.sampled_from(store["/api/v1/tills/"]), label="till")
+        if "store" in query:
+            query["store"] = data.draw(st.sampled_from(store["/api/v1/stores/"]), label="store")
     body = case.body
     if (
         case.method == "POST"
@@ -670,6 +673,16 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         "requires_open_session": False,
         "invoice_series": "T9",
         "credit_series": "CT9",
+        "store": store["/api/v1/stores/"][0],
+    }
+    new_store = {
+        "code": "PUN",
+        "name": "Pune",
+        "legal_name": "Pune Traders Pvt Ltd",
+        "address": "Market yard, Pune",
+        "state_code": "27",
+        "gstin": "27AAPFU0939F1ZV",
+        "is_active": True,
     }
     count = {"counted": [{"value": "2000", "count": 1}], "note": "float"}
     supplier = {
@@ -749,6 +762,8 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         ("POST", "/api/v1/overrides/"): [
             ({}, {"username": "fuzzer", "pin": "1234", "action": "discount", "till": till})
         ],
+        ("POST", "/api/v1/stores/"): [({}, new_store)],
+        ("PATCH", "/api/v1/stores/{id}/"): [({"id": store["/api/v1/stores/"][0]}, new_store)],
         ("POST", "/api/v1/suppliers/"): [({}, supplier)],
         ("PUT", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],
         ("PATCH", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],

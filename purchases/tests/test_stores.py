@@ -201,7 +201,7 @@ def test_the_sales_report_takes_a_store(chain, rice, admin_api):
     assert response.status_code == 200
     assert [row["quantity"] for row in response.json()["rows"]] == [4]
     missing = admin_api.get(f"{API}/reports/sales", {"store": 999999})
-    assert missing.status_code == 400 and "store" in missing.json()["details"]
+    assert missing.status_code == 400 and missing.json()["code"] == "store_not_found"
 
 
 # --- A till moving store while bills ring up (PostgreSQL, real threads) ---------------------------------
