@@ -190,7 +190,13 @@ def run_audits(
     )
 
     # --- stock ----------------------------------------------------------------------------
-    db_stock = dict(db.execute("SELECT id, stock FROM catalog_product").fetchall())
+    # A product's stock is the sum over the stores (none: 0).
+    db_stock = dict(
+        db.execute(
+            "SELECT p.id, COALESCE(SUM(s.stock), 0) FROM catalog_product p"
+            " LEFT JOIN catalog_storestock s ON s.product_id = p.id GROUP BY p.id"
+        ).fetchall()
+    )
     negative = {pid: s for pid, s in db_stock.items() if s < 0}
     api_stock = _api_stock(api)
     checks.append(

@@ -2,8 +2,8 @@
 -- bills, measured in the same run as the app (bench/run.py). It mirrors the statements that
 -- purchases.services.purchase_create sends, in the same lock order, on a copy of the app's schema
 -- with the same constraints and indexes: the payment methods with the timeouts and the customer
--- get-or-create (one statement), the products locked by id and their stock taken (one
--- guarded UPDATE whose CTE takes the locks), the bill with its 3 lines, its cash payment and its
+-- get-or-create (one statement), the till's store's stock rows locked by product id and the stock
+-- taken (one guarded UPDATE whose CTE takes the locks), the bill with its 3 lines, its cash payment and its
 -- stock ledger rows (one statement), then (last, as the app does) the till row FOR UPDATE, every denomination of the
 -- till FOR UPDATE by value carrying the open session, and one statement for the rest: the guarded
 -- drawer UPDATE with the drawer movements and the invoice email's job (the outbox row) as CTEs of
@@ -37,13 +37,23 @@ LEFT JOIN purchases_paymentmethod AS m ON m.code = ANY('{}') OR m.is_cash ORDER 
 \if :cid = 0
 SELECT id AS cid FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com' \gset
 \endif
--- The products locked in id order (the CTE runs to the end first: the UPDATE waits on its count)
--- and the stock taken where the product is active and has enough.
-WITH locked AS (SELECT id FROM catalog_product WHERE id IN (:p1, :p2, :p3) ORDER BY id FOR UPDATE)
-UPDATE catalog_product AS t SET stock = t.stock - v.qty, updated_at = now()
-FROM (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS v (pid, qty)
-WHERE t.id = v.pid AND t.is_active AND t.stock - v.qty >= 0 AND (SELECT count(*) FROM locked) = 3
-RETURNING t.id, t.name, t.price, t.tax_percent, t.stock, t.is_active;
+-- The till's store's stock rows locked in product-id order (the CTE runs to the end first: the
+-- UPDATE waits on its count) and the stock taken where the product is active and the store has
+-- enough; the products with their price at the store (a store price, else their own).
+WITH bill_store AS MATERIALIZED (SELECT COALESCE((SELECT store_id FROM cashdrawer_till WHERE id = 1),
+                                                 (SELECT id FROM catalog_store WHERE is_default)) AS id),
+locked AS (SELECT s.id FROM catalog_storestock AS s WHERE s.store_id = (SELECT id FROM bill_store)
+           AND s.product_id IN (:p1, :p2, :p3) ORDER BY s.product_id FOR UPDATE),
+v (pid, qty) AS (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)),
+taken AS (
+    UPDATE catalog_storestock AS s SET stock = s.stock - v.qty, updated_at = now() FROM v, catalog_product AS p
+    WHERE s.store_id = (SELECT id FROM bill_store) AND s.product_id = v.pid AND p.id = v.pid AND p.is_active
+      AND s.stock - v.qty >= 0 AND (SELECT count(*) FROM locked) = 3
+    RETURNING s.product_id, s.stock
+)
+SELECT p.id, p.name, COALESCE(sp.price, p.price), p.tax_percent, taken.stock, p.is_active
+FROM taken JOIN catalog_product AS p ON p.id = taken.product_id
+LEFT JOIN catalog_storeprice AS sp ON sp.store_id = (SELECT id FROM bill_store) AND sp.product_id = taken.product_id;
 -- The bill, its lines and its payment in one statement (the bill's INSERT is a CTE the others read).
 WITH l AS (
     SELECT p.price * q.qty AS sub, round(p.price * q.qty * p.tax_percent / 100, 2) AS tax
@@ -68,10 +78,11 @@ WITH l AS (
     INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
     SELECT bill.id, m.id, true, bill.paid_amount, '' FROM bill, purchases_paymentmethod m WHERE m.is_cash
 ), moves AS (
-    -- The stock ledger's sale rows: the locked products' stock as the UPDATE above left it.
-    INSERT INTO catalog_stockmovement (product_id, kind, quantity, balance_after, unit_cost, reason, purchase_id, created_at)
-    SELECT p.id, 'sale', -q.qty, p.stock, p.cost_price, '', bill.id, bill.created_at
+    -- The stock ledger's sale rows at the till's store: the locked rows' stock as the UPDATE above left it.
+    INSERT INTO catalog_stockmovement (store_id, product_id, kind, quantity, balance_after, unit_cost, reason, purchase_id, created_at)
+    SELECT s.store_id, p.id, 'sale', -q.qty, s.stock, p.cost_price, '', bill.id, bill.created_at
     FROM bill, catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
+    JOIN catalog_storestock s ON s.product_id = p.id AND s.store_id = (SELECT store_id FROM cashdrawer_till WHERE id = 1)
 )
 SELECT id AS bill, paid_amount AS paid, change_due AS change FROM bill \gset
 SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id = 1 FOR UPDATE OF cashdrawer_till;

@@ -79,19 +79,21 @@ def seed_objects() -> dict:
     from django.contrib.auth import get_user_model
 
     from cashdrawer.services import session_open, till_create
-    from catalog.models import Product
+    from catalog.models import Product, StoreStock
+    from catalog.stores import default_store_id
 
     rates = [Decimal("0"), Decimal("5"), Decimal("12"), Decimal("18")]
-    Product.objects.bulk_create(
+    products = Product.objects.bulk_create(
         Product(
             sku=f"BENCH-{n:04d}",
             name=f"Product {n:03d}",
             price=Decimal(10 + (n * 37) % 990) + Decimal((n * 13) % 100) / 100,
             tax_percent=rates[n % 4],
-            stock=1_000_000,
         )
         for n in range(PRODUCTS)
     )
+    store = default_store_id()
+    StoreStock.objects.bulk_create(StoreStock(store_id=store, product=p, stock=1_000_000) for p in products)
     tills = [till_create(code=f"T{n}", name=f"Counter {n}") for n in range(1, TILLS + 1)]
     sessions = [session_open(till_id=till.pk, counted=[]) for till in tills]
     User = get_user_model()

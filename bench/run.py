@@ -442,9 +442,15 @@ def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None
         set_column_defaults(db, defaults)
         for n, p in enumerate(spread, start=1):
             db.execute(
-                "INSERT INTO catalog_product (id, sku, name, price, tax_percent, stock, is_active, created_at,"
-                " updated_at) VALUES (%s, %s, %s, %s, %s, %s, true, now(), now())",
-                [n, f"PGB-{n:02d}", f"pgbench item {n:02d}", p.price, p.tax_percent, 1_000_000_000],
+                "INSERT INTO catalog_product (id, sku, name, price, tax_percent, is_active, created_at,"
+                " updated_at) VALUES (%s, %s, %s, %s, %s, true, now(), now())",
+                [n, f"PGB-{n:02d}", f"pgbench item {n:02d}", p.price, p.tax_percent],
+            )
+            # Its stock at the default store, where the pgbench till stands.
+            db.execute(
+                "INSERT INTO catalog_storestock (store_id, product_id, stock, updated_at)"
+                " SELECT id, %s, %s, now() FROM catalog_store WHERE is_default",
+                [n, 1_000_000_000],
             )
         db.execute("DELETE FROM cashdrawer_till")  # the migration's MAIN; this copy has nothing else yet
         db.execute("INSERT INTO cashdrawer_till (id, code, name) VALUES (1, 'PGB', 'pgbench till')")

@@ -78,11 +78,19 @@ class BillingAdminSite(admin.AdminSite):
 
             context["pending_sessions"] = list(sessions_pending_approval())
         if user.has_perm("catalog.view_product"):
+            from catalog.stores import can_see_store, visible_store_ids
+
+            # ``?store=``: that store's stock (none for a store the user does not see); else the
+            # stores the user sees, summed.
             threshold = low_stock_threshold()
-            products = low_stock_products(threshold=threshold)
+            asked = request.GET.get("store", "")
+            stores: int | list[int] | None = visible_store_ids(user)
+            if asked:
+                stores = int(asked) if asked.isdigit() and can_see_store(user, int(asked)) else []
+            products = low_stock_products(threshold=threshold, stores=stores)
             context["low_stock_threshold"] = threshold
             low = list(products[:20])
-            suggested = reorder_suggestions(low)
+            suggested = reorder_suggestions(low, stores=stores)
             for product in low:
                 product.reorder_text = quantity_text(suggested[product.pk], product.unit)  # type: ignore[attr-defined]  # for the template
             context["low_stock"] = low
@@ -90,7 +98,7 @@ class BillingAdminSite(admin.AdminSite):
             context["low_stock_url"] = (
                 reverse("admin:catalog_product_changelist")
                 + "?"
-                + urlencode({"low_stock": "yes", "is_active__exact": "1"})
+                + urlencode({"low_stock": "yes", "is_active__exact": "1", **({"store": asked} if asked else {})})
             )
         return context
 

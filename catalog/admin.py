@@ -24,11 +24,22 @@ from .models import (
     StockCount,
     StockCountLine,
     StockMovement,
+    Store,
+    StorePrice,
+    StoreStock,
     Supplier,
 )
 from .selectors import low_stock_threshold
-from .services import product_create, product_delete, product_set_active, product_update
+from .services import (
+    product_create,
+    product_delete,
+    product_set_active,
+    product_update,
+    store_price_delete,
+    store_price_set,
+)
 from .stock import receipt_create, stock_count_variance, supplier_save
+from .stores import can_see_store, visible_stores
 
 _EDITABLE = (
     "sku",
@@ -68,6 +79,15 @@ class ProductAdminForm(forms.ModelForm):
         "It cannot change once the product has been sold.",
     )
 
+    # Not a column (stock lives per store): a new product's opening stock, put in ``store`` (default:
+    # the default store). Read-only once the product exists.
+    stock = QuantityFormField(required=False, min_value=0, max_digits=13, decimal_places=3, initial=0)
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="Where the opening stock is (empty: the default store).",
+    )
+
     lead_time_days = forms.IntegerField(
         required=False,
         min_value=0,
@@ -83,10 +103,13 @@ class ProductAdminForm(forms.ModelForm):
         value = self.cleaned_data.get("lead_time_days")
         return value if value is not None else (self.instance.lead_time_days if self.instance.pk else 7)
 
+    def clean_stock(self):
+        value = self.cleaned_data.get("stock")
+        return value if value is not None else Decimal(0)
+
     class Meta:
         model = Product
-        fields = _EDITABLE
-        field_classes = {"stock": QuantityFormField}
+        fields = [f for f in _EDITABLE if f != "stock"]
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -117,6 +140,62 @@ class ProductImportForm(forms.Form):
         required=False, help_text="Load the good rows even if some are bad. Unticked, any bad row stops the import."
     )
     dry_run = forms.BooleanField(required=False, label="Dry run", help_text="Check the file and count; write nothing.")
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="The store whose stock the file sets or adds to (empty: the default store).",
+    )
+
+
+class StoreStockInline(admin.TabularInline):
+    """The product's stock at each store: read-only (the stock ledger changes it)."""
+
+    model = StoreStock
+    fields = ("store", "stock", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "stock by store"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StorePriceForm(forms.ModelForm):
+    class Meta:
+        model = StorePrice
+        fields = ("store", "price")
+
+
+class StorePriceInline(admin.TabularInline):
+    """A store's own price for the product (``services.store_price_set``: not above the MRP)."""
+
+    model = StorePrice
+    form = StorePriceForm
+    fields = ("store", "price")
+    extra = 0
+    verbose_name_plural = "prices of its own at stores (bills at that store's tills charge them)"
+
+
+class StoreFilter(admin.SimpleListFilter):
+    """The stock shown (and the low-stock filter) at one store; unfiltered, over the stores the user sees."""
+
+    title = "store"
+    parameter_name = "store"
+
+    def lookups(self, request, model_admin):
+        return [(str(store.pk), str(store)) for store in visible_stores(request.user)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit() and can_see_store(request.user, int(value)):
+            return queryset.with_stock(int(value))
+        if value:
+            return queryset.none()
+        return queryset
 
 
 @admin.register(Product)
@@ -130,7 +209,8 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     list_display_links = ("sku", "name")
     # Stock changes only through the ledger (an adjustment, goods received, a count): read-only here.
     list_editable = ("price",)
-    list_filter = ("is_active", LowStockFilter)
+    list_filter = (StoreFilter, "is_active", LowStockFilter)
+    inlines = (StoreStockInline, StorePriceInline)
     search_fields = ("name", "sku", "barcode", "plu")
     ordering = ("name", "id")
     list_per_page = 100
@@ -145,6 +225,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         "tax_percent",
         "hsn_code",
         "stock",
+        "store",
         "lead_time_days",
         "cost_price",
         "ledger",
@@ -163,6 +244,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         fields = [f for f in self.fields if f != "ledger" or obj is not None]
         if obj is not None:
             fields[fields.index("stock")] = "stock_level"
+            fields.remove("store")
         if not request.user.has_perm("catalog.view_cost"):
             fields.remove("cost_price")
         return fields
@@ -173,6 +255,11 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         a count, never here."""
         shown = QuantityFormField().prepare_value(obj.stock)
         return f"{shown} {obj.unit}" if obj.unit != Unit.EACH else f"{shown}"
+
+    @admin.display(description="stock", ordering="stock")
+    def stock(self, obj):
+        """The sum over the stores (``Product.objects`` annotates it)."""
+        return QuantityFormField().prepare_value(obj.stock)
 
     @admin.display(description="stock ledger")
     def ledger(self, obj):
@@ -196,11 +283,31 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
             changed.pop("stock", None)
             saved = product_update(product=obj, **changed) if changed else obj
         else:
-            saved = product_create(**data, user=request.user)
+            store = form.cleaned_data.get("store")
+            saved = product_create(**data, store=store.pk if store is not None else None, user=request.user)
         # The admin goes on with ``obj`` (messages, log entry, redirect): give it the saved state.
         for model_field in Product._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
         mark_saved(obj, instance_db(saved))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StorePrice:
+            return super().save_formset(request, form, formset, change)
+        # A store's own price through the service: not above the MRP, under the product's lock.
+        product = form.instance
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None) or {}
+            store = data.get("store")
+            if store is None:
+                continue
+            if data.get("DELETE"):
+                store_price_delete(product=product, store=store.pk)
+            elif row.has_changed():
+                old = row.instance.store_id if row.instance.pk else None
+                if old is not None and old != store.pk:
+                    store_price_delete(product=product, store=old)
+                store_price_set(product=product, store=store.pk, price=data["price"])
+        return None
 
     def delete_model(self, request, obj):
         if not product_delete(product=obj):
@@ -306,6 +413,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
                     partial=data["partial"],
                     dry_run=data["dry_run"],
                     unit=parsed.unit,
+                    store=data["store"].pk if data.get("store") else None,
                 )
             except ImportRejected as exc:
                 context["errors"] += exc.errors
@@ -332,10 +440,20 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
 class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger: history, never changed. A product's page links here, filtered to it."""
 
-    list_display = ("created_at", "product", "kind", "quantity", "balance_after", "reference", "reason", "user")
-    list_filter = ("kind",)
+    list_display = (
+        "created_at",
+        "store",
+        "product",
+        "kind",
+        "quantity",
+        "balance_after",
+        "reference",
+        "reason",
+        "user",
+    )
+    list_filter = ("store", "kind")
     search_fields = ("product__name", "product__sku")
-    list_select_related = ("product", "user")
+    list_select_related = ("store", "product", "user")
     list_per_page = 100
 
     @admin.display(description="reference")
@@ -402,9 +520,15 @@ class ReceiptLineInline(admin.TabularInline):
 
 
 class ReceiptAdminForm(forms.ModelForm):
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.filter(is_active=True),
+        required=False,
+        help_text="The store the goods arrived at (empty: the default store).",
+    )
+
     class Meta:
         model = Receipt
-        fields = ("supplier", "supplier_invoice", "invoice_date", "note")
+        fields = ("store", "supplier", "supplier_invoice", "invoice_date", "note")
 
 
 @admin.register(Receipt)
@@ -417,6 +541,7 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
     list_display = (
         "id",
         "created_at",
+        "store",
         "supplier",
         "supplier_invoice",
         "invoice_date",
@@ -424,14 +549,25 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         "tax_total",
         "total",
     )
-    list_select_related = ("supplier",)
+    list_select_related = ("supplier", "store")
+    list_filter = ("store",)
     search_fields = ("supplier__name", "supplier_invoice")
     autocomplete_fields = ("supplier",)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("supplier", "supplier_invoice", "invoice_date", "note", "subtotal", "tax_total", "total", "created_by")
+        return (
+            "store",
+            "supplier",
+            "supplier_invoice",
+            "invoice_date",
+            "note",
+            "subtotal",
+            "tax_total",
+            "total",
+            "created_by",
+        )
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj) or ReceiptAdminForm.Meta.fields
@@ -459,6 +595,7 @@ class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         ]
         data = form.cleaned_data
         saved = receipt_create(
+            store=data["store"].pk if data.get("store") else None,
             supplier=data["supplier"].pk,
             supplier_invoice=data["supplier_invoice"],
             invoice_date=data["invoice_date"],
@@ -486,8 +623,8 @@ class AdjustmentLineInline(admin.TabularInline):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "created_at", "reason", "note", "created_by")
-    list_filter = ("reason",)
+    list_display = ("id", "created_at", "store", "reason", "note", "created_by")
+    list_filter = ("store", "reason")
     inlines = (AdjustmentLineInline,)
 
 
@@ -521,10 +658,11 @@ class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Stock takes: those in progress first, with what is counted so far and the variance by product
     and its value at cost. Counting and posting are the API's (``/stock-counts``)."""
 
-    list_display = ("id", "status", "created_at", "counted_lines", "variance_at_cost", "posted_at")
-    list_filter = ("status",)
+    list_display = ("id", "store", "status", "created_at", "counted_lines", "variance_at_cost", "posted_at")
+    list_filter = ("store", "status")
     inlines = (StockCountLineInline,)
     fields = (
+        "store",
         "status",
         "note",
         "created_by",

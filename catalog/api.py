@@ -13,8 +13,19 @@ from billing_project.core.api.schema import ErrorSerializer, describe, error_res
 from billing_project.core.errors import ErrorCode, ValidationFailed
 from billing_project.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
-from .errors import UnknownCode
-from .models import Adjustment, Product, Receipt, StockCount, StockCountLine, StockMovement, Supplier
+from .errors import StoreNotFound, UnknownCode
+from .models import (
+    ZERO_STOCK,
+    Adjustment,
+    Product,
+    Receipt,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+    StorePrice,
+    StoreStock,
+    Supplier,
+)
 from .selectors import product_for_code, product_list
 from .serializers import (
     AdjustmentCreateSerializer,
@@ -29,9 +40,18 @@ from .serializers import (
     StockCountLineSerializer,
     StockCountSerializer,
     StockMovementSerializer,
+    StorePriceSerializer,
+    StoreStockSerializer,
     SupplierSerializer,
 )
-from .services import STOCK_READ_ONLY, product_create, product_delete, product_update
+from .services import (
+    STOCK_READ_ONLY,
+    product_create,
+    product_delete,
+    product_update,
+    store_price_delete,
+    store_price_set,
+)
 from .stock import (
     adjustment_create,
     receipt_create,
@@ -40,6 +60,7 @@ from .stock import (
     stock_count_record,
     supplier_save,
 )
+from .stores import can_see_store, visible_stores
 
 
 class ProductFilter(FilterSet):
@@ -81,14 +102,90 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     serializer_class = ProductSerializer
     permission_classes = [ActionPermissions]
-    action_permissions = {("movements", "GET"): ("catalog.view_stockmovement",)}
+    action_permissions = {
+        ("movements", "GET"): ("catalog.view_stockmovement",),
+        ("store_prices", "PUT"): ("catalog.change_product",),
+        ("store_prices", "DELETE"): ("catalog.change_product",),
+    }
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_class = ProductFilter
     search_fields = ["name", "sku"]
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
+        if self.action == "list" and "store" in self.request.query_params:
+            # That store's stock in ``stock``; a store the user does not see: nothing.
+            store = _store_param(self.request.query_params.get("store"))
+            if not can_see_store(self.request.user, store):
+                return product_list().none()
+            return product_list(store=store)
         return product_list()
+
+    @extend_schema(
+        responses={200: StoreStockSerializer(many=True)},
+        description="The product's stock at each store the user can see (every store for head office), "
+        "0 where a store has none.",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stock(self, request, pk=None):
+        product = self.get_object()
+        rows = dict(StoreStock.objects.filter(product_id=product.pk).values_list("store_id", "stock"))
+        data = [
+            {
+                "store": pk,
+                "store_code": code,
+                "store_name": name,
+                "stock": rows.get(pk, ZERO_STOCK),
+                "unit": product.unit,
+            }
+            for pk, code, name in visible_stores(request.user).order_by("code", "pk").values_list("pk", "code", "name")
+        ]
+        return Response(StoreStockSerializer(data, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: StorePriceSerializer, 404: OpenApiResponse(ErrorSerializer, description="`not_found`.")},
+        description="The product's own price at a store (404 when it has none there: bills charge `price`).",
+    )
+    @extend_schema(
+        methods=["PUT"],
+        request=StorePriceSerializer,
+        responses={
+            200: StorePriceSerializer,
+            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PRICE_ABOVE_MRP, ErrorCode.STORE_NOT_FOUND),
+        },
+        description="Set the product's own price at a store: bills at that store's tills charge it. Not above "
+        "the product's `mrp` (`price_above_mrp`). Managers (`catalog.change_product`).",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        responses={204: None},
+        description="Remove the product's own price at a store (404 when it has none there). Managers.",
+    )
+    @action(
+        detail=True,
+        methods=["get", "put", "delete"],
+        url_path=r"store-prices/(?P<store_id>[0-9]{1,18})",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def store_prices(self, request, pk=None, store_id=None):
+        product = self.get_object()
+        store = int(store_id)
+        if not can_see_store(request.user, store):
+            raise NotFound("No such store.")
+        if request.method == "PUT":
+            serializer = StorePriceSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            row = store_price_set(product=product, store=store, price=serializer.validated_data["price"])
+            return Response(_store_price(row))
+        own = StorePrice.objects.filter(store_id=store, product_id=product.pk).first()
+        if own is None:
+            raise NotFound("The product has no price of its own at this store.")
+        if request.method == "DELETE":
+            store_price_delete(product=product, store=store)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(_store_price(own))
 
     @extend_schema(
         parameters=[ProductLookupQuerySerializer],
@@ -131,10 +228,13 @@ class ProductViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(data)
 
     def perform_create(self, serializer):
-        serializer.instance = product_create(**serializer.validated_data, user=self.request.user)
+        fields = dict(serializer.validated_data)
+        store = _visible_store(self.request.user, fields.pop("store", None))
+        serializer.instance = product_create(**fields, store=store, user=self.request.user)
 
     def perform_update(self, serializer):
         fields = dict(serializer.validated_data)
+        fields.pop("store", None)  # only where a new product's opening stock goes
         stock = fields.pop("stock", None)
         # Stock is the ledger's: a PUT may repeat it as it stands, but setting it is refused.
         if "stock" in self.request.data and stock != serializer.instance.stock:
@@ -143,6 +243,26 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         product_delete(product=instance)
+
+
+def _store_param(value) -> int:
+    if value is None or not value.isascii() or not value.isdigit() or not 0 < int(value) < 2**63:
+        raise ValidationFailed("`store` is a store's id.", details={"store": ["A valid integer is required."]})
+    return int(value)
+
+
+def _visible_store(user, store: int | None) -> int | None:
+    """A store a write names: ``store_not_found`` when it is not one the user sees (its existence is
+    not revealed); None stays None (the default store)."""
+    if store is not None and not can_see_store(user, store):
+        raise StoreNotFound(f"Store {store} does not exist or is inactive.", details={"store": store})
+    return store
+
+
+def _store_price(row: StorePrice) -> dict:
+    return StorePriceSerializer(
+        {"store": row.store_id, "product_id": row.product_id, "price": row.price, "updated_at": row.updated_at}
+    ).data
 
 
 # --- The stock ledger, suppliers, goods received, adjustments and counts ---------------------------
@@ -197,7 +317,11 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={
             201: ReceiptSerializer,
             **error_responses(
-                ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.SUPPLIER_NOT_FOUND, *_POST_ERRORS
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.PRODUCT_NOT_FOUND,
+                ErrorCode.SUPPLIER_NOT_FOUND,
+                ErrorCode.STORE_NOT_FOUND,
+                *_POST_ERRORS,
             ),
         },
         description="Goods received against a supplier's invoice: each line adds stock (a `receipt` movement) "
@@ -209,7 +333,13 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
 
         def receive():
-            receipt = receipt_create(**serializer.validated_data, user=request.user)
+            receipt = receipt_create(
+                **{
+                    **serializer.validated_data,
+                    "store": _visible_store(request.user, serializer.validated_data["store"]),
+                },
+                user=request.user,
+            )
             return status.HTTP_201_CREATED, ReceiptSerializer(self.get_queryset().get(pk=receipt.pk)).data
 
         return idempotent_response(request, receive)
@@ -236,7 +366,11 @@ class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         responses={
             201: AdjustmentSerializer,
             **error_responses(
-                ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.INSUFFICIENT_STOCK, *_POST_ERRORS
+                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.PRODUCT_NOT_FOUND,
+                ErrorCode.INSUFFICIENT_STOCK,
+                ErrorCode.STORE_NOT_FOUND,
+                *_POST_ERRORS,
             ),
         },
         description="Change stock with a reason (`damaged`, `expired`, `theft`, `found`, or `other` with a "
@@ -248,7 +382,13 @@ class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializer.is_valid(raise_exception=True)
 
         def adjust():
-            adjustment = adjustment_create(**serializer.validated_data, user=request.user)
+            adjustment = adjustment_create(
+                **{
+                    **serializer.validated_data,
+                    "store": _visible_store(request.user, serializer.validated_data["store"]),
+                },
+                user=request.user,
+            )
             return status.HTTP_201_CREATED, AdjustmentSerializer(self.get_queryset().get(pk=adjustment.pk)).data
 
         return idempotent_response(request, adjust)
@@ -286,7 +426,9 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: StockCountSerializer,
-            **error_responses(ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, *_POST_ERRORS),
+            **error_responses(
+                ErrorCode.VALIDATION_ERROR, ErrorCode.PRODUCT_NOT_FOUND, ErrorCode.STORE_NOT_FOUND, *_POST_ERRORS
+            ),
         },
         description="Open a count over every product or the `products` named; each line records the product's "
         "stock now (`opening`). Send an Idempotency-Key.",
@@ -297,7 +439,12 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
         def open_count():
             data = serializer.validated_data
-            count = stock_count_open(product_ids=data["products"], note=data["note"], user=request.user)
+            count = stock_count_open(
+                product_ids=data["products"],
+                note=data["note"],
+                store=_visible_store(request.user, data["store"]),
+                user=request.user,
+            )
             return status.HTTP_201_CREATED, self._answer(count.pk)
 
         return idempotent_response(request, open_count)

@@ -41,5 +41,7 @@ class StockCountPosted(Conflict):
 
 
 class StoreNotFound(DomainError):
+    """Stock at a store that does not exist, is inactive, or that the user does not see."""
+
     code = ErrorCode.STORE_NOT_FOUND
-    default_message = "That store does not exist."
+    default_message = "The store does not exist."

@@ -33,7 +33,8 @@ from billing_project.core.quantities import MILLI, UNITS, Unit, quantity_problem
 from billing_project.core.validators import validate_code_text, validate_plain_text
 
 from .lock_objects import products_by_sku
-from .models import MAX_PRICE, MAX_STOCK, Product, StockMovement
+from .models import MAX_PRICE, MAX_STOCK, Product, StockMovement, StoreStock
+from .stock import stock_store
 
 logger = logging.getLogger("billing.catalog")
 
@@ -390,8 +391,11 @@ def product_import_rows(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
     unit: str = "line",
+    store: Any = None,
 ) -> ImportResult:
-    """Upsert validated rows by SKU, in batches, all in one transaction.
+    """Upsert validated rows by SKU, in batches, all in one transaction. The stock is at ``store``
+    (an id; default: the default store): a new product's stock is put there, and an existing one's
+    stock there is set or added to.
 
     A new SKU creates an active product. An existing SKU gets the row's name, price and tax; its
     stock becomes the row's stock with ``set_stock``, or current stock + the row's stock by default.
@@ -399,10 +403,11 @@ def product_import_rows(
     product's MRP is refused (``price_above_mrp``'s rule). Rows whose values already match are left
     untouched.
 
-    First, one query reads (and, unless ``dry_run``, locks with ``SELECT ... FOR UPDATE``) every
-    existing product the file names, in primary-key order: the global product lock order, so an
-    import and a bill can wait for each other but not deadlock, and a bill selling one of these
-    products waits instead of losing its stock decrement. Then the rows are written in batches.
+    First, one query reads (and, unless ``dry_run``, locks with ``SELECT ... FOR NO KEY UPDATE``)
+    every existing product the file names, in primary-key order, then their stock rows at the store
+    (``FOR UPDATE``, by product id): the global lock order, so an import and a bill can wait for
+    each other but not deadlock, and a bill selling one of these products at that store waits
+    instead of losing its stock decrement. Then the rows are written in batches.
 
     A row whose added stock would overflow, or whose price is above the MRP, is refused: without ``partial`` this raises
     ``ImportRejected`` and nothing is written; with it, the row is reported and skipped. A SKU
@@ -411,14 +416,18 @@ def product_import_rows(
     """
     result = ImportResult(dry_run=dry_run)
     with atomic_write():
-        existing = cast(dict[str, _Existing], products_by_sku([row.sku for row in rows], lock=not dry_run))
-        writer = None if dry_run else _writer()
+        store_id = stock_store(store)
+        existing = cast(
+            dict[str, _Existing], products_by_sku([row.sku for row in rows], lock=not dry_run, store_id=store_id)
+        )
+        writer = None if dry_run else _writer(store_id)
         for batch in _batches(rows, batch_size):
             _import_batch(batch, existing, result, writer=writer, set_stock=set_stock, unit=unit)
             if progress:
                 progress(len(batch))
         if writer is not None:
             writer.finish()
+            writer.store_stock()
             _ledger(writer)
         if result.errors and not partial:
             raise ImportRejected(result.errors)
@@ -517,10 +526,12 @@ _TABLE = Product._meta.db_table
 class _Writer:
     """Portable writes: bulk_create, and an executemany UPDATE per batch."""
 
-    def __init__(self):
+    def __init__(self, store_id: int):
         self.now = timezone.now()
+        self.store_id = store_id
         self.table = connection.ops.quote_name(_TABLE)
         self.moved: list[tuple[int, Decimal, Decimal]] = []  # (pk, stock added, stock after)
+        self.created: dict[str, Decimal] = {}  # a new product's SKU: its stock
 
     def insert(self, rows: Sequence[ProductRow]) -> None:
         Product.objects.bulk_create(
@@ -529,50 +540,71 @@ class _Writer:
                 name=r.name,
                 price=r.price,
                 tax_percent=r.tax_percent,
-                stock=r.stock,
                 unit=r.measure or Unit.EACH,
                 is_active=True,
             )
             for r in rows
         )
+        self.created.update((r.sku, r.stock) for r in rows)
 
     def update(self, rows: Sequence[_Change]) -> None:
         stamp = connection.ops.adapt_datetimefield_value(self.now)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {self.table} SET name = %s, price = %s, tax_percent = %s, stock = %s, "  # noqa: S608
+                f"UPDATE {self.table} SET name = %s, price = %s, tax_percent = %s, "  # noqa: S608
                 "updated_at = %s WHERE id = %s",
-                [(name, price, tax, stock, stamp, pk) for pk, name, price, tax, stock in rows],
+                [(name, price, tax, stamp, pk) for pk, name, price, tax, _ in rows],
             )
 
     def finish(self) -> None:
         pass
 
+    def store_stock(self) -> None:
+        """The stock at the store: a row for each new product (also of 0), and the changed stock of
+        the existing ones (inserted or updated: ``ON CONFLICT``)."""
+        ids = {sku: row[0] for sku, row in products_by_sku(list(self.created), lock=False).items()}
+        rows = [
+            StoreStock(store_id=self.store_id, product_id=ids[sku], stock=stock, updated_at=self.now)
+            for sku, stock in self.created.items()
+        ]
+        rows += [
+            StoreStock(store_id=self.store_id, product_id=pk, stock=after, updated_at=self.now)
+            for pk, _, after in self.moved
+        ]
+        StoreStock.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["store", "product"],
+            update_fields=["stock", "updated_at"],
+        )
+
 
 class _PostgresWriter(_Writer):
     STAGING = "catalog_product_import_changes"
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, store_id: int):
+        super().__init__(store_id)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self.STAGING} (id bigint, name varchar(200), price numeric(12, 2), "
-                "tax_percent numeric(5, 2), stock numeric(13, 3)) ON COMMIT DROP"
+                "tax_percent numeric(5, 2)) ON COMMIT DROP"
             )
         self.staged = 0
 
     def insert(self, rows: Sequence[ProductRow]) -> None:
-        columns = "sku, name, price, tax_percent, stock, unit, is_active, created_at, updated_at"
+        columns = "sku, name, price, tax_percent, unit, is_active, created_at, updated_at"
         now = self.now
         with connection.cursor() as cursor, cursor.copy(f"COPY {self.table} ({columns}) FROM STDIN") as copy:
             for r in rows:
-                copy.write_row((r.sku, r.name, r.price, r.tax_percent, r.stock, r.measure or Unit.EACH, True, now, now))
+                copy.write_row((r.sku, r.name, r.price, r.tax_percent, r.measure or Unit.EACH, True, now, now))
+        self.created.update((r.sku, r.stock) for r in rows)
 
     def update(self, rows: Sequence[_Change]) -> None:
-        columns = "id, name, price, tax_percent, stock"
+        columns = "id, name, price, tax_percent"
         with connection.cursor() as cursor, cursor.copy(f"COPY {self.STAGING} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(row[:4])
         self.staged += len(rows)
 
     def finish(self) -> None:
@@ -581,7 +613,7 @@ class _PostgresWriter(_Writer):
                 cursor.execute(f"ANALYZE {self.STAGING}")
                 cursor.execute(
                     f"UPDATE {self.table} AS p SET name = v.name, price = v.price, "  # noqa: S608
-                    "tax_percent = v.tax_percent, stock = v.stock, updated_at = %s "
+                    "tax_percent = v.tax_percent, updated_at = %s "
                     f"FROM {self.STAGING} AS v WHERE p.id = v.id",
                     [self.now],
                 )
@@ -591,10 +623,12 @@ class _PostgresWriter(_Writer):
 
 def _ledger(writer: _Writer) -> None:
     """The import's stock ledger rows, in the import's transaction: an ``import`` movement of each
-    changed stock, and of each new product's stock (every product without a movement yet)."""
+    changed stock, and of each new product's stock (every product without a movement yet), at the
+    import's store."""
     StockMovement.objects.bulk_create(
         (
             StockMovement(
+                store_id=writer.store_id,
                 product_id=pk,
                 kind=StockMovement.Kind.IMPORT,
                 quantity=added,
@@ -606,15 +640,17 @@ def _ledger(writer: _Writer) -> None:
         batch_size=2000,
     )
     quote = connection.ops.quote_name
-    ledger = quote(StockMovement._meta.db_table)
+    ledger, rows = quote(StockMovement._meta.db_table), quote(StoreStock._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ledger} (product_id, kind, quantity, balance_after, unit_cost, reason, created_at) "  # noqa: S608
-            f"SELECT p.id, 'import', p.stock, p.stock, p.cost_price, '', %s FROM {writer.table} AS p "
+            f"INSERT INTO {ledger} "  # noqa: S608
+            "(store_id, product_id, kind, quantity, balance_after, unit_cost, reason, created_at) "
+            f"SELECT s.store_id, p.id, 'import', s.stock, s.stock, p.cost_price, '', %s FROM {writer.table} AS p "
+            f"JOIN {rows} AS s ON s.product_id = p.id AND s.store_id = %s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.product_id = p.id) ORDER BY p.id",
-            [writer.now],
+            [writer.now, writer.store_id],
         )
 
 
-def _writer() -> _Writer:
-    return _PostgresWriter() if connection.vendor == "postgresql" else _Writer()
+def _writer(store_id: int) -> _Writer:
+    return _PostgresWriter(store_id) if connection.vendor == "postgresql" else _Writer(store_id)

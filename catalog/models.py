@@ -3,8 +3,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Cast
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from billing_project.core.money import CENT
@@ -87,9 +87,42 @@ class Store(models.Model):
         return self.state_code or self.gstin[:2]
 
 
+ZERO_STOCK = Decimal("0.000")
+
+
+def stock_sum(store_ids=None):
+    """A product's stock as an expression for its queryset: the sum of its ``StoreStock`` rows over
+    every store (``store_ids`` None), the stores named (a list), or one store (an id); 0 without a
+    row. One correlated subquery per product row, on the ``storestock_product`` index."""
+    rows = StoreStock.objects.filter(product=OuterRef("pk"))
+    if isinstance(store_ids, int):
+        rows = rows.filter(store_id=store_ids)
+    elif store_ids is not None:
+        rows = rows.filter(store_id__in=list(store_ids))
+    total = rows.order_by().values("product").annotate(total=Sum("stock")).values("total")
+    return Coalesce(Subquery(total, output_field=quantity_field()), Value(ZERO_STOCK), output_field=quantity_field())
+
+
+def default_store_pk() -> int:
+    """The default store's id: the default of a receipt's, an adjustment's and a count's ``store``
+    (``catalog.stores.default_store_id`` is the same, for the layers above)."""
+    return Store.objects.values_list("pk", flat=True).get(is_default=True)
+
+
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
+
+    def with_stock(self, store_ids=None):
+        """``stock`` annotated: the sum over every store, the stores named, or one store (an id)."""
+        return self.annotate(stock=stock_sum(store_ids))
+
+
+class ProductManager(models.Manager.from_queryset(ProductQuerySet)):  # type: ignore[misc]
+    """Every product read through ``Product.objects`` carries its ``stock``: the sum over stores."""
+
+    def get_queryset(self):
+        return super().get_queryset().with_stock()
 
 
 PRICE_LTE_MRP_CONSTRAINT = "product_price_lte_mrp"
@@ -136,7 +169,6 @@ class Product(models.Model):
         db_default=Unit.EACH,  # the stock import inserts with its own SQL
         help_text="each: sold in whole numbers; kg, g, l, ml, m: by measure, to 3 decimal places.",
     )
-    stock = quantity_field(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_STOCK)])
     barcode = models.CharField(
         max_length=BARCODE_MAX_LENGTH,
         null=True,
@@ -181,12 +213,11 @@ class Product(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ProductQuerySet.as_manager()
+    objects = ProductManager()
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
             models.CheckConstraint(condition=Q(cost_price__gte=0), name="product_cost_price_gte_0"),
             models.CheckConstraint(condition=Q(mrp__isnull=True) | Q(mrp__gt=0), name="product_mrp_gt_0"),
@@ -200,7 +231,6 @@ class Product(models.Model):
             ),
             models.CheckConstraint(condition=Q(hsn_code__regex=HSN_PATTERN), name="product_hsn_code_form"),
             models.CheckConstraint(condition=Q(unit__in=Unit.values), name="product_unit_valid"),
-            models.CheckConstraint(condition=whole_unless_measured("stock"), name="product_each_stock_whole"),
             models.CheckConstraint(
                 condition=Q(barcode__isnull=True) | Q(barcode__regex=BARCODE_DIGITS), name="product_barcode_form"
             ),
@@ -213,6 +243,28 @@ class Product(models.Model):
     def __str__(self):
         return f"{self.name} ({self.sku})" if self.sku else self.name
 
+    # The product's stock is not a column: it lives per store (``StoreStock``). ``stock`` is the sum
+    # over the stores, as ``Product.objects`` annotates it (or ``with_stock(store)`` for one store);
+    # on an instance read without it (a related object), it is read once on first use.
+    @property
+    def stock(self) -> Decimal:
+        value = self.__dict__.get("_stock")
+        if value is None:
+            if self.pk is None:
+                return ZERO_STOCK
+            value = StoreStock.objects.filter(product_id=self.pk).aggregate(total=Sum("stock"))["total"]
+            value = ZERO_STOCK if value is None else value
+            self.__dict__["_stock"] = value
+        return value
+
+    @stock.setter
+    def stock(self, value) -> None:
+        self.__dict__["_stock"] = value
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_stock", None)
+        super().refresh_from_db(*args, **kwargs)
+
     @property
     def stock_text(self) -> str:
         """``12`` or ``1.250 kg``."""
@@ -222,6 +274,51 @@ class Product(models.Model):
     def price_unit(self) -> str:
         """What the price is for: ``each`` or ``per kg``."""
         return "each" if self.unit == Unit.EACH else f"per {self.unit}"
+
+
+class StoreStock(models.Model):
+    """A product's stock at one store: what that store's shelves hold. Changed only through the
+    stock ledger (``catalog.stock``, a bill's ``take_stock``, a refund's restock), each change with
+    its ``StockMovement`` at the same store. No row: 0 there. An ``each`` product's stock is whole
+    (the services check it with the product's unit)."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_rows")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="store_stock")
+    stock = quantity_field(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_STOCK)])
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["store_id", "product_id"]
+        indexes = [models.Index(fields=["product"], name="storestock_product")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="storestock_one_per_store_product"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="storestock_stock_gte_0"),
+            models.CheckConstraint(condition=Q(stock__lte=MAX_STOCK), name="storestock_stock_lte_max"),
+        ]
+
+    def __str__(self):
+        return f"{self.stock} of product {self.product_id} at store {self.store_id}"
+
+
+class StorePrice(models.Model):
+    """A store's own price for a product, overriding ``Product.price`` on bills at that store's
+    tills. Not above the product's MRP (the services' ``price_above_mrp``)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="store_prices")
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(CENT)])
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["store_id", "product_id"]
+        indexes = [models.Index(fields=["product"], name="storeprice_product")]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="storeprice_one_per_store_product"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="storeprice_price_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.price} for product {self.product_id} at store {self.store_id}"
 
 
 def _within(field: str, expression, half: str) -> Q:
@@ -271,6 +368,7 @@ class Receipt(models.Model):
     ``stock.receipt_create``; each line adds stock through a ``receipt`` movement. ``subtotal`` is
     the lines' quantity × unit cost, ``tax_total`` their input tax, ``total`` the invoice's total."""
 
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="receipts", default=default_store_pk)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="receipts")
     supplier_invoice = models.CharField(max_length=64, validators=[validate_code_text])
     invoice_date = models.DateField()
@@ -332,6 +430,7 @@ class Adjustment(models.Model):
         FOUND = "found", "Found"
         OTHER = "other", "Other"
 
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="adjustments", default=default_store_pk)
     reason = models.CharField(max_length=8, choices=Reason.choices)
     note = models.CharField(max_length=255, blank=True, default="")
     created_by = _user_field()
@@ -372,6 +471,7 @@ class StockCount(models.Model):
         OPEN = "open", "In progress"
         POSTED = "posted", "Posted"
 
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_counts", default=default_store_pk)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     note = models.CharField(max_length=255, blank=True, default="")
     created_by = _user_field()
@@ -436,6 +536,7 @@ class StockMovement(models.Model):
         IMPORT = "import", "Import"
         OPENING = "opening", "Opening"
 
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_movements")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     quantity = quantity_field()  # signed
@@ -460,7 +561,10 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["product", "-id"], name="stockmovement_product_id")]
+        indexes = [
+            models.Index(fields=["product", "-id"], name="stockmovement_product_id"),
+            models.Index(fields=["store", "product", "-id"], name="stockmovement_store_product"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="stockmovement_balance_gte_0"),
             models.CheckConstraint(

@@ -19,11 +19,14 @@ from .barcodes import (
     read_scale_label,
 )
 from .errors import UnknownCode
-from .models import Product, StockMovement
+from .models import ZERO_STOCK, Product, StockMovement, StorePrice, StoreStock
 
 
-def product_list(*, search: str | None = None, is_active: bool | None = None) -> QuerySet[Product]:
-    qs = Product.objects.all()
+def product_list(
+    *, search: str | None = None, is_active: bool | None = None, store: int | None = None
+) -> QuerySet[Product]:
+    """The catalogue; each product's ``stock`` is the sum over the stores, or ``store``'s alone."""
+    qs = Product.objects.all() if store is None else Product.objects.with_stock(store)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(sku__icontains=search))
     if is_active is not None:
@@ -31,35 +34,59 @@ def product_list(*, search: str | None = None, is_active: bool | None = None) ->
     return qs
 
 
+def at_store(products: Iterable[Product], store_id: int | None) -> list[Product]:
+    """The products as a store sells them: each one's ``stock`` is that store's (0 without a row)
+    and its ``price`` its ``StorePrice`` there when it has one, as a bill at that store's tills
+    takes them (``purchases.services.bill_statements.take_stock``). ``store_id`` None: unchanged.
+    Two queries."""
+    products = list(products)
+    if store_id is None or not products:
+        return products
+    ids = {p.pk for p in products}
+    stocks = dict(StoreStock.objects.filter(store_id=store_id, product_id__in=ids).values_list("product_id", "stock"))
+    prices = dict(StorePrice.objects.filter(store_id=store_id, product_id__in=ids).values_list("product_id", "price"))
+    for product in products:
+        product.stock = stocks.get(product.pk, ZERO_STOCK)
+        if product.pk in prices:
+            product.price = prices[product.pk]
+    return products
+
+
 def low_stock_threshold() -> int:
     return settings.LOW_STOCK_THRESHOLD
 
 
-def low_stock_products(*, threshold: int | None = None) -> QuerySet[Product]:
-    """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first."""
+def low_stock_products(*, threshold: int | None = None, stores: int | list[int] | None = None) -> QuerySet[Product]:
+    """Active products with stock below the threshold (LOW_STOCK_THRESHOLD), emptiest first. The
+    stock is summed over ``stores``: every store (None), the stores listed, or one store (an id)."""
     threshold = low_stock_threshold() if threshold is None else threshold
-    return Product.objects.active().filter(stock__lt=threshold).order_by("stock", "name", "id")
+    qs = Product.objects.active()
+    if stores is not None:
+        qs = qs.with_stock(stores)
+    return qs.filter(stock__lt=threshold).order_by("stock", "name", "id")
 
 
 SALES_WINDOW_DAYS = 28
 
 
-def reorder_suggestions(products: Iterable[Product], *, now: datetime | None = None) -> dict[int, Decimal]:
+def reorder_suggestions(
+    products: Iterable[Product], *, now: datetime | None = None, stores: int | list[int] | None = None
+) -> dict[int, Decimal]:
     """How much to reorder of each product: its average daily sales over the last
     ``SALES_WINDOW_DAYS`` days (its ``sale`` movements; refunds do not lower it) × its
     ``lead_time_days``, less what is in stock, never below 0; rounded up to a whole number for a
-    product sold ``each``, to the gram (3 places) for a measured one. One query."""
+    product sold ``each``, to the gram (3 places) for a measured one. The sales are those of
+    ``stores`` (every store, the stores listed, or one), as the products' ``stock`` is. One query."""
     products = list(products)
     since = (now or timezone.now()) - timedelta(days=SALES_WINDOW_DAYS)
-    sold = dict(
-        StockMovement.objects.filter(
-            product_id__in=[p.pk for p in products], kind=StockMovement.Kind.SALE, created_at__gte=since
-        )
-        .order_by()
-        .values("product_id")
-        .annotate(sold=Sum("quantity"))
-        .values_list("product_id", "sold")
+    sales = StockMovement.objects.filter(
+        product_id__in=[p.pk for p in products], kind=StockMovement.Kind.SALE, created_at__gte=since
     )
+    if isinstance(stores, int):
+        sales = sales.filter(store_id=stores)
+    elif stores is not None:
+        sales = sales.filter(store_id__in=stores)
+    sold = dict(sales.order_by().values("product_id").annotate(sold=Sum("quantity")).values_list("product_id", "sold"))
     suggestions = {}
     for product in products:
         daily = -Decimal(sold.get(product.pk) or 0) / SALES_WINDOW_DAYS

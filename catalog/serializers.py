@@ -30,6 +30,8 @@ from .models import (
     Supplier,
 )
 
+MAX_ID = 2**63 - 1  # the largest primary key
+
 
 class StockField(QuantityInputField):
     """The stock: taken as a quantity (0 or more), put out in the product's unit (see
@@ -62,9 +64,10 @@ class ProductSerializer(serializers.ModelSerializer):
         min_value=Decimal("0"),
         max_value=MAX_STOCK,
         default=0,
-        help_text='In `unit`: an integer for `each`, a 3-place string (`"12.500"`) for a measure. Set only when '
-        "the product is created (its opening stock); after that it changes through the stock ledger (an "
-        "adjustment, goods received, a count): a PUT may repeat it, a change is a `validation_error`.",
+        help_text='In `unit`: an integer for `each`, a 3-place string (`"12.500"`) for a measure. The sum of '
+        "the stores' stock (with `?store=` on the list: that store's). Set only when the product is created "
+        "(its opening stock, at `store`); after that it changes through the stock ledger (an adjustment, goods "
+        "received, a count, a transfer): a PUT may repeat it, a change is a `validation_error`.",
     )
     barcode = StrictRegexField(
         BARCODE_DIGITS,
@@ -83,6 +86,16 @@ class ProductSerializer(serializers.ModelSerializer):
         default=None,
         help_text="The number the weighing scales print on their labels: 1 to 8 digits, no leading zero; unique. "
         "Null when unset.",
+    )
+    store = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        write_only=True,
+        default=None,
+        help_text="On create: the store whose shelves hold the opening `stock` (an id; default: the default "
+        "store; `store_not_found` for one that does not exist, is inactive or is not yours). Ignored after.",
     )
     is_active = StrictBooleanField(default=True, help_text="`false`: archived; an archived product cannot be sold.")
     hsn_code = StrictRegexField(
@@ -115,6 +128,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "name",
             "unit",
             "stock",
+            "store",
             "price",
             "cost_price",
             "lead_time_days",
@@ -163,17 +177,15 @@ class ProductLookupSerializer(serializers.Serializer):
 # --- The stock ledger, suppliers, goods received, adjustments and counts ---------------------------
 
 
-MAX_ID = 2**63 - 1  # the largest primary key
-
-
 def can_view_cost(context) -> bool:
     request = context.get("request") if context else None
     return bool(request is not None and request.user.has_perm("catalog.view_cost"))
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
-    """One row of a product's stock ledger. `quantity` is signed (in the product's unit: an integer
-    for `each`, a 3-place string for a measure); `balance_after` is the stock right after it."""
+    """One row of a product's stock ledger at a store. `quantity` is signed (in the product's unit:
+    an integer for `each`, a 3-place string for a measure); `balance_after` is the store's stock
+    right after it."""
 
     quantity = serializers.SerializerMethodField()
     balance_after = serializers.SerializerMethodField()
@@ -185,7 +197,18 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockMovement
-        fields = ["id", "kind", "quantity", "balance_after", "unit_cost", "reference", "reason", "user", "created_at"]
+        fields = [
+            "id",
+            "store",
+            "kind",
+            "quantity",
+            "balance_after",
+            "unit_cost",
+            "reference",
+            "reason",
+            "user",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_quantity(self, obj) -> int | str:
@@ -250,6 +273,15 @@ class ReceivedLineSerializer(serializers.Serializer):
 class ReceiptCreateSerializer(serializers.Serializer):
     """Goods received against a supplier's invoice: the supplier's id, its invoice number and date, and the lines."""
 
+    store = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The store (an id; default: the default store). `store_not_found` for one that does not "
+        "exist, is inactive or is not yours.",
+    )
     supplier = StrictIntegerField(min_value=1, max_value=MAX_ID)
     supplier_invoice = PlainTextField(code=True, max_length=64)
     invoice_date = serializers.DateField()
@@ -284,6 +316,7 @@ class ReceiptSerializer(serializers.ModelSerializer):
         model = Receipt
         fields = [
             "id",
+            "store",
             "supplier",
             "supplier_invoice",
             "invoice_date",
@@ -313,6 +346,15 @@ class AdjustedLineSerializer(serializers.Serializer):
 class AdjustmentCreateSerializer(serializers.Serializer):
     """A change of stock: its lines, its reason and, for `other`, a note saying why."""
 
+    store = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The store (an id; default: the default store). `store_not_found` for one that does not "
+        "exist, is inactive or is not yours.",
+    )
     lines = AdjustedLineSerializer(many=True, allow_empty=False)
     reason = serializers.ChoiceField(choices=Adjustment.Reason.choices)
     note = PlainTextField(max_length=255, required=False, allow_blank=True, default="", help_text="Required for other.")
@@ -341,7 +383,7 @@ class AdjustmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Adjustment
-        fields = ["id", "reason", "note", "lines", "created_by", "created_at"]
+        fields = ["id", "store", "reason", "note", "lines", "created_by", "created_at"]
         read_only_fields = fields
 
 
@@ -357,6 +399,15 @@ class StockCountCreateSerializer(serializers.Serializer):
         help_text="The products to count; left out or null: every product.",
     )
     note = PlainTextField(max_length=255, required=False, allow_blank=True, default="")
+    store = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The store (an id; default: the default store). `store_not_found` for one that does not "
+        "exist, is inactive or is not yours.",
+    )
 
 
 class CountedSerializer(serializers.Serializer):
@@ -403,5 +454,30 @@ class StockCountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockCount
-        fields = ["id", "status", "note", "created_by", "created_at", "posted_by", "posted_at", "lines"]
+        fields = ["id", "store", "status", "note", "created_by", "created_at", "posted_by", "posted_at", "lines"]
         read_only_fields = fields
+
+
+class StoreStockSerializer(serializers.Serializer):
+    """A product's stock at one store."""
+
+    store = serializers.IntegerField(help_text="The store's id.")
+    store_code = serializers.CharField()
+    store_name = serializers.CharField()
+    stock = serializers.SerializerMethodField(
+        help_text="In the product's unit: an integer for `each`, a 3-place string for a measure; 0 without a row."
+    )
+
+    def get_stock(self, obj) -> int | str:
+        return quantity_json(obj["stock"], obj["unit"])
+
+
+class StorePriceSerializer(serializers.Serializer):
+    """A product's own price at a store: bills at that store's tills charge it instead of `price`."""
+
+    store = serializers.IntegerField(read_only=True, help_text="The store's id.")
+    product_id = serializers.IntegerField(read_only=True)
+    price = MoneyField(
+        min_value=Decimal("0.01"), help_text="Above 0, not above the product's `mrp` (`price_above_mrp`)."
+    )
+    updated_at = serializers.DateTimeField(read_only=True)

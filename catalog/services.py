@@ -3,6 +3,7 @@ import re
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import ValidationFailed
@@ -12,8 +13,8 @@ from billing_project.core.quantities import UNITS, Unit, parse_quantity, quantit
 from .barcodes import PLU_PATTERN, barcode_forms, barcode_problem
 from .errors import PriceAboveMrp
 from .lock_objects import product_for_update
-from .models import Product
-from .stock import opening_movement
+from .models import Product, StorePrice, StoreStock
+from .stock import opening_movement, stock_store
 
 logger = logging.getLogger("billing.catalog")
 
@@ -140,6 +141,7 @@ def product_create(
     lead_time_days: int = 7,
     user=None,
     opening_kind: str = "opening",
+    store=None,
 ) -> Product:
     """A new product, with its first stock ledger row: an ``opening`` movement of its stock (also
     of 0: every product's ledger starts with one; ``import`` for the stock import). ``unit`` is
@@ -147,31 +149,32 @@ def product_create(
     places); ``stock`` must suit it. ``barcode`` (EAN-13, EAN-8 or UPC-A, check digit valid) and
     ``plu`` (the scales' number: digits without a leading zero) are optional and unique, as the
     SKU is. The price may not be above the MRP (``price_above_mrp``); other refusals are
-    ``ValidationFailed``."""
+    ``ValidationFailed``. The stock is at ``store`` (an id; default: the default store;
+    ``store_not_found`` for an unknown or inactive one); the other stores have none of it."""
     check_price_within_mrp(price=price, mrp=mrp)
+    store_id = stock_store(store)
     sku = _normalize_sku(sku)
     barcode, plu = _normalize_code(barcode), _normalize_code(plu)
     stock = _check_stock(stock, unit)
     _check_sku_free(sku)
     _check_barcode(barcode)
     _check_plu(plu)
-    product = _save(
-        Product(
-            sku=sku,
-            name=name.strip(),
-            price=price,
-            mrp=mrp,
-            tax_percent=tax_percent,
-            unit=unit,
-            stock=stock,
-            is_active=is_active,
-            hsn_code=hsn_code,
-            barcode=barcode,
-            plu=plu,
-            lead_time_days=lead_time_days,
-        )
+    new = Product(
+        sku=sku,
+        name=name.strip(),
+        price=price,
+        mrp=mrp,
+        tax_percent=tax_percent,
+        unit=unit,
+        is_active=is_active,
+        hsn_code=hsn_code,
+        barcode=barcode,
+        plu=plu,
+        lead_time_days=lead_time_days,
     )
-    opening_movement(product, kind=opening_kind, user=user)
+    new.stock = stock  # not a column: its opening movement puts it at the store
+    product = _save(new)
+    opening_movement(product, kind=opening_kind, user=user, store=store_id)
     logger.info("product %s created: sku=%s price=%s mrp=%s stock=%s", product.pk, sku, price, mrp, stock)
     return product
 
@@ -206,10 +209,16 @@ def product_update(*, product: Product, **fields) -> Product:
         problem = f"It has been sold by {locked.unit}; a product's unit cannot change once it has been sold."
         raise ValidationFailed(problem, details={"unit": [problem]})
     if "unit" in fields:
-        _check_stock(locked.stock, unit)
+        for stock in StoreStock.objects.filter(product_id=locked.pk).values_list("stock", flat=True):
+            _check_stock(stock, unit)
     for name, value in fields.items():
         setattr(locked, name, value)
     check_price_within_mrp(price=locked.price, mrp=locked.mrp)
+    if "mrp" in fields and locked.mrp is not None:
+        # A store's own price may not be above the MRP either (``store_price_set``, under this lock).
+        above = StorePrice.objects.filter(product_id=locked.pk, price__gt=locked.mrp).order_by("price").last()
+        if above is not None:
+            check_price_within_mrp(price=above.price, mrp=locked.mrp)
     _save(locked)
     logger.info("product %s updated: %s", locked.pk, ", ".join(sorted(fields)))
     return locked
@@ -219,10 +228,11 @@ def product_update(*, product: Product, **fields) -> Product:
 def product_delete(*, product: Product) -> bool:
     """Delete a product, or archive it when a bill references it, since history is never changed.
 
-    Locks the product's row first, as a bill does (``catalog.lock_objects``): a bill selling it
-    either committed before (its line is then seen, and the product is archived) or waits and then
-    finds the product gone (``product_not_found``). Without the lock, the bill's line committed
-    between the check and the DELETE, and the DELETE failed on its foreign key at COMMIT.
+    Locks the product's row (``FOR NO KEY UPDATE``, as goods received do), then its stock rows at
+    every store, as a bill locks them (``catalog.lock_objects``): a bill selling it either
+    committed before (its line is then seen, and the product is archived) or waits and then finds
+    the product gone (``product_not_found``). Without the locks, the bill's line committed between
+    the check and the DELETE, and the DELETE failed on its foreign key at COMMIT.
 
     Returns True when the row was deleted (or already was, by a concurrent delete), False when it
     was archived instead. Raises ``Busy`` when the lock is not had in time."""
@@ -231,6 +241,7 @@ def product_delete(*, product: Product) -> bool:
     if locked is None:
         logger.info("product %s already deleted", pk)
         return True
+    list(StoreStock.objects.select_for_update(of=("self",)).filter(product_id=pk).order_by("store_id"))
     # A fresh statement after the lock: sees committed bills. A product whose ledger has more than
     # its first row (goods received, adjusted, counted, sold) keeps its history: archived.
     if locked.purchase_items.exists() or locked.stock_movements.exclude(kind__in=["opening", "import"]).exists():
@@ -248,3 +259,34 @@ def product_set_active(*, product: Product, is_active: bool) -> Product:
     product.refresh_from_db()
     logger.info("product %s %s", product.pk, "unarchived" if is_active else "archived")
     return product
+
+
+# --- Store prices ------------------------------------------------------------------------------
+
+
+@atomic_write()
+def store_price_set(*, product: Product, store, price: Decimal) -> StorePrice:
+    """Set ``product``'s own price at ``store`` (an id): bills at that store's tills charge it.
+    Above 0 (``ValidationFailed``), not above the product's MRP (``price_above_mrp``, checked under
+    the product's lock, as ``product_update`` checks an MRP change against the store prices), at a
+    store that exists and is active (``store_not_found``)."""
+    store_id = stock_store(store)
+    if not price.is_finite() or price <= 0 or price != price.quantize(Decimal("0.01")) or price >= 10**10:
+        raise ValidationFailed("A price above 0, to the paisa.", details={"price": ["Must be above 0, to the paisa."]})
+    locked = product_for_update(product.pk).get()
+    check_price_within_mrp(price=price, mrp=locked.mrp)
+    row, _ = StorePrice.objects.update_or_create(
+        store_id=store_id, product_id=locked.pk, defaults={"price": price, "updated_at": timezone.now()}
+    )
+    logger.info("product %s priced %s at store %s", locked.pk, price, store_id)
+    return row
+
+
+@atomic_write()
+def store_price_delete(*, product: Product, store: int) -> bool:
+    """Remove ``product``'s own price at ``store``: its bills there charge the product's price
+    again. True when there was one."""
+    deleted, _ = StorePrice.objects.filter(store_id=store, product_id=product.pk).delete()
+    if deleted:
+        logger.info("product %s: store %s's own price removed", product.pk, store)
+    return bool(deleted)

@@ -22,8 +22,8 @@ from billing_project.core.money import CENT, line_tax, money
 from billing_project.core.quantities import MILLI, parse_quantity, quantity_json, quantity_problem, quantity_text
 from billing_project.core.types import Actor, recorded_user
 
-from .errors import InsufficientStock, ProductMissing, StockCountPosted, SupplierNotFound
-from .lock_objects import products_for_update
+from .errors import InsufficientStock, ProductMissing, StockCountPosted, StoreNotFound, SupplierNotFound
+from .lock_objects import products_for_update, store_stock_for_update
 from .models import (
     MAX_STOCK,
     Adjustment,
@@ -34,7 +34,10 @@ from .models import (
     StockCount,
     StockCountLine,
     StockMovement,
+    Store,
+    StoreStock,
     Supplier,
+    default_store_pk,
 )
 
 logger = logging.getLogger("billing.catalog")
@@ -56,6 +59,20 @@ def _quantity(value: Any, *, field: str = "lines", signed: bool = False) -> Deci
     return quantity.quantize(MILLI)
 
 
+def stock_store(store: Any) -> int:
+    """The store a stock write is at: ``store`` (an id) when given, else the default store.
+    ``StoreNotFound`` for a store that does not exist or is inactive."""
+    if store is None or store == "":
+        return default_store_pk()
+    try:
+        pk = int(store)
+    except (TypeError, ValueError):
+        raise ValidationFailed("A store is an id.", details={"store": ["A valid integer is required."]}) from None
+    if not Store.objects.filter(pk=pk, is_active=True).exists():
+        raise StoreNotFound(f"Store {store} does not exist or is inactive.", details={"store": pk})
+    return pk
+
+
 @dataclass
 class _Line:
     product_id: int
@@ -64,28 +81,40 @@ class _Line:
 
 
 def _post(
-    lines: Sequence[_Line], *, kind: str, user: Actor, reason: str = "", clamp: bool = False, **reference: Any
+    lines: Sequence[_Line],
+    *,
+    store: int,
+    kind: str,
+    user: Actor,
+    reason: str = "",
+    clamp: bool = False,
+    **reference: Any,
 ) -> tuple[dict[int, Product], list[StockMovement]]:
-    """Lock the lines' products (by primary key), check and apply each line's quantity to its stock
-    in one guarded UPDATE, and write one movement per line with its ``balance_after``. Refuses an
-    unknown product (``ProductMissing``), a fraction of an ``each`` product, and stock below 0
-    (``InsufficientStock``: nothing written) unless ``clamp`` (a count's difference, applied no
-    further than to 0). Returns the products (stock as it now is) and the movements."""
+    """At ``store`` (an id): lock the lines' ``StoreStock`` rows (by product id, a missing one made
+    at 0), check and apply each line's quantity to that store's stock in one guarded UPDATE, and
+    write one movement per line at the store with its ``balance_after`` (the store's stock after
+    it). Refuses an unknown product (``ProductMissing``), a fraction of an ``each`` product, and
+    stock below 0 (``InsufficientStock``: nothing written) unless ``clamp`` (a count's difference,
+    applied no further than to 0). Returns the products, each with ``stock`` set to the store's
+    stock as it now is, and the movements. Transfers, receipts, adjustments and counts all move
+    stock through here."""
     ids = sorted({line.product_id for line in lines})
-    products = {p.pk: p for p in products_for_update(ids)}
+    products = {p.pk: p for p in Product.objects.filter(pk__in=ids).with_stock(store)}
+    for line in lines:
+        if line.product_id not in products:
+            raise ProductMissing(
+                f"Product {line.product_id} does not exist; create it first.", details={"product_id": line.product_id}
+            )
+    rows = {row.product_id: row for row in store_stock_for_update(store, ids, create=True)}
     running: dict[int, Decimal] = {}
     moves: list[StockMovement] = []
     now = timezone.now()
     for line in lines:
-        product = products.get(line.product_id)
-        if product is None:
-            raise ProductMissing(
-                f"Product {line.product_id} does not exist; create it first.", details={"product_id": line.product_id}
-            )
+        product = products[line.product_id]
         problem = quantity_problem(abs(line.quantity), product.unit)
         if problem:
             raise ValidationFailed(f"{product.name}: {problem}", details={"lines": [problem], "product_id": product.pk})
-        before = running.get(product.pk, product.stock)
+        before = running.get(product.pk, rows[product.pk].stock)
         quantity = line.quantity
         if before + quantity < 0:
             if not clamp:
@@ -107,6 +136,7 @@ def _post(
         running[product.pk] = before + quantity
         moves.append(
             StockMovement(
+                store_id=store,
                 product=product,
                 kind=kind,
                 quantity=quantity,
@@ -118,22 +148,30 @@ def _post(
                 **reference,
             )
         )
-    deltas = {pk: stock - products[pk].stock for pk, stock in running.items() if stock != products[pk].stock}
-    if deltas and guarded_add(Product, "stock", deltas, also_set={"updated_at": now}) != len(deltas):
+    deltas = {rows[pk].pk: stock - rows[pk].stock for pk, stock in running.items() if stock != rows[pk].stock}
+    if deltas and guarded_add(StoreStock, "stock", deltas, also_set={"updated_at": now}) != len(deltas):
         raise InsufficientStock("Stock changed meanwhile.")  # cannot happen under the locks
     for pk, stock in running.items():
-        products[pk].stock = stock
+        rows[pk].stock = products[pk].stock = stock
     StockMovement.objects.bulk_create(moves)
     return products, moves
 
 
-def opening_movement(product: Product, *, kind: str = Kind.OPENING, user: Actor = None) -> StockMovement:
-    """The first movement of a new product: its stock as created (``opening``, or ``import``)."""
+def opening_movement(
+    product: Product, *, kind: str = Kind.OPENING, user: Actor = None, store: int | None = None
+) -> StockMovement:
+    """The first movement of a new product at ``store`` (default: the default store): its stock as
+    created (``opening``, or ``import``), which becomes its ``StoreStock`` row there. A product
+    created at one store has no row at the others (0 there)."""
+    store = store if store is not None else default_store_pk()
+    stock = product.stock
+    StoreStock.objects.create(store_id=store, product=product, stock=stock)
     return StockMovement.objects.create(
+        store_id=store,
         product=product,
         kind=kind,
-        quantity=product.stock,
-        balance_after=product.stock,
+        quantity=stock,
+        balance_after=stock,
         unit_cost=product.cost_price,
         user=recorded_user(user),
     )
@@ -143,8 +181,11 @@ def opening_movement(product: Product, *, kind: str = Kind.OPENING, user: Actor 
 
 
 @atomic_write()
-def adjustment_create(*, lines: Sequence[Mapping[str, Any]], reason: str, note: str = "", user: Actor) -> Adjustment:
-    """A manager's change of stock: ``lines`` of ``{product_id, quantity}`` (signed), with a
+def adjustment_create(
+    *, lines: Sequence[Mapping[str, Any]], reason: str, note: str = "", store: Any = None, user: Actor
+) -> Adjustment:
+    """A manager's change of stock at ``store`` (an id; default: the default store): ``lines`` of
+    ``{product_id, quantity}`` (signed), with a
     ``reason`` (``damaged``, ``expired``, ``theft``, ``found``, or ``other`` with a ``note``). Stock
     never goes below 0: ``InsufficientStock`` and nothing is written."""
     note = (note or "").strip()
@@ -156,8 +197,11 @@ def adjustment_create(*, lines: Sequence[Mapping[str, Any]], reason: str, note: 
             "Say what the adjustment is for.", details={"note": ["Required when the reason is other."]}
         )
     parsed = _lines(lines, signed=True)
-    adjustment = Adjustment.objects.create(reason=reason, note=note[:255], created_by=recorded_user(user))
-    _post(parsed, kind=Kind.ADJUSTMENT, user=user, reason=note or reason, adjustment=adjustment)
+    store_id = stock_store(store)
+    adjustment = Adjustment.objects.create(
+        store_id=store_id, reason=reason, note=note[:255], created_by=recorded_user(user)
+    )
+    _post(parsed, store=store_id, kind=Kind.ADJUSTMENT, user=user, reason=note or reason, adjustment=adjustment)
     AdjustmentLine.objects.bulk_create(
         AdjustmentLine(adjustment=adjustment, product_id=line.product_id, quantity=line.quantity) for line in parsed
     )
@@ -192,11 +236,14 @@ def receipt_create(
     invoice_date: date,
     lines: Sequence[Mapping[str, Any]],
     note: str = "",
+    store: Any = None,
     user: Actor,
 ) -> Receipt:
-    """Goods received against a supplier's invoice: each line ``{product_id, quantity, unit_cost,
-    tax_percent}`` adds stock through a ``receipt`` movement and moves the product's ``cost_price``
-    to the moving average. Records the invoice's value, input tax and total; no drawer movement. A
+    """Goods received at ``store`` (an id; default: the default store) against a supplier's
+    invoice: each line ``{product_id, quantity, unit_cost,
+    tax_percent}`` adds stock at the store through a ``receipt`` movement and moves the product's
+    ``cost_price`` (one for the chain) to the moving average over the chain's stock. Records the
+    invoice's value, input tax and total; no drawer movement. A
     product that does not exist is refused (``ProductMissing``), as is an unknown supplier."""
     supplier_row = Supplier.objects.filter(pk=supplier).first()
     if supplier_row is None:
@@ -207,6 +254,7 @@ def receipt_create(
             "The supplier's invoice number is required.", details={"supplier_invoice": ["Required."]}
         )
     parsed = _lines(lines)
+    store_id = stock_store(store)
     costs: list[tuple[Decimal, Decimal]] = []
     for raw in lines:
         unit_cost, tax_percent = Decimal(str(raw["unit_cost"])), Decimal(str(raw.get("tax_percent") or 0))
@@ -236,6 +284,7 @@ def receipt_create(
         problem = "The invoice's total is too large."
         raise ValidationFailed(problem, details={"lines": [problem]})
     receipt = Receipt.objects.create(
+        store_id=store_id,
         supplier=supplier_row,
         supplier_invoice=invoice[:64],
         invoice_date=invoice_date,
@@ -245,7 +294,10 @@ def receipt_create(
         total=subtotal + tax_total,
         created_by=recorded_user(user),
     )
-    # The costs before the stock moves: the average weighs the stock as it was, line by line.
+    # The costs before the stock moves: the average weighs the chain's stock (every store's) as it
+    # was, line by line. The products are locked FOR NO KEY UPDATE first (their cost), then the
+    # store's stock rows (``_post``): a bill, which locks the stock rows and only key-shares the
+    # product, neither waits for this lock nor holds one this waits for in turn.
     ids = sorted({line.product_id for line in parsed})
     before = {p.pk: (p.stock, p.cost_price) for p in products_for_update(ids)}
     averages: dict[int, tuple[Decimal, Decimal]] = {}
@@ -260,7 +312,14 @@ def receipt_create(
             stock + line.quantity,
             moving_average(stock=stock, cost=cost, quantity=line.quantity, unit_cost=line.unit_cost),
         )
-    _post(parsed, kind=Kind.RECEIPT, user=user, reason=f"{supplier_row.name} {invoice}"[:255], receipt=receipt)
+    _post(
+        parsed,
+        store=store_id,
+        kind=Kind.RECEIPT,
+        user=user,
+        reason=f"{supplier_row.name} {invoice}"[:255],
+        receipt=receipt,
+    )
     for pk, (_, cost) in averages.items():
         if cost != before[pk][1]:
             Product.objects.filter(pk=pk).update(cost_price=cost)
@@ -305,10 +364,16 @@ def supplier_save(*, supplier: Supplier | None = None, **fields: Any) -> Supplie
 
 
 @atomic_write()
-def stock_count_open(*, product_ids: Iterable[int] | None = None, note: str = "", user: Actor) -> StockCount:
-    """Open a count over every product (``product_ids`` None) or those named, recording each one's
-    stock as it now is (``opening``)."""
-    products = Product.objects.all() if product_ids is None else Product.objects.filter(pk__in=list(product_ids))
+def stock_count_open(
+    *, product_ids: Iterable[int] | None = None, note: str = "", store: Any = None, user: Actor
+) -> StockCount:
+    """Open a count at ``store`` (an id; default: the default store) over every product
+    (``product_ids`` None) or those named, recording each one's stock at that store as it now is
+    (``opening``)."""
+    store_id = stock_store(store)
+    products = Product.objects.with_stock(store_id)
+    if product_ids is not None:
+        products = products.filter(pk__in=list(product_ids))
     if product_ids is not None:
         wanted = set(product_ids)
         missing = sorted(wanted - set(products.values_list("pk", flat=True)))
@@ -316,13 +381,21 @@ def stock_count_open(*, product_ids: Iterable[int] | None = None, note: str = ""
             raise ProductMissing(f"Product {missing[0]} does not exist.", details={"product_id": missing[0]})
         if not wanted:
             raise ValidationFailed("Name at least one product.", details={"products": ["May not be empty."]})
-    count = StockCount.objects.create(note=(note or "").strip()[:255], created_by=recorded_user(user))
+    count = StockCount.objects.create(
+        store_id=store_id, note=(note or "").strip()[:255], created_by=recorded_user(user)
+    )
     StockCountLine.objects.bulk_create(
         StockCountLine(count=count, product_id=pk, opening=stock)
         for pk, stock in products.order_by("pk").values_list("pk", "stock")
     )
     logger.info("stock count #%s opened by %s", count.pk, user)
     return count
+
+
+def _count_store(count: StockCount) -> int:
+    store_id = count.store_id
+    assert store_id is not None  # NOT NULL
+    return store_id
 
 
 def _count_for_update(count_id: int) -> StockCount:
@@ -334,17 +407,18 @@ def _count_for_update(count_id: int) -> StockCount:
 
 @atomic_write()
 def stock_count_record(*, count_id: int, product_id: int, counted: Any, user: Actor) -> StockCountLine:
-    """Record what the shelf holds of a product: ``expected`` is the product's stock at this moment
-    (read under its row lock, so a bill is either before or after it), and ``difference = counted −
-    expected``. A recount replaces both. The count's row is locked first: a post waits or comes
-    before (then ``StockCountPosted``)."""
+    """Record what the count's store's shelf holds of a product: ``expected`` is the product's stock
+    at that store at this moment (read under the ``StoreStock`` row's lock, so a bill is either
+    before or after it), and ``difference = counted − expected``. A recount replaces both. The
+    count's row is locked first: a post waits or comes before (then ``StockCountPosted``)."""
     count = _count_for_update(count_id)
     line = StockCountLine.objects.filter(count=count, product_id=product_id).first()
     if line is None:
         raise ProductMissing(
             f"Product {product_id} is not in stock count #{count.pk}.", details={"product_id": product_id}
         )
-    product = products_for_update([product_id]).get()
+    product = Product.objects.get(pk=product_id)  # the count's line holds it (CASCADE)
+    row = store_stock_for_update(_count_store(count), [product_id], create=True).get()
     quantity = parse_quantity(counted)
     problem = "A number is required." if quantity is None else quantity_problem(quantity, product.unit, allow_zero=True)
     if problem:
@@ -352,7 +426,7 @@ def stock_count_record(*, count_id: int, product_id: int, counted: Any, user: Ac
     assert quantity is not None
     if quantity > MAX_STOCK:
         raise ValidationFailed("Too large.", details={"counted": [f"At most {MAX_STOCK}."]})
-    line.counted, line.expected = quantity.quantize(MILLI), product.stock
+    line.counted, line.expected = quantity.quantize(MILLI), row.stock
     line.difference = line.counted - line.expected
     line.counted_at, line.counted_by = timezone.now(), recorded_user(user)
     line.save(update_fields=["counted", "expected", "difference", "counted_at", "counted_by"])
@@ -362,7 +436,8 @@ def stock_count_record(*, count_id: int, product_id: int, counted: Any, user: Ac
 
 @atomic_write()
 def stock_count_post(*, count_id: int, user: Actor) -> StockCount:
-    """Apply each counted line's difference to its product's stock as a ``count`` movement, and mark
+    """Apply each counted line's difference to its product's stock at the count's store as a
+    ``count`` movement, and mark
     the count posted. Uncounted products are left as they are. Posting twice is
     ``StockCountPosted``. A difference that would take stock below 0 (goods sold after the count
     that the shelf did not have) takes it to 0."""
@@ -375,7 +450,15 @@ def stock_count_post(*, count_id: int, user: Actor) -> StockCount:
         .values_list("product_id", "difference")
     ]
     if lines:
-        _post(lines, kind=Kind.COUNT, user=user, reason=f"stock count #{count.pk}", clamp=True, stock_count=count)
+        _post(
+            lines,
+            store=_count_store(count),
+            kind=Kind.COUNT,
+            user=user,
+            reason=f"stock count #{count.pk}",
+            clamp=True,
+            stock_count=count,
+        )
     count.status, count.posted_at, count.posted_by = StockCount.Status.POSTED, timezone.now(), recorded_user(user)
     count.save(update_fields=["status", "posted_at", "posted_by"])
     logger.info("stock count #%s posted by %s: %s differences", count.pk, user, len(lines))
@@ -397,10 +480,20 @@ def stock_count_variance(count: StockCount) -> dict[str, Any]:
 
 
 @dataclass
+class StoreAudit:
+    store: int
+    code: str
+    products: int = 0
+    movements: int = 0
+    problems: int = 0
+
+
+@dataclass
 class StockAudit:
     products: int
     movements: int
     problems: list[str]
+    stores: list[StoreAudit]
 
     @property
     def ok(self) -> bool:
@@ -408,31 +501,56 @@ class StockAudit:
 
 
 def stock_audit() -> StockAudit:
-    """Every product's stock against its ledger: the stock equals the sum of its movements, and each
-    movement's ``balance_after`` is the previous one's plus its quantity (the first one's: its
-    quantity). Reads in one snapshot-consistent pass per product set; run it on a quiet shop."""
+    """Each store's stock against its ledger: for every (store, product), the ``StoreStock`` row
+    (none: 0) equals the sum of the product's movements at that store, and each movement's
+    ``balance_after`` is the previous one's at the same store plus its quantity (the first one's:
+    its quantity). ``products`` counts the (store, product) pairs checked. Run it on a quiet shop."""
     problems: list[str] = []
-    sums = dict(
-        StockMovement.objects.order_by()
-        .values("product_id")
+    stores = {
+        pk: StoreAudit(store=pk, code=code) for pk, code in Store.objects.order_by("pk").values_list("pk", "code")
+    }
+    sums = {
+        (store, pk): total
+        for store, pk, total in StockMovement.objects.order_by()
+        .values("store_id", "product_id")
         .annotate(total=Sum("quantity"))
-        .values_list("product_id", "total")
-    )
-    products = 0
-    for pk, name, stock in Product.objects.order_by("pk").values_list("pk", "name", "stock").iterator():
-        products += 1
-        total = Decimal(sums.get(pk) or 0).quantize(MILLI)
+        .values_list("store_id", "product_id", "total")
+    }
+    names = dict(Product.objects.values_list("pk", "name"))
+    stocks = {
+        (store, pk): stock
+        for store, pk, stock in StoreStock.objects.order_by().values_list("store_id", "product_id", "stock").iterator()
+    }
+    for key in sorted(set(sums) | set(stocks)):
+        store, pk = key
+        stores[store].products += 1
+        stock = stocks.get(key, ZERO)
+        total = Decimal(sums.get(key) or 0).quantize(MILLI)
         if total != stock:
-            problems.append(f"product {pk} ({name}): stock {stock} but its movements add up to {total}")
+            stores[store].problems += 1
+            problems.append(
+                f"store {stores[store].code}, product {pk} ({names.get(pk, '?')}): stock {stock} "
+                f"but its movements there add up to {total}"
+            )
     movements = 0
-    previous: dict[int, Decimal] = {}
-    rows = StockMovement.objects.order_by("product_id", "id").values_list(
-        "id", "product_id", "quantity", "balance_after"
+    previous: dict[tuple[int, int], Decimal] = {}
+    rows = StockMovement.objects.order_by("store_id", "product_id", "id").values_list(
+        "id", "store_id", "product_id", "quantity", "balance_after"
     )
-    for mid, pk, quantity, balance in rows.iterator(chunk_size=5000):
+    for mid, store, pk, quantity, balance in rows.iterator(chunk_size=5000):
         movements += 1
-        expected = previous.get(pk, ZERO) + quantity
+        stores[store].movements += 1
+        expected = previous.get((store, pk), ZERO) + quantity
         if balance != expected:
-            problems.append(f"movement {mid} of product {pk}: balance_after {balance}, expected {expected}")
-        previous[pk] = balance
-    return StockAudit(products=products, movements=movements, problems=problems)
+            stores[store].problems += 1
+            problems.append(
+                f"movement {mid} of product {pk} at store {stores[store].code}: balance_after {balance}, "
+                f"expected {expected}"
+            )
+        previous[(store, pk)] = balance
+    return StockAudit(
+        products=sum(s.products for s in stores.values()),
+        movements=movements,
+        problems=problems,
+        stores=list(stores.values()),
+    )

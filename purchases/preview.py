@@ -16,6 +16,7 @@ from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.models import Denomination
 from cashdrawer.services import drawer_plan_change
 from catalog.models import Product
+from catalog.selectors import at_store
 
 from .models import PurchaseItem
 from .pricing import Quote, Settlement, quote, settle
@@ -97,6 +98,7 @@ def bill_preview(
     bill_discount: Decimal = Decimal("0"),
     discount_reason: str = "",
     user: Actor = None,
+    store_id: int | None = None,
 ) -> BillPreview:
     """Preview a bill: each row's product and line amounts, the bill's totals and, once a payment is
     entered, the change the drawer would hand back.
@@ -106,7 +108,9 @@ def bill_preview(
     payment. ``non_cash`` are card and UPI amounts: only the rest, paid in cash, is rounded
     (``pricing.settle``). Discounts are the rows' own and ``bill_discount``; when the service would
     refuse them for ``user`` (``purchase_discount_refusal``: above the limit, no reason), the preview
-    says so instead of offering change."""
+    says so instead of offering change. ``store_id`` (the till's store): the rows' products are
+    priced and stocked as that store's bill takes them (``catalog.selectors.at_store``)."""
+    at_store([row.product for row in rows if row.product is not None], store_id)
     previews = [_row(row) for row in rows]
     sellable = [row for row in previews if row.line is not None]
     products: dict[int, Product] = {}

@@ -17,7 +17,7 @@ from billing_project.core.quantities import quantity_json, quantity_number
 from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
 from catalog.errors import UnknownCode
-from catalog.selectors import product_for_code
+from catalog.selectors import at_store, product_for_code
 
 from .counter_views import counter_context, park_cart, recall_cart
 from .display import display_done, display_from_preview, display_publish
@@ -102,7 +102,7 @@ def bill_preview_view(request):
     rendered by the page's own templates, plus the amounts as strings."""
     till = current_till(request)
     entry = BillEntry(request.POST, denominations=tender_denominations(till_id=till.pk), quiet=True)
-    preview = bill_preview(**entry.preview_arguments(), user=request.user)
+    preview = bill_preview(**entry.preview_arguments(), user=request.user, store_id=till.store_id)
     _show_on_display(till, entry, preview)
     bill = preview.quote
     return JsonResponse(
@@ -134,7 +134,7 @@ def bill_preview_view(request):
 @require_GET
 def product_lookup(request):
     """Suggestions for a product row: sellable products whose SKU or name contains ``q``."""
-    products = product_search(term=request.GET.get("q", "")[:200])
+    products = at_store(product_search(term=request.GET.get("q", "")[:200]), current_till(request).store_id)
     return JsonResponse(
         {
             "results": [
@@ -226,8 +226,8 @@ def history(request):
 
 
 def _bill_page(request, entry: BillEntry, *, status: int = 200, override_action: str = ""):
-    preview = bill_preview(**entry.preview_arguments(), user=request.user)
     till = current_till(request)
+    preview = bill_preview(**entry.preview_arguments(), user=request.user, store_id=till.store_id)
     _show_on_display(till, entry, preview)
     customer = entry.customer()
     context = {

@@ -120,7 +120,6 @@ class ErrorCode(StrEnum):
 
     # --- Tills and sessions --------------------------------------------------------------------
     TILL_NOT_FOUND = "till_not_found", 400, "a bill, refund or sales report names a till that does not exist"
-    STORE_NOT_FOUND = "store_not_found", 400, "a sales report names a store that does not exist"
     TILL_EXISTS = "till_exists", 409, "a till code that is taken"
     DEFAULT_TILL_RENAME = (
         "default_till_rename",
@@ -180,6 +179,12 @@ class ErrorCode(StrEnum):
         "counting or posting a stock count that is already posted (`details`: `count_id`); nothing was written",
     )
     SUPPLIER_NOT_FOUND = "supplier_not_found", 400, "goods received from a supplier that does not exist"
+    STORE_NOT_FOUND = (
+        "store_not_found",
+        400,
+        "stock received, adjusted, counted or created at a store that does not exist, is inactive or is not "
+        "yours; a sales report of a store that does not exist",
+    )
 
     # --- Back office ---------------------------------------------------------------------------
     INVOICE_PENDING = "invoice_pending", 409, "re-send of an invoice email that is already queued (admin)"

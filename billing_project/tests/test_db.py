@@ -10,7 +10,7 @@ from django.db.transaction import TransactionManagementError
 
 from billing_project.core.db import compiled_rows, guarded_add_then_insert, insert_rows, insert_with_children
 from catalog.lock_objects import products_for_update
-from catalog.models import Product
+from catalog.models import Product, StoreStock
 from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 
@@ -41,11 +41,16 @@ def test_insert_rows_of_nothing_writes_nothing():
     assert not Customer.objects.exists()
 
 
+def row(product) -> int:
+    """The product's stock row at the default store (where a factory puts its stock)."""
+    return StoreStock.objects.values_list("pk", flat=True).get(product=product)
+
+
 def test_guarded_add_then_insert_inserts_when_every_row_was_updated():
     a, b = ProductFactory(stock=5), ProductFactory(stock=2)
     rows = [Customer(email="x@example.com"), Customer(email="y@example.com")]
 
-    assert guarded_add_then_insert(Product, "stock", {a.pk: -5, b.pk: 3}, rows) == rows
+    assert guarded_add_then_insert(StoreStock, "stock", {row(a): -5, row(b): 3}, rows) == rows
 
     assert [p.stock for p in Product.objects.order_by("pk")] == [0, 5]
     assert [(c.pk, c.email) for c in Customer.objects.order_by("pk")] == [(r.pk, r.email) for r in rows]
@@ -57,7 +62,8 @@ def test_guarded_add_then_insert_inserts_nothing_when_a_guard_refused_a_row():
 
     with transaction.atomic():
         assert (
-            guarded_add_then_insert(Product, "stock", {a.pk: -1, b.pk: -3}, [Customer(email="x@example.com")]) is None
+            guarded_add_then_insert(StoreStock, "stock", {row(a): -1, row(b): -3}, [Customer(email="x@example.com")])
+            is None
         )
         assert not Customer.objects.exists()  # the row that passed its guard is the caller's to roll back
         transaction.set_rollback(True)
@@ -73,7 +79,7 @@ def test_guarded_add_then_insert_keeps_the_columns_limits():
     too_long = Customer(email="x" * 300 + "@example.com")  # longer than the column: refused, not cut short
 
     with pytest.raises(DataError), transaction.atomic():
-        guarded_add_then_insert(Product, "stock", {product.pk: -1}, [too_long])
+        guarded_add_then_insert(StoreStock, "stock", {row(product): -1}, [too_long])
 
 
 def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):

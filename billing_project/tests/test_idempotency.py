@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from billing_project.core.idempotency import STALE_AFTER, IdempotencyConflict
 from billing_project.core.models import IdempotencyKey
 from cashdrawer.tests.factories import drawer_with
-from catalog.models import Product
+from catalog.models import Product, StoreStock
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 from purchases.models import Purchase
@@ -86,7 +86,7 @@ def test_a_validation_failure_stores_nothing(admin_api, soap):
 
 def test_a_domain_refusal_is_stored_and_replayed(admin_api, soap):
     first = post(admin_api, body(soap, quantity=11, paid="1000"), "k3")
-    Product.objects.filter(pk=soap.pk).update(stock=100)
+    StoreStock.objects.filter(product_id=soap.pk).update(stock=100)
     retry = post(admin_api, body(soap, quantity=11, paid="1000"), "k3")
 
     assert first.status_code == retry.status_code == 409

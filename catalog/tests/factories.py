@@ -20,8 +20,10 @@ class ProductFactory(ModelFactory[Product]):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        # As ``product_create`` does: the product's stock ledger starts with its opening row.
+        # As ``product_create`` does: the product's stock ledger starts with its opening row, at
+        # ``store`` (an id; default: the default store), which is its StoreStock row there.
+        store = kwargs.pop("store", None)
         product = super()._create(model_class, *args, **kwargs)
-        product.stock = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
-        opening_movement(product)
+        product.stock = Decimal(product.stock).quantize(Decimal("0.001"))
+        opening_movement(product, store=store)
         return product

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from billing_project.core.errors import ValidationFailed
 from catalog.errors import InsufficientStock, ProductMissing
 from catalog.importing import ProductRow, product_import_rows
-from catalog.models import Adjustment, Product, Receipt, StockCount, StockMovement, Supplier
+from catalog.models import Adjustment, Product, Receipt, StockCount, StockMovement, StoreStock, Supplier
 from catalog.services import product_create, product_update
 from catalog.stock import (
     adjustment_create,
@@ -85,7 +85,7 @@ def test_stock_cannot_be_set_through_the_service():
 def test_the_audit_finds_a_stock_changed_behind_the_ledgers_back(capsys):
     product = ProductFactory(stock=5)
     assert_audit_passes()
-    Product.objects.filter(pk=product.pk).update(stock=7)
+    StoreStock.objects.filter(product=product).update(stock=7)
 
     assert len(stock_audit().problems) == 1
     with pytest.raises(CommandError):

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from billing_project.core.errors import ValidationFailed
-from catalog.models import Product
+from catalog.models import Product, StoreStock
 from catalog.services import product_create, product_update
 from catalog.stock import adjustment_create
 from catalog.tests.factories import ProductFactory
@@ -56,13 +56,15 @@ def test_stock_must_suit_the_unit(unit, stock, problem):
     assert not Product.objects.exists()
 
 
-def test_the_database_refuses_a_fraction_of_an_each_product_even_past_the_service():
+def test_the_database_refuses_a_bad_unit_and_a_store_stock_below_0_even_past_the_service():
+    # Whether a store's stock of an each product is whole is the services' check (the unit is the
+    # product's, the stock the store's row): see test_stock_must_suit_the_unit.
     product = ProductFactory(stock=3)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Product.objects.filter(pk=product.pk).update(stock=D("2.5"))
+        StoreStock.objects.filter(product=product).update(stock=D("-1"))
     with pytest.raises(IntegrityError), transaction.atomic():
         Product.objects.filter(pk=product.pk).update(unit="box")
-    Product.objects.filter(pk=product.pk).update(unit="kg", stock=D("2.5"))  # a measure takes it
+    Product.objects.filter(pk=product.pk).update(unit="kg")
 
 
 @pytest.mark.parametrize("code", [EAN13, EAN8, UPC_A])

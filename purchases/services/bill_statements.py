@@ -14,18 +14,18 @@ Elsewhere (SQLite, for development) each step runs as plain ORM statements: 16 i
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from billing_project.core.db import (
     Writes,
-    compiled_rows,
     default_connection,
     guarded_add,
     insert_with_children,
@@ -39,8 +39,13 @@ from billing_project.core.tasks_backend import Job
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post_with
 from cashdrawer.models import Denomination, DrawerMovement, Till
-from catalog.lock_objects import PRODUCT_ATTNAMES, products_for_update, products_lock_and_take_sql
-from catalog.models import Product, StockMovement, Store
+from catalog.lock_objects import (
+    PRODUCT_ATTNAMES,
+    products_lock_and_take_sql,
+    store_stock_for_update,
+)
+from catalog.models import Product, StockMovement, Store, StorePrice, StoreStock
+from catalog.stores import default_store_id
 from customers.models import Customer
 from customers.services import (
     CUSTOMER_ROW_FIELDS,
@@ -157,76 +162,140 @@ def _begin_bill_sql(*, email: bool, phone: bool, till_by_code: bool = False) -> 
 # --- 2. The stock -----------------------------------------------------------------------------------
 
 
-def take_stock(quantities: Mapping[int, Decimal]) -> dict[int, Product]:
-    """Statement 2: lock the bill's products by primary key (lock step 3) and take the bill's
-    quantities off their stock. Returns the products by id, their stock as it now is. Refuses, in
-    the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
-    (``ProductInactive``), a fraction of a product sold ``each`` (``ValidationFailed``) and a line
-    with more than the stock (``InsufficientStock``).
+@dataclass
+class TakenStock:
+    """What ``take_stock`` took: the store it took from, the products by id (each ``price`` is its
+    price at that store: its ``StorePrice`` when it has one), and each product's stock at the store
+    after the take (the sale movements' ``balance_after``)."""
 
-    On PostgreSQL it is ONE statement (``catalog.lock_objects.products_lock_and_take_sql``): a CTE
-    locks the rows in primary-key order, to the end before any row is updated, and the UPDATE takes
-    the stock only where the product is active, keeps ``stock >= 0`` (the guard; the CHECK
-    constraint backs it up) and an ``each`` quantity whole, returning the rows. When it updates
-    fewer rows than the bill has products, the locked rows are read again to say why, and the
-    refusal rolls the bill back. Elsewhere (SQLite) it is the locking SELECT, the checks, then one
-    guarded UPDATE."""
+    store_id: int
+    products: dict[int, Product]
+    balances: dict[int, Decimal]
+
+
+def till_store_sql(till: int | None) -> tuple[str, list[Any]]:
+    """The bill's store as a scalar SQL expression: its till's store (the till by id, or
+    ``DEFAULT_TILL`` by code), else the default store (a till that does not exist yet is refused
+    at step 4, or is made there in the default store)."""
+    quote = connection.ops.quote_name
+    tills, stores = quote(Till._meta.db_table), quote(Store._meta.db_table)
+    by = "id" if till is not None else "code"
+    sql = (
+        f"COALESCE((SELECT store_id FROM {tills} WHERE {by} = %s), "  # noqa: S608
+        f"(SELECT id FROM {stores} WHERE is_default))"
+    )
+    return sql, [till if till is not None else settings.DEFAULT_TILL]
+
+
+def _till_store_id(till: int | None) -> int:
+    found = Till.objects.filter(**({"pk": till} if till is not None else {"code": settings.DEFAULT_TILL}))
+    return found.values_list("store_id", flat=True).first() or default_store_id()
+
+
+def take_stock(quantities: Mapping[int, Decimal], *, till: int | None, store_id: int | None = None) -> TakenStock:
+    """Statement 2: lock the bill's stock rows at its till's store (``StoreStock``, by product id:
+    lock step 3) and take the bill's quantities off them. Refuses, in the order of the bill's
+    lines, an unknown product (``ProductNotFound``), an archived one (``ProductInactive``), a
+    fraction of a product sold ``each`` (``ValidationFailed``) and a line with more than the
+    store's stock (``InsufficientStock``; a product with no row at the store has 0 there).
+
+    On PostgreSQL it is ONE statement (``catalog.lock_objects.products_lock_and_take_sql``, the
+    store from ``till_store_sql``): a CTE locks the store's rows in product-id order, to the end
+    before any row is updated, and the UPDATE takes the stock only where the product is active,
+    keeps ``stock >= 0`` (the guard; the CHECK constraint backs it up) and an ``each`` quantity
+    whole, returning the products with their price at the store. When it updates fewer rows than
+    the bill has products, the rows are locked and read again to say why, and the refusal rolls
+    the bill back. Elsewhere (SQLite) it is the locking SELECT, the checks, then one guarded
+    UPDATE. ``store_id``, when given, is the store statement 1 read (``begin_bill``): the stock is
+    taken there, and the till's store is not looked up again. The till's lock (step 4) checks the
+    till is still in that store."""
     conn = default_connection()
     if conn.vendor == "postgresql":
+        _, store_params = till_store_sql(till) if store_id is None else ("%s", [store_id])
         pairs = json.dumps([[pk, str(quantity)] for pk, quantity in quantities.items()])
-        params: list[Any] = [sorted(quantities), timezone.now(), pairs, len(quantities)]
+        params: list[Any] = [*store_params, sorted(quantities), pairs, timezone.now(), len(quantities)]
         with statement_cursor() as cursor:
-            cursor.execute(products_lock_and_take_sql(), params)
+            cursor.execute(_take_sql(till is not None) if store_id is None else _take_sql_at_store(), params)
             rows = cursor.fetchall()
         if len(rows) == len(quantities):
-            return {row[0]: Product.from_db(conn.alias, PRODUCT_ATTNAMES, row) for row in rows}
-    products = {p.pk: p for p in compiled_rows(products_for_update, sorted(quantities))}
+            n = len(PRODUCT_ATTNAMES)
+            taken = TakenStock(store_id=rows[0][n + 2], products={}, balances={})
+            for row in rows:
+                product = Product.from_db(conn.alias, PRODUCT_ATTNAMES, row[:n])
+                product.price = row[n]
+                taken.products[product.pk] = product
+                taken.balances[product.pk] = row[n + 1]
+            return taken
+    if store_id is None:
+        store_id = _till_store_id(till)
+    stock_rows = {r.product_id: r for r in store_stock_for_update(store_id, quantities)}
+    own_price = StorePrice.objects.filter(store_id=store_id, product_id=OuterRef("pk")).values("price")
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(pk__in=list(quantities))
+        .annotate(store_price=Subquery(own_price))
+        .order_by("pk")
+    }
     for product_id, quantity in quantities.items():
-        product = products.get(product_id)
-        if product is None:
+        found = products.get(product_id)
+        if found is None:
             raise ProductNotFound(f"Product {product_id} does not exist.", details={"product_id": product_id})
+        product = found
         if not product.is_active:
             raise ProductInactive(f"{product.name} is archived and cannot be sold.", details={"product_id": product_id})
         problem = quantity_problem(quantity, product.unit)
         if problem:
             raise ValidationFailed(f"{product.name}: {problem}", details={"items": [problem], "product_id": product_id})
-        if product.stock < quantity:
+        row = stock_rows.get(product_id)
+        available = row.stock if row is not None else Decimal("0.000")
+        if available < quantity:
             raise InsufficientStock(
-                f"Only {quantity_text(product.stock, product.unit)} of {product.name} in stock; "
+                f"Only {quantity_text(available, product.unit)} of {product.name} in stock; "
                 f"{quantity_text(quantity, product.unit)} requested.",
                 details={
                     "product_id": product_id,
-                    "available": quantity_json(product.stock, product.unit),
+                    "available": quantity_json(available, product.unit),
                     "requested": quantity_json(quantity, product.unit),
                 },
             )
     if conn.vendor == "postgresql":  # every check passes now, yet the guard refused a row
         raise InsufficientStock("Stock changed while the bill was being rung up.")
-    deltas = {pk: -qty for pk, qty in quantities.items()}
-    if guarded_add(Product, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
+    deltas = {stock_rows[pk].pk: -qty for pk, qty in quantities.items()}
+    if guarded_add(StoreStock, "stock", deltas, also_set={"updated_at": timezone.now()}) != len(deltas):
         raise InsufficientStock("Stock changed while the bill was being rung up.")
-    for product_id, quantity in quantities.items():
-        products[product_id].stock -= quantity
-    return products
+    for product in products.values():
+        product.price = product.store_price if product.store_price is not None else product.price
+    balances = {pk: stock_rows[pk].stock - qty for pk, qty in quantities.items()}
+    return TakenStock(store_id=store_id, products=products, balances=balances)
+
+
+@cache
+def _take_sql(by_id: bool) -> str:
+    return products_lock_and_take_sql(till_store_sql(1 if by_id else None)[0])
+
+
+@cache
+def _take_sql_at_store() -> str:
+    return products_lock_and_take_sql("%s")
 
 
 # --- 3. The bill --------------------------------------------------------------------------------------
 
 
-def sale_movements(
-    purchase: Purchase, lines: Sequence[PurchaseItem], products: Mapping[int, Product]
-) -> list[StockMovement]:
-    """The stock ledger's ``sale`` rows of the bill's lines: each product's stock as ``take_stock``
-    left it (the row is locked until the commit) is the row's ``balance_after``, and its cost
-    price the ``unit_cost``. Built here, written by ``insert_bill``."""
+def sale_movements(purchase: Purchase, lines: Sequence[PurchaseItem], taken: TakenStock) -> list[StockMovement]:
+    """The stock ledger's ``sale`` rows of the bill's lines, at the store the stock was taken from:
+    each product's stock there as ``take_stock`` left it (the row is locked until the commit) is
+    the row's ``balance_after``, and its cost price the ``unit_cost``. Built here, written by
+    ``insert_bill``."""
     user = purchase.created_by_id
     return [
         new_row(
             StockMovement,
+            store_id=taken.store_id,
             product_id=line.product_id,
             kind=StockMovement.Kind.SALE,
             quantity=-line.quantity,
-            balance_after=products[line.product_id].stock,
+            balance_after=taken.balances[line.product_id],
             unit_cost=line.cost_price,
             reason="",
             user_id=user,

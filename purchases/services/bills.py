@@ -216,10 +216,10 @@ def _ring_up(
 
     gst = _supply(gstin_given, place_given, customer, store_state=store.gst_state_code or None)
 
-    # 2. The products, locked, and their stock taken (lock step 3).
-    products = statements.take_stock(quantities)
+    # 2. The stock at the till's store, locked, and taken (lock step 3); the prices are the store's.
+    taken = statements.take_stock(quantities, till=till, store_id=store.pk)
     bill = quote(
-        products,
+        taken.products,
         quantities,
         line_discounts=line_discounts,
         bill_discount=bill_discount,
@@ -268,7 +268,7 @@ def _ring_up(
     for line in bill.lines:  # the reports read a line's copy of its bill's time, and its store
         line.created_at, line.store_id = purchase.created_at, store.pk
     # The stock ledger's rows: the products are locked, so their stock now is each row's balance.
-    stock_rows = statements.sale_movements(purchase, bill.lines, products)
+    stock_rows = statements.sale_movements(purchase, bill.lines, taken)
     payment_rows = [
         new_row(
             Payment,
@@ -289,8 +289,12 @@ def _ring_up(
     # holding them only for the drawer's own statement and the commit lets bills at one till
     # overlap more. A refusal here still rolls back everything above.
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
-    if till_row.store_id != store.pk:  # the till moved to another store since statement 1 read it
-        raise Busy("The till moved to another store while the bill was being rung up; try again.")
+    if till_row.store_id != store.pk:
+        # The till moved to another store since statement 1 read it: nothing is kept.
+        raise ValidationFailed(
+            "The till moved to another store while the bill was being rung up; try again.",
+            details={"till": [f"Till {till_row.code} is in another store now."]},
+        )
     tender = (
         drawer_check_tender(denominations=denominations, tendered=cash.tendered, paid_amount=cash.amount)
         if cash is not None and cash.tendered

@@ -20,12 +20,14 @@ from billing_project.core.quantities import QUANTITY_PLACES, Quantity, quantity_
 from billing_project.core.types import Actor, BillLine, recorded_user
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post
-from cashdrawer.models import DrawerMovement, Override
+from cashdrawer.models import DrawerMovement, Override, Till
 from cashdrawer.services import approver_for, drawer_plan_change, override_used_on, till_lock_for_bill
-from catalog.models import Product, StockMovement
+from catalog.lock_objects import store_stock_for_update
+from catalog.models import StockMovement, StoreStock
+from catalog.stores import default_store_id
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
-from ..lock_objects import products_for_update, purchase_for_update
+from ..lock_objects import purchase_for_update
 from ..models import InvoiceStatus, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from ..numbering import credit_note_number_take
 from ..selectors import purchase_payments
@@ -353,12 +355,19 @@ def _refund(
     references = {str(p["method"]): str(p.get("reference") or "") for p in payments or ()}
 
     stock_after: dict[int, Decimal] = {}
+    store_id = _bill_store_id(purchase)
     if restock:
-        # Step 3 of the lock order: the products, by primary key, before the till. Their stock as
-        # read under the lock, plus what comes back, is each stock ledger row's balance.
-        locked = dict(products_for_update(sorted(quantities)).values_list("pk", "stock"))
-        guarded_add(Product, "stock", quantities, also_set={"updated_at": timezone.now()})
-        stock_after = {pk: locked[pk] + quantity for pk, quantity in quantities.items()}
+        # Step 3 of the lock order: the stock rows at the bill's store, by product id (a missing
+        # one made at 0), before the till. Their stock as read under the lock, plus what comes
+        # back, is each stock ledger row's balance.
+        locked = {r.product_id: r for r in store_stock_for_update(store_id, quantities, create=True)}
+        guarded_add(
+            StoreStock,
+            "stock",
+            {locked[pk].pk: q for pk, q in quantities.items()},
+            also_set={"updated_at": timezone.now()},
+        )
+        stock_after = {pk: locked[pk].stock + quantity for pk, quantity in quantities.items()}
 
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=user)
     if till_row.store_id != purchase.store_id:
@@ -418,6 +427,7 @@ def _refund(
     stock_rows = [
         new_row(
             StockMovement,
+            store_id=store_id,
             product_id=s.item.product_id,
             kind=StockMovement.Kind.REFUND_RESTOCK,
             quantity=s.quantity,
@@ -487,3 +497,11 @@ def _refund(
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return refund
+
+
+def _bill_store_id(purchase: Purchase) -> int:
+    """The store a refund's restocked goods go back to: the bill's till's store (the default store
+    for a bill without a till)."""
+    if purchase.till_id is None:
+        return default_store_id()
+    return Till.objects.values_list("store_id", flat=True).get(pk=purchase.till_id)

@@ -51,7 +51,7 @@ def test_concurrent_refunds_of_one_bill_refund_each_unit_at_most_once(postgres_o
     call_command("drawer_audit")
 
 
-def test_a_refund_locks_the_bill_before_the_products_and_the_drawer(postgres_only):
+def test_a_refund_locks_the_bill_before_its_stores_stock_and_the_drawer(postgres_only):
     drawer_with({"100": 5, "10": 5, "1": 5})
     product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=10)
     bill = purchase_create(
@@ -64,12 +64,12 @@ def test_a_refund_locks_the_bill_before_the_products_and_the_drawer(postgres_onl
     tables = [
         next(
             t
-            for t in ("purchases_purchase", "catalog_product", "cashdrawer_till", "cashdrawer_denomination")
+            for t in ("purchases_purchase", "catalog_storestock", "cashdrawer_till", "cashdrawer_denomination")
             if f'FROM "{t}"' in sql[i]
         )
         for i in locks
     ]
-    assert tables == ["purchases_purchase", "catalog_product", "cashdrawer_till", "cashdrawer_denomination"]
+    assert tables == ["purchases_purchase", "catalog_storestock", "cashdrawer_till", "cashdrawer_denomination"]
     first_update = next(i for i, s in enumerate(sql) if s.startswith("UPDATE"))
     assert locks[0] < first_update
     assert Denomination.objects.filter(value=D("10")).get().count == 4

@@ -229,7 +229,7 @@ def test_a_failure_after_writes_rolls_everything_back(drawer, monkeypatch):
     assert db_state() == before
 
 
-def test_the_bill_locks_products_in_primary_key_order_before_updating(drawer, django_assert_max_num_queries):
+def test_the_bill_locks_its_stores_stock_rows_in_product_order_before_updating(drawer, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -242,21 +242,22 @@ def test_the_bill_locks_products_in_primary_key_order_before_updating(drawer, dj
         )
 
     sql = [q["sql"] for q in ctx.captured_queries]
-    select_products = next(i for i, s in enumerate(sql) if 'FROM "catalog_product"' in s and "SELECT" in s)
-    update_products = next(i for i, s in enumerate(sql) if 'UPDATE "catalog_product"' in s)
+    select_stock = next(i for i, s in enumerate(sql) if 'FROM "catalog_storestock"' in s and "SELECT" in s)
+    update_stock = next(i for i, s in enumerate(sql) if 'UPDATE "catalog_storestock"' in s)
     select_drawer = next(i for i, s in enumerate(sql) if 'FROM "cashdrawer_denomination"' in s)
-    assert select_products <= update_products
-    assert select_products < select_drawer
+    assert select_stock <= update_stock
+    assert select_stock < select_drawer
     assert 'ORDER BY "cashdrawer_denomination"."value" ASC' in sql[select_drawer]
     if connection.vendor == "postgresql":
-        # One statement: its CTE locks the rows in key order, and the UPDATE waits for all of them.
-        statement = sql[update_products]
-        assert select_products == update_products
-        assert statement.startswith('WITH locked AS (SELECT "id" FROM "catalog_product"')
-        assert 'ORDER BY "id" FOR UPDATE) UPDATE "catalog_product"' in statement
+        # One statement: its CTE locks the store's rows in product order, and the UPDATE waits for all.
+        statement = sql[update_stock]
+        assert select_stock == update_stock
+        assert statement.startswith("WITH bill_store AS MATERIALIZED (SELECT COALESCE((SELECT store_id")
+        assert 'locked AS (SELECT s.id FROM "catalog_storestock" AS s' in statement
+        assert "ORDER BY s.product_id FOR UPDATE)" in statement
         assert "(SELECT count(*) FROM locked) = 3" in statement
     else:
-        assert select_products < update_products
-        assert 'ORDER BY "catalog_product"."id" ASC' in sql[select_products]
+        assert select_stock < update_stock
+        assert 'ORDER BY "catalog_storestock"."product_id" ASC' in sql[select_stock]
     if connection.vendor == "postgresql":
-        assert "FOR UPDATE" in sql[select_products] and "FOR UPDATE" in sql[select_drawer]
+        assert "FOR UPDATE" in sql[select_stock] and "FOR UPDATE" in sql[select_drawer]

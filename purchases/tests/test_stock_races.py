@@ -105,3 +105,71 @@ def test_bills_refunds_and_adjustments_race_and_the_ledger_chains(postgres_only)
     # 30 − 4 sold before + 4 back − 4 × 2 adjusted − 4 sold now.
     assert Product.objects.values_list("stock", flat=True).get(pk=product.pk) == 18
     assert stock_audit().problems == []
+
+
+def _branch_till(code: str):
+    from cashdrawer.models import Till
+    from cashdrawer.services import till_create
+    from catalog.models import Store
+
+    store = Store.objects.create(code=code, name=f"Store {code}")
+    till = till_create(code=f"{code}-1")
+    Till.objects.filter(pk=till.pk).update(store=store)
+    return store, till
+
+
+def test_two_stores_selling_the_last_units_of_a_product_neither_block_nor_oversell(postgres_only):
+    import threading
+
+    from django.db import connection, transaction
+
+    from catalog.models import StoreStock
+    from catalog.stores import default_store_id
+    from purchases.errors import InsufficientStock
+
+    branch, branch_till = _branch_till("B")
+    product = ProductFactory(price=D("10.00"), tax_percent=D("0"), stock=3)  # 3 at the default store
+    adjustment_create(lines=[{"product_id": product.pk, "quantity": 3}], reason="found", store=branch.pk, user=None)
+
+    def sell(i):
+        return purchase_create(
+            items=[{"product_id": product.pk, "quantity": 1}],
+            payments=[{"method": "card", "amount": D("10.00")}],
+            till=branch_till.pk if i % 2 else None,
+        )
+
+    results = run_concurrently(12, sell)
+
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(r, InsufficientStock) for r in refused), refused
+    bills = [r for r in results if isinstance(r, Purchase)]
+    assert sorted(b.till_id == branch_till.pk for b in bills) == [False] * 3 + [True] * 3
+    stock = dict(StoreStock.objects.filter(product=product).values_list("store_id", "stock"))
+    assert stock == {default_store_id(): 0, branch.pk: 0}
+    assert stock_audit().problems == []
+
+    # A bill in progress at one store holds that store's row only: the other store's bill goes through.
+    adjustment_create(lines=[{"product_id": product.pk, "quantity": 1}], reason="found", user=None)
+    adjustment_create(lines=[{"product_id": product.pk, "quantity": 1}], reason="found", store=branch.pk, user=None)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_default_stores_row():
+        try:
+            with transaction.atomic():
+                list(StoreStock.objects.select_for_update().filter(product=product, store_id=default_store_id()))
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_default_stores_row)
+    holder.start()
+    try:
+        assert held.wait(10)
+        bill = sell(1)  # at the branch: not waiting for the default store's row (no Busy)
+    finally:
+        release.set()
+        holder.join()
+    assert bill.till_id == branch_till.pk
+    assert StoreStock.objects.get(product=product, store=branch).stock == 0
+    assert stock_audit().problems == []

@@ -12,6 +12,7 @@ from billing_project.core.errors import DomainError
 from cashdrawer.models import CashMovement, DrawerMovement, TillSession
 from cashdrawer.services import cash_movement_create, denomination_create, session_close, till_create
 from catalog.models import Store
+from catalog.stock import adjustment_create
 from catalog.tests.factories import ProductFactory
 from catalog.tests.stores import set_default_store, store_with
 from purchases.documents import document_html, invoice_document
@@ -45,9 +46,20 @@ def chain(db):
     return {"main": main, "pune": pune, "ka": _till("KA1", main), "mh": _till("MH1", pune)}
 
 
+def _stock_everywhere(product):
+    """Stock is per store: the product's opening stock is at the default store; put as much at the others."""
+    for store in Store.objects.exclude(is_default=True):
+        adjustment_create(
+            lines=[{"product_id": product.pk, "quantity": 1000}], reason="found", store=store.pk, user=None
+        )
+    return product
+
+
 @pytest.fixture
-def rice(db):
-    return ProductFactory(name="Rice", price=D("100.00"), tax_percent=D("5"), hsn_code="1006", stock=1000)
+def rice(chain):
+    return _stock_everywhere(
+        ProductFactory(name="Rice", price=D("100.00"), tax_percent=D("5"), hsn_code="1006", stock=1000)
+    )
 
 
 def _ring(till, product, **kwargs):
@@ -169,6 +181,7 @@ def test_invoice_numbers_are_unique_within_a_gstin_shared_by_two_stores(chain, r
 def test_gstr1_is_per_gstin_and_files_the_stores_that_share_it_together(chain, rice, api_client, admin_api):
     bills = {key: _ring(chain[key], rice) for key in ("ka", "mh")}
     third = store_with("BLR2", gstin=KA, state_code="29", name="Bengaluru 2")
+    adjustment_create(lines=[{"product_id": rice.pk, "quantity": 10}], reason="found", store=third.pk, user=None)
     bills["ka2"] = _ring(_till("KA2", third), rice)
     period = f"{bills['ka'].created_at:%Y-%m}"
 
@@ -218,7 +231,7 @@ def test_a_till_moving_store_while_bills_ring_up_never_splits_a_bill(postgres_on
         main = set_default_store(gstin=KA, state_code="29")
         pune = store_with(f"PN{attempt}", gstin=MH, state_code="27")
         till = _till(f"NEW{attempt}", main)  # no session yet: it may still move
-        product = ProductFactory(price=D("100.00"), tax_percent=D("5"), stock=1000)
+        product = _stock_everywhere(ProductFactory(price=D("100.00"), tax_percent=D("5"), stock=1000))
 
         def work(i, till=till, pune=pune, product=product):
             if i == 2:

@@ -14,11 +14,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="A .csv file (with a header row) or a .json file (a list of objects).")
         parser.add_argument("--set", action="store_true", dest="set_stock", help="Set stock to the file's value.")
+        parser.add_argument("--store", type=int, default=None, help="The store's id (default: the default store).")
         parser.add_argument("--partial", action="store_true", help="Write the good rows and report the bad ones.")
         parser.add_argument("--dry-run", action="store_true", help="Validate and count, but write nothing.")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows per write batch.")
 
-    def handle(self, *args, path, set_stock, partial, dry_run, batch_size, **options):
+    def handle(self, *args, path, set_stock, partial, dry_run, batch_size, store=None, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         verbosity = options["verbosity"]
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             result = product_import_rows(
                 rows=parsed.rows,
                 set_stock=set_stock,
+                store=store,
                 partial=partial,
                 dry_run=dry_run,
                 batch_size=batch_size,

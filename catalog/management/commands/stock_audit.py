@@ -5,13 +5,18 @@ from catalog.stock import stock_audit
 
 class Command(BaseCommand):
     help = (
-        "Check every product's stock against its stock ledger: the stock equals the sum of its movements, and "
-        "every movement's balance_after is the balance before it plus its quantity. Exits non-zero on any "
-        "mismatch."
+        "Check each store's stock against its stock ledger: every (store, product) stock equals the sum of its "
+        "movements at that store, and every movement's balance_after is the balance before it at that store "
+        "plus its quantity. Reports per store; exits non-zero on any mismatch."
     )
 
     def handle(self, *args, **options):
         audit = stock_audit()
+        for store in audit.stores:
+            self.stdout.write(
+                f"store {store.code}: {store.products} product(s), {store.movements} movement(s), "
+                f"{store.problems} problem(s)"
+            )
         if not audit.ok:
             for problem in audit.problems[:100]:
                 self.stderr.write(problem)
