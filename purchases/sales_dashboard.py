@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 
 from billing_project.core.errors import DomainError, ErrorCode, is_busy
 from cashdrawer.models import Till
+from catalog.models import Store
 
 from .sales_report import MAX_DAYS, sales_report
 
@@ -35,13 +36,16 @@ class TillChoiceField(forms.ModelChoiceField):
 
 
 class SalesReportForm(forms.Form):
-    """The date range and the till. Left empty, the dates are the report's default (the last 30
+    """The date range, the till and the store. Left empty, the dates are the report's default (the last 30
     days); the service checks the range."""
 
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     till = TillChoiceField(
         queryset=Till.objects.order_by("code"), required=False, empty_label="All tills", label="Till"
+    )
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.order_by("code"), required=False, empty_label="All stores", label="Store"
     )
 
 
@@ -66,16 +70,19 @@ def _csv_url(query: dict[str, str], group_by: str) -> str:
 GSTR1_CSV_SECTIONS = ("b2b", "b2cl", "b2cs", "cdnr", "cdnur", "hsn", "docs")
 
 
-def gstr1_links(month) -> dict[str, Any]:
-    """Links to a month's GSTR-1 (``GET /api/v1/reports/gstr1``): the portal's JSON and each section
-    as the offline tool's CSV. The admin session authenticates them, with the same permission."""
+def gstr1_links(month, *, gstin: str | None = None) -> dict[str, Any]:
+    """Links to a month's GSTR-1 (``GET /api/v1/reports/gstr1``) of ``gstin`` (``None``: the
+    default store's): the portal's JSON and each section as the offline tool's CSV. The admin
+    session authenticates them, with the same permission."""
     period = f"{month:%Y-%m}"
     url = reverse("report-gstr1")
+    base = {"period": period, **({"gstin": gstin} if gstin else {})}
     return {
         "month": month,
-        "json_url": f"{url}?{urlencode({'period': period})}",
+        "gstin": gstin,
+        "json_url": f"{url}?{urlencode(base)}",
         "csv": [
-            (section, f"{url}?{urlencode({'period': period, 'format': 'csv', 'section': section})}")
+            (section, f"{url}?{urlencode({**base, 'format': 'csv', 'section': section})}")
             for section in GSTR1_CSV_SECTIONS
         ],
     }
@@ -98,8 +105,13 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
         messages.error(request, "The report was not run: " + _form_errors(form))
     else:
         data = form.cleaned_data if form.is_bound else {}
-        till = data.get("till")
-        params = {"date_from": data.get("date_from"), "date_to": data.get("date_to"), "till": till.pk if till else None}
+        till, store = data.get("till"), data.get("store")
+        params = {
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+            "till": till.pk if till else None,
+            "store": store.pk if store else None,
+        }
         try:
             blocks = _blocks(params)
         except DomainError as exc:
@@ -114,7 +126,7 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
             # The form shows the range the report really covered (a missing date filled in).
             context["blocks"] = blocks
             context["form"] = SalesReportForm(
-                initial={"date_from": blocks["date_from"], "date_to": blocks["date_to"], "till": till}
+                initial={"date_from": blocks["date_from"], "date_to": blocks["date_to"], "till": till, "store": store}
             )
     request.current_app = site.name
     return TemplateResponse(request, TEMPLATE, context)
@@ -154,6 +166,9 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
     query = {"date_from": by_day["date_from"].isoformat(), "date_to": by_day["date_to"].isoformat()}
     if by_day.get("till") is not None:
         query["till"] = str(by_day["till"])
+    store = Store.objects.get(pk=by_day["store"]) if by_day.get("store") is not None else None
+    if store is not None:
+        query["store"] = str(store.pk)
 
     # The best sellers by what they really brought in (net of discounts and refunds); a stable
     # sort keeps the report's order between equals.
@@ -214,5 +229,7 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
             "csv_url": _csv_url(query, "tax_rate"),
         },
         # The return of the month the period ends in.
-        "gstr1": gstr1_links(by_day["date_to"]),
+        # The return of the month the period ends in; of one store: the return of its GSTIN, which
+        # holds every store that shares it.
+        "gstr1": gstr1_links(by_day["date_to"], gstin=store.gstin if store is not None and store.gstin else None),
     }

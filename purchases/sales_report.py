@@ -50,7 +50,8 @@ from billing_project.core.money import money
 from billing_project.core.quantities import Unit, quantity_json
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
-from catalog.models import Product
+from catalog.errors import StoreNotFound
+from catalog.models import Product, Store
 
 from .errors import ReportGroupingInvalid, ReportRangeInvalid
 from .figures import bill_figures, bill_sums
@@ -149,12 +150,19 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def sales_report(
-    *, date_from: date | None = None, date_to: date | None = None, group_by: str = "day", till: int | None = None
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    group_by: str = "day",
+    till: int | None = None,
+    store: int | None = None,
 ) -> dict:
     """The sales of ``date_from``..``date_to`` (inclusive local days; default the last 30 days),
     grouped by ``group_by`` (one of ``GROUPINGS``), optionally of one till (bills rung up and refunds
-    paid out there). Returns ``{date_from, date_to, group_by, till, rows, totals}``; every row and the
-    totals hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key.
+    paid out there), and of one store (``store``: its bills and their refunds, by their ``store_id``).
+    Returns ``{date_from, date_to, group_by, till, store, rows, totals}``; every row and the totals
+    hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key. An unknown store is
+    ``StoreNotFound``.
 
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
@@ -164,6 +172,8 @@ def sales_report(
     with reporting_reads() as alias, transaction.atomic(using=alias):
         _bound_report(alias)
         _validate(date_from, date_to, group_by, till)
+        if store is not None and not Store.objects.filter(pk=store).exists():
+            raise StoreNotFound(f"Store {store} does not exist.", details={"store": store})
         start, end = _bounds(date_from, date_to)
         bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
         refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -172,6 +182,12 @@ def sales_report(
         if till is not None:
             bills, refunds = bills.filter(till_id=till), refunds.filter(till_id=till)
             lines = lines.filter(purchase__till_id=till)
+        if store is not None:  # each row carries its store: the (store_id, created_at) indexes
+            bills, refunds, lines = (
+                bills.filter(store_id=store),
+                refunds.filter(store_id=store),
+                lines.filter(store_id=store),
+            )
         scope = _Scope(bills=bills, refunds=refunds, lines=lines, date_from=date_from, date_to=date_to)
         rows = _GROUPERS[group_by](scope)
         totals = _totals(bills, refunds)
@@ -188,6 +204,7 @@ def sales_report(
         "date_to": date_to,
         "group_by": group_by,
         "till": till,
+        "store": store,
         "rows": rows,
         "totals": totals,
     }
@@ -608,7 +625,8 @@ def sales_report_csv_rows(report: dict) -> Iterator[list]:
 
 def sales_report_filename(report: dict) -> str:
     till = f"-till{report['till']}" if report.get("till") is not None else ""
-    return f"sales-{report['group_by']}-{report['date_from']:%Y%m%d}-{report['date_to']:%Y%m%d}{till}.csv"
+    store = f"-store{report['store']}" if report.get("store") is not None else ""
+    return f"sales-{report['group_by']}-{report['date_from']:%Y%m%d}-{report['date_to']:%Y%m%d}{store}{till}.csv"
 
 
 def sales_report_csv_response(report: dict) -> HttpResponse:
