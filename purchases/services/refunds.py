@@ -20,11 +20,10 @@ from billing_project.core.quantities import QUANTITY_PLACES, Quantity, quantity_
 from billing_project.core.types import Actor, BillLine, recorded_user
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post
-from cashdrawer.models import DrawerMovement, Override, Till
+from cashdrawer.models import DrawerMovement, Override
 from cashdrawer.services import approver_for, drawer_plan_change, override_used_on, till_lock_for_bill
 from catalog.lock_objects import store_stock_for_update
 from catalog.models import StockMovement, StoreStock
-from catalog.stores import default_store_id
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import purchase_for_update
@@ -355,7 +354,7 @@ def _refund(
     references = {str(p["method"]): str(p.get("reference") or "") for p in payments or ()}
 
     stock_after: dict[int, Decimal] = {}
-    store_id = _bill_store_id(purchase)
+    store_id = purchase.store_id  # restocked goods go back to the bill's store
     if restock:
         # Step 3 of the lock order: the stock rows at the bill's store, by product id (a missing
         # one made at 0), before the till. Their stock as read under the lock, plus what comes
@@ -497,11 +496,3 @@ def _refund(
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return refund
-
-
-def _bill_store_id(purchase: Purchase) -> int:
-    """The store a refund's restocked goods go back to: the bill's till's store (the default store
-    for a bill without a till)."""
-    if purchase.till_id is None:
-        return default_store_id()
-    return Till.objects.values_list("store_id", flat=True).get(pk=purchase.till_id)
