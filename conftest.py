@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -113,15 +114,20 @@ def cashier_client(client, cashier_user):
 
 @pytest.fixture(autouse=True)
 def _default_store(request):
-    """A test database emptied between transactional tests loses the default store that migration
-    catalog 0008 made: make it again before the test's users join it (``UserFactory``)."""
+    """The default store, as migration catalog 0008 makes it: a test with ``transaction=True``
+    flushes the tables, and with them the store every till goes in by default."""
     marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
-    if transactional or (marker is not None and marker.kwargs.get("transaction")):
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction")):
         request.getfixturevalue("transactional_db")
-        from catalog.stores import default_store
+    elif marker is not None or "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    from catalog.models import Store
 
-        default_store()
+    if not Store.objects.filter(is_default=True).exists():
+        Store.objects.create(code="MAIN", name=settings.STORE_NAME or "Main store", is_default=True)
 
 
 @pytest.fixture(autouse=True)

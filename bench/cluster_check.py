@@ -4,17 +4,20 @@ machine, on 127.0.0.1 only, with faults.
     8 till clients -> HAProxy (/healthz checks) -> 2 gunicorn nodes -> PgBouncer (transaction mode)
     -> PostgreSQL;  2 db_workers -> PgBouncer;  invoices and refund receipts -> a local SMTP sink
 
-It creates 8 tills, each with its own drawer; every bill names a till in turn, and one bill in 10
-is refunded (one unit, cash out of the same till). Under load it SIGKILLs one app node, restarts
-it and checks it rejoins, SIGKILLs one invoice worker, then audits stock, each till's drawer and
-ledger, every bill and refund, every invoice and refund receipt (counted apart by Message-ID), and
-prints PASS or FAIL. Every bill and refund carries an ``Idempotency-Key`` and is retried with it
-when it got no answer (or a 502/503 from the proxy, or 409 ``idempotency_in_progress``), as a real
-till does; after the node kill no till may wait more than 2 s for its answer (the dead node's
-transactions rolled back and released their keys). The emails' outbox must then drain within a
-deadline sized from its backlog and the send rate measured during the load. It also shows the app is
-safe behind PgBouncer in transaction mode: ``lock_timeout`` still applies per transaction, and no
-session setting leaks from one transaction to the next server connection.
+It creates 8 tills, each with its own drawer, in two stores of four (the default store and a
+branch, ``bench/chain.py``); every bill names a till in turn, one bill in 10 is refunded (one unit,
+cash out of the same till), and goods are sent between the stores and received (some a unit short)
+throughout. Under load it SIGKILLs one app node, restarts it and checks it rejoins, SIGKILLs one
+invoice worker, then audits stock (in all and per store), each till's drawer and ledger, the
+transfers, the store boundary (a branch manager sees none of the main store's rows), every bill and
+refund, every invoice and refund receipt (counted apart by Message-ID), and prints PASS or FAIL.
+Every bill, refund and transfer carries an ``Idempotency-Key`` and is retried with it when it got no
+answer (or a 502/503 from the proxy, or 409 ``idempotency_in_progress``), as a real till does; after
+the node kill no till may wait more than 2 s for its answer (the dead node's transactions rolled
+back and released their keys). The emails' outbox must then drain within a deadline sized from its
+backlog and the send rate measured during the load. It also shows the app is safe behind PgBouncer
+in transaction mode: ``lock_timeout`` still applies per transaction, and no session setting leaks
+from one transaction to the next server connection.
 """
 
 from __future__ import annotations
@@ -45,6 +48,16 @@ from urllib.parse import urlsplit
 import psycopg
 from appenv import production_env
 from audit import Check, run_audits, stock_audit_check
+from chain import (
+    TransferThread,
+    away_from_the_stores,
+    boundary_check,
+    make_branch,
+    move_tills,
+    stock_the_branch,
+    store_stock_checks,
+    wait_stopped,
+)
 from loadgen import REFUND_EVERY, Api, BillMaker, Result, RunStats, pieces, refund_request, refund_result, signature
 from run import LOCALHOST, db_url, drawer_audit_cmd, free_port, manage, seed, seed_tills
 
@@ -544,6 +557,15 @@ def main(argv=None) -> int:
         api = Api(hp_port, token)
         spread, initial_stock, initial_drawer = seed(api, rng)
         till_ids = seed_tills(api, initial_drawer, args.tills)
+        # The chain: a branch with the second half of the tills and half of every product's stock.
+        stores = make_branch(api)
+        branch_tills = till_ids[len(till_ids) // 2 :]
+        move_tills(api, branch_tills, stores["branch"])
+        stock_the_branch(api, stores, initial_stock)
+        log(
+            f"a branch (store #{stores['branch']}) with tills {branch_tills} and half of every product's stock,"
+            f" sent and received as a transfer; the main store (#{stores['main']}) keeps the rest"
+        )
         db = psycopg.connect(direct_url, autocommit=True)
         seed_movement_id = db.execute("SELECT coalesce(max(id), 0) FROM cashdrawer_drawermovement").fetchone()[0]  # type: ignore[index]  # an aggregate always returns a row
         log(
@@ -586,8 +608,12 @@ def main(argv=None) -> int:
             f"{args.tills} clients ring up bills over {len(till_ids)} tills through HAProxy for {d:.0f} s, every bill"
             f" naming a till in turn, 1 refund per {REFUND_EVERY} bills"
         )
+        transfers = TransferThread(port=hp_port, token=token, stores=stores, product_ids=[p.id for p in spread],
+                                   seed=args.seed, post_answered=post_answered)  # fmt: skip
+        transfers.start()
         run, till_stats, retried = run_tills(port=hp_port, token=token, clients=args.tills, till_ids=till_ids,
                                              duration=d, spread=spread, seed=args.seed, on_tick=on_tick)  # fmt: skip
+        wait_stopped(transfers)
         load_ended = time.monotonic()
         with sink.lock:
             emails_at_load_end = len(sink.message_ids)
@@ -783,8 +809,14 @@ def main(argv=None) -> int:
         checks.extend(run_audits(
             db=db, api=api, runs=[run], initial_stock=initial_stock, initial_drawer=initial_drawer,
             seed_movement_id=seed_movement_id, drawer_audit_cmd=drawer_audit_cmd(), env=direct_env, cwd=ROOT,
+            away=away_from_the_stores(db),
         ))  # fmt: skip
         checks.append(stock_audit_check("the cluster run", env=direct_env, cwd=ROOT))
+        checks.extend(store_stock_checks(db, transfers.stats))
+        checks.append(boundary_check(
+            lambda t: Api(hp_port, t), db, stores=stores, password=secrets.token_urlsafe(16),
+            manage_shell=lambda script: manage(direct_env, "shell", "-c", script),
+        ))  # fmt: skip
         checks.append(Check(
             "PgBouncer runs in transaction mode", mode == "transaction", f"pool_mode = {mode}",
         ))  # fmt: skip

@@ -16,6 +16,7 @@ from catalog.api import (
     TransferViewSet,
 )
 from catalog.store_api import StaffStoresView
+from catalog.stores_api import StoreViewSet
 from purchases.api import CustomerViewSet, PaymentMethodViewSet, PurchaseViewSet, RefundViewSet, ReportViewSet
 from purchases.counter_api import HeldBillViewSet, UpiQrView
 
@@ -144,8 +145,15 @@ ENDPOINTS = [
     ("customers", "customer-list", "GET", "Customers with bill count and total spent (?email=, ?phone=)."),
     ("customers/{id}", "customers/{id}", "GET", "One customer."),
     ("customers/{id}/purchases", "customers/{id}/purchases", "GET", "One customer's bills."),
-    ("tills", "till-list", "GET, POST", "Tills with their open session. Managers add."),
-    ("tills/{id}", "tills/{id}", "GET, PATCH", "One till: code, name, active, whether it needs an open session."),
+    ("stores", "store-list", "GET, POST", "The chain's stores: GSTIN, state, address. Head office only."),
+    ("stores/{id}", "stores/{id}", "GET, PATCH", "One store. Head office only."),
+    ("tills", "till-list", "GET, POST", "Tills with their store and open session. Managers add (?store= default)."),
+    (
+        "tills/{id}",
+        "tills/{id}",
+        "GET, PATCH",
+        "One till: code, name, store, active, whether it needs an open session.",
+    ),
     (
         "tills/{id}/denominations",
         "tills/{id}/denominations",
@@ -230,6 +238,7 @@ router.register("payment-methods", PaymentMethodViewSet, basename="payment-metho
 router.register("refunds", RefundViewSet, basename="refund")
 router.register("reports", ReportViewSet, basename="report")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("stores", StoreViewSet, basename="store")
 router.register("tills", TillViewSet, basename="till")
 router.register("sessions", TillSessionViewSet, basename="session")
 router.register("overrides", OverrideViewSet, basename="override")

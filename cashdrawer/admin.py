@@ -274,7 +274,12 @@ class DrawerMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin
 class TillForm(forms.ModelForm):
     class Meta:
         model = Till
-        fields = ("code", "name", "is_active", "requires_open_session", "invoice_series", "credit_series")
+        fields = ("code", "name", "store", "is_active", "requires_open_session", "invoice_series", "credit_series")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "store" in self.fields:  # left empty: the default store (``till_create``)
+            self.fields["store"].required = False
 
     def validate_unique(self):
         pass  # a taken code or series is the service's TillExists / SeriesTaken, shown as a message
@@ -326,6 +331,8 @@ class TillAdmin(StoreScopedAdmin, DomainErrorsAsMessages, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in TillForm.Meta.fields if field in form.cleaned_data}
+        if data.get("store") is not None:  # the services take the store's id
+            data["store"] = data["store"].pk
         saved = till_update(till_id=obj.pk, **data) if change else till_create(**data)
         obj.pk = saved.pk
 

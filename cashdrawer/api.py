@@ -160,6 +160,14 @@ def _refresh_till(till_id: int) -> Till:
     return till_list().get(pk=till_id)
 
 
+def _store_named(data: dict) -> dict:
+    """The serializer's ``store_id`` as the services' ``store``."""
+    data = dict(data)
+    if "store_id" in data:
+        data["store"] = data.pop("store_id")
+    return data
+
+
 @extend_schema_view(
     create=extend_schema(
         request=TillSerializer,
@@ -200,14 +208,14 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request, *args, **kwargs):
         serializer = TillSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        till = till_create(**serializer.validated_data)
+        till = till_create(**_store_named(serializer.validated_data))
         return Response(TillSerializer(_refresh_till(till.pk)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         till = self.get_object()
         serializer = TillSerializer(till, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        till_update(till_id=till.pk, **serializer.validated_data)
+        till_update(till_id=till.pk, **_store_named(serializer.validated_data))
         return Response(TillSerializer(_refresh_till(till.pk)).data)
 
     @extend_schema(

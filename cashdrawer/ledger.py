@@ -25,7 +25,7 @@ from billing_project.core.errors import DomainError
 from billing_project.core.types import Actor, recorded_user
 
 from .errors import ChangeUnavailable
-from .models import CashMovement, Denomination, DrawerMovement
+from .models import CashMovement, Denomination, DrawerMovement, Till
 
 Kind = DrawerMovement.Kind
 
@@ -56,6 +56,7 @@ def ledger_post(
     refund: Model | None = None,
     cash_movement: CashMovement | None = None,
     refusal: DomainError | None = None,
+    store_id: int | None = None,
 ) -> list[DrawerMovement]:
     """Post ``moves`` to the locked ``denominations`` now: each ``(kind, {value: delta})``, in the
     order given, one movement per value (a delta of 0 is skipped), ``count_after`` following on from
@@ -63,9 +64,10 @@ def ledger_post(
     PostgreSQL, two elsewhere. Returns the movements written; a count that would go negative writes
     nothing and raises ``refusal`` (by default ``ChangeUnavailable``), which the lock makes rare.
     ``purchase`` and ``refund`` are the bill or refund that moved the cash (models of the app above,
-    so typed as any model here)."""
+    so typed as any model here). ``store_id`` is the till's store, which every movement carries
+    (docs/scale-out.md); not given, it is read from the till (one more query)."""
     changed, movements = _movements(
-        denominations, moves, session_id, user, reason, created_at, purchase, refund, cash_movement
+        denominations, moves, session_id, user, reason, created_at, purchase, refund, cash_movement, store_id
     )
     if not movements:
         return []
@@ -88,20 +90,26 @@ def ledger_post_with(
     created_at: datetime | None = None,
     purchase: Model | None = None,
     refund: Model | None = None,
+    store_id: int | None = None,
 ) -> Posting:
     """``ledger_post`` as CTEs of a statement the caller sends (``writes``): see ``Posting``. The
     caller raises the refusal, where its statement runs."""
-    changed, movements = _movements(denominations, moves, session_id, user, reason, created_at, purchase, refund, None)
+    changed, movements = _movements(
+        denominations, moves, session_id, user, reason, created_at, purchase, refund, None, store_id
+    )
     if not movements:
         return Posting(done=[])
     return Posting(writes.guarded_add_then_insert("drawer", Denomination, "count", changed, movements))
 
 
 def _movements(
-    denominations, moves, session_id, user, reason, created_at, purchase, refund, cash_movement
+    denominations, moves, session_id, user, reason, created_at, purchase, refund, cash_movement, store_id
 ) -> tuple[dict[int, int], list[DrawerMovement]]:
     """The count changes by denomination (those that cancel out left out) and the ledger rows."""
     by_value = {d.value: d for d in denominations}
+    if store_id is None and by_value and any(delta for _, changes in moves for delta in changes.values()):
+        till_id = next(iter(by_value.values())).till_id
+        store_id = Till.objects.values_list("store_id", flat=True).get(pk=till_id)
     recorded = recorded_user(user)
     movements: list[DrawerMovement] = []
     deltas: dict[int, int] = {}
@@ -117,6 +125,7 @@ def _movements(
                 new_row(
                     DrawerMovement,
                     till_id=denomination.till_id,
+                    store_id=store_id,
                     session_id=session_id,
                     denomination=denomination,
                     kind=kind,

@@ -154,6 +154,8 @@ class TillSession(models.Model):
         CLOSED = "closed", "Closed"
 
     till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="sessions")
+    # The till's store (docs/scale-out.md), copied by the service that writes the row.
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(default=timezone.now, db_index=True)
     opened_by = models.ForeignKey(
@@ -191,6 +193,8 @@ class TillSession(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "-id"]
+        # A store's sessions by time.
+        indexes = [models.Index(fields=["store", "opened_at"], name="tillsession_store_opened")]
         permissions = [("approve_variance", "Can close a till session whose variance exceeds the limit")]
         constraints = [
             # One live session per till: open, or counted and waiting for a manager.
@@ -266,6 +270,8 @@ class CashMovement(models.Model):
         OUT = "out", "Out"
 
     till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="cash_movements")
+    # The till's store (docs/scale-out.md), copied by the service that writes the row.
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     session = models.ForeignKey(TillSession, on_delete=models.PROTECT, related_name="cash_movements")
     direction = models.CharField(max_length=3, choices=Direction.choices)
     amount = _money()
@@ -311,6 +317,8 @@ class DrawerMovement(models.Model):
         REFUND_OUT = "refund_out", "Refund out"
 
     till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="movements")
+    # The till's store (docs/scale-out.md), copied by the service that writes the row.
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     session = models.ForeignKey(
         TillSession, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
     )

@@ -90,6 +90,13 @@ class TillSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The credit-note series, under the same rules. Null: the default, C and the till's id.",
     )
+    store = serializers.IntegerField(
+        source="store_id",
+        required=False,
+        min_value=1,
+        help_text="The store the till stands in (an id). Default: the default store. It can change only before the "
+        "till's first session.",
+    )
     invoice_series_code = serializers.CharField(read_only=True, help_text="The series bills are numbered in.")
     credit_series_code = serializers.CharField(read_only=True, help_text="The series credit notes are numbered in.")
 
@@ -101,6 +108,7 @@ class TillSerializer(serializers.ModelSerializer):
             "name",
             "is_active",
             "requires_open_session",
+            "store",
             "invoice_series",
             "credit_series",
             "invoice_series_code",

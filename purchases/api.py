@@ -421,6 +421,7 @@ SALES_REPORT_DESCRIPTION = (
                 ErrorCode.REPORT_RANGE_INVALID,
                 ErrorCode.REPORT_GROUPING_INVALID,
                 ErrorCode.TILL_NOT_FOUND,
+                ErrorCode.STORE_NOT_FOUND,
             ),
         },
         description=SALES_REPORT_DESCRIPTION + f" At most {MAX_DAYS} days; default the last 30.",
@@ -448,7 +449,7 @@ SALES_REPORT_DESCRIPTION = (
 )
 class ReportViewSet(viewsets.ViewSet):
     """Back-office reports: `GET /reports/sales?date_from=&date_to=&group_by=&till=&format=csv` and
-    `GET /reports/gstr1?period=2026-11&format=csv&section=b2b`."""
+    `GET /reports/gstr1?period=2026-11&gstin=&format=csv&section=b2b`."""
 
     permission_classes = [CanViewSalesReport]
     renderer_classes = [*viewsets.ViewSet.renderer_classes, CSVRenderer]
@@ -468,7 +469,7 @@ class ReportViewSet(viewsets.ViewSet):
         params = validate_input(Gstr1QuerySerializer, request.query_params.dict())
         period = params["period"]
         section = gstr1_section(params.get("section")) if request.accepted_renderer.format == "csv" else None
-        report = gstr1(period=period, store_ids=visible_store_ids(request.user))
+        report = gstr1(period=period, gstin=params.get("gstin"), store_ids=visible_store_ids(request.user))
         if section is not None:
             return gstr1_csv_response(report, period, section)
         return gstr1_json_response(report, period)

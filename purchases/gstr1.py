@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.http import HttpResponse
@@ -44,6 +45,8 @@ from billing_project.core.db_router import reporting_reads
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit
+from billing_project.core.validators import validate_gstin
+from catalog.models import Store
 from catalog.stores import store_filter
 
 from .models import Purchase, PurchaseItem, Refund, RefundLine, SupplyType
@@ -160,19 +163,26 @@ def _date(value: datetime) -> str:
     return f"{timezone.localtime(value):%d-%m-%Y}"
 
 
-def gstr1(*, period: str, store_ids: list[int] | None = None) -> dict[str, Any]:
-    """The GSTR-1 of ``period`` (``gstr1_period``) as the portal's JSON, amounts as 2-place
-    Decimals and rates as Decimals (``gstr1_json`` writes them as numbers); of the stores
-    ``store_ids`` only (``None``: every store)."""
+def gstr1(*, period: str, gstin: str | None = None, store_ids: list[int] | None = None) -> dict[str, Any]:
+    """The GSTR-1 of ``period`` (``gstr1_period``) for one GSTIN, as the portal's JSON, amounts as
+    2-place Decimals and rates as Decimals (``gstr1_json`` writes them as numbers).
+
+    A return is per GSTIN: it holds the bills that carried ``gstin`` as their seller's when they were
+    rung up (``Purchase.seller_gstin``), so the stores that share a GSTIN are filed together, and
+    the refunds of those bills. ``gstin`` omitted: the default store's. A GSTIN that no store has and
+    no bill of the period carried is a ``ValidationFailed`` (``gstr1_gstin``). ``store_ids``: of those
+    stores' bills only (``None``: every store), for a user who sees only their stores."""
     span = gstr1_period(period)
     start, end = _bounds(span)
-    store = gst.store_state_code()
     with reporting_reads() as alias, transaction.atomic(using=alias):
-        bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
-        lines = PurchaseItem.objects.filter(created_at__gte=start, created_at__lt=end)
-        refund_lines = RefundLine.objects.filter(refund__created_at__gte=start, refund__created_at__lt=end)
-        refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end)
-        if store_ids is not None:
+        gstin, store = gstr1_gstin(gstin, start=start, end=end)
+        bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end, seller_gstin=gstin)
+        lines = PurchaseItem.objects.filter(created_at__gte=start, created_at__lt=end, purchase__seller_gstin=gstin)
+        refund_lines = RefundLine.objects.filter(
+            refund__created_at__gte=start, refund__created_at__lt=end, refund__purchase__seller_gstin=gstin
+        )
+        refunds = Refund.objects.filter(created_at__gte=start, created_at__lt=end, purchase__seller_gstin=gstin)
+        if store_ids is not None:  # a user who sees only their stores: their bills and refunds
             bills = bills.filter(store_filter(Purchase, store_ids))
             lines = lines.filter(store_filter(PurchaseItem, store_ids))
             refund_lines = refund_lines.filter(store_filter(RefundLine, store_ids))
@@ -181,7 +191,7 @@ def gstr1(*, period: str, store_ids: list[int] | None = None) -> dict[str, Any]:
         cdnr, cdnur = _credit_notes(refund_lines, store, b2cs, hsn)
         doc_issue = _doc_issue(bills, refunds)
     return {
-        "gstin": gst.store_gstin(),
+        "gstin": gstin,
         "fp": span.fp,
         "b2b": b2b,
         "b2cl": b2cl,
@@ -191,6 +201,26 @@ def gstr1(*, period: str, store_ids: list[int] | None = None) -> dict[str, Any]:
         "hsn": {"hsn_b2b": _hsn_rows(hsn[SupplyType.B2B]), "hsn_b2c": _hsn_rows(hsn[SupplyType.B2C])},
         "doc_issue": doc_issue,
     }
+
+
+def gstr1_gstin(given: str | None, *, start: datetime, end: datetime) -> tuple[str, str | None]:
+    """The GSTIN to file for and its state: ``given`` (normalised), else the default store's GSTIN
+    (blank for an unregistered store, whose state is the store's own). Refuses, as a
+    ``validation_error`` naming ``gstin``, a GSTIN that is malformed, or that no store has and no
+    bill of ``[start, end)`` carried."""
+    if given is None or not given.strip():
+        store = Store.objects.get(is_default=True)
+        return store.gstin, store.gst_state_code or None
+    try:
+        gstin = validate_gstin(given)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(exc.messages[0], details={"gstin": exc.messages}) from None
+    known = Store.objects.filter(gstin=gstin).exists() or (
+        Purchase.objects.filter(created_at__gte=start, created_at__lt=end, seller_gstin=gstin).exists()
+    )
+    if not known:
+        raise ValidationFailed(f"No store files GST under {gstin}.", details={"gstin": ["No store has this GSTIN."]})
+    return gstin, gstin[:2]
 
 
 _BILL_HEAD = (

@@ -51,8 +51,9 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
     """The invoice email, plain text with an HTML alternative. ``purchase`` should come from
     ``purchase_get`` so its lines and drawer movements are prefetched."""
     context = {
-        "store_name": settings.STORE_NAME,
-        "store_address": settings.STORE_ADDRESS,
+        # The bill's store as the bill copied it (``seller_*``), not the settings.
+        "store_name": purchase.seller_name,
+        "store_address": purchase.seller_address,
         "currency": settings.CURRENCY,
         "purchase": purchase,
         "lines": list(purchase.items.all()),
@@ -62,7 +63,7 @@ def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
     }
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
     message = EmailMultiAlternatives(
-        subject=f"Your invoice {purchase.number or '#' + str(purchase.pk)} from {settings.STORE_NAME}",
+        subject=f"Your invoice {purchase.number or '#' + str(purchase.pk)} from {purchase.seller_name}",
         body=render_to_string("emails/invoice.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[invoice_recipient(purchase)],

@@ -175,6 +175,16 @@ class Purchase(models.Model):
     # The till whose drawer took the cash, and its session. Null only for a bill written outside
     # purchase_create (bills from before tills were given MAIN by the migration).
     till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The store of the bill's till at the time it was rung up (docs/scale-out.md: the column a
+    # distributed schema shards on). Kept in step by ``purchase_create``; never changed.
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The seller as the invoice prints it: the store's name, legal name, address, GSTIN and state
+    # code, copied when the bill is rung up, so a store's later edits change no bill already issued.
+    seller_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    seller_legal_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    seller_address = models.TextField(blank=True, default="", db_default="")
+    seller_gstin = models.CharField("seller's GSTIN", max_length=GSTIN_LENGTH, blank=True, default="", db_default="")
+    seller_state_code = models.CharField(max_length=2, blank=True, default="", db_default="")
     # The tax invoice number, e.g. M/2627/000123: given by ``purchases.numbering`` in the bill's own
     # transaction, in the same UPDATE that records the till, so every bill with a till has one.
     number = models.CharField(max_length=NUMBER_MAX_LENGTH, null=True, blank=True, unique=True)
@@ -246,6 +256,8 @@ class Purchase(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="purchase_customer_created"),
+            # A store's bills by time: the per-store sales report and bill list.
+            models.Index(fields=["store", "created_at"], name="purchase_store_created"),
             # The bill list's order and the sales report's range: on PostgreSQL it carries the figures
             # the report sums, so a report by day, hour, cashier or till reads only this index.
             models.Index(
@@ -408,6 +420,8 @@ class PurchaseItem(models.Model):
     ``refunded_*`` running sums ever change, and only through ``refund_create``."""
 
     purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
+    # Its bill's store (``Purchase.store``), so a store's rows are found without the bill.
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     # The bill's own ``created_at``, copied by ``purchase_create`` into the same INSERT (no extra
     # query), so the sales report by product and tax rate reads the lines of a range without
     # joining a year of bills.
@@ -451,7 +465,11 @@ class PurchaseItem(models.Model):
         # The sales report by product and tax rate reads a range of lines by time. A plain index: a
         # year's report reads most of the table anyway (a parallel scan), and lines are written in
         # time order, so a month's range is a few contiguous pages.
-        indexes = [models.Index(fields=["created_at"], name="purchaseitem_created_at")]
+        indexes = [
+            models.Index(fields=["created_at"], name="purchaseitem_created_at"),
+            # A store's lines by time: the per-store sales report's product rows.
+            models.Index(fields=["store", "created_at"], name="purchaseitem_store_created"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="purchaseitem_quantity_gt_0"),
             models.CheckConstraint(condition=Q(unit__in=Unit.values), name="purchaseitem_unit_valid"),
@@ -554,6 +572,8 @@ class Payment(models.Model):
     transaction id). ``is_cash`` copies the method's flag, so the database can check both rules."""
 
     purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="payments")
+    # Its bill's store (``Purchase.store``), so a store's rows are found without the bill.
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="+")
     is_cash = models.BooleanField()
     amount = _amount()
@@ -586,6 +606,8 @@ class Refund(models.Model):
 
     purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
     till = models.ForeignKey("cashdrawer.Till", on_delete=models.PROTECT, related_name="+")
+    # Its bill's store: a bill is refunded only at a till of its own store (``refund_create``).
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     session = models.ForeignKey("cashdrawer.TillSession", on_delete=models.PROTECT, related_name="refunds")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -616,6 +638,8 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # A store's refunds by time: the per-store sales report nets them.
+        indexes = [models.Index(fields=["store", "created_at"], name="refund_store_created")]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="refund_subtotal_gte_0"),
             models.CheckConstraint(condition=Q(tax_total__gte=0), name="refund_tax_total_gte_0"),
@@ -643,6 +667,8 @@ class RefundLine(models.Model):
     """One bill line's part of a refund: how many, and its share of the line's stored amounts."""
 
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    # Its refund's store (``Refund.store``).
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     item = models.ForeignKey(PurchaseItem, on_delete=models.PROTECT, related_name="refund_lines")
     quantity = quantity_field()  # in the bill line's unit
     subtotal = _amount()
@@ -682,6 +708,8 @@ class RefundPayment(models.Model):
     """Money paid back by one method (``cash``, or a method the bill was paid with)."""
 
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="payments")
+    # Its refund's store (``Refund.store``).
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     method = models.CharField(max_length=32)
     is_cash = models.BooleanField()
     amount = _amount()

@@ -31,8 +31,9 @@ logger = logging.getLogger("billing.invoices")
 def refund_receipt_render(refund: Refund) -> EmailMultiAlternatives:
     """The refund receipt, plain text with an HTML alternative. ``refund`` comes from ``refund_get``."""
     context = {
-        "store_name": settings.STORE_NAME,
-        "store_address": settings.STORE_ADDRESS,
+        # The bill's store as the bill copied it (``seller_*``), not the settings.
+        "store_name": refund.purchase.seller_name,
+        "store_address": refund.purchase.seller_address,
         "refund": refund,
         "purchase": refund.purchase,
         "lines": list(refund.lines.all()),
@@ -43,7 +44,7 @@ def refund_receipt_render(refund: Refund) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=(
             f"Your refund receipt {refund.number or f'#{refund.pk}'} for bill "
-            f"{refund.purchase.number or f'#{refund.purchase_id}'} from {settings.STORE_NAME}"
+            f"{refund.purchase.number or f'#{refund.purchase_id}'} from {refund.purchase.seller_name}"
         ),
         body=render_to_string("emails/refund.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,

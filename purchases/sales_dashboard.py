@@ -37,7 +37,7 @@ class TillChoiceField(forms.ModelChoiceField):
 
 
 class SalesReportForm(forms.Form):
-    """The date range and the till. Left empty, the dates are the report's default (the last 30
+    """The date range, the till and the store. Left empty, the dates are the report's default (the last 30
     days); the service checks the range."""
 
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
@@ -83,16 +83,19 @@ def _csv_url(query: dict[str, str], group_by: str) -> str:
 GSTR1_CSV_SECTIONS = ("b2b", "b2cl", "b2cs", "cdnr", "cdnur", "hsn", "docs")
 
 
-def gstr1_links(month) -> dict[str, Any]:
-    """Links to a month's GSTR-1 (``GET /api/v1/reports/gstr1``): the portal's JSON and each section
-    as the offline tool's CSV. The admin session authenticates them, with the same permission."""
+def gstr1_links(month, *, gstin: str | None = None) -> dict[str, Any]:
+    """Links to a month's GSTR-1 (``GET /api/v1/reports/gstr1``) of ``gstin`` (``None``: the
+    default store's): the portal's JSON and each section as the offline tool's CSV. The admin
+    session authenticates them, with the same permission."""
     period = f"{month:%Y-%m}"
     url = reverse("report-gstr1")
+    base = {"period": period, **({"gstin": gstin} if gstin else {})}
     return {
         "month": month,
-        "json_url": f"{url}?{urlencode({'period': period})}",
+        "gstin": gstin,
+        "json_url": f"{url}?{urlencode(base)}",
         "csv": [
-            (section, f"{url}?{urlencode({'period': period, 'format': 'csv', 'section': section})}")
+            (section, f"{url}?{urlencode({**base, 'format': 'csv', 'section': section})}")
             for section in GSTR1_CSV_SECTIONS
         ],
     }
@@ -115,8 +118,7 @@ def sales_dashboard(request: HttpRequest, *, site) -> HttpResponse:
         messages.error(request, "The report was not run: " + _form_errors(form))
     else:
         data = form.cleaned_data if form.is_bound else {}
-        till = data.get("till")
-        store = data.get("store")
+        till, store = data.get("till"), data.get("store")
         params = {
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
@@ -179,8 +181,9 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
     query = {"date_from": by_day["date_from"].isoformat(), "date_to": by_day["date_to"].isoformat()}
     if by_day.get("till") is not None:
         query["till"] = str(by_day["till"])
-    if params.get("store") is not None:
-        query["store"] = str(params["store"])
+    store = Store.objects.get(pk=by_day["store"]) if by_day.get("store") is not None else None
+    if store is not None:
+        query["store"] = str(store.pk)
 
     # The best sellers by what they really brought in (net of discounts and refunds); a stable
     # sort keeps the report's order between equals.
@@ -241,5 +244,7 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
             "csv_url": _csv_url(query, "tax_rate"),
         },
         # The return of the month the period ends in.
-        "gstr1": gstr1_links(by_day["date_to"]),
+        # The return of the month the period ends in; of one store: the return of its GSTIN, which
+        # holds every store that shares it.
+        "gstr1": gstr1_links(by_day["date_to"], gstin=store.gstin if store is not None and store.gstin else None),
     }

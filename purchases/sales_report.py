@@ -50,7 +50,8 @@ from billing_project.core.money import money
 from billing_project.core.quantities import Unit, quantity_json
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
-from catalog.models import Product
+from catalog.errors import StoreNotFound
+from catalog.models import Product, Store
 from catalog.stores import store_filter
 
 from .errors import ReportGroupingInvalid, ReportRangeInvalid
@@ -161,10 +162,11 @@ def sales_report(
 ) -> dict:
     """The sales of ``date_from``..``date_to`` (inclusive local days; default the last 30 days),
     grouped by ``group_by`` (one of ``GROUPINGS``), optionally of one till (bills rung up and refunds
-    paid out there), of one ``store``, and of the stores ``store_ids`` only (``None``: every store; a
-    till outside them is ``TillNotFound``, a store outside them an empty report). Returns
-    ``{date_from, date_to, group_by, till, rows, totals}``; every row and the totals hold ``FIELDS``
-    (money as 2-place Decimals) after the grouping's key.
+    paid out there), of one store (``store``: its bills and their refunds), and of the stores
+    ``store_ids`` only (``None``: every store; a till outside them is ``TillNotFound``, a store outside
+    them an empty report). Returns ``{date_from, date_to, group_by, till, store, rows, totals}``; every
+    row and the totals hold ``FIELDS`` (money as 2-place Decimals) after the grouping's key. An
+    unknown store is ``StoreNotFound``.
 
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
@@ -173,6 +175,8 @@ def sales_report(
     date_from, date_to = report_period(date_from, date_to)
     with reporting_reads() as alias, transaction.atomic(using=alias):
         _bound_report(alias)
+        if store is not None and not Store.objects.filter(pk=store).exists():
+            raise StoreNotFound(f"Store {store} does not exist.", details={"store": store})
         if store is not None:
             store_ids = [store] if store_ids is None or store in store_ids else []
         _validate(date_from, date_to, group_by, till, store_ids)
@@ -204,6 +208,7 @@ def sales_report(
         "date_to": date_to,
         "group_by": group_by,
         "till": till,
+        "store": store,
         "rows": rows,
         "totals": totals,
     }
@@ -624,7 +629,8 @@ def sales_report_csv_rows(report: dict) -> Iterator[list]:
 
 def sales_report_filename(report: dict) -> str:
     till = f"-till{report['till']}" if report.get("till") is not None else ""
-    return f"sales-{report['group_by']}-{report['date_from']:%Y%m%d}-{report['date_to']:%Y%m%d}{till}.csv"
+    store = f"-store{report['store']}" if report.get("store") is not None else ""
+    return f"sales-{report['group_by']}-{report['date_from']:%Y%m%d}-{report['date_to']:%Y%m%d}{store}{till}.csv"
 
 
 def sales_report_csv_response(report: dict) -> HttpResponse:

@@ -524,6 +524,12 @@ class Gstr1QuerySerializer(serializers.Serializer):
         required=False,
         help_text="With `format=csv`: the section, laid out as the offline tool's CSV template (required then).",
     )
+    gstin = serializers.CharField(
+        max_length=20,
+        required=False,
+        help_text="The GSTIN to file for: the bills that carried it, of every store that shares it. Default: the "
+        "default store's GSTIN. One no store has (nor any bill of the period) is a `validation_error`.",
+    )
 
 
 class SalesReportQuerySerializer(serializers.Serializer):
@@ -546,7 +552,8 @@ class SalesReportQuerySerializer(serializers.Serializer):
         min_value=1,
         max_value=MAX_ID,
         required=False,
-        help_text="Only this store's bills and refunds (id). A store the user does not see gives an empty report.",
+        help_text="Only the bills of this store (id) and their refunds. An unknown store is 400 `store_not_found`; "
+        "a store the user does not see gives an empty report.",
     )
 
 

@@ -187,7 +187,8 @@ class ErrorCode(StrEnum):
     STORE_NOT_FOUND = (
         "store_not_found",
         400,
-        "stock received, adjusted, counted or created at a store that does not exist, is inactive or is not yours",
+        "stock received, adjusted, counted or created at a store that does not exist, is inactive or is not "
+        "yours; a sales report of a store that does not exist",
     )
 
     # --- Back office ---------------------------------------------------------------------------

@@ -83,11 +83,19 @@ def test_guarded_add_then_insert_keeps_the_columns_limits():
 
 
 def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):
+    from catalog.stores import default_store_id
     from purchases.models import Payment, PaymentMethod, Purchase, PurchaseItem
 
     products = [ProductFactory(price=D("10"), tax_percent=D("0")) for _ in range(2)]
     customer = insert_rows([Customer(email="c@example.com")])[0]
-    bill = Purchase(customer=customer, subtotal=D("30"), tax_total=D("0"), total=D("30"), rounding=D("0"))
+    bill = Purchase(
+        customer=customer,
+        store_id=default_store_id(),
+        subtotal=D("30"),
+        tax_total=D("0"),
+        total=D("30"),
+        rounding=D("0"),
+    )
     bill.payable = bill.paid_amount = bill.cash_paid = D("30")
     bill.change_due = D("0")
     lines = [
@@ -101,14 +109,14 @@ def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys
             subtotal=D(10 * i),
             tax_amount=D("0"),
             total=D(10 * i),
+            store_id=bill.store_id,
         )
         for i in (1, 2)
     ]
     cash = PaymentMethod.objects.get(is_cash=True)
+    payment = Payment(method=cash, is_cash=True, amount=D("30"), store_id=bill.store_id)
 
-    insert_with_children(
-        bill, ("purchase", lines), ("purchase", []), ("purchase", [Payment(method=cash, is_cash=True, amount=D("30"))])
-    )
+    insert_with_children(bill, ("purchase", lines), ("purchase", []), ("purchase", [payment]))
 
     assert bill.pk is not None and bill._state.adding is False and bill.created_at is not None
     stored = list(

@@ -124,6 +124,20 @@ schema = schemathesis.openapi.from_dict(
                     "include-method": "PUT",
                     "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}},
                 },
+                # A store's GSTIN check character, a state code that is no state, a GSTIN of another state
+                # and a code taken are no pattern's to say; a till may name a store that is gone or inactive.
+                {
+                    "include-path-regex": "^/api/v1/stores/",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
+                    },
+                },
+                {
+                    "include-name": ["POST /api/v1/tills/", "PATCH /api/v1/tills/{id}/"],
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404", "409"]}
+                    },
+                },
                 # A schema-valid range can still be too long or backwards, or name a till that is gone.
                 {
                     "include-path": "/api/v1/reports/sales/",
@@ -210,7 +224,7 @@ STORE_VALIDATION_MESSAGES = {
 
 # What the sales report refuses in schema-valid parameters: rules across them, and a till that is gone.
 SKU_TAKEN = "A product with this SKU already exists."
-REPORT_REFUSALS = {"report_range_invalid", "till_not_found"}
+REPORT_REFUSALS = {"report_range_invalid", "till_not_found", "store_not_found"}
 # What the catalogue's rules refuse in a schema-valid product (per field), and in a scanned code.
 PRODUCT_RULE_MESSAGES = {
     "stock": {
@@ -343,6 +357,7 @@ def store(db, wsgi_requests_keep_the_test_transaction):
         "stores": list(Store.objects.values_list("pk", flat=True)),
         "/api/v1/transfers/": [transfer.pk],
         "branch": [branch.pk],  # a second store: a transfer's destination
+        "/api/v1/stores/": list(Store.objects.values_list("pk", flat=True)),
     }
 
 
@@ -378,6 +393,8 @@ def point_at_real_rows(case, data, store):
         query["date_from"], query["date_to"] = data.draw(st.sampled_from(REPORT_RANGES), label="dates")
         if "till" in query:
             query["till"] = data.draw(st.sampled_from(store["/api/v1/tills/"]), label="till")
+        if "store" in query:
+            query["store"] = data.draw(st.sampled_from(store["/api/v1/stores/"]), label="store")
     body = case.body
     if (
         case.method == "POST"
@@ -689,6 +706,16 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         "requires_open_session": False,
         "invoice_series": "T9",
         "credit_series": "CT9",
+        "store": store["/api/v1/stores/"][0],
+    }
+    new_store = {
+        "code": "PUN",
+        "name": "Pune",
+        "legal_name": "Pune Traders Pvt Ltd",
+        "address": "Market yard, Pune",
+        "state_code": "27",
+        "gstin": "27AAPFU0939F1ZV",
+        "is_active": True,
     }
     count = {"counted": [{"value": "2000", "count": 1}], "note": "float"}
     supplier = {
@@ -770,6 +797,8 @@ def good_bodies(store) -> dict[tuple[str, str], list[tuple[dict, dict]]]:
         ("POST", "/api/v1/overrides/"): [
             ({}, {"username": "fuzzer", "pin": "1234", "action": "discount", "till": till})
         ],
+        ("POST", "/api/v1/stores/"): [({}, new_store)],
+        ("PATCH", "/api/v1/stores/{id}/"): [({"id": store["/api/v1/stores/"][0]}, new_store)],
         ("POST", "/api/v1/suppliers/"): [({}, supplier)],
         ("PUT", "/api/v1/staff/{username}/stores/"): [({"username": "fuzzer"}, {"stores": store["stores"]})],
         ("PUT", "/api/v1/suppliers/{id}/"): [({"id": store["/api/v1/suppliers/"][0]}, supplier)],

@@ -4,6 +4,7 @@ work out the change. The drawer's movements are posted through ``cashdrawer.ledg
 import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 
@@ -124,6 +125,7 @@ def till_lock_for_bill(*, till_id: int | None, user: Actor = None) -> tuple[Till
             )
         session_id = TillSession.objects.create(
             till=till,
+            store_id=cast(int, till.store_id),
             opened_by=recorded_user(user),
             opening_counted=Pieces((d.value, d.count) for d in denominations).as_api(),
             auto_opened=True,

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -90,6 +91,7 @@ def session_open(
     user = recorded_user(user)
     session = TillSession.objects.create(
         till=till,
+        store_id=cast(int, till.store_id),
         opened_by=user,
         opening_counted=counts.as_api(),
         opening_variance=opening_variance,
@@ -188,6 +190,7 @@ def cash_movement_create(
     user = recorded_user(user)
     movement = CashMovement.objects.create(
         till=till,
+        store_id=session.store_id,
         session=session,
         direction=direction,
         amount=combined.total,
@@ -201,6 +204,7 @@ def cash_movement_create(
         denominations=denominations,
         moves=[(Kind.CASH_IN if sign > 0 else Kind.CASH_OUT, {v: sign * c for v, c in combined.highest_first()})],
         session_id=session.pk,
+        store_id=session.store_id,
         user=user,
         reason=reason,
         created_at=movement.created_at,

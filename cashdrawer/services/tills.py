@@ -11,6 +11,8 @@ from billing_project.core.db import (
     atomic_write,
 )
 from billing_project.core.errors import ValidationFailed
+from catalog.models import Store
+from catalog.stores import default_store_id
 
 from ..errors import (
     DefaultTillRename,
@@ -129,8 +131,11 @@ def till_create(
     requires_open_session: bool = False,
     invoice_series: str | None = None,
     credit_series: str | None = None,
+    store: int | None = None,
 ) -> Till:
-    """Add a till, with an empty drawer. Blank series mean the defaults (the id, C and the id).
+    """Add a till, with an empty drawer, in ``store`` (an id; ``None``: the default store). Blank
+    series mean the defaults (the id, C and the id). An unknown or inactive store is a
+    ``ValidationFailed`` naming ``store``.
 
     Takes ``series_lock`` when a series is given. Raises ``TillExists`` for a code already taken,
     ``ValidationFailed`` or ``SeriesTaken`` for a series that cannot be used."""
@@ -143,23 +148,42 @@ def till_create(
         _clean_series(series, till_pk=None)
     else:
         series = {"invoice_series": None, "credit_series": None}
+    store_id = _store_for_till(store)
     try:
         with transaction.atomic():
             return Till.objects.create(
-                code=code, name=name, is_active=is_active, requires_open_session=requires_open_session, **series
+                code=code,
+                name=name,
+                is_active=is_active,
+                requires_open_session=requires_open_session,
+                store_id=store_id,
+                **series,
             )
     except IntegrityError:
         raise TillExists(f"A till with code {code} already exists.", details={"code": code}) from None
 
 
-_TILL_FIELDS = ("code", "name", "is_active", "requires_open_session", *SERIES_FIELDS)
+_TILL_FIELDS = ("code", "name", "is_active", "requires_open_session", "store", *SERIES_FIELDS)
+
+
+def _store_for_till(store: int | None) -> int:
+    """The id of the store a till goes in: ``store``, which must exist and be active, or the default."""
+    if store is None:
+        return default_store_id()
+    if not Store.objects.filter(pk=store, is_active=True).exists():
+        raise ValidationFailed(
+            f"Store {store} does not exist or is inactive.", details={"store": ["No such active store."]}
+        )
+    return store
 
 
 @atomic_write()
 def till_update(*, till_id: int, **changes) -> Till:
-    """Change a till's ``code``, ``name``, ``is_active``, ``requires_open_session``,
-    ``invoice_series`` or ``credit_series`` (blank: back to the default). A new series applies to
-    the next bill; numbers already given keep theirs. The default till's code never changes:
+    """Change a till's ``code``, ``name``, ``is_active``, ``requires_open_session``, ``store`` (an
+    id), ``invoice_series`` or ``credit_series`` (blank: back to the default). A till moves to
+    another (active) store only before its first session: its sessions, bills, refunds and drawer
+    ledger carry its store, and stay where they were taken (``ValidationFailed`` naming ``store``).
+    A new series applies to the next bill; numbers already given keep theirs. The default till's code never changes:
     ``DEFAULT_TILL`` names it by code, so a rename would quietly send the bills that name no till
     to whichever till takes the code next (or a new, empty one).
 
@@ -187,6 +211,18 @@ def till_update(*, till_id: int, **changes) -> Till:
                 "DEFAULT_TILL to its code.",
                 details={"code": till.code, "default_till": settings.DEFAULT_TILL},
             )
+    if "store" in changes:
+        store = changes.pop("store")
+        if store is not None and store != till.store_id:
+            store_id = _store_for_till(store)
+            # Under the till's lock: a bill that opens the first session waits for it, and a bill
+            # that read the old store before it is refused at its own till lock (``purchase_create``).
+            if TillSession.objects.filter(till_id=till.pk).exists():
+                raise ValidationFailed(
+                    f"Till {till.code} has sessions in its store; it cannot move to another.",
+                    details={"store": ["A till with sessions stays in its store."]},
+                )
+            changes["store_id"] = store_id
     for field, value in changes.items():
         setattr(till, field, value)
     try:

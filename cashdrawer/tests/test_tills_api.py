@@ -72,6 +72,7 @@ def test_list_tills_is_paginated_with_the_current_session(admin_api, till):
         "name": "Front",
         "is_active": True,
         "requires_open_session": False,
+        "store": till.store_id,
         "invoice_series": None,
         "credit_series": None,
         "invoice_series_code": str(till.pk),
@@ -571,3 +572,55 @@ def test_a_manager_sets_a_tills_series_and_a_taken_one_is_409(admin_api, till):
     assert taken.status_code == 409 and taken.json()["code"] == "series_taken"
     assert default_form.status_code == 400
     assert Till.objects.get(pk=till.pk).invoice_series == "T1"
+
+
+# --- A till's store ----------------------------------------------------------------------------------
+
+
+def test_a_till_goes_in_the_default_store_or_the_store_named(admin_api):
+    from catalog.models import Store
+
+    main = Store.objects.get(is_default=True)
+    other = Store.objects.create(code="S2", name="Second")
+
+    default = admin_api.post(f"{API}/tills", {"code": "T8"}, format="json")
+    named = admin_api.post(f"{API}/tills", {"code": "T9", "store": other.pk}, format="json")
+
+    assert default.status_code == named.status_code == 201
+    assert default.json()["store"] == main.pk
+    assert named.json()["store"] == other.pk
+    assert Till.objects.get(code="T9").store_id == other.pk
+
+
+@pytest.mark.parametrize("store", [999999, "inactive"])
+def test_a_till_in_an_unknown_or_inactive_store_is_a_validation_error(admin_api, store):
+    from catalog.models import Store
+
+    if store == "inactive":
+        store = Store.objects.create(code="S3", name="Shut", is_active=False).pk
+
+    response = admin_api.post(f"{API}/tills", {"code": "T8", "store": store}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert "store" in response.json()["details"]
+    assert not Till.objects.filter(code="T8").exists()
+
+
+def test_a_till_moves_store_only_before_its_first_session(admin_api, till):
+    from catalog.models import Store
+
+    other = Store.objects.create(code="S2", name="Second")
+
+    moved = admin_api.patch(f"{API}/tills/{till.pk}", {"store": other.pk}, format="json")
+    assert moved.status_code == 200
+    assert moved.json()["store"] == other.pk
+
+    session_open(till_id=till.pk, counted=counted(v500=2, v100=5, v10=10))
+    main = Store.objects.get(is_default=True)
+    refused = admin_api.patch(f"{API}/tills/{till.pk}", {"store": main.pk}, format="json")
+
+    assert refused.status_code == 400
+    assert "store" in refused.json()["details"]
+    assert Till.objects.get(pk=till.pk).store_id == other.pk
+    assert TillSession.objects.get(till=till).store_id == other.pk

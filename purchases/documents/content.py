@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
+
 from billing_project.core import gst
 from billing_project.core.money import money
 from billing_project.core.quantities import Quantity, Unit, quantity_text
+from catalog.stores import default_store_id
 
 from ..models import Purchase, Refund
 from ..selectors import purchase_payments_net
@@ -38,12 +41,12 @@ def split_tax(tax: Decimal) -> tuple[Decimal, Decimal]:
 
 def is_inter_state(purchase: Purchase) -> bool:
     """Whether a bill's tax went to IGST, read from the bill alone: its lines carry IGST, or (a bill
-    without tax) its place of supply is not the store's state."""
+    without tax) its place of supply is not the state of its store as the bill copied it."""
     if purchase.igst_total > 0:
         return True
     if purchase.tax_total > 0:
         return False
-    store = gst.store_state_code()
+    store = purchase.seller_state_code
     return bool(purchase.place_of_supply and store and purchase.place_of_supply != store)
 
 
@@ -125,6 +128,18 @@ class TaxDocument:
     buyer_name: str = ""
     buyer_address: str = ""
     original_date: datetime | None = None
+    # The seller: the bill's store as the bill copied it when it was rung up (``Purchase.seller_*``),
+    # and the older ``STORE_TAX_ID`` for a bill of the default store without a GSTIN.
+    seller_name: str = ""
+    seller_legal_name: str = ""
+    seller_address: str = ""
+    seller_gstin: str = ""
+    seller_state_code: str = ""
+    seller_tax_id: str = ""
+
+    @property
+    def seller_state_text(self) -> str:
+        return gst.place_text(self.seller_state_code)
 
     @property
     def registered(self) -> bool:
@@ -198,7 +213,7 @@ class TaxDocument:
 
 
 def _mode(purchase: Purchase) -> str:
-    if not gst.is_registered():
+    if not purchase.seller_gstin:  # the store was unregistered when the bill was rung up
         return NO_SPLIT
     return INTER if is_inter_state(purchase) else INTRA
 
@@ -260,7 +275,21 @@ def _gst_facts(purchase: Purchase) -> dict:
         "buyer_gstin": purchase.customer_gstin,
         "buyer_name": purchase.buyer_legal_name,
         "buyer_address": purchase.buyer_address,
+        "seller_name": purchase.seller_name,
+        "seller_legal_name": purchase.seller_legal_name or purchase.seller_name,
+        "seller_address": purchase.seller_address,
+        "seller_gstin": purchase.seller_gstin,
+        "seller_state_code": purchase.seller_state_code,
+        "seller_tax_id": _legacy_tax_id(purchase),
     }
+
+
+def _legacy_tax_id(purchase: Purchase) -> str:
+    """``STORE_TAX_ID`` (a tax id that is not a GSTIN), printed by a bill of the default store
+    without a GSTIN, as before stores."""
+    if purchase.seller_gstin or not settings.STORE_TAX_ID:
+        return ""
+    return settings.STORE_TAX_ID if purchase.store_id == default_store_id() else ""
 
 
 def credit_note_document(refund: Refund) -> TaxDocument:

@@ -23,7 +23,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing_project.core.fonts import FONTS_CSS
-from billing_project.core.gst import place_text, store_gstin, store_state_code
 from billing_project.core.money import currency_sign
 
 from ..words import amount_in_words
@@ -50,12 +49,13 @@ def document_html(document: TaxDocument) -> str:
             "summary_cgst": sum((rate.cgst for rate in summary), Decimal("0.00")),
             "summary_sgst": sum((rate.sgst for rate in summary), Decimal("0.00")),
             "split": document.mode,
-            "store_name": settings.STORE_NAME,
-            "legal_name": settings.STORE_LEGAL_NAME,
-            "store_address": settings.STORE_ADDRESS,
-            "tax_id": settings.STORE_TAX_ID,
-            "store_gstin": store_gstin(),
-            "store_state": place_text(store_state_code()),
+            # The seller as the bill copied it from its store (never the settings of today).
+            "store_name": document.seller_name,
+            "legal_name": document.seller_legal_name,
+            "store_address": document.seller_address,
+            "tax_id": document.seller_tax_id,
+            "store_gstin": document.seller_gstin,
+            "store_state": document.seller_state_text,
             "original_date": timezone.localtime(document.original_date) if document.original_date else None,
             "currency": currency,
             "sign": currency_sign(currency).strip(),

@@ -75,38 +75,61 @@ def bill_timeouts() -> dict[str, int]:
 
 
 def begin_bill(
-    *, method_codes: set[str], email: str | None, phone: str | None
-) -> tuple[list[PaymentMethod], Customer | None]:
-    """Statement 1: the transaction's timeouts, the payment methods named (and the cash method), and
-    the customer of ``email`` and/or ``phone`` (normalised), found and locked (``FOR KEY SHARE``, or
-    ``FOR UPDATE`` when both are given), given what it lacks, or inserted: lock step 1. A walk-in
-    bill (neither) has no customer and sends nothing more.
+    *, method_codes: set[str], email: str | None, phone: str | None, till: int | None = None
+) -> tuple[list[PaymentMethod], Customer | None, Store]:
+    """Statement 1: the transaction's timeouts, the payment methods named (and the cash method), the
+    store of ``till`` (an id; ``None``: the ``DEFAULT_TILL`` code), and the customer of ``email``
+    and/or ``phone`` (normalised), found and locked (``FOR KEY SHARE``, or ``FOR UPDATE`` when both
+    are given), given what it lacks, or inserted: lock step 1. A walk-in bill (neither) has no
+    customer and sends nothing more.
 
     The methods are configuration, read fresh by every bill (a manager's edit holds from the next bill
-    on), in the model's order, without a lock. The timeouts' CTE is MATERIALIZED and the customer's
-    lock, INSERT and UPDATE run only once it exists, so the bill's ``lock_timeout`` bounds the waits
-    this statement can have: a concurrent first bill for the same new email or number, or a bill
-    that holds the customer's row. Raises
+    on), in the model's order, without a lock. So is the till's store: the bill's seller (its GSTIN,
+    state, name and address, which the bill copies), whose state decides the place of supply's split
+    and whose stock the bill takes. A till that is not found reads the default store: the till's own
+    lock (step 4) refuses the bill then; it also refuses a bill whose till moved to another store in
+    between (a till moves only before its first session). The timeouts' CTE is MATERIALIZED and the
+    customer's lock, INSERT and UPDATE run only once it exists, so the bill's ``lock_timeout`` bounds
+    the waits this statement can have: a concurrent first bill for the same new email or number, or a
+    bill that holds the customer's row. Raises
     ``CustomerConflict`` when the email and the number belong to two customers. The customer is
     ``None`` without an email and a phone, when that race was lost, or on SQLite: then
-    ``customer_get_or_create`` decides (``bills._ring_up``)."""
+    ``customer_get_or_create`` decides (``bills._ring_up``). On SQLite the store is one more query."""
     conn = default_connection()
     if conn.vendor != "postgresql":
-        return list(PaymentMethod.objects.filter(Q(code__in=method_codes) | Q(is_cash=True))), None
+        methods = list(PaymentMethod.objects.filter(Q(code__in=method_codes) | Q(is_cash=True)))
+        return methods, None, _store_of_till_orm(till)
     _, timeouts = transaction_timeouts_sql(**bill_timeouts())
     with_customer = email is not None or phone is not None
     params: list[Any] = [*timeouts]
     if with_customer:
         params += customer_get_or_create_params(email, phone, timezone.now())
-    sql = _begin_bill_sql(email=email is not None, phone=phone is not None)
+    params.append(settings.DEFAULT_TILL if till is None else till)
+    sql = _begin_bill_sql(email=email is not None, phone=phone is not None, till_by_code=till is None)
     rows = customer_execute(sql, [*params, sorted(method_codes)], email=email, phone=phone)
     methods = [PaymentMethod.from_db(conn.alias, _METHOD_FIELDS, row[:5]) for row in rows if row[0] is not None]
-    customer = customer_from_row(rows[0][5:], email=email, phone=phone) if with_customer else None
-    return methods, customer
+    seller_end = 5 + len(_STORE_FIELDS)
+    store = Store.from_db(conn.alias, _STORE_FIELDS, rows[0][5:seller_end])
+    customer = customer_from_row(rows[0][seller_end:], email=email, phone=phone) if with_customer else None
+    return methods, customer, store
+
+
+_STORE_FIELDS = ["id", "code", "name", "legal_name", "address", "state_code", "gstin", "is_active", "is_default"]
+
+
+def _store_of_till_orm(till: int | None) -> Store:
+    """The till's store, else the default store: one query."""
+    tills = Till.objects.filter(code=settings.DEFAULT_TILL) if till is None else Till.objects.filter(pk=till)
+    return (
+        Store.objects.filter(Q(pk__in=Subquery(tills.values("store_id"))) | Q(is_default=True))
+        .only(*_STORE_FIELDS)
+        .order_by("is_default")
+        .first()
+    ) or Store.objects.get(is_default=True)
 
 
 @cache
-def _begin_bill_sql(*, email: bool, phone: bool) -> str:
+def _begin_bill_sql(*, email: bool, phone: bool, till_by_code: bool = False) -> str:
     # Built once from the models' names (the timeouts' SQL text does not depend on their values); the
     # values are parameters. The timeouts' one-row CTE is the preserved side of the join, so the
     # statement runs even when no method matches.
@@ -119,9 +142,18 @@ def _begin_bill_sql(*, email: bool, phone: bool) -> str:
             after="EXISTS (SELECT FROM bill_timeouts)", email=email, phone=phone
         )
         customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in CUSTOMER_ROW_FIELDS)  # noqa: S608
+    # The till's store, else (no such till) the default store: the default sorts last.
+    stores, tills = quote(Store._meta.db_table), quote(Till._meta.db_table)
+    till_match = "t.code = %s" if till_by_code else "t.id = %s"
+    seller = (
+        f"seller AS (SELECT {', '.join(f's.{quote(n)}' for n in _STORE_FIELDS)} FROM {stores} AS s "  # noqa: S608
+        f"WHERE s.id = (SELECT t.store_id FROM {tills} AS t WHERE {till_match}) OR s.is_default "
+        "ORDER BY s.is_default LIMIT 1)"
+    )
+    seller_columns = "".join(f", (SELECT {quote(n)} FROM seller)" for n in _STORE_FIELDS)  # noqa: S608
     return (
-        f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer} "  # noqa: S608
-        f"SELECT {columns}{customer_columns} FROM bill_timeouts "
+        f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer}, {seller} "  # noqa: S608
+        f"SELECT {columns}{seller_columns}{customer_columns} FROM bill_timeouts "
         f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
         "ORDER BY m.is_cash DESC, m.code"
     )
@@ -160,7 +192,7 @@ def _till_store_id(till: int | None) -> int:
     return found.values_list("store_id", flat=True).first() or default_store_id()
 
 
-def take_stock(quantities: Mapping[int, Decimal], *, till: int | None) -> TakenStock:
+def take_stock(quantities: Mapping[int, Decimal], *, till: int | None, store_id: int | None = None) -> TakenStock:
     """Statement 2: lock the bill's stock rows at its till's store (``StoreStock``, by product id:
     lock step 3) and take the bill's quantities off them. Refuses, in the order of the bill's
     lines, an unknown product (``ProductNotFound``), an archived one (``ProductInactive``), a
@@ -174,14 +206,16 @@ def take_stock(quantities: Mapping[int, Decimal], *, till: int | None) -> TakenS
     whole, returning the products with their price at the store. When it updates fewer rows than
     the bill has products, the rows are locked and read again to say why, and the refusal rolls
     the bill back. Elsewhere (SQLite) it is the locking SELECT, the checks, then one guarded
-    UPDATE. The till's lock (step 4) checks the till is still in that store."""
+    UPDATE. ``store_id``, when given, is the store statement 1 read (``begin_bill``): the stock is
+    taken there, and the till's store is not looked up again. The till's lock (step 4) checks the
+    till is still in that store."""
     conn = default_connection()
     if conn.vendor == "postgresql":
-        _, store_params = till_store_sql(till)
+        _, store_params = till_store_sql(till) if store_id is None else ("%s", [store_id])
         pairs = json.dumps([[pk, str(quantity)] for pk, quantity in quantities.items()])
         params: list[Any] = [*store_params, sorted(quantities), pairs, timezone.now(), len(quantities)]
         with statement_cursor() as cursor:
-            cursor.execute(_take_sql(till is not None), params)
+            cursor.execute(_take_sql(till is not None) if store_id is None else _take_sql_at_store(), params)
             rows = cursor.fetchall()
         if len(rows) == len(quantities):
             n = len(PRODUCT_ATTNAMES)
@@ -192,7 +226,8 @@ def take_stock(quantities: Mapping[int, Decimal], *, till: int | None) -> TakenS
                 taken.products[product.pk] = product
                 taken.balances[product.pk] = row[n + 1]
             return taken
-    store_id = _till_store_id(till)
+    if store_id is None:
+        store_id = _till_store_id(till)
     stock_rows = {r.product_id: r for r in store_stock_for_update(store_id, quantities)}
     own_price = StorePrice.objects.filter(store_id=store_id, product_id=OuterRef("pk")).values("price")
     products = {
@@ -237,6 +272,11 @@ def take_stock(quantities: Mapping[int, Decimal], *, till: int | None) -> TakenS
 @cache
 def _take_sql(by_id: bool) -> str:
     return products_lock_and_take_sql(till_store_sql(1 if by_id else None)[0])
+
+
+@cache
+def _take_sql_at_store() -> str:
+    return products_lock_and_take_sql("%s")
 
 
 # --- 3. The bill --------------------------------------------------------------------------------------
@@ -314,6 +354,7 @@ def record_drawer_job_and_number(
         denominations=denominations,
         moves=[(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})],
         session_id=session_id,
+        store_id=purchase.store_id,
         user=purchase.created_by,
         reason=f"bill #{purchase.pk}",
         created_at=purchase.created_at,

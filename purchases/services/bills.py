@@ -15,7 +15,7 @@ from django.db import transaction
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write, new_row, set_prefetched, shared_cursor
 from billing_project.core.errors import Busy, DomainError, ValidationFailed
-from billing_project.core.gst import B2B, B2C, store_state_code, validate_state_code
+from billing_project.core.gst import B2B, B2C, validate_state_code
 from billing_project.core.money import CENT, format_money, money
 from billing_project.core.quantities import MILLI, QUANTITY_MAX_DIGITS, QUANTITY_PLACES, parse_quantity
 from billing_project.core.types import Actor, BillLine, PaymentInput, PieceRow
@@ -113,9 +113,11 @@ def purchase_create(
 
     GST (docs/gst.md): ``customer_gstin`` (else the customer's own GSTIN on file) makes the bill B2B;
     the bill copies it with the customer's legal name and billing address. ``place_of_supply`` (a
-    2-digit state code) defaults to the GSTIN's state, else the store's (``STORE_STATE_CODE``). Each
-    line snapshots its HSN code and splits its tax: CGST + SGST within the store's state, IGST to
-    another. A malformed GSTIN or state code is a ``ValidationFailed``. None of it costs a statement.
+    2-digit state code) defaults to the GSTIN's state, else the store's: the store of the bill's till
+    (``Till.store``), whose GSTIN, state, name and address the bill copies as its seller
+    (``seller_*``), so a store's later edits change no bill. Each line snapshots its HSN code and
+    splits its tax: CGST + SGST within the store's state, IGST to another. A malformed GSTIN or state
+    code is a ``ValidationFailed``. None of it costs a statement.
 
     The statements, in order, are ``bill_statements``'; they lock, in the global order of
     docs/architecture.md: the customer (a new one's unique email or number, or the one row given
@@ -195,7 +197,8 @@ def _ring_up(
     email, phone, customer_refused = _customer_given(customer_email, customer_phone)
 
     # 1. The transaction's timeouts, the payment methods, and the customer (lock step 1).
-    methods, customer = statements.begin_bill(method_codes=asked.codes, email=email, phone=phone)
+    # The till's store is the bill's seller: its state decides the tax's split, and the bill copies it.
+    methods, customer, store = statements.begin_bill(method_codes=asked.codes, email=email, phone=phone, till=till)
     tenders = _check_payments(asked, methods, paid_amount=paid_amount)
     # With a manager's override, the discount is checked against the manager's rights (lock step 2).
     override = (
@@ -211,10 +214,10 @@ def _ring_up(
     # The invoice goes to the customer's email, also when the bill named them by phone.
     send_invoice = send_invoice and customer is not None and customer.email is not None
 
-    gst = _supply(gstin_given, place_given, customer)
+    gst = _supply(gstin_given, place_given, customer, store_state=store.gst_state_code or None)
 
     # 2. The stock at the till's store, locked, and taken (lock step 3); the prices are the store's.
-    taken = statements.take_stock(quantities, till=till)
+    taken = statements.take_stock(quantities, till=till, store_id=store.pk)
     bill = quote(
         taken.products,
         quantities,
@@ -232,6 +235,12 @@ def _ring_up(
         customer=customer,
         created_by=user if user is not None and user.is_authenticated else None,
         approved_by=override.manager if override is not None else None,
+        store_id=store.pk,
+        seller_name=store.name,
+        seller_legal_name=store.legal_name or store.name,
+        seller_address=store.address,
+        seller_gstin=store.gstin,
+        seller_state_code=store.gst_state_code,
         subtotal=bill.subtotal,
         tax_total=bill.tax_total,
         total=bill.total,
@@ -256,12 +265,19 @@ def _ring_up(
         igst_total=sum((line.igst for line in bill.lines), ZERO),
         cost_total=sum((money(line.quantity * line.cost_price) for line in bill.lines), ZERO),
     )
-    for line in bill.lines:  # the reports read a line's copy of its bill's time
-        line.created_at = purchase.created_at
+    for line in bill.lines:  # the reports read a line's copy of its bill's time, and its store
+        line.created_at, line.store_id = purchase.created_at, store.pk
     # The stock ledger's rows: the products are locked, so their stock now is each row's balance.
     stock_rows = statements.sale_movements(purchase, bill.lines, taken)
     payment_rows = [
-        new_row(Payment, method=t.method, is_cash=t.method.is_cash, amount=t.amount, reference=t.reference)
+        new_row(
+            Payment,
+            store_id=store.pk,
+            method=t.method,
+            is_cash=t.method.is_cash,
+            amount=t.amount,
+            reference=t.reference,
+        )
         for t in tenders
         if t.amount > 0  # the shorthand's "paid 0" is no payment
     ]
@@ -273,8 +289,8 @@ def _ring_up(
     # holding them only for the drawer's own statement and the commit lets bills at one till
     # overlap more. A refusal here still rolls back everything above.
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
-    if till_row.store_id != taken.store_id:
-        # The till was moved to another store between step 2 and its lock: nothing is kept.
+    if till_row.store_id != store.pk:
+        # The till moved to another store since statement 1 read it: nothing is kept.
         raise ValidationFailed(
             "The till moved to another store while the bill was being rung up; try again.",
             details={"till": [f"Till {till_row.code} is in another store now."]},
@@ -348,16 +364,16 @@ def _gst_given(gstin: str | None, place: str | None) -> tuple[str | None, str | 
     return gstin, place
 
 
-def _supply(gstin: str | None, place: str | None, customer) -> _Supply:
+def _supply(gstin: str | None, place: str | None, customer, *, store_state: str | None) -> _Supply:
     """The bill's GST facts: the buyer's GSTIN (given, else the customer's on file), their legal
     name and address (the customer's), the place of supply (given, else the GSTIN's state, else the
-    store's), and whether the supply is within the store's state."""
+    store's: ``store_state``, the bill's till's store's), and whether the supply is within the
+    store's state."""
     if gstin is None and customer is not None and customer.gstin:
         gstin = customer.gstin
     legal_name = address = ""
     if gstin is not None and customer is not None:
         legal_name, address = customer.legal_name or "", customer.billing_address or ""
-    store_state = store_state_code()
     place = place or (gstin[:2] if gstin else store_state)
     return _Supply(
         gstin=gstin,

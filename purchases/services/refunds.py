@@ -20,11 +20,10 @@ from billing_project.core.quantities import QUANTITY_PLACES, Quantity, quantity_
 from billing_project.core.types import Actor, BillLine, recorded_user
 from cashdrawer.errors import ChangeUnavailable
 from cashdrawer.ledger import ledger_post
-from cashdrawer.models import DrawerMovement, Override, Till
+from cashdrawer.models import DrawerMovement, Override
 from cashdrawer.services import approver_for, drawer_plan_change, override_used_on, till_lock_for_bill
 from catalog.lock_objects import store_stock_for_update
 from catalog.models import StockMovement, StoreStock
-from catalog.stores import default_store_id
 
 from ..errors import NotOnBill, RefundExceedsSold, RefundPaymentMismatch
 from ..lock_objects import purchase_for_update
@@ -234,7 +233,8 @@ def refund_create(
     comes out of ``till``'s drawer (default ``DEFAULT_TILL``) in its open session, opened
     automatically as for a bill, in the fewest pieces the drawer can give. ``restock`` puts the
     goods back in stock (archived products too); otherwise they are written off. The bill may be
-    another till's, or from a closed session. Unless the customer declined the bill's invoice, a
+    another till's of its store (a till of another store is a ``validation_error``), or from a closed
+    session. Unless the customer declined the bill's invoice, a
     refund receipt email is queued in this same transaction.
 
     A user without ``purchases.add_refund`` needs an ``override_token`` for ``refund`` from a manager
@@ -354,7 +354,7 @@ def _refund(
     references = {str(p["method"]): str(p.get("reference") or "") for p in payments or ()}
 
     stock_after: dict[int, Decimal] = {}
-    store_id = _bill_store_id(purchase)
+    store_id = purchase.store_id  # restocked goods go back to the bill's store
     if restock:
         # Step 3 of the lock order: the stock rows at the bill's store, by product id (a missing
         # one made at 0), before the till. Their stock as read under the lock, plus what comes
@@ -369,6 +369,13 @@ def _refund(
         stock_after = {pk: locked[pk].stock + quantity for pk, quantity in quantities.items()}
 
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=user)
+    if till_row.store_id != purchase.store_id:
+        # A refund is its bill's store's: its rows, drawer and credit note stay with the bill's
+        # (docs/scale-out.md: no refund spans two stores).
+        raise ValidationFailed(
+            f"Bill #{purchase.pk} is refunded at a till of its own store, not at {till_row.code}.",
+            details={"till": ["A bill is refunded at a till of its own store."]},
+        )
     cash = allocation.get(CASH, ZERO)
     pieces = drawer_plan_change(denominations=denominations, tendered={}, change_due=cash) if cash else {}
 
@@ -380,6 +387,7 @@ def _refund(
         created_at=now,
         purchase=purchase,
         till=till_row,
+        store_id=purchase.store_id,
         session_id=session_id,
         created_by=recorded_user(user),
         approved_by=override.manager if override is not None else None,
@@ -394,12 +402,25 @@ def _refund(
     )
     refund_lines = [
         new_row(
-            RefundLine, item=s.item, quantity=s.quantity, subtotal=s.subtotal, tax_amount=s.tax_amount, total=s.total
+            RefundLine,
+            item=s.item,
+            store_id=purchase.store_id,
+            quantity=s.quantity,
+            subtotal=s.subtotal,
+            tax_amount=s.tax_amount,
+            total=s.total,
         )
         for s in shares
     ]
     payment_rows = [
-        new_row(RefundPayment, method=m, is_cash=m == CASH, amount=a, reference=references.get(m, "")[:100])
+        new_row(
+            RefundPayment,
+            store_id=purchase.store_id,
+            method=m,
+            is_cash=m == CASH,
+            amount=a,
+            reference=references.get(m, "")[:100],
+        )
         for m, a in allocation.items()
     ]
     stock_rows = [
@@ -447,6 +468,7 @@ def _refund(
             (DrawerMovement.Kind.REFUND_OUT, {value: -count for value, count in sorted(pieces.items(), reverse=True)})
         ],
         session_id=session_id,
+        store_id=purchase.store_id,
         user=user,
         reason=f"refund #{refund.pk} of bill #{purchase.pk}",
         created_at=refund.created_at,
@@ -474,11 +496,3 @@ def _refund(
         extra={"till": till_row.code, "session": session_id, "bill": purchase.pk},
     )
     return refund
-
-
-def _bill_store_id(purchase: Purchase) -> int:
-    """The store a refund's restocked goods go back to: the bill's till's store (the default store
-    for a bill without a till)."""
-    if purchase.till_id is None:
-        return default_store_id()
-    return Till.objects.values_list("store_id", flat=True).get(pk=purchase.till_id)

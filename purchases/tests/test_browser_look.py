@@ -18,6 +18,7 @@ from django.utils.dateformat import format as date_format
 
 from billing_project.core.testing.browser import CHROMIUM, PASSWORD, expect, log_in
 from catalog.tests.factories import ProductFactory
+from catalog.tests.stores import set_default_store
 from purchases.models import Purchase
 from purchases.services import purchase_create
 
@@ -43,8 +44,7 @@ def screenshots(artifacts):
 def store_in_kolkata(settings, store):
     settings.TIME_ZONE = "Asia/Kolkata"
     settings.CURRENCY = "INR"
-    settings.STORE_NAME = "Corner Store"
-    settings.STORE_ADDRESS = "12 Market Road, Pune"
+    set_default_store(name="Corner Store", address="12 Market Road, Pune")
     return store
 
 

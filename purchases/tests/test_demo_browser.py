@@ -12,10 +12,12 @@ from decimal import Decimal
 
 import pytest
 
+from billing_project.core.gst import store_gstin, store_state_code
 from billing_project.core.money import format_money
 from billing_project.core.testing.browser import CHROMIUM, expect, log_in
 from cashdrawer.models import Denomination, TillSession
 from catalog.models import Product
+from catalog.tests.stores import set_default_store
 from purchases.management.commands.seed_demo import USERS
 from purchases.models import Purchase
 from purchases.pricing import quote
@@ -36,6 +38,14 @@ def demo(settings):
     store = local_settings()
     for name in STORE_SETTINGS:
         setattr(settings, name, store[name])
+    # What `make run`'s migrate does with these settings: the default store is made from them.
+    set_default_store(
+        name=store["STORE_NAME"],
+        legal_name=store["STORE_LEGAL_NAME"],
+        address=store["STORE_ADDRESS"],
+        gstin=store_gstin(),
+        state_code=store_state_code() or "",
+    )
     out = seed("--sales")
     cashier = next((name, password) for name, password, role in USERS if role == "Cashier")
     assert f"username: {cashier[0]}" in out and f"password: {cashier[1]}" in out  # the printed login

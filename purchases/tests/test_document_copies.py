@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from billing_project.core.testing.concurrency import run_concurrently
 from cashdrawer.tests.factories import INR, drawer_with
 from catalog.tests.factories import ProductFactory
+from catalog.tests.stores import set_default_store
 from customers.tests.factories import UserFactory
 from purchases.documents import DUPLICATE, ORIGINAL, PdfRateThrottle, credit_note_pdf_print, invoice_pdf_print
 from purchases.invoices import invoice_render
@@ -29,8 +30,8 @@ API = "/api/v1"
 
 
 @pytest.fixture
-def bill(db, settings):
-    settings.STORE_LEGAL_NAME = "Corner Grocer Pvt Ltd"
+def bill(db):
+    set_default_store(legal_name="Corner Grocer Pvt Ltd")
     drawer_with(dict.fromkeys(INR, 10))
     rice = ProductFactory(name="Basmati rice 5 kg", price=D("549.00"), tax_percent=D("5"), hsn_code="1006", stock=10)
     return purchase_create(
@@ -98,8 +99,8 @@ def test_the_counter_page_and_the_api_share_one_original(bill, admin_api, superu
 
 def test_later_prints_and_emails_are_the_stored_first_print(bill, admin_api, settings):
     admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
-    # Rendered again, the invoice would now carry the new name: the stored one keeps the old.
-    settings.STORE_LEGAL_NAME = "Renamed Traders LLP"
+    # The store renamed: the stored print, and any new render of the bill, keep the name it copied.
+    set_default_store(legal_name="Renamed Traders LLP")
 
     reprint = pdf_text_of(admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf").content)
     emailed = pdf_text_of(emailed_invoice(bill))
@@ -140,10 +141,12 @@ def test_a_pruned_pdf_is_rendered_again_by_the_next_print(bill, refund, admin_ap
     call_command("prune_document_pdfs", verbosity=0)
 
     assert list(DocumentPdf.objects.values_list("refund", flat=True)) == [refund.pk]  # 30 days not yet past
-    settings.STORE_LEGAL_NAME = "Renamed Traders LLP"
+    set_default_store(legal_name="Renamed Traders LLP")
     reprint = admin_api.get(f"{API}/purchases/{bill.pk}/invoice.pdf")
     assert marks_in(reprint.content) == [DUPLICATE]
-    assert "Renamed Traders LLP" in pdf_text_of(reprint.content)
+    # Rendered again, it still names the seller the bill copied when it was rung up.
+    text = pdf_text_of(reprint.content)
+    assert "Corner Grocer Pvt Ltd" in text and "Renamed Traders LLP" not in text
     assert DocumentPdf.objects.filter(purchase=bill).count() == 1
 
 

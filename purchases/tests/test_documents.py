@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cashdrawer.tests.factories import INR, drawer_with
 from catalog.tests.factories import ProductFactory
+from catalog.tests.stores import set_default_store
 from purchases.documents import (
     CREDIT_NOTE,
     INVOICE,
@@ -40,9 +41,9 @@ def amounts_in(text: str) -> set[str]:
 @pytest.fixture
 def bill(db, settings):
     settings.TAX_SPLIT = "cgst_sgst"
-    settings.STORE_LEGAL_NAME = "Corner Grocer Pvt Ltd"
-    settings.STORE_TAX_ID = "27AAACR4849R1ZL"
-    settings.STORE_ADDRESS = "12 Market Road, Pune"
+    set_default_store(
+        legal_name="Corner Grocer Pvt Ltd", gstin="27AAACR4849R1ZL", state_code="27", address="12 Market Road, Pune"
+    )
     drawer_with(dict.fromkeys(INR, 10))
     rice = ProductFactory(name="Basmati rice 5 kg", price=D("549.00"), tax_percent=D("5"), hsn_code="1006", stock=10)
     soap = ProductFactory(name="Neem soap", price=D("33.33"), tax_percent=D("18"), hsn_code="3401", stock=10)
@@ -103,9 +104,14 @@ def test_invoice_pdf_holds_number_lines_tax_summary_and_halves(bill, settings):
         assert png.stat().st_size > 10_000
 
 
-def test_an_unregistered_store_issues_a_bill_of_supply_without_a_split(bill, settings):
-    settings.STORE_TAX_ID = ""
-    settings.STORE_GSTIN = ""
+def test_an_unregistered_store_issues_a_bill_of_supply_without_a_split(bill):
+    set_default_store(gstin="", state_code="")
+    dal = ProductFactory(name="Toor dal 1 kg", price=D("149.00"), tax_percent=D("5"), hsn_code="0713", stock=10)
+    bill = purchase_get(
+        purchase_id=purchase_create(
+            items=[{"product_id": dal.pk, "quantity": 1}], paid_amount=D("200"), send_invoice=False
+        ).pk
+    )
     text = pdf_text_of(document_pdf(invoice_document(bill)))
     assert "Bill of Supply" in text and "Tax Invoice" not in text
     assert "CGST" not in text and "IGST" not in text and bill.number in text

@@ -13,6 +13,7 @@ from billing_project.core.gst import check_store_gst, split_tax
 from billing_project.core.validators import validate_gstin
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
+from catalog.tests.stores import set_default_store
 from customers.models import Customer
 from purchases.documents import credit_note_document, document_html, invoice_document
 from purchases.models import Purchase, PurchaseItem
@@ -29,9 +30,8 @@ BUYER_MH = "27AAACR4849R1ZL"
 
 
 @pytest.fixture
-def store(settings):
-    settings.STORE_GSTIN = STORE
-    settings.STORE_STATE_CODE = "29"
+def store(db):
+    return set_default_store(gstin=STORE, state_code="29")
 
 
 @pytest.fixture
@@ -118,8 +118,8 @@ def test_the_place_of_supply_given_wins_and_defaults_to_the_store(store, product
     assert (b2c_inter.supply_type, b2c_inter.igst_total) == ("B2C", b2c_inter.tax_total)
 
 
-def test_an_unset_store_state_leaves_old_style_bills(settings, products):
-    settings.STORE_GSTIN = settings.STORE_STATE_CODE = settings.STORE_TAX_ID = ""
+def test_an_unset_store_state_leaves_old_style_bills(products):
+    set_default_store(gstin="", state_code="")
     purchase = ring(products)
     assert purchase.place_of_supply is None and purchase.igst_total == 0
 
@@ -204,8 +204,8 @@ def test_the_database_refuses_a_b2b_bill_without_a_gstin(store, products):
 # --- Documents -----------------------------------------------------------------------------------------
 
 
-def test_a_b2b_inter_state_invoice_names_the_buyer_the_place_and_igst(store, products, settings):
-    settings.STORE_LEGAL_NAME = "Dakshin Provisions"
+def test_a_b2b_inter_state_invoice_names_the_buyer_the_place_and_igst(store, products):
+    set_default_store(legal_name="Dakshin Provisions")
     Customer.objects.create(email="buyer@example.com", gstin=BUYER_MH, state_code="27", legal_name="Ravi Traders")
     purchase = ring(products, customer_email="buyer@example.com")
     html = document_html(invoice_document(purchase_get(purchase_id=purchase.pk)))
@@ -236,8 +236,8 @@ def test_a_credit_note_splits_as_its_bill_and_names_the_invoice_and_its_date(sto
     assert purchase.number in html and "IGST" in html and BUYER_MH in html
 
 
-def test_an_unregistered_store_issues_a_bill_of_supply(settings, products):
-    settings.STORE_GSTIN = settings.STORE_STATE_CODE = settings.STORE_TAX_ID = ""
+def test_an_unregistered_store_issues_a_bill_of_supply(products):
+    set_default_store(gstin="", state_code="")
     html = document_html(invoice_document(purchase_get(purchase_id=ring(products).pk)))
     assert "Bill of Supply" in html and "Tax Invoice" not in html
     assert "CGST" not in html and "IGST" not in html

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from billing_project.core.testing.browser import CHROMIUM, expect, log_in
+from catalog.tests.stores import set_default_store
 from customers.models import Customer
 from purchases.models import PurchaseItem
 from purchases.services import purchase_create
@@ -22,8 +23,8 @@ STORE = "29AAGCB7383J1Z4"  # Karnataka (29)
 BUYER = "27AAACR4849R1ZL"  # Maharashtra (27)
 
 
-def test_a_b2b_inter_state_invoice_shows_the_buyer_the_place_of_supply_and_igst(page, live_server, store, settings):
-    settings.STORE_GSTIN, settings.STORE_STATE_CODE = STORE, "29"
+def test_a_b2b_inter_state_invoice_shows_the_buyer_the_place_of_supply_and_igst(page, live_server, store):
+    set_default_store(gstin=STORE, state_code="29")
     Customer.objects.create(
         email="accounts@ravitraders.example", gstin=BUYER, state_code="27", legal_name="Ravi Traders LLP"
     )

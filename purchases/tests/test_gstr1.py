@@ -18,6 +18,7 @@ from billing_project.core.gst import split_tax
 from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine
 from catalog.tests.factories import ProductFactory
+from catalog.tests.stores import set_default_store
 from purchases.gstr1 import B2CL_LIMIT, gstr1, gstr1_period
 from purchases.models import Purchase, PurchaseItem, Refund, RefundLine
 from purchases.pricing import quote
@@ -41,9 +42,8 @@ def paise(value) -> int:
 
 
 @pytest.fixture
-def store(settings):
-    settings.STORE_GSTIN = STORE
-    settings.STORE_STATE_CODE = "29"
+def store(db, settings):
+    set_default_store(gstin=STORE, state_code="29")
     settings.TIME_ZONE = ZONE
     timezone.deactivate()
 

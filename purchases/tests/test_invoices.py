@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
+from catalog.tests.stores import set_default_store
 from purchases.errors import InsufficientStock
 from purchases.invoice_admin import invoice_email_status, resend_invoice
 from purchases.invoices import InvoiceAlreadyPending, invoice_render, invoice_resend, invoice_retry_delay
@@ -77,8 +78,7 @@ def _part(message, part: str) -> str:
 
 @pytest.mark.parametrize("part", ["text", "html"])
 def test_the_invoice_shows_the_store_the_bill_and_every_amount(settings, drawer, rice, oil, part):
-    settings.STORE_NAME = "Corner Grocer"
-    settings.STORE_ADDRESS = "12 Market Road, Pune"
+    set_default_store(name="Corner Grocer", address="12 Market Road, Pune")
     settings.CURRENCY = "INR"
     purchase = ring_up((rice, 3), (oil, 1))
 

@@ -51,7 +51,7 @@ def bill_queries() -> int:
     of ``purchases/services/bill_statements.py`` (docs/architecture.md has the plan) and the
     savepoint and its release (``purchase_create``'s transaction inside the test's; in production,
     BEGIN and COMMIT). Elsewhere (SQLite) 19: no timeouts; the customer's lookup and insert are their
-    own statements, the till's store, the store's stock rows' lock, the products (with their store
+    own statements, the till's store (``begin_bill``), the store's stock rows' lock, the products (with their store
     prices) and the stock's UPDATE four, the bill, its lines, its
     payments and its stock ledger rows four INSERTs, the drawer's UPDATE and INSERT two, the number
     and the bill's UPDATE two, and the job its own INSERT."""

@@ -450,7 +450,12 @@ def _a_bill(admin_api, lamp):
     [
         lambda p: Payment.objects.filter(purchase=p).update(amount=0),
         lambda p: Payment.objects.create(
-            purchase=p, method=PaymentMethod.objects.get(code="cash"), is_cash=True, amount=1, reference="R"
+            purchase=p,
+            store_id=p.store_id,
+            method=PaymentMethod.objects.get(code="cash"),
+            is_cash=True,
+            amount=1,
+            reference="R",
         ),
         lambda p: PurchaseItem.objects.filter(purchase=p).update(discount_percent=D("100.5")),
         lambda p: PurchaseItem.objects.filter(purchase=p).update(discount_amount=D("1.00")),  # subtotal no longer
@@ -481,6 +486,6 @@ def test_the_database_refuses_broken_amounts(admin_api, drawer, lamp, change):
 def test_one_cash_payment_per_bill_is_enforced_by_the_database(admin_api, drawer, lamp):
     purchase = _a_bill(admin_api, lamp)
     cash = PaymentMethod.objects.get(code="cash")
-    Payment.objects.create(purchase=purchase, method=cash, is_cash=True, amount=1)
+    Payment.objects.create(purchase=purchase, store_id=purchase.store_id, method=cash, is_cash=True, amount=1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Payment.objects.create(purchase=purchase, method=cash, is_cash=True, amount=1)
+        Payment.objects.create(purchase=purchase, store_id=purchase.store_id, method=cash, is_cash=True, amount=1)

@@ -83,6 +83,7 @@ def test_a_refund_restocks_the_bills_store(branch, branch_till):
         reason="damaged box",
         restock=True,
         payments=[{"method": "card", "amount": "10.00"}],
+        till=branch_till.pk,
     )
 
     assert (at(product, default_store()), at(product, branch)) == (0, 4)
