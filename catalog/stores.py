@@ -226,6 +226,7 @@ VIEW_RULES: dict[str, str] = {
     "catalog.admin.ProductAdmin": CHAIN_WIDE,
     "catalog.admin.SupplierAdmin": CHAIN_WIDE,
     "catalog.api.TransferViewSet": "catalog.transfer",
+    "catalog.stores_api.StoreViewSet": "catalog.store",  # head office only
     "catalog.admin.TransferAdmin": "catalog.transfer",
     "admin:catalog_product_import": CHAIN_WIDE,
     # The roles; lockouts of logins (by username and address, no store's rows); the task queue (no
