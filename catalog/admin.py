@@ -42,7 +42,7 @@ from .services import (
     store_price_set,
 )
 from .stock import receipt_create, stock_count_variance, supplier_save
-from .stores import can_see_store, visible_store_ids, visible_stores
+from .stores import StoreScopedAdmin, can_see_store, visible_store_ids, visible_stores
 from .transfers import transfer_create, transfer_receive
 
 _EDITABLE = (
@@ -441,7 +441,7 @@ class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger: history, never changed. A product's page links here, filtered to it."""
 
     list_display = (
@@ -537,7 +537,7 @@ class ReceiptAdminForm(forms.ModelForm):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+class ReceiptAdmin(StoreScopedAdmin, DomainErrorsAsMessages, admin.ModelAdmin):
     """Goods received: listed and viewed here; a manager enters one as a form with lines
     (``stock.receipt_create``, as the API). A receipt is never changed once entered."""
 
@@ -627,7 +627,7 @@ class AdjustmentLineInline(admin.TabularInline):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AdjustmentAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "created_at", "store", "reason", "note", "created_by")
     list_filter = ("store", "reason")
     inlines = (AdjustmentLineInline,)
@@ -659,7 +659,7 @@ class StockCountLineInline(admin.TabularInline):
 
 
 @admin.register(StockCount)
-class StockCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockCountAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Stock takes: those in progress first, with what is counted so far and the variance by product
     and its value at cost. Counting and posting are the API's (``/stock-counts``)."""
 

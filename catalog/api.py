@@ -65,7 +65,7 @@ from .stock import (
     stock_count_record,
     supplier_save,
 )
-from .stores import can_see_store, visible_stores
+from .stores import can_see_store, scope, visible_stores
 from .transfers import transfer_create, transfer_receive
 
 
@@ -228,7 +228,8 @@ class ProductViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def movements(self, request, pk=None):
         product = self.get_object()
-        rows = StockMovement.objects.filter(product_id=product.pk).select_related("product").order_by("-id")
+        rows = scope(StockMovement.objects.filter(product_id=product.pk), request.user)
+        rows = rows.select_related("product").order_by("-id")
         page = self.paginate_queryset(rows)
         data = StockMovementSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
@@ -314,8 +315,10 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
 
+    store_rule = "catalog.receipt"
+
     def get_queryset(self):
-        return Receipt.objects.select_related("supplier").prefetch_related("lines__product")
+        return scope(Receipt.objects.select_related("supplier").prefetch_related("lines__product"), self.request.user)
 
     @extend_schema(
         request=ReceiptCreateSerializer,
@@ -363,8 +366,10 @@ class AdjustmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [RolePermissions]
     lookup_value_regex = r"[0-9]{1,18}"
 
+    store_rule = "catalog.adjustment"
+
     def get_queryset(self):
-        return Adjustment.objects.prefetch_related("lines__product")
+        return scope(Adjustment.objects.prefetch_related("lines__product"), self.request.user)
 
     @extend_schema(
         request=AdjustmentCreateSerializer,
@@ -414,15 +419,19 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     lookup_value_regex = r"[0-9]{1,18}"
     action_permissions = {
         ("record", "PUT"): ("catalog.add_stockcount",),
-        ("post", "POST"): ("catalog.add_stockcount",),
+        ("post_count", "POST"): ("catalog.add_stockcount",),
     }
+
+    store_rule = "catalog.stockcount"
 
     def get_queryset(self):
         if self.action == "list":
-            return StockCount.objects.prefetch_related(Prefetch("lines", queryset=StockCountLine.objects.none()))
-        return StockCount.objects.prefetch_related(
-            Prefetch("lines", queryset=StockCountLine.objects.select_related("product").order_by("product_id"))
-        )
+            counts = StockCount.objects.prefetch_related(Prefetch("lines", queryset=StockCountLine.objects.none()))
+        else:
+            counts = StockCount.objects.prefetch_related(
+                Prefetch("lines", queryset=StockCountLine.objects.select_related("product").order_by("product_id"))
+            )
+        return scope(counts, self.request.user)
 
     def _answer(self, count_id: int) -> dict:
         return StockCountSerializer(self.get_queryset().get(pk=count_id)).data
@@ -487,15 +496,17 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         description="Apply each counted line's difference to its product's stock as a `count` movement; "
         "uncounted products are left as they are. Posting twice is 409 `stock_count_posted`.",
     )
-    @action(detail=True, methods=["post"], pagination_class=None)
-    def post(self, request, pk=None):
+    # Not named ``post``: a view set's method of that name would also answer every POST to the
+    # count's other routes (``lines/{product_id}``), which DRF dispatches by the HTTP method's name.
+    @action(detail=True, methods=["post"], pagination_class=None, url_path="post", url_name="post")
+    def post_count(self, request, pk=None):
         count = self.get_object()
 
-        def post_count():
+        def apply_count():
             stock_count_post(count_id=count.pk, user=request.user)
             return status.HTTP_200_OK, self._answer(count.pk)
 
-        return idempotent_response(request, post_count)
+        return idempotent_response(request, apply_count)
 
 
 # --- Transfers between stores ---------------------------------------------------------------------

@@ -96,29 +96,36 @@ def can_see_store(user, store_id: int | None) -> bool:
 # on a view that declares none.
 
 CHAIN_WIDE = "chain_wide"
-# Receipts, adjustments, stock counts and stock movements name no store yet (stock per store comes
-# with the store stock ledger): listed in ``STORE_PENDING_VIEWS`` and reported by the boundary test.
+# A view whose rows cannot name a store yet declares ``STORE_PENDING`` and is listed in
+# ``STORE_PENDING_VIEWS``: the boundary test reports it. None is today.
 STORE_PENDING = "store_pending"
 
-# The path from each model to its store's id. Rows that carry their own ``store`` (bills, lines,
-# payments, refunds, drawer movements, sessions) switch to ``"store"`` here, in one edit.
+# The path from each model to its store's id: the rows of trade carry their own ``store`` (bills,
+# lines, payments, refunds and theirs, sessions, cash and drawer movements, stock movements and the
+# stock documents), kept in step by the services; the rest reach it through their till.
 STORE_LOOKUPS: dict[str, str] = {
     "catalog.store": "pk",
     "auth.user": "stores",  # staff: the users of the user's stores (and their API tokens)
     "cashdrawer.till": "store",
     "cashdrawer.denomination": "till__store",
-    "cashdrawer.tillsession": "till__store",
-    "cashdrawer.cashmovement": "till__store",
-    "cashdrawer.drawermovement": "till__store",
+    "cashdrawer.tillsession": "store",
+    "cashdrawer.cashmovement": "store",
+    "cashdrawer.drawermovement": "store",
     "cashdrawer.override": "till__store",
-    "purchases.purchase": "till__store",
-    "purchases.purchaseitem": "purchase__till__store",
-    "purchases.payment": "purchase__till__store",
-    "purchases.refund": "purchase__till__store",
-    "purchases.refundline": "refund__purchase__till__store",
-    "purchases.refundpayment": "refund__purchase__till__store",
-    "purchases.documentpdf": "purchase__till__store",
+    "purchases.purchase": "store",
+    "purchases.purchaseitem": "store",
+    "purchases.payment": "store",
+    "purchases.refund": "store",
+    "purchases.refundline": "store",
+    "purchases.refundpayment": "store",
+    "purchases.documentpdf": "purchase__store",
     "purchases.heldbill": "till__store",
+    "catalog.storestock": "store",
+    "catalog.storeprice": "store",
+    "catalog.stockmovement": "store",
+    "catalog.receipt": "store",
+    "catalog.adjustment": "store",
+    "catalog.stockcount": "store",
     # Two stores: a transfer is seen from either end (``selectors.transfer_list``).
     "catalog.transfer": "from_store|to_store",
 }
@@ -127,13 +134,6 @@ STORE_LOOKUPS: dict[str, str] = {
 # Rows whose till may be empty (a bill from before tills, an override asked for away from a till):
 # the lookup to that till; such a row belongs to the default store.
 NULL_TILL_IN_DEFAULT_STORE: dict[str, str] = {
-    "purchases.purchase": "till",
-    "purchases.purchaseitem": "purchase__till",
-    "purchases.payment": "purchase__till",
-    "purchases.refund": "purchase__till",
-    "purchases.refundline": "refund__purchase__till",
-    "purchases.refundpayment": "refund__purchase__till",
-    "purchases.documentpdf": "purchase__till",
     "cashdrawer.override": "till",
 }
 
@@ -242,18 +242,9 @@ VIEW_RULES: dict[str, str] = {
     "admin:override_pin": CHAIN_WIDE,  # the user's own PIN
 }
 
-# Views of stock rows that name no store yet: unscoped until the store stock ledger gives them a
-# store. The boundary test reports them; each becomes a ``STORE_LOOKUPS`` rule when its model has one.
-STORE_PENDING_VIEWS: set[str] = {
-    "product-movements",  # GET /products/{id}/movements: the product's stock ledger
-    "catalog.api.ReceiptViewSet",
-    "catalog.api.AdjustmentViewSet",
-    "catalog.api.StockCountViewSet",
-    "catalog.admin.ReceiptAdmin",
-    "catalog.admin.AdjustmentAdmin",
-    "catalog.admin.StockCountAdmin",
-    "catalog.admin.StockMovementAdmin",
-}
+# Views of rows that name no store yet: unscoped until their model has a store. The boundary test
+# reports them; each becomes a ``STORE_LOOKUPS`` rule when its model has one. Empty: keep it so.
+STORE_PENDING_VIEWS: set[str] = set()
 
 
 class StoreScopedAdmin:

@@ -119,7 +119,11 @@ class ErrorCode(StrEnum):
     TOO_MANY_DENOMINATIONS = "too_many_denominations", 409, "POST of a 25th value (see Drawer caps)"
 
     # --- Tills and sessions --------------------------------------------------------------------
-    TILL_NOT_FOUND = "till_not_found", 400, "a bill, refund or sales report names a till that does not exist"
+    TILL_NOT_FOUND = (
+        "till_not_found",
+        404,
+        "a bill, refund, held bill or sales report names a till that does not exist or is another store's",
+    )
     TILL_EXISTS = "till_exists", 409, "a till code that is taken"
     DEFAULT_TILL_RENAME = (
         "default_till_rename",

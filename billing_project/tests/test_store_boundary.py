@@ -11,6 +11,7 @@ refund numbers, its till's code, the notes and reasons written on its rows, its 
 one: a write naming a row of store B answers 404 and changes nothing."""
 
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -23,8 +24,8 @@ from rest_framework.test import APIClient
 from billing_project.core.roles import MANAGER, role_assign
 from cashdrawer.models import CashMovement, DrawerMovement, Override, Till, TillSession
 from cashdrawer.services import cash_movement_create, denomination_create, session_close, till_create
-from catalog.models import Store
-from catalog.stock import adjustment_create
+from catalog.models import StockMovement, Store
+from catalog.stock import adjustment_create, receipt_create, stock_count_open, supplier_save
 from catalog.stores import CHAIN_WIDE, STORE_LOOKUPS, STORE_PENDING, STORE_PENDING_VIEWS, VIEW_RULES
 from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
@@ -145,7 +146,17 @@ def test_the_pending_store_rules_are_reported():
 
 # --- Two stores with trade in each ---------------------------------------------------------------
 
-B_MARKERS = ("BRAVO-TILL", "Bravo counter", "B-SECRET-NOTE", "B-SECRET-REASON", "B-SECRET-REFUND", "bravo_cashier")
+B_MARKERS = (
+    "BRAVO-TILL",
+    "Bravo counter",
+    "B-SECRET-NOTE",
+    "B-SECRET-REASON",
+    "B-SECRET-REFUND",
+    "B-SECRET-GRN",
+    "B-SECRET-ADJUST",
+    "B-SECRET-COUNT",
+    "bravo_cashier",
+)
 
 
 def _trade(till: Till, product, root, *, tag: str) -> dict:
@@ -182,7 +193,29 @@ def _trade(till: Till, product, root, *, tag: str) -> dict:
     )
     held = held_bill_create(till=till.pk, items=[{"product_id": product.pk, "quantity": 1}], note=f"{tag}-SECRET-NOTE")
     override = Override.objects.create(action="discount", outcome="refused", username=f"{tag}-manager", till=till)
+    # The store's stock documents: goods received, an adjustment and a count, and its stock ledger.
+    supplier = supplier_save(name=f"Supplier {tag}")  # suppliers are the chain's
+    receipt = receipt_create(
+        supplier=supplier.pk,
+        supplier_invoice=f"{tag}-SECRET-GRN",
+        invoice_date=date(2026, 11, 1),
+        lines=[{"product_id": product.pk, "quantity": 5, "unit_cost": D("50.00"), "tax_percent": D("0")}],
+        store=till.store_id,
+        user=root,
+    )
+    adjustment = adjustment_create(
+        lines=[{"product_id": product.pk, "quantity": -1}],
+        reason="other",
+        note=f"{tag}-SECRET-ADJUST",
+        store=till.store_id,
+        user=root,
+    )
+    stock_count = stock_count_open(product_ids=[product.pk], note=f"{tag}-SECRET-COUNT", store=till.store_id, user=root)
     return {
+        "catalog.receipt": receipt,
+        "catalog.adjustment": adjustment,
+        "catalog.stockcount": stock_count,
+        "catalog.stockmovement": StockMovement.objects.filter(store=till.store).order_by("-id").first(),
         "purchases.purchase": bill,
         "purchases.refund": refund,
         "cashdrawer.tillsession": closed,
@@ -212,7 +245,7 @@ def stores(superuser, settings):
     Till.objects.filter(pk=till_b.pk).update(store=store_b)
     till_b.refresh_from_db()
     product = ProductFactory(price=D("100.00"), tax_percent=D("0"), stock=1000)
-    # Stock on store B's shelves too (no marker: stock rows are STORE_PENDING views' for now).
+    # Stock on store B's shelves too.
     adjustment_create(lines=[{"product_id": product.pk, "quantity": 100}], reason="found", store=store_b.pk, user=root)
     a = _trade(till_a, product, root, tag="A")
     b = _trade(till_b, product, root, tag="B")
@@ -447,7 +480,7 @@ def test_a_write_at_another_stores_till_is_till_not_found(walker, stores):
         "report": api.get(f"/api/v1/reports/sales?till={till}"),
     }
     assert {k: (r.status_code, r.json()["code"]) for k, r in answers.items()} == dict.fromkeys(
-        answers, (400, "till_not_found")
+        answers, (404, "till_not_found")
     )
     assert Purchase.objects.count() == bills
 

@@ -518,7 +518,7 @@ def test_an_inactive_till_refuses_bills(admin_api, till, product):
 def test_an_unknown_till_is_till_not_found_and_writes_nothing(admin_api, product):
     response = bill(admin_api, product, till=Till(pk=999_999), paid="90")
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["code"] == "till_not_found"
     assert response.json()["details"] == {"till": 999_999}
     assert not Purchase.objects.exists()

@@ -90,7 +90,7 @@ def test_a_parked_cart_takes_no_stock_and_no_money_and_answers_its_lines(cashier
         ("ok", {"customer_phone": "12345"}, 400, "validation_error"),
         ("ok", {"customer_email": "not-an-email"}, 400, "validation_error"),
         ("ok", {"note": "x" * 201}, 400, "validation_error"),
-        ("ok", {"till": 999999}, 400, "till_not_found"),
+        ("ok", {"till": 999999}, 404, "till_not_found"),
         ("ok", {"till": None}, 400, "validation_error"),
     ],
     ids=[

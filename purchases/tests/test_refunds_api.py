@@ -209,10 +209,10 @@ def test_restock_false_writes_off(manager_api, drawer, rice):
     assert Product.objects.get(pk=rice.pk).stock == 8
 
 
-def test_unknown_till_is_400_till_not_found(manager_api, drawer, rice):
+def test_unknown_till_is_404_till_not_found(manager_api, drawer, rice):
     bill = ring_up((rice, 1))
     response = manager_api.post(url(bill), body((rice, 1), till=999999), format="json")
-    assert (response.status_code, response.json()["code"]) == (400, "till_not_found")
+    assert (response.status_code, response.json()["code"]) == (404, "till_not_found")
 
 
 @pytest.mark.parametrize(
