@@ -233,7 +233,7 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         description="Add a value to the till's drawer (managers); a starting count is a `manual_set` movement.",
     )
     @action(detail=True, methods=["get", "post"], url_path="denominations", pagination_class=None)
-    def drawer(self, request, pk=None):
+    def drawer(self, request, pk=None, format=None):
         till = self.get_object()
         if request.method == "GET":
             rows = drawer_list(till_id=till.pk)
@@ -253,7 +253,7 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         description="Set the count (managers). Recorded in the ledger as a `manual_set` movement.",
     )
     @action(detail=True, methods=["put"], url_path=f"denominations/{VALUE_PATH}")
-    def drawer_set(self, request, pk=None, value=None):
+    def drawer_set(self, request, pk=None, value=None, format=None):
         till = self.get_object()
         denomination = get_object_or_404(Denomination, till=till, value=Decimal(value))
         serializer = DenominationCountSerializer(data=request.data)
@@ -290,7 +290,7 @@ class TillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "waits for a manager. " + SESSION_COUNT_DOC,
     )
     @action(detail=True, methods=["post"], url_path="sessions")
-    def sessions(self, request, pk=None):
+    def sessions(self, request, pk=None, format=None):
         till = self.get_object()
         serializer = SessionCountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -376,7 +376,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "cashiers given `cashdrawer.add_cashmovement`, and others with an `override_token` for `cash_movement`.",
     )
     @action(detail=True, methods=["post"], url_path="cash-movements")
-    def cash_movements(self, request, pk=None):
+    def cash_movements(self, request, pk=None, format=None):
         session = self.get_object()
         serializer = CashMovementCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -411,7 +411,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "`approve_variance` sees no expected counts or variance in the answer. " + SESSION_COUNT_DOC,
     )
     @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
+    def close(self, request, pk=None, format=None):
         session = self.get_object()
         serializer = SessionCountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -441,7 +441,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "counted, who approved and the `reason`. 409 `session_open` or `session_closed` when it is not pending.",
     )
     @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
+    def approve(self, request, pk=None, format=None):
         session = self.get_object()
         serializer = SessionDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -463,7 +463,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         "`session_open` or `session_closed` when it is not pending.",
     )
     @action(detail=True, methods=["post"])
-    def recount(self, request, pk=None):
+    def recount(self, request, pk=None, format=None):
         session = self.get_object()
         serializer = SessionDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -475,7 +475,7 @@ class TillSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         description="The X report while the session is open (live), the Z report frozen at its close.",
     )
     @action(detail=True, methods=["get"])
-    def report(self, request, pk=None):
+    def report(self, request, pk=None, format=None):
         session = self.get_object()
         return Response(blind_report(session_report(session_id=session.pk), request))
 

@@ -133,7 +133,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         "0 where a store has none.",
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def stock(self, request, pk=None):
+    def stock(self, request, pk=None, format=None):
         product = self.get_object()
         rows = dict(StoreStock.objects.filter(product_id=product.pk).values_list("store_id", "stock"))
         data = [
@@ -175,7 +175,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         pagination_class=None,
         filter_backends=[],
     )
-    def store_prices(self, request, pk=None, store_id=None):
+    def store_prices(self, request, pk=None, store_id=None, format=None):
         product = self.get_object()
         store = int(store_id)
         if not can_see_store(request.user, store):
@@ -210,7 +210,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         "places; any other code's is 1.",
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def lookup(self, request):
+    def lookup(self, request, format=None):
         params = ProductLookupQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         try:
@@ -226,7 +226,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         "stock after it and what caused it. Managers (`catalog.view_stockmovement`).",
     )
     @action(detail=True, methods=["get"], filter_backends=[])
-    def movements(self, request, pk=None):
+    def movements(self, request, pk=None, format=None):
         product = self.get_object()
         rows = scope(StockMovement.objects.filter(product_id=product.pk), request.user)
         rows = rows.select_related("product").order_by("-id")
@@ -475,7 +475,7 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "`difference = counted − expected`. A recount replaces both. 409 `stock_count_posted` once posted.",
     )
     @action(detail=True, methods=["put"], url_path=r"lines/(?P<product_id>[0-9]{1,18})", pagination_class=None)
-    def record(self, request, pk=None, product_id=None):
+    def record(self, request, pk=None, product_id=None, format=None):
         count = self.get_object()
         if not StockCountLine.objects.filter(count=count, product_id=int(product_id)).exists():
             raise NotFound("This product is not in the stock count.")
@@ -499,7 +499,7 @@ class StockCountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     # Not named ``post``: a view set's method of that name would also answer every POST to the
     # count's other routes (``lines/{product_id}``), which DRF dispatches by the HTTP method's name.
     @action(detail=True, methods=["post"], pagination_class=None, url_path="post", url_name="post")
-    def post_count(self, request, pk=None):
+    def post_count(self, request, pk=None, format=None):
         count = self.get_object()
 
         def apply_count():
@@ -595,7 +595,7 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "`transfer_already_received`. Send an Idempotency-Key.",
     )
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
-    def receive(self, request, pk=None):
+    def receive(self, request, pk=None, format=None):
         transfer = self.get_object()
         serializer = TransferReceiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

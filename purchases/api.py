@@ -255,7 +255,7 @@ class PurchaseViewSet(
         tags=["refunds"],
     )
     @action(detail=True, methods=["post"], pagination_class=None)
-    def refunds(self, request, pk=None):
+    def refunds(self, request, pk=None, format=None):
         purchase = self.get_object()
         serializer = RefundCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -519,7 +519,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
-    def purchases(self, request, pk=None):
+    def purchases(self, request, pk=None, format=None):
         customer = self.get_object()
         page = bill_page(self, scope(purchase_list(customer_id=customer.pk), request.user))
         return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

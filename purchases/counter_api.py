@@ -122,7 +122,7 @@ class HeldBillViewSet(
         ),
     )
     @action(detail=True, methods=["post"], pagination_class=None)
-    def recall(self, request, pk=None):
+    def recall(self, request, pk=None, format=None):
         def take_back():
             self._check_visible(pk)
             return status.HTTP_200_OK, HeldBillSerializer(held_bill_recall(held_bill_id=int(pk))).data

@@ -1,7 +1,10 @@
+import inspect
+
 import pytest
 from django.db import DatabaseError
 from knox.models import AuthToken
 
+from catalog.tests.factories import ProductFactory
 from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +138,25 @@ def test_docs_need_login_unless_made_public(api_client, settings):
     assert settings.API_DOCS_PUBLIC is False
 
     assert api_client.get("/api/schema/").status_code in (401, 403)
+
+
+def test_every_view_set_action_takes_the_format_suffix():
+    """The router answers every route with a format suffix too (``/products/lookup.json``), and
+    passes ``format`` to the action: an action that does not take it was a 500."""
+    from billing_project.api_router import router
+
+    refusing = []
+    for prefix, viewset, _ in router.registry:
+        for extra in viewset.get_extra_actions():
+            parameters = inspect.signature(extra).parameters
+            takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+            if "format" not in parameters and not takes_any:
+                refusing.append(f"{prefix}: {extra.__name__}")
+    assert not refusing
+
+
+@pytest.mark.django_db
+def test_a_code_lookup_with_a_format_suffix(admin_api):
+    product = ProductFactory(sku="SUFFIX-1")
+    response = admin_api.get("/api/v1/products/lookup.json", {"code": "SUFFIX-1"})
+    assert (response.status_code, response.json()["product"]["id"]) == (200, product.pk)
