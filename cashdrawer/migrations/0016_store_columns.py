@@ -20,6 +20,13 @@ def _store(null: bool):
     )
 
 
+def foreign_keys_checked_now(apps, schema_editor):
+    """PostgreSQL checks the new foreign keys as each UPDATE ends, not at COMMIT: ALTER TABLE (the
+    NOT NULL below) refuses a table with deferred checks still pending ("pending trigger events")."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 class Migration(migrations.Migration):
     """``store_id`` on the till's rows that grow with trade: sessions, cash movements and the drawer's
     ledger, filled from their till (docs/scale-out.md)."""
@@ -34,6 +41,7 @@ class Migration(migrations.Migration):
             migrations.AddField(model_name=m, name="store", field=_store(True))
             for m in ("tillsession", "cashmovement", "drawermovement")
         ),
+        migrations.RunPython(foreign_keys_checked_now, migrations.RunPython.noop),
         *(migrations.RunSQL(sql, migrations.RunSQL.noop) for sql in FILL),
         *(
             migrations.AlterField(model_name=m, name="store", field=_store(False))

@@ -40,6 +40,13 @@ def _text(**kwargs):
     return models.CharField(blank=True, default="", db_default="", **kwargs)
 
 
+def foreign_keys_checked_now(apps, schema_editor):
+    """PostgreSQL checks the new foreign keys as each UPDATE ends, not at COMMIT: ALTER TABLE (the
+    NOT NULL below) refuses a table with deferred checks still pending ("pending trigger events")."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 class Migration(migrations.Migration):
     """``store_id`` on the bills, their lines and payments, the refunds and theirs (docs/scale-out.md),
     and each bill's seller snapshot (docs/gst.md)."""
@@ -65,6 +72,7 @@ class Migration(migrations.Migration):
             field=_text(max_length=15, verbose_name="seller's GSTIN"),
         ),
         migrations.AddField(model_name="purchase", name="seller_state_code", field=_text(max_length=2)),
+        migrations.RunPython(foreign_keys_checked_now, migrations.RunPython.noop),
         *(migrations.RunSQL(sql, migrations.RunSQL.noop) for sql in FILL),
         *(migrations.AlterField(model_name=m, name="store", field=_store(False)) for m in TABLES),
         migrations.AddIndex(

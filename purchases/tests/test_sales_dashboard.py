@@ -248,8 +248,9 @@ def test_the_till_filter_shows_only_that_tills_sales(manager_client, sales):
 def test_the_page_reads_a_fixed_number_of_queries_however_many_bills(
     manager_client, sales, django_assert_max_num_queries
 ):
-    # The session, the user, five reports (each in its own read transaction), the tills.
-    with django_assert_max_num_queries(45) as captured:
+    # The session, the user, five reports (each in its own read transaction), the tills, and the
+    # user's stores (the store choice and the scope of each report).
+    with django_assert_max_num_queries(47) as captured:
         manager_client.get(URL)
     few = len(captured)
     rice = sales["rice"]
