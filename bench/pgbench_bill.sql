@@ -63,20 +63,21 @@ WITH l AS (
 ), bill AS (
     -- Intra-state B2C: each line's tax split into CGST (half, rounded half-up) and SGST (the rest).
     INSERT INTO purchases_purchase (customer_id, created_by_id, created_at, subtotal, tax_total, total, rounding, payable, paid_amount, cash_paid, change_due,
-                                    cgst_total, sgst_total, igst_total)
+                                    cgst_total, sgst_total, igst_total, store_id)
     SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
-           ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable, cgst, tax - cgst, 0 FROM b
-    RETURNING id, created_at, paid_amount, change_due
+           ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable, cgst, tax - cgst, 0,
+           (SELECT store_id FROM cashdrawer_till WHERE id = 1) FROM b
+    RETURNING id, created_at, paid_amount, change_due, store_id
 ), lines AS (
     INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,
-                                        hsn_code, cgst, sgst, igst, cost_price)
+                                        hsn_code, cgst, sgst, igst, cost_price, store_id)
     SELECT bill.id, bill.created_at, p.id, p.name, q.qty, p.price, p.tax_percent, p.price * q.qty, 0, 0, p.price * q.qty, t.tax,
-           p.price * q.qty + t.tax, p.hsn_code, round(t.tax / 2, 2), t.tax - round(t.tax / 2, 2), 0, p.cost_price
+           p.price * q.qty + t.tax, p.hsn_code, round(t.tax / 2, 2), t.tax - round(t.tax / 2, 2), 0, p.cost_price, bill.store_id
     FROM bill, catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
     CROSS JOIN LATERAL (SELECT round(p.price * q.qty * p.tax_percent / 100, 2) AS tax) AS t
 ), payment AS (
-    INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)
-    SELECT bill.id, m.id, true, bill.paid_amount, '' FROM bill, purchases_paymentmethod m WHERE m.is_cash
+    INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference, store_id)
+    SELECT bill.id, m.id, true, bill.paid_amount, '', bill.store_id FROM bill, purchases_paymentmethod m WHERE m.is_cash
 ), moves AS (
     -- The stock ledger's sale rows at the till's store: the locked rows' stock as the UPDATE above left it.
     INSERT INTO catalog_stockmovement (store_id, product_id, kind, quantity, balance_after, unit_cost, reason, purchase_id, created_at)
@@ -102,8 +103,8 @@ WITH d (value, kind, delta) AS (
     FROM d WHERE den.till_id = 1 AND den.value = d.value AND d.delta <> 0 AND den.count + d.delta >= 0
     RETURNING den.id, den.value, den.count
 ), drawer_inserted AS (
-    INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at)
-    SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now()
+    INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at, store_id)
+    SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now(), (SELECT store_id FROM cashdrawer_till WHERE id = 1)
     FROM d JOIN drawer_guarded g ON g.value = d.value
     WHERE (SELECT count(*) FROM drawer_guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0)
     RETURNING id

@@ -456,7 +456,8 @@ def seed_pgbench_db(url: str, spread: list[ProductInfo], defaults: dict) -> None
         db.execute("INSERT INTO cashdrawer_till (id, code, name) VALUES (1, 'PGB', 'pgbench till')")
         db.execute(
             "INSERT INTO cashdrawer_tillsession (id, till_id, status, opened_at, opening_counted, opening_variance,"
-            " auto_opened, note) VALUES (1, 1, 'open', now(), '[]', 0, true, '')"
+            " auto_opened, note, store_id) SELECT 1, 1, 'open', now(), '[]', 0, true, '', store_id"
+            " FROM cashdrawer_till WHERE id = 1"
         )
         for value in DENOMINATIONS:
             # pgbench's bills bring in 500-notes and never give them out: they start at none (and are
