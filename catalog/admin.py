@@ -500,16 +500,14 @@ class SupplierAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
         mark_saved(obj, instance_db(saved))
 
 
-class ReceiptLineInline(admin.TabularInline):
-    model = ReceiptLine
-    fields = ("product", "quantity", "unit_cost", "tax_percent", "subtotal", "tax_amount")
-    readonly_fields = ("subtotal", "tax_amount")
-    autocomplete_fields = ("product",)
-    extra = 5
+class DocumentLinesInline(admin.TabularInline):
+    """The lines of a stock document (a receipt, a transfer): they come with it, so whoever may enter
+    the document enters its lines, and they are never changed or deleted afterwards."""
 
-    # The lines come with their receipt: whoever may enter a receipt enters its lines.
+    add_permission = view_permission = ""
+
     def has_add_permission(self, request, obj=None):
-        return request.user.has_perm("catalog.add_receipt")
+        return request.user.has_perm(self.add_permission)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -518,7 +516,17 @@ class ReceiptLineInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("catalog.view_receipt")
+        return request.user.has_perm(self.view_permission)
+
+
+class ReceiptLineInline(DocumentLinesInline):
+    model = ReceiptLine
+    fields = ("product", "quantity", "unit_cost", "tax_percent", "subtotal", "tax_amount")
+    readonly_fields = ("subtotal", "tax_amount")
+    autocomplete_fields = ("product",)
+    extra = 5
+
+    add_permission, view_permission = "catalog.add_receipt", "catalog.view_receipt"
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj is not None else self.readonly_fields
@@ -692,7 +700,7 @@ class StockCountAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_money(stock_count_variance(obj)["value"])
 
 
-class TransferLineInline(admin.TabularInline):
+class TransferLineInline(DocumentLinesInline):
     """A transfer's lines: entered with a new transfer (product and quantity sent); shown with what
     was received and lost once it exists."""
 
@@ -701,18 +709,7 @@ class TransferLineInline(admin.TabularInline):
     autocomplete_fields = ("product",)
     extra = 5
 
-    # The lines come with their transfer: whoever may send one enters its lines.
-    def has_add_permission(self, request, obj=None):
-        return request.user.has_perm("catalog.add_transfer")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("catalog.view_transfer")
+    add_permission, view_permission = "catalog.add_transfer", "catalog.view_transfer"
 
     def get_fields(self, request, obj=None):
         return self.fields if obj is not None else ("product", "quantity")
