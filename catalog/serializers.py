@@ -273,10 +273,9 @@ class ReceivedLineSerializer(serializers.Serializer):
     )
 
 
-class ReceiptCreateSerializer(serializers.Serializer):
-    """Goods received against a supplier's invoice: the supplier's id, its invoice number and date, and the lines."""
-
-    store = StrictIntegerField(
+def stock_store_field() -> StrictIntegerField:
+    """The optional ``store`` of goods received, an adjustment or a count."""
+    return StrictIntegerField(
         min_value=1,
         max_value=MAX_ID,
         required=False,
@@ -285,6 +284,12 @@ class ReceiptCreateSerializer(serializers.Serializer):
         help_text="The store (an id; default: the default store). `store_not_found` for one that does not "
         "exist, is inactive or is not yours.",
     )
+
+
+class ReceiptCreateSerializer(serializers.Serializer):
+    """Goods received against a supplier's invoice: the supplier's id, its invoice number and date, and the lines."""
+
+    store = stock_store_field()
     supplier = StrictIntegerField(min_value=1, max_value=MAX_ID)
     supplier_invoice = PlainTextField(code=True, max_length=64)
     invoice_date = serializers.DateField()
@@ -349,15 +354,7 @@ class AdjustedLineSerializer(serializers.Serializer):
 class AdjustmentCreateSerializer(serializers.Serializer):
     """A change of stock: its lines, its reason and, for `other`, a note saying why."""
 
-    store = StrictIntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The store (an id; default: the default store). `store_not_found` for one that does not "
-        "exist, is inactive or is not yours.",
-    )
+    store = stock_store_field()
     lines = AdjustedLineSerializer(many=True, allow_empty=False)
     reason = serializers.ChoiceField(choices=Adjustment.Reason.choices)
     note = PlainTextField(max_length=255, required=False, allow_blank=True, default="", help_text="Required for other.")
@@ -402,15 +399,7 @@ class StockCountCreateSerializer(serializers.Serializer):
         help_text="The products to count; left out or null: every product.",
     )
     note = PlainTextField(max_length=255, required=False, allow_blank=True, default="")
-    store = StrictIntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The store (an id; default: the default store). `store_not_found` for one that does not "
-        "exist, is inactive or is not yours.",
-    )
+    store = stock_store_field()
 
 
 class CountedSerializer(serializers.Serializer):
