@@ -73,15 +73,6 @@ def visible_stores(user) -> QuerySet[Store]:
     return Store.objects.all() if ids is None else Store.objects.filter(pk__in=ids)
 
 
-def scope_to_stores(queryset: QuerySet, user, lookup: str) -> QuerySet:
-    """``queryset`` cut to the rows of the stores ``user`` sees; ``lookup`` is the path from the
-    queryset's model to the store's id (``"store"``, ``"till__store"``, ``"purchase__store"``)."""
-    ids = visible_store_ids(user)
-    if ids is None:
-        return queryset
-    return queryset.filter(**{f"{lookup}__in": ids})
-
-
 def can_see_store(user, store_id: int | None) -> bool:
     ids = visible_store_ids(user)
     return ids is None or store_id in ids
