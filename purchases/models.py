@@ -788,3 +788,73 @@ class HeldBill(models.Model):
 
     def __str__(self):
         return f"Parked bill #{self.pk} at till {self.till_id}"
+
+
+# The groupings a rollup row may hold (``purchases.sales_rollups``): the sales report's, less none.
+ROLLUP_GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
+
+
+class SalesRollup(models.Model):
+    """The sales report's sums of one local day, one store and one key of one grouping, over the bills
+    and refunds the seal (``SalesRollupSeal``) covers: those with an id up to its ``bills_through`` and
+    ``refunds_through``. Written only by ``sales_rollups.sales_rollup_seal``, which adds each new
+    bill's and refund's figures once, set-based, after they committed (never in the bill's own
+    transaction). A report reads these rows and the raw rows past the seal together, so it is exact
+    (docs/reports.md, "Rollups")."""
+
+    grouping = models.CharField(max_length=16)
+    day = models.DateField()
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The grouping's key as text: the day (ISO), the hour, a product, cashier or till id ("" for
+    # none), "m<id>" / "c<code>" / "u" for a payment method, the 2-place tax rate.
+    key = models.CharField(max_length=64, blank=True)
+    bills = models.BigIntegerField(default=0)
+    gross = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    discounts = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    net_sales = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    refunds = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    tax = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    cost = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    # The taxable value sold net of refunds (the margin's base) and, by product and tax rate, the
+    # lines' taxable value shown; the quantities sold and taken back, by product.
+    sold_taxable = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    taxable = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    quantity = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0.000"))
+    refunded_quantity = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0.000"))
+
+    class Meta:
+        constraints = [
+            # Also the index a report reads: one grouping, a range of days, a store or all.
+            models.UniqueConstraint(fields=["grouping", "day", "store", "key"], name="salesrollup_one_row"),
+            models.CheckConstraint(condition=Q(grouping__in=ROLLUP_GROUPINGS), name="salesrollup_grouping_known"),
+            models.CheckConstraint(condition=Q(bills__gte=0), name="salesrollup_bills_gte_0"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0, refunded_quantity__gte=0), name="salesrollup_quantities_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.grouping} {self.key} on {self.day} at store {self.store_id}"
+
+
+class SalesRollupSeal(models.Model):
+    """The one row saying what ``SalesRollup`` holds: every bill with an id up to ``bills_through``
+    and every refund up to ``refunds_through`` (all of them committed when the seal read those ids),
+    by the local days of ``time_zone``."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    bills_through = models.BigIntegerField(default=0)
+    refunds_through = models.BigIntegerField(default=0)
+    time_zone = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="salesrollupseal_one_row"),
+            models.CheckConstraint(
+                condition=Q(bills_through__gte=0, refunds_through__gte=0), name="salesrollupseal_through_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Sales rollups through bill {self.bills_through} and refund {self.refunds_through}"

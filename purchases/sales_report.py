@@ -29,7 +29,7 @@ Reads go through ``reporting_reads()``, so they use the read replica when one is
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -58,6 +58,7 @@ from .errors import ReportGroupingInvalid, ReportRangeInvalid
 from .figures import bill_figures, bill_sums
 from .models import Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
 from .reports import _text
+from .sales_rollup_reads import read_rollup
 
 GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
 MAX_DAYS = 366
@@ -192,9 +193,21 @@ def sales_report(
             bills = bills.filter(store_filter(Purchase, store_ids))
             refunds = refunds.filter(store_filter(Refund, store_ids))
             lines = lines.filter(store_filter(PurchaseItem, store_ids))
+        # A report of all tills reads the rollup of its days and the bills and refunds past its seal
+        # (``sales_rollups``); one till's reads the raw rows (a till's year is small).
+        rolled = read_rollup(alias, group_by, date_from, date_to, store_ids) if till is None else None
+        if rolled is not None:
+            bills = bills.filter(pk__gt=rolled.bills_through)
+            refunds = refunds.filter(pk__gt=rolled.refunds_through)
+            lines = lines.filter(purchase_id__gt=rolled.bills_through)
         scope = _Scope(bills=bills, refunds=refunds, lines=lines, date_from=date_from, date_to=date_to)
-        rows = _GROUPERS[group_by](scope)
-        totals = _totals(bills, refunds)
+        collected = COLLECTORS[group_by](scope)
+        total = _collect_totals(bills, refunds)
+        if rolled is not None:
+            merge_rows(collected, rolled.rows)
+            merge_rows({None: total}, {None: rolled.totals})
+        rows = _PRESENTERS[group_by](collected, scope)
+        totals = _finish(total)
     for field in EXTRA_COLUMNS.get(group_by, ()):
         if field == "unit":
             continue
@@ -221,8 +234,19 @@ class _Scope:
     bills: QuerySet[Purchase]
     refunds: QuerySet[Refund]
     lines: QuerySet[PurchaseItem]
-    date_from: date
-    date_to: date
+    date_from: date | None
+    date_to: date | None
+    # Group by the local day and the store too (the rollup's rows): each key is (day, store, key).
+    split: bool = False
+
+
+def _dims(scope: _Scope, moment: str, store: str) -> dict[str, Any]:
+    """The rollup's extra keys, the local day of ``moment`` and ``store``, when ``scope.split``."""
+    return {"rd": _local_day(moment), "rs": F(store)} if scope.split else {}
+
+
+def _key(scope: _Scope, aggregate: Mapping[str, Any], key: Any) -> Any:
+    return (aggregate["rd"], aggregate["rs"], key) if scope.split else key
 
 
 def _bound_report(alias: str) -> None:
@@ -249,13 +273,14 @@ def _refund_sums() -> dict[str, Any]:
     return {"refunds": Sum("total"), "tax": Sum("tax_total"), "taxable": Sum("subtotal"), "cost": Sum("cost_total")}
 
 
-def _totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
+def _collect_totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
+    """The totals' sums, before ``_finish``."""
     sold = bills.aggregate(**_bill_sums())
     back = refunds.aggregate(**_refund_sums())
     row = _zero_row()
     _add_bills(row, sold)
     _add_refunds(row, back)
-    return _finish(row)
+    return row
 
 
 def _add_bills(row: dict, sold: dict) -> None:
@@ -279,15 +304,16 @@ def _add_refunds(row: dict, back: dict) -> None:
     row[TAXABLE] -= back["taxable"] or ZERO
 
 
-def _by_bill_key(bills: QuerySet, refunds: QuerySet, bill_key, refund_key) -> dict[Any, dict]:
+def _by_bill_key(scope: _Scope, bill_key, refund_key) -> dict[Any, dict]:
     """Rows by a key of the bill (for bills) and of the refund (for refunds), such as the local day."""
     rows: dict[Any, dict] = defaultdict(_zero_row)
-    sold = bills.annotate(k=bill_key).values("k").annotate(**_bill_sums()).order_by()
+    dims = _dims(scope, "created_at", "store_id")
+    sold = scope.bills.annotate(k=bill_key, **dims).values("k", *dims).annotate(**_bill_sums()).order_by()
     for aggregate in sold:
-        _add_bills(rows[aggregate["k"]], aggregate)
-    back = refunds.annotate(k=refund_key).values("k").annotate(**_refund_sums()).order_by()
+        _add_bills(rows[_key(scope, aggregate, aggregate["k"])], aggregate)
+    back = scope.refunds.annotate(k=refund_key, **dims).values("k", *dims).annotate(**_refund_sums()).order_by()
     for aggregate in back:
-        _add_refunds(rows[aggregate["k"]], aggregate)
+        _add_refunds(rows[_key(scope, aggregate, aggregate["k"])], aggregate)
     return rows
 
 
@@ -299,8 +325,8 @@ def _local_hour(field: str = "created_at") -> ExtractHour:
     return ExtractHour(field, tzinfo=timezone.get_default_timezone())
 
 
-def _by_day(scope: _Scope) -> list[dict]:
-    rows = _by_bill_key(scope.bills, scope.refunds, _local_day(), _local_day())
+def _present_day(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
+    assert scope.date_from is not None and scope.date_to is not None
     days = (scope.date_to - scope.date_from).days + 1
     out = []
     for offset in range(days):
@@ -309,13 +335,11 @@ def _by_day(scope: _Scope) -> list[dict]:
     return out
 
 
-def _by_hour(scope: _Scope) -> list[dict]:
-    rows = _by_bill_key(scope.bills, scope.refunds, _local_hour(), _local_hour())
+def _present_hour(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
     return [{"hour": hour, **_finish(rows.get(hour) or _zero_row())} for hour in range(24)]
 
 
-def _by_cashier(scope: _Scope) -> list[dict]:
-    rows = _by_bill_key(scope.bills, scope.refunds, F("created_by_id"), F("created_by_id"))
+def _present_cashier(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
     User = get_user_model()
     users = User._default_manager.filter(pk__in=[k for k in rows if k is not None])
     names = dict(users.values_list("pk", User.USERNAME_FIELD))
@@ -325,8 +349,7 @@ def _by_cashier(scope: _Scope) -> list[dict]:
     return sorted(out, key=lambda row: (row["cashier_id"] is None, row["cashier"], row["cashier_id"] or 0))
 
 
-def _by_till(scope: _Scope) -> list[dict]:
-    rows = _by_bill_key(scope.bills, scope.refunds, F("till_id"), F("till_id"))
+def _present_till(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
     codes = dict(Till.objects.filter(pk__in=[k for k in rows if k is not None]).values_list("pk", "code"))
     out = [{"till_id": k, "till": codes.get(k, "") if k is not None else "", **_finish(r)} for k, r in rows.items()]
     return sorted(out, key=lambda row: (row["till_id"] is None, row["till"], row["till_id"] or 0))
@@ -337,8 +360,9 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
     rows: dict[Any, dict] = defaultdict(
         lambda: {**_zero_row(), "quantity": NO_QUANTITY, "refunded_quantity": NO_QUANTITY, "taxable": ZERO}
     )
+    dims = _dims(scope, "created_at", "store_id")
     sold = (
-        scope.lines.values(k=F(line_key))
+        scope.lines.values(k=F(line_key), **dims)
         .annotate(
             # A bill has one line per product (a unique constraint): COUNT(*) counts its bills without
             # the sort a DISTINCT needs. A bill has many lines at one tax rate.
@@ -356,7 +380,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         .order_by()
     )
     for aggregate in sold:
-        row = rows[aggregate["k"]]
+        row = rows[_key(scope, aggregate, aggregate["k"])]
         row["bills"] += aggregate["bills"]
         for field in ("gross", "discounts", "net_sales", "tax", "taxable", "cost"):
             row[field] += aggregate[field] or ZERO
@@ -364,7 +388,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         row["quantity"] += aggregate["quantity"] or NO_QUANTITY
     back = (
         RefundLine.objects.filter(refund__in=scope.refunds)
-        .values(k=F(refund_line_key))
+        .values(k=F(refund_line_key), **_dims(scope, "refund__created_at", "store_id"))
         .annotate(
             cost=Sum(Round(F("quantity") * F("item__cost_price"), 2)),
             refunds=Sum("total"),
@@ -375,7 +399,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         .order_by()
     )
     for taken_back in back:
-        row = rows[taken_back["k"]]
+        row = rows[_key(scope, taken_back, taken_back["k"])]
         row["refunds"] += taken_back["refunds"] or ZERO
         row["tax"] -= taken_back["tax"] or ZERO
         row["taxable"] -= taken_back["taxable"] or ZERO
@@ -385,8 +409,7 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
     return rows
 
 
-def _by_product(scope: _Scope) -> list[dict]:
-    rows = _line_rows(scope, "product_id", "item__product_id", one_line_per_bill=True)
+def _present_product(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
     found = Product.objects.filter(pk__in=list(rows)).values_list("pk", "name", "unit")
     products = {pk: (name, unit) for pk, name, unit in found}
     out = []
@@ -408,8 +431,7 @@ def _by_product(scope: _Scope) -> list[dict]:
     return sorted(out, key=lambda row: (-row["net_after_refunds"], row["product_id"]))
 
 
-def _by_tax_rate(scope: _Scope) -> list[dict]:
-    rows = _line_rows(scope, "tax_percent", "item__tax_percent", one_line_per_bill=False)
+def _present_tax_rate(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
     merged: dict[Decimal, dict] = {}
     for rate, row in rows.items():
         # SQLite may hand back a rate as a float-ish Decimal: key on the 2-place rate.
@@ -449,11 +471,12 @@ def _apportion(amounts: dict[str, Decimal], parts: list[Decimal], whole: Decimal
 
 # A bill's gross, discounts and tax shared between its payments in proportion to what each kept,
 # half-up to the cent, the last payment (highest id) taking the remainder: one pass of window
-# functions over the range's payments, grouped by method. Runs on PostgreSQL and SQLite alike.
+# functions over the range's payments, grouped by method ({dims}: and by the bill's local day and
+# store, for the rollup). Runs on PostgreSQL and SQLite alike.
 _SHARES_SQL = """
 WITH pay AS ({payments}),
 shares AS (
-    SELECT purchase_id, method_id, kept, b_gross, b_disc, b_tax, b_cost,
+    SELECT purchase_id, method_id{dims}, kept, b_gross, b_disc, b_tax, b_cost,
         CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_gross * kept / b_total, 2) END AS g,
         CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_disc * kept / b_total, 2) END AS d,
         CASE WHEN b_total = 0 THEN 0 ELSE ROUND(b_tax * kept / b_total, 2) END AS t,
@@ -462,22 +485,24 @@ shares AS (
     FROM pay
 ),
 pieces AS (
-    SELECT purchase_id, method_id, kept,
+    SELECT purchase_id, method_id{dims}, kept,
         CASE WHEN last_first = 1 THEN b_gross - SUM(g) OVER (PARTITION BY purchase_id) + g ELSE g END AS g,
         CASE WHEN last_first = 1 THEN b_disc - SUM(d) OVER (PARTITION BY purchase_id) + d ELSE d END AS d,
         CASE WHEN last_first = 1 THEN b_tax - SUM(t) OVER (PARTITION BY purchase_id) + t ELSE t END AS t,
         CASE WHEN last_first = 1 THEN b_cost - SUM(c) OVER (PARTITION BY purchase_id) + c ELSE c END AS c
     FROM shares
 )
-SELECT method_id, COUNT(DISTINCT purchase_id), SUM(kept), SUM(g), SUM(d), SUM(t), SUM(c)
-FROM pieces GROUP BY method_id
+SELECT method_id{dims}, COUNT(DISTINCT purchase_id), SUM(kept), SUM(g), SUM(d), SUM(t), SUM(c)
+FROM pieces GROUP BY method_id{dims}
 """
 
 
-def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, Decimal, Decimal, Decimal, Decimal]]:
-    """Per method: the bills paid with it, what it kept, and its shares of gross, discounts, tax and cost."""
+def _payment_shares(scope: _Scope) -> list[tuple]:
+    """Per method (and, split, per local day and store): the bills paid with it, what it kept, and
+    its shares of gross, discounts, tax and cost."""
+    dims = _dims(scope, "purchase__created_at", "purchase__store_id")
     payments = (
-        Payment.objects.filter(purchase__in=bills)
+        Payment.objects.filter(purchase__in=scope.bills)
         .annotate(
             kept=Case(
                 When(is_cash=True, then=F("amount") - F("purchase__change_due") - F("purchase__rounding")),
@@ -488,17 +513,26 @@ def _payment_shares(bills: QuerySet[Purchase]) -> list[tuple[int, int, Decimal, 
             b_tax=F("purchase__tax_total"),
             b_cost=F("purchase__cost_total"),
             b_total=F("purchase__total"),
+            **dims,
         )
-        .values("purchase_id", "id", "method_id", "kept", "b_gross", "b_disc", "b_tax", "b_cost", "b_total")
+        .values("purchase_id", "id", "method_id", *dims, "kept", "b_gross", "b_disc", "b_tax", "b_cost", "b_total")
         .order_by()
     )
     sql, params = payments.query.sql_with_params()
+    extra = "".join(f", {name}" for name in dims)
     with connections[payments.db].cursor() as cursor:
-        cursor.execute(_SHARES_SQL.format(payments=sql), params)
-        return [
-            (method_id, count, *(money(value or ZERO) for value in sums))
-            for method_id, count, *sums in cursor.fetchall()
-        ]
+        cursor.execute(_SHARES_SQL.format(payments=sql, dims=extra), params)
+        found = []
+        for method_id, *rest in cursor.fetchall():
+            keys, (count, *sums) = rest[: len(dims)], rest[len(dims) :]
+            if keys:  # SQLite hands the local day back as text
+                keys[0] = _as_date(keys[0])
+            found.append((method_id, *keys, count, *(money(value or ZERO) for value in sums)))
+        return found
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _refund_weights(paid: list[tuple], rounding: Decimal, total: Decimal) -> list[Decimal]:
@@ -513,18 +547,26 @@ def _refund_weights(paid: list[tuple], rounding: Decimal, total: Decimal) -> lis
     return [amount for _, _, _, amount, *_ in paid]
 
 
-def _by_payment_method(scope: _Scope) -> list[dict]:
-    bills, refunds = scope.bills, scope.refunds
-    methods = {
-        pk: (code, name, is_cash)
-        for pk, code, name, is_cash in PaymentMethod.objects.values_list("pk", "code", "name", "is_cash")
-    }
-    cash_code = next((code for code, _, is_cash in methods.values() if is_cash), "cash")
-    names = {code: name for code, name, _ in methods.values()}
-    rows: dict[str, dict] = defaultdict(_zero_row)
+# The keys of ``_collect_payment_methods``: a bill's payments by the method's id, a refund's by the
+# code it was paid back by, and what nothing paid (or paid back) under "u", the cash method.
+UNPAID = "u"
 
-    for method_id, count, kept, gross, discounts, tax, cost in _payment_shares(bills):
-        row = rows[methods[method_id][0]]
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def _collect_payment_methods(scope: _Scope) -> dict[Any, dict]:
+    bills, refunds = scope.bills, scope.refunds
+    rows: dict[Any, dict] = defaultdict(_zero_row)
+    split = 2 if scope.split else 0
+
+    def at(key: str, where: tuple = ()) -> dict:
+        return rows[(*where, key) if scope.split else key]
+
+    for method_id, *rest in _payment_shares(scope):
+        where, (count, kept, gross, discounts, tax, cost) = tuple(rest[:split]), rest[split:]
+        row = at(f"m{method_id}", where)
         row["bills"] += count
         row["net_sales"] += kept
         row["gross"] += gross
@@ -533,10 +575,10 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
         row["cost"] += cost
         row[TAXABLE] += gross - discounts
     unpaid = bills.filter(~Exists(Payment.objects.filter(purchase_id=OuterRef("pk")))).values_list(
-        "pk", "subtotal", "discount_total", "tax_total", "total", "cost_total"
+        "pk", "subtotal", "discount_total", "tax_total", "total", "cost_total", *(("created_at", "store_id")[:split])
     )
-    for _, subtotal, discounts, tax, total, cost in unpaid:
-        row = rows[cash_code]
+    for _, subtotal, discounts, tax, total, cost, *rest in unpaid:
+        row = at(UNPAID, (_local_date(rest[0]), rest[1]) if split else ())
         row["bills"] += 1
         row["net_sales"] += total
         row["gross"] += subtotal + discounts
@@ -558,28 +600,50 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
             "refund__total",
             "refund__subtotal",
             "refund__cost_total",
+            *(("refund__created_at", "refund__store_id")[:split]),
         )
     )
     for _, refund_group in groupby(paid_back.iterator(chunk_size=5000), key=itemgetter(0)):
         paid = list(refund_group)
-        _, _, _, _, back_rounding, back_tax, back_total, back_taxable, back_cost = paid[0]
+        _, _, _, _, back_rounding, back_tax, back_total, back_taxable, back_cost, *rest = paid[0]
+        where = (_local_date(rest[0]), rest[1]) if split else ()
         weights = _refund_weights(paid, back_rounding, back_total)
         amounts = {"refunds": back_total, "tax": back_tax, TAXABLE: back_taxable, "cost": back_cost}
         back_pieces = _apportion(amounts, weights, sum(weights, ZERO))
         for (_, method_code, *_), piece in zip(paid, back_pieces, strict=True):
-            row = rows[method_code]
+            row = at(f"c{method_code}", where)
             row["refunds"] += piece["refunds"]
             row["tax"] -= piece["tax"]
             row["cost"] -= piece["cost"]
             row[TAXABLE] -= piece[TAXABLE]
     unrefunded = refunds.filter(~Exists(RefundPayment.objects.filter(refund_id=OuterRef("pk")))).values_list(
-        "total", "tax_total", "subtotal", "cost_total"
+        "total", "tax_total", "subtotal", "cost_total", *(("created_at", "store_id")[:split])
     )
-    for total, tax, taxable, cost in unrefunded:
-        rows[cash_code]["refunds"] += total
-        rows[cash_code]["tax"] -= tax
-        rows[cash_code]["cost"] -= cost
-        rows[cash_code][TAXABLE] -= taxable
+    for total, tax, taxable, cost, *rest in unrefunded:
+        row = at(UNPAID, (_local_date(rest[0]), rest[1]) if split else ())
+        row["refunds"] += total
+        row["tax"] -= tax
+        row["cost"] -= cost
+        row[TAXABLE] -= taxable
+    return rows
+
+
+def _present_payment_method(collected: dict[Any, dict], scope: _Scope) -> list[dict]:
+    methods = {
+        pk: (code, name, is_cash)
+        for pk, code, name, is_cash in PaymentMethod.objects.values_list("pk", "code", "name", "is_cash")
+    }
+    cash_code = next((code for code, _, is_cash in methods.values() if is_cash), "cash")
+    names = {code: name for code, name, _ in methods.values()}
+    rows: dict[str, dict] = {}
+    for key, row in collected.items():
+        if key == UNPAID:
+            code = cash_code
+        elif key.startswith("m"):
+            code = methods[int(key[1:])][0]
+        else:
+            code = key[1:]
+        merge_rows(rows, {code: row})
 
     order = {code: (not is_cash, code) for code, _, is_cash in methods.values()}
     out = [
@@ -589,14 +653,38 @@ def _by_payment_method(scope: _Scope) -> list[dict]:
     return sorted(out, key=lambda row: order.get(row["payment_method"], (True, row["payment_method"])))
 
 
-_GROUPERS = {
-    "day": _by_day,
-    "hour": _by_hour,
-    "product": _by_product,
-    "cashier": _by_cashier,
-    "till": _by_till,
-    "payment_method": _by_payment_method,
-    "tax_rate": _by_tax_rate,
+def merge_rows(into: dict[Any, dict], rows: dict[Any, dict]) -> None:
+    """Add ``rows`` (collected sums, before ``_finish``) to ``into``, field by field. Every figure is
+    a sum or a count over bills and refunds, and each bill and refund is in one part only, so the
+    parts add up to what the whole would have summed."""
+    for key, row in rows.items():
+        target = into.get(key)
+        if target is None:
+            into[key] = dict(row)
+            continue
+        for field, value in row.items():
+            target[field] += value
+
+
+# What each grouping sums (keys as described above; with ``split``, (day, store, key)), and how its
+# rows are shown.
+COLLECTORS = {
+    "day": lambda scope: _by_bill_key(scope, _local_day(), _local_day()),
+    "hour": lambda scope: _by_bill_key(scope, _local_hour(), _local_hour()),
+    "product": lambda scope: _line_rows(scope, "product_id", "item__product_id", one_line_per_bill=True),
+    "cashier": lambda scope: _by_bill_key(scope, F("created_by_id"), F("created_by_id")),
+    "till": lambda scope: _by_bill_key(scope, F("till_id"), F("till_id")),
+    "payment_method": _collect_payment_methods,
+    "tax_rate": lambda scope: _line_rows(scope, "tax_percent", "item__tax_percent", one_line_per_bill=False),
+}
+_PRESENTERS = {
+    "day": _present_day,
+    "hour": _present_hour,
+    "product": _present_product,
+    "cashier": _present_cashier,
+    "till": _present_till,
+    "payment_method": _present_payment_method,
+    "tax_rate": _present_tax_rate,
 }
 
 

@@ -1,0 +1,113 @@
+"""Reading the sales report's rollups (``sales_rollups`` says what they hold and how they are kept):
+the rows of a grouping over a range of days, with the seal they were read under, in one statement."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+
+from billing_project.core.money import money
+
+from .models import SalesRollup, SalesRollupSeal
+
+ZERO = Decimal("0.00")
+NO_QUANTITY = Decimal("0.000")
+THREE_PLACES = Decimal("0.001")
+# The rollup's columns of sums, in the order a read hands them back.
+SUMS: tuple[str, ...] = ("bills", "gross", "discounts", "net_sales", "refunds", "tax", "cost", "sold_taxable")
+SUMS += ("taxable", "quantity", "refunded_quantity")
+LINE_GROUPINGS = ("product", "tax_rate")
+
+
+@dataclass(frozen=True)
+class Rolled:
+    """What a report reads from the rollup: its rows by key and its totals (the collected sums of
+    ``sales_report``, before ``_finish``), and the ids the rollup holds bills and refunds up to."""
+
+    rows: dict[Any, dict]
+    totals: dict[str, Any]
+    bills_through: int
+    refunds_through: int
+
+
+def _encode(grouping: str, key: Any) -> str:
+    if key is None:
+        return ""
+    if grouping == "day":
+        return key.isoformat()
+    if grouping == "tax_rate":
+        return str(money(key))
+    return str(key)
+
+
+def _decode(grouping: str, text: str) -> Any:
+    if grouping in ("hour", "product", "cashier", "till"):
+        return int(text) if text else None
+    if grouping == "day":
+        return date.fromisoformat(text)
+    if grouping == "tax_rate":
+        return Decimal(text)
+    return text  # payment_method: the collector's own keys
+
+
+def _row(grouping: str, sums: dict[str, Any]) -> dict[str, Any]:
+    """A collected row of ``grouping``'s shape from the rollup's sums."""
+    row = {
+        "bills": int(sums["bills"] or 0),
+        **{field: money(sums[field] or ZERO) for field in ("gross", "discounts", "net_sales", "refunds")},
+        "net_after_refunds": ZERO,
+        "tax": money(sums["tax"] or ZERO),
+        "cost": money(sums["cost"] or ZERO),
+        "margin": ZERO,
+        "_taxable": money(sums["sold_taxable"] or ZERO),
+    }
+    if grouping in LINE_GROUPINGS:
+        row["taxable"] = money(sums["taxable"] or ZERO)
+        row["quantity"] = Decimal(sums["quantity"] or 0).quantize(THREE_PLACES)
+        row["refunded_quantity"] = Decimal(sums["refunded_quantity"] or 0).quantize(THREE_PLACES)
+    return row
+
+
+def read_rollup(
+    alias: str, grouping: str, date_from: date, date_to: date, store_ids: list[int] | None
+) -> Rolled | None:
+    """The rollup of ``grouping`` over ``date_from``..``date_to`` at ``store_ids`` (``None``: every
+    store), read from ``alias`` with its seal in one statement, so both come from one snapshot even
+    while a seal commits. ``None`` when nothing is sealed, or sealed by another time zone's days."""
+    connection = connections[alias]
+    ops = connection.ops
+    table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
+    days = [ops.adapt_datefield_value(date_from), ops.adapt_datefield_value(date_to)]
+    where = "day >= %s AND day <= %s"
+    params: list[Any] = list(days)
+    if store_ids is not None:
+        stores = [int(pk) for pk in store_ids]
+        where += f" AND store_id IN ({', '.join(['%s'] * len(stores))})" if stores else " AND 1 = 0"
+        params += stores
+    sums = ", ".join(f"SUM({field})" for field in SUMS)
+    zeros = ", ".join(["0"] * (len(SUMS) - 2))
+    sql = (
+        # Only our own table and column names are formatted in; the values are parameters.
+        f"SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
+        f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"
+        f" UNION ALL SELECT 's', time_zone, bills_through, refunds_through, {zeros} FROM {seal}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [grouping, *params, *params])
+        found = cursor.fetchall()
+    sealed = [row for row in found if row[0] == "s"]
+    if not sealed or sealed[0][1] != settings.TIME_ZONE or not (sealed[0][2] or sealed[0][3]):
+        return None
+    rows = {}
+    totals = None
+    for kind, key, *values in found:
+        figures = dict(zip(SUMS, values, strict=True))
+        if kind == "r":
+            rows[_decode(grouping, key)] = _row(grouping, figures)
+        elif kind == "t":
+            totals = _row("day", figures)
+    assert totals is not None
+    return Rolled(rows=rows, totals=totals, bills_through=int(sealed[0][2]), refunds_through=int(sealed[0][3]))

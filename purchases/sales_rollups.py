@@ -1,0 +1,168 @@
+"""The sales report's rollups (issue 30): its sums per local day, store and key, kept exact.
+
+``SalesRollup`` holds, for every grouping of the sales report, the sums of the bills with an id up
+to the seal's ``bills_through`` and of the refunds up to its ``refunds_through`` (``SalesRollupSeal``),
+by the local day and store each belongs to. A report of all tills reads, in one statement (one
+snapshot), the rollup rows of its days and the seal, and then the raw bills and refunds of its days
+with an id past the seal; the two parts hold every bill and refund once, and every figure is a sum
+or a count, so the answer is the raw answer exactly (``sales_report.merge_rows``). A bill therefore
+shows in every report as soon as it commits, and the rollup is never stale, only incomplete: what it
+lacks is read raw.
+
+``sales_rollup_seal`` (``manage.py seal_sales_rollups``, every few minutes from cron) moves the seal
+forward: it adds the figures of the bills and refunds committed since, set-based, by the same code
+that sums them for the report. A late change - a refund of an old bill, a bill recorded for a past
+day - is a new row past the seal: the report reads it raw at once, and the next seal adds it to the
+day it belongs to. Nothing is written in the bill's own transaction. Bills, lines, payments and
+refunds are never changed after they commit (``models.Purchase``); deleting one needs
+``seal_sales_rollups --rebuild``. docs/reports.md, "Rollups", says the same.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+
+from billing_project.core.money import money
+
+from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupSeal
+from .sales_report import COLLECTORS, _Scope
+from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
+
+# How many bill ids (and refund ids) one step of a seal covers: each step is its own transaction.
+SEAL_STEP = 100_000
+# How long a seal waits for the bills being rung up to commit before it gives up (PostgreSQL).
+SEAL_LOCK_TIMEOUT = "5s"
+
+
+def _committed_through() -> tuple[int, int]:
+    """The highest bill id and refund id such that every bill and refund up to them has committed.
+
+    On PostgreSQL the seal takes a SHARE lock on both tables for an instant: it waits for the
+    transactions writing bills or refunds to end (each holds ROW EXCLUSIVE from the statement that
+    takes its id), and the highest ids then read are below every id still to be given out. SQLite
+    has one writer at a time."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    bills, refunds = Purchase._meta.db_table, Refund._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [SEAL_LOCK_TIMEOUT])
+            cursor.execute(f"LOCK TABLE {bills}, {refunds} IN SHARE MODE")
+        cursor.execute(
+            f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {bills}),"  # noqa: S608 - our own table names
+            f" (SELECT COALESCE(MAX(id), 0) FROM {refunds})"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesRollupSeal:
+    """Move the seal up to every bill and refund committed now, adding their figures to
+    ``SalesRollup`` in steps of ``step`` ids, each step in its own transaction (so a long first
+    build can be stopped and resumed). ``rebuild`` (or a changed ``TIME_ZONE``) empties the rollup
+    first. Locks the seal row for each step, so two seals never add the same rows; a report reading
+    meanwhile sees the rollup and the seal as they were before or after a step, never between.
+    Returns the seal."""
+    bills_through, refunds_through = _committed_through()
+    while True:
+        with transaction.atomic():
+            seal, _ = SalesRollupSeal.objects.get_or_create(pk=1, defaults={"time_zone": settings.TIME_ZONE})
+            seal = SalesRollupSeal.objects.select_for_update().get(pk=1)
+            if rebuild or seal.time_zone != settings.TIME_ZONE:
+                SalesRollup.objects.all().delete()
+                seal.bills_through = seal.refunds_through = 0
+                seal.time_zone = settings.TIME_ZONE
+                rebuild = False
+            done_bills, done_refunds = seal.bills_through, seal.refunds_through
+            if done_bills >= bills_through and done_refunds >= refunds_through:
+                seal.save()
+                return seal
+            to_bills = min(bills_through, done_bills + step) if done_bills < bills_through else done_bills
+            to_refunds = min(refunds_through, done_refunds + step) if done_refunds < refunds_through else done_refunds
+            _add(done_bills, to_bills, done_refunds, to_refunds)
+            seal.bills_through, seal.refunds_through, seal.sealed_at = to_bills, to_refunds, timezone.now()
+            seal.save()
+
+
+def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -> None:
+    """Add the figures of the bills ``bills_after`` < id <= ``bills_to`` and the refunds likewise to
+    the rollup, grouping by grouping: one set-based pass of the report's own sums each."""
+    scope = _Scope(
+        bills=Purchase.objects.filter(pk__gt=bills_after, pk__lte=bills_to),
+        refunds=Refund.objects.filter(pk__gt=refunds_after, pk__lte=refunds_to),
+        lines=PurchaseItem.objects.filter(purchase_id__gt=bills_after, purchase_id__lte=bills_to),
+        date_from=None,
+        date_to=None,
+        split=True,
+    )
+    rows = [
+        (grouping, day, store, _encode(grouping, key), _sums(row))
+        for grouping, collect in COLLECTORS.items()
+        for (day, store, key), row in collect(scope).items()
+    ]
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        _copy_adding(rows)
+    else:
+        for start in range(0, len(rows), UPSERT_BATCH):
+            _upsert_adding(rows[start : start + UPSERT_BATCH])
+
+
+# Rows per INSERT statement on SQLite: 15 parameters each, well under its limit of 32,766.
+UPSERT_BATCH = 1000
+_COLUMNS = ("grouping", "day", "store_id", "key", *SUMS)
+
+
+def _adding(table: str) -> str:
+    """Insert a new key's row, or add to the sums of the row already there."""
+    return "ON CONFLICT (grouping, day, store_id, key) DO UPDATE SET " + ", ".join(
+        f"{field} = {table}.{field} + EXCLUDED.{field}" for field in SUMS
+    )
+
+
+def _copy_adding(rows: list[tuple]) -> None:
+    """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT`` adds them."""
+    table = SalesRollup._meta.db_table
+    columns = ", ".join(_COLUMNS)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE sales_rollup_delta (grouping varchar(16), day date, store_id bigint,"
+            " key varchar(64), bills bigint, gross numeric, discounts numeric, net_sales numeric,"
+            " refunds numeric, tax numeric, cost numeric, sold_taxable numeric, taxable numeric,"
+            " quantity numeric, refunded_quantity numeric) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY sales_rollup_delta ({columns}) FROM STDIN") as copy:
+            for grouping, day, store, key, sums in rows:
+                copy.write_row((grouping, day, store, key, *(sums[field] for field in SUMS)))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM sales_rollup_delta {_adding(table)}"  # noqa: S608
+        )
+        cursor.execute("DROP TABLE sales_rollup_delta")
+
+
+def _upsert_adding(rows: list[tuple]) -> None:
+    """SQLite: the rows in one ``INSERT … VALUES`` statement."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    table = SalesRollup._meta.db_table
+    one = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    sql = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * len(rows))} {_adding(table)}"  # noqa: S608
+    params: list[Any] = []
+    for grouping, day, store, key, sums in rows:
+        params += [grouping, connection.ops.adapt_datefield_value(day), store, key]
+        params += [sums["bills"], *(connection.ops.adapt_decimalfield_value(sums[field]) for field in SUMS[1:])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _sums(row: dict[str, Any]) -> dict[str, Any]:
+    """A collected row as the rollup's columns (2 and 3 places: SQLite sums decimals as floats)."""
+    return {
+        "bills": row["bills"],
+        **{field: money(row[field]) for field in ("gross", "discounts", "net_sales", "refunds", "tax", "cost")},
+        "sold_taxable": money(row["_taxable"]),
+        "taxable": money(row.get("taxable", ZERO)),
+        "quantity": Decimal(row.get("quantity", NO_QUANTITY)).quantize(THREE_PLACES),
+        "refunded_quantity": Decimal(row.get("refunded_quantity", NO_QUANTITY)).quantize(THREE_PLACES),
+    }
