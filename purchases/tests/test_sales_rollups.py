@@ -191,3 +191,39 @@ def test_the_command_seals_and_rebuilds(shop, capsys):
     assert SalesRollup.objects.count() == rows
     assert SalesRollup.objects.get(grouping="day", day=BASE + timedelta(days=1)).net_sales == bill.total
     assert f"every bill up to id {bill.pk}" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_replica_the_rollup_and_its_seal_are_read_there(shop, settings, monkeypatch):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from billing_project.tests.test_db_router import replica_connection
+
+    plan = {
+        "lines": [(3, 2, D("0"))],
+        "bill_discount": D("0"),
+        "tender": "card",
+        "change": D("0"),
+        "day": 0,
+        "time": (12, 0),
+        "cashier": 1,
+        "till": 0,
+        "refunds": [(2, (9, 30), 0.5, 1)],
+    }
+    _ring_up(shop, plan)
+    sales_rollup_seal()
+    _ring_up(shop, {**plan, "day": 1})  # past the seal: read raw
+    kwargs: dict[str, Any] = {"date_from": BASE, "date_to": BASE + timedelta(days=3), "group_by": "payment_method"}
+    with (
+        replica_connection(settings) as replica,
+        CaptureQueriesContext(replica) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        report = sales_report(**kwargs)
+        raw = _raw(monkeypatch, **kwargs)
+
+    assert any("salesrollupseal" in query["sql"] for query in on_replica.captured_queries)
+    assert on_primary.captured_queries == []
+    assert report["totals"]["bills"] == 2
+    assert report == raw
