@@ -175,7 +175,10 @@ def sales_report(
     _check_days(date_from, date_to)
     date_from, date_to = report_period(date_from, date_to)
     with reporting_reads() as alias, transaction.atomic(using=alias):
-        _bound_report(alias)
+        # A report of all tills sets its limits in the statement that reads the rollup.
+        folded = till is None and connections[alias].vendor == "postgresql"
+        if not folded:
+            _bound_report(alias)
         if store is not None and not Store.objects.filter(pk=store).exists():
             raise StoreNotFound(f"Store {store} does not exist.", details={"store": store})
         if store is not None:
@@ -195,7 +198,9 @@ def sales_report(
             lines = lines.filter(store_filter(PurchaseItem, store_ids))
         # A report of all tills reads the rollup of its days and the bills and refunds past its seal
         # (``sales_rollups``); one till's reads the raw rows (a till's year is small).
-        rolled = read_rollup(alias, group_by, date_from, date_to, store_ids) if till is None else None
+        rolled = None
+        if till is None:
+            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, _report_limits() if folded else None)
         if rolled is not None:
             bills = bills.filter(pk__gt=rolled.bills_through)
             refunds = refunds.filter(pk__gt=rolled.refunds_through)
@@ -249,17 +254,22 @@ def _key(scope: _Scope, aggregate: Mapping[str, Any], key: Any) -> Any:
     return (aggregate["rd"], aggregate["rs"], key) if scope.split else key
 
 
-def _bound_report(alias: str) -> None:
+def _report_limits() -> tuple[str, list[Any]]:
     """On PostgreSQL, for this report's transaction only (``SET LOCAL``): a statement timeout, and no
     JIT compilation, which costs a big aggregate more time than it saves."""
+    return (
+        "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
+        [f"{settings.REPORT_STATEMENT_TIMEOUT_MS}ms"],
+    )
+
+
+def _bound_report(alias: str) -> None:
+    """``_report_limits`` in a statement of its own."""
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
-            [f"{settings.REPORT_STATEMENT_TIMEOUT_MS}ms"],
-        )
+        cursor.execute(*_report_limits())
 
 
 def _bill_sums() -> dict[str, Any]:

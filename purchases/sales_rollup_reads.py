@@ -72,11 +72,19 @@ def _row(grouping: str, sums: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_rollup(
-    alias: str, grouping: str, date_from: date, date_to: date, store_ids: list[int] | None
+    alias: str,
+    grouping: str,
+    date_from: date,
+    date_to: date,
+    store_ids: list[int] | None,
+    first: tuple[str, list[Any]] | None = None,
 ) -> Rolled | None:
     """The rollup of ``grouping`` over ``date_from``..``date_to`` at ``store_ids`` (``None``: every
     store), read from ``alias`` with its seal in one statement, so both come from one snapshot even
-    while a seal commits. ``None`` when nothing is sealed, or sealed by another time zone's days."""
+    while a seal commits. ``None`` when nothing is sealed, or sealed by another time zone's days.
+
+    ``first``: a ``SELECT`` (and its parameters) to run in the same statement, before the rest (the
+    report's ``set_config`` of its limits, without a round trip of its own)."""
     connection = connections[alias]
     ops = connection.ops
     table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
@@ -89,17 +97,21 @@ def read_rollup(
         params += stores
     sums = ", ".join(f"SUM({field})" for field in SUMS)
     zeros = ", ".join(["0"] * (len(SUMS) - 2))
+    # The seal's row comes out even when there is no seal (NULLs), and after ``first``, which the
+    # outer side of the join makes run whatever the seal table holds.
+    prelude, before = ("WITH first AS MATERIALIZED (" + first[0] + ") ", list(first[1])) if first else ("", [])
+    seal_from = f"first LEFT JOIN {seal} ON true" if first else f"(SELECT 1) AS one LEFT JOIN {seal} ON true"
     sql = (
         # Only our own table and column names are formatted in; the values are parameters.
-        f"SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
+        f"{prelude}SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
         f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"
-        f" UNION ALL SELECT 's', time_zone, bills_through, refunds_through, {zeros} FROM {seal}"
+        f" UNION ALL SELECT 's', time_zone, bills_through, refunds_through, {zeros} FROM {seal_from}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [grouping, *params, *params])
+        cursor.execute(sql, [*before, grouping, *params, *params])
         found = cursor.fetchall()
     sealed = [row for row in found if row[0] == "s"]
-    if not sealed or sealed[0][1] != settings.TIME_ZONE or not (sealed[0][2] or sealed[0][3]):
+    if sealed[0][1] != settings.TIME_ZONE or not (sealed[0][2] or sealed[0][3]):
         return None
     rows = {}
     totals = None
