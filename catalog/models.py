@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Upper
 from django.utils import timezone
 
 from billing_project.core.money import CENT
@@ -217,6 +217,12 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [
+            # A SKU typed in any case (``sku__iexact``: the scanner's lookup and the billing page's row).
+            models.Index(Upper("sku"), name="product_sku_upper"),
+            # On PostgreSQL, migration 0012 adds trigram indexes of UPPER(name) and UPPER(sku) for the
+            # searches that look inside them (``icontains``, ``iexact``): docs/performance.md.
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
             models.CheckConstraint(condition=Q(cost_price__gte=0), name="product_cost_price_gte_0"),
