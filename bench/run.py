@@ -823,7 +823,7 @@ def main(argv=None) -> int:
         manage(env, "migrate", "--noinput")
         if args.without_report_indexes:
             with psycopg.connect(url, autocommit=True) as db:
-                db.execute("DROP INDEX purchase_created_cover")
+                db.execute("DROP INDEX purchase_created_id_cover")
                 db.execute("DROP INDEX purchaseitem_created_at")
                 db.execute("CREATE INDEX purchase_created_plain ON purchases_purchase (created_at)")
         # pgbench gets an exact copy of the schema, constraints and indexes, in its own database.

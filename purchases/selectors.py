@@ -1,6 +1,7 @@
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -31,6 +32,7 @@ from .models import (
     LINE_DISCOUNT_FIELDS,
     LINE_FIELDS,
     LINE_GST_FIELDS,
+    BillCount,
     Payment,
     PaymentMethod,
     Purchase,
@@ -68,6 +70,17 @@ def purchase_list(
     if number:
         qs = qs.filter(number=number.strip().upper())
     return qs.order_by("-created_at", "-id")
+
+
+def bill_count(*, store_ids: list[int] | None) -> int | None:
+    """How many bills the stores ``store_ids`` (None: every store) have, from ``BillCount`` (kept
+    exact by its trigger, in the bills' own transactions): what ``count()`` of ``purchase_list()``
+    cut to those stores gives, without reading the bills. None where there is no trigger (SQLite):
+    the caller counts the rows."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = BillCount.objects.all() if store_ids is None else BillCount.objects.filter(store_id__in=store_ids)
+    return rows.aggregate(bills=Sum("bills"))["bills"] or 0
 
 
 def purchase_get(*, purchase_id: int) -> Purchase:
@@ -269,25 +282,35 @@ def customer_list(*, email: str | None = None, phone: str | None = None) -> Quer
     """Customers with their number of bills, what their refunds paid back (``total_refunded``),
     their lifetime spend net of it (``total_spent`` = sum of amounts payable − total_refunded) and
     the discounts they were given (``discount_total``, the sum of the bills' discount totals).
-    The refunds are summed in a subquery, so they do not multiply the bill rows. By email, then
-    those known by phone only; ``phone`` is in E.164 form (``customer_normalize_phone``)."""
-    refunded = (
-        Refund.objects.filter(purchase__customer_id=OuterRef("pk"))
-        .order_by()
-        .values("purchase__customer_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    Each figure is a subquery of the customer's own bills (or refunds): computed only for the
+    customers a page shows, each through the bills' customer index, and never multiplied by a
+    join. By email, then those known by phone only; ``phone`` is in E.164 form
+    (``customer_normalize_phone``)."""
     zero = Value(Decimal("0.00"))
+    bills = Purchase.objects.filter(customer_id=OuterRef("pk"))
+    # The refunds of the customer's bills, found by their bill (its index), never by reading them all.
+    refunds = Refund.objects.filter(
+        purchase_id__in=Purchase.objects.filter(customer_id=OuterRef(OuterRef("pk"))).values("id")
+    )
+    refunded = _per_customer(refunds, Sum("amount"), _AMOUNT)
     qs = Customer.objects.annotate(
-        purchase_count=Count("purchases"),
-        total_refunded=Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
-        total_spent=Coalesce(Sum("purchases__payable"), zero, output_field=_AMOUNT)
-        - Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
-        discount_total=Coalesce(Sum("purchases__discount_total"), zero, output_field=_AMOUNT),
+        purchase_count=Coalesce(
+            _per_customer(bills, Count("id"), IntegerField()), Value(0), output_field=IntegerField()
+        ),
+        total_refunded=Coalesce(refunded, zero, output_field=_AMOUNT),
+        total_spent=Coalesce(_per_customer(bills, Sum("payable"), _AMOUNT), zero, output_field=_AMOUNT)
+        - Coalesce(refunded, zero, output_field=_AMOUNT),
+        discount_total=Coalesce(_per_customer(bills, Sum("discount_total"), _AMOUNT), zero, output_field=_AMOUNT),
     ).order_by(F("email").asc(nulls_last=True), "phone", "id")
     if email:
         qs = qs.filter(email__iexact=email.strip())
     if phone:
         qs = qs.filter(phone=phone)
     return qs
+
+
+def _per_customer(rows: QuerySet, aggregate, output_field) -> Subquery:
+    """``aggregate`` over ``rows`` (already cut to one customer with ``OuterRef("pk")``): one value,
+    or NULL when the customer has none."""
+    grouped = rows.order_by().annotate(one=Value(1)).values("one").annotate(value=aggregate).values("value")
+    return Subquery(grouped, output_field=output_field)
