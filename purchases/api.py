@@ -538,6 +538,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
     def purchases(self, request, pk=None, format=None):
-        customer = self.get_object()
-        page = bill_page(self, scope(purchase_list(customer_id=customer.pk), request.user))
+        # The customer found as get_object() finds them (404 otherwise), without their figures.
+        customer_id = get_object_or_404(self.get_queryset().values_list("pk", flat=True), pk=pk)
+        page = bill_page(self, scope(purchase_list(customer_id=customer_id), request.user))
         return self.get_paginated_response(PurchaseSerializer(page, many=True).data)
