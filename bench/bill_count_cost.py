@@ -41,7 +41,9 @@ def timed(db, inserts: int, sample: int) -> tuple[float, float]:
     total, trigger = [], []
     for n in range(inserts):
         db.execute("SAVEPOINT one")
-        plan = db.execute(sql, [n, sample]).fetchone()[0][0]
+        row = db.execute(sql, [n, sample]).fetchone()
+        assert row is not None
+        plan = row[0][0]
         db.execute("ROLLBACK TO SAVEPOINT one")
         total.append(plan["Execution Time"])
         trigger.append(
@@ -57,7 +59,9 @@ def main() -> int:
     p.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     args = p.parse_args()
     with psycopg.connect(f"{args.pg}/{args.name}") as db:
-        sample = db.execute("SELECT max(id) FROM purchases_purchase WHERE customer_id IS NOT NULL").fetchone()[0]
+        found = db.execute("SELECT max(id) FROM purchases_purchase WHERE customer_id IS NOT NULL").fetchone()
+        assert found is not None
+        sample = found[0]
         rows = [("with the count trigger (as migrated)", *timed(db, args.inserts, sample))]
         db.execute("ALTER TABLE purchases_purchase DISABLE TRIGGER purchase_count_insert")
         rows.append(("without it", *timed(db, args.inserts, sample)))

@@ -395,7 +395,7 @@ def time_cases(args) -> list[dict]:
         client.force_login(User.objects.get(username=f"bench-{role}"))
         clients[role] = client
     store = Store.objects.get(code="S02")
-    till = store.tills.order_by("code").first()
+    till = store.tills.order_by("code")[0]
     clients["cashier"].cookies[TILL_COOKIE] = str(till.pk)
     regular = Customer.objects.get(email="bench-0@example.com")
     product = Product.objects.filter(barcode__isnull=False).order_by("id")[PRODUCTS // 3]

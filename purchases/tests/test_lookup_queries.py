@@ -3,6 +3,7 @@ views send are served by (on PostgreSQL, read from the plans), and one bill read
 it, the same answer as before."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def _queries(fn) -> tuple[int, object]:
+def _queries(fn) -> tuple[int, Any]:
     with CaptureQueriesContext(connection) as ctx:
         result = fn()
     return len(ctx.captured_queries), result

@@ -22,7 +22,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         bills' ``BillCount``), is the page's ``count`` instead of a ``count(*)`` of the rows."""
         if count is None:
             return super().paginate_queryset(queryset, request, view)
-        self.django_paginator_class = partial(CountedPaginator, count=count)
+        self.django_paginator_class = partial(CountedPaginator, count=count)  # type: ignore[assignment]
         try:
             return super().paginate_queryset(queryset, request, view)
         finally:
