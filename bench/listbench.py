@@ -80,7 +80,8 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
         # Each bill paid in cash, exactly.
         db.execute(
             "INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference, store_id)"
-            " SELECT p.id, m.id, true, p.payable, '', p.store_id FROM purchases_purchase p JOIN bench_bills b ON b.id = p.id"
+            " SELECT p.id, m.id, true, p.payable, '', p.store_id"
+            " FROM purchases_purchase p JOIN bench_bills b ON b.id = p.id"
             " CROSS JOIN purchases_paymentmethod m WHERE m.is_cash AND p.payable > 0"
         )
     # As autovacuum would have left a table that has been filling for a year: statistics and the
