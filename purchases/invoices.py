@@ -27,6 +27,7 @@ from django_tasks import task
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import Conflict, ErrorCode, ValidationFailed
+from billing_project.core.mail import mail_send
 from billing_project.core.tasks_backend import Job, task_job
 
 from .documents import invoice_pdf_filename, invoice_pdf_original
@@ -170,7 +171,7 @@ def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> st
         return "nothing to do"
 
     try:
-        invoice_render(purchase_get(purchase_id=purchase_id)).send()
+        mail_send(invoice_render(purchase_get(purchase_id=purchase_id)))
     except Exception as exc:
         final = attempt >= max_attempts
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
