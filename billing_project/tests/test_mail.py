@@ -24,9 +24,7 @@ class Server:
         if self.reject_next:
             self.reject_next -= 1
             return "451 4.3.0 Try again later"
-        subject = next(
-            line for line in envelope.original_content.decode().splitlines() if line.startswith("Subject:")
-        )
+        subject = next(line for line in envelope.original_content.decode().splitlines() if line.startswith("Subject:"))
         self.received.append((session.peer, subject.removeprefix("Subject: ")))
         return "250 2.0.0 OK: queued"
 

@@ -19,9 +19,9 @@ from django_tasks_db.models import DBTaskResult
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from catalog.tests.stores import set_default_store
+from purchases.documents import invoice_pdf_print
 from purchases.errors import InsufficientStock
 from purchases.invoice_admin import invoice_email_status, resend_invoice
-from purchases.documents import invoice_pdf_print
 from purchases.invoices import (
     InvoiceAlreadyPending,
     invoice_deliver,
