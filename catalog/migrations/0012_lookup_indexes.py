@@ -36,7 +36,7 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0011_staff_in_default_store")]
+    dependencies = [("catalog", "0012_ledger_indexes")]
 
     operations = [
         migrations.AddIndex(model_name="product", index=models.Index(Upper("sku"), name="product_sku_upper")),

@@ -6,8 +6,6 @@ it serves.
   it extends, built before the old one is dropped.
 - Its exact ``count`` without counting the rows: ``BillCount``, kept by a trigger of the bills on
   PostgreSQL (filled here under a SHARE lock, so no bill slips between the count and the trigger).
-- The customer's own index of the bills goes: ``purchase_customer_created`` begins with the
-  customer, and serves every query by it. A bill maintains one index fewer, for the trigger's row.
 """
 
 from django.db import migrations, models
@@ -87,7 +85,7 @@ def drop_bill_count_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("purchases", "0030_store_columns"),
+        ("purchases", "0031_ledger_indexes"),
         ("customers", "0004_lookup_indexes"),
         ("catalog", "0012_lookup_indexes"),
     ]
@@ -107,18 +105,6 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["store", "created_at", "id"], name="purchase_store_created_id"),
         ),
         migrations.RemoveIndex(model_name="purchase", name="purchase_store_created"),
-        migrations.AlterField(
-            model_name="purchase",
-            name="customer",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=models.deletion.PROTECT,
-                related_name="purchases",
-                to="customers.customer",
-            ),
-        ),
         migrations.CreateModel(
             name="BillCount",
             fields=[
