@@ -262,12 +262,22 @@ class Purchase(models.Model):
             # A store's bills by time: the per-store sales report, and the bill list's order (newest
             # first, then by id) for a user of some stores, a deep page read from the index alone.
             models.Index(fields=["store", "created_at", "id"], name="purchase_store_created_id"),
-            # The bill list's order (created_at, id: a deep page is an index-only scan) and the sales
-            # report's range: on PostgreSQL it carries the figures the report sums, so a report by
-            # day, hour, cashier or till reads only this index.
+            # The bill list's order (created_at, id: a deep page is an index-only scan, also for a
+            # user of several stores, whose store it carries) and the sales report's range: on
+            # PostgreSQL it carries the figures the report sums, so a report by day, hour, cashier or
+            # till reads only this index.
             models.Index(
                 fields=["created_at", "id"],
-                include=["till", "created_by", "subtotal", "discount_total", "tax_total", "total", "cost_total"],
+                include=[
+                    "store",
+                    "till",
+                    "created_by",
+                    "subtotal",
+                    "discount_total",
+                    "tax_total",
+                    "total",
+                    "cost_total",
+                ],
                 name="purchase_created_id_cover",
             ),
         ]

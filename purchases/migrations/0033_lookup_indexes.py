@@ -95,7 +95,16 @@ class Migration(migrations.Migration):
             model_name="purchase",
             index=models.Index(
                 fields=["created_at", "id"],
-                include=("till", "created_by", "subtotal", "discount_total", "tax_total", "total", "cost_total"),
+                include=(
+                    "store",
+                    "till",
+                    "created_by",
+                    "subtotal",
+                    "discount_total",
+                    "tax_total",
+                    "total",
+                    "cost_total",
+                ),
                 name="purchase_created_id_cover",
             ),
         ),

@@ -263,3 +263,14 @@ def test_the_bill_count_follows_every_insert_delete_and_truncate(drawer, postgre
     assert bill_count(store_ids=[bills[0].store_id]) == Purchase.objects.count() == 4
     assert bill_count(store_ids=[]) == 0
     assert BillCount.objects.exists()
+
+
+def test_a_page_of_several_stores_bills_is_read_from_the_time_index_alone(postgres_only):
+    from catalog.stores import default_store_id
+    from catalog.tests.stores import store_with
+
+    stores = [default_store_id(), store_with("B2").pk]
+    plan = _plan(purchase_list().filter(store_id__in=stores).values_list("id", flat=True)[500:550])
+
+    assert "Index Only Scan Backward using purchase_created_id_cover" in plan
+    assert "Sort" not in plan
