@@ -102,6 +102,64 @@ class Served:
         return procfs.serving_pids(self.port)
 
 
+class BackendCpu:
+    """The CPU a database's backends use during a run, those that come and go included (the seed's
+    SQLAlchemy pool closes the connections it opens beyond its 5 when they are returned): sampled
+    at the start and every tick (about 0.1 s), each backend counted from its first sample (0 when
+    it was born during the run) to its last. At most a tick of a leaving backend's work is missed."""
+
+    def __init__(self, admin: psycopg.Connection, dbname: str):
+        self.admin, self.dbname = admin, dbname
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.started = False
+
+    def sample(self, elapsed: float = 0.0) -> None:
+        for pid in bench.backend_pids(self.admin, self.dbname):
+            cpu = procfs.cpu_seconds([pid])
+            if cpu <= 0 and pid in self.last:  # gone since it was listed
+                continue
+            self.first.setdefault(pid, cpu if not self.started else 0.0)
+            self.last[pid] = cpu
+        self.started = True
+
+    def used(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+def measured(server, admin: psycopg.Connection | None, dbname: str, load: dict) -> RunStats:
+    """``run_load`` with where the CPU went, as ``run.measured_load`` reports it (app = the
+    server's workers, db = its database's backends, gen = this process, others = the rest of the
+    machine), the backends followed through the run (``BackendCpu``). Without ``admin`` (no
+    ``--seed-db``), no db column."""
+    workers = set(server.workers())
+    backends = BackendCpu(admin, dbname) if admin is not None else None
+    if backends:
+        backends.sample()
+    app0, gen0 = procfs.cpu_seconds(workers), time.process_time()
+    busy0, total0 = procfs.machine_cpu()
+    stats = run_load(**load, on_tick=backends.sample if backends else None)
+    if backends:
+        backends.sample()
+    app = procfs.cpu_seconds(workers | set(server.workers())) - app0
+    gen = time.process_time() - gen0
+    db = backends.used() if backends else 0.0
+    busy1, total1 = procfs.machine_cpu()
+    busy, total = busy1 - busy0, max(total1 - total0, 1e-9)
+    n = max(len(stats.results), 1)
+    stats.cpu = {
+        "app_ms_per_bill": round(app / max(len(stats.created), 1) * 1000, 2),
+        "app_ms_per_req": round(app / n * 1000, 2),
+        "gen_ms_per_req": round(gen / n * 1000, 2),
+        "machine_busy_pct": round(busy / total * 100, 1),
+        "others_pct": round(max(busy - app - db - gen, 0) / total * 100, 1),
+    }
+    if backends:
+        stats.cpu["db_ms_per_req"] = round(db / n * 1000, 2)
+        stats.cpu["backends_seen"] = len(backends.last)
+    return stats
+
+
 def seed_the_seed(api: Api, spread: list[ProductInfo], stock: dict[int, int], tag: str) -> list[ProductInfo]:
     """Our products on the seed (same order, names, prices, tax rates and stock); its drawer of the
     same float. Returns the seed's products, in our order."""
@@ -299,15 +357,7 @@ def main(argv=None) -> int:
                         "duration": args.duration, "spread": side["spread"], "hot": [],
                         "seed": pair_seeds[0 if i in (0, 1) else 1], "timeout": args.timeout,
                         "adapter": side["adapter"]}  # fmt: skip
-                if side["admin"] is not None:
-                    stats = bench.measured_load(gunicorn=side["server"], admin=side["admin"], dbname=side["dbname"],
-                                                **load)  # fmt: skip
-                else:  # no seed database given: its app CPU only
-                    workers = set(side["server"].workers())
-                    app0 = procfs.cpu_seconds(workers)
-                    stats = run_load(**load)
-                    app = procfs.cpu_seconds(workers | set(side["server"].workers())) - app0
-                    stats.cpu = {"app_ms_per_bill": round(app / max(len(stats.created), 1) * 1000, 2)}
+                stats = measured(side["server"], side["admin"], side["dbname"], load)
                 runs[system].append(stats)
                 rows.append(row(system, stats))
                 time.sleep(0.5)
