@@ -160,15 +160,17 @@ class Purchase(models.Model):
     (``refundable``, ``cash_refundable``), which only ``refund_create`` writes."""
 
     # Null for a walk-in sale: a bill rung up without an email or a mobile number.
+    # Indexed by ``purchase_customer_created``, which leads with it.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases", db_index=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The manager whose override (a PIN at the counter) allowed what the user alone could not.
+    # Null on most bills: indexed only where set (``purchase_approved_by``).
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     # Indexed by ``purchase_created_cover`` (with the figures the sales report sums).
     created_at = models.DateTimeField(default=timezone.now)
@@ -256,6 +258,7 @@ class Purchase(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="purchase_customer_created"),
+            models.Index(fields=["approved_by"], name="purchase_approved_by", condition=Q(approved_by__isnull=False)),
             # A store's bills by time: the per-store sales report and bill list.
             models.Index(fields=["store", "created_at"], name="purchase_store_created"),
             # The bill list's order and the sales report's range: on PostgreSQL it carries the figures
@@ -419,7 +422,8 @@ class PurchaseItem(models.Model):
     """A bill line: a snapshot of the product's name, price, MRP and tax at the time of sale. Only the
     ``refunded_*`` running sums ever change, and only through ``refund_create``."""
 
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
+    # Indexed by ``purchaseitem_one_line_per_product`` (purchase, product), which leads with it.
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items", db_index=False)
     # Its bill's store (``Purchase.store``), so a store's rows are found without the bill.
     store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     # The bill's own ``created_at``, copied by ``purchase_create`` into the same INSERT (no extra

@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing_project.core.db.orm_internals import prefetched
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_list
 from catalog.models import Product
@@ -72,6 +73,21 @@ def purchase_list(
 
 def purchase_get(*, purchase_id: int) -> Purchase:
     return purchase_list().get(pk=purchase_id)
+
+
+def purchase_for_invoice(*, purchase_id: int) -> Purchase:
+    """A bill with what its tax invoice and its invoice email show: the customer, the lines, the
+    payments with their methods and the drawer movements (tendered notes and change), in four
+    queries; not its refunds, which neither shows (``purchase_get`` also fetches them)."""
+    return (
+        Purchase.objects.select_related("customer")
+        .prefetch_related(
+            Prefetch("items", queryset=PurchaseItem.objects.order_by("id")),
+            Prefetch("payments", queryset=Payment.objects.select_related("method").order_by("id")),
+            Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination")),
+        )
+        .get(pk=purchase_id)
+    )
 
 
 # --- Billing page ---------------------------------------------------------------------------------
@@ -253,9 +269,16 @@ def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
 
 def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
     """Each payment with what it really paid toward ``payable``: the cash payment less the change
-    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF."""
+    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF.
+    Reads the payments prefetched with their methods (``purchase_list``), when they are."""
+    cached = prefetched(purchase)
+    payments = (
+        cached["payments"]
+        if cached is not None and "payments" in cached
+        else purchase.payments.select_related("method").order_by("id")
+    )
     rows = []
-    for payment in purchase.payments.select_related("method").order_by("id"):
+    for payment in payments:
         amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
         if amount > 0:
             rows.append((payment, amount))
