@@ -566,11 +566,13 @@ def measured_load(*, gunicorn: Gunicorn, admin: psycopg.Connection, dbname: str,
 
 
 def wal_position(admin: psycopg.Connection) -> str:
-    return str(admin.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])
+    ((lsn,),) = admin.execute("SELECT pg_current_wal_insert_lsn()").fetchall()
+    return str(lsn)
 
 
 def wal_bytes_since(admin: psycopg.Connection, start: str) -> int:
-    return int(admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)", [start]).fetchone()[0])
+    ((diff,),) = admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)", [start]).fetchall()
+    return int(diff)
 
 
 def deadlocks(admin: psycopg.Connection, dbname: str) -> int:
