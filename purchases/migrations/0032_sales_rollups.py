@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0011_staff_in_default_store'),
-        ('purchases', '0030_store_columns'),
+        ('purchases', '0033_lookup_indexes'),
     ]
 
     operations = [
