@@ -3,9 +3,9 @@
 The synthetic bills are inserted straight into the tables in one transaction, consistent with
 every constraint: 3 lines each from the seeded products (line subtotal = price x quantity, tax
 half-up to the paisa, bill sums = line sums, payable rounded to the rupee), paid exactly, so no
-change and no drawer movement: the drawer ledger stays as the load left it. They are dated a
-year back, so the newest page still shows the real bills from the load, with their drawer
-movements. The tables are then vacuumed, as autovacuum would have left them.
+change and no drawer movement: the drawer ledger stays as the load left it. They are the default
+store's, and dated a year back, so the newest page still shows the real bills from the load, with
+their drawer movements. The tables are then vacuumed, as autovacuum would have left them.
 """
 
 from __future__ import annotations
@@ -56,10 +56,11 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
         )
         db.execute(
             "INSERT INTO purchases_purchase (id, customer_id, created_by_id, created_at, subtotal, tax_total, total,"
-            " rounding, payable, paid_amount, cash_paid, change_due, cgst_total, sgst_total)"
+            " rounding, payable, paid_amount, cash_paid, change_due, cgst_total, sgst_total, store_id)"
             " SELECT b.id, c.id, NULL, now() - interval '365 days' + b.n * interval '1 second', l.sub, l.tax,"
             "        l.sub + l.tax, round(l.sub + l.tax) - (l.sub + l.tax), round(l.sub + l.tax),"
-            "        round(l.sub + l.tax), round(l.sub + l.tax), 0, l.cgst, l.tax - l.cgst"
+            "        round(l.sub + l.tax), round(l.sub + l.tax), 0, l.cgst, l.tax - l.cgst,"
+            "        (SELECT id FROM catalog_store WHERE is_default)"
             " FROM bench_bills b"
             " JOIN (SELECT purchase_id, sum(subtotal) AS sub, sum(tax) AS tax, sum(round(tax / 2, 2)) AS cgst"
             "   FROM bench_lines GROUP BY purchase_id) l"
@@ -70,16 +71,17 @@ def fill_bills(db, *, target: int, product_ids: list[int]) -> tuple[int, float]:
         db.execute(
             "INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity,"
             " unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,"
-            " cgst, sgst)"
+            " cgst, sgst, store_id)"
             " SELECT l.purchase_id, p.created_at, l.product_id, l.name, l.quantity, l.price, l.tax_percent,"
             "        l.subtotal, 0, 0, l.subtotal, l.tax, l.subtotal + l.tax, round(l.tax / 2, 2),"
-            "        l.tax - round(l.tax / 2, 2)"
+            "        l.tax - round(l.tax / 2, 2), p.store_id"
             " FROM bench_lines l JOIN purchases_purchase p ON p.id = l.purchase_id"
         )
         # Each bill paid in cash, exactly.
         db.execute(
-            "INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference)"
-            " SELECT p.id, m.id, true, p.payable, '' FROM purchases_purchase p JOIN bench_bills b ON b.id = p.id"
+            "INSERT INTO purchases_payment (purchase_id, method_id, is_cash, amount, reference, store_id)"
+            " SELECT p.id, m.id, true, p.payable, '', p.store_id"
+            " FROM purchases_purchase p JOIN bench_bills b ON b.id = p.id"
             " CROSS JOIN purchases_paymentmethod m WHERE m.is_cash AND p.payable > 0"
         )
     # As autovacuum would have left a table that has been filling for a year: statistics and the
