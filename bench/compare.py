@@ -45,6 +45,8 @@ def _run(checkout: Path, out: Path, duration: float, extra: list[str]) -> dict:
         "bills_per_s": spread["bills_per_s"],
         "app_ms": spread["cpu"]["app_ms_per_bill"],
         "db_ms": spread["cpu"]["db_ms_per_req"],
+        # KB of WAL per request; older commits' run.py did not measure it.
+        "wal_kb": spread["cpu"].get("wal_kb_per_req"),
         "p99_ms": spread["p99_ms"],
         "others": spread["cpu"]["others_pct"],
         "audits_ok": all(a["ok"] for a in results["audits"]),
@@ -79,12 +81,14 @@ def main() -> int:
     print(
         f"\nA = {args.before} ({revs['A'][:10]}), B = {args.after} ({revs['B'][:10]}); spread C=8, {args.duration:g} s"
     )
-    print(f"{'run':<5}{'side':<6}{'bills/s':>9}{'app ms':>8}{'db ms':>7}{'p99 ms':>8}{'others':>8}  audits")
+    print(
+        f"{'run':<5}{'side':<6}{'bills/s':>9}{'app ms':>8}{'db ms':>7}{'WAL KB':>8}{'p99 ms':>8}{'others':>8}  audits"
+    )
     for n, (side, r) in enumerate(rows, start=1):
         audits = "ok" if r["audits_ok"] else "FAILED"
         print(
-            f"{n:<5}{side:<6}{r['bills_per_s']:>9}{r['app_ms']:>8}{r['db_ms']:>7}{r['p99_ms']:>8}"
-            f"{r['others']:>7}%  {audits}"
+            f"{n:<5}{side:<6}{r['bills_per_s']:>9}{r['app_ms']:>8}{r['db_ms']:>7}{r['wal_kb'] or '-':>8}"
+            f"{r['p99_ms']:>8}{r['others']:>7}%  {audits}"
         )
     means = {
         side: {k: statistics.mean(r[k] for s, r in rows if s == side) for k in ("bills_per_s", "app_ms", "db_ms")}

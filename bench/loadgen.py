@@ -224,6 +224,20 @@ def bill_result(status: int, payload, latency: float, finished: float, body: dic
     )
 
 
+class OurBills:
+    """How this system takes a bill: ``POST /api/v1/purchases`` with the body ``BillMaker`` makes,
+    answered by the bill (``bill_result``). Another system's shape (``bench/side_by_side.py``) is an
+    object with the same three members."""
+
+    path = "/api/v1/purchases"
+
+    def request(self, body: dict) -> dict:
+        return body
+
+    def result(self, status: int, payload, latency: float, finished: float, body: dict, *, keep_body: bool) -> Result:
+        return bill_result(status, payload, latency, finished, body, keep_body=keep_body)
+
+
 def paid_in_notes(
     lines: list[tuple[ProductInfo, int | Decimal]], extra: Decimal = Decimal(0)
 ) -> tuple[Decimal, list[dict]]:
@@ -300,14 +314,18 @@ def run_load(
     on_tick=None,
     tills: list[int] | None = None,
     idempotency_keys: bool = False,
+    adapter=None,
 ) -> RunStats:
     """Drive ``clients`` threads for ``duration`` seconds; returns every request's outcome.
 
     With ``tills``, every bill names one of them, in turn. With ``idempotency_keys``, every bill
     carries an ``Idempotency-Key`` of its own, as a till that retries safely would send.
+    ``adapter`` (default ``OurBills()``) turns each bill into another system's request and reads its
+    answer, so the same bills can be rung up on the system this one replaces.
 
     ``on_tick(elapsed)`` is called about every 0.1 s from the calling thread while the load runs
     (the worker-kill fault check uses it)."""
+    shape = adapter or OurBills()
     results: list[Result] = []
     lock = threading.Lock()
     start_barrier = threading.Barrier(clients + 1)
@@ -333,13 +351,13 @@ def run_load(
                 t0 = time.perf_counter()
                 try:
                     headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotency_keys else None
-                    status, payload = api.request("POST", "/api/v1/purchases", body, headers)
+                    status, payload = api.request("POST", shape.path, shape.request(body), headers)
                 except (OSError, http.client.HTTPException) as exc:
                     t1 = time.perf_counter()
                     mine.append(Result(0, type(exc).__name__, t1 - t0, t1, signature(body)))
                     continue
                 t1 = time.perf_counter()
-                mine.append(bill_result(status, payload, t1 - t0, t1, body, keep_body=len(mine) % 10 == 0))
+                mine.append(shape.result(status, payload, t1 - t0, t1, body, keep_body=len(mine) % 10 == 0))
                 if status == 201 and scenario == "mixed" and maker.made % REFUND_EVERY == 0:
                     mine.append(take_back(api, payload, body.get("till")))
         finally:

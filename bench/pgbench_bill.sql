@@ -32,28 +32,26 @@ customer_created AS (
     WHERE NOT EXISTS (SELECT FROM customer_found) AND EXISTS (SELECT FROM bill_timeouts)
     ON CONFLICT (lower(email)) DO NOTHING RETURNING id, email, created_at
 ), customer AS (SELECT id, email, created_at FROM customer_found UNION ALL SELECT id, email, created_at FROM customer_created LIMIT 1)
-SELECT m.id AS mid, m.is_cash, coalesce((SELECT id FROM customer), 0) AS cid FROM bill_timeouts
+SELECT m.id AS mid, m.is_cash, coalesce((SELECT id FROM customer), 0) AS cid,
+       COALESCE((SELECT store_id FROM cashdrawer_till WHERE id = 1), (SELECT id FROM catalog_store WHERE is_default)) AS store
+FROM bill_timeouts
 LEFT JOIN purchases_paymentmethod AS m ON m.code = ANY('{}') OR m.is_cash ORDER BY m.is_cash DESC, m.code LIMIT 1 \gset
 \if :cid = 0
 SELECT id AS cid FROM customers_customer WHERE email = 'pgbench-' || :c || '@example.com' \gset
 \endif
 -- The till's store's stock rows locked in product-id order (the CTE runs to the end first: the
 -- UPDATE waits on its count) and the stock taken where the product is active and the store has
--- enough; the products with their price at the store (a store price, else their own).
-WITH bill_store AS MATERIALIZED (SELECT COALESCE((SELECT store_id FROM cashdrawer_till WHERE id = 1),
-                                                 (SELECT id FROM catalog_store WHERE is_default)) AS id),
-locked AS (SELECT s.id FROM catalog_storestock AS s WHERE s.store_id = (SELECT id FROM bill_store)
-           AND s.product_id IN (:p1, :p2, :p3) ORDER BY s.product_id FOR UPDATE),
-v (pid, qty) AS (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)),
-taken AS (
-    UPDATE catalog_storestock AS s SET stock = s.stock - v.qty, updated_at = now() FROM v, catalog_product AS p
-    WHERE s.store_id = (SELECT id FROM bill_store) AND s.product_id = v.pid AND p.id = v.pid AND p.is_active
-      AND s.stock - v.qty >= 0 AND (SELECT count(*) FROM locked) = 3
-    RETURNING s.product_id, s.stock
-)
-SELECT p.id, p.name, COALESCE(sp.price, p.price), p.tax_percent, taken.stock, p.is_active
-FROM taken JOIN catalog_product AS p ON p.id = taken.product_id
-LEFT JOIN catalog_storeprice AS sp ON sp.store_id = (SELECT id FROM bill_store) AND sp.product_id = taken.product_id;
+-- enough; the products with their price at the store (a store price, else their own). The store is
+-- the till's, read by the first statement.
+WITH locked AS (SELECT s.id FROM catalog_storestock AS s WHERE s.store_id = :store
+                AND s.product_id IN (:p1, :p2, :p3) ORDER BY s.product_id FOR UPDATE)
+UPDATE catalog_storestock AS s SET stock = s.stock - v.qty, updated_at = now()
+FROM (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS v (pid, qty) JOIN catalog_product AS p ON p.id = v.pid
+WHERE s.store_id = :store AND s.product_id = v.pid AND p.is_active
+  AND s.stock - v.qty >= 0 AND (SELECT count(*) FROM locked) = 3
+RETURNING p.id, p.name,
+          COALESCE((SELECT sp.price FROM catalog_storeprice AS sp WHERE sp.store_id = s.store_id AND sp.product_id = p.id), p.price),
+          p.tax_percent, s.stock, p.is_active;
 -- The bill, its lines and its payment in one statement (the bill's INSERT is a CTE the others read).
 WITH l AS (
     SELECT p.price * q.qty AS sub, round(p.price * q.qty * p.tax_percent / 100, 2) AS tax
@@ -66,7 +64,7 @@ WITH l AS (
                                     cgst_total, sgst_total, igst_total, store_id)
     SELECT :cid, NULL, now(), sub, tax, sub + tax, payable - (sub + tax), payable, ceil(payable / 500) * 500 + 500,
            ceil(payable / 500) * 500 + 500, ceil(payable / 500) * 500 + 500 - payable, cgst, tax - cgst, 0,
-           (SELECT store_id FROM cashdrawer_till WHERE id = 1) FROM b
+           :store FROM b
     RETURNING id, created_at, paid_amount, change_due, store_id
 ), lines AS (
     INSERT INTO purchases_purchaseitem (purchase_id, created_at, product_id, product_name, quantity, unit_price, tax_percent, gross, discount_percent, discount_amount, subtotal, tax_amount, total,
@@ -83,7 +81,7 @@ WITH l AS (
     INSERT INTO catalog_stockmovement (store_id, product_id, kind, quantity, balance_after, unit_cost, reason, purchase_id, created_at)
     SELECT s.store_id, p.id, 'sale', -q.qty, s.stock, p.cost_price, '', bill.id, bill.created_at
     FROM bill, catalog_product p JOIN (VALUES (:p1, :q1), (:p2, :q2), (:p3, :q3)) AS q (pid, qty) ON p.id = q.pid
-    JOIN catalog_storestock s ON s.product_id = p.id AND s.store_id = (SELECT store_id FROM cashdrawer_till WHERE id = 1)
+    JOIN catalog_storestock s ON s.product_id = p.id AND s.store_id = :store
 )
 SELECT id AS bill, paid_amount AS paid, change_due AS change FROM bill \gset
 SELECT id, code, is_active, requires_open_session FROM cashdrawer_till WHERE id = 1 FOR UPDATE OF cashdrawer_till;
@@ -104,7 +102,7 @@ WITH d (value, kind, delta) AS (
     RETURNING den.id, den.value, den.count
 ), drawer_inserted AS (
     INSERT INTO cashdrawer_drawermovement (till_id, session_id, denomination_id, kind, delta, count_after, purchase_id, user_id, reason, created_at, store_id)
-    SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now(), (SELECT store_id FROM cashdrawer_till WHERE id = 1)
+    SELECT 1, :sid, g.id, d.kind, d.delta, g.count, :bill, NULL, 'bill #' || :bill, now(), :store
     FROM d JOIN drawer_guarded g ON g.value = d.value
     WHERE (SELECT count(*) FROM drawer_guarded) = (SELECT count(*) FROM d WHERE d.delta <> 0)
     RETURNING id

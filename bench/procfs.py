@@ -101,3 +101,30 @@ def worker_mid_bill(db, *, dbname: str, workers: list[int]) -> tuple[int, dict] 
 
 def kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
+
+
+def serving_pids(port: int) -> list[int]:
+    """The processes that hold the listening socket of 127.0.0.1:``port`` and serve from it, for a
+    server the benchmark did not start (``bench/side_by_side.py``): a pre-forking server's master and
+    workers all hold it; the workers are those whose parent holds it too (the master alone when
+    nothing else does)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(parts[9])
+    holders = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _socket_inodes(int(entry.name)) & inodes:
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            holders[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    workers = [pid for pid, parent in holders.items() if parent in holders]
+    return sorted(workers or holders)

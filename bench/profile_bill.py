@@ -125,7 +125,7 @@ def profile(args) -> int:
     print(f"POST /api/v1/purchases: {len(ctx.captured_queries)} queries")
     if args.sql:
         for q in ctx.captured_queries:
-            print(f"  {q['time']}s  {q['sql'][:300]}")
+            print(f"  {q['time']}s  {q['sql'][: int(os.environ.get('PROFILE_SQL_CHARS', '300'))]}")
 
     # Wall time split between SQL round trips and everything else.
     sql_time = [0.0]
@@ -193,7 +193,7 @@ def profile(args) -> int:
     print(f"GET {page}: {len(ctx.captured_queries)} queries")
     if args.sql:
         for q in ctx.captured_queries:
-            print(f"  {q['time']}s  {q['sql'][:300]}")
+            print(f"  {q['time']}s  {q['sql'][: int(os.environ.get('PROFILE_SQL_CHARS', '300'))]}")
     wall = cpu = float("inf")
     for _ in range(3):
         sql_time[0] = 0.0

@@ -539,7 +539,9 @@ def measured_load(*, gunicorn: Gunicorn, admin: psycopg.Connection, dbname: str,
     app0, db0, gen0 = procfs.cpu_seconds(workers), procfs.cpu_seconds(backends), time.process_time()
     busy0, total0 = procfs.machine_cpu()
     load0 = os.getloadavg()[0]
+    wal0 = wal_position(admin)
     stats = run_load(**kwargs)
+    wal = wal_bytes_since(admin, wal0)
     workers |= set(gunicorn.workers())
     backends |= backend_pids(admin, dbname)
     app = procfs.cpu_seconds(workers) - app0
@@ -553,12 +555,24 @@ def measured_load(*, gunicorn: Gunicorn, admin: psycopg.Connection, dbname: str,
         "app_ms_per_req": round(app / n * 1000, 2),
         "db_ms_per_req": round(db / n * 1000, 2),
         "gen_ms_per_req": round(gen / n * 1000, 2),
+        # The whole server's WAL during the run: on a quiet server, what the requests wrote.
+        "wal_kb_per_req": round(wal / n / 1024, 1),
         "machine_busy_pct": round(busy / total * 100, 1),
         "others_pct": round(max(busy - app - db - gen, 0) / total * 100, 1),
         "loadavg_start": round(load0, 2),
         "loadavg_end": round(os.getloadavg()[0], 2),
     }
     return stats
+
+
+def wal_position(admin: psycopg.Connection) -> str:
+    ((lsn,),) = admin.execute("SELECT pg_current_wal_insert_lsn()").fetchall()
+    return str(lsn)
+
+
+def wal_bytes_since(admin: psycopg.Connection, start: str) -> int:
+    ((diff,),) = admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)", [start]).fetchall()
+    return int(diff)
 
 
 def deadlocks(admin: psycopg.Connection, dbname: str) -> int:
@@ -646,8 +660,9 @@ def print_runs(summaries: list[dict]) -> None:
     head = f"{'scenario':<9}{'C':>4}{'bills':>8}{'bills/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
     print("CPU ms per request: app = gunicorn workers, db = PostgreSQL backends, gen = this load generator;")
     print("app/bill = the gunicorn workers' CPU divided by the bills made (201s);")
-    print("others = CPU share used by everything else on the machine during the run (noise).")
-    print(head + f"{'app/bill':>9}{'app':>7}{'db':>6}{'gen':>6}{'others':>8}  statuses / codes")
+    print("others = CPU share used by everything else on the machine during the run (noise);")
+    print("WAL = KB of write-ahead log per request (the whole server's: exact on a quiet server).")
+    print(head + f"{'app/bill':>9}{'app':>7}{'db':>6}{'gen':>6}{'WAL':>6}{'others':>8}  statuses / codes")
     for s in summaries:
         codes = ", ".join(f"{k}: {v}" for k, v in s["by_code"].items())
         cpu = s.get("cpu", {})
@@ -656,7 +671,7 @@ def print_runs(summaries: list[dict]) -> None:
             f"{s['p95_ms'] or '-':>9}{s['p99_ms'] or '-':>9}{s['max_ms'] or '-':>9}"
             f"{cpu.get('app_ms_per_bill', '-'):>9}{cpu.get('app_ms_per_req', '-'):>7}"
             f"{cpu.get('db_ms_per_req', '-'):>6}{cpu.get('gen_ms_per_req', '-'):>6}"
-            f"{str(cpu.get('others_pct', '-')) + '%':>8}  "
+            f"{cpu.get('wal_kb_per_req', '-'):>6}{str(cpu.get('others_pct', '-')) + '%':>8}  "
             f"{s['by_status']}{' ' + codes if codes else ''}"
             f"{' refunds: ' + str(s['refunds']) if s.get('refunds') else ''}"
         )
@@ -823,7 +838,7 @@ def main(argv=None) -> int:
         manage(env, "migrate", "--noinput")
         if args.without_report_indexes:
             with psycopg.connect(url, autocommit=True) as db:
-                db.execute("DROP INDEX purchase_created_cover")
+                db.execute("DROP INDEX purchase_created_id_cover")
                 db.execute("DROP INDEX purchaseitem_created_at")
                 db.execute("CREATE INDEX purchase_created_plain ON purchases_purchase (created_at)")
         # pgbench gets an exact copy of the schema, constraints and indexes, in its own database.

@@ -226,6 +226,8 @@ class OptionalSlashRouter(routers.DefaultRouter):
 
 
 router = OptionalSlashRouter()
+# The tills' bills first: Django tries the routes in order, and every bill is a request here.
+router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("products", ProductViewSet, basename="product")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("receipts", ReceiptViewSet, basename="receipt")
@@ -233,7 +235,6 @@ router.register("adjustments", AdjustmentViewSet, basename="adjustment")
 router.register("stock-counts", StockCountViewSet, basename="stock-count")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("denominations", DenominationViewSet, basename="denomination")
-router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("refunds", RefundViewSet, basename="refund")
 router.register("reports", ReportViewSet, basename="report")

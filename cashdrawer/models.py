@@ -116,7 +116,8 @@ class Denomination(models.Model):
     go through ``cashdrawer.services`` so the ledger stays in step.
     """
 
-    till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="denominations")
+    # Indexed by ``denomination_unique_per_till``, which leads with it.
+    till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="denominations", db_index=False)
     value = models.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -322,8 +323,9 @@ class DrawerMovement(models.Model):
     session = models.ForeignKey(
         TillSession, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
     )
+    # Null on a bill's rows: indexed only where set (``drawermovement_cash_movement``).
     cash_movement = models.ForeignKey(
-        CashMovement, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
+        CashMovement, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements", db_index=False
     )
     denomination = models.ForeignKey(Denomination, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -333,8 +335,14 @@ class DrawerMovement(models.Model):
         "purchases.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
     )
     # The refund that paid these pieces out (kind refund_out). Its bill may be another till's.
+    # Null on a bill's rows: indexed only where set (``drawermovement_refund``).
     refund = models.ForeignKey(
-        "purchases.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
+        "purchases.Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="drawer_movements",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -344,6 +352,10 @@ class DrawerMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=[field], name=f"drawermovement_{field}", condition=Q(**{f"{field}__isnull": False}))
+            for field in ("cash_movement", "refund")
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(delta=0), name="movement_delta_not_0"),
             models.CheckConstraint(condition=Q(count_after__gte=0), name="movement_count_after_gte_0"),

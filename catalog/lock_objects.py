@@ -56,20 +56,22 @@ PRODUCT_ATTNAMES = [f.attname for f in Product._meta.concrete_fields]
 
 
 @cache
-def products_lock_and_take_sql(store: str = "%s") -> str:
-    """A bill's stock locked and taken at its store in ONE statement (PostgreSQL). ``store`` is a
-    scalar SQL expression for the store's id (the caller's, with its own parameters first; the
-    bill's: its till's store). The CTE locks the store's ``StoreStock`` rows of the bill's products
-    in product-id order (as ``store_stock_for_update`` does), to the end before any row is updated
-    (the UPDATE waits on its count); the UPDATE takes each quantity only where the product is
-    active, the store's stock stays ``>= 0`` and, for an ``each`` product, the quantity is whole.
-    The product rows are read, not locked (a bill's lines key-share them at their INSERT). Returns,
-    per product taken, its columns (``PRODUCT_ATTNAMES``), then its price at the store (its
-    ``StorePrice``, else its own), the store's stock after the take, and the store's id.
-    Parameters after the store's: the ids (a list), the ``[[id, "quantity"], …]`` as JSON
-    (quantities as decimal strings), the time now, and the number of ids. Fewer rows back than ids:
-    a product is unknown, archived or short at the store (no row there: 0), or an ``each`` product
-    was given a fraction, and nothing is taken that the caller's rollback would not undo."""
+def products_lock_and_take_sql() -> str:
+    """A bill's stock locked and taken at its store in ONE statement (PostgreSQL). The CTE locks the
+    store's ``StoreStock`` rows of the bill's products in product-id order (as
+    ``store_stock_for_update`` does), to the end before any row is updated (the UPDATE waits on its
+    count); the UPDATE takes each quantity only where the product is active, the store's stock stays
+    ``>= 0`` and, for an ``each`` product, the quantity is whole. The product rows are read, not
+    locked (a bill's lines key-share them at their INSERT). Returns, per product taken, its columns
+    (``PRODUCT_ATTNAMES``), then its price at the store (its ``StorePrice``, else its own) and the
+    store's stock after the take. Parameters: the store's id, the product ids
+    (a list), the time now, the ``[[id, "quantity"], …]`` as JSON (quantities as decimal strings),
+    the store's id again, and the number of ids. Fewer rows back than ids: a product is unknown,
+    archived or short at the store (no row there: 0), or an ``each`` product was given a fraction,
+    and nothing is taken that the caller's rollback would not undo.
+
+    Three tables, one statement: the store's price is a subquery of the rows returned rather than a
+    third join, which PostgreSQL plans in less time (bench/RESULTS.md, issue 29)."""
     # Only quoted names from the models are interpolated; the values are parameters.
     quote = connection.ops.quote_name
     fields = Product._meta.concrete_fields
@@ -79,19 +81,17 @@ def products_lock_and_take_sql(store: str = "%s") -> str:
     rows, prices = quote(StoreStock._meta.db_table), quote(StorePrice._meta.db_table)
     columns = ", ".join(f"p.{column[f.name]}" for f in fields)
     values = "SELECT (e->>0)::bigint AS id, (e->>1)::numeric AS quantity FROM json_array_elements(%s::json) AS e"
+    store_price = f"(SELECT sp.price FROM {prices} AS sp WHERE sp.store_id = s.store_id AND sp.product_id = p.{pk})"  # noqa: S608
     return (
-        f"WITH bill_store AS MATERIALIZED (SELECT {store} AS id), "  # noqa: S608
-        f"locked AS (SELECT s.id FROM {rows} AS s WHERE s.store_id = (SELECT id FROM bill_store) "
-        f"AND s.product_id = ANY(%s::bigint[]) ORDER BY s.product_id FOR UPDATE), "
-        f"v AS ({values}), "
-        f"taken AS (UPDATE {rows} AS s SET stock = s.stock - v.quantity, updated_at = %s FROM v, {products} AS p "
-        f"WHERE s.store_id = (SELECT id FROM bill_store) AND s.product_id = v.id AND p.{pk} = v.id "
+        f"WITH locked AS (SELECT s.id FROM {rows} AS s WHERE s.store_id = %s "  # noqa: S608
+        f"AND s.product_id = ANY(%s::bigint[]) ORDER BY s.product_id FOR UPDATE) "
+        f"UPDATE {rows} AS s SET stock = s.stock - v.quantity, updated_at = %s "
+        f"FROM ({values}) AS v JOIN {products} AS p ON p.{pk} = v.id "
+        f"WHERE s.store_id = %s AND s.product_id = v.id "
         f"AND p.{active} AND s.stock - v.quantity >= 0 "
         f"AND (p.{unit} <> '{Unit.EACH}' OR v.quantity = trunc(v.quantity)) "
-        f"AND (SELECT count(*) FROM locked) = %s RETURNING s.product_id, s.stock) "
-        f"SELECT {columns}, COALESCE(sp.price, p.{price}), taken.stock, (SELECT id FROM bill_store) "
-        f"FROM taken JOIN {products} AS p ON p.{pk} = taken.product_id "
-        f"LEFT JOIN {prices} AS sp ON sp.store_id = (SELECT id FROM bill_store) AND sp.product_id = taken.product_id"
+        f"AND (SELECT count(*) FROM locked) = %s "
+        f"RETURNING {columns}, COALESCE({store_price}, p.{price}), s.stock"
     )
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Upper
 from django.utils import timezone
 
 from billing_project.core.money import CENT
@@ -217,6 +217,12 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [
+            # A SKU typed in any case (``sku__iexact``: the scanner's lookup and the billing page's row).
+            models.Index(Upper("sku"), name="product_sku_upper"),
+            # On PostgreSQL, migration 0012 adds trigram indexes of UPPER(name) and UPPER(sku) for the
+            # searches that look inside them (``icontains``, ``iexact``): docs/performance.md.
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_gt_0"),
             models.CheckConstraint(condition=Q(cost_price__gte=0), name="product_cost_price_gte_0"),
@@ -282,8 +288,9 @@ class StoreStock(models.Model):
     its ``StockMovement`` at the same store. No row: 0 there. An ``each`` product's stock is whole
     (the services check it with the product's unit)."""
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_rows")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="store_stock")
+    # Indexed by ``storestock_one_per_store_product`` and ``storestock_product``.
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_rows", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="store_stock", db_index=False)
     stock = quantity_field(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_STOCK)])
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -610,8 +617,9 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", "Transfer in"
         TRANSFER_LOSS = "transfer_loss", "Lost in transit"
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_movements")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
+    # Indexed by ``stockmovement_store_product`` and ``stockmovement_product_id``, which lead with them.
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_movements", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     quantity = quantity_field()  # signed
     balance_after = quantity_field()
@@ -619,17 +627,28 @@ class StockMovement(models.Model):
     purchase = models.ForeignKey(
         "purchases.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
     )
+    # The documents below are null on most rows (a sale has none of them): each is indexed only
+    # where it is set (``stockmovement_<document>``), so a bill's rows add nothing to those indexes.
     refund = models.ForeignKey(
-        "purchases.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
+        "purchases.Refund",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stock_movements",
+        db_index=False,
     )
-    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="movements")
+    receipt = models.ForeignKey(
+        Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="movements", db_index=False
+    )
     adjustment = models.ForeignKey(
-        Adjustment, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+        Adjustment, on_delete=models.PROTECT, null=True, blank=True, related_name="movements", db_index=False
     )
     stock_count = models.ForeignKey(
-        StockCount, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+        StockCount, on_delete=models.PROTECT, null=True, blank=True, related_name="movements", db_index=False
     )
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="movements")
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="movements", db_index=False
+    )
     reason = models.CharField(max_length=255, blank=True, default="")
     user = _user_field()
     created_at = models.DateTimeField(default=timezone.now)
@@ -639,6 +658,12 @@ class StockMovement(models.Model):
         indexes = [
             models.Index(fields=["product", "-id"], name="stockmovement_product_id"),
             models.Index(fields=["store", "product", "-id"], name="stockmovement_store_product"),
+            *(
+                models.Index(
+                    fields=[document], name=f"stockmovement_{document}", condition=Q(**{f"{document}__isnull": False})
+                )
+                for document in ("refund", "receipt", "adjustment", "stock_count", "transfer")
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="stockmovement_balance_gte_0"),

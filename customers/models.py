@@ -1,6 +1,6 @@
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Left, Lower
+from django.db.models.functions import Left, Lower, Upper
 
 from billing_project.core.gst import STATE_CHOICES, STATE_CODE_PATTERN
 from billing_project.core.validators import GSTIN_LENGTH, GSTIN_PATTERN, INDIAN_MOBILE_E164_PATTERN
@@ -32,6 +32,12 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["email", "phone"]
+        indexes = [
+            # An email in any case (``email__iexact`` compares UPPER() of both sides; the unique index is
+            # on LOWER()): the bill list's ?customer_email= and the customer list's ?email=. A bill
+            # finds its customer by the stored, lower-cased email and does not use it.
+            models.Index(Upper("email"), name="customer_email_upper"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci"),
             models.CheckConstraint(

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAcceptable, NotFound
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -28,7 +29,7 @@ from .documents import (
 from .gstr1 import gstr1, gstr1_csv_response, gstr1_json_response, gstr1_section
 from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
-from .selectors import customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
+from .selectors import bill_count, customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
 from .serializers import (
     CustomerSerializer,
     Gstr1QuerySerializer,
@@ -208,7 +209,20 @@ class PurchaseViewSet(
             raise NotFound() from None
 
     def list(self, request, *args, **kwargs):
-        return self.get_paginated_response(PurchaseSerializer(bill_page(self, self.get_queryset()), many=True).data)
+        # The user's stores read first: scope() then cuts the bills by their ids, which the planner
+        # reads in the list's order from the time index, rather than by a subquery.
+        stores = visible_store_ids(request.user)
+        bills = self.get_queryset()
+        filtered = any(request.query_params.get(name) for name in ("customer_email", "customer_phone", "number"))
+        # Unfiltered, the list is the user's stores' bills: counted by BillCount, not row by row.
+        count = None if filtered else bill_count(store_ids=stores)
+        return self.get_paginated_response(PurchaseSerializer(bill_page(self, bills, count=count), many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        # The bill found as get_object() finds it (the user's stores; 404 otherwise), then read as the
+        # list reads its page (purchase_rows): the same fields, without model instances and prefetches.
+        pk = get_object_or_404(self.get_queryset().values_list("id", flat=True), pk=kwargs["pk"])
+        return Response(PurchaseSerializer(purchase_rows(ids=[pk])[0]).data)
 
     def create(self, request, *args, **kwargs):
         data = validate_input(PurchaseCreateSerializer, request.data)
@@ -344,9 +358,16 @@ def check_till(user, till_id: int | None) -> None:
         raise TillNotFound(details={"till": till_id} if till_id is not None else {})
 
 
-def bill_page(view, queryset) -> list[dict]:
-    """Paginate ``queryset``'s ids, then read just that page's bills as rows (``purchase_rows``)."""
-    return purchase_rows(ids=list(view.paginate_queryset(queryset.values_list("id", flat=True))))
+def bill_page(view, queryset, *, count: int | None = None) -> list[dict]:
+    """Paginate ``queryset``'s ids, then read just that page's bills as rows (``purchase_rows``).
+    ``count``: how many bills ``queryset`` has, when known exactly (``bill_count``)."""
+    ids = queryset.values_list("id", flat=True)
+    page = (
+        view.paginate_queryset(ids)
+        if count is None
+        else view.paginator.paginate_queryset(ids, view.request, view, count=count)
+    )
+    return purchase_rows(ids=list(page))
 
 
 @extend_schema(tags=["purchases"])
@@ -520,6 +541,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
     def purchases(self, request, pk=None, format=None):
-        customer = self.get_object()
-        page = bill_page(self, scope(purchase_list(customer_id=customer.pk), request.user))
+        # The customer found as get_object() finds them (404 otherwise), without their figures.
+        customer_id = get_object_or_404(self.get_queryset().values_list("pk", flat=True), pk=pk)
+        page = bill_page(self, scope(purchase_list(customer_id=customer_id), request.user))
         return self.get_paginated_response(PurchaseSerializer(page, many=True).data)

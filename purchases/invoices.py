@@ -27,11 +27,12 @@ from django_tasks import task
 from billing_project.core import metrics
 from billing_project.core.db import atomic_write
 from billing_project.core.errors import Conflict, ErrorCode, ValidationFailed
+from billing_project.core.mail import mail_send
 from billing_project.core.tasks_backend import Job, task_job
 
 from .documents import invoice_pdf_filename, invoice_pdf_original
 from .models import InvoiceStatus, Purchase
-from .selectors import purchase_get
+from .selectors import purchase_for_invoice
 
 logger = logging.getLogger("billing.invoices")
 
@@ -49,7 +50,8 @@ class InvoiceWithoutEmail(ValidationFailed):
 
 def invoice_render(purchase: Purchase) -> EmailMultiAlternatives:
     """The invoice email, plain text with an HTML alternative. ``purchase`` should come from
-    ``purchase_get`` so its lines and drawer movements are prefetched."""
+    ``purchase_for_invoice`` (or ``purchase_get``) so its lines, payments and drawer movements are
+    prefetched."""
     context = {
         # The bill's store as the bill copied it (``seller_*``), not the settings.
         "store_name": purchase.seller_name,
@@ -170,7 +172,7 @@ def invoice_deliver(*, purchase_id: int, invoice_round: int, attempt: int) -> st
         return "nothing to do"
 
     try:
-        invoice_render(purchase_get(purchase_id=purchase_id)).send()
+        mail_send(invoice_render(purchase_for_invoice(purchase_id=purchase_id)))
     except Exception as exc:
         final = attempt >= max_attempts
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]

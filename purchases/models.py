@@ -160,17 +160,19 @@ class Purchase(models.Model):
     (``refundable``, ``cash_refundable``), which only ``refund_create`` writes."""
 
     # Null for a walk-in sale: a bill rung up without an email or a mobile number.
+    # Indexed by ``purchase_customer_created``, which leads with it.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
+        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="purchases", db_index=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The manager whose override (a PIN at the counter) allowed what the user alone could not.
+    # Null on most bills: indexed only where set (``purchase_approved_by``).
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
-    # Indexed by ``purchase_created_cover`` (with the figures the sales report sums).
+    # Indexed by ``purchase_created_id_cover`` (with the figures the sales report sums).
     created_at = models.DateTimeField(default=timezone.now)
     # The till whose drawer took the cash, and its session. Null only for a bill written outside
     # purchase_create (bills from before tills were given MAIN by the migration).
@@ -256,14 +258,27 @@ class Purchase(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="purchase_customer_created"),
-            # A store's bills by time: the per-store sales report and bill list.
-            models.Index(fields=["store", "created_at"], name="purchase_store_created"),
-            # The bill list's order and the sales report's range: on PostgreSQL it carries the figures
-            # the report sums, so a report by day, hour, cashier or till reads only this index.
+            models.Index(fields=["approved_by"], name="purchase_approved_by", condition=Q(approved_by__isnull=False)),
+            # A store's bills by time: the per-store sales report, and the bill list's order (newest
+            # first, then by id) for a user of some stores, a deep page read from the index alone.
+            models.Index(fields=["store", "created_at", "id"], name="purchase_store_created_id"),
+            # The bill list's order (created_at, id: a deep page is an index-only scan, also for a
+            # user of several stores, whose store it carries) and the sales report's range: on
+            # PostgreSQL it carries the figures the report sums, so a report by day, hour, cashier or
+            # till reads only this index.
             models.Index(
-                fields=["created_at"],
-                include=["till", "created_by", "subtotal", "discount_total", "tax_total", "total", "cost_total"],
-                name="purchase_created_cover",
+                fields=["created_at", "id"],
+                include=[
+                    "store",
+                    "till",
+                    "created_by",
+                    "subtotal",
+                    "discount_total",
+                    "tax_total",
+                    "total",
+                    "cost_total",
+                ],
+                name="purchase_created_id_cover",
             ),
         ]
         constraints = [
@@ -419,7 +434,8 @@ class PurchaseItem(models.Model):
     """A bill line: a snapshot of the product's name, price, MRP and tax at the time of sale. Only the
     ``refunded_*`` running sums ever change, and only through ``refund_create``."""
 
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
+    # Indexed by ``purchaseitem_one_line_per_product`` (purchase, product), which leads with it.
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items", db_index=False)
     # Its bill's store (``Purchase.store``), so a store's rows are found without the bill.
     store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
     # The bill's own ``created_at``, copied by ``purchase_create`` into the same INSERT (no extra
@@ -725,6 +741,29 @@ class RefundPayment(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.amount}"
+
+
+class BillCount(models.Model):
+    """How many bills each store has: the bill list's exact ``count`` without counting millions of
+    rows. On PostgreSQL a trigger of ``purchases_purchase`` keeps it (migration 0033: every INSERT,
+    DELETE and TRUNCATE of bills, and a change of a bill's store), in the same transaction as the
+    bills, so it is exact at every snapshot; the counts are spread over ``slot`` (the connection's
+    process id modulo ``BILL_COUNT_SLOTS``) so that bills rung up at the same moment on other
+    connections never wait on one row. The store's count is the sum of its slots. SQLite has no
+    trigger and counts the bills themselves (``selectors.bill_count``). A slot may go below 0 (a
+    bill deleted from another connection than the one that wrote it); a store's sum never does."""
+
+    store_id = models.BigIntegerField()
+    slot = models.SmallIntegerField()
+    bills = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store_id", "slot"], name="billcount_one_per_store_slot"),
+        ]
+
+    def __str__(self):
+        return f"{self.bills} bills of store {self.store_id} (slot {self.slot})"
 
 
 class DocumentPdf(models.Model):

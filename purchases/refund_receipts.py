@@ -20,6 +20,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from billing_project.core.mail import mail_send
+
 from .documents import credit_note_pdf_filename, credit_note_pdf_original
 from .invoices import invoice_recipient, invoice_retry_delay
 from .models import Refund
@@ -68,7 +70,7 @@ def refund_receipt_deliver(*, refund_id: int, attempt: int) -> str:
     if refund.receipt_sent_at is not None:
         return "nothing to do"
     try:
-        refund_receipt_render(refund).send()
+        mail_send(refund_receipt_render(refund))
     except Exception as exc:
         if attempt >= settings.INVOICE_MAX_ATTEMPTS:
             logger.error("refund #%s receipt failed after %s attempts: %s", refund_id, attempt, exc)

@@ -1,6 +1,7 @@
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -19,6 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing_project.core.db.orm_internals import prefetched
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_list
 from catalog.models import Product
@@ -31,6 +33,7 @@ from .models import (
     LINE_DISCOUNT_FIELDS,
     LINE_FIELDS,
     LINE_GST_FIELDS,
+    BillCount,
     Payment,
     PaymentMethod,
     Purchase,
@@ -70,8 +73,34 @@ def purchase_list(
     return qs.order_by("-created_at", "-id")
 
 
+def bill_count(*, store_ids: list[int] | None) -> int | None:
+    """How many bills the stores ``store_ids`` (None: every store) have, from ``BillCount`` (kept
+    exact by its trigger, in the bills' own transactions): what ``count()`` of ``purchase_list()``
+    cut to those stores gives, without reading the bills. None where there is no trigger (SQLite):
+    the caller counts the rows."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = BillCount.objects.all() if store_ids is None else BillCount.objects.filter(store_id__in=store_ids)
+    return rows.aggregate(bills=Sum("bills"))["bills"] or 0
+
+
 def purchase_get(*, purchase_id: int) -> Purchase:
     return purchase_list().get(pk=purchase_id)
+
+
+def purchase_for_invoice(*, purchase_id: int) -> Purchase:
+    """A bill with what its tax invoice and its invoice email show: the customer, the lines, the
+    payments with their methods and the drawer movements (tendered notes and change), in four
+    queries; not its refunds, which neither shows (``purchase_get`` also fetches them)."""
+    return (
+        Purchase.objects.select_related("customer")
+        .prefetch_related(
+            Prefetch("items", queryset=PurchaseItem.objects.order_by("id")),
+            Prefetch("payments", queryset=Payment.objects.select_related("method").order_by("id")),
+            Prefetch("drawer_movements", queryset=DrawerMovement.objects.select_related("denomination")),
+        )
+        .get(pk=purchase_id)
+    )
 
 
 # --- Billing page ---------------------------------------------------------------------------------
@@ -253,9 +282,16 @@ def purchase_payments(purchase: Purchase) -> list[tuple[str, bool, Decimal]]:
 
 def purchase_payments_net(purchase: Purchase) -> list[tuple[Payment, Decimal]]:
     """Each payment with what it really paid toward ``payable``: the cash payment less the change
-    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF."""
+    handed back; payments that paid nothing are left out. Shared by refunds and the invoice PDF.
+    Reads the payments prefetched with their methods (``purchase_list``), when they are."""
+    cached = prefetched(purchase)
+    payments = (
+        cached["payments"]
+        if cached is not None and "payments" in cached
+        else purchase.payments.select_related("method").order_by("id")
+    )
     rows = []
-    for payment in purchase.payments.select_related("method").order_by("id"):
+    for payment in payments:
         amount = payment.amount - purchase.change_due if payment.is_cash else payment.amount
         if amount > 0:
             rows.append((payment, amount))
@@ -269,25 +305,35 @@ def customer_list(*, email: str | None = None, phone: str | None = None) -> Quer
     """Customers with their number of bills, what their refunds paid back (``total_refunded``),
     their lifetime spend net of it (``total_spent`` = sum of amounts payable − total_refunded) and
     the discounts they were given (``discount_total``, the sum of the bills' discount totals).
-    The refunds are summed in a subquery, so they do not multiply the bill rows. By email, then
-    those known by phone only; ``phone`` is in E.164 form (``customer_normalize_phone``)."""
-    refunded = (
-        Refund.objects.filter(purchase__customer_id=OuterRef("pk"))
-        .order_by()
-        .values("purchase__customer_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    Each figure is a subquery of the customer's own bills (or refunds): computed only for the
+    customers a page shows, each through the bills' customer index, and never multiplied by a
+    join. By email, then those known by phone only; ``phone`` is in E.164 form
+    (``customer_normalize_phone``)."""
     zero = Value(Decimal("0.00"))
+    bills = Purchase.objects.filter(customer_id=OuterRef("pk"))
+    # The refunds of the customer's bills, found by their bill (its index), never by reading them all.
+    refunds = Refund.objects.filter(
+        purchase_id__in=Purchase.objects.filter(customer_id=OuterRef(OuterRef("pk"))).values("id")
+    )
+    refunded = _per_customer(refunds, Sum("amount"), _AMOUNT)
     qs = Customer.objects.annotate(
-        purchase_count=Count("purchases"),
-        total_refunded=Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
-        total_spent=Coalesce(Sum("purchases__payable"), zero, output_field=_AMOUNT)
-        - Coalesce(Subquery(refunded, output_field=_AMOUNT), zero, output_field=_AMOUNT),
-        discount_total=Coalesce(Sum("purchases__discount_total"), zero, output_field=_AMOUNT),
+        purchase_count=Coalesce(
+            _per_customer(bills, Count("id"), IntegerField()), Value(0), output_field=IntegerField()
+        ),
+        total_refunded=Coalesce(refunded, zero, output_field=_AMOUNT),
+        total_spent=Coalesce(_per_customer(bills, Sum("payable"), _AMOUNT), zero, output_field=_AMOUNT)
+        - Coalesce(refunded, zero, output_field=_AMOUNT),
+        discount_total=Coalesce(_per_customer(bills, Sum("discount_total"), _AMOUNT), zero, output_field=_AMOUNT),
     ).order_by(F("email").asc(nulls_last=True), "phone", "id")
     if email:
         qs = qs.filter(email__iexact=email.strip())
     if phone:
         qs = qs.filter(phone=phone)
     return qs
+
+
+def _per_customer(rows: QuerySet, aggregate, output_field) -> Subquery:
+    """``aggregate`` over ``rows`` (already cut to one customer with ``OuterRef("pk")``): one value,
+    or NULL when the customer has none."""
+    grouped = rows.order_by().annotate(one=Value(1)).values("one").annotate(value=aggregate).values("value")
+    return Subquery(grouped, output_field=output_field)

@@ -162,7 +162,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    # The bills' covering index (purchase_created_cover) INCLUDEs the sales reports' summed columns
+    # The bills' covering index (purchase_created_id_cover) INCLUDEs the sales reports' summed columns
     # on PostgreSQL; SQLite keeps only its key column, which is all a SQLite store needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"):

@@ -234,7 +234,8 @@ def billed_to(purchase: Purchase) -> str:
 
 def invoice_document(purchase: Purchase) -> TaxDocument:
     """A bill as a tax invoice (a bill of supply for an unregistered store). ``purchase`` should
-    come from ``purchase_get`` (lines prefetched). Everything comes from the bill and its lines'
+    come from ``purchase_for_invoice`` or ``purchase_get`` (lines and payments prefetched).
+    Everything comes from the bill and its lines'
     snapshots (HSN code, tax split, buyer): never from the product or the customer as they are now."""
     items = list(purchase.items.all())
     return TaxDocument(

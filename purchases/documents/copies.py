@@ -31,7 +31,7 @@ from django.utils import timezone
 from billing_project.core.api.throttling import PerUserRateThrottle, page_throttle
 
 from ..models import DocumentPdf, Purchase, Refund
-from ..selectors import purchase_get, refund_get
+from ..selectors import purchase_for_invoice, refund_get
 from .content import TaxDocument, credit_note_document, invoice_document
 from .render import DUPLICATE, ORIGINAL, document_pdf, with_copy_mark
 
@@ -61,7 +61,7 @@ _INVOICE = _Kind(
     owner="purchase",
     model=Purchase,
     printed_at="invoice_printed_at",
-    load=lambda pk: purchase_get(purchase_id=pk),
+    load=lambda pk: purchase_for_invoice(purchase_id=pk),
     document=invoice_document,
     file_prefix="invoice",
 )
@@ -129,7 +129,7 @@ def credit_note_pdf_print(*, refund_id: int) -> Print:
 
 def invoice_pdf_original(purchase: Purchase) -> bytes:
     """The tax invoice attached to the invoice email (made by the worker). ``purchase`` comes from
-    ``purchase_get``."""
+    ``purchase_for_invoice``."""
     return _original(_INVOICE, purchase)
 
 

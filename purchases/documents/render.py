@@ -11,6 +11,7 @@ copy mark is not laid out with the document at all but drawn over its pages afte
 
 import gc
 import io
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,12 +107,18 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+# Whitespace between two tags that runs onto a new line: the templates' indentation. It draws
+# nothing (the PDF is the same, byte for byte, without it: test_documents.py), but WeasyPrint makes
+# a box of every piece of it before it drops them: about 3 % of a 12-line invoice.
+_INDENTATION = re.compile(r">\s*\n\s*<")
+
+
 def _write_pdf(html: str) -> bytes:
     # Imported here: WeasyPrint loads Pango at import, which only the worker and prints need.
     from weasyprint import HTML
 
     with _without_cyclic_gc():
-        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        return HTML(string=_INDENTATION.sub("><", html), base_url=str(settings.BASE_DIR)).write_pdf(
             stylesheets=_stylesheets(), font_config=_font_config()
         )
 

@@ -45,7 +45,6 @@ from catalog.lock_objects import (
     store_stock_for_update,
 )
 from catalog.models import Product, StockMovement, Store, StorePrice, StoreStock
-from catalog.stores import default_store_id
 from customers.models import Customer
 from customers.services import (
     CUSTOMER_ROW_FIELDS,
@@ -173,61 +172,38 @@ class TakenStock:
     balances: dict[int, Decimal]
 
 
-def till_store_sql(till: int | None) -> tuple[str, list[Any]]:
-    """The bill's store as a scalar SQL expression: its till's store (the till by id, or
-    ``DEFAULT_TILL`` by code), else the default store (a till that does not exist yet is refused
-    at step 4, or is made there in the default store)."""
-    quote = connection.ops.quote_name
-    tills, stores = quote(Till._meta.db_table), quote(Store._meta.db_table)
-    by = "id" if till is not None else "code"
-    sql = (
-        f"COALESCE((SELECT store_id FROM {tills} WHERE {by} = %s), "  # noqa: S608
-        f"(SELECT id FROM {stores} WHERE is_default))"
-    )
-    return sql, [till if till is not None else settings.DEFAULT_TILL]
+def take_stock(quantities: Mapping[int, Decimal], *, store_id: int) -> TakenStock:
+    """Statement 2: lock the bill's stock rows at its store (``StoreStock``, by product id: lock
+    step 3) and take the bill's quantities off them. ``store_id`` is the store statement 1 read
+    (``begin_bill``: the till's; the till's lock at step 4 checks the till is still in it). Refuses,
+    in the order of the bill's lines, an unknown product (``ProductNotFound``), an archived one
+    (``ProductInactive``), a fraction of a product sold ``each`` (``ValidationFailed``) and a line
+    with more than the store's stock (``InsufficientStock``; a product with no row at the store has
+    0 there).
 
-
-def _till_store_id(till: int | None) -> int:
-    found = Till.objects.filter(**({"pk": till} if till is not None else {"code": settings.DEFAULT_TILL}))
-    return found.values_list("store_id", flat=True).first() or default_store_id()
-
-
-def take_stock(quantities: Mapping[int, Decimal], *, till: int | None, store_id: int | None = None) -> TakenStock:
-    """Statement 2: lock the bill's stock rows at its till's store (``StoreStock``, by product id:
-    lock step 3) and take the bill's quantities off them. Refuses, in the order of the bill's
-    lines, an unknown product (``ProductNotFound``), an archived one (``ProductInactive``), a
-    fraction of a product sold ``each`` (``ValidationFailed``) and a line with more than the
-    store's stock (``InsufficientStock``; a product with no row at the store has 0 there).
-
-    On PostgreSQL it is ONE statement (``catalog.lock_objects.products_lock_and_take_sql``, the
-    store from ``till_store_sql``): a CTE locks the store's rows in product-id order, to the end
-    before any row is updated, and the UPDATE takes the stock only where the product is active,
-    keeps ``stock >= 0`` (the guard; the CHECK constraint backs it up) and an ``each`` quantity
-    whole, returning the products with their price at the store. When it updates fewer rows than
-    the bill has products, the rows are locked and read again to say why, and the refusal rolls
-    the bill back. Elsewhere (SQLite) it is the locking SELECT, the checks, then one guarded
-    UPDATE. ``store_id``, when given, is the store statement 1 read (``begin_bill``): the stock is
-    taken there, and the till's store is not looked up again. The till's lock (step 4) checks the
-    till is still in that store."""
+    On PostgreSQL it is ONE statement (``catalog.lock_objects.products_lock_and_take_sql``): a CTE
+    locks the store's rows in product-id order, to the end before any row is updated, and the
+    UPDATE takes the stock only where the product is active, keeps ``stock >= 0`` (the guard; the
+    CHECK constraint backs it up) and an ``each`` quantity whole, returning the products with their
+    price at the store. When it updates fewer rows than the bill has products, the rows are locked
+    and read again to say why, and the refusal rolls the bill back. Elsewhere (SQLite) it is the
+    locking SELECT, the checks, then one guarded UPDATE."""
     conn = default_connection()
     if conn.vendor == "postgresql":
-        _, store_params = till_store_sql(till) if store_id is None else ("%s", [store_id])
         pairs = json.dumps([[pk, str(quantity)] for pk, quantity in quantities.items()])
-        params: list[Any] = [*store_params, sorted(quantities), pairs, timezone.now(), len(quantities)]
+        params: list[Any] = [store_id, sorted(quantities), timezone.now(), pairs, store_id, len(quantities)]
         with statement_cursor() as cursor:
-            cursor.execute(_take_sql(till is not None) if store_id is None else _take_sql_at_store(), params)
+            cursor.execute(products_lock_and_take_sql(), params)
             rows = cursor.fetchall()
         if len(rows) == len(quantities):
             n = len(PRODUCT_ATTNAMES)
-            taken = TakenStock(store_id=rows[0][n + 2], products={}, balances={})
+            taken = TakenStock(store_id=store_id, products={}, balances={})
             for row in rows:
                 product = Product.from_db(conn.alias, PRODUCT_ATTNAMES, row[:n])
                 product.price = row[n]
                 taken.products[product.pk] = product
                 taken.balances[product.pk] = row[n + 1]
             return taken
-    if store_id is None:
-        store_id = _till_store_id(till)
     stock_rows = {r.product_id: r for r in store_stock_for_update(store_id, quantities)}
     own_price = StorePrice.objects.filter(store_id=store_id, product_id=OuterRef("pk")).values("price")
     products = {
@@ -267,16 +243,6 @@ def take_stock(quantities: Mapping[int, Decimal], *, till: int | None, store_id:
         product.price = product.store_price if product.store_price is not None else product.price
     balances = {pk: stock_rows[pk].stock - qty for pk, qty in quantities.items()}
     return TakenStock(store_id=store_id, products=products, balances=balances)
-
-
-@cache
-def _take_sql(by_id: bool) -> str:
-    return products_lock_and_take_sql(till_store_sql(1 if by_id else None)[0])
-
-
-@cache
-def _take_sql_at_store() -> str:
-    return products_lock_and_take_sql("%s")
 
 
 # --- 3. The bill --------------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ def _ring_up(
     gst = _supply(gstin_given, place_given, customer, store_state=store.gst_state_code or None)
 
     # 2. The stock at the till's store, locked, and taken (lock step 3); the prices are the store's.
-    taken = statements.take_stock(quantities, till=till, store_id=store.pk)
+    taken = statements.take_stock(quantities, store_id=store.pk)
     bill = quote(
         taken.products,
         quantities,

@@ -289,3 +289,45 @@ def test_a_client_that_asks_for_a_pdf_gets_it_and_a_refusal_in_json(bill, admin_
     assert pdf.content.startswith(b"%PDF-")
     assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
     assert missing.json()["code"] == "not_found"
+
+
+def _without_dates(pdf: bytes) -> bytes:
+    return re.sub(rb"/(CreationDate|ModDate) \([^)]*\)", b"", pdf)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["bill", "b2b inter-state with an address, MRP and discount", "indian scripts", "credit note", "60 lines"],
+)
+def test_the_pdf_is_the_same_byte_for_byte_without_the_templates_indentation(kind, bill):
+    """``_write_pdf`` drops the whitespace between tags that the templates' indentation leaves; the
+    document drawn from the template's HTML as written is the same, byte for byte (but its dates)."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    from purchases.documents import document_html
+    from purchases.documents.render import _font_config, _stylesheets
+
+    line = DocumentLine("Ghee 1 l", "0405", 2, D("610.00"), D("1200.00"), D("12"), D("144.00"), D("1344.00"))
+    documents = {
+        "bill": lambda: invoice_document(purchase_get(purchase_id=bill.pk)),
+        "b2b inter-state with an address, MRP and discount": lambda: replace(
+            indian_document(),
+            lines=[replace(line, mrp=D("650.00"), discount=D("20.00"), cgst=D("0"), sgst=D("0"), igst=D("144.00"))],
+            mode="inter",
+            place_of_supply="29",
+            buyer_gstin="29AAACR4849R1ZK",
+            buyer_name="Hotel Udupi Pvt Ltd",
+            buyer_address="4 Temple Street\nBengaluru",
+            you_saved=D("100.00"),
+        ),
+        "indian scripts": indian_document,
+        "credit note": lambda: replace(indian_document(), kind=CREDIT_NOTE, original_number="M/2627/000001"),
+        "60 lines": lambda: replace(indian_document(), lines=[line] * 60),
+    }
+    document = documents[kind]()
+    as_written = document_html(document)
+    assert re.search(r">\s*\n\s*<", as_written)  # the template's HTML has indentation to drop
+
+    drawn = HTML(string=as_written).write_pdf(stylesheets=_stylesheets(), font_config=_font_config())
+
+    assert _without_dates(document_pdf(document)) == _without_dates(drawn)

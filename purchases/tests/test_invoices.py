@@ -19,9 +19,16 @@ from django_tasks_db.models import DBTaskResult
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from catalog.tests.stores import set_default_store
+from purchases.documents import invoice_pdf_print
 from purchases.errors import InsufficientStock
 from purchases.invoice_admin import invoice_email_status, resend_invoice
-from purchases.invoices import InvoiceAlreadyPending, invoice_render, invoice_resend, invoice_retry_delay
+from purchases.invoices import (
+    InvoiceAlreadyPending,
+    invoice_deliver,
+    invoice_render,
+    invoice_resend,
+    invoice_retry_delay,
+)
 from purchases.models import InvoiceStatus, Purchase
 from purchases.selectors import purchase_get
 from purchases.services import purchase_create
@@ -609,3 +616,18 @@ def test_the_admin_shows_when_the_invoice_was_sent(settings, drawer, rice):
     Purchase.objects.filter(pk=purchase.pk).update(invoice_status="sent", invoice_sent_at=sent_at)
 
     assert invoice_email_status(fresh(purchase)) == "Sent 1 Mar 2026, 10:00"
+
+
+@pytest.mark.parametrize("what", ["email", "first print"])
+def test_the_invoice_reads_its_bills_payments_once_and_not_its_refunds(what, drawer, rice):
+    purchase = ring_up((rice, 2))
+    with CaptureQueriesContext(connection) as ctx:
+        if what == "email":
+            assert invoice_deliver(purchase_id=purchase.pk, invoice_round=0, attempt=1) == "sent"
+        else:
+            invoice_pdf_print(purchase_id=purchase.pk)
+    sql = [q["sql"] for q in ctx.captured_queries]
+
+    assert sum('FROM "purchases_payment"' in statement for statement in sql) == 1
+    assert not any('FROM "purchases_refund"' in statement for statement in sql)
+    assert len(mail.outbox) == (1 if what == "email" else 0)

@@ -1,3 +1,6 @@
+from functools import partial
+
+from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -13,6 +16,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     last_page_strings = ()  # no undocumented ?page=last
+
+    def paginate_queryset(self, queryset, request, view=None, *, count: int | None = None):
+        """As DRF's; ``count``, when the caller knows exactly how many rows ``queryset`` has (the
+        bills' ``BillCount``), is the page's ``count`` instead of a ``count(*)`` of the rows."""
+        if count is None:
+            return super().paginate_queryset(queryset, request, view)
+        self.django_paginator_class = partial(CountedPaginator, count=count)  # type: ignore[assignment]
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        finally:
+            del self.django_paginator_class
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
@@ -50,3 +64,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
                     f"Results per page, from 1; more than {self.max_page_size} is taken as {self.max_page_size}."
                 )
         return parameters
+
+
+class CountedPaginator(Paginator):
+    """Django's paginator, told its ``count``."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property

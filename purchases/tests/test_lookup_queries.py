@@ -1,0 +1,276 @@
+"""Lookups and lists at a chain's scale (issue 30): their query budgets, the indexes the queries the
+views send are served by (on PostgreSQL, read from the plans), and one bill read as the list reads
+it, the same answer as before."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from stdnum import ean
+
+from catalog.tests.factories import ProductFactory
+from purchases.selectors import product_search, purchase_get, purchase_list
+from purchases.serializers import PurchaseSerializer
+from purchases.tests.helpers import refund, ring_up
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def _queries(fn) -> tuple[int, Any]:
+    with CaptureQueriesContext(connection) as ctx:
+        result = fn()
+    return len(ctx.captured_queries), result
+
+
+def _barcode(n: int) -> str:
+    body = f"890{n:09d}"
+    return body + ean.calc_check_digit(body)
+
+
+# --- Product lookups ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["barcode", "sku", "sku_lower", "label", "id"])
+def test_a_lookup_costs_the_same_with_1_or_40_products(admin_api, code):
+    def codes(product, weighed):
+        label = "21" + weighed.plu.zfill(5) + "00750"
+        return {
+            "barcode": product.barcode,
+            "sku": product.sku,
+            "sku_lower": product.sku.lower(),
+            "label": label + ean.calc_check_digit(label),
+            "id": str(product.pk),
+        }
+
+    product = ProductFactory(barcode=_barcode(1), sku="ABC-1")
+    weighed = ProductFactory(unit="kg", plu="501")
+    expected = weighed if code == "label" else product
+    few, response = _queries(lambda: admin_api.get(f"/api/v1/products/lookup?code={codes(product, weighed)[code]}"))
+    assert response.status_code == 200 and response.json()["product"]["id"] == expected.pk
+    for n in range(2, 40):
+        ProductFactory(barcode=_barcode(n), name=f"Other {n}")
+
+    many, response = _queries(lambda: admin_api.get(f"/api/v1/products/lookup?code={codes(product, weighed)[code]}"))
+
+    assert response.status_code == 200 and response.json()["product"]["id"] == expected.pk
+    assert many == few
+    assert many <= 6
+
+
+def test_the_billing_pages_suggestions_cost_the_same_for_1_or_40_matches(cashier_client, drawer):
+    ProductFactory(name="Tea leaves 1")
+    few, response = _queries(lambda: cashier_client.get("/billing/products/?q=tea"))
+    assert len(response.json()["results"]) == 1
+    for n in range(2, 41):
+        ProductFactory(name=f"Tea leaves {n}")
+
+    many, response = _queries(lambda: cashier_client.get("/billing/products/?q=tea"))
+
+    assert len(response.json()["results"]) == 8
+    assert many == few
+
+
+def test_a_search_finds_a_name_or_sku_containing_the_term_in_any_case():
+    tea = ProductFactory(name="Assam Tea 500 g", sku="TEA-500")
+    ProductFactory(name="Coffee", sku="COF-1")
+
+    assert product_search(term="sam t") == [tea]
+    assert product_search(term="tea-5") == [tea]
+    assert product_search(term="ASSAM") == [tea]
+
+
+# --- One bill -------------------------------------------------------------------------------------------
+
+
+def test_one_bill_costs_the_same_queries_with_1_or_30_lines_and_refunds(admin_api, drawer):
+    products = [ProductFactory(price=D("10"), tax_percent=D("5"), stock=1000) for _ in range(30)]
+    small = ring_up((products[0], 1))
+    few, response = _queries(lambda: admin_api.get(f"/api/v1/purchases/{small.pk}"))
+    assert response.status_code == 200
+    large = ring_up(*((p, 2) for p in products))
+    refund(large, (products[0], 1))
+    refund(large, (products[1], 2))
+
+    many, response = _queries(lambda: admin_api.get(f"/api/v1/purchases/{large.pk}"))
+
+    assert response.status_code == 200 and len(response.json()["refunds"]) == 2
+    assert many == few
+    # The bill's id, then the bill, its lines, payments, cash pieces and refunds.
+    assert many <= 6
+
+
+def test_one_bill_reads_as_the_list_and_the_model_read_it(admin_api, drawer):
+    products = [ProductFactory(price=D("99.50"), tax_percent=D("12"), stock=1000) for _ in range(3)]
+    bill = ring_up((products[0], 2), (products[1], 1), (products[2], 3))
+    refund(bill, (products[1], 1))
+
+    one = admin_api.get(f"/api/v1/purchases/{bill.pk}").json()
+    listed = admin_api.get("/api/v1/purchases").json()["results"]
+
+    assert one == next(row for row in listed if row["id"] == bill.pk)
+    assert one == admin_api.get(f"/api/v1/purchases/{bill.pk}.json").json()
+    expected = PurchaseSerializer(purchase_get(purchase_id=bill.pk)).data
+    assert one == admin_api.get(f"/api/v1/purchases/{bill.pk}").json() == _json(expected)
+
+
+def _json(data):
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+def test_an_unknown_bill_is_404_not_found(admin_api):
+    response = admin_api.get("/api/v1/purchases/999999")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+# --- Plans (PostgreSQL): the queries the views send use the indexes made for them ------------------------
+
+
+def _plan(queryset, off=("enable_seqscan", "enable_bitmapscan", "enable_sort")) -> str:
+    """The plan of ``queryset``'s SQL, with the scans an empty table makes cheapest (a sequential
+    or bitmap scan, then a sort) priced out: what is left is what the indexes can serve."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        for setting in off:
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        for setting in off:
+            cursor.execute(f"RESET {setting}")
+    return plan
+
+
+def test_the_billing_pages_search_uses_the_trigram_indexes(postgres_only):
+    from django.db.models import Q
+
+    from catalog.models import Product
+
+    ProductFactory(name="Assam Tea")
+    # A GIN index is read by a bitmap scan.
+    plan = _plan(
+        Product.objects.active().filter(Q(name__icontains="tea") | Q(sku__icontains="tea")), off=("enable_seqscan",)
+    )
+
+    assert "product_name_trgm" in plan and "product_sku_trgm" in plan
+
+
+def test_a_sku_in_any_case_uses_its_index(postgres_only):
+    from catalog.models import Product
+
+    ProductFactory(sku="TEA-1")
+
+    assert "product_sku_upper" in _plan(Product.objects.filter(sku__iexact="tea-1"), off=("enable_seqscan",))
+
+
+def test_a_page_of_bills_is_read_from_the_index_alone_in_the_lists_order(postgres_only):
+    ids = purchase_list().values_list("id", flat=True)[5000:5050]
+    plan = _plan(ids)
+
+    assert "Index Only Scan Backward using purchase_created_id_cover" in plan
+    assert "Sort" not in plan
+
+
+def test_a_stores_page_of_bills_is_read_from_its_index_in_the_lists_order(postgres_only):
+    from catalog.stores import default_store_id
+
+    ids = purchase_list().filter(store_id=default_store_id()).values_list("id", flat=True)[500:550]
+    plan = _plan(ids)
+
+    assert "purchase_store_created_id" in plan
+    assert "Sort" not in plan
+
+
+# --- The bill list's count ---------------------------------------------------------------------------
+
+
+def _second_store_bills(products, n):
+    from cashdrawer.services import till_create
+    from catalog.models import StoreStock
+    from catalog.tests.stores import store_with
+
+    store = store_with("B2")
+    till = till_create(code="B2-1", store=store.pk)
+    for product in products:
+        StoreStock.objects.create(store=store, product=product, stock=1000)
+    return store, [ring_up((products[0], 1), till=till.pk) for _ in range(n)]
+
+
+def test_the_bill_lists_count_is_every_bill_the_user_sees(admin_api, manager_api, manager_user, drawer):
+    from catalog.stores import default_store
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    for _ in range(3):
+        ring_up((products[0], 1))
+    store, _ = _second_store_bills(products, 2)
+    default_store().staff.add(manager_user)
+
+    everything = admin_api.get("/api/v1/purchases?page_size=2").json()
+    own = manager_api.get("/api/v1/purchases?page_size=2").json()
+    other = admin_api.get("/api/v1/purchases?number=" + everything["results"][0]["number"]).json()
+    store.staff.add(manager_user)
+    manager_user.__dict__.pop("remembered_store_ids", None)
+    both = manager_api.get("/api/v1/purchases?page_size=2").json()
+
+    assert (everything["count"], own["count"], other["count"], both["count"]) == (5, 3, 1, 5)
+    assert everything["next"] is not None and len(everything["results"]) == 2
+
+
+def test_the_unfiltered_bill_list_counts_no_bill_rows_on_postgresql(admin_api, drawer, postgres_only):
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    for _ in range(3):
+        ring_up((product, 1))
+
+    with CaptureQueriesContext(connection) as ctx:
+        body = admin_api.get("/api/v1/purchases").json()
+
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert body["count"] == 3
+    assert not any("COUNT(" in sql.upper() for sql in statements)
+    assert any('FROM "purchases_billcount"' in sql for sql in statements)
+
+
+def test_the_bill_count_follows_every_insert_delete_and_truncate(drawer, postgres_only):
+    from purchases.models import BillCount, Purchase
+    from purchases.selectors import bill_count
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    bills = [ring_up((product, 1)) for _ in range(4)]
+    assert bill_count(store_ids=None) == Purchase.objects.count() == 4
+    with connection.cursor() as cursor:
+        # A hand-written INSERT of two bills as one statement, and a DELETE, are counted too.
+        cursor.execute(
+            "INSERT INTO purchases_purchase (customer_id, created_at, store_id, subtotal, tax_total, total, rounding,"
+            " payable, paid_amount, change_due, cash_paid, discount_percent, discount_total, discount_reason,"
+            " invoice_status, invoice_round, invoice_attempts, invoice_last_error)"
+            " SELECT NULL::bigint, now(), store_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '', 'skipped', 0, 0, ''"
+            " FROM purchases_purchase WHERE id = %s UNION ALL"
+            " SELECT NULL::bigint, now(), store_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '', 'skipped', 0, 0, ''"
+            " FROM purchases_purchase WHERE id = %s RETURNING id",
+            [bills[0].pk, bills[0].pk],
+        )
+        added = [row[0] for row in cursor.fetchall()]
+        assert bill_count(store_ids=None) == Purchase.objects.count() == 6
+        cursor.execute("DELETE FROM purchases_purchase WHERE id = ANY(%s)", [added])
+    assert bill_count(store_ids=[bills[0].store_id]) == Purchase.objects.count() == 4
+    assert bill_count(store_ids=[]) == 0
+    assert BillCount.objects.exists()
+
+
+def test_a_page_of_several_stores_bills_is_read_from_the_time_index_alone(postgres_only):
+    from catalog.stores import default_store_id
+    from catalog.tests.stores import store_with
+
+    stores = [default_store_id(), store_with("B2").pk]
+    plan = _plan(purchase_list().filter(store_id__in=stores).values_list("id", flat=True)[500:550])
+
+    assert "Index Only Scan Backward using purchase_created_id_cover" in plan
+    assert "Sort" not in plan
