@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install lock run serve migrate demo test test-pg test-explore test-sqlite lint format check bench bench-compare bench-reports cluster-check clean
+.PHONY: help install lock run serve migrate demo test test-pg test-explore test-sqlite lint format check bench bench-compare bench-reports bench-scale cluster-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -82,6 +82,9 @@ bench-compare: install  ## two commits side by side, A-B-B-A: spread C=8 bills/s
 
 bench-reports: install  ## sales report at 1M bills on PostgreSQL (bench/report_bench.py; REPORT_BENCH_ARGS=--keep)
 	$(BIN)/python bench/report_bench.py $(REPORT_BENCH_ARGS)
+
+bench-scale: install  ## a chain's scale (issue 30): 5M bills, 50k products, 20 stores built with SQL, every screen timed against its budget (BENCH_SCALE_ARGS="--keep", "--reuse DB", "--bills N")
+	$(BIN)/python bench/scale.py $(BENCH_SCALE_ARGS)
 
 cluster-check: install  ## scale-out rehearsal: HAProxy, 2 app nodes, PgBouncer, 2 workers, faults, audits (PostgreSQL; installs haproxy/pgbouncer)
 	$(BIN)/python bench/cluster_check.py $(CLUSTER_ARGS)
