@@ -318,8 +318,12 @@ class DrawerMovement(models.Model):
         REFUND_OUT = "refund_out", "Refund out"
 
     till = models.ForeignKey(Till, on_delete=models.PROTECT, related_name="movements")
-    # The till's store (docs/scale-out.md), copied by the service that writes the row.
-    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The till's store (docs/scale-out.md), copied by the service that writes the row from the till,
+    # whose own foreign key checks it is a store: no constraint of its own (docs/architecture.md, "A
+    # row's store").
+    store = models.ForeignKey(
+        "catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     session = models.ForeignKey(
         TillSession, on_delete=models.PROTECT, null=True, blank=True, related_name="drawer_movements"
     )

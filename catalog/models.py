@@ -618,7 +618,12 @@ class StockMovement(models.Model):
         TRANSFER_LOSS = "transfer_loss", "Lost in transit"
 
     # Indexed by ``stockmovement_store_product`` and ``stockmovement_product_id``, which lead with them.
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="stock_movements", db_index=False)
+    # The store of the stock row it moved (``StoreStock``, whose foreign key checks it is a store): no
+    # constraint of its own; ``stock_audit`` reports a movement at no store, and a sale at another
+    # store than its bill's (docs/architecture.md, "A row's store").
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="stock_movements", db_index=False, db_constraint=False
+    )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     quantity = quantity_field()  # signed

@@ -504,14 +504,30 @@ def stock_audit() -> StockAudit:
     """Each store's stock against its ledger: for every (store, product), the ``StoreStock`` row
     (none: 0) equals the sum of the product's movements at that store, and each movement's
     ``balance_after`` is the previous one's at the same store plus its quantity (the first one's:
-    its quantity). ``products`` counts the (store, product) pairs checked. Run it on a quiet shop."""
+    its quantity). Also a movement at a store that does not exist, and a sale at another store than
+    its bill's. ``products`` counts the (store, product) pairs checked. Run it on a quiet shop."""
     problems: list[str] = []
     stores = {
         pk: StoreAudit(store=pk, code=code) for pk, code in Store.objects.order_by("pk").values_list("pk", "code")
     }
+    # A movement's store has no foreign key of its own (its stock row's has): check it here.
+    problems += [
+        f"movement {mid} of product {pk}: store {store} does not exist"
+        for mid, store, pk in StockMovement.objects.exclude(store_id__in=list(stores))
+        .order_by("id")
+        .values_list("id", "store_id", "product_id")
+    ]
+    problems += [
+        f"movement {mid} of product {pk}: a sale at store {store} on bill {bill} of store {bill_store}"
+        for mid, pk, store, bill, bill_store in StockMovement.objects.filter(kind=StockMovement.Kind.SALE)
+        .exclude(store_id=F("purchase__store_id"))
+        .order_by("id")
+        .values_list("id", "product_id", "store_id", "purchase_id", "purchase__store_id")
+    ]
+    at_a_store = StockMovement.objects.filter(store_id__in=list(stores))
     sums = {
         (store, pk): total
-        for store, pk, total in StockMovement.objects.order_by()
+        for store, pk, total in at_a_store.order_by()
         .values("store_id", "product_id")
         .annotate(total=Sum("quantity"))
         .values_list("store_id", "product_id", "total")
@@ -534,7 +550,7 @@ def stock_audit() -> StockAudit:
             )
     movements = 0
     previous: dict[tuple[int, int], Decimal] = {}
-    rows = StockMovement.objects.order_by("store_id", "product_id", "id").values_list(
+    rows = at_a_store.order_by("store_id", "product_id", "id").values_list(
         "id", "store_id", "product_id", "quantity", "balance_after"
     )
     for mid, store, pk, quantity, balance in rows.iterator(chunk_size=5000):

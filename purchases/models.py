@@ -436,8 +436,12 @@ class PurchaseItem(models.Model):
 
     # Indexed by ``purchaseitem_one_line_per_product`` (purchase, product), which leads with it.
     purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items", db_index=False)
-    # Its bill's store (``Purchase.store``), so a store's rows are found without the bill.
-    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Its bill's store (``Purchase.store``), so a store's rows are found without the bill. Copied
+    # from the bill, whose own foreign key checks it is a store: no constraint of its own (each would
+    # cost every row a referential check at the commit; docs/architecture.md, "A row's store").
+    store = models.ForeignKey(
+        "catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     # The bill's own ``created_at``, copied by ``purchase_create`` into the same INSERT (no extra
     # query), so the sales report by product and tax rate reads the lines of a range without
     # joining a year of bills.
@@ -588,8 +592,12 @@ class Payment(models.Model):
     transaction id). ``is_cash`` copies the method's flag, so the database can check both rules."""
 
     purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="payments")
-    # Its bill's store (``Purchase.store``), so a store's rows are found without the bill.
-    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Its bill's store (``Purchase.store``), so a store's rows are found without the bill. Copied
+    # from the bill, whose own foreign key checks it is a store: no constraint of its own (each would
+    # cost every row a referential check at the commit; docs/architecture.md, "A row's store").
+    store = models.ForeignKey(
+        "catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="+")
     is_cash = models.BooleanField()
     amount = _amount()

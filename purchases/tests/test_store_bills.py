@@ -102,3 +102,43 @@ def test_the_preview_and_the_lookup_agree_with_the_bill_at_a_store(branch):
     preview = bill_preview(rows=[row], tendered={}, paid_amount=None, denominations=[], store_id=branch.pk)
     assert preview.quote is not None and preview.quote.total == D("80.00")
     assert "Not enough stock" in preview.stock_problem
+
+
+# --- A row's store: copied from its bill, checked by the audit (no foreign key of its own) ----------
+
+
+def test_the_bills_rows_carry_its_store(branch, branch_till):
+    product = ProductFactory(price=D("100.00"), tax_percent=D("0"), stock=0)
+    adjustment_create(lines=[{"product_id": product.pk, "quantity": 5}], reason="found", store=branch.pk, user=None)
+
+    bill = card_bill(product, 2, D("200.00"), branch_till)
+
+    assert bill.store_id == branch.pk
+    assert {line.store_id for line in bill.items.all()} == {branch.pk}
+    assert {payment.store_id for payment in bill.payments.all()} == {branch.pk}
+    assert set(StockMovement.objects.filter(purchase=bill).values_list("store_id", flat=True)) == {branch.pk}
+    assert stock_audit().problems == []
+
+
+def test_the_audit_reports_a_sale_at_another_store_than_its_bills(branch, branch_till):
+    product = ProductFactory(price=D("100.00"), tax_percent=D("0"), stock=5)
+    bill = card_bill(product, 2, D("200.00"), Till.objects.get(code="MAIN"))
+    sale = StockMovement.objects.get(purchase=bill)
+
+    StockMovement.objects.filter(pk=sale.pk).update(store=branch)
+
+    problems = stock_audit().problems
+    assert (
+        f"movement {sale.pk} of product {product.pk}: a sale at store {branch.pk} on bill {bill.pk} of store "
+        in (problems[0])
+    )
+
+
+def test_the_audit_reports_a_movement_at_a_store_that_does_not_exist():
+    product = ProductFactory(stock=5)
+    opening = StockMovement.objects.get(product=product)
+    missing = Store.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+
+    StockMovement.objects.filter(pk=opening.pk).update(store_id=missing)
+
+    assert stock_audit().problems[0] == f"movement {opening.pk} of product {product.pk}: store {missing} does not exist"
