@@ -137,7 +137,7 @@ def test_the_audit_reports_a_sale_at_another_store_than_its_bills(branch, branch
 def test_the_audit_reports_a_movement_at_a_store_that_does_not_exist():
     product = ProductFactory(stock=5)
     opening = StockMovement.objects.get(product=product)
-    missing = Store.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    missing = max(Store.objects.values_list("pk", flat=True)) + 1000
 
     StockMovement.objects.filter(pk=opening.pk).update(store_id=missing)
 
