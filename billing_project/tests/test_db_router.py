@@ -1,17 +1,14 @@
 """The read replica router: only the sales report reads from the replica; everything else, every
 write and every migration uses the primary."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 
 from billing_project.core.db_router import ReplicaRouter, report_alias, reporting_reads
+from billing_project.core.testing.replica import replica_connection
 from purchases.models import Purchase
 from purchases.sales_report import sales_report
 
@@ -53,23 +50,6 @@ def test_migrations_run_only_on_the_primary(with_replica):
     assert router.allow_migrate("replica", "purchases", "purchase") is False
     with reporting_reads():
         assert router.allow_migrate("replica", "purchases") is False
-
-
-@contextmanager
-def replica_connection(settings) -> Iterator[BaseDatabaseWrapper]:
-    """A second connection named ``replica`` to the test database (it sees committed rows). Made
-    inside the test, after the test case has fenced the configured aliases."""
-    default = connections["default"].settings_dict
-    replica = load_backend(default["ENGINE"]).DatabaseWrapper({**default}, alias="replica")
-    connections["replica"] = replica
-    settings.DATABASES = {**settings.DATABASES, "replica": {**default}}
-    try:
-        yield replica
-    finally:
-        replica.close()
-        if hasattr(replica, "close_pool"):  # PostgreSQL with DB_POOL: the pool holds sessions open
-            replica.close_pool()
-        del connections["replica"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -26,14 +26,14 @@ from purchases.sales_report import GROUPINGS, sales_report
 from purchases.sales_rollup_reads import read_rollup
 from purchases.sales_rollups import sales_rollup_seal
 from purchases.services import refund_create
-from purchases.tests import test_sales_report_properties as properties
-from purchases.tests.test_sales_report_properties import BASE, KOLKATA, TIMES, _ring_up, bill_plan
+from purchases.tests import sales_plans
+from purchases.tests.sales_plans import BASE, KOLKATA, TIMES, _ring_up, bill_plan
 
 pytestmark = [pytest.mark.django_db]
 
-# The shop of the sales report's property test: four products, three cashiers, two tills.
-shop = properties.shop
-drawer_counts = properties.drawer_counts
+# The shop of the sales report's property tests (fixtures): four products, three cashiers, two tills.
+shop = sales_plans.shop
+drawer_counts = sales_plans.drawer_counts
 
 D = Decimal
 RANGES = [(-1, 4), (0, 0), (1, 2), (3, 3)]  # days after BASE: every day the plans use, and parts
@@ -198,7 +198,7 @@ def test_on_the_replica_the_rollup_and_its_seal_are_read_there(shop, settings, m
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
-    from billing_project.tests.test_db_router import replica_connection
+    from billing_project.core.testing.replica import replica_connection
 
     plan = {
         "lines": [(3, 2, D("0"))],

@@ -7,6 +7,7 @@ from cashdrawer.errors import ChangeUnavailable, TenderMismatch
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.tests.factories import drawer_with
 from catalog.models import Product
+from catalog.stores import default_store_id
 from catalog.tests.factories import ProductFactory
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
@@ -252,7 +253,10 @@ def test_the_bill_locks_its_stores_stock_rows_in_product_order_before_updating(d
         # One statement: its CTE locks the store's rows in product order, and the UPDATE waits for all.
         statement = sql[update_stock]
         assert select_stock == update_stock
-        assert statement.startswith("WITH bill_store AS MATERIALIZED (SELECT ")  # the store statement 1 read
+        # At the store statement 1 read (its till's): its id, a parameter of the locking CTE.
+        assert statement.startswith(
+            f'WITH locked AS (SELECT s.id FROM "catalog_storestock" AS s WHERE s.store_id = {default_store_id()} AND '  # noqa: S608
+        )
         assert 'locked AS (SELECT s.id FROM "catalog_storestock" AS s' in statement
         assert "ORDER BY s.product_id FOR UPDATE)" in statement
         assert "(SELECT count(*) FROM locked) = 3" in statement
