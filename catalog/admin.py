@@ -125,10 +125,16 @@ class LowStockFilter(admin.SimpleListFilter):
         return [("yes", f"Low (below {threshold})"), ("no", f"{threshold} or more")]
 
     def queryset(self, request, queryset):
+        threshold = low_stock_threshold()
+        # At one store, through the store's stock rows (``StoreFilter`` has annotated its stock);
+        # over the stores, by the sum.
+        store = store_shown(request)
         if self.value() == "yes":
-            return queryset.filter(stock__lt=low_stock_threshold())
+            return queryset.filter(stock__lt=threshold) if store is None else queryset.stock_below_at(store, threshold)
         if self.value() == "no":
-            return queryset.filter(stock__gte=low_stock_threshold())
+            return (
+                queryset.filter(stock__gte=threshold) if store is None else queryset.stock_at_least_at(store, threshold)
+            )
         return queryset
 
 
@@ -184,6 +190,15 @@ class StorePriceInline(admin.TabularInline):
     verbose_name_plural = "prices of its own at stores (bills at that store's tills charge them)"
 
 
+def store_shown(request) -> int | None:
+    """The store whose stock the product list shows (``?store=``): one the user sees, else None
+    (none asked for, or one that ``StoreFilter`` answers with no products)."""
+    value = request.GET.get(StoreFilter.parameter_name)
+    if value and value.isdigit() and can_see_store(request.user, int(value)):
+        return int(value)
+    return None
+
+
 class StoreFilter(admin.SimpleListFilter):
     """The stock shown (and the low-stock filter) at one store; unfiltered, over the stores the user sees."""
 
@@ -194,10 +209,10 @@ class StoreFilter(admin.SimpleListFilter):
         return [(str(store.pk), str(store)) for store in visible_stores(request.user)]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit() and can_see_store(request.user, int(value)):
-            return queryset.with_stock(int(value))
-        if value:
+        store = store_shown(request)
+        if store is not None:
+            return queryset.with_stock(store)
+        if self.value():
             return queryset.none()
         return queryset
 

@@ -1,9 +1,10 @@
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Upper
 from django.utils import timezone
 
@@ -117,12 +118,42 @@ class ProductQuerySet(models.QuerySet):
         """``stock`` annotated: the sum over every store, the stores named, or one store (an id)."""
         return self.annotate(stock=stock_sum(store_ids))
 
+    def stock_below_at(self, store_id: int, threshold):
+        """The products whose stock at ``store_id`` is below ``threshold``: those without a row there
+        of at least that much (no row is 0 there; a store has at most one row of a product). The
+        same products as ``with_stock(store_id).filter(stock__lt=threshold)``, found through the
+        store's rows (``storestock_one_per_store_product``) instead of a sum per product."""
+        if threshold <= 0:  # no stock is below 0
+            return self.none()
+        return self.filter(~_stocked_at(store_id, threshold))
+
+    def stock_at_least_at(self, store_id: int, threshold):
+        """The rest: the products with at least ``threshold`` at ``store_id``."""
+        if threshold <= 0:
+            return self.all()
+        return self.filter(_stocked_at(store_id, threshold))
+
+
+def _stocked_at(store_id: int, threshold) -> Exists:
+    return Exists(StoreStock.objects.filter(store_id=store_id, product=OuterRef("pk"), stock__gte=threshold))
+
 
 class ProductManager(models.Manager.from_queryset(ProductQuerySet)):  # type: ignore[misc]
     """Every product read through ``Product.objects`` carries its ``stock``: the sum over stores."""
 
     def get_queryset(self):
-        return super().get_queryset().with_stock()
+        queryset = super().get_queryset()
+        # A copy of the one query built with the stock: building the stock's subquery costs more
+        # than the rest of a queryset, and some pages make a queryset per row (the admin's product
+        # list, for its formset's hidden ids). A queryset copies its query on every change, so the
+        # built one is never changed.
+        queryset.query = _with_stock_query().chain()
+        return queryset
+
+
+@cache
+def _with_stock_query():
+    return ProductQuerySet(model=Product).with_stock().query
 
 
 PRICE_LTE_MRP_CONSTRAINT = "product_price_lte_mrp"

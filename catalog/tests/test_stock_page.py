@@ -1,0 +1,116 @@
+"""A store's stock page and its low-stock list (the admin's products ``?store=``, with
+``low_stock=``) at a chain's scale (issue 30): what they show, their query budgets, and on
+PostgreSQL the plans: the filter reads the store's stock rows, not every product's stock summed."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Product, StoreStock
+from catalog.stores import default_store_id
+from catalog.tests.factories import ProductFactory, StoreFactory
+from catalog.tests.helpers import CHANGELIST
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+@pytest.fixture
+def chain(settings, manager_user):
+    """Two stores: the default one (MAIN) and a branch, where the manager works too. The branch has no
+    row of ``Cumin`` (0 there)."""
+    settings.LOW_STOCK_THRESHOLD = 5
+    branch = StoreFactory(code="BR")
+    manager_user.stores.add(branch)
+    products = {
+        name: ProductFactory(name=name, stock=main)
+        for name, main in [("Atta", 2), ("Basmati", 40), ("Cumin", 0), ("Dal", 9), ("Ghee", 1)]
+    }
+    for name, there in [("Atta", 30), ("Basmati", 4), ("Dal", 5), ("Ghee", D("4.999"))]:
+        StoreStock.objects.create(store=branch, product=products[name], stock=there)
+    Product.objects.filter(pk=products["Ghee"].pk).update(is_active=False)
+    return {"branch": branch, "main": default_store_id(), **products}
+
+
+def _listed(response) -> list[tuple[str, Decimal]]:
+    assert response.status_code == 200
+    return [(p.name, p.stock) for p in response.context["cl"].result_list]
+
+
+def test_a_stores_page_shows_every_product_with_that_stores_stock(manager_client, chain):
+    response = manager_client.get(CHANGELIST, {"store": chain["branch"].pk})
+
+    assert _listed(response) == [("Atta", 30), ("Basmati", 4), ("Cumin", 0), ("Dal", 5), ("Ghee", D("4.999"))]
+    assert response.context["cl"].result_count == 5
+
+
+@pytest.mark.parametrize(
+    ("store", "low", "expected"),
+    [
+        ("branch", "yes", [("Basmati", 4), ("Cumin", 0), ("Ghee", D("4.999"))]),
+        ("branch", "no", [("Atta", 30), ("Dal", 5)]),
+        ("main", "yes", [("Atta", 2), ("Cumin", 0), ("Ghee", 1)]),
+        ("main", "no", [("Basmati", 40), ("Dal", 9)]),
+    ],
+)
+def test_the_low_stock_list_at_a_store_is_its_stock_below_the_threshold(manager_client, chain, store, low, expected):
+    response = manager_client.get(
+        CHANGELIST, {"store": chain[store] if store == "main" else chain[store].pk, "low_stock": low}
+    )
+
+    assert _listed(response) == expected
+    assert response.context["cl"].result_count == len(expected)
+
+
+def test_the_low_stock_list_at_a_store_leaves_out_archived_products_when_asked(manager_client, chain):
+    response = manager_client.get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": "yes", "is_active__exact": 1})
+
+    assert _listed(response) == [("Basmati", 4), ("Cumin", 0)]
+
+
+def test_the_low_stock_list_of_every_store_sums_their_stock(manager_client, chain):
+    response = manager_client.get(CHANGELIST, {"low_stock": "yes"})
+
+    # Sums: Atta 32, Basmati 44, Cumin 0, Dal 14, Ghee 5.999.
+    assert _listed(response) == [("Cumin", 0)]
+
+
+def test_a_threshold_of_0_lists_no_product_as_low(manager_client, chain, settings):
+    settings.LOW_STOCK_THRESHOLD = 0
+
+    low = manager_client.get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": "yes"})
+    rest = manager_client.get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": "no"})
+
+    assert _listed(low) == []
+    assert len(_listed(rest)) == 5
+
+
+def test_a_store_the_user_does_not_see_lists_nothing(manager_client, manager_user, chain):
+    manager_user.stores.set([chain["branch"]])
+
+    assert _listed(manager_client.get(CHANGELIST, {"store": chain["main"], "low_stock": "yes"})) == []
+    assert [
+        name for name, _ in _listed(manager_client.get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": "yes"}))
+    ] == [
+        "Basmati",
+        "Cumin",
+        "Ghee",
+    ]
+
+
+@pytest.mark.parametrize("low", [None, "yes"])
+def test_a_stores_page_costs_the_same_queries_with_5_or_40_products(manager_client, chain, low):
+    params = {"store": chain["branch"].pk, "is_active__exact": 1, **({"low_stock": low} if low else {})}
+    with CaptureQueriesContext(connection) as few:
+        manager_client.get(CHANGELIST, params)
+    for n in range(35):
+        ProductFactory(name=f"Zz {n}", stock=n % 10)
+
+    with CaptureQueriesContext(connection) as many:
+        response = manager_client.get(CHANGELIST, params)
+
+    assert response.status_code == 200 and len(response.context["cl"].result_list) >= 35
+    assert len(many) == len(few)
