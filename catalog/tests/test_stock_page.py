@@ -5,13 +5,16 @@ PostgreSQL the plans: the filter reads the store's stock rows, not every product
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.sites import site
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product, StoreStock
 from catalog.stores import default_store_id
 from catalog.tests.factories import ProductFactory, StoreFactory
 from catalog.tests.helpers import CHANGELIST
+from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,33 @@ def test_a_stores_page_costs_the_same_queries_with_5_or_40_products(manager_clie
 
     assert response.status_code == 200 and len(response.context["cl"].result_list) >= 35
     assert len(many) == len(few)
+
+
+# --- Plans (PostgreSQL): the filter reads the store's rows, not a sum per product -------------------------
+
+
+def _plan(queryset) -> str:
+    """The plan of ``queryset``'s SQL with sequential scans priced out (an empty table makes them
+    cheapest): what is left is what the indexes can serve."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    return plan
+
+
+@pytest.mark.parametrize("low", ["yes", "no"])
+def test_the_low_stock_filter_at_a_store_reads_its_rows_by_their_index(postgres_only, chain, low):
+    request = RequestFactory().get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": low})
+    request.user = UserFactory(username="root-plan", is_superuser=True, is_staff=True)
+    changelist = site.get_model_admin(Product).get_changelist_instance(request)  # the page's queryset
+
+    plan = _plan(changelist.queryset.order_by())
+
+    # The filter: the store's rows, through the (store, product) index, joined to the products; a
+    # SubPlan left is the page's stock column, never a sum computed for every product to filter it.
+    assert "storestock_one_per_store_product" in plan, plan
+    conditions = [line for line in plan.splitlines() if "Filter:" in line or "Cond:" in line]
+    assert not any("SubPlan" in line for line in conditions), plan
