@@ -14,7 +14,6 @@ from catalog.models import Product, StoreStock
 from catalog.stores import default_store_id
 from catalog.tests.factories import ProductFactory, StoreFactory
 from catalog.tests.helpers import CHANGELIST
-from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,9 +134,9 @@ def _plan(queryset) -> str:
 
 
 @pytest.mark.parametrize("low", ["yes", "no"])
-def test_the_low_stock_filter_at_a_store_reads_its_rows_by_their_index(postgres_only, chain, low):
+def test_the_low_stock_filter_at_a_store_reads_its_rows_by_their_index(postgres_only, chain, superuser, low):
     request = RequestFactory().get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": low})
-    request.user = UserFactory(username="root-plan", is_superuser=True, is_staff=True)
+    request.user = superuser
     changelist = site.get_model_admin(Product).get_changelist_instance(request)  # the page's queryset
 
     plan = _plan(changelist.queryset.order_by())
