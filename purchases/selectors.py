@@ -24,6 +24,7 @@ from billing_project.core.db.orm_internals import prefetched
 from cashdrawer.models import Denomination, DrawerMovement
 from cashdrawer.selectors import drawer_list
 from catalog.models import Product
+from catalog.selectors import as_sold_at, store_priced
 from customers.models import Customer
 
 from .models import (
@@ -131,14 +132,19 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def product_search(*, term: str, limit: int = LOOKUP_LIMIT) -> list[Product]:
-    """Products that can be sold whose SKU or name contains ``term``: exact SKU matches first."""
+def product_search(*, term: str, limit: int = LOOKUP_LIMIT, store: int | None = None) -> list[Product]:
+    """Products that can be sold whose SKU or name contains ``term``: exact SKU matches first. With
+    ``store``: as that store sells them (its stock and its own prices, ``catalog.selectors.at_store``),
+    in the same query."""
     term = term.strip()
     if not term:
         return []
     qs = Product.objects.active().filter(Q(name__icontains=term) | Q(sku__icontains=term))
+    if store is not None:
+        qs = as_sold_at(qs, store)
     exact = Case(When(sku__iexact=term, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return list(qs.order_by(exact, "name", "id")[:limit])
+    products = list(qs.order_by(exact, "name", "id")[:limit])
+    return products if store is None else store_priced(products)
 
 
 def product_for_term(*, term: str) -> tuple[Product | None, list[Product]]:

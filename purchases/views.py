@@ -17,7 +17,7 @@ from billing_project.core.quantities import quantity_json, quantity_number
 from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
 from catalog.errors import UnknownCode
-from catalog.selectors import at_store, product_for_code
+from catalog.selectors import product_for_code
 from catalog.stores import CHAIN_WIDE, can_see, scope, store_rule
 
 from .counter_views import counter_context, park_cart, recall_cart
@@ -139,7 +139,7 @@ def bill_preview_view(request):
 @require_GET
 def product_lookup(request):
     """Suggestions for a product row: sellable products whose SKU or name contains ``q``."""
-    products = at_store(product_search(term=request.GET.get("q", "")[:200]), current_till(request).store_id)
+    products = product_search(term=request.GET.get("q", "")[:200], store=current_till(request).store_id)
     return JsonResponse(
         {
             "results": [

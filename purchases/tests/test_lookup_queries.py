@@ -274,3 +274,29 @@ def test_a_page_of_several_stores_bills_is_read_from_the_time_index_alone(postgr
 
     assert "Index Only Scan Backward using purchase_created_id_cover" in plan
     assert "Sort" not in plan
+
+
+def test_the_billing_pages_suggestions_are_the_tills_stores_in_one_query(cashier_client, drawer):
+    from catalog.models import StorePrice, StoreStock
+    from catalog.stores import default_store_id
+    from catalog.tests.factories import StoreFactory
+
+    # The cashier's till is at the default store; the branch's stock and prices are not the page's.
+    branch = StoreFactory(code="BR")
+    here = default_store_id()
+    own = ProductFactory(name="Tea own price", price=D("100.00"), stock=7)
+    StorePrice.objects.create(store_id=here, product=own, price=D("95.50"))
+    elsewhere = ProductFactory(name="Tea stocked elsewhere", price=D("80.00"), stock=0, store=branch.pk)
+    StoreStock.objects.create(store=branch, product=own, stock=40)
+    StorePrice.objects.create(store=branch, product=elsewhere, price=D("70.00"))
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = cashier_client.get("/billing/products/?q=tea")
+
+    rows = {row["name"]: (row["price"], row["stock"]) for row in response.json()["results"]}
+    assert rows == {"Tea own price": ("95.50", 7), "Tea stocked elsewhere": ("80.00", 0)}
+    # The search reads the store's stock and prices in its own query: none of their own.
+    reads = [
+        q["sql"] for q in ctx.captured_queries if "catalog_storestock" in q["sql"] or "catalog_storeprice" in q["sql"]
+    ]
+    assert len(reads) == 1 and "catalog_product" in reads[0]
