@@ -140,7 +140,7 @@ def _begin_bill_sql(*, email: bool, phone: bool, till_by_code: bool = False) -> 
         customer = ", " + customer_get_or_create_ctes(
             after="EXISTS (SELECT FROM bill_timeouts)", email=email, phone=phone
         )
-        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in CUSTOMER_ROW_FIELDS)  # noqa: S608
+        customer_columns = "".join(f", customer.{quote(n)}" for n in CUSTOMER_ROW_FIELDS)
     # The till's store, else (no such till) the default store: the default sorts last.
     stores, tills = quote(Store._meta.db_table), quote(Till._meta.db_table)
     till_match = "t.code = %s" if till_by_code else "t.id = %s"
@@ -149,10 +149,12 @@ def _begin_bill_sql(*, email: bool, phone: bool, till_by_code: bool = False) -> 
         f"WHERE s.id = (SELECT t.store_id FROM {tills} AS t WHERE {till_match}) OR s.is_default "
         "ORDER BY s.is_default LIMIT 1)"
     )
-    seller_columns = "".join(f", (SELECT {quote(n)} FROM seller)" for n in _STORE_FIELDS)  # noqa: S608
+    seller_columns = "".join(f", seller.{quote(n)}" for n in _STORE_FIELDS)
+    # The seller and the customer are one row (or none) each: joined, not read column by column.
+    joins = "LEFT JOIN seller ON true " + ("LEFT JOIN customer ON true " if customer else "")
     return (
         f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer}, {seller} "  # noqa: S608
-        f"SELECT {columns}{seller_columns}{customer_columns} FROM bill_timeouts "
+        f"SELECT {columns}{seller_columns}{customer_columns} FROM bill_timeouts {joins}"
         f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
         "ORDER BY m.is_cash DESC, m.code"
     )
