@@ -97,8 +97,9 @@ def test_writes_computed_values_take_the_rows_own_value_or_an_earlier_ctes():
         cursor.execute(f"WITH {writes.sql} SELECT {first.sql}, {second.sql}", writes.params)
         keys = cursor.fetchone()
 
-    [a] = first.inserted(keys[0])
-    b, c = second.inserted(keys[1])
+    firsts, seconds = first.inserted(keys[0]), second.inserted(keys[1])
+    assert firsts is not None and seconds is not None
+    [a], (b, c) = firsts, seconds
     assert [(x.email, x.name) for x in Customer.objects.order_by("pk")] == [
         ("A@EXAMPLE.COM", None),
         ("b@example.com", f"after #{a.pk}"),
