@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from billing_project.core.errors import ValidationFailed
+from billing_project.core.money import CENT
 from billing_project.core.quantities import MILLI, ONE, PER_THOUSAND, Unit, round_quantity
 
 from .barcodes import (
@@ -65,8 +66,8 @@ def store_priced(products: list[Product]) -> list[Product]:
     """The products of an ``as_sold_at`` query, each one's ``price`` its store's own where it has one."""
     for product in products:
         own_price = getattr(product, "store_price", None)
-        if own_price is not None:
-            product.price = own_price
+        if own_price is not None:  # to the paisa as the column has it (SQLite reads 95.5)
+            product.price = own_price.quantize(CENT)
     return products
 
 
