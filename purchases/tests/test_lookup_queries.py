@@ -274,3 +274,122 @@ def test_a_page_of_several_stores_bills_is_read_from_the_time_index_alone(postgr
 
     assert "Index Only Scan Backward using purchase_created_id_cover" in plan
     assert "Sort" not in plan
+
+
+# --- The history page and the admin's bills list (issue 30: the lists at a chain's scale) -----------
+
+HISTORY = "/billing/history/"
+
+
+def _history_rows(response) -> list[tuple[str, str]]:
+    """(bill id, lines) of each row of the history page."""
+    import re
+
+    page = response.content.decode()
+    return re.findall(r'<a href="/billing/bills/(\d+)/">Bill #\d+</a>.*?<td class="num">(\d+)</td>', page, flags=re.S)
+
+
+def test_a_deep_history_page_costs_the_queries_of_the_first_and_shows_the_same_rows(cashier_client, drawer):
+    from purchases.models import Purchase
+
+    tea = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    milk = ProductFactory(price=D("30"), tax_percent=D("0"), stock=1000)
+    for n in range(30):
+        ring_up((tea, 1), (milk, 1)) if n % 3 == 0 else ring_up((tea, 1))
+    newest_first = list(Purchase.objects.order_by("-created_at", "-id").values_list("id", flat=True))
+
+    first, first_page = _queries(lambda: cashier_client.get(HISTORY))
+    second, second_page = _queries(lambda: cashier_client.get(HISTORY, {"page": 2}))
+
+    assert first == second
+    rows = _history_rows(first_page) + _history_rows(second_page)
+    assert [int(pk) for pk, _ in rows] == newest_first
+    lines = dict(rows)
+    assert {lines[str(pk)] for pk in newest_first[-1::-3]} == {"2"}  # every third bill, from the oldest
+    assert sum(line == "1" for line in lines.values()) == 20
+    assert "30 bills · page 2 of 2" in second_page.content.decode()
+
+
+def test_the_history_page_reads_no_bills_payments_cash_or_refunds_it_does_not_show(cashier_client, drawer):
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    refund(ring_up((product, 2)), (product, 1))
+
+    with CaptureQueriesContext(connection) as ctx:
+        cashier_client.get(HISTORY)
+
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    for table in ("purchases_payment", "cashdrawer_drawermovement", "purchases_refund"):
+        assert f'FROM "{table}"' not in tables
+
+
+def test_the_unfiltered_history_page_counts_no_bill_rows_on_postgresql(cashier_client, cashier_user, drawer, postgres_only):
+    from catalog.stores import default_store
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    for _ in range(3):
+        ring_up((product, 1))
+    _second_store_bills([product], 2)  # another store's: not the cashier's
+    default_store().staff.add(cashier_user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = cashier_client.get(HISTORY)
+    statements = [q["sql"] for q in ctx.captured_queries]
+    filtered = cashier_client.get(HISTORY, {"customer": "ann@example.com"})
+
+    assert "3 bills" in response.content.decode()
+    assert not any("COUNT(*)" in sql.upper() for sql in statements)  # (a row's lines are counted by bill)
+    assert any('FROM "purchases_billcount"' in sql for sql in statements)
+    assert "3 bills" in filtered.content.decode()
+
+
+def _till_bills(n):
+    from cashdrawer.services import till_create
+    from catalog.stores import default_store_id
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    till = till_create(code="T-2", store=default_store_id())
+    ring_up((product, 1))  # the main till's
+    return till, [ring_up((product, 1), (ProductFactory(stock=10), 1), till=till.pk) for _ in range(n)]
+
+
+def test_the_admin_bills_of_a_till_count_their_rows_alone_and_the_total_from_billcount(admin_client, drawer, postgres_only):
+    till, bills = _till_bills(3)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(f"/admin/purchases/purchase/?till__id__exact={till.pk}")
+
+    statements = [q["sql"] for q in ctx.captured_queries]
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "3 results" in page and "4 total" in page
+    # No query joins the lines to the bills to count them: each row's count is a subquery of its bill.
+    assert not any('JOIN "purchases_purchaseitem"' in sql for sql in statements)
+    counts = [sql for sql in statements if "COUNT(*)" in sql.upper()]
+    assert counts and all('"purchases_purchase"."till_id" =' in sql for sql in counts)
+    assert any('FROM "purchases_billcount"' in sql for sql in statements)
+    assert [b.pk for b in response.context["cl"].result_list] == [b.pk for b in reversed(bills)]
+    assert {b.line_count for b in response.context["cl"].result_list} == {2}
+
+
+def test_the_admin_bills_sorted_by_lines_and_their_totals_are_as_before(admin_client, drawer):
+    from purchases.models import Purchase
+
+    till, bills = _till_bills(2)
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    three = ring_up((product, 1), (ProductFactory(stock=10), 1), (ProductFactory(stock=10), 1), till=till.pk)
+
+    response = admin_client.get(f"/admin/purchases/purchase/?till__id__exact={till.pk}&o=-4")
+
+    shown = response.context["cl"].result_list
+    assert [b.line_count for b in shown] == [3, 2, 2] and shown[0].pk == three.pk
+    till_bills = Purchase.objects.filter(till=till)
+    assert response.context["totals"]["count"] == 3
+    assert response.context["totals"]["payable"] == sum(b.payable for b in till_bills)
+
+
+def test_a_tills_page_of_bills_is_read_from_its_index_in_the_lists_order(postgres_only):
+    from purchases.models import Purchase
+
+    plan = _plan(Purchase.objects.filter(till_id=1).order_by("-created_at", "-id").values_list("id", flat=True)[100:200])
+
+    assert "purchase_till_created_id" in plan
+    assert "Sort" not in plan
