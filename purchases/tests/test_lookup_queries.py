@@ -393,3 +393,114 @@ def test_a_tills_page_of_bills_is_read_from_its_index_in_the_lists_order(postgre
 
     assert "purchase_till_created_id" in plan
     assert "Sort" not in plan
+
+
+# --- A deep page of the bill list, positioned by day ---------------------------------------------------
+
+
+def _bills_over_days(products, till=None, *, days=6, per_day=3):
+    """Bills on ``days`` local days, some just before and after a local midnight, newest last."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from purchases.models import Purchase
+
+    today = timezone.localdate()
+    bills = []
+    for back in range(days, 0, -1):
+        midnight = timezone.make_aware(datetime.combine(today - timedelta(days=back), time.min))
+        for at in (timedelta(seconds=1), timedelta(hours=12), timedelta(hours=24, seconds=-1))[:per_day]:
+            bill = ring_up((products[0], 1), till=till)
+            Purchase.objects.filter(pk=bill.pk).update(created_at=midnight + at)
+            bills.append(bill)
+    return bills
+
+
+@pytest.fixture
+def deep(monkeypatch):
+    """Every slice from the 4th bill on counts as deep."""
+    from purchases import selectors
+
+    monkeypatch.setattr(selectors, "DEEP_SLICE", 4)
+
+
+def _slices(store_ids):
+    from purchases.models import Purchase
+    from purchases.selectors import bill_count, purchase_ids_slice
+
+    bills = purchase_list() if store_ids is None else purchase_list().filter(store_id__in=store_ids)
+    total = bill_count(store_ids=store_ids)
+    windows = [(start, start + size) for start in range(total + 2) for size in (1, 2, 5)]
+    positioned = [purchase_ids_slice(bills, store_ids=store_ids, total=total, start=a, stop=b) for a, b in windows]
+    every = Purchase.objects.filter(pk__in=bills.values("pk")).order_by("-created_at", "-id")
+    walked = [list(every.values_list("id", flat=True))[a:b] for a, b in windows]
+    return positioned, walked
+
+
+def test_a_deep_slice_positioned_by_day_is_the_slice_of_the_time_index(drawer, deep, settings, postgres_only):
+    from cashdrawer.models import Till
+    from catalog.stores import default_store_id
+    from purchases.sales_rollups import sales_rollup_seal
+
+    settings.TIME_ZONE = "Asia/Kolkata"  # local days that are not UTC's
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    _bills_over_days(products)
+    store, _ = _second_store_bills(products, 0)
+    _bills_over_days(products, till=Till.objects.get(store=store).pk, days=4, per_day=2)
+    sales_rollup_seal()
+    for _ in range(3):  # past the seal: counted from the bills
+        ring_up((products[0], 1))
+
+    for store_ids in (None, [default_store_id()], [store.pk], [default_store_id(), store.pk], []):
+        positioned, walked = _slices(store_ids)
+        assert positioned == walked
+
+
+def test_a_deep_slice_reads_a_day_not_the_bills_before_it(drawer, deep, postgres_only):
+    from purchases.sales_rollups import sales_rollup_seal
+    from purchases.selectors import bill_count, purchase_ids_slice
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    bills = _bills_over_days(products)
+    sales_rollup_seal()
+
+    with CaptureQueriesContext(connection) as ctx:
+        ids = purchase_ids_slice(purchase_list(), store_ids=None, total=bill_count(store_ids=None), start=9, stop=11)
+
+    page = [sql for sql in ctx.captured_queries if 'SELECT "purchases_purchase"."id"' in sql["sql"]]
+    assert ids == [bills[-10].pk, bills[-11].pk]
+    # The 9th bill is the newest of the 4th day back: the slice is read from that day on, from its start.
+    assert len(page) == 1 and '"created_at" <' in page[0]["sql"] and "OFFSET" not in page[0]["sql"]
+
+
+def test_a_deep_slice_walks_the_index_when_the_days_do_not_add_up(drawer, deep, postgres_only):
+    from purchases.sales_rollups import sales_rollup_seal
+    from purchases.selectors import purchase_ids_slice
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    bills = _bills_over_days(products)
+    sales_rollup_seal()
+
+    # A count that is not the days' (a bill rung up between the two reads): the plain slice.
+    ids = purchase_ids_slice(purchase_list(), store_ids=None, total=len(bills) + 1, start=9, stop=11)
+
+    assert ids == [bills[-10].pk, bills[-11].pk]
+
+
+def test_a_deep_api_page_is_the_page_it_was(admin_api, drawer, deep, postgres_only):
+    from purchases.sales_rollups import sales_rollup_seal
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    bills = _bills_over_days(products)
+    sales_rollup_seal()
+    bills.append(ring_up((products[0], 1)))
+
+    pages = [admin_api.get("/api/v1/purchases", {"page_size": 4, "page": n}).json() for n in (1, 2, 3, 4, 5)]
+
+    newest_first = [b.pk for b in reversed(bills)]
+    assert [[row["id"] for row in page["results"]] for page in pages] == [
+        newest_first[n : n + 4] for n in range(0, 19, 4)
+    ]
+    assert {page["count"] for page in pages} == {19}
