@@ -504,3 +504,18 @@ def test_a_deep_api_page_is_the_page_it_was(admin_api, drawer, deep, postgres_on
         newest_first[n : n + 4] for n in range(0, 19, 4)
     ]
     assert {page["count"] for page in pages} == {19}
+
+
+def test_the_admin_bills_checkbox_is_djangos_own(drawer):
+    from django.contrib import admin
+
+    from purchases.admin import PurchaseAdmin
+    from purchases.models import Purchase
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    bill = ring_up((product, 1))
+    bill = Purchase.objects.get(pk=bill.pk)
+    model_admin = PurchaseAdmin(Purchase, admin.site)
+
+    assert model_admin.action_checkbox(bill) == admin.ModelAdmin.action_checkbox(model_admin, bill)
+    assert f'value="{bill.pk}"' in model_admin.action_checkbox(bill) and bill.number in model_admin.action_checkbox(bill)
