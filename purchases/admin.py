@@ -388,7 +388,7 @@ class BillChangeList(ChangeList):
     def get_results(self, request):
         total = bill_count(store_ids=visible_store_ids(request.user))
         if total is not None:  # None on SQLite: the rows are counted
-            root = self.root_queryset._chain()
+            root = self.root_queryset.all()
             # This very queryset only: its filtered copies (clones) count their own rows.
             root.count = lambda: total  # type: ignore[method-assign]
             self.root_queryset = root

@@ -121,6 +121,7 @@ def purchase_ids_slice(
     index. The same ids as ``bills[start:stop]``, in the same order; the plain slice when the page is
     not deep, on SQLite, with no rollup or one far behind, or when the days do not add up to
     ``total`` (a bill rung up meanwhile)."""
+
     def walked() -> list[int]:
         return list(bills.values_list("id", flat=True)[start:stop])
 

@@ -250,9 +250,7 @@ def history(request):
     # ids are read from the time index, then only its rows (a deep page reads no skipped bill).
     count = None if any(filters.values()) else bill_count(store_ids=stores)
     paginator = (
-        Paginator(ids, HISTORY_PAGE_SIZE)
-        if count is None
-        else CountedPaginator(ids, HISTORY_PAGE_SIZE, count=count)
+        Paginator(ids, HISTORY_PAGE_SIZE) if count is None else CountedPaginator(ids, HISTORY_PAGE_SIZE, count=count)
     )
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = purchase_history_rows(ids=list(page.object_list))
