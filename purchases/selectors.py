@@ -97,7 +97,9 @@ FROM purchases_salesrollupseal seal
 """
 
 # Each local day's bills, newest day first (the sealed ones from the rollup, the others counted), with
-# the first instant of the next day: the bills newer than the day are those from that instant on.
+# the first instant of the next day: the bills newer than the day are those from that instant on. The
+# seal is read first, so this statement has its id as a value (the bills past it found by primary key);
+# a seal moved in between counts some bills twice, and the days then do not add up to the count.
 _DAY_BILLS_SQL = """
 SELECT day, SUM(bills), ((day + 1)::timestamp AT TIME ZONE %(tz)s) FROM (
     SELECT day, bills FROM purchases_salesrollup WHERE grouping = 'day' {stores}

@@ -531,3 +531,12 @@ def test_the_admin_bills_checkbox_is_djangos_own(drawer):
     assert f'value="{bill.pk}"' in model_admin.action_checkbox(bill) and bill.number in model_admin.action_checkbox(
         bill
     )
+
+
+def test_a_deep_slice_without_a_sealed_rollup_walks_the_index(drawer, deep, postgres_only):
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    _bills_over_days(products)  # never sealed
+
+    positioned, walked = _slices(None)
+
+    assert positioned == walked
