@@ -29,7 +29,15 @@ from .documents import (
 from .gstr1 import gstr1, gstr1_csv_response, gstr1_json_response, gstr1_section
 from .models import NUMBER_MAX_LENGTH, Purchase, Refund
 from .sales_report import GROUPINGS, MAX_DAYS, sales_report, sales_report_csv_response
-from .selectors import bill_count, customer_list, payment_method_list, purchase_list, purchase_rows, refund_list
+from .selectors import (
+    bill_count,
+    customer_list,
+    payment_method_list,
+    purchase_ids_slice,
+    purchase_list,
+    purchase_rows,
+    refund_list,
+)
 from .serializers import (
     CustomerSerializer,
     Gstr1QuerySerializer,
@@ -216,7 +224,8 @@ class PurchaseViewSet(
         filtered = any(request.query_params.get(name) for name in ("customer_email", "customer_phone", "number"))
         # Unfiltered, the list is the user's stores' bills: counted by BillCount, not row by row.
         count = None if filtered else bill_count(store_ids=stores)
-        return self.get_paginated_response(PurchaseSerializer(bill_page(self, bills, count=count), many=True).data)
+        page = bill_page(self, bills, count=count, store_ids=stores)
+        return self.get_paginated_response(PurchaseSerializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         # The bill found as get_object() finds it (the user's stores; 404 otherwise), then read as the
@@ -358,16 +367,32 @@ def check_till(user, till_id: int | None) -> None:
         raise TillNotFound(details={"till": till_id} if till_id is not None else {})
 
 
-def bill_page(view, queryset, *, count: int | None = None) -> list[dict]:
+def bill_page(view, queryset, *, count: int | None = None, store_ids: list[int] | None = None) -> list[dict]:
     """Paginate ``queryset``'s ids, then read just that page's bills as rows (``purchase_rows``).
-    ``count``: how many bills ``queryset`` has, when known exactly (``bill_count``)."""
-    ids = queryset.values_list("id", flat=True)
-    page = (
-        view.paginate_queryset(ids)
-        if count is None
-        else view.paginator.paginate_queryset(ids, view.request, view, count=count)
-    )
+    ``count``: how many bills ``queryset`` has, when known exactly (``bill_count`` of the stores
+    ``store_ids``, None: every store); its deep pages are then positioned by day
+    (``purchase_ids_slice``)."""
+    if count is None:
+        page = view.paginate_queryset(queryset.values_list("id", flat=True))
+    else:
+        ids = _BillIds(queryset, store_ids=store_ids, total=count)
+        page = view.paginator.paginate_queryset(ids, view.request, view, count=count)
     return purchase_rows(ids=list(page))
+
+
+class _BillIds:
+    """The ids of ``bills`` (every bill of the stores ``store_ids``, ``total`` of them, newest first)
+    as the paginator slices them: ``purchase_ids_slice``."""
+
+    ordered = True  # in the list's order (the paginator asks)
+
+    def __init__(self, bills, *, store_ids: list[int] | None, total: int):
+        self.bills, self.store_ids, self.total = bills, store_ids, total
+
+    def __getitem__(self, window: slice) -> list[int]:
+        return purchase_ids_slice(
+            self.bills, store_ids=self.store_ids, total=self.total, start=window.start, stop=window.stop
+        )
 
 
 @extend_schema(tags=["purchases"])

@@ -70,9 +70,10 @@ def bill_figures(sums: Mapping[str, Any]) -> dict[str, Any]:
 
 def bill_totals(bills: QuerySet[Purchase], *amounts: str) -> dict[str, Any]:
     """``bill_figures`` of ``bills``, in one query; their ordering is dropped. A queryset with
-    annotations (e.g. a count of lines) is summed through its ids: aggregating over annotations
-    would need a GROUP BY subquery."""
-    if bills.query.annotations:
+    aggregate annotations (e.g. a count of lines joined) is summed through its ids: aggregating over
+    them would need a GROUP BY subquery. Other annotations (a subquery per bill, as
+    ``selectors.with_line_count``) are left out of the sums' query."""
+    if any(annotation.contains_aggregate for annotation in bills.query.annotations.values()):
         bills = Purchase.objects.filter(pk__in=bills.order_by().values("pk"))
     return bill_figures(bills.order_by().aggregate(**bill_sums(*amounts)))
 

@@ -85,6 +85,71 @@ def bill_count(*, store_ids: list[int] | None) -> int | None:
     return rows.aggregate(bills=Sum("bills"))["bills"] or 0
 
 
+# A slice of the bill list starting this deep or deeper is positioned by day (``purchase_ids_slice``);
+# above it, walking the time index from the newest bill costs less than counting the days.
+DEEP_SLICE = 10_000
+# At most this many bills past the sales rollup's seal are counted by day; more, and the slice walks
+# the time index (the seal is moved up every few minutes: docs/reports.md, "Rollups").
+UNSEALED_MAX = 50_000
+
+_SEAL_SQL = """
+SELECT seal.time_zone, seal.bills_through, (SELECT COALESCE(MAX(id), 0) FROM purchases_purchase)
+FROM purchases_salesrollupseal seal
+"""
+
+# Each local day's bills, newest day first (the sealed ones from the rollup, the others counted), with
+# the first instant of the next day: the bills newer than the day are those from that instant on. The
+# seal is read first, so this statement has its id as a value (the bills past it found by primary key);
+# a seal moved in between counts some bills twice, and the days then do not add up to the count.
+_DAY_BILLS_SQL = """
+SELECT day, SUM(bills), ((day + 1)::timestamp AT TIME ZONE %(tz)s) FROM (
+    SELECT day, bills FROM purchases_salesrollup WHERE grouping = 'day' {stores}
+    UNION ALL
+    SELECT (created_at AT TIME ZONE %(tz)s)::date, COUNT(*) FROM purchases_purchase
+    WHERE id > %(through)s {stores} GROUP BY 1
+) days
+GROUP BY day ORDER BY day DESC
+"""
+
+
+def purchase_ids_slice(
+    bills: QuerySet[Purchase], *, store_ids: list[int] | None, total: int, start: int, stop: int
+) -> list[int]:
+    """The ids of ``bills[start:stop]``, where ``bills`` is ``purchase_list()`` of the stores
+    ``store_ids`` (None: every store), newest first, and ``total`` how many it has (``bill_count``).
+
+    A deep slice (``DEEP_SLICE``) is not read by walking the time index past its ``start`` bills:
+    the sales rollup's bills per local day (exact up to its seal) and the bills past the seal tell how
+    many bills are newer than each day, and the slice is then taken inside its day, from the same
+    index. The same ids as ``bills[start:stop]``, in the same order; the plain slice when the page is
+    not deep, on SQLite, with no rollup or one far behind, or when the days do not add up to
+    ``total`` (a bill rung up meanwhile)."""
+
+    def walked() -> list[int]:
+        return list(bills.values_list("id", flat=True)[start:stop])
+
+    if start < DEEP_SLICE or connection.vendor != "postgresql":
+        return walked()
+    with connection.cursor() as cursor:
+        cursor.execute(_SEAL_SQL)
+        seal = cursor.fetchone()
+        if seal is None or seal[2] - seal[1] > UNSEALED_MAX:
+            return walked()
+        tz, through, _ = seal
+        stores = "" if store_ids is None else "AND store_id = ANY(%(stores)s)"
+        cursor.execute(_DAY_BILLS_SQL.format(stores=stores), {"tz": tz, "through": through, "stores": store_ids})
+        days = [(int(count), newer_from) for _, count, newer_from in cursor.fetchall()]
+    if sum(count for count, _ in days) != total:
+        return walked()
+    newer = 0
+    for count, newer_from in days:
+        if start < newer + count:
+            day_bills = bills.filter(created_at__lt=newer_from).values_list("id", flat=True)
+            return list(day_bills[start - newer : stop - newer])
+        newer += count
+    return []
+
+
 def purchase_get(*, purchase_id: int) -> Purchase:
     return purchase_list().get(pk=purchase_id)
 
@@ -126,6 +191,23 @@ def purchase_history(
     if date_to:
         qs = qs.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
     return qs
+
+
+def with_line_count(bills: QuerySet[Purchase]) -> QuerySet[Purchase]:
+    """``bills`` with ``line_count``, each bill's number of lines, as a subquery of the bill rather
+    than a join grouped by bill: a count or a sum of ``bills`` (the admin's, the totals above its
+    list) leaves it out and reads no line, and a page computes it only for its own rows."""
+    lines = PurchaseItem.objects.filter(purchase=OuterRef("pk")).order_by().values("purchase").annotate(n=Count("id"))
+    return bills.annotate(line_count=Coalesce(Subquery(lines.values("n")), 0))
+
+
+def purchase_history_rows(*, ids: list[int]) -> list[Purchase]:
+    """The bills ``ids``, in that order, with what a row of the history page shows: the customer,
+    the cashier and the number of lines (``line_count``), in one query. The page's ids come first
+    from the time index (``purchase_history(...).values_list("id")``, however deep the page), then
+    only these rows are read."""
+    bills = with_line_count(Purchase.objects.select_related("customer", "created_by")).in_bulk(ids)
+    return [bills[pk] for pk in ids]
 
 
 def _start_of(day: date) -> datetime:

@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing_project.core.api.pagination import CountedPaginator
 from billing_project.core.errors import DomainError, ErrorCode
 from billing_project.core.quantities import quantity_json, quantity_number
 from billing_project.core.roles import role_required
 from cashdrawer.browser import current_till, till_status
 from catalog.errors import UnknownCode
 from catalog.selectors import product_for_code
-from catalog.stores import CHAIN_WIDE, can_see, scope, store_rule
+from catalog.stores import CHAIN_WIDE, can_see, scope, store_rule, visible_store_ids
 
 from .counter_views import counter_context, park_cart, recall_cart
 from .display import display_done, display_from_preview, display_publish
@@ -26,7 +27,14 @@ from .documents import invoice_pdf_print, pdf_page_throttle, pdf_response
 from .forms import MAX_CUSTOMER_LENGTH, BillEntry, HistoryFilterForm, clean_customer, customer_arguments
 from .models import Purchase
 from .preview import bill_preview
-from .selectors import product_search, purchase_get, purchase_history, tender_denominations
+from .selectors import (
+    bill_count,
+    product_search,
+    purchase_get,
+    purchase_history,
+    purchase_history_rows,
+    tender_denominations,
+)
 from .services import UPI_METHOD, purchase_create
 
 RING_UP = "purchases.add_purchase"
@@ -234,9 +242,18 @@ def bill_invoice_pdf(request, purchase_id: int):
 @require_GET
 def history(request):
     form = HistoryFilterForm(request.GET)
-    page = Paginator(scope(purchase_history(**form.filters()), request.user), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    filters = form.filters()
+    # The user's stores read first, so scope() cuts the bills by their ids (the time index's order).
+    stores = visible_store_ids(request.user)
+    ids = scope(purchase_history(**filters), request.user).values_list("id", flat=True)
+    # Unfiltered, the page counts the user's stores' bills from BillCount, not row by row; a page's
+    # ids are read from the time index, then only its rows (a deep page reads no skipped bill).
+    count = None if any(filters.values()) else bill_count(store_ids=stores)
+    paginator = (
+        Paginator(ids, HISTORY_PAGE_SIZE) if count is None else CountedPaginator(ids, HISTORY_PAGE_SIZE, count=count)
     )
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = purchase_history_rows(ids=list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "billing/history.html", {"form": form, "page": page, "query": query.urlencode()})

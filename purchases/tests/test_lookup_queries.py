@@ -300,3 +300,269 @@ def test_the_billing_pages_suggestions_are_the_tills_stores_in_one_query(cashier
         q["sql"] for q in ctx.captured_queries if "catalog_storestock" in q["sql"] or "catalog_storeprice" in q["sql"]
     ]
     assert len(reads) == 1 and "catalog_product" in reads[0]
+
+
+# --- The history page and the admin's bills list (issue 30: the lists at a chain's scale) -----------
+
+HISTORY = "/billing/history/"
+
+
+def _history_rows(response) -> list[tuple[str, str]]:
+    """(bill id, lines) of each row of the history page."""
+    import re
+
+    page = response.content.decode()
+    return re.findall(r'<a href="/billing/bills/(\d+)/">Bill #\d+</a>.*?<td class="num">(\d+)</td>', page, flags=re.S)
+
+
+def test_a_deep_history_page_costs_the_queries_of_the_first_and_shows_the_same_rows(cashier_client, drawer):
+    from purchases.models import Purchase
+
+    tea = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    milk = ProductFactory(price=D("30"), tax_percent=D("0"), stock=1000)
+    for n in range(30):
+        ring_up((tea, 1), (milk, 1)) if n % 3 == 0 else ring_up((tea, 1))
+    newest_first = list(Purchase.objects.order_by("-created_at", "-id").values_list("id", flat=True))
+
+    first, first_page = _queries(lambda: cashier_client.get(HISTORY))
+    second, second_page = _queries(lambda: cashier_client.get(HISTORY, {"page": 2}))
+
+    assert first == second
+    rows = _history_rows(first_page) + _history_rows(second_page)
+    assert [int(pk) for pk, _ in rows] == newest_first
+    lines = dict(rows)
+    assert {lines[str(pk)] for pk in newest_first[-1::-3]} == {"2"}  # every third bill, from the oldest
+    assert sum(line == "1" for line in lines.values()) == 20
+    assert "30 bills · page 2 of 2" in second_page.content.decode()
+
+
+def test_the_history_page_reads_no_bills_payments_cash_or_refunds_it_does_not_show(cashier_client, drawer):
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    refund(ring_up((product, 2)), (product, 1))
+
+    with CaptureQueriesContext(connection) as ctx:
+        cashier_client.get(HISTORY)
+
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    for table in ("purchases_payment", "cashdrawer_drawermovement", "purchases_refund"):
+        assert f'FROM "{table}"' not in tables
+
+
+def test_the_unfiltered_history_page_counts_no_bill_rows_on_postgresql(
+    cashier_client, cashier_user, drawer, postgres_only
+):
+    from catalog.stores import default_store
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    for _ in range(3):
+        ring_up((product, 1))
+    _second_store_bills([product], 2)  # another store's: not the cashier's
+    default_store().staff.add(cashier_user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = cashier_client.get(HISTORY)
+    statements = [q["sql"] for q in ctx.captured_queries]
+    filtered = cashier_client.get(HISTORY, {"customer": "ann@example.com"})
+
+    assert "3 bills" in response.content.decode()
+    assert not any("COUNT(*)" in sql.upper() for sql in statements)  # (a row's lines are counted by bill)
+    assert any('FROM "purchases_billcount"' in sql for sql in statements)
+    assert "3 bills" in filtered.content.decode()
+
+
+def _till_bills(n):
+    from cashdrawer.services import till_create
+    from catalog.stores import default_store_id
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    till = till_create(code="T-2", store=default_store_id())
+    ring_up((product, 1))  # the main till's
+    return till, [ring_up((product, 1), (ProductFactory(stock=10), 1), till=till.pk) for _ in range(n)]
+
+
+def test_the_admin_bills_of_a_till_count_their_rows_alone_and_the_total_from_billcount(
+    admin_client, drawer, postgres_only
+):
+    till, bills = _till_bills(3)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(f"/admin/purchases/purchase/?till__id__exact={till.pk}")
+
+    statements = [q["sql"] for q in ctx.captured_queries]
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "3 results" in page and "4 total" in page
+    # No query joins the lines to the bills to count them: each row's count is a subquery of its bill.
+    assert not any('JOIN "purchases_purchaseitem"' in sql for sql in statements)
+    counts = [sql for sql in statements if "COUNT(*)" in sql.upper()]
+    assert counts and all('"purchases_purchase"."till_id" =' in sql for sql in counts)
+    assert any('FROM "purchases_billcount"' in sql for sql in statements)
+    assert [b.pk for b in response.context["cl"].result_list] == [b.pk for b in reversed(bills)]
+    assert {b.line_count for b in response.context["cl"].result_list} == {2}
+
+
+def test_the_admin_bills_sorted_by_lines_and_their_totals_are_as_before(admin_client, drawer):
+    from purchases.models import Purchase
+
+    till, _ = _till_bills(2)
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    three = ring_up((product, 1), (ProductFactory(stock=10), 1), (ProductFactory(stock=10), 1), till=till.pk)
+
+    response = admin_client.get(f"/admin/purchases/purchase/?till__id__exact={till.pk}&o=-4")
+
+    shown = response.context["cl"].result_list
+    assert [b.line_count for b in shown] == [3, 2, 2] and shown[0].pk == three.pk
+    till_bills = Purchase.objects.filter(till=till)
+    assert response.context["totals"]["count"] == 3
+    assert response.context["totals"]["payable"] == sum(b.payable for b in till_bills)
+
+
+def test_a_tills_page_of_bills_is_read_from_its_index_in_the_lists_order(postgres_only):
+    from purchases.models import Purchase
+
+    plan = _plan(
+        Purchase.objects.filter(till_id=1).order_by("-created_at", "-id").values_list("id", flat=True)[100:200]
+    )
+
+    assert "purchase_till_created_id" in plan
+    assert "Sort" not in plan
+
+
+# --- A deep page of the bill list, positioned by day ---------------------------------------------------
+
+
+def _bills_over_days(products, till=None, *, days=6, per_day=3):
+    """Bills on ``days`` local days, some just before and after a local midnight, newest last."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from purchases.models import Purchase
+
+    today = timezone.localdate()
+    bills = []
+    for back in range(days, 0, -1):
+        midnight = timezone.make_aware(datetime.combine(today - timedelta(days=back), time.min))
+        for at in (timedelta(seconds=1), timedelta(hours=12), timedelta(hours=24, seconds=-1))[:per_day]:
+            bill = ring_up((products[0], 1), till=till)
+            Purchase.objects.filter(pk=bill.pk).update(created_at=midnight + at)
+            bills.append(bill)
+    return bills
+
+
+@pytest.fixture
+def deep(monkeypatch):
+    """Every slice from the 4th bill on counts as deep."""
+    from purchases import selectors
+
+    monkeypatch.setattr(selectors, "DEEP_SLICE", 4)
+
+
+def _slices(store_ids):
+    from purchases.models import Purchase
+    from purchases.selectors import bill_count, purchase_ids_slice
+
+    bills = purchase_list() if store_ids is None else purchase_list().filter(store_id__in=store_ids)
+    total = bill_count(store_ids=store_ids)
+    assert total is not None  # PostgreSQL
+    windows = [(start, start + size) for start in range(total + 2) for size in (1, 2, 5)]
+    positioned = [purchase_ids_slice(bills, store_ids=store_ids, total=total, start=a, stop=b) for a, b in windows]
+    every = Purchase.objects.filter(pk__in=bills.values("pk")).order_by("-created_at", "-id")
+    walked = [list(every.values_list("id", flat=True))[a:b] for a, b in windows]
+    return positioned, walked
+
+
+def test_a_deep_slice_positioned_by_day_is_the_slice_of_the_time_index(drawer, deep, settings, postgres_only):
+    from cashdrawer.models import Till
+    from catalog.stores import default_store_id
+    from purchases.sales_rollups import sales_rollup_seal
+
+    settings.TIME_ZONE = "Asia/Kolkata"  # local days that are not UTC's
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    _bills_over_days(products)
+    store, _ = _second_store_bills(products, 0)
+    _bills_over_days(products, till=Till.objects.get(store=store).pk, days=4, per_day=2)
+    sales_rollup_seal()
+    for _ in range(3):  # past the seal: counted from the bills
+        ring_up((products[0], 1))
+
+    for store_ids in (None, [default_store_id()], [store.pk], [default_store_id(), store.pk], []):
+        positioned, walked = _slices(store_ids)
+        assert positioned == walked
+
+
+def test_a_deep_slice_reads_a_day_not_the_bills_before_it(drawer, deep, postgres_only):
+    from purchases.sales_rollups import sales_rollup_seal
+    from purchases.selectors import bill_count, purchase_ids_slice
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    bills = _bills_over_days(products)
+    sales_rollup_seal()
+
+    total = bill_count(store_ids=None)
+    assert total == len(bills)
+
+    with CaptureQueriesContext(connection) as ctx:
+        ids = purchase_ids_slice(purchase_list(), store_ids=None, total=total, start=9, stop=11)
+
+    page = [sql for sql in ctx.captured_queries if 'SELECT "purchases_purchase"."id"' in sql["sql"]]
+    assert ids == [bills[-10].pk, bills[-11].pk]
+    # The 9th bill is the newest of the 4th day back: the slice is read from that day on, from its start.
+    assert len(page) == 1 and '"created_at" <' in page[0]["sql"] and "OFFSET" not in page[0]["sql"]
+
+
+def test_a_deep_slice_walks_the_index_when_the_days_do_not_add_up(drawer, deep, postgres_only):
+    from purchases.sales_rollups import sales_rollup_seal
+    from purchases.selectors import purchase_ids_slice
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    bills = _bills_over_days(products)
+    sales_rollup_seal()
+
+    # A count that is not the days' (a bill rung up between the two reads): the plain slice.
+    ids = purchase_ids_slice(purchase_list(), store_ids=None, total=len(bills) + 1, start=9, stop=11)
+
+    assert ids == [bills[-10].pk, bills[-11].pk]
+
+
+def test_a_deep_api_page_is_the_page_it_was(admin_api, drawer, deep, postgres_only):
+    from purchases.sales_rollups import sales_rollup_seal
+
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    bills = _bills_over_days(products)
+    sales_rollup_seal()
+    bills.append(ring_up((products[0], 1)))
+
+    pages = [admin_api.get("/api/v1/purchases", {"page_size": 4, "page": n}).json() for n in (1, 2, 3, 4, 5)]
+
+    newest_first = [b.pk for b in reversed(bills)]
+    assert [[row["id"] for row in page["results"]] for page in pages] == [
+        newest_first[n : n + 4] for n in range(0, 19, 4)
+    ]
+    assert {page["count"] for page in pages} == {19}
+
+
+def test_the_admin_bills_checkbox_is_djangos_own(drawer):
+    from django.contrib import admin
+
+    from purchases.admin import PurchaseAdmin
+    from purchases.models import Purchase
+
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    bill = ring_up((product, 1))
+    bill = Purchase.objects.get(pk=bill.pk)
+    model_admin = PurchaseAdmin(Purchase, admin.site)
+
+    assert model_admin.action_checkbox(bill) == admin.ModelAdmin.action_checkbox(model_admin, bill)
+    assert f'value="{bill.pk}"' in model_admin.action_checkbox(bill) and bill.number in model_admin.action_checkbox(
+        bill
+    )
+
+
+def test_a_deep_slice_without_a_sealed_rollup_walks_the_index(drawer, deep, postgres_only):
+    products = [ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)]
+    _bills_over_days(products)  # never sealed
+
+    positioned, walked = _slices(None)
+
+    assert positioned == walked
