@@ -4,6 +4,10 @@ Python, and the hottest functions (cProfile). Also the bill list's queries.
 
     .venv/bin/python bench/profile_bill.py [--bills 300] [--sql] [--top 25]
         [--cashier] [--idempotency] [--close-connections] [--request-only] [--save bills.prof]
+        [--keep DBNAME]
+
+``--keep DBNAME`` names the database and keeps it, for ``bench/statement_cpu.py`` (with ``--sql``
+and ``PROFILE_SQL_CHARS=100000``, which prints the bill's statements whole).
 
 Like run.py it creates its own database on 127.0.0.1 and drops it at the end.
 """
@@ -49,12 +53,13 @@ def main() -> int:
         help="profile the request layer only: the service call (purchase_create) is left out of the profile",
     )
     p.add_argument("--save", metavar="FILE", help="also write the bills' raw profile to FILE (pstats), to dig into")
+    p.add_argument("--keep", metavar="DBNAME", help="name the database DBNAME and keep it (bench/statement_cpu.py)")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     args = p.parse_args()
     parts = urlsplit(args.pg)
     if parts.hostname not in ("127.0.0.1", "localhost"):
         p.error("only 127.0.0.1")
-    with migrated_database(args.pg, f"billing_profile_{os.getpid()}"):
+    with migrated_database(args.pg, args.keep or f"billing_profile_{os.getpid()}", keep=bool(args.keep)):
         return profile(args)
 
 
