@@ -2,7 +2,7 @@
 the rows of a grouping over a range of days, with the seal they were read under, in one statement."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.db import connections
 
 from billing_project.core.money import money
 
-from .models import SalesRollup, SalesRollupSeal
+from .models import SalesRollup, SalesRollupMonth, SalesRollupSeal
 
 ZERO = Decimal("0.00")
 NO_QUANTITY = Decimal("0.000")
@@ -71,6 +71,36 @@ def _row(grouping: str, sums: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The whole local months inside ``date_from``..``date_to``, as the first day of the first and
+    the first day after the last; ``None`` when the range holds no whole month."""
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    after = _next_month(date_to) if _next_month(date_to) - timedelta(days=1) == date_to else date_to.replace(day=1)
+    return (first, after) if first < after else None
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _product_rows_by_month(date_from: date, date_to: date, months: tuple[date, date], ops) -> tuple[str, list]:
+    """Every store's rows by product: the month rows (``SalesRollupMonth``) of the whole months
+    ``months``, and the day rows of the days before and after them, added up by product."""
+    table, by_month = SalesRollup._meta.db_table, SalesRollupMonth._meta.db_table
+    sums = ", ".join(f"SUM({field})" for field in SUMS)
+    columns = ", ".join(SUMS)
+    sql = (
+        f"SELECT 'r', key, {sums} FROM ("  # noqa: S608 - only our own table and column names
+        f"SELECT key, {columns} FROM {table}"
+        " WHERE grouping = 'product' AND ((day >= %s AND day < %s) OR (day >= %s AND day <= %s))"
+        f" UNION ALL SELECT key, {columns} FROM {by_month} WHERE month >= %s AND month < %s"
+        ") AS parts GROUP BY key"
+    )
+    first, after = (ops.adapt_datefield_value(day) for day in months)
+    params = [ops.adapt_datefield_value(date_from), first, after, ops.adapt_datefield_value(date_to), first, after]
+    return sql, params
+
+
 def read_rollup(
     alias: str,
     grouping: str,
@@ -101,14 +131,20 @@ def read_rollup(
     # outer side of the join makes run whatever the seal table holds.
     prelude, before = ("WITH first AS MATERIALIZED (" + first[0] + ") ", list(first[1])) if first else ("", [])
     seal_from = f"first LEFT JOIN {seal} ON true" if first else f"(SELECT 1) AS one LEFT JOIN {seal} ON true"
-    sql = (
+    months = whole_months(date_from, date_to) if grouping == "product" and store_ids is None else None
+    if months is None:
         # Only our own table and column names are formatted in; the values are parameters.
-        f"{prelude}SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
-        f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"
+        rows_sql = f"SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
+        rows_params = [grouping, *params]
+    else:
+        rows_sql, rows_params = _product_rows_by_month(date_from, date_to, months, ops)
+    sql = (
+        f"{prelude}{rows_sql}"
+        f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"  # noqa: S608
         f" UNION ALL SELECT 's', time_zone, bills_through, refunds_through, {zeros} FROM {seal_from}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*before, grouping, *params, *params])
+        cursor.execute(sql, [*before, *rows_params, *params])
         found = cursor.fetchall()
     sealed = [row for row in found if row[0] == "s"]
     if sealed[0][1] != settings.TIME_ZONE or not (sealed[0][2] or sealed[0][3]):
