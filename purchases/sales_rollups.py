@@ -37,6 +37,10 @@ from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
 SEAL_STEP = 100_000
 # How long a seal waits for the bills being rung up to commit before it gives up (PostgreSQL).
 SEAL_LOCK_TIMEOUT = "5s"
+# A seal that adds at least this many bills (a first build, a rebuild, a long pause) has PostgreSQL
+# sample the rollup tables at once: until autovacuum does, the planner takes them for near empty and
+# sorts a year by product on disk rather than hashing it.
+ANALYZE_AFTER_BILLS = 100_000
 
 
 def _committed_through() -> tuple[int, int]:
@@ -69,6 +73,7 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
     meanwhile sees the rollup and the seal as they were before or after a step, never between.
     Returns the seal."""
     bills_through, refunds_through = _committed_through()
+    added = 0
     while True:
         with transaction.atomic():
             seal, _ = SalesRollupSeal.objects.get_or_create(pk=1, defaults={"time_zone": settings.TIME_ZONE})
@@ -82,12 +87,18 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
             done_bills, done_refunds = seal.bills_through, seal.refunds_through
             if done_bills >= bills_through and done_refunds >= refunds_through:
                 seal.save()
-                return seal
+                break
             to_bills = min(bills_through, done_bills + step) if done_bills < bills_through else done_bills
             to_refunds = min(refunds_through, done_refunds + step) if done_refunds < refunds_through else done_refunds
             _add(done_bills, to_bills, done_refunds, to_refunds)
+            added += to_bills - done_bills
             seal.bills_through, seal.refunds_through, seal.sealed_at = to_bills, to_refunds, timezone.now()
             seal.save()
+    connection = connections[DEFAULT_DB_ALIAS]
+    if added >= ANALYZE_AFTER_BILLS and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SalesRollup._meta.db_table}, {SalesRollupMonth._meta.db_table}")
+    return seal
 
 
 def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -> None:
