@@ -419,9 +419,24 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
     return rows
 
 
+def _product_names(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The name and unit of each product of ``ids``, read where the report reads. On PostgreSQL the
+    ids are one array parameter: a report of a supermarket's year names 50,000 products, and as many
+    placeholders cost more to build and send than the read itself."""
+    products = Product.objects.all()
+    connection = connections[products.db]
+    if connection.vendor != "postgresql":
+        return {pk: (name, unit) for pk, name, unit in products.filter(pk__in=ids).values_list("pk", "name", "unit")}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, name, unit FROM {Product._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608
+            [ids],
+        )
+        return {pk: (name, unit) for pk, name, unit in cursor.fetchall()}
+
+
 def _present_product(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
-    found = Product.objects.filter(pk__in=list(rows)).values_list("pk", "name", "unit")
-    products = {pk: (name, unit) for pk, name, unit in found}
+    products = _product_names([pk for pk in rows if pk is not None])
     out = []
     for product_id, row in rows.items():
         row = _finish(row)

@@ -3,7 +3,7 @@ the rows of a grouping over a range of days, with the seal they were read under,
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from billing_project.core.money import money
 from .models import SalesRollup, SalesRollupMonth, SalesRollupSeal
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 NO_QUANTITY = Decimal("0.000")
 THREE_PLACES = Decimal("0.001")
 # The rollup's columns of sums, in the order a read hands them back.
@@ -53,19 +54,27 @@ def _decode(grouping: str, text: str) -> Any:
     return text  # payment_method: the collector's own keys
 
 
+def _cents(value: Any) -> Decimal:
+    """``money(value or 0)``, quantizing a Decimal (PostgreSQL's sums) directly: a report by
+    product reads 50,000 rows of these."""
+    if type(value) is Decimal:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return money(value or ZERO)
+
+
 def _row(grouping: str, sums: dict[str, Any]) -> dict[str, Any]:
     """A collected row of ``grouping``'s shape from the rollup's sums."""
     row = {
         "bills": int(sums["bills"] or 0),
-        **{field: money(sums[field] or ZERO) for field in ("gross", "discounts", "net_sales", "refunds")},
+        **{field: _cents(sums[field]) for field in ("gross", "discounts", "net_sales", "refunds")},
         "net_after_refunds": ZERO,
-        "tax": money(sums["tax"] or ZERO),
-        "cost": money(sums["cost"] or ZERO),
+        "tax": _cents(sums["tax"]),
+        "cost": _cents(sums["cost"]),
         "margin": ZERO,
-        "_taxable": money(sums["sold_taxable"] or ZERO),
+        "_taxable": _cents(sums["sold_taxable"]),
     }
     if grouping in LINE_GROUPINGS:
-        row["taxable"] = money(sums["taxable"] or ZERO)
+        row["taxable"] = _cents(sums["taxable"])
         row["quantity"] = Decimal(sums["quantity"] or 0).quantize(THREE_PLACES)
         row["refunded_quantity"] = Decimal(sums["refunded_quantity"] or 0).quantize(THREE_PLACES)
     return row
