@@ -251,6 +251,11 @@ def _same_as_raw_across_months(monkeypatch) -> None:
             kwargs: dict[str, Any] = {"date_from": date_from, "date_to": date_to, "store": store}
             report = sales_report(group_by="product", **kwargs)
             assert report == _raw(monkeypatch, group_by="product", **kwargs), (start, end, store)
+            # The Sales page's best sellers: the report's first rows, and how many rows it has.
+            best = sales_report(group_by="product", best=2, **kwargs)
+            assert best["rows"] == report["rows"][:2]
+            assert best["rows_in_all"] == len(report["rows"])
+            assert best["totals"] == {key: value for key, value in report["totals"].items() if "quantity" not in key}
         params: dict[str, Any] = {"date_from": date_from, "date_to": date_to, "till": None, "store": None}
         dashboard = _blocks(params)
         with monkeypatch.context() as patch:
