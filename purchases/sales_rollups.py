@@ -9,9 +9,13 @@ or a count, so the answer is the raw answer exactly (``sales_report.merge_rows``
 shows in every report as soon as it commits, and the rollup is never stale, only incomplete: what it
 lacks is read raw.
 
+By product there are also month rows of the whole chain (``SalesRollupMonth``): the day rows by
+product of a local month and every store, added up, which a report of every store reads for the whole
+months of its range (``sales_rollup_reads``).
+
 ``sales_rollup_seal`` (``manage.py seal_sales_rollups``, every few minutes from cron) moves the seal
 forward: it adds the figures of the bills and refunds committed since, set-based, by the same code
-that sums them for the report. A late change - a refund of an old bill, a bill recorded for a past
+that sums them for the report, to the day rows and the month rows in the same transaction. A late change - a refund of an old bill, a bill recorded for a past
 day - is a new row past the seal: the report reads it raw at once, and the next seal adds it to the
 day it belongs to. Nothing is written in the bill's own transaction. Bills, lines, payments and
 refunds are never changed after they commit (``models.Purchase``); deleting one needs
