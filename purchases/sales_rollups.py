@@ -15,11 +15,12 @@ months of its range (``sales_rollup_reads``).
 
 ``sales_rollup_seal`` (``manage.py seal_sales_rollups``, every few minutes from cron) moves the seal
 forward: it adds the figures of the bills and refunds committed since, set-based, by the same code
-that sums them for the report, to the day rows and the month rows in the same transaction. A late change - a refund of an old bill, a bill recorded for a past
-day - is a new row past the seal: the report reads it raw at once, and the next seal adds it to the
-day it belongs to. Nothing is written in the bill's own transaction. Bills, lines, payments and
-refunds are never changed after they commit (``models.Purchase``); deleting one needs
-``seal_sales_rollups --rebuild``. docs/reports.md, "Rollups", says the same.
+that sums them for the report, to the day rows and the month rows in the same transaction. A late
+change - a refund of an old bill, a bill recorded for a past day - is a new row past the seal: the
+report reads it raw at once, and the next seal adds it to the day (and month) it belongs to. Nothing
+is written in the bill's own transaction. Bills, lines, payments and refunds are never changed
+after they commit (``models.Purchase``); deleting one needs ``seal_sales_rollups --rebuild``.
+docs/reports.md, "Rollups", says the same.
 """
 
 from dataclasses import dataclass
