@@ -21,6 +21,9 @@ class CoreConfig(AppConfig):
         from billing_project.core.api.authentication import connect_signals
 
         connect_signals()
+        from billing_project.core.db.orm_internals import cache_long_statements
+
+        cache_long_statements()
         from billing_project.core import gst  # noqa: F401  (registers the store's GST check)
 
         post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="core.create_cache_tables")

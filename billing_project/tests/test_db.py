@@ -82,6 +82,32 @@ def test_guarded_add_then_insert_keeps_the_columns_limits():
         guarded_add_then_insert(StoreStock, "stock", {row(product): -1}, [too_long])
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="computed values are CTEs of one statement")
+def test_writes_computed_values_take_the_rows_own_value_or_an_earlier_ctes():
+    from billing_project.core.db import Writes, statement_cursor
+
+    writes = Writes()
+    first = writes.insert("first", [Customer(email="a@example.com")], computed={"email": "upper({value})"})
+    second = writes.insert(
+        "second",
+        [Customer(email="b@example.com"), Customer(email="c@example.com")],
+        computed={"name": "'after #' || (SELECT id FROM first)::text"},
+    )
+    with statement_cursor() as cursor:
+        cursor.execute(f"WITH {writes.sql} SELECT {first.sql}, {second.sql}", writes.params)
+        keys = cursor.fetchone()
+
+    firsts, seconds = first.inserted(keys[0]), second.inserted(keys[1])
+    assert firsts is not None and seconds is not None
+    [a], (b, c) = firsts, seconds
+    assert [(x.email, x.name) for x in Customer.objects.order_by("pk")] == [
+        ("A@EXAMPLE.COM", None),
+        ("b@example.com", f"after #{a.pk}"),
+        ("c@example.com", f"after #{a.pk}"),
+    ]
+    assert [x.pk for x in Customer.objects.order_by("pk")] == [a.pk, b.pk, c.pk]
+
+
 def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):
     from catalog.stores import default_store_id
     from purchases.models import Payment, PaymentMethod, Purchase, PurchaseItem

@@ -1,5 +1,6 @@
-"""An upgrade of Django, DRF, drf-spectacular, psycopg-pool or django-tasks-db stops here until someone re-checks what
-``billing_project/core/db/orm_internals.py`` relies on, and says so by updating ``CHECKED_AGAINST``."""
+"""An upgrade of Django, DRF, drf-spectacular, psycopg, psycopg-pool or django-tasks-db stops here until
+someone re-checks what ``billing_project/core/db/orm_internals.py`` relies on, and says so by updating
+``CHECKED_AGAINST``."""
 
 import ast
 from importlib.metadata import version
@@ -26,6 +27,11 @@ RECHECK = {
         "_read_only_defaults (what run_validation calls, and DRF's own test for read-only defaults)"
     ),
     "drf-spectacular": "spectacular_field_schema against AutoSchema._map_serializer_field(bypass_extensions=True)",
+    "psycopg": (
+        "cache_long_statements against psycopg._queries (MAX_CACHED_STATEMENT_LENGTH and "
+        "MAX_CACHED_STATEMENT_PARAMS, read by PostgresClientQuery.convert on every query; "
+        "test_queries.py's test that a bill's statements are parsed once)"
+    ),
     "psycopg-pool": "use_pool_check against ConnectionPool._check (called before a connection is lent)",
     "django-tasks-db": (
         "task_row and task_row_saved against DatabaseBackend.enqueue and _task_to_db_task (the row's "

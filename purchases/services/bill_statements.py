@@ -1,22 +1,22 @@
 """The bill's statements, in the order ``purchase_create`` sends them.
 
-On PostgreSQL a bill is six statements between BEGIN and COMMIT, whatever its number of lines and
+On PostgreSQL a bill is five statements between BEGIN and COMMIT, whatever its number of lines and
 payments; docs/architecture.md has the plan and the lock order, and ``purchases/tests/test_queries.py``
-pins the count. Each function here is one step (steps 4 and 5 are cashdrawer's
-``till_lock_for_bill``, between ``insert_bill`` and ``record_drawer_job_and_number``); its docstring
-says what it locks, what guards it, and what it refuses. A statement that touches another app's rows
-takes its SQL from that app (the products' lock from ``catalog.lock_objects``, the customer's from
+pins the count. Each function here is one step (statements 3 and 4 are cashdrawer's
+``till_lock_for_bill``, between ``take_stock`` and ``record_bill``); its docstring says what it
+locks, what guards it, and what it refuses. A statement that touches another app's rows takes its
+SQL from that app (the products' lock from ``catalog.lock_objects``, the customer's from
 ``customers.services``, the drawer's ledger from ``cashdrawer.ledger``, the number's counter from
 ``numbering``); the order they are sent in is here.
 
-Elsewhere (SQLite, for development) each step runs as plain ORM statements: 16 in all.
+Elsewhere (SQLite, for development) each step runs as plain statements: 18 in all.
 """
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -35,9 +35,8 @@ from billing_project.core.db import (
 )
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.quantities import quantity_json, quantity_problem, quantity_text
-from billing_project.core.tasks_backend import Job
 from cashdrawer.errors import ChangeUnavailable
-from cashdrawer.ledger import ledger_post_with
+from cashdrawer.ledger import ledger_post, ledger_post_with
 from cashdrawer.models import Denomination, DrawerMovement, Till
 from catalog.lock_objects import (
     PRODUCT_ATTNAMES,
@@ -55,8 +54,9 @@ from customers.services import (
 )
 
 from ..errors import InsufficientStock, ProductInactive, ProductNotFound
+from ..invoices import invoice_job
 from ..models import Payment, PaymentMethod, Purchase, PurchaseItem
-from ..numbering import counter_upsert_sql, financial_year, invoice_number_take, series_guard
+from ..numbering import counter_upsert_sql, financial_year, format_number, invoice_number_take, series_guard
 
 Kind = DrawerMovement.Kind
 
@@ -140,7 +140,7 @@ def _begin_bill_sql(*, email: bool, phone: bool, till_by_code: bool = False) -> 
         customer = ", " + customer_get_or_create_ctes(
             after="EXISTS (SELECT FROM bill_timeouts)", email=email, phone=phone
         )
-        customer_columns = "".join(f", (SELECT {quote(n)} FROM customer)" for n in CUSTOMER_ROW_FIELDS)  # noqa: S608
+        customer_columns = "".join(f", customer.{quote(n)}" for n in CUSTOMER_ROW_FIELDS)
     # The till's store, else (no such till) the default store: the default sorts last.
     stores, tills = quote(Store._meta.db_table), quote(Till._meta.db_table)
     till_match = "t.code = %s" if till_by_code else "t.id = %s"
@@ -149,10 +149,12 @@ def _begin_bill_sql(*, email: bool, phone: bool, till_by_code: bool = False) -> 
         f"WHERE s.id = (SELECT t.store_id FROM {tills} AS t WHERE {till_match}) OR s.is_default "
         "ORDER BY s.is_default LIMIT 1)"
     )
-    seller_columns = "".join(f", (SELECT {quote(n)} FROM seller)" for n in _STORE_FIELDS)  # noqa: S608
+    seller_columns = "".join(f", seller.{quote(n)}" for n in _STORE_FIELDS)
+    # The seller and the customer are one row (or none) each: joined, not read column by column.
+    joins = "LEFT JOIN seller ON true " + ("LEFT JOIN customer ON true " if customer else "")
     return (
         f"WITH bill_timeouts AS MATERIALIZED ({timeouts}){customer}, {seller} "  # noqa: S608
-        f"SELECT {columns}{seller_columns}{customer_columns} FROM bill_timeouts "
+        f"SELECT {columns}{seller_columns}{customer_columns} FROM bill_timeouts {joins}"
         f"LEFT JOIN {quote(PaymentMethod._meta.db_table)} AS m ON m.code = ANY(%s) OR m.is_cash "
         "ORDER BY m.is_cash DESC, m.code"
     )
@@ -245,14 +247,17 @@ def take_stock(quantities: Mapping[int, Decimal], *, store_id: int) -> TakenStoc
     return TakenStock(store_id=store_id, products=products, balances=balances)
 
 
-# --- 3. The bill --------------------------------------------------------------------------------------
+# --- 3 and 4. The till and its drawer: cashdrawer's ``till_lock_for_bill`` ----------------------------
+
+
+# --- 5. The bill, its number, its drawer and its invoice email's job -----------------------------------
 
 
 def sale_movements(purchase: Purchase, lines: Sequence[PurchaseItem], taken: TakenStock) -> list[StockMovement]:
     """The stock ledger's ``sale`` rows of the bill's lines, at the store the stock was taken from:
     each product's stock there as ``take_stock`` left it (the row is locked until the commit) is
     the row's ``balance_after``, and its cost price the ``unit_cost``. Built here, written by
-    ``insert_bill``."""
+    ``record_bill``."""
     user = purchase.created_by_id
     return [
         new_row(
@@ -271,97 +276,114 @@ def sale_movements(purchase: Purchase, lines: Sequence[PurchaseItem], taken: Tak
     ]
 
 
-def insert_bill(
-    purchase: Purchase,
-    lines: Sequence[PurchaseItem],
-    payments: Sequence[Payment],
-    stock_rows: Sequence[StockMovement] = (),
-) -> None:
-    """Statement 3: the bill, its lines, its payments and its stock ledger rows
-    (``sale_movements``), in one INSERT of each as CTEs of one statement, whatever their number
-    (``insert_with_children``). New rows: no lock is waited for. The CHECK constraints on the rows
-    are the guards (a line's arithmetic, one cash payment, a balance not below 0…)."""
-    insert_with_children(purchase, ("purchase", lines), ("purchase", payments), ("purchase", stock_rows))
+@dataclass
+class BillRows:
+    """The rows a bill writes besides its own: its lines, payments and stock ledger rows
+    (``sale_movements``), all new."""
+
+    lines: Sequence[PurchaseItem]
+    payments: Sequence[Payment]
+    stock: Sequence[StockMovement]
 
 
-# --- 4 and 5. The till and its drawer: cashdrawer's ``till_lock_for_bill`` ----------------------------
-
-
-# --- 6. The drawer, the invoice email's job, and the number -----------------------------------------
-
-
-def record_drawer_job_and_number(
+def record_bill(
     *,
     purchase: Purchase,
+    rows: BillRows,
     till: Till,
     session_id: int,
     denominations: Sequence[Denomination],
     tendered: Mapping[Decimal, int],
     change: Mapping[Decimal, int],
-    job: Job | None,
-) -> tuple[str, list[DrawerMovement]]:
-    """Statement 6: the drawer's counts and its ledger rows (the notes tendered in, the change out),
-    the invoice email's job, and the bill's tax invoice number, with the bill's till, session and
-    number recorded. Returns the number and the ledger rows.
+    send_invoice: bool,
+) -> list[DrawerMovement]:
+    """Statement 5, the last: the bill with its till, session and tax invoice number, its lines,
+    payments and stock ledger rows, the drawer's counts and its ledger rows (the notes tendered in,
+    the change out), and the invoice email's job. Sets the bill's keys and ``number``; returns the
+    drawer's ledger rows.
 
-    ONE statement on PostgreSQL: the counter's upsert (``numbering.counter_upsert_sql``) and the
-    bill's UPDATE, with the drawer's guarded UPDATE and the ledger's INSERT (``cashdrawer.ledger``;
-    the rows are inserted only when every count was updated) and the job's INSERT as CTEs. It locks
-    the counter row of the till's series and financial year until the commit: the last lock a bill
-    takes, after every check that can refuse it, so it is held for the shortest time. The drawer's
-    rows are locked already (step 5).
+    ONE statement on PostgreSQL, whatever the bill's number of lines and payments: the counter's
+    upsert (``numbering.counter_upsert_sql``); the bill's INSERT, whose number the counter gives;
+    one INSERT of each kind of row naming it, each taking the bill's new key from the bill's CTE
+    (``Writes.insert_family``); the drawer's guarded UPDATE and the ledger's INSERT
+    (``cashdrawer.ledger``: inserted only when every count was updated); and the job's INSERT. The
+    bill is written once, complete: no row is inserted and then updated. It locks the counter row of
+    the till's series and financial year until the commit: the last lock a bill takes, after every
+    check that can refuse it, so it is held for the shortest time. The drawer's rows are locked
+    already (statement 4). New rows: no other lock is waited for (the bills' count trigger's slot
+    row aside: lock step 7). The CHECK constraints on the rows are the guards (a line's
+    arithmetic, one cash payment, a balance not below 0…).
 
     Refuses with ``ChangeUnavailable`` when a drawer count would have gone negative (the guard wrote
     nothing; the lock makes it rare), and ``SeriesExhausted`` after number 999999. Elsewhere (SQLite)
-    the drawer's writes run on their own, then the number and the bill's UPDATE."""
+    the number is taken first, then each INSERT and the drawer's writes run on their own."""
+    purchase.till, purchase.session_id = till, session_id
+    drawer_moves = [(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})]
+    family = ("purchase", rows.lines), ("purchase", rows.payments), ("purchase", rows.stock)
+    if default_connection().vendor != "postgresql":
+        purchase.number = invoice_number_take(till=till, when=purchase.created_at)
+        insert_with_children(purchase, *family)
+        movements = ledger_post(
+            denominations=denominations,
+            moves=drawer_moves,
+            session_id=session_id,
+            store_id=purchase.store_id,
+            user=purchase.created_by,
+            reason=_drawer_reason(purchase.pk),
+            created_at=purchase.created_at,
+            purchase=purchase,
+            refusal=ChangeUnavailable("The drawer changed while the bill was being rung up."),
+        )
+        if send_invoice:
+            invoice_job(purchase=purchase)  # queued at once here
+        return movements
+
+    series, year = till.invoice_series_code, financial_year(purchase.created_at)
     writes = Writes()
+    writes.add("counter", counter_upsert_sql(), [series, year])
+    purchase.number = f"{series}/{year}/"  # the counter's number follows, as the statement takes it
+    bill = writes.insert_family("bill", purchase, *family, computed={"number": _NUMBER_SQL})
     drawer = ledger_post_with(
         writes,
         denominations=denominations,
-        moves=[(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})],
+        moves=drawer_moves,
         session_id=session_id,
         store_id=purchase.store_id,
         user=purchase.created_by,
-        reason=f"bill #{purchase.pk}",
+        reason="",
         created_at=purchase.created_at,
         purchase=purchase,
+        computed={"purchase": bill.key_sql, "reason": _drawer_reason(f"{bill.key_sql}::text", sql=True)},
     )
+    job = invoice_job(purchase=purchase) if send_invoice else None
     if job is not None:
-        writes.insert("invoice_job", [job.row])
-    if writes.run_now():
-        number, returned = invoice_number_take(till=till, when=purchase.created_at), None
-        Purchase.objects.filter(pk=purchase.pk).update(till=till, session_id=session_id, number=number)
-    else:
-        number, returned = _number_with_writes(
-            purchase=purchase, till=till, session_id=session_id, writes=writes, returning=drawer.sql
-        )
-    movements = drawer.movements(returned)
-    if movements is None:
-        raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    if job is not None:
-        job.written()
-    return number, movements
-
-
-def _number_with_writes(
-    *, purchase: Purchase, till: Till, session_id: int, writes: Writes, returning: str
-) -> tuple[str, Any]:
-    series, year = till.invoice_series_code, financial_year(purchase.created_at)
-    params = [*writes.params, series, year, till.pk, session_id, f"{series}/{year}/", purchase.pk]
+        writes.insert("invoice_job", [job.row], computed=job.kwarg_computed("purchase_id", bill.key_sql))
     with series_guard(series=series, year=year), statement_cursor() as cursor:
-        cursor.execute(_number_sql(writes.sql, returning), params)
-        number, returned = cursor.fetchone()
-    return number, returned
+        cursor.execute(
+            f"WITH {writes.sql} SELECT (SELECT last_number FROM counter), {bill.sql}, {drawer.sql or 'NULL'}",  # noqa: S608
+            writes.params,
+        )
+        sequence, keys, returned = cursor.fetchone()
+    bill.inserted(keys)
+    purchase.number = format_number(series, year, sequence)
+    written = drawer.movements(returned)
+    if written is None:
+        raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+    reason = _drawer_reason(purchase.pk)
+    for movement in written:  # as the statement wrote them (each already holds the bill itself)
+        movement.purchase_id, movement.reason = purchase.pk, reason
+    if job is not None:
+        job.set_kwarg("purchase_id", purchase.pk)
+        job.written()
+    return written
 
 
-@lru_cache(maxsize=64)
-def _number_sql(writes: str, returning: str) -> str:
-    # ``lpad(…, 6, '0')`` is ``numbering.format_number``'s ``:06d`` for every number the counter's
-    # range CHECK allows. Only quoted names and the writes' own SQL are interpolated.
-    bills = connection.ops.quote_name(Purchase._meta.db_table)
-    also = f"{writes}, " if writes else ""
-    return (
-        f"WITH {also}counter AS ({counter_upsert_sql()}) "  # noqa: S608
-        f"UPDATE {bills} SET till_id = %s, session_id = %s, number = %s || lpad(counter.last_number::text, 6, '0') "
-        f"FROM counter WHERE {bills}.id = %s RETURNING {bills}.number, {returning or 'NULL'}"
-    )
+# The bill's number: its series and year (the row's own value) and the counter's number, as
+# ``numbering.format_number`` writes it (``lpad`` is its ``:06d`` for every number the counter's
+# range CHECK allows).
+_NUMBER_SQL = "{value} || lpad((SELECT last_number FROM counter)::text, 6, '0')"
+
+
+def _drawer_reason(bill: Any, *, sql: bool = False) -> str:
+    """The reason a bill's drawer ledger rows give: ``bill #<its id>`` (as SQL, of an expression)."""
+    return f"'bill #' || {bill}" if sql else f"bill #{bill}"

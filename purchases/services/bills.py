@@ -36,7 +36,6 @@ from ..errors import (
     Overpayment,
     UnknownPaymentMethod,
 )
-from ..invoices import invoice_job
 from ..models import (
     AMOUNT_MAX_DIGITS,
     DISCOUNT_REASON_MAX_LENGTH,
@@ -282,12 +281,9 @@ def _ring_up(
         if t.amount > 0  # the shorthand's "paid 0" is no payment
     ]
 
-    # 3. The bill, its lines and its payments.
-    statements.insert_bill(purchase, bill.lines, payment_rows, stock_rows)
-
-    # 4 and 5. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
-    # holding them only for the drawer's own statement and the commit lets bills at one till
-    # overlap more. A refusal here still rolls back everything above.
+    # 3 and 4. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
+    # holding them only for the drawer's planning, the bill's last statement and the commit lets
+    # bills at one till overlap more. A refusal here still rolls back everything above.
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
     if till_row.store_id != store.pk:
         # The till moved to another store since statement 1 read it: nothing is kept.
@@ -304,19 +300,20 @@ def _ring_up(
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=settlement.change_due)
     metrics.observe_change_making(time.perf_counter() - planning)
 
-    # 6. The drawer's counts and ledger, the invoice email's job, and the number.
-    number, movements = statements.record_drawer_job_and_number(
+    # 5. The bill, complete with its till, session and number, with its lines, payments and stock
+    # ledger rows, the drawer's counts and ledger, and the invoice email's job.
+    movements = statements.record_bill(
         purchase=purchase,
+        rows=statements.BillRows(lines=bill.lines, payments=payment_rows, stock=stock_rows),
         till=till_row,
         session_id=session_id,
         denominations=denominations,
         tendered=tender,
         change=change,
-        job=invoice_job(purchase=purchase) if send_invoice else None,
+        send_invoice=send_invoice,
     )
-    purchase.till, purchase.session_id, purchase.number = till_row, session_id, number
     if override is not None:
-        override_used_on(override, f"bill {number}")
+        override_used_on(override, f"bill {purchase.number}")
     # Hand the bill back with its lines, payments and ledger rows in place, as purchase_list
     # prefetches them, so answering with it costs no further queries.
     set_prefetched(purchase, items=bill.lines, payments=payment_rows, drawer_movements=movements, refunds=[])

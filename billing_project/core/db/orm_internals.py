@@ -20,16 +20,19 @@ DRF. Each such reach is here, in one module, so an upgrade has one place to re-c
 - ``lazy_messages`` / ``messages_untouched``: the request's message storage (``request._messages``,
   ``SimpleLazyObject._wrapped``);
 - ``use_pool_check``: psycopg_pool's connection check (``ConnectionPool._check``);
+- ``cache_long_statements``: psycopg's limits on the statements whose parsing it caches
+  (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH`` and ``MAX_CACHED_STATEMENT_PARAMS``);
 - DRF's ``DjangoModelPermissions._queryset`` (``ModelFromViewClass``), and its serializer field
   lists (``_readable_fields``, ``_writable_fields``, ``_read_only_defaults``)
   and drf-spectacular's ``_map_serializer_field``, used by the API's fast paths and schema extensions.
 
 ``billing_project/tests/test_orm_internals.py`` fails when the installed Django, DRF,
-drf-spectacular, psycopg-pool or django-tasks-db is not the version these were checked against
+drf-spectacular, psycopg, psycopg-pool or django-tasks-db is not the version these were checked against
 (``CHECKED_AGAINST``), and says what to re-check; the other tests of the bill's path
 (``test_db.py``) check the results against the ORM's.
 """
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -50,6 +53,7 @@ CHECKED_AGAINST = {
     "djangorestframework": "3.18",
     "django-tasks-db": "0.13",
     "drf-spectacular": "0.30",
+    "psycopg": "3.3",
     "psycopg-pool": "3.3",
 }
 
@@ -276,6 +280,19 @@ def task_row(backend, task, args, kwargs) -> tuple[Any, str]:
     return row, using
 
 
+def task_kwarg_computed(name: str, sql: str) -> dict[str, str]:
+    """A ``Writes`` ``computed`` for a task row (``task_row``) whose keyword argument ``name`` is the
+    value of the SQL expression ``sql``: the row's ``args_kwargs`` (the library's ``{"args": …,
+    "kwargs": …}``) with that key set by the statement."""
+    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), name
+    return {"args_kwargs": f"jsonb_set({{value}}, ARRAY['kwargs', '{name}'], to_jsonb({sql}))"}
+
+
+def task_row_set_kwarg(row, name: str, value: Any) -> None:
+    """``row``'s keyword argument ``name`` set to ``value``, as ``task_kwarg_computed`` wrote it."""
+    row.args_kwargs["kwargs"][name] = value
+
+
 def task_row_saved(backend, row, using: str, result=None):
     """What follows the INSERT in the library's ``enqueue``: the instance marked saved, ``post_save``,
     then ``task_enqueued`` with the task's result (built from the row unless given), which it returns."""
@@ -334,6 +351,26 @@ def use_pool_check(pool: Any, check: Callable[[Any], None]) -> None:
     only when the pool is built, and Django builds the pool)."""
     if pool._check is not check:
         pool._check = check
+
+
+# --- psycopg ---------------------------------------------------------------------------------------
+
+# The longest statement text, and the most parameters, whose parsing psycopg is to cache.
+CACHED_STATEMENT_LENGTH = 16384
+CACHED_STATEMENT_PARAMS = 200
+
+
+def cache_long_statements() -> None:
+    """Let psycopg cache the parsing of statements up to ``CACHED_STATEMENT_LENGTH`` bytes and
+    ``CACHED_STATEMENT_PARAMS`` parameters. psycopg splits a query's text at its placeholders with a
+    regular expression, and caches the result by the query's text only up to 4,096 bytes and 50
+    parameters (its ``_queries`` module's limits): a bill's last statement, which writes the bill
+    and every row naming it at once, is longer, and was split again on every bill (about 400 calls).
+    Its text is built once per shape of bill, so the cache holds a few dozen such statements."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, CACHED_STATEMENT_LENGTH)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, CACHED_STATEMENT_PARAMS)
 
 
 # --- DRF and drf-spectacular -----------------------------------------------------------------------

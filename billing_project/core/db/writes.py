@@ -116,17 +116,28 @@ class Writes:
         self.params.extend(params)
 
     def guarded_add_then_insert(
-        self, name: str, model, field: str, deltas: Mapping[int, int], objs: Sequence[M]
+        self,
+        name: str,
+        model,
+        field: str,
+        deltas: Mapping[int, int],
+        objs: Sequence[M],
+        *,
+        computed: Mapping[str, str] | None = None,
     ) -> "InsertedIds[M]":
         """``guarded_add_then_insert`` as two CTEs, ``{name}_guarded`` and ``{name}_inserted``; the
         rows are inserted only when every row of ``deltas`` was updated (else ``inserted()`` is
-        ``None``). ``deltas`` may be empty: then it is ``insert_rows``. ``objs`` must not be."""
+        ``None``). ``deltas`` may be empty: then it is ``insert_rows``. ``objs`` must not be.
+        ``computed``: see ``Computed``."""
         if self._now:
+            assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
             if deltas and guarded_add(model, field, deltas) != len(deltas):
                 return InsertedIds(objs, "", refused=True)
             return InsertedIds(insert_rows(objs), "")
         insert_model = type(objs[0])
-        guarded, inserted, pk = _guarded_insert_ctes(model, field, insert_model, name, bool(deltas))
+        guarded, inserted, pk = _guarded_insert_ctes(
+            model, field, insert_model, name, bool(deltas), _computed(insert_model, computed)
+        )
         rows = _json_rows(objs, _insert_fields(insert_model))
         if deltas:
             self.add(f"{name}_guarded", guarded, [json.dumps(list(deltas.items()))])
@@ -137,15 +148,114 @@ class Writes:
         keys = f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_inserted)"  # noqa: S608
         return InsertedIds(objs, keys)
 
-    def insert(self, name: str, objs: Sequence[M]) -> "InsertedIds[M]":
-        """``insert_rows(objs)`` as the CTE ``{name}``. ``objs`` must not be empty."""
+    def insert(self, name: str, objs: Sequence[M], *, computed: Mapping[str, str] | None = None) -> "InsertedIds[M]":
+        """``insert_rows(objs)`` as the CTE ``{name}``. ``objs`` must not be empty. ``computed``:
+        see ``Computed``."""
         if self._now:
+            assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
             return InsertedIds(insert_rows(objs), "")
         model = type(objs[0])
-        plan, conn = _plan_for(model), default_connection()
-        self.add(name, _insert_sql(model, len(objs)), [v for obj in objs for v in prepared_values(obj, plan, conn)])
+        self.add(name, *_values_insert(model, objs, _computed(model, computed)))
         pk = connection.ops.quote_name(str(model._meta.pk.column))
         return InsertedIds(objs, f"(SELECT coalesce(json_agg({pk}), '[]') FROM {name})")  # noqa: S608
+
+    def insert_family(
+        self,
+        name: str,
+        parent: M,
+        *children: tuple[str, Sequence[Model]],
+        computed: Mapping[str, str] | None = None,
+    ) -> "InsertedFamily[M]":
+        """``insert_with_children(parent, *children)`` as CTEs: the parent's INSERT as ``{name}``,
+        each child model's as ``{name}_c1``, ``{name}_c2``…, each child row taking the parent's new
+        key (``InsertedFamily.key_sql``, which other writes of the statement may name too).
+        ``computed`` applies to the parent's row (see ``Computed``). Elsewhere (SQLite) it is
+        ``insert_with_children`` at once."""
+        if self._now:
+            assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
+            insert_with_children(parent, *children)
+            return InsertedFamily(parent, children, "", "")
+        parent_model = type(parent)
+        self.add(name, *_values_insert(parent_model, [parent], _computed(parent_model, computed)))
+        key = connection.ops.quote_name(str(parent_model._meta.pk.column))
+        key_sql = f"(SELECT {key} FROM {name})"  # noqa: S608
+        keys = [key_sql]
+        for index, (fk, objs) in enumerate(children, start=1):
+            if not objs:
+                keys.append("'[]'::json")
+                continue
+            model = type(objs[0])
+            child, pk = _child_insert_sql(model, fk, name)
+            self.add(f"{name}_c{index}", child, [_json_rows(objs, [f for f in _insert_fields(model) if f.name != fk])])
+            keys.append(f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_c{index})")  # noqa: S608
+        return InsertedFamily(parent, children, f"json_build_array({', '.join(keys)})", key_sql)
+
+
+class InsertedFamily(Generic[M]):
+    """The rows of ``Writes.insert_family``: ``sql`` gives their new keys (a JSON array: the
+    parent's key, then each child model's keys in the order given), ``key_sql`` the parent's new
+    key for other writes of the statement, and ``inserted(value)`` sets the keys and the children's
+    foreign keys on the instances, as ``insert_with_children`` does."""
+
+    def __init__(self, parent: M, children: Sequence[tuple[str, Sequence[Model]]], sql: str, key_sql: str) -> None:
+        self.parent, self.children, self.sql, self.key_sql = parent, children, sql, key_sql
+
+    def inserted(self, value: Any = None) -> M:
+        if self.sql:
+            keys = json.loads(value) if isinstance(value, str) else value
+            mark_inserted([self.parent], [(keys[0],)])
+            for (fk, objs), child_keys in zip(self.children, keys[1:], strict=True):
+                for obj in objs:
+                    setattr(obj, fk, self.parent)
+                mark_inserted(objs, [(key,) for key in child_keys])
+        return self.parent
+
+
+# A write's values the statement computes: a field's name and the SQL expression inserted in its
+# place in every row, which may read an earlier CTE of the statement (a parent row's new key, a
+# counter's number); ``{value}`` in it stands for the row's own value of that field. Only names
+# and SQL written in the code go in an expression; values are parameters. PostgreSQL only.
+Computed = tuple[tuple[str, str], ...]
+
+
+def _computed(model: type[Model], computed: Mapping[str, str] | None) -> Computed:
+    if not computed:
+        return ()
+    return _checked(model, tuple(computed.items()))
+
+
+@cache
+def _checked(model: type[Model], computed: Computed) -> Computed:
+    names = {f.name for f in _insert_fields(model)} | {f.attname for f in _insert_fields(model)}
+    unknown = {name for name, _ in computed} - names
+    assert not unknown, f"{model.__name__} has no field(s) {', '.join(sorted(unknown))} to compute"
+    return computed
+
+
+def _expression(field, computed: Computed, value: str) -> str:
+    """What the INSERT puts in ``field``'s place: its computed expression (``{value}`` replaced by
+    ``value``, the SQL of the row's own value), else ``value``."""
+    for name, expression in computed:
+        if name in (field.name, field.attname):
+            return expression.replace("{value}", value)
+    return value
+
+
+def _values_insert(model: type[Model], objs: Sequence[Model], computed: Computed) -> tuple[str, list[Any]]:
+    """``INSERT … VALUES … RETURNING`` the key, for ``objs``, with the ``computed`` values, and its
+    parameters: a computed field's value is a parameter only where its expression names ``{value}``."""
+    plan, conn = _plan_for(model), default_connection()
+    params = [v for obj in objs for v in prepared_values(obj, plan, conn)]
+    if computed:
+        takes = _takes_value(model, computed) * len(objs)
+        params = [v for v, taken in zip(params, takes, strict=True) if taken]
+    return _insert_sql(model, len(objs), computed), params
+
+
+@cache
+def _takes_value(model: type[Model], computed: Computed) -> tuple[bool, ...]:
+    """For each field of ``_insert_fields(model)``, whether the INSERT takes its value as a parameter."""
+    return tuple("%s" in _expression(field, computed, "%s") for field in _insert_fields(model))
 
 
 class InsertedIds(Generic[M]):
@@ -166,7 +276,9 @@ class InsertedIds(Generic[M]):
 
 
 @cache
-def _guarded_insert_ctes(model: Any, field: str, insert_model: Any, name: str, guarded: bool) -> tuple[str, str, str]:
+def _guarded_insert_ctes(
+    model: Any, field: str, insert_model: Any, name: str, guarded: bool, computed: Computed = ()
+) -> tuple[str, str, str]:
     # Only quoted names from the models are interpolated; the values are parameters.
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
@@ -182,9 +294,10 @@ def _guarded_insert_ctes(model: Any, field: str, insert_model: Any, name: str, g
     columns = ", ".join(quote(str(f.column)) for f in fields)
     new_pk = quote(str(insert_model._meta.pk.column))
     condition = f" WHERE (SELECT count(*) FROM {name}_guarded) = %s" if guarded else ""  # noqa: S608
+    select = ", ".join(_expression(f, computed, f"u.c{i}") for i, f in enumerate(fields)) if computed else "u.*"
     insert = (
         f"INSERT INTO {quote(insert_model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT u.* FROM {_from_json_rows(fields)}{condition} RETURNING {new_pk}"
+        f"SELECT {select} FROM {_from_json_rows(fields)}{condition} RETURNING {new_pk}"
     )
     return update, insert, new_pk
 
@@ -261,10 +374,10 @@ def _insert_fields(model: type[Model]) -> tuple:
 
 
 @cache
-def _insert_sql(model: type[Model], rows: int) -> str:
+def _insert_sql(model: type[Model], rows: int, computed: Computed = ()) -> str:
     quote = connection.ops.quote_name
     fields = _insert_fields(model)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    row = "(" + ", ".join(_expression(f, computed, "%s") for f in fields) + ")"
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
         f"VALUES {', '.join([row] * rows)} RETURNING {quote(str(model._meta.pk.column))}"
@@ -287,43 +400,29 @@ def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) 
                 setattr(obj, name, parent)
             insert_rows(objs)
         return
-    parent_model = type(parent)
-    shape = (parent_model, tuple((type(objs[0]) if objs else None, name) for name, objs in children))
-    params: list[Any] = prepared_values(parent, _plan_for(parent_model), conn)
-    for name, objs in children:
-        if objs:
-            params.append(_json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != name]))
+    writes = Writes()
+    family = writes.insert_family("parent", parent, *children)
     with statement_cursor() as cursor:
-        cursor.execute(_family_sql(shape), params)
-        rows = cursor.fetchall()
-    # Ordered by (which INSERT, primary key): each INSERT's rows in the order they were given.
-    mark_inserted([parent], [row[1:] for row in rows if row[0] == 0])
-    for index, (name, objs) in enumerate(children, start=1):
-        for obj in objs:
-            setattr(obj, name, parent)
-        mark_inserted(objs, [row[1:] for row in rows if row[0] == index])
+        cursor.execute(f"WITH {writes.sql} SELECT {family.sql}", writes.params)
+        (value,) = cursor.fetchone()
+    family.inserted(value)
 
 
 @cache
-def _family_sql(shape: tuple[type[Model], tuple[tuple[type[Model] | None, str], ...]]) -> str:
-    # Only quoted names from the models are interpolated; the values are parameters.
+def _child_insert_sql(model: type[Model], fk: str, parent: str) -> tuple[str, str]:
+    """A child model's INSERT of its JSON rows (every field but ``fk``), each row's ``fk`` the new
+    key of the CTE ``parent``, and its quoted key column. Only quoted names from the models are
+    interpolated; the values are parameters."""
     quote = connection.ops.quote_name
-    parent_model, children = shape
-    parent_pk = quote(str(parent_model._meta.pk.column))
-    parts = [f"parent AS ({_insert_sql(parent_model, 1)})"]
-    union = [f"SELECT 0, {parent_pk} FROM parent"]  # noqa: S608
-    for index, (model, name) in enumerate(children, start=1):
-        if model is None:  # none of these children: no INSERT
-            continue
-        fields = _insert_fields(model)
-        values = [f for f in fields if f.name != name]
-        new_key = f"(SELECT {parent_pk} FROM parent)"  # noqa: S608
-        select = ", ".join(new_key if f.name == name else f"u.c{values.index(f)}" for f in fields)
-        pk = quote(str(model._meta.pk.column))
-        parts.append(
-            f"c{index} AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-            f"({', '.join(quote(str(f.column)) for f in fields)}) SELECT {select} FROM {_from_json_rows(values)} "
-            f"RETURNING {pk})"
-        )
-        union.append(f"SELECT {index}, {pk} FROM c{index}")  # noqa: S608
-    return f"WITH {', '.join(parts)} {' UNION ALL '.join(union)} ORDER BY 1, 2"
+    fields = _insert_fields(model)
+    values = [f for f in fields if f.name != fk]
+    parent_model = model._meta.get_field(fk).related_model
+    assert parent_model is not None, f"{model.__name__}.{fk} is not a foreign key"
+    new_key = f"(SELECT {quote(str(parent_model._meta.pk.column))} FROM {parent})"  # noqa: S608
+    select = ", ".join(new_key if f.name == fk else f"u.c{values.index(f)}" for f in fields)
+    pk = quote(str(model._meta.pk.column))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"SELECT {select} FROM {_from_json_rows(values)} RETURNING {pk}"
+    )
+    return sql, pk
