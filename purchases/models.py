@@ -846,20 +846,10 @@ class HeldBill(models.Model):
 ROLLUP_GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
 
 
-class SalesRollup(models.Model):
-    """The sales report's sums of one local day, one store and one key of one grouping, over the bills
-    and refunds the seal (``SalesRollupSeal``) covers: those with an id up to its ``bills_through`` and
-    ``refunds_through``. Written only by ``sales_rollups.sales_rollup_seal``, which adds each new
-    bill's and refund's figures once, set-based, after they committed (never in the bill's own
-    transaction). A report reads these rows and the raw rows past the seal together, so it is exact
-    (docs/reports.md, "Rollups")."""
+class RollupSums(models.Model):
+    """The sales report's sums a rollup row holds, before rounding and presentation
+    (``sales_report.COLLECTORS``): every one a sum or a count over bills and refunds, so rows add up."""
 
-    grouping = models.CharField(max_length=16)
-    day = models.DateField()
-    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
-    # The grouping's key as text: the day (ISO), the hour, a product, cashier or till id ("" for
-    # none), "m<id>" / "c<code>" / "u" for a payment method, the 2-place tax rate.
-    key = models.CharField(max_length=64, blank=True)
     bills = models.BigIntegerField(default=0)
     gross = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
     discounts = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
@@ -875,6 +865,25 @@ class SalesRollup(models.Model):
     refunded_quantity = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0.000"))
 
     class Meta:
+        abstract = True
+
+
+class SalesRollup(RollupSums):
+    """The sales report's sums of one local day, one store and one key of one grouping, over the bills
+    and refunds the seal (``SalesRollupSeal``) covers: those with an id up to its ``bills_through`` and
+    ``refunds_through``. Written only by ``sales_rollups.sales_rollup_seal``, which adds each new
+    bill's and refund's figures once, set-based, after they committed (never in the bill's own
+    transaction). A report reads these rows and the raw rows past the seal together, so it is exact
+    (docs/reports.md, "Rollups")."""
+
+    grouping = models.CharField(max_length=16)
+    day = models.DateField()
+    store = models.ForeignKey("catalog.Store", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The grouping's key as text: the day (ISO), the hour, a product, cashier or till id ("" for
+    # none), "m<id>" / "c<code>" / "u" for a payment method, the 2-place tax rate.
+    key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
         constraints = [
             # Also the index a report reads: one grouping, a range of days, a store or all.
             models.UniqueConstraint(fields=["grouping", "day", "store", "key"], name="salesrollup_one_row"),
@@ -887,6 +896,32 @@ class SalesRollup(models.Model):
 
     def __str__(self):
         return f"{self.grouping} {self.key} on {self.day} at store {self.store_id}"
+
+
+class SalesRollupMonth(RollupSums):
+    """By product, the whole chain's sums of one local month (``month``, its first day) and one
+    product: the ``SalesRollup`` rows of that month by product, of every store, added up. Sealed with
+    them (the same ``SalesRollupSeal``, the same transaction), so it holds the same bills and refunds.
+    A report of every store reads it for the whole months of its range and the day rows for the days
+    at the edges (docs/reports.md, "Rollups")."""
+
+    month = models.DateField()
+    # The product's id as text ("" for a line of no product), as ``SalesRollup.key``.
+    key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            # Also the index a report reads: a range of months.
+            models.UniqueConstraint(fields=["month", "key"], name="salesrollupmonth_one_row"),
+            models.CheckConstraint(condition=Q(month__day=1), name="salesrollupmonth_first_day"),
+            models.CheckConstraint(condition=Q(bills__gte=0), name="salesrollupmonth_bills_gte_0"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0, refunded_quantity__gte=0), name="salesrollupmonth_quantities_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"product {self.key} in {self.month:%Y-%m}"
 
 
 class SalesRollupSeal(models.Model):

@@ -173,7 +173,7 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
     table, its chart and its CSV link. Raises the service's ``DomainError`` for a bad range."""
     by_day = sales_report(group_by="day", **params)
     by_hour = sales_report(group_by="hour", **params)
-    by_product = sales_report(group_by="product", **params)
+    by_product = sales_report(group_by="product", best=TOP_PRODUCTS, **params)
     by_method = sales_report(group_by="payment_method", **params)
     by_tax = sales_report(group_by="tax_rate", **params)
 
@@ -217,7 +217,7 @@ def _blocks(params: dict[str, Any]) -> dict[str, Any]:
         "product": {
             "report": by_product,
             "top": top,
-            "more": max(len(by_product["rows"]) - len(top), 0),
+            "more": max(by_product["rows_in_all"] - len(top), 0),
             "csv_url": _csv_url(query, "product"),
             "chart": _chart(
                 "bar",

@@ -2,8 +2,8 @@
 the rows of a grouping over a range of days, with the seal they were read under, in one statement."""
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -11,9 +11,10 @@ from django.db import connections
 
 from billing_project.core.money import money
 
-from .models import SalesRollup, SalesRollupSeal
+from .models import SalesRollup, SalesRollupMonth, SalesRollupSeal
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 NO_QUANTITY = Decimal("0.000")
 THREE_PLACES = Decimal("0.001")
 # The rollup's columns of sums, in the order a read hands them back.
@@ -53,22 +54,60 @@ def _decode(grouping: str, text: str) -> Any:
     return text  # payment_method: the collector's own keys
 
 
+def _cents(value: Any) -> Decimal:
+    """``money(value or 0)``, quantizing a Decimal (PostgreSQL's sums) directly: a report by
+    product reads 50,000 rows of these."""
+    if type(value) is Decimal:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return money(value or ZERO)
+
+
 def _row(grouping: str, sums: dict[str, Any]) -> dict[str, Any]:
     """A collected row of ``grouping``'s shape from the rollup's sums."""
     row = {
         "bills": int(sums["bills"] or 0),
-        **{field: money(sums[field] or ZERO) for field in ("gross", "discounts", "net_sales", "refunds")},
+        **{field: _cents(sums[field]) for field in ("gross", "discounts", "net_sales", "refunds")},
         "net_after_refunds": ZERO,
-        "tax": money(sums["tax"] or ZERO),
-        "cost": money(sums["cost"] or ZERO),
+        "tax": _cents(sums["tax"]),
+        "cost": _cents(sums["cost"]),
         "margin": ZERO,
-        "_taxable": money(sums["sold_taxable"] or ZERO),
+        "_taxable": _cents(sums["sold_taxable"]),
     }
     if grouping in LINE_GROUPINGS:
-        row["taxable"] = money(sums["taxable"] or ZERO)
+        row["taxable"] = _cents(sums["taxable"])
         row["quantity"] = Decimal(sums["quantity"] or 0).quantize(THREE_PLACES)
         row["refunded_quantity"] = Decimal(sums["refunded_quantity"] or 0).quantize(THREE_PLACES)
     return row
+
+
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The whole local months inside ``date_from``..``date_to``, as the first day of the first and
+    the first day after the last; ``None`` when the range holds no whole month."""
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    after = _next_month(date_to) if _next_month(date_to) - timedelta(days=1) == date_to else date_to.replace(day=1)
+    return (first, after) if first < after else None
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _product_rows_by_month(date_from: date, date_to: date, months: tuple[date, date], ops) -> tuple[str, list]:
+    """Every store's rows by product: the month rows (``SalesRollupMonth``) of the whole months
+    ``months``, and the day rows of the days before and after them, added up by product."""
+    table, by_month = SalesRollup._meta.db_table, SalesRollupMonth._meta.db_table
+    sums = ", ".join(f"SUM({field})" for field in SUMS)
+    columns = ", ".join(SUMS)
+    sql = (
+        f"SELECT 'r', key, {sums} FROM ("  # noqa: S608 - only our own table and column names
+        f"SELECT key, {columns} FROM {table}"
+        " WHERE grouping = 'product' AND ((day >= %s AND day < %s) OR (day >= %s AND day <= %s))"
+        f" UNION ALL SELECT key, {columns} FROM {by_month} WHERE month >= %s AND month < %s"
+        ") AS parts GROUP BY key"
+    )
+    first, after = (ops.adapt_datefield_value(day) for day in months)
+    params = [ops.adapt_datefield_value(date_from), first, after, ops.adapt_datefield_value(date_to), first, after]
+    return sql, params
 
 
 def read_rollup(
@@ -101,14 +140,20 @@ def read_rollup(
     # outer side of the join makes run whatever the seal table holds.
     prelude, before = ("WITH first AS MATERIALIZED (" + first[0] + ") ", list(first[1])) if first else ("", [])
     seal_from = f"first LEFT JOIN {seal} ON true" if first else f"(SELECT 1) AS one LEFT JOIN {seal} ON true"
-    sql = (
+    months = whole_months(date_from, date_to) if grouping == "product" and store_ids is None else None
+    if months is None:
         # Only our own table and column names are formatted in; the values are parameters.
-        f"{prelude}SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
+        rows_sql = f"SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
+        rows_params = [grouping, *params]
+    else:
+        rows_sql, rows_params = _product_rows_by_month(date_from, date_to, months, ops)
+    sql = (
+        f"{prelude}{rows_sql}"  # noqa: S608 - only our own table and column names; the values are parameters
         f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"
         f" UNION ALL SELECT 's', time_zone, bills_through, refunds_through, {zeros} FROM {seal_from}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*before, grouping, *params, *params])
+        cursor.execute(sql, [*before, *rows_params, *params])
         found = cursor.fetchall()
     sealed = [row for row in found if row[0] == "s"]
     if sealed[0][1] != settings.TIME_ZONE or not (sealed[0][2] or sealed[0][3]):

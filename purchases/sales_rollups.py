@@ -9,25 +9,32 @@ or a count, so the answer is the raw answer exactly (``sales_report.merge_rows``
 shows in every report as soon as it commits, and the rollup is never stale, only incomplete: what it
 lacks is read raw.
 
+By product there are also month rows of the whole chain (``SalesRollupMonth``): the day rows by
+product of a local month and every store, added up, which a report of every store reads for the whole
+months of its range (``sales_rollup_reads``).
+
 ``sales_rollup_seal`` (``manage.py seal_sales_rollups``, every few minutes from cron) moves the seal
 forward: it adds the figures of the bills and refunds committed since, set-based, by the same code
-that sums them for the report. A late change - a refund of an old bill, a bill recorded for a past
-day - is a new row past the seal: the report reads it raw at once, and the next seal adds it to the
-day it belongs to. Nothing is written in the bill's own transaction. Bills, lines, payments and
-refunds are never changed after they commit (``models.Purchase``); deleting one needs
-``seal_sales_rollups --rebuild``. docs/reports.md, "Rollups", says the same.
+that sums them for the report, to the day rows and the month rows in the same transaction. A late
+change - a refund of an old bill, a bill recorded for a past day - is a new row past the seal: the
+report reads it raw at once, and the next seal adds it to the day (and month) it belongs to. Nothing
+is written in the bill's own transaction. Bills, lines, payments and refunds are never changed
+after they commit (``models.Purchase``); deleting one needs ``seal_sales_rollups --rebuild``.
+docs/reports.md, "Rollups", says the same.
 """
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from billing_project.core.money import money
 
-from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupSeal
+from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from .sales_report import COLLECTORS, _Scope
 from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
 
@@ -35,6 +42,10 @@ from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
 SEAL_STEP = 100_000
 # How long a seal waits for the bills being rung up to commit before it gives up (PostgreSQL).
 SEAL_LOCK_TIMEOUT = "5s"
+# A seal that adds at least this many bills (a first build, a rebuild, a long pause) has PostgreSQL
+# sample the rollup tables at once: until autovacuum does, the planner takes them for near empty and
+# sorts a year by product on disk rather than hashing it.
+ANALYZE_AFTER_BILLS = 100_000
 
 
 def _committed_through() -> tuple[int, int]:
@@ -67,24 +78,32 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
     meanwhile sees the rollup and the seal as they were before or after a step, never between.
     Returns the seal."""
     bills_through, refunds_through = _committed_through()
+    added = 0
     while True:
         with transaction.atomic():
             seal, _ = SalesRollupSeal.objects.get_or_create(pk=1, defaults={"time_zone": settings.TIME_ZONE})
             seal = SalesRollupSeal.objects.select_for_update().get(pk=1)
             if rebuild or seal.time_zone != settings.TIME_ZONE:
                 SalesRollup.objects.all().delete()
+                SalesRollupMonth.objects.all().delete()
                 seal.bills_through = seal.refunds_through = 0
                 seal.time_zone = settings.TIME_ZONE
                 rebuild = False
             done_bills, done_refunds = seal.bills_through, seal.refunds_through
             if done_bills >= bills_through and done_refunds >= refunds_through:
                 seal.save()
-                return seal
+                break
             to_bills = min(bills_through, done_bills + step) if done_bills < bills_through else done_bills
             to_refunds = min(refunds_through, done_refunds + step) if done_refunds < refunds_through else done_refunds
             _add(done_bills, to_bills, done_refunds, to_refunds)
+            added += to_bills - done_bills
             seal.bills_through, seal.refunds_through, seal.sealed_at = to_bills, to_refunds, timezone.now()
             seal.save()
+    connection = connections[DEFAULT_DB_ALIAS]
+    if added >= ANALYZE_AFTER_BILLS and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SalesRollup._meta.db_table}, {SalesRollupMonth._meta.db_table}")
+    return seal
 
 
 def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -> None:
@@ -103,55 +122,109 @@ def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -
         for grouping, collect in COLLECTORS.items()
         for (day, store, key), row in collect(scope).items()
     ]
+    _write_adding(_DAYS, [(grouping, day, store, key, *_values(sums)) for grouping, day, store, key, sums in rows])
+    _write_adding(_MONTHS, _months(rows))
+
+
+def _values(sums: dict[str, Any]) -> tuple:
+    return tuple(sums[field] for field in SUMS)
+
+
+def _months(rows: list[tuple]) -> list[tuple]:
+    """The by-product rows of ``rows`` added up by local month and product, over every store
+    (``SalesRollupMonth``): every figure is a sum or a count, so the month's row is the sum of its days'."""
+    months: dict[tuple[date, str], list] = {}
+    for grouping, day, _store, key, sums in rows:
+        if grouping != "product":
+            continue
+        values = _values(sums)
+        month = months.get((day.replace(day=1), key))
+        if month is None:
+            months[(day.replace(day=1), key)] = list(values)
+        else:
+            for index, value in enumerate(values):
+                month[index] += value
+    return [(month, key, *values) for (month, key), values in months.items()]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A rollup table as the seal writes it: its name, its key columns (of the unique constraint the
+    upsert adds on) and their types for the temporary table."""
+
+    model: type[models.Model]
+    keys: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*(column for column, _ in self.keys), *SUMS)
+
+
+_DAYS = _Table(
+    SalesRollup, (("grouping", "varchar(16)"), ("day", "date"), ("store_id", "bigint"), ("key", "varchar(64)"))
+)
+_MONTHS = _Table(SalesRollupMonth, (("month", "date"), ("key", "varchar(64)")))
+
+
+def _write_adding(table: _Table, rows: list[tuple]) -> None:
+    """Add ``rows`` (the key columns' values, then ``SUMS``') to ``table``."""
+    if not rows:
+        return
     if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
-        _copy_adding(rows)
+        _copy_adding(table, rows)
     else:
-        for start in range(0, len(rows), UPSERT_BATCH):
-            _upsert_adding(rows[start : start + UPSERT_BATCH])
+        batch = UPSERT_PARAMETERS // len(table.columns)
+        for start in range(0, len(rows), batch):
+            _upsert_adding(table, rows[start : start + batch])
 
 
-# Rows per INSERT statement on SQLite: 15 parameters each, well under its limit of 32,766.
-UPSERT_BATCH = 1000
-_COLUMNS = ("grouping", "day", "store_id", "key", *SUMS)
+# Parameters per INSERT statement on SQLite: well under its limit of 32,766.
+UPSERT_PARAMETERS = 15_000
 
 
-def _adding(table: str) -> str:
+def _adding(table: _Table) -> str:
     """Insert a new key's row, or add to the sums of the row already there."""
-    return "ON CONFLICT (grouping, day, store_id, key) DO UPDATE SET " + ", ".join(
-        f"{field} = {table}.{field} + EXCLUDED.{field}" for field in SUMS
+    keys = ", ".join(column for column, _ in table.keys)
+    return f"ON CONFLICT ({keys}) DO UPDATE SET " + ", ".join(
+        f"{field} = {table.name}.{field} + EXCLUDED.{field}" for field in SUMS
     )
 
 
-def _copy_adding(rows: list[tuple]) -> None:
+def _copy_adding(table: _Table, rows: list[tuple]) -> None:
     """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT`` adds them."""
-    table = SalesRollup._meta.db_table
-    columns = ", ".join(_COLUMNS)
+    columns = ", ".join(table.columns)
+    keys = ", ".join(f"{column} {kind}" for column, kind in table.keys)
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE sales_rollup_delta (grouping varchar(16), day date, store_id bigint,"
-            " key varchar(64), bills bigint, gross numeric, discounts numeric, net_sales numeric,"
-            " refunds numeric, tax numeric, cost numeric, sold_taxable numeric, taxable numeric,"
-            " quantity numeric, refunded_quantity numeric) ON COMMIT DROP"
+            f"CREATE TEMP TABLE sales_rollup_delta ({keys}, bills bigint, gross numeric, discounts numeric,"
+            " net_sales numeric, refunds numeric, tax numeric, cost numeric, sold_taxable numeric,"
+            " taxable numeric, quantity numeric, refunded_quantity numeric) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY sales_rollup_delta ({columns}) FROM STDIN") as copy:
-            for grouping, day, store, key, sums in rows:
-                copy.write_row((grouping, day, store, key, *(sums[field] for field in SUMS)))
+            for row in rows:
+                copy.write_row(row)
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM sales_rollup_delta {_adding(table)}"  # noqa: S608
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM sales_rollup_delta {_adding(table)}"  # noqa: S608
         )
         cursor.execute("DROP TABLE sales_rollup_delta")
 
 
-def _upsert_adding(rows: list[tuple]) -> None:
+def _upsert_adding(table: _Table, rows: list[tuple]) -> None:
     """SQLite: the rows in one ``INSERT … VALUES`` statement."""
     connection = connections[DEFAULT_DB_ALIAS]
-    table = SalesRollup._meta.db_table
-    one = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-    sql = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * len(rows))} {_adding(table)}"  # noqa: S608
+    ops = connection.ops
+    one = "(" + ", ".join(["%s"] * len(table.columns)) + ")"
+    values = ", ".join([one] * len(rows))
+    sql = f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES {values} {_adding(table)}"  # noqa: S608
     params: list[Any] = []
-    for grouping, day, store, key, sums in rows:
-        params += [grouping, connection.ops.adapt_datefield_value(day), store, key]
-        params += [sums["bills"], *(connection.ops.adapt_decimalfield_value(sums[field]) for field in SUMS[1:])]
+    for row in rows:
+        keys, (bills, *sums) = row[: len(table.keys)], row[len(table.keys) :]
+        params += [ops.adapt_datefield_value(key) if isinstance(key, date) else key for key in keys]
+        params += [bills, *(ops.adapt_decimalfield_value(value) for value in sums)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

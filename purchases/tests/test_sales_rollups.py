@@ -21,9 +21,9 @@ from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine
 from catalog.stores import default_store_id
 from purchases import sales_report as report_module
-from purchases.models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupSeal
+from purchases.models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from purchases.sales_report import GROUPINGS, sales_report
-from purchases.sales_rollup_reads import read_rollup
+from purchases.sales_rollup_reads import read_rollup, whole_months
 from purchases.sales_rollups import sales_rollup_seal
 from purchases.services import refund_create
 from purchases.tests import sales_plans
@@ -227,3 +227,117 @@ def test_on_the_replica_the_rollup_and_its_seal_are_read_there(shop, settings, m
     assert on_primary.captured_queries == []
     assert report["totals"]["bills"] == 2
     assert report == raw
+
+
+# Across month boundaries: days around the ends of February, March and April (BASE is 10 March), and
+# ranges with whole months inside (read from the month rows by product, the edges from the day rows)
+# and without.
+EDGE_DAYS = [-11, -10, -9, 0, 21, 22, 51, 52]  # 27, 28 Feb; 1, 10, 31 Mar; 1, 30 Apr; 1 May
+MONTH_RANGES = [(-10, 52), (-9, 51), (-9, 21), (-11, 22), (21, 22), (-10, 21), (0, 52)]
+
+month_step = st.one_of(
+    st.tuples(st.just("bill"), st.tuples(bill_plan, st.sampled_from(EDGE_DAYS))),
+    st.tuples(st.just("seal"), st.none()),
+    st.tuples(st.just("refund"), st.tuples(st.integers(0, 5), st.integers(0, 3), st.sampled_from(TIMES))),
+)
+
+
+def _same_as_raw_across_months(monkeypatch) -> None:
+    from purchases.sales_dashboard import _blocks
+
+    for start, end in MONTH_RANGES:
+        date_from, date_to = BASE + timedelta(days=start), BASE + timedelta(days=end)
+        for store in (None, default_store_id()):
+            kwargs: dict[str, Any] = {"date_from": date_from, "date_to": date_to, "store": store}
+            report = sales_report(group_by="product", **kwargs)
+            assert report == _raw(monkeypatch, group_by="product", **kwargs), (start, end, store)
+            # The Sales page's best sellers: the report's first rows, and how many rows it has.
+            best = sales_report(group_by="product", best=2, **kwargs)
+            assert best["rows"] == report["rows"][:2]
+            assert best["rows_in_all"] == len(report["rows"])
+            assert best["totals"] == {key: value for key, value in report["totals"].items() if "quantity" not in key}
+        params: dict[str, Any] = {"date_from": date_from, "date_to": date_to, "till": None, "store": None}
+        dashboard = _blocks(params)
+        with monkeypatch.context() as patch:
+            patch.setattr(report_module, "read_rollup", lambda *args: None)
+            assert dashboard == _blocks(params), (start, end)
+
+
+@settings(
+    max_examples=examples(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(steps=st.lists(month_step, min_size=1, max_size=8))
+def test_by_product_across_months_and_the_dashboard_answer_as_the_raw_rows(shop, monkeypatch, steps):
+    """Bills, seals, refunds of old bills and late bills around month ends: the report by product
+    (whole months from the month rows, the edge days from the day rows) and the dashboard are the raw
+    answer, part sealed and all sealed."""
+    with transaction.atomic():
+        bills: list[Purchase] = []
+        for kind, plan in steps:
+            if kind == "bill":
+                bill, day = plan
+                bills.append(_ring_up(shop, {**bill, "day": day}))
+            elif kind == "seal":
+                sales_rollup_seal(step=2)
+            else:
+                _refund_old(bills, plan)
+        _same_as_raw_across_months(monkeypatch)
+        sales_rollup_seal()
+        _same_as_raw_across_months(monkeypatch)
+        # The month rows are the day rows by product added up, whatever order the seals added them in.
+        for month in SalesRollupMonth.objects.all():
+            days = SalesRollup.objects.filter(
+                grouping="product", key=month.key, day__year=month.month.year, day__month=month.month.month
+            )
+            assert month.net_sales == sum((day.net_sales for day in days), D("0.00"))
+            assert month.bills == sum(day.bills for day in days)
+        transaction.set_rollback(True)
+
+
+def test_whole_months_are_the_months_a_range_holds_entirely():
+    first = BASE.replace(month=1, day=1)
+    days = [first + timedelta(days=n) for n in range(0, 140, 3)]
+    for date_from in days:
+        for date_to in (day for day in days if day >= date_from):
+            inside = {
+                (day.year, day.month)
+                for n in range((date_to - date_from).days + 1)
+                if (day := date_from + timedelta(days=n)).day == 1
+                and (day + timedelta(days=32)).replace(day=1) - timedelta(days=1) <= date_to
+            }
+            months = whole_months(date_from, date_to)
+            if months is None:
+                assert not inside
+            else:
+                start, after = months
+                assert start.day == after.day == 1 and start <= after
+                covered = set()
+                day = start
+                while day < after:
+                    covered.add((day.year, day.month))
+                    day = (day + timedelta(days=32)).replace(day=1)
+                assert covered == inside, (date_from, date_to)
+
+
+def test_the_month_rows_read_in_a_year_by_product_are_the_sums_of_the_days(shop, monkeypatch):
+    plan = {
+        "lines": [(0, 2, D("0")), (1, 1, D("5"))],
+        "bill_discount": D("0"),
+        "tender": "cash",
+        "change": D("0"),
+        "day": 0,
+        "time": (12, 0),
+        "cashier": 0,
+        "till": 0,
+        "refunds": [(1, (9, 30), 0.5, 0)],
+    }
+    for day in (-10, -9, 0, 21, 22):
+        _ring_up(shop, {**plan, "day": day})
+    sales_rollup_seal()
+    assert {row.month.month for row in SalesRollupMonth.objects.all()} == {2, 3, 4}
+
+    SalesRollup.objects.filter(grouping="product", day__month=3).delete()  # wrong: March is read by month
+    kwargs: dict[str, Any] = {"date_from": BASE.replace(month=1, day=1), "date_to": BASE.replace(month=12, day=31)}
+    assert sales_report(group_by="product", **kwargs) == _raw(monkeypatch, group_by="product", **kwargs)
