@@ -25,6 +25,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from billing_project.core.db import (
+    Children,
     Writes,
     default_connection,
     guarded_add,
@@ -276,14 +277,17 @@ def sale_movements(purchase: Purchase, lines: Sequence[PurchaseItem], taken: Tak
     ]
 
 
-@dataclass
 class BillRows:
     """The rows a bill writes besides its own: its lines, payments and stock ledger rows
-    (``sale_movements``), all new."""
+    (``sale_movements``), all new, their values prepared for ``record_bill``'s statement when this
+    is made (``Children``). ``_ring_up`` makes it before it locks the till: the bills of one till
+    queue on that lock, so what can be done before it is done before it."""
 
-    lines: Sequence[PurchaseItem]
-    payments: Sequence[Payment]
-    stock: Sequence[StockMovement]
+    def __init__(
+        self, *, lines: Sequence[PurchaseItem], payments: Sequence[Payment], stock: Sequence[StockMovement]
+    ) -> None:
+        self.lines, self.payments, self.stock = lines, payments, stock
+        self.family = (Children("purchase", lines), Children("purchase", payments), Children("purchase", stock))
 
 
 def record_bill(
@@ -319,10 +323,9 @@ def record_bill(
     the number is taken first, then each INSERT and the drawer's writes run on their own."""
     purchase.till, purchase.session_id = till, session_id
     drawer_moves = [(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})]
-    family = ("purchase", rows.lines), ("purchase", rows.payments), ("purchase", rows.stock)
     if default_connection().vendor != "postgresql":
         purchase.number = invoice_number_take(till=till, when=purchase.created_at)
-        insert_with_children(purchase, *family)
+        insert_with_children(purchase, *((child.fk, child.objs) for child in rows.family))
         movements = ledger_post(
             denominations=denominations,
             moves=drawer_moves,
@@ -342,7 +345,7 @@ def record_bill(
     writes = Writes()
     writes.add("counter", counter_upsert_sql(), [series, year])
     purchase.number = f"{series}/{year}/"  # the counter's number follows, as the statement takes it
-    bill = writes.insert_family("bill", purchase, *family, computed={"number": _NUMBER_SQL})
+    bill = writes.insert_family("bill", purchase, *rows.family, computed={"number": _NUMBER_SQL})
     drawer = ledger_post_with(
         writes,
         denominations=denominations,

@@ -281,6 +281,9 @@ def _ring_up(
         if t.amount > 0  # the shorthand's "paid 0" is no payment
     ]
 
+    # The rows the last statement writes, prepared now: bills at one till queue on its lock below.
+    rows = statements.BillRows(lines=bill.lines, payments=payment_rows, stock=stock_rows)
+
     # 3 and 4. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
     # holding them only for the drawer's planning, the bill's last statement and the commit lets
     # bills at one till overlap more. A refusal here still rolls back everything above.
@@ -304,7 +307,7 @@ def _ring_up(
     # ledger rows, the drawer's counts and ledger, and the invoice email's job.
     movements = statements.record_bill(
         purchase=purchase,
-        rows=statements.BillRows(lines=bill.lines, payments=payment_rows, stock=stock_rows),
+        rows=rows,
         till=till_row,
         session_id=session_id,
         denominations=denominations,

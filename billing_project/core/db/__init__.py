@@ -12,9 +12,18 @@ The bill's own statements, in the order they are sent, are in ``purchases/servic
 from .cursor import default_connection, shared_cursor, statement_cursor
 from .orm_internals import compiled_rows, new_row, set_prefetched
 from .transactions import atomic_write, set_transaction_timeouts, transaction_timeouts_sql
-from .writes import InsertedIds, Writes, guarded_add, guarded_add_then_insert, insert_rows, insert_with_children
+from .writes import (
+    Children,
+    InsertedIds,
+    Writes,
+    guarded_add,
+    guarded_add_then_insert,
+    insert_rows,
+    insert_with_children,
+)
 
 __all__ = [
+    "Children",
     "InsertedIds",
     "Writes",
     "atomic_write",

@@ -163,32 +163,46 @@ class Writes:
         self,
         name: str,
         parent: M,
-        *children: tuple[str, Sequence[Model]],
+        *children: "Children | tuple[str, Sequence[Model]]",
         computed: Mapping[str, str] | None = None,
     ) -> "InsertedFamily[M]":
         """``insert_with_children(parent, *children)`` as CTEs: the parent's INSERT as ``{name}``,
         each child model's as ``{name}_c1``, ``{name}_c2``…, each child row taking the parent's new
-        key (``InsertedFamily.key_sql``, which other writes of the statement may name too).
-        ``computed`` applies to the parent's row (see ``Computed``). Elsewhere (SQLite) it is
+        key (``InsertedFamily.key_sql``, which other writes of the statement may name too). Each of
+        ``children`` is ``(foreign_key, objs)``, or ``Children`` prepared beforehand. ``computed``
+        applies to the parent's row (see ``Computed``). Elsewhere (SQLite) it is
         ``insert_with_children`` at once."""
+        families = [c if isinstance(c, Children) else Children(*c) for c in children]
         if self._now:
             assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
-            insert_with_children(parent, *children)
-            return InsertedFamily(parent, children, "", "")
+            insert_with_children(parent, *((c.fk, c.objs) for c in families))
+            return InsertedFamily(parent, families, "", "")
         parent_model = type(parent)
         self.add(name, *_values_insert(parent_model, [parent], _computed(parent_model, computed)))
         key = connection.ops.quote_name(str(parent_model._meta.pk.column))
         key_sql = f"(SELECT {key} FROM {name})"  # noqa: S608
         keys = [key_sql]
-        for index, (fk, objs) in enumerate(children, start=1):
-            if not objs:
+        for index, child in enumerate(families, start=1):
+            if not child.objs:
                 keys.append("'[]'::json")
                 continue
-            model = type(objs[0])
-            child, pk = _child_insert_sql(model, fk, name)
-            self.add(f"{name}_c{index}", child, [_json_rows(objs, [f for f in _insert_fields(model) if f.name != fk])])
+            sql, pk = _child_insert_sql(type(child.objs[0]), child.fk, name)
+            self.add(f"{name}_c{index}", sql, [child.json])
             keys.append(f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_c{index})")  # noqa: S608
-        return InsertedFamily(parent, children, f"json_build_array({', '.join(keys)})", key_sql)
+        return InsertedFamily(parent, families, f"json_build_array({', '.join(keys)})", key_sql)
+
+
+class Children:
+    """A parent's new rows of one model, for ``Writes.insert_family``: ``fk`` is their foreign key
+    to the parent. On PostgreSQL their values are prepared when it is made, as one JSON parameter
+    (``_json_rows``, every field but ``fk``): a caller that holds a lock while its statement runs
+    prepares them before taking it."""
+
+    def __init__(self, fk: str, objs: Sequence[Model]) -> None:
+        self.fk, self.objs = fk, objs
+        self.json = ""
+        if objs and default_connection().vendor == "postgresql":
+            self.json = _json_rows(objs, [f for f in _insert_fields(type(objs[0])) if f.name != fk])
 
 
 class InsertedFamily(Generic[M]):
@@ -197,17 +211,17 @@ class InsertedFamily(Generic[M]):
     key for other writes of the statement, and ``inserted(value)`` sets the keys and the children's
     foreign keys on the instances, as ``insert_with_children`` does."""
 
-    def __init__(self, parent: M, children: Sequence[tuple[str, Sequence[Model]]], sql: str, key_sql: str) -> None:
+    def __init__(self, parent: M, children: Sequence[Children], sql: str, key_sql: str) -> None:
         self.parent, self.children, self.sql, self.key_sql = parent, children, sql, key_sql
 
     def inserted(self, value: Any = None) -> M:
         if self.sql:
             keys = json.loads(value) if isinstance(value, str) else value
             mark_inserted([self.parent], [(keys[0],)])
-            for (fk, objs), child_keys in zip(self.children, keys[1:], strict=True):
-                for obj in objs:
-                    setattr(obj, fk, self.parent)
-                mark_inserted(objs, [(key,) for key in child_keys])
+            for child, child_keys in zip(self.children, keys[1:], strict=True):
+                for obj in child.objs:
+                    setattr(obj, child.fk, self.parent)
+                mark_inserted(child.objs, [(key,) for key in child_keys])
         return self.parent
 
 
