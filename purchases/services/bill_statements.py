@@ -37,7 +37,7 @@ from billing_project.core.db import (
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.quantities import quantity_json, quantity_problem, quantity_text
 from cashdrawer.errors import ChangeUnavailable
-from cashdrawer.ledger import ledger_post, ledger_post_with
+from cashdrawer.ledger import ledger_post_with
 from cashdrawer.models import Denomination, DrawerMovement, Till
 from catalog.lock_objects import (
     PRODUCT_ATTNAMES,
@@ -326,7 +326,9 @@ def record_bill(
     if default_connection().vendor != "postgresql":
         purchase.number = invoice_number_take(till=till, when=purchase.created_at)
         insert_with_children(purchase, *((child.fk, child.objs) for child in rows.family))
-        movements = ledger_post(
+        now = Writes()  # each write runs as it is added
+        drawer_now = ledger_post_with(
+            now,
             denominations=denominations,
             moves=drawer_moves,
             session_id=session_id,
@@ -335,8 +337,10 @@ def record_bill(
             reason=_drawer_reason(purchase.pk),
             created_at=purchase.created_at,
             purchase=purchase,
-            refusal=ChangeUnavailable("The drawer changed while the bill was being rung up."),
         )
+        movements = drawer_now.movements()
+        if movements is None:
+            raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
         if send_invoice:
             invoice_job(purchase=purchase)  # queued at once here
         return movements
