@@ -29,7 +29,6 @@ from billing_project.core.db import (
     Writes,
     default_connection,
     guarded_add,
-    insert_with_children,
     new_row,
     statement_cursor,
     transaction_timeouts_sql,
@@ -323,33 +322,18 @@ def record_bill(
     the number is taken first, then each INSERT and the drawer's writes run on their own."""
     purchase.till, purchase.session_id = till, session_id
     drawer_moves = [(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})]
-    if default_connection().vendor != "postgresql":
-        purchase.number = invoice_number_take(till=till, when=purchase.created_at)
-        insert_with_children(purchase, *((child.fk, child.objs) for child in rows.family))
-        now = Writes()  # each write runs as it is added
-        drawer_now = ledger_post_with(
-            now,
-            denominations=denominations,
-            moves=drawer_moves,
-            session_id=session_id,
-            store_id=purchase.store_id,
-            user=purchase.created_by,
-            reason=_drawer_reason(purchase.pk),
-            created_at=purchase.created_at,
-            purchase=purchase,
-        )
-        movements = drawer_now.movements()
-        if movements is None:
-            raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-        if send_invoice:
-            invoice_job(purchase=purchase)  # queued at once here
-        return movements
-
     series, year = till.invoice_series_code, financial_year(purchase.created_at)
     writes = Writes()
-    writes.add("counter", counter_upsert_sql(), [series, year])
-    purchase.number = f"{series}/{year}/"  # the counter's number follows, as the statement takes it
-    bill = writes.insert_family("bill", purchase, *rows.family, computed={"number": _NUMBER_SQL})
+    if writes.run_now():  # SQLite: the number first, then each write runs as it is added
+        purchase.number = invoice_number_take(till=till, when=purchase.created_at)
+        writes.insert_family("bill", purchase, *rows.family)
+        reason, computed = _drawer_reason(purchase.pk), None
+    else:
+        writes.add("counter", counter_upsert_sql(), [series, year])
+        purchase.number = f"{series}/{year}/"  # the counter's number follows, as the statement takes it
+        bill = writes.insert_family("bill", purchase, *rows.family, computed={"number": _NUMBER_SQL})
+        reason = ""  # the statement writes it, with the bill's key
+        computed = {"purchase": bill.key_sql, "reason": _drawer_reason(f"{bill.key_sql}::text", sql=True)}
     drawer = ledger_post_with(
         writes,
         denominations=denominations,
@@ -357,11 +341,19 @@ def record_bill(
         session_id=session_id,
         store_id=purchase.store_id,
         user=purchase.created_by,
-        reason="",
+        reason=reason,
         created_at=purchase.created_at,
         purchase=purchase,
-        computed={"purchase": bill.key_sql, "reason": _drawer_reason(f"{bill.key_sql}::text", sql=True)},
+        computed=computed,
     )
+    if writes.run_now():
+        posted = drawer.movements()
+        if posted is None:
+            raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
+        if send_invoice:
+            invoice_job(purchase=purchase)  # queued at once here
+        return posted
+
     job = invoice_job(purchase=purchase) if send_invoice else None
     if job is not None:
         writes.insert("invoice_job", [job.row], computed=job.kwarg_computed("purchase_id", bill.key_sql))
