@@ -224,17 +224,9 @@ def sales_report(
             collected = _best_products(collected, best)
         rows = _PRESENTERS[group_by](collected, scope)
         totals = _finish(total)
+    report = {"date_from": date_from, "date_to": date_to, "group_by": group_by, "till": till, "store": store}
     if best is not None:
-        return {
-            "date_from": date_from,
-            "date_to": date_to,
-            "group_by": group_by,
-            "till": till,
-            "store": store,
-            "rows": rows,
-            "rows_in_all": rows_in_all,
-            "totals": totals,
-        }
+        return {**report, "rows": rows, "rows_in_all": rows_in_all, "totals": totals}
     for field in EXTRA_COLUMNS.get(group_by, ()):
         if field == "unit":
             continue
@@ -243,15 +235,7 @@ def sales_report(
             totals[field] = sum((row[field] for row in rows if row["unit"] == Unit.EACH), 0)
         else:
             totals[field] = sum((row[field] for row in rows), ZERO)
-    return {
-        "date_from": date_from,
-        "date_to": date_to,
-        "group_by": group_by,
-        "till": till,
-        "store": store,
-        "rows": rows,
-        "totals": totals,
-    }
+    return {**report, "rows": rows, "totals": totals}
 
 
 @dataclass(frozen=True)
