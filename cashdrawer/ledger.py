@@ -91,19 +91,16 @@ def ledger_post_with(
     purchase: Model | None = None,
     refund: Model | None = None,
     store_id: int | None = None,
-    computed: Mapping[str, str] | None = None,
 ) -> Posting:
     """``ledger_post`` as CTEs of a statement the caller sends (``writes``): see ``Posting``. The
-    caller raises the refusal, where its statement runs. ``computed``: the movements' values the
-    statement computes (``Writes``; a bill inserted by the same statement: its key, and the
-    ``reason`` naming it); the caller sets them on the movements returned."""
+    caller raises the refusal, where its statement runs."""
     changed, movements = _movements(
         denominations, moves, session_id, user, reason, created_at, purchase, refund, None, store_id
     )
     if not movements:
         return Posting(done=[])
     return Posting(
-        writes.guarded_add_then_insert("drawer", Denomination, "count", changed, movements, computed=computed)
+        writes.guarded_add_then_insert("drawer", Denomination, "count", changed, movements)
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from django_tasks_db import DatabaseBackend as LibraryDatabaseBackend
 
 from billing_project.core.db import default_connection, insert_rows
-from billing_project.core.db.orm_internals import task_kwarg_computed, task_row, task_row_saved, task_row_set_kwarg
+from billing_project.core.db.orm_internals import task_row, task_row_saved
 
 
 class DatabaseBackend(LibraryDatabaseBackend):
@@ -42,16 +42,6 @@ class Job:
     def written(self):
         """Once the row is written: the signals ``enqueue`` sends after its INSERT, and the task's result."""
         return task_row_saved(self.backend, self.row, self.using)
-
-    def kwarg_computed(self, name: str, sql: str) -> dict[str, str]:
-        """For a statement that knows one keyword argument only as it runs (a bill's key, inserted
-        by an earlier CTE of the same statement): ``Writes.insert``'s ``computed`` that writes
-        ``name`` as the JSON value of the SQL expression ``sql``. Once written, ``set_kwarg`` it."""
-        return task_kwarg_computed(name, sql)
-
-    def set_kwarg(self, name: str, value: Any) -> None:
-        """The written row's keyword argument ``name``, as the statement computed it."""
-        task_row_set_kwarg(self.row, name, value)
 
 
 def task_job(task, **kwargs: Any) -> Job | None:

@@ -108,7 +108,8 @@ def test_writes_computed_values_take_the_rows_own_value_or_an_earlier_ctes():
     assert [x.pk for x in Customer.objects.order_by("pk")] == [a.pk, b.pk, c.pk]
 
 
-def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):
+def _bill_lines_payment():
+    """A new bill of two lines paid in cash, and its rows, none of them written."""
     from catalog.stores import default_store_id
     from purchases.models import Payment, PaymentMethod, Purchase, PurchaseItem
 
@@ -142,6 +143,14 @@ def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys
     cash = PaymentMethod.objects.get(is_cash=True)
     payment = Payment(method=cash, is_cash=True, amount=D("30"), store_id=bill.store_id)
 
+    return bill, lines, payment
+
+
+def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys_in_order(drawer):
+    from purchases.models import Payment, PurchaseItem
+
+    bill, lines, payment = _bill_lines_payment()
+
     insert_with_children(bill, ("purchase", lines), ("purchase", []), ("purchase", [payment]))
 
     assert bill.pk is not None and bill._state.adding is False and bill.created_at is not None
@@ -151,6 +160,47 @@ def test_insert_with_children_writes_the_parent_and_its_children_with_their_keys
     assert stored == [(line.pk, line.product_name, line.quantity) for line in lines]
     assert all(line.purchase_id == bill.pk for line in lines)
     assert list(Payment.objects.filter(purchase=bill).values_list("amount", flat=True)) == [D("30")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a key is reserved from a PostgreSQL sequence")
+def test_reserve_with_children_writes_the_children_first_and_the_parent_later_with_its_key(drawer):
+    from billing_project.core.db import Children, Writes, reserve_with_children, statement_cursor
+    from purchases.models import Payment, Purchase, PurchaseItem
+
+    bill, lines, payment = _bill_lines_payment()
+
+    reserve_with_children(bill, Children("purchase", lines), Children("purchase", [payment]))
+
+    assert bill.pk is not None and bill._state.adding is True  # its key taken, the row not yet written
+    assert not Purchase.objects.filter(pk=bill.pk).exists()
+    stored = list(PurchaseItem.objects.filter(purchase_id=bill.pk).order_by("pk").values_list("pk", "product_name"))
+    assert stored == [(line.pk, line.product_name) for line in lines]
+    assert [payment.pk] == list(Payment.objects.filter(purchase_id=bill.pk).values_list("pk", flat=True))
+
+    writes = Writes()
+    written = writes.insert("bill", [bill], keyed=True)
+    with statement_cursor() as cursor:
+        cursor.execute(f"WITH {writes.sql} SELECT {written.sql}", writes.params)
+        (keys,) = cursor.fetchone()
+    assert written.inserted(keys) == [bill]
+    assert bill._state.adding is False
+    assert Purchase.objects.get(pk=bill.pk).items.count() == 2
+    with statement_cursor() as cursor:  # the children's keys to it hold now
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a key is reserved from a PostgreSQL sequence")
+def test_children_of_a_reserved_key_whose_parent_never_comes_cannot_commit(drawer):
+    from django.db import IntegrityError
+
+    from billing_project.core.db import Children, reserve_with_children, statement_cursor
+
+    bill, lines, payment = _bill_lines_payment()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        reserve_with_children(bill, Children("purchase", lines), Children("purchase", [payment]))
+        with statement_cursor() as cursor:  # what the commit would check
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _products(ids):

@@ -1,9 +1,9 @@
 """The bill's statements, in the order ``purchase_create`` sends them.
 
-On PostgreSQL a bill is five statements between BEGIN and COMMIT, whatever its number of lines and
+On PostgreSQL a bill is six statements between BEGIN and COMMIT, whatever its number of lines and
 payments; docs/architecture.md has the plan and the lock order, and ``purchases/tests/test_queries.py``
-pins the count. Each function here is one step (statements 3 and 4 are cashdrawer's
-``till_lock_for_bill``, between ``take_stock`` and ``record_bill``); its docstring says what it
+pins the count. Each function here is one step (statements 4 and 5 are cashdrawer's
+``till_lock_for_bill``, between ``insert_bill_rows`` and ``record_bill``); its docstring says what it
 locks, what guards it, and what it refuses. A statement that touches another app's rows takes its
 SQL from that app (the products' lock from ``catalog.lock_objects``, the customer's from
 ``customers.services``, the drawer's ledger from ``cashdrawer.ledger``, the number's counter from
@@ -30,6 +30,7 @@ from billing_project.core.db import (
     default_connection,
     guarded_add,
     new_row,
+    reserve_with_children,
     statement_cursor,
     transaction_timeouts_sql,
 )
@@ -278,15 +279,37 @@ def sale_movements(purchase: Purchase, lines: Sequence[PurchaseItem], taken: Tak
 
 class BillRows:
     """The rows a bill writes besides its own: its lines, payments and stock ledger rows
-    (``sale_movements``), all new, their values prepared for ``record_bill``'s statement when this
-    is made (``Children``). ``_ring_up`` makes it before it locks the till: the bills of one till
-    queue on that lock, so what can be done before it is done before it."""
+    (``sale_movements``), all new. ``insert_bill_rows`` makes it, and writes them on PostgreSQL."""
 
     def __init__(
         self, *, lines: Sequence[PurchaseItem], payments: Sequence[Payment], stock: Sequence[StockMovement]
     ) -> None:
         self.lines, self.payments, self.stock = lines, payments, stock
         self.family = (Children("purchase", lines), Children("purchase", payments), Children("purchase", stock))
+        self.written = False
+
+
+def insert_bill_rows(
+    purchase: Purchase,
+    *,
+    lines: Sequence[PurchaseItem],
+    payments: Sequence[Payment],
+    stock: Sequence[StockMovement],
+) -> BillRows:
+    """Statement 3: the bill's key, taken from the bills' sequence, and its lines, payments and stock
+    ledger rows naming it (``reserve_with_children``), before the till's lock: the bills of one till
+    queue on that lock, so what can be written before it is written before it. The bill itself
+    follows in the last statement (``record_bill``), with its number; the rows' foreign keys to it
+    are checked at the commit. New rows: no lock is waited for. Sets the bill's ``pk`` (it is not
+    saved yet) and the rows' keys.
+
+    Elsewhere (SQLite, which has no sequence to take a key from) nothing is sent: ``record_bill``
+    inserts the bill and then these rows."""
+    rows = BillRows(lines=lines, payments=payments, stock=stock)
+    if default_connection().vendor == "postgresql":
+        reserve_with_children(purchase, *rows.family)
+        rows.written = True
+    return rows
 
 
 def record_bill(
@@ -300,26 +323,25 @@ def record_bill(
     change: Mapping[Decimal, int],
     send_invoice: bool,
 ) -> list[DrawerMovement]:
-    """Statement 5, the last: the bill with its till, session and tax invoice number, its lines,
-    payments and stock ledger rows, the drawer's counts and its ledger rows (the notes tendered in,
-    the change out), and the invoice email's job. Sets the bill's keys and ``number``; returns the
-    drawer's ledger rows.
+    """Statement 6, the last: the bill with its till, session and tax invoice number, the drawer's
+    counts and its ledger rows (the notes tendered in, the change out), and the invoice email's
+    job. Sets the bill's ``number`` and marks it saved; returns the drawer's ledger rows.
 
     ONE statement on PostgreSQL, whatever the bill's number of lines and payments: the counter's
-    upsert (``numbering.counter_upsert_sql``); the bill's INSERT, whose number the counter gives;
-    one INSERT of each kind of row naming it, each taking the bill's new key from the bill's CTE
-    (``Writes.insert_family``); the drawer's guarded UPDATE and the ledger's INSERT
+    upsert (``numbering.counter_upsert_sql``); the bill's INSERT with the key statement 3 took and
+    the number the counter gives; the drawer's guarded UPDATE and the ledger's INSERT
     (``cashdrawer.ledger``: inserted only when every count was updated); and the job's INSERT. The
     bill is written once, complete: no row is inserted and then updated. It locks the counter row of
     the till's series and financial year until the commit: the last lock a bill takes, after every
     check that can refuse it, so it is held for the shortest time. The drawer's rows are locked
-    already (statement 4). New rows: no other lock is waited for (the bills' count trigger's slot
+    already (statement 5). New rows: no other lock is waited for (the bills' count trigger's slot
     row aside: lock step 7). The CHECK constraints on the rows are the guards (a line's
     arithmetic, one cash payment, a balance not below 0…).
 
     Refuses with ``ChangeUnavailable`` when a drawer count would have gone negative (the guard wrote
     nothing; the lock makes it rare), and ``SeriesExhausted`` after number 999999. Elsewhere (SQLite)
-    the number is taken first, then each INSERT and the drawer's writes run on their own."""
+    the number is taken first, then the bill and its rows (``rows``) are inserted and the drawer's
+    writes run, each on its own."""
     purchase.till, purchase.session_id = till, session_id
     drawer_moves = [(Kind.TENDER_IN, tendered), (Kind.CHANGE_OUT, {value: -count for value, count in change.items()})]
     series, year = till.invoice_series_code, financial_year(purchase.created_at)
@@ -327,13 +349,11 @@ def record_bill(
     if writes.run_now():  # SQLite: the number first, then each write runs as it is added
         purchase.number = invoice_number_take(till=till, when=purchase.created_at)
         writes.insert_family("bill", purchase, *rows.family)
-        reason, computed = _drawer_reason(purchase.pk), None
     else:
+        assert rows.written, "on PostgreSQL the bill's rows are written first (insert_bill_rows)"
         writes.add("counter", counter_upsert_sql(), [series, year])
         purchase.number = f"{series}/{year}/"  # the counter's number follows, as the statement takes it
-        bill = writes.insert_family("bill", purchase, *rows.family, computed={"number": _NUMBER_SQL})
-        reason = ""  # the statement writes it, with the bill's key
-        computed = {"purchase": bill.key_sql, "reason": _drawer_reason(f"{bill.key_sql}::text", sql=True)}
+        bill = writes.insert("bill", [purchase], computed={"number": _NUMBER_SQL}, keyed=True)
     drawer = ledger_post_with(
         writes,
         denominations=denominations,
@@ -341,10 +361,9 @@ def record_bill(
         session_id=session_id,
         store_id=purchase.store_id,
         user=purchase.created_by,
-        reason=reason,
+        reason=f"bill #{purchase.pk}",
         created_at=purchase.created_at,
         purchase=purchase,
-        computed=computed,
     )
     if writes.run_now():
         posted = drawer.movements()
@@ -356,23 +375,19 @@ def record_bill(
 
     job = invoice_job(purchase=purchase) if send_invoice else None
     if job is not None:
-        writes.insert("invoice_job", [job.row], computed=job.kwarg_computed("purchase_id", bill.key_sql))
+        writes.insert("invoice_job", [job.row])
     with series_guard(series=series, year=year), statement_cursor() as cursor:
         cursor.execute(
             f"WITH {writes.sql} SELECT (SELECT last_number FROM counter), {bill.sql}, {drawer.sql or 'NULL'}",  # noqa: S608
             writes.params,
         )
-        sequence, keys, returned = cursor.fetchone()
-    bill.inserted(keys)
+        sequence, key, returned = cursor.fetchone()
+    bill.inserted(key)
     purchase.number = format_number(series, year, sequence)
     written = drawer.movements(returned)
     if written is None:
         raise ChangeUnavailable("The drawer changed while the bill was being rung up.")
-    reason = _drawer_reason(purchase.pk)
-    for movement in written:  # as the statement wrote them (each already holds the bill itself)
-        movement.purchase_id, movement.reason = purchase.pk, reason
     if job is not None:
-        job.set_kwarg("purchase_id", purchase.pk)
         job.written()
     return written
 
@@ -381,8 +396,3 @@ def record_bill(
 # ``numbering.format_number`` writes it (``lpad`` is its ``:06d`` for every number the counter's
 # range CHECK allows).
 _NUMBER_SQL = "{value} || lpad((SELECT last_number FROM counter)::text, 6, '0')"
-
-
-def _drawer_reason(bill: Any, *, sql: bool = False) -> str:
-    """The reason a bill's drawer ledger rows give: ``bill #<its id>`` (as SQL, of an expression)."""
-    return f"'bill #' || {bill}" if sql else f"bill #{bill}"

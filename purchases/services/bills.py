@@ -281,10 +281,11 @@ def _ring_up(
         if t.amount > 0  # the shorthand's "paid 0" is no payment
     ]
 
-    # The rows the last statement writes, prepared now: bills at one till queue on its lock below.
-    rows = statements.BillRows(lines=bill.lines, payments=payment_rows, stock=stock_rows)
+    # 3. The bill's lines, payments and stock ledger rows, written now (the bill's key reserved for
+    # them): bills at one till queue on its lock below, so only the bill itself is written under it.
+    rows = statements.insert_bill_rows(purchase, lines=bill.lines, payments=payment_rows, stock=stock_rows)
 
-    # 3 and 4. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
+    # 4 and 5. The till and its drawer (lock steps 4 and 5), last of the locks a bill waits for:
     # holding them only for the drawer's planning, the bill's last statement and the commit lets
     # bills at one till overlap more. A refusal here still rolls back everything above.
     till_row, session_id, denominations = till_lock_for_bill(till_id=till, user=purchase.created_by)
@@ -303,8 +304,8 @@ def _ring_up(
     change = drawer_plan_change(denominations=denominations, tendered=tender, change_due=settlement.change_due)
     metrics.observe_change_making(time.perf_counter() - planning)
 
-    # 5. The bill, complete with its till, session and number, with its lines, payments and stock
-    # ledger rows, the drawer's counts and ledger, and the invoice email's job.
+    # 6. The bill, complete with its till, session and number, the drawer's counts and ledger, and
+    # the invoice email's job.
     movements = statements.record_bill(
         purchase=purchase,
         rows=rows,

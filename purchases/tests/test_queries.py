@@ -70,14 +70,14 @@ def test_a_bills_statements_are_parsed_once(drawer, monkeypatch):
 
 
 def bill_queries() -> int:
-    """The statements of one bill, as captured inside the test's transaction: on PostgreSQL the five
+    """The statements of one bill, as captured inside the test's transaction: on PostgreSQL the six
     of ``purchases/services/bill_statements.py`` (docs/architecture.md has the plan) and the
     savepoint and its release (``purchase_create``'s transaction inside the test's; in production,
     BEGIN and COMMIT). Elsewhere (SQLite) 18: no timeouts; the customer's lookup and insert are their
     own statements, the till's store (``begin_bill``), the store's stock rows' lock, the products (with their store
     prices) and the stock's UPDATE four, the number, then the bill, its lines, its payments and its
     stock ledger rows four INSERTs, the drawer's UPDATE and INSERT two, and the job its own INSERT."""
-    return 7 if connection.vendor == "postgresql" else 18
+    return 8 if connection.vendor == "postgresql" else 18
 
 
 def test_a_new_customers_bill_costs_no_more_on_postgresql(drawer):

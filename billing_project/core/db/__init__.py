@@ -20,6 +20,7 @@ from .writes import (
     guarded_add_then_insert,
     insert_rows,
     insert_with_children,
+    reserve_with_children,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "insert_rows",
     "insert_with_children",
     "new_row",
+    "reserve_with_children",
     "set_prefetched",
     "set_transaction_timeouts",
     "shared_cursor",

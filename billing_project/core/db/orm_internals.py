@@ -280,19 +280,6 @@ def task_row(backend, task, args, kwargs) -> tuple[Any, str]:
     return row, using
 
 
-def task_kwarg_computed(name: str, sql: str) -> dict[str, str]:
-    """A ``Writes`` ``computed`` for a task row (``task_row``) whose keyword argument ``name`` is the
-    value of the SQL expression ``sql``: the row's ``args_kwargs`` (the library's ``{"args": …,
-    "kwargs": …}``) with that key set by the statement."""
-    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), name
-    return {"args_kwargs": f"jsonb_set({{value}}, ARRAY['kwargs', '{name}'], to_jsonb({sql}))"}
-
-
-def task_row_set_kwarg(row, name: str, value: Any) -> None:
-    """``row``'s keyword argument ``name`` set to ``value``, as ``task_kwarg_computed`` wrote it."""
-    row.args_kwargs["kwargs"][name] = value
-
-
 def task_row_saved(backend, row, using: str, result=None):
     """What follows the INSERT in the library's ``enqueue``: the instance marked saved, ``post_save``,
     then ``task_enqueued`` with the task's result (built from the row unless given), which it returns."""

@@ -122,22 +122,16 @@ class Writes:
         field: str,
         deltas: Mapping[int, int],
         objs: Sequence[M],
-        *,
-        computed: Mapping[str, str] | None = None,
     ) -> "InsertedIds[M]":
         """``guarded_add_then_insert`` as two CTEs, ``{name}_guarded`` and ``{name}_inserted``; the
         rows are inserted only when every row of ``deltas`` was updated (else ``inserted()`` is
-        ``None``). ``deltas`` may be empty: then it is ``insert_rows``. ``objs`` must not be.
-        ``computed``: see ``Computed``."""
+        ``None``). ``deltas`` may be empty: then it is ``insert_rows``. ``objs`` must not be."""
         if self._now:
-            assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
             if deltas and guarded_add(model, field, deltas) != len(deltas):
                 return InsertedIds(objs, "", refused=True)
             return InsertedIds(insert_rows(objs), "")
         insert_model = type(objs[0])
-        guarded, inserted, pk = _guarded_insert_ctes(
-            model, field, insert_model, name, bool(deltas), _computed(insert_model, computed)
-        )
+        guarded, inserted, pk = _guarded_insert_ctes(model, field, insert_model, name, bool(deltas))
         rows = _json_rows(objs, _insert_fields(insert_model))
         if deltas:
             self.add(f"{name}_guarded", guarded, [json.dumps(list(deltas.items()))])
@@ -148,14 +142,18 @@ class Writes:
         keys = f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_inserted)"  # noqa: S608
         return InsertedIds(objs, keys)
 
-    def insert(self, name: str, objs: Sequence[M], *, computed: Mapping[str, str] | None = None) -> "InsertedIds[M]":
+    def insert(
+        self, name: str, objs: Sequence[M], *, computed: Mapping[str, str] | None = None, keyed: bool = False
+    ) -> "InsertedIds[M]":
         """``insert_rows(objs)`` as the CTE ``{name}``. ``objs`` must not be empty. ``computed``:
-        see ``Computed``."""
+        see ``Computed``. ``keyed``: the rows' keys are already theirs (``reserve_with_children``
+        took them from the table's sequence) and are inserted with the rest. PostgreSQL only."""
         if self._now:
-            assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
+            assert not computed and not keyed, "computed values and given keys are for one statement's CTEs"
             return InsertedIds(insert_rows(objs), "")
         model = type(objs[0])
-        self.add(name, *_values_insert(model, objs, _computed(model, computed)))
+        assert not keyed or all(obj.pk is not None for obj in objs), "keyed rows need their keys"
+        self.add(name, *_values_insert(model, objs, _computed(model, computed), keyed=keyed))
         pk = connection.ops.quote_name(str(model._meta.pk.column))
         return InsertedIds(objs, f"(SELECT coalesce(json_agg({pk}), '[]') FROM {name})")  # noqa: S608
 
@@ -164,32 +162,33 @@ class Writes:
         name: str,
         parent: M,
         *children: "Children | tuple[str, Sequence[Model]]",
-        computed: Mapping[str, str] | None = None,
     ) -> "InsertedFamily[M]":
         """``insert_with_children(parent, *children)`` as CTEs: the parent's INSERT as ``{name}``,
         each child model's as ``{name}_c1``, ``{name}_c2``…, each child row taking the parent's new
-        key (``InsertedFamily.key_sql``, which other writes of the statement may name too). Each of
-        ``children`` is ``(foreign_key, objs)``, or ``Children`` prepared beforehand. ``computed``
-        applies to the parent's row (see ``Computed``). Elsewhere (SQLite) it is
-        ``insert_with_children`` at once."""
+        key from it. Each of ``children`` is ``(foreign_key, objs)``, or ``Children`` prepared
+        beforehand. Elsewhere (SQLite) it is ``insert_with_children`` at once."""
         families = [c if isinstance(c, Children) else Children(*c) for c in children]
         if self._now:
-            assert not computed, "computed values are for one statement's CTEs (PostgreSQL)"
             insert_with_children(parent, *((c.fk, c.objs) for c in families))
-            return InsertedFamily(parent, families, "", "")
+            return InsertedFamily(parent, families, "")
         parent_model = type(parent)
-        self.add(name, *_values_insert(parent_model, [parent], _computed(parent_model, computed)))
+        self.add(name, *_values_insert(parent_model, [parent], ()))
         key = connection.ops.quote_name(str(parent_model._meta.pk.column))
-        key_sql = f"(SELECT {key} FROM {name})"  # noqa: S608
+        return InsertedFamily(parent, families, self.insert_children(name, f"(SELECT {key} FROM {name})", families))  # noqa: S608
+
+    def insert_children(self, parent: str, key_sql: str, families: Sequence["Children"]) -> str:
+        """Each of ``families``' INSERT as the CTE ``{parent}_c1``, ``{parent}_c2``…, each row's
+        foreign key the key of the CTE ``parent`` (a new row's, or one reserved); returns the SQL of
+        the JSON array of ``key_sql`` then each model's new keys in the order given."""
         keys = [key_sql]
         for index, child in enumerate(families, start=1):
             if not child.objs:
                 keys.append("'[]'::json")
                 continue
-            sql, pk = _child_insert_sql(type(child.objs[0]), child.fk, name)
-            self.add(f"{name}_c{index}", sql, [child.json])
-            keys.append(f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {name}_c{index})")  # noqa: S608
-        return InsertedFamily(parent, families, f"json_build_array({', '.join(keys)})", key_sql)
+            sql, pk = _child_insert_sql(type(child.objs[0]), child.fk, parent)
+            self.add(f"{parent}_c{index}", sql, [child.json])
+            keys.append(f"(SELECT coalesce(json_agg({pk} ORDER BY {pk}), '[]') FROM {parent}_c{index})")  # noqa: S608
+        return f"json_build_array({', '.join(keys)})"
 
 
 class Children:
@@ -206,18 +205,21 @@ class Children:
 
 
 class InsertedFamily(Generic[M]):
-    """The rows of ``Writes.insert_family``: ``sql`` gives their new keys (a JSON array: the
-    parent's key, then each child model's keys in the order given), ``key_sql`` the parent's new
-    key for other writes of the statement, and ``inserted(value)`` sets the keys and the children's
-    foreign keys on the instances, as ``insert_with_children`` does."""
+    """The rows of ``Writes.insert_family`` (or ``reserve_with_children``): ``sql`` gives their new
+    keys (a JSON array: the parent's key, then each child model's keys in the order given), and
+    ``inserted(value)`` sets the keys and the children's foreign keys on the instances, as
+    ``insert_with_children`` does; the parent is marked saved only when ``parent_written``."""
 
-    def __init__(self, parent: M, children: Sequence[Children], sql: str, key_sql: str) -> None:
-        self.parent, self.children, self.sql, self.key_sql = parent, children, sql, key_sql
+    def __init__(self, parent: M, children: Sequence[Children], sql: str, *, parent_written: bool = True) -> None:
+        self.parent, self.children, self.sql, self.parent_written = parent, children, sql, parent_written
 
     def inserted(self, value: Any = None) -> M:
         if self.sql:
             keys = json.loads(value) if isinstance(value, str) else value
-            mark_inserted([self.parent], [(keys[0],)])
+            if self.parent_written:
+                mark_inserted([self.parent], [(keys[0],)])
+            else:
+                self.parent.pk = keys[0]
             for child, child_keys in zip(self.children, keys[1:], strict=True):
                 for obj in child.objs:
                     setattr(obj, child.fk, self.parent)
@@ -255,21 +257,24 @@ def _expression(field, computed: Computed, value: str) -> str:
     return value
 
 
-def _values_insert(model: type[Model], objs: Sequence[Model], computed: Computed) -> tuple[str, list[Any]]:
-    """``INSERT … VALUES … RETURNING`` the key, for ``objs``, with the ``computed`` values, and its
-    parameters: a computed field's value is a parameter only where its expression names ``{value}``."""
-    plan, conn = _plan_for(model), default_connection()
+def _values_insert(
+    model: type[Model], objs: Sequence[Model], computed: Computed, *, keyed: bool = False
+) -> tuple[str, list[Any]]:
+    """``INSERT … VALUES … RETURNING`` the key, for ``objs`` (with their keys when ``keyed``), with
+    the ``computed`` values, and its parameters: a computed field's value is a parameter only where
+    its expression names ``{value}``."""
+    plan, conn = _plan_for(model, keyed), default_connection()
     params = [v for obj in objs for v in prepared_values(obj, plan, conn)]
     if computed:
-        takes = _takes_value(model, computed) * len(objs)
+        takes = _takes_value(model, computed, keyed) * len(objs)
         params = [v for v, taken in zip(params, takes, strict=True) if taken]
-    return _insert_sql(model, len(objs), computed), params
+    return _insert_sql(model, len(objs), computed, keyed), params
 
 
 @cache
-def _takes_value(model: type[Model], computed: Computed) -> tuple[bool, ...]:
-    """For each field of ``_insert_fields(model)``, whether the INSERT takes its value as a parameter."""
-    return tuple("%s" in _expression(field, computed, "%s") for field in _insert_fields(model))
+def _takes_value(model: type[Model], computed: Computed, keyed: bool = False) -> tuple[bool, ...]:
+    """For each field of ``_insert_fields(model, keyed)``, whether the INSERT takes its value as a parameter."""
+    return tuple("%s" in _expression(field, computed, "%s") for field in _insert_fields(model, keyed))
 
 
 class InsertedIds(Generic[M]):
@@ -290,9 +295,7 @@ class InsertedIds(Generic[M]):
 
 
 @cache
-def _guarded_insert_ctes(
-    model: Any, field: str, insert_model: Any, name: str, guarded: bool, computed: Computed = ()
-) -> tuple[str, str, str]:
+def _guarded_insert_ctes(model: Any, field: str, insert_model: Any, name: str, guarded: bool) -> tuple[str, str, str]:
     # Only quoted names from the models are interpolated; the values are parameters.
     quote = connection.ops.quote_name
     table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
@@ -308,10 +311,9 @@ def _guarded_insert_ctes(
     columns = ", ".join(quote(str(f.column)) for f in fields)
     new_pk = quote(str(insert_model._meta.pk.column))
     condition = f" WHERE (SELECT count(*) FROM {name}_guarded) = %s" if guarded else ""  # noqa: S608
-    select = ", ".join(_expression(f, computed, f"u.c{i}") for i, f in enumerate(fields)) if computed else "u.*"
     insert = (
         f"INSERT INTO {quote(insert_model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {select} FROM {_from_json_rows(fields)}{condition} RETURNING {new_pk}"
+        f"SELECT u.* FROM {_from_json_rows(fields)}{condition} RETURNING {new_pk}"
     )
     return update, insert, new_pk
 
@@ -328,8 +330,8 @@ def _json_rows(objs: Sequence[Model], fields: Sequence) -> str:
 
 
 @cache
-def _plan_for(model: type[Model]) -> tuple[tuple[Any, tuple[type, ...]], ...]:
-    return tuple((field, as_is(field)) for field in _insert_fields(model))
+def _plan_for(model: type[Model], keyed: bool = False) -> tuple[tuple[Any, tuple[type, ...]], ...]:
+    return tuple((field, as_is(field)) for field in _insert_fields(model, keyed))
 
 
 def _from_json_rows(fields: Sequence) -> str:
@@ -381,16 +383,21 @@ def insert_rows(objs: Sequence[M]) -> list[M]:
 
 
 @cache
-def _insert_fields(model: type[Model]) -> tuple:
-    # An auto-incremented key is the database's to give (RETURNING reads it back); a key the model
-    # makes itself, such as a task's UUID, is inserted like any other value.
-    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning) and not f.generated)
+def _insert_fields(model: type[Model], keyed: bool = False) -> tuple:
+    # An auto-incremented key is the database's to give (RETURNING reads it back), unless the row
+    # has one already (``keyed``: ``reserve_with_children`` took it); a key the model makes itself,
+    # such as a task's UUID, is inserted like any other value.
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.db_returning and not keyed) and not f.generated
+    )
 
 
 @cache
-def _insert_sql(model: type[Model], rows: int, computed: Computed = ()) -> str:
+def _insert_sql(model: type[Model], rows: int, computed: Computed = (), keyed: bool = False) -> str:
     quote = connection.ops.quote_name
-    fields = _insert_fields(model)
+    fields = _insert_fields(model, keyed)
     row = "(" + ", ".join(_expression(f, computed, "%s") for f in fields) + ")"
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
@@ -418,6 +425,31 @@ def insert_with_children(parent: Model, *children: tuple[str, Sequence[Model]]) 
     family = writes.insert_family("parent", parent, *children)
     with statement_cursor() as cursor:
         cursor.execute(f"WITH {writes.sql} SELECT {family.sql}", writes.params)
+        (value,) = cursor.fetchone()
+    family.inserted(value)
+
+
+def reserve_with_children(parent: M, *children: Children) -> None:
+    """The new ``parent``'s key taken from its table's sequence, and its ``children`` (each
+    ``Children``) inserted naming it, in ONE statement; the parent itself is inserted later in the
+    same transaction, with that key (``Writes.insert(…, keyed=True)``). Its children's foreign keys
+    are checked at the commit (Django creates them ``DEFERRABLE INITIALLY DEFERRED``), so a
+    transaction that never inserts the parent cannot commit. Sets the parent's key (the instance is
+    still unsaved), and the children's keys and foreign keys, as ``insert_with_children`` does.
+    PostgreSQL only: for a caller that holds a lock while it writes the parent, and writes what it
+    can before taking it."""
+    assert default_connection().vendor == "postgresql", "a key is reserved from a PostgreSQL sequence"
+    model, quote = type(parent), connection.ops.quote_name
+    key = quote(str(model._meta.pk.column))
+    writes = Writes()
+    writes.add(
+        "parent", f"SELECT nextval(pg_get_serial_sequence(%s, %s)) AS {key}", [model._meta.db_table, model._meta.pk.column]
+    )
+    family = InsertedFamily(
+        parent, children, writes.insert_children("parent", f"(SELECT {key} FROM parent)", children), parent_written=False
+    )
+    with statement_cursor() as cursor:
+        cursor.execute(f"WITH {writes.sql} SELECT {family.sql}", writes.params)  # noqa: S608
         (value,) = cursor.fetchone()
     family.inserted(value)
 
