@@ -248,17 +248,14 @@ def take_stock(quantities: Mapping[int, Decimal], *, store_id: int) -> TakenStoc
     return TakenStock(store_id=store_id, products=products, balances=balances)
 
 
-# --- 3 and 4. The till and its drawer: cashdrawer's ``till_lock_for_bill`` ----------------------------
-
-
-# --- 5. The bill, its number, its drawer and its invoice email's job -----------------------------------
+# --- 3. The bill's lines, payments and stock ledger rows, before the till's lock ------------------------
 
 
 def sale_movements(purchase: Purchase, lines: Sequence[PurchaseItem], taken: TakenStock) -> list[StockMovement]:
     """The stock ledger's ``sale`` rows of the bill's lines, at the store the stock was taken from:
     each product's stock there as ``take_stock`` left it (the row is locked until the commit) is
     the row's ``balance_after``, and its cost price the ``unit_cost``. Built here, written by
-    ``record_bill``."""
+    ``insert_bill_rows``."""
     user = purchase.created_by_id
     return [
         new_row(
@@ -310,6 +307,12 @@ def insert_bill_rows(
         reserve_with_children(purchase, *rows.family)
         rows.written = True
     return rows
+
+
+# --- 4 and 5. The till and its drawer: cashdrawer's ``till_lock_for_bill`` ----------------------------
+
+
+# --- 6. The bill, its number, its drawer and its invoice email's job -----------------------------------
 
 
 def record_bill(
