@@ -9,7 +9,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
+from billing_project.core.admin_helpers import (
+    DirectlyRenderedRows,
+    DomainErrorsAsMessages,
+    ReadOnlyAdminMixin,
+    money_column,
+)
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.errors import DomainError
 from billing_project.core.money import format_money, money
@@ -218,7 +223,7 @@ class StoreFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(DomainErrorsAsMessages, admin.ModelAdmin):
+class ProductAdmin(DirectlyRenderedRows, DomainErrorsAsMessages, admin.ModelAdmin):
     """Every write goes through ``catalog.services``: add, change (also from the list), archive,
     delete (archives a product that is on a bill), and the file import."""
 

@@ -1,9 +1,18 @@
 """What the apps' admin modules share: read-only admins for history, a service's refusal shown as
-a message, and money columns written as the till writes amounts."""
+a message, money columns written as the till writes amounts, and a list's rows rendered without a
+template per input."""
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
+from django.forms.renderers import DjangoTemplates
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]
@@ -64,3 +73,85 @@ def money_column(field: str, description: str | None = None):
 
     column.__name__ = f"{field}_money"
     return column
+
+
+# Django's input widgets whose templates are input.html and attrs.html only (text, number, hidden and
+# checkbox each just include input.html).
+INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html" for name in ("input", "text", "number", "hidden", "checkbox")
+)
+
+
+class DirectInputRenderer(DjangoTemplates):
+    """Django's form renderer, except that it writes the HTML of ``INPUT_TEMPLATES`` itself
+    (``input_html``: what input.html and attrs.html write) instead of rendering two templates per
+    input. Every other template (errors, selects, the formset's) is Django's."""
+
+    def render(self, template_name, context, request=None):
+        if template_name in INPUT_TEMPLATES:
+            return input_html(context["widget"])
+        return super().render(template_name, context, request)
+
+
+def input_html(widget: dict) -> SafeString:
+    """input.html with attrs.html: ``<input type name [value] attrs>``, each value as the templates
+    write it (``stringformat:'s'``, escaped unless safe); an attribute that is True is written bare,
+    one that is False is left out."""
+    attrs = format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
+            for name, value in widget["attrs"].items()
+            if value is not False
+        ),
+    )
+    value = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+    return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value, attrs)
+
+
+DIRECT_INPUTS = DirectInputRenderer()
+
+
+class RowLinksChangeList(ChangeList):
+    """Django's list, whose rows' links to their pages carry the list's filters (``_changelist_filters``)
+    from here, made once per row: the same links, where Django's ``add_preserved_filters`` resolves
+    each link's URL again to learn that it is not the list's own (it never is: a row links to its
+    change page) and reverses a row's URL again for each of its linked columns."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What add_preserved_filters appends to a URL that is not the list's; the row links then need
+        # nothing from it (an empty ``preserved_filters`` leaves a URL's own query as it is).
+        self.row_link_query = urlencode(dict(parse_qsl(self.preserved_filters)))
+        self.preserved_filters = ""
+        self.row_links: dict[Any, str] = {}
+
+    def url_for_result(self, result):
+        pk = getattr(result, self.pk_attname)
+        if pk not in self.row_links:
+            url = super().url_for_result(result)
+            self.row_links[pk] = f"{url}?{self.row_link_query}" if self.row_link_query else url
+        return self.row_links[pk]
+
+
+class DirectlyRenderedRows(_ModelAdmin):
+    """ModelAdmin mixin for a list of many rows: each row's action checkbox and its editable
+    fields (``list_editable``, with the row's hidden id) are Django's widgets rendered by
+    ``DirectInputRenderer``, and its links are ``RowLinksChangeList``'s: the same HTML, without
+    rendering templates or resolving URLs for each of 100 rows."""
+
+    def get_changelist(self, request, **kwargs):
+        return RowLinksChangeList
+
+    def action_checkbox(self, obj):
+        # ModelAdmin.action_checkbox, with the renderer.
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(gettext("Select this object for an action - {}"), str(obj)),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk), renderer=DIRECT_INPUTS)
+
+    def get_changelist_formset(self, request, **kwargs):
+        return super().get_changelist_formset(request, **{"renderer": DIRECT_INPUTS, **kwargs})
