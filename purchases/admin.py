@@ -3,7 +3,6 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter, helpers
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse
@@ -14,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 
-from billing_project.core.admin_helpers import ReadOnlyAdminMixin, money_column
+from billing_project.core.admin_helpers import ReadOnlyAdminMixin, RowLinksChangeList, money_column
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money, format_note
 from billing_project.core.validators import indian_mobile_e164
@@ -375,15 +374,16 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         context = getattr(response, "context_data", None) or {}
         changelist = context.get("cl")
         if changelist is not None:
-            # Totals of every bill the filters and search select, not only this page.
-            context["totals"] = purchase_totals(changelist.queryset)
+            # Totals of every bill the filters and search select, not only this page (BillChangeList's).
+            context["totals"] = changelist.totals
         return response
 
 
-class BillChangeList(ChangeList):
+class BillChangeList(RowLinksChangeList):
     """The bills' list, whose "N total" (every bill of the user's stores, shown beside a filtered
-    count) is read from ``BillCount`` rather than counted row by row; the filtered count counts its
-    own rows, which an index finds (a till's: ``purchase_till_created_id``)."""
+    count) is read from ``BillCount`` rather than counted row by row; the filtered count is the
+    number of bills of the totals shown above the list (``totals``: one query for both), which
+    an index finds (a till's: ``purchase_till_created_id``)."""
 
     def get_results(self, request):
         total = bill_count(store_ids=visible_store_ids(request.user))
@@ -392,6 +392,9 @@ class BillChangeList(ChangeList):
             # This very queryset only: its filtered copies (clones) count their own rows.
             root.count = lambda: total  # type: ignore[method-assign]
             self.root_queryset = root
+        self.totals = purchase_totals(self.queryset)
+        # The queryset the paginator counts: its count is the totals' (its page and clones query again).
+        self.queryset.count = lambda: self.totals["count"]  # type: ignore[method-assign]
         super().get_results(request)
 
 

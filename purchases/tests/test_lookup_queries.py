@@ -400,6 +400,23 @@ def test_the_admin_bills_of_a_till_count_their_rows_alone_and_the_total_from_bil
     assert {b.line_count for b in response.context["cl"].result_list} == {2}
 
 
+def test_the_admin_bills_of_a_till_are_counted_once_with_their_totals(admin_client, drawer):
+    till, _ = _till_bills(3)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(f"/admin/purchases/purchase/?till__id__exact={till.pk}")
+
+    # The filtered count ("3 results") is the totals' number of bills: one query counts the till's bills.
+    tills_counts = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].upper().startswith("SELECT COUNT(") and '"till_id" =' in q["sql"]
+    ]
+    assert len(tills_counts) == 1 and "SUM(" in tills_counts[0].upper()
+    assert "3 results" in response.content.decode()
+    assert response.context["cl"].result_count == response.context["totals"]["count"] == 3
+
+
 def test_the_admin_bills_sorted_by_lines_and_their_totals_are_as_before(admin_client, drawer):
     from purchases.models import Purchase
 
