@@ -394,7 +394,7 @@ class BillChangeList(RowLinksChangeList):
             self.root_queryset = root
         self.totals = purchase_totals(self.queryset)
         # The queryset the paginator counts: its count is the totals' (its page and clones query again).
-        self.queryset.count = lambda: self.totals["count"]  # type: ignore[method-assign]
+        self.queryset.count = lambda: self.totals["count"]
         super().get_results(request)
 
 
