@@ -1,3 +1,4 @@
+from types import MethodType
 from typing import Any, ClassVar
 
 from django import forms
@@ -394,7 +395,8 @@ class BillChangeList(RowLinksChangeList):
             self.root_queryset = root
         self.totals = purchase_totals(self.queryset)
         # The queryset the paginator counts: its count is the totals' (its page and clones query again).
-        self.queryset.count = lambda: self.totals["count"]
+        # A method of it, as Paginator.count asks, else the paginator would read every row to count them.
+        self.queryset.count = MethodType(lambda _queryset: self.totals["count"], self.queryset)
         super().get_results(request)
 
 

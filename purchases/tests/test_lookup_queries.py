@@ -400,8 +400,11 @@ def test_the_admin_bills_of_a_till_count_their_rows_alone_and_the_total_from_bil
     assert {b.line_count for b in response.context["cl"].result_list} == {2}
 
 
-def test_the_admin_bills_of_a_till_are_counted_once_with_their_totals(admin_client, drawer):
+def test_the_admin_bills_of_a_till_are_counted_once_with_their_totals(admin_client, drawer, monkeypatch):
+    from purchases.admin import PurchaseAdmin
+
     till, _ = _till_bills(3)
+    monkeypatch.setattr(PurchaseAdmin, "list_per_page", 2)  # two pages
 
     with CaptureQueriesContext(connection) as ctx:
         response = admin_client.get(f"/admin/purchases/purchase/?till__id__exact={till.pk}")
@@ -415,6 +418,9 @@ def test_the_admin_bills_of_a_till_are_counted_once_with_their_totals(admin_clie
     assert len(tills_counts) == 1 and "SUM(" in tills_counts[0].upper()
     assert "3 results" in response.content.decode()
     assert response.context["cl"].result_count == response.context["totals"]["count"] == 3
+    # The page is read as a page, not every bill of the till to count them.
+    page = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "purchases_purchase"."id"')]
+    assert len(page) == 1 and "LIMIT 2" in page[0]
 
 
 def test_the_admin_bills_sorted_by_lines_and_their_totals_are_as_before(admin_client, drawer):
