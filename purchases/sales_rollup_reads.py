@@ -1,6 +1,7 @@
 """Reading the sales report's rollups (``sales_rollups`` says what they hold and how they are kept):
 the rows of a grouping over a range of days, with the seal they were read under, in one statement."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -69,7 +70,7 @@ def _quantity(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(THREE_PLACES)
 
 
-def _row(grouping: str, sums: tuple) -> dict[str, Any]:
+def _row(grouping: str, sums: Sequence[Any]) -> dict[str, Any]:
     """A collected row of ``grouping``'s shape from the rollup's sums (``SUMS``' order)."""
     bills, gross, discounts, net_sales, refunds, tax, cost, sold_taxable, taxable, quantity, refunded = sums
     row = {

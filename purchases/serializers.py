@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -638,7 +639,7 @@ class SalesReportRowSerializer(SalesReportFiguresSerializer):
                 for field in self._readable_fields
                 if field.field_name in instance
             ]
-        out = {}
+        out: dict[str, Any] = {}
         for name, amount, represent in plan:
             value = instance[name]
             if value is None:

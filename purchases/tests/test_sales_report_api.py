@@ -169,10 +169,7 @@ def test_the_row_serializer_puts_out_what_drf_would_for_each_rows_keys():
     out = SalesReportRowSerializer(rows, many=True).data
     drf = SalesReportRowSerializer()
     for row, got in zip(rows, out, strict=True):
-        fields = [field for field in drf._readable_fields if field.field_name in row]
-        want = {
-            field.field_name: None if row[field.field_name] is None else field.to_representation(row[field.field_name])
-            for field in fields
-        }
+        names = [(str(field.field_name), field) for field in drf._readable_fields if field.field_name in row]
+        want = {name: None if row[name] is None else field.to_representation(row[name]) for name, field in names}
         assert got == want and list(got) == list(want)
     assert isinstance(drf.fields["gross"], serializers.DecimalField)

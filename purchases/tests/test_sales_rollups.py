@@ -397,6 +397,8 @@ def test_a_seal_waits_for_a_bill_whose_id_is_taken_before_its_row_is_written(sho
 
     seal = sales_rollup_seal()
 
-    assert seal.bills_through == later.pk == Purchase.objects.order_by("pk").last().pk
+    last = Purchase.objects.order_by("pk").last()
+    assert last is not None
+    assert seal.bills_through == later.pk == last.pk
     assert Purchase.objects.count() == 3
     _same_as_raw(monkeypatch)
