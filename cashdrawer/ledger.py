@@ -99,9 +99,7 @@ def ledger_post_with(
     )
     if not movements:
         return Posting(done=[])
-    return Posting(
-        writes.guarded_add_then_insert("drawer", Denomination, "count", changed, movements)
-    )
+    return Posting(writes.guarded_add_then_insert("drawer", Denomination, "count", changed, movements))
 
 
 def _movements(

@@ -1,9 +1,10 @@
 """Reading the sales report's rollups (``sales_rollups`` says what they hold and how they are kept):
 the rows of a grouping over a range of days, with the seal they were read under, in one statement."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,6 @@ from billing_project.core.money import money
 from .models import SalesRollup, SalesRollupMonth, SalesRollupSeal
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 NO_QUANTITY = Decimal("0.000")
 THREE_PLACES = Decimal("0.001")
 # The rollup's columns of sums, in the order a read hands them back.
@@ -55,28 +55,40 @@ def _decode(grouping: str, text: str) -> Any:
 
 
 def _cents(value: Any) -> Decimal:
-    """``money(value or 0)``, quantizing a Decimal (PostgreSQL's sums) directly: a report by
-    product reads 50,000 rows of these."""
+    """``money(value or 0)``. PostgreSQL's sums of the rollup's 2-place columns have 2 places already
+    (a numeric sum keeps its terms' scale), so they are taken as they are: a report by product reads
+    50,000 rows of these. SQLite's (floats) are rounded."""
     if type(value) is Decimal:
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+        return value
     return money(value or ZERO)
 
 
-def _row(grouping: str, sums: dict[str, Any]) -> dict[str, Any]:
-    """A collected row of ``grouping``'s shape from the rollup's sums."""
+def _quantity(value: Any) -> Decimal:
+    """A 3-place quantity, as ``_cents`` (PostgreSQL's sums of 3-place columns have 3 places)."""
+    if type(value) is Decimal:
+        return value
+    return Decimal(value or 0).quantize(THREE_PLACES)
+
+
+def _row(grouping: str, sums: Sequence[Any]) -> dict[str, Any]:
+    """A collected row of ``grouping``'s shape from the rollup's sums (``SUMS``' order)."""
+    bills, gross, discounts, net_sales, refunds, tax, cost, sold_taxable, taxable, quantity, refunded = sums
     row = {
-        "bills": int(sums["bills"] or 0),
-        **{field: _cents(sums[field]) for field in ("gross", "discounts", "net_sales", "refunds")},
+        "bills": int(bills or 0),
+        "gross": _cents(gross),
+        "discounts": _cents(discounts),
+        "net_sales": _cents(net_sales),
+        "refunds": _cents(refunds),
         "net_after_refunds": ZERO,
-        "tax": _cents(sums["tax"]),
-        "cost": _cents(sums["cost"]),
+        "tax": _cents(tax),
+        "cost": _cents(cost),
         "margin": ZERO,
-        "_taxable": _cents(sums["sold_taxable"]),
+        "_taxable": _cents(sold_taxable),
     }
     if grouping in LINE_GROUPINGS:
-        row["taxable"] = _cents(sums["taxable"])
-        row["quantity"] = Decimal(sums["quantity"] or 0).quantize(THREE_PLACES)
-        row["refunded_quantity"] = Decimal(sums["refunded_quantity"] or 0).quantize(THREE_PLACES)
+        row["taxable"] = _cents(taxable)
+        row["quantity"] = _quantity(quantity)
+        row["refunded_quantity"] = _quantity(refunded)
     return row
 
 
@@ -161,10 +173,9 @@ def read_rollup(
     rows = {}
     totals = None
     for kind, key, *values in found:
-        figures = dict(zip(SUMS, values, strict=True))
         if kind == "r":
-            rows[_decode(grouping, key)] = _row(grouping, figures)
+            rows[_decode(grouping, key)] = _row(grouping, values)
         elif kind == "t":
-            totals = _row("day", figures)
+            totals = _row("day", values)
     assert totals is not None
     return Rolled(rows=rows, totals=totals, bills_through=int(sealed[0][2]), refunds_through=int(sealed[0][3]))

@@ -53,8 +53,9 @@ def _committed_through() -> tuple[int, int]:
 
     On PostgreSQL the seal takes a SHARE lock on both tables for an instant: it waits for the
     transactions writing bills or refunds to end (each holds ROW EXCLUSIVE from the statement that
-    takes its id), and the highest ids then read are below every id still to be given out. SQLite
-    has one writer at a time."""
+    takes its id: a bill takes its id with its lines, before its own row, and that statement takes
+    the lock too, ``reserve_with_children``), and the highest ids then read are below every id still
+    to be given out. SQLite has one writer at a time."""
     connection = connections[DEFAULT_DB_ALIAS]
     bills, refunds = Purchase._meta.db_table, Refund._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -623,14 +624,30 @@ class SalesReportRowSerializer(SalesReportFiguresSerializer):
         # The fields present in the row, in the declared order, each as its own field shows it: what
         # ``Serializer.to_representation`` gives less the absent keys, without its attribute lookups
         # and ``SkipField`` exceptions per absent field (most of the time of a report of 50,000 rows).
-        plan = self.__dict__.get("_output_plan")
+        # The rows of a report share their keys: the fields to put out are worked out once per set of
+        # keys, and an amount (a 2-place Decimal) is formatted here as its field would format it.
+        keys = tuple(instance)
+        plans = self.__dict__.setdefault("_output_plans", {})
+        plan = plans.get(keys)
         if plan is None:
-            plan = self._output_plan = [(field.field_name, field.to_representation) for field in self._readable_fields]
-        out = {}
-        for name, represent in plan:
-            if name in instance:
-                value = instance[name]
-                out[name] = None if value is None else represent(value)
+            plan = plans[keys] = [
+                (
+                    field.field_name,
+                    isinstance(field, _ReportAmountField) and field.decimal_places == 2,
+                    field.to_representation,
+                )
+                for field in self._readable_fields
+                if field.field_name in instance
+            ]
+        out: dict[str, Any] = {}
+        for name, amount, represent in plan:
+            value = instance[name]
+            if value is None:
+                out[name] = None
+            elif amount and type(value) is Decimal and value.is_finite():
+                out[name] = f"{value:.2f}"
+            else:
+                out[name] = represent(value)
         return out
 
 

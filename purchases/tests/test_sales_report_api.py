@@ -146,3 +146,30 @@ def test_an_unknown_till_is_404_till_not_found(manager_api):
     """As another store's till is (issue 29): the two answers cannot be told apart."""
     response = manager_api.get(URL, {"till": "999999"})
     assert (response.status_code, response.json()["code"]) == (404, "till_not_found")
+
+
+def test_the_row_serializer_puts_out_what_drf_would_for_each_rows_keys():
+    """The rows' serializer works out its fields once per set of keys and formats amounts itself:
+    rows of different shapes in one list each come out as DRF's own serializer puts them out, less
+    the fields the row does not have."""
+    from rest_framework import serializers
+
+    from purchases.serializers import SalesReportRowSerializer
+
+    figures = {"bills": 2, "gross": Decimal("10.50"), "discounts": Decimal("0.00"), "net_sales": Decimal("-1.25")}
+    figures |= {"refunds": Decimal("3.10"), "net_after_refunds": Decimal("7.40"), "tax": Decimal("0.5")}
+    figures |= {"cost": Decimal("4"), "margin": Decimal("1.23")}
+    rows = [
+        {"product_id": 7, "product_name": "Tea", **figures, "quantity": 3, "refunded_quantity": "0.250", "unit": "kg"},
+        {**figures, "day": timezone.localdate()},
+        {"cashier_id": None, "cashier": "", **figures},
+        {"tax_rate": Decimal("5.00"), **figures, "taxable": Decimal("9.99")},
+        {"product_id": 8, "product_name": "Rice", **figures, "quantity": 1, "refunded_quantity": 0, "unit": "each"},
+    ]
+    out = SalesReportRowSerializer(rows, many=True).data
+    drf = SalesReportRowSerializer()
+    for row, got in zip(rows, out, strict=True):
+        names = [(str(field.field_name), field) for field in drf._readable_fields if field.field_name in row]
+        want = {name: None if row[name] is None else field.to_representation(row[name]) for name, field in names}
+        assert got == want and list(got) == list(want)
+    assert isinstance(drf.fields["gross"], serializers.DecimalField)

@@ -7,13 +7,14 @@ from the rollup plus the rows past the seal as when read from the raw rows alone
 seal, the rollup alone holds every figure. Runs on SQLite and on PostgreSQL.
 """
 
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,10 +22,12 @@ from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine
 from catalog.stores import default_store_id
 from purchases import sales_report as report_module
+from purchases import sales_rollups
 from purchases.models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from purchases.sales_report import GROUPINGS, sales_report
 from purchases.sales_rollup_reads import read_rollup, whole_months
 from purchases.sales_rollups import sales_rollup_seal
+from purchases.services import bills as bill_service
 from purchases.services import refund_create
 from purchases.tests import sales_plans
 from purchases.tests.sales_plans import BASE, KOLKATA, TIMES, _ring_up, bill_plan
@@ -341,3 +344,61 @@ def test_the_month_rows_read_in_a_year_by_product_are_the_sums_of_the_days(shop,
     SalesRollup.objects.filter(grouping="product", day__month=3).delete()  # wrong: March is read by month
     kwargs: dict[str, Any] = {"date_from": BASE.replace(month=1, day=1), "date_to": BASE.replace(month=12, day=31)}
     assert sales_report(group_by="product", **kwargs) == _raw(monkeypatch, group_by="product", **kwargs)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the seal waits on PostgreSQL's table lock")
+@pytest.mark.django_db(transaction=True)
+def test_a_seal_waits_for_a_bill_whose_id_is_taken_before_its_row_is_written(shop, monkeypatch):
+    """A bill takes its id with its lines, before its till's lock, and writes its own row after it
+    (docs/architecture.md, the statement plan). A seal in between must not move past that id, though
+    a bill with a higher id commits first: it waits for the bill in flight, and then adds it."""
+    plan: dict[str, Any] = {
+        "lines": [(0, 1, D("0"))],
+        "bill_discount": D("0"),
+        "tender": "card",
+        "change": D("0"),
+        "day": 0,
+        "time": (12, 0),
+        "cashier": 1,
+        "till": 0,
+        "refunds": [],
+    }
+    _ring_up(shop, plan)  # the customer exists: the two bills below share no lock but the bills' table
+    taken, go, failures = threading.Event(), threading.Event(), []
+    till_lock = bill_service.till_lock_for_bill
+
+    def pausing(**kwargs):
+        if threading.current_thread().name == "in-flight":  # its lines written, its row not yet
+            taken.set()
+            go.wait(30)
+        return till_lock(**kwargs)
+
+    def in_flight():
+        try:
+            _ring_up(shop, {**plan, "day": 1})
+        except Exception as exc:  # reported by the test below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(bill_service, "till_lock_for_bill", pausing)
+    monkeypatch.setattr(sales_rollups, "SEAL_LOCK_TIMEOUT", "300ms")
+    thread = threading.Thread(target=in_flight, name="in-flight")
+    thread.start()
+    try:
+        assert taken.wait(30)
+        later = _ring_up(shop, {**plan, "lines": [(3, 1, D("0"))], "till": 1, "day": 2})  # a higher id, committed
+        with pytest.raises(OperationalError):  # the seal waits for the bill in flight (here, to its timeout)
+            sales_rollup_seal()
+    finally:
+        go.set()
+        thread.join(30)
+    assert not failures
+
+    seal = sales_rollup_seal()
+
+    last = Purchase.objects.order_by("pk").last()
+    assert last is not None
+    assert seal.bills_through == later.pk == last.pk
+    assert Purchase.objects.count() == 3
+    _same_as_raw(monkeypatch)

@@ -32,7 +32,6 @@ drf-spectacular, psycopg, psycopg-pool or django-tasks-db is not the version the
 (``test_db.py``) check the results against the ORM's.
 """
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal

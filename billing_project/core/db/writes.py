@@ -434,22 +434,29 @@ def reserve_with_children(parent: M, *children: Children) -> None:
     ``Children``) inserted naming it, in ONE statement; the parent itself is inserted later in the
     same transaction, with that key (``Writes.insert(…, keyed=True)``). Its children's foreign keys
     are checked at the commit (Django creates them ``DEFERRABLE INITIALLY DEFERRED``), so a
-    transaction that never inserts the parent cannot commit. Sets the parent's key (the instance is
+    transaction that never inserts the parent cannot commit. From this statement on, the transaction
+    holds the parent table's lock as one that inserted into it. Sets the parent's key (the instance is
     still unsaved), and the children's keys and foreign keys, as ``insert_with_children`` does.
     PostgreSQL only: for a caller that holds a lock while it writes the parent, and writes what it
     can before taking it."""
     assert default_connection().vendor == "postgresql", "a key is reserved from a PostgreSQL sequence"
     model, quote = type(parent), connection.ops.quote_name
-    key = quote(str(model._meta.pk.column))
+    key, table = quote(str(model._meta.pk.column)), quote(model._meta.db_table)
     writes = Writes()
+    # The statement that takes the key holds the parent table's ROW EXCLUSIVE lock, as an INSERT
+    # into it would (a statement's target tables are locked before it runs; this one changes no
+    # row): a reader that waits for the table's writers to end (LOCK TABLE … IN SHARE MODE, the
+    # sales rollups' seal, which then reads the highest id committed) waits for this transaction too.
+    writes.add("parent_writer", f"UPDATE {table} SET {key} = {key} WHERE false", [])  # noqa: S608
     writes.add(
-        "parent", f"SELECT nextval(pg_get_serial_sequence(%s, %s)) AS {key}", [model._meta.db_table, model._meta.pk.column]
+        "parent",
+        f"SELECT nextval(pg_get_serial_sequence(%s, %s)) AS {key}",
+        [model._meta.db_table, model._meta.pk.column],
     )
-    family = InsertedFamily(
-        parent, children, writes.insert_children("parent", f"(SELECT {key} FROM parent)", children), parent_written=False
-    )
+    key_sql = f"(SELECT {key} FROM parent)"  # noqa: S608 - a quoted name from the model
+    family = InsertedFamily(parent, children, writes.insert_children("parent", key_sql, children), parent_written=False)
     with statement_cursor() as cursor:
-        cursor.execute(f"WITH {writes.sql} SELECT {family.sql}", writes.params)  # noqa: S608
+        cursor.execute(f"WITH {writes.sql} SELECT {family.sql}", writes.params)
         (value,) = cursor.fetchone()
     family.inserted(value)
 
