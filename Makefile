@@ -26,9 +26,12 @@ install: $(VENV)/.installed  ## create .venv and install the locked development 
 
 # Re-compile both locks from requirements.in and requirements-dev.in. Existing pins are kept unless
 # LOCK_ARGS says otherwise: `make lock LOCK_ARGS=--upgrade` or `LOCK_ARGS="--upgrade-package ruff"`.
+# The locks keep the extras a package is wanted with (`fonttools[woff]==…`, not --strip-extras): with
+# only `fonttools==…` pinned, a fresh venv's pip met WeasyPrint's `fonttools[woff]>=4` as unpinned, took
+# the newest release upstream for it and stopped the install in --require-hashes mode.
 # It needs only pip-tools, not an up-to-date install, so it runs right after a merge of the .in files.
 PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
-	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
 lock: | $(BIN)/python  ## re-compile requirements.txt and requirements-dev.txt (hashed) from the .in files
 	test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet "pip-tools>=7.4,<8"
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
