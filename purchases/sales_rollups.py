@@ -94,8 +94,8 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
             if done_bills >= bills_through and done_refunds >= refunds_through:
                 seal.save()
                 break
-            to_bills = min(bills_through, done_bills + step) if done_bills < bills_through else done_bills
-            to_refunds = min(refunds_through, done_refunds + step) if done_refunds < refunds_through else done_refunds
+            to_bills = _step_end(Purchase.objects.all(), done_bills, bills_through, step)
+            to_refunds = _step_end(Refund.objects.all(), done_refunds, refunds_through, step)
             _add(done_bills, to_bills, done_refunds, to_refunds)
             added += to_bills - done_bills
             seal.bills_through, seal.refunds_through, seal.sealed_at = to_bills, to_refunds, timezone.now()
@@ -105,6 +105,15 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {SalesRollup._meta.db_table}, {SalesRollupMonth._meta.db_table}")
     return seal
+
+
+def _step_end(rows: models.QuerySet, done: int, through: int, step: int) -> int:
+    """The last id of the next step: ``step`` ids from the first row past ``done`` (the ids of
+    transactions that rolled back are gaps no step needs to walk), never past ``through``."""
+    if done >= through:
+        return done
+    first = rows.filter(pk__gt=done, pk__lte=through).aggregate(first=models.Min("pk"))["first"]
+    return through if first is None else min(through, first - 1 + step)
 
 
 def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -> None:
