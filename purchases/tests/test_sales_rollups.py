@@ -39,6 +39,18 @@ shop = sales_plans.shop
 drawer_counts = sales_plans.drawer_counts
 
 D = Decimal
+# One bill paid by card at noon of BASE, by the first cashier at the default till, not refunded.
+CARD_BILL: dict[str, Any] = {
+    "lines": [(3, 2, D("0"))],
+    "bill_discount": D("0"),
+    "tender": "card",
+    "change": D("0"),
+    "day": 0,
+    "time": (12, 0),
+    "cashier": 1,
+    "till": 0,
+    "refunds": [],
+}
 RANGES = [(-1, 4), (0, 0), (1, 2), (3, 3)]  # days after BASE: every day the plans use, and parts
 
 step = st.one_of(
@@ -203,17 +215,7 @@ def test_on_the_replica_the_rollup_and_its_seal_are_read_there(shop, settings, m
 
     from billing_project.core.testing.replica import replica_connection
 
-    plan = {
-        "lines": [(3, 2, D("0"))],
-        "bill_discount": D("0"),
-        "tender": "card",
-        "change": D("0"),
-        "day": 0,
-        "time": (12, 0),
-        "cashier": 1,
-        "till": 0,
-        "refunds": [(2, (9, 30), 0.5, 1)],
-    }
+    plan = {**CARD_BILL, "refunds": [(2, (9, 30), 0.5, 1)]}
     _ring_up(shop, plan)
     sales_rollup_seal()
     _ring_up(shop, {**plan, "day": 1})  # past the seal: read raw
@@ -352,17 +354,7 @@ def test_a_seal_waits_for_a_bill_whose_id_is_taken_before_its_row_is_written(sho
     """A bill takes its id with its lines, before its till's lock, and writes its own row after it
     (docs/architecture.md, the statement plan). A seal in between must not move past that id, though
     a bill with a higher id commits first: it waits for the bill in flight, and then adds it."""
-    plan: dict[str, Any] = {
-        "lines": [(0, 1, D("0"))],
-        "bill_discount": D("0"),
-        "tender": "card",
-        "change": D("0"),
-        "day": 0,
-        "time": (12, 0),
-        "cashier": 1,
-        "till": 0,
-        "refunds": [],
-    }
+    plan: dict[str, Any] = {**CARD_BILL, "lines": [(0, 1, D("0"))]}
     _ring_up(shop, plan)  # the customer exists: the two bills below share no lock but the bills' table
     taken, go, failures = threading.Event(), threading.Event(), []
     till_lock = bill_service.till_lock_for_bill
