@@ -83,14 +83,22 @@ INPUT_TEMPLATES = frozenset(
 )
 
 
+# Django's error list templates: an empty list writes nothing (ul.html is ``{% if errors %}…``, and
+# the renderer strips what a template writes).
+ERROR_LIST_TEMPLATES = frozenset(f"django/forms/errors/list/{name}.html" for name in ("default", "ul"))
+
+
 class DirectInputRenderer(DjangoTemplates):
     """Django's form renderer, except that it writes the HTML of ``INPUT_TEMPLATES`` itself
     (``input_html``: what input.html and attrs.html write) instead of rendering two templates per
-    input. Every other template (errors, selects, the formset's) is Django's."""
+    input, and an empty error list (each editable cell of a list writes its field's) as the nothing
+    its template writes. Every other template (errors, selects, the formset's) is Django's."""
 
     def render(self, template_name, context, request=None):
         if template_name in INPUT_TEMPLATES:
             return input_html(context["widget"])
+        if template_name in ERROR_LIST_TEMPLATES and not context["errors"]:
+            return ""
         return super().render(template_name, context, request)
 
 

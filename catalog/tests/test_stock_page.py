@@ -9,9 +9,12 @@ import pytest
 from django.contrib.admin import ModelAdmin
 from django.contrib.admin.sites import site
 from django.db import connection
+from django.forms.renderers import DjangoTemplates
+from django.forms.utils import ErrorList
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from billing_project.core.admin_helpers import DIRECT_INPUTS
 from catalog.models import Product, StoreStock
 from catalog.stores import default_store_id
 from catalog.tests.factories import ProductFactory, StoreFactory
@@ -257,3 +260,12 @@ def test_an_order_by_the_name_itself_cannot_walk_the_name_order_index(postgres_o
     queryset = Product.objects.filter(name__icontains="a").order_by("name", "id")[:50]
 
     assert "product_name_order" not in _unsorted_plan(queryset)
+
+
+@pytest.mark.parametrize("errors", [[], ["Enter a number."]])
+def test_a_cells_error_list_is_what_djangos_renderer_writes(errors):
+    ours = ErrorList(errors, renderer=DIRECT_INPUTS, field_id="id_form-0-price")
+    djangos = ErrorList(errors, renderer=DjangoTemplates(), field_id="id_form-0-price")
+
+    assert str(ours) == str(djangos)
+    assert (str(ours) == "") == (not errors)
