@@ -12,6 +12,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation
 from typing import Any
 
 from django.db import models
+from django.db.models.expressions import Combinable
 
 # Wide enough for any bigint and its sums, and trapping every rounding: a conversion is exact or fails.
 _EXACT = Context(prec=60, traps=[Inexact, InvalidOperation])
@@ -40,6 +41,12 @@ class ScaledIntegerField(models.BigIntegerField):
     """A Decimal of ``decimal_places`` places kept in a ``bigint`` column as a whole number of its last
     place (``to_units``): reads give Decimals of exactly those places (``from_units``), writes and
     lookups take Decimals (or ints) and refuse a value with more places."""
+
+    # What django-stubs' mypy plugin takes the attribute's type to be (as for its DecimalField); the
+    # stubs' BigIntegerField says int, which is what the column holds, not what Python sees.
+    _pyi_private_set_type: str | int | Decimal | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+    _pyi_lookup_exact_type: str | int | Decimal  # type: ignore[assignment]
 
     def __init__(self, *args: Any, decimal_places: int, **kwargs: Any) -> None:
         self.decimal_places = decimal_places
