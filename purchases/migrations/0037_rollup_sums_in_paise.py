@@ -1,6 +1,6 @@
 """The sales rollups' sums as whole paise and thousandths (``bigint``) instead of ``numeric``.
 
-PostgreSQL adds a report's rollup rows of ``bigint`` sums about three times faster, in a third of the
+PostgreSQL adds a report's rollup rows of ``bigint`` sums a quarter to a half faster, in a third of the
 memory (docs/reports.md, "Rollups"). Every row is converted exactly: a ``numeric(18, 2)`` amount times
 100 (a ``numeric(18, 3)`` quantity times 1000) is a whole number, cast to ``bigint`` as it is. On
 PostgreSQL one ``ALTER TABLE`` per table rewrites it once, with its indexes. Reversible: back, each
