@@ -6,6 +6,7 @@ from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from billing_project.core.db.orm_internals import prefetched
+from billing_project.core.db.scaled import ScaledIntegerField
 from billing_project.core.gst import B2B, B2C, STATE_CODE_PATTERN
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit, quantity_json, quantity_text
@@ -846,23 +847,31 @@ class HeldBill(models.Model):
 ROLLUP_GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
 
 
+def rollup_amount() -> ScaledIntegerField:
+    """A rollup's amount: whole paise in the database, a 2-place Decimal in Python."""
+    return ScaledIntegerField(decimal_places=2, default=Decimal("0.00"))
+
+
 class RollupSums(models.Model):
     """The sales report's sums a rollup row holds, before rounding and presentation
-    (``sales_report.COLLECTORS``): every one a sum or a count over bills and refunds, so rows add up."""
+    (``sales_report.COLLECTORS``): every one a sum or a count over bills and refunds, so rows add up.
+    Amounts are kept as whole paise and quantities as thousandths (``bigint``, ``ScaledIntegerField``;
+    Python sees 2- and 3-place Decimals): PostgreSQL adds a report's rows of ``bigint`` sums a quarter to
+    a half faster than of ``numeric`` ones, in a third of the memory (migration 0037)."""
 
     bills = models.BigIntegerField(default=0)
-    gross = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    discounts = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    net_sales = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    refunds = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    tax = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    cost = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    gross = rollup_amount()
+    discounts = rollup_amount()
+    net_sales = rollup_amount()
+    refunds = rollup_amount()
+    tax = rollup_amount()
+    cost = rollup_amount()
     # The taxable value sold net of refunds (the margin's base) and, by product and tax rate, the
     # lines' taxable value shown; the quantities sold and taken back, by product.
-    sold_taxable = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    taxable = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
-    quantity = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0.000"))
-    refunded_quantity = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0.000"))
+    sold_taxable = rollup_amount()
+    taxable = rollup_amount()
+    quantity = ScaledIntegerField(decimal_places=3, default=Decimal("0.000"))
+    refunded_quantity = ScaledIntegerField(decimal_places=3, default=Decimal("0.000"))
 
     class Meta:
         abstract = True

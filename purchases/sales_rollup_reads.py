@@ -1,5 +1,8 @@
 """Reading the sales report's rollups (``sales_rollups`` says what they hold and how they are kept):
-the rows of a grouping over a range of days, with the seal they were read under, in one statement."""
+the rows of a grouping over a range of days, with the seal they were read under, in one statement.
+
+The rollup keeps amounts as whole paise and quantities as thousandths (``RollupSums``): a read adds
+them as ``bigint`` and scales each sum back to 2 or 3 places exactly (``_sum``)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
+from billing_project.core.db.scaled import from_units
 from billing_project.core.money import money
 
 from .models import SalesRollup, SalesRollupMonth, SalesRollupSeal
@@ -21,6 +25,12 @@ THREE_PLACES = Decimal("0.001")
 SUMS: tuple[str, ...] = ("bills", "gross", "discounts", "net_sales", "refunds", "tax", "cost", "sold_taxable")
 SUMS += ("taxable", "quantity", "refunded_quantity")
 LINE_GROUPINGS = ("product", "tax_rate")
+# The places of each sum (``RollupSums``): amounts in paise, quantities in thousandths, bills counted.
+PLACES = dict.fromkeys(SUMS, 2) | {"bills": 0, "quantity": 3, "refunded_quantity": 3}
+# On PostgreSQL a read scales each sum of whole units back in the statement (``_sum``): a ``numeric``
+# sum of ``bigint`` times 0.01 (0.001) is exact and has 2 (3) places, so psycopg hands back the
+# Decimals the report adds, as it did when the rollup was ``numeric``.
+UNIT = {2: "0.01", 3: "0.001"}
 
 
 @dataclass(frozen=True)
@@ -54,20 +64,27 @@ def _decode(grouping: str, text: str) -> Any:
     return text  # payment_method: the collector's own keys
 
 
+def _sum(field: str, vendor: str) -> str:
+    """The SQL of the sum of one of ``SUMS``: on PostgreSQL scaled back to its places (``UNIT``); on
+    other databases the sum of whole units, which ``_cents`` and ``_quantity`` scale."""
+    if vendor == "postgresql" and PLACES[field]:
+        return f"SUM({field}) * {UNIT[PLACES[field]]}"
+    return f"SUM({field})"
+
+
 def _cents(value: Any) -> Decimal:
-    """``money(value or 0)``. PostgreSQL's sums of the rollup's 2-place columns have 2 places already
-    (a numeric sum keeps its terms' scale), so they are taken as they are: a report by product reads
-    50,000 rows of these. SQLite's (floats) are rounded."""
+    """A 2-place amount from a read's sum: PostgreSQL's is scaled already (``_sum``) and taken as it
+    is (a report by product reads 50,000 rows of these); another database's is whole paise (an int)."""
     if type(value) is Decimal:
         return value
-    return money(value or ZERO)
+    return from_units(value or 0, 2)
 
 
 def _quantity(value: Any) -> Decimal:
-    """A 3-place quantity, as ``_cents`` (PostgreSQL's sums of 3-place columns have 3 places)."""
+    """A 3-place quantity, as ``_cents`` (thousandths from another database)."""
     if type(value) is Decimal:
         return value
-    return Decimal(value or 0).quantize(THREE_PLACES)
+    return from_units(value or 0, 3)
 
 
 def _row(grouping: str, sums: Sequence[Any]) -> dict[str, Any]:
@@ -108,7 +125,7 @@ def _product_rows_by_month(date_from: date, date_to: date, months: tuple[date, d
     """Every store's rows by product: the month rows (``SalesRollupMonth``) of the whole months
     ``months``, and the day rows of the days before and after them, added up by product."""
     table, by_month = SalesRollup._meta.db_table, SalesRollupMonth._meta.db_table
-    sums = ", ".join(f"SUM({field})" for field in SUMS)
+    sums = ", ".join(_sum(field, ops.connection.vendor) for field in SUMS)
     columns = ", ".join(SUMS)
     sql = (
         f"SELECT 'r', key, {sums} FROM ("  # noqa: S608 - only our own table and column names
@@ -146,7 +163,7 @@ def read_rollup(
         stores = [int(pk) for pk in store_ids]
         where += f" AND store_id IN ({', '.join(['%s'] * len(stores))})" if stores else " AND 1 = 0"
         params += stores
-    sums = ", ".join(f"SUM({field})" for field in SUMS)
+    sums = ", ".join(_sum(field, connection.vendor) for field in SUMS)
     zeros = ", ".join(["0"] * (len(SUMS) - 2))
     # The seal's row comes out even when there is no seal (NULLs), and after ``first``, which the
     # outer side of the join makes run whatever the seal table holds.

@@ -9,6 +9,9 @@ or a count, so the answer is the raw answer exactly (``sales_report.merge_rows``
 shows in every report as soon as it commits, and the rollup is never stale, only incomplete: what it
 lacks is read raw.
 
+The sums are kept as whole paise and thousandths (``bigint``, ``RollupSums``): the seal converts each
+figure exactly (``_values``) and a read scales the sums back (``sales_rollup_reads``).
+
 By product there are also month rows of the whole chain (``SalesRollupMonth``): the day rows by
 product of a local month and every store, added up, which a report of every store reads for the whole
 months of its range (``sales_rollup_reads``).
@@ -32,11 +35,12 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
+from billing_project.core.db.scaled import to_units
 from billing_project.core.money import money
 
 from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from .sales_report import COLLECTORS, _Scope
-from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
+from .sales_rollup_reads import NO_QUANTITY, PLACES, SUMS, THREE_PLACES, ZERO, _encode
 
 # How many bill ids (and refund ids) one step of a seal covers: each step is its own transaction.
 SEAL_STEP = 100_000
@@ -136,14 +140,16 @@ def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -
     _write_adding(_MONTHS, _months(rows))
 
 
-def _values(sums: dict[str, Any]) -> tuple:
-    return tuple(sums[field] for field in SUMS)
+def _values(sums: dict[str, Any]) -> tuple[int, ...]:
+    """The row's ``SUMS`` as the rollup keeps them: whole paise and thousandths (``RollupSums``),
+    converted exactly (a figure with more places than its column keeps is an error, not rounded)."""
+    return tuple(to_units(sums[field], PLACES[field]) for field in SUMS)
 
 
 def _months(rows: list[tuple]) -> list[tuple]:
     """The by-product rows of ``rows`` added up by local month and product, over every store
     (``SalesRollupMonth``): every figure is a sum or a count, so the month's row is the sum of its days'."""
-    months: dict[tuple[date, str], list] = {}
+    months: dict[tuple[date, str], list[int]] = {}
     for grouping, day, _store, key, sums in rows:
         if grouping != "product":
             continue
@@ -205,14 +211,15 @@ def _adding(table: _Table) -> str:
 
 
 def _copy_adding(table: _Table, rows: list[tuple]) -> None:
-    """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT`` adds them."""
+    """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT`` adds them
+    (whole paise and thousandths: ``_values``)."""
     columns = ", ".join(table.columns)
     keys = ", ".join(f"{column} {kind}" for column, kind in table.keys)
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE sales_rollup_delta ({keys}, bills bigint, gross numeric, discounts numeric,"
-            " net_sales numeric, refunds numeric, tax numeric, cost numeric, sold_taxable numeric,"
-            " taxable numeric, quantity numeric, refunded_quantity numeric) ON COMMIT DROP"
+            f"CREATE TEMP TABLE sales_rollup_delta ({keys}, bills bigint, gross bigint, discounts bigint,"
+            " net_sales bigint, refunds bigint, tax bigint, cost bigint, sold_taxable bigint,"
+            " taxable bigint, quantity bigint, refunded_quantity bigint) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY sales_rollup_delta ({columns}) FROM STDIN") as copy:
             for row in rows:
@@ -232,9 +239,9 @@ def _upsert_adding(table: _Table, rows: list[tuple]) -> None:
     sql = f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES {values} {_adding(table)}"  # noqa: S608
     params: list[Any] = []
     for row in rows:
-        keys, (bills, *sums) = row[: len(table.keys)], row[len(table.keys) :]
+        keys, sums = row[: len(table.keys)], row[len(table.keys) :]
         params += [ops.adapt_datefield_value(key) if isinstance(key, date) else key for key in keys]
-        params += [bills, *(ops.adapt_decimalfield_value(value) for value in sums)]
+        params += sums
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

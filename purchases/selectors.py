@@ -217,16 +217,22 @@ def _start_of(day: date) -> datetime:
 def product_search(*, term: str, limit: int = LOOKUP_LIMIT, store: int | None = None) -> list[Product]:
     """Products that can be sold whose SKU or name contains ``term``: exact SKU matches first. With
     ``store``: as that store sells them (its stock and its own prices, ``catalog.selectors.at_store``),
-    in the same query."""
+    in the same query.
+
+    One query, whose subquery picks the ``limit`` rows among the matches (a term can match a
+    thousand products: ``Basm`` 1,250 of a chain's 50,000); the stock and the store's price are then
+    read for those rows only. Asked of every match, PostgreSQL may work them out before it sorts (it
+    does for a price it thinks cheap, on a table of few store prices), for every match."""
     term = term.strip()
     if not term:
         return []
-    qs = Product.objects.active().filter(Q(name__icontains=term) | Q(sku__icontains=term))
-    if store is not None:
-        qs = as_sold_at(qs, store)
     exact = Case(When(sku__iexact=term, then=Value(0)), default=Value(1), output_field=IntegerField())
-    products = list(qs.order_by(exact, "name", "id")[:limit])
-    return products if store is None else store_priced(products)
+    order = (exact, "name", "id")
+    matches = Product.objects.active().filter(Q(name__icontains=term) | Q(sku__icontains=term))
+    rows = Product.objects.filter(pk__in=matches.order_by(*order).values("pk")[:limit])
+    if store is None:
+        return list(rows.order_by(*order))
+    return store_priced(list(as_sold_at(rows, store).order_by(*order)))
 
 
 def product_for_term(*, term: str) -> tuple[Product | None, list[Product]]:

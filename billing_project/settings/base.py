@@ -152,6 +152,7 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'billing.db'}")}
 _db = DATABASES["default"]
+DB_PREPARED_STATEMENTS = False  # PostgreSQL only: see below
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue on busy_timeout instead of
     # failing with "database is locked" half-way through a bill.
@@ -189,6 +190,15 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.contrib.gis.db.b
     # transaction's server connection, so turn them off. Prepared statements are already off
     # (Django's psycopg cursors bind client-side) and timeouts are per transaction (SET LOCAL).
     _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+    # The bill's statements prepared once per connection (billing_project.core.db.cursor): PostgreSQL
+    # then skips planning them, most of their cost. On by default; off by default behind a pooler in
+    # transaction mode (DISABLE_SERVER_SIDE_CURSORS=True says so), where the next transaction may run
+    # on a server connection that never saw the statement (PgBouncer >= 1.21 with
+    # max_prepared_statements handles it: set DB_PREPARED_STATEMENTS=True there).
+    DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=not _db["DISABLE_SERVER_SIDE_CURSORS"])
+    if DB_PREPARED_STATEMENTS:
+        # psycopg prepares a statement once a connection has sent it 5 times (Django's default: never).
+        _db.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 # The optional read replica: only the sales report reads from it (billing_project.core.db_router);
 # bills, refunds, sessions and everything else use the primary. Same pool and timeouts as default.

@@ -589,3 +589,43 @@ def test_a_deep_slice_without_a_sealed_rollup_walks_the_index(drawer, deep, post
     positioned, walked = _slices(None)
 
     assert positioned == walked
+
+
+# --- The name searches and the admin's totals by till (issue 30: a thousand matches, a till's bills) ------
+
+
+def test_the_billing_pages_search_works_out_stock_and_prices_for_its_rows_only(cashier_client, drawer):
+    from catalog.models import StorePrice
+    from catalog.stores import default_store_id
+
+    teas = [ProductFactory(name=f"Tea {n:02d}", price=D("50.00"), stock=n) for n in range(12, 0, -1)]
+    exact = ProductFactory(name="Zesty Tea", sku="TEA", price=D("60.00"), stock=3)
+    StorePrice.objects.create(store_id=default_store_id(), product=teas[-1], price=D("45.00"))
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = cashier_client.get("/billing/products/?q=tea")
+
+    rows = [(row["name"], row["price"], row["stock"]) for row in response.json()["results"]]
+    # The exact SKU first, then by name; each row with the till's store's price and stock.
+    assert rows == [("Zesty Tea", "60.00", 3), ("Tea 01", "45.00", 1)] + [
+        (f"Tea {n:02d}", "50.00", n) for n in range(2, 8)
+    ]
+    assert exact.sku == "TEA"
+    [search] = [q["sql"] for q in ctx.captured_queries if "catalog_storeprice" in q["sql"]]
+    rows_part, matches = search.split(" IN (SELECT ", 1)
+    # The stock and the price are read in the outer query, for the rows the subquery picked.
+    assert "catalog_storeprice" in rows_part and "catalog_storestock" in rows_part
+    assert "LIKE" in matches and "LIMIT 8)" in matches
+    assert "catalog_storeprice" not in matches and "catalog_storestock" not in matches
+
+
+def test_a_search_without_a_store_is_the_matches_in_order():
+    ProductFactory(name="Masala Tea", sku="MT-1", stock=4)
+    ProductFactory(name="Assam Tea", sku="AT-1", stock=2)
+    ProductFactory(name="Tea", sku="tea-x", is_active=False)
+    exact = ProductFactory(name="Loose Leaves", sku="TEA")
+
+    found = product_search(term="tea", limit=3)
+
+    assert [p.name for p in found] == ["Loose Leaves", "Assam Tea", "Masala Tea"]
+    assert found[0] == exact and [p.stock for p in found[1:]] == [2, 4]
