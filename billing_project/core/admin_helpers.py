@@ -1,6 +1,6 @@
 """What the apps' admin modules share: read-only admins for history, a service's refusal shown as
-a message, money columns written as the till writes amounts, and a list's rows rendered without a
-template per input."""
+a message, money columns written as the till writes amounts, a list's rows rendered without a
+template per input, and a list's page and count read together."""
 
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
+from django.db.models import Count, QuerySet, Window
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -82,14 +83,22 @@ INPUT_TEMPLATES = frozenset(
 )
 
 
+# Django's error list templates: an empty list writes nothing (ul.html is ``{% if errors %}…``, and
+# the renderer strips what a template writes).
+ERROR_LIST_TEMPLATES = frozenset(f"django/forms/errors/list/{name}.html" for name in ("default", "ul"))
+
+
 class DirectInputRenderer(DjangoTemplates):
     """Django's form renderer, except that it writes the HTML of ``INPUT_TEMPLATES`` itself
     (``input_html``: what input.html and attrs.html write) instead of rendering two templates per
-    input. Every other template (errors, selects, the formset's) is Django's."""
+    input, and an empty error list (each editable cell of a list writes its field's) as the nothing
+    its template writes. Every other template (errors, selects, the formset's) is Django's."""
 
     def render(self, template_name, context, request=None):
         if template_name in INPUT_TEMPLATES:
             return input_html(context["widget"])
+        if template_name in ERROR_LIST_TEMPLATES and not context["errors"]:
+            return ""
         return super().render(template_name, context, request)
 
 
@@ -133,6 +142,22 @@ class RowLinksChangeList(ChangeList):
             url = super().url_for_result(result)
             self.row_links[pk] = f"{url}?{self.row_link_query}" if self.row_link_query else url
         return self.row_links[pk]
+
+
+def page_and_count(queryset: QuerySet, number: int, per_page: int) -> tuple[QuerySet, int] | None:
+    """Page ``number`` (from 1) of ``queryset``, ``per_page`` rows, and how many rows the queryset
+    has in all, reading its rows once: the page's ids, each with ``COUNT(*) OVER ()``, then the page
+    (``queryset`` filtered to those ids, in its order). Django's paginator counts and then reads the
+    page: two passes over rows that no index finds in the list's order (the low-stock list's
+    anti-join). ``None`` when ``number`` is past the last page (or below 1): let the paginator say
+    so. ``queryset`` must not be ``distinct()`` (the window counts the rows before DISTINCT)."""
+    if number < 1:
+        return None
+    bottom = (number - 1) * per_page
+    rows = list(queryset.values_list("pk", Window(Count("*")))[bottom : bottom + per_page])
+    if not rows:
+        return None
+    return queryset.filter(pk__in=[pk for pk, _ in rows]), rows[0][1]
 
 
 class DirectlyRenderedRows(_ModelAdmin):

@@ -9,9 +9,12 @@ import pytest
 from django.contrib.admin import ModelAdmin
 from django.contrib.admin.sites import site
 from django.db import connection
+from django.forms.renderers import DjangoTemplates
+from django.forms.utils import ErrorList
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from billing_project.core.admin_helpers import DIRECT_INPUTS
 from catalog.models import Product, StoreStock
 from catalog.stores import default_store_id
 from catalog.tests.factories import ProductFactory, StoreFactory
@@ -170,3 +173,99 @@ def test_the_rows_are_the_html_djangos_own_admin_writes(manager_client, chain, m
 
     assert fast == djangos
     assert "_changelist_filters=store%3D" in fast and 'name="form-0-price"' in fast
+
+
+@pytest.mark.parametrize(
+    ("low", "page"),
+    [(None, 1), (None, 2), (None, 3), ("yes", 1), ("yes", 2), ("yes", 3)],
+)
+def test_each_page_of_the_list_is_the_one_djangos_own_list_shows(manager_client, chain, monkeypatch, low, page):
+    # Two rows a page: the stock page (5 products) and the low-stock list (3) have a last page that is
+    # not full; the low-stock list's page 3 is past its end (Django's redirect, the same).
+    product_admin = type(site.get_model_admin(Product))
+    monkeypatch.setattr(product_admin, "list_per_page", 2)
+    params = {"store": chain["branch"].pk, "p": page, **({"low_stock": low} if low else {})}
+    ours = manager_client.get(CHANGELIST, params)
+    for name in ("get_changelist", "get_changelist_formset", "action_checkbox"):
+        monkeypatch.setattr(product_admin, name, getattr(ModelAdmin, name))
+
+    djangos = manager_client.get(CHANGELIST, params)
+
+    assert ours.status_code == djangos.status_code
+    if djangos.status_code == 200:
+        assert _without_csrf(ours) == _without_csrf(djangos)
+        assert ours.context["cl"].result_count == djangos.context["cl"].result_count
+    else:
+        assert ours["Location"] == djangos["Location"]
+
+
+def _selects(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "catalog_product" in q["sql"]]
+
+
+def test_the_low_stock_list_finds_its_products_once_for_its_count_and_its_page(manager_client, chain, monkeypatch):
+    monkeypatch.setattr(type(site.get_model_admin(Product)), "list_per_page", 2)
+    with CaptureQueriesContext(connection) as queries:
+        response = manager_client.get(CHANGELIST, {"store": chain["branch"].pk, "low_stock": "yes"})
+
+    assert _listed(response) == [("Basmati", 4), ("Cumin", 0)]
+    assert response.context["cl"].result_count == 3
+    # The store's rows are read by two queries: the page's ids with the count, and the page's two
+    # products by their ids (each product's stock there, and the filter again for just those).
+    reading_stock = [sql for sql in _selects(queries) if "catalog_storestock" in sql]
+    assert len(reading_stock) == 2, reading_stock
+    assert "OVER ()" in reading_stock[0]
+    assert not any(sql.startswith("SELECT COUNT(*)") for sql in reading_stock), reading_stock
+
+
+def _unsorted_plan(queryset) -> str:
+    """The plan of ``queryset``'s SQL with sequential scans and sorts priced out: an order that no
+    index serves still sorts."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_sort")
+    return plan
+
+
+def _page_plan(params, superuser) -> str:
+    request = RequestFactory().get(CHANGELIST, params)
+    request.user = superuser
+    changelist = site.get_model_admin(Product).get_changelist_instance(request)
+    return _unsorted_plan(changelist.result_list)
+
+
+@pytest.mark.parametrize("active", [None, 1])
+def test_a_stores_page_is_read_in_its_order_by_the_name_order_index(postgres_only, chain, superuser, active):
+    params = {"store": chain["branch"].pk, **({"is_active__exact": active} if active else {})}
+
+    plan = _page_plan(params, superuser)
+
+    assert "product_name_order" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("params", [{"q": "Atta"}, {"o": "2"}])
+def test_a_search_or_another_order_leaves_the_name_order_index_alone(postgres_only, chain, superuser, params):
+    assert "product_name_order" not in _page_plan(params, superuser)
+
+
+def test_an_order_by_the_name_itself_cannot_walk_the_name_order_index(postgres_only, chain):
+    # The searches ordered by name (the billing page's suggestions, the API's ?search=) keep their
+    # trigram indexes: a walk of the names in order would read most of them to find a late name.
+    queryset = Product.objects.filter(name__icontains="a").order_by("name", "id")[:50]
+
+    assert "product_name_order" not in _unsorted_plan(queryset)
+
+
+@pytest.mark.parametrize("errors", [[], ["Enter a number."]])
+def test_a_cells_error_list_is_what_djangos_renderer_writes(errors):
+    ours = ErrorList(errors, renderer=DIRECT_INPUTS, field_id="id_form-0-price")
+    djangos = ErrorList(errors, renderer=DjangoTemplates(), field_id="id_form-0-price")
+
+    assert str(ours) == str(djangos)
+    assert (str(ours) == "") == (not errors)
