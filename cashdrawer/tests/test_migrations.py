@@ -4,20 +4,13 @@ drawer there was and its whole ledger (0005–0007)."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from billing_project.core.testing.migrations import latest_nodes, migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("cashdrawer", "0003_denomination_count_max")]
 AFTER = [("cashdrawer", "0004_denomination_caps")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture
@@ -26,7 +19,7 @@ def before_caps():
     apps = migrate(BEFORE)
     yield apps
     apps.get_model("cashdrawer", "Denomination").objects.all().delete()
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_real_data_within_the_caps_migrates(before_caps):
@@ -75,7 +68,7 @@ def test_main_takes_over_the_drawer_counts_and_the_whole_ledger():
         d = Denomination.objects.create(value=Decimal(value), count=count)
         DrawerMovement.objects.create(denomination=d, kind="manual_set", delta=count, count_after=count, reason="old")
 
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    leaves = latest_nodes()
     new = migrate(leaves)
 
     Till = new.get_model("cashdrawer", "Till")

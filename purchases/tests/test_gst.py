@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 from billing_project.core.gst import check_store_gst, split_tax
+from billing_project.core.testing.migrations import migrate, migrate_to_latest
 from billing_project.core.validators import validate_gstin
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -246,13 +246,6 @@ def test_an_unregistered_store_issues_a_bill_of_supply(products):
 # --- The migration -------------------------------------------------------------------------------------
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_bills_keep_their_hsn_and_get_the_halves_once(settings):
     settings.STORE_GSTIN, settings.STORE_STATE_CODE = STORE, ""
@@ -305,4 +298,4 @@ def test_existing_bills_keep_their_hsn_and_get_the_halves_once(settings):
         apps.get_model("catalog", "Product").objects.filter(pk=product.pk).update(hsn_code="9999")
         assert lines.first().hsn_code == "3401"
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

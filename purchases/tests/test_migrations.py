@@ -4,8 +4,8 @@ one cash payment of its amount paid, and its lines' gross is their subtotal (no 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from billing_project.core.testing.migrations import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,18 +14,11 @@ AFTER = [("purchases", "0009_payment_and_discount_checks")]
 D = Decimal
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before_payments():
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_existing_bills_get_one_cash_payment_and_no_discount(before_payments):
@@ -85,7 +78,7 @@ def test_existing_bills_get_one_cash_payment_and_no_discount(before_payments):
 def before_refundable():
     apps = migrate([("purchases", "0016_sales_report_indexes")])
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_existing_bills_get_what_their_refunds_left_to_pay_back(before_refundable):

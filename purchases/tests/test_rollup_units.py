@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from billing_project.core.testing.migrations import migrate, migrate_to_latest
 from catalog.stores import default_store_id
 from purchases.models import SalesRollup, SalesRollupMonth, SalesRollupSeal
 from purchases.sales_rollup_reads import read_rollup
@@ -106,18 +106,11 @@ BEFORE = [("purchases", "0036_product_rollups")]
 AFTER = [("purchases", "0037_rollup_sums_in_paise")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before_paise():
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 NUMERIC_ROWS = [
