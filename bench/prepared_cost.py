@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from appenv import migrated_database
+from inprocess_shop import bill_body, seed_products, superuser, token_client
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 40  # bills each way before the figures: psycopg prepares at the 6th, PostgreSQL plans 5 more
@@ -50,30 +49,11 @@ def measure(bills: int) -> int:
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
-    from knox.models import AuthToken
-
-    from cashdrawer.services import denomination_create
-    from catalog.services import product_create
 
     rng = random.Random(6)
-    products = [
-        product_create(
-            name=f"Item {n}",
-            sku=f"P-{n}",
-            price=Decimal(rng.randint(5, 1500)),
-            tax_percent=Decimal(rng.choice([0, 5, 12, 18])),
-            stock=10_000_000,
-        )
-        for n in range(50)
-    ]
-    for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
-        denomination_create(value=Decimal(value), count=50_000)
-    user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
-    _, token = AuthToken.objects.create(user=user)
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+    products = seed_products(rng)
+    client = token_client(superuser())
     connection.ensure_connection()
     connection.connection.prepare_threshold = 5  # as the settings set it at connect
     with connection.cursor() as cursor:
@@ -81,17 +61,7 @@ def measure(bills: int) -> int:
         (pid,) = cursor.fetchone()
 
     def post() -> None:
-        picked = rng.sample(products, rng.randint(1, 5))
-        lines = [(p, rng.randint(1, 3)) for p in picked]
-        bound = sum((p.price * q * (100 + p.tax_percent) / 100 for p, q in lines), Decimal(1))
-        paid = (int(bound) // 100 + 1) * 100
-        body = {
-            "customer_email": f"c{rng.randrange(300)}@example.com",
-            "items": [{"product_id": p.pk, "quantity": q} for p, q in lines],
-            "paid_amount": f"{paid}.00",
-            "tendered": [{"value": "100", "count": paid // 100}],
-        }
-        r = client.post("/api/v1/purchases", body, content_type="application/json")
+        r = client.post("/api/v1/purchases", bill_body(rng, products), content_type="application/json")
         assert r.status_code == 201, (r.status_code, r.content[:300])
 
     figures: dict[bool, dict[str, list[float]]] = {side: {"db": [], "app": []} for side in (False, True)}

@@ -24,11 +24,12 @@ import re
 import secrets
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from appenv import migrated_database
+from inprocess_shop import bill_body as shop_bill_body
+from inprocess_shop import seed_products, superuser, token_client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,47 +71,21 @@ def profile(args) -> int:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from knox.models import AuthToken
-
-    from cashdrawer.services import denomination_create
-    from catalog.services import product_create
 
     rng = random.Random(6)
-    products = [
-        product_create(
-            name=f"Item {n}",
-            sku=f"P-{n}",
-            price=Decimal(rng.randint(5, 1500)),
-            tax_percent=Decimal(rng.choice([0, 5, 12, 18])),
-            stock=10_000_000,
-        )
-        for n in range(50)
-    ]
-    for value in ("2000", "500", "200", "100", "50", "20", "10", "5", "2", "1"):
-        denomination_create(value=Decimal(value), count=50_000)
-    user = get_user_model().objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe(20))
+    products = seed_products(rng)
+    user = superuser()
     if args.cashier:
         from billing_project.core.roles import CASHIER, role_assign, roles_setup
 
         roles_setup()
         user = get_user_model().objects.create_user("till", "till@example.com", secrets.token_urlsafe(20))
         role_assign(user=user, role=CASHIER)
-    _, token = AuthToken.objects.create(user=user)
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+    client = token_client(user)
 
     def bill_body():
-        picked = rng.sample(products, rng.randint(1, 5))
-        lines = [(p, rng.randint(1, 3)) for p in picked]
-        bound = sum((p.price * q * (100 + p.tax_percent) / 100 for p, q in lines), Decimal(1))
-        paid = (int(bound) // 100 + 1) * 100
-        return {
-            "customer_email": f"c{rng.randrange(300)}@example.com",
-            "items": [{"product_id": p.pk, "quantity": q} for p, q in lines],
-            "paid_amount": f"{paid}.00",
-            "tendered": [{"value": "100", "count": paid // 100}],
-        }
+        return shop_bill_body(rng, products)
 
     from django.db import close_old_connections
 
