@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from cashdrawer.errors import TillNotFound
@@ -185,3 +186,31 @@ def test_csv_is_formula_safe(drawer):
 def test_a_line_carries_its_bills_time(drawer, rice, oil):
     bill = ring_up((rice, 1), (oil, 1))
     assert set(PurchaseItem.objects.filter(purchase=bill).values_list("created_at", flat=True)) == {bill.created_at}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's work_mem")
+@pytest.mark.django_db(transaction=True)  # the report's transaction is the outermost, as in a request
+@pytest.mark.parametrize(("group_by", "given"), [("product", "48MB"), ("day", None), ("tax_rate", None)])
+def test_a_report_by_product_reads_with_the_memory_to_hash_its_products(drawer, rice, settings, group_by, given):
+    settings.REPORT_WORK_MEM_MB = 48
+    ring_up((rice, 1))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        default = cursor.fetchone()[0]
+    seen = []
+
+    def note_work_mem(execute, sql, params, many, context):
+        if "SHOW work_mem" not in sql and "set_config" not in sql:
+            context["cursor"].execute("SHOW work_mem")
+            seen.append(context["cursor"].fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note_work_mem):
+        report = sales_report(group_by=group_by)
+
+    assert report["totals"]["bills"] == 1
+    # Set for every read of the report, and for its transaction only (SET LOCAL).
+    assert seen and set(seen) == {given or default}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == default
