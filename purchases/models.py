@@ -911,8 +911,9 @@ class SalesRollupMonth(RollupSums):
     """By product, the whole chain's sums of one local month (``month``, its first day) and one
     product: the ``SalesRollup`` rows of that month by product, of every store, added up. Sealed with
     them (the same ``SalesRollupSeal``, the same transaction), so it holds the same bills and refunds.
-    A report of every store reads it for the whole months of its range and the day rows for the days
-    at the edges (docs/reports.md, "Rollups")."""
+    A report of every store reads it for the months its range holds wholly, or mostly (less the day
+    rows of the days outside the range), and the day rows for the other days (docs/reports.md,
+    "Rollups")."""
 
     month = models.DateField()
     # The product's id as text ("" for a line of no product), as ``SalesRollup.key``.

@@ -109,33 +109,69 @@ def _row(grouping: str, sums: Sequence[Any]) -> dict[str, Any]:
     return row
 
 
-def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
-    """The whole local months inside ``date_from``..``date_to``, as the first day of the first and
-    the first day after the last; ``None`` when the range holds no whole month."""
-    first = date_from if date_from.day == 1 else _next_month(date_from)
-    after = _next_month(date_to) if _next_month(date_to) - timedelta(days=1) == date_to else date_to.replace(day=1)
-    return (first, after) if first < after else None
-
-
 def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _product_rows_by_month(date_from: date, date_to: date, months: tuple[date, date], ops) -> tuple[str, list]:
-    """Every store's rows by product: the month rows (``SalesRollupMonth``) of the whole months
-    ``months``, and the day rows of the days before and after them, added up by product."""
+@dataclass(frozen=True)
+class MonthPlan:
+    """How a report of every store by product reads ``date_from``..``date_to``: the month rows of
+    ``months`` (first days), plus the day rows of the days ``added``, less the day rows of the days
+    ``taken`` (each a list of inclusive ranges of days). A month wholly inside the range is read as
+    its month row; a month partly inside, as its month row less the days outside the range when they
+    are fewer than the days inside, or else as the days inside."""
+
+    months: list[date]
+    added: list[tuple[date, date]]
+    taken: list[tuple[date, date]]
+
+
+def month_plan(date_from: date, date_to: date) -> MonthPlan | None:
+    """The ``MonthPlan`` of a range; ``None`` when it reads no month row (the day rows alone)."""
+    months, added, taken = [], [], []
+    first = date_from.replace(day=1)
+    while first <= date_to:
+        after = _next_month(first)
+        last = after - timedelta(days=1)
+        inside = (max(first, date_from), min(last, date_to))
+        outside = [(first, date_from - timedelta(days=1)), (date_to + timedelta(days=1), last)]
+        outside = [(a, b) for a, b in outside if a <= b]
+        days_in = (inside[1] - inside[0]).days + 1
+        days_out = sum((b - a).days + 1 for a, b in outside)
+        if days_out < days_in:
+            months.append(first)
+            taken += outside
+        else:
+            added.append(inside)
+        first = after
+    return MonthPlan(months, added, taken) if months else None
+
+
+def _product_rows_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
+    """Every store's rows by product read as ``plan`` says, added up by product. A month row less the
+    day rows of days outside the range can leave a product whose sums are all nought (it sold only
+    on those days): it has no row, as in the raw answer, where a product has a row when it has a bill
+    (``bills``) or a refund (``refunded_quantity``) in the range."""
     table, by_month = SalesRollup._meta.db_table, SalesRollupMonth._meta.db_table
     sums = ", ".join(_sum(field, ops.connection.vendor) for field in SUMS)
     columns = ", ".join(SUMS)
+    negated = ", ".join(f"-{field}" for field in SUMS)
+
+    def days(ranges: list[tuple[date, date]]) -> tuple[str, list]:
+        where = " OR ".join(["(day >= %s AND day <= %s)"] * len(ranges)) or "1 = 0"
+        return where, [ops.adapt_datefield_value(day) for pair in ranges for day in pair]
+
+    added, added_params = days(plan.added)
+    taken, taken_params = days(plan.taken)
+    months = ", ".join(["%s"] * len(plan.months))
     sql = (
         f"SELECT 'r', key, {sums} FROM ("  # noqa: S608 - only our own table and column names
-        f"SELECT key, {columns} FROM {table}"
-        " WHERE grouping = 'product' AND ((day >= %s AND day < %s) OR (day >= %s AND day <= %s))"
-        f" UNION ALL SELECT key, {columns} FROM {by_month} WHERE month >= %s AND month < %s"
-        ") AS parts GROUP BY key"
+        f"SELECT key, {columns} FROM {by_month} WHERE month IN ({months})"
+        f" UNION ALL SELECT key, {columns} FROM {table} WHERE grouping = 'product' AND ({added})"
+        f" UNION ALL SELECT key, {negated} FROM {table} WHERE grouping = 'product' AND ({taken})"
+        ") AS parts GROUP BY key HAVING SUM(bills) > 0 OR SUM(refunded_quantity) > 0"
     )
-    first, after = (ops.adapt_datefield_value(day) for day in months)
-    params = [ops.adapt_datefield_value(date_from), first, after, ops.adapt_datefield_value(date_to), first, after]
+    params = [*(ops.adapt_datefield_value(month) for month in plan.months), *added_params, *taken_params]
     return sql, params
 
 
@@ -169,13 +205,13 @@ def read_rollup(
     # outer side of the join makes run whatever the seal table holds.
     prelude, before = ("WITH first AS MATERIALIZED (" + first[0] + ") ", list(first[1])) if first else ("", [])
     seal_from = f"first LEFT JOIN {seal} ON true" if first else f"(SELECT 1) AS one LEFT JOIN {seal} ON true"
-    months = whole_months(date_from, date_to) if grouping == "product" and store_ids is None else None
-    if months is None:
+    plan = month_plan(date_from, date_to) if grouping == "product" and store_ids is None else None
+    if plan is None:
         # Only our own table and column names are formatted in; the values are parameters.
         rows_sql = f"SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
         rows_params = [grouping, *params]
     else:
-        rows_sql, rows_params = _product_rows_by_month(date_from, date_to, months, ops)
+        rows_sql, rows_params = _product_rows_by_month(plan, ops)
     sql = (
         f"{prelude}{rows_sql}"  # noqa: S608 - only our own table and column names; the values are parameters
         f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"

@@ -13,8 +13,8 @@ The sums are kept as whole paise and thousandths (``bigint``, ``RollupSums``): t
 figure exactly (``_values``) and a read scales the sums back (``sales_rollup_reads``).
 
 By product there are also month rows of the whole chain (``SalesRollupMonth``): the day rows by
-product of a local month and every store, added up, which a report of every store reads for the whole
-months of its range (``sales_rollup_reads``).
+product of a local month and every store, added up, which a report of every store reads for the months
+of its range it holds wholly or mostly (``sales_rollup_reads.month_plan``).
 
 ``sales_rollup_seal`` (``manage.py seal_sales_rollups``, every few minutes from cron) moves the seal
 forward: it adds the figures of the bills and refunds committed since, set-based, by the same code

@@ -8,7 +8,8 @@ seal, the rollup alone holds every figure. Runs on SQLite and on PostgreSQL.
 """
 
 import threading
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ from purchases import sales_report as report_module
 from purchases import sales_rollups
 from purchases.models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from purchases.sales_report import GROUPINGS, sales_report
-from purchases.sales_rollup_reads import read_rollup, whole_months
+from purchases.sales_rollup_reads import month_plan, read_rollup
 from purchases.sales_rollups import sales_rollup_seal
 from purchases.services import bills as bill_service
 from purchases.services import refund_create
@@ -239,6 +240,8 @@ def test_on_the_replica_the_rollup_and_its_seal_are_read_there(shop, settings, m
 # and without.
 EDGE_DAYS = [-11, -10, -9, 0, 21, 22, 51, 52]  # 27, 28 Feb; 1, 10, 31 Mar; 1, 30 Apr; 1 May
 MONTH_RANGES = [(-10, 52), (-9, 51), (-9, 21), (-11, 22), (21, 22), (-10, 21), (0, 52)]
+# Read by the month row of March less its days outside the range: from 2 March, and from 10 March (and 1 April).
+MONTH_RANGES += [(-8, 21), (0, 22)]
 
 month_step = st.one_of(
     st.tuples(st.just("bill"), st.tuples(bill_plan, st.sampled_from(EDGE_DAYS))),
@@ -301,29 +304,42 @@ def test_by_product_across_months_and_the_dashboard_answer_as_the_raw_rows(shop,
         transaction.set_rollback(True)
 
 
-def test_whole_months_are_the_months_a_range_holds_entirely():
+def test_a_month_plan_reads_each_day_of_its_range_once_and_no_other():
     first = BASE.replace(month=1, day=1)
-    days = [first + timedelta(days=n) for n in range(0, 140, 3)]
+    days = [first + timedelta(days=n) for n in range(0, 140, 3)] + [date(2024, 2, 10), date(2024, 3, 9)]
     for date_from in days:
         for date_to in (day for day in days if day >= date_from):
-            inside = {
-                (day.year, day.month)
-                for n in range((date_to - date_from).days + 1)
-                if (day := date_from + timedelta(days=n)).day == 1
-                and (day + timedelta(days=32)).replace(day=1) - timedelta(days=1) <= date_to
-            }
-            months = whole_months(date_from, date_to)
-            if months is None:
-                assert not inside
-            else:
-                start, after = months
-                assert start.day == after.day == 1 and start <= after
-                covered = set()
-                day = start
-                while day < after:
-                    covered.add((day.year, day.month))
-                    day = (day + timedelta(days=32)).replace(day=1)
-                assert covered == inside, (date_from, date_to)
+            plan = month_plan(date_from, date_to)
+            whole = [month for month in _months(date_from, date_to) if _month_days(month) <= _span(date_from, date_to)]
+            if plan is None:
+                assert not whole
+                continue
+            counted: Counter[date] = Counter()
+            for month in plan.months:
+                counted.update(_month_days(month))
+            for start, end in plan.added:
+                counted.update(_span(start, end))
+            for start, end in plan.taken:
+                counted.subtract(_span(start, end))
+            assert +counted == Counter(_span(date_from, date_to)) and -counted == Counter(), (date_from, date_to)
+            # Every month wholly inside is read by its month row; a partial month by its fewer days.
+            assert set(whole) <= set(plan.months)
+            partial_days = len(_span(date_from, date_to)) - sum(len(_month_days(month)) for month in whole)
+            read_days = sum(len(_span(start, end)) for start, end in plan.added + plan.taken)
+            assert read_days <= partial_days
+
+
+def _span(start: date, end: date) -> set[date]:
+    return {start + timedelta(days=n) for n in range((end - start).days + 1)}
+
+
+def _month_days(month: date) -> set[date]:
+    after = (month + timedelta(days=32)).replace(day=1)
+    return _span(month, after - timedelta(days=1))
+
+
+def _months(date_from: date, date_to: date) -> list[date]:
+    return sorted({day.replace(day=1) for day in _span(date_from, date_to)})
 
 
 def test_the_month_rows_read_in_a_year_by_product_are_the_sums_of_the_days(shop, monkeypatch):
