@@ -154,9 +154,10 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _money(value: Any) -> Decimal:
-    """``money(value or 0)``, quantizing a Decimal directly (a report by product has 50,000 rows)."""
+    """``money(value or 0)``, quantizing a Decimal directly (a report by product has 50,000 rows of
+    9 amounts; the rounding passed by position, which Python's ``decimal`` parses in half the time)."""
     if type(value) is Decimal:
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+        return value.quantize(CENT, ROUND_HALF_UP)
     return money(value or ZERO)
 
 
@@ -224,7 +225,9 @@ def sales_report(
         collected = COLLECTORS[group_by](scope)
         total = _collect_totals(bills, refunds)
         if rolled is not None:
-            merge_rows(collected, rolled.rows)
+            # The rollup's rows are most of them (50,000 by product): the few past the seal join them.
+            merge_rows(rolled.rows, collected)
+            collected = rolled.rows
             merge_rows({None: total}, {None: rolled.totals})
         rows_in_all = len(collected)
         if best is not None:
@@ -270,15 +273,20 @@ def _key(scope: _Scope, aggregate: Mapping[str, Any], key: Any) -> Any:
 
 def _report_limits(group_by: str = "") -> tuple[str, list[Any]]:
     """On PostgreSQL, for this report's transaction only (``SET LOCAL``): a statement timeout, and no
-    JIT compilation, which costs a big aggregate more time than it saves. By product, also the
-    memory to hash every product's sums at once (``REPORT_WORK_MEM_MB``): a chain's 50,000 products
-    of 11 sums each hash in about 60 MB, and with the default 4 MB PostgreSQL sorts them on disk
-    instead, in about twice the time. A setting that changes the plan must be made in a statement
-    before the one it plans."""
+    JIT compilation, which costs a big aggregate more time than it saves. By product, two settings
+    that change its plan, so made in a statement before the reads:
+
+    - the memory to hash every product's sums at once (``REPORT_WORK_MEM_MB``): a chain's 50,000
+      products of 11 sums each hash in about 60 MB, and with the default 4 MB PostgreSQL sorts them on
+      disk instead, in about twice the time;
+    - no parallel workers: PostgreSQL cannot tell how many products the rollup's rows hold (it guesses
+      200), so it would have two workers sum half the rows each, both of which find nearly every
+      product, and then merge their sums in one process, which takes longer than summing all the rows
+      there in the first place (`bench/RESULTS.md`, "a report by product's memory and workers")."""
     sql = "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)"
     params = [f"{settings.REPORT_STATEMENT_TIMEOUT_MS}ms"]
     if group_by == "product":
-        sql += ", set_config('work_mem', %s, true)"
+        sql += ", set_config('work_mem', %s, true), set_config('max_parallel_workers_per_gather', '0', true)"
         params.append(f"{settings.REPORT_WORK_MEM_MB}MB")
     return sql, params
 
@@ -472,7 +480,8 @@ def _product_names(ids: list[int]) -> dict[int, tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, name, unit FROM {Product._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608
-            [ids],
+            # The array's text form: psycopg's adapter of a list of 50,000 ints takes four times the CPU of the join.
+            ["{" + ",".join(map(str, ids)) + "}"],
         )
         return {pk: (name, unit) for pk, name, unit in cursor.fetchall()}
 

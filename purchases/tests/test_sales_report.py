@@ -188,29 +188,34 @@ def test_a_line_carries_its_bills_time(drawer, rice, oil):
     assert set(PurchaseItem.objects.filter(purchase=bill).values_list("created_at", flat=True)) == {bill.created_at}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's work_mem")
+# What a report by product sets for its transaction on PostgreSQL (``sales_report._report_limits``).
+PLAN_SETTINGS = "SELECT current_setting('work_mem'), current_setting('max_parallel_workers_per_gather')"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's settings")
 @pytest.mark.django_db(transaction=True)  # the report's transaction is the outermost, as in a request
-@pytest.mark.parametrize(("group_by", "given"), [("product", "48MB"), ("day", None), ("tax_rate", None)])
-def test_a_report_by_product_reads_with_the_memory_to_hash_its_products(drawer, rice, settings, group_by, given):
+@pytest.mark.parametrize(("group_by", "given"), [("product", ("48MB", "0")), ("day", None), ("tax_rate", None)])
+def test_a_report_by_product_hashes_its_products_in_memory_in_one_process(drawer, rice, settings, group_by, given):
     settings.REPORT_WORK_MEM_MB = 48
     ring_up((rice, 1))
     with connection.cursor() as cursor:
-        cursor.execute("SHOW work_mem")
-        default = cursor.fetchone()[0]
+        cursor.execute(PLAN_SETTINGS)
+        default = cursor.fetchone()
     seen = []
 
-    def note_work_mem(execute, sql, params, many, context):
-        if "SHOW work_mem" not in sql and "set_config" not in sql:
-            context["cursor"].execute("SHOW work_mem")
-            seen.append(context["cursor"].fetchone()[0])
+    def note_settings(execute, sql, params, many, context):
+        if sql != PLAN_SETTINGS and "set_config" not in sql:
+            context["cursor"].execute(PLAN_SETTINGS)
+            seen.append(context["cursor"].fetchone())
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(note_work_mem):
+    with connection.execute_wrapper(note_settings):
         report = sales_report(group_by=group_by)
 
     assert report["totals"]["bills"] == 1
-    # Set for every read of the report, and for its transaction only (SET LOCAL).
+    # Set for every read of the report, and for its transaction only (SET LOCAL): the memory to hash
+    # the products, and no parallel workers.
     assert seen and set(seen) == {given or default}
     with connection.cursor() as cursor:
-        cursor.execute("SHOW work_mem")
-        assert cursor.fetchone()[0] == default
+        cursor.execute(PLAN_SETTINGS)
+        assert cursor.fetchone() == default
