@@ -177,7 +177,15 @@ def gstr1(*, period: str, gstin: str | None = None, store_ids: list[int] | None 
     with reporting_reads() as alias, transaction.atomic(using=alias):
         gstin, store = gstr1_gstin(gstin, start=start, end=end)
         bills = Purchase.objects.filter(created_at__gte=start, created_at__lt=end, seller_gstin=gstin)
-        lines = PurchaseItem.objects.filter(created_at__gte=start, created_at__lt=end, purchase__seller_gstin=gstin)
+        # A line carries its bill's created_at; the bills' own range too lets the join read the
+        # period's bills by their date rather than every bill of the GSTIN (a chain's whole history).
+        lines = PurchaseItem.objects.filter(
+            created_at__gte=start,
+            created_at__lt=end,
+            purchase__created_at__gte=start,
+            purchase__created_at__lt=end,
+            purchase__seller_gstin=gstin,
+        )
         refund_lines = RefundLine.objects.filter(
             refund__created_at__gte=start, refund__created_at__lt=end, refund__purchase__seller_gstin=gstin
         )
