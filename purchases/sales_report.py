@@ -40,6 +40,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, QuerySet, Sum, Value, When
 from django.db.models.functions import ExtractHour, Round, TruncDate
@@ -326,9 +327,12 @@ def _collect_totals(bills: QuerySet, refunds: QuerySet) -> dict[str, Any]:
     sold = bills.values(part=Value(0)).annotate(**_bill_sums()).order_by()
     back = refunds.values(part=Value(1)).annotate(bills=Count("*"), **matching).order_by()
     parts = {part.pop("part"): part for part in sold.union(back, all=True)}
+    # A part of no rows at all (an empty queryset: a store the user does not see) sums to nothing.
+    nothing = dict.fromkeys(("bills", *BILL_SUMMED))
     row = _zero_row()
-    _add_bills(row, parts[0])
-    _add_refunds(row, {name: parts[1][column] for name, column in REFUND_SUMMED.items()})
+    _add_bills(row, parts.get(0, nothing))
+    refunded = parts.get(1, nothing)
+    _add_refunds(row, {name: refunded[column] for name, column in REFUND_SUMMED.items()})
     return row
 
 
@@ -603,7 +607,10 @@ def _payment_shares(scope: _Scope) -> list[tuple]:
         .values("purchase_id", "id", "method_id", *dims, "kept", "b_gross", "b_disc", "b_tax", "b_cost", "b_total")
         .order_by()
     )
-    sql, params = payments.query.sql_with_params()
+    try:
+        sql, params = payments.query.sql_with_params()
+    except EmptyResultSet:  # an empty queryset (a user who sees no store): no payments
+        return []
     extra = "".join(f", {name}" for name in dims)
     with connections[payments.db].cursor() as cursor:
         cursor.execute(_SHARES_SQL.format(payments=sql, dims=extra), params)

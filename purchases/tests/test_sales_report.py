@@ -188,6 +188,18 @@ def test_a_line_carries_its_bills_time(drawer, rice, oil):
     assert set(PurchaseItem.objects.filter(purchase=bill).values_list("created_at", flat=True)) == {bill.created_at}
 
 
+@pytest.mark.parametrize("group_by", GROUPINGS)
+def test_a_report_of_no_store_is_all_nought(drawer, rice, group_by):
+    bill = ring_up((rice, 2))
+    take_back(bill, (rice, 1))
+
+    report = sales_report(group_by=group_by, store_ids=[])  # a user who sees no store
+
+    assert report["totals"]["bills"] == 0
+    assert all(report["totals"][field] == 0 for field in FIELDS[1:])
+    assert all(row["bills"] == 0 and row["net_sales"] == 0 and row["refunds"] == 0 for row in report["rows"])
+
+
 # What a report by product sets for its transaction on PostgreSQL (``sales_report._report_limits``).
 PLAN_SETTINGS = "SELECT current_setting('work_mem'), current_setting('max_parallel_workers_per_gather')"
 
