@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
+from billing_project.core.admin_helpers import page_and_count
 from billing_project.core.validators import ASCII_INTEGER
 
 
@@ -72,3 +73,28 @@ class CountedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, count: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+class PageAndCountPaginator(Paginator):
+    """Django's paginator, reading a page's ids and the count of all the rows in one query
+    (``page_and_count``: ``COUNT(*) OVER ()``), then the page's rows by those ids, where Django's
+    counts the rows and then reads the page: two passes over the rows. For a list whose page reads
+    every row it selects anyway, sorted by a key that no index holds. A page past the last one (or
+    of no rows) is Django's own, which counts to say so; a ``distinct()`` list too (the window
+    counts the rows before DISTINCT)."""
+
+    def page(self, number):
+        if isinstance(number, int) and not self.object_list.query.distinct:
+            found = page_and_count(self.object_list, number, self.per_page)
+            if found is not None:
+                rows, count = found
+                self.__dict__["count"] = count  # Paginator.count is a cached_property
+                return self._get_page(rows, number, self)
+        return super().page(number)
+
+
+class PageAndCountPagination(PageNumberPagination):
+    """``PageNumberPagination`` whose page and count are read together (``PageAndCountPaginator``):
+    the same ``count``, links and rows."""
+
+    django_paginator_class = PageAndCountPaginator
