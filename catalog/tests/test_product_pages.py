@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing_project.core.api.pagination import PageAndCountPaginator, PageAndCountPagination, PageNumberPagination
+from billing_project.core.api.pagination import PageAndCountPagination, PageAndCountPaginator, PageNumberPagination
 from catalog.api import ProductViewSet
 from catalog.models import Product, StoreStock
 from catalog.tests.factories import ProductFactory, StoreFactory

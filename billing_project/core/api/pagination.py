@@ -1,6 +1,7 @@
 from functools import partial
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -84,12 +85,13 @@ class PageAndCountPaginator(Paginator):
     counts the rows before DISTINCT)."""
 
     def page(self, number):
-        if isinstance(number, int) and not self.object_list.query.distinct:
-            found = page_and_count(self.object_list, number, self.per_page)
+        listed = self.object_list
+        if isinstance(listed, QuerySet) and isinstance(number, int) and not listed.query.distinct:
+            found = page_and_count(listed, number, self.per_page)
             if found is not None:
                 rows, count = found
                 self.__dict__["count"] = count  # Paginator.count is a cached_property
-                return self._get_page(rows, number, self)
+                return Page(rows, number, self)
         return super().page(number)
 
 
