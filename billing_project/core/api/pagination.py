@@ -1,9 +1,11 @@
 from functools import partial
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
+from billing_project.core.admin_helpers import page_and_count
 from billing_project.core.validators import ASCII_INTEGER
 
 
@@ -72,3 +74,29 @@ class CountedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, count: int, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+class PageAndCountPaginator(Paginator):
+    """Django's paginator, reading a page's ids and the count of all the rows in one query
+    (``page_and_count``: ``COUNT(*) OVER ()``), then the page's rows by those ids, where Django's
+    counts the rows and then reads the page: two passes over the rows. For a list whose page reads
+    every row it selects anyway, sorted by a key that no index holds. A page past the last one (or
+    of no rows) is Django's own, which counts to say so; a ``distinct()`` list too (the window
+    counts the rows before DISTINCT)."""
+
+    def page(self, number):
+        listed = self.object_list
+        if isinstance(listed, QuerySet) and isinstance(number, int) and not listed.query.distinct:
+            found = page_and_count(listed, number, self.per_page)
+            if found is not None:
+                rows, count = found
+                self.__dict__["count"] = count  # Paginator.count is a cached_property
+                return Page(rows, number, self)
+        return super().page(number)
+
+
+class PageAndCountPagination(PageNumberPagination):
+    """``PageNumberPagination`` whose page and count are read together (``PageAndCountPaginator``):
+    the same ``count``, links and rows."""
+
+    django_paginator_class = PageAndCountPaginator
