@@ -18,6 +18,7 @@ TEMPLATES = DjangoTemplates()
     [
         forms.TextInput(),
         forms.TextInput(attrs={"placeholder": 'a "quoted" <b>', "disabled": True, "readonly": False}),
+        forms.TextInput(attrs={"data-a&b": "1", "data-<c>": True}),
         forms.NumberInput(attrs={"step": "0.01", "min": Decimal("0.01"), "required": True}),
         forms.HiddenInput(),
         forms.CheckboxInput(attrs={"class": "action-select", "aria-label": mark_safe("Select <i>x</i>")}),
