@@ -37,3 +37,40 @@ def test_other_templates_are_djangos():
     widget = forms.Select(choices=[("a", "A & B"), ("b", "B")])
 
     assert widget.render("kind", "a", renderer=DIRECT_INPUTS) == widget.render("kind", "a", renderer=TEMPLATES)
+
+
+# --- A list's rows (ListRows): the cells Django's items_for_result writes ----------------------------
+
+
+def _cells(result_list_context) -> list[list[str]]:
+    return [[str(cell) for cell in row] for row in result_list_context["results"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("popup", [False, True])
+def test_a_lists_rows_are_the_cells_django_writes(superuser, monkeypatch, popup):
+    # The stock ledger's list: dates, foreign keys, choices, a method of the admin, an empty user.
+    from django.contrib.admin.sites import site
+    from django.contrib.admin.templatetags import admin_list
+    from django.contrib.admin.views.main import ChangeList
+    from django.test import RequestFactory
+
+    from billing_project.core.admin_helpers import ListRows, RowLinksChangeList, result_list
+    from catalog.models import StockMovement
+    from catalog.tests.factories import ProductFactory
+
+    ProductFactory(name='Tea & "biscuits"', stock=3)
+    ProductFactory(name="Rice <1 kg>", stock=0)
+    model_admin = site.get_model_admin(StockMovement)
+    request = RequestFactory().get("/", {"_popup": 1} if popup else {})
+    request.user = superuser
+
+    def changelist(cls):
+        monkeypatch.setattr(type(model_admin), "get_changelist", lambda self, request, **kwargs: cls)
+        cl = model_admin.get_changelist_instance(request)
+        cl.formset = None
+        return cl
+
+    ours = changelist(RowLinksChangeList)
+    assert len(list(ListRows(ours))) == StockMovement.objects.count() > 0  # its rows are ListRows'
+    assert _cells(result_list(ours)) == _cells(admin_list.result_list(changelist(ChangeList)))
