@@ -3,6 +3,7 @@ a message, money columns written as the till writes amounts, a list's rows rende
 template per input, and a list's page and count read together."""
 
 import datetime
+import html
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -17,7 +18,7 @@ from django.db import models
 from django.db.models import Count, QuerySet, Window
 from django.forms.renderers import DjangoTemplates
 from django.urls import NoReverseMatch
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -108,12 +109,20 @@ class DirectInputRenderer(DjangoTemplates):
         return super().render(template_name, context, request)
 
 
+def escaped(value) -> str:
+    """``conditional_escape(value)``: a safe value's own HTML, else the value escaped as Django's
+    ``escape`` does (``html.escape``), without ``escape``'s check for lazy arguments (a lazy value
+    has ``__html__`` when it is safe, and ``str`` gives its text): a fifth of the time, 1,500 values a
+    stock page."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
 def input_html(widget: dict) -> SafeString:
     """input.html with attrs.html: ``<input type name [value] attrs>``, each value as the templates
     write it (``stringformat:'s'``, escaped unless safe); an attribute that is True is written bare,
     one that is False is left out. Every name and value is escaped here and the tag joined as one
     string (``format_html`` per attribute cost four times as much, 300 inputs a page)."""
-    esc = conditional_escape
+    esc = escaped
     attrs = "".join(
         f" {esc(name)}" if value is True else f' {esc(name)}="{esc(value)}"'
         for name, value in widget["attrs"].items()
@@ -285,17 +294,17 @@ class _Column:
             else:
                 shown, css = self._shown(result, value, css)
         if not self.is_link:
-            return f'<td class="{css}">{conditional_escape(shown)}</td>'
+            return f'<td class="{css}">{escaped(shown)}</td>'
         link: str
         try:
             url = cl.url_for_result(result)
         except NoReverseMatch:
-            link = conditional_escape(shown)
+            link = escaped(shown)
         else:
             popup = ""
             if cl.is_popup:
                 popup = format_html(' data-popup-opener="{}"', result.serializable_value(cl.to_field or cl.pk_attname))
-            link = f'<a href="{conditional_escape(url)}"{popup}>{conditional_escape(shown)}</a>'
+            link = f'<a href="{escaped(url)}"{popup}>{escaped(shown)}</a>'
         return f'<{self.table_tag} class="{css}">{link}</{self.table_tag}>'
 
     def _shown(self, result, value, css: str):

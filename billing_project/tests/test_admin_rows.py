@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
-from billing_project.core.admin_helpers import DIRECT_INPUTS
+from billing_project.core.admin_helpers import DIRECT_INPUTS, escaped
 
 TEMPLATES = DjangoTemplates()
 
@@ -74,3 +76,20 @@ def test_a_lists_rows_are_the_cells_django_writes(superuser, monkeypatch, popup)
     ours = changelist(RowLinksChangeList)
     assert len(list(ListRows(ours))) == StockMovement.objects.count() > 0  # its rows are ListRows'
     assert _cells(result_list(ours)) == _cells(admin_list.result_list(changelist(ChangeList)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a & \"b\" <c> 'd'",
+        mark_safe("<b>safe</b>"),
+        Decimal("7.50"),
+        42,
+        None,
+        gettext_lazy("Select <all>"),
+        mark_safe(gettext_lazy("<i>lazy, safe</i>")),  # noqa: S308 (a lazy safe string, as the admin has)
+    ],
+    ids=repr,
+)
+def test_escaped_is_conditional_escape(value):
+    assert escaped(value) == conditional_escape(value)
