@@ -71,16 +71,22 @@ _EDITABLE = (
 )
 
 
+def quantity_shown(value):
+    """A quantity as people write it: ``12`` for a product sold each, ``12.5`` kg for a weighed one
+    (not ``12.000``)."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, Decimal):
+        return value.normalize()
+    return value
+
+
 class QuantityFormField(forms.DecimalField):
-    """The stock as people write it: ``12`` for a product sold each, ``12.5`` kg for a weighed one
-    (not ``12.000``). Whether it suits the unit is the service's rule."""
+    """The stock as people write it (``quantity_shown``). Whether it suits the unit is the service's
+    rule."""
 
     def prepare_value(self, value):
-        if isinstance(value, Decimal) and value == value.to_integral_value():
-            return int(value)
-        if isinstance(value, Decimal):
-            return value.normalize()
-        return value
+        return quantity_shown(value)
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -236,7 +242,9 @@ class ProductChangeList(RowLinksChangeList):
       index to find them);
     - the low-stock list reads its products once for its page and its count (``page_and_count``):
       they are the products without enough stock, which no index finds, and the count would find
-      them all a second time."""
+      them all a second time;
+    - a store's stock page, which lists every product, counts them once: its count is the total
+      that Django counts a second time for "N total"."""
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
@@ -245,18 +253,36 @@ class ProductChangeList(RowLinksChangeList):
         return queryset
 
     def get_results(self, request):
+        if self._lists_every_product(request):
+            # The page's count is the products' total, which Django counts again for "N total".
+            count = self.root_queryset.count()
+            _counted(self.queryset, count)
+            _counted(self.root_queryset, count)
+            return super().get_results(request)
         page = None
         if _low_stock_listed(request) and not self.show_all:
             page = page_and_count(self.queryset, self.page_num, self.list_per_page)
         if page is None:  # not the low-stock list, or a page past its end: Django's count says so
             return super().get_results(request)
         rows, count = page
-        # The queryset the paginator counts (a method of it, as Paginator.count asks); its clones
-        # count their own rows.
-        self.queryset.count = MethodType(lambda _queryset: count, self.queryset)
+        _counted(self.queryset, count)
         super().get_results(request)
         self.result_list = rows  # the paginator's page (or every row, when one page holds them), read already
         return None
+
+    def _lists_every_product(self, request) -> bool:
+        """Every product, unsearched, each with its stock at a store the user sees (a store's stock
+        page) or over the stores: no filter leaves any out."""
+        filters = set(self.get_filters_params())
+        if self.query or not filters <= {StoreFilter.parameter_name}:
+            return False
+        return not filters or store_shown(request) is not None
+
+
+def _counted(queryset, count: int) -> None:
+    """``queryset.count()`` answers ``count`` without a query (a method of that queryset, as
+    Paginator.count asks); its clones count their own rows."""
+    queryset.count = MethodType(lambda _queryset: count, queryset)
 
 
 def _low_stock_listed(request) -> bool:
@@ -321,13 +347,14 @@ class ProductAdmin(DirectlyRenderedRows, DomainErrorsAsMessages, admin.ModelAdmi
     def stock_level(self, obj):
         """As people write it (``12.5 kg``, ``7``); changed through an adjustment, goods received or
         a count, never here."""
-        shown = QuantityFormField().prepare_value(obj.stock)
+        shown = quantity_shown(obj.stock)
         return f"{shown} {obj.unit}" if obj.unit != Unit.EACH else f"{shown}"
 
     @admin.display(description="stock", ordering="stock")
     def stock(self, obj):
-        """The sum over the stores (``Product.objects`` annotates it)."""
-        return QuantityFormField().prepare_value(obj.stock)
+        """The sum over the stores (``Product.objects`` annotates it), or a store's (``StoreFilter``).
+        No form field made per row: 100 a page."""
+        return quantity_shown(obj.stock)
 
     @admin.display(description="stock ledger")
     def ledger(self, obj):

@@ -3,7 +3,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin import DateFieldListFilter, helpers
+from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse
@@ -12,9 +12,13 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.translation import gettext
 
-from billing_project.core.admin_helpers import ReadOnlyAdminMixin, RowLinksChangeList, money_column
+from billing_project.core.admin_helpers import (
+    ReadOnlyAdminMixin,
+    RowLinksChangeList,
+    action_checkbox_html,
+    money_column,
+)
 from billing_project.core.errors import ValidationFailed
 from billing_project.core.money import format_money, format_note
 from billing_project.core.validators import indian_mobile_e164
@@ -266,13 +270,7 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def action_checkbox(self, obj):
         # Django's own checkbox (ModelAdmin.action_checkbox), the same HTML, written without rendering
         # a form widget's templates for each of the list's 100 rows.
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            str(obj.pk),
-            label,
-        )
+        return action_checkbox_html(obj)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lstrip("#")

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
-from billing_project.core.admin_helpers import DIRECT_INPUTS
+from billing_project.core.admin_helpers import DIRECT_INPUTS, escaped
 
 TEMPLATES = DjangoTemplates()
 
@@ -18,6 +20,7 @@ TEMPLATES = DjangoTemplates()
     [
         forms.TextInput(),
         forms.TextInput(attrs={"placeholder": 'a "quoted" <b>', "disabled": True, "readonly": False}),
+        forms.TextInput(attrs={"data-a&b": "1", "data-<c>": True}),
         forms.NumberInput(attrs={"step": "0.01", "min": Decimal("0.01"), "required": True}),
         forms.HiddenInput(),
         forms.CheckboxInput(attrs={"class": "action-select", "aria-label": mark_safe("Select <i>x</i>")}),
@@ -36,3 +39,57 @@ def test_other_templates_are_djangos():
     widget = forms.Select(choices=[("a", "A & B"), ("b", "B")])
 
     assert widget.render("kind", "a", renderer=DIRECT_INPUTS) == widget.render("kind", "a", renderer=TEMPLATES)
+
+
+# --- A list's rows (ListRows): the cells Django's items_for_result writes ----------------------------
+
+
+def _cells(result_list_context) -> list[list[str]]:
+    return [[str(cell) for cell in row] for row in result_list_context["results"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("popup", [False, True])
+def test_a_lists_rows_are_the_cells_django_writes(superuser, monkeypatch, popup):
+    # The stock ledger's list: dates, foreign keys, choices, a method of the admin, an empty user.
+    from django.contrib.admin.sites import site
+    from django.contrib.admin.templatetags import admin_list
+    from django.contrib.admin.views.main import ChangeList
+    from django.test import RequestFactory
+
+    from billing_project.core.admin_helpers import ListRows, RowLinksChangeList, result_list
+    from catalog.models import StockMovement
+    from catalog.tests.factories import ProductFactory
+
+    ProductFactory(name='Tea & "biscuits"', stock=3)
+    ProductFactory(name="Rice <1 kg>", stock=0)
+    model_admin = site.get_model_admin(StockMovement)
+    request = RequestFactory().get("/", {"_popup": 1} if popup else {})
+    request.user = superuser
+
+    def changelist(cls):
+        monkeypatch.setattr(type(model_admin), "get_changelist", lambda self, request, **kwargs: cls)
+        cl = model_admin.get_changelist_instance(request)
+        cl.formset = None
+        return cl
+
+    ours = changelist(RowLinksChangeList)
+    assert len(list(ListRows(ours))) == StockMovement.objects.count() > 0  # its rows are ListRows'
+    assert _cells(result_list(ours)) == _cells(admin_list.result_list(changelist(ChangeList)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a & \"b\" <c> 'd'",
+        mark_safe("<b>safe</b>"),
+        Decimal("7.50"),
+        42,
+        None,
+        gettext_lazy("Select <all>"),
+        mark_safe(gettext_lazy("<i>lazy, safe</i>")),  # noqa: S308 (a lazy safe string, as the admin has)
+    ],
+    ids=repr,
+)
+def test_escaped_is_conditional_escape(value):
+    assert escaped(value) == conditional_escape(value)

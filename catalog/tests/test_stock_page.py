@@ -218,6 +218,47 @@ def test_the_low_stock_list_finds_its_products_once_for_its_count_and_its_page(m
     assert not any(sql.startswith("SELECT COUNT(*)") for sql in reading_stock), reading_stock
 
 
+def _product_counts(queries) -> list[str]:
+    return [sql for sql in _selects(queries) if sql.startswith("SELECT COUNT(*)")]
+
+
+@pytest.mark.parametrize("store", ["branch", None])
+def test_a_page_of_every_product_counts_them_once(manager_client, chain, store):
+    # Its count is the products' total, which Django's list counts again for "N total".
+    with CaptureQueriesContext(connection) as queries:
+        response = manager_client.get(CHANGELIST, {"store": chain["branch"].pk} if store else {})
+
+    cl = response.context["cl"]
+    assert cl.result_count == cl.full_result_count == 5
+    assert len(_product_counts(queries)) == 1, _product_counts(queries)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"store": "branch"},
+        {},
+        {"store": "branch", "is_active__exact": 1},
+        {"store": "branch", "q": "a"},
+        {"store": "branch", "low_stock": "no"},
+        {"store": "branch", "o": "2"},
+        {"store": "unseen"},
+        {"store": "nonsense"},
+    ],
+)
+def test_the_lists_counts_are_djangos(manager_client, manager_user, chain, monkeypatch, params):
+    unseen = StoreFactory(code="XX")
+    stores = {"branch": chain["branch"].pk, "unseen": unseen.pk, "nonsense": "x1"}
+    params = {**params, **({"store": stores[params["store"]]} if "store" in params else {})}
+    ours = manager_client.get(CHANGELIST, params).context["cl"]
+    monkeypatch.setattr(type(site.get_model_admin(Product)), "get_changelist", ModelAdmin.get_changelist)
+
+    djangos = manager_client.get(CHANGELIST, params).context["cl"]
+
+    assert (ours.result_count, ours.full_result_count) == (djangos.result_count, djangos.full_result_count)
+    assert [p.pk for p in ours.result_list] == [p.pk for p in djangos.result_list]
+
+
 def _unsorted_plan(queryset) -> str:
     """The plan of ``queryset``'s SQL with sequential scans and sorts priced out: an order that no
     index serves still sorts."""
