@@ -157,6 +157,10 @@ class RowLinksChangeList(ChangeList):
         return self.row_links[pk]
 
 
+# More rows than any table holds: a signed 64-bit integer's largest value (PostgreSQL's bigint, SQLite's).
+MAX_ROWS = 2**63 - 1
+
+
 def page_and_count(queryset: QuerySet, number: int, per_page: int) -> tuple[QuerySet, int] | None:
     """Page ``number`` (from 1) of ``queryset``, ``per_page`` rows, and how many rows the queryset
     has in all, reading its rows once: the page's ids, each with ``COUNT(*) OVER ()``, then the page
@@ -164,9 +168,11 @@ def page_and_count(queryset: QuerySet, number: int, per_page: int) -> tuple[Quer
     page: two passes over rows that no index finds in the list's order (the low-stock list's
     anti-join). ``None`` when ``number`` is past the last page (or below 1): let the paginator say
     so. ``queryset`` must not be ``distinct()`` (the window counts the rows before DISTINCT)."""
-    if number < 1:
-        return None
     bottom = (number - 1) * per_page
+    # A page past any table's last row (an offset a database's 64-bit integer cannot hold) is past
+    # the last page, without asking the database.
+    if number < 1 or bottom + per_page > MAX_ROWS:
+        return None
     rows = list(queryset.values_list("pk", Window(Count("*")))[bottom : bottom + per_page])
     if not rows:
         return None
