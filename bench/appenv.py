@@ -4,6 +4,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,3 +58,21 @@ def migrated_database(admin_url: str, name: str, *, keep: bool = False) -> Itera
         if not keep:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+class SqlClock:
+    """Django's execute wrapper adding up the wall time the app waits on its SQL statements, in-process:
+    ``with connection.execute_wrapper(clock): ...``, then ``clock.seconds`` (``reset()`` between runs)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - t0

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from appenv import migrated_database
+from appenv import SqlClock, migrated_database
 from inprocess_shop import bill_body as shop_bill_body
 from inprocess_shop import seed_products, superuser, token_client
 
@@ -108,26 +108,19 @@ def profile(args) -> int:
             print(f"  {q['time']}s  {q['sql'][: int(os.environ.get('PROFILE_SQL_CHARS', '300'))]}")
 
     # Wall time split between SQL round trips and everything else.
-    sql_time = [0.0]
-
-    def timer(execute, sql, params, many, context):
-        t0 = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            sql_time[0] += time.perf_counter() - t0
+    timer = SqlClock()
 
     # Three batches; the least CPU per bill is the least disturbed by whatever else the machine runs.
     batch = max(1, args.bills // 3)
     wall = cpu = float("inf")
     for _ in range(3):
-        sql_time[0] = 0.0
+        timer.reset()
         t0, c0 = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(timer):
             for _ in range(batch):
                 post()
         if time.process_time() - c0 < cpu:
-            wall, cpu, sql = time.perf_counter() - t0, time.process_time() - c0, sql_time[0]
+            wall, cpu, sql = time.perf_counter() - t0, time.process_time() - c0, timer.seconds
     print(
         f"POST: {wall / batch * 1000:.1f} ms per bill, of which {sql / batch * 1000:.1f} ms waiting on SQL;"
         f" {cpu / batch * 1000:.1f} ms of Python CPU (best of 3 batches of {batch}; in-process, one client)"
@@ -176,13 +169,13 @@ def profile(args) -> int:
             print(f"  {q['time']}s  {q['sql'][: int(os.environ.get('PROFILE_SQL_CHARS', '300'))]}")
     wall = cpu = float("inf")
     for _ in range(3):
-        sql_time[0] = 0.0
+        timer.reset()
         t0, c0 = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(timer):
             for _ in range(args.pages):
                 assert client.get(page).status_code == 200
         if time.process_time() - c0 < cpu:
-            wall, cpu, sql = time.perf_counter() - t0, time.process_time() - c0, sql_time[0]
+            wall, cpu, sql = time.perf_counter() - t0, time.process_time() - c0, timer.seconds
     print(
         f"GET: {wall / args.pages * 1000:.1f} ms per page of 100 bills, of which {sql / args.pages * 1000:.1f} ms"
         f" waiting on SQL; {cpu / args.pages * 1000:.1f} ms of Python CPU (best of 3 batches of {args.pages})"
