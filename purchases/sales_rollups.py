@@ -10,7 +10,7 @@ shows in every report as soon as it commits, and the rollup is never stale, only
 lacks is read raw.
 
 The sums are kept as whole paise and thousandths (``bigint``, ``RollupSums``): the seal converts each
-figure exactly (``_values``) and a read scales the sums back (``sales_rollup_reads``).
+figure exactly (``_units``) and a read scales the sums back (``sales_rollup_reads``).
 
 By product there are also month rows of the whole chain (``SalesRollupMonth``): the day rows by
 product of a local month and every store, added up, which a report of every store reads for the months
@@ -28,7 +28,7 @@ docs/reports.md, "Rollups", says the same.
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -36,11 +36,11 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from billing_project.core.db.scaled import to_units
-from billing_project.core.money import money
+from billing_project.core.money import CENT, money
 
 from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from .sales_report import COLLECTORS, _Scope
-from .sales_rollup_reads import NO_QUANTITY, PLACES, SUMS, THREE_PLACES, ZERO, _encode
+from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
 
 # How many bill ids (and refund ids) one step of a seal covers: each step is its own transaction.
 SEAL_STEP = 100_000
@@ -132,31 +132,51 @@ def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -
         split=True,
     )
     rows = [
-        (grouping, day, store, _encode(grouping, key), _sums(row))
+        (grouping, day, store, _encode(grouping, key), *_units(row))
         for grouping, collect in COLLECTORS.items()
         for (day, store, key), row in collect(scope).items()
     ]
-    _write_adding(_DAYS, [(grouping, day, store, key, *_values(sums)) for grouping, day, store, key, sums in rows])
+    _write_adding(_DAYS, rows)
     _write_adding(_MONTHS, _months(rows))
 
 
-def _values(sums: dict[str, Any]) -> tuple[int, ...]:
-    """The row's ``SUMS`` as the rollup keeps them: whole paise and thousandths (``RollupSums``),
-    converted exactly (a figure with more places than its column keeps is an error, not rounded)."""
-    return tuple(to_units(sums[field], PLACES[field]) for field in SUMS)
+def _units(row: dict[str, Any]) -> tuple[int, ...]:
+    """A collected row's ``SUMS`` as the rollup keeps them: whole paise and thousandths
+    (``RollupSums``). Each figure is rounded to its places first, as the report rounds it (SQLite sums
+    decimals as floats; PostgreSQL's sums already have their places), so the scaling is exact. A seal
+    of a year converts about four rows per bill line: this is its Python's inner loop."""
+    bills = row["bills"]
+    if type(bills) is not int:
+        bills = to_units(bills, 0)
+    return (
+        bills,
+        *(_paise(row[field]) for field in ("gross", "discounts", "net_sales", "refunds", "tax", "cost", "_taxable")),
+        _paise(row.get("taxable", ZERO)),
+        _thousandths(row.get("quantity", NO_QUANTITY)),
+        _thousandths(row.get("refunded_quantity", NO_QUANTITY)),
+    )
+
+
+def _paise(value: Any) -> int:
+    rounded = value.quantize(CENT, ROUND_HALF_UP) if type(value) is Decimal else money(value)
+    return int(rounded.scaleb(2))
+
+
+def _thousandths(value: Any) -> int:
+    return int(Decimal(value).quantize(THREE_PLACES).scaleb(3))
 
 
 def _months(rows: list[tuple]) -> list[tuple]:
-    """The by-product rows of ``rows`` added up by local month and product, over every store
-    (``SalesRollupMonth``): every figure is a sum or a count, so the month's row is the sum of its days'."""
+    """The by-product rows of ``rows`` (the day rows: grouping, day, store, key, then ``SUMS``) added
+    up by local month and product over every store (``SalesRollupMonth``): every figure is a sum or a
+    count, so the month's row is the sum of its days'."""
     months: dict[tuple[date, str], list[int]] = {}
-    for grouping, day, _store, key, sums in rows:
+    for grouping, day, _store, key, *values in rows:
         if grouping != "product":
             continue
-        values = _values(sums)
         month = months.get((day.replace(day=1), key))
         if month is None:
-            months[(day.replace(day=1), key)] = list(values)
+            months[(day.replace(day=1), key)] = values
         else:
             for index, value in enumerate(values):
                 month[index] += value
@@ -212,7 +232,7 @@ def _adding(table: _Table) -> str:
 
 def _copy_adding(table: _Table, rows: list[tuple]) -> None:
     """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT`` adds them
-    (whole paise and thousandths: ``_values``)."""
+    (whole paise and thousandths: ``_units``)."""
     columns = ", ".join(table.columns)
     keys = ", ".join(f"{column} {kind}" for column, kind in table.keys)
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
@@ -244,15 +264,3 @@ def _upsert_adding(table: _Table, rows: list[tuple]) -> None:
         params += sums
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def _sums(row: dict[str, Any]) -> dict[str, Any]:
-    """A collected row as the rollup's columns (2 and 3 places: SQLite sums decimals as floats)."""
-    return {
-        "bills": row["bills"],
-        **{field: money(row[field]) for field in ("gross", "discounts", "net_sales", "refunds", "tax", "cost")},
-        "sold_taxable": money(row["_taxable"]),
-        "taxable": money(row.get("taxable", ZERO)),
-        "quantity": Decimal(row.get("quantity", NO_QUANTITY)).quantize(THREE_PLACES),
-        "refunded_quantity": Decimal(row.get("refunded_quantity", NO_QUANTITY)).quantize(THREE_PLACES),
-    }
