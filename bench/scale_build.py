@@ -64,7 +64,7 @@ BRANDS = "Aashirvaad,Tata,Fortune,Amul,Britannia,Haldiram,MDH,Everest,Surf,Vim,P
 
 # Every statement of the build, by name. %(...)s are parameters; {...} are filled by ``chunk_sql``.
 SQL: dict[str, str] = {
-    "session": "SET timezone = 'UTC'; SET synchronous_commit = off; SET work_mem = '256MB'; SET maintenance_work_mem = '1GB'",
+    "session": "SET timezone = 'UTC'; SET synchronous_commit = off; SET jit = off; SET work_mem = '256MB'; SET maintenance_work_mem = '1GB'",
     "stores": """
         UPDATE catalog_store SET name = 'Store 01', legal_name = 'Scale Retail Pvt Ltd',
             address = 'MG Road, Bengaluru', state_code = %(state)s, gstin = %(gstin)s WHERE is_default;
