@@ -52,6 +52,8 @@ class InvoiceStatus(models.TextChoices):
 # <series>/<financial year>/<sequence>: GST's 16 characters at most (issue 13).
 NUMBER_MAX_LENGTH = 16
 NUMBER_PATTERN = r"^[A-Z0-9-]{1,4}/[0-9]{4}/[0-9]{6}$"
+# The sequence's digits at the end of every number (``NUMBER_PATTERN``'s last part).
+SEQUENCE_DIGITS = 6
 SEQUENCE_MAX = 999_999
 
 

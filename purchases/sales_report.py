@@ -272,10 +272,38 @@ def _key(scope: _Scope, aggregate: Mapping[str, Any], key: Any) -> Any:
     return (aggregate["rd"], aggregate["rs"], key) if scope.split else key
 
 
+def report_limits(*, work_mem: bool = False, parallel: bool = True) -> tuple[str, list[Any]]:
+    """The SQL that sets a report's limits on PostgreSQL, for its transaction only (``SET LOCAL``): a
+    statement timeout (``REPORT_STATEMENT_TIMEOUT_MS``), and no JIT compilation, which costs a big
+    aggregate more time than it saves. Optionally:
+
+    - ``work_mem``: the memory to hash a big aggregate at once (``REPORT_WORK_MEM_MB``) instead of
+      sorting it on disk, and to scan a month of bills through a lossless bitmap of their index;
+    - ``parallel=False``: no parallel workers (see ``_report_limits``).
+
+    Settings that change a plan are in force only for statements planned after this one."""
+    sql = "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)"
+    params = [f"{settings.REPORT_STATEMENT_TIMEOUT_MS}ms"]
+    if work_mem:
+        sql += ", set_config('work_mem', %s, true)"
+        params.append(f"{settings.REPORT_WORK_MEM_MB}MB")
+    if not parallel:
+        sql += ", set_config('max_parallel_workers_per_gather', '0', true)"
+    return sql, params
+
+
+def bound_report(alias: str, *, work_mem: bool = False, parallel: bool = True) -> None:
+    """``report_limits`` in a statement of its own, on PostgreSQL."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(*report_limits(work_mem=work_mem, parallel=parallel))
+
+
 def _report_limits(group_by: str = "") -> tuple[str, list[Any]]:
-    """On PostgreSQL, for this report's transaction only (``SET LOCAL``): a statement timeout, and no
-    JIT compilation, which costs a big aggregate more time than it saves. By product, two settings
-    that change its plan, so made in a statement before the reads:
+    """``report_limits`` of a sales report. By product, two settings that change its plan, so made in
+    a statement before the reads:
 
     - the memory to hash every product's sums at once (``REPORT_WORK_MEM_MB``): a chain's 50,000
       products of 11 sums each hash in about 60 MB, and with the default 4 MB PostgreSQL sorts them on
@@ -284,21 +312,17 @@ def _report_limits(group_by: str = "") -> tuple[str, list[Any]]:
       200), so it would have two workers sum half the rows each, both of which find nearly every
       product, and then merge their sums in one process, which takes longer than summing all the rows
       there in the first place (`bench/RESULTS.md`, "a report by product's memory and workers")."""
-    sql = "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)"
-    params = [f"{settings.REPORT_STATEMENT_TIMEOUT_MS}ms"]
-    if group_by == "product":
-        sql += ", set_config('work_mem', %s, true), set_config('max_parallel_workers_per_gather', '0', true)"
-        params.append(f"{settings.REPORT_WORK_MEM_MB}MB")
-    return sql, params
+    return report_limits(**_limits(group_by))
 
 
 def _bound_report(alias: str, group_by: str = "") -> None:
     """``_report_limits`` in a statement of its own."""
-    connection = connections[alias]
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(*_report_limits(group_by))
+    bound_report(alias, **_limits(group_by))
+
+
+def _limits(group_by: str) -> dict[str, bool]:
+    by_product = group_by == "product"
+    return {"work_mem": by_product, "parallel": not by_product}
 
 
 # The bill columns ``_add_bills`` reads, summed over bills: only columns the covering index holds.

@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine
 from catalog.tests.factories import ProductFactory
 from catalog.tests.stores import set_default_store
-from purchases.gstr1 import B2CL_LIMIT, gstr1, gstr1_period
+from purchases.gstr1 import B2CL_LIMIT, _series_of, gstr1, gstr1_period
 from purchases.models import Purchase, PurchaseItem, Refund, RefundLine
 from purchases.pricing import quote
 from purchases.sales_report import sales_report
@@ -386,3 +386,49 @@ def test_the_return_adds_up_to_the_sales_report_to_the_paisa(catalogue, plans, p
             _ring_up(catalogue, plan)
         check_the_return_adds_up(period)
         transaction.set_rollback(True)
+
+
+# --- PostgreSQL: the return's reads and its document series -------------------------------------------
+
+GSTR1_SETTINGS = "SELECT current_setting('work_mem'), current_setting('jit')"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's settings")
+@pytest.mark.django_db(transaction=True)  # the return's transaction is the outermost, as in a request
+def test_the_return_reads_a_month_with_the_reports_memory_and_no_jit(month, settings):
+    settings.REPORT_WORK_MEM_MB = 48
+    with connection.cursor() as cursor:
+        cursor.execute(GSTR1_SETTINGS)
+        default = cursor.fetchone()
+    seen = []
+
+    def note_settings(execute, sql, params, many, context):
+        if sql != GSTR1_SETTINGS and "set_config" not in sql:
+            context["cursor"].execute(GSTR1_SETTINGS)
+            seen.append(context["cursor"].fetchone())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note_settings):
+        report = gstr1(period="2026-11")
+
+    assert report["b2b"]
+    # Every read of the return, for its transaction only (SET LOCAL).
+    assert seen and set(seen) == {("48MB", "off")}
+    with connection.cursor() as cursor:
+        cursor.execute(GSTR1_SETTINGS)
+        assert cursor.fetchone() == default != ("48MB", "off")
+
+
+def test_each_document_series_runs_from_its_first_number_to_its_last(month):
+    """``_series_of`` sums each series in the database: the same as reading its numbers in order."""
+    bills, _ = month
+    Purchase.objects.filter(pk=bills["b2cs"].pk).update(number="XB/2627/000042")
+    for queryset in (Purchase.objects.all(), Refund.objects.all()):
+        numbers = sorted(queryset.values_list("number", flat=True))
+        expected: dict[str, list] = {}
+        for number in numbers:
+            series = number.rsplit("/", 1)[0]
+            expected.setdefault(series, [number, number, 0])
+            expected[series][1:] = [number, expected[series][2] + 1]
+        assert _series_of(queryset) == [tuple(expected[series]) for series in sorted(expected)]
+    assert [count for _, _, count in _series_of(Purchase.objects.all())] == [3, 1]
