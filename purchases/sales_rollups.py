@@ -46,9 +46,12 @@ from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
 SEAL_STEP = 100_000
 # How long a seal waits for the bills being rung up to commit before it gives up (PostgreSQL).
 SEAL_LOCK_TIMEOUT = "5s"
-# A seal that adds at least this many bills (a first build, a rebuild, a long pause) has PostgreSQL
-# sample the rollup tables at once: until autovacuum does, the planner takes them for near empty and
-# sorts a year by product on disk rather than hashing it.
+# A seal that adds at least this many bills (a first build, a rebuild, a long pause) vacuums and
+# samples the rollup tables at once rather than waiting for autovacuum: until they are sampled the
+# planner takes them for near empty and sorts a year by product on disk rather than hashing it, and
+# until they are vacuumed each month row keeps a dead version from every step that added to it (at
+# 5,000,000 bills, 2.2 million dead rows beside 700,000 live ones) and an index-only read of the day
+# rows visits the table for every row.
 ANALYZE_AFTER_BILLS = 100_000
 
 
@@ -106,8 +109,10 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
             seal.save()
     connection = connections[DEFAULT_DB_ALIAS]
     if added >= ANALYZE_AFTER_BILLS and connection.vendor == "postgresql":
+        # VACUUM cannot run inside a transaction: a seal called inside one (a test's) only samples.
+        tidy = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {SalesRollup._meta.db_table}, {SalesRollupMonth._meta.db_table}")
+            cursor.execute(f"{tidy} {SalesRollup._meta.db_table}, {SalesRollupMonth._meta.db_table}")
     return seal
 
 

@@ -209,6 +209,28 @@ def test_the_command_seals_and_rebuilds(shop, capsys):
     assert f"every bill up to id {bill.pk}" in capsys.readouterr().out
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's VACUUM")
+@pytest.mark.django_db(transaction=True)  # the seal's transactions are its own, as from cron
+def test_a_big_seal_vacuums_and_samples_the_rollup_tables(shop, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    _ring_up(shop, CARD_BILL)
+    _ring_up(shop, {**CARD_BILL, "day": 2})
+    monkeypatch.setattr(sales_rollups, "ANALYZE_AFTER_BILLS", 2)
+    with CaptureQueriesContext(connection) as queries:
+        sales_rollup_seal()
+    tidied = [query["sql"] for query in queries.captured_queries if query["sql"].startswith(("VACUUM", "ANALYZE"))]
+    assert tidied == ["VACUUM (ANALYZE) purchases_salesrollup, purchases_salesrollupmonth"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'purchases_salesrollupmonth'")
+        assert cursor.fetchone() == (0,)
+
+    _ring_up(shop, {**CARD_BILL, "day": 1})
+    with CaptureQueriesContext(connection) as queries:
+        sales_rollup_seal()  # one bill: left to autovacuum
+    assert not [query for query in queries.captured_queries if query["sql"].startswith(("VACUUM", "ANALYZE"))]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_on_the_replica_the_rollup_and_its_seal_are_read_there(shop, settings, monkeypatch):
     from django.db import connections
