@@ -21,6 +21,7 @@ FAIL whatever follows, so it is timed ``--slow-calls`` times only (the table sho
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import secrets
@@ -453,6 +454,8 @@ def time_all(args, url: str, report: dict) -> list[Case]:
     from django.utils import timezone
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    # What a gunicorn worker does once it has loaded the app (gunicorn.conf.py, post_worker_init).
+    gc.freeze()
 
     with psycopg.connect(url, autocommit=True) as db:
         fx = fixtures(db)

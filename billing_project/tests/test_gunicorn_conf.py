@@ -57,6 +57,18 @@ def test_post_fork_caps_the_worker_address_space():
     assert resource.getrlimit(resource.RLIMIT_AS)[0] != 1500 * 1024 * 1024  # this process untouched
 
 
+def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_way():
+    # In a child process: gc.freeze() is process-wide.
+    code = (
+        "import gc, runpy; import django.db.models; ns = runpy.run_path("
+        f"{str(CONF)!r}); before = gc.get_freeze_count(); ns['post_worker_init'](None);"
+        "print(before, gc.get_freeze_count())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    before, frozen = map(int, out.stdout.split())
+    assert before == 0 and frozen > 10_000
+
+
 # --- one throttle count for every worker ----------------------------------------------------------
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
