@@ -402,6 +402,13 @@ SQL: dict[str, str] = {
         SELECT i.indexname, i.indexdef FROM pg_indexes i
         WHERE i.schemaname = 'public' AND i.tablename = ANY(%(tables)s) AND i.indexdef NOT LIKE 'CREATE UNIQUE%%'
           AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conname = i.indexname)""",
+    # The foreign keys of the tables the load fills: dropped for the load and added back after it,
+    # as pg_restore does, so each is checked once over the whole table (a join) instead of row by
+    # row at every chunk's commit (about a third of the load's time).
+    "foreign_keys": """
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+        WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%(tables)s)
+        ORDER BY 1, 2""",
     "counts": """
         SELECT (SELECT count(*) FROM catalog_store), (SELECT count(*) FROM cashdrawer_till),
                (SELECT count(*) FROM catalog_product), (SELECT count(*) FROM purchases_purchase),
@@ -443,7 +450,10 @@ def build(db: psycopg.Connection, size: Size, log: Callable[[str], None]) -> flo
     indexes = db.execute(SQL["droppable_indexes"], {"tables": list(BIG_TABLES)}).fetchall()
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    log(f"dropped {len(indexes)} indexes for the load")
+    foreign_keys = db.execute(SQL["foreign_keys"], {"tables": list(BIG_TABLES)}).fetchall()
+    for table, name, _ in foreign_keys:
+        db.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    log(f"dropped {len(indexes)} indexes and {len(foreign_keys)} foreign keys for the load")
     seed_chain(db, size, log)
     load_bills(db, size, log)
     step("stock counts", db, SQL["stock_counts"], {}, log)
@@ -451,6 +461,9 @@ def build(db: psycopg.Connection, size: Size, log: Callable[[str], None]) -> flo
     log(f"recreating {len(indexes)} indexes")
     for _, definition in indexes:
         db.execute(definition)
+    log(f"adding back {len(foreign_keys)} foreign keys, each checked over its whole table")
+    for table, name, definition in foreign_keys:
+        db.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     log("VACUUM ANALYZE")
     db.execute("VACUUM (ANALYZE)")
     counts = db.execute(SQL["counts"]).fetchone()
