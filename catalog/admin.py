@@ -17,9 +17,9 @@ from billing_project.core.admin_helpers import (
     ReadOnlyAdminMixin,
     RowLinksChangeList,
     money_column,
-    page_and_count,
 )
 from billing_project.core.db.orm_internals import instance_db, mark_saved
+from billing_project.core.db.pages import page_and_count
 from billing_project.core.errors import DomainError
 from billing_project.core.money import format_money, money
 from billing_project.core.quantities import Unit

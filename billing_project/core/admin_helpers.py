@@ -15,7 +15,6 @@ from django.contrib.admin.utils import display_for_field, display_for_value, loo
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models import Count, QuerySet, Window
 from django.forms.renderers import DjangoTemplates
 from django.urls import NoReverseMatch
 from django.utils.html import format_html
@@ -155,28 +154,6 @@ class RowLinksChangeList(ChangeList):
             url = super().url_for_result(result)
             self.row_links[pk] = f"{url}?{self.row_link_query}" if self.row_link_query else url
         return self.row_links[pk]
-
-
-# More rows than any table holds: a signed 64-bit integer's largest value (PostgreSQL's bigint, SQLite's).
-MAX_ROWS = 2**63 - 1
-
-
-def page_and_count(queryset: QuerySet, number: int, per_page: int) -> tuple[QuerySet, int] | None:
-    """Page ``number`` (from 1) of ``queryset``, ``per_page`` rows, and how many rows the queryset
-    has in all, reading its rows once: the page's ids, each with ``COUNT(*) OVER ()``, then the page
-    (``queryset`` filtered to those ids, in its order). Django's paginator counts and then reads the
-    page: two passes over rows that no index finds in the list's order (the low-stock list's
-    anti-join). ``None`` when ``number`` is past the last page (or below 1): let the paginator say
-    so. ``queryset`` must not be ``distinct()`` (the window counts the rows before DISTINCT)."""
-    bottom = (number - 1) * per_page
-    # A page past any table's last row (an offset a database's 64-bit integer cannot hold) is past
-    # the last page, without asking the database.
-    if number < 1 or bottom + per_page > MAX_ROWS:
-        return None
-    rows = list(queryset.values_list("pk", Window(Count("*")))[bottom : bottom + per_page])
-    if not rows:
-        return None
-    return queryset.filter(pk__in=[pk for pk, _ in rows]), rows[0][1]
 
 
 def action_checkbox_html(obj) -> SafeString:

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
-from billing_project.core.admin_helpers import page_and_count
+from billing_project.core.db.pages import page_and_count
 from billing_project.core.validators import ASCII_INTEGER
 
 
