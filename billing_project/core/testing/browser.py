@@ -36,3 +36,6 @@ def log_in(page, live_server, username="cashier", password=PASSWORD):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{live_server.url}/billing/")
+    # The URL changes when the page starts to arrive; its deferred script (the keyboard's handlers)
+    # runs before "load". Enter pressed before it would submit the form as a browser does without it.
+    page.wait_for_load_state("load")
