@@ -119,6 +119,7 @@ def test_a_manager_logs_in_to_the_admin_in_the_stores_colours(page, live_server,
 
     expect(page).to_have_url(f"{live_server.url}/admin/")
     expect(page.locator("#site-name")).to_contain_text("Store Billing")
+    page.wait_for_load_state("load")  # the stylesheets applied (the URL changes before they arrive)
     header = page.locator("#header").evaluate("element => getComputedStyle(element).backgroundColor")
     assert header == "rgb(18, 48, 42)"  # the billing page's header colour (#12302a)
     icon = page.request.get(f"{live_server.url}/favicon.ico")
