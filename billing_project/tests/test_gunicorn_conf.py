@@ -45,27 +45,32 @@ def test_the_environment_picks_gthread_and_the_limits():
     assert (namespace["worker_class"], namespace["threads"], namespace["timeout"]) == ("gthread", 4, 20)
 
 
-def test_post_fork_caps_the_worker_address_space():
-    # In a child process, as gunicorn calls it in each new worker.
-    code = (
-        "import resource, runpy, os; os.environ['GUNICORN_WORKER_MEMORY_MB'] = '1500';"
-        f"ns = runpy.run_path({str(CONF)!r}); ns['post_fork'](None, None);"
-        "print(resource.getrlimit(resource.RLIMIT_AS)[0])"
+def in_a_worker(code: str, **env: str) -> str:
+    """What ``code`` prints in a child process with ``env`` added to its environment, as gunicorn
+    runs a new worker, the file's names in ``ns``: a hook changes the whole process, this one stays
+    untouched."""
+    code = f"import runpy; ns = runpy.run_path({str(CONF)!r}); {code}"
+    child = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, **env}
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
-    assert int(out.stdout) == 1500 * 1024 * 1024
+    return child.stdout
+
+
+def test_post_fork_caps_the_worker_address_space():
+    out = in_a_worker(
+        "import resource; ns['post_fork'](None, None); print(resource.getrlimit(resource.RLIMIT_AS)[0])",
+        GUNICORN_WORKER_MEMORY_MB="1500",
+    )
+    assert int(out) == 1500 * 1024 * 1024
     assert resource.getrlimit(resource.RLIMIT_AS)[0] != 1500 * 1024 * 1024  # this process untouched
 
 
 def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_way():
-    # In a child process: gc.freeze() is process-wide.
-    code = (
-        "import gc, runpy; import django.db.models; ns = runpy.run_path("
-        f"{str(CONF)!r}); before = gc.get_freeze_count(); ns['post_worker_init'](None);"
+    out = in_a_worker(
+        "import gc, django.db.models; before = gc.get_freeze_count(); ns['post_worker_init'](None);"
         "print(before, gc.get_freeze_count())"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
-    before, frozen = map(int, out.stdout.split())
+    before, frozen = map(int, out.split())
     assert before == 0 and frozen > 10_000
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from billing_project.core.gst import split_tax
+from billing_project.core.testing.db_settings import current_settings, settings_at_each_statement
 from billing_project.core.testing.properties import examples
 from billing_project.core.types import BillLine
 from catalog.tests.factories import ProductFactory
@@ -397,26 +398,15 @@ GSTR1_SETTINGS = "SELECT current_setting('work_mem'), current_setting('jit')"
 @pytest.mark.django_db(transaction=True)  # the return's transaction is the outermost, as in a request
 def test_the_return_reads_a_month_with_the_reports_memory_and_no_jit(month, settings):
     settings.REPORT_WORK_MEM_MB = 48
-    with connection.cursor() as cursor:
-        cursor.execute(GSTR1_SETTINGS)
-        default = cursor.fetchone()
-    seen = []
+    default = current_settings(GSTR1_SETTINGS)
 
-    def note_settings(execute, sql, params, many, context):
-        if sql != GSTR1_SETTINGS and "set_config" not in sql:
-            context["cursor"].execute(GSTR1_SETTINGS)
-            seen.append(context["cursor"].fetchone())
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(note_settings):
+    with settings_at_each_statement(GSTR1_SETTINGS) as seen:
         report = gstr1(period="2026-11")
 
     assert report["b2b"]
     # Every read of the return, for its transaction only (SET LOCAL).
     assert seen and set(seen) == {("48MB", "off")}
-    with connection.cursor() as cursor:
-        cursor.execute(GSTR1_SETTINGS)
-        assert cursor.fetchone() == default != ("48MB", "off")
+    assert current_settings(GSTR1_SETTINGS) == default != ("48MB", "off")
 
 
 def test_each_document_series_runs_from_its_first_number_to_its_last(month):

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from billing_project.core.testing.db_settings import current_settings, settings_at_each_statement
 from cashdrawer.errors import TillNotFound
 from catalog.tests.factories import ProductFactory
 from purchases.errors import ReportGroupingInvalid, ReportRangeInvalid
@@ -200,7 +201,7 @@ def test_a_report_of_no_store_is_all_nought(drawer, rice, group_by):
     assert all(row["bills"] == 0 and row["net_sales"] == 0 and row["refunds"] == 0 for row in report["rows"])
 
 
-# What a report by product sets for its transaction on PostgreSQL (``sales_report._report_limits``).
+# What a report by product sets for its transaction on PostgreSQL (``sales_report._limits``).
 PLAN_SETTINGS = "SELECT current_setting('work_mem'), current_setting('max_parallel_workers_per_gather')"
 
 
@@ -210,24 +211,13 @@ PLAN_SETTINGS = "SELECT current_setting('work_mem'), current_setting('max_parall
 def test_a_report_by_product_hashes_its_products_in_memory_in_one_process(drawer, rice, settings, group_by, given):
     settings.REPORT_WORK_MEM_MB = 48
     ring_up((rice, 1))
-    with connection.cursor() as cursor:
-        cursor.execute(PLAN_SETTINGS)
-        default = cursor.fetchone()
-    seen = []
+    default = current_settings(PLAN_SETTINGS)
 
-    def note_settings(execute, sql, params, many, context):
-        if sql != PLAN_SETTINGS and "set_config" not in sql:
-            context["cursor"].execute(PLAN_SETTINGS)
-            seen.append(context["cursor"].fetchone())
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(note_settings):
+    with settings_at_each_statement(PLAN_SETTINGS) as seen:
         report = sales_report(group_by=group_by)
 
     assert report["totals"]["bills"] == 1
     # Set for every read of the report, and for its transaction only (SET LOCAL): the memory to hash
     # the products, and no parallel workers.
     assert seen and set(seen) == {given or default}
-    with connection.cursor() as cursor:
-        cursor.execute(PLAN_SETTINGS)
-        assert cursor.fetchone() == default
+    assert current_settings(PLAN_SETTINGS) == default
