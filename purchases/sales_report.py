@@ -195,7 +195,7 @@ def sales_report(
         # sets them before its reads, which are planned for the memory it gives them.
         folded = till is None and group_by != "product" and connections[alias].vendor == "postgresql"
         if not folded:
-            _bound_report(alias, group_by)
+            bound_report(alias, **_limits(group_by))
         if store is not None and not Store.objects.filter(pk=store).exists():
             raise StoreNotFound(f"Store {store} does not exist.", details={"store": store})
         if store is not None:
@@ -217,7 +217,7 @@ def sales_report(
         # (``sales_rollups``); one till's reads the raw rows (a till's year is small).
         rolled = None
         if till is None:
-            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, _report_limits() if folded else None)
+            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, report_limits() if folded else None)
         if rolled is not None:
             bills = bills.filter(pk__gt=rolled.bills_through)
             refunds = refunds.filter(pk__gt=rolled.refunds_through)
@@ -279,7 +279,7 @@ def report_limits(*, work_mem: bool = False, parallel: bool = True) -> tuple[str
 
     - ``work_mem``: the memory to hash a big aggregate at once (``REPORT_WORK_MEM_MB``) instead of
       sorting it on disk, and to scan a month of bills through a lossless bitmap of their index;
-    - ``parallel=False``: no parallel workers (see ``_report_limits``).
+    - ``parallel=False``: no parallel workers (see ``_limits``).
 
     Settings that change a plan are in force only for statements planned after this one."""
     sql = "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)"
@@ -301,9 +301,9 @@ def bound_report(alias: str, *, work_mem: bool = False, parallel: bool = True) -
         cursor.execute(*report_limits(work_mem=work_mem, parallel=parallel))
 
 
-def _report_limits(group_by: str = "") -> tuple[str, list[Any]]:
-    """``report_limits`` of a sales report. By product, two settings that change its plan, so made in
-    a statement before the reads:
+def _limits(group_by: str) -> dict[str, bool]:
+    """``report_limits``' options of a sales report. By product, two settings that change its plan,
+    so made in a statement before the reads:
 
     - the memory to hash every product's sums at once (``REPORT_WORK_MEM_MB``): a chain's 50,000
       products of 11 sums each hash in about 60 MB, and with the default 4 MB PostgreSQL sorts them on
@@ -312,15 +312,6 @@ def _report_limits(group_by: str = "") -> tuple[str, list[Any]]:
       200), so it would have two workers sum half the rows each, both of which find nearly every
       product, and then merge their sums in one process, which takes longer than summing all the rows
       there in the first place (`bench/RESULTS.md`, "a report by product's memory and workers")."""
-    return report_limits(**_limits(group_by))
-
-
-def _bound_report(alias: str, group_by: str = "") -> None:
-    """``_report_limits`` in a statement of its own."""
-    bound_report(alias, **_limits(group_by))
-
-
-def _limits(group_by: str) -> dict[str, bool]:
     by_product = group_by == "product"
     return {"work_mem": by_product, "parallel": not by_product}
 

@@ -246,8 +246,9 @@ BILL_STATEMENT_TIMEOUT_MS = env.int("BILL_STATEMENT_TIMEOUT_MS", default=DB_STAT
 # A sales report's statements (read-only; a year by payment method takes seconds at a million bills):
 # under gunicorn's timeout, so a runaway report answers 503 instead of holding a worker.
 REPORT_STATEMENT_TIMEOUT_MS = env.int("REPORT_STATEMENT_TIMEOUT_MS", default=20000)
-# The memory a sales report by product gives PostgreSQL to hash its products' sums (``work_mem``, for
-# that report's transaction only; PostgreSQL's hash may take twice it).
+# The memory a sales report by product gives PostgreSQL to hash its products' sums, and a GSTR-1 to
+# read a month's bills and hash their lines' sums (``work_mem``, for that report's transaction only;
+# PostgreSQL's hash may take twice it).
 REPORT_WORK_MEM_MB = env.int("REPORT_WORK_MEM_MB", default=32)
 
 # Tills: the till a bill or a /denominations request uses when it names none, and the largest
