@@ -625,30 +625,48 @@ class SalesReportRowSerializer(SalesReportFiguresSerializer):
         # ``Serializer.to_representation`` gives less the absent keys, without its attribute lookups
         # and ``SkipField`` exceptions per absent field (most of the time of a report of 50,000 rows).
         # The rows of a report share their keys: the fields to put out are worked out once per set of
-        # keys, and an amount (a 2-place Decimal) is formatted here as its field would format it.
+        # keys (``_output_plan``). A value its field would put out unchanged is taken as it is, and an
+        # amount (a 2-place Decimal) is formatted here as its field would format it.
         keys = tuple(instance)
         plans = self.__dict__.setdefault("_output_plans", {})
         plan = plans.get(keys)
         if plan is None:
-            plan = plans[keys] = [
-                (
-                    field.field_name,
-                    isinstance(field, _ReportAmountField) and field.decimal_places == 2,
-                    field.to_representation,
-                )
-                for field in self._readable_fields
-                if field.field_name in instance
-            ]
+            plan = plans[keys] = self._output_plan(instance)
         out: dict[str, Any] = {}
-        for name, amount, represent in plan:
+        for name, unchanged, amount, represent in plan:
             value = instance[name]
-            if value is None:
-                out[name] = None
-            elif amount and type(value) is Decimal and value.is_finite():
-                out[name] = f"{value:.2f}"
+            if value is None or type(value) in unchanged:
+                out[name] = value
+            elif amount and type(value) is Decimal and (text := str(value))[-3:-2] == ".":
+                # A Decimal of exactly 2 places (no exponent notation) prints as its field formats it,
+                # in a tenth of the time of formatting it.
+                out[name] = text
             else:
                 out[name] = represent(value)
         return out
+
+    def _output_plan(self, instance) -> list[tuple[str | None, tuple[type, ...], bool, Any]]:
+        """For each field present in ``instance``: its name, the types of value it puts out unchanged
+        (an int by an integer field, a str by a text field or by a choice field whose choices are their
+        own values, a quantity already in its API form), whether it is a 2-place amount, and how it
+        represents any other value."""
+        plan = []
+        for field in self._readable_fields:
+            if field.field_name not in instance:
+                continue
+            unchanged: tuple[type, ...] = ()
+            if isinstance(field, QuantityValueField):
+                unchanged = (int, str)
+            elif isinstance(field, serializers.IntegerField):
+                unchanged = (int,)
+            elif isinstance(field, serializers.ChoiceField):
+                if all(key == value for key, value in field.choice_strings_to_values.items()):
+                    unchanged = (str,)
+            elif isinstance(field, serializers.CharField):
+                unchanged = (str,)
+            amount = isinstance(field, _ReportAmountField) and field.decimal_places == 2
+            plan.append((field.field_name, unchanged, amount, field.to_representation))
+        return plan
 
 
 class SalesReportSerializer(serializers.Serializer):
