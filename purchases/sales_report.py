@@ -28,7 +28,6 @@ Reads go through ``reporting_reads()``, so they use the read replica when one is
 """
 
 import csv
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -49,13 +48,14 @@ from django.utils import timezone
 
 from billing_project.core.db_router import reporting_reads
 from billing_project.core.money import money
-from billing_project.core.quantities import Unit, quantity_json
+from billing_project.core.quantities import Unit
 from cashdrawer.errors import TillNotFound
 from cashdrawer.models import Till
 from catalog.errors import StoreNotFound
-from catalog.models import Product, Store
+from catalog.models import Store
 from catalog.stores import store_filter
 
+from . import sales_by_product as by_products
 from .errors import ReportGroupingInvalid, ReportRangeInvalid
 from .figures import bill_figures, bill_sums
 from .models import Payment, PaymentMethod, Purchase, PurchaseItem, Refund, RefundLine, RefundPayment
@@ -171,6 +171,7 @@ def sales_report(
     store: int | None = None,
     store_ids: list[int] | None = None,
     best: int | None = None,
+    as_json: bool = False,
 ) -> dict:
     """The sales of ``date_from``..``date_to`` (inclusive local days; default the last 30 days),
     grouped by ``group_by`` (one of ``GROUPINGS``), optionally of one till (bills rung up and refunds
@@ -184,6 +185,9 @@ def sales_report(
     report has them, and ``rows_in_all``, how many rows the whole report has; the totals then leave
     out the quantities (they would need every product's unit). The Sales page shows its top ten so,
     without naming and shaping a row for each of a supermarket's 50,000 products.
+
+    ``as_json`` (by product only): the rows as the API writes them (``sales_by_product``), amounts as
+    2-place strings; the totals as ever.
 
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
@@ -217,7 +221,9 @@ def sales_report(
         # (``sales_rollups``); one till's reads the raw rows (a till's year is small).
         rolled = None
         if till is None:
-            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, report_limits() if folded else None)
+            first = report_limits() if folded else None
+            # By product, the rows as ``PRODUCT_ROW`` tuples (``sales_by_product`` shows them).
+            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, first, group_by == "product")
         if rolled is not None:
             bills = bills.filter(pk__gt=rolled.bills_through)
             refunds = refunds.filter(pk__gt=rolled.refunds_through)
@@ -226,15 +232,18 @@ def sales_report(
         collected = COLLECTORS[group_by](scope)
         total = _collect_totals(bills, refunds)
         if rolled is not None:
-            # The rollup's rows are most of them (50,000 by product): the few past the seal join them.
-            merge_rows(rolled.rows, collected)
-            collected = rolled.rows
             merge_rows({None: total}, {None: rolled.totals})
-        rows_in_all = len(collected)
-        if best is not None:
-            assert group_by == "product", "best: by product only"
-            collected = _best_products(collected, best)
-        rows = _PRESENTERS[group_by](collected, scope)
+        assert group_by == "product" or (best is None and not as_json), "best, as_json: by product only"
+        if group_by == "product":
+            # The rollup's rows are most of them (50,000): the few past the seal are added to them.
+            by_product = by_products.added(rolled.rows if rolled is not None else {}, collected)
+            rows_in_all = len(by_product)
+            rows = by_products.presented(by_product, best=best, as_json=as_json)
+        else:
+            if rolled is not None:
+                merge_rows(rolled.rows, collected)
+                collected = rolled.rows
+            rows = _PRESENTERS[group_by](collected, scope)
         totals = _finish(total)
     report = {"date_from": date_from, "date_to": date_to, "group_by": group_by, "till": till, "store": store}
     if best is not None:
@@ -475,64 +484,6 @@ def _line_rows(scope: _Scope, line_key: str, refund_line_key: str, *, one_line_p
         row[TAXABLE] -= taken_back["taxable"] or ZERO
         row["refunded_quantity"] += taken_back["quantity"] or NO_QUANTITY
     return rows
-
-
-def _best_products(rows: dict[Any, dict], best: int) -> dict[Any, dict]:
-    """The ``best`` rows of ``rows`` (collected by product) that come first in the report's order:
-    by net sales after refunds, as ``_finish`` works it out, best first, then by product id."""
-
-    def order(item: tuple[Any, dict]) -> tuple[Decimal, Any]:
-        product_id, row = item
-        return (_money(row["refunds"]) - _money(row["net_sales"]), product_id)
-
-    return dict(heapq.nsmallest(best, rows.items(), key=order))
-
-
-def _product_names(ids: list[int]) -> dict[int, tuple[str, str]]:
-    """The name and unit of each product of ``ids``, read where the report reads. On PostgreSQL the
-    ids are one array parameter: a report of a supermarket's year names 50,000 products, and as many
-    placeholders cost more to build and send than the read itself."""
-    products = Product.objects.all()
-    connection = connections[products.db]
-    if connection.vendor != "postgresql":
-        return {pk: (name, unit) for pk, name, unit in products.filter(pk__in=ids).values_list("pk", "name", "unit")}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, name, unit FROM {Product._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608
-            # The array's text form: psycopg's adapter of a list of 50,000 ints takes four times the CPU of the join.
-            ["{" + ",".join(map(str, ids)) + "}"],
-        )
-        return {pk: (name, unit) for pk, name, unit in cursor.fetchall()}
-
-
-def _present_product(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
-    products = _product_names([pk for pk in rows if pk is not None])
-    out = []
-    unknown = ("", Unit.EACH)
-    for product_id, row in rows.items():
-        row = _finish(row)
-        # A product's unit never changes once it is sold, so its lines share it. Quantities are in
-        # the API's form: an int for ``each``, a 3-place string ("1.250") for a measure.
-        name, unit = products.get(product_id, unknown)
-        out.append(
-            {
-                "product_id": product_id,
-                "product_name": name,
-                "bills": row["bills"],
-                "gross": row["gross"],
-                "discounts": row["discounts"],
-                "net_sales": row["net_sales"],
-                "refunds": row["refunds"],
-                "net_after_refunds": row["net_after_refunds"],
-                "tax": row["tax"],
-                "cost": row["cost"],
-                "margin": row["margin"],
-                "quantity": quantity_json(row["quantity"], unit),
-                "refunded_quantity": quantity_json(row["refunded_quantity"], unit),
-                "unit": unit,
-            }
-        )
-    return sorted(out, key=lambda row: (-row["net_after_refunds"], row["product_id"]))
 
 
 def _present_tax_rate(rows: dict[Any, dict], scope: _Scope) -> list[dict]:
@@ -787,7 +738,6 @@ COLLECTORS = {
 _PRESENTERS = {
     "day": _present_day,
     "hour": _present_hour,
-    "product": _present_product,
     "cashier": _present_cashier,
     "till": _present_till,
     "payment_method": _present_payment_method,

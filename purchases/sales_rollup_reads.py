@@ -15,15 +15,15 @@ from django.db import connections
 
 from billing_project.core.db.scaled import from_units
 from billing_project.core.money import money
+from catalog.models import Product
 
-from .models import SalesRollup, SalesRollupMonth, SalesRollupSeal
+from .models import SUMS_COLUMNS, SalesRollup, SalesRollupMonth, SalesRollupSeal, SalesRollupToDate
 
 ZERO = Decimal("0.00")
 NO_QUANTITY = Decimal("0.000")
 THREE_PLACES = Decimal("0.001")
 # The rollup's columns of sums, in the order a read hands them back.
-SUMS: tuple[str, ...] = ("bills", "gross", "discounts", "net_sales", "refunds", "tax", "cost", "sold_taxable")
-SUMS += ("taxable", "quantity", "refunded_quantity")
+SUMS: tuple[str, ...] = SUMS_COLUMNS
 LINE_GROUPINGS = ("product", "tax_rate")
 # The places of each sum (``RollupSums``): amounts in paise, quantities in thousandths, bills counted.
 PLACES = dict.fromkeys(SUMS, 2) | {"bills": 0, "quantity": 3, "refunded_quantity": 3}
@@ -38,7 +38,7 @@ class Rolled:
     """What a report reads from the rollup: its rows by key and its totals (the collected sums of
     ``sales_report``, before ``_finish``), and the ids the rollup holds bills and refunds up to."""
 
-    rows: dict[Any, dict]
+    rows: dict[Any, Any]  # collected sums by key; ``PRODUCT_ROW`` tuples when read with ``product_rows``
     totals: dict[str, Any]
     bills_through: int
     refunds_through: int
@@ -70,6 +70,13 @@ def _sum(field: str, vendor: str) -> str:
     if vendor == "postgresql" and PLACES[field]:
         return f"SUM({field}) * {UNIT[PLACES[field]]}"
     return f"SUM({field})"
+
+
+def _scaled(field: str, vendor: str) -> str:
+    """A sum of whole units of ``_whole_sums`` as ``_sum`` hands it back."""
+    if vendor == "postgresql" and PLACES[field]:
+        return f"{field} * {UNIT[PLACES[field]]}"
+    return field
 
 
 def _cents(value: Any) -> Decimal:
@@ -147,13 +154,13 @@ def month_plan(date_from: date, date_to: date) -> MonthPlan | None:
     return MonthPlan(months, added, taken) if months else None
 
 
-def _product_rows_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
-    """Every store's rows by product read as ``plan`` says, added up by product. A month row less the
-    day rows of days outside the range can leave a product whose sums are all nought (it sold only
-    on those days): it has no row, as in the raw answer, where a product has a row when it has a bill
-    (``bills``) or a refund (``refunded_quantity``) in the range."""
+def _product_sums_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
+    """Every store's sums by product read as ``plan`` says, added up by product (``key``, then
+    ``SUMS`` in whole units, named). A month row less the day rows of days outside the range can leave
+    a product whose sums are all nought (it sold only on those days): it has no row, as in the raw
+    answer, where a product has a row when it has a bill (``bills``) or a refund
+    (``refunded_quantity``) in the range."""
     table, by_month = SalesRollup._meta.db_table, SalesRollupMonth._meta.db_table
-    sums = ", ".join(_sum(field, ops.connection.vendor) for field in SUMS)
     columns = ", ".join(SUMS)
     negated = ", ".join(f"-{field}" for field in SUMS)
 
@@ -165,7 +172,7 @@ def _product_rows_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
     taken, taken_params = days(plan.taken)
     months = ", ".join(["%s"] * len(plan.months))
     sql = (
-        f"SELECT 'r', key, {sums} FROM ("  # noqa: S608 - only our own table and column names
+        f"SELECT key, {_whole_sums()} FROM ("  # noqa: S608 - only our own table and column names
         f"SELECT key, {columns} FROM {by_month} WHERE month IN ({months})"
         f" UNION ALL SELECT key, {columns} FROM {table} WHERE grouping = 'product' AND ({added})"
         f" UNION ALL SELECT key, {negated} FROM {table} WHERE grouping = 'product' AND ({taken})"
@@ -175,6 +182,42 @@ def _product_rows_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
     return sql, params
 
 
+def _product_sums_to_date(date_from: date, date_to: date, ops) -> tuple[str, list]:
+    """Every store's sums by product over ``date_from``..``date_to`` from the running totals
+    (``SalesRollupToDate``): the totals up to ``date_to`` less those up to the day before
+    ``date_from``, each read on the last day up to then that has them (days without sales have none),
+    as ``key`` then ``SUMS`` in whole units, named. Every product of the earlier day's totals is in the
+    later day's, so each later row is joined to its earlier row, if any, and no sum is needed. A product
+    with no bill and no refund in the range has a row of noughts here (``_read_products`` leaves it out,
+    as the raw answer has no row for it)."""
+    table = SalesRollupToDate._meta.db_table
+    on = f"(SELECT MAX(day) FROM {table} WHERE day <= %s)"  # noqa: S608 - our own table
+    less = ", ".join(f"upto.{field} - COALESCE(before.{field}, 0) AS {field}" for field in SUMS)
+    sql = (
+        f"SELECT upto.key, {less} FROM {table} AS upto"  # noqa: S608 - only our own table and column names
+        f" LEFT JOIN {table} AS before ON before.day = {on} AND before.key = upto.key WHERE upto.day = {on}"
+    )
+    return sql, [ops.adapt_datefield_value(date_from - timedelta(days=1)), ops.adapt_datefield_value(date_to)]
+
+
+def _whole_sums() -> str:
+    """``SUMS`` summed in whole units and named: ``bigint`` on PostgreSQL (whose sum of ``bigint`` is
+    ``numeric``), so that psycopg hands back ints."""
+    return ", ".join(f"CAST(SUM({field}) AS bigint) AS {field}" for field in SUMS)
+
+
+def _days_and_stores(ops, date_from: date, date_to: date, store_ids: list[int] | None) -> tuple[str, list[Any]]:
+    """The ``WHERE`` of a rollup's rows of ``date_from``..``date_to`` at ``store_ids`` (``None``: every
+    store), and its parameters."""
+    where = "day >= %s AND day <= %s"
+    params: list[Any] = [ops.adapt_datefield_value(date_from), ops.adapt_datefield_value(date_to)]
+    if store_ids is not None:
+        stores = [int(pk) for pk in store_ids]
+        where += f" AND store_id IN ({', '.join(['%s'] * len(stores))})" if stores else " AND 1 = 0"
+        params += stores
+    return where, params
+
+
 def read_rollup(
     alias: str,
     grouping: str,
@@ -182,23 +225,24 @@ def read_rollup(
     date_to: date,
     store_ids: list[int] | None,
     first: tuple[str, list[Any]] | None = None,
+    product_rows: bool = False,
 ) -> Rolled | None:
     """The rollup of ``grouping`` over ``date_from``..``date_to`` at ``store_ids`` (``None``: every
     store), read from ``alias`` with its seal in one statement, so both come from one snapshot even
     while a seal commits. ``None`` when nothing is sealed, or sealed by another time zone's days.
 
     ``first``: a ``SELECT`` (and its parameters) to run in the same statement, before the rest (the
-    report's ``set_config`` of its limits, without a round trip of its own)."""
+    report's ``set_config`` of its limits, without a round trip of its own).
+
+    ``product_rows`` (by product, without ``first``): the rows as ``PRODUCT_ROW`` tuples, in the form a
+    report presents them from (``_read_products``), rather than as collected Decimal sums."""
+    if product_rows:
+        assert grouping == "product" and first is None, "product_rows: by product, without first"
+        return _read_products(alias, date_from, date_to, store_ids)
     connection = connections[alias]
     ops = connection.ops
     table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
-    days = [ops.adapt_datefield_value(date_from), ops.adapt_datefield_value(date_to)]
-    where = "day >= %s AND day <= %s"
-    params: list[Any] = list(days)
-    if store_ids is not None:
-        stores = [int(pk) for pk in store_ids]
-        where += f" AND store_id IN ({', '.join(['%s'] * len(stores))})" if stores else " AND 1 = 0"
-        params += stores
+    where, params = _days_and_stores(ops, date_from, date_to, store_ids)
     sums = ", ".join(_sum(field, connection.vendor) for field in SUMS)
     zeros = ", ".join(["0"] * (len(SUMS) - 2))
     # The seal's row comes out even when there is no seal (NULLs), and after ``first``, which the
@@ -211,7 +255,9 @@ def read_rollup(
         rows_sql = f"SELECT 'r', key, {sums} FROM {table} WHERE grouping = %s AND {where} GROUP BY key"  # noqa: S608
         rows_params = [grouping, *params]
     else:
-        rows_sql, rows_params = _product_rows_by_month(plan, ops)
+        by_month, rows_params = _product_sums_by_month(plan, ops)
+        scaled = ", ".join(_scaled(field, connection.vendor) for field in SUMS)
+        rows_sql = f"SELECT 'r', key, {scaled} FROM ({by_month}) AS by_product"  # noqa: S608 - our own SQL
     sql = (
         f"{prelude}{rows_sql}"  # noqa: S608 - only our own table and column names; the values are parameters
         f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"
@@ -232,3 +278,87 @@ def read_rollup(
             totals = _row("day", values)
     assert totals is not None
     return Rolled(rows=rows, totals=totals, bills_through=int(sealed[0][2]), refunds_through=int(sealed[0][3]))
+
+
+# A row of ``_read_products``, by product: the kind ("r"), the product's id (None for a line of no
+# product), the bills, the amounts (``PRODUCT_AMOUNTS``), the quantities sold and refunded in
+# thousandths, ``net_after_refunds`` in paise (the report's order), the product's name and unit. On
+# PostgreSQL each amount a report shows is the text of its exact 2-place figure (``12.50``,
+# ``-0.40``), as the API writes it; on other databases it is whole paise, as the two amounts no
+# report by product shows (``UNSHOWN``) are everywhere. ``sales_by_product`` adds the raw rows.
+PRODUCT_AMOUNTS = (*SUMS[1:9], "net_after_refunds", "margin")
+UNSHOWN = ("sold_taxable", "taxable")
+PRODUCT_ROW = ("kind", "product_id", "bills", *PRODUCT_AMOUNTS, *SUMS[9:], "order", "name", "unit")
+BILLS, REFUNDED = PRODUCT_ROW.index("bills"), PRODUCT_ROW.index("refunded_quantity")
+# The amounts' expressions over the sums of whole paise.
+_AMOUNT_OF = dict(zip(SUMS[1:9], SUMS[1:9], strict=True)) | {
+    "net_after_refunds": "net_sales - refunds",
+    "margin": "sold_taxable - cost",
+}
+
+
+def _amount_text(expression: str, vendor: str) -> str:
+    """A 2-place amount from its whole paise (``PRODUCT_ROW``): the exact ``numeric``'s text on
+    PostgreSQL; the paise elsewhere."""
+    if vendor == "postgresql":
+        return f"CAST(({expression}) * 0.01 AS text)"
+    return f"({expression})"
+
+
+def _read_products(alias: str, date_from: date, date_to: date, store_ids: list[int] | None) -> Rolled | None:
+    """``read_rollup`` by product, each row read in the form the report presents it from
+    (``PRODUCT_ROW``), with the product's name and unit: a report of a supermarket's 50,000 products
+    shapes each row once (``sales_by_product``) rather than adding, rounding and formatting Decimals.
+    A report of every store reads the running totals (``_product_sums_to_date``), one of some stores
+    their day rows.
+    The rows, the totals (``read_rollup``'s) and the seal come from one statement, one snapshot.
+    ``rows``: the ``PRODUCT_ROW`` tuples by product id."""
+    connection = connections[alias]
+    ops, vendor = connection.ops, connection.vendor
+    table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
+    where, params = _days_and_stores(ops, date_from, date_to, store_ids)
+    if store_ids is None:
+        by_product, by_product_params = _product_sums_to_date(date_from, date_to, ops)
+    else:
+        by_product = f"SELECT key, {_whole_sums()} FROM {table} WHERE grouping = 'product' AND {where} GROUP BY key"  # noqa: S608
+        by_product_params = list(params)
+    amounts = ", ".join(name if name in UNSHOWN else _amount_text(_AMOUNT_OF[name], vendor) for name in PRODUCT_AMOUNTS)
+    total_amounts = ", ".join(
+        f"CAST(SUM({name}) AS bigint)" if name in UNSHOWN else _amount_text(f"SUM({name})", vendor)
+        for name in SUMS[1:9]
+    )
+    nothing = ", ".join(["NULL"] * (len(PRODUCT_AMOUNTS) - 8))
+    # Only our own table and column names are formatted in; the values are parameters.
+    sql = (
+        f"SELECT 'r', product.id, bills, {amounts}, quantity, refunded_quantity, net_sales - refunds,"  # noqa: S608
+        f" product.name, product.unit FROM ({by_product}) AS by_product"
+        f" LEFT JOIN {Product._meta.db_table} AS product ON product.id = CAST(NULLIF(by_product.key, '') AS bigint)"
+        f" UNION ALL SELECT 't', NULL, CAST(SUM(bills) AS bigint), {total_amounts}, {nothing}, 0, 0, 0, NULL, NULL"
+        f" FROM {table} WHERE grouping = 'day' AND {where}"
+        f" UNION ALL SELECT 's', NULL, bills_through, {', '.join(['NULL'] * len(PRODUCT_AMOUNTS))}, 0, 0,"
+        f" refunds_through, time_zone, NULL FROM (SELECT 1) AS one LEFT JOIN {seal} ON true"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*by_product_params, *params])
+        found = cursor.fetchall()
+    rows, totals, sealed = {}, None, None
+    for row in found:
+        if row[0] == "r":
+            # The running totals' row of a product not sold nor refunded in the range: no row.
+            if row[BILLS] or row[REFUNDED]:
+                rows[row[1]] = row
+        elif row[0] == "t":
+            totals = row
+        else:
+            sealed = row
+    assert totals is not None and sealed is not None
+    bills_through, refunds_through, time_zone = sealed[2], sealed[15], sealed[16]
+    if time_zone != settings.TIME_ZONE or not (bills_through or refunds_through):
+        return None
+    summed = [Decimal(value) if type(value) is str else value for value in totals[3:11]]
+    return Rolled(
+        rows=rows,
+        totals=_row("day", [totals[2], *summed, NO_QUANTITY, NO_QUANTITY]),
+        bills_through=int(bills_through),
+        refunds_through=int(refunds_through),
+    )
