@@ -952,35 +952,6 @@ class SalesRollupMonth(RollupSums):
         return f"product {self.key} in {self.month:%Y-%m}"
 
 
-class SalesRollupToDate(RollupSums):
-    """By product, the whole chain's running totals: the sums of the ``SalesRollup`` rows by product
-    of every store and of every local day up to and including ``day``. There is a row for each
-    product sold by then, on each day that has rollup rows by product, so a report of every store by
-    product over any range reads two days of them: those up to its last day less those up to the day
-    before its first (``sales_rollup_reads._read_products``), about 100,000 rows for a supermarket's
-    50,000 products whatever the range. Sealed with the day rows (the same ``SalesRollupSeal``, the
-    same transaction, ``sales_rollups``): a new day's totals are the day before's plus the new day's
-    rows, and a late change is added to its day's totals and every later day's (docs/reports.md,
-    "Rollups")."""
-
-    day = models.DateField()
-    # The product's id as text ("" for a line of no product), as ``SalesRollup.key``.
-    key = models.CharField(max_length=64, blank=True)
-
-    class Meta:
-        constraints = [
-            # Also the index a report reads: one day's rows.
-            models.UniqueConstraint(fields=["day", "key"], name="salesrolluptodate_one_row"),
-            models.CheckConstraint(condition=Q(bills__gte=0), name="salesrolluptodate_bills_gte_0"),
-            models.CheckConstraint(
-                condition=Q(quantity__gte=0, refunded_quantity__gte=0), name="salesrolluptodate_quantities_gte_0"
-            ),
-        ]
-
-    def __str__(self):
-        return f"product {self.key} up to {self.day}"
-
-
 class SalesRollupSeal(models.Model):
     """The one row saying what ``SalesRollup`` holds: every bill with an id up to ``bills_through``
     and every refund up to ``refunds_through`` (all of them committed when the seal read those ids),

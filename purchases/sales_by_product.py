@@ -20,29 +20,35 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connections
-
 from billing_project.core.db.scaled import from_units, to_units
 from billing_project.core.money import CENT, money
 from billing_project.core.quantities import Unit
-from catalog.models import Product
 
-from .sales_rollup_reads import PRODUCT_AMOUNTS, PRODUCT_ROW, THREE_PLACES, UNSHOWN
+from .sales_rollup_reads import (
+    BILLS,
+    GROSS,
+    NAME,
+    ORDER,
+    PRODUCT_AMOUNTS,
+    PRODUCT_ID,
+    PRODUCT_ROW,
+    REFUNDED,
+    THREE_PLACES,
+    UNSHOWN,
+    product_names,
+)
 
 # ``PRODUCT_ROW``'s places (sales_rollup_reads); the amounts start at GROSS.
-PRODUCT_ID, BILLS, GROSS, QUANTITY, REFUNDED, ORDER, NAME, UNIT = (
-    PRODUCT_ROW.index(name)
-    for name in ("product_id", "bills", "gross", "quantity", "refunded_quantity", "order", "name", "unit")
-)
+QUANTITY, UNIT = PRODUCT_ROW.index("quantity"), PRODUCT_ROW.index("unit")
 # The amounts of a ``PRODUCT_ROW``, in its order, as the collected sums name them.
 COLLECTED_AMOUNTS = ("gross", "discounts", "net_sales", "refunds", "tax", "cost", "_taxable", "taxable")
 
 
 def added(rows: dict[Any, tuple], collected: dict[Any, dict]) -> dict[Any, tuple]:
-    """``rows`` (``PRODUCT_ROW`` tuples by product id, from the rollup) with the products' sums of
-    ``collected`` (collected rows by product id) added; a product only in ``collected`` gets a row,
-    named and united as it is now."""
-    names = _product_names([pk for pk in collected if pk is not None and pk not in rows])
+    """``rows`` (``PRODUCT_ROW`` tuples by product id, from the rollup), changed in place: the sums of
+    ``collected`` (collected rows by product id) added to their product's row; a product only in
+    ``collected`` gets a row, with the product's current name and unit."""
+    names = product_names([pk for pk in collected if pk is not None and pk not in rows])
     for product_id, sums in collected.items():
         row = rows.get(product_id)
         if row is None:
@@ -178,22 +184,3 @@ def _money(value: Any) -> Decimal:
 
 def _thousandths(value: Any) -> int:
     return to_units(Decimal(value or 0).quantize(THREE_PLACES), 3)
-
-
-def _product_names(ids: list[int]) -> dict[int, tuple[str, str]]:
-    """The name and unit of each product of ``ids``, read where the report reads. On PostgreSQL the
-    ids are one array parameter: a report of a supermarket's year (one no rollup holds) names 50,000
-    products, and as many placeholders cost more to build and send than the read itself."""
-    if not ids:
-        return {}
-    products = Product.objects.all()
-    connection = connections[products.db]
-    if connection.vendor != "postgresql":
-        return {pk: (name, unit) for pk, name, unit in products.filter(pk__in=ids).values_list("pk", "name", "unit")}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, name, unit FROM {Product._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608
-            # The array's text form: psycopg's adapter of a list of 50,000 ints takes four times the CPU of the join.
-            ["{" + ",".join(map(str, ids)) + "}"],
-        )
-        return {pk: (name, unit) for pk, name, unit in cursor.fetchall()}

@@ -17,7 +17,7 @@ from billing_project.core.db.scaled import from_units
 from billing_project.core.money import money
 from catalog.models import Product
 
-from .models import SUMS_COLUMNS, SalesRollup, SalesRollupMonth, SalesRollupSeal, SalesRollupToDate
+from .models import SUMS_COLUMNS, SalesRollup, SalesRollupMonth, SalesRollupSeal
 
 ZERO = Decimal("0.00")
 NO_QUANTITY = Decimal("0.000")
@@ -157,9 +157,10 @@ def month_plan(date_from: date, date_to: date) -> MonthPlan | None:
 def _product_sums_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
     """Every store's sums by product read as ``plan`` says, added up by product (``key``, then
     ``SUMS`` in whole units, named). A month row less the day rows of days outside the range can leave
-    a product whose sums are all nought (it sold only on those days): it has no row, as in the raw
-    answer, where a product has a row when it has a bill (``bills``) or a refund
-    (``refunded_quantity``) in the range."""
+    a product whose sums are all nought (it sold only on those days): the caller leaves it out, as the
+    raw answer has a row for a product only when it has a bill (``bills``) or a refund
+    (``refunded_quantity``) in the range. (Filtered here, the rows' count would be a guess, and
+    PostgreSQL, guessing 111 for 50,000, would join them to the products row by row.)"""
     table, by_month = SalesRollup._meta.db_table, SalesRollupMonth._meta.db_table
     columns = ", ".join(SUMS)
     negated = ", ".join(f"-{field}" for field in SUMS)
@@ -176,28 +177,10 @@ def _product_sums_by_month(plan: MonthPlan, ops) -> tuple[str, list]:
         f"SELECT key, {columns} FROM {by_month} WHERE month IN ({months})"
         f" UNION ALL SELECT key, {columns} FROM {table} WHERE grouping = 'product' AND ({added})"
         f" UNION ALL SELECT key, {negated} FROM {table} WHERE grouping = 'product' AND ({taken})"
-        ") AS parts GROUP BY key HAVING SUM(bills) > 0 OR SUM(refunded_quantity) > 0"
+        ") AS parts GROUP BY key"
     )
     params = [*(ops.adapt_datefield_value(month) for month in plan.months), *added_params, *taken_params]
     return sql, params
-
-
-def _product_sums_to_date(date_from: date, date_to: date, ops) -> tuple[str, list]:
-    """Every store's sums by product over ``date_from``..``date_to`` from the running totals
-    (``SalesRollupToDate``): the totals up to ``date_to`` less those up to the day before
-    ``date_from``, each read on the last day up to then that has them (days without sales have none),
-    as ``key`` then ``SUMS`` in whole units, named. Every product of the earlier day's totals is in the
-    later day's, so each later row is joined to its earlier row, if any, and no sum is needed. A product
-    with no bill and no refund in the range has a row of noughts here (``_read_products`` leaves it out,
-    as the raw answer has no row for it)."""
-    table = SalesRollupToDate._meta.db_table
-    on = f"(SELECT MAX(day) FROM {table} WHERE day <= %s)"  # noqa: S608 - our own table
-    less = ", ".join(f"upto.{field} - COALESCE(before.{field}, 0) AS {field}" for field in SUMS)
-    sql = (
-        f"SELECT upto.key, {less} FROM {table} AS upto"  # noqa: S608 - only our own table and column names
-        f" LEFT JOIN {table} AS before ON before.day = {on} AND before.key = upto.key WHERE upto.day = {on}"
-    )
-    return sql, [ops.adapt_datefield_value(date_from - timedelta(days=1)), ops.adapt_datefield_value(date_to)]
 
 
 def _whole_sums() -> str:
@@ -257,7 +240,10 @@ def read_rollup(
     else:
         by_month, rows_params = _product_sums_by_month(plan, ops)
         scaled = ", ".join(_scaled(field, connection.vendor) for field in SUMS)
-        rows_sql = f"SELECT 'r', key, {scaled} FROM ({by_month}) AS by_product"  # noqa: S608 - our own SQL
+        rows_sql = (
+            f"SELECT 'r', key, {scaled} FROM ({by_month}) AS by_product"  # noqa: S608 - our own SQL
+            " WHERE bills > 0 OR refunded_quantity > 0"
+        )
     sql = (
         f"{prelude}{rows_sql}"  # noqa: S608 - only our own table and column names; the values are parameters
         f" UNION ALL SELECT 't', '', {sums} FROM {table} WHERE grouping = 'day' AND {where}"
@@ -289,9 +275,13 @@ def read_rollup(
 PRODUCT_AMOUNTS = (*SUMS[1:9], "net_after_refunds", "margin")
 UNSHOWN = ("sold_taxable", "taxable")
 PRODUCT_ROW = ("kind", "product_id", "bills", *PRODUCT_AMOUNTS, *SUMS[9:], "order", "name", "unit")
-BILLS, REFUNDED = PRODUCT_ROW.index("bills"), PRODUCT_ROW.index("refunded_quantity")
+PRODUCT_ID, BILLS, GROSS, REFUNDED, ORDER, NAME = (
+    PRODUCT_ROW.index(name) for name in ("product_id", "bills", "gross", "refunded_quantity", "order", "name")
+)
+# The amounts summed as they are (the rest are worked out from them), from GROSS on.
+SUMMED_AMOUNTS = SUMS[1:9]
 # The amounts' expressions over the sums of whole paise.
-_AMOUNT_OF = dict(zip(SUMS[1:9], SUMS[1:9], strict=True)) | {
+_AMOUNT_OF = dict(zip(SUMMED_AMOUNTS, SUMMED_AMOUNTS, strict=True)) | {
     "net_after_refunds": "net_sales - refunds",
     "margin": "sold_taxable - cost",
 }
@@ -309,30 +299,41 @@ def _read_products(alias: str, date_from: date, date_to: date, store_ids: list[i
     """``read_rollup`` by product, each row read in the form the report presents it from
     (``PRODUCT_ROW``), with the product's name and unit: a report of a supermarket's 50,000 products
     shapes each row once (``sales_by_product``) rather than adding, rounding and formatting Decimals.
-    A report of every store reads the running totals (``_product_sums_to_date``), one of some stores
-    their day rows.
-    The rows, the totals (``read_rollup``'s) and the seal come from one statement, one snapshot.
-    ``rows``: the ``PRODUCT_ROW`` tuples by product id."""
+    A report of every store reads whole months from the month rows (``month_plan``), one of some
+    stores its day rows. The rows, the totals (``read_rollup``'s) and the seal come from one statement, one
+    snapshot, in ``PRODUCT_ROW``'s columns: the totals (kind "t") have the summed amounts, the seal's
+    row (kind "s") its ``bills_through`` as the bills, ``refunds_through`` as the order and its time
+    zone as the name. ``rows``: the ``PRODUCT_ROW`` tuples by product id."""
     connection = connections[alias]
     ops, vendor = connection.ops, connection.vendor
     table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
     where, params = _days_and_stores(ops, date_from, date_to, store_ids)
-    if store_ids is None:
-        by_product, by_product_params = _product_sums_to_date(date_from, date_to, ops)
+    plan = month_plan(date_from, date_to) if store_ids is None else None
+    if plan is not None:
+        by_product, by_product_params = _product_sums_by_month(plan, ops)
     else:
         by_product = f"SELECT key, {_whole_sums()} FROM {table} WHERE grouping = 'product' AND {where} GROUP BY key"  # noqa: S608
         by_product_params = list(params)
     amounts = ", ".join(name if name in UNSHOWN else _amount_text(_AMOUNT_OF[name], vendor) for name in PRODUCT_AMOUNTS)
     total_amounts = ", ".join(
         f"CAST(SUM({name}) AS bigint)" if name in UNSHOWN else _amount_text(f"SUM({name})", vendor)
-        for name in SUMS[1:9]
+        for name in SUMMED_AMOUNTS
     )
-    nothing = ", ".join(["NULL"] * (len(PRODUCT_AMOUNTS) - 8))
+    nothing = ", ".join(["NULL"] * (len(PRODUCT_AMOUNTS) - len(SUMMED_AMOUNTS)))
     # Only our own table and column names are formatted in; the values are parameters.
-    sql = (
-        f"SELECT 'r', product.id, bills, {amounts}, quantity, refunded_quantity, net_sales - refunds,"  # noqa: S608
-        f" product.name, product.unit FROM ({by_product}) AS by_product"
+    # A month plan's rows are named afterwards (``product_names``): PostgreSQL cannot tell how many
+    # products the months' and days' rows come to (it guesses 200 for 50,000) and would look each name
+    # up in turn, three times as long as reading them all.
+    named = plan is None
+    product = (
         f" LEFT JOIN {Product._meta.db_table} AS product ON product.id = CAST(NULLIF(by_product.key, '') AS bigint)"
+        if named
+        else ""
+    )
+    sql = (
+        f"SELECT 'r', CAST(NULLIF(by_product.key, '') AS bigint), bills, {amounts}, quantity,"  # noqa: S608
+        f" refunded_quantity, net_sales - refunds, {'product.name, product.unit' if named else 'NULL, NULL'}"
+        f" FROM ({by_product}) AS by_product{product}"
         f" UNION ALL SELECT 't', NULL, CAST(SUM(bills) AS bigint), {total_amounts}, {nothing}, 0, 0, 0, NULL, NULL"
         f" FROM {table} WHERE grouping = 'day' AND {where}"
         f" UNION ALL SELECT 's', NULL, bills_through, {', '.join(['NULL'] * len(PRODUCT_AMOUNTS))}, 0, 0,"
@@ -344,21 +345,45 @@ def _read_products(alias: str, date_from: date, date_to: date, store_ids: list[i
     rows, totals, sealed = {}, None, None
     for row in found:
         if row[0] == "r":
-            # The running totals' row of a product not sold nor refunded in the range: no row.
+            # A month row less the days outside the range can come to nought: no row
+            # (``_product_sums_by_month``).
             if row[BILLS] or row[REFUNDED]:
-                rows[row[1]] = row
+                rows[row[PRODUCT_ID]] = row
         elif row[0] == "t":
             totals = row
         else:
             sealed = row
     assert totals is not None and sealed is not None
-    bills_through, refunds_through, time_zone = sealed[2], sealed[15], sealed[16]
+    bills_through, refunds_through, time_zone = sealed[BILLS], sealed[ORDER], sealed[NAME]
     if time_zone != settings.TIME_ZONE or not (bills_through or refunds_through):
         return None
-    summed = [Decimal(value) if type(value) is str else value for value in totals[3:11]]
+    if not named:
+        names = product_names([pk for pk in rows if pk is not None])
+        rows = {pk: (*row[:NAME], *names.get(pk, ("", None))) for pk, row in rows.items()}
+    amounts = totals[GROSS : GROSS + len(SUMMED_AMOUNTS)]
+    summed = [Decimal(value) if type(value) is str else value for value in amounts]
     return Rolled(
         rows=rows,
         totals=_row("day", [totals[2], *summed, NO_QUANTITY, NO_QUANTITY]),
         bills_through=int(bills_through),
         refunds_through=int(refunds_through),
     )
+
+
+def product_names(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The name and unit of each product of ``ids``, read where the report reads. On PostgreSQL the
+    ids are one array parameter: a report of a supermarket's year names 50,000 products, and as many
+    placeholders cost more to build and send than the read itself."""
+    if not ids:
+        return {}
+    products = Product.objects.all()
+    connection = connections[products.db]
+    if connection.vendor != "postgresql":
+        return {pk: (name, unit) for pk, name, unit in products.filter(pk__in=ids).values_list("pk", "name", "unit")}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, name, unit FROM {Product._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608
+            # The array's text form: psycopg's adapter of a list of 50,000 ints takes four times the CPU of the join.
+            ["{" + ",".join(map(str, ids)) + "}"],
+        )
+        return {pk: (name, unit) for pk, name, unit in cursor.fetchall()}

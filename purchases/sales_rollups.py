@@ -26,8 +26,6 @@ after they commit (``models.Purchase``); deleting one needs ``seal_sales_rollups
 docs/reports.md, "Rollups", says the same.
 """
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -40,7 +38,7 @@ from django.utils import timezone
 from billing_project.core.db.scaled import to_units
 from billing_project.core.money import CENT, money
 
-from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal, SalesRollupToDate
+from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from .sales_report import COLLECTORS, _Scope
 from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
 
@@ -53,9 +51,7 @@ SEAL_LOCK_TIMEOUT = "5s"
 # planner takes them for near empty and sorts a year by product on disk rather than hashing it, and
 # until they are vacuumed each month row keeps a dead version from every step that added to it (at
 # 5,000,000 bills, 2.2 million dead rows beside 700,000 live ones) and an index-only read of the day
-# rows visits the table for every row. The running totals (``SalesRollupToDate``) are left to
-# autovacuum: a seal inserts a new day's rows there and rarely updates one, and a report reads a day's
-# rows by their unique index whatever the planner's statistics.
+# rows visits the table for every row.
 ANALYZE_AFTER_BILLS = 100_000
 
 
@@ -98,7 +94,6 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
             if rebuild or seal.time_zone != settings.TIME_ZONE:
                 SalesRollup.objects.all().delete()
                 SalesRollupMonth.objects.all().delete()
-                SalesRollupToDate.objects.all().delete()
                 seal.bills_through = seal.refunds_through = 0
                 seal.time_zone = settings.TIME_ZONE
                 rebuild = False
@@ -147,10 +142,7 @@ def _add(bills_after: int, bills_to: int, refunds_after: int, refunds_to: int) -
         for (day, store, key), row in collect(scope).items()
     ]
     _write_adding(_DAYS, rows)
-    by_product = ((day, key, *values) for grouping, day, _, key, *values in rows if grouping == "product")
-    by_day = _chain_wide(by_product, _same)
-    _write_adding(_MONTHS, _chain_wide(by_day, _first_of_month))
-    _add_to_date(by_day)
+    _write_adding(_MONTHS, _months(rows))
 
 
 def _units(row: dict[str, Any]) -> tuple[int, ...]:
@@ -179,72 +171,21 @@ def _thousandths(value: Any) -> int:
     return int(Decimal(value).quantize(THREE_PLACES).scaleb(3))
 
 
-def _chain_wide(rows: Iterable[tuple], period: Callable[[date], date]) -> list[tuple]:
-    """Rows by product (day, key, then ``SUMS``' values) added up over every store by ``period`` of
-    their day and product: the day rows by product of a local day (``_same``) or month
-    (``_first_of_month``). Every figure is a sum or a count, so the added row is the sum of its rows."""
-    added: dict[tuple[date, str], list[int]] = {}
-    for day, key, *values in rows:
-        sums = added.get((period(day), key))
-        if sums is None:
-            added[(period(day), key)] = values
+def _months(rows: list[tuple]) -> list[tuple]:
+    """The by-product rows of ``rows`` (the day rows: grouping, day, store, key, then ``SUMS``) added
+    up by local month and product over every store (``SalesRollupMonth``): every figure is a sum or a
+    count, so the month's row is the sum of its days'."""
+    months: dict[tuple[date, str], list[int]] = {}
+    for grouping, day, _store, key, *values in rows:
+        if grouping != "product":
+            continue
+        month = months.get((day.replace(day=1), key))
+        if month is None:
+            months[(day.replace(day=1), key)] = values
         else:
             for index, value in enumerate(values):
-                sums[index] += value
-    return [(day, key, *sums) for (day, key), sums in added.items()]
-
-
-def _same(day: date) -> date:
-    return day
-
-
-def _first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _add_to_date(by_day: list[tuple]) -> None:
-    """Add the whole chain's rows by product of some days (``_chain_wide``) to the running totals
-    (``SalesRollupToDate``), day by day in order. A day after every day the totals have (the usual
-    case: today, or the next day of a first build) gets its totals from the last day's plus its own
-    rows, in one ``INSERT … SELECT``. An earlier day (a late bill) gets its totals, if it has none,
-    from the last day's before it, and then its rows are added to its totals and every later day's."""
-    if not by_day:
-        return
-    table = _TO_DATE.name
-    columns, summed = ", ".join(SUMS), ", ".join(f"SUM({field})" for field in SUMS)
-    connection = connections[DEFAULT_DB_ALIAS]
-    ops = connection.ops
-    with _delta_table(_TO_DATE, by_day) as delta, connection.cursor() as cursor:
-        from_delta = ", ".join(f"{delta}.{field}" for field in SUMS)
-        for day in sorted({row[0] for row in by_day}):
-            on = ops.adapt_datefield_value(day)
-            cursor.execute(f"SELECT MAX(day) FROM {table}")  # noqa: S608 - our own table
-            last = _as_date(cursor.fetchone()[0])
-            if last is None or day > last:
-                cursor.execute(
-                    f"INSERT INTO {table} (day, key, {columns}) SELECT %s, key, {summed} FROM ("  # noqa: S608
-                    f"SELECT key, {columns} FROM {table} WHERE day = (SELECT MAX(day) FROM {table})"
-                    f" UNION ALL SELECT key, {columns} FROM {delta} WHERE day = %s) AS parts GROUP BY key",
-                    [on, on],
-                )
-                continue
-            cursor.execute(
-                f"INSERT INTO {table} (day, key, {columns}) SELECT %s, key, {columns} FROM {table}"  # noqa: S608
-                f" WHERE day = (SELECT MAX(day) FROM {table} WHERE day < %s)"
-                f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE day = %s)",
-                [on, on, on],
-            )
-            cursor.execute(
-                f"INSERT INTO {table} (day, key, {columns}) SELECT later.day, {delta}.key, {from_delta}"  # noqa: S608
-                f" FROM {delta} JOIN (SELECT DISTINCT day FROM {table} WHERE day > %s UNION SELECT %s) AS later"
-                f" ON true WHERE {delta}.day = %s {_adding(_TO_DATE)}",
-                [on, on, on],
-            )
-
-
-def _as_date(value: Any) -> date | None:
-    """A date as the database hands it back (SQLite: its ISO text)."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
+                month[index] += value
+    return [(month, key, *values) for (month, key), values in months.items()]
 
 
 @dataclass(frozen=True)
@@ -268,20 +209,22 @@ _DAYS = _Table(
     SalesRollup, (("grouping", "varchar(16)"), ("day", "date"), ("store_id", "bigint"), ("key", "varchar(64)"))
 )
 _MONTHS = _Table(SalesRollupMonth, (("month", "date"), ("key", "varchar(64)")))
-_TO_DATE = _Table(SalesRollupToDate, (("day", "date"), ("key", "varchar(64)")))
 
 
 def _write_adding(table: _Table, rows: list[tuple]) -> None:
-    """Add ``rows`` (the key columns' values, then ``SUMS``') to ``table``: loaded into a temporary
-    table, then added by one ``INSERT … SELECT`` (whole paise and thousandths: ``_units``)."""
+    """Add ``rows`` (the key columns' values, then ``SUMS``') to ``table``."""
     if not rows:
         return
-    columns = ", ".join(table.columns)
-    with _delta_table(table, rows) as delta, connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        # WHERE true tells SQLite's parser that ON CONFLICT belongs to the upsert, not to a join.
-        cursor.execute(
-            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {delta} WHERE true {_adding(table)}"  # noqa: S608
-        )
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        _copy_adding(table, rows)
+    else:
+        batch = UPSERT_PARAMETERS // len(table.columns)
+        for start in range(0, len(rows), batch):
+            _upsert_adding(table, rows[start : start + batch])
+
+
+# Parameters per INSERT statement on SQLite: well under its limit of 32,766.
+UPSERT_PARAMETERS = 15_000
 
 
 def _adding(table: _Table) -> str:
@@ -292,32 +235,37 @@ def _adding(table: _Table) -> str:
     )
 
 
-@contextmanager
-def _delta_table(table: _Table, rows: list[tuple]) -> Iterator[str]:
-    """A temporary table ``sales_rollup_delta`` of ``rows`` (``table``'s key columns, then ``SUMS``'
-    whole units), dropped afterwards: filled by ``COPY`` on PostgreSQL, by one ``INSERT`` per row
-    elsewhere (SQLite: development and tests). Only inside a transaction (the seal's step)."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    keys = ", ".join(f"{column} {kind}" for column, kind in table.keys)
-    sums = ", ".join(f"{field} bigint" for field in SUMS)
+def _copy_adding(table: _Table, rows: list[tuple]) -> None:
+    """PostgreSQL: ``COPY`` the rows into a temporary table, then one ``INSERT … SELECT`` adds them
+    (whole paise and thousandths: ``_units``)."""
     columns = ", ".join(table.columns)
-    with connection.cursor() as cursor:
-        # Inside the seal's transaction: a failure rolls its creation back with the rest.
-        cursor.execute(f"CREATE TEMP TABLE sales_rollup_delta ({keys}, {sums})")
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY sales_rollup_delta ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            ops, width = connection.ops, len(table.keys)
-            values = ", ".join(["%s"] * len(table.columns))
-            cursor.executemany(
-                f"INSERT INTO sales_rollup_delta ({columns}) VALUES ({values})",  # noqa: S608 - our own columns
-                [[_key(ops, value) for value in row[:width]] + list(row[width:]) for row in rows],
-            )
-        yield "sales_rollup_delta"
+    keys = ", ".join(f"{column} {kind}" for column, kind in table.keys)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE sales_rollup_delta ({keys}, bills bigint, gross bigint, discounts bigint,"
+            " net_sales bigint, refunds bigint, tax bigint, cost bigint, sold_taxable bigint,"
+            " taxable bigint, quantity bigint, refunded_quantity bigint) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY sales_rollup_delta ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM sales_rollup_delta {_adding(table)}"  # noqa: S608
+        )
         cursor.execute("DROP TABLE sales_rollup_delta")
 
 
-def _key(ops, value: Any) -> Any:
-    return ops.adapt_datefield_value(value) if isinstance(value, date) else value
+def _upsert_adding(table: _Table, rows: list[tuple]) -> None:
+    """SQLite: the rows in one ``INSERT … VALUES`` statement."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    ops = connection.ops
+    one = "(" + ", ".join(["%s"] * len(table.columns)) + ")"
+    values = ", ".join([one] * len(rows))
+    sql = f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES {values} {_adding(table)}"  # noqa: S608
+    params: list[Any] = []
+    for row in rows:
+        keys, sums = row[: len(table.keys)], row[len(table.keys) :]
+        params += [ops.adapt_datefield_value(key) if isinstance(key, date) else key for key in keys]
+        params += sums
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
