@@ -17,11 +17,11 @@ order, best first (``net_after_refunds``, then the product's id), and shown (``p
 
 import heapq
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from billing_project.core.db.scaled import from_units, to_units
-from billing_project.core.money import CENT, money
+from billing_project.core.money import money
 from billing_project.core.quantities import Unit
 
 from .sales_rollup_reads import (
@@ -33,9 +33,9 @@ from .sales_rollup_reads import (
     PRODUCT_ID,
     PRODUCT_ROW,
     REFUNDED,
-    THREE_PLACES,
     UNSHOWN,
     product_names,
+    thousandths,
 )
 
 # ``PRODUCT_ROW``'s places (sales_rollup_reads); the amounts start at GROSS.
@@ -63,7 +63,7 @@ def added(rows: dict[Any, tuple], collected: dict[Any, dict]) -> dict[Any, tuple
 def product_row(product_id: Any, sums: dict[str, Any], name: str, unit: str) -> tuple:
     """A ``PRODUCT_ROW`` of collected sums: each amount rounded to the paisa as ``_finish`` rounds it,
     ``net_after_refunds`` and ``margin`` worked out from them, the quantities in thousandths."""
-    gross, discounts, net_sales, refunds, tax, cost, sold, taxable = (_money(sums[f]) for f in COLLECTED_AMOUNTS)
+    gross, discounts, net_sales, refunds, tax, cost, sold, taxable = (money(sums[f] or 0) for f in COLLECTED_AMOUNTS)
     net_after_refunds, margin = net_sales - refunds, sold - cost
     amounts = zip(
         PRODUCT_AMOUNTS,
@@ -76,8 +76,8 @@ def product_row(product_id: Any, sums: dict[str, Any], name: str, unit: str) -> 
         sums["bills"],
         # As ``_read_products`` reads them: the amounts shown as their text, the others in whole paise.
         *(to_units(amount, 2) if field in UNSHOWN else str(amount) for field, amount in amounts),
-        _thousandths(sums["quantity"]),
-        _thousandths(sums["refunded_quantity"]),
+        thousandths(sums["quantity"]),
+        thousandths(sums["refunded_quantity"]),
         to_units(net_after_refunds, 2),
         name,
         unit,
@@ -174,13 +174,3 @@ def _sums(row: tuple) -> dict[str, Any]:
 
 def _plus(sums: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
     return {name: value + (more.get(name) or 0) for name, value in sums.items()}
-
-
-def _money(value: Any) -> Decimal:
-    if type(value) is Decimal:
-        return value.quantize(CENT, ROUND_HALF_UP)
-    return money(value or 0)
-
-
-def _thousandths(value: Any) -> int:
-    return to_units(Decimal(value or 0).quantize(THREE_PLACES), 3)

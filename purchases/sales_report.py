@@ -155,10 +155,7 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _money(value: Any) -> Decimal:
-    """``money(value or 0)``, quantizing a Decimal directly (a report by product has 50,000 rows of
-    9 amounts; the rounding passed by position, which Python's ``decimal`` parses in half the time)."""
-    if type(value) is Decimal:
-        return value.quantize(CENT, ROUND_HALF_UP)
+    """``money`` of a sum, nothing (SQLite's sum of no rows) as nought."""
     return money(value or ZERO)
 
 

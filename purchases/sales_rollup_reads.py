@@ -94,6 +94,12 @@ def _quantity(value: Any) -> Decimal:
     return from_units(value or 0, 3)
 
 
+def thousandths(value: Any) -> int:
+    """A quantity as the rollup keeps it: rounded to 3 places, in whole thousandths (``_quantity``
+    reads it back)."""
+    return int(Decimal(value).quantize(THREE_PLACES).scaleb(3))
+
+
 def _row(grouping: str, sums: Sequence[Any]) -> dict[str, Any]:
     """A collected row of ``grouping``'s shape from the rollup's sums (``SUMS``' order)."""
     bills, gross, discounts, net_sales, refunds, tax, cost, sold_taxable, taxable, quantity, refunded = sums
@@ -364,7 +370,7 @@ def _read_products(alias: str, date_from: date, date_to: date, store_ids: list[i
     summed = [Decimal(value) if type(value) is str else value for value in amounts]
     return Rolled(
         rows=rows,
-        totals=_row("day", [totals[2], *summed, NO_QUANTITY, NO_QUANTITY]),
+        totals=_row("day", [totals[BILLS], *summed, NO_QUANTITY, NO_QUANTITY]),
         bills_through=int(bills_through),
         refunds_through=int(refunds_through),
     )

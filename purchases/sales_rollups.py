@@ -28,7 +28,6 @@ docs/reports.md, "Rollups", says the same.
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -36,11 +35,11 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from billing_project.core.db.scaled import to_units
-from billing_project.core.money import CENT, money
+from billing_project.core.money import money
 
 from .models import Purchase, PurchaseItem, Refund, SalesRollup, SalesRollupMonth, SalesRollupSeal
 from .sales_report import COLLECTORS, _Scope
-from .sales_rollup_reads import NO_QUANTITY, SUMS, THREE_PLACES, ZERO, _encode
+from .sales_rollup_reads import NO_QUANTITY, SUMS, ZERO, _encode, thousandths
 
 # How many bill ids (and refund ids) one step of a seal covers: each step is its own transaction.
 SEAL_STEP = 100_000
@@ -157,18 +156,13 @@ def _units(row: dict[str, Any]) -> tuple[int, ...]:
         bills,
         *(_paise(row[field]) for field in ("gross", "discounts", "net_sales", "refunds", "tax", "cost", "_taxable")),
         _paise(row.get("taxable", ZERO)),
-        _thousandths(row.get("quantity", NO_QUANTITY)),
-        _thousandths(row.get("refunded_quantity", NO_QUANTITY)),
+        thousandths(row.get("quantity", NO_QUANTITY)),
+        thousandths(row.get("refunded_quantity", NO_QUANTITY)),
     )
 
 
 def _paise(value: Any) -> int:
-    rounded = value.quantize(CENT, ROUND_HALF_UP) if type(value) is Decimal else money(value)
-    return int(rounded.scaleb(2))
-
-
-def _thousandths(value: Any) -> int:
-    return int(Decimal(value).quantize(THREE_PLACES).scaleb(3))
+    return int(money(value).scaleb(2))
 
 
 def _months(rows: list[tuple]) -> list[tuple]:
