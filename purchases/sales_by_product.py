@@ -1,25 +1,31 @@
 """The sales report by product (``sales_report(group_by="product")``): a row per product sold, up to
 a supermarket's 50,000, each shaped once.
 
-A row is a ``PRODUCT_ROW`` tuple (``sales_rollup_reads``): the rollup's rows are read so, their amounts
-already the exact 2-place text the API writes (on PostgreSQL), with the product's name and unit. The
-bills and refunds past the rollup's seal (or every bill and refund, when the report reads no rollup)
-are collected as Decimal sums (``sales_report.COLLECTORS``) and added to their product's row
-(``added``), rounded as ``sales_report._finish`` rounds them. Then the rows are put in the report's
-order, best first (``net_after_refunds``, then the product's id), and shown (``presented``):
+The rollup's rows come in one of two forms (``sales_rollup_reads``):
 
-- with Decimal amounts, as ``sales_report`` returns every grouping's rows (the CSV, the dashboard's
-  best sellers);
-- or as ``SalesReportRowSerializer`` writes them (``as_json=True``, the API's answer): the same keys in
-  the same order, amounts as 2-place strings, a quantity as an int for ``each`` or a 3-place string,
-  without building a Decimal per amount (``test_sales_by_product`` proves the two agree).
+- ``PRODUCT_ROW`` tuples, their amounts already the exact 2-place text the API writes (on
+  PostgreSQL), with the product's name and unit. The bills and refunds past the rollup's seal (or
+  every bill and refund, when the report reads no rollup) are collected as Decimal sums
+  (``sales_report.COLLECTORS``) and added to their product's row (``added``), rounded as
+  ``sales_report._finish`` rounds them. Then the rows are put in the report's order, best first
+  (``net_after_refunds``, then the product's id), with Decimal amounts (``presented``), as
+  ``sales_report`` returns every grouping's rows (the CSV, the dashboard's best sellers).
+- For the API (``as_json=True``), ``WRITTEN_ROW`` tuples: each row written by PostgreSQL as
+  ``SalesReportRowSerializer`` writes it. ``written`` puts them in the report's order and joins them
+  into the answer's array; a row with sums past the seal is read back, added to and written again, and
+  a row from another database is written here (``test_sales_by_product`` proves the API's rows are the
+  serializer's, byte for byte).
 """
 
 import heapq
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
+import orjson
+
+from billing_project.core.api.renderers import WrittenJSON
 from billing_project.core.db.scaled import from_units, to_units
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit
@@ -34,12 +40,17 @@ from .sales_rollup_reads import (
     PRODUCT_ROW,
     REFUNDED,
     UNSHOWN,
+    WRITTEN_JSON,
+    WRITTEN_ROW,
     product_names,
     thousandths,
 )
 
 # ``PRODUCT_ROW``'s places (sales_rollup_reads); the amounts start at GROSS.
 QUANTITY, UNIT = PRODUCT_ROW.index("quantity"), PRODUCT_ROW.index("unit")
+WRITTEN_ORDER, WRITTEN_PIECES, WRITTEN_REFUNDED = (
+    WRITTEN_ROW.index(name) for name in ("order", "pieces", "refunded_pieces")
+)
 # The amounts of a ``PRODUCT_ROW``, in its order, as the collected sums name them.
 COLLECTED_AMOUNTS = ("gross", "discounts", "net_sales", "refunds", "tax", "cost", "_taxable", "taxable")
 
@@ -84,20 +95,92 @@ def product_row(product_id: Any, sums: dict[str, Any], name: str, unit: str) -> 
     )
 
 
-def presented(rows: dict[Any, tuple], *, best: int | None = None, as_json: bool = False) -> list[dict]:
-    """The rows in the report's order (only the first ``best``, when given), each as a dict: with
-    Decimal amounts, or ``as_json`` as the API writes it (see the module's docstring)."""
+def presented(rows: dict[Any, tuple], *, best: int | None = None) -> list[dict]:
+    """The rows in the report's order (only the first ``best``, when given), each as a dict with
+    Decimal amounts."""
     ordered: Iterable[tuple]
     if best is None:
         ordered = sorted(rows.values(), key=_report_order)
     else:
         ordered = heapq.nsmallest(best, rows.values(), key=_report_order)
-    shown = _json_row if as_json else _decimal_row
-    return [shown(row) for row in ordered]
+    return [_decimal_row(row) for row in ordered]
+
+
+def written(rows: dict[Any, tuple], collected: dict[Any, dict]) -> tuple[WrittenJSON, dict[str, int]]:
+    """The report's rows as the API writes them, one JSON array in the report's order, and the pieces
+    sold and refunded in all (the totals' quantities, which count the products sold ``each``).
+
+    ``rows``: by product id, ``WRITTEN_ROW`` tuples written by PostgreSQL, or ``PRODUCT_ROW`` tuples
+    (another database), written here. ``collected``: the sums past the seal (or every sum, when nothing
+    is read from the rollup), added to their product's row, which is written again."""
+    shown = rows
+    first = next(iter(rows.values()), None)
+    if first is not None and first[0] != "w":  # the rows of one read are all of one form
+        shown = {pk: _written(row) for pk, row in rows.items()}
+    if collected:
+        names = product_names([pk for pk in collected if pk is not None and pk not in shown])
+        for product_id, sums in collected.items():
+            row = shown.get(product_id)
+            if row is None:
+                name, unit = names.get(product_id, ("", Unit.EACH))
+            else:
+                were, name, unit = _written_sums(row)
+                sums = _plus(were, sums)
+            shown[product_id] = _written(product_row(product_id, sums, name, unit))
+    # The report's order (``_report_order``) in two stable sorts, each by one plain key: a third of the
+    # time of one sort by a key made for each row.
+    ordered = sorted(shown.values(), key=_product_id)
+    ordered.sort(key=itemgetter(WRITTEN_ORDER), reverse=True)
+    text = "[" + ",".join(map(itemgetter(WRITTEN_JSON), ordered)) + "]"
+    pieces = {
+        "quantity": sum(map(itemgetter(WRITTEN_PIECES), ordered)),
+        "refunded_quantity": sum(map(itemgetter(WRITTEN_REFUNDED), ordered)),
+    }
+    return WrittenJSON(text), pieces
+
+
+def _written(row: tuple) -> tuple:
+    """A ``PRODUCT_ROW`` as a ``WRITTEN_ROW``: its JSON as orjson writes the row's ``_json_row``."""
+    each = (row[UNIT] or Unit.EACH) == Unit.EACH
+    return (
+        "w",
+        row[PRODUCT_ID],
+        row[ORDER],
+        row[QUANTITY] // 1000 if each else 0,
+        row[REFUNDED] // 1000 if each else 0,
+        orjson.dumps(_json_row(row)).decode(),
+    )
+
+
+def _written_sums(row: tuple) -> tuple[dict[str, Any], str, str]:
+    """A ``WRITTEN_ROW``'s sums as a collected row names them (``COLLECTED_AMOUNTS``), its product's
+    name and unit: read back from its JSON. The goods' taxable value is the margin plus the cost; the
+    lines' taxable value, which no row by product shows, is not written and is read as nought."""
+    shown = orjson.loads(row[WRITTEN_JSON])
+    amounts = {name: Decimal(shown[name]) for name in COLLECTED_AMOUNTS[:6]}
+    return (
+        {
+            "bills": shown["bills"],
+            **amounts,
+            "_taxable": Decimal(shown["margin"]) + amounts["cost"],
+            "taxable": Decimal("0.00"),
+            "quantity": Decimal(str(shown["quantity"])),
+            "refunded_quantity": Decimal(str(shown["refunded_quantity"])),
+        },
+        shown["product_name"],
+        shown["unit"],
+    )
 
 
 def _report_order(row: tuple) -> tuple:
-    return (-row[ORDER], row[PRODUCT_ID])
+    """Best first: ``net_after_refunds``, then the product's id (a line of no product first)."""
+    return (-row[ORDER], _product_id(row))
+
+
+def _product_id(row: tuple) -> int:
+    """A row's product id, 0 for a line of no product (the same place in ``PRODUCT_ROW`` and
+    ``WRITTEN_ROW``)."""
+    return row[PRODUCT_ID] or 0
 
 
 def _json_row(row: tuple) -> dict[str, Any]:

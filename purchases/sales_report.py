@@ -46,6 +46,7 @@ from django.db.models.functions import ExtractHour, Round, TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
 
+from billing_project.core.api.renderers import WrittenJSON
 from billing_project.core.db_router import reporting_reads
 from billing_project.core.money import money
 from billing_project.core.quantities import Unit
@@ -183,8 +184,8 @@ def sales_report(
     out the quantities (they would need every product's unit). The Sales page shows its top ten so,
     without naming and shaping a row for each of a supermarket's 50,000 products.
 
-    ``as_json`` (by product only): the rows as the API writes them (``sales_by_product``), amounts as
-    2-place strings; the totals as ever.
+    ``as_json`` (by product only, without ``best``): the rows as the API writes them, one
+    ``WrittenJSON`` array (``sales_by_product.written``); the totals as ever.
 
     Raises ``ReportRangeInvalid`` (date_from after date_to, more than ``MAX_DAYS`` days, a day outside
     ``FIRST_DAY``..``LAST_DAY``), ``ReportGroupingInvalid`` or ``TillNotFound``.
@@ -220,7 +221,7 @@ def sales_report(
         if till is None:
             first = report_limits() if folded else None
             # By product, the rows as ``PRODUCT_ROW`` tuples (``sales_by_product`` shows them).
-            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, first, group_by == "product")
+            rolled = read_rollup(alias, group_by, date_from, date_to, store_ids, first, group_by == "product", as_json)
         if rolled is not None:
             bills = bills.filter(pk__gt=rolled.bills_through)
             refunds = refunds.filter(pk__gt=rolled.refunds_through)
@@ -231,11 +232,16 @@ def sales_report(
         if rolled is not None:
             merge_rows({None: total}, {None: rolled.totals})
         assert group_by == "product" or (best is None and not as_json), "best, as_json: by product only"
-        if group_by == "product":
+        assert best is None or not as_json, "best or as_json"
+        written: tuple[WrittenJSON, dict[str, int]] | None = None
+        rows: list[dict] = []
+        if group_by == "product" and as_json:
+            written = by_products.written(rolled.rows if rolled is not None else {}, collected)
+        elif group_by == "product":
             # The rollup's rows are most of them (50,000): the few past the seal are added to them.
             by_product = by_products.added(rolled.rows if rolled is not None else {}, collected)
             rows_in_all = len(by_product)
-            rows = by_products.presented(by_product, best=best, as_json=as_json)
+            rows = by_products.presented(by_product, best=best)
         else:
             if rolled is not None:
                 merge_rows(rolled.rows, collected)
@@ -245,6 +251,9 @@ def sales_report(
     report = {"date_from": date_from, "date_to": date_to, "group_by": group_by, "till": till, "store": store}
     if best is not None:
         return {**report, "rows": rows, "rows_in_all": rows_in_all, "totals": totals}
+    if written is not None:
+        written_rows, pieces = written
+        return {**report, "rows": written_rows, "totals": {**totals, **pieces}}
     for field in EXTRA_COLUMNS.get(group_by, ()):
         if field == "unit":
             continue

@@ -11,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.serializers import Serializer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from billing_project.core.api.renderers import OrjsonRenderer
+from billing_project.core.api.renderers import OrjsonRenderer, WrittenJSON
 
 IST = timezone(timedelta(hours=5, minutes=30))
 
@@ -71,3 +71,13 @@ json_values = st.recursive(
 def test_any_answer_of_the_reports_kinds_is_written_as_drfs_renderer_writes_it(data):
     mine, drfs = both(data)
     assert mine == drfs
+
+
+def test_written_json_is_put_in_as_it_is_and_read_back_for_an_indented_answer():
+    rows = [{"product_id": 7, "product_name": "Dal\u2028“Tadka”", "gross": "1180.00", "quantity": 2}]
+    written = JSONRenderer().render(rows).decode()
+    data = {"rows": WrittenJSON(written), "totals": {"gross": Decimal("1180.00")}}
+    assert OrjsonRenderer().render(data, "application/json") == JSONRenderer().render({**data, "rows": rows})
+    indented = OrjsonRenderer().render(data, "application/json; indent=2")
+    assert indented == JSONRenderer().render({**data, "rows": rows}, "application/json; indent=2")
+    assert b'\n  "rows": [\n' in indented

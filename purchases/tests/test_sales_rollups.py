@@ -336,19 +336,45 @@ def test_a_month_plan_reads_each_day_of_its_range_once_and_no_other():
             if plan is None:
                 assert not whole
                 continue
-            counted: Counter[date] = Counter()
-            for month in plan.months:
-                counted.update(_month_days(month))
-            for start, end in plan.added:
-                counted.update(_span(start, end))
-            for start, end in plan.taken:
-                counted.subtract(_span(start, end))
+            counted = _counted(plan)
             assert +counted == Counter(_span(date_from, date_to)) and -counted == Counter(), (date_from, date_to)
             # Every month wholly inside is read by its month row; a partial month by its fewer days.
             assert set(whole) <= set(plan.months)
             partial_days = len(_span(date_from, date_to)) - sum(len(_month_days(month)) for month in whole)
             read_days = sum(len(_span(start, end)) for start, end in plan.added + plan.taken)
             assert read_days <= partial_days
+
+
+def test_a_month_plan_to_today_reads_this_month_by_its_row_and_still_each_day_once():
+    today = date(2026, 12, 6)
+    plan = month_plan(date(2026, 11, 7), today, last_day=today)
+    # November less its first six days; December's row, less the days after today, which hold no rows.
+    assert plan is not None and plan.months == [date(2026, 11, 1), date(2026, 12, 1)]
+    assert plan.added == [] and plan.taken == [
+        (date(2026, 11, 1), date(2026, 11, 6)),
+        (date(2026, 12, 7), date(2026, 12, 31)),
+    ]
+    # Without today, December's six days are read one by one.
+    counting_every_day = month_plan(date(2026, 11, 7), today)
+    assert counting_every_day is not None and counting_every_day.added == [(date(2026, 12, 1), today)]
+    for date_from in (date(2026, 10, 20), date(2026, 11, 1), date(2026, 11, 25), date(2026, 12, 3)):
+        for date_to in (date(2026, 12, 1), today, date(2026, 12, 20)):
+            plan = month_plan(date_from, date_to, last_day=today)
+            if plan is not None:
+                counted = _counted(plan)
+                assert +counted == Counter(_span(date_from, date_to)) and -counted == Counter(), (date_from, date_to)
+
+
+def _counted(plan) -> Counter[date]:
+    """How many times a plan reads each day: its months' days and the days added, less the days taken."""
+    counted: Counter[date] = Counter()
+    for month in plan.months:
+        counted.update(_month_days(month))
+    for start, end in plan.added:
+        counted.update(_span(start, end))
+    for start, end in plan.taken:
+        counted.subtract(_span(start, end))
+    return counted
 
 
 def _span(start: date, end: date) -> set[date]:
