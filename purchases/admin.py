@@ -382,7 +382,7 @@ class BillChangeList(RowLinksChangeList):
     """The bills' list, whose "N total" (every bill of the user's stores, shown beside a filtered
     count) is read from ``BillCount`` rather than counted row by row; the filtered count is the
     number of bills of the totals shown above the list (``totals``: one query for both), which
-    an index finds (a till's: ``purchase_till_created_id``)."""
+    an index finds (a till's: ``purchase_till_created_cover``, which also holds the amounts summed)."""
 
     def get_results(self, request):
         total = bill_count(store_ids=visible_store_ids(request.user))

@@ -20,13 +20,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
+# The amounts ``purchase_totals`` sums: a till's index carries them (``purchase_till_created_cover``).
+TOTALS_AMOUNTS = ("subtotal", "tax_total", "total", "payable", "discount_total")
+
+
 def purchase_totals(queryset: QuerySet[Purchase]) -> dict:
     """Number of bills and the sums of their amounts (``figures.bill_totals``), in one query."""
-    figures = bill_totals(queryset, "subtotal", "tax_total", "total", "payable", "discount_total")
-    return {
-        "count": figures["bills"],
-        **{amount: figures[amount] for amount in ("subtotal", "tax_total", "total", "payable", "discount_total")},
-    }
+    figures = bill_totals(queryset, *TOTALS_AMOUNTS)
+    return {"count": figures["bills"], **{amount: figures[amount] for amount in TOTALS_AMOUNTS}}
 
 
 def sales_for_day(*, day: date | None = None, store_ids: list[int] | None = None) -> dict:

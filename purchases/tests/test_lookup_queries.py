@@ -446,8 +446,18 @@ def test_a_tills_page_of_bills_is_read_from_its_index_in_the_lists_order(postgre
         Purchase.objects.filter(till_id=1).order_by("-created_at", "-id").values_list("id", flat=True)[100:200]
     )
 
-    assert "purchase_till_created_id" in plan
+    assert "purchase_till_created_cover" in plan
     assert "Sort" not in plan
+
+
+def test_a_tills_totals_are_summed_from_its_index_alone(postgres_only):
+    from purchases.figures import bill_sums
+    from purchases.models import Purchase
+    from purchases.reports import TOTALS_AMOUNTS
+
+    totals = Purchase.objects.filter(till_id=1).order_by().values("till").annotate(**bill_sums(*TOTALS_AMOUNTS))
+
+    assert "Index Only Scan using purchase_till_created_cover" in _plan(totals)
 
 
 # --- A deep page of the bill list, positioned by day ---------------------------------------------------
