@@ -17,11 +17,12 @@ What bounds one request (see docs/operations.md, "A ceiling on every request"):
   ``max_requests`` recycles workers.
 """
 
-import gc
 import os
 import resource
 import shutil
 import tempfile
+
+from billing_project.core import collector
 
 
 def _int(name: str, default: int) -> int:
@@ -62,10 +63,15 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Once the worker has loaded the app, its objects (Django's, the app's, WeasyPrint's: about
-    150,000) move to the collector's permanent generation: every full collection would otherwise
-    walk them all again, 60-70 ms in the middle of whichever request set it off (a request of the
-    admin's long lists now and then took 170 ms instead of 70, bench/RESULTS.md)."""
-    gc.freeze()
+    150,000) move to the collector's permanent generation, and the automatic collector is off: a
+    full collection walked them all again, 60-70 ms in the middle of whichever request set it off,
+    and then the requests' own cycles, 35 ms (billing_project/core/collector.py)."""
+    collector.worker_started()
+
+
+def post_request(worker, req, environ, resp):
+    """After the response has been sent: Python's cycle collector, when its turn has come."""
+    collector.request_done()
 
 
 # --- Prometheus metrics in multiprocess mode ------------------------------------------------------

@@ -21,7 +21,6 @@ FAIL whatever follows, so it is timed ``--slow-calls`` times only (the table sho
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import secrets
@@ -455,6 +454,8 @@ def clients() -> dict:
 def time_case(case: Case, client, *, calls: int, slow_calls: int) -> None:
     from django.db import close_old_connections
 
+    from billing_project.core import collector
+
     def call(path: str) -> float:
         t0 = time.perf_counter()
         response = client.get(path)
@@ -463,6 +464,8 @@ def time_case(case: Case, client, *, calls: int, slow_calls: int) -> None:
         elapsed = time.perf_counter() - t0
         case.statuses[response.status_code] = case.statuses.get(response.status_code, 0) + 1
         close_old_connections()
+        # What a gunicorn worker does once the response is sent (gunicorn.conf.py, post_request).
+        collector.request_done()
         return elapsed
 
     paths = case.paths
@@ -490,9 +493,11 @@ def time_all(args, url: str, report: dict) -> list[Case]:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from billing_project.core import collector
+
     call_command("collectstatic", interactive=False, verbosity=0)
     # What a gunicorn worker does once it has loaded the app (gunicorn.conf.py, post_worker_init).
-    gc.freeze()
+    collector.worker_started()
 
     with psycopg.connect(url, autocommit=True) as db:
         fx = fixtures(db)

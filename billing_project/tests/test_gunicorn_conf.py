@@ -68,10 +68,32 @@ def test_post_fork_caps_the_worker_address_space():
 def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_way():
     out = in_a_worker(
         "import gc, django.db.models; before = gc.get_freeze_count(); ns['post_worker_init'](None);"
-        "print(before, gc.get_freeze_count())"
+        "print(before, gc.get_freeze_count(), gc.isenabled())"
     )
-    before, frozen = map(int, out.split())
-    assert before == 0 and frozen > 10_000
+    before, frozen, automatic = out.split()
+    assert int(before) == 0 and int(frozen) > 10_000
+    assert automatic == "False"  # collected between requests instead (post_request)
+
+
+def test_a_worker_collects_cycles_between_requests_once_enough_objects_were_made():
+    # A request's garbage in cycles: freed by no reference count, only by a collection.
+    out = in_a_worker(
+        "import gc, weakref\n"
+        "from billing_project.core.collector import COLLECT_AFTER\n"
+        "class Node: pass\n"
+        "ns['post_worker_init'](None)\n"
+        "def request(n):\n"
+        "    nodes = [Node() for _ in range(n)]\n"
+        "    for a, b in zip(nodes, nodes[1:] + nodes[:1]): a.next = b\n"
+        "    return weakref.ref(nodes[0])\n"
+        "small = request(1000); ns['post_request'](None, None, {}, None)\n"
+        "print(small() is not None)\n"  # too few objects yet: left for later
+        "big = request(COLLECT_AFTER); ns['post_request'](None, None, {}, None)\n"
+        "print(small() is None, big() is None, gc.isenabled())"
+    )
+    left_at_first, then_small, then_big, automatic = out.split()
+    assert left_at_first == "True"
+    assert (then_small, then_big, automatic) == ("True", "True", "False")
 
 
 # --- one throttle count for every worker ----------------------------------------------------------
