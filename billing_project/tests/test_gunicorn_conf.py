@@ -88,12 +88,18 @@ def test_a_worker_collects_cycles_between_requests_once_enough_objects_were_made
         "    return weakref.ref(nodes[0])\n"
         "small = request(1000); ns['post_request'](None, None, {}, None)\n"
         "print(small() is not None)\n"  # too few objects yet: left for later
+        "frozen = gc.get_freeze_count()\n"
         "big = request(COLLECT_AFTER); ns['post_request'](None, None, {}, None)\n"
-        "print(small() is None, big() is None, gc.isenabled())"
+        "print(small() is None, big() is None, gc.isenabled())\n"
+        # The first collection's survivors are frozen, a later collection's are not.
+        "first = gc.get_freeze_count(); kept = [Node() for _ in range(10)]\n"
+        "again = request(COLLECT_AFTER); ns['post_request'](None, None, {}, None)\n"
+        "print(again() is None, first > frozen, gc.get_freeze_count() == first)"
     )
-    left_at_first, then_small, then_big, automatic = out.split()
+    left_at_first, then_small, then_big, automatic, then_again, froze_first, not_later = out.split()
     assert left_at_first == "True"
     assert (then_small, then_big, automatic) == ("True", "True", "False")
+    assert (then_again, froze_first, not_later) == ("True", "True", "True")
 
 
 # --- one throttle count for every worker ----------------------------------------------------------
