@@ -18,7 +18,7 @@ The rollup's rows come in one of two forms (``sales_rollup_reads``):
 """
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -59,15 +59,27 @@ def added(rows: dict[Any, tuple], collected: dict[Any, dict]) -> dict[Any, tuple
     """``rows`` (``PRODUCT_ROW`` tuples by product id, from the rollup), changed in place: the sums of
     ``collected`` (collected rows by product id) added to their product's row; a product only in
     ``collected`` gets a row, with the product's current name and unit."""
+    return _with_collected(rows, collected, lambda row: (_sums(row), row[NAME], row[UNIT]), lambda row: row)
+
+
+def _with_collected(
+    rows: dict[Any, tuple],
+    collected: dict[Any, dict],
+    read: Callable[[tuple], tuple[dict[str, Any], str, str]],
+    shape: Callable[[tuple], tuple],
+) -> dict[Any, tuple]:
+    """``rows`` changed in place: each product of ``collected`` gets the row ``shape`` makes of its
+    ``product_row``, of its collected sums plus its row's, which ``read`` gives with its name and unit
+    (a product without a row: its current name and unit)."""
     names = product_names([pk for pk in collected if pk is not None and pk not in rows])
     for product_id, sums in collected.items():
         row = rows.get(product_id)
         if row is None:
             name, unit = names.get(product_id, ("", Unit.EACH))
         else:
-            sums = _plus(_sums(row), sums)
-            name, unit = row[NAME], row[UNIT]
-        rows[product_id] = product_row(product_id, sums, name, unit)
+            were, name, unit = read(row)
+            sums = _plus(were, sums)
+        rows[product_id] = shape(product_row(product_id, sums, name, unit))
     return rows
 
 
@@ -112,21 +124,14 @@ def written(rows: dict[Any, tuple], collected: dict[Any, dict]) -> tuple[Written
 
     ``rows``: by product id, ``WRITTEN_ROW`` tuples written by PostgreSQL, or ``PRODUCT_ROW`` tuples
     (another database), written here. ``collected``: the sums past the seal (or every sum, when nothing
-    is read from the rollup), added to their product's row, which is written again."""
+    is read from the rollup), added to their product's row, which is written again (``rows`` is
+    changed in place)."""
     shown = rows
     first = next(iter(rows.values()), None)
     if first is not None and first[0] != "w":  # the rows of one read are all of one form
         shown = {pk: _written(row) for pk, row in rows.items()}
     if collected:
-        names = product_names([pk for pk in collected if pk is not None and pk not in shown])
-        for product_id, sums in collected.items():
-            row = shown.get(product_id)
-            if row is None:
-                name, unit = names.get(product_id, ("", Unit.EACH))
-            else:
-                were, name, unit = _written_sums(row)
-                sums = _plus(were, sums)
-            shown[product_id] = _written(product_row(product_id, sums, name, unit))
+        _with_collected(shown, collected, _written_sums, _written)
     # The report's order (``_report_order``) in two stable sorts, each by one plain key: a third of the
     # time of one sort by a key made for each row.
     ordered = sorted(shown.values(), key=_product_id)
