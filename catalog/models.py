@@ -330,6 +330,27 @@ class Product(models.Model):
         return "each" if self.unit == Unit.EACH else f"per {self.unit}"
 
 
+class ProductNamesVersion(models.Model):
+    """The one row counting the changes to products' names and units, so that what holds them
+    written out (a report by product, ``purchases.report_cache``) can tell whether they still hold. On
+    PostgreSQL a trigger of the products table adds one to ``version`` in the same transaction as any
+    statement that sets a name or unit, or deletes a product, however it is written (the admin, the
+    API, the importer's SQL): a reader that sees a product's new name sees the new version too
+    (migration 0015). Nothing else writes it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="productnamesversion_one_row"),
+            models.CheckConstraint(condition=Q(version__gte=0), name="productnamesversion_version_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"Product names, version {self.version}"
+
+
 class StoreStock(models.Model):
     """A product's stock at one store: what that store's shelves hold. Changed only through the
     stock ledger (``catalog.stock``, a bill's ``take_stock``, a refund's restock), each change with

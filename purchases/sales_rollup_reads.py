@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from billing_project.core.db.scaled import from_units
 from billing_project.core.money import money
-from catalog.models import Product
+from catalog.models import Product, ProductNamesVersion
 
+from . import report_cache
 from .models import SUMS_COLUMNS, SalesRollup, SalesRollupMonth, SalesRollupSeal
 
 ZERO = Decimal("0.00")
@@ -247,7 +248,10 @@ def read_rollup(
     if product_rows:
         assert grouping == "product" and first is None, "product_rows: by product, without first"
         if written and connections[alias].vendor == "postgresql":
-            return _read_written(alias, date_from, date_to, store_ids)
+            key = (date_from, date_to, None if store_ids is None else tuple(store_ids))
+            return report_cache.cached(
+                key, _written_stamp(alias), lambda: _read_written(alias, date_from, date_to, store_ids)
+            )
         return _read_products(alias, date_from, date_to, store_ids)
     connection = connections[alias]
     ops = connection.ops
@@ -446,13 +450,35 @@ def _written_json_sql() -> str:
     return " || ".join(parts)
 
 
-def _read_written(alias: str, date_from: date, date_to: date, store_ids: list[int] | None) -> Rolled | None:
+# The versions a written row depends on besides its range (``report_cache``): the seal row's (the
+# transaction that last wrote it, and with it the rollup) and the products' names' and units'.
+_NAMES_VERSION = ProductNamesVersion._meta.db_table
+_STAMP = (
+    "CAST(seal.xmin AS text) AS sealed_by,"  # noqa: S608 - only our own table's name is formatted in
+    f" COALESCE((SELECT version FROM {_NAMES_VERSION} WHERE id = 1), 0) AS names"
+)
+
+
+def _written_stamp(alias: str) -> tuple[str | None, int]:
+    """The versions (``_STAMP``) a report by product's written rows are read under, now."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_STAMP} FROM (SELECT 1) AS one LEFT JOIN {SalesRollupSeal._meta.db_table} AS seal ON true"  # noqa: S608
+        )
+        sealed_by, names = cursor.fetchone()
+    return sealed_by, int(names)
+
+
+def _read_written(
+    alias: str, date_from: date, date_to: date, store_ids: list[int] | None
+) -> tuple[Rolled | None, tuple[str | None, int]]:
     """``read_rollup`` by product on PostgreSQL, each row written by the database as the API writes
     it (``WRITTEN_ROW``): a report of a supermarket's 50,000 products is then joined into its answer
     rather than built in Python row by row. The rows, the totals and the seal come from one statement,
     one snapshot; the totals (kind "t", whole paise) and the seal (kind "s") as JSON too. ``rows``: the
     ``WRITTEN_ROW`` tuples by product id, in no order (``sales_by_product.written`` orders them, in a
-    third of the time PostgreSQL takes to sort rows this wide)."""
+    third of the time PostgreSQL takes to sort rows this wide). Also the versions (``_STAMP``) read in
+    the same statement, which ``report_cache`` keeps the rows under."""
     connection = connections[alias]
     ops = connection.ops
     table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
@@ -476,7 +502,8 @@ def _read_written(alias: str, date_from: date, date_to: date, store_ids: list[in
         f" UNION ALL SELECT 't', NULL, 0, 0, 0, CAST(row_to_json(totals) AS text)"
         f" FROM (SELECT {totals} FROM {table} WHERE grouping = 'day' AND {where}) AS totals"
         " UNION ALL SELECT 's', NULL, 0, 0, 0, CAST(row_to_json(sealed) AS text) FROM"
-        f" (SELECT bills_through, refunds_through, time_zone FROM (SELECT 1) AS one LEFT JOIN {seal} ON true) AS sealed"
+        f" (SELECT bills_through, refunds_through, time_zone, {_STAMP}"
+        f" FROM (SELECT 1) AS one LEFT JOIN {seal} AS seal ON true) AS sealed"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*by_product_params, *params])
@@ -488,14 +515,16 @@ def _read_written(alias: str, date_from: date, date_to: date, store_ids: list[in
         else:
             read[row[0]] = orjson.loads(row[WRITTEN_JSON])
     sealed, totals_row = read["s"], read["t"]
+    stamp = (sealed["sealed_by"], int(sealed["names"]))
     if sealed["time_zone"] != settings.TIME_ZONE or not (sealed["bills_through"] or sealed["refunds_through"]):
-        return None
-    return Rolled(
+        return None, stamp
+    rolled = Rolled(
         rows=rows,
         totals=_row("day", [*(totals_row[field] or 0 for field in SUMS[:9]), 0, 0]),
         bills_through=int(sealed["bills_through"]),
         refunds_through=int(sealed["refunds_through"]),
     )
+    return rolled, stamp
 
 
 def product_names(ids: list[int]) -> dict[int, tuple[str, str]]:

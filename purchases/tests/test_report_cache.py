@@ -1,0 +1,213 @@
+"""A worker's cache of reports by product (``purchases.report_cache``) answers what a read of the
+rollup would: the same report asked again before the next seal is not read from the rollup again,
+and a bill past the seal, a seal, or a renamed product shows in the very next answer."""
+
+import re
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import orjson
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog.models import Product, ProductNamesVersion
+from catalog.services import product_update
+from catalog.stores import default_store_id
+from catalog.tests.factories import ProductFactory
+from purchases import report_cache
+from purchases.report_cache import MAX_ENTRIES, RolledCache
+from purchases.sales_report import sales_report
+from purchases.sales_rollup_reads import Rolled
+from purchases.sales_rollups import sales_rollup_seal
+from purchases.serializers import SalesReportSerializer
+from purchases.tests.helpers import refund, ring_up
+
+D = Decimal
+# A statement reading the rollup's rows (day or month), not only its seal.
+ROLLUP_READ = re.compile(r"purchases_salesrollup(month)?\b")
+
+pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the cache is of PostgreSQL's written rows")
+
+
+@pytest.fixture
+def goods():
+    return [
+        ProductFactory(name="Sugar", unit="kg", price=D("48.00"), tax_percent=D("5"), stock=D("50.000")),
+        ProductFactory(name="Dal", price=D("112.35"), tax_percent=D("12"), stock=100),
+    ]
+
+
+def _served(**kwargs) -> tuple[list[dict], int]:
+    """The report by product as the API writes its rows (read back), and how many of its statements
+    read the rollup's rows."""
+    with CaptureQueriesContext(connection) as queries:
+        served = sales_report(group_by="product", as_json=True, **kwargs)
+    reads = sum(1 for query in queries.captured_queries if ROLLUP_READ.search(query["sql"]))
+    return orjson.loads(served["rows"].text), reads
+
+
+def _expected(**kwargs) -> list[dict]:
+    """The rows as the serializer writes the service's Decimal rows (read without the cache)."""
+    return [dict(row) for row in SalesReportSerializer(sales_report(group_by="product", **kwargs)).data["rows"]]
+
+
+def _answers_as_read(reads: int, **kwargs) -> list[dict]:
+    rows, read = _served(**kwargs)
+    assert rows == _expected(**kwargs)
+    assert read == reads, "rollup reads"
+    return rows
+
+
+@pg_only
+@pytest.mark.django_db
+def test_the_same_report_before_the_next_seal_is_not_read_from_the_rollup_again(drawer, goods):
+    sugar, dal = goods
+    first = ring_up((sugar, D("1.250")), (dal, 2))
+    sales_rollup_seal()
+    report_cache.written_reports.clear()
+
+    _answers_as_read(1)
+    _answers_as_read(0)  # from the cache
+    _answers_as_read(1, store=default_store_id())  # another report: read
+    _answers_as_read(0, store=default_store_id())
+    _answers_as_read(0)
+
+    ring_up((dal, 1))  # past the seal: read raw, with the cached rows
+    refund(first, (sugar, D("0.250")))
+    rows = _answers_as_read(0)
+    assert [row["bills"] for row in rows] == [2, 1] and rows[1]["refunded_quantity"] == "0.250"
+
+    sales_rollup_seal()  # a new seal: the next report reads the rollup again
+    _answers_as_read(1)
+    _answers_as_read(0)
+
+
+@pg_only
+@pytest.mark.django_db
+def test_a_renamed_product_shows_in_the_next_report_however_it_was_renamed(drawer, goods):
+    sugar, dal = goods
+    ring_up((sugar, D("2.000")), (dal, 3))
+    sales_rollup_seal()
+    version = ProductNamesVersion.objects.get().version
+    _answers_as_read(1)
+    _answers_as_read(0)
+
+    product_update(product=dal, name="Toor dal")  # a service's save
+    _answers_as_read(1)
+    Product.objects.filter(pk=sugar.pk).update(name="Sugar (loose)")  # one statement of SQL
+    _answers_as_read(1)
+    Product.objects.filter(pk=sugar.pk).update(unit="l")  # SQL, as no service would once it sold
+    rows = _answers_as_read(1)
+    assert {(row["product_name"], row["unit"]) for row in rows} == {("Toor dal", "each"), ("Sugar (loose)", "l")}
+    assert ProductNamesVersion.objects.get().version == version + 3
+
+    Product.objects.filter(pk=sugar.pk).update(is_active=False, cost_price=D("30.00"))  # no name or unit
+    ProductFactory(name="New")  # a new product has sold nothing
+    assert ProductNamesVersion.objects.get().version == version + 3
+    _answers_as_read(0)
+
+
+@pg_only
+@pytest.mark.django_db
+def test_reports_of_other_days_and_stores_are_kept_apart(drawer, goods, settings):
+    sugar, dal = goods
+    ring_up((sugar, D("1.000")), (dal, 1))
+    sales_rollup_seal()
+    report_cache.written_reports.clear()
+    today = timezone.localdate()
+    old = {"date_from": today - timedelta(days=400), "date_to": today - timedelta(days=35)}
+    assert _answers_as_read(1, **old) == []
+    assert len(_answers_as_read(1)) == 2
+    assert len(_answers_as_read(1, store=default_store_id())) == 2
+    assert len(report_cache.written_reports) == 3
+    assert _answers_as_read(0, **old) == []
+
+    settings.REPORT_CACHE_ROWS = 0  # off
+    report_cache.written_reports.clear()
+    _answers_as_read(1)
+    _answers_as_read(1)
+    assert len(report_cache.written_reports) == 0
+
+
+@pg_only
+@pytest.mark.django_db(transaction=True)
+def test_a_report_begun_after_a_rename_committed_shows_the_new_name(drawer, goods):
+    """Renames committing while reports are read, in real threads: every report begun after a rename
+    committed shows that name or a later one, never the name its cached rows were written with."""
+    sugar, dal = goods
+    ring_up((sugar, D("1.000")), (dal, 2))
+    sales_rollup_seal()
+    renames = 12
+    committed = [0]
+    seen: list[tuple[int, int]] = []
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def rename():
+        try:
+            for n in range(1, renames + 1):
+                product_update(product=Product.objects.get(pk=dal.pk), name=f"Dal {n}")
+                committed[0] = n
+        except BaseException as exc:  # reported by the test below
+            failures.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    def read():
+        try:
+            while not done.is_set():
+                before = committed[0]
+                rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
+                name = next(row["product_name"] for row in rows if row["product_id"] == dal.pk)
+                seen.append((before, 0 if name == "Dal" else int(name.split()[1])))
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rename), threading.Thread(target=read), threading.Thread(target=read)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures
+    assert len(seen) > renames
+    assert all(shown >= before for before, shown in seen), [pair for pair in seen if pair[1] < pair[0]]
+    rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
+    assert {row["product_name"] for row in rows} == {"Sugar", f"Dal {renames}"}
+
+
+def _rolled(rows: int) -> Rolled:
+    return Rolled(rows={n: ("w", n) for n in range(rows)}, totals={"bills": rows}, bills_through=1, refunds_through=0)
+
+
+def test_the_cache_keeps_the_most_recently_used_reads_within_its_rows():
+    cache = RolledCache(lambda: 10)
+    cache.put("a", _rolled(4))
+    cache.put("b", _rolled(4))
+    assert cache.get("a") is not None  # now the most recent
+    cache.put("c", _rolled(4))  # 12 rows: the least recently used goes
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    cache.put("d", _rolled(11))  # more than the bound: not kept
+    assert cache.get("d") is None and len(cache) == 2
+
+    for n in range(MAX_ENTRIES + 3):
+        cache.put(n, _rolled(0))
+    assert len(cache) == MAX_ENTRIES
+
+
+def test_the_cache_hands_out_copies_a_report_may_change():
+    cache = RolledCache(lambda: 10)
+    read = _rolled(2)
+    cache.put("a", read)
+    read.rows[9] = ("w", 9)  # the report that read it adds its rows past the seal
+    handed = cache.get("a")
+    assert handed is not None and len(handed.rows) == 2
+    handed.rows.clear()
+    handed.totals["bills"] = 0
+    again = cache.get("a")
+    assert again is not None and len(again.rows) == 2 and again.totals == {"bills": 2}
