@@ -10,7 +10,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from billing_project.core.admin_helpers import DomainErrorsAsMessages, ReadOnlyAdminMixin, money_column
+from billing_project.core.admin_helpers import (
+    DomainErrorsAsMessages,
+    ProbedYearsChangeList,
+    ReadOnlyAdminMixin,
+    money_column,
+)
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.money import format_money, format_note
 from catalog.stores import StoreScopedAdmin, scope
@@ -255,6 +260,10 @@ class DrawerMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin
 
     def get_queryset(self, request):
         return movement_list()
+
+    def get_changelist(self, request, **kwargs):
+        # A ledger row per note or coin moved: the hierarchy's years are probed, not read from every row.
+        return ProbedYearsChangeList
 
     @admin.display(description="value", ordering="denomination__value")
     def value(self, obj):

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from billing_project.core.admin_helpers import (
+    ProbedYearsChangeList,
     ReadOnlyAdminMixin,
     RowLinksChangeList,
     action_checkbox_html,
@@ -378,11 +379,12 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return response
 
 
-class BillChangeList(RowLinksChangeList):
+class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
     """The bills' list, whose "N total" (every bill of the user's stores, shown beside a filtered
     count) is read from ``BillCount`` rather than counted row by row; the filtered count is the
     number of bills of the totals shown above the list (``totals``: one query for both), which
-    an index finds (a till's: ``purchase_till_created_cover``, which also holds the amounts summed)."""
+    an index finds (a till's: ``purchase_till_created_cover``, which also holds the amounts summed).
+    Its date hierarchy's years are probed (``ProbedYearsChangeList``)."""
 
     def get_results(self, request):
         total = bill_count(store_ids=visible_store_ids(request.user))

@@ -17,6 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.forms.renderers import DjangoTemplates
 from django.urls import NoReverseMatch
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -154,6 +155,47 @@ class RowLinksChangeList(ChangeList):
             url = super().url_for_result(result)
             self.row_links[pk] = f"{url}?{self.row_link_query}" if self.row_link_query else url
         return self.row_links[pk]
+
+
+class ProbedYearsChangeList(ChangeList):
+    """Django's list, whose date hierarchy finds the years that have rows by probing each year from
+    the first row's to the last's (``years_with_rows``), where Django's reads every row of the list
+    (``SELECT DISTINCT DATE_TRUNC('year', …)``): 1.35 s for the bills list at 5,000,000 bills, 6.8 ms
+    for one till's 31,000, against a millisecond or two. The hierarchy asks for the years only when no
+    year is chosen and the rows span several; its months and days are Django's (a year's rows or a
+    month's)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.date_hierarchy:
+            queryset = self.queryset
+            plain = type(queryset).datetimes
+
+            def datetimes(field_name, kind, order="ASC", tzinfo=None):
+                if kind != "year":
+                    return plain(queryset, field_name, kind, order, tzinfo)
+                years = years_with_rows(queryset, field_name, tzinfo)
+                return years if order == "ASC" else years[::-1]
+
+            queryset.datetimes = datetimes
+
+
+def years_with_rows(queryset: models.QuerySet, field_name: str, tzinfo=None) -> list[datetime.datetime]:
+    """The first moment of each local year (of ``tzinfo``, default the current time zone) in which a
+    row of ``queryset`` has ``field_name``, in order, as ``queryset.datetimes(field_name, "year")``
+    gives them: the first and last rows' years read through the field's index, then one probe of each
+    year between them, each an index lookup."""
+    zone = tzinfo or timezone.get_current_timezone()
+    bounds = queryset.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+    if bounds["first"] is None:
+        return []
+    first, last = (timezone.localtime(bounds[end], zone).year for end in ("first", "last"))
+    years = []
+    for year in range(first, last + 1):
+        start, end = datetime.datetime(year, 1, 1, tzinfo=zone), datetime.datetime(year + 1, 1, 1, tzinfo=zone)
+        if year in (first, last) or queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).exists():
+            years.append(start)
+    return years
 
 
 def action_checkbox_html(obj) -> SafeString:

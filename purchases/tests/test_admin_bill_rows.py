@@ -187,3 +187,45 @@ def test_the_templates_block_is_djangos_with_the_rows_tag(template):
 
     assert "{% result_list cl %}" in block
     assert words(block.replace("{% result_list cl %}", "{% result_rows cl %}")) in words(ours)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "UTC"])
+def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, admin_client, settings, zone):
+    """The bills list's years (``ProbedYearsChangeList``) are those Django's ``DISTINCT DATE_TRUNC``
+    finds: a year without bills between two with bills is left out, and a bill at a year's local edge
+    counts in its local year."""
+    from datetime import datetime, timedelta
+
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from billing_project.core.admin_helpers import years_with_rows
+
+    settings.TIME_ZONE = zone
+    timezone.activate(zone)
+    till, shown = bills
+    local = timezone.get_current_timezone()
+    moments = [
+        datetime(2023, 6, 1, 12, tzinfo=local),
+        datetime(2025, 1, 1, 0, 10, tzinfo=local),  # a local year's first minutes (2024 still, by UTC, in Kolkata)
+        datetime(2025, 12, 31, 23, 50, tzinfo=local),  # its last
+        datetime(2026, 3, 1, 9, tzinfo=local) - timedelta(microseconds=1),
+    ]
+    for bill, moment in zip(shown, moments, strict=True):
+        Purchase.objects.filter(pk=bill.pk).update(created_at=moment)
+    everything = Purchase.objects.all()
+    djangos = list(everything.datetimes("created_at", "year"))
+    assert [moment.year for moment in djangos] == [2023, 2025, 2026]  # 2024 has none
+    assert years_with_rows(everything, "created_at") == djangos
+    of_till = Purchase.objects.filter(till=till)
+    assert years_with_rows(of_till, "created_at") == list(of_till.datetimes("created_at", "year"))
+    assert years_with_rows(Purchase.objects.none(), "created_at") == []
+
+    with CaptureQueriesContext(django.db.connection) as queries:
+        page = admin_client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    years = re.findall(r'href="\?created_at__year=(\d+)"', page.content.decode())
+    assert years == ["2023", "2025", "2026"]
+    months = admin_client.get(CHANGELIST, {"created_at__year": "2025"}).content.decode()
+    assert re.findall(r"created_at__month=(\d+)", months) == ["1", "12"]  # Django's own months
