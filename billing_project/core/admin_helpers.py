@@ -16,7 +16,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.forms.renderers import DjangoTemplates
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -135,6 +135,11 @@ def input_html(widget: dict) -> SafeString:
 DIRECT_INPUTS = DirectInputRenderer()
 
 
+# What stands for a row's id in the change URL reversed once (``RowLinksChangeList``): a path
+# segment no admin URL holds otherwise, which reversing leaves as it is.
+_ROW_ID = "row-id-placeholder"
+
+
 class RowLinksChangeList(ChangeList):
     """Django's list, whose rows' links to their pages carry the list's filters (``_changelist_filters``)
     from here, made once per row: the same links, where Django's ``add_preserved_filters`` resolves
@@ -148,13 +153,25 @@ class RowLinksChangeList(ChangeList):
         self.row_link_query = urlencode(dict(parse_qsl(self.preserved_filters)))
         self.preserved_filters = ""
         self.row_links: dict[Any, str] = {}
+        self.row_change_url: str | None = None
 
     def url_for_result(self, result):
         pk = getattr(result, self.pk_attname)
         if pk not in self.row_links:
-            url = super().url_for_result(result)
+            # Django reverses the change URL for each row; an integer id only fills its place.
+            url = self._change_url().replace(_ROW_ID, str(pk)) if type(pk) is int else super().url_for_result(result)
             self.row_links[pk] = f"{url}?{self.row_link_query}" if self.row_link_query else url
         return self.row_links[pk]
+
+    def _change_url(self) -> str:
+        """The rows' change URL, reversed once, with ``_ROW_ID`` in the place of the id."""
+        if self.row_change_url is None:
+            self.row_change_url = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=(_ROW_ID,),
+                current_app=self.model_admin.admin_site.name,
+            )
+        return self.row_change_url
 
 
 class ProbedYearsChangeList(ChangeList):
