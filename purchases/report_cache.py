@@ -87,14 +87,16 @@ class RolledCache:
 written_reports = RolledCache(lambda: settings.REPORT_CACHE_ROWS)
 
 
-def cached(key: Hashable, stamp: Any, read: Callable[[], tuple[Rolled | None, Any]]) -> Rolled | None:
-    """The ``Rolled`` of ``key`` read under ``stamp`` (the seal's and the names' versions, read just
-    now): from the cache when held under both, else ``read()``, which gives the rows and the stamp they
-    were read under (the same snapshot), kept under that stamp."""
-    rolled = written_reports.get((key, stamp))
+def cached(key: Hashable, stamp: Callable[[], Any], read: Callable[[], tuple[Rolled | None, Any]]) -> Rolled | None:
+    """The ``Rolled`` of ``key`` read under ``stamp()`` (the seal's and the names' versions, read now):
+    from the cache when held under both, else ``read()``, which gives the rows and the stamp they were
+    read under (the same snapshot), kept under that stamp. With the cache off, ``read()`` alone."""
+    if not settings.REPORT_CACHE_ROWS:
+        return read()[0]
+    rolled = written_reports.get((key, stamp()))
     if rolled is not None:
         return rolled
     rolled, read_under = read()
-    if rolled is not None and settings.REPORT_CACHE_ROWS:
+    if rolled is not None:
         written_reports.put((key, read_under), rolled)
     return rolled

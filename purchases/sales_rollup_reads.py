@@ -250,7 +250,7 @@ def read_rollup(
         if written and connections[alias].vendor == "postgresql":
             key = (date_from, date_to, None if store_ids is None else tuple(store_ids))
             return report_cache.cached(
-                key, _written_stamp(alias), lambda: _read_written(alias, date_from, date_to, store_ids)
+                key, lambda: _written_stamp(alias), lambda: _read_written(alias, date_from, date_to, store_ids)
             )
         return _read_products(alias, date_from, date_to, store_ids)
     connection = connections[alias]
