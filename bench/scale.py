@@ -48,6 +48,10 @@ LOCALHOST = {"127.0.0.1", "localhost"}
 SLOW_FACTOR = 4
 GROUPINGS = ("day", "hour", "product", "cashier", "till", "payment_method", "tax_rate")
 EMAIL_ROW = "invoice emails with the PDF, per task worker (>= 8/s): see bench/invoice_pdf_bench.py"
+# The machine's speed, printed beside the table (``machine_speed``): a fixed piece of Python work and
+# a fixed statement, so that two tables can be told apart by the machine as well as by the code.
+SPEED_LOOP_STEPS = 10_000_000
+SPEED_SQL = "SELECT sum(i) FROM generate_series(1, 3000000) AS i"
 
 
 def log(message: str) -> None:
@@ -107,7 +111,7 @@ def main(argv=None) -> int:
             results = time_all(args, url, report)
             if args.keep:
                 log(f"kept {url} (time it again: make bench-scale BENCH_SCALE_ARGS='--reuse {name}')")
-    print_table(results)
+    print_table(results, report)
     report["results"] = [r.as_json() for r in results]
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -491,6 +495,37 @@ def time_case(case: Case, client, *, calls: int, slow_calls: int) -> None:
         case.samples.append(call(paths[i % len(paths)]))
 
 
+def machine_speed(url: str) -> dict:
+    """How fast this machine is now: the best of three runs of a Python loop of ``SPEED_LOOP_STEPS``
+    additions and of ``SPEED_SQL`` on the database's server, in ms, and the load average. The same
+    code runs two to three times slower on a slow or shared machine than on a quiet one, and every
+    budget is in milliseconds, so a table means little without these."""
+
+    def best(work) -> float:
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            work()
+            runs.append((time.perf_counter() - t0) * 1000)
+        return round(min(runs), 1)
+
+    def loop() -> None:
+        total = 0
+        for i in range(SPEED_LOOP_STEPS):
+            total += i
+
+    with psycopg.connect(url, autocommit=True) as db:
+        sql_ms = best(lambda: db.execute(SPEED_SQL).fetchone())
+    return {"python_loop_ms": best(loop), "sql_ms": sql_ms, "load_average": round(os.getloadavg()[0], 2)}
+
+
+def speed_line(when: str, speed: dict) -> str:
+    return (
+        f"machine {when}: Python loop {speed['python_loop_ms']:,.0f} ms, SQL {speed['sql_ms']:,.0f} ms"
+        f" (bench/README.md: the machine's speed), load average {speed['load_average']}"
+    )
+
+
 def time_all(args, url: str, report: dict) -> list[Case]:
     import django
 
@@ -514,15 +549,19 @@ def time_all(args, url: str, report: dict) -> list[Case]:
     if args.only:
         all_cases = [c for c in all_cases if args.only in c.name or args.only in c.group]
     by_client = clients()
+    report["machine_before"] = machine_speed(url)
+    log(speed_line("before", report["machine_before"]))
     log(f"timing {len(all_cases)} cases, {args.calls} calls each")
     for case in all_cases:
         time_case(case, by_client[case.client], calls=args.calls, slow_calls=args.slow_calls)
         log(f"{case.name}: p50 {case.p50} ms, p95 {case.p95} ms ({case.calls} calls) {case.verdict}")
+    report["machine_after"] = machine_speed(url)
+    log(speed_line("after", report["machine_after"]))
     report["fixtures"] = {k: v for k, v in fx.items() if not isinstance(v, list)}
     return all_cases
 
 
-def print_table(results: list[Case]) -> None:
+def print_table(results: list[Case], report: dict) -> None:
     width = max((len(r.name) for r in results), default=10) + 2
     print()
     print(f"{'what':<{width}}{'p50 ms':>9}{'p95 ms':>9}{'budget':>9}{'calls':>7}  verdict")
@@ -538,6 +577,8 @@ def print_table(results: list[Case]) -> None:
     print(f"-- {EMAIL_ROW}")
     passed = sum(r.verdict == "PASS" for r in results)
     print(f"{passed} of {len(results)} cases within budget (p95)")
+    for when in ("before", "after"):
+        print(speed_line(when, report[f"machine_{when}"]))
 
 
 if __name__ == "__main__":
