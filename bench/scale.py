@@ -504,7 +504,8 @@ def machine_speed(url: str) -> dict:
     ``SPEED_SQL`` on the database's server; and the load average. The same code runs two to three
     times slower on a slow or shared machine than on a quiet one, and every budget is in
     milliseconds, so a table means little without these. A machine can be slow at the objects and
-    not at the loop (its memory, not its processor): the pages and PDFs follow the objects."""
+    not at the loop (its memory, not its processor); bench/README.md says what is known of which one
+    the pages follow."""
 
     def best(work) -> float:
         runs = []

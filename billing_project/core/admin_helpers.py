@@ -18,6 +18,7 @@ from django.db import models
 from django.forms.renderers import DjangoTemplates
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -153,25 +154,23 @@ class RowLinksChangeList(ChangeList):
         self.row_link_query = urlencode(dict(parse_qsl(self.preserved_filters)))
         self.preserved_filters = ""
         self.row_links: dict[Any, str] = {}
-        self.row_change_url: str | None = None
 
     def url_for_result(self, result):
         pk = getattr(result, self.pk_attname)
         if pk not in self.row_links:
             # Django reverses the change URL for each row; an integer id only fills its place.
-            url = self._change_url().replace(_ROW_ID, str(pk)) if type(pk) is int else super().url_for_result(result)
+            url = self.row_change_url.replace(_ROW_ID, str(pk)) if type(pk) is int else super().url_for_result(result)
             self.row_links[pk] = f"{url}?{self.row_link_query}" if self.row_link_query else url
         return self.row_links[pk]
 
-    def _change_url(self) -> str:
+    @cached_property
+    def row_change_url(self) -> str:
         """The rows' change URL, reversed once, with ``_ROW_ID`` in the place of the id."""
-        if self.row_change_url is None:
-            self.row_change_url = reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                args=(_ROW_ID,),
-                current_app=self.model_admin.admin_site.name,
-            )
-        return self.row_change_url
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=(_ROW_ID,),
+            current_app=self.model_admin.admin_site.name,
+        )
 
 
 class ProbedYearsChangeList(ChangeList):
