@@ -15,8 +15,8 @@ DRF. Each such reach is here, in one module, so an upgrade has one place to re-c
 - ``task_row`` / ``task_row_saved``: django-tasks-db's enqueue, split so the row can be written by a
   statement of the caller's (the library's ``DBTaskResult`` fields, ``normalize_json``, ``_get_id``
   and the signals it sends);
-- ``mark_saved``, ``instance_db``, ``remember_permissions``: a model instance's ``_state`` and
-  ModelBackend's per-user ``_perm_cache``;
+- ``mark_saved``, ``instance_db``, ``remember_permissions``, ``permissions_remembered``: a model
+  instance's ``_state`` and ModelBackend's per-user ``_perm_cache``;
 - ``lazy_messages`` / ``messages_untouched``: the request's message storage (``request._messages``,
   ``SimpleLazyObject._wrapped``);
 - ``use_pool_check``: psycopg_pool's connection check (``ConnectionPool._check``);
@@ -309,6 +309,11 @@ def instance_db(obj: Model) -> str | None:
 def remember_permissions(user: Any, perms: Iterable[str]) -> None:
     """Put ``perms`` in ModelBackend's per-user cache, as ``get_all_permissions`` leaves it."""
     user._perm_cache = set(perms)
+
+
+def permissions_remembered(user: Any) -> bool:
+    """True once ModelBackend's per-user cache holds ``user``'s permissions."""
+    return hasattr(user, "_perm_cache")
 
 
 # --- Django's messages -----------------------------------------------------------------------------
