@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from catalog.stores import visible_store_ids
+from catalog.stores import can_see_store, visible_store_ids
 
 from .models import Till, TillSession
 from .services import till_default
@@ -28,7 +28,7 @@ def current_till(request) -> Till:
     if till is not None:
         return till
     default = till_default()
-    if tills.filter(pk=default.pk).exists():
+    if can_see_store(request.user, default.store_id):
         return default
     till = tills.filter(is_active=True).order_by("code").first()
     if till is None:
