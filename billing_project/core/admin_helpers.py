@@ -252,7 +252,8 @@ class ListRows:
     """A ``RowLinksChangeList``'s rows as Django's ``items_for_result`` (admin_list) writes them, with
     what it works out again for each cell worked out once for each column: where the value comes
     from (``lookup_field`` asks the model's fields for every cell, and raises for a column that is
-    not one), its CSS class, whether it links, its empty value; an editable cell is its form field
+    not one), its CSS class, whether it links, its empty value, a yes/no column's three icons (Django
+    looks up an icon's static URL for every cell); an editable cell is its form field
     only (Django formats the value too, then writes the field instead), and a link is the row's URL
     with the list's filters already (``add_preserved_filters`` parses it again for each). The same
     HTML: ``catalog/tests/test_stock_page.py`` compares a page with Django's own."""
@@ -321,6 +322,9 @@ class _Column:
         self.field_css = f"field-{_css_name(name, index)}"
         self.css = "action-checkbox" if field is None and name == "action_checkbox" else self.field_css
         self.nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
+        # A yes/no column's cells, by value (True, False, None): Django writes each as an icon whose
+        # static file's URL it looks up in the manifest for every cell.
+        self.icons: dict | None = {} if isinstance(field, models.BooleanField) or self.boolean else None
 
     def cell(self, cl, result, form) -> str:
         css = f"{self.css} nowrap" if self.nowrap else self.css
@@ -349,6 +353,13 @@ class _Column:
         return f'<{self.table_tag} class="{css}">{link}</{self.table_tag}>'
 
     def _shown(self, result, value, css: str):
+        if self.icons is None or not (value is None or type(value) is bool):
+            return self._shown_each(result, value, css)
+        if value not in self.icons:
+            self.icons[value] = self._shown_each(result, value, css)
+        return self.icons[value]
+
+    def _shown_each(self, result, value, css: str):
         if isinstance(value, str) and value.strip() == "":
             value = ""
         if self.field is None:

@@ -164,6 +164,28 @@ def test_columns_of_every_kind_are_written_as_django_writes_them(bills, superuse
     assert [list(row) for row in ours] == [list(row) for row in djangos]
 
 
+def test_a_yes_no_columns_icon_is_made_once_for_each_value(bills, superuser, monkeypatch):
+    # Django's icon (admin_list._boolean_icon) looks up its static file's URL for every cell.
+    looked_up: list[str] = []
+    static = admin_list.static  # type: ignore[attr-defined]
+
+    def counted(path):
+        looked_up.append(path)
+        return static(path)
+
+    monkeypatch.setattr(admin_list, "static", counted)
+    model_admin = EveryKindAdmin(Purchase, admin.site)
+    model_admin.list_display = ("action_checkbox", "number", _is_walk_in)  # type: ignore[assignment]
+    cl = _changelist(model_admin, superuser)
+
+    ours = [list(row) for row in list_rows(cl)]
+
+    assert len(cl.result_list) == 4 and sorted(looked_up) == ["admin/img/icon-no.svg", "admin/img/icon-yes.svg"]
+    looked_up.clear()
+    assert ours == [list(row) for row in admin_list.results(cl)]
+    assert len(looked_up) == 4  # Django's: one a cell
+
+
 @pytest.mark.parametrize("column", ["customer", "id", "customer__email", "store_id"])
 def test_a_relation_the_key_or_a_lookup_is_written_as_django_writes_it(bills, superuser, column):
     model_admin = EveryKindAdmin(Purchase, admin.site)
