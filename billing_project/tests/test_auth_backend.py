@@ -80,9 +80,14 @@ def test_passwords_are_djangos_backends_checked_once(monkeypatch):
     user = UserFactory(username="pw")
     user.set_password("right horse battery")
     user.save()
-    checks = []
+    checks: list[str] = []
     real = get_user_model().check_password
-    monkeypatch.setattr(get_user_model(), "check_password", lambda self, raw: checks.append(raw) or real(self, raw))
+
+    def check_password(self, raw):
+        checks.append(raw)
+        return real(self, raw)
+
+    monkeypatch.setattr(get_user_model(), "check_password", check_password)
 
     login = RequestFactory().post("/accounts/login/")
     assert authenticate(login, username="pw", password="wrong") is None
