@@ -1,16 +1,22 @@
 """The admin lists' rows written without a template per input (``core.admin_helpers``): the same
 HTML as Django's templates write."""
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils import dateformat, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from billing_project.core.admin_helpers import DIRECT_INPUTS, escaped
+from billing_project.core.admin_helpers import DIRECT_INPUTS, datetime_writer, escaped
+from billing_project.core.testing.properties import examples
 
 TEMPLATES = DjangoTemplates()
 
@@ -93,3 +99,36 @@ def test_a_lists_rows_are_the_cells_django_writes(superuser, monkeypatch, popup)
 )
 def test_escaped_is_conditional_escape(value):
     assert escaped(value) == conditional_escape(value)
+
+
+# --- A datetime column's cells (datetime_writer): what Django's date formatting writes -----------------
+
+WRITTEN = "djmnMyYGHi"
+ZONES = [ZoneInfo("Asia/Kolkata"), ZoneInfo("UTC"), ZoneInfo("America/St_Johns")]
+OTHER_CHARACTERS = "aAbcDeEfFgghIlLNoOPrsStTUuwWzZ"
+
+
+@pytest.mark.property
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.sampled_from(ZONES)
+    ),
+    format_string=st.text(alphabet=WRITTEN + " ,:/-.{}#年", min_size=0, max_size=12),
+    language=st.sampled_from(["en", "hi", "fr"]),
+)
+def test_a_datetime_is_written_as_djangos_date_formatting_writes_it(moment, format_string, language):
+    with translation.override(language):
+        write = datetime_writer(format_string)
+        assert write is not None
+        assert write(moment) == dateformat.format(moment, format_string)
+
+
+@pytest.mark.parametrize("character", [*OTHER_CHARACTERS, "\\\\"])
+def test_any_other_format_is_left_to_django(character):
+    assert datetime_writer(f"j M Y, {character}") is None
+
+
+def test_the_tills_own_format_is_written():
+    moment = datetime(2026, 11, 30, 12, 37, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert datetime_writer("j M Y, H:i")(moment) == "30 Nov 2026, 12:37"  # type: ignore[misc]
