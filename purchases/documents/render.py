@@ -9,6 +9,7 @@ text, which also keeps a long unbroken name from pushing the other columns off t
 copy mark is not laid out with the document at all but drawn over its pages afterwards.
 """
 
+import atexit
 import gc
 import io
 import re
@@ -88,6 +89,16 @@ def _font_config():
 
         config = _fonts.config = FontConfiguration()
     return config
+
+
+@atexit.register
+def _forget_font_config() -> None:
+    """Let go of this thread's font configuration while the process can still free it. Left to the
+    very end of the interpreter's exit, the main thread's was freed after Pango's libraries had gone:
+    a process that rendered in its main thread with the cycle collector off (``core.collector``, as
+    a web worker and ``bench/scale.py`` run) and exited before a collection died of a segmentation
+    fault (``make bench-scale`` exited 139 after printing its table)."""
+    _fonts.__dict__.pop("config", None)
 
 
 @contextmanager

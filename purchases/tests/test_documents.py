@@ -1,7 +1,10 @@
 """Tax invoice and credit note PDFs (issue 13): their text through pypdf, page 1 as a PNG."""
 
 import html
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from dataclasses import replace
 from datetime import datetime
@@ -331,3 +334,24 @@ def test_the_pdf_is_the_same_byte_for_byte_without_the_templates_indentation(kin
     drawn = HTML(string=as_written).write_pdf(stylesheets=_stylesheets(), font_config=_font_config())
 
     assert _without_dates(document_pdf(document)) == _without_dates(drawn)
+
+
+def test_a_process_that_has_printed_with_the_collector_off_exits_without_a_crash(settings):
+    """A process that runs as a web worker does, with the cycle collector off
+    (``core.collector.worker_started``), renders in its main thread and exits before a collection:
+    its font configuration used to be freed at the very end of the interpreter's exit, after Pango's
+    libraries, and the process died of a segmentation fault (``bench/scale.py`` did, after its
+    table)."""
+    script = (
+        "import django\n"
+        "django.setup()\n"
+        "from billing_project.core import collector\n"
+        "from purchases.documents.render import ORIGINAL, copy_mark_pdf\n"
+        "collector.worker_started()\n"
+        "assert copy_mark_pdf(ORIGINAL).startswith(b'%PDF')\n"
+    )
+    root = str(settings.BASE_DIR)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "billing_project.settings.test", "PYTHONPATH": root}
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, timeout=120)  # noqa: S603
+
+    assert done.returncode == 0, (done.returncode, done.stderr.decode()[-2000:])
