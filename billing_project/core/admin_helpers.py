@@ -190,8 +190,9 @@ class ProbedYearsChangeList(ChangeList):
         if self.date_hierarchy:
             queryset = self.queryset
             plain_aggregate, plain_datetimes = type(queryset).aggregate, type(queryset).datetimes
-            first_and_last = _first_and_last(self.date_hierarchy)
-            bounds: dict = {}
+            hierarchy = self.date_hierarchy
+            first_and_last = _first_and_last(hierarchy)
+            bounds: dict = {}  # the hierarchy's field's first and last values, once Django has read them
 
             def aggregate(*args, **kwargs):
                 result = plain_aggregate(queryset, *args, **kwargs)
@@ -202,7 +203,8 @@ class ProbedYearsChangeList(ChangeList):
             def datetimes(field_name, kind, order="ASC", tzinfo=None):
                 if kind != "year":
                     return plain_datetimes(queryset, field_name, kind, order, tzinfo)
-                years = years_with_rows(queryset, field_name, tzinfo, bounds=bounds or None)
+                known = bounds if bounds and field_name == hierarchy else None
+                years = years_with_rows(queryset, field_name, tzinfo, bounds=known)
                 return years if order == "ASC" else years[::-1]
 
             queryset.aggregate = aggregate
