@@ -961,13 +961,15 @@ class SalesRollupMonth(RollupSums):
 class SalesRollupSeal(models.Model):
     """The one row saying what ``SalesRollup`` holds: every bill with an id up to ``bills_through``
     and every refund up to ``refunds_through`` (all of them committed when the seal read those ids),
-    by the local days of ``time_zone``."""
+    by the local days of ``time_zone``. ``steps``: a random token for each of the last steps that
+    added to the rollup, the newest last; a rebuild empties it (``purchases.report_cache``)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     bills_through = models.BigIntegerField(default=0)
     refunds_through = models.BigIntegerField(default=0)
     time_zone = models.CharField(max_length=64)
     sealed_at = models.DateTimeField(default=timezone.now)
+    steps = models.JSONField(default=list, db_default=[], blank=True)
 
     class Meta:
         constraints = [

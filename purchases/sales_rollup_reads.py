@@ -45,6 +45,7 @@ class Rolled:
     totals: dict[str, Any]
     bills_through: int
     refunds_through: int
+    sealed_by: int = 0  # the seal's newest step when read (``SalesRollupSeal.steps``), or 0
 
 
 def _encode(grouping: str, key: Any) -> str:
@@ -450,35 +451,35 @@ def _written_json_sql() -> str:
     return " || ".join(parts)
 
 
-# The versions a written row depends on besides its range (``report_cache``): the seal row's (the
-# transaction that last wrote it, and with it the rollup) and the products' names' and units'.
+# What a written row depends on besides its range (``report_cache``): the seal (its steps, and the ids
+# it holds bills and refunds up to) and the products' names' and units' version.
 _NAMES_VERSION = ProductNamesVersion._meta.db_table
 _STAMP = (
-    "CAST(seal.xmin AS text) AS sealed_by,"  # noqa: S608 - only our own table's name is formatted in
+    "seal.steps AS steps, seal.bills_through AS bills_through, seal.refunds_through AS refunds_through,"  # noqa: S608
     f" COALESCE((SELECT version FROM {_NAMES_VERSION} WHERE id = 1), 0) AS names"
 )
 
 
-def _written_stamp(alias: str) -> tuple[str | None, int]:
-    """The versions (``_STAMP``) a report by product's written rows are read under, now."""
+def _written_stamp(alias: str) -> report_cache.Sealed:
+    """The seal and the names' version (``_STAMP``) as they are now, in one row."""
     with connections[alias].cursor() as cursor:
         cursor.execute(
             f"SELECT {_STAMP} FROM (SELECT 1) AS one LEFT JOIN {SalesRollupSeal._meta.db_table} AS seal ON true"  # noqa: S608
         )
-        sealed_by, names = cursor.fetchone()
-    return sealed_by, int(names)
+        steps, bills_through, refunds_through, names = cursor.fetchone()
+    # Django has psycopg hand ``jsonb`` over as its text.
+    steps = tuple(orjson.loads(steps)) if steps else ()
+    return report_cache.Sealed(steps, int(bills_through or 0), int(refunds_through or 0), int(names))
 
 
-def _read_written(
-    alias: str, date_from: date, date_to: date, store_ids: list[int] | None
-) -> tuple[Rolled | None, tuple[str | None, int]]:
+def _read_written(alias: str, date_from: date, date_to: date, store_ids: list[int] | None) -> tuple[Rolled | None, int]:
     """``read_rollup`` by product on PostgreSQL, each row written by the database as the API writes
     it (``WRITTEN_ROW``): a report of a supermarket's 50,000 products is then joined into its answer
     rather than built in Python row by row. The rows, the totals and the seal come from one statement,
     one snapshot; the totals (kind "t", whole paise) and the seal (kind "s") as JSON too. ``rows``: the
     ``WRITTEN_ROW`` tuples by product id, in no order (``sales_by_product.written`` orders them, in a
-    third of the time PostgreSQL takes to sort rows this wide). Also the versions (``_STAMP``) read in
-    the same statement, which ``report_cache`` keeps the rows under."""
+    third of the time PostgreSQL takes to sort rows this wide); ``sealed_by`` the seal's newest step.
+    Also the names' version read in the same statement, which ``report_cache`` keeps the rows under."""
     connection = connections[alias]
     ops = connection.ops
     table, seal = SalesRollup._meta.db_table, SalesRollupSeal._meta.db_table
@@ -502,7 +503,7 @@ def _read_written(
         f" UNION ALL SELECT 't', NULL, 0, 0, 0, CAST(row_to_json(totals) AS text)"
         f" FROM (SELECT {totals} FROM {table} WHERE grouping = 'day' AND {where}) AS totals"
         " UNION ALL SELECT 's', NULL, 0, 0, 0, CAST(row_to_json(sealed) AS text) FROM"
-        f" (SELECT bills_through, refunds_through, time_zone, {_STAMP}"
+        f" (SELECT time_zone, {_STAMP}"
         f" FROM (SELECT 1) AS one LEFT JOIN {seal} AS seal ON true) AS sealed"
     )
     with connection.cursor() as cursor:
@@ -515,16 +516,18 @@ def _read_written(
         else:
             read[row[0]] = orjson.loads(row[WRITTEN_JSON])
     sealed, totals_row = read["s"], read["t"]
-    stamp = (sealed["sealed_by"], int(sealed["names"]))
+    names = int(sealed["names"])
     if sealed["time_zone"] != settings.TIME_ZONE or not (sealed["bills_through"] or sealed["refunds_through"]):
-        return None, stamp
+        return None, names
+    steps = sealed["steps"] or [0]
     rolled = Rolled(
         rows=rows,
         totals=_row("day", [*(totals_row[field] or 0 for field in SUMS[:9]), 0, 0]),
         bills_through=int(sealed["bills_through"]),
         refunds_through=int(sealed["refunds_through"]),
+        sealed_by=int(steps[-1]),
     )
-    return rolled, stamp
+    return rolled, names
 
 
 def product_names(ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -18,7 +18,9 @@ of its range it holds wholly or mostly (``sales_rollup_reads.month_plan``).
 
 ``sales_rollup_seal`` (``manage.py seal_sales_rollups``, every few minutes from cron) moves the seal
 forward: it adds the figures of the bills and refunds committed since, set-based, by the same code
-that sums them for the report, to the day rows and the month rows in the same transaction. A late
+that sums them for the report, to the day rows and the month rows in the same transaction, and gives
+each step a token (``SalesRollupSeal.steps``: a worker's cached report by product read under it is
+good while the seal keeps it, ``report_cache``). A late
 change - a refund of an old bill, a bill recorded for a past day - is a new row past the seal: the
 report reads it raw at once, and the next seal adds it to the day (and month) it belongs to. Nothing
 is written in the bill's own transaction. Bills, lines, payments and refunds are never changed
@@ -26,6 +28,7 @@ after they commit (``models.Purchase``); deleting one needs ``seal_sales_rollups
 docs/reports.md, "Rollups", says the same.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,6 +48,9 @@ from .sales_rollup_reads import NO_QUANTITY, SUMS, ZERO, _encode, thousandths
 SEAL_STEP = 100_000
 # How long a seal waits for the bills being rung up to commit before it gives up (PostgreSQL).
 SEAL_LOCK_TIMEOUT = "5s"
+# The steps whose tokens the seal keeps (``SalesRollupSeal.steps``): a worker's cached report by product
+# read under an older step is read again (``purchases.report_cache``).
+SEAL_STEPS_KEPT = 64
 # A seal that adds at least this many bills (a first build, a rebuild, a long pause) vacuums and
 # samples the rollup tables at once rather than waiting for autovacuum: until they are sampled the
 # planner takes them for near empty and sorts a year by product on disk rather than hashing it, and
@@ -95,6 +101,7 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
                 SalesRollupMonth.objects.all().delete()
                 seal.bills_through = seal.refunds_through = 0
                 seal.time_zone = settings.TIME_ZONE
+                seal.steps = []
                 rebuild = False
             done_bills, done_refunds = seal.bills_through, seal.refunds_through
             if done_bills >= bills_through and done_refunds >= refunds_through:
@@ -105,6 +112,7 @@ def sales_rollup_seal(*, rebuild: bool = False, step: int = SEAL_STEP) -> SalesR
             _add(done_bills, to_bills, done_refunds, to_refunds)
             added += to_bills - done_bills
             seal.bills_through, seal.refunds_through, seal.sealed_at = to_bills, to_refunds, timezone.now()
+            seal.steps = [*seal.steps, secrets.randbits(63)][-SEAL_STEPS_KEPT:]
             seal.save()
     connection = connections[DEFAULT_DB_ALIAS]
     if added >= ANALYZE_AFTER_BILLS and connection.vendor == "postgresql":

@@ -251,9 +251,11 @@ REPORT_STATEMENT_TIMEOUT_MS = env.int("REPORT_STATEMENT_TIMEOUT_MS", default=200
 # PostgreSQL's hash may take twice it).
 REPORT_WORK_MEM_MB = env.int("REPORT_WORK_MEM_MB", default=32)
 # How many rows of reports by product each worker keeps, read from the rollup and written as the API
-# writes them, for the same report asked again before the next seal (``purchases.report_cache``;
-# about 450 bytes a row; 0: none).
+# writes them, for the same report asked again (``purchases.report_cache``; about 450 bytes a row;
+# 0: none). Kept rows go on being used after later seals, with the bills and refunds past their own
+# seal read raw, until the seal is REPORT_CACHE_LAG_BILLS bills (or refunds) past them.
 REPORT_CACHE_ROWS = env.int("REPORT_CACHE_ROWS", default=100_000)
+REPORT_CACHE_LAG_BILLS = env.int("REPORT_CACHE_LAG_BILLS", default=2_000)
 
 # Tills: the till a bill or a /denominations request uses when it names none, and the largest
 # over/short (absolute, in money) a till may open or close with without the approve_variance permission.

@@ -1,6 +1,8 @@
 """A worker's cache of reports by product (``purchases.report_cache``) answers what a read of the
-rollup would: the same report asked again before the next seal is not read from the rollup again,
-and a bill past the seal, a seal, or a renamed product shows in the very next answer."""
+rollup would: the same report asked again is not read from the rollup again, also after later seals
+(the bills past its own seal read raw) until the seal is ``REPORT_CACHE_LAG_BILLS`` past it; a bill
+past the seal or a renamed product shows in the very next answer; and rows read under a seal that
+was rolled back or rebuilt are never used."""
 
 import re
 import threading
@@ -10,10 +12,15 @@ from decimal import Decimal
 
 import orjson
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from billing_project.core.testing.properties import examples
 from catalog.models import Product, ProductNamesVersion
 from catalog.services import product_update
 from catalog.stores import default_store_id
@@ -24,11 +31,16 @@ from purchases.sales_report import sales_report
 from purchases.sales_rollup_reads import Rolled
 from purchases.sales_rollups import sales_rollup_seal
 from purchases.serializers import SalesReportSerializer
+from purchases.tests import sales_plans
 from purchases.tests.helpers import refund, ring_up
+from purchases.tests.sales_plans import BASE, _ring_up, bill_plan
 
 D = Decimal
 # A statement reading the rollup's rows (day or month), not only its seal.
 ROLLUP_READ = re.compile(r"purchases_salesrollup(month)?\b")
+
+shop = sales_plans.shop
+drawer_counts = sales_plans.drawer_counts
 
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the cache is of PostgreSQL's written rows")
 
@@ -81,7 +93,66 @@ def test_the_same_report_before_the_next_seal_is_not_read_from_the_rollup_again(
     rows = _answers_as_read(0)
     assert [row["bills"] for row in rows] == [2, 1] and rows[1]["refunded_quantity"] == "0.250"
 
-    sales_rollup_seal()  # a new seal: the next report reads the rollup again
+    sales_rollup_seal()  # a new seal: the cached rows, with the bills past their own seal read raw
+    _answers_as_read(0)
+    _answers_as_read(0, store=default_store_id())
+
+
+@pg_only
+@pytest.mark.django_db
+def test_cached_rows_are_read_again_once_the_seal_is_more_bills_past_them_than_the_lag(drawer, goods, settings):
+    sugar, dal = goods
+    ring_up((sugar, D("1.000")))
+    sales_rollup_seal()
+    report_cache.written_reports.clear()
+    settings.REPORT_CACHE_LAG_BILLS = 2
+    _answers_as_read(1)
+
+    ring_up((dal, 1))
+    ring_up((dal, 2))
+    sales_rollup_seal()  # two bills past the cached rows: within the lag
+    _answers_as_read(0)
+    ring_up((sugar, D("0.500")))
+    _answers_as_read(0)  # past the seal: not counted until sealed
+    sales_rollup_seal()  # three
+    _answers_as_read(1)
+    _answers_as_read(0)
+
+    bill = ring_up((dal, 3))
+    sales_rollup_seal()  # one bill past: within the lag
+    _answers_as_read(0)
+    for _ in range(3):
+        refund(bill, (dal, 1))
+    sales_rollup_seal()  # three refunds past
+    _answers_as_read(1)
+
+
+@pg_only
+@pytest.mark.django_db
+def test_rows_read_under_a_seal_rolled_back_or_rebuilt_are_not_used(drawer, goods, settings):
+    sugar, dal = goods
+    ring_up((sugar, D("1.000")))
+    sales_rollup_seal()
+    report_cache.written_reports.clear()
+    _answers_as_read(1)
+
+    # A seal whose transaction rolls back (or a database restored to before it) takes its rows and
+    # its step with it: rows read under that step would count its bill, which no longer exists.
+    settings.REPORT_CACHE_LAG_BILLS = 0  # each seal's rows read afresh
+    with transaction.atomic():
+        ring_up((dal, 5))
+        sales_rollup_seal()
+        rows = _answers_as_read(1)
+        assert [row["bills"] for row in rows] == [1, 1]
+        transaction.set_rollback(True)
+    settings.REPORT_CACHE_LAG_BILLS = 2_000
+    ring_up((sugar, D("2.000")))
+    sales_rollup_seal()  # a later bill and seal: the bills' ids move past the rolled-back one's
+    rows = _answers_as_read(1)
+    assert [(row["product_name"], row["bills"]) for row in rows] == [("Sugar", 2)]
+    _answers_as_read(0)
+
+    sales_rollup_seal(rebuild=True)  # the rollup emptied and added up again
     _answers_as_read(1)
     _answers_as_read(0)
 
@@ -185,6 +256,51 @@ def test_a_report_begun_after_a_rename_committed_shows_the_new_name(drawer, good
     assert all(shown >= before for before, shown in seen), [pair for pair in seen if pair[1] < pair[0]]
     rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
     assert {row["product_name"] for row in rows} == {"Sugar", f"Dal {renames}"}
+
+
+# Bills (with refunds on later days), seals, rebuilds, and a bill and a seal rolled back after a report
+# read under that seal; the cached report is checked after each.
+step = st.one_of(
+    st.tuples(st.just("bill"), bill_plan),
+    st.tuples(st.just("seal"), st.none()),
+    st.tuples(st.just("rebuild"), st.none()),
+    st.tuples(st.just("rolled back"), bill_plan),
+)
+
+
+def _cached_is_the_report() -> None:
+    for start, end, store in ((-1, 4, None), (1, 3, default_store_id())):
+        kwargs = {"date_from": BASE + timedelta(days=start), "date_to": BASE + timedelta(days=end), "store": store}
+        rows, _ = _served(**kwargs)
+        assert rows == _expected(**kwargs), kwargs
+
+
+@pg_only
+@pytest.mark.property
+@pytest.mark.django_db
+@hypothesis_settings(
+    max_examples=examples(10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(steps=st.lists(step, min_size=1, max_size=8), lag=st.sampled_from([0, 1, 3, 2_000]))
+def test_after_any_mix_of_bills_seals_rebuilds_and_rollbacks_a_cached_report_is_the_report(shop, steps, lag):
+    with override_settings(REPORT_CACHE_LAG_BILLS=lag), transaction.atomic():
+        for kind, plan in steps:
+            if kind == "bill":
+                _ring_up(shop, plan)
+            elif kind == "seal":
+                sales_rollup_seal(step=2)
+            elif kind == "rebuild":
+                sales_rollup_seal(rebuild=True, step=2)
+            else:
+                with transaction.atomic():
+                    _ring_up(shop, plan)
+                    sales_rollup_seal(step=2)
+                    _cached_is_the_report()
+                    transaction.set_rollback(True)
+            _cached_is_the_report()
+        transaction.set_rollback(True)
 
 
 def _rolled(rows: int) -> Rolled:
