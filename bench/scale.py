@@ -332,6 +332,7 @@ def cases(fx: dict, today: date) -> list[Case]:
                 for d in (today - timedelta(days=i) for i in range(1, 31))
             ],
         ),
+        Case("bills list", "admin bills: every store", 50, "admin", ["/admin/purchases/purchase/"]),
         Case(
             "bills list",
             "admin bills: till",

@@ -765,19 +765,30 @@ class RefundPayment(models.Model):
         return f"{self.method} {self.amount}"
 
 
+def _sum_of_amounts():
+    return models.DecimalField(max_digits=AMOUNT_MAX_DIGITS + 7, decimal_places=2, default=0, db_default=0)
+
+
 class BillCount(models.Model):
-    """How many bills each store has: the bill list's exact ``count`` without counting millions of
-    rows. On PostgreSQL a trigger of ``purchases_purchase`` keeps it (migration 0033: every INSERT,
-    DELETE and TRUNCATE of bills, and a change of a bill's store), in the same transaction as the
-    bills, so it is exact at every snapshot; the counts are spread over ``slot`` (the connection's
-    process id modulo ``BILL_COUNT_SLOTS``) so that bills rung up at the same moment on other
-    connections never wait on one row. The store's count is the sum of its slots. SQLite has no
-    trigger and counts the bills themselves (``selectors.bill_count``). A slot may go below 0 (a
-    bill deleted from another connection than the one that wrote it); a store's sum never does."""
+    """How many bills each store has, and the sums of their amounts: the bill list's exact ``count``,
+    and the totals above the admin's list of every bill, without reading millions of rows. On
+    PostgreSQL a trigger of ``purchases_purchase`` keeps it (migrations 0033 and 0042: every INSERT,
+    DELETE and TRUNCATE of bills, and a change of a bill's store or amounts), in the same
+    transaction as the bills, so it is exact at every snapshot; the figures are spread over ``slot``
+    (the connection's process id modulo ``BILL_COUNT_SLOTS``) so that bills rung up at the same
+    moment on other connections never wait on one row. A store's figures are the sums of its slots.
+    SQLite has no trigger and reads the bills themselves (``selectors.bill_count``,
+    ``reports.stores_purchase_totals``). A slot may go below 0 (a bill deleted from another
+    connection than the one that wrote it); a store's sum never does."""
 
     store_id = models.BigIntegerField()
     slot = models.SmallIntegerField()
     bills = models.BigIntegerField()
+    subtotal = _sum_of_amounts()
+    tax_total = _sum_of_amounts()
+    total = _sum_of_amounts()
+    payable = _sum_of_amounts()
+    discount_total = _sum_of_amounts()
 
     class Meta:
         constraints = [

@@ -81,8 +81,12 @@ def bill_count(*, store_ids: list[int] | None) -> int | None:
     the caller counts the rows."""
     if connection.vendor != "postgresql":
         return None
-    rows = BillCount.objects.all() if store_ids is None else BillCount.objects.filter(store_id__in=store_ids)
-    return rows.aggregate(bills=Sum("bills"))["bills"] or 0
+    return bill_counts(store_ids=store_ids).aggregate(bills=Sum("bills"))["bills"] or 0
+
+
+def bill_counts(*, store_ids: list[int] | None) -> QuerySet[BillCount]:
+    """The ``BillCount`` rows of the stores ``store_ids`` (None: every store)."""
+    return BillCount.objects.all() if store_ids is None else BillCount.objects.filter(store_id__in=store_ids)
 
 
 # A slice of the bill list starting this deep or deeper is positioned by day (``purchase_ids_slice``);
