@@ -113,5 +113,7 @@ def test_the_list_of_every_bill_reads_its_totals_from_the_kept_sums(manager_clie
     assert shown == purchase_totals(Purchase.objects.all())
     assert shown["count"] == 2 and shown["payable"] == first.payable + second.payable
     assert not any(SUMMED_BILLS in query["sql"] for query in every.captured_queries)
+    # Its count ("N total") and its totals in one read of the kept rows.
+    assert sum('FROM "purchases_billcount"' in query["sql"] for query in every.captured_queries) == 1
     assert only_b == purchase_totals(Purchase.objects.filter(pk=second.pk))
     assert any(SUMMED_BILLS in query["sql"] for query in searched.captured_queries)
