@@ -7,8 +7,10 @@ was rolled back or rebuilt are never used."""
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import orjson
 import pytest
@@ -214,44 +216,19 @@ def test_a_report_begun_after_a_rename_committed_shows_the_new_name(drawer, good
     sales_rollup_seal()
     renames = 12
     committed = [0]
-    seen: list[tuple[int, int]] = []
-    failures: list[BaseException] = []
-    done = threading.Event()
 
-    def rename():
-        try:
-            for n in range(1, renames + 1):
-                product_update(product=Product.objects.get(pk=dal.pk), name=f"Dal {n}")
-                committed[0] = n
-                # Readers read, from the cache and not, before the next rename (bounded wait).
-                reads = len(seen)
-                deadline = time.monotonic() + 10
-                while len(seen) < reads + 3 and time.monotonic() < deadline and not failures:
-                    time.sleep(0.002)
-        except BaseException as exc:  # reported by the test below
-            failures.append(exc)
-        finally:
-            done.set()
-            connection.close()
+    def rename(n: int) -> None:
+        product_update(product=Product.objects.get(pk=dal.pk), name=f"Dal {n}")
+        committed[0] = n
 
-    def read():
-        try:
-            while not done.is_set():
-                before = committed[0]
-                rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
-                name = next(row["product_name"] for row in rows if row["product_id"] == dal.pk)
-                seen.append((before, 0 if name == "Dal" else int(name.split()[1])))
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connection.close()
+    def read() -> tuple[int, int]:
+        before = committed[0]
+        rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
+        name = next(row["product_name"] for row in rows if row["product_id"] == dal.pk)
+        return before, 0 if name == "Dal" else int(name.split()[1])
 
-    threads = [threading.Thread(target=rename), threading.Thread(target=read), threading.Thread(target=read)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not failures
+    # Readers read, from the cache and not, before the next rename.
+    seen = _read_while_writing(rename, range(1, renames + 1), read, reads_between=3)
     assert len(seen) >= 3 * renames
     assert all(shown >= before for before, shown in seen), [pair for pair in seen if pair[1] < pair[0]]
     rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
@@ -272,45 +249,19 @@ def test_reports_read_while_bills_and_seals_commit_count_each_committed_bill_onc
     report_cache.written_reports.clear()
     bills = 24
     committed = [1]
-    seen: list[tuple[int, int, int]] = []
-    failures: list[BaseException] = []
-    done = threading.Event()
 
-    def ring_and_seal():
-        try:
-            for n in range(2, bills + 1):
-                ring_up((sugar, D("1.000")))
-                committed[0] = n
-                if n % 2 == 0:
-                    sales_rollup_seal()
-                # Readers read before the next bill (bounded wait).
-                reads = len(seen)
-                deadline = time.monotonic() + 10
-                while len(seen) < reads + 2 and time.monotonic() < deadline and not failures:
-                    time.sleep(0.002)
-        except BaseException as exc:  # reported by the test below
-            failures.append(exc)
-        finally:
-            done.set()
-            connection.close()
+    def ring_and_seal(n: int) -> None:
+        ring_up((sugar, D("1.000")))
+        committed[0] = n
+        if n % 2 == 0:
+            sales_rollup_seal()
 
-    def read():
-        try:
-            while not done.is_set():
-                before = committed[0]
-                rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
-                seen.append((before, next(row["bills"] for row in rows if row["product_id"] == sugar.pk), committed[0]))
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connection.close()
+    def read() -> tuple[int, int, int]:
+        before = committed[0]
+        rows = orjson.loads(sales_report(group_by="product", as_json=True)["rows"].text)
+        return before, next(row["bills"] for row in rows if row["product_id"] == sugar.pk), committed[0]
 
-    threads = [threading.Thread(target=ring_and_seal), threading.Thread(target=read), threading.Thread(target=read)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not failures
+    seen = _read_while_writing(ring_and_seal, range(2, bills + 1), read, reads_between=2)
     assert len(seen) >= 2 * bills
     assert all(before <= counted <= after for before, counted, after in seen), [
         read for read in seen if not read[0] <= read[1] <= read[2]
@@ -376,6 +327,49 @@ def test_after_any_mix_of_bills_seals_rebuilds_and_rollbacks_a_cached_report_is_
                     transaction.set_rollback(True)
             _cached_is_the_report()
         transaction.set_rollback(True)
+
+
+def _read_while_writing(
+    write: Callable[[int], None], steps: Iterable[int], read: Callable[[], Any], *, reads_between: int
+) -> list:
+    """``write(step)`` for each of ``steps`` in a thread while two other threads call ``read()`` over
+    and over, each on its own connection; after each write the writer waits (at most 10 s) until
+    ``reads_between`` more reads are done. What the reads returned, in order; any exception in a
+    thread fails the test."""
+    seen: list = []
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def writer():
+        try:
+            for step in steps:
+                write(step)
+                reads = len(seen)
+                deadline = time.monotonic() + 10
+                while len(seen) < reads + reads_between and time.monotonic() < deadline and not failures:
+                    time.sleep(0.002)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    def reader():
+        try:
+            while not done.is_set():
+                seen.append(read())
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures
+    return seen
 
 
 def _rolled(rows: int) -> Rolled:
