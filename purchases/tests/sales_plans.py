@@ -73,6 +73,25 @@ bill_plan = st.fixed_dictionaries(
 )
 
 
+def one_bill(lines: list[tuple[int, int, Decimal]], **fields) -> dict:
+    """A ``bill_plan`` written out: ``lines`` (catalogue index, quantity, discount %), no bill
+    discount, cash without change, at noon of BASE, no cashier, the default till, never refunded;
+    ``fields`` sets any of these otherwise."""
+    plan = {
+        "lines": lines,
+        "bill_discount": D("0"),
+        "tender": "cash",
+        "change": D("0"),
+        "day": 0,
+        "time": (12, 0),
+        "cashier": 0,
+        "till": 0,
+        "refunds": [],
+    }
+    assert set(fields) <= set(plan), f"not a bill plan's field: {set(fields) - set(plan)}"
+    return {**plan, **fields}
+
+
 def _payments(total: Decimal, tender: str, change: Decimal) -> list[PaymentInput]:
     card = upi = D("0")
     if tender == "card":

@@ -35,7 +35,7 @@ from purchases.sales_rollups import sales_rollup_seal
 from purchases.serializers import SalesReportSerializer
 from purchases.tests import sales_plans
 from purchases.tests.helpers import refund, ring_up
-from purchases.tests.sales_plans import BASE, _ring_up, bill_plan
+from purchases.tests.sales_plans import BASE, _ring_up, bill_plan, one_bill
 
 D = Decimal
 # A statement reading the rollup's rows (day or month), not only its seal.
@@ -283,17 +283,7 @@ step = st.one_of(
 
 
 # One line, paid in cash, at noon of BASE.
-PLAIN_BILL = {
-    "lines": [(0, 1, D("0"))],
-    "bill_discount": D("0"),
-    "tender": "cash",
-    "change": D("0"),
-    "day": 0,
-    "time": (12, 0),
-    "cashier": 0,
-    "till": 0,
-    "refunds": [],
-}
+PLAIN_BILL = one_bill([(0, 1, D("0"))])
 
 
 def _cached_is_the_report() -> None:

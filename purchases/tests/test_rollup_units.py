@@ -16,7 +16,7 @@ from purchases.models import SalesRollup, SalesRollupMonth, SalesRollupSeal
 from purchases.sales_rollup_reads import read_rollup
 from purchases.sales_rollups import sales_rollup_seal
 from purchases.tests import sales_plans
-from purchases.tests.sales_plans import BASE, _ring_up
+from purchases.tests.sales_plans import BASE, _ring_up, one_bill
 
 pytestmark = [pytest.mark.django_db]
 
@@ -37,17 +37,7 @@ def _stored(table: str, where: str, params: list[Any]) -> dict[str, Any]:
 
 
 def test_the_seal_writes_whole_paise_and_thousandths(shop):
-    plan = {
-        "lines": [(1, 3, D("5"))],  # 199.99 at 18 %, 5 % off: paise that round
-        "bill_discount": D("0"),
-        "tender": "card",
-        "change": D("0"),
-        "day": 0,
-        "time": (12, 0),
-        "cashier": 1,
-        "till": 0,
-        "refunds": [],
-    }
+    plan = one_bill([(1, 3, D("5"))], tender="card", cashier=1)  # 199.99 at 18 %, 5 % off: paise that round
     bill = _ring_up(shop, plan)
     sales_rollup_seal()
 

@@ -31,7 +31,7 @@ from purchases.sales_rollups import sales_rollup_seal
 from purchases.services import bills as bill_service
 from purchases.services import refund_create
 from purchases.tests import sales_plans
-from purchases.tests.sales_plans import BASE, KOLKATA, TIMES, _ring_up, bill_plan
+from purchases.tests.sales_plans import BASE, KOLKATA, TIMES, _ring_up, bill_plan, one_bill
 
 pytestmark = [pytest.mark.django_db]
 
@@ -41,17 +41,7 @@ drawer_counts = sales_plans.drawer_counts
 
 D = Decimal
 # One bill paid by card at noon of BASE, by the first cashier at the default till, not refunded.
-CARD_BILL: dict[str, Any] = {
-    "lines": [(3, 2, D("0"))],
-    "bill_discount": D("0"),
-    "tender": "card",
-    "change": D("0"),
-    "day": 0,
-    "time": (12, 0),
-    "cashier": 1,
-    "till": 0,
-    "refunds": [],
-}
+CARD_BILL: dict[str, Any] = one_bill([(3, 2, D("0"))], tender="card", cashier=1)
 RANGES = [(-1, 4), (0, 0), (1, 2), (3, 3)]  # days after BASE: every day the plans use, and parts
 
 step = st.one_of(
@@ -122,17 +112,7 @@ def test_the_rollup_and_the_rows_past_its_seal_answer_as_the_raw_rows(shop, monk
 
 
 def test_a_bill_after_the_seal_shows_at_once_and_the_next_seal_adds_it_to_its_day(shop, monkeypatch):
-    plan = {
-        "lines": [(0, 2, D("0"))],
-        "bill_discount": D("0"),
-        "tender": "card+cash",
-        "change": D("0"),
-        "day": 0,
-        "time": (12, 0),
-        "cashier": 1,
-        "till": 1,
-        "refunds": [],
-    }
+    plan = one_bill([(0, 2, D("0"))], tender="card+cash", cashier=1, till=1)
     first = _ring_up(shop, plan)
     sales_rollup_seal()
     kwargs: dict[str, Any] = {"date_from": BASE - timedelta(days=1), "date_to": BASE, "group_by": "day"}
@@ -154,17 +134,7 @@ def test_a_bill_after_the_seal_shows_at_once_and_the_next_seal_adds_it_to_its_da
 def test_a_seal_of_another_time_zone_is_not_read_and_the_next_seal_rebuilds(shop, settings):
     _ring_up(
         shop,
-        {
-            "lines": [(1, 1, D("0"))],
-            "bill_discount": D("0"),
-            "tender": "cash",
-            "change": D("0"),
-            "day": 0,
-            "time": (0, 1),  # 00:01 in Kolkata: the day before in UTC
-            "cashier": 0,
-            "till": 0,
-            "refunds": [],
-        },
+        one_bill([(1, 1, D("0"))], time=(0, 1)),  # 00:01 in Kolkata: the day before in UTC
     )
     sales_rollup_seal()
     assert read_rollup("default", "day", BASE, BASE, None) is not None
