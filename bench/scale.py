@@ -243,6 +243,7 @@ def fixtures(db: psycopg.Connection) -> dict:
     bills = one("SELECT count(*) FROM purchases_purchase")[0]
     fx["deep_page"] = max(2, bills // 50 // 2)  # the middle of the list, 50 bills a page
     fx["history_deep_page"] = 200
+    fx["admin_deep_page"] = max(2, bills // 100 // 2)  # the middle of the admin's list, 100 bills a page
     return fx
 
 
@@ -333,6 +334,13 @@ def cases(fx: dict, today: date) -> list[Case]:
             ],
         ),
         Case("bills list", "admin bills: every store", 50, "admin", ["/admin/purchases/purchase/"]),
+        Case(
+            "bills list",
+            f"admin bills: page {fx['admin_deep_page']}",
+            50,
+            "admin",
+            [f"/admin/purchases/purchase/?p={fx['admin_deep_page']}"],
+        ),
         Case(
             "bills list",
             "admin bills: till",

@@ -41,7 +41,7 @@ from .models import (
     RefundPayment,
 )
 from .reports import purchase_totals, purchases_csv, stores_purchase_totals
-from .selectors import bill_count, customer_list, with_line_count
+from .selectors import bill_count, customer_list, deep_purchase_ids, with_line_count
 from .templatetags.discounts import discount_totals, line_discount, percent
 
 
@@ -386,7 +386,8 @@ class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
     an index finds (a till's: ``purchase_till_created_cover``, which also holds the amounts summed).
     Unfiltered, the list is every bill of the user's stores, and its totals are ``BillCount``'s
     sums too (``stores_purchase_totals``, with the count: one read for both): summing 5,000,000
-    bills took 0.6 s a page. Its date hierarchy's years are probed (``ProbedYearsChangeList``)."""
+    bills took 0.6 s a page, and a deep page of them is positioned by day (``deep_purchase_ids``),
+    not read past every newer bill. Its date hierarchy's years are probed (``ProbedYearsChangeList``)."""
 
     def get_results(self, request):
         store_ids = visible_store_ids(request.user)
@@ -403,6 +404,23 @@ class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
         # A method of it, as Paginator.count asks, else the paginator would read every row to count them.
         self.queryset.count = MethodType(lambda _queryset: self.totals["count"], self.queryset)
         super().get_results(request)
+        if every_bill and total is not None:
+            self.position_deep_page(store_ids=store_ids, total=total)
+
+    def position_deep_page(self, *, store_ids: list[int] | None, total: int) -> None:
+        """A deep page of every bill in the list's own order (newest first): its ids found by day, as
+        the API's deep pages are, then just its rows read. Django's page is the list's rows past an
+        OFFSET of every newer bill: 0.36 s at page 500 of 5,000,000 bills. The same rows either way."""
+        if not self.multi_page or (self.show_all and self.can_show_all):
+            return
+        if tuple(self.queryset.query.order_by) != tuple(Purchase._meta.ordering or ()):
+            return  # sorted by a column
+        start = (self.page_num - 1) * self.list_per_page
+        ids = deep_purchase_ids(
+            self.queryset, store_ids=store_ids, total=total, start=start, stop=start + self.list_per_page
+        )
+        if ids is not None:
+            self.result_list = self.queryset.filter(pk__in=ids)
 
 
 def bills_table(purchases) -> str:

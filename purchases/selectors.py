@@ -154,6 +154,16 @@ def purchase_ids_slice(
     return []
 
 
+def deep_purchase_ids(
+    bills: QuerySet[Purchase], *, store_ids: list[int] | None, total: int, start: int, stop: int
+) -> list[int] | None:
+    """``purchase_ids_slice`` of a deep slice (from ``DEEP_SLICE`` on); None for a shallower one,
+    which the caller reads as it is (one query: its rows straight from the time index)."""
+    if start < DEEP_SLICE:
+        return None
+    return purchase_ids_slice(bills, store_ids=store_ids, total=total, start=start, stop=stop)
+
+
 def purchase_get(*, purchase_id: int) -> Purchase:
     return purchase_list().get(pk=purchase_id)
 
