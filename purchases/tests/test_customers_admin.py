@@ -124,3 +124,32 @@ def test_customer_list_query_budget(manager_client, django_assert_max_num_querie
         response = manager_client.get(CHANGELIST)
 
     assert len(response.context["cl"].result_list) == 15
+
+
+def test_a_page_of_customers_is_found_before_its_figures_are_worked_out(manager_client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from purchases.admin import CustomerAdmin
+    from purchases.selectors import customer_list
+
+    monkeypatch.setattr(CustomerAdmin, "list_per_page", 2)
+    for n, prices in enumerate((("100.00",), ("50.00", "20.00"), (), ("10.00",), ("5.00", "5.00", "5.00"))):
+        if prices:
+            bills_for(f"c{n}@example.com", *prices)
+        else:
+            CustomerFactory(email=f"c{n}@example.com")
+    CustomerFactory(email=None, phone="+919876543210")  # known by phone only: last
+    figures = ("pk", "purchase_count", "total_spent", "discount_total")
+    every = [tuple(getattr(c, f) for f in figures) for c in customer_list()]
+
+    pages, figured = [], []
+    for p in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            response = manager_client.get(CHANGELIST, {"p": p})
+        pages.append([tuple(getattr(c, f) for f in figures) for c in response.context["cl"].result_list])
+        # The figures (subqueries of the bills) are worked out in a query of the page's ids only.
+        figured += [q["sql"] for q in ctx.captured_queries if "purchases_purchase" in q["sql"]]
+
+    assert pages == [every[0:2], every[2:4], every[4:6]]
+    assert len(figured) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in figured)
