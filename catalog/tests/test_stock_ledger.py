@@ -428,3 +428,20 @@ def test_the_admin_shows_counts_in_progress_with_their_variance_at_cost(manager_
 
     assert "In progress" in listing and "1 of 1" in listing
     assert "-₹60.00" in listing and "-₹60.00" in page  # 3 short at ₹20.00
+
+
+def test_the_ledgers_admin_page_of_a_product_counts_its_movements_only(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    product = ProductFactory(stock=Decimal("5"))
+    ProductFactory(stock=Decimal("7"))  # another product's opening movement
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get("/admin/catalog/stockmovement/", {"product__id__exact": product.pk})
+
+    assert response.status_code == 200
+    assert [m.product_id for m in response.context["cl"].result_list] == [product.pk]
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and "catalog_stockmovement" in q["sql"]]
+    # Its own rows, not the whole ledger's again for "N total" (16 million rows at a chain's scale).
+    assert len(counts) == 1 and "product_id" in counts[0]
