@@ -575,6 +575,15 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
             email=params.get("email"), phone=customer_normalize_phone(phone, field="phone") if phone else None
         )
 
+    def list(self, request, *args, **kwargs):
+        # The page's customers found first, from the customers alone; then only their figures worked
+        # out (``customer_list``'s subqueries), which PostgreSQL would otherwise work out for every
+        # customer a deep page's OFFSET passes over too (as the admin's list: ``CustomerChangeList``).
+        customers = self.filter_queryset(self.get_queryset())
+        ids = self.paginate_queryset(customers.values_list("pk", flat=True))
+        page = customers.filter(pk__in=ids)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)
     def purchases(self, request, pk=None, format=None):

@@ -126,30 +126,62 @@ def test_customer_list_query_budget(manager_client, django_assert_max_num_querie
     assert len(response.context["cl"].result_list) == 15
 
 
-def test_a_page_of_customers_is_found_before_its_figures_are_worked_out(manager_client, monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+FIGURES = ("pk", "purchase_count", "total_spent", "discount_total")
 
-    from purchases.admin import CustomerAdmin
+
+def _customers_with_figures() -> list[tuple]:
+    """Six customers, five with bills (or none), one known by phone only; each one's figures as
+    ``customer_list`` has them, in the list's order."""
     from purchases.selectors import customer_list
 
-    monkeypatch.setattr(CustomerAdmin, "list_per_page", 2)
     for n, prices in enumerate((("100.00",), ("50.00", "20.00"), (), ("10.00",), ("5.00", "5.00", "5.00"))):
         if prices:
             bills_for(f"c{n}@example.com", *prices)
         else:
             CustomerFactory(email=f"c{n}@example.com")
     CustomerFactory(email=None, phone="+919876543210")  # known by phone only: last
-    figures = ("pk", "purchase_count", "total_spent", "discount_total")
-    every = [tuple(getattr(c, f) for f in figures) for c in customer_list()]
+    return [tuple(getattr(c, f) for f in FIGURES) for c in customer_list()]
+
+
+def _figured(ctx) -> list[str]:
+    """The queries that worked out customers' figures (subqueries of the bills)."""
+    return [q["sql"] for q in ctx.captured_queries if "purchases_purchase" in q["sql"]]
+
+
+def test_a_page_of_customers_is_found_before_its_figures_are_worked_out(manager_client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from purchases.admin import CustomerAdmin
+
+    monkeypatch.setattr(CustomerAdmin, "list_per_page", 2)
+    every = _customers_with_figures()
 
     pages, figured = [], []
     for p in (1, 2, 3):
         with CaptureQueriesContext(connection) as ctx:
             response = manager_client.get(CHANGELIST, {"p": p})
-        pages.append([tuple(getattr(c, f) for f in figures) for c in response.context["cl"].result_list])
-        # The figures (subqueries of the bills) are worked out in a query of the page's ids only.
-        figured += [q["sql"] for q in ctx.captured_queries if "purchases_purchase" in q["sql"]]
+        pages.append([tuple(getattr(c, f) for f in FIGURES) for c in response.context["cl"].result_list])
+        figured += _figured(ctx)
 
     assert pages == [every[0:2], every[2:4], every[4:6]]
+    # The figures are worked out in a query of the page's ids only.
+    assert len(figured) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in figured)
+
+
+def test_a_page_of_customers_through_the_api_is_found_before_its_figures_are_worked_out(admin_api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    every = _customers_with_figures()
+
+    pages, figured = [], []
+    for p in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            body = admin_api.get("/api/v1/customers", {"page": p, "page_size": 2}).json()
+        assert body["count"] == 6
+        pages.append([(c["id"], c["purchase_count"], Decimal(c["total_spent"])) for c in body["results"]])
+        figured += _figured(ctx)
+
+    assert pages == [[row[:3] for row in every[n : n + 2]] for n in (0, 2, 4)]
     assert len(figured) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in figured)
