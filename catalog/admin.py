@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from billing_project.core.admin_helpers import (
     DirectlyRenderedRows,
     DomainErrorsAsMessages,
+    PageByIdsChangeList,
     ReadOnlyAdminMixin,
     RowLinksChangeList,
     money_column,
@@ -572,6 +573,9 @@ class StockMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin)
     def get_queryset(self, request):
         # Without the product filter this is the whole ledger, newest first.
         return super().get_queryset(request).order_by("-id")
+
+    def get_changelist(self, request, **kwargs):
+        return PageByIdsChangeList  # a deep page joins its stores, products and users for its own rows only
 
 
 class SupplierAdminForm(forms.ModelForm):

@@ -578,7 +578,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         # The page's customers found first, from the customers alone; then only their figures worked
         # out (``customer_list``'s subqueries), which PostgreSQL would otherwise work out for every
-        # customer a deep page's OFFSET passes over too (as the admin's list: ``CustomerChangeList``).
+        # customer a deep page's OFFSET passes over too (as the admin's list: ``PageByIdsChangeList``).
         customers = self.filter_queryset(self.get_queryset())
         ids = self.paginate_queryset(customers.values_list("pk", flat=True))
         page = customers.filter(pk__in=ids)

@@ -176,6 +176,20 @@ class RowLinksChangeList(ChangeList):
         )
 
 
+class PageByIdsChangeList(ChangeList):
+    """Django's list, whose page is found before its rows are read: the page's ids first, in the
+    list's order, from the model's own table; then just those rows with what the list joins and
+    works out for them (``list_select_related``, annotations). In one query PostgreSQL joins and
+    works out every row the page's OFFSET passes over too: page 500 of 200,000 customers with their
+    figures took 5.9 s. The same rows either way; one query more."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if self.result_list.query.is_sliced:  # a page of the list (not every row on one page)
+            ids = list(self.result_list.values_list("pk", flat=True))
+            self.result_list = self.queryset.filter(pk__in=ids)
+
+
 class ProbedYearsChangeList(ChangeList):
     """Django's list, whose date hierarchy finds the years that have rows by probing each year from
     the first row's to the last's (``years_with_rows``), where Django's reads every row of the list

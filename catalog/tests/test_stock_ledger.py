@@ -445,3 +445,26 @@ def test_the_ledgers_admin_page_of_a_product_counts_its_movements_only(admin_cli
     counts = [q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and "catalog_stockmovement" in q["sql"]]
     # Its own rows, not the whole ledger's again for "N total" (16 million rows at a chain's scale).
     assert len(counts) == 1 and "product_id" in counts[0]
+
+
+def test_the_ledgers_admin_pages_read_their_own_rows_only(admin_client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.admin import StockMovementAdmin
+
+    monkeypatch.setattr(StockMovementAdmin, "list_per_page", 2)
+    for n in range(5):
+        ProductFactory(stock=Decimal(n + 1))
+    newest_first = list(StockMovement.objects.order_by("-id").values_list("id", flat=True))
+
+    pages, joined = [], []
+    for p in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get("/admin/catalog/stockmovement/", {"p": p})
+        pages.append([m.pk for m in response.context["cl"].result_list])
+        joined += [q["sql"] for q in ctx.captured_queries if "JOIN" in q["sql"] and "catalog_stockmovement" in q["sql"]]
+
+    assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:6]]
+    # The products, stores and users are joined to the page's rows, found by id, never past an OFFSET.
+    assert len(joined) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in joined)
