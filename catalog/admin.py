@@ -19,6 +19,7 @@ from billing_project.core.admin_helpers import (
     RowLinksChangeList,
     money_column,
 )
+from billing_project.core.db import reads_without_jit
 from billing_project.core.db.orm_internals import instance_db, mark_saved
 from billing_project.core.db.pages import page_and_count
 from billing_project.core.errors import DomainError
@@ -147,7 +148,7 @@ class LowStockFilter(admin.SimpleListFilter):
         # over the stores, by the sum.
         store = store_shown(request)
         if self.value() == "yes":
-            return queryset.filter(stock__lt=threshold) if store is None else queryset.stock_below_at(store, threshold)
+            return queryset.stock_below(threshold) if store is None else queryset.stock_below_at(store, threshold)
         if self.value() == "no":
             return (
                 queryset.filter(stock__gte=threshold) if store is None else queryset.stock_at_least_at(store, threshold)
@@ -254,6 +255,17 @@ class ProductChangeList(RowLinksChangeList):
         return queryset
 
     def get_results(self, request):
+        if not _low_stock_listed(request):
+            return self._results(request)
+        # A stock sum per product (over the stores, every product without enough at one of them):
+        # compiling its plan took longer than running it. The page is read here, in that transaction
+        # (a queryset keeps the rows it read).
+        with reads_without_jit():
+            self._results(request)
+            list(self.result_list)
+        return None
+
+    def _results(self, request):
         if self._lists_every_product(request):
             # The page's count is the products' total, which Django counts again for "N total".
             count = self.root_queryset.count()

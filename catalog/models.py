@@ -4,7 +4,7 @@ from functools import cache
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, F, Func, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Upper
 from django.utils import timezone
 
@@ -118,6 +118,24 @@ class ProductQuerySet(models.QuerySet):
         """``stock`` annotated: the sum over every store, the stores named, or one store (an id)."""
         return self.annotate(stock=stock_sum(store_ids))
 
+    def stock_below(self, threshold, store_ids=None):
+        """The products whose ``stock`` is below ``threshold``, where ``stock`` is the sum over
+        ``store_ids`` (every store, the stores named, or one: as ``with_stock(store_ids)`` annotated
+        it). A product with at least ``threshold`` at one of those stores is left out before its sum
+        is worked out: no stock is negative (``storestock_stock_gte_0``), so its sum is at least
+        that. Summing every product's rows to find the few below took 0.9 s at 50,000 products in 20
+        stores (the admin's home page did it twice); only the products left are summed."""
+        if threshold <= 0:  # no stock is below 0
+            return self.none()
+        # A CASE, whose WHEN PostgreSQL evaluates first: with the two conditions ANDed, it summed
+        # every product's rows before the other condition left any out.
+        short = Case(
+            When(_stocked(store_ids, threshold), then=Value(threshold)),
+            default=F("stock"),
+            output_field=quantity_field(),
+        )
+        return self.alias(stock_unless_stocked=short).filter(stock_unless_stocked__lt=threshold)
+
     def stock_below_at(self, store_id: int, threshold):
         """The products whose stock at ``store_id`` is below ``threshold``: those without a row there
         of at least that much (no row is 0 there; a store has at most one row of a product). The
@@ -136,6 +154,16 @@ class ProductQuerySet(models.QuerySet):
 
 def _stocked_at(store_id: int, threshold) -> Exists:
     return Exists(StoreStock.objects.filter(store_id=store_id, product=OuterRef("pk"), stock__gte=threshold))
+
+
+def _stocked(store_ids, threshold) -> Exists:
+    """A row of the product with at least ``threshold`` at one of ``store_ids`` (None: any store)."""
+    rows = StoreStock.objects.filter(product=OuterRef("pk"), stock__gte=threshold)
+    if isinstance(store_ids, int):
+        rows = rows.filter(store_id=store_ids)
+    elif store_ids is not None:
+        rows = rows.filter(store_id__in=list(store_ids))
+    return Exists(rows)
 
 
 class ProductManager(models.Manager.from_queryset(ProductQuerySet)):  # type: ignore[misc]

@@ -82,7 +82,7 @@ def low_stock_products(*, threshold: int | None = None, stores: int | list[int] 
     qs = Product.objects.active()
     if stores is not None:
         qs = qs.with_stock(stores)
-    return qs.filter(stock__lt=threshold).order_by("stock", "name", "id")
+    return qs.stock_below(threshold, stores).order_by("stock", "name", "id")
 
 
 SALES_WINDOW_DAYS = 28

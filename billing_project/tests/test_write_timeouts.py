@@ -223,3 +223,14 @@ def test_a_bill_waiting_on_a_new_customers_insert_gives_up_at_its_lock_timeout(
     assert 0.2 <= elapsed < 3, elapsed
     assert not Purchase.objects.exists()
     assert Product.objects.get(pk=product.pk).stock == 5
+
+
+def test_reads_without_jit_turn_it_off_for_their_transaction_only():
+    from billing_project.core.db import reads_without_jit
+
+    before = show("jit")
+    with reads_without_jit():
+        inside = show("jit")
+
+    assert inside == "off"
+    assert show("jit") == before

@@ -310,3 +310,24 @@ def test_a_cells_error_list_is_what_djangos_renderer_writes(errors):
 
     assert str(ours) == str(djangos)
     assert (str(ours) == "") == (not errors)
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 5, D("5.999"), 6, 50])
+def test_stock_below_is_every_product_whose_sum_is_below_the_threshold(chain, threshold):
+    # Ghee has 1 at MAIN and 4.999 at the branch: below 5 at each store, 5.999 in all.
+    for stores in (None, chain["main"], [chain["main"]], [chain["branch"].pk], [chain["main"], chain["branch"].pk]):
+        products = Product.objects.with_stock(stores)
+        expected = sorted(p.name for p in products if p.stock < threshold)
+
+        assert sorted(products.stock_below(threshold, stores).values_list("name", flat=True)) == expected
+
+
+def test_the_admin_index_reads_its_low_stock_list_without_jit(manager_client, chain, postgres_only):
+    with CaptureQueriesContext(connection) as ctx:
+        response = manager_client.get("/admin/")
+
+    assert [p.name for p in response.context["low_stock"]] == ["Cumin"]
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    jit_off = [i for i, sql in enumerate(sqls) if "set_config('jit', 'off', true)" in sql]
+    low_stock = [i for i, sql in enumerate(sqls) if "CASE WHEN EXISTS" in sql]
+    assert len(jit_off) == 1 and len(low_stock) == 2 and all(i > jit_off[0] for i in low_stock)

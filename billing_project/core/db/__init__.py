@@ -11,7 +11,7 @@ The bill's own statements, in the order they are sent, are in ``purchases/servic
 
 from .cursor import default_connection, shared_cursor, statement_cursor
 from .orm_internals import compiled_rows, new_row, set_prefetched
-from .transactions import atomic_write, set_transaction_timeouts, transaction_timeouts_sql
+from .transactions import atomic_write, reads_without_jit, set_transaction_timeouts, transaction_timeouts_sql
 from .writes import (
     Children,
     InsertedIds,
@@ -35,6 +35,7 @@ __all__ = [
     "insert_rows",
     "insert_with_children",
     "new_row",
+    "reads_without_jit",
     "reserve_with_children",
     "set_prefetched",
     "set_transaction_timeouts",

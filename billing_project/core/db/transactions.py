@@ -61,6 +61,21 @@ def transaction_timeouts_sql(
 
 
 @contextmanager
+def reads_without_jit() -> Iterator[None]:
+    """A block of reads in one transaction in which PostgreSQL compiles no plan (``jit``, for the
+    transaction only). A statement with a correlated subquery per row of a big table (a low-stock
+    list: a product's stock at the stores, for each of 50,000 products) is costed high enough for
+    JIT, which then spends about 120 ms compiling a plan that runs in 90. Elsewhere (SQLite) just a
+    transaction."""
+    with transaction.atomic():
+        conn = default_connection()
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT set_config('jit', 'off', true)")
+        yield
+
+
+@contextmanager
 def atomic_write(
     *,
     lock_timeout_ms: int | None = None,
