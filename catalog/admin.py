@@ -235,8 +235,11 @@ class StoreFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ProductChangeList(RowLinksChangeList):
+class ProductChangeList(PageByIdsChangeList, RowLinksChangeList):
     """The products' list at a chain's 50,000 products (a store's stock page, its low-stock list):
+
+    - a page's products are found before their stock is summed (``PageByIdsChangeList``): page 400 of
+      every product took 1.07 s, summing the stock of the 39,900 products its OFFSET passed over;
 
     - in its own order (name, id), unsearched, it reads its page by ``product_name_order`` instead
       of sorting every product's name for 100 rows (a search, or the low-stock list, is a few
@@ -279,7 +282,9 @@ class ProductChangeList(RowLinksChangeList):
             return super().get_results(request)
         rows, count = page
         _counted(self.queryset, count)
-        super().get_results(request)
+        # Django's own results (its page replaced by ``rows`` below), not PageByIdsChangeList's, which
+        # would read the page's ids a second time.
+        super(PageByIdsChangeList, self).get_results(request)
         self.result_list = rows  # the paginator's page (or every row, when one page holds them), read already
         return None
 

@@ -331,3 +331,19 @@ def test_the_admin_index_reads_its_low_stock_list_without_jit(manager_client, ch
     jit_off = [i for i, sql in enumerate(sqls) if "set_config('jit', 'off', true)" in sql]
     low_stock = [i for i, sql in enumerate(sqls) if "CASE WHEN EXISTS" in sql]
     assert len(jit_off) == 1 and len(low_stock) == 2 and all(i > jit_off[0] for i in low_stock)
+
+
+def test_a_page_of_products_is_found_before_their_stock_is_summed(manager_client, chain, monkeypatch):
+    from catalog.admin import ProductAdmin
+
+    monkeypatch.setattr(ProductAdmin, "list_per_page", 2)
+    pages, summed = [], []
+    for p in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            pages.append(_listed(manager_client.get(CHANGELIST, {"p": p})))
+        summed += [q["sql"] for q in ctx.captured_queries if "catalog_storestock" in q["sql"]]
+
+    # Every store's stock summed, in name order, two a page.
+    assert pages == [[("Atta", 32), ("Basmati", 44)], [("Cumin", 0), ("Dal", 14)], [("Ghee", D("5.999"))]]
+    # Summed in a query of the page's ids only, never for the products an OFFSET passes over.
+    assert len(summed) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in summed)
