@@ -468,12 +468,29 @@ def stock_count_post(*, count_id: int, user: Actor) -> StockCount:
 def stock_count_variance(count: StockCount) -> dict[str, Any]:
     """A count's variance: the counted lines' differences, their value at cost, and how many lines
     are counted."""
-    sums = count.lines.aggregate(
-        n_counted=Count("pk", filter=Q(counted__isnull=False)),
-        n_lines=Count("pk"),
-        at_cost=Sum(F("difference") * F("product__cost_price"), filter=Q(counted__isnull=False)),
+    return stock_count_variances([count.pk])[count.pk]
+
+
+def stock_count_variances(count_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``stock_count_variance`` of each of the counts ``count_ids``, in one query (a list's page)."""
+    sums = (
+        StockCountLine.objects.filter(count_id__in=count_ids)
+        .order_by()
+        .values("count_id")
+        .annotate(
+            n_counted=Count("pk", filter=Q(counted__isnull=False)),
+            n_lines=Count("pk"),
+            at_cost=Sum(F("difference") * F("product__cost_price"), filter=Q(counted__isnull=False)),
+        )
     )
-    return {"lines": sums["n_lines"], "counted": sums["n_counted"], "value": money(sums["at_cost"] or 0)}
+    variances = {pk: {"lines": 0, "counted": 0, "value": money(0)} for pk in count_ids}
+    for row in sums:
+        variances[row["count_id"]] = {
+            "lines": row["n_lines"],
+            "counted": row["n_counted"],
+            "value": money(row["at_cost"] or 0),
+        }
+    return variances
 
 
 # --- The audit ----------------------------------------------------------------------------------------

@@ -468,3 +468,26 @@ def test_the_ledgers_admin_pages_read_their_own_rows_only(admin_client, monkeypa
     assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:6]]
     # The products, stores and users are joined to the page's rows, found by id, never past an OFFSET.
     assert len(joined) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in joined)
+
+
+def test_the_counts_list_works_out_every_rows_variance_in_one_query(manager_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    product, other = ProductFactory(stock=10), ProductFactory(stock=4)
+    Product.objects.filter(pk__in=[product.pk, other.pk]).update(cost_price=D("20.00"))
+    short = stock_count_open(product_ids=[product.pk, other.pk], user=None)
+    stock_count_record(count_id=short.pk, product_id=product.pk, counted=7, user=None)
+    stock_count_open(product_ids=[other.pk], user=None)  # nothing counted yet
+
+    with CaptureQueriesContext(connection) as ctx:
+        listing = manager_client.get(reverse("admin:catalog_stockcount_changelist"))
+
+    rows = {
+        count.pk: (count.variance["counted"], count.variance["lines"], count.variance["value"])
+        for count in listing.context["cl"].result_list
+    }
+    assert rows[short.pk] == (1, 2, D("-60.00"))  # 3 short at ₹20.00
+    assert sorted(rows.values())[0] == (0, 1, D("0.00"))
+    assert len([q for q in ctx.captured_queries if "catalog_stockcountline" in q["sql"]]) == 1
