@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from billing_project.core.api.input import validate_input
 from billing_project.core.api.negotiation import ContentNegotiation
+from billing_project.core.api.pagination import PageByIdsListMixin
 from billing_project.core.api.permissions import OverridablePermissions, RolePermissions
 from billing_project.core.api.renderers import OrjsonRenderer
 from billing_project.core.api.schema import PHONE_QUERY, TEXT_QUERY, error_responses
@@ -324,7 +325,7 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
         ),
     ),
 )
-class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RefundViewSet(PageByIdsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Refunds, newest first. Refunds are made on their bill (`POST /purchases/{id}/refunds`) and never changed."""
 
     serializer_class = RefundSerializer
@@ -559,7 +560,7 @@ class ReportViewSet(viewsets.ViewSet):
     ),
 )
 @extend_schema(tags=["customers"])
-class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(PageByIdsListMixin, viewsets.ReadOnlyModelViewSet):
     """Customers are created by their first bill; they are identified by email, mobile number or both."""
 
     serializer_class = CustomerSerializer
@@ -574,15 +575,6 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         return customer_list(
             email=params.get("email"), phone=customer_normalize_phone(phone, field="phone") if phone else None
         )
-
-    def list(self, request, *args, **kwargs):
-        # The page's customers found first, from the customers alone; then only their figures worked
-        # out (``customer_list``'s subqueries), which PostgreSQL would otherwise work out for every
-        # customer a deep page's OFFSET passes over too (as the admin's list: ``PageByIdsChangeList``).
-        customers = self.filter_queryset(self.get_queryset())
-        ids = self.paginate_queryset(customers.values_list("pk", flat=True))
-        page = customers.filter(pk__in=ids)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses=PurchaseSerializer(many=True), description="The customer's bills, newest first.")
     @action(detail=True, methods=["get"], serializer_class=PurchaseSerializer)

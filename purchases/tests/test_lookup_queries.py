@@ -619,6 +619,24 @@ def test_a_deep_admin_page_of_every_bill_is_the_page_it_was(
         assert by_ids == [False, False] and len(rows[1]) == 4
 
 
+def test_a_page_of_refunds_through_the_api_joins_its_own_rows_only(admin_api, drawer):
+    product = ProductFactory(price=D("10"), tax_percent=D("0"), stock=1000)
+    refunds = [refund(ring_up((product, 2)), (product, 1)) for _ in range(5)]
+    newest_first = [r.pk for r in sorted(refunds, key=lambda r: (r.created_at, r.pk), reverse=True)]
+
+    pages, joined = [], []
+    for p in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            body = admin_api.get("/api/v1/refunds", {"page": p, "page_size": 2}).json()
+        assert body["count"] == 5
+        pages.append([row["id"] for row in body["results"]])
+        joined += [q["sql"] for q in ctx.captured_queries if 'FROM "purchases_refund" INNER JOIN' in q["sql"]]
+
+    assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+    # Each page's bills, customers and tills joined to its own refunds, found by id, never past an OFFSET.
+    assert len(joined) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in joined)
+
+
 def test_the_admin_bills_checkbox_is_djangos_own(drawer):
     from django.contrib import admin
 
