@@ -16,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 
 from billing_project.core.db import reads_without_jit
+from billing_project.core.db.pages import page_and_count
 from billing_project.core.quantities import quantity_text
 
 
@@ -105,12 +106,14 @@ class BillingAdminSite(admin.AdminSite):
                 stores = int(asked) if asked.isdigit() and can_see_store(user, int(asked)) else []
             products = low_stock_products(threshold=threshold, stores=stores)
             context["low_stock_threshold"] = threshold
-            with reads_without_jit():  # a stock sum per product: compiling the plan took longer than running it
-                low = list(products[:20])
-                low_count = products.count()
+            # One pass over the products for the first 20 and their count (``page_and_count``), without
+            # JIT: a stock sum per product, whose plan took longer to compile than to run.
+            with reads_without_jit():
+                first = page_and_count(products, 1, 20)
+                low, low_count = (list(first[0]), first[1]) if first is not None else ([], 0)
             suggested = reorder_suggestions(low, stores=stores)
             for product in low:
-                product.reorder_text = quantity_text(suggested[product.pk], product.unit)  # type: ignore[attr-defined]  # for the template
+                product.reorder_text = quantity_text(suggested[product.pk], product.unit)  # for the template
             context["low_stock"] = low
             context["low_stock_count"] = low_count
             context["low_stock_url"] = (

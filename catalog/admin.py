@@ -278,6 +278,8 @@ class ProductChangeList(PageByIdsChangeList, RowLinksChangeList):
         page = None
         if _low_stock_listed(request) and not self.show_all:
             page = page_and_count(self.queryset, self.page_num, self.list_per_page)
+            if page is None and self.page_num == 1:  # no product is low: nothing to count or read again
+                page = (self.queryset.none(), 0)
         if page is None:  # not the low-stock list, or a page past its end: Django's count says so
             return super().get_results(request)
         rows, count = page

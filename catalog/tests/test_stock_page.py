@@ -347,3 +347,13 @@ def test_a_page_of_products_is_found_before_their_stock_is_summed(manager_client
     assert pages == [[("Atta", 32), ("Basmati", 44)], [("Cumin", 0), ("Dal", 14)], [("Ghee", D("5.999"))]]
     # Summed in a query of the page's ids only, never for the products an OFFSET passes over.
     assert len(summed) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in summed)
+
+
+def test_an_empty_low_stock_list_reads_the_stock_once(manager_client, chain):
+    Product.objects.filter(pk=chain["Cumin"].pk).update(is_active=False)  # the one low product of every store
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = manager_client.get(CHANGELIST, {"low_stock": "yes", "is_active__exact": 1})
+
+    assert _listed(response) == [] and response.context["cl"].result_count == 0
+    assert len([q for q in ctx.captured_queries if "catalog_storestock" in q["sql"]]) == 1
