@@ -1,5 +1,6 @@
-"""Screens outside ``make bench-scale``'s table, timed on a chain it kept: the lists a manager pages
-through (customers, the stock ledger, refunds) and deep pages of them. In-process, as ``scale.py``
+"""Screens outside ``make bench-scale``'s table, timed on a chain it kept: the admin's home page (its
+low stock over every store) and the lists a manager pages through (products, customers, the stock
+ledger and counts, refunds) and deep pages of them. In-process, as ``scale.py``
 times its cases (production settings, the head office superuser), from a warm cache: the first call,
 then the median of five more (a call over 5 s is not repeated).
 
@@ -21,6 +22,11 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 from appenv import production_env  # noqa: E402
 
 PATHS = [
+    "/admin/",
+    "/admin/catalog/product/?p=400",
+    "/admin/catalog/product/?low_stock=yes&is_active__exact=1",
+    "/admin/catalog/stockcount/",
+    "/api/v1/refunds?page=800",
     "/admin/customers/customer/",
     "/admin/customers/customer/?p=500",
     "/api/v1/customers",
