@@ -212,7 +212,7 @@ def test_the_templates_block_is_djangos_with_the_rows_tag(template):
 
 
 @pytest.mark.parametrize("zone", ["Asia/Kolkata", "UTC"])
-def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, admin_client, settings, zone):
+def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, admin_client, settings, zone, request):
     """The bills list's years (``ProbedYearsChangeList``) are those Django's ``DISTINCT DATE_TRUNC``
     finds: a year without bills between two with bills is left out, and a bill at a year's local edge
     counts in its local year."""
@@ -225,6 +225,7 @@ def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, 
 
     settings.TIME_ZONE = zone
     timezone.activate(zone)
+    request.addfinalizer(timezone.deactivate)  # this test's zone only: later tests read the settings' again
     till, shown = bills
     local = timezone.get_current_timezone()
     moments = [
