@@ -42,7 +42,7 @@ from .models import (
     RefundPayment,
 )
 from .reports import purchase_totals, purchases_csv, stores_purchase_totals
-from .selectors import bill_count, customer_list, deep_purchase_ids, with_line_count
+from .selectors import bill_count, bills_matching, customer_list, deep_purchase_ids, with_line_count
 from .templatetags.discounts import discount_totals, line_discount, percent
 
 
@@ -217,7 +217,9 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = (("created_at", DateFieldListFilter),)
     date_hierarchy = "created_at"
     search_fields = ("customer__email", "customer__phone", "number")
-    search_help_text = "A customer's email, mobile number or invoice number (or part of either), or a bill's #id."
+    search_help_text = (
+        "A customer's email or mobile number (or part of either), an invoice number (or its start), or a bill's #id."
+    )
     list_per_page = 100
     actions = ("export_csv", resend_invoice)
     inlines = (PurchaseItemInline, PaymentInline, DrawerMovementInline, RefundInline)
@@ -281,7 +283,7 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         phone = _mobile(search_term)
         if phone:  # a mobile number in any spelling: that customer's bills
             return queryset.filter(customer__phone=phone), False
-        return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(bills_matching(search_term)), False
 
     def has_export_permission(self, request):
         return request.user.has_perm("purchases.export_purchase")

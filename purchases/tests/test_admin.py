@@ -165,6 +165,44 @@ def test_search_by_customer_email_or_bill_number(manager_client, term):
     assert [p.pk for p in response.context["cl"].result_list] == [b.pk]
 
 
+@pytest.mark.parametrize("most", [5000, 1])  # the customers' ids, or (more than ``most``) a subquery of them
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("ann", ["ann", "joanna"]),
+        ("ANNA@", ["joanna"]),
+        ("ann example.org", ["joanna"]),  # every word
+        ("{number}", ["bob"]),  # an invoice number
+        ("{series}", ["ann", "joanna", "bob"]),  # its start: its series
+        ("nobody", []),
+    ],
+)
+def test_a_search_finds_the_customers_first_then_their_bills(manager_client, monkeypatch, term, found, most):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from purchases import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_CUSTOMERS_MAX", most)
+    bills = {
+        "ann": bill("ann@example.com"),
+        "joanna": bill("joanna@example.org"),
+        "bob": bill("bob@example.com"),
+    }
+    number = bills["bob"].number
+    term = term.format(number=number, series=number[: number.rindex("/") + 1])
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = manager_client.get(CHANGELIST, {"q": term})
+
+    assert sorted(p.pk for p in response.context["cl"].result_list) == sorted(bills[name].pk for name in found)
+    assert response.context["totals"]["count"] == len(found)
+    # The bills are never joined to their customers to be searched: the customers are searched alone.
+    joined_search = re.compile(r'"customers_customer"\."(email|phone)"(::text)?\)? LIKE')
+    for sql in (q["sql"] for q in ctx.captured_queries if 'FROM "purchases_purchase"' in q["sql"]):
+        assert not joined_search.search(sql)
+
+
 def test_filter_by_date(manager_client):
     old, new = bill("old@example.com"), bill("new@example.com")
     Purchase.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
