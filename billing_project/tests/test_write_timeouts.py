@@ -225,7 +225,7 @@ def test_a_bill_waiting_on_a_new_customers_insert_gives_up_at_its_lock_timeout(
     assert Product.objects.get(pk=product.pk).stock == 5
 
 
-def test_reads_without_jit_turn_it_off_for_their_transaction_only():
+def test_reads_without_jit_turn_it_off_for_their_transaction_only(postgres_only):
     from billing_project.core.db import reads_without_jit
 
     before = show("jit")
