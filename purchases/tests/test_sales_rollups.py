@@ -361,17 +361,7 @@ def _months(date_from: date, date_to: date) -> list[date]:
 
 
 def test_the_month_rows_read_in_a_year_by_product_are_the_sums_of_the_days(shop, monkeypatch):
-    plan = {
-        "lines": [(0, 2, D("0")), (1, 1, D("5"))],
-        "bill_discount": D("0"),
-        "tender": "cash",
-        "change": D("0"),
-        "day": 0,
-        "time": (12, 0),
-        "cashier": 0,
-        "till": 0,
-        "refunds": [(1, (9, 30), 0.5, 0)],
-    }
+    plan = one_bill([(0, 2, D("0")), (1, 1, D("5"))], refunds=[(1, (9, 30), 0.5, 0)])
     for day in (-10, -9, 0, 21, 22):
         _ring_up(shop, {**plan, "day": day})
     sales_rollup_seal()
