@@ -95,13 +95,25 @@ def stock_sum(store_ids=None):
     """A product's stock as an expression for its queryset: the sum of its ``StoreStock`` rows over
     every store (``store_ids`` None), the stores named (a list), or one store (an id); 0 without a
     row. One correlated subquery per product row, on the ``storestock_product`` index."""
-    rows = StoreStock.objects.filter(product=OuterRef("pk"))
-    if isinstance(store_ids, int):
-        rows = rows.filter(store_id=store_ids)
-    elif store_ids is not None:
-        rows = rows.filter(store_id__in=list(store_ids))
+    rows = _rows_at(store_ids)
     total = rows.order_by().values("product").annotate(total=Sum("stock")).values("total")
     return Coalesce(Subquery(total, output_field=quantity_field()), Value(ZERO_STOCK), output_field=quantity_field())
+
+
+def _rows_at(store_ids):
+    """The outer product's ``StoreStock`` rows at every store (``store_ids`` None), the stores named
+    (a list), or one store (an id)."""
+    rows = StoreStock.objects.filter(product=OuterRef("pk"))
+    if isinstance(store_ids, int):
+        return rows.filter(store_id=store_ids)
+    if store_ids is not None:
+        return rows.filter(store_id__in=list(store_ids))
+    return rows
+
+
+def _stocked(store_ids, threshold) -> Exists:
+    """A row of the product with at least ``threshold`` at one of ``store_ids`` (as ``_rows_at``)."""
+    return Exists(_rows_at(store_ids).filter(stock__gte=threshold))
 
 
 def default_store_pk() -> int:
@@ -143,27 +155,13 @@ class ProductQuerySet(models.QuerySet):
         store's rows (``storestock_one_per_store_product``) instead of a sum per product."""
         if threshold <= 0:  # no stock is below 0
             return self.none()
-        return self.filter(~_stocked_at(store_id, threshold))
+        return self.filter(~_stocked(store_id, threshold))
 
     def stock_at_least_at(self, store_id: int, threshold):
         """The rest: the products with at least ``threshold`` at ``store_id``."""
         if threshold <= 0:
             return self.all()
-        return self.filter(_stocked_at(store_id, threshold))
-
-
-def _stocked_at(store_id: int, threshold) -> Exists:
-    return Exists(StoreStock.objects.filter(store_id=store_id, product=OuterRef("pk"), stock__gte=threshold))
-
-
-def _stocked(store_ids, threshold) -> Exists:
-    """A row of the product with at least ``threshold`` at one of ``store_ids`` (None: any store)."""
-    rows = StoreStock.objects.filter(product=OuterRef("pk"), stock__gte=threshold)
-    if isinstance(store_ids, int):
-        rows = rows.filter(store_id=store_ids)
-    elif store_ids is not None:
-        rows = rows.filter(store_id__in=list(store_ids))
-    return Exists(rows)
+        return self.filter(_stocked(store_id, threshold))
 
 
 class ProductManager(models.Manager.from_queryset(ProductQuerySet)):  # type: ignore[misc]
