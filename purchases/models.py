@@ -799,6 +799,36 @@ class BillCount(models.Model):
         return f"{self.bills} bills of store {self.store_id} (slot {self.slot})"
 
 
+class CustomerFigures(models.Model):
+    """Every customer's lifetime figures at once, as ``selectors.customer_list`` works them out one
+    customer at a time: the database view ``purchases_customerfigures`` (migration 0043) groups the
+    bills by customer, and the refunds of those bills by their bill's customer. For ordering all
+    customers by a figure (``selectors.customers_by_figures``): one pass over the bills, where a
+    subquery per customer is worked out for every customer (9.4 s at 200,000 customers). Read-only;
+    a customer without bills has no row."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        related_name="figures",
+        db_column="customer_id",
+        db_constraint=False,
+    )
+    bills = models.BigIntegerField()
+    payable = _sum_of_amounts()
+    discounts = _sum_of_amounts()
+    refunded = _sum_of_amounts()
+
+    class Meta:
+        managed = False
+        db_table = "purchases_customerfigures"
+        verbose_name_plural = "customer figures"
+
+    def __str__(self):
+        return f"{self.bills} bills of customer {self.customer_id}"
+
+
 class DocumentPdf(models.Model):
     """A tax invoice's or a credit note's PDF as rendered for its first print, without a copy mark,
     so that later prints are this file with the DUPLICATE mark laid over it instead of a new layout

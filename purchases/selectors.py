@@ -461,6 +461,27 @@ def customer_list(*, email: str | None = None, phone: str | None = None) -> Quer
     return qs
 
 
+# The figures of ``customer_list``, by which the admin's customers can be ordered.
+CUSTOMER_FIGURES = ("purchase_count", "total_refunded", "total_spent", "discount_total")
+
+
+def customers_by_figures(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The customers of ``customers`` (a ``customer_list``, searched or not) with the same figures,
+    worked out for all of them at once (``CustomerFigures``: the bills grouped by customer in one
+    pass) instead of by subqueries per customer: for ordering every customer by a figure, where
+    ``customer_list`` works out each figure's subquery for every customer before it can sort them
+    (9.4 s at 200,000 customers). A page's rows are then read with ``customer_list``'s figures,
+    whose subqueries cost little for a page's customers."""
+    zero = Value(Decimal("0.00"))
+    refunded = Coalesce("figures__refunded", zero, output_field=_AMOUNT)
+    return Customer.objects.filter(pk__in=customers.values("pk")).annotate(
+        purchase_count=Coalesce("figures__bills", Value(0), output_field=IntegerField()),
+        total_refunded=refunded,
+        total_spent=Coalesce("figures__payable", zero, output_field=_AMOUNT) - refunded,
+        discount_total=Coalesce("figures__discounts", zero, output_field=_AMOUNT),
+    )
+
+
 def _per_customer(rows: QuerySet, aggregate, output_field) -> Subquery:
     """``aggregate`` over ``rows`` (already cut to one customer with ``OuterRef("pk")``): one value,
     or NULL when the customer has none."""

@@ -186,8 +186,11 @@ class PageByIdsChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         if self.result_list.query.is_sliced:  # a page of the list (not every row on one page)
-            ids = list(self.result_list.values_list("pk", flat=True))
-            self.result_list = self.queryset.filter(pk__in=ids)
+            self.result_list = self.queryset.filter(pk__in=self.page_ids(request))
+
+    def page_ids(self, request) -> list:
+        """The ids of the page's rows (``result_list``, a slice of the list), in the list's order."""
+        return list(self.result_list.values_list("pk", flat=True))
 
 
 class ProbedYearsChangeList(ChangeList):

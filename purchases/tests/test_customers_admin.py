@@ -185,3 +185,98 @@ def test_a_page_of_customers_through_the_api_is_found_before_its_figures_are_wor
 
     assert pages == [[row[:3] for row in every[n : n + 2]] for n in (0, 2, 4)]
     assert len(figured) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in figured)
+
+
+def _customers_with_refunds_and_discounts() -> None:
+    """Customers whose figures differ in each way: a discount, a bill refunded in part or in full,
+    no bills at all (two, a tie), one known by phone only."""
+    from purchases.pricing import quote
+    from purchases.services import purchase_create, refund_create
+
+    def bill(email, price, *, phone=None, discount=Decimal("0")):
+        product = ProductFactory(price=Decimal(price), tax_percent=Decimal("18"), stock=5)
+        total = quote({product.pk: product}, {product.pk: 2}, bill_discount=discount).total
+        return purchase_create(
+            customer_email=email,
+            customer_phone=phone,
+            items=[{"product_id": product.pk, "quantity": 2}],
+            payments=[{"method": "card", "amount": total}],
+            discount_percent=discount,
+            discount_reason="regular customer" if discount else "",
+        )
+
+    def refund(purchase, quantity):
+        (item,) = purchase.items.all()
+        refund_create(
+            purchase_id=purchase.pk, items=[{"product_id": item.product_id, "quantity": quantity}], reason="back"
+        )
+
+    bill("a@example.com", "100.00", discount=Decimal("10"))
+    refund(bill("a@example.com", "40.00"), 1)
+    refund(bill("b@example.com", "300.00"), 2)  # all of it paid back: spent nothing
+    bill("c@example.com", "20.00")
+    bill("c@example.com", "20.00")
+    bill("c@example.com", "25.00", discount=Decimal("5"))
+    CustomerFactory(email="d@example.com")
+    CustomerFactory(email="e@example.com")
+    bill(None, "60.00", phone="+919876543210")
+
+
+def test_every_customers_figures_at_once_are_each_customers_figures():
+    from purchases.selectors import CUSTOMER_FIGURES, customer_list, customers_by_figures
+
+    _customers_with_refunds_and_discounts()
+
+    def figures(customers):
+        return {c.pk: tuple(getattr(c, f) for f in CUSTOMER_FIGURES) for c in customers}
+
+    one_by_one = figures(customer_list())
+    assert figures(customers_by_figures(customer_list())) == one_by_one
+    # Each way a figure can differ is there to be compared: a refund, a discount, no bills.
+    assert {spent for _, refunded, spent, _ in one_by_one.values() if refunded} == {Decimal("0.00"), Decimal("259.60")}
+    assert sum(1 for count, _, _, discounts in one_by_one.values() if discounts) == 2
+    assert sum(1 for count, *_ in one_by_one.values() if count == 0) == 2
+
+
+# list_display's columns of the figures, as the admin's ``o`` parameter numbers them.
+FIGURE_COLUMNS = {"purchase_count": 3, "total_spent": 4, "discount_total": 5}
+
+
+@pytest.mark.parametrize("figure", list(FIGURE_COLUMNS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_customers_ordered_by_a_figure_page_by_page(manager_client, monkeypatch, figure, descending):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from purchases.admin import CustomerAdmin
+    from purchases.selectors import customer_list
+
+    monkeypatch.setattr(CustomerAdmin, "list_per_page", 2)
+    _customers_with_refunds_and_discounts()
+    customers = list(customer_list())
+
+    def key(c):  # the figure, then the list's own order: by email, those known by phone only last
+        value = getattr(c, figure)
+        return (-value if descending else value, c.email is None, c.email or "", c.phone or "", c.pk)
+
+    expected = [c.pk for c in sorted(customers, key=key)]
+    order = f"-{FIGURE_COLUMNS[figure]}" if descending else str(FIGURE_COLUMNS[figure])
+    pages, ranked = [], []
+    for p in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            response = manager_client.get(CHANGELIST, {"o": order, "p": p})
+        pages += [c.pk for c in response.context["cl"].result_list]
+        ranked += [q["sql"] for q in ctx.captured_queries if "purchases_customerfigures" in q["sql"]]
+
+    assert pages == expected
+    # Each page's ids are found with every customer's figures at once, not a subquery per customer.
+    assert len(ranked) == 3 and all("OFFSET" in sql or p == 1 for p, sql in zip((1, 2, 3), ranked, strict=True))
+
+
+def test_an_empty_search_ordered_by_a_figure(manager_client):
+    _customers_with_refunds_and_discounts()
+
+    response = manager_client.get(CHANGELIST, {"o": "-4", "q": "nobody-here"})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
