@@ -435,3 +435,42 @@ def test_admin_searches_bills_by_invoice_number_and_links_the_pdf(manager_client
     assert str(first.number) not in found.content.decode()
     assert str(second.number) in page
     assert reverse("billing:invoice-pdf", args=[second.pk]) in page
+
+
+def test_a_long_list_of_bills_sorts_only_by_bill_or_time(manager_client, monkeypatch):
+    from django.contrib.messages import get_messages
+
+    from purchases.admin import BillChangeList
+
+    bills = [bill(f"{c}@example.com", price=p) for c, p in (("a", "10.00"), ("b", "90.00"), ("c", "40.00"))]
+    newest_first = [b.pk for b in sorted(bills, key=lambda b: (b.created_at, b.pk), reverse=True)]
+    dearest_first = [b.pk for b in sorted(bills, key=lambda b: b.payable, reverse=True)]
+    by_amount = {"o": "-5"}  # the checkbox, bill, time, customer, lines, then the amount payable
+
+    def listed(params):
+        response = manager_client.get(CHANGELIST, params)
+        notes = [str(m) for m in get_messages(response.wsgi_request)]
+        return response.context["cl"], notes
+
+    monkeypatch.setattr(BillChangeList, "sort_any_max", 3)
+    cl, notes = listed(by_amount)
+    assert [b.pk for b in cl.result_list] == dearest_first
+    assert {"customer_email", "line_count", "cashier"} <= set(cl.sortable_by)
+    assert cl.get_ordering_field_columns() == {5: "desc"} and notes == []
+
+    # One bill more than a list sorts by any column: newest first, and the manager is told why.
+    monkeypatch.setattr(BillChangeList, "sort_any_max", 2)
+    cl, notes = listed(by_amount)
+    assert [b.pk for b in cl.result_list] == newest_first
+    assert cl.sortable_by == ("bill", "created_at")
+    assert cl.get_ordering_field_columns() == {2: "desc", 1: "desc"} and "o" not in cl.params  # as unsorted
+    assert notes == [
+        "Shown newest first: a list of more than 2 bills sorts only by bill or time. Choose a day or a"
+        " month in the date bar, or search, to sort by another column."
+    ]
+    # By time, or by bill, it still sorts as asked.
+    cl, notes = listed({"o": "2"})
+    assert [b.pk for b in cl.result_list] == newest_first[::-1] and notes == []
+    # A search narrowing it to fewer bills sorts by any column again.
+    cl, notes = listed({**by_amount, "q": "example.com", "created_at__gte": bills[1].created_at.isoformat()})
+    assert [b.pk for b in cl.result_list] == [pk for pk in dearest_first if pk != bills[0].pk] and notes == []
