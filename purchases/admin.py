@@ -406,7 +406,7 @@ class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
     # The columns the bills' indexes hold in order: any number of bills sorts by them at once.
     SORTED_BY_INDEX = ("bill", "created_at")
     # Bills a list sorts by any column (a day of the chain, a store's month, a till, a customer):
-    # sorted by lines, the slowest, about 0.5 s.
+    # a till's 31,000 bills sorted by lines, the slowest, take about 0.45 s.
     sort_any_max = 50_000
 
     def get_results(self, request):

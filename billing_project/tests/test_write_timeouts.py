@@ -225,6 +225,20 @@ def test_a_bill_waiting_on_a_new_customers_insert_gives_up_at_its_lock_timeout(
     assert Product.objects.get(pk=product.pk).stock == 5
 
 
+def test_the_database_compiles_no_plan_in_any_new_session(postgres_only):
+    """Migration core 0003: ``jit = off`` is the database's own default, so every session gets it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setconfig FROM pg_db_role_setting WHERE setrole = 0"
+            " AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        (settings,) = cursor.fetchone()
+
+    assert "jit=off" in settings
+
+
 def test_reads_without_jit_turn_it_off_for_their_transaction_only(postgres_only):
     from billing_project.core.db import reads_without_jit
 
