@@ -802,10 +802,10 @@ class BillCount(models.Model):
 class CustomerFigures(models.Model):
     """Every customer's lifetime figures at once, as ``selectors.customer_list`` works them out one
     customer at a time: the database view ``purchases_customerfigures`` (migration 0043) groups the
-    bills by customer, and the refunds of those bills by their bill's customer. For ordering all
-    customers by a figure (``selectors.customers_by_figures``): one pass over the bills, where a
-    subquery per customer is worked out for every customer (9.4 s at 200,000 customers). Read-only;
-    a customer without bills has no row."""
+    bills by customer, each bill with what its refunds paid back. For ordering all customers by a
+    figure (``selectors.customers_by_figures``): one pass over the bills, where a subquery per
+    customer is worked out for every customer (8-13 s at 200,000 customers). Read-only; a customer
+    without bills has no row."""
 
     customer = models.OneToOneField(
         "customers.Customer",

@@ -470,7 +470,7 @@ def customers_by_figures(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     worked out for all of them at once (``CustomerFigures``: the bills grouped by customer in one
     pass) instead of by subqueries per customer: for ordering every customer by a figure, where
     ``customer_list`` works out each figure's subquery for every customer before it can sort them
-    (9.4 s at 200,000 customers). A page's rows are then read with ``customer_list``'s figures,
+    (8-13 s at 200,000 customers). A page's rows are then read with ``customer_list``'s figures,
     whose subqueries cost little for a page's customers."""
     zero = Value(Decimal("0.00"))
     refunded = Coalesce("figures__refunded", zero, output_field=_AMOUNT)
