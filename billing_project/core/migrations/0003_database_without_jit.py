@@ -3,8 +3,9 @@ passes ``jit_above_cost``: worth it for analytical queries that run for many sec
 app's, whose estimates often pass it while they run in milliseconds (a subquery per row is costed for
 every row). At a chain's scale it compiled for longer than it ran: the admin's bills of a day sorted
 by lines ran in 112 ms after 338 ms of compiling (the page 0.48 -> 0.15 s without it). ``make
-bench-scale``'s cases timed with it on and off on the same chain: none slower, a year's reports by
-hour, cashier and till 10-20 % faster (bench/RESULTS.md).
+bench-scale``'s cases timed with it on and off on the same chain: none slower beyond the runs'
+noise (a few ms either way), a year's reports by hour, cashier and till 10-20 % faster
+(bench/RESULTS.md).
 
 So the app's database has ``jit = off`` as the default of every session that connects to it
 (``ALTER DATABASE … SET``), through PgBouncer too, which passes no settings at connect. A role that
