@@ -74,7 +74,8 @@ def main(argv=None) -> int:
             fresh.append(timed(params))
         line(f"{name}, read afresh", fresh)
         timed(params)
-        held = dict(report_cache.written_reports._entries)
+        cache = report_cache.written_reports
+        held = {key: rolled for key in cache.keys_by_use() if (rolled := cache.get(key)) is not None}
         for lag in lags:
             samples = []
             for _ in range(args.calls):

@@ -92,6 +92,11 @@ class RolledCache:
                 _, dropped = self._entries.popitem(last=False)
                 self._rows -= len(dropped.rows)
 
+    def keys_by_use(self) -> list[Hashable]:
+        """The keys held, the least recently used first."""
+        with self._lock:
+            return list(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

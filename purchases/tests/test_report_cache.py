@@ -376,6 +376,7 @@ def test_the_cache_keeps_the_most_recently_used_reads_within_its_rows():
     assert cache.get("a") is not None  # now the most recent
     cache.put("c", _rolled(4))  # 12 rows: the least recently used goes
     assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    assert cache.keys_by_use() == ["a", "c"]  # the least recently used first
     cache.put("d", _rolled(11))  # more than the bound: not kept
     assert cache.get("d") is None and len(cache) == 2
 
