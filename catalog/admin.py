@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from billing_project.core.admin_helpers import (
     DirectlyRenderedRows,
     DomainErrorsAsMessages,
+    IndexSortedChangeList,
     PageByIdsChangeList,
     ReadOnlyAdminMixin,
     RowLinksChangeList,
@@ -551,12 +552,27 @@ class ProductAdmin(DirectlyRenderedRows, DomainErrorsAsMessages, admin.ModelAdmi
 # --- The stock ledger, suppliers, goods received, adjustments and counts ---------------------------
 
 
+class LedgerChangeList(IndexSortedChangeList, PageByIdsChangeList):
+    """The stock ledger's list: a deep page joins its stores, products and users for its own rows only
+    (``PageByIdsChangeList``), and a list of more than 50,000 movements sorts only by time
+    (``IndexSortedChangeList``): at 16 million, sorting by its other columns took 0.5-3.1 s a page."""
+
+    SORTED_BY_INDEX = ("when",)
+    rows_called = "movements"
+    sorted_by = "time"
+    narrow_to_sort = "Search for a product, or open the ledger from its page, to sort by another column."
+
+    def get_results(self, request):
+        self.sort_for(request, self.queryset.count())
+        super().get_results(request)
+
+
 @admin.register(StockMovement)
 class StockMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger: history, never changed. A product's page links here, filtered to it."""
 
     list_display = (
-        "created_at",
+        "when",
         "store",
         "product",
         "kind",
@@ -573,6 +589,12 @@ class StockMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin)
     # A filtered list (a product's movements, a store's) counts its own rows only, not the whole
     # ledger's again for "N total": 16 million rows at a chain's scale, a third of a second a page.
     show_full_result_count = False
+
+    # Sorted by id, the order the ledger is written in (it is never changed): the primary key's index
+    # holds it, where sorting 16 million movements by their time read and sorted every one.
+    @admin.display(description="created at", ordering="id")
+    def when(self, obj):
+        return obj.created_at
 
     @admin.display(description="reference")
     def reference(self, obj):
@@ -594,7 +616,7 @@ class StockMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin)
         return super().get_queryset(request).order_by("-id")
 
     def get_changelist(self, request, **kwargs):
-        return PageByIdsChangeList  # a deep page joins its stores, products and users for its own rows only
+        return LedgerChangeList
 
 
 class SupplierAdminForm(forms.ModelForm):

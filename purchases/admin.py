@@ -1,10 +1,8 @@
-from types import MethodType
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
-from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse
@@ -15,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from billing_project.core.admin_helpers import (
+    IndexSortedChangeList,
     PageByIdsChangeList,
     ProbedYearsChangeList,
     ReadOnlyAdminMixin,
@@ -392,7 +391,7 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return response
 
 
-class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
+class BillChangeList(IndexSortedChangeList, ProbedYearsChangeList, RowLinksChangeList):
     """The bills' list, whose "N total" (every bill of the user's stores, shown beside a filtered
     count) is read from ``BillCount`` rather than counted row by row; the filtered count is the
     number of bills of the totals shown above the list (``totals``: one query for both), which
@@ -401,13 +400,18 @@ class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
     sums too (``stores_purchase_totals``, with the count: one read for both): summing 5,000,000
     bills took 0.6 s a page, and a deep page of them is positioned by day (``deep_purchase_ids``),
     not read past every newer bill. Its date hierarchy's years are probed (``ProbedYearsChangeList``).
-    A list of more bills than ``sort_any_max`` sorts only by bill or time (``sort_only_by_index``)."""
+    A list of more bills than ``sort_any_max`` sorts only by bill or time (``IndexSortedChangeList``):
+    at 5,000,000 bills, sorting by customer, amount, cashier or invoice status took 7-9 s and by lines
+    30-40 s (every bill read, joined and sorted)."""
 
     # The columns the bills' indexes hold in order: any number of bills sorts by them at once.
     SORTED_BY_INDEX = ("bill", "created_at")
     # Bills a list sorts by any column (a day of the chain, a store's month, a till, a customer):
     # a till's 31,000 bills sorted by lines, the slowest, take about 0.45 s.
     sort_any_max = 50_000
+    rows_called = "bills"
+    sorted_by = "bill or time"
+    narrow_to_sort = "Choose a day or a month in the date bar, or search, to sort by another column."
 
     def get_results(self, request):
         store_ids = visible_store_ids(request.user)
@@ -420,32 +424,10 @@ class BillChangeList(ProbedYearsChangeList, RowLinksChangeList):
             root.count = lambda: total  # type: ignore[method-assign]
             self.root_queryset = root
         self.totals = kept if kept is not None else purchase_totals(self.queryset)
-        if self.totals["count"] > self.sort_any_max:
-            self.sort_only_by_index(request)
-        # The queryset the paginator counts: its count is the totals' (its page and clones query again).
-        # A method of it, as Paginator.count asks, else the paginator would read every row to count them.
-        self.queryset.count = MethodType(lambda _queryset: self.totals["count"], self.queryset)
+        self.sort_for(request, self.totals["count"])  # and the paginator's count is the totals'
         super().get_results(request)
         if every_bill and total is not None:
             self.position_deep_page(store_ids=store_ids, total=total)
-
-    def sort_only_by_index(self, request) -> None:
-        """A list of more than ``sort_any_max`` bills sorts only by the columns an index holds in order
-        (``SORTED_BY_INDEX``): at 5,000,000 bills, sorting by customer, amount, cashier or invoice
-        status took 7-9 s and by lines 30-40 s (every bill read, joined and sorted). Their headers are
-        not links then; a link sorted by one of them (a bookmark, a list narrowed and then widened)
-        shows the list in its own order, newest first, and says why."""
-        self.sortable_by = self.SORTED_BY_INDEX
-        by = [self.list_display[column] for column in self.get_ordering_field_columns()]
-        if all(column in self.SORTED_BY_INDEX for column in by):
-            return
-        self.params.pop(ORDER_VAR, None)  # the headers and the page links: the list's own order
-        self.queryset = self.queryset.order_by(*self.get_ordering(request, self.queryset.order_by()))
-        messages.info(
-            request,
-            f"Shown newest first: a list of more than {self.sort_any_max:,} bills sorts only by bill or"
-            " time. Choose a day or a month in the date bar, or search, to sort by another column.",
-        )
 
     def position_deep_page(self, *, store_ids: list[int] | None, total: int) -> None:
         """A deep page of every bill in the list's own order (newest first): its ids found by day, as

@@ -6,14 +6,15 @@ import datetime
 import html
 from collections.abc import Callable
 from operator import attrgetter
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.utils import display_for_field, display_for_value, lookup_field
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.forms.renderers import DjangoTemplates
@@ -191,6 +192,43 @@ class PageByIdsChangeList(ChangeList):
     def page_ids(self, request) -> list:
         """The ids of the page's rows (``result_list``, a slice of the list), in the list's order."""
         return list(self.result_list.values_list("pk", flat=True))
+
+
+class IndexSortedChangeList(ChangeList):
+    """Django's list, which sorts a list of more than ``sort_any_max`` rows only by the columns an
+    index holds in order (``SORTED_BY_INDEX``, named as ``list_display`` names them): sorting millions
+    of rows by any other column reads, joins and sorts every one of them. Their headers are not links
+    then; a link sorted by one of them (a bookmark, a list narrowed and then widened) shows the list in
+    its own order and says why, and how to narrow it (``narrow_to_sort``)."""
+
+    SORTED_BY_INDEX: tuple[str, ...] = ()
+    # Rows a list sorts by any column: more are sorted only by ``SORTED_BY_INDEX``.
+    sort_any_max = 50_000
+    # The message's words: "a list of more than 50,000 {rows_called} sorts only by {sorted_by}."
+    rows_called = "rows"
+    sorted_by = ""
+    narrow_to_sort = ""
+
+    def sort_for(self, request, rows: int) -> None:
+        """Sort as asked, or only by ``SORTED_BY_INDEX`` past ``sort_any_max`` rows; ``rows``, the list's
+        count, is then the paginator's, which would otherwise count the rows again."""
+        if rows > self.sort_any_max:
+            self.sort_only_by_index(request)
+        # A method of the queryset, as Paginator.count asks (its page and clones query again).
+        self.queryset.count = MethodType(lambda _queryset: rows, self.queryset)
+
+    def sort_only_by_index(self, request) -> None:
+        self.sortable_by = self.SORTED_BY_INDEX
+        by = [self.list_display[column] for column in self.get_ordering_field_columns()]
+        if all(column in self.SORTED_BY_INDEX for column in by):
+            return
+        self.params.pop(ORDER_VAR, None)  # the headers and the page links: the list's own order
+        self.queryset = self.queryset.order_by(*self.get_ordering(request, self.queryset.order_by()))
+        messages.info(
+            request,
+            f"Shown newest first: a list of more than {self.sort_any_max:,} {self.rows_called} sorts only"
+            f" by {self.sorted_by}. {self.narrow_to_sort}",
+        )
 
 
 class ProbedYearsChangeList(ChangeList):

@@ -470,6 +470,44 @@ def test_the_ledgers_admin_pages_read_their_own_rows_only(admin_client, monkeypa
     assert len(joined) == 3 and all(" IN (" in sql and "OFFSET" not in sql for sql in joined)
 
 
+def test_a_long_ledger_sorts_only_by_time(admin_client, monkeypatch):
+    from django.contrib.messages import get_messages
+
+    from catalog.admin import LedgerChangeList
+
+    products = [ProductFactory(stock=Decimal(n)) for n in (3, 1, 2)]  # an opening movement each
+    movements = list(StockMovement.objects.all())
+    newest_first = [m.pk for m in sorted(movements, key=lambda m: m.pk, reverse=True)]
+    fewest_first = [m.pk for m in sorted(movements, key=lambda m: (m.quantity, -m.pk))]
+    by_quantity = {"o": "4"}  # time, store, product, kind, then the quantity (no checkbox: no actions)
+
+    def listed(params):
+        response = admin_client.get("/admin/catalog/stockmovement/", params)
+        notes = [str(m) for m in get_messages(response.wsgi_request)]
+        return response.context["cl"], notes
+
+    monkeypatch.setattr(LedgerChangeList, "sort_any_max", len(movements))
+    cl, notes = listed(by_quantity)
+    assert [m.pk for m in cl.result_list] == fewest_first and notes == []
+    assert {"store", "product", "kind", "quantity", "user"} <= set(cl.sortable_by)
+
+    # One movement more than a list sorts by any column: newest first, and the manager is told why.
+    monkeypatch.setattr(LedgerChangeList, "sort_any_max", len(movements) - 1)
+    cl, notes = listed(by_quantity)
+    assert [m.pk for m in cl.result_list] == newest_first
+    assert cl.sortable_by == ("when",) and "o" not in cl.params
+    assert notes == [
+        f"Shown newest first: a list of more than {len(movements) - 1} movements sorts only by time. Search"
+        " for a product, or open the ledger from its page, to sort by another column."
+    ]
+    # By time (the order the ledger is written in), oldest first, as asked.
+    cl, notes = listed({"o": "0"})
+    assert [m.pk for m in cl.result_list] == newest_first[::-1] and notes == []
+    # A product's movements (its page links here) sort by any column again.
+    cl, notes = listed({**by_quantity, "product__id__exact": products[0].pk})
+    assert [m.product_id for m in cl.result_list] == [products[0].pk] and notes == []
+
+
 def test_the_counts_list_works_out_every_rows_variance_in_one_query(manager_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
