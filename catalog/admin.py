@@ -1,5 +1,4 @@
 from decimal import Decimal
-from types import MethodType
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,6 +17,7 @@ from billing_project.core.admin_helpers import (
     PageByIdsChangeList,
     ReadOnlyAdminMixin,
     RowLinksChangeList,
+    answer_count,
     money_column,
 )
 from billing_project.core.db import reads_without_jit
@@ -273,8 +273,8 @@ class ProductChangeList(PageByIdsChangeList, RowLinksChangeList):
         if self._lists_every_product(request):
             # The page's count is the products' total, which Django counts again for "N total".
             count = self.root_queryset.count()
-            _counted(self.queryset, count)
-            _counted(self.root_queryset, count)
+            answer_count(self.queryset, count)
+            answer_count(self.root_queryset, count)
             return super().get_results(request)
         page = None
         if _low_stock_listed(request) and not self.show_all:
@@ -284,7 +284,7 @@ class ProductChangeList(PageByIdsChangeList, RowLinksChangeList):
         if page is None:  # not the low-stock list, or a page past its end: Django's count says so
             return super().get_results(request)
         rows, count = page
-        _counted(self.queryset, count)
+        answer_count(self.queryset, count)
         # Django's own results (its page replaced by ``rows`` below), not PageByIdsChangeList's, which
         # would read the page's ids a second time.
         super(PageByIdsChangeList, self).get_results(request)
@@ -298,12 +298,6 @@ class ProductChangeList(PageByIdsChangeList, RowLinksChangeList):
         if self.query or not filters <= {StoreFilter.parameter_name}:
             return False
         return not filters or store_shown(request) is not None
-
-
-def _counted(queryset, count: int) -> None:
-    """``queryset.count()`` answers ``count`` without a query (a method of that queryset, as
-    Paginator.count asks); its clones count their own rows."""
-    queryset.count = MethodType(lambda _queryset: count, queryset)
 
 
 def _low_stock_listed(request) -> bool:

@@ -194,6 +194,13 @@ class PageByIdsChangeList(ChangeList):
         return list(self.result_list.values_list("pk", flat=True))
 
 
+def answer_count(queryset, count: int) -> None:
+    """``queryset.count()`` answers ``count`` without a query (a method of that queryset, as
+    Paginator.count asks); its clones, and its page, query again. For a list that has counted its rows
+    already, which the paginator would count a second time."""
+    queryset.count = MethodType(lambda _queryset: count, queryset)
+
+
 class IndexSortedChangeList(ChangeList):
     """Django's list, which sorts a list of more than ``sort_any_max`` rows only by the columns an
     index holds in order (``SORTED_BY_INDEX``, named as ``list_display`` names them): sorting millions
@@ -214,8 +221,7 @@ class IndexSortedChangeList(ChangeList):
         count, is then the paginator's, which would otherwise count the rows again."""
         if rows > self.sort_any_max:
             self.sort_only_by_index(request)
-        # A method of the queryset, as Paginator.count asks (its page and clones query again).
-        self.queryset.count = MethodType(lambda _queryset: rows, self.queryset)
+        answer_count(self.queryset, rows)
 
     def sort_only_by_index(self, request) -> None:
         self.sortable_by = self.SORTED_BY_INDEX
