@@ -21,6 +21,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, URLPattern, reverse
 
+from billing_project.core.testing.browser import TIMEOUT_MS
 from billing_project.core.tokens import api_token_issue
 from cashdrawer.browser import TILL_COOKIE
 from cashdrawer.models import TillSession
@@ -55,7 +56,7 @@ pytestmark = [
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=TIMEOUT_MS)  # the shared wait: a loaded CI machine has taken over 15 s
 
 FAILED_LOAD = "Failed to load resource: the server responded with a status of"
 
@@ -105,7 +106,7 @@ class Watched:
 @pytest.fixture
 def watched(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     watch = Watched(page)

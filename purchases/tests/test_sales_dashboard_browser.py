@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from billing_project.core.money import format_money
-from billing_project.core.testing.browser import CHROMIUM, PASSWORD, expect
+from billing_project.core.testing.browser import CHROMIUM, PASSWORD, TIMEOUT_MS, expect
 from cashdrawer.tests.factories import drawer_with
 from catalog.tests.factories import ProductFactory
 from purchases.demo_sales import demo_sales
@@ -50,7 +50,7 @@ def artifacts_dir(tmp_path_factory) -> Path:
 def manager_page(browser, live_server, manager_user):
     """A page logged in to the admin as the manager, recording console errors and CSP violations."""
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.add_init_script(RECORD_CSP_VIOLATIONS)
     errors: list[str] = []
