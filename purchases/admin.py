@@ -19,6 +19,7 @@ from billing_project.core.admin_helpers import (
     ReadOnlyAdminMixin,
     RowLinksChangeList,
     action_checkbox_html,
+    answer_count,
     money_column,
 )
 from billing_project.core.db import reads_without_jit
@@ -420,8 +421,7 @@ class BillChangeList(IndexSortedChangeList, ProbedYearsChangeList, RowLinksChang
         total = kept["count"] if kept is not None else bill_count(store_ids=store_ids)
         if total is not None:  # None on SQLite: the rows are counted
             root = self.root_queryset.all()
-            # This very queryset only: its filtered copies (clones) count their own rows.
-            root.count = lambda: total  # type: ignore[method-assign]
+            answer_count(root, total)  # this very queryset only: its filtered copies count their own rows
             self.root_queryset = root
         self.totals = kept if kept is not None else purchase_totals(self.queryset)
         self.sort_for(request, self.totals["count"])  # and the paginator's count is the totals'

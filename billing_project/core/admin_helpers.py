@@ -206,7 +206,8 @@ class IndexSortedChangeList(ChangeList):
     index holds in order (``SORTED_BY_INDEX``, named as ``list_display`` names them): sorting millions
     of rows by any other column reads, joins and sorts every one of them. Their headers are not links
     then; a link sorted by one of them (a bookmark, a list narrowed and then widened) shows the list in
-    its own order and says why, and how to narrow it (``narrow_to_sort``)."""
+    its own order, which the message calls newest first (both lists' is), says why, and how to narrow
+    it (``narrow_to_sort``)."""
 
     SORTED_BY_INDEX: tuple[str, ...] = ()
     # Rows a list sorts by any column: more are sorted only by ``SORTED_BY_INDEX``.
