@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,7 +20,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, URLPattern, reverse
 
-from billing_project.core.testing.browser import TIMEOUT_MS
+from billing_project.core.testing.browser import CHROMIUM, PASSWORD, TIMEOUT_MS
 from billing_project.core.tokens import api_token_issue
 from cashdrawer.browser import TILL_COOKIE
 from cashdrawer.models import TillSession
@@ -45,8 +44,6 @@ from purchases.services import held_bill_create, purchase_create, refund_create
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-PASSWORD = "pass-word-123"  # customers.tests.factories.UserFactory
 
 pytestmark = [
     pytest.mark.browser,
