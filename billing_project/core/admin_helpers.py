@@ -239,13 +239,13 @@ class IndexSortedChangeList(ChangeList):
 
 
 class ProbedYearsChangeList(ChangeList):
-    """Django's list, whose date hierarchy finds the years that have rows by probing each year from
-    the first row's to the last's (``years_with_rows``), where Django's reads every row of the list
-    (``SELECT DISTINCT DATE_TRUNC('year', …)``): 1.35 s for the bills list at 5,000,000 bills, 6.8 ms
-    for one till's 31,000, against a millisecond or two. The hierarchy asks for the years only when no
-    year is chosen and the rows span several, after it has read the first and last rows' dates itself;
-    the probe takes those (the list's queryset remembers them) rather than reading them again. Its
-    months and days are Django's (a year's rows or a month's)."""
+    """Django's list, whose date hierarchy finds the years, months and days that have rows by probing
+    each from the first row's to the last's (``periods_with_rows``), where Django's reads every row of
+    the list, or of the year or month chosen (``SELECT DISTINCT DATE_TRUNC(…)``): the years took 1.35 s
+    for the bills list at 5,000,000 bills, the months of a year 0.25 s at 1,000,000 (a year's 900,000
+    bills), against a millisecond or two. The hierarchy asks for the years only when no year is chosen
+    and the rows span several, after it has read the first and last rows' dates itself; the probe
+    takes those (the list's queryset remembers them) rather than reading them again."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -263,11 +263,11 @@ class ProbedYearsChangeList(ChangeList):
                 return result
 
             def datetimes(field_name, kind, order="ASC", tzinfo=None):
-                if kind != "year":
+                if kind not in ("year", "month", "day"):  # not the hierarchy's
                     return plain_datetimes(queryset, field_name, kind, order, tzinfo)
-                known = bounds if bounds and field_name == hierarchy else None
-                years = years_with_rows(queryset, field_name, tzinfo, bounds=known)
-                return years if order == "ASC" else years[::-1]
+                known = bounds if bounds and kind == "year" and field_name == hierarchy else None
+                periods = periods_with_rows(queryset, field_name, kind, tzinfo, bounds=known)
+                return periods if order == "ASC" else periods[::-1]
 
             queryset.aggregate = aggregate
             queryset.datetimes = datetimes
@@ -277,26 +277,48 @@ def _first_and_last(field_name: str) -> dict[str, models.Aggregate]:
     return {"first": models.Min(field_name), "last": models.Max(field_name)}
 
 
-def years_with_rows(
-    queryset: models.QuerySet, field_name: str, tzinfo=None, *, bounds: dict | None = None
+def _period_start(moment: datetime.datetime, kind: str) -> datetime.datetime:
+    """The first moment of the local year, month or day (``kind``) of ``moment`` (an aware local time)."""
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"year": midnight.replace(month=1, day=1), "month": midnight.replace(day=1), "day": midnight}[kind]
+
+
+def _next_period(start: datetime.datetime, kind: str) -> datetime.datetime:
+    if kind == "year":
+        return start.replace(year=start.year + 1)
+    if kind == "month":
+        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return datetime.datetime.combine(start.date() + datetime.timedelta(days=1), datetime.time(), start.tzinfo)
+
+
+def periods_with_rows(
+    queryset: models.QuerySet, field_name: str, kind: str, tzinfo=None, *, bounds: dict | None = None
 ) -> list[datetime.datetime]:
-    """The first moment of each local year (of ``tzinfo``, default the current time zone) in which a
-    row of ``queryset`` has ``field_name``, in order, as ``queryset.datetimes(field_name, "year")``
-    gives them: the first and last rows' years (``bounds``, ``{"first": …, "last": …}``, when they
-    were read already; else read through the field's index), then one probe of each year between
-    them, each an index lookup."""
+    """The first moment of each local year, month or day (``kind``; of ``tzinfo``, default the current
+    time zone) in which a row of ``queryset`` has ``field_name``, in order, as
+    ``queryset.datetimes(field_name, kind)`` gives them: the first and last rows' periods (``bounds``,
+    ``{"first": …, "last": …}``, when they were read already; else read through the field's index),
+    then the periods between them probed in one query, each probe an index lookup (``EXISTS``)."""
     zone = tzinfo or timezone.get_current_timezone()
     if bounds is None:
         bounds = queryset.aggregate(**_first_and_last(field_name))
     if bounds["first"] is None:
         return []
-    first, last = (timezone.localtime(bounds[end], zone).year for end in ("first", "last"))
-    years = []
-    for year in range(first, last + 1):
-        start, end = datetime.datetime(year, 1, 1, tzinfo=zone), datetime.datetime(year + 1, 1, 1, tzinfo=zone)
-        if year in (first, last) or queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).exists():
-            years.append(start)
-    return years
+    first, last = (_period_start(timezone.localtime(bounds[end], zone), kind) for end in ("first", "last"))
+    starts = [first]
+    while starts[-1] < last:
+        starts.append(_next_period(starts[-1], kind))
+    between = starts[1:-1]
+    if not between:
+        return starts
+    probes = {
+        f"probe_{i}": models.Exists(
+            queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": _next_period(start, kind)})
+        )
+        for i, start in enumerate(between)
+    }
+    found = queryset.order_by().annotate(**probes).values(*probes)[:1][0]
+    return [first, *(start for i, start in enumerate(between) if found[f"probe_{i}"]), last]
 
 
 def action_checkbox_html(obj) -> SafeString:

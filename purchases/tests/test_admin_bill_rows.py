@@ -221,7 +221,7 @@ def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, 
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from billing_project.core.admin_helpers import years_with_rows
+    from billing_project.core.admin_helpers import periods_with_rows
 
     settings.TIME_ZONE = zone
     timezone.activate(zone)
@@ -239,10 +239,10 @@ def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, 
     everything = Purchase.objects.all()
     djangos = list(everything.datetimes("created_at", "year"))
     assert [moment.year for moment in djangos] == [2023, 2025, 2026]  # 2024 has none
-    assert years_with_rows(everything, "created_at") == djangos
+    assert periods_with_rows(everything, "created_at", "year") == djangos
     of_till = Purchase.objects.filter(till=till)
-    assert years_with_rows(of_till, "created_at") == list(of_till.datetimes("created_at", "year"))
-    assert years_with_rows(Purchase.objects.none(), "created_at") == []
+    assert periods_with_rows(of_till, "created_at", "year") == list(of_till.datetimes("created_at", "year"))
+    assert periods_with_rows(Purchase.objects.none(), "created_at", "year") == []
 
     with CaptureQueriesContext(django.db.connection) as queries:
         page = admin_client.get(CHANGELIST)
@@ -253,4 +253,56 @@ def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, 
     years = re.findall(r'href="\?created_at__year=(\d+)"', page.content.decode())
     assert years == ["2023", "2025", "2026"]
     months = admin_client.get(CHANGELIST, {"created_at__year": "2025"}).content.decode()
-    assert re.findall(r"created_at__month=(\d+)", months) == ["1", "12"]  # Django's own months
+    assert re.findall(r"created_at__month=(\d+)", months) == ["1", "12"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "UTC"])
+def test_the_date_hierarchy_probes_a_years_months_and_a_months_days(bills, admin_client, settings, zone, request):
+    """A year's months and a month's days (``periods_with_rows``) are those Django's ``DISTINCT
+    DATE_TRUNC`` finds over the year's or the month's rows, local edges included; the list asks the
+    database for neither by reading every row."""
+    from datetime import datetime, timedelta
+
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from billing_project.core.admin_helpers import periods_with_rows
+
+    settings.TIME_ZONE = zone
+    timezone.activate(zone)
+    request.addfinalizer(timezone.deactivate)
+    till, shown = bills
+    local = timezone.get_current_timezone()
+    moments = [
+        datetime(2025, 1, 1, 0, 10, tzinfo=local),  # a year's first minutes
+        datetime(2025, 4, 1, 0, 10, tzinfo=local),  # a month's first minutes (still March by UTC, in Kolkata)
+        datetime(2025, 4, 10, 12, tzinfo=local),
+        datetime(2025, 4, 30, 23, 50, tzinfo=local),  # a month's last minutes
+        datetime(2025, 8, 1, tzinfo=local) - timedelta(microseconds=1),  # July's last moment
+    ]
+    bills_then = [*shown, ring_up((ProductFactory(stock=5), 1))]
+    for bill, moment in zip(bills_then, moments, strict=True):
+        Purchase.objects.filter(pk=bill.pk).update(created_at=moment)
+
+    year = Purchase.objects.filter(created_at__year=2025)
+    april = year.filter(created_at__month=4)
+    for rows, kind, expected in ((year, "month", [1, 4, 7]), (april, "day", [1, 10, 30])):
+        djangos = list(rows.datetimes("created_at", kind))
+        assert [getattr(moment, kind) for moment in djangos] == expected
+        assert periods_with_rows(rows, "created_at", kind) == djangos
+    of_till = year.filter(till=till)  # the first three
+    assert [m.month for m in periods_with_rows(of_till, "created_at", "month")] == [1, 4]
+
+    for params, links in (
+        ({"created_at__year": "2025"}, r"created_at__month=(\d+)"),
+        ({"created_at__year": "2025", "created_at__month": "4"}, r"created_at__day=(\d+)"),
+    ):
+        with CaptureQueriesContext(django.db.connection) as queries:
+            page = admin_client.get(CHANGELIST, params)
+        assert page.status_code == 200
+        assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+        assert re.findall(links, page.content.decode()) == [str(n) for n in expected_links(params)]
+
+
+def expected_links(params: dict) -> list[int]:
+    return [1, 4, 7] if "created_at__month" not in params else [1, 10, 30]
