@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,9 @@ PATHS = [
     "/admin/purchases/refund/?p=200",
     "/admin/cashdrawer/tillsession/",
     "/admin/catalog/receipt/",
+    # The bills of a year and of a month, chosen in the date bar (their totals sum those bills).
+    f"/admin/purchases/purchase/?created_at__year={date.today().year}",
+    f"/admin/purchases/purchase/?created_at__month={date.today().month}&created_at__year={date.today().year}",
 ]
 
 
