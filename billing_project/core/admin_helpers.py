@@ -308,17 +308,15 @@ def periods_with_rows(
     starts = [first]
     while starts[-1] < last:
         starts.append(_next_period(starts[-1], kind))
-    between = starts[1:-1]
+    between = list(zip(starts[1:-1], starts[2:], strict=True))  # each period between: its start and end
     if not between:
         return starts
     probes = {
-        f"probe_{i}": models.Exists(
-            queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": _next_period(start, kind)})
-        )
-        for i, start in enumerate(between)
+        f"probe_{i}": models.Exists(queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}))
+        for i, (start, end) in enumerate(between)
     }
     found = queryset.order_by().annotate(**probes).values(*probes)[:1][0]
-    return [first, *(start for i, start in enumerate(between) if found[f"probe_{i}"]), last]
+    return [first, *(start for i, (start, _) in enumerate(between) if found[f"probe_{i}"]), last]
 
 
 def action_checkbox_html(obj) -> SafeString:
