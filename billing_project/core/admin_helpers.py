@@ -4,6 +4,7 @@ template per input, and a list's page and count read together."""
 
 import datetime
 import html
+import itertools
 from collections.abc import Callable
 from operator import attrgetter
 from types import MethodType
@@ -308,7 +309,7 @@ def periods_with_rows(
     starts = [first]
     while starts[-1] < last:
         starts.append(_next_period(starts[-1], kind))
-    between = list(zip(starts[1:-1], starts[2:], strict=True))  # each period between: its start and end
+    between = list(itertools.pairwise(starts[1:]))  # each period between the first and last: its start and end
     if not between:
         return starts
     probes = {
