@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from billing_project.core.admin_helpers import (
     DomainErrorsAsMessages,
-    ProbedYearsChangeList,
+    ProbedDatesChangeList,
     ReadOnlyAdminMixin,
     money_column,
 )
@@ -262,8 +262,9 @@ class DrawerMovementAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin
         return movement_list()
 
     def get_changelist(self, request, **kwargs):
-        # A ledger row per note or coin moved: the hierarchy's years are probed, not read from every row.
-        return ProbedYearsChangeList
+        # A ledger row per note or coin moved: the hierarchy's years, months and days are probed, not
+        # read from every row.
+        return ProbedDatesChangeList
 
     @admin.display(description="value", ordering="denomination__value")
     def value(self, obj):

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from billing_project.core.admin_helpers import (
     IndexSortedChangeList,
     PageByIdsChangeList,
-    ProbedYearsChangeList,
+    ProbedDatesChangeList,
     ReadOnlyAdminMixin,
     RowLinksChangeList,
     action_checkbox_html,
@@ -392,7 +392,7 @@ class PurchaseAdmin(StoreScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return response
 
 
-class BillChangeList(IndexSortedChangeList, ProbedYearsChangeList, RowLinksChangeList):
+class BillChangeList(IndexSortedChangeList, ProbedDatesChangeList, RowLinksChangeList):
     """The bills' list, whose "N total" (every bill of the user's stores, shown beside a filtered
     count) is read from ``BillCount`` rather than counted row by row; the filtered count is the
     number of bills of the totals shown above the list (``totals``: one query for both), which
@@ -400,8 +400,8 @@ class BillChangeList(IndexSortedChangeList, ProbedYearsChangeList, RowLinksChang
     Unfiltered, the list is every bill of the user's stores, and its totals are ``BillCount``'s
     sums too (``stores_purchase_totals``, with the count: one read for both): summing 5,000,000
     bills took 0.6 s a page, and a deep page of them is positioned by day (``deep_purchase_ids``),
-    not read past every newer bill. Its date hierarchy's years are probed (``ProbedYearsChangeList``).
-    A list of more bills than ``sort_any_max`` sorts only by bill or time (``IndexSortedChangeList``):
+    not read past every newer bill. Its date hierarchy's years, months and days are probed
+    (``ProbedDatesChangeList``). A list of more bills than ``sort_any_max`` sorts only by bill or time (``IndexSortedChangeList``):
     at 5,000,000 bills, sorting by customer, amount, cashier or invoice status took 7-9 s and by lines
     30-40 s (every bill read, joined and sorted)."""
 

@@ -239,7 +239,7 @@ class IndexSortedChangeList(ChangeList):
         )
 
 
-class ProbedYearsChangeList(ChangeList):
+class ProbedDatesChangeList(ChangeList):
     """Django's list, whose date hierarchy finds the years, months and days that have rows by probing
     each from the first row's to the last's (``periods_with_rows``), where Django's reads every row of
     the list, or of the year or month chosen (``SELECT DISTINCT DATE_TRUNC(…)``): the years took 1.35 s

@@ -213,7 +213,7 @@ def test_the_templates_block_is_djangos_with_the_rows_tag(template):
 
 @pytest.mark.parametrize("zone", ["Asia/Kolkata", "UTC"])
 def test_the_date_hierarchy_probes_the_years_django_reads_from_every_row(bills, admin_client, settings, zone, request):
-    """The bills list's years (``ProbedYearsChangeList``) are those Django's ``DISTINCT DATE_TRUNC``
+    """The bills list's years (``ProbedDatesChangeList``) are those Django's ``DISTINCT DATE_TRUNC``
     finds: a year without bills between two with bills is left out, and a bill at a year's local edge
     counts in its local year."""
     from datetime import datetime, timedelta
