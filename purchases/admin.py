@@ -401,9 +401,9 @@ class BillChangeList(IndexSortedChangeList, ProbedDatesChangeList, RowLinksChang
     sums too (``stores_purchase_totals``, with the count: one read for both): summing 5,000,000
     bills took 0.6 s a page, and a deep page of them is positioned by day (``deep_purchase_ids``),
     not read past every newer bill. Its date hierarchy's years, months and days are probed
-    (``ProbedDatesChangeList``). A list of more bills than ``sort_any_max`` sorts only by bill or time (``IndexSortedChangeList``):
-    at 5,000,000 bills, sorting by customer, amount, cashier or invoice status took 7-9 s and by lines
-    30-40 s (every bill read, joined and sorted)."""
+    (``ProbedDatesChangeList``). A list of more bills than ``sort_any_max`` sorts only by bill or
+    time (``IndexSortedChangeList``): at 5,000,000 bills, sorting by customer, amount, cashier or
+    invoice status took 7-9 s and by lines 30-40 s (every bill read, joined and sorted)."""
 
     # The columns the bills' indexes hold in order: any number of bills sorts by them at once.
     SORTED_BY_INDEX = ("bill", "created_at")
